@@ -1,0 +1,87 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
+import { createHttpServer } from './http-server.js';
+import { ContractDocuments } from './inbound/contract-documents.js';
+import { InstitutionRegistry } from './inbound/institution-registry.js';
+import type { Logger } from './log.js';
+import { Enqueuer } from './queue/enqueuer.js';
+import { type ProcessingJobData, createProcessingQueue } from './queue/processing-queue.js';
+import { createProducerConnection } from './queue/redis.js';
+import { Sweeper } from './queue/sweeper.js';
+import { AcceptBatcher } from './store/accept-batcher.js';
+import { type Pool, createPool } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { compileSchemas } from './xml/schema-set.js';
+
+/** A running broker: its HTTP server and the services tests and tools may reach into. */
+export interface Broker {
+  readonly server: http.Server;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly pool: Pool;
+  readonly redis: Redis;
+  readonly processingQueue: Queue<ProcessingJobData>;
+  readonly registry: InstitutionRegistry;
+  readonly sweeper: Sweeper;
+  readonly enqueuer: Enqueuer;
+  close(): Promise<void>;
+}
+
+async function waitForRedis(redis: Redis, log: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (redis.status === 'ready') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  log.warn('Redis is not reachable; accepting anyway, the sweeper enqueues when it returns');
+}
+
+/** Composition root of the inbound path: store, schemas, registry, queue, sweeper and HTTP server. */
+export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger): Promise<Broker> {
+  const pool = createPool(urls.databaseUrl, 12);
+  await migrate(pool);
+  const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
+  const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
+  const registry = new InstitutionRegistry(pool, log);
+  await registry.start();
+
+  const redis = createProducerConnection(urls.redisUrl);
+  await waitForRedis(redis, log, 5000);
+  const processingQueue = createProcessingQueue(redis, config.queuePrefix);
+  const enqueuer = new Enqueuer(processingQueue, log);
+  const sweeper = new Sweeper(pool, processingQueue, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  sweeper.start();
+  const batcher = new AcceptBatcher(pool, { maxBatch: config.acceptBatchSize, maxInFlight: 3, timeoutMs: config.acceptTimeoutMs });
+
+  const fallbackBaseUrl = `http://localhost:${config.port}`;
+  const server = createHttpServer({
+    inbound: { brokerOin: config.brokerOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, enqueuer, log },
+    documents: new ContractDocuments(),
+    log,
+    fallbackBaseUrl,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, registry, sweeper, enqueuer,
+    async close() {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sweeper.stop();
+      await enqueuer.drain();
+      registry.stop();
+      await processingQueue.close();
+      redis.disconnect();
+      for (const validator of validators.values()) validator.dispose();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { OIN_PATTERN } from './contracts/catalogue.js';
+
+/** Validated, frozen broker configuration, read once from the environment at start-up. */
+export interface Config {
+  /** HTTP port of the SOAP endpoint, WSDLs and admin routes (`PORT`, default 8080). */
+  readonly port: number;
+  /** Interface to bind (`HOST`, default 0.0.0.0). */
+  readonly host: string;
+  /** External PostgreSQL; when absent an embedded PostgreSQL is started (`DATABASE_URL`). */
+  readonly databaseUrl: string | undefined;
+  /** External Redis; when absent a local redis-server is started (`REDIS_URL`). */
+  readonly redisUrl: string | undefined;
+  /** Where embedded services keep their data (`BROKER_DATA_DIR`, default ./var). */
+  readonly dataDir: string;
+  /** Port of the embedded PostgreSQL (`EMBEDDED_PG_PORT`, default 54329). */
+  readonly embeddedPgPort: number;
+  /** Port of the local redis-server (`EMBEDDED_REDIS_PORT`, default 63790). */
+  readonly embeddedRedisPort: number;
+  /** The broker's own OIN (`BROKER_OIN`, default DUO's). */
+  readonly brokerOin: string;
+  /** winston level (`LOG_LEVEL`, default info). */
+  readonly logLevel: string;
+  /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
+  readonly maxBodyBytes: number;
+  /** Longest wait for the durable commit before answering Server.DK0051 (`ACCEPT_TIMEOUT_MS`, default 1500). */
+  readonly acceptTimeoutMs: number;
+  /** Most messages group-committed in one transaction (`ACCEPT_BATCH_SIZE`, default 100). */
+  readonly acceptBatchSize: number;
+  /** How often the sweeper looks for accepted messages without a job (`SWEEP_INTERVAL_MS`, default 5000). */
+  readonly sweepIntervalMs: number;
+  /** Age an outbox row must reach before the sweeper treats it as missing a job (`SWEEP_GRACE_MS`, default 5000). */
+  readonly sweepGraceMs: number;
+  /** Key prefix for BullMQ (`QUEUE_PREFIX`, default bron). */
+  readonly queuePrefix: string;
+  /** Seed demo institutions at start (`SEED_DEMO`, default true). */
+  readonly seedDemo: boolean;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Thrown when the environment is invalid; lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DUO_OIN = '00000001800866472000';
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must use ${protocols.join(' or ')}`);
+    } catch {
+      problems.push(`${name} is not a URL`);
+    }
+    return raw;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got '${raw}'`);
+    return fallback;
+  };
+
+  const brokerOin = env.BROKER_OIN || DUO_OIN;
+  if (!OIN_PATTERN.test(brokerOin)) problems.push(`BROKER_OIN must be 20 digits or capitals, got '${brokerOin}'`);
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be a winston level, got '${logLevel}'`);
+  }
+  const queuePrefix = env.QUEUE_PREFIX || 'bron';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
+
+  const config: Config = {
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    dataDir: path.resolve(env.BROKER_DATA_DIR || './var'),
+    embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+    embeddedRedisPort: int('EMBEDDED_REDIS_PORT', 63790, 1, 65535),
+    brokerOin,
+    logLevel,
+    maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
+    acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
+    sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
+    sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
+    queuePrefix,
+    seedDemo: bool('SEED_DEMO', true),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,86 @@
+/**
+ * The inbound contracts and their operations: the one table that routing, SOAPAction checks, schema
+ * validation and receipts are driven from. Names and namespaces follow DOMAIN.md section 3.
+ */
+
+export const NS = {
+  soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+  basisInschrijving: 'http://duo.nl/schema/DUO_VOBasisschema_Inschrijving_V1',
+  basisInformatiediensten: 'http://duo.nl/schema/DUO_VOBasisschema_Informatiediensten_V1',
+} as const;
+
+export interface Operation {
+  readonly contract: string;
+  readonly name: string;
+  /** `http://duo.nl/contract/<contract>/<operation>`: HTTP SOAPAction and wsa:Action. */
+  readonly action: string;
+  readonly requestElement: string;
+  readonly responseElement: string;
+  /** Namespace of the receipt's children (the contract's base schema). */
+  readonly receiptNamespace: string;
+  /** Whether the request body carries a `brin` (the identification request does not). */
+  readonly hasBrin: boolean;
+}
+
+export interface Contract {
+  readonly name: string;
+  /** WSDL targetNamespace. */
+  readonly wsdlNamespace: string;
+  /** Message schema namespace. */
+  readonly schemaNamespace: string;
+  /** Contract schema file in xsd/. */
+  readonly schemaFile: string;
+  /** WSDL file in wsdl/. */
+  readonly wsdlFile: string;
+  readonly operations: readonly Operation[];
+}
+
+function contract(name: string, receiptNamespace: string, ops: ReadonlyArray<[string, boolean]>): Contract {
+  return {
+    name,
+    wsdlNamespace: `http://duo.nl/contract/${name}`,
+    schemaNamespace: `http://duo.nl/schema/${name}`,
+    schemaFile: `${name}.xsd`,
+    wsdlFile: `${name}.wsdl`,
+    operations: ops.map(([op, hasBrin]) => ({
+      contract: name,
+      name: op,
+      action: `http://duo.nl/contract/${name}/${op}`,
+      requestElement: `${op}_Request`,
+      responseElement: `${op}_Response`,
+      receiptNamespace,
+      hasBrin,
+    })),
+  };
+}
+
+export const INBOUND_CONTRACTS: readonly Contract[] = [
+  contract('DUO_VOAanlevering_InschrijvingVO_V1', NS.basisInschrijving, [
+    ['aanleverenInschrijvingVO', true],
+    ['aanleverenVerwijderingInschrijvingVO', true],
+  ]),
+  contract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1', NS.basisInformatiediensten, [
+    ['aanleverenIdentificerenPersoonVO', false],
+  ]),
+];
+
+const contractsByName = new Map(INBOUND_CONTRACTS.map((c) => [c.name, c]));
+const operationsByAction = new Map(INBOUND_CONTRACTS.flatMap((c) => c.operations.map((o) => [o.action, o])));
+
+export function findContract(name: string): Contract | undefined {
+  return contractsByName.get(name);
+}
+
+export function findOperationByAction(action: string): Operation | undefined {
+  return operationsByAction.get(action);
+}
+
+/**
+ * An OIN: 20 characters. Mostly digits, but an OIN derived from a BRIN embeds its letters
+ * (`00000007000` + `25BE` + `00000`).
+ */
+export const OIN_PATTERN = /^[0-9A-Z]{20}$/;

@@ -1,0 +1,57 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { findContract } from './contracts/catalogue.js';
+import type { ContractDocuments } from './inbound/contract-documents.js';
+import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
+import type { Logger } from './log.js';
+
+export interface HttpDeps {
+  readonly inbound: InboundDeps;
+  readonly documents: ContractDocuments;
+  readonly log: Logger;
+  /** Used in WSDL soap:address when the request's Host header is unusable. */
+  readonly fallbackBaseUrl: string;
+}
+
+const SERVICE_PREFIX = '/vo-webservices/';
+
+function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function baseUrl(req: IncomingMessage, fallback: string): string {
+  const host = req.headers.host;
+  return host && /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `http://${host}` : fallback;
+}
+
+function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> | void {
+  const url = new URL(req.url ?? '/', 'http://broker.invalid');
+  if (url.pathname.startsWith(SERVICE_PREFIX)) {
+    const contract = url.pathname.slice(SERVICE_PREFIX.length);
+    if (req.method === 'POST') {
+      const known = findContract(contract);
+      if (known) return handleSoapPost(req, res, known, deps.inbound);
+    } else if (req.method === 'GET' && [...url.searchParams.keys()].some((key) => key.toLowerCase() === 'wsdl')) {
+      const wsdl = deps.documents.wsdl(contract, baseUrl(req, deps.fallbackBaseUrl));
+      if (wsdl) return sendText(res, 200, 'text/xml; charset=UTF-8', wsdl);
+    }
+  } else if (req.method === 'GET' && url.pathname.startsWith('/xsd/')) {
+    const xsd = deps.documents.xsd(url.pathname.slice('/xsd/'.length));
+    if (xsd) return sendText(res, 200, 'text/xml; charset=UTF-8', xsd);
+  } else if (req.method === 'GET' && url.pathname === '/healthz') {
+    return sendText(res, 200, 'application/json', '{"status":"ok"}');
+  }
+  sendText(res, 404, 'text/plain; charset=UTF-8', `not found; services: ${deps.documents.contracts().map((c) => `${SERVICE_PREFIX}${c}?wsdl`).join(', ')}\n`);
+}
+
+/** The broker's HTTP server: SOAP endpoints, their WSDLs and XSDs. */
+export function createHttpServer(deps: HttpDeps): http.Server {
+  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, (req, res) => {
+    Promise.resolve(route(req, res, deps)).catch((error: Error) => {
+      deps.log.error('unhandled request error', { error: error.message });
+      if (!res.headersSent) sendText(res, 500, 'text/plain; charset=UTF-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  return server;
+}

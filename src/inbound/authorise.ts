@@ -1,0 +1,48 @@
+import { BrokerFault } from '../errors.js';
+import type { Operation } from '../contracts/catalogue.js';
+import type { Institution } from '../store/institutions.repo.js';
+import type { ScannedEnvelope } from './envelope-scan.js';
+
+/** The parties of an authorised request. */
+export interface AuthorisedParties {
+  readonly institution: Institution;
+  /** The BRIN the message is about: the body's `brin`, or for identification the sending BRIN when known. */
+  readonly brin: string | null;
+}
+
+/**
+ * The sender must be a registered, enabled institution; the body's `brin` must be one of its BRINs;
+ * `verzendendeInstantie` must be that BRIN or the sender's own OIN; `ontvangendeInstantie` must be
+ * DUO or this broker.
+ */
+export function authorise(
+  senderOin: string,
+  institution: Institution | undefined,
+  operation: Operation,
+  envelope: ScannedEnvelope,
+  brokerOin: string,
+): AuthorisedParties {
+  if (!institution || !institution.enabled) {
+    throw new BrokerFault('DK0002', `OIN ${senderOin} is not registered as an enabled institution`, 'From');
+  }
+  const sender = envelope.bodyFields.get('verzendendeInstantie') ?? '';
+  const receiver = envelope.bodyFields.get('ontvangendeInstantie') ?? '';
+  if (receiver !== 'DUO' && receiver !== brokerOin) {
+    throw new BrokerFault('DK0004', `element ontvangendeInstantie: must be DUO or ${brokerOin}, got '${receiver}'`, 'ontvangendeInstantie');
+  }
+  if (operation.hasBrin) {
+    const brin = envelope.bodyFields.get('brin') ?? '';
+    if (!institution.brins.includes(brin)) {
+      throw new BrokerFault('DK0002', `OIN ${senderOin} may not deliver for BRIN ${brin}`, 'brin');
+    }
+    if (sender !== brin && sender !== senderOin) {
+      throw new BrokerFault('DK0002', `verzendendeInstantie '${sender}' is neither the message's BRIN ${brin} nor the sender's OIN`, 'verzendendeInstantie');
+    }
+    return { institution, brin };
+  }
+  if (sender !== senderOin && !institution.brins.includes(sender)) {
+    throw new BrokerFault('DK0002', `verzendendeInstantie '${sender}' is not a BRIN or the OIN of sender ${senderOin}`, 'verzendendeInstantie');
+  }
+  const brin = institution.brins.includes(sender) ? sender : institution.brins.length === 1 ? institution.brins[0]! : null;
+  return { institution, brin };
+}

