@@ -63,7 +63,7 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
   const xml = decodeUtf8(bytes, req.headers['content-type']);
   const envelope = (trace.envelope = scanEnvelope(xml));
   const addressing = (trace.addressing = checkEnvelopeRules(envelope, contract, req.headers.soapaction as string | undefined, deps.brokerOin));
-  validateBody(xml, deps.validators.get(contract.name)!);
+  validateBody(bytes, deps.validators.get(contract.name)!);
   const senderOin = authenticatedSenderOin(addressing);
   const parties = (trace.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brokerOin));
   return deps.batcher.submit(toAcceptedMessage(xml, { requestId: trace.requestId, envelope, addressing, parties }, senderOin));

@@ -1,6 +1,6 @@
 -- Institutions that may deliver (by OIN) and receive pushes; the authorisation table OIN → BRINs.
 CREATE TABLE institutions (
-  oin          char(20) PRIMARY KEY CHECK (oin ~ '^[0-9A-Z]{20}$'),
+  oin          text PRIMARY KEY CHECK (oin ~ '^[0-9A-Z]{20}$'),
   name         text NOT NULL,
   brins        text[] NOT NULL DEFAULT '{}',
   endpoint_url text,
@@ -14,7 +14,7 @@ CREATE TABLE inbound_messages (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   contract        text NOT NULL,
   operation       text NOT NULL,
-  sender_oin      char(20) NOT NULL,
+  sender_oin      text NOT NULL,
   brin            text,
   document_id     uuid NOT NULL,
   document_time   timestamptz NOT NULL,

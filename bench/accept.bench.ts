@@ -1,0 +1,112 @@
+/**
+ * bench:accept — sustained load on the full accept path (gate, envelope rules, XSD, group commit,
+ * receipt, enqueue) against real PostgreSQL and Redis, with a bare node:http server and a node-soap
+ * service as reference points. Each target runs in its own process; autocannon runs here.
+ *
+ * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
+import { startLocalRedis } from '../src/services/local-redis.js';
+import { freePort } from '../src/services/process-tools.js';
+import { PROJECT_ROOT } from '../src/paths.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const CONTRACT = 'DUO_VOAanlevering_InschrijvingVO_V1';
+const ACTION = `http://duo.nl/contract/${CONTRACT}/aanleverenInschrijvingVO`;
+const TEMPLATE = fs.readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/valid/aanleverenInschrijvingVO.xml'), 'utf8');
+
+function requestBody(): string {
+  return TEMPLATE.replace('{{MESSAGE_ID}}', randomUUID()).replace('{{DOCUMENT_ID}}', randomUUID());
+}
+
+async function waitForOutput(child: ChildProcess, marker: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes(marker)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`target exited (${code}): ${output.slice(-2000)}`)));
+  });
+}
+
+interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; }
+
+async function load(name: string, url: string): Promise<Result> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${ACTION}"` },
+    requests: [{ setupRequest: (request) => ({ ...request, body: requestBody() }) }],
+  });
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-bench-'));
+  fs.chmodSync(dir, 0o755);
+  const log = (message: string): void => void process.stderr.write(`${message}\n`);
+  const database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
+  const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
+  const results: Result[] = [];
+  try {
+    const brokerPort = await freePort();
+    const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
+      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn', SEED_DEMO: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await waitForOutput(broker, 'WSDL');
+    await load('warm-up', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`).catch(() => undefined);
+    results.push(await load('bron-broker full accept path', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`));
+    await stop(broker);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const stored = (await client.query<{ n: string }>('SELECT count(*) AS n FROM inbound_messages')).rows[0]!.n;
+    await client.end();
+    process.stderr.write(`rows stored: ${stored}\n`);
+
+    for (const mode of ['bare', 'node-soap'] as const) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/bench/reference-servers.js'), mode, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await waitForOutput(child, 'ready');
+      results.push(await load(mode === 'bare' ? 'bare node:http (no XML)' : 'node-soap echo (no store)', `http://127.0.0.1:${port}/vo-webservices/${CONTRACT}`));
+      await stop(child);
+    }
+  } finally {
+    await redis.stop();
+    await database.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const broker = results[0]!;
+  process.stdout.write(`\n${SECONDS}s, ${CONNECTIONS} connections, ${os.cpus().length} cores, node ${process.version}\n\n`);
+  process.stdout.write('| target | req/s | p50 ms | p99 ms | non-2xx | errors |\n|---|---:|---:|---:|---:|---:|\n');
+  for (const r of results) process.stdout.write(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`);
+  for (const r of results.slice(1)) process.stdout.write(`\nbroker / ${r.name}: ${(broker.rps / r.rps).toFixed(2)}`);
+  process.stdout.write('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
