@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { XmlDocument, type XmlElement } from 'libxml2-wasm';
+import type { Broker } from '../../src/broker.js';
+import { INBOUND_CONTRACTS, NS } from '../../src/contracts/catalogue.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { FIXTURES, OIN_25BE, bodyFixture, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
+import { jobCount, startTestBroker, storedCounts, waitFor } from '../support/broker.js';
+
+const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
+const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
+
+/** The receipt element of a response, validated against the contract schema as its own document. */
+function validateReceipt(responseXml: string, operation: string): void {
+  const contract = INBOUND_CONTRACTS.find((c) => c.operations.some((o) => o.name === operation))!;
+  const doc = XmlDocument.fromString(responseXml);
+  try {
+    const body = doc.get('/*[local-name()="Envelope"]/*[local-name()="Body"]/*');
+    if (!body) throw new Error('no body element');
+    schemas.get(contract.schemaFile)!.validate(body as XmlElement);
+  } finally {
+    doc.dispose();
+  }
+}
+
+describe('accepting valid messages', () => {
+  let broker: Broker;
+  beforeAll(async () => {
+    broker = await startTestBroker();
+  });
+  afterAll(async () => {
+    await broker.close();
+  });
+
+  test.each(validFixtures)('%s → receipt J, one stored row, one outbox row, one job', async (fixture) => {
+    const operation = operationOfFixture(fixture);
+    const before = await storedCounts(broker);
+    const jobsBefore = await jobCount(broker);
+    const documentId = randomUUID();
+    const messageId = `urn:uuid:${randomUUID()}`;
+    const request = lasRequest(operation, bodyFixture(`valid/${fixture}`, documentId), { messageId });
+
+    const answer = await send(broker.baseUrl, request);
+
+    expect(answer.faultString).toBeNull();
+    expect(answer.status).toBe(200);
+    expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
+    const receiptId = elementText(answer.text, 'identificatiecodeBedrijfsdocument');
+    expect(receiptId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(receiptId).not.toBe(documentId);
+    // instanties swapped
+    expect(elementText(answer.text, 'ontvangendeInstantie')).toBe(elementText(request.xml, 'verzendendeInstantie'));
+    expect(elementText(answer.text, 'verzendendeInstantie')).toBe(elementText(request.xml, 'ontvangendeInstantie'));
+    expect(elementText(answer.text, 'datumTijdBedrijfsdocument')).toMatch(/Z$/);
+    // WS-Addressing response headers
+    expect(elementText(answer.text, 'RelatesTo')).toBe(messageId);
+    expect(elementText(answer.text, 'Action')).toBe(request.soapAction.replace(/"/g, ''));
+    expect(elementText(answer.text, 'To')).toBe(`http://www.w3.org/2005/08/addressing/anonymous?oin=${OIN_25BE}`);
+    expect(elementText(answer.text, 'Address')).toContain('oin=00000001800866472000');
+    validateReceipt(answer.text, operation);
+
+    const after = await storedCounts(broker);
+    expect(after.messages).toBe(before.messages + 1);
+    expect(after.outbox).toBe(before.outbox + 1);
+    const row = (await broker.pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    expect(row).toMatchObject({ operation, sender_oin: OIN_25BE, wsa_message_id: messageId, raw_xml: request.xml });
+    expect(row.receipt_id).toBe(receiptId);
+    await waitFor(() => jobCount(broker), (n) => n === jobsBefore + 1);
+    const job = await broker.processingQueue.getJob(`msg-${row.id}`);
+    expect(job?.data).toEqual({ messageId: row.id });
+  });
+
+  test('an explicit time offset is stored normalised to UTC', async () => {
+    const documentId = randomUUID();
+    await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml', documentId)));
+    const row = (await broker.pool.query('SELECT document_time FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    expect((row.document_time as Date).toISOString()).toBe('2026-09-01T08:15:00.000Z');
+  });
+
+  test('gzip-compressed requests are accepted', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const request = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'));
+    const response = await fetch(`${broker.baseUrl}${request.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=UTF-8', 'content-encoding': 'gzip', soapaction: request.soapAction },
+      body: gzipSync(request.xml),
+    });
+    expect(response.status).toBe(200);
+    expect(elementText(await response.text(), 'ontvangstBevestiging')).toBe('J');
+  });
+
+  test('receipts are in the namespaces of DOMAIN.md: element in the contract, children in the base schema', async () => {
+    const answer = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')));
+    const doc = XmlDocument.fromString(answer.text);
+    try {
+      const receipt = doc.get('//*[local-name()="aanleverenIdentificerenPersoonVO_Response"]');
+      expect((receipt as XmlElement | null)?.namespaceUri).toBe('http://duo.nl/schema/DUO_VOInformatiediensten_IdentificerenPersoonVO_V1');
+      const child = doc.get('//*[local-name()="ontvangstBevestiging"]');
+      expect((child as XmlElement | null)?.namespaceUri).toBe(NS.basisInformatiediensten);
+    } finally {
+      doc.dispose();
+    }
+  });
+});

@@ -1,0 +1,6 @@
+import { type TestServices, stopTestServices } from './services.js';
+
+export default async function globalTeardown(): Promise<void> {
+  const services = (globalThis as Record<string, unknown>).__bronTestServices as TestServices | undefined;
+  if (services) await stopTestServices(services);
+}
