@@ -1,0 +1,71 @@
+/**
+ * libxml2 (the broker's validator) and Xerces (xsd-schema-validator, a JVM per call: never on the
+ * request path) must agree on every body fixture: valid ones pass both, invalid ones fail both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import validator from 'xsd-schema-validator';
+import { INBOUND_CONTRACTS } from '../../src/contracts/catalogue.js';
+import { XSD_DIR } from '../../src/paths.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { validateBody } from '../../src/xml/body-validator.js';
+import { BrokerFault } from '../../src/errors.js';
+import { FIXTURES, envelope, operationOfFixture } from '../support/soap.js';
+
+const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
+const contractOf = (operation: string) => INBOUND_CONTRACTS.find((c) => c.operations.some((o) => o.name === operation))!;
+
+function fixtures(kind: 'valid' | 'invalid'): string[] {
+  return fs.readdirSync(path.join(FIXTURES, kind)).filter((f) => f.endsWith('.xml')).map((f) => path.join(kind, f));
+}
+
+/** The operation a body fixture is for, from its root element. */
+function operationOf(xml: string): string {
+  return /<(?:\w+:)?(\w+)_Request[\s>]/.exec(xml)![1]!;
+}
+
+function libxml2Verdict(xml: string): { valid: boolean; element?: string } {
+  const contract = contractOf(operationOf(xml));
+  try {
+    validateBody(Buffer.from(envelope(xml.replace(/^<\?xml[^>]*\?>\s*/, ''), {})), schemas.get(contract.schemaFile)!);
+    return { valid: true };
+  } catch (error) {
+    if (error instanceof BrokerFault && error.code === 'DK0004') return { valid: false, element: error.element };
+    throw error;
+  }
+}
+
+async function xercesVerdict(file: string, xml: string): Promise<boolean> {
+  const schema = path.join(XSD_DIR, contractOf(operationOf(xml)).schemaFile);
+  try {
+    const result = await validator.validateXML({ file }, schema);
+    return result.valid;
+  } catch (error) {
+    // Only a schema verdict counts as "invalid" (Xerces' cvc-* messages), never a JVM that did not start.
+    const verdict = error as { valid?: boolean; messages?: string[] };
+    if (verdict.valid === false && verdict.messages?.some((m) => m.includes('cvc-'))) return false;
+    throw error;
+  }
+}
+
+import { jest } from '@jest/globals';
+
+jest.setTimeout(120_000);
+
+describe('libxml2 and Xerces agree', () => {
+  test.each(fixtures('valid'))('%s is valid for both', async (relative) => {
+    const file = path.join(FIXTURES, relative);
+    const xml = fs.readFileSync(file, 'utf8');
+    expect(operationOfFixture(file)).toBe(operationOf(xml));
+    expect(libxml2Verdict(xml)).toEqual({ valid: true });
+    expect(await xercesVerdict(file, xml)).toBe(true);
+  });
+
+  test.each(fixtures('invalid'))('%s is invalid for both, at the expected element', async (relative) => {
+    const file = path.join(FIXTURES, relative);
+    const xml = fs.readFileSync(file, 'utf8');
+    const expected = /<!-- expect-element: (\S+) -->/.exec(xml)?.[1];
+    expect(libxml2Verdict(xml)).toEqual({ valid: false, element: expected });
+    expect(await xercesVerdict(file, xml)).toBe(false);
+  });
+});

@@ -1,0 +1,28 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  test('defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', brokerOin: '00000001800866472000', maxBodyBytes: 1024 * 1024, databaseUrl: undefined, redisUrl: undefined, logLevel: 'info' });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('every bad variable is listed in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', BROKER_OIN: '123', DATABASE_URL: 'mysql://x', REDIS_URL: 'not a url', LOG_LEVEL: 'loud', SEED_DEMO: 'maybe' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'BROKER_OIN', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'SEED_DEMO']) expect(problems).toContain(name);
+    expect((error as ConfigError).problems).toHaveLength(6);
+  });
+
+  test('external services and a BRIN-derived broker OIN are accepted', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/bron', REDIS_URL: 'redis://redis:6379', BROKER_OIN: '0000000700025BE00000' });
+    expect(config.databaseUrl).toBe('postgres://u:p@db:5432/bron');
+    expect(config.brokerOin).toBe('0000000700025BE00000');
+  });
+});
