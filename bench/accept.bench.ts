@@ -3,7 +3,7 @@
  * receipt, enqueue) against real PostgreSQL and Redis, with a bare node:http server and a node-soap
  * service as reference points. Each target runs in its own process; autocannon runs here.
  *
- * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64).
+ * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64); HTTP_WORKERS etc. pass through to the broker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +16,7 @@ import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
 import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { type CpuSample, sampleCpu } from './process-cpu.js';
 import { bodyFixture, lasRequest } from '../test/support/soap.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -24,11 +25,17 @@ const CONTRACT = 'DUO_VOAanlevering_InschrijvingVO_V1';
 const ACTION = `http://duo.nl/contract/${CONTRACT}/aanleverenInschrijvingVO`;
 const DOCUMENT_ID = '11111111-1111-4111-8111-111111111111';
 const MESSAGE_ID = '22222222-2222-4222-8222-222222222222';
-// The valid fixture as a LAS sends it (about 3 KB); each request gets fresh ids.
-const TEMPLATE = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', DOCUMENT_ID), { messageId: `urn:uuid:${MESSAGE_ID}` }).xml;
+// The valid fixture as a LAS sends it (about 3 KB), split around its two ids so each request is a
+// cheap concatenation with fresh ones (the load generator shares the machine's two cores).
+const [HEAD, MIDDLE, TAIL] = (() => {
+  const xml = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', DOCUMENT_ID), { messageId: `urn:uuid:${MESSAGE_ID}` }).xml;
+  const [head, rest] = xml.split(MESSAGE_ID) as [string, string];
+  const [middle, tail] = rest.split(DOCUMENT_ID) as [string, string];
+  return [head, middle, tail];
+})();
 
 function requestBody(): string {
-  return TEMPLATE.replace(MESSAGE_ID, randomUUID()).replace(DOCUMENT_ID, randomUUID());
+  return HEAD + randomUUID() + MIDDLE + randomUUID() + TAIL;
 }
 
 async function waitForOutput(child: ChildProcess, marker: string): Promise<void> {
@@ -44,7 +51,16 @@ async function waitForOutput(child: ChildProcess, marker: string): Promise<void>
   });
 }
 
-interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; }
+async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('broker did not become healthy');
+}
+
+interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; }
 
 async function load(name: string, url: string): Promise<Result> {
   const result = await autocannon({
@@ -55,7 +71,7 @@ async function load(name: string, url: string): Promise<Result> {
     headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${ACTION}"` },
     requests: [{ setupRequest: (request) => ({ ...request, body: requestBody() }) }],
   });
-  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -73,15 +89,23 @@ async function main(): Promise<void> {
   const database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
   const results: Result[] = [];
+  let cpuLine = '';
   try {
     const brokerPort = await freePort();
+    // The broker logs to a file, as it would in production; the bench must not pay for reading it.
+    const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
     const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: 'warn', SEED_DEMO: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true' },
+      stdio: ['ignore', logFile, logFile],
     });
-    await waitForOutput(broker, 'WSDL');
+    await waitUntilHealthy(`http://127.0.0.1:${brokerPort}/healthz`, broker);
     await load('warm-up', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`).catch(() => undefined);
-    results.push(await load('bron-broker full accept path', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`));
+    const cpuBefore = sampleCpu(broker.pid!);
+    const measured = await load('bron-broker full accept path', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`);
+    const cpuAfter = sampleCpu(broker.pid!);
+    results.push(measured);
+    const perMessage = (key: keyof CpuSample): string => (((cpuAfter[key] - cpuBefore[key]) * 1e6) / measured.total).toFixed(0);
+    cpuLine = `CPU per accepted message: broker ${perMessage('broker')} µs, PostgreSQL ${perMessage('postgres')} µs, Redis ${perMessage('redis')} µs (${measured.total} messages)`;
     await stop(broker);
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -106,6 +130,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${SECONDS}s, ${CONNECTIONS} connections, ${os.cpus().length} cores, node ${process.version}\n\n`);
   process.stdout.write('| target | req/s | p50 ms | p99 ms | non-2xx | errors |\n|---|---:|---:|---:|---:|---:|\n');
   for (const r of results) process.stdout.write(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`);
+  process.stdout.write(`\n${cpuLine}\n`);
   for (const r of results.slice(1)) process.stdout.write(`\nbroker / ${r.name}: ${(broker.rps / r.rps).toFixed(2)}`);
   process.stdout.write('\n');
   if (broker.non2xx > 0 || broker.errors > 0) {

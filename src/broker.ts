@@ -41,7 +41,12 @@ async function waitForRedis(redis: Redis, log: Logger, timeoutMs: number): Promi
 }
 
 /** Composition root of the inbound path: store, schemas, registry, queue, sweeper and HTTP server. */
-export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger): Promise<Broker> {
+export interface BrokerOptions {
+  /** Whether this process runs the outbox sweeper (one process of a cluster is enough). */
+  readonly runSweeper?: boolean;
+}
+
+export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, options: BrokerOptions = {}): Promise<Broker> {
   const pool = createPool(urls.databaseUrl, 12);
   await migrate(pool);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
@@ -54,8 +59,8 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   const enqueuer = new Enqueuer(processingQueue, log);
   const sweeper = new Sweeper(pool, processingQueue, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
-  sweeper.start();
-  const batcher = new AcceptBatcher(pool, { maxBatch: config.acceptBatchSize, maxInFlight: 3, timeoutMs: config.acceptTimeoutMs });
+  if (options.runSweeper ?? true) sweeper.start();
+  const batcher = new AcceptBatcher(pool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
 
   const fallbackBaseUrl = `http://localhost:${config.port}`;
   const server = createHttpServer({

@@ -27,6 +27,8 @@ export interface Config {
   readonly acceptTimeoutMs: number;
   /** Most messages group-committed in one transaction (`ACCEPT_BATCH_SIZE`, default 100). */
   readonly acceptBatchSize: number;
+  /** Group-commit transactions in flight at once (`ACCEPT_MAX_IN_FLIGHT`, default 4). */
+  readonly acceptMaxInFlight: number;
   /** How often the sweeper looks for accepted messages without a job (`SWEEP_INTERVAL_MS`, default 5000). */
   readonly sweepIntervalMs: number;
   /** Age an outbox row must reach before the sweeper treats it as missing a job (`SWEEP_GRACE_MS`, default 5000). */
@@ -35,6 +37,8 @@ export interface Config {
   readonly queuePrefix: string;
   /** Seed demo institutions at start (`SEED_DEMO`, default true). */
   readonly seedDemo: boolean;
+  /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
+  readonly httpWorkers: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -104,10 +108,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
+    acceptMaxInFlight: int('ACCEPT_MAX_IN_FLIGHT', 4, 1, 32),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
     queuePrefix,
     seedDemo: bool('SEED_DEMO', true),
+    httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

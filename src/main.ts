@@ -1,42 +1,121 @@
-import { ConfigError, loadConfig } from './config.js';
+import cluster from 'node:cluster';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { startBroker } from './broker.js';
-import { seedDemoInstitutions } from './demo-seed.js';
-import { createLogger } from './log.js';
-import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
+import { seedDemoInstitutions } from './demo-seed.js';
+import { type Logger, createLogger } from './log.js';
+import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
+import { createPool } from './store/database.js';
+import { migrate } from './store/migrate.js';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger(config.logLevel);
+/**
+ * Composition root. The primary process starts (or finds) PostgreSQL and Redis, migrates, seeds, and
+ * forks HTTP_WORKERS processes that share the port: the request path is CPU-bound (XML scan and
+ * validation), so a second process uses the cores one event loop cannot.
+ */
+
+interface ServiceUrls {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+async function prepareStore(config: Config, databaseUrl: string, log: Logger): Promise<void> {
+  const pool = createPool(databaseUrl, 2);
+  try {
+    await migrate(pool);
+    if (config.seedDemo) {
+      const added = await seedDemoInstitutions(pool);
+      if (added > 0) log.info('seeded demo institutions', { added });
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
+function printWsdlUrls(config: Config): void {
+  for (const contract of INBOUND_CONTRACTS) {
+    process.stdout.write(`WSDL ${contract.name}: http://localhost:${config.port}/vo-webservices/${contract.name}?wsdl\n`);
+  }
+}
+
+async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
+  const broker = await startBroker(config, urls, log, { runSweeper });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down');
+    await broker.close();
+    await afterClose();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+async function runPrimary(config: Config, log: Logger): Promise<void> {
   const say = (message: string): void => {
     log.info(message);
   };
   const database = await resolveDatabase(config, say);
   const redis = await resolveRedis(config, say);
-  const broker = await startBroker(config, { databaseUrl: database.url, redisUrl: redis.url }, log);
-  if (config.seedDemo) {
-    const added = await seedDemoInstitutions(broker.pool);
-    await broker.registry.refresh();
-    if (added > 0) log.info('seeded demo institutions', { added });
-  }
-  const base = `http://localhost:${broker.port}`;
-  log.info('bron-broker listening', { port: broker.port, brokerOin: config.brokerOin });
-  for (const contract of INBOUND_CONTRACTS) {
-    process.stdout.write(`WSDL ${contract.name}: ${base}/vo-webservices/${contract.name}?wsdl\n`);
+  const urls: ServiceUrls = { databaseUrl: database.url, redisUrl: redis.url };
+  await prepareStore(config, urls.databaseUrl, log);
+
+  if (config.httpWorkers === 1) {
+    await runWorker(config, urls, log, true, async () => {
+      await redis.stop();
+      await database.stop();
+    });
+    log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: 1 });
+    printWsdlUrls(config);
+    return;
   }
 
   let stopping = false;
+  const fork = (index: number): void => {
+    const worker = cluster.fork({ BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      log.error('HTTP worker died; starting a new one', { index, code, signal });
+      fork(index);
+    });
+  };
+  let listening = 0;
+  cluster.on('listening', () => {
+    listening += 1;
+    if (listening === config.httpWorkers) {
+      log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: config.httpWorkers });
+      printWsdlUrls(config);
+    }
+  });
+  for (let index = 0; index < config.httpWorkers; index++) fork(index);
+
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    await broker.close();
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
+      if (worker.isDead()) return resolve();
+      worker.once('exit', () => resolve());
+      worker.process.kill('SIGTERM');
+    })));
     await redis.stop();
     await database.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  if (cluster.isPrimary) return runPrimary(config, log);
+  const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };
+  // One sweeper for the whole cluster: the first worker's.
+  return runWorker(config, urls, log, process.env.BRON_WORKER_INDEX === '0');
 }
 
 main().catch((error: unknown) => {

@@ -72,14 +72,13 @@ export function refuseAttributeFloods(xml: string, maxAttributes: number): void 
       continue;
     }
     let count = 0;
-    let quote = 0;
     let j = i + 1;
     for (; j < length; j++) {
       const c = xml.charCodeAt(j);
-      if (quote !== 0) {
-        if (c === quote) quote = 0;
-      } else if (c === QUOT || c === APOS) {
-        quote = c;
+      if (c === QUOT || c === APOS) {
+        const close = xml.indexOf(c === QUOT ? '"' : "'", j + 1);
+        if (close === -1) return; // unterminated: saxes reports it
+        j = close;
       } else if (c === EQ) {
         if (++count > maxAttributes) throw forbidden(`more than ${maxAttributes} attributes on one element`);
       } else if (c === GT || c === LT) {

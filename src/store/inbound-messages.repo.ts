@@ -36,8 +36,8 @@ interface StoredRow {
  * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
  * whose (sender OIN, identificatiecode) exists. Returns, per input in order, the stored row and the
  * receipt that belongs to it; a duplicate gets the original's receipt.
- * Inputs: the messages. Locking: unique index on (sender_oin, document_id); runs inside the caller's
- * transaction.
+ * Inputs: the messages. Locking: unique index on (sender_oin, document_id); a conflicting insert by a
+ * concurrent statement waits for it to commit, then counts as a conflict.
  */
 const INSERT_BATCH = `
 WITH input AS (
@@ -75,41 +75,34 @@ SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted
 FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(sender_oin, document_id, ord)
 JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id`;
 
-/** Stores a batch in one transaction and returns one StoredReceipt per message, in order. */
+/**
+ * Stores a batch and returns one StoredReceipt per message, in order. The insert is one statement, so
+ * it commits atomically on its own: one round trip per batch, no BEGIN/COMMIT. Conflicts with rows a
+ * concurrent batch committed after the statement's snapshot are read back afterwards.
+ */
 export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[]): Promise<StoredReceipt[]> {
-  const client = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
-    const rows = (await client.query<StoredRow>(INSERT_BATCH, [
-      column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
-      column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
-      column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
-    ])).rows;
-    const missing = rows.filter((row) => row.id === null);
-    if (missing.length > 0) {
-      const again = await client.query<StoredRow>(SELECT_EXISTING, [
-        missing.map((row) => messages[row.ord - 1]!.senderOin),
-        missing.map((row) => messages[row.ord - 1]!.documentId),
-      ]);
-      for (const row of again.rows) rows[missing[row.ord - 1]!.ord - 1] = { ...row, ord: missing[row.ord - 1]!.ord };
+  const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
+  const rows = (await pool.query<StoredRow>(INSERT_BATCH, [
+    column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
+    column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
+    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
+  ])).rows;
+  const missing = rows.filter((row) => row.id === null);
+  if (missing.length > 0) {
+    const again = await pool.query<StoredRow>(SELECT_EXISTING, [
+      missing.map((row) => messages[row.ord - 1]!.senderOin),
+      missing.map((row) => messages[row.ord - 1]!.documentId),
+    ]);
+    for (const row of again.rows) {
+      const original = missing[row.ord - 1]!;
+      rows[original.ord - 1] = { ...row, ord: original.ord };
     }
-    await client.query('COMMIT');
-    return rows.map((row) => {
-      if (row.id === null) throw new Error('stored message not found after conflict');
-      return { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
-    });
-  } catch (error) {
-    failure = error as Error;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    // A failed connection is dropped rather than handed to the next batch.
-    client.release(failure);
   }
+  return rows.map((row) => {
+    if (row.id === null) throw new Error('stored message not found after conflict');
+    return { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
+  });
 }
-
 /** Outbox rows older than `graceMs`, after `afterId`, oldest id first (for the sweeper). */
 export async function listDueOutbox(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<number[]> {
   const result = await pool.query<{ message_id: number }>(

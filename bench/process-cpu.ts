@@ -1,0 +1,49 @@
+/**
+ * CPU seconds used so far by groups of processes, read from /proc (Linux): the broker's process tree,
+ * PostgreSQL and Redis. CPU per message is a steadier measure than throughput on a shared machine.
+ */
+import fs from 'node:fs';
+
+export interface CpuSample {
+  broker: number;
+  postgres: number;
+  redis: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+function readStat(pid: string): { comm: string; ppid: number; cpu: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // fields[0] is state; utime and stime are the 14th and 15th fields of the whole line.
+    return { comm, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}
+
+export function sampleCpu(brokerPid: number): CpuSample {
+  const stats = new Map<number, { comm: string; ppid: number; cpu: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat) stats.set(Number(entry), stat);
+  }
+  const inBrokerTree = (pid: number): boolean => {
+    for (let current = pid, hops = 0; current > 1 && hops < 5; hops++) {
+      if (current === brokerPid) return true;
+      current = stats.get(current)?.ppid ?? 0;
+    }
+    return false;
+  };
+  const sample: CpuSample = { broker: 0, postgres: 0, redis: 0 };
+  for (const [pid, stat] of stats) {
+    if (stat.comm === 'postgres') sample.postgres += stat.cpu;
+    else if (stat.comm.startsWith('redis-server')) sample.redis += stat.cpu;
+    else if (inBrokerTree(pid)) sample.broker += stat.cpu;
+  }
+  return sample;
+}
