@@ -47,7 +47,7 @@ export interface BrokerOptions {
 }
 
 export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, options: BrokerOptions = {}): Promise<Broker> {
-  const pool = createPool(urls.databaseUrl, 12);
+  const pool = createPool(urls.databaseUrl, 6);
   await migrate(pool);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
   const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
@@ -60,7 +60,8 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const enqueuer = new Enqueuer(processingQueue, log);
   const sweeper = new Sweeper(pool, processingQueue, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
-  const batcher = new AcceptBatcher(pool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
+  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, config.acceptTimeoutMs);
+  const batcher = new AcceptBatcher(acceptPool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
 
   const fallbackBaseUrl = `http://localhost:${config.port}`;
   const server = createHttpServer({
@@ -86,6 +87,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
       await processingQueue.close();
       redis.disconnect();
       for (const validator of validators.values()) validator.dispose();
+      await acceptPool.end();
       await pool.end();
     },
   };

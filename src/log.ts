@@ -30,12 +30,21 @@ class BatchedStdout extends Writable {
   }
 }
 
+/** Masks personal numbers in every string field of a log entry, whoever wrote it. */
+const maskFields = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (typeof value === 'string') info[key] = maskPersonalNumbers(value);
+  }
+  return info;
+});
+
 /** JSON logger on stdout. Callers pass structured fields; nothing here ever receives raw XML. */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, stream: Writable = new BatchedStdout()): Logger {
   return winston.createLogger({
     level,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Stream({ stream: new BatchedStdout(), eol: '\n' })],
+    format: winston.format.combine(maskFields(), winston.format.timestamp(), winston.format.json()),
+    transports: [new winston.transports.Stream({ stream, eol: '\n' })],
   });
 }
 
@@ -45,9 +54,10 @@ export function silentLogger(): Logger {
 }
 
 /**
- * Masks personal numbers (BSN / onderwijsnummer: 9 digits) in free text, keeping the last three
- * digits so an operator can still tell two numbers apart. Longer digit runs (OINs) are left alone.
+ * Masks personal numbers in free text: any standalone run of 7 to 10 digits (a BSN or onderwijsnummer,
+ * also when mistyped with a digit too few or too many) keeps only its last three digits. Runs inside
+ * longer tokens — OINs, UUIDs, times — are left alone.
  */
 export function maskPersonalNumbers(text: string): string {
-  return text.replace(/(?<!\d)\d{6}(\d{3})(?!\d)/g, '******$1');
+  return text.replace(/(?<![0-9A-Za-z:-])\d{4,7}(\d{3})(?![0-9A-Za-z:-])/g, (_match, last: string) => `******${last}`);
 }

@@ -1,7 +1,7 @@
 import { BrokerFault } from '../errors.js';
 import type { Operation } from '../contracts/catalogue.js';
 import type { Institution } from '../store/institutions.repo.js';
-import type { ScannedEnvelope } from './envelope-scan.js';
+import type { SoapEnvelope } from '../xml/soap-envelope.js';
 
 /** The parties of an authorised request. */
 export interface AuthorisedParties {
@@ -12,24 +12,13 @@ export interface AuthorisedParties {
 
 /**
  * The sender must be a registered, enabled institution; the body's `brin` must be one of its BRINs;
- * `verzendendeInstantie` must be that BRIN or the sender's own OIN; `ontvangendeInstantie` must be
- * DUO or this broker.
+ * `verzendendeInstantie` must be that BRIN or the sender's own OIN.
  */
-export function authorise(
-  senderOin: string,
-  institution: Institution | undefined,
-  operation: Operation,
-  envelope: ScannedEnvelope,
-  brokerOin: string,
-): AuthorisedParties {
+export function authorise(senderOin: string, institution: Institution | undefined, operation: Operation, envelope: SoapEnvelope): AuthorisedParties {
   if (!institution || !institution.enabled) {
     throw new BrokerFault('DK0002', `OIN ${senderOin} is not registered as an enabled institution`, 'From');
   }
   const sender = envelope.bodyFields.get('verzendendeInstantie') ?? '';
-  const receiver = envelope.bodyFields.get('ontvangendeInstantie') ?? '';
-  if (receiver !== 'DUO' && receiver !== brokerOin) {
-    throw new BrokerFault('DK0004', `element ontvangendeInstantie: must be DUO or ${brokerOin}, got '${receiver}'`, 'ontvangendeInstantie');
-  }
   if (operation.hasBrin) {
     const brin = envelope.bodyFields.get('brin') ?? '';
     if (!institution.brins.includes(brin)) {

@@ -1,6 +1,6 @@
 import { BrokerFault } from '../errors.js';
 import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../contracts/catalogue.js';
-import type { HeaderBlock, ScannedEnvelope } from './envelope-scan.js';
+import type { HeaderBlock, SoapEnvelope } from '../xml/soap-envelope.js';
 
 /** The addressing facts of an accepted envelope. */
 export interface Addressing {
@@ -44,7 +44,7 @@ function addressingHeaders(headers: readonly HeaderBlock[]): Map<string, HeaderB
   return byName;
 }
 
-function resolveOperation(contract: Contract, soapAction: string | undefined, wsaAction: string | undefined, envelope: ScannedEnvelope): Operation {
+function resolveOperation(contract: Contract, soapAction: string | undefined, wsaAction: string | undefined, envelope: SoapEnvelope): Operation {
   if (!soapAction) throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing');
   const operation = findOperationByAction(soapAction);
   if (!operation || operation.contract !== contract.name) {
@@ -64,7 +64,7 @@ function resolveOperation(contract: Contract, soapAction: string | undefined, ws
  * Checks the envelope's header blocks and WS-Addressing against the HTTP SOAPAction and the contract
  * the request was posted to (DOMAIN.md section 2). Throws the matching BrokerFault.
  */
-export function checkEnvelopeRules(envelope: ScannedEnvelope, contract: Contract, rawSoapAction: string | undefined, brokerOin: string): Addressing {
+export function checkEnvelopeRules(envelope: SoapEnvelope, contract: Contract, rawSoapAction: string | undefined, brokerOin: string): Addressing {
   const wsa = addressingHeaders(envelope.headers);
   const operation = resolveOperation(contract, normaliseSoapAction(rawSoapAction), wsa.get('Action')?.text, envelope);
 

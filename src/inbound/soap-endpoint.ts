@@ -1,23 +1,25 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../contracts/catalogue.js';
+import { BrokerFault } from '../errors.js';
 import type { Logger } from '../log.js';
-import { maskPersonalNumbers } from '../log.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
-import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
+import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import type { Enqueuer } from '../queue/enqueuer.js';
 import { validateBody } from '../xml/body-validator.js';
+import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
+import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
-import { type ScannedEnvelope, scanEnvelope } from './envelope-scan.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
 import { authenticatedSenderOin } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
-import { responseEnvelope } from './soap-envelope.js';
+import { responseEnvelope } from './response-envelope.js';
+import { gateXml } from './xml-gate.js';
 
 /** What the SOAP endpoint needs; built once by the composition root. */
 export interface InboundDeps {
@@ -31,42 +33,52 @@ export interface InboundDeps {
   readonly log: Logger;
 }
 
-/** Request facts gathered step by step, for the response and the one log line. */
-interface RequestTrace {
-  readonly requestId: string;
-  envelope?: ScannedEnvelope;
+/** Everything the accept steps learned; partial when a step refused the request. */
+interface Accepted {
   addressing?: Addressing;
+  document?: Bedrijfsdocument;
   parties?: AuthorisedParties;
   stored?: StoredReceipt;
 }
 
-function toAcceptedMessage(xml: string, trace: Required<Omit<RequestTrace, 'stored'>>, senderOin: string): AcceptedMessage {
-  const fields = trace.envelope.bodyFields;
-  return {
-    contract: trace.addressing.operation.contract,
-    operation: trace.addressing.operation.name,
-    senderOin,
-    brin: trace.parties.brin,
-    documentId: fields.get('identificatiecodeBedrijfsdocument')!,
-    documentTime: fields.get('datumTijdBedrijfsdocument')!,
-    wsaMessageId: trace.addressing.messageId,
-    requestId: trace.requestId,
-    receiptId: randomUUID(),
-    receiptAt: new Date(),
-    rawXml: xml,
-  };
-}
-
-/** Gate → envelope rules → schema → authorisation → durable accept. Throws on the first failure. */
-async function accept(req: IncomingMessage, contract: Contract, deps: InboundDeps, trace: RequestTrace): Promise<StoredReceipt> {
+/**
+ * Gate → parse → envelope rules → schema → bedrijfsdocument → authorisation → durable accept.
+ * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
+ */
+async function accept(req: IncomingMessage, contract: Contract, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
   const bytes = await readBody(req, deps.maxBodyBytes);
   const xml = decodeUtf8(bytes, req.headers['content-type']);
-  const envelope = (trace.envelope = scanEnvelope(xml));
-  const addressing = (trace.addressing = checkEnvelopeRules(envelope, contract, req.headers.soapaction as string | undefined, deps.brokerOin));
-  validateBody(bytes, deps.validators.get(contract.name)!);
-  const senderOin = authenticatedSenderOin(addressing);
-  const parties = (trace.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brokerOin));
-  return deps.batcher.submit(toAcceptedMessage(xml, { requestId: trace.requestId, envelope, addressing, parties }, senderOin));
+  gateXml(xml);
+  const doc = parseSoapDocument(bytes);
+  try {
+    const envelope = readEnvelope(doc);
+    const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, req.headers.soapaction as string | undefined, deps.brokerOin));
+    validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
+    const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
+    const senderOin = authenticatedSenderOin(addressing);
+    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope));
+    const stored = (facts.stored = await deps.batcher.submit({
+      contract: contract.name,
+      operation: addressing.operation.name,
+      senderOin,
+      brin: parties.brin,
+      documentId: document.documentId,
+      documentTime: document.documentTime,
+      wsaMessageId: addressing.messageId,
+      requestId,
+      receiptId: randomUUID(),
+      receiptAt: new Date(),
+      rawXml: xml,
+      // Text content without white space: the same message re-indented or re-prefixed has the same fingerprint.
+      bodyFingerprint: createHash('sha256').update(envelope.bodyElement.content.replace(/\s+/g, '')).digest(),
+    }));
+    if (stored.reusedForOtherMessage) {
+      throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');
+    }
+    return { addressing, document, parties, stored };
+  } finally {
+    doc.dispose();
+  }
 }
 
 function send(res: ServerResponse, status: number, requestId: string, xml: string): void {
@@ -78,52 +90,60 @@ function send(res: ServerResponse, status: number, requestId: string, xml: strin
   res.end(xml);
 }
 
+function sendReceipt(res: ServerResponse, requestId: string, contract: Contract, accepted: Required<Accepted>, brokerOin: string): void {
+  const { addressing, document, stored } = accepted;
+  const body = receiptBody(addressing.operation, contract.schemaNamespace, {
+    receiptId: stored.receiptId,
+    receiptAt: stored.receiptAt,
+    verzendendeInstantie: document.ontvangendeInstantie,
+    ontvangendeInstantie: document.verzendendeInstantie,
+  });
+  send(res, 200, requestId, responseEnvelope({
+    action: addressing.operation.action,
+    messageId: randomUUID(),
+    relatesTo: addressing.messageId,
+    to: addressing.fromAddress,
+    fromOin: brokerOin,
+  }, body));
+}
+
+function sendFault(req: IncomingMessage, res: ServerResponse, requestId: string, fault: BrokerFault, addressing: Addressing | undefined, brokerOin: string): void {
+  // Whatever was not read must not be parsed as the next request on this connection.
+  if (!req.complete) res.setHeader('connection', 'close');
+  if (!res.headersSent) {
+    send(res, 500, requestId, responseEnvelope({
+      action: FAULT_ACTION,
+      messageId: randomUUID(),
+      relatesTo: addressing?.messageId,
+      to: addressing?.fromAddress,
+      fromOin: brokerOin,
+    }, faultBody(fault)));
+  }
+  if (!req.complete) req.resume();
+}
+
 /** Handles one SOAP POST to a contract's endpoint: a receipt, or a SOAP fault; one log line either way. */
 export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, contract: Contract, deps: InboundDeps): Promise<void> {
   const started = performance.now();
-  const trace: RequestTrace = { requestId: randomUUID() };
+  const requestId = randomUUID();
+  const facts: Accepted = {};
+  const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const stored = (trace.stored = await accept(req, contract, deps, trace));
-    const { addressing, envelope } = trace as Required<RequestTrace>;
-    const body = receiptBody(addressing.operation, contract.schemaNamespace, {
-      receiptId: stored.receiptId,
-      receiptAt: stored.receiptAt,
-      verzendendeInstantie: envelope.bodyFields.get('ontvangendeInstantie')!,
-      ontvangendeInstantie: envelope.bodyFields.get('verzendendeInstantie')!,
-    });
-    send(res, 200, trace.requestId, responseEnvelope({
-      action: addressing.operation.action,
-      messageId: randomUUID(),
-      relatesTo: addressing.messageId,
-      to: addressing.fromAddress,
-      fromOin: deps.brokerOin,
-    }, body));
-    if (stored.isNew) deps.enqueuer.enqueue(stored.messageId);
+    const accepted = await accept(req, contract, deps, requestId, facts);
+    sendReceipt(res, requestId, contract, accepted, deps.brokerOin);
+    if (accepted.stored.isNew) deps.enqueuer.enqueue(accepted.stored.messageId);
     deps.log.info('request', {
-      requestId: trace.requestId, outcome: stored.isNew ? 'accepted' : 'duplicate', operation: addressing.operation.name,
-      senderOin: trace.parties?.institution.oin, brin: trace.parties?.brin, messageId: stored.messageId,
-      ms: Math.round((performance.now() - started) * 10) / 10,
+      requestId, outcome: accepted.stored.isNew ? 'accepted' : 'duplicate', operation: accepted.addressing.operation.name,
+      senderOin: accepted.parties.institution.oin, brin: accepted.parties.brin, messageId: accepted.stored.messageId, ms: ms(),
     });
   } catch (error) {
     const fault = toBrokerFault(error);
-    // Whatever was not read must not be parsed as the next request on this connection.
-    if (!req.complete) res.setHeader('connection', 'close');
-    if (!res.headersSent) {
-      send(res, 500, trace.requestId, responseEnvelope({
-        action: FAULT_ACTION,
-        messageId: randomUUID(),
-        relatesTo: trace.addressing?.messageId,
-        to: trace.addressing?.fromAddress,
-        fromOin: deps.brokerOin,
-      }, faultBody(fault)));
-    }
-    if (!req.complete) req.resume();
-    const level = fault.kind === 'Server' ? 'warn' : 'info';
-    deps.log.log(level, 'request', {
-      requestId: trace.requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element,
-      reason: maskPersonalNumbers(fault.reason), operation: trace.addressing?.operation.name,
-      ms: Math.round((performance.now() - started) * 10) / 10,
-      ...(fault.code === 'DK0050' ? { error: maskPersonalNumbers(String((error as Error)?.stack ?? error)) } : {}),
+    sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
+    deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
+      requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element, reason: fault.reason,
+      operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),
+      // The cause of a Server fault is for the operator, never for the sender.
+      ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
     });
   }
 }

@@ -21,7 +21,8 @@ export class Enqueuer {
       this.scheduled = false;
       const ids = this.ids;
       this.ids = [];
-      this.inFlight = this.add(ids);
+      const previous = this.inFlight;
+      this.inFlight = Promise.all([previous, this.add(ids)]).then(() => undefined);
     });
   }
 

@@ -7,7 +7,7 @@ export interface AcceptBatcherOptions {
   readonly maxBatch: number;
   /** Transactions committing at once; more arrivals wait and join the next batch. */
   readonly maxInFlight: number;
-  /** Longest a caller waits for its commit before it is told the store is unavailable. */
+  /** Longest a message waits for a transaction slot before it is told the store is unavailable. */
   readonly timeoutMs: number;
 }
 
@@ -46,16 +46,17 @@ export class AcceptBatcher {
         resolve: (receipt) => finish(() => resolve(receipt)),
         reject: (error) => finish(() => reject(error)),
       };
-      // The batch may still commit after this fires; a resubmission then gets the original receipt.
-      const timer = setTimeout(() => waiter.reject(new StoreUnavailableError(`no commit within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+      // Only a message still waiting for a batch times out here; one already in a statement waits for
+      // its real outcome (bounded by the pool's statement_timeout), so a DK0051 is never followed by a commit.
+      const timer = setTimeout(() => {
+        const index = this.pending.indexOf(waiter);
+        if (index === -1) return;
+        this.pending.splice(index, 1);
+        waiter.reject(new StoreUnavailableError(`no transaction slot within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
       this.pending.push(waiter);
       this.schedule();
     });
-  }
-
-  /** Messages waiting for a transaction. */
-  get backlog(): number {
-    return this.pending.length;
   }
 
   private schedule(): void {

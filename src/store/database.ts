@@ -9,12 +9,16 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
  * A PostgreSQL pool whose every wait is bounded, so an unreachable database turns into an error
  * within about a second instead of a hung request.
  */
-export function createPool(connectionString: string, max = 10): Pool {
+export function createPool(connectionString: string, max = 10, statementTimeoutMs?: number): Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     connectionTimeoutMillis: 1000,
     query_timeout: 5000,
+    // A statement the server cancels never commits: the accept path relies on this (see AcceptBatcher).
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+    // Times without an offset are read as UTC, whatever the server's default.
+    options: '-c timezone=UTC',
     idleTimeoutMillis: 30_000,
     application_name: 'bron-broker',
   });

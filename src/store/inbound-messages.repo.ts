@@ -13,6 +13,8 @@ export interface AcceptedMessage {
   readonly receiptId: string;
   readonly receiptAt: Date;
   readonly rawXml: string;
+  /** sha256 of the body's text content, to tell a resubmission from another message reusing the id. */
+  readonly bodyFingerprint: Buffer;
 }
 
 /** The durable outcome for one message: its row, the receipt to answer with, and whether it is new. */
@@ -22,6 +24,8 @@ export interface StoredReceipt {
   readonly receiptAt: Date;
   /** False when (sender, identificatiecode) was stored before: answer the original receipt, do not process again. */
   readonly isNew: boolean;
+  /** The identificatiecode was stored before for a different operation or body: not a resubmission. */
+  readonly reusedForOtherMessage: boolean;
 }
 
 interface StoredRow {
@@ -30,6 +34,8 @@ interface StoredRow {
   receipt_id: string;
   receipt_at: Date;
   inserted: boolean;
+  operation: string;
+  body_fingerprint: Buffer;
 }
 
 /**
@@ -42,17 +48,17 @@ interface StoredRow {
 const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[],
-                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
+                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[], $12::bytea[])
     WITH ORDINALITY AS t(contract, operation, sender_oin, brin, document_id, document_time,
-                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, ord)
+                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint, ord)
 ), inserted AS (
   INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time,
-                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
+                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint)
   SELECT contract, operation, sender_oin, brin, document_id, document_time,
-         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml
+         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint
   FROM input ORDER BY ord
   ON CONFLICT (sender_oin, document_id) DO NOTHING
-  RETURNING id, sender_oin, document_id, receipt_id, receipt_at
+  RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation, body_fingerprint
 ), outbox AS (
   INSERT INTO processing_outbox (message_id) SELECT id FROM inserted
 )
@@ -60,7 +66,9 @@ SELECT i.ord::int AS ord,
        COALESCE(n.id, m.id) AS id,
        COALESCE(n.receipt_id, m.receipt_id) AS receipt_id,
        COALESCE(n.receipt_at, m.receipt_at) AS receipt_at,
-       (n.id IS NOT NULL AND n.receipt_id = i.receipt_id) AS inserted
+       (n.id IS NOT NULL AND n.receipt_id = i.receipt_id) AS inserted,
+       COALESCE(n.operation, m.operation) AS operation,
+       COALESCE(n.body_fingerprint, m.body_fingerprint) AS body_fingerprint
 FROM input i
 LEFT JOIN inserted n ON n.sender_oin = i.sender_oin AND n.document_id = i.document_id
 LEFT JOIN inbound_messages m ON m.sender_oin = i.sender_oin AND m.document_id = i.document_id
@@ -71,7 +79,7 @@ ORDER BY i.ord`;
  * not see yet (a concurrent batch committed it meanwhile).
  */
 const SELECT_EXISTING = `
-SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted
+SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted, m.operation, m.body_fingerprint
 FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(sender_oin, document_id, ord)
 JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id`;
 
@@ -86,6 +94,7 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
     column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
     column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
     column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
+    column((m) => m.bodyFingerprint),
   ])).rows;
   const missing = rows.filter((row) => row.id === null);
   if (missing.length > 0) {
@@ -98,9 +107,16 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
       rows[original.ord - 1] = { ...row, ord: original.ord };
     }
   }
-  return rows.map((row) => {
+  return rows.map((row, index) => {
     if (row.id === null) throw new Error('stored message not found after conflict');
-    return { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
+    const message = messages[index]!;
+    return {
+      messageId: row.id,
+      receiptId: row.receipt_id,
+      receiptAt: row.receipt_at,
+      isNew: row.inserted,
+      reusedForOtherMessage: row.operation !== message.operation || !row.body_fingerprint.equals(message.bodyFingerprint),
+    };
   });
 }
 /** Outbox rows older than `graceMs`, after `afterId`, oldest id first (for the sweeper). */

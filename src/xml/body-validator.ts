@@ -1,25 +1,5 @@
-import { ParseOption, XmlDocument, XmlElement, XmlValidateError, type XsdValidator } from 'libxml2-wasm';
+import { type XmlElement, XmlValidateError, type XsdValidator } from 'libxml2-wasm';
 import { BrokerFault } from '../errors.js';
-import { NS } from '../contracts/catalogue.js';
-
-// The gate has already refused DTDs; these keep libxml2 off the network and external entities anyway.
-const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
-
-function firstElementChild(element: XmlElement): XmlElement | null {
-  for (let node = element.firstChild; node; node = node.next) {
-    if (node instanceof XmlElement) return node;
-  }
-  return null;
-}
-
-function findBodyChild(doc: XmlDocument): XmlElement | null {
-  for (let node = doc.root.firstChild; node; node = node.next) {
-    if (node instanceof XmlElement && node.name === 'Body' && node.namespaceUri === NS.soap11) {
-      return firstElementChild(node);
-    }
-  }
-  return null;
-}
 
 /** libxml2 says `Element '{ns}local': reason`; the sender wants the local name and the reason. */
 function describe(error: XmlValidateError): BrokerFault {
@@ -32,26 +12,14 @@ function describe(error: XmlValidateError): BrokerFault {
 }
 
 /**
- * Validates the one child of soap:Body of the exact bytes the broker will store, against a compiled
- * contract schema. Throws BrokerFault DK0004 naming the element and the reason.
- * Takes bytes, not a string: handing libxml2 a JS string costs a UTF-8 re-encoding per request.
+ * Validates the body element of the received document against a compiled contract schema.
+ * Throws BrokerFault DK0004 naming the element and the reason.
  */
-export function validateBody(xml: Uint8Array, validator: XsdValidator): void {
-  let doc: XmlDocument;
+export function validateBody(bodyElement: XmlElement, validator: XsdValidator): void {
   try {
-    doc = XmlDocument.fromBuffer(xml, { option: PARSE_OPTIONS, encoding: 'UTF-8' });
-  } catch (error) {
-    // The gate's parser accepted it, so this is a construct only libxml2 refuses.
-    throw new BrokerFault('BB0003', `XML not well-formed: ${String((error as Error).message).trim()}`);
-  }
-  try {
-    const body = findBodyChild(doc);
-    if (!body) throw new BrokerFault('DK0004', 'soap:Body holds no element');
-    validator.validate(body);
+    validator.validate(bodyElement);
   } catch (error) {
     if (error instanceof XmlValidateError) throw describe(error);
     throw error;
-  } finally {
-    doc.dispose();
   }
 }

@@ -9,12 +9,12 @@ import { XSD_DIR } from '../paths.js';
  * compiling, so documents parsed later on the request path can never make libxml2 read a file.
  * Throws when a schema is missing or broken: a broker with a broken XSD must not start.
  */
-export function compileSchemas(schemaFiles: readonly string[]): Map<string, XsdValidator> {
+export function compileSchemas(schemaFiles: readonly string[], dir = XSD_DIR): Map<string, XsdValidator> {
   const validators = new Map<string, XsdValidator>();
   xmlRegisterFsInputProviders();
   try {
     for (const file of schemaFiles) {
-      const full = path.join(XSD_DIR, file);
+      const full = path.join(dir, file);
       const doc = XmlDocument.fromBuffer(fs.readFileSync(full), { url: full });
       try {
         validators.set(file, XsdValidator.fromDoc(doc));

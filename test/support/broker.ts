@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import { createTestDatabase } from './services.js';
 
 export interface TestBrokerOptions {
   env?: Record<string, string>;
+  log?: Logger;
   databaseUrl?: string;
   redisUrl?: string;
 }
@@ -22,7 +23,7 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     ...options.env,
   });
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
-  const broker = await startBroker(config, { databaseUrl, redisUrl: options.redisUrl ?? process.env.TEST_REDIS_URL! }, silentLogger());
+  const broker = await startBroker(config, { databaseUrl, redisUrl: options.redisUrl ?? process.env.TEST_REDIS_URL! }, options.log ?? silentLogger());
   await seedDemoInstitutions(broker.pool);
   await broker.registry.refresh();
   return broker;

@@ -24,6 +24,8 @@ CREATE TABLE inbound_messages (
   receipt_id      uuid NOT NULL,
   receipt_at      timestamptz NOT NULL,
   raw_xml         text NOT NULL,
+  -- sha256 of the body's text content without white space: tells a resubmission from another message reusing the id
+  body_fingerprint bytea NOT NULL,
   CONSTRAINT inbound_messages_sender_document_key UNIQUE (sender_oin, document_id)
 );
 CREATE INDEX inbound_messages_brin_received_idx ON inbound_messages (brin, received_at);

@@ -1,0 +1,80 @@
+import { BrokerFault } from '../../src/errors.js';
+import { gateXml } from '../../src/inbound/xml-gate.js';
+import { maskPersonalNumbers } from '../../src/log.js';
+import { parseSoapDocument, readEnvelope } from '../../src/xml/soap-envelope.js';
+
+const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+const wrap = (body: string, header = ''): string => `<s:Envelope xmlns:s="${SOAP}"><s:Header>${header}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+
+function faultOf(action: () => unknown): string {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof BrokerFault) return error.faultCode;
+    throw error;
+  }
+  return 'none';
+}
+
+describe('XML gate', () => {
+  test.each([
+    ['depth 64 is allowed', `${'<a>'.repeat(61)}${'</a>'.repeat(61)}`, 'none'],
+    ['depth 65 is not', `${'<a>'.repeat(62)}${'</a>'.repeat(62)}`, 'Client.BB0002'],
+    ['32 attributes', `<a ${Array.from({ length: 32 }, (_, i) => `x${i}="1"`).join(' ')}/>`, 'none'],
+    ['33 attributes', `<a ${Array.from({ length: 33 }, (_, i) => `x${i}="1"`).join(' ')}/>`, 'Client.BB0002'],
+    ['= inside attribute values is not an attribute', `<a x="${'='.repeat(100)}" y='${'='.repeat(100)}'/>`, 'none'],
+    ['a 257-character element name', `<${'n'.repeat(257)}/>`, 'Client.BB0002'],
+    ['a 257-character attribute name', `<a ${'n'.repeat(257)}="1"/>`, 'Client.BB0002'],
+    ['a comment with > and = inside', '<a><!-- a=1 b=2 > c=3 --></a>', 'none'],
+    ['CDATA with = and > inside', '<a><![CDATA[ x=1 > y=2 ]]></a>', 'none'],
+    ['an undeclared entity', '<a>&nbsp;</a>', 'Client.BB0003'],
+  ])('%s', (_name, body, expected) => {
+    expect(faultOf(() => gateXml(wrap(`<m:req xmlns:m="urn:m">${body}</m:req>`)))).toBe(expected);
+  });
+
+  test('an empty document is not well-formed', () => {
+    expect(faultOf(() => gateXml(''))).toBe('Client.BB0003');
+  });
+
+  test('only UTF-8 may be declared', () => {
+    expect(faultOf(() => gateXml(`<?xml version="1.0" encoding="utf-8"?>${wrap('<a/>')}`))).toBe('none');
+    expect(faultOf(() => gateXml(`<?xml version="1.0" encoding='ISO-8859-1'?>${wrap('<a/>')}`))).toBe('Client.DK0009');
+  });
+});
+
+describe('reading the envelope from the libxml2 tree', () => {
+  const read = (xml: string) => {
+    const doc = parseSoapDocument(Buffer.from(xml));
+    try {
+      const envelope = readEnvelope(doc);
+      return { headers: envelope.headers, name: `{${envelope.bodyNamespace}}${envelope.bodyLocalName}`, fields: envelope.bodyFields };
+    } finally {
+      doc.dispose();
+    }
+  };
+
+  test('header blocks, the body element and its direct fields, CDATA included', () => {
+    const result = read(wrap('<m:req xmlns:m="urn:m"><m:brin><![CDATA[25BE]]></m:brin><m:x><m:brin>no</m:brin></m:x></m:req>',
+      '<a:To xmlns:a="urn:a">t</a:To><a:From xmlns:a="urn:a"><a:Address>f</a:Address></a:From>'));
+    expect(result.name).toBe('{urn:m}req');
+    expect(result.fields.get('brin')).toBe('25BE');
+    expect(result.headers.map((h) => [h.localName, h.text, h.children.get('Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+  });
+
+  test.each([
+    ['text directly in soap:Body', wrap('loose text<m:req xmlns:m="urn:m"/>')],
+    ['two body elements', wrap('<m:a xmlns:m="urn:m"/><m:b xmlns:m="urn:m"/>')],
+    ['an empty body', wrap('')],
+    ['Body before Header', `<s:Envelope xmlns:s="${SOAP}"><s:Body><a/></s:Body><s:Header/></s:Envelope>`],
+  ])('%s is DK0004', (_name, xml) => {
+    expect(faultOf(() => read(xml))).toBe('Client.DK0004');
+  });
+});
+
+describe('masking personal numbers', () => {
+  test('7 to 10 digit numbers keep only their last three digits; OINs, UUIDs and times stay whole', () => {
+    expect(maskPersonalNumbers("The value '123456782' is not accepted; OIN 00000001800866472000")).toBe("The value '******782' is not accepted; OIN 00000001800866472000");
+    expect(maskPersonalNumbers("'12345678' and 1234567890")).toBe("'******678' and ******890");
+    expect(maskPersonalNumbers('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456')).toBe('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456');
+  });
+});
