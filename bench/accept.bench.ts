@@ -63,6 +63,7 @@ async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void>
 interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; }
 
 async function load(name: string, url: string): Promise<Result> {
+  const cpu0 = process.cpuUsage();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -71,6 +72,8 @@ async function load(name: string, url: string): Promise<Result> {
     headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${ACTION}"` },
     requests: [{ setupRequest: (request) => ({ ...request, body: requestBody() }) }],
   });
+  const cpu = process.cpuUsage(cpu0);
+  process.stderr.write(`${name}: load generator CPU ${((cpu.user + cpu.system) / result.requests.total).toFixed(0)} µs/request\n`);
   return { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
 }
 

@@ -56,7 +56,7 @@ WITH input AS (
                                 wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint)
   SELECT contract, operation, sender_oin, brin, document_id, document_time,
          wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint
-  FROM input ORDER BY ord
+  FROM input
   ON CONFLICT (sender_oin, document_id) DO NOTHING
   RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation, body_fingerprint
 ), outbox AS (

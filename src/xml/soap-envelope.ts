@@ -18,9 +18,14 @@ export interface SoapEnvelope {
   readonly bodyElement: XmlElement;
   readonly bodyNamespace: string;
   readonly bodyLocalName: string;
-  /** Direct children of the body element: local name → text content (first occurrence). */
+  /** The wanted direct children of the body element: local name → text content (first occurrence). */
   readonly bodyFields: ReadonlyMap<string, string>;
 }
+
+/** The body fields the broker reads itself (the bedrijfsdocument and the BRIN); the rest is for the workers. */
+export const BODY_FIELDS: ReadonlySet<string> = new Set([
+  'identificatiecodeBedrijfsdocument', 'verzendendeInstantie', 'ontvangendeInstantie', 'datumTijdBedrijfsdocument', 'brin',
+]);
 
 // The gate has already refused DTDs; these keep libxml2 off the network and external entities anyway.
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
@@ -56,6 +61,17 @@ function firstTexts(elements: readonly XmlElement[]): Map<string, string> {
   return texts;
 }
 
+/** Texts of the wanted children, walking only as far as needed (each node visit crosses into wasm). */
+function wantedTexts(parent: XmlElement, wanted: ReadonlySet<string>): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (let node = parent.firstChild; node && texts.size < wanted.size; node = node.next) {
+    if (!(node instanceof XmlElement)) continue;
+    const name = node.name;
+    if (wanted.has(name) && !texts.has(name)) texts.set(name, node.content.trim());
+  }
+  return texts;
+}
+
 function readHeaders(header: XmlElement | undefined): HeaderBlock[] {
   if (!header) return [];
   return childElements(header).map((block) => ({
@@ -66,9 +82,17 @@ function readHeaders(header: XmlElement | undefined): HeaderBlock[] {
   }));
 }
 
-/** soap:Header (optional, first) and exactly one soap:Body holding exactly one element and no text. */
+/**
+ * A SOAP 1.1 Envelope root (else VersionMismatch.DK0001), with an optional soap:Header first and
+ * exactly one soap:Body holding exactly one element and no text.
+ */
 export function readEnvelope(doc: XmlDocument): SoapEnvelope {
-  const parts = childElements(doc.root);
+  const root = doc.root;
+  if (root.name !== 'Envelope' || root.namespaceUri !== NS.soap11) {
+    const what = root.namespaceUri === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespaceUri}}${root.name}`;
+    throw new BrokerFault('DK0001', `${what} is not a SOAP 1.1 Envelope`, root.name);
+  }
+  const parts = childElements(root);
   for (const part of parts) {
     if (part.namespaceUri !== NS.soap11 || (part.name !== 'Header' && part.name !== 'Body')) {
       throw new BrokerFault('DK0004', `unexpected element ${part.name} in soap:Envelope`, part.name);
@@ -88,6 +112,6 @@ export function readEnvelope(doc: XmlDocument): SoapEnvelope {
     bodyElement,
     bodyNamespace: bodyElement.namespaceUri,
     bodyLocalName: bodyElement.name,
-    bodyFields: firstTexts(childElements(bodyElement)),
+    bodyFields: wantedTexts(bodyElement, BODY_FIELDS),
   };
 }

@@ -16,7 +16,7 @@ function faultOf(action: () => unknown): string {
   return 'none';
 }
 
-describe('XML gate', () => {
+describe('XML gate (lexical pre-scan)', () => {
   test.each([
     ['depth 64 is allowed', `${'<a>'.repeat(61)}${'</a>'.repeat(61)}`, 'none'],
     ['depth 65 is not', `${'<a>'.repeat(62)}${'</a>'.repeat(62)}`, 'Client.BB0002'],
@@ -27,13 +27,31 @@ describe('XML gate', () => {
     ['a 257-character attribute name', `<a ${'n'.repeat(257)}="1"/>`, 'Client.BB0002'],
     ['a comment with > and = inside', '<a><!-- a=1 b=2 > c=3 --></a>', 'none'],
     ['CDATA with = and > inside', '<a><![CDATA[ x=1 > y=2 ]]></a>', 'none'],
-    ['an undeclared entity', '<a>&nbsp;</a>', 'Client.BB0003'],
+    ['an entity reference passes the gate (libxml2 refuses it undeclared)', '<a>&nbsp;</a>', 'none'],
+    ['a self-closing element at depth 65', `${'<a>'.repeat(61)}<b/>${'</a>'.repeat(61)}`, 'Client.BB0002'],
+    ['a processing instruction', '<?php x ?>', 'Client.BB0002'],
+    ['an unquoted attribute', '<a x=1/>', 'Client.BB0003'],
+    ['an attribute value holding markup', '<a x="<!DOCTYPE y>"/>', 'none'],
+    ['an unterminated comment', '<!-- x', 'Client.BB0003'],
   ])('%s', (_name, body, expected) => {
     expect(faultOf(() => gateXml(wrap(`<m:req xmlns:m="urn:m">${body}</m:req>`)))).toBe(expected);
   });
 
-  test('an empty document is not well-formed', () => {
-    expect(faultOf(() => gateXml(''))).toBe('Client.BB0003');
+  test.each([
+    ['an empty document', ''],
+    ['two roots', `${wrap('<a/>')}${wrap('<a/>')}`],
+    ['text after the root', `${wrap('<a/>')}text`],
+    ['CDATA outside the root', `<![CDATA[x]]>${wrap('<a/>')}`],
+    ['an unclosed element', wrap('<a>')],
+  ])('%s is not well-formed', (_name, xml) => {
+    expect(faultOf(() => gateXml(xml))).toBe('Client.BB0003');
+  });
+
+  test.each([
+    ['DOCTYPE', `<!DOCTYPE s:Envelope [<!ENTITY e "x">]>${wrap('<a>&e;</a>')}`],
+    ['a second XML declaration', `<?xml version="1.0"?><?xml version="1.0"?>${wrap('<a/>')}`],
+  ])('%s is forbidden', (_name, xml) => {
+    expect(faultOf(() => gateXml(xml))).toBe('Client.BB0002');
   });
 
   test('only UTF-8 may be declared', () => {
@@ -59,6 +77,17 @@ describe('reading the envelope from the libxml2 tree', () => {
     expect(result.name).toBe('{urn:m}req');
     expect(result.fields.get('brin')).toBe('25BE');
     expect(result.headers.map((h) => [h.localName, h.text, h.children.get('Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+  });
+
+  test('an undeclared entity is refused by libxml2 as not well-formed', () => {
+    expect(faultOf(() => read(wrap('<a>&nbsp;</a>')))).toBe('Client.BB0003');
+  });
+
+  test.each([
+    ['SOAP 1.2', '<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><a/></e:Body></e:Envelope>'],
+    ['no envelope', '<a/>'],
+  ])('%s root is VersionMismatch.DK0001', (_name, xml) => {
+    expect(faultOf(() => read(xml))).toBe('VersionMismatch.DK0001');
   });
 
   test.each([
