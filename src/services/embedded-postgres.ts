@@ -58,7 +58,12 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     persistent: true,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     // TCP on loopback only; no Unix socket, whose default folder may not exist or be writable.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    // Write-heavy settings: the broker appends ~4 KB of WAL per accepted message, so checkpoints are
+    // spaced by size and time rather than forced every gigabyte (fsync and full durability stay on).
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
+      '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
+    ],
     onLog: () => undefined,
     onError: (error: unknown) => options.log(`postgres: ${String(error)}`),
   });
