@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
-import type { Broker } from '../../src/broker.js';
 import { INBOUND_CONTRACTS, NS } from '../../src/contracts/catalogue.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { FIXTURES, OIN_25BE, bodyFixture, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
-import { jobCount, startTestBroker, storedCounts, waitFor } from '../support/broker.js';
+import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 
 const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
@@ -25,23 +24,17 @@ function validateReceipt(responseXml: string, operation: string): void {
 }
 
 describe('accepting valid messages', () => {
-  let broker: Broker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker.close();
-  });
+  const broker = useTestBroker();
 
   test.each(validFixtures)('%s → receipt J, one stored row, one outbox row, one job', async (fixture) => {
     const operation = operationOfFixture(fixture);
-    const before = await storedCounts(broker);
-    const jobsBefore = await jobCount(broker);
+    const before = await storedCounts(broker());
+    const jobsBefore = await jobCount(broker());
     const documentId = randomUUID();
     const messageId = `urn:uuid:${randomUUID()}`;
     const request = lasRequest(operation, bodyFixture(`valid/${fixture}`, documentId), { messageId });
 
-    const answer = await send(broker.baseUrl, request);
+    const answer = await send(broker().baseUrl, request);
 
     expect(answer.faultString).toBeNull();
     expect(answer.status).toBe(200);
@@ -60,28 +53,28 @@ describe('accepting valid messages', () => {
     expect(elementText(answer.text, 'Address')).toContain('oin=00000001800866472000');
     validateReceipt(answer.text, operation);
 
-    const after = await storedCounts(broker);
+    const after = await storedCounts(broker());
     expect(after.messages).toBe(before.messages + 1);
     expect(after.outbox).toBe(before.outbox + 1);
-    const row = (await broker.pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    const row = (await broker().pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
     expect(row).toMatchObject({ operation, sender_oin: OIN_25BE, wsa_message_id: messageId, raw_xml: request.xml });
     expect(row.receipt_id).toBe(receiptId);
-    await waitFor(() => jobCount(broker), (n) => n === jobsBefore + 1);
-    const job = await broker.processingQueue.getJob(`msg-${row.id}`);
+    await waitFor(() => jobCount(broker()), (n) => n === jobsBefore + 1);
+    const job = await broker().processingQueue.getJob(`msg-${row.id}`);
     expect(job?.data).toEqual({ messageId: row.id });
   });
 
   test('an explicit time offset is stored normalised to UTC', async () => {
     const documentId = randomUUID();
-    await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml', documentId)));
-    const row = (await broker.pool.query('SELECT document_time FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml', documentId)));
+    const row = (await broker().pool.query('SELECT document_time FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
     expect((row.document_time as Date).toISOString()).toBe('2026-09-01T08:15:00.000Z');
   });
 
   test('gzip-compressed requests are accepted', async () => {
     const { gzipSync } = await import('node:zlib');
     const request = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'));
-    const response = await fetch(`${broker.baseUrl}${request.path}`, {
+    const response = await fetch(`${broker().baseUrl}${request.path}`, {
       method: 'POST',
       headers: { 'content-type': 'text/xml; charset=UTF-8', 'content-encoding': 'gzip', soapaction: request.soapAction },
       body: gzipSync(request.xml),
@@ -91,7 +84,7 @@ describe('accepting valid messages', () => {
   });
 
   test('receipts are in the namespaces of DOMAIN.md: element in the contract, children in the base schema', async () => {
-    const answer = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')));
+    const answer = await send(broker().baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')));
     const doc = XmlDocument.fromString(answer.text);
     try {
       const receipt = doc.get('//*[local-name()="aanleverenIdentificerenPersoonVO_Response"]');

@@ -1,10 +1,9 @@
 /** One request per fault code of DOMAIN.md's table that applies to the inbound path; none may leave a trace. */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { Broker } from '../../src/broker.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { ANONYMOUS, BROKER_OIN, actionOf, bodyFixture, envelope, lasRequest, post, send } from '../support/soap.js';
-import { jobCount, startTestBroker, storedCounts } from '../support/broker.js';
+import { jobCount, storedCounts, useTestBroker } from '../support/broker.js';
 
 const INSCHRIJVING = 'aanleverenInschrijvingVO';
 const validBody = (): string => bodyFixture('valid/aanleverenInschrijvingVO.xml');
@@ -80,45 +79,39 @@ const CASES: FaultCase[] = [
 ];
 
 describe('SOAP faults', () => {
-  let broker: Broker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker.close();
-  });
+  const broker = useTestBroker();
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, fault) => {
-    const before = await storedCounts(broker);
-    const jobsBefore = await jobCount(broker);
+    const before = await storedCounts(broker());
+    const jobsBefore = await jobCount(broker());
     const request = fault.request();
-    const answer = await post(broker.baseUrl, request.path, request.xml, request.headers);
+    const answer = await post(broker().baseUrl, request.path, request.xml, request.headers);
     expect(answer.status).toBe(500);
     expect(answer.faultCode).toBe(fault.code);
     expect(answer.faultString).toContain(fault.mentions);
     expect(answer.text).not.toMatch(/at .*\.(js|ts):\d+/); // never a stack trace
-    expect(await storedCounts(broker)).toEqual(before);
-    expect(await jobCount(broker)).toBe(jobsBefore);
+    expect(await storedCounts(broker())).toEqual(before);
+    expect(await jobCount(broker())).toBe(jobsBefore);
   });
 
   test('a disabled institution is refused with DK0002', async () => {
-    await upsertInstitution(broker.pool, { oin: '0000000700008PG00000', name: 'off', brins: ['08PG'], endpointUrl: null, enabled: false });
-    await broker.registry.refresh();
+    await upsertInstitution(broker().pool, { oin: '0000000700008PG00000', name: 'off', brins: ['08PG'], endpointUrl: null, enabled: false });
+    await broker().registry.refresh();
     const body = validBody().replace(/25BE/g, '08PG');
-    const answer = await send(broker.baseUrl, lasRequest(INSCHRIJVING, body, { from: `${ANONYMOUS}?oin=0000000700008PG00000` }));
+    const answer = await send(broker().baseUrl, lasRequest(INSCHRIJVING, body, { from: `${ANONYMOUS}?oin=0000000700008PG00000` }));
     expect(answer.faultCode).toBe('Client.DK0002');
   });
 
   test('a fault answers with WS-Addressing headers relating to the request', async () => {
     const messageId = `urn:uuid:${randomUUID()}`;
-    const answer = await send(broker.baseUrl, lasRequest(INSCHRIJVING, validBody().replace('<bas:brin>25BE', '<bas:brin>25be'), { messageId }));
+    const answer = await send(broker().baseUrl, lasRequest(INSCHRIJVING, validBody().replace('<bas:brin>25BE', '<bas:brin>25be'), { messageId }));
     expect(answer.text).toContain(`<wsa:RelatesTo>${messageId}</wsa:RelatesTo>`);
     expect(answer.text).toContain('<wsa:Action>http://www.w3.org/2005/08/addressing/soap/fault</wsa:Action>');
     expect(answer.text).toContain('<bb:element>brin</bb:element>');
   });
 
   test('the broker OIN in ontvangendeInstantie is accepted like DUO', async () => {
-    const answer = await send(broker.baseUrl, lasRequest(INSCHRIJVING, validBody().replace('<bas:ontvangendeInstantie>DUO', `<bas:ontvangendeInstantie>${BROKER_OIN}`)));
+    const answer = await send(broker().baseUrl, lasRequest(INSCHRIJVING, validBody().replace('<bas:ontvangendeInstantie>DUO', `<bas:ontvangendeInstantie>${BROKER_OIN}`)));
     expect(answer.faultCode).toBeNull();
   });
 });

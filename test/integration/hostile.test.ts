@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Broker } from '../../src/broker.js';
 import { GENERATED_HOSTILE } from '../fixtures/hostile/generate.js';
 import { FIXTURES, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
-import { jobCount, startTestBroker, storedCounts } from '../support/broker.js';
+import { jobCount, storedCounts, useTestBroker } from '../support/broker.js';
 
 const DIR = path.join(FIXTURES, 'hostile');
 const manifest = JSON.parse(fs.readFileSync(path.join(DIR, 'manifest.json'), 'utf8')) as {
@@ -39,13 +38,7 @@ const cases: [string, string, () => Promise<{ body: Buffer; headers: Record<stri
 ];
 
 describe('hostile input', () => {
-  let broker: Broker;
-  beforeAll(async () => {
-    broker = await startTestBroker();
-  });
-  afterAll(async () => {
-    await broker.close();
-  });
+  const broker = useTestBroker();
 
   test('every file in the corpus has an expectation', () => {
     const files = fs.readdirSync(DIR).filter((f) => f.endsWith('.xml'));
@@ -53,12 +46,12 @@ describe('hostile input', () => {
   });
 
   test.each(cases)('%s → %s, nothing stored, still responsive', async (_name, code, make) => {
-    const before = await storedCounts(broker);
-    const jobsBefore = await jobCount(broker);
+    const before = await storedCounts(broker());
+    const jobsBefore = await jobCount(broker());
     const { body, headers } = await make();
 
     const started = performance.now();
-    const answer = await rawPost(`${broker.baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1`, body, headers);
+    const answer = await rawPost(`${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1`, body, headers);
     const elapsed = performance.now() - started;
 
     expect(answer.status).toBe(500);
@@ -66,10 +59,10 @@ describe('hostile input', () => {
     expect(elapsed).toBeLessThan(3000);
     expect(answer.text).not.toContain('/etc/passwd');
     expect(answer.text).not.toContain('root:');
-    expect(await storedCounts(broker)).toEqual(before);
-    expect(await jobCount(broker)).toBe(jobsBefore);
+    expect(await storedCounts(broker())).toEqual(before);
+    expect(await jobCount(broker())).toBe(jobsBefore);
 
-    const valid = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')));
+    const valid = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')));
     expect(elementText(valid.text, 'ontvangstBevestiging')).toBe('J');
   });
 

@@ -1,5 +1,6 @@
 /** Starts a real broker (HTTP, PostgreSQL, Redis) for one test file, with its own database and queue prefix. */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
@@ -49,4 +50,19 @@ export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => 
     if (accept(value) || Date.now() > deadline) return value;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Starts a broker before the tests of the enclosing describe and closes it after; returns a getter.
+ * (jest's globals are imported here so this module works under native ESM.)
+ */
+export function useTestBroker(options: TestBrokerOptions = {}): () => Broker {
+  let broker: Broker | undefined;
+  beforeAll(async () => {
+    broker = await startTestBroker(options);
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+  return () => broker!;
 }
