@@ -1,0 +1,92 @@
+import type { EnrolmentStand, IsoDate } from './enrolment.js';
+import { overlaps } from './enrolment.js';
+import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
+import { type Signal, signal } from './signals.js';
+
+/** What the rules need to know besides the stand itself; gathered by the caller from the register. */
+export interface EnrolmentContext {
+  /** The processing day. */
+  readonly today: IsoDate;
+  /** Birth date from the population register (BSN) or an earlier identification, when known. */
+  readonly birthDate?: IsoDate;
+  /** For a BSN: whether the population register knows it (undefined when it was not asked). */
+  readonly knownToPopulationRegister?: boolean;
+  /** Another person's enrolment at this BRIN holds the same inschrijvingvolgnummer. */
+  readonly volgnummerUsedForOtherPerson: boolean;
+  /** This person's enrolments at other BRINs. */
+  readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
+}
+
+/** Periods for OWN pupils starting on or after this date need indicatieNieuwkomersbekostiging. */
+export const NIEUWKOMERS_FROM: IsoDate = '2025-08-01';
+
+const addYears = (date: IsoDate, years: number): IsoDate => `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
+
+/** Whole years between two dates. */
+export function ageOn(birthDate: IsoDate, on: IsoDate): number {
+  const years = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4));
+  return on.slice(5) < birthDate.slice(5) ? years - 1 : years;
+}
+
+/** Usual age at the start of leerjaar n in VO is 11 + n; more than two years off is improbable. */
+export function improbableAgeForLeerjaar(age: number, leerjaar: number): boolean {
+  return Math.abs(age - (11 + leerjaar)) > 2;
+}
+
+function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
+  if (stand.pgn.kind === 'BSN') {
+    if (!isValidBsn(stand.pgn.value)) return [signal('I0001')];
+    return context.knownToPopulationRegister === false ? [signal('I0012')] : [];
+  }
+  return isValidOnderwijsnummer(stand.pgn.value) ? [] : [signal('I0002')];
+}
+
+function dateSignals(stand: EnrolmentStand): Signal[] {
+  const signals: Signal[] = [];
+  const out = stand.datumUitschrijving;
+  if (out !== undefined && out < stand.datumInschrijving) signals.push(signal('I0006'));
+  const begins = new Set<IsoDate>();
+  for (const period of stand.perioden) {
+    const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
+    if (period.datumBegin < stand.datumInschrijving) signals.push(signal('I0004', key));
+    if (out !== undefined && period.datumBegin >= out) signals.push(signal('I0005', key));
+    if (begins.has(period.datumBegin)) signals.push(signal('I0007', key));
+    begins.add(period.datumBegin);
+  }
+  for (const span of [...stand.ontwikkelingsperspectieven, ...stand.verblijvenAndereInstelling]) {
+    if (span.datumEind !== undefined && span.datumEind < span.datumBegin) signals.push(signal('I0017', [{ naam: 'datumBegin', waarde: span.datumBegin }]));
+  }
+  return signals;
+}
+
+function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
+  const signals: Signal[] = [];
+  const ordered = [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin));
+  ordered.forEach((period, index) => {
+    const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
+    if (!period.vestiging.startsWith(stand.brin)) signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
+    if (stand.pgn.kind === 'OWN' && period.datumBegin >= NIEUWKOMERS_FROM && period.indicatieNieuwkomersbekostiging === undefined) {
+      signals.push(signal('I0011', key));
+    }
+    const previous = ordered[index - 1];
+    if (previous?.leerjaar !== undefined && period.leerjaar !== undefined && period.leerjaar - previous.leerjaar > 1) signals.push(signal('I0014', key));
+    if (context.birthDate && period.leerjaar !== undefined && improbableAgeForLeerjaar(ageOn(context.birthDate, period.datumBegin), period.leerjaar)) {
+      signals.push(signal('I0015', [...key, { naam: 'leerjaar', waarde: String(period.leerjaar) }]));
+    }
+  });
+  return signals;
+}
+
+/**
+ * The business rules of one enrolment stand (DOMAIN.md section 4). Pure: everything it needs from
+ * the register comes in `context`. Returns every signal found; any `A` rejects the stand.
+ */
+export function checkEnrolmentStand(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
+  const signals = [...pgnSignals(stand, context), ...dateSignals(stand), ...periodSignals(stand, context)];
+  if (context.volgnummerUsedForOtherPerson) signals.push(signal('I0008', [{ naam: 'inschrijvingvolgnummer', waarde: stand.inschrijvingvolgnummer }]));
+  if (stand.datumInschrijving > addYears(context.today, 1)) signals.push(signal('I0013'));
+  for (const other of context.otherEnrolments) {
+    if (other.brin !== stand.brin && overlaps(stand, other)) signals.push(signal('I0016', [{ naam: 'brin', waarde: other.brin }]));
+  }
+  return signals;
+}

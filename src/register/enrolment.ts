@@ -1,0 +1,51 @@
+import type { Pgn } from './pgn.js';
+
+/** Dates are ISO calendar dates (`YYYY-MM-DD`), which order correctly as strings. */
+export type IsoDate = string;
+
+export interface PeriodVO {
+  readonly datumBegin: IsoDate;
+  readonly onderwijsaanbieder?: string;
+  readonly onderwijslocatie?: string;
+  readonly opleidingcode: string;
+  readonly aanvullendeOpleidingen: readonly string[];
+  readonly vestiging: string;
+  readonly leerjaar?: number;
+  readonly indicatieBekostigbaar: boolean;
+  readonly experimenten: readonly string[];
+  readonly indicatieNieuwkomersbekostiging?: 'J' | 'N';
+}
+
+export interface DatedSpan {
+  readonly datumBegin: IsoDate;
+  readonly datumEind?: IsoDate;
+}
+
+export interface VerblijfAndereInstelling extends DatedSpan {
+  readonly brin: string;
+  readonly vestiging?: string;
+  readonly verblijfsoort: string;
+}
+
+/** One delivered stand of a VO enrolment: the whole state, replacing any earlier stand. */
+export interface EnrolmentStand {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly inschrijvingvolgnummer: string;
+  readonly datumInschrijving: IsoDate;
+  readonly datumUitschrijving?: IsoDate;
+  readonly perioden: readonly PeriodVO[];
+  readonly ontwikkelingsperspectieven: readonly DatedSpan[];
+  readonly verblijvenAndereInstelling: readonly VerblijfAndereInstelling[];
+}
+
+/**
+ * Whether two enrolments share at least one day. We read datumUitschrijving as the first day the
+ * pupil is no longer enrolled (periods must start before it), so A ending on the day B starts is a
+ * clean transfer, not a double enrolment.
+ */
+export function overlaps(a: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>, b: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>): boolean {
+  const aEndsAfterBStarts = a.datumUitschrijving === undefined || a.datumUitschrijving > b.datumInschrijving;
+  const bEndsAfterAStarts = b.datumUitschrijving === undefined || b.datumUitschrijving > a.datumInschrijving;
+  return aEndsAfterBStarts && bEndsAfterAStarts;
+}

@@ -1,0 +1,105 @@
+import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
+import { overlaps } from '../../src/register/enrolment.js';
+import { type EnrolmentContext, ageOn, checkEnrolmentStand, improbableAgeForLeerjaar } from '../../src/register/enrolment-rules.js';
+import { isRejected } from '../../src/register/signals.js';
+import { decideStand } from '../../src/register/stand-order.js';
+
+const period = (overrides: Partial<PeriodVO> = {}): PeriodVO => ({
+  datumBegin: '2026-08-20', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 1,
+  indicatieBekostigbaar: true, experimenten: [], ...overrides,
+});
+const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
+  pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '1', datumInschrijving: '2026-08-20',
+  perioden: [period()], ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [], ...overrides,
+});
+const context = (overrides: Partial<EnrolmentContext> = {}): EnrolmentContext => ({
+  today: '2026-09-01', volgnummerUsedForOtherPerson: false, otherEnrolments: [], ...overrides,
+});
+const codes = (s: EnrolmentStand, c: EnrolmentContext = context()): string[] => checkEnrolmentStand(s, c).map((x) => x.code).sort();
+
+describe('enrolment rules', () => {
+  test('a clean stand has no signals', () => {
+    expect(codes(stand())).toEqual([]);
+  });
+
+  test.each([
+    ['BSN failing the elfproef', stand({ pgn: { kind: 'BSN', value: '123456789' } }), 'I0001'],
+    ['onderwijsnummer failing its check', stand({ pgn: { kind: 'OWN', value: '100000009' }, perioden: [period({ indicatieNieuwkomersbekostiging: 'N' })] }), 'I0002'],
+    ['vestiging of another BRIN', stand({ perioden: [period({ vestiging: '00AH00' })] }), 'I0003'],
+    ['period before the in-date', stand({ perioden: [period({ datumBegin: '2026-08-19' })] }), 'I0004'],
+    ['period starting on the out-date', stand({ datumUitschrijving: '2026-09-01', perioden: [period(), period({ datumBegin: '2026-09-01' })] }), 'I0005'],
+    ['out-date before in-date', stand({ datumUitschrijving: '2026-08-19', perioden: [] }), 'I0006'],
+    ['two periods on one day', stand({ perioden: [period(), period()] }), 'I0007'],
+    ['OWN pupil on 2025-08-01 without nieuwkomers indication', stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-08-01', perioden: [period({ datumBegin: '2025-08-01' })] }), 'I0011'],
+    ['OPP ending before it starts', stand({ ontwikkelingsperspectieven: [{ datumBegin: '2026-09-01', datumEind: '2026-08-31' }] }), 'I0017'],
+  ])('%s is rejected with %s', (_name, s, code) => {
+    const signals = checkEnrolmentStand(s, context());
+    expect(signals.map((x) => x.code)).toContain(code);
+    expect(isRejected(signals)).toBe(true);
+  });
+
+  test('the nieuwkomers rule starts on 2025-08-01: a period on 2025-07-31 does not need it', () => {
+    expect(codes(stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-31', perioden: [period({ datumBegin: '2025-07-31' })] }))).toEqual([]);
+  });
+
+  test('an out-date equal to the in-date is allowed; a period must still start before it', () => {
+    expect(codes(stand({ datumUitschrijving: '2026-08-20', perioden: [] }))).toEqual([]);
+  });
+
+  test('context: volgnummer of another person, unknown BSN', () => {
+    expect(codes(stand(), context({ volgnummerUsedForOtherPerson: true }))).toEqual(['I0008']);
+    expect(codes(stand(), context({ knownToPopulationRegister: false }))).toEqual(['I0012']);
+  });
+
+  test.each([
+    ['in-date exactly a year ahead is fine', '2027-09-01', []],
+    ['in-date a year and a day ahead warns', '2027-09-02', ['I0013']],
+  ])('%s', (_name, date, expected) => {
+    expect(codes(stand({ datumInschrijving: date, perioden: [period({ datumBegin: date })] }))).toEqual(expected);
+  });
+
+  test('leerjaar jumping by two between periods warns; by one does not', () => {
+    const jump = stand({ perioden: [period({ leerjaar: 1 }), period({ datumBegin: '2027-08-20', leerjaar: 3 })] });
+    const step = stand({ perioden: [period({ leerjaar: 1 }), period({ datumBegin: '2027-08-20', leerjaar: 2 })] });
+    expect(codes(jump)).toEqual(['I0014']);
+    expect(codes(step)).toEqual([]);
+    expect(isRejected(checkEnrolmentStand(jump, context()))).toBe(false);
+  });
+
+  test('improbable age for the leerjaar warns', () => {
+    expect(ageOn('2014-08-21', '2026-08-20')).toBe(11);
+    expect(ageOn('2014-08-20', '2026-08-20')).toBe(12);
+    expect(improbableAgeForLeerjaar(12, 1)).toBe(false);
+    expect(improbableAgeForLeerjaar(15, 1)).toBe(true);
+    expect(codes(stand(), context({ birthDate: '2020-01-01' }))).toEqual(['I0015']);
+    expect(codes(stand(), context({ birthDate: '2014-05-01' }))).toEqual([]);
+  });
+
+  test('double enrolment at another school warns; a transfer on the same day does not', () => {
+    expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20' }] }))).toEqual(['I0016']);
+    expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20', datumUitschrijving: '2026-08-20' }] }))).toEqual([]);
+    expect(overlaps({ datumInschrijving: '2026-08-20' }, { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-21' })).toBe(true);
+  });
+
+  test('signals name what they are about, at most five key values, never a full PGN', () => {
+    const signals = checkEnrolmentStand(stand({ pgn: { kind: 'BSN', value: '123456789' }, perioden: [period({ vestiging: '00AH00' })] }), context());
+    for (const s of signals) {
+      expect(s.sleutelgegevens.length).toBeLessThanOrEqual(5);
+      expect(JSON.stringify(s)).not.toContain('123456789');
+      expect(s.omschrijving.length).toBeLessThanOrEqual(200);
+    }
+  });
+});
+
+describe('stand order: the newest datumTijdBedrijfsdocument wins', () => {
+  const at = (time: string, s = stand()) => ({ documentTime: time, stand: s });
+  test.each([
+    ['first stand', at('2026-09-01T08:00:00.000Z'), undefined, 'new'],
+    ['newer stand', at('2026-09-02T08:00:00.000Z', stand({ inschrijvingvolgnummer: '1', datumUitschrijving: '2027-07-31' })), at('2026-09-01T08:00:00.000Z'), 'replace'],
+    ['older stand arriving late', at('2026-08-31T08:00:00.000Z', stand({ datumUitschrijving: '2027-07-31' })), at('2026-09-01T08:00:00.000Z'), 'older'],
+    ['same time, other content', at('2026-09-01T08:00:00.000Z', stand({ datumUitschrijving: '2027-07-31' })), at('2026-09-01T08:00:00.000Z'), 'older'],
+    ['identical stand, even if newer', at('2026-09-03T08:00:00.000Z'), at('2026-09-01T08:00:00.000Z'), 'identical'],
+  ] as const)('%s → %s', (_name, incoming, stored, expected) => {
+    expect(decideStand(incoming, stored)).toBe(expected);
+  });
+});
