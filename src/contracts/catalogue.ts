@@ -84,3 +84,9 @@ export function findOperationByAction(action: string): Operation | undefined {
  * (`00000007000` + `25BE` + `00000`).
  */
 export const OIN_PATTERN = /^[0-9A-Z]{20}$/;
+
+/** The outbound contract (ours, DOMAIN.md section 5): institutions implement it, the broker calls it. */
+export const OUTBOUND_CONTRACT: Contract = contract('DUO_VOTerugkoppeling_V1', 'http://duo.nl/schema/DUO_VOTerugkoppeling_V1', [
+  ['terugkoppelenInschrijvingVO', true],
+  ['verstrekkenPersoonsgegevens', false],
+]);

@@ -1,6 +1,9 @@
 /** A client generator needs only the WSDL URL: every import resolves over HTTP from the running broker. */
 import soap from 'soap';
-import { INBOUND_CONTRACTS } from '../../src/contracts/catalogue.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+
+/** Inbound contracts, and the outbound one institutions build their endpoint from. */
+const PUBLISHED = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];
 import { useTestBroker } from '../support/broker.js';
 
 /** Follows every wsdl/xsd import and include from a URL, returning each fetched URL and its status. */
@@ -21,19 +24,19 @@ async function crawl(start: string): Promise<Map<string, number>> {
 describe('published WSDLs and XSDs', () => {
   const broker = useTestBroker();
 
-  test.each(INBOUND_CONTRACTS.map((c) => c.name))('%s: WSDL and all imported XSDs resolve over HTTP', async (contract) => {
+  test.each(PUBLISHED.map((c) => c.name))('%s: WSDL and all imported XSDs resolve over HTTP', async (contract) => {
     const fetched = await crawl(`${broker().baseUrl}/vo-webservices/${contract}?wsdl`);
     expect(fetched.size).toBeGreaterThanOrEqual(4); // WSDL, contract schema, base schema, CORE/BASIS
     for (const [url, status] of fetched) expect([url, status]).toEqual([url, 200]);
   });
 
-  test.each(INBOUND_CONTRACTS)('$name: soap:address points at this server', async (contract) => {
+  test.each(PUBLISHED)('$name: soap:address points at this server', async (contract) => {
     const wsdl = await (await fetch(`${broker().baseUrl}/vo-webservices/${contract.name}?wsdl`)).text();
     expect(wsdl).toContain(`location="${broker().baseUrl}/vo-webservices/${contract.name}"`);
     for (const operation of contract.operations) expect(wsdl).toContain(`soapAction="${operation.action}"`);
   });
 
-  test.each(INBOUND_CONTRACTS)('$name: node-soap builds a client from the URL alone', async (contract) => {
+  test.each(PUBLISHED)('$name: node-soap builds a client from the URL alone', async (contract) => {
     const client = await soap.createClientAsync(`${broker().baseUrl}/vo-webservices/${contract.name}?wsdl`);
     const description = client.describe() as Record<string, Record<string, Record<string, unknown>>>;
     const port = Object.values(Object.values(description)[0]!)[0]!;

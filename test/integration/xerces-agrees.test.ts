@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import validator from 'xsd-schema-validator';
-import { INBOUND_CONTRACTS } from '../../src/contracts/catalogue.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { XSD_DIR } from '../../src/paths.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { validateBody } from '../../src/xml/body-validator.js';
@@ -13,10 +13,11 @@ import { parseSoapDocument, readEnvelope } from '../../src/xml/soap-envelope.js'
 import { BrokerFault } from '../../src/errors.js';
 import { FIXTURES, envelope, operationOfFixture } from '../support/soap.js';
 
-const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
-const contractOf = (operation: string) => INBOUND_CONTRACTS.find((c) => c.operations.some((o) => o.name === operation))!;
+const CONTRACTS = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];
+const schemas = compileSchemas(CONTRACTS.map((c) => c.schemaFile));
+const contractOf = (operation: string) => CONTRACTS.find((c) => c.operations.some((o) => o.name === operation))!;
 
-function fixtures(kind: 'valid' | 'invalid'): string[] {
+function fixtures(kind: 'valid' | 'invalid' | 'outbound'): string[] {
   return fs.readdirSync(path.join(FIXTURES, kind)).filter((f) => f.endsWith('.xml')).map((f) => path.join(kind, f));
 }
 
@@ -57,7 +58,7 @@ import { jest } from '@jest/globals';
 jest.setTimeout(120_000);
 
 describe('libxml2 and Xerces agree', () => {
-  test.each(fixtures('valid'))('%s is valid for both', async (relative) => {
+  test.each([...fixtures('valid'), ...fixtures('outbound')])('%s is valid for both', async (relative) => {
     const file = path.join(FIXTURES, relative);
     const xml = fs.readFileSync(file, 'utf8');
     expect(operationOfFixture(file)).toBe(operationOf(xml));
