@@ -1,0 +1,121 @@
+import { XMLParser } from 'fast-xml-parser';
+import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
+import type { Pgn } from '../register/pgn.js';
+
+/**
+ * Turns a stored, already validated inbound message into typed values. Namespace prefixes are dropped
+ * (the schema has already fixed which element is where), values stay strings until typed here.
+ */
+const parser = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => ['inschrijvingPeriodeVO', 'ontwikkelingsperspectief', 'verblijfAndereInstelling', 'aanvullendeOpleiding', 'experiment'].includes(name),
+});
+
+type Node = Record<string, unknown>;
+
+/** The body element of a stored SOAP message. */
+export function bodyElementOf(xml: string, elementName: string): Node {
+  const envelope = (parser.parse(xml) as Node).Envelope as Node;
+  return ((envelope.Body as Node)[elementName] ?? {}) as Node;
+}
+
+const text = (node: Node, name: string): string | undefined => (node[name] === undefined ? undefined : String(node[name]));
+const required = (node: Node, name: string): string => {
+  const value = text(node, name);
+  if (value === undefined) throw new Error(`validated message lacks ${name}`);
+  return value;
+};
+const list = (node: Node, name: string): Node[] => (node[name] as Node[] | undefined) ?? [];
+
+export interface Bedrijfsdocument {
+  readonly documentId: string;
+  readonly verzendendeInstantie: string;
+}
+
+export function bedrijfsdocumentOf(body: Node): Bedrijfsdocument {
+  return { documentId: required(body, 'identificatiecodeBedrijfsdocument'), verzendendeInstantie: required(body, 'verzendendeInstantie') };
+}
+
+export function pgnOf(node: Node): Pgn {
+  const bsn = text(node, 'burgerservicenummer');
+  return bsn !== undefined ? { kind: 'BSN', value: bsn } : { kind: 'OWN', value: required(node, 'onderwijsnummer') };
+}
+
+function periodOf(node: Node): PeriodVO {
+  const leerjaar = text(node, 'leerjaar');
+  const nieuwkomers = text(node, 'indicatieNieuwkomersbekostiging');
+  return {
+    datumBegin: required(node, 'datumBegin'),
+    ...(text(node, 'onderwijsaanbieder') !== undefined ? { onderwijsaanbieder: text(node, 'onderwijsaanbieder') } : {}),
+    ...(text(node, 'onderwijslocatie') !== undefined ? { onderwijslocatie: text(node, 'onderwijslocatie') } : {}),
+    opleidingcode: required(node, 'opleidingcode'),
+    aanvullendeOpleidingen: list(node, 'aanvullendeOpleiding').map((a) => required(a, 'opleidingcode')),
+    vestiging: required(node, 'vestiging'),
+    ...(leerjaar !== undefined ? { leerjaar: Number(leerjaar) } : {}),
+    indicatieBekostigbaar: ['true', '1'].includes(required(node, 'indicatieBekostigbaar')),
+    experimenten: list(node, 'experiment').map((e) => required(e, 'naam')),
+    ...(nieuwkomers === 'J' || nieuwkomers === 'N' ? { indicatieNieuwkomersbekostiging: nieuwkomers } : {}),
+  };
+}
+
+function spanOf(node: Node): DatedSpan {
+  const end = text(node, 'datumEind');
+  return { datumBegin: required(node, 'datumBegin'), ...(end !== undefined ? { datumEind: end } : {}) };
+}
+
+function verblijfOf(node: Node): VerblijfAndereInstelling {
+  const vestiging = text(node, 'vestiging');
+  return { ...spanOf(node), brin: required(node, 'brin'), ...(vestiging !== undefined ? { vestiging } : {}), verblijfsoort: required(node, 'verblijfsoort') };
+}
+
+/** An `aanleverenInschrijvingVO_Request` as a stand. */
+export function enrolmentStandOf(body: Node): EnrolmentStand {
+  const out = text(body, 'datumUitschrijving');
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer'),
+    datumInschrijving: required(body, 'datumInschrijving'),
+    ...(out !== undefined ? { datumUitschrijving: out } : {}),
+    perioden: list(body, 'inschrijvingPeriodeVO').map(periodOf),
+    ontwikkelingsperspectieven: list(body, 'ontwikkelingsperspectief').map(spanOf),
+    verblijvenAndereInstelling: list(body, 'verblijfAndereInstelling').map(verblijfOf),
+  };
+}
+
+/** An `aanleverenVerwijderingInschrijvingVO_Request`: which enrolment to delete. */
+export function deletionOf(body: Node): { pgn: Pgn; brin: string; inschrijvingvolgnummer: string } {
+  return { pgn: pgnOf(body), brin: required(body, 'brin'), inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer') };
+}
+
+/** Address as given (binnenlands or buitenlands), kept as a plain object. */
+export type Address = { binnenlandsAdres: Record<string, string> } | { buitenlandsAdres: Record<string, string> };
+
+export interface IdentificationRequest {
+  readonly huidigOnderwijsnummer?: string;
+  readonly geboorteDatum: string;
+  readonly geslacht: string;
+  readonly metPgn?: Pgn;
+  readonly zonderPgn?: { achternaam: string; voorvoegsels?: string; voornamen?: string; address: Address };
+}
+
+const strings = (node: Node): Record<string, string> => Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));
+
+/** An `aanleverenIdentificerenPersoonVO_Request`. */
+export function identificationOf(body: Node): IdentificationRequest {
+  const met = body.metPGN as Node | undefined;
+  const zonder = body.zonderPGN as Node | undefined;
+  const current = text(body, 'huidigOnderwijsnummer');
+  const base = { geboorteDatum: required(body, 'geboorteDatum'), geslacht: required(body, 'geslacht'), ...(current ? { huidigOnderwijsnummer: current } : {}) };
+  if (met) return { ...base, metPgn: pgnOf(met) };
+  const z = zonder ?? {};
+  const address: Address = z.binnenlandsAdres !== undefined
+    ? { binnenlandsAdres: strings(z.binnenlandsAdres as Node) }
+    : { buitenlandsAdres: strings((z.buitenlandsAdres ?? {}) as Node) };
+  const prefixes = text(z, 'voorvoegsels');
+  const firstNames = text(z, 'voornamen');
+  return { ...base, zonderPgn: { achternaam: required(z, 'achternaam'), ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}), address } };
+}

@@ -1,0 +1,38 @@
+import { bodyFixture, lasRequest } from '../support/soap.js';
+import { bodyElementOf, deletionOf, enrolmentStandOf, identificationOf } from '../../src/processing/parse-message.js';
+
+const stored = (operation: string, fixture: string): string => lasRequest(operation, bodyFixture(fixture)).xml;
+
+describe('parsing stored messages', () => {
+  test('an enrolment with two periods, OPP and VAI', () => {
+    const stand = enrolmentStandOf(bodyElementOf(stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO.xml'), 'aanleverenInschrijvingVO_Request'));
+    expect(stand).toMatchObject({ pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '2026-0001', datumInschrijving: '2026-08-20' });
+    expect(stand.perioden).toHaveLength(2);
+    expect(stand.perioden[0]).toEqual({
+      datumBegin: '2026-08-20', onderwijsaanbieder: '100A200', onderwijslocatie: '100X300', opleidingcode: '0050', aanvullendeOpleidingen: ['0051'],
+      vestiging: '25BE00', leerjaar: 1, indicatieBekostigbaar: true, experimenten: ['TECHNASIUM'],
+    });
+    expect(stand.ontwikkelingsperspectieven).toEqual([{ datumBegin: '2026-09-01', datumEind: '2027-07-31' }]);
+    expect(stand.verblijvenAndereInstelling).toEqual([{ datumBegin: '2026-10-01', datumEind: '2026-12-31', brin: '00AH', vestiging: '00AH00', verblijfsoort: 'OPDC' }]);
+  });
+
+  test('zeep-style prefixes and the minimal OWN stand', () => {
+    const zeep = enrolmentStandOf(bodyElementOf(stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO-zeep-prefixes.xml'), 'aanleverenInschrijvingVO_Request'));
+    expect(zeep.perioden[0]).toMatchObject({ vestiging: '25BE00', indicatieBekostigbaar: true, aanvullendeOpleidingen: [], experimenten: [] });
+    const own = enrolmentStandOf(bodyElementOf(stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml'), 'aanleverenInschrijvingVO_Request'));
+    expect(own).toMatchObject({ pgn: { kind: 'OWN', value: '100000004' }, datumUitschrijving: '2027-07-31' });
+    expect(own.perioden[0]).toMatchObject({ indicatieBekostigbaar: false, indicatieNieuwkomersbekostiging: 'J' });
+  });
+
+  test('a deletion and both kinds of identification', () => {
+    expect(deletionOf(bodyElementOf(stored('aanleverenVerwijderingInschrijvingVO', 'valid/aanleverenVerwijderingInschrijvingVO.xml'), 'aanleverenVerwijderingInschrijvingVO_Request')))
+      .toEqual({ pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '2026-0001' });
+    expect(identificationOf(bodyElementOf(stored('aanleverenIdentificerenPersoonVO', 'valid/aanleverenIdentificerenPersoonVO-metPGN.xml'), 'aanleverenIdentificerenPersoonVO_Request')))
+      .toEqual({ geboorteDatum: '2013-04-17', geslacht: '2', metPgn: { kind: 'BSN', value: '123456782' } });
+    expect(identificationOf(bodyElementOf(stored('aanleverenIdentificerenPersoonVO', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml'), 'aanleverenIdentificerenPersoonVO_Request')))
+      .toEqual({
+        geboorteDatum: '2012-05-00', geslacht: '1', huidigOnderwijsnummer: '100000004',
+        zonderPgn: { achternaam: 'Jansen', voorvoegsels: 'van', voornamen: 'Pieter Jan', address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', huisletter: 'a', huisnummerToevoeging: 'bis', postcode: '9712AB', plaatsnaam: 'Groningen' } } },
+      });
+  });
+});
