@@ -1,0 +1,44 @@
+import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { persoonsgegevensBody, terugkoppelingBody } from '../../src/outbound/messages.js';
+import { signal } from '../../src/register/signals.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+
+const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+const header = { documentId: '5d0c3b7e-7d0c-4b8e-9a5f-0b8e3c2d1a10', brokerOin: '00000001800866472000', receiverBrin: '25BE', at: new Date('2026-09-01T08:00:00Z') };
+
+function validate(xml: string): void {
+  const doc = XmlDocument.fromString(xml);
+  try {
+    validator.validate(doc);
+  } finally {
+    doc.dispose();
+  }
+}
+
+describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () => {
+  test('an approved and a rejected terugkoppeling', () => {
+    const base = { identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000001', pgn: { kind: 'BSN' as const, value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '2026-0001' };
+    validate(terugkoppelingBody(header, { ...base, goedgekeurd: true, signals: [] }));
+    const rejected = terugkoppelingBody(header, { ...base, goedgekeurd: false, signals: [signal('I0003', [{ naam: 'vestiging', waarde: '00AH00' }]), signal('I0014')] });
+    validate(rejected);
+    expect(rejected).toContain('<t:signaalcode>I0003</t:signaalcode>');
+  });
+
+  test('persoonsgegevens with an address in schema order, a puntadres, and a failed identification', () => {
+    validate(persoonsgegevensBody(header, {
+      reden: 'IDENTIFICATIE', identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000006',
+      person: { pgn: { kind: 'OWN', value: '100000004' }, achternaam: 'Jansen', geboorteDatum: '2012-05-00', geslacht: '1',
+        address: { binnenlandsAdres: { plaatsnaam: 'Groningen', postcode: '9712AB', straatnaam: 'Kerkstraat' } } },
+      signals: [],
+    }));
+    validate(persoonsgegevensBody(header, { reden: 'MUTATIE', person: { pgn: { kind: 'BSN', value: '123456782' }, address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } }, signals: [] }));
+    validate(persoonsgegevensBody(header, { reden: 'IDENTIFICATIE', identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000005', person: {}, signals: [signal('I0012')] }));
+  });
+
+  test('text is escaped', () => {
+    const xml = persoonsgegevensBody(header, { reden: 'MUTATIE', person: { achternaam: "O'Brien & <Zonen>" }, signals: [] });
+    validate(xml);
+    expect(xml).toContain('O&apos;Brien &amp; &lt;Zonen&gt;');
+  });
+});
