@@ -33,7 +33,8 @@ CREATE TABLE assigned_persons (
   created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX assigned_persons_match_idx ON assigned_persons (match_key);
-CREATE SEQUENCE onderwijsnummer_candidates START 100000000;
+-- 8-digit prefixes of onderwijsnummers the broker assigns (check digit added in code); ours start at 7.
+CREATE SEQUENCE onderwijsnummer_candidates START 70000000 MAXVALUE 99999999;
 
 -- The current stand of each enrolment (the whole state, replaced per stand).
 CREATE TABLE enrolments (

@@ -1,0 +1,65 @@
+import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
+import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
+import { type Signal, signal } from '../../register/signals.js';
+import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
+import { findPopulationRecord, type OutboundDraft, type PopulationRecord } from '../../store/register.repo.js';
+import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
+import { type IdentificationRequest, bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
+
+const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
+
+function personFromPopulation(record: PopulationRecord): PersonData {
+  return {
+    pgn: { kind: 'BSN', value: record.bsn },
+    achternaam: record.surname,
+    ...(record.prefixes ? { voorvoegsels: record.prefixes } : {}),
+    ...(record.firstNames ? { voornamen: record.firstNames } : {}),
+    geboorteDatum: record.birthDate,
+    geslacht: record.gender,
+    ...(record.address ? { address: record.address as PersonData['address'] } : {}),
+    ...(record.dateOfDeath ? { datumOverlijden: record.dateOfDeath } : {}),
+  };
+}
+
+/** Finds the person: BSN against the population register, an onderwijsnummer among those assigned, or the extended set. */
+async function identify(context: HandlerContext, request: IdentificationRequest): Promise<{ person: PersonData | null; signals: Signal[] }> {
+  const { tx } = context;
+  if (request.metPgn?.kind === 'BSN') {
+    const record = await findPopulationRecord(tx, request.metPgn.value);
+    const matches = record !== null && record.birthDate === request.geboorteDatum && record.gender === request.geslacht;
+    return matches ? { person: personFromPopulation(record), signals: [] } : { person: null, signals: [signal('I0012')] };
+  }
+  if (request.metPgn?.kind === 'OWN') {
+    const assigned = await findAssignedPerson(tx, { onderwijsnummer: request.metPgn.value });
+    return assigned ? { person: assigned, signals: [] } : { person: null, signals: [signal('P0001')] };
+  }
+  const details = request.zonderPgn!;
+  const inRegister = await findPersonInPopulationRegister(tx, details.achternaam, request.geboorteDatum, details.address);
+  if (inRegister) return { person: personFromPopulation(inRegister), signals: [] };
+  const known = await findAssignedPerson(tx, { request });
+  return { person: known ?? (await assignOnderwijsnummer(tx, request)), signals: [] };
+}
+
+/** `aanleverenIdentificerenPersoonVO`: answered with verstrekkenPersoonsgegevens (reden IDENTIFICATIE). */
+export const identificationHandler: MessageHandler = {
+  operation: 'aanleverenIdentificerenPersoonVO',
+  async handle(context): Promise<HandlerResult> {
+    const body = bodyElementOf(context.message.rawXml, 'aanleverenIdentificerenPersoonVO_Request');
+    const { person, signals } = await identify(context, identificationOf(body));
+    const documentId = context.newId();
+    const receiverBrin = context.message.brin ?? bedrijfsdocumentOf(body).verzendendeInstantie;
+    const draft: OutboundDraft = {
+      institutionOin: context.message.senderOin,
+      brin: context.message.brin,
+      operation: VERSTREKKEN.name,
+      wsaMessageId: context.newId(),
+      documentId,
+      causeMessageId: context.message.id,
+      bodyXml: persoonsgegevensBody(
+        { documentId, brokerOin: context.brokerOin, receiverBrin, at: context.now },
+        { reden: 'IDENTIFICATIE', identificatiecodeAanlevering: context.message.documentId, person: person ?? {}, signals },
+      ),
+    };
+    return { outcome: person ? 'identified' : 'not-identified', outbound: [draft] };
+  },
+};

@@ -1,0 +1,127 @@
+/** Processing accepted messages against the register (real PostgreSQL), up to the queued outbound message. */
+import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { handlerRegistry } from '../../src/processing/handler.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
+import { processMessage } from '../../src/processing/process-message.js';
+import { isValidOnderwijsnummer } from '../../src/register/pgn.js';
+import { upsertPopulationRecord } from '../../src/store/register.repo.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { useTestBroker } from '../support/broker.js';
+
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+const handlers = createHandlers();
+
+describe('processing', () => {
+  const broker = useTestBroker();
+
+  beforeAll(async () => {
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '123456782', birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna',
+      address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } }, dateOfDeath: null,
+    });
+  });
+
+  /** Accepts a message over HTTP, processes it, and returns the outcome and the queued outbound bodies. */
+  async function deliverAndProcess(operation: string, body: string): Promise<{ outcome: string | null; outbound: { operation: string; body_xml: string; institution_oin: string }[] }> {
+    const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
+    const answer = await send(broker().baseUrl, lasRequest(operation, body));
+    expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    const result = await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' });
+    const outbound = (await broker().pool.query('SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outboundIds])).rows;
+    for (const row of outbound) {
+      const doc = XmlDocument.fromString(row.body_xml);
+      try {
+        outboundSchema.validate(doc);
+      } finally {
+        doc.dispose();
+      }
+    }
+    return { outcome: result.outcome, outbound };
+  }
+
+  const enrolment = (volgnummer: string, replace: (xml: string) => string = (x) => x): string =>
+    replace(bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, volgnummer));
+  const signals = (xml: string): string[] => [...xml.matchAll(/<t:signaalcode>([^<]+)</g)].map((m) => m[1]!);
+
+  test('an approved enrolment is stored and a terugkoppeling for the sender is queued', async () => {
+    const result = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-1'));
+    expect(result.outcome).toBe('approved');
+    expect(result.outbound).toHaveLength(1);
+    expect(result.outbound[0]).toMatchObject({ operation: 'terugkoppelenInschrijvingVO', institution_oin: '0000000700025BE00000' });
+    expect(elementText(result.outbound[0]!.body_xml, 'leveringGoedgekeurd')).toBe('true');
+    const rows = (await broker().pool.query("SELECT pgn, to_char(datum_inschrijving, 'YYYY-MM-DD') AS d FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'P-1'")).rows;
+    expect(rows).toEqual([{ pgn: '123456782', d: '2026-08-20' }]);
+  });
+
+  test('processing the same message again does nothing', async () => {
+    const body = enrolment('P-2');
+    await deliverAndProcess('aanleverenInschrijvingVO', body);
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
+    expect(await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' })).toEqual({ outcome: null, outboundIds: [] });
+  });
+
+  test('a rule violation rejects the stand with its signal and stores nothing', async () => {
+    const result = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-3', (x) => x.replace('<ins:vestiging>25BE00</ins:vestiging>', '<ins:vestiging>00AH00</ins:vestiging>')));
+    expect(result.outcome).toBe('rejected');
+    expect(elementText(result.outbound[0]!.body_xml, 'leveringGoedgekeurd')).toBe('false');
+    expect(signals(result.outbound[0]!.body_xml)).toEqual(['I0003']);
+    expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE inschrijvingvolgnummer = 'P-3'")).rowCount).toBe(0);
+  });
+
+  test('a BSN unknown to the population register is rejected with the advice to identify (I0012)', async () => {
+    const result = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-4', (x) => x.replace('123456782', '111222333')));
+    expect(signals(result.outbound[0]!.body_xml)).toEqual(['I0012']);
+  });
+
+  test('newest stand wins: an older stand is not applied (I0010), an identical one changes nothing', async () => {
+    await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-5', (x) => x.replace('2026-09-01T08:15:00Z', '2026-09-05T08:00:00Z')));
+    const older = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-5', (x) => x.replace('2026-09-01T08:15:00Z', '2026-09-02T08:00:00Z').replace('<bas:datumInschrijving>2026-08-20', '<bas:datumInschrijving>2026-08-19')));
+    expect(older.outcome).toBe('older');
+    expect(signals(older.outbound[0]!.body_xml)).toEqual(['I0010']);
+    const identical = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-5', (x) => x.replace('2026-09-01T08:15:00Z', '2026-09-06T08:00:00Z')));
+    expect(identical.outcome).toBe('unchanged');
+    const stored = (await broker().pool.query("SELECT to_char(datum_inschrijving, 'YYYY-MM-DD') AS d, document_time FROM enrolments WHERE inschrijvingvolgnummer = 'P-5'")).rows[0];
+    expect(stored.d).toBe('2026-08-20');
+    expect((stored.document_time as Date).toISOString()).toBe('2026-09-05T08:00:00.000Z');
+  });
+
+  test('deletion: an unknown enrolment is rejected (I0009), a known one is removed', async () => {
+    const deletion = (volgnummer: string): string => bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml').replace('2026-0001', volgnummer);
+    const unknown = await deliverAndProcess('aanleverenVerwijderingInschrijvingVO', deletion('P-none'));
+    expect(signals(unknown.outbound[0]!.body_xml)).toEqual(['I0009']);
+    await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-6'));
+    const known = await deliverAndProcess('aanleverenVerwijderingInschrijvingVO', deletion('P-6'));
+    expect(known.outcome).toBe('approved');
+    expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE inschrijvingvolgnummer = 'P-6'")).rowCount).toBe(0);
+  });
+
+  test('identification with a BSN: confirmed from the population register, or I0012 when the data differ', async () => {
+    const known = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml'));
+    expect(known.outcome).toBe('identified');
+    expect(known.outbound[0]!.operation).toBe('verstrekkenPersoonsgegevens');
+    expect(elementText(known.outbound[0]!.body_xml, 'burgerservicenummer')).toBe('123456782');
+    expect(elementText(known.outbound[0]!.body_xml, 'voornamen')).toBe('Anna');
+    const wrongGender = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml').replace('<idp:geslacht>2', '<idp:geslacht>1'));
+    expect(wrongGender.outcome).toBe('not-identified');
+    expect(signals(wrongGender.outbound[0]!.body_xml)).toEqual(['I0012']);
+  });
+
+  test('identification without a PGN assigns a valid onderwijsnummer once, and finds the person again', async () => {
+    const first = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-buitenland.xml'));
+    const assigned = elementText(first.outbound[0]!.body_xml, 'onderwijsnummer')!;
+    expect(isValidOnderwijsnummer(assigned)).toBe(true);
+    const again = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-buitenland.xml'));
+    expect(elementText(again.outbound[0]!.body_xml, 'onderwijsnummer')).toBe(assigned);
+    const other = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml'));
+    expect(elementText(other.outbound[0]!.body_xml, 'onderwijsnummer')).not.toBe(assigned);
+  });
+
+  test('the handler registry refuses a missing or doubled handler', () => {
+    expect(() => handlerRegistry([enrolmentHandler])).toThrow(/no handler for aanleverenVerwijderingInschrijvingVO, aanleverenIdentificerenPersoonVO/);
+    expect(() => handlerRegistry([enrolmentHandler, enrolmentHandler])).toThrow(/two handlers/);
+  });
+});
