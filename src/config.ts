@@ -37,6 +37,8 @@ export interface Config {
   readonly queuePrefix: string;
   /** Seed demo institutions at start (`SEED_DEMO`, default true). */
   readonly seedDemo: boolean;
+  /** Processing jobs run at once per process (`PROCESSING_CONCURRENCY`, default 8). */
+  readonly processingConcurrency: number;
   /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpWorkers: number;
 }
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix,
     seedDemo: bool('SEED_DEMO', true),
     httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
+    processingConcurrency: int('PROCESSING_CONCURRENCY', 8, 1, 256),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

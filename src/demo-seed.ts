@@ -1,5 +1,6 @@
 import type { Pool } from './store/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
+import { type PopulationRecord, upsertPopulationRecord } from './store/register.repo.js';
 
 /** The demo schools of the README; their OINs follow the BRIN-derived pattern 00000007000<BRIN>00000. */
 export const DEMO_INSTITUTIONS: readonly Institution[] = [
@@ -13,4 +14,16 @@ export async function seedDemoInstitutions(pool: Pool): Promise<number> {
   let added = 0;
   for (const institution of DEMO_INSTITUTIONS) if (await insertInstitutionIfAbsent(pool, institution)) added += 1;
   return added;
+}
+
+/** Demo pupils in the population register, so the README's examples are approved. */
+export const DEMO_POPULATION: readonly PopulationRecord[] = [
+  { bsn: '123456782', birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna',
+    address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } }, dateOfDeath: null },
+  { bsn: '111222333', birthDate: '2012-11-02', gender: '1', surname: 'Bakker', prefixes: 'de', firstNames: 'Daan',
+    address: { binnenlandsAdres: { straatnaam: 'Dorpsweg', huisnummer: '3', postcode: '8011AA', plaatsnaam: 'Zwolle' } }, dateOfDeath: null },
+];
+
+export async function seedDemoPopulation(pool: Pool): Promise<void> {
+  for (const record of DEMO_POPULATION) await upsertPopulationRecord(pool, record);
 }

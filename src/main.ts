@@ -2,10 +2,12 @@ import cluster from 'node:cluster';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
-import { seedDemoInstitutions } from './demo-seed.js';
+import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
+import { createHandlers } from './processing/handlers/index.js';
+import { startProcessingWorker } from './queue/processing-worker.js';
 import { migrate } from './store/migrate.js';
 
 /**
@@ -24,6 +26,7 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
   try {
     await migrate(pool);
     if (config.seedDemo) {
+      await seedDemoPopulation(pool);
       const added = await seedDemoInstitutions(pool);
       if (added > 0) log.info('seeded demo institutions', { added });
     }
@@ -40,11 +43,16 @@ function printWsdlUrls(config: Config): void {
 
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
   const broker = await startBroker(config, urls, log, { runSweeper });
+  const processing = startProcessingWorker({
+    redisUrl: urls.redisUrl, prefix: config.queuePrefix, pool: broker.pool, handlers: createHandlers(),
+    brokerOin: config.brokerOin, concurrency: config.processingConcurrency, log,
+  });
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
+    await processing.close();
     await broker.close();
     await afterClose();
     process.exit(0);
