@@ -9,7 +9,7 @@ import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import type { Logger } from './log.js';
 import { Enqueuer } from './queue/enqueuer.js';
-import { type ProcessingJobData, createProcessingQueue } from './queue/processing-queue.js';
+import { type ProcessingJobData, createProcessingQueue, processingJobs } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import { AcceptBatcher } from './store/accept-batcher.js';
@@ -27,7 +27,7 @@ export interface Broker {
   readonly processingQueue: Queue<ProcessingJobData>;
   readonly registry: InstitutionRegistry;
   readonly sweeper: Sweeper;
-  readonly enqueuer: Enqueuer;
+  readonly enqueuer: Enqueuer<ProcessingJobData>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const redis = createProducerConnection(urls.redisUrl);
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
-  const enqueuer = new Enqueuer(processingQueue, log);
+  const enqueuer = new Enqueuer(processingQueue, processingJobs, log);
   const sweeper = new Sweeper(pool, processingQueue, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, config.acceptTimeoutMs);

@@ -39,6 +39,16 @@ export interface Config {
   readonly seedDemo: boolean;
   /** Processing jobs run at once per process (`PROCESSING_CONCURRENCY`, default 8). */
   readonly processingConcurrency: number;
+  /** Timeout of one delivery attempt (`DELIVERY_TIMEOUT_MS`, default 10000). */
+  readonly deliveryTimeoutMs: number;
+  /** Retries after the first delivery attempt (`DELIVERY_RETRIES`, default 3). */
+  readonly deliveryRetries: number;
+  /** Waits before each retry, ms (`DELIVERY_BACKOFF_MS`, comma-separated, default 30000,120000,600000; the last repeats). */
+  readonly deliveryBackoffMs: readonly number[];
+  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 64). */
+  readonly deliveryConcurrency: number;
+  /** Deliveries in flight at once to one institution (`DELIVERY_PER_INSTITUTION`, default 4). */
+  readonly deliveryPerInstitution: number;
   /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpWorkers: number;
 }
@@ -79,6 +89,16 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return raw;
   };
+  const intList = (name: string, fallback: number[]): number[] => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const values = raw.split(',').map((part) => Number(part.trim()));
+    if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
+      problems.push(`${name} must be comma-separated whole numbers of milliseconds, got '${raw}'`);
+      return fallback;
+    }
+    return values;
+  };
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -117,6 +137,11 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemo: bool('SEED_DEMO', true),
     httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
     processingConcurrency: int('PROCESSING_CONCURRENCY', 8, 1, 256),
+    deliveryTimeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 50, 600_000),
+    deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
+    deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),
+    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 64, 1, 1024),
+    deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
 import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import type { Enqueuer } from '../queue/enqueuer.js';
+import type { ProcessingJobData } from '../queue/processing-queue.js';
 import { validateBody } from '../xml/body-validator.js';
 import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
@@ -29,7 +30,7 @@ export interface InboundDeps {
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
   readonly batcher: AcceptBatcher;
-  readonly enqueuer: Enqueuer;
+  readonly enqueuer: Enqueuer<ProcessingJobData>;
   readonly log: Logger;
 }
 

@@ -1,28 +1,30 @@
-import type { Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import type { Logger } from '../log.js';
-import { type ProcessingJobData, processingJobs } from './processing-queue.js';
+
+/** The addBulk entries for a set of ids. */
+export type JobsFor<T> = (ids: readonly number[]) => { name: string; data: T; opts: JobsOptions }[];
 
 /**
- * Adds processing jobs for committed messages, gathering those of one loop turn into one addBulk.
- * A failure is only logged: the message is in the outbox and the sweeper will enqueue it.
+ * Adds jobs for committed rows, gathering those of one loop turn into one addBulk. A failure is only
+ * logged: the row is in PostgreSQL and a sweeper will enqueue it.
  */
-export class Enqueuer {
+export class Enqueuer<T> {
   private ids: number[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly queue: Queue<ProcessingJobData>, private readonly log: Logger) {}
+  constructor(private readonly queue: Queue<T>, private readonly jobsFor: JobsFor<T>, private readonly log: Logger) {}
 
-  enqueue(messageId: number): void {
-    this.ids.push(messageId);
+  enqueue(...ids: number[]): void {
+    this.ids.push(...ids);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const ids = this.ids;
+      const batch = this.ids;
       this.ids = [];
       const previous = this.inFlight;
-      this.inFlight = Promise.all([previous, this.add(ids)]).then(() => undefined);
+      this.inFlight = Promise.all([previous, this.add(batch)]).then(() => undefined);
     });
   }
 
@@ -30,9 +32,9 @@ export class Enqueuer {
   async add(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      await this.queue.addBulk(processingJobs(ids));
+      await this.queue.addBulk(this.jobsFor(ids) as Parameters<Queue<T>['addBulk']>[0]);
     } catch (error) {
-      this.log.warn('enqueue failed; the sweeper will retry', { count: ids.length, error: (error as Error).message });
+      this.log.warn('enqueue failed; the sweeper will retry', { queue: this.queue.name, count: ids.length, error: (error as Error).message });
     }
   }
 

@@ -1,0 +1,81 @@
+import { NS, OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
+import { BrokerFault } from '../errors.js';
+import { gateXml } from '../inbound/xml-gate.js';
+import { validateBody } from '../xml/body-validator.js';
+import { escapeXml } from '../xml/escape.js';
+import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
+import type { XsdValidator } from 'libxml2-wasm';
+
+/** How one attempt ended, and what to do next. */
+export type AttemptOutcome =
+  | { readonly kind: 'delivered'; readonly httpStatus: number }
+  | { readonly kind: 'retry'; readonly httpStatus?: number; readonly faultCode?: string; readonly error: string }
+  | { readonly kind: 'failed'; readonly httpStatus?: number; readonly faultCode?: string; readonly error: string };
+
+const ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
+
+/** A request envelope to an institution, with the message's own MessageID (the same on every attempt). */
+export function outboundEnvelope(bodyXml: string, operation: string, messageId: string, receiverOin: string, brokerOin: string): string {
+  const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${operation}`;
+  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>`
+    + `<wsa:To>${ANONYMOUS}?oin=${escapeXml(receiverOin)}</wsa:To><wsa:Action>${action}</wsa:Action>`
+    + `<wsa:MessageID>urn:uuid:${messageId}</wsa:MessageID><wsa:From><wsa:Address>${ANONYMOUS}?oin=${brokerOin}</wsa:Address></wsa:From>`
+    + `</soapenv:Header><soapenv:Body>${bodyXml}</soapenv:Body></soapenv:Envelope>`;
+}
+
+/** Reads the institution's answer: a receipt `J` (delivered), or the fault that says whether to retry. */
+function classifyAnswer(status: number, text: string, validator: XsdValidator, messageId: string): AttemptOutcome {
+  const fault = /<(?:[\w.-]+:)?faultcode>(?:[\w.-]+:)?([^<]+)<\/(?:[\w.-]+:)?faultcode>/.exec(text)?.[1]?.trim();
+  if (fault) {
+    const kind = fault.startsWith('Server') ? 'retry' : 'failed';
+    return { kind, httpStatus: status, faultCode: fault, error: `SOAP fault ${fault}` };
+  }
+  if (status >= 500 || status === 408 || status === 429) return { kind: 'retry', httpStatus: status, error: `HTTP ${status}` };
+  if (status >= 300) return { kind: 'failed', httpStatus: status, error: `HTTP ${status}` };
+  try {
+    gateXml(text);
+    const doc = parseSoapDocument(Buffer.from(text));
+    try {
+      const envelope = readEnvelope(doc);
+      validateBody(envelope.bodyElement, validator);
+      if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`);
+      const relatesTo = envelope.headers.find((h) => h.namespace === NS.wsa && h.localName === 'RelatesTo')?.text;
+      if (relatesTo !== undefined && relatesTo.replace(/^urn:uuid:/, '') !== messageId) {
+        throw new BrokerFault('DK0011', `wsa:RelatesTo ${relatesTo} does not name this message`);
+      }
+    } finally {
+      doc.dispose();
+    }
+    return { kind: 'delivered', httpStatus: status };
+  } catch (error) {
+    return { kind: 'failed', httpStatus: status, error: `not a valid OntvangstBevestiging J: ${(error as Error).message.slice(0, 300)}` };
+  }
+}
+
+/**
+ * One delivery attempt: POST with a timeout. Timeouts, connection errors, HTTP 5xx/408/429 and Server
+ * faults are worth another attempt; Client faults, other HTTP 4xx and answers that are not a valid
+ * receipt are not.
+ */
+export async function attemptDelivery(endpoint: string, envelopeXml: string, soapAction: string, timeoutMs: number, validator: XsdValidator, messageId: string): Promise<AttemptOutcome> {
+  let response: Response;
+  try {
+    response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` },
+      body: envelopeXml,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const name = (error as Error).name;
+    return { kind: 'retry', error: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}` };
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    return { kind: 'retry', httpStatus: response.status, error: `answer cut off: ${(error as Error).message}` };
+  }
+  // The validator judges receipts of the outbound contract's response elements.
+  return classifyAnswer(response.status, text, validator, messageId);
+}

@@ -1,0 +1,137 @@
+/**
+ * Delivery to institutions' endpoints played by the test (real HTTP, Redis, PostgreSQL): success,
+ * retries with the same MessageID, timeouts, final failures into the error queue.
+ */
+import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { silentLogger } from '../../src/log.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { processMessage } from '../../src/processing/process-message.js';
+import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryDelay } from '../../src/queue/delivery-queue.js';
+import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
+import { Enqueuer } from '../../src/queue/enqueuer.js';
+import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { XmlDocument } from 'libxml2-wasm';
+import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { useTestBroker, waitFor } from '../support/broker.js';
+
+const TIMEOUT_MS = 300;
+const RETRIES = 3;
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+
+describe('delivery', () => {
+  const broker = useTestBroker();
+  let endpoints: TestEndpoints;
+  let redis: Redis;
+  let queue: Queue<DeliveryJobData>;
+  let worker: Worker<DeliveryJobData>;
+  let enqueuer: Enqueuer<DeliveryJobData>;
+
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    await seedDemoPopulation(broker().pool);
+    redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
+    const prefix = broker().processingQueue.opts.prefix!;
+    queue = createDeliveryQueue(redis, prefix);
+    enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
+    worker = startDeliveryWorker({
+      redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, brokerOin: '00000001800866472000', validator: outboundSchema,
+      timeoutMs: TIMEOUT_MS, backoffMs: [50, 50, 50], concurrency: 16, perInstitution: 4, log: silentLogger(),
+    });
+  });
+  afterAll(async () => {
+    await worker.close();
+    await queue.close();
+    redis.disconnect();
+    await endpoints.close();
+  });
+
+  /** An institution with its own BRIN and endpoint; an enrolment from it is processed and its terugkoppeling queued. */
+  async function feedbackFor(brin: string, endpoint = endpoints.url(brin)): Promise<number> {
+    const oin = `00000007000${brin}00000`;
+    await upsertInstitution(broker().pool, { oin, name: brin, brins: [brin], endpointUrl: endpoint, enabled: true });
+    await broker().registry.refresh();
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin);
+    const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
+    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oin}` }));
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    const { outboundIds } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: '00000001800866472000' });
+    expect(outboundIds).toHaveLength(1);
+    enqueuer.enqueue(...outboundIds);
+    return outboundIds[0]!;
+  }
+
+  const finalState = (id: number) => waitFor(
+    async () => (await broker().pool.query('SELECT status, attempts, last_error FROM outbound_messages WHERE id = $1', [id])).rows[0],
+    (row) => row.status !== 'pending', 10_000);
+  const attempts = async (id: number) => (await broker().pool.query('SELECT attempt, outcome, http_status, fault_code, latency_ms FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows;
+
+  test('a terugkoppeling is delivered once, valid against the outbound XSD, and the receipt is checked', async () => {
+    const id = await feedbackFor('11AA');
+    expect(await finalState(id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    const [received] = endpoints.received('11AA');
+    const doc = XmlDocument.fromString(received!.xml);
+    try {
+      const body = doc.get('//*[local-name()="terugkoppelenInschrijvingVO_Request"]');
+      outboundSchema.validate(body as never);
+    } finally {
+      doc.dispose();
+    }
+    expect(elementText(received!.xml, 'leveringGoedgekeurd')).toBe('true');
+    expect(elementText(received!.xml, 'To')).toBe('http://www.w3.org/2005/08/addressing/anonymous?oin=0000000700011AA00000');
+  });
+
+  test('HTTP 503 twice, then success: delivered on the third attempt with one MessageID throughout', async () => {
+    endpoints.script('12AA', 'server-error', 'server-error');
+    const id = await feedbackFor('12AA');
+    expect(await finalState(id)).toMatchObject({ status: 'delivered', attempts: 3 });
+    const received = endpoints.received('12AA');
+    expect(received).toHaveLength(3);
+    expect(new Set(received.map((r) => r.messageId)).size).toBe(1);
+    expect((await attempts(id)).map((a) => a.outcome)).toEqual(['retry', 'retry', 'delivered']);
+  });
+
+  test('a Client fault goes to the error queue after one attempt', async () => {
+    endpoints.script('13AA', 'client-fault');
+    const id = await feedbackFor('13AA');
+    expect(await finalState(id)).toMatchObject({ status: 'error', attempts: 1, last_error: 'SOAP fault Client.DK0004' });
+    expect(endpoints.received('13AA')).toHaveLength(1);
+  });
+
+  test('an answer that is not a receipt J goes to the error queue at once', async () => {
+    endpoints.script('14AA', 'garbage');
+    const id = await feedbackFor('14AA');
+    const state = await finalState(id);
+    expect(state).toMatchObject({ status: 'error', attempts: 1 });
+    expect(state.last_error).toContain('not a valid OntvangstBevestiging');
+  });
+
+  test('an endpoint that is down: error queue after exactly 1 + 3 attempts', async () => {
+    const id = await feedbackFor('15AA', 'http://127.0.0.1:9/institutions/15AA');
+    expect(await finalState(id)).toMatchObject({ status: 'error', attempts: 4 });
+    const timeline = await attempts(id);
+    expect(timeline.map((a) => a.outcome)).toEqual(['retry', 'retry', 'retry', 'retry']);
+  });
+
+  test('an endpoint that hangs: each attempt ends at the timeout, then the error queue', async () => {
+    endpoints.script('16AA', 'hang', 'hang', 'hang', 'hang');
+    const id = await feedbackFor('16AA');
+    const state = await finalState(id);
+    expect(state).toMatchObject({ status: 'error', attempts: 4 });
+    expect(state.last_error).toContain(`no answer within ${TIMEOUT_MS} ms`);
+    for (const attempt of await attempts(id)) {
+      expect(attempt.latency_ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+      expect(attempt.latency_ms).toBeLessThan(TIMEOUT_MS + 1000);
+    }
+  });
+
+  test('retry waits come from the configured list with ±10 % jitter, the last value repeating', () => {
+    expect(retryDelay([1000, 5000], 1, () => 0.5)).toBe(1000);
+    expect(retryDelay([1000, 5000], 2, () => 0)).toBe(4500);
+    expect(retryDelay([1000, 5000], 3, () => 1)).toBe(5500);
+  });
+});
