@@ -9,7 +9,8 @@ import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import type { Logger } from './log.js';
 import { Enqueuer } from './queue/enqueuer.js';
-import { type ProcessingJobData, createProcessingQueue, processingJobs } from './queue/processing-queue.js';
+import { type ProcessingJobData, createProcessingQueue, processingJobId, processingJobs } from './queue/processing-queue.js';
+import { listDueOutbox } from './store/inbound-messages.repo.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import { AcceptBatcher } from './store/accept-batcher.js';
@@ -26,7 +27,7 @@ export interface Broker {
   readonly redis: Redis;
   readonly processingQueue: Queue<ProcessingJobData>;
   readonly registry: InstitutionRegistry;
-  readonly sweeper: Sweeper;
+  readonly sweeper: Sweeper<ProcessingJobData>;
   readonly enqueuer: Enqueuer<ProcessingJobData>;
   close(): Promise<void>;
 }
@@ -58,7 +59,10 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   const enqueuer = new Enqueuer(processingQueue, processingJobs, log);
-  const sweeper = new Sweeper(pool, processingQueue, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  const sweeper = new Sweeper({
+    name: 'processing', queue: processingQueue, jobId: processingJobId, jobsFor: processingJobs,
+    listDue: (afterId, graceMs, limit) => listDueOutbox(pool, afterId, graceMs, limit),
+  }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, config.acceptTimeoutMs);
   const batcher = new AcceptBatcher(acceptPool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });

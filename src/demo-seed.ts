@@ -9,12 +9,21 @@ export const DEMO_INSTITUTIONS: readonly Institution[] = [
   { oin: '0000000700008PG00000', name: 'Demo VO-school 08PG', brins: ['08PG'], endpointUrl: null, enabled: true },
 ];
 
-/** Adds the demo institutions that are missing; an institution changed by an operator is left alone. */
-export async function seedDemoInstitutions(pool: Pool): Promise<number> {
+/**
+ * Adds the demo institutions that are missing, with their endpoint at the broker's built-in demo
+ * receiver when `brokerBaseUrl` is given; an institution changed by an operator is left alone.
+ */
+export async function seedDemoInstitutions(pool: Pool, brokerBaseUrl?: string): Promise<number> {
   let added = 0;
-  for (const institution of DEMO_INSTITUTIONS) if (await insertInstitutionIfAbsent(pool, institution)) added += 1;
+  for (const institution of DEMO_INSTITUTIONS) {
+    const endpointUrl = brokerBaseUrl ? `${brokerBaseUrl}${DEMO_RECEIVER_PATH}${institution.brins[0]}` : null;
+    if (await insertInstitutionIfAbsent(pool, { ...institution, endpointUrl })) added += 1;
+  }
   return added;
 }
+
+/** Where the built-in demo receiver listens, per BRIN. */
+export const DEMO_RECEIVER_PATH = '/demo/institutions/';
 
 /** Demo pupils in the population register, so the README's examples are approved. */
 export const DEMO_POPULATION: readonly PopulationRecord[] = [

@@ -3,6 +3,8 @@ import { findContract } from './contracts/catalogue.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
 import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
 import type { Logger } from './log.js';
+import { DEMO_RECEIVER_PATH } from './demo-seed.js';
+import { receiveAsDemoInstitution } from './outbound/demo-receiver.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;
@@ -38,6 +40,8 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
   } else if (req.method === 'GET' && url.pathname.startsWith('/xsd/')) {
     const xsd = deps.documents.xsd(url.pathname.slice('/xsd/'.length));
     if (xsd) return sendText(res, 200, 'text/xml; charset=UTF-8', xsd);
+  } else if (req.method === 'POST' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
+    return receiveAsDemoInstitution(req, res, url.pathname.slice(DEMO_RECEIVER_PATH.length), deps.log);
   } else if (req.method === 'GET' && url.pathname === '/healthz') {
     return sendText(res, 200, 'application/json', '{"status":"ok"}');
   }

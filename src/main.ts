@@ -6,8 +6,7 @@ import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
-import { createHandlers } from './processing/handlers/index.js';
-import { startProcessingWorker } from './queue/processing-worker.js';
+import { startPipeline } from './pipeline.js';
 import { migrate } from './store/migrate.js';
 
 /**
@@ -27,7 +26,7 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     await migrate(pool);
     if (config.seedDemo) {
       await seedDemoPopulation(pool);
-      const added = await seedDemoInstitutions(pool);
+      const added = await seedDemoInstitutions(pool, `http://localhost:${config.port}`);
       if (added > 0) log.info('seeded demo institutions', { added });
     }
   } finally {
@@ -43,16 +42,13 @@ function printWsdlUrls(config: Config): void {
 
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
   const broker = await startBroker(config, urls, log, { runSweeper });
-  const processing = startProcessingWorker({
-    redisUrl: urls.redisUrl, prefix: config.queuePrefix, pool: broker.pool, handlers: createHandlers(),
-    brokerOin: config.brokerOin, concurrency: config.processingConcurrency, log,
-  });
+  const pipeline = startPipeline(config, broker.pool, urls.redisUrl, log, { runSweeper });
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
-    await processing.close();
+    await pipeline.close();
     await broker.close();
     await afterClose();
     process.exit(0);

@@ -55,3 +55,15 @@ export async function recordAttempt(pool: Pool, attempt: AttemptRecord, finalSta
 export async function markUndeliverable(pool: Pool, id: number, reason: string): Promise<void> {
   await pool.query("UPDATE outbound_messages SET status = 'error', last_error = $2 WHERE id = $1 AND status = 'pending'", [id, reason]);
 }
+
+/** Pending outbound messages older than `graceMs`, after `afterId`, for institutions not paused (for the sweeper). */
+export async function listDuePending(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<number[]> {
+  const result = await pool.query<{ id: number }>(
+    `SELECT o.id FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin
+     WHERE o.status = 'pending' AND NOT i.paused AND o.id > $1
+       AND o.created_at <= now() - make_interval(secs => $2::double precision / 1000)
+     ORDER BY o.id LIMIT $3`,
+    [afterId, graceMs, limit],
+  );
+  return result.rows.map((row) => row.id);
+}

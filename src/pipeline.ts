@@ -1,0 +1,52 @@
+import type { Worker } from 'bullmq';
+import type { Config } from './config.js';
+import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
+import type { Logger } from './log.js';
+import { createHandlers } from './processing/handlers/index.js';
+import { type DeliveryJobData, createDeliveryQueue, deliveryJobId, deliveryJobs } from './queue/delivery-queue.js';
+import { startDeliveryWorker } from './queue/delivery-worker.js';
+import { Enqueuer } from './queue/enqueuer.js';
+import { startProcessingWorker } from './queue/processing-worker.js';
+import { createProducerConnection } from './queue/redis.js';
+import { Sweeper } from './queue/sweeper.js';
+import type { Pool } from './store/database.js';
+import { listDuePending } from './store/outbound.repo.js';
+import { compileSchemas } from './xml/schema-set.js';
+
+/** The workers behind the inbound path: processing, then delivery of what processing queued. */
+export interface Pipeline {
+  close(): Promise<void>;
+}
+
+export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
+  const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+  const redis = createProducerConnection(redisUrl);
+  const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
+  const jobsFor = deliveryJobs(config.deliveryRetries);
+  const deliveries = new Enqueuer<DeliveryJobData>(deliveryQueue, jobsFor, log);
+  const workers: Worker[] = [
+    startProcessingWorker({
+      redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
+      concurrency: config.processingConcurrency, log, onOutbound: (ids) => deliveries.enqueue(...ids),
+    }),
+    startDeliveryWorker({
+      redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
+      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log,
+    }),
+  ];
+  const sweeper = new Sweeper<DeliveryJobData>({
+    name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
+    listDue: (afterId, graceMs, limit) => listDuePending(pool, afterId, graceMs, limit),
+  }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  if (options.runSweeper) sweeper.start();
+  return {
+    async close() {
+      await sweeper.stop();
+      await Promise.all(workers.map((worker) => worker.close()));
+      await deliveries.drain();
+      await deliveryQueue.close();
+      redis.disconnect();
+      validator.dispose();
+    },
+  };
+}
