@@ -20,6 +20,7 @@ import { compileSchemas } from './xml/schema-set.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
+  readonly config: Config;
   readonly server: http.Server;
   readonly port: number;
   readonly baseUrl: string;
@@ -81,7 +82,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const port = (server.address() as AddressInfo).port;
 
   return {
-    server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, registry, sweeper, enqueuer,
+    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, registry, sweeper, enqueuer,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
