@@ -13,6 +13,7 @@ import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryDelay } f
 import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
 import { Enqueuer } from '../../src/queue/enqueuer.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { listErrors, pauseInstitution, purgeErrors, replayErrors, resumeInstitution, showOutbound } from '../../src/operator/error-queue.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { XmlDocument } from 'libxml2-wasm';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
@@ -51,9 +52,9 @@ describe('delivery', () => {
   });
 
   /** An institution with its own BRIN and endpoint; an enrolment from it is processed and its terugkoppeling queued. */
-  async function feedbackFor(brin: string, endpoint = endpoints.url(brin)): Promise<number> {
+  async function feedbackFor(brin: string, endpoint = endpoints.url(brin), options: { keepPaused?: boolean } = {}): Promise<number> {
     const oin = `00000007000${brin}00000`;
-    await upsertInstitution(broker().pool, { oin, name: brin, brins: [brin], endpointUrl: endpoint, enabled: true });
+    if (!options.keepPaused) await upsertInstitution(broker().pool, { oin, name: brin, brins: [brin], endpointUrl: endpoint, enabled: true });
     await broker().registry.refresh();
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin);
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
@@ -127,6 +128,49 @@ describe('delivery', () => {
       expect(attempt.latency_ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
       expect(attempt.latency_ms).toBeLessThan(TIMEOUT_MS + 1000);
     }
+  });
+
+  const operator = () => ({ pool: broker().pool, deliveryQueue: queue, deliveryJobs: deliveryJobs(RETRIES) });
+
+  test('replay after recovery delivers exactly once, with the original MessageID; replaying twice delivers once', async () => {
+    endpoints.script('17AA', 'client-fault');
+    const id = await feedbackFor('17AA');
+    expect(await finalState(id)).toMatchObject({ status: 'error' });
+    expect((await listErrors(operator(), { institutionOin: '0000000700017AA00000' })).map((e) => e.id)).toEqual([id]);
+    expect(await replayErrors(operator(), { ids: [id] }, { dryRun: true })).toEqual([id]);
+    expect((await showOutbound(operator(), id))?.message.status).toBe('error'); // dry run changed nothing
+
+    const [first, second] = await Promise.all([replayErrors(operator(), { ids: [id] }), replayErrors(operator(), { ids: [id] })]);
+    expect([...first!, ...second!]).toEqual([id]);
+    expect(await finalState(id)).toMatchObject({ status: 'delivered' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const received = endpoints.received('17AA');
+    expect(received).toHaveLength(2); // the faulted attempt, then one delivery
+    expect(received[1]!.messageId).toBe(received[0]!.messageId);
+    expect(await replayErrors(operator(), { ids: [id] })).toEqual([]);
+    const timeline = (await showOutbound(operator(), id))!.attempts.map((a) => a.outcome);
+    expect(timeline).toEqual(['failed', 'delivered']);
+  });
+
+  test('purge takes messages out of the error queue for good', async () => {
+    endpoints.script('18AA', 'client-fault');
+    const id = await feedbackFor('18AA');
+    await finalState(id);
+    expect(await purgeErrors(operator(), { institutionOin: '0000000700018AA00000' })).toEqual([id]);
+    expect((await showOutbound(operator(), id))?.message.status).toBe('purged');
+    expect(await queue.getJob(`out-${id}`)).toBeUndefined();
+    expect(await replayErrors(operator(), { ids: [id] })).toEqual([]);
+  });
+
+  test('a paused institution gets nothing and uses no attempts; resume delivers what waited', async () => {
+    await upsertInstitution(broker().pool, { oin: '0000000700019AA00000', name: '19AA', brins: ['19AA'], endpointUrl: endpoints.url('19AA'), enabled: true });
+    await pauseInstitution(operator(), '0000000700019AA00000');
+    const id = await feedbackFor('19AA', endpoints.url('19AA'), { keepPaused: true });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await showOutbound(operator(), id))?.message).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(endpoints.received('19AA')).toHaveLength(0);
+    expect(await resumeInstitution(operator(), '0000000700019AA00000')).toBe(1);
+    expect(await finalState(id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
   test('retry waits come from the configured list with ±10 % jitter, the last value repeating', () => {
