@@ -1,29 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { ConfigError, loadConfig } from './config.js';
-import { OIN_PATTERN } from './contracts/catalogue.js';
-import { resolveDatabase } from './services/resolve-services.js';
-import { createPool, type Pool } from './store/database.js';
-import { migrate } from './store/migrate.js';
+import { oin, printTable, withDatabase, withOperator } from './cli-support.js';
+import { ConfigError } from './config.js';
+import { pauseInstitution, resumeInstitution } from './operator/error-queue.js';
+import { registerErrorCommands } from './operator/errors.command.js';
 import { findInstitution, listInstitutions, upsertInstitution } from './store/institutions.repo.js';
 
-/** Runs `work` against the configured database (the embedded one is started for the call when not running). */
-async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const database = await resolveDatabase(config, (message) => process.stderr.write(`${message}\n`));
-  const pool = createPool(database.url, 2);
-  try {
-    await migrate(pool);
-    return await work(pool);
-  } finally {
-    await pool.end();
-    await database.stop();
-  }
-}
-
-const oin = (value: string): string => {
-  if (!OIN_PATTERN.test(value)) throw new InvalidArgumentError('an OIN is 20 digits or capitals');
-  return value;
-};
 const brin = (value: string, previous: string[] = []): string[] => {
   if (!/^[0-9]{2}[A-Z]{2}$/.test(value)) throw new InvalidArgumentError('a BRIN is 2 digits and 2 capitals, e.g. 25BE');
   return [...previous, value];
@@ -65,11 +46,24 @@ institution.command('list')
       process.stdout.write(`${JSON.stringify(institutions, null, 2)}\n`);
       return;
     }
-    const rows = institutions.map((i) => [i.oin, i.brins.join(','), i.enabled ? 'yes' : 'no', i.endpointUrl ?? '-', i.name]);
-    const header = ['OIN', 'BRINS', 'ENABLED', 'ENDPOINT', 'NAME'];
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-    for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+    printTable(['OIN', 'BRINS', 'ENABLED', 'ENDPOINT', 'NAME'], institutions.map((i) => [i.oin, i.brins.join(','), i.enabled ? 'yes' : 'no', i.endpointUrl ?? '-', i.name]));
   });
+
+institution.command('pause <oin>')
+  .description('hold deliveries to an institution (holiday); its messages wait without using attempts')
+  .action(async (value: string) => {
+    if (!(await withDatabase((pool) => pauseInstitution({ pool }, oin(value))))) throw new Error(`no institution ${value}`);
+    process.stdout.write(`paused ${value}\n`);
+  });
+
+institution.command('resume <oin>')
+  .description('resume deliveries to an institution and queue what waited')
+  .action(async (value: string) => {
+    const queued = await withOperator((deps) => resumeInstitution(deps, oin(value)));
+    process.stdout.write(`resumed ${value}; ${queued} message(s) queued\n`);
+  });
+
+registerErrorCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);

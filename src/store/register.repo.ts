@@ -104,7 +104,7 @@ export interface OutboundDraft {
   readonly wsaMessageId: string;
   readonly documentId: string;
   readonly bodyXml: string;
-  readonly causeMessageId: number;
+  readonly causeMessageId: number | null;
 }
 
 /** Queues messages for institutions in the same transaction as the change that causes them. */

@@ -28,3 +28,55 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('an OIN is 20 digits or capitals') });
   });
 });
+
+describe('bron-broker errors and institution pause/resume (CLI, real PostgreSQL and Redis)', () => {
+  let env: NodeJS.ProcessEnv;
+  let pool: import('pg').Pool;
+  const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
+
+  beforeAll(async () => {
+    const { createPool } = await import('../../src/store/database.js');
+    const { migrate } = await import('../../src/store/migrate.js');
+    const { insertOutbound } = await import('../../src/store/register.repo.js');
+    const { upsertInstitution } = await import('../../src/store/institutions.repo.js');
+    env = { ...process.env, DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: `cli${Date.now()}` };
+    pool = createPool(env.DATABASE_URL!, 2);
+    await migrate(pool);
+    await upsertInstitution(pool, { oin: '0000000700025BE00000', name: 'A', brins: ['25BE'], endpointUrl: 'http://127.0.0.1:9/x', enabled: true });
+    const client = await pool.connect();
+    try {
+      const ids = await insertOutbound(client, [1, 2, 3].map((n) => ({
+        institutionOin: '0000000700025BE00000', brin: '25BE', operation: 'terugkoppelenInschrijvingVO', wsaMessageId: `00000000-0000-4000-8000-00000000010${n}`,
+        documentId: `00000000-0000-4000-8000-00000000020${n}`, bodyXml: '<x/>', causeMessageId: null,
+      })));
+      await client.query("UPDATE outbound_messages SET status = 'error', attempts = 4, last_error = 'connection failed' WHERE id = ANY($1)", [ids]);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  test('list, dry-run, replay one, purge the rest', async () => {
+    const listed = JSON.parse((await cli('errors', 'list', '--json')).stdout) as { id: number; lastError: string }[];
+    expect(listed.map((e) => e.lastError)).toEqual(['connection failed', 'connection failed', 'connection failed']);
+    expect((await cli('errors', 'replay', '--all', '--dry-run')).stdout).toMatch(/^would replay 3 message/);
+    expect((await pool.query("SELECT count(*)::int AS n FROM outbound_messages WHERE status = 'error'")).rows[0].n).toBe(3);
+    expect((await cli('errors', 'replay', String(listed[0]!.id))).stdout).toMatch(/^replay 1 message/);
+    expect((await cli('errors', 'purge', '--institution', '0000000700025BE00000')).stdout).toMatch(/^purge 2 message/);
+    const statuses = (await pool.query('SELECT status FROM outbound_messages ORDER BY id')).rows.map((r) => r.status);
+    expect(statuses).toEqual(['pending', 'purged', 'purged']);
+    expect((await cli('errors', 'show', String(listed[1]!.id))).stdout).toMatch(/status\s+purged/);
+  });
+
+  test('replay without ids or a filter is refused', async () => {
+    await expect(cli('errors', 'replay')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('--all') });
+  });
+
+  test('pause and resume an institution', async () => {
+    expect((await cli('institution', 'pause', '0000000700025BE00000')).stdout).toContain('paused');
+    expect((await pool.query("SELECT paused FROM institutions WHERE oin = '0000000700025BE00000'")).rows[0].paused).toBe(true);
+    expect((await cli('institution', 'resume', '0000000700025BE00000')).stdout).toMatch(/resumed .*; 1 message\(s\) queued/);
+  });
+});
