@@ -3,6 +3,7 @@ import { oin, printTable, withDatabase, withOperator } from './cli-support.js';
 import { ConfigError } from './config.js';
 import { pauseInstitution, resumeInstitution } from './operator/error-queue.js';
 import { registerErrorCommands } from './operator/errors.command.js';
+import { registerPopulationCommands } from './operator/population.command.js';
 import { findInstitution, listInstitutions, upsertInstitution } from './store/institutions.repo.js';
 
 const brin = (value: string, previous: string[] = []): string[] => {
@@ -64,6 +65,7 @@ institution.command('resume <oin>')
   });
 
 registerErrorCommands(program);
+registerPopulationCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);

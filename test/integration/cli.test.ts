@@ -80,3 +80,31 @@ describe('bron-broker errors and institution pause/resume (CLI, real PostgreSQL 
     expect((await cli('institution', 'resume', '0000000700025BE00000')).stdout).toMatch(/resumed .*; 1 message\(s\) queued/);
   });
 });
+
+describe('bron-broker population load (CLI)', () => {
+  test('loads valid people and refuses a file with a bad BSN as a whole', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pop-'));
+    const good = path.join(dir, 'good.json');
+    fs.writeFileSync(good, JSON.stringify([
+      { burgerservicenummer: '123456782', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'Jansen', voornamen: 'Anna', binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } },
+      { burgerservicenummer: '111222333', geboorteDatum: '2012-00-00', geslacht: '1', achternaam: 'Bakker' },
+    ]));
+    expect((await run(process.execPath, [CLI, 'population', 'load', good], { env })).stdout).toBe('loaded 2 person(s)\n');
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify([{ burgerservicenummer: '123456789', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'X' }]));
+    await expect(run(process.execPath, [CLI, 'population', 'load', bad], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('record 1: burgerservicenummer fails the elfproef') });
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    const rows = (await client.query('SELECT bsn, surname, address FROM population_register ORDER BY bsn')).rows;
+    await client.end();
+    expect(rows).toEqual([
+      { bsn: '111222333', surname: 'Bakker', address: null },
+      { bsn: '123456782', surname: 'Jansen', address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } },
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
