@@ -49,6 +49,10 @@ export interface Config {
   readonly deliveryConcurrency: number;
   /** Deliveries in flight at once to one institution (`DELIVERY_PER_INSTITUTION`, default 4). */
   readonly deliveryPerInstitution: number;
+  /** How long a worker's claim on a job lasts without renewal; a killed worker's jobs return after about this long (`JOB_LOCK_MS`, default 30000). */
+  readonly jobLockMs: number;
+  /** Run the processing and delivery workers inside the broker process (`RUN_WORKERS`, default true). */
+  readonly runWorkers: boolean;
   /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpWorkers: number;
 }
@@ -142,6 +146,8 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),
     deliveryConcurrency: int('DELIVERY_CONCURRENCY', 64, 1, 1024),
     deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
+    jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
+    runWorkers: bool('RUN_WORKERS', true),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

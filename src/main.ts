@@ -42,13 +42,13 @@ function printWsdlUrls(config: Config): void {
 
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
   const broker = await startBroker(config, urls, log, { runSweeper });
-  const pipeline = startPipeline(config, broker.pool, urls.redisUrl, log, { runSweeper });
+  const pipeline = config.runWorkers ? startPipeline(config, broker.pool, urls.redisUrl, log, { runSweeper }) : undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
-    await pipeline.close();
+    await pipeline?.close();
     await broker.close();
     await afterClose();
     process.exit(0);

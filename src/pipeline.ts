@@ -27,11 +27,11 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const workers: Worker[] = [
     startProcessingWorker({
       redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
-      concurrency: config.processingConcurrency, log, onOutbound: (ids) => deliveries.enqueue(...ids),
+      concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
     }),
     startDeliveryWorker({
       redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
-      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log,
+      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
     }),
   ];
   const sweeper = new Sweeper<DeliveryJobData>({

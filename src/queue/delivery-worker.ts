@@ -19,6 +19,8 @@ export interface DeliveryWorkerOptions {
   readonly concurrency: number;
   readonly perInstitution: number;
   readonly log: Logger;
+  /** Job lock; a killed worker's jobs are picked up again after about this long. */
+  readonly lockMs?: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
     prefix: options.prefix,
     concurrency: options.concurrency,
     maxStalledCount: 10,
+    ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
     settings: { backoffStrategy: (attemptsMade: number) => retryDelay(options.backoffMs, attemptsMade) },
   });
   worker.on('error', (error) => options.log.warn('delivery worker error', { error: error.message }));

@@ -14,6 +14,8 @@ export interface ProcessingWorkerOptions {
   readonly brokerOin: string;
   readonly concurrency: number;
   readonly log: Logger;
+  /** Job lock; a killed worker's jobs are picked up again after about this long. */
+  readonly lockMs?: number;
   /** Called with the outbound message ids a processed message queued (delivery enqueues them). */
   readonly onOutbound?: (ids: readonly number[]) => void;
 }
@@ -33,7 +35,7 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
       options.log.info('processed', { messageId: job.data.messageId, outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
       return result.outcome;
     },
-    { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10 },
+    { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10, ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}) },
   );
   worker.on('failed', (job, error) => {
     options.log.warn('processing failed; will retry', { messageId: job?.data.messageId, attempt: job?.attemptsMade, error: error.message });

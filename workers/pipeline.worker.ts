@@ -1,0 +1,29 @@
+/**
+ * Stand-alone workers (processing, then delivery, with their sweepers), for deployments that run them
+ * apart from the HTTP broker; `npm start` runs the same pipeline inside the broker's process.
+ * Needs DATABASE_URL and REDIS_URL.
+ */
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { startPipeline } from '../src/pipeline.js';
+import { createPool } from '../src/store/database.js';
+import { migrate } from '../src/store/migrate.js';
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+if (!config.databaseUrl || !config.redisUrl) {
+  process.stderr.write('workers/pipeline needs DATABASE_URL and REDIS_URL\n');
+  process.exit(1);
+}
+const pool = createPool(config.databaseUrl, config.processingConcurrency + 4);
+await migrate(pool); // safe beside the broker's own migration: both take the same advisory lock
+const pipeline = startPipeline(config, pool, config.redisUrl, log, { runSweeper: true });
+log.info('pipeline worker started', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });
+process.stdout.write('pipeline worker ready\n');
+const stop = async (): Promise<void> => {
+  await pipeline.close();
+  await pool.end();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
