@@ -1,0 +1,82 @@
+/**
+ * End to end through the pipeline: each business rule as the school's endpoint receives it (validated
+ * against the outbound XSD), and a hanging school that does not hold up the others.
+ */
+import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { silentLogger } from '../../src/log.js';
+import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { useTestBroker, waitFor } from '../support/broker.js';
+
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+
+describe('feedback end to end', () => {
+  const broker = useTestBroker({ env: { DELIVERY_TIMEOUT_MS: '1500', DELIVERY_BACKOFF_MS: '5000', DELIVERY_PER_INSTITUTION: '2' } });
+  let endpoints: TestEndpoints;
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    await seedDemoPopulation(broker().pool);
+    for (const brin of ['21AA', '22AA', '23AA']) {
+      await upsertInstitution(broker().pool, { oin: `00000007000${brin}00000`, name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
+    }
+    await broker().registry.refresh();
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await endpoints.close();
+  });
+
+  const from = (brin: string) => ({ from: `http://www.w3.org/2005/08/addressing/anonymous?oin=00000007000${brin}00000` });
+  const enrolment = (brin: string, volgnummer: string, change: (xml: string) => string = (x) => x): string =>
+    change(bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin).replace(/2026-0001/g, volgnummer));
+
+  /** Sends a stand and returns the terugkoppeling the school's endpoint received for it. */
+  async function feedbackOn(brin: string, body: string): Promise<string> {
+    const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
+    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from(brin)));
+    const received = await waitFor(async () => endpoints.received(brin).find((r) => r.xml.includes(documentId)), (r) => r !== undefined, 5000);
+    const doc = XmlDocument.fromString(received!.xml);
+    try {
+      outboundSchema.validate(doc.get('//*[local-name()="terugkoppelenInschrijvingVO_Request"]') as never);
+    } finally {
+      doc.dispose();
+    }
+    return received!.xml;
+  }
+  const verdict = (xml: string) => ({ goedgekeurd: elementText(xml, 'leveringGoedgekeurd'), signalen: [...xml.matchAll(/<t:signaalcode>([^<]+)</g)].map((m) => m[1]) });
+
+  test.each([
+    ['a clean stand', (x: string) => x, 'true', []],
+    ['BSN failing the elfproef', (x: string) => x.replace('123456782', '123456789'), 'false', ['I0001']],
+    ['vestiging of another BRIN', (x: string) => x.replace('<ins:vestiging>21AA00<', '<ins:vestiging>99ZZ00<'), 'false', ['I0003']],
+    ['period before the in-date', (x: string) => x.replace('<bas:datumBegin>2026-08-20<', '<bas:datumBegin>2026-08-01<'), 'false', ['I0004']],
+    ['out-date before in-date', (x: string) => x.replace('<bas:datumInschrijving>2026-08-20</bas:datumInschrijving>', '<bas:datumInschrijving>2026-08-20</bas:datumInschrijving><bas:datumUitschrijving>2026-08-10</bas:datumUitschrijving>'), 'false', ['I0006', 'I0005', 'I0005']],
+    ['BSN unknown to the population register', (x: string) => x.replace('123456782', '111222333').replace('111222333', '999999990'), 'false', ['I0012']],
+    ['leerjaar jumping by two (warning)', (x: string) => x.replace('<ins:leerjaar>2<', '<ins:leerjaar>3<'), 'true', ['I0014']],
+  ])('%s', async (_name, change, goedgekeurd, signalen) => {
+    const volgnummer = `E-${Math.random().toString(36).slice(2, 8)}`;
+    const xml = await feedbackOn('21AA', enrolment('21AA', volgnummer, change));
+    expect(verdict(xml)).toEqual({ goedgekeurd, signalen });
+  });
+
+  test('a hanging school does not delay another school', async () => {
+    endpoints.script('22AA', ...Array.from({ length: 8 }, () => 'hang' as const));
+    const hung = Array.from({ length: 6 }, (_, i) => enrolment('22AA', `H-${i}`));
+    await Promise.all(hung.map((body) => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('22AA')))));
+    const started = Date.now();
+    const healthy = Array.from({ length: 10 }, (_, i) => enrolment('23AA', `F-${i}`));
+    await Promise.all(healthy.map((body) => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('23AA')))));
+    await waitFor(async () => endpoints.received('23AA').length, (n) => n === 10, 5000);
+    expect(endpoints.received('23AA')).toHaveLength(10);
+    expect(Date.now() - started).toBeLessThan(1500); // well inside one attempt's timeout of the hanging school
+    expect(endpoints.received('22AA').length).toBeLessThanOrEqual(2); // at most its cap in flight
+  });
+});
