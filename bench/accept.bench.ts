@@ -4,6 +4,7 @@
  * service as reference points. Each target runs in its own process; autocannon runs here.
  *
  * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64); HTTP_WORKERS etc. pass through to the broker.
+ * The broker runs without its processing and delivery workers (RUN_WORKERS=false): this measures accepting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
     // The broker logs to a file, as it would in production; the bench must not pay for reading it.
     const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
     const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true' },
+      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', RUN_WORKERS: 'false' },
       stdio: ['ignore', logFile, logFile],
     });
     await waitUntilHealthy(`http://127.0.0.1:${brokerPort}/healthz`, broker);
