@@ -85,8 +85,8 @@ export function checkEnrolmentStand(stand: EnrolmentStand, context: EnrolmentCon
   const signals = [...pgnSignals(stand, context), ...dateSignals(stand), ...periodSignals(stand, context)];
   if (context.volgnummerUsedForOtherPerson) signals.push(signal('I0008', [{ naam: 'inschrijvingvolgnummer', waarde: stand.inschrijvingvolgnummer }]));
   if (stand.datumInschrijving > addYears(context.today, 1)) signals.push(signal('I0013'));
-  for (const other of context.otherEnrolments) {
-    if (other.brin !== stand.brin && overlaps(stand, other)) signals.push(signal('I0016', [{ naam: 'brin', waarde: other.brin }]));
-  }
+  // One warning per other school, however many of its enrolments overlap.
+  const doubleAt = new Set(context.otherEnrolments.filter((other) => other.brin !== stand.brin && overlaps(stand, other)).map((other) => other.brin));
+  for (const brin of [...doubleAt].sort()) signals.push(signal('I0016', [{ naam: 'brin', waarde: brin }]));
   return signals;
 }

@@ -5,6 +5,7 @@ import { institutionReceipt } from '../../src/outbound/institution-receipt.js';
 
 export type EndpointMode = 'ok' | 'hang' | 'server-error' | 'client-fault' | 'server-fault' | 'garbage';
 
+
 export interface Received {
   readonly xml: string;
   readonly messageId: string;
@@ -16,14 +17,17 @@ export interface TestEndpoints {
   url(brin: string): string;
   /** Modes to play for the next requests to this BRIN, then 'ok'. */
   script(brin: string, ...modes: EndpointMode[]): void;
+  /** One mode for every request to this BRIN from now on (undefined: back to scripts). */
+  always(brin: string, mode: EndpointMode | undefined): void;
   received(brin: string): Received[];
   close(): Promise<void>;
 }
 
 const fault = (code: string): string => `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>${code}</faultstring></s:Fault></s:Body></s:Envelope>`;
 
-export async function startTestEndpoints(): Promise<TestEndpoints> {
+export async function startTestEndpoints(options: { keepBodies?: boolean } = {}): Promise<TestEndpoints> {
   const scripts = new Map<string, EndpointMode[]>();
+  const always = new Map<string, EndpointMode>();
   const log = new Map<string, Received[]>();
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -33,8 +37,10 @@ export async function startTestEndpoints(): Promise<TestEndpoints> {
     req.on('end', () => {
       const xml = Buffer.concat(chunks).toString('utf8');
       const messageId = /<wsa:MessageID>([^<]+)<\/wsa:MessageID>/.exec(xml)?.[1] ?? '';
-      log.set(brin, [...(log.get(brin) ?? []), { xml, messageId, at: Date.now() }]);
-      const mode = scripts.get(brin)?.shift() ?? 'ok';
+      const entries = log.get(brin) ?? [];
+      entries.push({ xml: options.keepBodies === false ? '' : xml, messageId, at: Date.now() });
+      log.set(brin, entries);
+      const mode = always.get(brin) ?? scripts.get(brin)?.shift() ?? 'ok';
       const send = (status: number, body: string): void => {
         res.writeHead(status, { 'content-type': 'text/xml; charset=UTF-8' });
         res.end(body);
@@ -53,6 +59,7 @@ export async function startTestEndpoints(): Promise<TestEndpoints> {
     baseUrl,
     url: (brin) => `${baseUrl}/institutions/${brin}`,
     script: (brin, ...modes) => scripts.set(brin, modes),
+    always: (brin, mode) => (mode ? always.set(brin, mode) : always.delete(brin)),
     received: (brin) => log.get(brin) ?? [],
     close: async () => {
       for (const res of hanging) res.destroy();

@@ -79,6 +79,8 @@ describe('enrolment rules', () => {
     expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20' }] }))).toEqual(['I0016']);
     expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20', datumUitschrijving: '2026-08-20' }] }))).toEqual([]);
     expect(overlaps({ datumInschrijving: '2026-08-20' }, { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-21' })).toBe(true);
+    const twiceAtOneSchool = [{ brin: '00AH', datumInschrijving: '2025-08-20' }, { brin: '00AH', datumInschrijving: '2024-08-20' }, { brin: '08PG', datumInschrijving: '2026-01-01' }];
+    expect(codes(stand(), context({ otherEnrolments: twiceAtOneSchool }))).toEqual(['I0016', 'I0016']); // one per other school
   });
 
   test('signals name what they are about, at most five key values, never a full PGN', () => {

@@ -1,0 +1,160 @@
+/**
+ * bench:pipeline — accept → process → deliver, against 100 institution endpoints played by this
+ * process, with real PostgreSQL and Redis. Phases: a fixed 500 msg/s (latency from acceptance to the
+ * delivered terugkoppeling), the same with one endpoint hanging (do the others stay fast?), and as
+ * fast as it goes (sustained throughput and backlog).
+ *
+ * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
+import { startLocalRedis } from '../src/services/local-redis.js';
+import { freePort } from '../src/services/process-tools.js';
+import { PROJECT_ROOT } from '../src/paths.js';
+import { isValidBsn } from '../src/register/pgn.js';
+import { upsertInstitution } from '../src/store/institutions.repo.js';
+import { migrate } from '../src/store/migrate.js';
+import { startTestEndpoints } from '../test/support/institution-endpoint.js';
+import { bodyFixture, lasRequest } from '../test/support/soap.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
+const BRINS = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(2, '0')}BB`);
+const oinOf = (brin: string): string => `00000007000${brin}00000`;
+const CONTRACT_PATH = '/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1';
+
+/** Request parts per institution, so each request is a concatenation with fresh ids. */
+const TEMPLATES = BRINS.map((brin) => {
+  const xml = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', '11111111-1111-4111-8111-111111111111').replace(/25BE/g, brin).replace(/2026-0001/g, 'VOLGNR'),
+    { messageId: 'urn:uuid:22222222-2222-4222-8222-222222222222', from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}` }).xml;
+  return xml.split(/22222222-2222-4222-8222-222222222222|11111111-1111-4111-8111-111111111111|VOLGNR/);
+});
+/** Distinct pupils, all known to the population register, so stands are approved as in real traffic. */
+const PUPILS = (() => {
+  const bsns: string[] = [];
+  for (let n = 200_000_000; bsns.length < 20_000; n++) if (isValidBsn(String(n))) bsns.push(String(n));
+  return bsns;
+})();
+let counter = 0;
+function requestBody(): string {
+  const parts = TEMPLATES[counter % TEMPLATES.length]!;
+  const bsn = PUPILS[counter++ % PUPILS.length]!;
+  const volgnummer = randomUUID().slice(0, 18);
+  return (parts[0] + randomUUID() + parts[1] + randomUUID() + parts.slice(2).join(volgnummer)).replace('123456782', bsn);
+}
+
+async function load(url: string, rate?: number): Promise<{ rps: number; total: number; non2xx: number }> {
+  const result = await autocannon({
+    url, method: 'POST', duration: SECONDS, connections: 32, ...(rate ? { overallRate: rate } : {}),
+    headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: '"http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1/aanleverenInschrijvingVO"' },
+    requests: [{ setupRequest: (request) => ({ ...request, body: requestBody() }) }],
+  });
+  return { rps: result.requests.average, total: result.requests.total, non2xx: result.non2xx };
+}
+
+/** Waits until nothing is pending; returns the seconds it took. */
+async function drain(db: pg.Client, limitMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    const { n } = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending'))::int AS n")).rows[0]!;
+    if (n === 0 || Date.now() - started > limitMs) return (Date.now() - started) / 1000;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Acceptance → delivered latency percentiles for messages received since `since`, excluding one BRIN. */
+async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<{ p50: number; p99: number; n: number }> {
+  const row = (await db.query<{ p50: number; p99: number; n: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n
+     FROM (SELECT extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS ms
+           FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
+           WHERE o.status = 'delivered' AND m.received_at >= $1 AND o.brin <> $2) t`, [since, excludeBrin])).rows[0]!;
+  return { p50: Math.round(row.p50), p99: Math.round(row.p99), n: row.n };
+}
+
+const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pipeline-'));
+  fs.chmodSync(dir, 0o755);
+  const log = (m: string): void => void process.stderr.write(`${m}\n`);
+  const database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
+  const redisService = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
+  const endpoints = await startTestEndpoints({ keepBodies: false });
+  const db = new pg.Client({ connectionString: database.url });
+  await db.connect();
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  await migrate(pool);
+  for (const brin of BRINS) await upsertInstitution(pool, { oin: oinOf(brin), name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
+  await pool.query(
+    "INSERT INTO population_register (bsn, birth_date, gender, surname) SELECT b, '2013-04-17', '2', 'Leerling' FROM unnest($1::text[]) AS b ON CONFLICT DO NOTHING",
+    [PUPILS]);
+  await pool.end();
+
+  const port = await freePort();
+  const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
+  const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redisService.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '60000' },
+    stdio: ['ignore', logFile, logFile],
+  });
+  const url = `http://127.0.0.1:${port}${CONTRACT_PATH}`;
+  for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  const lines: string[] = [];
+  try {
+    await load(url, RATE); // warm-up
+    await drain(db, 60_000);
+
+    let since = new Date();
+    const steady = await load(url, RATE);
+    await drain(db, 60_000);
+    const steadyLatency = await latency(db, since);
+    lines.push(`| ${RATE} msg/s, 100 endpoints | ${Math.round(steady.rps)} | ${steadyLatency.p50} | ${steadyLatency.p99} | ${steadyLatency.n} |`);
+
+    endpoints.always(BRINS[0]!, 'hang');
+    since = new Date();
+    const withHung = await load(url, RATE);
+    await drain(db, 30_000);
+    const othersLatency = await latency(db, since, BRINS[0]);
+    lines.push(`| ${RATE} msg/s, 1 of 100 endpoints hanging (others) | ${Math.round(withHung.rps)} | ${othersLatency.p50} | ${othersLatency.p99} | ${othersLatency.n} |`);
+    endpoints.always(BRINS[0]!, undefined);
+
+    since = new Date();
+    const max = await load(url);
+    const backlogAtEnd = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending'))::int AS n")).rows[0]!.n;
+    const drainSeconds = await drain(db, 120_000);
+    const delivered = (await latency(db, since, BRINS[0])).n;
+    lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | ${delivered} |`);
+
+    const redis = new Redis(redisService.url);
+    const info = await redis.info('memory');
+    const jobs = (await redis.keys('bron:*:*')).filter((k) => /:(msg|out)-\d+$/.test(k)).length;
+    redis.disconnect();
+    const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
+    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers in the broker process\n\n`);
+    process.stdout.write('| phase | accepted msg/s | accept→delivered p50 ms | p99 ms | delivered |\n|---|---:|---:|---:|---:|\n');
+    process.stdout.write(`${lines.join('\n')}\n\n`);
+    process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
+    process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
+    process.stdout.write(`broker RSS: ${rssMb(broker.pid!).toFixed(0)} MB\n`);
+  } finally {
+    broker.kill('SIGTERM');
+    await new Promise((resolve) => broker.once('exit', resolve));
+    await db.end();
+    await endpoints.close();
+    await redisService.stop();
+    await database.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
