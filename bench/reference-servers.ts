@@ -41,7 +41,7 @@ if (mode === 'bare') {
       },
     },
   };
-  const server = http.createServer((req, res) => {
+  const server = http.createServer((_req, res) => {
     res.statusCode = 404;
     res.end();
   });
