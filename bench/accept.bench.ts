@@ -17,6 +17,7 @@ import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
 import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { waitUntilHealthy } from './bench-support.js';
 import { type CpuSample, sampleCpu } from './process-cpu.js';
 import { bodyFixture, lasRequest } from '../test/support/soap.js';
 
@@ -50,15 +51,6 @@ async function waitForOutput(child: ChildProcess, marker: string): Promise<void>
     child.stderr?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`target exited (${code}): ${output.slice(-2000)}`)));
   });
-}
-
-async function waitUntilHealthy(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('broker did not become healthy');
 }
 
 interface Result { name: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; total: number; }

@@ -18,6 +18,7 @@ import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
 import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { waitUntilHealthy } from './bench-support.js';
 import { isValidBsn } from '../src/register/pgn.js';
 import { upsertInstitution } from '../src/store/institutions.repo.js';
 import { migrate } from '../src/store/migrate.js';
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     stdio: ['ignore', logFile, logFile],
   });
   const url = `http://127.0.0.1:${port}${CONTRACT_PATH}`;
-  for (let i = 0; i < 300 && !(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+  await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
   const lines: string[] = [];
   try {
     await load(url, RATE); // warm-up
