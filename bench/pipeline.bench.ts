@@ -4,7 +4,7 @@
  * delivered terugkoppeling), the same with one endpoint hanging (do the others stay fast?), and as
  * fast as it goes (sustained throughput and backlog).
  *
- * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500).
+ * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500), BENCH_BROKER_NODE_ARGS (extra node flags for the broker).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +19,7 @@ import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { waitUntilHealthy } from './bench-support.js';
+import { sampleCpu } from './process-cpu.js';
 import { isValidBsn } from '../src/register/pgn.js';
 import { upsertInstitution } from '../src/store/institutions.repo.js';
 import { migrate } from '../src/store/migrate.js';
@@ -27,6 +28,10 @@ import { bodyFixture, lasRequest } from '../test/support/soap.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
+/** Extra node arguments for the broker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+/** BENCH_PG_STATS=1 prints the statements that took PostgreSQL longest (pg_stat_statements). */
+const PG_STATS = process.env.BENCH_PG_STATS === '1';
+const BROKER_NODE_ARGS = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BRINS = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(2, '0')}BB`);
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
 const CONTRACT_PATH = '/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1';
@@ -51,7 +56,34 @@ function requestBody(): string {
   return (parts[0] + randomUUID() + parts[1] + randomUUID() + parts.slice(2).join(volgnummer)).replace('123456782', bsn);
 }
 
+/** Prints the queues' state every 2 s while a phase runs (stderr), to show which stage holds the backlog. */
+function watchQueues(redisUrl: string): () => void {
+  const redis = new Redis(redisUrl);
+  const count = async (queue: string): Promise<string> => {
+    const [wait, active, delayed] = await Promise.all([redis.llen(`bron:${queue}:wait`), redis.llen(`bron:${queue}:active`), redis.zcard(`bron:${queue}:delayed`)]);
+    return `${queue} wait ${wait} active ${active} delayed ${delayed}`;
+  };
+  const timer = setInterval(() => {
+    void Promise.all([count('processing'), count('delivery')]).then((parts) => process.stderr.write(`  queues: ${parts.join('; ')}\n`), () => undefined);
+  }, 2000);
+  return () => {
+    clearInterval(timer);
+    redis.disconnect();
+  };
+}
+
 async function load(url: string, rate?: number): Promise<{ rps: number; total: number; non2xx: number }> {
+  const stopWatching = watchQueues(REDIS_URL);
+  try {
+    return await generateLoad(url, rate);
+  } finally {
+    stopWatching();
+  }
+}
+
+let REDIS_URL = '';
+
+async function generateLoad(url: string, rate?: number): Promise<{ rps: number; total: number; non2xx: number }> {
   const result = await autocannon({
     url, method: 'POST', duration: SECONDS, connections: 32, ...(rate ? { overallRate: rate } : {}),
     headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: '"http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1/aanleverenInschrijvingVO"' },
@@ -61,23 +93,30 @@ async function load(url: string, rate?: number): Promise<{ rps: number; total: n
 }
 
 /** Waits until nothing is pending; returns the seconds it took. */
-async function drain(db: pg.Client, limitMs: number): Promise<number> {
+async function drain(db: pg.Client, limitMs: number, excludeBrin = ''): Promise<number> {
   const started = Date.now();
+  let reported = started;
   for (;;) {
-    const { n } = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending'))::int AS n")).rows[0]!;
-    if (n === 0 || Date.now() - started > limitMs) return (Date.now() - started) / 1000;
+    const { processing, delivery } = (await db.query<{ processing: number; delivery: number }>(
+      "SELECT (SELECT count(*) FROM processing_outbox)::int AS processing, (SELECT count(*) FROM outbound_messages WHERE status = 'pending' AND brin <> $1)::int AS delivery", [excludeBrin])).rows[0]!;
+    if (Date.now() - reported >= 2000) {
+      process.stderr.write(`  backlog: ${processing} to process, ${delivery} to deliver\n`);
+      reported = Date.now();
+    }
+    if (processing + delivery === 0 || Date.now() - started > limitMs) return (Date.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-/** Acceptance → delivered latency percentiles for messages received since `since`, excluding one BRIN. */
-async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<{ p50: number; p99: number; n: number }> {
-  const row = (await db.query<{ p50: number; p99: number; n: number }>(
-    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n
-     FROM (SELECT extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS ms
-           FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
+/** Acceptance → delivered latency percentiles for messages received since `since`, excluding one BRIN, and where the time went. */
+async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<{ p50: number; p99: number; n: number; toProcessedP50: number; toProcessedP99: number }> {
+  const row = (await db.query<{ p50: number; p99: number; n: number; pp50: number; pp99: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_ms) AS pp50, percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_ms) AS pp99
+     FROM (SELECT extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS ms, extract(epoch FROM (r.processed_at - m.received_at)) * 1000 AS processed_ms
+           FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id JOIN processing_results r ON r.message_id = m.id
            WHERE o.status = 'delivered' AND m.received_at >= $1 AND o.brin <> $2) t`, [since, excludeBrin])).rows[0]!;
-  return { p50: Math.round(row.p50), p99: Math.round(row.p99), n: row.n };
+  return { p50: Math.round(row.p50), p99: Math.round(row.p99), n: row.n, toProcessedP50: Math.round(row.pp50), toProcessedP99: Math.round(row.pp99) };
 }
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -86,8 +125,12 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pipeline-'));
   fs.chmodSync(dir, 0o755);
   const log = (m: string): void => void process.stderr.write(`${m}\n`);
-  const database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log });
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log,
+    ...(PG_STATS ? { extraFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_utility=on'] } : {}),
+  });
   const redisService = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
+  REDIS_URL = redisService.url;
   const endpoints = await startTestEndpoints({ keepBodies: false });
   const db = new pg.Client({ connectionString: database.url });
   await db.connect();
@@ -97,17 +140,19 @@ async function main(): Promise<void> {
   await pool.query(
     "INSERT INTO population_register (bsn, birth_date, gender, surname) SELECT b, '2013-04-17', '2', 'Leerling' FROM unnest($1::text[]) AS b ON CONFLICT DO NOTHING",
     [PUPILS]);
+  if (PG_STATS) await pool.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   await pool.end();
 
   const port = await freePort();
   const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
-  const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
+  const broker = spawn(process.execPath, [...BROKER_NODE_ARGS, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redisService.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '60000' },
     stdio: ['ignore', logFile, logFile],
   });
   const url = `http://127.0.0.1:${port}${CONTRACT_PATH}`;
   await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
   const lines: string[] = [];
+  let cpuLine = '';
   try {
     await load(url, RATE); // warm-up
     await drain(db, 60_000);
@@ -116,22 +161,28 @@ async function main(): Promise<void> {
     const steady = await load(url, RATE);
     await drain(db, 60_000);
     const steadyLatency = await latency(db, since);
-    lines.push(`| ${RATE} msg/s, 100 endpoints | ${Math.round(steady.rps)} | ${steadyLatency.p50} | ${steadyLatency.p99} | ${steadyLatency.n} |`);
+    lines.push(`| ${RATE} msg/s, 100 endpoints | ${Math.round(steady.rps)} | ${steadyLatency.p50} | ${steadyLatency.p99} | ${steadyLatency.toProcessedP50} / ${steadyLatency.toProcessedP99} | ${steadyLatency.n} |`);
 
     endpoints.always(BRINS[0]!, 'hang');
     since = new Date();
     const withHung = await load(url, RATE);
-    await drain(db, 30_000);
+    await drain(db, 30_000, BRINS[0]);
     const othersLatency = await latency(db, since, BRINS[0]);
-    lines.push(`| ${RATE} msg/s, 1 of 100 endpoints hanging (others) | ${Math.round(withHung.rps)} | ${othersLatency.p50} | ${othersLatency.p99} | ${othersLatency.n} |`);
+    lines.push(`| ${RATE} msg/s, 1 of 100 endpoints hanging (others) | ${Math.round(withHung.rps)} | ${othersLatency.p50} | ${othersLatency.p99} | ${othersLatency.toProcessedP50} / ${othersLatency.toProcessedP99} | ${othersLatency.n} |`);
     endpoints.always(BRINS[0]!, undefined);
 
+    // The hanging endpoint's messages wait for their retry (DELIVERY_BACKOFF_MS); the drains below leave them out.
     since = new Date();
+    const cpuBefore = { ...sampleCpu(broker.pid!), bench: process.cpuUsage() };
     const max = await load(url);
-    const backlogAtEnd = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending'))::int AS n")).rows[0]!.n;
-    const drainSeconds = await drain(db, 120_000);
+    const backlogAtEnd = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending' AND brin <> $1))::int AS n", [BRINS[0]])).rows[0]!.n;
+    const drainSeconds = await drain(db, 120_000, BRINS[0]);
+    const cpuAfter = { ...sampleCpu(broker.pid!), bench: process.cpuUsage(cpuBefore.bench) };
+    const perMessage = (seconds: number): string => ((seconds * 1e6) / max.total).toFixed(0);
+    cpuLine = `CPU per message (accept + process + deliver): broker ${perMessage(cpuAfter.broker - cpuBefore.broker)} µs, PostgreSQL ${perMessage(cpuAfter.postgres - cpuBefore.postgres)} µs, `
+      + `Redis ${perMessage(cpuAfter.redis - cpuBefore.redis)} µs, load generator + 100 endpoints ${perMessage((cpuAfter.bench.user + cpuAfter.bench.system) / 1e6)} µs`;
     const delivered = (await latency(db, since, BRINS[0])).n;
-    lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | ${delivered} |`);
+    lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | — | ${delivered} |`);
 
     const redis = new Redis(redisService.url);
     const info = await redis.info('memory');
@@ -139,11 +190,17 @@ async function main(): Promise<void> {
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
     process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers in the broker process\n\n`);
-    process.stdout.write('| phase | accepted msg/s | accept→delivered p50 ms | p99 ms | delivered |\n|---|---:|---:|---:|---:|\n');
+    process.stdout.write('| phase | accepted msg/s | accept→delivered p50 ms | p99 ms | of which accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|\n');
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
+    process.stdout.write(`${cpuLine}\n`);
     process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
     process.stdout.write(`broker RSS: ${rssMb(broker.pid!).toFixed(0)} MB\n`);
+    if (PG_STATS) {
+      const top = await db.query<{ ms: number; calls: number; query: string }>(
+        'SELECT round(total_exec_time)::int AS ms, calls::int, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15');
+      for (const row of top.rows) process.stdout.write(`${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(7)}× ${row.query}\n`);
+    }
   } finally {
     broker.kill('SIGTERM');
     await new Promise((resolve) => broker.once('exit', resolve));

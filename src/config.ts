@@ -37,8 +37,12 @@ export interface Config {
   readonly queuePrefix: string;
   /** Seed demo institutions at start (`SEED_DEMO`, default true). */
   readonly seedDemo: boolean;
-  /** Processing jobs run at once per process (`PROCESSING_CONCURRENCY`, default 8). */
+  /** Processing jobs active at once per process (`PROCESSING_CONCURRENCY`, default 64); they share transactions. */
   readonly processingConcurrency: number;
+  /** Most messages processed in one transaction (`PROCESSING_BATCH_SIZE`, default 32). */
+  readonly processingBatchSize: number;
+  /** Processing transactions running at once per process (`PROCESSING_TRANSACTIONS`, default 2). */
+  readonly processingTransactions: number;
   /** Timeout of one delivery attempt (`DELIVERY_TIMEOUT_MS`, default 10000). */
   readonly deliveryTimeoutMs: number;
   /** Retries after the first delivery attempt (`DELIVERY_RETRIES`, default 3). */
@@ -140,7 +144,9 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix,
     seedDemo: bool('SEED_DEMO', true),
     httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
-    processingConcurrency: int('PROCESSING_CONCURRENCY', 8, 1, 256),
+    processingConcurrency: int('PROCESSING_CONCURRENCY', 64, 1, 1024),
+    processingBatchSize: int('PROCESSING_BATCH_SIZE', 32, 1, 1000),
+    processingTransactions: int('PROCESSING_TRANSACTIONS', 2, 1, 32),
     deliveryTimeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 50, 600_000),
     deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
     deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),

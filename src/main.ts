@@ -6,7 +6,7 @@ import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
-import { startPipeline } from './pipeline.js';
+import { pipelinePoolSize, startPipeline } from './pipeline.js';
 import { migrate } from './store/migrate.js';
 
 /**
@@ -42,13 +42,16 @@ function printWsdlUrls(config: Config): void {
 
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
   const broker = await startBroker(config, urls, log, { runSweeper });
-  const pipeline = config.runWorkers ? startPipeline(config, broker.pool, urls.redisUrl, log, { runSweeper }) : undefined;
+  // The workers get their own connections, so a processing backlog never starves the request path.
+  const pipelinePool = config.runWorkers ? createPool(urls.databaseUrl, pipelinePoolSize(config)) : undefined;
+  const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, { runSweeper }) : undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
     await pipeline?.close();
+    await pipelinePool?.end();
     await broker.close();
     await afterClose();
     process.exit(0);

@@ -18,6 +18,11 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
+/** Connections the pipeline uses at most: its processing transactions, the delivery reads and records (2 each), the sweeper. */
+export function pipelinePoolSize(config: Config): number {
+  return config.processingTransactions + 5;
+}
+
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const redis = createProducerConnection(redisUrl);
@@ -27,7 +32,7 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const workers: Worker[] = [
     startProcessingWorker({
       redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
-      concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
+      concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
     }),
     startDeliveryWorker({
       redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,

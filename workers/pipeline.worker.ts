@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { startPipeline } from '../src/pipeline.js';
+import { pipelinePoolSize, startPipeline } from '../src/pipeline.js';
 import { createPool } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 
@@ -15,7 +15,7 @@ if (!config.databaseUrl || !config.redisUrl) {
   process.stderr.write('workers/pipeline needs DATABASE_URL and REDIS_URL\n');
   process.exit(1);
 }
-const pool = createPool(config.databaseUrl, config.processingConcurrency + 4);
+const pool = createPool(config.databaseUrl, pipelinePoolSize(config));
 await migrate(pool); // safe beside the broker's own migration: both take the same advisory lock
 const pipeline = startPipeline(config, pool, config.redisUrl, log, { runSweeper: true });
 log.info('pipeline worker started', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });

@@ -5,6 +5,7 @@ import { validateBody } from '../xml/body-validator.js';
 import { escapeXml } from '../xml/escape.js';
 import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
 import type { XsdValidator } from 'libxml2-wasm';
+import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
 /** How one attempt ended, and what to do next. */
 export type AttemptOutcome =
@@ -13,6 +14,8 @@ export type AttemptOutcome =
   | { readonly kind: 'failed'; readonly httpStatus?: number; readonly faultCode?: string; readonly error: string };
 
 const ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
+/** A receipt is a few KB; an institution answering with more is not answering with a receipt. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** A request envelope to an institution, with the message's own MessageID (the same on every attempt). */
 export function outboundEnvelope(bodyXml: string, operation: string, messageId: string, receiverOin: string, brokerOin: string): string {
@@ -58,24 +61,14 @@ function classifyAnswer(status: number, text: string, validator: XsdValidator, m
  * receipt are not.
  */
 export async function attemptDelivery(endpoint: string, envelopeXml: string, soapAction: string, timeoutMs: number, validator: XsdValidator, messageId: string): Promise<AttemptOutcome> {
-  let response: Response;
+  let answer: HttpAnswer;
   try {
-    response = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` },
-      body: envelopeXml,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    answer = await postText(endpoint, envelopeXml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` }, { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
   } catch (error) {
-    const name = (error as Error).name;
-    return { kind: 'retry', error: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}` };
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (error) {
-    return { kind: 'retry', httpStatus: response.status, error: `answer cut off: ${(error as Error).message}` };
+    const failure = error as HttpPostError;
+    // Anything that large is not a receipt: trying again would get the same answer.
+    return { kind: failure.kind === 'too-large' ? 'failed' : 'retry', ...(failure.status !== undefined ? { httpStatus: failure.status } : {}), error: failure.message.slice(0, 300) };
   }
   // The validator judges receipts of the outbound contract's response elements.
-  return classifyAnswer(response.status, text, validator, messageId);
+  return classifyAnswer(answer.status, answer.text, validator, messageId);
 }

@@ -1,9 +1,11 @@
 import type { ClaimedMessage, OutboundDraft, Tx } from '../store/register.repo.js';
 import { INBOUND_CONTRACTS } from '../contracts/catalogue.js';
+import type { RegisterNeeds, RegisterSession } from './register-session.js';
 
-/** What a handler gets: the claimed message and the processing transaction. */
+/** What a handler gets: the claimed message, the batch's register session and its transaction. */
 export interface HandlerContext {
   readonly tx: Tx;
+  readonly register: RegisterSession;
   readonly message: ClaimedMessage;
   readonly brokerOin: string;
   readonly now: Date;
@@ -16,10 +18,17 @@ export interface HandlerResult {
   readonly outbound: readonly OutboundDraft[];
 }
 
-/** One handler per inbound operation. */
-export interface MessageHandler {
+/**
+ * One handler per inbound operation. A batch first parses every message and asks what of the register
+ * each needs, loads all of that at once, then handles the messages in order.
+ */
+export interface MessageHandler<P = unknown> {
   readonly operation: string;
-  handle(context: HandlerContext): Promise<HandlerResult>;
+  /** The stored, validated message as typed values. */
+  parse(message: ClaimedMessage): P;
+  /** What of the register handling this message reads. */
+  needs(parsed: P): RegisterNeeds;
+  handle(context: HandlerContext, parsed: P): Promise<HandlerResult>;
 }
 
 /** Handlers by operation; refuses a duplicate and an inbound operation without a handler (start-up check). */

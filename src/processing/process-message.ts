@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../store/database.js';
-import { claimForProcessing, insertOutbound, markProcessed } from '../store/register.repo.js';
+import { type OutboundDraft, claimForProcessing, writeProcessingResults } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
+import { RegisterSession } from './register-session.js';
 
 export interface ProcessOptions {
   readonly brokerOin: string;
@@ -14,28 +15,40 @@ export interface ProcessResult {
   readonly outboundIds: readonly number[];
 }
 
+const ALREADY_PROCESSED: ProcessResult = { outcome: null, outboundIds: [] };
+
 /**
- * Processes one accepted message in one transaction: claim it from the outbox, apply its handler's
- * register changes, queue every outbound message it causes, and record the outcome. A crash or a
- * second run changes nothing twice: the claim is the outbox row, deleted in the same transaction.
+ * Processes accepted messages in one transaction: claim them from the outbox, apply each handler's
+ * register changes in message order (a later message sees an earlier one's changes), queue every
+ * outbound message they cause, and record the outcomes. A crash or a second run changes nothing
+ * twice: the claim is the outbox row, deleted in the same transaction. Results are in `messageIds` order.
  */
-export async function processMessage(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageId: number, options: ProcessOptions): Promise<ProcessResult> {
+export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageIds: readonly number[], options: ProcessOptions): Promise<ProcessResult[]> {
   const tx = await pool.connect();
   let failure: Error | undefined;
   try {
     await tx.query('BEGIN');
-    const message = await claimForProcessing(tx, messageId);
-    if (!message) {
-      await tx.query('COMMIT');
-      return { outcome: null, outboundIds: [] };
+    const claimed = await claimForProcessing(tx, messageIds);
+    const now = options.now?.() ?? new Date();
+    const drafts: OutboundDraft[] = [];
+    const outcomes: { messageId: number; outcome: string }[] = [];
+    const work = claimed.map((message) => {
+      const handler = handlers.get(message.operation);
+      if (!handler) throw new Error(`no handler for ${message.operation}`);
+      return { message, handler, parsed: handler.parse(message) };
+    });
+    const register = await RegisterSession.open(tx, work.map(({ handler, parsed }) => handler.needs(parsed)));
+    for (const { message, handler, parsed } of work) {
+      const result = await handler.handle({ tx, register, message, brokerOin: options.brokerOin, now, newId: randomUUID }, parsed);
+      drafts.push(...result.outbound);
+      outcomes.push({ messageId: message.id, outcome: result.outcome });
     }
-    const handler = handlers.get(message.operation);
-    if (!handler) throw new Error(`no handler for ${message.operation}`);
-    const result = await handler.handle({ tx, message, brokerOin: options.brokerOin, now: options.now?.() ?? new Date(), newId: randomUUID });
-    const outboundIds = await insertOutbound(tx, result.outbound);
-    await markProcessed(tx, message.id, result.outcome);
+    const outbound = await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts });
     await tx.query('COMMIT');
-    return { outcome: result.outcome, outboundIds };
+    const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
+    return messageIds.map((id) => outcomeOf.has(id)
+      ? { outcome: outcomeOf.get(id)!, outboundIds: outbound.filter((o) => o.causeMessageId === id).map((o) => o.id) }
+      : ALREADY_PROCESSED);
   } catch (error) {
     failure = error as Error;
     await tx.query('ROLLBACK').catch(() => undefined);
@@ -43,4 +56,9 @@ export async function processMessage(pool: Pool, handlers: ReadonlyMap<string, M
   } finally {
     tx.release(failure);
   }
+}
+
+/** Processes one accepted message (see processBatch). */
+export async function processMessage(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageId: number, options: ProcessOptions): Promise<ProcessResult> {
+  return (await processBatch(pool, handlers, [messageId], options))[0]!;
 }

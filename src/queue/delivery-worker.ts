@@ -4,7 +4,8 @@ import { OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
 import type { Logger } from '../log.js';
 import { attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
 import type { Pool } from '../store/database.js';
-import { loadForDelivery, markUndeliverable, recordAttempt } from '../store/outbound.repo.js';
+import { MicroBatcher } from '../store/micro-batcher.js';
+import { type AttemptRecord, type OutboundForDelivery, loadForDelivery, markUndeliverable, recordAttempts } from '../store/outbound.repo.js';
 import { DELIVERY_QUEUE, type DeliveryJobData, retryDelay } from './delivery-queue.js';
 import { createConsumerConnection } from './redis.js';
 
@@ -31,9 +32,15 @@ export interface DeliveryWorkerOptions {
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<DeliveryJobData> {
   const inFlight = new Map<string, number>();
+  // Concurrent jobs share their reads and their attempt records: one round trip, one commit for many.
+  const loader = new MicroBatcher<number, OutboundForDelivery | null>({ maxBatch: 128, maxInFlight: 2, run: (ids) => loadForDelivery(options.pool, ids) });
+  type Attempt = AttemptRecord & { readonly status: 'delivered' | 'error' | 'pending' };
+  const recorder = new MicroBatcher<Attempt, void>({
+    maxBatch: 128, maxInFlight: 2, run: async (attempts) => { await recordAttempts(options.pool, attempts); return attempts.map(() => undefined); },
+  });
 
   async function deliver(job: Job<DeliveryJobData>, token?: string): Promise<string> {
-    const message = await loadForDelivery(options.pool, job.data.outboundId);
+    const message = await loader.submit(job.data.outboundId);
     if (!message || message.status !== 'pending') return `skipped (${message?.status ?? 'missing'})`;
     if (message.paused) return 'paused'; // resuming the institution enqueues its pending messages again
     if (!message.endpointUrl) {
@@ -53,11 +60,11 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       const outcome = await attemptDelivery(message.endpointUrl, envelope, action, options.timeoutMs, options.validator, message.wsaMessageId);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' || lastAttempt ? 'error' : 'pending';
-      await recordAttempt(options.pool, {
-        outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs: Date.now() - startedAt.getTime(), outcome: outcome.kind,
+      await recorder.submit({
+        status, outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs: Date.now() - startedAt.getTime(), outcome: outcome.kind,
         ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
         ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
-      }, status);
+      });
       if (outcome.kind === 'delivered') return 'delivered';
       options.log.warn('delivery attempt failed', { outboundId: message.id, institution: message.institutionOin, attempt: job.attemptsMade + 1, outcome: outcome.kind, error: outcome.error });
       if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error);

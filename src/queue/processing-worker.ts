@@ -1,8 +1,9 @@
 import { Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { MessageHandler } from '../processing/handler.js';
-import { processMessage } from '../processing/process-message.js';
+import { type ProcessResult, processBatch } from '../processing/process-message.js';
 import type { Pool } from '../store/database.js';
+import { MicroBatcher } from '../store/micro-batcher.js';
 import { PROCESSING_QUEUE, type ProcessingJobData } from './processing-queue.js';
 import { createConsumerConnection } from './redis.js';
 
@@ -12,27 +13,55 @@ export interface ProcessingWorkerOptions {
   readonly pool: Pool;
   readonly handlers: ReadonlyMap<string, MessageHandler>;
   readonly brokerOin: string;
+  /** Jobs active at once; they share transactions of up to `batchSize` messages. */
   readonly concurrency: number;
+  readonly batchSize: number;
+  /** Processing transactions running at once. */
+  readonly transactions: number;
   readonly log: Logger;
   /** Job lock; a killed worker's jobs are picked up again after about this long. */
   readonly lockMs?: number;
-  /** Called with the outbound message ids a processed message queued (delivery enqueues them). */
+  /** Called with the outbound message ids a processed batch queued (delivery enqueues them). */
   readonly onOutbound?: (ids: readonly number[]) => void;
 }
 
 /**
- * Consumes processing jobs. A job that runs twice (stalled worker, sweeper re-add) is harmless: the
- * outbox claim inside processMessage lets only one run change anything. A worker killed mid-job leaves
- * the job stalled; BullMQ hands it to another worker, and maxStalledCount is high enough that a kill
- * never fails it.
+ * Processes a batch in one transaction; when that fails (a message the handlers cannot take, a
+ * deadlock with a concurrent batch), processes its messages one by one so only the bad one fails.
+ */
+function batchProcessor(options: ProcessingWorkerOptions) {
+  const processOptions = { brokerOin: options.brokerOin };
+  return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
+    try {
+      return await processBatch(options.pool, options.handlers, ids, processOptions);
+    } catch (error) {
+      if (ids.length === 1) return [error as Error];
+      options.log.warn('processing batch failed; processing its messages one by one', { size: ids.length, error: (error as Error).message });
+      const results: (ProcessResult | Error)[] = [];
+      for (const id of ids) {
+        results.push(await processBatch(options.pool, options.handlers, [id], processOptions).then((r) => r[0]!, (e: Error) => e));
+      }
+      return results;
+    }
+  };
+}
+
+/**
+ * Consumes processing jobs. Jobs active at the same time are processed together, one transaction per
+ * batch, so one commit serves many messages. A job that runs twice (stalled worker, sweeper re-add) is
+ * harmless: the outbox claim lets only one run change anything. A worker killed mid-job leaves the
+ * job stalled; BullMQ hands it to another worker, and maxStalledCount is high enough that a kill never
+ * fails it.
  */
 export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<ProcessingJobData> {
+  const batcher = new MicroBatcher<number, ProcessResult | Error>({ maxBatch: options.batchSize, maxInFlight: options.transactions, run: batchProcessor(options) });
   const worker = new Worker<ProcessingJobData>(
     PROCESSING_QUEUE,
     async (job) => {
-      const result = await processMessage(options.pool, options.handlers, job.data.messageId, { brokerOin: options.brokerOin });
+      const result = await batcher.submit(job.data.messageId);
+      if (result instanceof Error) throw result;
       if (result.outboundIds.length > 0) options.onOutbound?.(result.outboundIds);
-      options.log.info('processed', { messageId: job.data.messageId, outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
+      options.log.debug('processed', { messageId: job.data.messageId, outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
       return result.outcome;
     },
     { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10, ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}) },

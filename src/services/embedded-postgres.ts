@@ -42,7 +42,7 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
  * 127.0.0.1:`port`. A server already answering there (left by an earlier run) is reused. As root it
  * runs as the `postgres` system user, which it creates when missing.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: (message: string) => void }): Promise<RunningService> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: (message: string) => void; extraFlags?: readonly string[] }): Promise<RunningService> {
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
   if (await reachable(adminUrl)) {
@@ -63,6 +63,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
       '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
+      ...(options.extraFlags ?? []),
     ],
     onLog: () => undefined,
     onError: (error: unknown) => options.log(`postgres: ${String(error)}`),

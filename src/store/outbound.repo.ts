@@ -13,14 +13,15 @@ export interface OutboundForDelivery {
   readonly paused: boolean;
 }
 
-export async function loadForDelivery(pool: Pool, id: number): Promise<OutboundForDelivery | null> {
+/** These outbound messages with where they go, in the order asked; null where one does not exist. */
+export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promise<(OutboundForDelivery | null)[]> {
   const result = await pool.query<{ id: number; operation: string; wsa_message_id: string; body_xml: string; status: string; attempts: number; institution_oin: string; endpoint_url: string | null; paused: boolean }>(
     `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts, o.institution_oin, i.endpoint_url, i.paused
-     FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = $1`,
-    [id],
+     FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
+    [ids],
   );
-  const r = result.rows[0];
-  return r ? { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused } : null;
+  const byId = new Map(result.rows.map((r) => [r.id, { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused }]));
+  return ids.map((id) => byId.get(id) ?? null);
 }
 
 export interface AttemptRecord {
@@ -35,19 +36,26 @@ export interface AttemptRecord {
 }
 
 /**
- * Records one attempt and its effect on the message in one statement: attempts + 1, and the new
+ * Records attempts and their effect on each message in one statement: attempts + 1, and the new
  * status (`delivered`, `error` when no attempt is left or the failure is final, else still `pending`).
  * Only a pending message changes, so a replayed or purged message is never overwritten by a late attempt.
  */
-export async function recordAttempt(pool: Pool, attempt: AttemptRecord, finalStatus: 'delivered' | 'error' | 'pending'): Promise<void> {
+export async function recordAttempts(pool: Pool, attempts: readonly (AttemptRecord & { readonly status: 'delivered' | 'error' | 'pending' })[]): Promise<void> {
+  if (attempts.length === 0) return;
+  const column = <T>(pick: (a: (typeof attempts)[number]) => T): T[] => attempts.map(pick);
   await pool.query(
-    `WITH updated AS (
-       UPDATE outbound_messages SET attempts = attempts + 1, status = $8, last_error = $7,
-         delivered_at = CASE WHEN $8 = 'delivered' THEN now() ELSE delivered_at END
-       WHERE id = $1 AND status = 'pending' RETURNING id, attempts)
+    `WITH attempt AS (
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[])
+         AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome)),
+     updated AS (
+       UPDATE outbound_messages o SET attempts = o.attempts + 1, status = a.status, last_error = a.error,
+         delivered_at = CASE WHEN a.status = 'delivered' THEN now() ELSE o.delivered_at END
+       FROM attempt a WHERE o.id = a.outbound_id AND o.status = 'pending' RETURNING o.id, o.attempts)
      INSERT INTO delivery_attempts (outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error)
-     SELECT id, attempts, $2, $3, $4, $5, $6, $9, $7 FROM updated`,
-    [attempt.outboundId, attempt.startedAt, attempt.endpoint, attempt.httpStatus ?? null, attempt.faultCode ?? null, attempt.latencyMs, attempt.error ?? null, finalStatus, attempt.outcome],
+     SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
+     FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
+    [column((a) => a.outboundId), column((a) => a.startedAt), column((a) => a.endpoint), column((a) => a.httpStatus ?? null),
+      column((a) => a.faultCode ?? null), column((a) => a.latencyMs), column((a) => a.error ?? null), column((a) => a.status), column((a) => a.outcome)],
   );
 }
 

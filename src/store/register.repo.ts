@@ -15,65 +15,52 @@ export interface ClaimedMessage {
 }
 
 /**
- * Takes a message out of the processing outbox, or returns null when another worker (or an earlier
- * run of this job) already did. The row lock of the DELETE serialises concurrent claims.
+ * Takes messages out of the processing outbox, oldest first; those another worker (or an earlier run
+ * of the job) already took are missing from the result. The row locks of the DELETE serialise
+ * concurrent claims.
  */
-export async function claimForProcessing(tx: Tx, messageId: number): Promise<ClaimedMessage | null> {
+export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
   const result = await tx.query<{ id: number; operation: string; sender_oin: string; brin: string | null; document_id: string; document_time: Date; raw_xml: string }>(
-    `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = $1 RETURNING message_id)
+    `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) RETURNING message_id)
      SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
-     FROM inbound_messages m JOIN claimed c ON c.message_id = m.id`,
-    [messageId],
+     FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
+    [messageIds],
   );
-  const row = result.rows[0];
-  return row ? { id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml } : null;
+  return result.rows.map((row) => ({ id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml }));
 }
 
-export async function markProcessed(tx: Tx, messageId: number, outcome: string): Promise<void> {
-  await tx.query('UPDATE inbound_messages SET processed_at = now(), outcome = $2 WHERE id = $1', [messageId, outcome]);
-}
-
+/** An enrolment's current stand as stored. */
 export interface StoredEnrolment {
-  readonly id: number;
+  readonly brin: string;
+  readonly inschrijvingvolgnummer: string;
   readonly pgn: string;
   readonly documentTime: string;
   readonly stand: EnrolmentStand;
+  readonly sourceMessageId: number;
 }
 
-/** The enrolment with this BRIN and volgnummer, locked for the rest of the transaction. */
-export async function lockEnrolment(tx: Tx, brin: string, volgnummer: string): Promise<StoredEnrolment | null> {
-  const result = await tx.query<{ id: number; pgn: string; document_time: Date; stand: EnrolmentStand }>(
-    'SELECT id, pgn, document_time, stand FROM enrolments WHERE brin = $1 AND inschrijvingvolgnummer = $2 FOR UPDATE',
-    [brin, volgnummer],
-  );
-  const row = result.rows[0];
-  return row ? { id: row.id, pgn: row.pgn, documentTime: row.document_time.toISOString(), stand: row.stand } : null;
-}
-
-/** This person's enrolments at other BRINs (for double enrolment). */
-export async function otherEnrolments(tx: Tx, pgn: string, brin: string): Promise<{ brin: string; datumInschrijving: string; datumUitschrijving?: string }[]> {
-  const result = await tx.query<{ brin: string; datum_inschrijving: string; datum_uitschrijving: string | null }>(
-    `SELECT brin, to_char(datum_inschrijving, 'YYYY-MM-DD') AS datum_inschrijving, to_char(datum_uitschrijving, 'YYYY-MM-DD') AS datum_uitschrijving
-     FROM enrolments WHERE pgn = $1 AND brin <> $2`,
-    [pgn, brin],
-  );
-  return result.rows.map((r) => ({ brin: r.brin, datumInschrijving: r.datum_inschrijving, ...(r.datum_uitschrijving ? { datumUitschrijving: r.datum_uitschrijving } : {}) }));
-}
-
-/** Writes the stand as the enrolment's current state (insert or replace). */
-export async function saveEnrolment(tx: Tx, stand: EnrolmentStand, documentTime: string, sourceMessageId: number): Promise<void> {
+/**
+ * Serialises transactions touching the same pupils or enrolments: one transaction-scoped advisory
+ * lock per key, taken in a fixed order so two batches never deadlock on them.
+ */
+export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
   await tx.query(
-    `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (brin, inschrijvingvolgnummer) DO UPDATE SET pgn = EXCLUDED.pgn, datum_inschrijving = EXCLUDED.datum_inschrijving,
-       datum_uitschrijving = EXCLUDED.datum_uitschrijving, document_time = EXCLUDED.document_time, stand = EXCLUDED.stand,
-       source_message_id = EXCLUDED.source_message_id, updated_at = now()`,
-    [stand.brin, stand.inschrijvingvolgnummer, stand.pgn.value, stand.datumInschrijving, stand.datumUitschrijving ?? null, documentTime, JSON.stringify(stand), sourceMessageId],
+    `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
+    [keys],
   );
 }
 
-export async function deleteEnrolment(tx: Tx, id: number): Promise<void> {
-  await tx.query('DELETE FROM enrolments WHERE id = $1', [id]);
+/** Every enrolment of these pupils, and those with these BRIN + volgnummer pairs. */
+export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[]): Promise<StoredEnrolment[]> {
+  const result = await tx.query<{ brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number }>(
+    `SELECT brin, inschrijvingvolgnummer, pgn, document_time, stand, source_message_id FROM enrolments WHERE pgn = ANY($1::text[])
+     UNION
+     SELECT e.brin, e.inschrijvingvolgnummer, e.pgn, e.document_time, e.stand, e.source_message_id
+     FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer`,
+    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)],
+  );
+  return result.rows.map((r) => ({ brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(), stand: r.stand, sourceMessageId: r.source_message_id }));
 }
 
 export interface PopulationRecord {
@@ -87,14 +74,19 @@ export interface PopulationRecord {
   readonly dateOfDeath: string | null;
 }
 
-export async function findPopulationRecord(tx: Tx, bsn: string): Promise<PopulationRecord | null> {
-  const result = await tx.query<{ bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null; address: Record<string, Record<string, string>> | null; date_of_death: string | null }>(
-    `SELECT bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death
-     FROM population_register WHERE bsn = $1`,
-    [bsn],
-  );
-  const r = result.rows[0];
-  return r ? { bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death } : null;
+const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death`;
+type PopulationRow = { bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null; address: Record<string, Record<string, string>> | null; date_of_death: string | null };
+const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death });
+
+export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): Promise<PopulationRecord | null> {
+  return (await findPopulationRecords(tx, [bsn]))[0] ?? null;
+}
+
+/** The population-register entries of these BSNs (those that exist). */
+export async function findPopulationRecords(tx: Pick<Tx, 'query'>, bsns: readonly string[]): Promise<PopulationRecord[]> {
+  if (bsns.length === 0) return [];
+  const result = await tx.query<PopulationRow>(`SELECT ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($1::text[])`, [bsns]);
+  return result.rows.map(populationRecord);
 }
 
 export interface OutboundDraft {
@@ -107,18 +99,65 @@ export interface OutboundDraft {
   readonly causeMessageId: number | null;
 }
 
-/** Queues messages for institutions in the same transaction as the change that causes them. */
-export async function insertOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<number[]> {
-  if (drafts.length === 0) return [];
+type EnrolmentKey = { readonly brin: string; readonly inschrijvingvolgnummer: string };
+
+const ENROLMENT_WRITES = (p: number) => `
+  removed AS (
+    DELETE FROM enrolments e USING unnest($${p}::text[], $${p + 1}::text[]) AS k(brin, volgnummer)
+    WHERE e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer RETURNING 1),
+  saved AS (
+    INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
+    SELECT * FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::date[], $${p + 6}::date[], $${p + 7}::timestamptz[], $${p + 8}::jsonb[], $${p + 9}::bigint[])
+    ON CONFLICT (brin, inschrijvingvolgnummer) DO UPDATE SET pgn = EXCLUDED.pgn, datum_inschrijving = EXCLUDED.datum_inschrijving,
+      datum_uitschrijving = EXCLUDED.datum_uitschrijving, document_time = EXCLUDED.document_time, stand = EXCLUDED.stand,
+      source_message_id = EXCLUDED.source_message_id, updated_at = now()
+    RETURNING 1),
+  results AS (
+    INSERT INTO processing_results (message_id, outcome) SELECT * FROM unnest($${p + 10}::bigint[], $${p + 11}::text[]) RETURNING 1)`;
+
+const OUTBOUND_INSERT = (p: number) => `
+  INSERT INTO outbound_messages (institution_oin, brin, operation, wsa_message_id, document_id, body_xml, cause_message_id)
+  SELECT * FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::uuid[], $${p + 4}::uuid[], $${p + 5}::text[], $${p + 6}::bigint[])
+  RETURNING id, cause_message_id`;
+
+function outboundParams(drafts: readonly OutboundDraft[]): unknown[] {
   const column = <T>(pick: (d: OutboundDraft) => T): T[] => drafts.map(pick);
-  const result = await tx.query<{ id: number }>(
-    `INSERT INTO outbound_messages (institution_oin, brin, operation, wsa_message_id, document_id, body_xml, cause_message_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::bigint[])
-     RETURNING id`,
-    [column((d) => d.institutionOin), column((d) => d.brin), column((d) => d.operation), column((d) => d.wsaMessageId),
-      column((d) => d.documentId), column((d) => d.bodyXml), column((d) => d.causeMessageId)],
+  return [column((d) => d.institutionOin), column((d) => d.brin), column((d) => d.operation), column((d) => d.wsaMessageId),
+    column((d) => d.documentId), column((d) => d.bodyXml), column((d) => d.causeMessageId)];
+}
+
+/** Queues messages for institutions in the same transaction as the change that causes them. */
+export async function insertOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<{ id: number; causeMessageId: number | null }[]> {
+  if (drafts.length === 0) return [];
+  const result = await tx.query<{ id: number; cause_message_id: number | null }>(OUTBOUND_INSERT(1), outboundParams(drafts));
+  return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
+}
+
+/** What a processing batch changed: enrolments removed and saved, each message's outcome, the messages it queued. */
+export interface ProcessingWrites {
+  readonly removed: readonly EnrolmentKey[];
+  readonly saved: readonly StoredEnrolment[];
+  readonly outcomes: readonly { messageId: number; outcome: string }[];
+  readonly outbound: readonly OutboundDraft[];
+}
+
+/**
+ * Writes everything a processing batch changed in one statement (one round trip, whatever the batch
+ * size). A key is never both removed and saved: the register session keeps one final state per key.
+ */
+export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<{ id: number; causeMessageId: number | null }[]> {
+  const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
+  const result = await tx.query<{ id: number; cause_message_id: number | null }>(
+    `WITH ${ENROLMENT_WRITES(1)}, queued AS (${OUTBOUND_INSERT(13)}) SELECT id, cause_message_id FROM queued`,
+    [
+      writes.removed.map((k) => k.brin), writes.removed.map((k) => k.inschrijvingvolgnummer),
+      saved((e) => e.brin), saved((e) => e.inschrijvingvolgnummer), saved((e) => e.pgn), saved((e) => e.stand.datumInschrijving),
+      saved((e) => e.stand.datumUitschrijving ?? null), saved((e) => e.documentTime), saved((e) => JSON.stringify(e.stand)), saved((e) => e.sourceMessageId),
+      writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
+      ...outboundParams(writes.outbound),
+    ],
   );
-  return result.rows.map((r) => r.id);
+  return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
 
 /** Adds or replaces a population-register entry (CLI loader, demo seed, tests). */

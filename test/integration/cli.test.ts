@@ -45,10 +45,10 @@ describe('bron-broker errors and institution pause/resume (CLI, real PostgreSQL 
     await upsertInstitution(pool, { oin: '0000000700025BE00000', name: 'A', brins: ['25BE'], endpointUrl: 'http://127.0.0.1:9/x', enabled: true });
     const client = await pool.connect();
     try {
-      const ids = await insertOutbound(client, [1, 2, 3].map((n) => ({
+      const ids = (await insertOutbound(client, [1, 2, 3].map((n) => ({
         institutionOin: '0000000700025BE00000', brin: '25BE', operation: 'terugkoppelenInschrijvingVO', wsaMessageId: `00000000-0000-4000-8000-00000000010${n}`,
         documentId: `00000000-0000-4000-8000-00000000020${n}`, bodyXml: '<x/>', causeMessageId: null,
-      })));
+      })))).map((row) => row.id);
       await client.query("UPDATE outbound_messages SET status = 'error', attempts = 4, last_error = 'connection failed' WHERE id = ANY($1)", [ids]);
     } finally {
       client.release();

@@ -68,7 +68,7 @@ describe('crash safety', () => {
     expect(register).toEqual({ n: MESSAGES, d: MESSAGES });
     const perMessage = (await broker().pool.query('SELECT cause_message_id, count(*)::int AS n FROM outbound_messages GROUP BY cause_message_id HAVING count(*) > 1')).rows;
     expect(perMessage).toEqual([]); // one terugkoppeling per message, never two
-    const processed = (await broker().pool.query("SELECT count(*)::int AS n FROM inbound_messages WHERE outcome = 'approved'")).rows[0].n;
+    const processed = (await broker().pool.query("SELECT count(*)::int AS n FROM processing_results WHERE outcome = 'approved'")).rows[0].n;
     expect(processed).toBe(MESSAGES);
     // The school may have seen a message twice (at-least-once), but always with the same MessageID.
     const received = endpoints.received('25BE');

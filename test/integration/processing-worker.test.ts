@@ -16,7 +16,7 @@ describe('processing worker', () => {
     await seedDemoPopulation(broker().pool);
     worker = startProcessingWorker({
       redisUrl: process.env.TEST_REDIS_URL!, prefix: broker().processingQueue.opts.prefix!, pool: broker().pool, handlers: createHandlers(),
-      brokerOin: '00000001800866472000', concurrency: 4, log: silentLogger(), onOutbound: (ids) => queued.push(...ids),
+      brokerOin: '00000001800866472000', concurrency: 4, batchSize: 8, transactions: 2, log: silentLogger(), onOutbound: (ids) => queued.push(...ids),
     });
   });
   afterAll(async () => {
@@ -28,7 +28,7 @@ describe('processing worker', () => {
     for (const body of bodies) expect(elementText((await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body))).text, 'ontvangstBevestiging')).toBe('J');
 
     await waitFor(() => storedCounts(broker()), (c) => c.outbox === 0, 15_000);
-    const outcomes = (await broker().pool.query("SELECT outcome, count(*)::int AS n FROM inbound_messages WHERE operation = 'aanleverenInschrijvingVO' GROUP BY outcome")).rows;
+    const outcomes = (await broker().pool.query("SELECT r.outcome, count(*)::int AS n FROM inbound_messages m JOIN processing_results r ON r.message_id = m.id WHERE m.operation = 'aanleverenInschrijvingVO' GROUP BY r.outcome")).rows;
     expect(outcomes).toEqual([{ outcome: 'approved', n: 10 }]);
     expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer LIKE 'W-%'")).rows[0].n).toBe(10);
     expect(queued).toHaveLength(10);

@@ -2,7 +2,7 @@ import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
 import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
 import { type Signal, signal } from '../../register/signals.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
-import { findPopulationRecord, type OutboundDraft, type PopulationRecord } from '../../store/register.repo.js';
+import type { OutboundDraft, PopulationRecord } from '../../store/register.repo.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { type IdentificationRequest, bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
 
@@ -25,7 +25,7 @@ function personFromPopulation(record: PopulationRecord): PersonData {
 async function identify(context: HandlerContext, request: IdentificationRequest): Promise<{ person: PersonData | null; signals: Signal[] }> {
   const { tx } = context;
   if (request.metPgn?.kind === 'BSN') {
-    const record = await findPopulationRecord(tx, request.metPgn.value);
+    const record = context.register.population(request.metPgn.value);
     const matches = record !== null && record.birthDate === request.geboorteDatum && record.gender === request.geslacht;
     return matches ? { person: personFromPopulation(record), signals: [] } : { person: null, signals: [signal('I0012')] };
   }
@@ -41,13 +41,17 @@ async function identify(context: HandlerContext, request: IdentificationRequest)
 }
 
 /** `aanleverenIdentificerenPersoonVO`: answered with verstrekkenPersoonsgegevens (reden IDENTIFICATIE). */
-export const identificationHandler: MessageHandler = {
+export const identificationHandler: MessageHandler<{ request: IdentificationRequest; verzendendeInstantie: string }> = {
   operation: 'aanleverenIdentificerenPersoonVO',
-  async handle(context): Promise<HandlerResult> {
-    const body = bodyElementOf(context.message.rawXml, 'aanleverenIdentificerenPersoonVO_Request');
-    const { person, signals } = await identify(context, identificationOf(body));
+  parse(message) {
+    const body = bodyElementOf(message.rawXml, 'aanleverenIdentificerenPersoonVO_Request');
+    return { request: identificationOf(body), verzendendeInstantie: bedrijfsdocumentOf(body).verzendendeInstantie };
+  },
+  needs: ({ request }) => (request.metPgn?.kind === 'BSN' ? { bsns: [request.metPgn.value] } : {}),
+  async handle(context, { request, verzendendeInstantie }): Promise<HandlerResult> {
+    const { person, signals } = await identify(context, request);
     const documentId = context.newId();
-    const receiverBrin = context.message.brin ?? bedrijfsdocumentOf(body).verzendendeInstantie;
+    const receiverBrin = context.message.brin ?? verzendendeInstantie;
     const draft: OutboundDraft = {
       institutionOin: context.message.senderOin,
       brin: context.message.brin,

@@ -1,0 +1,74 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** An answer read in full. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** Why no answer came: no connection, no answer in time, or an answer cut off or too large. */
+export class HttpPostError extends Error {
+  constructor(readonly kind: 'timeout' | 'connection' | 'cut-off' | 'too-large', message: string, readonly status?: number) {
+    super(message);
+    this.name = 'HttpPostError';
+  }
+}
+
+// Kept-alive connections: one institution's endpoint gets many messages in a row.
+const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+
+/**
+ * POSTs a body and reads the whole answer, all within `timeoutMs`. node:http rather than fetch:
+ * on the delivery path it costs about half the CPU per request.
+ */
+export function postText(url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; maxAnswerBytes: number }): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      reject(new HttpPostError('connection', `not a URL: ${url}`));
+      return;
+    }
+    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
+    if (!client) {
+      reject(new HttpPostError('connection', `unsupported protocol ${target.protocol}`));
+      return;
+    }
+    const payload = Buffer.from(body, 'utf8');
+    let settled = false;
+    const finish = (action: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      action();
+    };
+    const request = client.request(target, {
+      method: 'POST',
+      agent: agents[target.protocol as 'http:' | 'https:'],
+      headers: { ...headers, 'content-length': payload.length },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > options.maxAnswerBytes) {
+          finish(() => reject(new HttpPostError('too-large', `answer larger than ${options.maxAnswerBytes} bytes`, response.statusCode)));
+          request.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => finish(() => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })));
+      response.on('error', (error) => finish(() => reject(new HttpPostError('cut-off', `answer cut off: ${error.message}`, response.statusCode))));
+      response.on('aborted', () => finish(() => reject(new HttpPostError('cut-off', 'answer cut off', response.statusCode))));
+    });
+    const timer = setTimeout(() => {
+      finish(() => reject(new HttpPostError('timeout', `no answer within ${options.timeoutMs} ms`)));
+      request.destroy();
+    }, options.timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => finish(() => reject(new HttpPostError('connection', `connection failed: ${error.code ?? error.message}`))));
+    request.end(payload);
+  });
+}
