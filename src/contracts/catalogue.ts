@@ -89,4 +89,6 @@ export const OIN_PATTERN = /^[0-9A-Z]{20}$/;
 export const OUTBOUND_CONTRACT: Contract = contract('DUO_VOTerugkoppeling_V1', 'http://duo.nl/schema/DUO_VOTerugkoppeling_V1', [
   ['terugkoppelenInschrijvingVO', true],
   ['verstrekkenPersoonsgegevens', false],
+  ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
+  ['verstrekkenBekostigingsstatus', true],
 ]);

@@ -79,3 +79,34 @@ export function persoonsgegevensBody(header: OutboundHeader, message: {
     + el('geboorteDatum', p.geboorteDatum) + el('geslacht', p.geslacht) + addressElement(p.address)
     + el('datumOverlijden', p.datumOverlijden) + signalElements(message.signals));
 }
+
+/** A digital in- or uitschrijfbewijs (`verstrekkenDigitaalInUitschrijfbewijsVO`) for the receiving school. */
+export function bewijsBody(header: OutboundHeader, bewijs: {
+  pgn: Pgn;
+  eigenInschrijvingvolgnummer: string;
+  soort: 'Inschrijfbewijs' | 'Uitschrijfbewijs';
+  about: { brin: string; onderwijsaanbieder?: string; onderwijslocatie?: string; datum?: string };
+}): string {
+  const dateElement = bewijs.soort === 'Inschrijfbewijs' ? 'datumInschrijving' : 'datumUitschrijving';
+  return wrap('verstrekkenDigitaalInUitschrijfbewijsVO_Request', bedrijfsdocument(header) + pgnElement(bewijs.pgn)
+    + el('eigenInschrijvingvolgnummer', bewijs.eigenInschrijvingvolgnummer) + el('soortBewijs', bewijs.soort)
+    + `<t:inschrijving>${el('brin', bewijs.about.brin)}${el('onderwijsaanbieder', bewijs.about.onderwijsaanbieder)}`
+    + `${el('onderwijslocatie', bewijs.about.onderwijslocatie)}${el(dateElement, bewijs.about.datum)}</t:inschrijving>`);
+}
+
+/** An enrolment's funding status on its peildatum (`verstrekkenBekostigingsstatus`). */
+export function bekostigingsstatusBody(header: OutboundHeader, status: {
+  pgn: Pgn;
+  brin: string;
+  inschrijvingvolgnummer: string;
+  peildatum: string;
+  status: 'BEKOSTIGBAAR' | 'NIET_BEKOSTIGBAAR';
+  datumEersteInschrijvingNL?: string;
+  indicatieNieuwkomersbekostiging?: 'J' | 'N';
+  signals: readonly Signal[];
+}): string {
+  return wrap('verstrekkenBekostigingsstatus_Request', bedrijfsdocument(header) + pgnElement(status.pgn) + el('brin', status.brin)
+    + el('inschrijvingvolgnummer', status.inschrijvingvolgnummer) + el('peildatum', status.peildatum) + el('statusBekostiging', status.status)
+    + el('datumEersteInschrijvingNL', status.datumEersteInschrijvingNL) + el('indicatieNieuwkomersbekostiging', status.indicatieNieuwkomersbekostiging)
+    + signalElements(status.signals));
+}

@@ -64,9 +64,10 @@ export class RegisterSession {
     return this.people.get(bsn) ?? null;
   }
 
-  save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number): void {
+  /** Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. */
+  save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
     const key = keyOf(stand.brin, stand.inschrijvingvolgnummer);
-    this.enrolments.set(key, { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId });
+    this.enrolments.set(key, { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin });
     this.dirty.add(key);
   }
 

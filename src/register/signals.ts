@@ -24,6 +24,7 @@ export const SIGNALS = {
   I0015: { ernst: 'W', omschrijving: 'De leeftijd van de leerling past niet bij het leerjaar.' },
   I0016: { ernst: 'W', omschrijving: 'De leerling is in dezelfde periode ook bij een andere instelling ingeschreven.' },
   I0017: { ernst: 'A', omschrijving: 'Een periode van ontwikkelingsperspectief of verblijf elders eindigt voor zij begint.' },
+  I0018: { ernst: 'W', omschrijving: 'De leerling staat op de peildatum ook bij een andere instelling ingeschreven (dubbele inschrijving).' },
   P0001: { ernst: 'A', omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
 } as const satisfies Record<string, { ernst: Ernst; omschrijving: string }>;
 

@@ -37,6 +37,8 @@ export interface StoredEnrolment {
   readonly documentTime: string;
   readonly stand: EnrolmentStand;
   readonly sourceMessageId: number;
+  /** The registered institution that owns the BRIN (where pushes about this enrolment go), if any. */
+  readonly institutionOin: string | null;
 }
 
 /**
@@ -53,14 +55,20 @@ export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise
 
 /** Every enrolment of these pupils, and those with these BRIN + volgnummer pairs. */
 export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[]): Promise<StoredEnrolment[]> {
-  const result = await tx.query<{ brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number }>(
-    `SELECT brin, inschrijvingvolgnummer, pgn, document_time, stand, source_message_id FROM enrolments WHERE pgn = ANY($1::text[])
-     UNION
-     SELECT e.brin, e.inschrijvingvolgnummer, e.pgn, e.document_time, e.stand, e.source_message_id
-     FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer`,
+  const result = await tx.query<{ brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null }>(
+    `WITH wanted AS (
+       SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
+       UNION
+       SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
+     SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
+       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins) ORDER BY i.oin LIMIT 1) AS institution_oin
+     FROM wanted w`,
     [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)],
   );
-  return result.rows.map((r) => ({ brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(), stand: r.stand, sourceMessageId: r.source_message_id }));
+  return result.rows.map((r) => ({
+    brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(),
+    stand: r.stand, sourceMessageId: r.source_message_id, institutionOin: r.institution_oin,
+  }));
 }
 
 export interface PopulationRecord {

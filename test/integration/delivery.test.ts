@@ -61,9 +61,11 @@ describe('delivery', () => {
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oin}` }));
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
     const { outboundIds } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: '00000001800866472000' });
-    expect(outboundIds).toHaveLength(1);
-    enqueuer.enqueue(...outboundIds);
-    return outboundIds[0]!;
+    // Only the terugkoppeling is delivered here; the funding-status pushes of the same stand stay pending.
+    const feedback = (await broker().pool.query("SELECT id FROM outbound_messages WHERE id = ANY($1) AND operation = 'terugkoppelenInschrijvingVO'", [outboundIds])).rows;
+    expect(feedback).toHaveLength(1);
+    enqueuer.enqueue(feedback[0].id);
+    return feedback[0].id as number;
   }
 
   const finalState = (id: number) => waitFor(
@@ -169,7 +171,7 @@ describe('delivery', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await showOutbound(operator(), id))?.message).toMatchObject({ status: 'pending', attempts: 0 });
     expect(endpoints.received('19AA')).toHaveLength(0);
-    expect(await resumeInstitution(operator(), '0000000700019AA00000')).toBe(1);
+    expect(await resumeInstitution(operator(), '0000000700019AA00000')).toBe(2); // the terugkoppeling and the stand's funding status waited
     expect(await finalState(id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 

@@ -31,7 +31,9 @@ describe('processing worker', () => {
     const outcomes = (await broker().pool.query("SELECT r.outcome, count(*)::int AS n FROM inbound_messages m JOIN processing_results r ON r.message_id = m.id WHERE m.operation = 'aanleverenInschrijvingVO' GROUP BY r.outcome")).rows;
     expect(outcomes).toEqual([{ outcome: 'approved', n: 10 }]);
     expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer LIKE 'W-%'")).rows[0].n).toBe(10);
-    expect(queued).toHaveLength(10);
+    // Per approved stand: the terugkoppeling and the enrolment's funding status.
+    const operations = (await broker().pool.query('SELECT operation, count(*)::int AS n FROM outbound_messages WHERE id = ANY($1) GROUP BY 1 ORDER BY 1', [queued])).rows;
+    expect(operations).toEqual([{ operation: 'terugkoppelenInschrijvingVO', n: 10 }, { operation: 'verstrekkenBekostigingsstatus', n: 10 }]);
     const counts = await waitFor(() => broker().processingQueue.getJobCounts('completed', 'waiting', 'active', 'failed'), (c) => c.waiting === 0 && c.active === 0);
     expect(counts).toEqual({ completed: 0, waiting: 0, active: 0, failed: 0 });
   });

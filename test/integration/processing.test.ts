@@ -50,7 +50,7 @@ describe('processing', () => {
   test('an approved enrolment is stored and a terugkoppeling for the sender is queued', async () => {
     const result = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-1'));
     expect(result.outcome).toBe('approved');
-    expect(result.outbound).toHaveLength(1);
+    expect(result.outbound.map((o) => o.operation)).toEqual(['terugkoppelenInschrijvingVO', 'verstrekkenBekostigingsstatus']);
     expect(result.outbound[0]).toMatchObject({ operation: 'terugkoppelenInschrijvingVO', institution_oin: '0000000700025BE00000' });
     expect(elementText(result.outbound[0]!.body_xml, 'leveringGoedgekeurd')).toBe('true');
     const rows = (await broker().pool.query("SELECT pgn, to_char(datum_inschrijving, 'YYYY-MM-DD') AS d FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'P-1'")).rows;

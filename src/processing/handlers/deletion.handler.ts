@@ -2,6 +2,7 @@ import { signal } from '../../register/signals.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
 import { type Deletion, bodyElementOf, deletionOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
+import { spontaneousPushes } from './spontaneous.js';
 
 /** `aanleverenVerwijderingInschrijvingVO`: removes an enrolment delivered by mistake; an unknown one is rejected. */
 export const deletionHandler: MessageHandler<Deletion> = {
@@ -13,7 +14,9 @@ export const deletionHandler: MessageHandler<Deletion> = {
     if (!stored || stored.pgn !== deletion.pgn.value) {
       return { outcome: 'rejected', outbound: [terugkoppeling(context, deletion, [signal('I0009')])] };
     }
+    const before = context.register.enrolmentsOf(deletion.pgn.value);
     context.register.remove(deletion.brin, deletion.inschrijvingvolgnummer);
-    return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, [])] };
+    const pushes = spontaneousPushes(context, deletion, before, context.register.enrolmentsOf(deletion.pgn.value));
+    return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes] };
   },
 };

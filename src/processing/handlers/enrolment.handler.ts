@@ -5,6 +5,7 @@ import { decideStand } from '../../register/stand-order.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, enrolmentStandOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
+import { spontaneousPushes } from './spontaneous.js';
 
 /** `aanleverenInschrijvingVO`: the stand replaces the enrolment's state when it is newer and passes the rules. */
 export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
@@ -33,7 +34,9 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
     });
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };
-    register.save(stand, message.documentTime, message.id);
-    return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals)] };
+    const before = register.enrolmentsOf(stand.pgn.value);
+    register.save(stand, message.documentTime, message.id, message.senderOin);
+    const pushes = spontaneousPushes(context, stand, before, register.enrolmentsOf(stand.pgn.value));
+    return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals), ...pushes] };
   },
 };

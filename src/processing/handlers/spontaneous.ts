@@ -1,0 +1,53 @@
+import { bekostigingsstatusBody, bewijsBody } from '../../outbound/messages.js';
+import { type EnrolmentAt, bewijzenFor } from '../../register/bewijs.js';
+import { fundingStatus } from '../../register/funding.js';
+import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
+import type { HandlerContext } from '../handler.js';
+import { outboundDraft } from './drafts.js';
+
+type EnrolmentKey = Pick<EnrolmentAt, 'brin' | 'inschrijvingvolgnummer'>;
+const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
+
+function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[]): OutboundDraft | null {
+  if (!enrolment.institutionOin) return null; // a BRIN no registered institution owns has nowhere to receive pushes
+  const status = fundingStatus(enrolment, others, context.now.toISOString().slice(0, 10));
+  return outboundDraft(context, { institutionOin: enrolment.institutionOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
+    bekostigingsstatusBody(header, { pgn: enrolment.stand.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, ...status }));
+}
+
+/**
+ * The pushes one change of an enrolment causes, besides the sender's terugkoppeling: the digital
+ * in-/uitschrijfbewijzen for the schools directly involved, the changed enrolment's own funding status
+ * (when it still exists), and an updated status for every other school whose double enrolment on its
+ * peildatum arose or was resolved by the change. `before`/`after` are all the pupil's enrolments
+ * before and after the change. Written in the same transaction as the change itself.
+ */
+export function spontaneousPushes(context: HandlerContext, changed: { brin: string; inschrijvingvolgnummer: string }, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
+  const was = before.find((e) => sameEnrolment(e, changed));
+  const is = after.find((e) => sameEnrolment(e, changed));
+  const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
+  const drafts: OutboundDraft[] = [];
+
+  for (const bewijs of bewijzenFor(was, is, othersAfter)) {
+    const receiver = bewijs.receiver as StoredEnrolment;
+    if (!receiver.institutionOin) continue;
+    drafts.push(outboundDraft(context, { institutionOin: receiver.institutionOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
+      bewijsBody(header, { pgn: receiver.stand.pgn, eigenInschrijvingvolgnummer: receiver.inschrijvingvolgnummer, soort: bewijs.soort, about: bewijs.about })));
+  }
+
+  if (is) {
+    const own = statusDraft(context, is, othersAfter);
+    if (own) drafts.push(own);
+  }
+
+  const today = context.now.toISOString().slice(0, 10);
+  for (const other of othersAfter.filter((e) => e.brin !== changed.brin)) {
+    const without = (list: readonly StoredEnrolment[]) => list.filter((e) => !sameEnrolment(e, other));
+    const doubleBefore = fundingStatus(other, without(before), today).doubleWith.join(',');
+    const doubleAfter = fundingStatus(other, without(after), today).doubleWith.join(',');
+    if (doubleBefore === doubleAfter) continue;
+    const update = statusDraft(context, other, without(after));
+    if (update) drafts.push(update);
+  }
+  return drafts;
+}

@@ -1,0 +1,105 @@
+import { addMonths } from './calendar.js';
+import type { EnrolmentStand, IsoDate, PeriodVO } from './enrolment.js';
+
+/** An enrolment as the bewijs rules see it: whose it is and its stand. */
+export interface EnrolmentAt {
+  readonly brin: string;
+  readonly inschrijvingvolgnummer: string;
+  readonly stand: EnrolmentStand;
+}
+
+/** One digital in- or uitschrijfbewijs to send: to whom, and about which school's enrolment. */
+export interface Bewijs {
+  readonly receiver: EnrolmentAt;
+  readonly soort: 'Inschrijfbewijs' | 'Uitschrijfbewijs';
+  readonly about: {
+    readonly brin: string;
+    readonly onderwijsaanbieder?: string;
+    readonly onderwijslocatie?: string;
+    /** datumInschrijving of an Inschrijfbewijs, datumUitschrijving of an Uitschrijfbewijs; absent when removed. */
+    readonly datum?: IsoDate;
+  };
+}
+
+/** A school left more than half a year before the other school's in-date is no longer told. */
+export const BEWIJS_WINDOW_MONTHS = 6;
+
+/** Whether a school the pupil left on `outDate` is still told about an enrolment elsewhere starting `inDate`. */
+export function withinBewijsWindow(outDate: IsoDate | undefined, inDate: IsoDate): boolean {
+  return outDate === undefined || outDate >= addMonths(inDate, -BEWIJS_WINDOW_MONTHS);
+}
+
+const byStart = (a: PeriodVO, b: PeriodVO): number => a.datumBegin.localeCompare(b.datumBegin);
+const firstPeriod = (stand: EnrolmentStand): PeriodVO | undefined => [...stand.perioden].sort(byStart)[0];
+const lastPeriod = (stand: EnrolmentStand): PeriodVO | undefined => [...stand.perioden].sort(byStart).at(-1);
+
+function place(period: PeriodVO | undefined): { onderwijsaanbieder?: string; onderwijslocatie?: string } {
+  return {
+    ...(period?.onderwijsaanbieder ? { onderwijsaanbieder: period.onderwijsaanbieder } : {}),
+    ...(period?.onderwijslocatie ? { onderwijslocatie: period.onderwijslocatie } : {}),
+  };
+}
+
+/** Schools the pupil comes from, relative to `changed` (started earlier elsewhere, left at most half a year before). */
+function oldSchools(changed: EnrolmentAt, others: readonly EnrolmentAt[]): EnrolmentAt[] {
+  return others.filter((o) => o.stand.datumInschrijving < changed.stand.datumInschrijving
+    && withinBewijsWindow(o.stand.datumUitschrijving, changed.stand.datumInschrijving));
+}
+
+/** Schools the pupil goes to, relative to `changed` (start later elsewhere, within half a year of leaving `changed`). */
+function newSchools(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly EnrolmentAt[]): EnrolmentAt[] {
+  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving));
+}
+
+/**
+ * The bewijzen one change of an enrolment causes. `before`/`after` are the enrolment's stand before and
+ * after (absent: new, or deleted); `others` are the pupil's enrolments at other schools.
+ * - A new, changed or removed in-date: each old school gets an Inschrijfbewijs with this school's data.
+ * - A new, changed or removed out-date: each new school gets an Uitschrijfbewijs with this school's data.
+ * - A new enrolment also gets an Uitschrijfbewijs for each old school whose out-date is already known.
+ * Only schools directly involved are told; a school left more than half a year before the other's
+ * in-date is not. Pure: dates are compared as ISO strings.
+ */
+export function bewijzenFor(before: EnrolmentAt | undefined, after: EnrolmentAt | undefined, others: readonly EnrolmentAt[]): Bewijs[] {
+  const current = after ?? before;
+  if (!current) return [];
+  const elsewhere = others.filter((o) => o.brin !== current.brin);
+  const bewijzen: Bewijs[] = [];
+  const inDateChanged = before?.stand.datumInschrijving !== after?.stand.datumInschrijving;
+  if (inDateChanged) {
+    // Old schools as seen from the new in-date, and from the old one when it moved or went away.
+    const receivers = new Map<string, EnrolmentAt>();
+    for (const view of [before, after]) if (view) for (const o of oldSchools(view, elsewhere)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
+    for (const receiver of receivers.values()) {
+      bewijzen.push({
+        receiver, soort: 'Inschrijfbewijs',
+        about: { brin: current.brin, ...place(firstPeriod(current.stand)), ...(after ? { datum: after.stand.datumInschrijving } : {}) },
+      });
+    }
+  }
+  const outDateChanged = before?.stand.datumUitschrijving !== after?.stand.datumUitschrijving;
+  const outDate = after?.stand.datumUitschrijving;
+  if (outDateChanged && (before?.stand.datumUitschrijving !== undefined || outDate !== undefined)) {
+    const receivers = new Map<string, EnrolmentAt>();
+    for (const [view, date] of [[before, before?.stand.datumUitschrijving], [after, outDate]] as const) {
+      if (view && date !== undefined) for (const n of newSchools(view, date, elsewhere)) receivers.set(`${n.brin}/${n.inschrijvingvolgnummer}`, n);
+    }
+    for (const receiver of receivers.values()) {
+      bewijzen.push({
+        receiver, soort: 'Uitschrijfbewijs',
+        about: { brin: current.brin, ...place(lastPeriod(current.stand)), ...(outDate !== undefined ? { datum: outDate } : {}) },
+      });
+    }
+  }
+  // A new school learns at once of out-dates its old schools already delivered.
+  if (!before && after) {
+    for (const old of oldSchools(after, elsewhere)) {
+      if (old.stand.datumUitschrijving === undefined) continue;
+      bewijzen.push({
+        receiver: after, soort: 'Uitschrijfbewijs',
+        about: { brin: old.brin, ...place(lastPeriod(old.stand)), datum: old.stand.datumUitschrijving },
+      });
+    }
+  }
+  return bewijzen;
+}

@@ -1,0 +1,111 @@
+/** Who gets which bewijs, the half-year window, the peildatum and double enrolment: the pure rules at their edges. */
+import { type EnrolmentAt, bewijzenFor, withinBewijsWindow } from '../../src/register/bewijs.js';
+import { addMonths, dayBefore, schoolYearOf } from '../../src/register/calendar.js';
+import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
+import { doubleEnrolmentsOn, fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
+
+const period = (brin: string, datumBegin: string, overrides: Partial<PeriodVO> = {}): PeriodVO => ({
+  datumBegin, opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, leerjaar: 1, indicatieBekostigbaar: true,
+  experimenten: [], onderwijsaanbieder: `${brin}-aanbieder`, onderwijslocatie: `${brin}-locatie`, ...overrides,
+});
+const at = (brin: string, datumInschrijving: string, datumUitschrijving?: string, overrides: Partial<EnrolmentStand> = {}): EnrolmentAt => ({
+  brin, inschrijvingvolgnummer: `${brin}-1`,
+  stand: {
+    pgn: { kind: 'BSN', value: '123456782' }, brin, inschrijvingvolgnummer: `${brin}-1`, datumInschrijving,
+    ...(datumUitschrijving ? { datumUitschrijving } : {}), perioden: [period(brin, datumInschrijving)], ontwikkelingsperspectieven: [],
+    verblijvenAndereInstelling: [], ...overrides,
+  },
+});
+const summary = (list: ReturnType<typeof bewijzenFor>): string[] => list.map((b) => `${b.receiver.brin}:${b.soort}:${b.about.brin}:${b.about.datum ?? '-'}`).sort();
+
+describe('calendar', () => {
+  test('months are calendar months, clamped to the month end', () => {
+    expect(addMonths('2026-08-31', -6)).toBe('2026-02-28');
+    expect(addMonths('2028-08-31', -6)).toBe('2028-02-29');
+    expect(addMonths('2026-03-15', -6)).toBe('2025-09-15');
+    expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
+    expect(dayBefore('2026-03-01')).toBe('2026-02-28');
+  });
+  test('the school year turns between 31 July and 1 August', () => {
+    expect(schoolYearOf('2026-07-31')).toBe(2025);
+    expect(schoolYearOf('2026-08-01')).toBe(2026);
+  });
+});
+
+describe('digital in- and uitschrijfbewijs', () => {
+  test('transfer A → B: when B enrols, A gets an Inschrijfbewijs with B’s data', () => {
+    const a = at('25BE', '2024-08-20');
+    const b = at('00AH', '2026-09-01');
+    const result = bewijzenFor(undefined, b, [a]);
+    expect(summary(result)).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-01']);
+    expect(result[0]!.about).toMatchObject({ onderwijsaanbieder: '00AH-aanbieder', onderwijslocatie: '00AH-locatie' });
+    expect(result[0]!.receiver.inschrijvingvolgnummer).toBe('25BE-1');
+  });
+
+  test('transfer A → B: when A delivers its out-date, B gets an Uitschrijfbewijs with A’s data', () => {
+    const before = at('25BE', '2024-08-20');
+    const after = at('25BE', '2024-08-20', '2026-09-01');
+    expect(summary(bewijzenFor(before, after, [at('00AH', '2026-09-01')]))).toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01']);
+  });
+
+  test('a new school learns of an out-date its old school already delivered', () => {
+    expect(summary(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2024-08-20', '2026-09-01')])))
+      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01', '25BE:Inschrijfbewijs:00AH:2026-09-01']);
+  });
+
+  test('changed and removed dates send a new bewijs; an unchanged date sends none', () => {
+    const a = at('25BE', '2024-08-20');
+    expect(summary(bewijzenFor(at('00AH', '2026-09-01'), at('00AH', '2026-09-08'), [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-08']);
+    expect(summary(bewijzenFor(at('00AH', '2026-09-01'), undefined, [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:-']);
+    const b = at('00AH', '2026-09-01');
+    expect(summary(bewijzenFor(at('25BE', '2024-08-20', '2026-09-01'), at('25BE', '2024-08-20'), [b]))).toEqual(['00AH:Uitschrijfbewijs:25BE:-']);
+    expect(bewijzenFor(at('00AH', '2026-09-01'), at('00AH', '2026-09-01', undefined, { perioden: [period('00AH', '2026-09-01', { leerjaar: 2 })] }), [a])).toEqual([]);
+  });
+
+  test('half-year window: exactly six months before the new in-date is still told, a day more is not', () => {
+    expect(withinBewijsWindow('2026-03-01', '2026-09-01')).toBe(true);
+    expect(withinBewijsWindow('2026-02-28', '2026-09-01')).toBe(false);
+    expect(summary(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2020-08-20', '2026-03-01')]))).toEqual([
+      '00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-09-01']);
+    expect(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2020-08-20', '2026-02-28')])).toEqual([]);
+  });
+
+  test('two old schools are both told; a later school is not an old school', () => {
+    const result = bewijzenFor(undefined, at('08PG', '2026-09-01'), [at('25BE', '2023-08-20'), at('00AH', '2024-08-20'), at('21AA', '2027-01-01')]);
+    expect(summary(result)).toEqual(['00AH:Inschrijfbewijs:08PG:2026-09-01', '25BE:Inschrijfbewijs:08PG:2026-09-01']);
+  });
+
+  test('other enrolments at the same school are not told', () => {
+    expect(bewijzenFor(undefined, at('25BE', '2026-09-01'), [{ ...at('25BE', '2024-08-20'), inschrijvingvolgnummer: 'other' }])).toEqual([]);
+  });
+});
+
+describe('bekostigingsstatus', () => {
+  test('peildatum: 1 October of today’s school year, clamped into the enrolment', () => {
+    expect(relevantPeildatum(at('25BE', '2024-08-20'), '2026-07-31')).toBe('2025-10-01');
+    expect(relevantPeildatum(at('25BE', '2024-08-20'), '2026-08-01')).toBe('2026-10-01');
+    expect(relevantPeildatum(at('25BE', '2027-08-20'), '2026-11-27')).toBe('2027-10-01');
+    expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-03-01'), '2026-11-27')).toBe('2024-10-01');
+    expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-08-01'), '2026-11-27')).toBe('2024-10-01'); // last day 31 July
+  });
+
+  test('fundable when enrolled on the peildatum with a bekostigbaar period', () => {
+    expect(fundingStatus(at('25BE', '2026-08-20'), [], '2026-11-27')).toMatchObject({ peildatum: '2026-10-01', status: 'BEKOSTIGBAAR', doubleWith: [], signals: [] });
+    expect(fundingStatus(at('25BE', '2026-10-02'), [], '2026-11-27')).toMatchObject({ status: 'NIET_BEKOSTIGBAAR' }); // starts the day after
+    expect(fundingStatus(at('25BE', '2026-10-01'), [], '2026-11-27')).toMatchObject({ status: 'BEKOSTIGBAAR' }); // on 1 October itself
+    const notFundable = at('25BE', '2026-08-20', undefined, { perioden: [period('25BE', '2026-08-20', { indicatieBekostigbaar: false })] });
+    expect(fundingStatus(notFundable, [], '2026-11-27').status).toBe('NIET_BEKOSTIGBAAR');
+  });
+
+  test('double enrolment on the peildatum is signalled with the other BRIN', () => {
+    const a = at('25BE', '2024-08-20');
+    const b = at('00AH', '2026-09-01');
+    const status = fundingStatus(b, [a], '2026-11-27');
+    expect(status.doubleWith).toEqual(['25BE']);
+    expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([['I0018', [{ naam: 'brin', waarde: '25BE' }, { naam: 'peildatum', waarde: '2026-10-01' }]]]);
+    expect(status.datumEersteInschrijvingNL).toBe('2024-08-20');
+    // Leaving on 1 October means not enrolled that day: no double enrolment.
+    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-01')], '2026-10-01')).toEqual([]);
+    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-02')], '2026-10-01')).toEqual(['25BE']);
+  });
+});
