@@ -2,6 +2,8 @@ import type { Worker } from 'bullmq';
 import type { Config } from './config.js';
 import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
 import type { Logger } from './log.js';
+import { watchDeliveryWorker, watchProcessingWorker } from './metrics/worker-metrics.js';
+import { resolveOperatorSecrets } from './operator/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobId, deliveryJobs } from './queue/delivery-queue.js';
 import { startDeliveryWorker } from './queue/delivery-worker.js';
@@ -11,6 +13,7 @@ import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import type { Pool } from './store/database.js';
 import { listDuePending } from './store/outbound.repo.js';
+import { configurePupilTrace } from './trace/pupil-trace.js';
 import { compileSchemas } from './xml/schema-set.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
@@ -19,21 +22,23 @@ export interface Pipeline {
 }
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
+  configurePupilTrace(resolveOperatorSecrets(config).traceKey);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const redis = createProducerConnection(redisUrl);
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
   const jobsFor = deliveryJobs(config.deliveryRetries);
   const deliveries = new Enqueuer<DeliveryJobData>(deliveryQueue, jobsFor, log);
-  const workers: Worker[] = [
-    startProcessingWorker({
-      redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
-      concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
-    }),
-    startDeliveryWorker({
-      redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
-      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
-    }),
-  ];
+  const processing = startProcessingWorker({
+    redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
+    concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
+  });
+  const delivery = startDeliveryWorker({
+    redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
+    backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
+  });
+  watchProcessingWorker(processing);
+  watchDeliveryWorker(delivery);
+  const workers: Worker[] = [processing, delivery];
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
     listDue: (afterId, graceMs, limit) => listDuePending(pool, afterId, graceMs, limit),

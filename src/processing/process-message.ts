@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../store/database.js';
+import { recordPupilTrace } from '../trace/pupil-trace.js';
 import { claimForProcessing, insertOutbound, markProcessed } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
 
@@ -34,6 +35,7 @@ export async function processMessage(pool: Pool, handlers: ReadonlyMap<string, M
     const result = await handler.handle({ tx, message, brokerOin: options.brokerOin, now: options.now?.() ?? new Date(), newId: randomUUID });
     const outboundIds = await insertOutbound(tx, result.outbound);
     await markProcessed(tx, message.id, result.outcome);
+    await recordPupilTrace(tx, message, result.outbound);
     await tx.query('COMMIT');
     return { outcome: result.outcome, outboundIds };
   } catch (error) {
