@@ -52,15 +52,19 @@ function inboundEvents(m: InboundRow): TraceEvent[] {
 
 function outboundEvents(o: OutboundRow, attempts: readonly AttemptRow[]): TraceEvent[] {
   const events: TraceEvent[] = [{ at: o.created_at, step: 'push', outboundId: o.id, detail: `${o.operation} to ${o.institution_oin}${o.brin ? ` (${o.brin})` : ''}, MessageID ${o.wsa_message_id}` }];
+  const intoErrorQueue = (at: Date, reason: string): TraceEvent => ({ at, step: 'error-queue', outboundId: o.id, detail: reason });
+  const endOf = (a: AttemptRow): Date => new Date(a.started_at.getTime() + a.latency_ms);
   for (const a of attempts) {
     const facts = [a.outcome, a.http_status !== null ? `HTTP ${a.http_status}` : null, a.fault_code, `${a.latency_ms} ms`, a.error].filter((f) => f !== null);
     events.push({ at: a.started_at, step: 'attempt', outboundId: o.id, detail: `attempt ${a.attempt}: ${facts.join(', ')}` });
+    // A final failure sends the message to the error queue at once; kept in the timeline after a replay too.
+    if (a.outcome === 'failed') events.push(intoErrorQueue(endOf(a), a.error ?? 'refused'));
   }
   const last = attempts.at(-1);
   if (o.status === 'delivered') events.push({ at: o.delivered_at, step: 'acknowledged', outboundId: o.id, detail: 'receipt (ontvangstBevestiging J) from the institution' });
-  else if (o.status === 'error') events.push({ at: last ? new Date(last.started_at.getTime() + last.latency_ms) : o.created_at, step: 'error-queue', outboundId: o.id, detail: o.last_error ?? 'undeliverable' });
+  else if (o.status === 'error' && last?.outcome !== 'failed') events.push(intoErrorQueue(last ? endOf(last) : o.created_at, o.last_error ?? 'undeliverable'));
   else if (o.status === 'purged') events.push({ at: null, step: 'purged', outboundId: o.id, detail: 'taken out of delivery by an operator' });
-  else events.push({ at: null, step: 'waiting', outboundId: o.id, detail: 'waiting for delivery' });
+  else if (o.status === 'pending') events.push({ at: null, step: 'waiting', outboundId: o.id, detail: 'waiting for delivery' });
   return events;
 }
 
