@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import { type Config, loadConfig } from './config.js';
 import type { OperatorDeps } from './operator/error-queue.js';
 import { OperatorInputError, parseBrin, parseDuration, parseHttpUrl, parseOin } from './operator/input.js';
-import { resolveOperatorSecrets } from './operator/secrets.js';
+import { resolveTraceKey } from './operator/secrets.js';
 import { createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { createProcessingQueue } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
@@ -46,7 +46,7 @@ export async function withOperator<T>(work: (deps: CliDeps) => Promise<T>): Prom
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   try {
     await deliveryQueue.waitUntilReady();
-    const { traceKey } = resolveOperatorSecrets(config);
+    const traceKey = resolveTraceKey(config);
     return await withDatabase((pool) => work({ config, pool, deliveryQueue, processingQueue, deliveryJobs: deliveryJobs(config.deliveryRetries), traceKey }));
   } finally {
     await deliveryQueue.close();

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
 import type { Logger } from './log.js';
 import { watchDeliveryWorker, watchProcessingWorker } from './metrics/worker-metrics.js';
-import { resolveOperatorSecrets } from './operator/secrets.js';
+import { resolveTraceKey } from './operator/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobId, deliveryJobs } from './queue/delivery-queue.js';
 import { startDeliveryWorker } from './queue/delivery-worker.js';
@@ -22,7 +22,7 @@ export interface Pipeline {
 }
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
-  configurePupilTrace(resolveOperatorSecrets(config).traceKey);
+  configurePupilTrace(resolveTraceKey(config));
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const redis = createProducerConnection(redisUrl);
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);

@@ -27,12 +27,16 @@ function fresh(): Generated {
  */
 function loadOrCreate(file: string): Generated {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(fresh(), null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `${JSON.stringify(fresh(), null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Generated;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    throw new Error(`cannot keep generated operator secrets in ${file} (${(error as Error).message}); set ADMIN_READ_TOKEN, ADMIN_OPERATOR_TOKEN and TRACE_KEY instead`);
   }
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as Generated;
 }
 
 /**
@@ -52,4 +56,9 @@ export function resolveOperatorSecrets(config: Pick<Config, 'dataDir' | 'adminRe
     traceKey: config.traceKey ?? generated.traceKey,
     generatedFile: file,
   };
+}
+
+/** Only the trace key (processing workers, the CLI): the environment's, else the generated one. */
+export function resolveTraceKey(config: Pick<Config, 'dataDir' | 'adminReadToken' | 'adminOperatorToken' | 'traceKey'>): string {
+  return config.traceKey ?? resolveOperatorSecrets(config).traceKey;
 }
