@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
-import { maskPersonalNumbers } from '../log.js';
 import { listAudit } from '../operator/audit.js';
 import { type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin } from '../operator/input.js';
 import { type OperatorDeps, listErrors, showOutbound } from '../operator/error-queue.js';
@@ -54,8 +53,6 @@ const wholeNumber = (value: unknown, fallback: number): number => {
   return Number.isFinite(parsed) ? Math.floor(parsed) : fallback;
 };
 
-const maskError = <T extends { lastError: string | null }>(entry: T): T => ({ ...entry, lastError: entry.lastError && maskPersonalNumbers(entry.lastError) });
-
 async function bulk(call: Call, act: typeof replay): Promise<unknown> {
   const body = await readJson(call.req);
   const dryRun = body.dryRun === true;
@@ -78,7 +75,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^(?:overview|institutions)$/, role: 'read', run: ({ deps }) => institutionOverview(deps.pool) },
   { method: 'GET', path: new RegExp(`^institutions/${OIN}$`), role: 'read', run: async (call) => ({
     institution: await institutionOrNotFound(call),
-    errors: (await listErrors(call.deps, { institutionOin: call.params[0]!, limit: 20 })).map(maskError),
+    errors: await listErrors(call.deps, { institutionOin: call.params[0]!, limit: 20 }),
   }) },
   { method: 'POST', path: /^institutions$/, role: 'operator', run: async ({ req, deps, caller }) => {
     const body = await readJson(req);
@@ -104,12 +101,11 @@ const ROUTES: readonly Route[] = [
     if (!institution.endpointUrl) throw new OperatorInputError('this institution has no endpoint');
     return pingEndpoint(institution.endpointUrl, call.deps.pingTimeoutMs);
   } },
-  { method: 'GET', path: /^errors$/, role: 'read', run: async ({ query, deps }) => (await listErrors(deps, parseErrorFilter(filterFromQuery(query)))).map(maskError) },
+  { method: 'GET', path: /^errors$/, role: 'read', run: ({ query, deps }) => listErrors(deps, parseErrorFilter(filterFromQuery(query))) },
   { method: 'GET', path: /^errors\/(\d+)$/, role: 'read', run: async ({ params, deps }) => {
     const shown = await showOutbound(deps, parseId(params[0]!));
     if (!shown) throw new HttpError(404, `no outbound message ${params[0]}`);
-    const lastError = shown.message.last_error;
-    return { ...shown, message: { ...shown.message, last_error: typeof lastError === 'string' ? maskPersonalNumbers(lastError) : lastError } };
+    return shown;
   } },
   { method: 'POST', path: /^errors\/replay$/, role: 'operator', run: (call) => bulk(call, replay) },
   { method: 'POST', path: /^errors\/purge$/, role: 'operator', run: (call) => bulk(call, purge) },

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { maskPersonalNumbers } from '../log.js';
 import type { Pool } from '../store/database.js';
 import { type DeliveryJobData, deliveryJobId } from '../queue/delivery-queue.js';
 import type { JobsFor } from '../queue/enqueuer.js';
@@ -68,6 +69,9 @@ function where(filter: ErrorFilter, status: string): { sql: string; params: unkn
   return { sql: clauses.join(' AND '), params };
 }
 
+/** An institution's answer can quote values from our message: operators see personal numbers masked, as in the log. */
+const masked = (text: string | null): string | null => (text === null ? null : maskPersonalNumbers(text));
+
 /** Error-queue messages matching the filter, oldest first. */
 export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: ErrorFilter = {}): Promise<ErrorQueueEntry[]> {
   const { sql, params } = where(filter, 'error');
@@ -75,7 +79,7 @@ export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: Error
     `SELECT id, institution_oin, brin, operation, attempts, last_error, created_at FROM outbound_messages WHERE ${sql} ORDER BY id LIMIT ${Math.min(filter.limit ?? 1000, 100_000)}`,
     params,
   );
-  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at }));
+  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: masked(r.last_error), createdAt: r.created_at }));
 }
 
 /** One outbound message with its attempt timeline. */
@@ -83,11 +87,12 @@ export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number)
   const message = (await deps.pool.query(
     'SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, last_error, created_at, delivered_at, cause_message_id FROM outbound_messages WHERE id = $1', [id])).rows[0];
   if (!message) return null;
+  message.last_error = masked(message.last_error as string | null);
   const attempts = (await deps.pool.query<{ attempt: number; started_at: Date; endpoint: string; http_status: number | null; fault_code: string | null; latency_ms: number; outcome: string; error: string | null }>(
     'SELECT attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows;
   return {
     message,
-    attempts: attempts.map((a) => ({ attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code, latencyMs: a.latency_ms, outcome: a.outcome, error: a.error })),
+    attempts: attempts.map((a) => ({ attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code, latencyMs: a.latency_ms, outcome: a.outcome, error: masked(a.error) })),
   };
 }
 

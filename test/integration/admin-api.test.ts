@@ -133,6 +133,18 @@ describe('admin API', () => {
     expect((await call('trace/pupil', { method: 'POST', token: READ, body: { pgn: '12345' } })).status).toBe(400);
   });
 
+  test('a personal number quoted in an institution\'s error is masked in lists, details and traces', async () => {
+    const queued = await errorQueued(broker(), endpoints, '41AA', 'A-9');
+    await broker().pool.query("UPDATE outbound_messages SET last_error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE id = $1", [queued.id]);
+    await broker().pool.query("UPDATE delivery_attempts SET error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE outbound_id = $1", [queued.id]);
+    const answers = [await call('errors', { token: READ }), await call(`errors/${queued.id}`, { token: READ }), await call(`trace/message/o${queued.id}`, { token: READ })];
+    for (const answer of answers) {
+      expect(JSON.stringify(answer.body)).not.toContain('123456782');
+      expect(JSON.stringify(answer.body)).toContain('BSN ******782 unknown');
+    }
+    await call('errors/purge', { method: 'POST', token: OPERATOR, body: { ids: [String(queued.id)] } });
+  });
+
   test('/readyz reports PostgreSQL, migrations, Redis and schemas; the dashboard is served with a strict CSP', async () => {
     const ready = await fetch(`${broker().baseUrl}/readyz`);
     expect(ready.status).toBe(200);
