@@ -12,8 +12,11 @@ import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution
 /** Who acts: `cli:<user>` or `api:<role>[ (name)]`. */
 export type Actor = string;
 
-const auditTarget = (filter: ErrorFilter): Record<string, unknown> =>
-  Object.fromEntries(Object.entries({ ...filter, ids: filter.ids?.slice(0, 100) }).filter(([, value]) => value !== undefined));
+/** The filter as the audit log shows it; an empty filter is the whole error queue. */
+function auditTarget(filter: ErrorFilter): Record<string, unknown> {
+  const target = Object.fromEntries(Object.entries({ ...filter, ids: filter.ids?.slice(0, 100) }).filter(([, value]) => value !== undefined));
+  return Object.keys(target).length > 0 ? target : { all: true };
+}
 
 async function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
   const ids = await (action === 'errors.replay' ? replayErrors : purgeErrors)(deps, filter, options);
