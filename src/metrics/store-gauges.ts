@@ -34,16 +34,20 @@ async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<Store
 
 /**
  * Gauges read at scrape time from PostgreSQL and Redis: queue depths, the processing backlog, the
- * error queue per institution. One snapshot serves all gauges of a scrape (cached for a second), and
+ * error queue per institution. One snapshot serves all gauges of a scrape, and
  * an unreachable store shows as `bron_store_up 0` instead of failing the whole scrape. In a cluster
  * every worker reads the same values, so they aggregate with `max`, not `sum`.
  */
 export function createStoreGauges(pool: Pool, queues: readonly Queue[]): Registry {
   const registry = new Registry();
-  let cached: { at: number; value: Promise<StoreSnapshot | null> } | undefined;
+  // prom-client starts every metric's collect() in one synchronous loop per scrape, so sharing the
+  // read while it is in flight gives each scrape exactly one fresh snapshot.
+  let inFlight: Promise<StoreSnapshot | null> | undefined;
   const snapshot = (): Promise<StoreSnapshot | null> => {
-    if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), value: readSnapshot(pool, queues).catch(() => null) };
-    return cached.value;
+    inFlight ??= readSnapshot(pool, queues).catch(() => null).finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
   };
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: StoreSnapshot) => void): void => {
     new Gauge<L>({

@@ -3,21 +3,14 @@
  * read-only → 403 on actions), the CLI's operations over HTTP, the audit, readiness and the
  * dashboard's files with their security headers.
  */
-import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
-import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { useTestBroker } from '../support/broker.js';
-import { errorQueued, oinOf, outboundOf, registerSchool, sendEnrolment } from '../support/console.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const READ = TEST_SECRETS.ADMIN_READ_TOKEN;
 const OPERATOR = TEST_SECRETS.ADMIN_OPERATOR_TOKEN;
 
 describe('admin API', () => {
-  const broker = useTestBroker({ env: { DELIVERY_BACKOFF_MS: '50', DELIVERY_TIMEOUT_MS: '1000' } });
-  let endpoints: TestEndpoints;
-  let pipeline: Pipeline;
+  const { broker, endpoints } = useBrokerWithSchools(['41AA', '42AA']);
 
   async function call(path: string, options: { token?: string; method?: string; body?: unknown; name?: string } = {}): Promise<{ status: number; body: any; headers: Headers }> {
     const headers: Record<string, string> = {};
@@ -28,16 +21,6 @@ describe('admin API', () => {
     return { status: response.status, body: await response.json(), headers: response.headers };
   }
 
-  beforeAll(async () => {
-    endpoints = await startTestEndpoints();
-    await seedDemoPopulation(broker().pool);
-    for (const brin of ['41AA', '42AA']) await registerSchool(broker(), endpoints, brin);
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
-  });
-  afterAll(async () => {
-    await pipeline.close();
-    await endpoints.close();
-  });
 
   test('no token or a wrong token: 401 with a Bearer challenge, on reads and actions alike', async () => {
     for (const [path, method] of [['overview', 'GET'], ['errors', 'GET'], ['errors/replay', 'POST'], ['audit', 'GET']] as const) {
@@ -49,7 +32,7 @@ describe('admin API', () => {
   });
 
   test('the read-only token may look but not replay, purge, pause, resume or add (403, nothing changes)', async () => {
-    const queued = await errorQueued(broker(), endpoints, '41AA', 'A-1');
+    const queued = await errorQueued(broker(), endpoints(), '41AA', 'A-1');
     expect((await call('errors', { token: READ })).body.map((e: { id: number }) => e.id)).toEqual([queued.id]);
     for (const [path, body] of [['errors/replay', { ids: [String(queued.id)] }], ['errors/purge', { all: true }], [`institutions/${oinOf('41AA')}/pause`, undefined],
       [`institutions/${oinOf('41AA')}/resume`, undefined], ['institutions', { oin: oinOf('49AA'), name: 'x', brins: ['49AA'] }]] as const) {
@@ -92,7 +75,7 @@ describe('admin API', () => {
   });
 
   test('purge, pause, resume, add and ping over HTTP', async () => {
-    const queued = await errorQueued(broker(), endpoints, '42AA', 'B-1');
+    const queued = await errorQueued(broker(), endpoints(), '42AA', 'B-1');
     expect((await call('errors/purge', { method: 'POST', token: OPERATOR, body: { ids: [String(queued.id)] } })).body).toMatchObject({ count: 1, ids: [queued.id] });
     expect((await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [queued.id])).rows[0].status).toBe('purged');
 
@@ -105,10 +88,10 @@ describe('admin API', () => {
     await outboundOf(broker(), documentId, 'delivered');
     expect((await call('institutions/00000007000049AA00000/pause', { method: 'POST', token: OPERATOR })).status).toBe(404);
 
-    const added = await call('institutions', { method: 'POST', token: OPERATOR, body: { oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpoint: endpoints.url('43AA') } });
-    expect(added.body).toEqual({ oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpointUrl: endpoints.url('43AA'), enabled: true });
+    const added = await call('institutions', { method: 'POST', token: OPERATOR, body: { oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpoint: endpoints().url('43AA') } });
+    expect(added.body).toEqual({ oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpointUrl: endpoints().url('43AA'), enabled: true });
     const ping = (await call(`institutions/${oinOf('43AA')}/ping`, { method: 'POST', token: READ })).body;
-    expect(ping).toMatchObject({ reachable: true, httpStatus: 200, endpoint: endpoints.url('43AA') });
+    expect(ping).toMatchObject({ reachable: true, httpStatus: 200, endpoint: endpoints().url('43AA') });
     expect((await call('audit?action=institution.add', { token: READ })).body[0]).toMatchObject({ actor: 'api:operator', affected: 1, target: { institution: oinOf('43AA') } });
   });
 
@@ -134,7 +117,7 @@ describe('admin API', () => {
   });
 
   test('a personal number quoted in an institution\'s error is masked in lists, details and traces', async () => {
-    const queued = await errorQueued(broker(), endpoints, '41AA', 'A-9');
+    const queued = await errorQueued(broker(), endpoints(), '41AA', 'A-9');
     await broker().pool.query("UPDATE outbound_messages SET last_error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE id = $1", [queued.id]);
     await broker().pool.query("UPDATE delivery_attempts SET error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE outbound_id = $1", [queued.id]);
     const answers = [await call('errors', { token: READ }), await call(`errors/${queued.id}`, { token: READ }), await call(`trace/message/o${queued.id}`, { token: READ })];

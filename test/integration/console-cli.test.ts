@@ -5,41 +5,27 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { useTestBroker, waitFor } from '../support/broker.js';
-import { databaseUrlOf, errorQueued, oinOf, outboundOf, registerSchool, sendEnrolment } from '../support/console.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { waitFor } from '../support/broker.js';
+import { databaseUrlOf, errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
 
 const run = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
 
 describe('operator CLI against a running broker', () => {
-  const broker = useTestBroker({ env: { DELIVERY_BACKOFF_MS: '50', DELIVERY_TIMEOUT_MS: '1000' } });
-  let endpoints: TestEndpoints;
-  let pipeline: Pipeline;
+  const { broker, endpoints } = useBrokerWithSchools(['31AA', '32AA', '33AA']);
   let env: NodeJS.ProcessEnv;
   const cli = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, ...args], { env })).stdout;
   const statusOf = async (id: number): Promise<string> => (await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [id])).rows[0].status;
 
   beforeAll(async () => {
-    endpoints = await startTestEndpoints();
-    await seedDemoPopulation(broker().pool);
-    for (const brin of ['31AA', '32AA', '33AA']) await registerSchool(broker(), endpoints, brin);
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
     env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: broker().config.queuePrefix, USER: 'tester' };
-  });
-  afterAll(async () => {
-    await pipeline.close();
-    await endpoints.close();
   });
 
   test('errors list filters by institution and fault; replay by filter delivers only the matching messages; dry run changes nothing', async () => {
-    const a1 = await errorQueued(broker(), endpoints, '31AA', 'R-1');
-    const a2 = await errorQueued(broker(), endpoints, '31AA', 'R-2');
-    const b1 = await errorQueued(broker(), endpoints, '32AA', 'R-3');
+    const a1 = await errorQueued(broker(), endpoints(), '31AA', 'R-1');
+    const a2 = await errorQueued(broker(), endpoints(), '31AA', 'R-2');
+    const b1 = await errorQueued(broker(), endpoints(), '32AA', 'R-3');
 
     const listed = JSON.parse(await cli('errors', 'list', '--institution', oinOf('31AA'), '--fault', 'client.dk0004', '--json')) as { id: number }[];
     expect(listed.map((e) => e.id)).toEqual([a1.id, a2.id]);
@@ -50,16 +36,16 @@ describe('operator CLI against a running broker', () => {
 
     expect(await cli('errors', 'replay', '--institution', oinOf('31AA'), '--dry-run')).toBe(`would replay 2 message(s): ${a1.id}, ${a2.id}\n`);
     expect([await statusOf(a1.id), await statusOf(a2.id), await statusOf(b1.id)]).toEqual(['error', 'error', 'error']);
-    const before = endpoints.received('31AA').length;
+    const before = endpoints().received('31AA').length;
 
     expect(await cli('errors', 'replay', '--institution', oinOf('31AA'))).toBe(`replay 2 message(s): ${a1.id}, ${a2.id}\n`);
     await waitFor(async () => [await statusOf(a1.id), await statusOf(a2.id)], (s) => s.every((x) => x === 'delivered'));
     expect([await statusOf(a1.id), await statusOf(a2.id), await statusOf(b1.id)]).toEqual(['delivered', 'delivered', 'error']);
-    expect(endpoints.received('31AA').length).toBe(before + 2);
+    expect(endpoints().received('31AA').length).toBe(before + 2);
   });
 
   test('a bulk replay reports progress (plain lines when not on a terminal)', async () => {
-    const c = await errorQueued(broker(), endpoints, '33AA', 'P-1');
+    const c = await errorQueued(broker(), endpoints(), '33AA', 'P-1');
     const { stdout, stderr } = await run(process.execPath, [CLI, 'errors', 'replay', '--institution', oinOf('33AA')], { env });
     expect(stdout).toBe(`replay 1 message(s): ${c.id}\n`);
     expect(stderr).toContain('replay: 0/1');
@@ -68,7 +54,7 @@ describe('operator CLI against a running broker', () => {
   });
 
   test('purge by filter takes messages out of delivery; a purge dry run changes nothing', async () => {
-    const p = await errorQueued(broker(), endpoints, '32AA', 'U-1');
+    const p = await errorQueued(broker(), endpoints(), '32AA', 'U-1');
     const matching = JSON.parse(await cli('errors', 'list', '--institution', oinOf('32AA'), '--json')) as { id: number }[];
     expect(matching.map((e) => e.id)).toContain(p.id);
     expect(await cli('errors', 'purge', '--institution', oinOf('32AA'), '--dry-run')).toMatch(new RegExp(`^would purge ${matching.length} message`));
@@ -114,7 +100,7 @@ describe('operator CLI against a running broker', () => {
   });
 
   test('trace of an error-queued message ends in the error queue with the reason', async () => {
-    const e = await errorQueued(broker(), endpoints, '31AA', 'T-2');
+    const e = await errorQueued(broker(), endpoints(), '31AA', 'T-2');
     const out = await cli('trace', String(e.inboundId));
     expect(out).toMatch(/attempt {7}\[o\d+\] attempt 1: failed, HTTP 500, Client\.DK0004/);
     expect(out).toMatch(/error-queue {3}\[o\d+\] SOAP fault Client\.DK0004/);

@@ -4,33 +4,20 @@
  * the audit entry; the read-only token sees no action buttons; no PGN in full on any page.
  */
 import { type Browser, type Page, chromium } from 'playwright-core';
-import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
-import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { useTestBroker } from '../support/broker.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
-import { errorQueued, oinOf, outboundOf, registerSchool } from '../support/console.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { errorQueued, oinOf, outboundOf, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 describe('dashboard in a headless browser', () => {
-  const broker = useTestBroker({ env: { DELIVERY_BACKOFF_MS: '50', DELIVERY_TIMEOUT_MS: '1000' } });
-  let endpoints: TestEndpoints;
-  let pipeline: Pipeline;
+  const { broker, endpoints } = useBrokerWithSchools(['61AA']);
   let browser: Browser;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    endpoints = await startTestEndpoints();
-    await seedDemoPopulation(broker().pool);
-    await registerSchool(broker(), endpoints, '61AA');
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();
-    await pipeline.close();
-    await endpoints.close();
   });
 
   async function signIn(token: string, name = ''): Promise<Page> {
@@ -55,7 +42,7 @@ describe('dashboard in a headless browser', () => {
   });
 
   test('sign in, see the error-queued message, replay it after confirming, see it delivered and audited', async () => {
-    const queued = await errorQueued(broker(), endpoints, '61AA', 'D-1');
+    const queued = await errorQueued(broker(), endpoints(), '61AA', 'D-1');
     const page = await signIn(TEST_SECRETS.ADMIN_OPERATOR_TOKEN, 'Dana');
     expect(await page.textContent('#whoami')).toBe('api:operator (Dana)');
 
@@ -113,7 +100,7 @@ describe('dashboard in a headless browser', () => {
   });
 
   test('the read-only token sees the queues but no replay, purge or pause buttons', async () => {
-    await errorQueued(broker(), endpoints, '61AA', 'D-2');
+    await errorQueued(broker(), endpoints(), '61AA', 'D-2');
     const page = await signIn(TEST_SECRETS.ADMIN_READ_TOKEN);
     expect(await page.textContent('#whoami')).toContain('read-only');
     await page.waitForSelector(`#institutions tr[data-oin="${oinOf('61AA')}"]`);

@@ -1,9 +1,13 @@
 /** Schools, enrolments and error-queued messages for the operator-console tests (real broker, real endpoints). */
+import { afterAll, beforeAll } from '@jest/globals';
 import type { Broker } from '../../src/broker.js';
+import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { silentLogger } from '../../src/log.js';
+import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import type { TestEndpoints } from './institution-endpoint.js';
+import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from './soap.js';
-import { waitFor } from './broker.js';
+import { useTestBroker, waitFor } from './broker.js';
 
 /** The test schools' OINs follow the demo pattern: 00000007000<BRIN>00000. */
 export const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -41,4 +45,25 @@ export async function errorQueued(broker: Broker, endpoints: TestEndpoints, brin
   endpoints.script(brin, 'client-fault');
   const documentId = await sendEnrolment(broker, brin, volgnummer);
   return { ...(await outboundOf(broker, documentId, 'error')), documentId };
+}
+
+/**
+ * A broker with its processing and delivery pipeline (short retries) and a test endpoint for each
+ * school of `brins`, for the tests of the describe it is called in.
+ */
+export function useBrokerWithSchools(brins: readonly string[]): { broker: () => Broker; endpoints: () => TestEndpoints } {
+  const broker = useTestBroker({ env: { DELIVERY_BACKOFF_MS: '50', DELIVERY_TIMEOUT_MS: '1000' } });
+  let endpoints: TestEndpoints | undefined;
+  let pipeline: Pipeline | undefined;
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    await seedDemoPopulation(broker().pool);
+    for (const brin of brins) await registerSchool(broker(), endpoints, brin);
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+  });
+  afterAll(async () => {
+    await pipeline?.close();
+    await endpoints?.close();
+  });
+  return { broker, endpoints: () => endpoints! };
 }
