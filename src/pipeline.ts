@@ -28,17 +28,18 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
   const jobsFor = deliveryJobs(config.deliveryRetries);
   const deliveries = new Enqueuer<DeliveryJobData>(deliveryQueue, jobsFor, log);
-  const processing = startProcessingWorker({
-    redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
-    concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
-  });
-  const delivery = startDeliveryWorker({
-    redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
-    backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
-  });
-  watchProcessingWorker(processing);
-  watchDeliveryWorker(delivery);
-  const workers: Worker[] = [processing, delivery];
+  const workers: Worker[] = [
+    startProcessingWorker({
+      redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
+      concurrency: config.processingConcurrency, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
+    }),
+    startDeliveryWorker({
+      redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
+      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
+    }),
+  ];
+  watchProcessingWorker(workers[0]!); // metrics from the workers' own events: no metrics code in them
+  watchDeliveryWorker(workers[1]!);
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
     listDue: (afterId, graceMs, limit) => listDuePending(pool, afterId, graceMs, limit),
