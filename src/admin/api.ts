@@ -140,5 +140,3 @@ export function findRoute(method: string, path: string): { route: Route; params:
   }
   return pathMatched ? 'wrong-method' : undefined;
 }
-
-export type { Call, Route };
