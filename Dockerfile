@@ -20,6 +20,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/src/store/migrations ./src/store/migrations
+COPY --from=build /app/src/admin/dashboard ./src/admin/dashboard
 COPY --from=build /app/wsdl ./wsdl
 COPY --from=build /app/xsd ./xsd
 COPY --from=build /app/bin ./bin

@@ -2,12 +2,19 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { operatorRoutes } from './admin/operator-http.js';
 import type { Config } from './config.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import type { Logger } from './log.js';
+import { joinClusterMetrics } from './metrics/cluster-metrics.js';
+import { metricsRegistry } from './metrics/metrics.js';
+import { createStoreGauges } from './metrics/store-gauges.js';
+import { type OperatorSecrets, resolveOperatorSecrets } from './operator/secrets.js';
+import { type DeliveryJobData, createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { Enqueuer } from './queue/enqueuer.js';
 import { type ProcessingJobData, createProcessingQueue, processingJobId, processingJobs } from './queue/processing-queue.js';
 import { listDueOutbox } from './store/inbound-messages.repo.js';
@@ -27,6 +34,9 @@ export interface Broker {
   readonly pool: Pool;
   readonly redis: Redis;
   readonly processingQueue: Queue<ProcessingJobData>;
+  /** For operator actions (replay, resume); the delivery worker may run in another process. */
+  readonly deliveryQueue: Queue<DeliveryJobData>;
+  readonly secrets: OperatorSecrets;
   readonly registry: InstitutionRegistry;
   readonly sweeper: Sweeper<ProcessingJobData>;
   readonly enqueuer: Enqueuer<ProcessingJobData>;
@@ -68,12 +78,28 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, config.acceptTimeoutMs);
   const batcher = new AcceptBatcher(acceptPool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
 
+  const secrets = resolveOperatorSecrets(config);
+  const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
+  const storeGauges = createStoreGauges(pool, [processingQueue, deliveryQueue]);
+  joinClusterMetrics([metricsRegistry, storeGauges]); // a no-op unless this is a cluster worker
+  const operator = operatorRoutes({
+    api: {
+      pool, processingQueue, deliveryQueue, deliveryJobs: deliveryJobs(config.deliveryRetries), traceKey: secrets.traceKey,
+      pingTimeoutMs: Math.min(config.deliveryTimeoutMs, 5000),
+    },
+    tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
+    metrics: Registry.merge([metricsRegistry, storeGauges]),
+    readiness: { pool, redis, schemasLoaded: () => validators.size === INBOUND_CONTRACTS.length },
+    log,
+  });
+
   const fallbackBaseUrl = `http://localhost:${config.port}`;
   const server = createHttpServer({
     inbound: { brokerOin: config.brokerOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, enqueuer, log },
     documents: new ContractDocuments(),
     log,
     fallbackBaseUrl,
+    operator,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,7 +108,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const port = (server.address() as AddressInfo).port;
 
   return {
-    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, registry, sweeper, enqueuer,
+    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, deliveryQueue, secrets, registry, sweeper, enqueuer,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -90,6 +116,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
       await enqueuer.drain();
       registry.stop();
       await processingQueue.close();
+      await deliveryQueue.close();
       redis.disconnect();
       for (const validator of validators.values()) validator.dispose();
       await acceptPool.end();

@@ -1,8 +1,12 @@
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from './config.js';
-import { OIN_PATTERN } from './contracts/catalogue.js';
+import { SingleBar } from 'cli-progress';
+import type { Queue } from 'bullmq';
+import { type Config, loadConfig } from './config.js';
 import type { OperatorDeps } from './operator/error-queue.js';
+import { OperatorInputError, parseBrin, parseDuration, parseHttpUrl, parseOin } from './operator/input.js';
+import { resolveTraceKey } from './operator/secrets.js';
 import { createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
+import { createProcessingQueue } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool, type Pool } from './store/database.js';
@@ -26,37 +30,82 @@ export async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise
   }
 }
 
-/** Runs `work` with the operator API's dependencies: the database and the delivery queue. */
-export async function withOperator<T>(work: (deps: OperatorDeps) => Promise<T>): Promise<T> {
+/** What the CLI's operator commands work with: the operator API's dependencies and a little more. */
+export interface CliDeps extends OperatorDeps {
+  readonly config: Config;
+  readonly processingQueue: Queue;
+  readonly traceKey: string;
+}
+
+/** Runs `work` with the database and both queues of the running broker. */
+export async function withOperator<T>(work: (deps: CliDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const redisService = await resolveRedis(config, say);
   const redis = createProducerConnection(redisService.url);
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
+  const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   try {
     await deliveryQueue.waitUntilReady();
-    return await withDatabase((pool) => work({ pool, deliveryQueue, deliveryJobs: deliveryJobs(config.deliveryRetries) }));
+    const traceKey = resolveTraceKey(config);
+    return await withDatabase((pool) => work({ config, pool, deliveryQueue, processingQueue, deliveryJobs: deliveryJobs(config.deliveryRetries), traceKey }));
   } finally {
     await deliveryQueue.close();
+    await processingQueue.close();
     redis.disconnect();
     await redisService.stop();
   }
 }
 
-export const oin = (value: string): string => {
-  if (!OIN_PATTERN.test(value)) throw new InvalidArgumentError('an OIN is 20 digits or capitals');
-  return value;
+/** A commander argument parser from an operator input parser (its message becomes commander's). */
+const commanderParser = <T>(parse: (value: string) => T) => (value: string): T => {
+  try {
+    return parse(value);
+  } catch (error) {
+    if (error instanceof OperatorInputError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 };
 
-/** `90s`, `30m`, `2h`, `7d` or milliseconds. */
-export const duration = (value: string): number => {
-  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError('a duration such as 90s, 30m, 2h or 7d');
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
-  return Number(match[1]) * unit;
-};
+export const oin = commanderParser(parseOin);
+export const duration = commanderParser(parseDuration);
+export const httpUrl = commanderParser(parseHttpUrl);
+export const brin = commanderParser(parseBrin);
+/** A repeatable --brin: collects the values. */
+export const brins = (value: string, previous: string[] = []): string[] => [...previous, brin(value)];
 
 /** Prints rows as an aligned table (header first). */
 export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+}
+
+/** Prints a value as indented JSON (the `--json` form of every command). */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** `YYYY-MM-DD HH:MM:SS` in UTC, or `-`. */
+export const when = (date: Date | null | undefined): string => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '-');
+
+/**
+ * Progress of a bulk operation on stderr (stdout stays clean for `--json` and scripts): a bar on a
+ * terminal, one plain line per batch otherwise (CI logs, pipes).
+ */
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): { onProgress: (done: number, total: number) => void; stop: () => void } {
+  if (stream.isTTY) {
+    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} ({percentage}%)`, stream, hideCursor: true, clearOnComplete: false });
+    let started = false;
+    return {
+      onProgress(done, total) {
+        if (!started) bar.start(total, done);
+        else bar.update(done);
+        started = true;
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  return {
+    onProgress: (done, total) => void stream.write(`${label}: ${done}/${total}\n`),
+    stop: () => undefined,
+  };
 }

@@ -59,6 +59,12 @@ export interface Config {
   readonly runWorkers: boolean;
   /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpWorkers: number;
+  /** Bearer token for the read-only admin API and dashboard (`ADMIN_READ_TOKEN`; unset: generated once into BROKER_DATA_DIR/operator-secrets.json). */
+  readonly adminReadToken: string | undefined;
+  /** Bearer token for admin actions: replay, purge, pause, resume, add (`ADMIN_OPERATOR_TOKEN`; unset: generated like the read token). */
+  readonly adminOperatorToken: string | undefined;
+  /** Key of the keyed hash (HMAC-SHA256) that indexes pupils for `trace --pupil` (`TRACE_KEY`; unset: generated like the tokens). */
+  readonly traceKey: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -122,6 +128,16 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be a winston level, got '${logLevel}'`);
   }
+  const secret = (name: string, minLength: number): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (raw.length < minLength || /\s/.test(raw)) problems.push(`${name} must be at least ${minLength} characters without white space`);
+    return raw;
+  };
+  const adminReadToken = secret('ADMIN_READ_TOKEN', 16);
+  const adminOperatorToken = secret('ADMIN_OPERATOR_TOKEN', 16);
+  // One token for both roles would make the read-only token an operator token.
+  if (adminReadToken && adminReadToken === adminOperatorToken) problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
   const queuePrefix = env.QUEUE_PREFIX || 'bron';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
 
@@ -154,6 +170,9 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     runWorkers: bool('RUN_WORKERS', true),
+    adminReadToken,
+    adminOperatorToken,
+    traceKey: secret('TRACE_KEY', 32),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

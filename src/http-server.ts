@@ -5,6 +5,7 @@ import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
 import type { Logger } from './log.js';
 import { DEMO_RECEIVER_PATH } from './demo-seed.js';
 import { receiveAsDemoInstitution } from './outbound/demo-receiver.js';
+import type { OperatorRoutes } from './admin/operator-http.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;
@@ -12,6 +13,8 @@ export interface HttpDeps {
   readonly log: Logger;
   /** Used in WSDL soap:address when the request's Host header is unusable. */
   readonly fallbackBaseUrl: string;
+  /** /admin (dashboard and API), /metrics and /readyz. */
+  readonly operator?: OperatorRoutes;
 }
 
 const SERVICE_PREFIX = '/vo-webservices/';
@@ -26,8 +29,17 @@ function baseUrl(req: IncomingMessage, fallback: string): string {
   return host && /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `http://${host}` : fallback;
 }
 
+function notFound(res: ServerResponse, deps: HttpDeps): void {
+  sendText(res, 404, 'text/plain; charset=UTF-8', `not found; services: ${deps.documents.contracts().map((c) => `${SERVICE_PREFIX}${c}?wsdl`).join(', ')}\n`);
+}
+
+const OPERATOR_PATH = /^\/(?:admin(?:\/|$)|metrics$|readyz$)/;
+
 function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promise<void> | void {
   const url = new URL(req.url ?? '/', 'http://broker.invalid');
+  if (deps.operator && OPERATOR_PATH.test(url.pathname)) {
+    return deps.operator(req, res, url).then((handled) => (handled ? undefined : notFound(res, deps)));
+  }
   if (url.pathname.startsWith(SERVICE_PREFIX)) {
     const contract = url.pathname.slice(SERVICE_PREFIX.length);
     if (req.method === 'POST') {
@@ -45,7 +57,7 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
   } else if (req.method === 'GET' && url.pathname === '/healthz') {
     return sendText(res, 200, 'application/json', '{"status":"ok"}');
   }
-  sendText(res, 404, 'text/plain; charset=UTF-8', `not found; services: ${deps.documents.contracts().map((c) => `${SERVICE_PREFIX}${c}?wsdl`).join(', ')}\n`);
+  notFound(res, deps);
 }
 
 /** The broker's HTTP server: SOAP endpoints, their WSDLs and XSDs. */

@@ -4,6 +4,8 @@ import { startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
+import { serveClusterMetrics } from './metrics/cluster-metrics.js';
+import { resolveOperatorSecrets } from './operator/secrets.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
 import { pipelinePoolSize, startPipeline } from './pipeline.js';
@@ -34,10 +36,13 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
   }
 }
 
-function printWsdlUrls(config: Config): void {
+function printUrls(config: Config): void {
   for (const contract of INBOUND_CONTRACTS) {
     process.stdout.write(`WSDL ${contract.name}: http://localhost:${config.port}/vo-webservices/${contract.name}?wsdl\n`);
   }
+  // The tokens themselves are not printed: stdout usually ends up in a log.
+  const { generatedFile } = resolveOperatorSecrets(config);
+  process.stdout.write(`Admin dashboard: http://localhost:${config.port}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
 }
 
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
@@ -68,6 +73,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   const redis = await resolveRedis(config, say);
   const urls: ServiceUrls = { databaseUrl: database.url, redisUrl: redis.url };
   await prepareStore(config, urls.databaseUrl, log);
+  resolveOperatorSecrets(config); // generated before the workers start, so they all read one file
 
   if (config.httpWorkers === 1) {
     await runWorker(config, urls, log, true, async () => {
@@ -75,10 +81,11 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
       await database.stop();
     });
     log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: 1 });
-    printWsdlUrls(config);
+    printUrls(config);
     return;
   }
 
+  serveClusterMetrics();
   let stopping = false;
   const fork = (index: number): void => {
     const worker = cluster.fork({ BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl });
@@ -93,7 +100,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     listening += 1;
     if (listening === config.httpWorkers) {
       log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: config.httpWorkers });
-      printWsdlUrls(config);
+      printUrls(config);
     }
   });
   for (let index = 0; index < config.httpWorkers; index++) fork(index);

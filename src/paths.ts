@@ -17,3 +17,4 @@ export const PROJECT_ROOT = findProjectRoot();
 export const XSD_DIR = path.join(PROJECT_ROOT, 'xsd');
 export const WSDL_DIR = path.join(PROJECT_ROOT, 'wsdl');
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'src', 'store', 'migrations');
+export const DASHBOARD_DIR = path.join(PROJECT_ROOT, 'src', 'admin', 'dashboard');

@@ -2,6 +2,8 @@ import type { Worker } from 'bullmq';
 import type { Config } from './config.js';
 import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
 import type { Logger } from './log.js';
+import { watchDeliveryWorker, watchProcessingWorker } from './metrics/worker-metrics.js';
+import { resolveTraceKey } from './operator/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobId, deliveryJobs } from './queue/delivery-queue.js';
 import { startDeliveryWorker } from './queue/delivery-worker.js';
@@ -11,6 +13,7 @@ import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import type { Pool } from './store/database.js';
 import { listDuePending } from './store/outbound.repo.js';
+import { configurePupilTrace } from './trace/pupil-trace.js';
 import { compileSchemas } from './xml/schema-set.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
@@ -24,6 +27,7 @@ export function pipelinePoolSize(config: Config): number {
 }
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
+  configurePupilTrace(resolveTraceKey(config));
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const redis = createProducerConnection(redisUrl);
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
@@ -39,6 +43,8 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
       backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
     }),
   ];
+  watchProcessingWorker(workers[0]!); // metrics from the workers' own events: no metrics code in them
+  watchDeliveryWorker(workers[1]!);
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
     listDue: (afterId, graceMs, limit) => listDuePending(pool, afterId, graceMs, limit),

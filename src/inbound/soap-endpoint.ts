@@ -4,6 +4,7 @@ import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../contracts/catalogue.js';
 import { BrokerFault } from '../errors.js';
 import type { Logger } from '../log.js';
+import { countInboundRequest } from '../metrics/metrics.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
 import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import type { Enqueuer } from '../queue/enqueuer.js';
@@ -133,6 +134,7 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
     const accepted = await accept(req, contract, deps, requestId, facts);
     sendReceipt(res, requestId, contract, accepted, deps.brokerOin);
     if (accepted.stored.isNew) deps.enqueuer.enqueue(accepted.stored.messageId);
+    countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId, outcome: accepted.stored.isNew ? 'accepted' : 'duplicate', operation: accepted.addressing.operation.name,
       senderOin: accepted.parties.institution.oin, brin: accepted.parties.brin, messageId: accepted.stored.messageId, ms: ms(),
@@ -140,6 +142,7 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
   } catch (error) {
     const fault = toBrokerFault(error);
     sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
+    countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element, reason: fault.reason,
       operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),

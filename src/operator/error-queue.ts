@@ -1,11 +1,12 @@
 import type { Queue } from 'bullmq';
+import { maskPersonalNumbers } from '../log.js';
 import type { Pool } from '../store/database.js';
 import { type DeliveryJobData, deliveryJobId } from '../queue/delivery-queue.js';
 import type { JobsFor } from '../queue/enqueuer.js';
 
 /**
  * The operator API for undeliverable messages (the error queue) and for pausing deliveries to an
- * institution. The CLI (and later the admin API and dashboard) are thin shells over these functions.
+ * institution: the mechanics. operator-actions.ts adds the audit; the CLI, admin API and dashboard use that.
  * The state lives in PostgreSQL; BullMQ's failed set mirrors it and is kept in step here.
  */
 
@@ -14,8 +15,14 @@ export interface ErrorFilter {
   readonly ids?: readonly number[];
   readonly institutionOin?: string;
   readonly operation?: string;
+  /** The inbound contract of the message that caused it, e.g. DUO_VOAanlevering_InschrijvingVO_V1. */
+  readonly contract?: string;
+  /** Text in the last error, e.g. `Client.DK0004`, `HTTP 503`, `no answer`. */
+  readonly fault?: string;
   /** Only messages created at least this long ago. */
   readonly olderThanMs?: number;
+  /** Only messages created at most this long ago. */
+  readonly newerThanMs?: number;
   readonly limit?: number;
 }
 
@@ -46,15 +53,24 @@ export interface OperatorDeps {
   readonly deliveryJobs: JobsFor<DeliveryJobData>;
 }
 
+const ageClause = (comparison: '<=' | '>=', param: number): string =>
+  `created_at ${comparison} now() - make_interval(secs => $${param}::double precision / 1000)`;
+
 function where(filter: ErrorFilter, status: string): { sql: string; params: unknown[] } {
   const params: unknown[] = [status];
   const clauses = ['status = $1'];
   if (filter.ids) clauses.push(`id = ANY($${params.push(filter.ids)}::bigint[])`);
   if (filter.institutionOin) clauses.push(`institution_oin = $${params.push(filter.institutionOin)}`);
   if (filter.operation) clauses.push(`operation = $${params.push(filter.operation)}`);
-  if (filter.olderThanMs !== undefined) clauses.push(`created_at <= now() - make_interval(secs => $${params.push(filter.olderThanMs)}::double precision / 1000)`);
+  if (filter.contract) clauses.push(`EXISTS (SELECT 1 FROM inbound_messages m WHERE m.id = cause_message_id AND m.contract = $${params.push(filter.contract)})`);
+  if (filter.fault) clauses.push(`strpos(lower(coalesce(last_error, '')), lower($${params.push(filter.fault)})) > 0`);
+  if (filter.olderThanMs !== undefined) clauses.push(ageClause('<=', params.push(filter.olderThanMs)));
+  if (filter.newerThanMs !== undefined) clauses.push(ageClause('>=', params.push(filter.newerThanMs)));
   return { sql: clauses.join(' AND '), params };
 }
+
+/** An institution's answer can quote values from our message: operators see personal numbers masked, as in the log. */
+const masked = (text: string | null): string | null => (text === null ? null : maskPersonalNumbers(text));
 
 /** Error-queue messages matching the filter, oldest first. */
 export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: ErrorFilter = {}): Promise<ErrorQueueEntry[]> {
@@ -63,7 +79,7 @@ export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: Error
     `SELECT id, institution_oin, brin, operation, attempts, last_error, created_at FROM outbound_messages WHERE ${sql} ORDER BY id LIMIT ${Math.min(filter.limit ?? 1000, 100_000)}`,
     params,
   );
-  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at }));
+  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: masked(r.last_error), createdAt: r.created_at }));
 }
 
 /** One outbound message with its attempt timeline. */
@@ -71,11 +87,12 @@ export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number)
   const message = (await deps.pool.query(
     'SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, last_error, created_at, delivered_at, cause_message_id FROM outbound_messages WHERE id = $1', [id])).rows[0];
   if (!message) return null;
+  message.last_error = masked(message.last_error as string | null);
   const attempts = (await deps.pool.query<{ attempt: number; started_at: Date; endpoint: string; http_status: number | null; fault_code: string | null; latency_ms: number; outcome: string; error: string | null }>(
     'SELECT attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows;
   return {
     message,
-    attempts: attempts.map((a) => ({ attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code, latencyMs: a.latency_ms, outcome: a.outcome, error: a.error })),
+    attempts: attempts.map((a) => ({ attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code, latencyMs: a.latency_ms, outcome: a.outcome, error: masked(a.error) })),
   };
 }
 
@@ -83,27 +100,65 @@ async function removeJobs(queue: Queue<DeliveryJobData>, ids: readonly number[])
   await Promise.all(ids.map(async (id) => (await queue.getJob(deliveryJobId(id)))?.remove()));
 }
 
+/** How a bulk operation runs: a dry run changes nothing; progress is reported after each batch. */
+export interface BulkOptions {
+  readonly dryRun?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Messages per statement (default 500): bounds lock time and lets progress move. */
+  readonly batchSize?: number;
+}
+
+/** Ids in the error queue matching the filter, oldest first (all of them unless the filter has a limit). */
+async function matchingIds(pool: Pool, filter: ErrorFilter): Promise<number[]> {
+  const { sql, params } = where(filter, 'error');
+  const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
+  return (await pool.query<{ id: number }>(`SELECT id FROM outbound_messages WHERE ${sql} ORDER BY id${limit}`, params)).rows.map((r) => r.id);
+}
+
+/**
+ * Applies `act` to the matching messages a batch at a time. `act` re-checks the status itself, so a
+ * message another operator moved in the meantime is left alone and not counted.
+ */
+async function inBatches(pool: Pool, filter: ErrorFilter, options: BulkOptions, act: (ids: number[]) => Promise<number[]>): Promise<number[]> {
+  const ids = await matchingIds(pool, filter);
+  if (options.dryRun) {
+    options.onProgress?.(ids.length, ids.length);
+    return ids;
+  }
+  const size = options.batchSize ?? 500;
+  const done: number[] = [];
+  options.onProgress?.(0, ids.length);
+  for (let start = 0; start < ids.length; start += size) {
+    done.push(...(await act(ids.slice(start, start + size))));
+    options.onProgress?.(Math.min(start + size, ids.length), ids.length);
+  }
+  return done;
+}
+
+const moveFromErrorQueue = async (pool: Pool, ids: readonly number[], status: 'pending' | 'purged'): Promise<number[]> =>
+  (await pool.query<{ id: number }>("UPDATE outbound_messages SET status = $2 WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id", [ids, status])).rows.map((r) => r.id);
+
 /**
  * Puts error-queue messages back in delivery with their original wsa:MessageID and a fresh set of
  * attempts. Only messages still in the error queue move, so replaying twice delivers once.
- * With `dryRun` nothing changes; the count says how many would.
+ * With `dryRun` nothing changes; the result says which would.
  */
-export async function replayErrors(deps: OperatorDeps, filter: ErrorFilter, options: { dryRun?: boolean } = {}): Promise<number[]> {
-  if (options.dryRun) return (await listErrors(deps, filter)).map((e) => e.id);
-  const { sql, params } = where(filter, 'error');
-  const ids = (await deps.pool.query<{ id: number }>(`UPDATE outbound_messages SET status = 'pending' WHERE ${sql} RETURNING id`, params)).rows.map((r) => r.id);
-  await removeJobs(deps.deliveryQueue, ids);
-  if (ids.length > 0) await deps.deliveryQueue.addBulk(deps.deliveryJobs(ids) as Parameters<Queue<DeliveryJobData>['addBulk']>[0]);
-  return ids;
+export async function replayErrors(deps: OperatorDeps, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> {
+  return inBatches(deps.pool, filter, options, async (batch) => {
+    const ids = await moveFromErrorQueue(deps.pool, batch, 'pending');
+    await removeJobs(deps.deliveryQueue, ids);
+    if (ids.length > 0) await deps.deliveryQueue.addBulk(deps.deliveryJobs(ids) as Parameters<Queue<DeliveryJobData>['addBulk']>[0]);
+    return ids;
+  });
 }
 
 /** Removes error-queue messages from delivery for good (status `purged`; the row stays for audit). */
-export async function purgeErrors(deps: OperatorDeps, filter: ErrorFilter, options: { dryRun?: boolean } = {}): Promise<number[]> {
-  if (options.dryRun) return (await listErrors(deps, filter)).map((e) => e.id);
-  const { sql, params } = where(filter, 'error');
-  const ids = (await deps.pool.query<{ id: number }>(`UPDATE outbound_messages SET status = 'purged' WHERE ${sql} RETURNING id`, params)).rows.map((r) => r.id);
-  await removeJobs(deps.deliveryQueue, ids);
-  return ids;
+export async function purgeErrors(deps: OperatorDeps, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> {
+  return inBatches(deps.pool, filter, options, async (batch) => {
+    const ids = await moveFromErrorQueue(deps.pool, batch, 'purged');
+    await removeJobs(deps.deliveryQueue, ids);
+    return ids;
+  });
 }
 
 /** Holds deliveries to an institution (a holiday, a migration): its messages wait without using attempts. */

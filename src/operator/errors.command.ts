@@ -1,55 +1,39 @@
-import { type Command, InvalidArgumentError } from 'commander';
-import { duration, oin, printTable, withOperator } from '../cli-support.js';
-import { type ErrorFilter, listErrors, purgeErrors, replayErrors, showOutbound } from './error-queue.js';
+import type { Command } from 'commander';
+import { printJson, printTable, progressReporter, when, withOperator } from '../cli-support.js';
+import { cliActor } from './audit.js';
+import { listErrors, showOutbound } from './error-queue.js';
+import { type ErrorFilterInput, parseErrorFilter, parseId } from './input.js';
+import { purge, replay } from './operator-actions.js';
 
-interface FilterOptions {
-  institution?: string;
-  operation?: string;
-  olderThan?: number;
-  all?: boolean;
-}
-
-const id = (value: string): number => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('a message id (a number)');
-  return Number(value);
-};
-
-function filterOf(ids: number[], options: FilterOptions, requireScope: boolean): ErrorFilter {
-  const filter: ErrorFilter = {
-    ...(ids.length > 0 ? { ids } : {}),
-    ...(options.institution ? { institutionOin: options.institution } : {}),
-    ...(options.operation ? { operation: options.operation } : {}),
-    ...(options.olderThan !== undefined ? { olderThanMs: options.olderThan } : {}),
-  };
-  if (requireScope && Object.keys(filter).length === 0 && !options.all) {
-    throw new InvalidArgumentError('name message ids or a filter (--institution, --operation, --older-than), or --all');
-  }
-  return filter;
-}
+type FilterOptions = Omit<ErrorFilterInput, 'ids'> & { all?: boolean };
 
 const withFilters = (command: Command): Command => command
-  .option('--institution <oin>', 'only messages for this institution', oin)
+  .option('--institution <oin>', 'only messages for this institution')
   .option('--operation <name>', 'only this operation, e.g. terugkoppelenInschrijvingVO')
-  .option('--older-than <duration>', 'only messages created at least this long ago (90s, 30m, 2h, 7d)', duration);
+  .option('--contract <name>', 'only messages caused by a message of this inbound contract, e.g. DUO_VOAanlevering_InschrijvingVO_V1')
+  .option('--fault <text>', "only messages whose last error contains this, e.g. Client.DK0004, 'HTTP 503', 'no answer'")
+  .option('--older-than <duration>', 'only messages created at least this long ago (90s, 30m, 2h, 7d)')
+  .option('--newer-than <duration>', 'only messages created at most this long ago')
+  .option('--limit <n>', 'at most this many messages, oldest first');
 
-/** `bron-broker errors …`: the error queue from the command line (a shell over src/operator/error-queue.ts). */
+/** `bron-broker errors …`: the error queue from the command line (a shell over operator-actions.ts). */
 export function registerErrorCommands(program: Command): void {
   const errors = program.command('errors').description('messages that could not be delivered (the error queue)');
 
   withFilters(errors.command('list').description('list the error queue, oldest first'))
     .option('--json', 'print JSON')
     .action(async (options: FilterOptions & { json?: boolean }) => {
-      const entries = await withOperator((deps) => listErrors(deps, filterOf([], options, false)));
-      if (options.json) return void process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      const entries = await withOperator((deps) => listErrors(deps, parseErrorFilter(options)));
+      if (options.json) return printJson(entries);
       printTable(['ID', 'INSTITUTION', 'BRIN', 'OPERATION', 'ATTEMPTS', 'CREATED', 'LAST ERROR'],
-        entries.map((e) => [String(e.id), e.institutionOin, e.brin ?? '-', e.operation, String(e.attempts), e.createdAt.toISOString(), (e.lastError ?? '').slice(0, 80)]));
+        entries.map((e) => [String(e.id), e.institutionOin, e.brin ?? '-', e.operation, String(e.attempts), when(e.createdAt), (e.lastError ?? '').slice(0, 80)]));
     });
 
   errors.command('show <id>').description('one message with its attempt timeline').option('--json', 'print JSON')
     .action(async (value: string, options: { json?: boolean }) => {
-      const shown = await withOperator((deps) => showOutbound(deps, id(value)));
+      const shown = await withOperator((deps) => showOutbound(deps, parseId(value)));
       if (!shown) throw new Error(`no outbound message ${value}`);
-      if (options.json) return void process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+      if (options.json) return printJson(shown);
       for (const [key, field] of Object.entries(shown.message)) process.stdout.write(`${key.padEnd(18)} ${field instanceof Date ? field.toISOString() : String(field ?? '-')}\n`);
       process.stdout.write('\n');
       printTable(['#', 'STARTED', 'OUTCOME', 'HTTP', 'FAULT', 'MS', 'ERROR'], shown.attempts.map((a) => [
@@ -57,16 +41,20 @@ export function registerErrorCommands(program: Command): void {
     });
 
   for (const [name, description, act] of [
-    ['replay', 'deliver again, with the original MessageID and fresh attempts', replayErrors],
-    ['purge', 'take out of delivery for good (kept for audit)', purgeErrors],
+    ['replay', 'deliver again, with the original MessageID and fresh attempts', replay],
+    ['purge', 'take out of delivery for good (kept for audit)', purge],
   ] as const) {
     withFilters(errors.command(`${name} [ids...]`).description(description))
       .option('--all', 'the whole error queue')
-      .option('--dry-run', 'only say how many would be affected')
+      .option('--dry-run', 'only say which messages would be affected; change nothing')
       .action(async (ids: string[], options: FilterOptions & { dryRun?: boolean }) => {
-        const filter = filterOf(ids.map(id), options, true);
-        const affected = await withOperator((deps) => act(deps, filter, { dryRun: options.dryRun ?? false }));
-        process.stdout.write(`${options.dryRun ? 'would ' : ''}${name} ${affected.length} message(s)${affected.length > 0 ? `: ${affected.slice(0, 20).join(', ')}${affected.length > 20 ? ', …' : ''}` : ''}\n`);
+        const filter = parseErrorFilter({ ...options, ids }, { requireScope: true, all: options.all ?? false });
+        const dryRun = options.dryRun ?? false;
+        const progress = progressReporter(name);
+        const bulk = !dryRun && ids.length === 0; // a filter can match thousands: show progress
+        const affected = await withOperator((deps) => act(deps, cliActor(), filter, { dryRun, ...(bulk ? { onProgress: progress.onProgress } : {}) }))
+          .finally(progress.stop);
+        process.stdout.write(`${dryRun ? 'would ' : ''}${name} ${affected.length} message(s)${affected.length > 0 ? `: ${affected.slice(0, 20).join(', ')}${affected.length > 20 ? ', …' : ''}` : ''}\n`);
       });
   }
 }

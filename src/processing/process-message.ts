@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../store/database.js';
 import { type OutboundDraft, claimForProcessing, writeProcessingResults } from '../store/register.repo.js';
+import { type PupilTraceEntry, pupilTraceEntries } from '../trace/pupil-trace.js';
 import type { MessageHandler } from './handler.js';
 import { RegisterSession } from './register-session.js';
 
@@ -32,6 +33,7 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
     const now = options.now?.() ?? new Date();
     const drafts: OutboundDraft[] = [];
     const outcomes: { messageId: number; outcome: string }[] = [];
+    const pupilTrace: PupilTraceEntry[] = [];
     const work = claimed.map((message) => {
       const handler = handlers.get(message.operation);
       if (!handler) throw new Error(`no handler for ${message.operation}`);
@@ -42,8 +44,9 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
       const result = await handler.handle({ tx, register, message, brokerOin: options.brokerOin, now, newId: randomUUID }, parsed);
       drafts.push(...result.outbound);
       outcomes.push({ messageId: message.id, outcome: result.outcome });
+      pupilTrace.push(...pupilTraceEntries(message, result.outbound));
     }
-    const outbound = await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts });
+    const outbound = await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace });
     await tx.query('COMMIT');
     const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
     return messageIds.map((id) => outcomeOf.has(id)

@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { XsdValidator } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
 import type { Logger } from '../log.js';
+import { observeDeliveryAttempt } from '../metrics/metrics.js';
 import { attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
 import type { Pool } from '../store/database.js';
 import { MicroBatcher } from '../store/micro-batcher.js';
@@ -65,6 +66,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
         ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
         ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
       });
+      observeDeliveryAttempt(message.institutionOin, outcome.kind, Date.now() - startedAt.getTime());
       if (outcome.kind === 'delivered') return 'delivered';
       options.log.warn('delivery attempt failed', { outboundId: message.id, institution: message.institutionOin, attempt: job.attemptsMade + 1, outcome: outcome.kind, error: outcome.error });
       if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error);

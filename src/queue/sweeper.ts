@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { countSweeperReenqueued } from '../metrics/metrics.js';
 import type { JobsFor } from './enqueuer.js';
 
 const PAGE = 1000;
@@ -67,6 +68,7 @@ export class Sweeper<T> {
       if (missing.length === 0) return 0;
       await this.work.queue.addBulk(this.work.jobsFor(missing) as Parameters<Queue<T>['addBulk']>[0]);
       this.reenqueued += missing.length;
+      countSweeperReenqueued(this.work.name, missing.length);
       this.log.info('sweeper re-enqueued rows without a job', { work: this.work.name, count: missing.length });
       return missing.length;
     } catch (error) {

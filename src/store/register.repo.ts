@@ -147,6 +147,8 @@ export interface ProcessingWrites {
   readonly saved: readonly StoredEnrolment[];
   readonly outcomes: readonly { messageId: number; outcome: string }[];
   readonly outbound: readonly OutboundDraft[];
+  /** Pupil-index rows (keyed hashes, never a PGN) for the messages processed. */
+  readonly pupilTrace: readonly { readonly pupilKey: Buffer; readonly inboundMessageId: number }[];
 }
 
 /**
@@ -156,13 +158,17 @@ export interface ProcessingWrites {
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<{ id: number; causeMessageId: number | null }[]> {
   const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
   const result = await tx.query<{ id: number; cause_message_id: number | null }>(
-    `WITH ${ENROLMENT_WRITES(1)}, queued AS (${OUTBOUND_INSERT(13)}) SELECT id, cause_message_id FROM queued`,
+    `WITH ${ENROLMENT_WRITES(1)},
+       traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
+       queued AS (${OUTBOUND_INSERT(13)})
+     SELECT id, cause_message_id FROM queued`,
     [
       writes.removed.map((k) => k.brin), writes.removed.map((k) => k.inschrijvingvolgnummer),
       saved((e) => e.brin), saved((e) => e.inschrijvingvolgnummer), saved((e) => e.pgn), saved((e) => e.stand.datumInschrijving),
       saved((e) => e.stand.datumUitschrijving ?? null), saved((e) => e.documentTime), saved((e) => JSON.stringify(e.stand)), saved((e) => e.sourceMessageId),
       writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
       ...outboundParams(writes.outbound),
+      writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
     ],
   );
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));

@@ -17,10 +17,10 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     await run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003123456780000', '--name', 'Vendor X', '--brin', '25BE', '--brin', '25BF', '--endpoint', 'http://localhost:9000/las'], { env });
     const { stdout } = await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env });
     expect(JSON.parse(stdout)).toEqual([
-      { oin: '00000003123456780000', name: 'Vendor X', brins: ['25BE', '25BF'], endpointUrl: 'http://localhost:9000/las', enabled: true },
+      expect.objectContaining({ oin: '00000003123456780000', name: 'Vendor X', brins: ['25BE', '25BF'], endpointUrl: 'http://localhost:9000/las', enabled: true, paused: false, errorQueued: 0 }),
     ]);
     const table = (await run(process.execPath, [CLI, 'institution', 'list'], { env })).stdout;
-    expect(table).toMatch(/00000003123456780000\s+25BE,25BF\s+yes/);
+    expect(table).toMatch(/00000003123456780000\s+25BE,25BF\s+yes\s+no/);
   });
 
   test('a malformed OIN is refused with a clear message and exit code 1', async () => {

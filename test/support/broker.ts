@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
 import { type Logger, silentLogger } from '../../src/log.js';
+import { TEST_SECRETS } from './operator-secrets.js';
 import { createTestDatabase } from './services.js';
 
 export interface TestBrokerOptions {
@@ -21,6 +22,7 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
     SWEEP_INTERVAL_MS: '200',
     SWEEP_GRACE_MS: '300',
+    ...TEST_SECRETS,
     ...options.env,
   });
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());

@@ -25,4 +25,20 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBe('postgres://u:p@db:5432/bron');
     expect(config.brokerOin).toBe('0000000700025BE00000');
   });
+
+  test('admin tokens and the trace key: long enough, no white space, the two tokens different', () => {
+    let error: unknown;
+    try {
+      loadConfig({ ADMIN_READ_TOKEN: 'short', ADMIN_OPERATOR_TOKEN: 'has white space in it', TRACE_KEY: 'x'.repeat(31) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      'ADMIN_READ_TOKEN must be at least 16 characters without white space',
+      'ADMIN_OPERATOR_TOKEN must be at least 16 characters without white space',
+      'TRACE_KEY must be at least 32 characters without white space',
+    ]);
+    expect(() => loadConfig({ ADMIN_READ_TOKEN: 'same-token-1234567', ADMIN_OPERATOR_TOKEN: 'same-token-1234567' })).toThrow('must differ');
+    expect(loadConfig({})).toMatchObject({ adminReadToken: undefined, adminOperatorToken: undefined, traceKey: undefined });
+  });
 });

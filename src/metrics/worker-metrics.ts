@@ -1,0 +1,30 @@
+import type { Job, Worker } from 'bullmq';
+import { observeDeliveryLatency, observeProcessing } from './metrics.js';
+
+const seconds = (from: number | undefined, to: number | undefined): number | undefined =>
+  from !== undefined && to !== undefined && to >= from ? (to - from) / 1000 : undefined;
+
+/**
+ * Processing duration from BullMQ's own job times (started → finished), read from the worker's
+ * events so the processing code itself carries no metrics code.
+ */
+export function watchProcessingWorker(worker: Worker): void {
+  const observe = (job: Job | undefined, result: string): void => {
+    const duration = seconds(job?.processedOn, job?.finishedOn ?? Date.now());
+    if (duration !== undefined) observeProcessing(result, duration);
+  };
+  worker.on('completed', (job, result: unknown) => observe(job, typeof result === 'string' ? result : 'already-processed'));
+  worker.on('failed', (job) => observe(job, 'failed'));
+}
+
+/**
+ * Delivery latency: from the job's creation (the message queued, replayed or its institution
+ * resumed) to the receipt, retries and backoff included. Only a delivered message has one.
+ */
+export function watchDeliveryWorker(worker: Worker): void {
+  worker.on('completed', (job, result: unknown) => {
+    if (result !== 'delivered') return;
+    const latency = seconds(job.timestamp, job.finishedOn ?? Date.now());
+    if (latency !== undefined) observeDeliveryLatency(latency);
+  });
+}

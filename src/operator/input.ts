@@ -1,0 +1,79 @@
+import { OIN_PATTERN } from '../contracts/catalogue.js';
+import type { ErrorFilter } from './error-queue.js';
+
+/** Operator input that cannot be used; the CLI prints it, the admin API answers 400 with it. */
+export class OperatorInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OperatorInputError';
+  }
+}
+
+export function parseOin(value: string): string {
+  if (!OIN_PATTERN.test(value)) throw new OperatorInputError('an OIN is 20 digits or capitals');
+  return value;
+}
+
+export function parseBrin(value: string): string {
+  if (!/^[0-9]{2}[A-Z]{2}$/.test(value)) throw new OperatorInputError('a BRIN is 2 digits and 2 capitals, e.g. 25BE');
+  return value;
+}
+
+export function parseId(value: string): number {
+  if (!/^\d{1,15}$/.test(value.trim())) throw new OperatorInputError(`a message id is a number, got '${value}'`);
+  return Number(value);
+}
+
+/** `90s`, `30m`, `2h`, `7d` or milliseconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) throw new OperatorInputError('a duration such as 90s, 30m, 2h or 7d');
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
+  return Number(match[1]) * unit;
+}
+
+export function parseHttpUrl(value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+  } catch {
+    // fall through to the error below
+  }
+  throw new OperatorInputError('an http(s) URL');
+}
+
+/** An error-queue filter as the CLI's options and the admin API's query parameters spell it. */
+export interface ErrorFilterInput {
+  readonly ids?: readonly string[] | undefined;
+  readonly institution?: string | undefined;
+  readonly operation?: string | undefined;
+  readonly contract?: string | undefined;
+  readonly fault?: string | undefined;
+  readonly olderThan?: string | undefined;
+  readonly newerThan?: string | undefined;
+  readonly limit?: string | undefined;
+}
+
+const present = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+/**
+ * Builds and checks an error-queue filter. With `requireScope` (replay, purge) an empty filter is
+ * refused unless `all` is set, so a slip of the keyboard never replays the whole queue.
+ */
+export function parseErrorFilter(input: ErrorFilterInput, options: { requireScope?: boolean; all?: boolean } = {}): ErrorFilter {
+  const ids = (input.ids ?? []).filter(present).map(parseId);
+  const filter: ErrorFilter = {
+    ...(ids.length > 0 ? { ids } : {}),
+    ...(present(input.institution) ? { institutionOin: parseOin(input.institution.trim()) } : {}),
+    ...(present(input.operation) ? { operation: input.operation.trim() } : {}),
+    ...(present(input.contract) ? { contract: input.contract.trim() } : {}),
+    ...(present(input.fault) ? { fault: input.fault.trim() } : {}),
+    ...(present(input.olderThan) ? { olderThanMs: parseDuration(input.olderThan) } : {}),
+    ...(present(input.newerThan) ? { newerThanMs: parseDuration(input.newerThan) } : {}),
+  };
+  if (options.requireScope && Object.keys(filter).length === 0 && !options.all) {
+    throw new OperatorInputError('name message ids or a filter (--institution, --operation, --contract, --fault, --older-than, --newer-than), or --all');
+  }
+  if (present(input.limit)) return { ...filter, limit: parseId(input.limit) };
+  return filter;
+}

@@ -1,0 +1,58 @@
+import type { Pool } from '../store/database.js';
+import { type Institution, upsertInstitution } from '../store/institutions.repo.js';
+import { recordAudit } from './audit.js';
+import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
+
+/**
+ * Every operator action that changes something, each recorded in the audit log with who did it.
+ * The CLI and the admin API call these, never the mechanics in error-queue.ts directly, so no path
+ * can act without leaving a trace. A dry run is recorded too (flagged), as the look it was.
+ */
+
+/** Who acts: `cli:<user>` or `api:<role>[ (name)]`. */
+export type Actor = string;
+
+/** The filter as the audit log shows it; an empty filter is the whole error queue. */
+function auditTarget(filter: ErrorFilter): Record<string, unknown> {
+  const target = Object.fromEntries(Object.entries({ ...filter, ids: filter.ids?.slice(0, 100) }).filter(([, value]) => value !== undefined));
+  return Object.keys(target).length > 0 ? target : { all: true };
+}
+
+async function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
+  const ids = await (action === 'errors.replay' ? replayErrors : purgeErrors)(deps, filter, options);
+  await recordAudit(deps.pool, { actor, action, target: auditTarget(filter), affected: ids.length, dryRun: options.dryRun ?? false, outboundIds: ids });
+  return ids;
+}
+
+/** Replays the error-queue messages the filter matches (see replayErrors); returns their ids. */
+export const replay = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
+  bulk('errors.replay', deps, actor, filter, options);
+
+/** Purges the error-queue messages the filter matches (see purgeErrors); returns their ids. */
+export const purge = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
+  bulk('errors.purge', deps, actor, filter, options);
+
+/** Pauses deliveries to an institution; false when there is no such institution. */
+export async function pause(deps: Pick<OperatorDeps, 'pool'>, actor: Actor, oin: string): Promise<boolean> {
+  const found = await pauseInstitution(deps, oin);
+  if (found) await recordAudit(deps.pool, { actor, action: 'institution.pause', target: { institution: oin }, affected: 1, dryRun: false, outboundIds: [] });
+  return found;
+}
+
+/** Resumes deliveries to an institution; returns how many waiting messages were queued, or null when there is no such institution. */
+export async function resume(deps: OperatorDeps, actor: Actor, oin: string): Promise<number | null> {
+  const exists = (await deps.pool.query('SELECT 1 FROM institutions WHERE oin = $1', [oin])).rowCount === 1;
+  if (!exists) return null;
+  const queued = await resumeInstitution(deps, oin);
+  await recordAudit(deps.pool, { actor, action: 'institution.resume', target: { institution: oin }, affected: queued, dryRun: false, outboundIds: [] });
+  return queued;
+}
+
+/** Registers an institution, or replaces the one with its OIN. */
+export async function addInstitution(pool: Pool, actor: Actor, institution: Institution): Promise<void> {
+  await upsertInstitution(pool, institution);
+  await recordAudit(pool, {
+    actor, action: 'institution.add', affected: 1, dryRun: false, outboundIds: [],
+    target: { institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled },
+  });
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { printJson, printTable, when, withDatabase, withOperator } from '../cli-support.js';
+import { listAudit } from './audit.js';
+import { collectStats } from './stats.js';
+
+/** `bron-broker stats` and `bron-broker audit`: the broker at a glance, and who did what. */
+export function registerStatsCommands(program: Command): void {
+  program.command('stats')
+    .description('accepted, processed, queued, delivered, error queue, delivery latency, queue depths')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const stats = await withOperator((deps) => collectStats(deps.pool, [deps.processingQueue, deps.deliveryQueue]));
+      if (options.json) return printJson(stats);
+      const latency = stats.deliveryLatencyLastHour;
+      const lines: [string, string][] = [
+        ['accepted (1 h / 24 h)', `${stats.acceptedLastHour} / ${stats.acceptedLast24h}`],
+        ['outcomes (24 h)', Object.entries(stats.outcomesLast24h).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
+        ['processing backlog', String(stats.processingBacklog)],
+        ['outbound pending', String(stats.outboundPending)],
+        ['delivered (1 h)', String(stats.deliveredLastHour)],
+        ['delivery latency (1 h)', latency ? `p50 ${latency.p50} s, p95 ${latency.p95} s, max ${latency.max} s` : '-'],
+        ['error queue', String(stats.errorQueue)],
+        ['institutions', `${stats.institutions.total} (${stats.institutions.paused} paused)`],
+        ...Object.entries(stats.queues).map(([queue, counts]): [string, string] => [`queue ${queue}`, Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')]),
+      ];
+      for (const [key, value] of lines) process.stdout.write(`${key.padEnd(24)} ${value}\n`);
+    });
+
+  program.command('audit')
+    .description('operator actions, newest first: who, what, on which filter, how many, when')
+    .option('--limit <n>', 'how many entries', (v) => Number(v), 50)
+    .option('--action <name>', 'only this action, e.g. errors.replay')
+    .option('--json', 'print JSON')
+    .action(async (options: { limit: number; action?: string; json?: boolean }) => {
+      const entries = await withDatabase((pool) => listAudit(pool, { limit: options.limit, ...(options.action ? { action: options.action } : {}) }));
+      if (options.json) return printJson(entries);
+      printTable(['WHEN', 'WHO', 'ACTION', 'COUNT', 'DRY RUN', 'ON'], entries.map((e) => [
+        when(e.at), e.actor, e.action, String(e.affected), e.dryRun ? 'yes' : '', JSON.stringify(e.target)]));
+    });
+}

@@ -1,0 +1,6 @@
+/** Fixed admin tokens and trace key for the test run (set for every test file and child process by the global setup). */
+export const TEST_SECRETS = {
+  ADMIN_READ_TOKEN: 'test-read-token-0123456789abcdef',
+  ADMIN_OPERATOR_TOKEN: 'test-operator-token-0123456789abcdef',
+  TRACE_KEY: 'test-trace-key-0123456789abcdef0123456789',
+} as const;
