@@ -1,4 +1,4 @@
-import type { Pool } from './database.js';
+import { type Pool, prepared } from './database.js';
 
 /** An inbound message that passed every check and is to be stored before it is acknowledged. */
 export interface AcceptedMessage {
@@ -90,12 +90,12 @@ JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.doc
  */
 export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[]): Promise<StoredReceipt[]> {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
-  const rows = (await pool.query<StoredRow>(INSERT_BATCH, [
+  const rows = (await pool.query<StoredRow>(prepared('accept-batch', INSERT_BATCH, [
     column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
     column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
     column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
     column((m) => m.bodyFingerprint),
-  ])).rows;
+  ]))).rows;
   const missing = rows.filter((row) => row.id === null);
   if (missing.length > 0) {
     const again = await pool.query<StoredRow>(SELECT_EXISTING, [

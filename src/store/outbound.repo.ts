@@ -1,4 +1,4 @@
-import type { Pool } from './database.js';
+import { type Pool, prepared } from './database.js';
 
 /** An outbound message with where it goes. */
 export interface OutboundForDelivery {
@@ -16,9 +16,9 @@ export interface OutboundForDelivery {
 /** These outbound messages with where they go, in the order asked; null where one does not exist. */
 export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promise<(OutboundForDelivery | null)[]> {
   const result = await pool.query<{ id: number; operation: string; wsa_message_id: string; body_xml: string; status: string; attempts: number; institution_oin: string; endpoint_url: string | null; paused: boolean }>(
-    `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts, o.institution_oin, i.endpoint_url, i.paused
+    prepared('delivery-load', `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts, o.institution_oin, i.endpoint_url, i.paused
      FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
-    [ids],
+    [ids])
   );
   const byId = new Map(result.rows.map((r) => [r.id, { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused }]));
   return ids.map((id) => byId.get(id) ?? null);
@@ -44,7 +44,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly (AttemptReco
   if (attempts.length === 0) return;
   const column = <T>(pick: (a: (typeof attempts)[number]) => T): T[] => attempts.map(pick);
   await pool.query(
-    `WITH attempt AS (
+    prepared('delivery-record', `WITH attempt AS (
        SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[])
          AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome)),
      updated AS (
@@ -55,7 +55,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly (AttemptReco
      SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
      FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
     [column((a) => a.outboundId), column((a) => a.startedAt), column((a) => a.endpoint), column((a) => a.httpStatus ?? null),
-      column((a) => a.faultCode ?? null), column((a) => a.latencyMs), column((a) => a.error ?? null), column((a) => a.status), column((a) => a.outcome)],
+      column((a) => a.faultCode ?? null), column((a) => a.latencyMs), column((a) => a.error ?? null), column((a) => a.status), column((a) => a.outcome)])
   );
 }
 

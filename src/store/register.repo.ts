@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
+import { prepared } from './database.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -21,10 +22,10 @@ export interface ClaimedMessage {
  */
 export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
   const result = await tx.query<{ id: number; operation: string; sender_oin: string; brin: string | null; document_id: string; document_time: Date; raw_xml: string }>(
-    `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) RETURNING message_id)
+    prepared('processing-claim', `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) RETURNING message_id)
      SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
      FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
-    [messageIds],
+    [messageIds])
   );
   return result.rows.map((row) => ({ id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml }));
 }
@@ -48,22 +49,22 @@ export interface StoredEnrolment {
 export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await tx.query(
-    `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
-    [keys],
+    prepared('processing-lock', `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
+    [keys])
   );
 }
 
 /** Every enrolment of these pupils, and those with these BRIN + volgnummer pairs. */
 export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[]): Promise<StoredEnrolment[]> {
   const result = await tx.query<{ brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null }>(
-    `WITH wanted AS (
+    prepared('processing-load-enrolments', `WITH wanted AS (
        SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
        UNION
        SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
        (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins) ORDER BY i.oin LIMIT 1) AS institution_oin
      FROM wanted w`,
-    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)],
+    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)])
   );
   return result.rows.map((r) => ({
     brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(),
@@ -93,7 +94,7 @@ export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): 
 /** The population-register entries of these BSNs (those that exist). */
 export async function findPopulationRecords(tx: Pick<Tx, 'query'>, bsns: readonly string[]): Promise<PopulationRecord[]> {
   if (bsns.length === 0) return [];
-  const result = await tx.query<PopulationRow>(`SELECT ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($1::text[])`, [bsns]);
+  const result = await tx.query<PopulationRow>(prepared('processing-load-population', `SELECT ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($1::text[])`, [bsns]));
   return result.rows.map(populationRecord);
 }
 
@@ -158,7 +159,7 @@ export interface ProcessingWrites {
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<{ id: number; causeMessageId: number | null }[]> {
   const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
   const result = await tx.query<{ id: number; cause_message_id: number | null }>(
-    `WITH ${ENROLMENT_WRITES(1)},
+    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1)},
        traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
        queued AS (${OUTBOUND_INSERT(13)})
      SELECT id, cause_message_id FROM queued`,
@@ -169,7 +170,7 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
       writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
       ...outboundParams(writes.outbound),
       writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
-    ],
+    ])
   );
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
