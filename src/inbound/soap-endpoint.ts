@@ -25,6 +25,8 @@ import { gateXml } from './xml-gate.js';
 /** What the SOAP endpoint needs; built once by the composition root. */
 export interface InboundDeps {
   readonly brokerOin: string;
+  /** The only sender of population-register mutations (config BRP_SOURCE_OIN). */
+  readonly brpSourceOin: string;
   readonly maxBodyBytes: number;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
@@ -57,7 +59,7 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
     validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
     const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
-    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope));
+    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
     const stored = (facts.stored = await deps.batcher.submit({
       contract: contract.name,
       operation: addressing.operation.name,
