@@ -7,7 +7,8 @@ import { createProducerConnection } from '../queue/redis.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import { isValidBsn } from '../register/pgn.js';
 import { resolveRedis } from '../services/resolve-services.js';
-import { submitPersonMutation } from './submit-person-mutation.js';
+import type { AcceptedMessage } from '../store/inbound-messages.repo.js';
+import { mutationMessage, storeMutationMessage } from './submit-person-mutation.js';
 
 /** The options of `population mutate`, as commander hands them over. */
 export interface MutateOptions {
@@ -68,6 +69,16 @@ export function mutationFromOptions(options: MutateOptions): PersonMutation {
   return mutation;
 }
 
+/** The message the BRP source would send; the contract schema's objection (a postcode, say) as the CLI's error. */
+function validMessage(mutation: PersonMutation): AcceptedMessage {
+  try {
+    return mutationMessage(loadConfig(), mutation);
+  } catch (error) {
+    if (error instanceof BrokerFault && error.code === 'DK0004') throw new InvalidArgumentError(`not a valid mutation: ${error.reason}`);
+    throw error;
+  }
+}
+
 /**
  * Adds the processing job at once. Best effort: the row is in the processing outbox already, and the
  * running broker's sweeper enqueues it anyway within SWEEP_INTERVAL_MS + SWEEP_GRACE_MS.
@@ -111,11 +122,8 @@ export function registerMutateCommand(population: Command): void {
     .option('--date-of-death <YYYY-MM-DD>', 'date of death')
     .action(async (options: MutateOptions) => {
       const mutation = mutationFromOptions(options);
-      const config = loadConfig();
-      const messageId = await withDatabase((pool) => submitPersonMutation(pool, config, mutation)).catch((error: unknown) => {
-        if (error instanceof BrokerFault && error.code === 'DK0004') throw new InvalidArgumentError(`not a valid mutation: ${error.reason}`);
-        throw error;
-      });
+      const message = validMessage(mutation);
+      const messageId = await withDatabase((pool) => storeMutationMessage(pool, message));
       const queued = await enqueueProcessing(messageId);
       process.stdout.write(`stored mutation for BSN ******${mutation.bsn.slice(-3)} as message ${messageId}; ${queued ? 'queued for processing' : 'the broker\'s sweeper will queue it'}\n`);
     });

@@ -4,7 +4,7 @@ import { BrokerFault } from '../errors.js';
 import { bodyFingerprint } from '../inbound/body-fingerprint.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pool } from '../store/database.js';
-import { storeAcceptedBatch } from '../store/inbound-messages.repo.js';
+import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
 import { validateBody } from '../xml/body-validator.js';
 import { escapeXml } from '../xml/escape.js';
 import { compileSchemas } from '../xml/schema-set.js';
@@ -63,20 +63,31 @@ function validatedFingerprint(xml: string): Buffer {
 }
 
 /**
- * Stores a mutation as an accepted inbound message from the BRP source, with its processing-outbox row,
- * in one statement — the store path of a mutation that arrived over SOAP, so the processing worker
- * handles it exactly once and the same pushes result. Throws BrokerFault DK0004 when the mutation is not
- * valid against the contract schema. Returns the stored message's id (to enqueue).
+ * The mutation as an accepted inbound message from the BRP source, exactly as the SOAP endpoint would
+ * store it. Throws BrokerFault DK0004 when it is not valid against the contract schema.
  */
-export async function submitPersonMutation(pool: Pool, parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): Promise<number> {
+export function mutationMessage(parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): AcceptedMessage {
   const header: MutationEnvelopeHeader = { ...parties, documentId: randomUUID(), messageId: randomUUID(), at };
   const rawXml = mutationEnvelope(mutation, header);
-  const fingerprint = validatedFingerprint(rawXml);
-  const [stored] = await storeAcceptedBatch(pool, [{
+  return {
     contract: CONTRACT.name, operation: OPERATION.name, senderOin: parties.brpSourceOin, brin: null,
     documentId: header.documentId, documentTime: at.toISOString(), wsaMessageId: `urn:uuid:${header.messageId}`,
-    requestId: `cli-${header.messageId}`, receiptId: randomUUID(), receiptAt: at, rawXml, bodyFingerprint: fingerprint,
-  }]);
+    requestId: `cli-${header.messageId}`, receiptId: randomUUID(), receiptAt: at, rawXml, bodyFingerprint: validatedFingerprint(rawXml),
+  };
+}
+
+/**
+ * Stores the message with its processing-outbox row in one statement — the store path of a mutation
+ * accepted over SOAP, so the processing worker handles it exactly once and the same pushes result.
+ * Returns the stored message's id (to enqueue).
+ */
+export async function storeMutationMessage(pool: Pool, message: AcceptedMessage): Promise<number> {
+  const [stored] = await storeAcceptedBatch(pool, [message]);
   if (!stored?.isNew) throw new BrokerFault('DK0050', 'the mutation was not stored as a new message');
   return stored.messageId;
+}
+
+/** Builds, checks and stores a mutation (mutationMessage, then storeMutationMessage). */
+export async function submitPersonMutation(pool: Pool, parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): Promise<number> {
+  return storeMutationMessage(pool, mutationMessage(parties, mutation, at));
 }
