@@ -95,7 +95,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
 
   const fallbackBaseUrl = `http://localhost:${config.port}`;
   const server = createHttpServer({
-    inbound: { brokerOin: config.brokerOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, enqueuer, log },
+    inbound: { brokerOin: config.brokerOin, brpSourceOin: config.brpSourceOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, enqueuer, log },
     documents: new ContractDocuments(),
     log,
     fallbackBaseUrl,

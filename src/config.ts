@@ -19,6 +19,11 @@ export interface Config {
   readonly embeddedRedisPort: number;
   /** The broker's own OIN (`BROKER_OIN`, default DUO's). */
   readonly brokerOin: string;
+  /**
+   * The only sender whose `DUO_BRP_Persoonsmutaties_V1` messages are accepted, and who may send nothing
+   * else (`BRP_SOURCE_OIN`, default the demo test OIN {@link DEMO_BRP_SOURCE_OIN}).
+   */
+  readonly brpSourceOin: string;
   /** winston level (`LOG_LEVEL`, default info). */
   readonly logLevel: string;
   /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
@@ -78,6 +83,8 @@ export class ConfigError extends Error {
 }
 
 const DUO_OIN = '00000001800866472000';
+/** Stand-in OIN of the population-register feed: a test OIN (prefix 00000099), so it can never be a real party's. */
+export const DEMO_BRP_SOURCE_OIN = '00000099000000000100';
 
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Env = process.env): Config {
@@ -124,6 +131,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const brokerOin = env.BROKER_OIN || DUO_OIN;
   if (!OIN_PATTERN.test(brokerOin)) problems.push(`BROKER_OIN must be 20 digits or capitals, got '${brokerOin}'`);
+  const brpSourceOin = env.BRP_SOURCE_OIN || DEMO_BRP_SOURCE_OIN;
+  if (!OIN_PATTERN.test(brpSourceOin)) problems.push(`BRP_SOURCE_OIN must be 20 digits or capitals, got '${brpSourceOin}'`);
+  else if (brpSourceOin === brokerOin) problems.push('BRP_SOURCE_OIN must differ from BROKER_OIN');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be a winston level, got '${logLevel}'`);
@@ -150,6 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
     embeddedRedisPort: int('EMBEDDED_REDIS_PORT', 63790, 1, 65535),
     brokerOin,
+    brpSourceOin,
     logLevel,
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),

@@ -24,7 +24,12 @@ export interface Operation {
   readonly receiptNamespace: string;
   /** Whether the request body carries a `brin` (the identification request does not). */
   readonly hasBrin: boolean;
+  /** Who may send it: registered institutions (schools, vendors), or only the configured population-register (BRP) source. */
+  readonly sender: OperationSender;
 }
+
+/** The parties an inbound operation is accepted from (src/inbound/authorise.ts). */
+export type OperationSender = 'institution' | 'brp-source';
 
 export interface Contract {
   readonly name: string;
@@ -39,14 +44,14 @@ export interface Contract {
   readonly operations: readonly Operation[];
 }
 
-function contract(name: string, receiptNamespace: string, ops: ReadonlyArray<[string, boolean]>): Contract {
+function contract(name: string, receiptNamespace: string, ops: ReadonlyArray<[string, boolean, OperationSender?]>): Contract {
   return {
     name,
     wsdlNamespace: `http://duo.nl/contract/${name}`,
     schemaNamespace: `http://duo.nl/schema/${name}`,
     schemaFile: `${name}.xsd`,
     wsdlFile: `${name}.wsdl`,
-    operations: ops.map(([op, hasBrin]) => ({
+    operations: ops.map(([op, hasBrin, sender = 'institution']) => ({
       contract: name,
       name: op,
       action: `http://duo.nl/contract/${name}/${op}`,
@@ -54,6 +59,7 @@ function contract(name: string, receiptNamespace: string, ops: ReadonlyArray<[st
       responseElement: `${op}_Response`,
       receiptNamespace,
       hasBrin,
+      sender,
     })),
   };
 }
@@ -65,6 +71,10 @@ export const INBOUND_CONTRACTS: readonly Contract[] = [
   ]),
   contract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1', NS.basisInformatiediensten, [
     ['aanleverenIdentificerenPersoonVO', false],
+  ]),
+  // Ours (DOMAIN.md 3.3): stands in for the population register's feed; reuses the identification base schema.
+  contract('DUO_BRP_Persoonsmutaties_V1', NS.basisInformatiediensten, [
+    ['verwerkenPersoonsmutatie', false, 'brp-source'],
   ]),
 ];
 

@@ -11,10 +11,33 @@ export interface AuthorisedParties {
 }
 
 /**
- * The sender must be a registered, enabled institution; the body's `brin` must be one of its BRINs;
- * `verzendendeInstantie` must be that BRIN or the sender's own OIN.
+ * The population-register source as a sending party. It is configuration (BRP_SOURCE_OIN), not a row in
+ * the institutions table: it holds no BRIN, receives no pushes, and an operator cannot turn it into a school.
  */
-export function authorise(senderOin: string, institution: Institution | undefined, operation: Operation, envelope: SoapEnvelope): AuthorisedParties {
+const brpSource = (oin: string): Institution => ({ oin, name: 'population register (BRP source)', brins: [], endpointUrl: null, enabled: true });
+
+/** Only the configured BRP source, identifying itself by its own OIN, may send population-register mutations. */
+function authoriseBrpSource(senderOin: string, brpSourceOin: string, operation: Operation, envelope: SoapEnvelope): AuthorisedParties {
+  if (senderOin !== brpSourceOin) {
+    throw new BrokerFault('DK0002', `${operation.name} is accepted only from the population-register source, not from OIN ${senderOin}`, 'From');
+  }
+  const sender = envelope.bodyFields.get('verzendendeInstantie') ?? '';
+  if (sender !== senderOin) {
+    throw new BrokerFault('DK0002', `verzendendeInstantie '${sender}' is not the OIN of the population-register source`, 'verzendendeInstantie');
+  }
+  return { institution: brpSource(senderOin), brin: null };
+}
+
+/**
+ * School operations: the sender must be a registered, enabled institution (never the BRP source); the
+ * body's `brin` must be one of its BRINs; `verzendendeInstantie` must be that BRIN or the sender's own OIN.
+ * Population-register mutations: see authoriseBrpSource.
+ */
+export function authorise(senderOin: string, institution: Institution | undefined, operation: Operation, envelope: SoapEnvelope, brpSourceOin: string): AuthorisedParties {
+  if (operation.sender === 'brp-source') return authoriseBrpSource(senderOin, brpSourceOin, operation, envelope);
+  if (senderOin === brpSourceOin) {
+    throw new BrokerFault('DK0002', `the population-register source may not send ${operation.name}`, 'From');
+  }
   if (!institution || !institution.enabled) {
     throw new BrokerFault('DK0002', `OIN ${senderOin} is not registered as an enabled institution`, 'From');
   }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../contracts/catalogue.js';
@@ -12,6 +12,7 @@ import type { ProcessingJobData } from '../queue/processing-queue.js';
 import { validateBody } from '../xml/body-validator.js';
 import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
+import { bodyFingerprint } from './body-fingerprint.js';
 import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
@@ -26,6 +27,8 @@ import { gateXml } from './xml-gate.js';
 /** What the SOAP endpoint needs; built once by the composition root. */
 export interface InboundDeps {
   readonly brokerOin: string;
+  /** The only sender of population-register mutations (config BRP_SOURCE_OIN). */
+  readonly brpSourceOin: string;
   readonly maxBodyBytes: number;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
@@ -58,7 +61,7 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
     validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
     const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
-    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope));
+    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
     const stored = (facts.stored = await deps.batcher.submit({
       contract: contract.name,
       operation: addressing.operation.name,
@@ -71,8 +74,7 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
       receiptId: randomUUID(),
       receiptAt: new Date(),
       rawXml: xml,
-      // Text content without white space: the same message re-indented or re-prefixed has the same fingerprint.
-      bodyFingerprint: createHash('sha256').update(envelope.bodyElement.content.replace(/\s+/g, '')).digest(),
+      bodyFingerprint: bodyFingerprint(envelope.bodyElement),
     }));
     if (stored.reusedForOtherMessage) {
       throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');

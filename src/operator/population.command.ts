@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from '../cli-support.js';
+import { registerMutateCommand } from './population-mutate.command.js';
 import { isValidBsn } from '../register/pgn.js';
 import { type PopulationRecord, upsertPopulationRecord } from '../store/register.repo.js';
 
@@ -32,10 +33,10 @@ function toRecord(entry: PopulationFileRecord, index: number): PopulationRecord 
   };
 }
 
-/** `bron-broker population load FILE`: fills the stand-in population register (BRP) from a JSON array. */
+/** `bron-broker population load FILE` and `population mutate`: the stand-in population register (BRP). */
 export function registerPopulationCommands(program: Command): void {
-  program.command('population').description('the population register the broker identifies pupils against (a stand-in for the BRP)')
-    .command('load <file>')
+  const population = program.command('population').description('the population register the broker identifies pupils against (a stand-in for the BRP)');
+  population.command('load <file>')
     .description('add or replace people from a JSON array of {burgerservicenummer, geboorteDatum, geslacht, achternaam, voorvoegsels?, voornamen?, binnenlandsAdres? | buitenlandsAdres?, datumOverlijden?}')
     .action(async (file: string) => {
       const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as PopulationFileRecord[];
@@ -46,4 +47,5 @@ export function registerPopulationCommands(program: Command): void {
       });
       process.stdout.write(`loaded ${records.length} person(s)\n`);
     });
+  registerMutateCommand(population);
 }

@@ -1,5 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
+import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
 
 /**
@@ -113,6 +114,15 @@ export interface IdentificationRequest {
 
 const strings = (node: Node): Record<string, string> => Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));
 
+/** The binnenlandsAdres or buitenlandsAdres child of a node, or undefined when it has neither. */
+function addressOf(node: Node): Address | undefined {
+  // An address element with only empty children parses as '' rather than an object.
+  const fields = (value: unknown): Record<string, string> => (typeof value === 'object' && value !== null ? strings(value as Node) : {});
+  if (node.binnenlandsAdres !== undefined) return { binnenlandsAdres: fields(node.binnenlandsAdres) };
+  if (node.buitenlandsAdres !== undefined) return { buitenlandsAdres: fields(node.buitenlandsAdres) };
+  return undefined;
+}
+
 /** An `aanleverenIdentificerenPersoonVO_Request`. */
 export function identificationOf(body: Node): IdentificationRequest {
   const met = body.metPGN as Node | undefined;
@@ -121,10 +131,23 @@ export function identificationOf(body: Node): IdentificationRequest {
   const base = { geboorteDatum: required(body, 'geboorteDatum'), geslacht: required(body, 'geslacht'), ...(current ? { huidigOnderwijsnummer: current } : {}) };
   if (met) return { ...base, metPgn: pgnOf(met) };
   const z = zonder ?? {};
-  const address: Address = z.binnenlandsAdres !== undefined
-    ? { binnenlandsAdres: strings(z.binnenlandsAdres as Node) }
-    : { buitenlandsAdres: strings((z.buitenlandsAdres ?? {}) as Node) };
+  const address: Address = addressOf(z) ?? { buitenlandsAdres: {} };
   const prefixes = text(z, 'voorvoegsels');
   const firstNames = text(z, 'voornamen');
   return { ...base, zonderPgn: { achternaam: required(z, 'achternaam'), ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}), address } };
+}
+
+/** A `verwerkenPersoonsmutatie_Request`: the BSN and the parts that changed. */
+export function personMutationOf(body: Node): PersonMutation {
+  const surname = text(body, 'achternaam');
+  const prefixes = text(body, 'voorvoegsels');
+  const firstNames = text(body, 'voornamen');
+  const address = addressOf(body);
+  const dateOfDeath = text(body, 'datumOverlijden');
+  return {
+    bsn: required(body, 'burgerservicenummer'),
+    ...(surname !== undefined ? { name: { achternaam: surname, ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}) } } : {}),
+    ...(address ? { address } : {}),
+    ...(dateOfDeath !== undefined ? { datumOverlijden: dateOfDeath } : {}),
+  };
 }

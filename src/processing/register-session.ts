@@ -64,6 +64,14 @@ export class RegisterSession {
     return this.people.get(bsn) ?? null;
   }
 
+  /**
+   * Records a changed population-register entry the caller has written itself, so later messages of
+   * the batch read the new state.
+   */
+  replacePopulation(record: PopulationRecord): void {
+    this.people.set(record.bsn, record);
+  }
+
   /** Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
     const key = keyOf(stand.brin, stand.inschrijvingvolgnummer);

@@ -26,6 +26,7 @@ export const SIGNALS = {
   I0017: { ernst: 'A', omschrijving: 'Een periode van ontwikkelingsperspectief of verblijf elders eindigt voor zij begint.' },
   I0018: { ernst: 'W', omschrijving: 'De leerling staat op de peildatum ook bij een andere instelling ingeschreven (dubbele inschrijving).' },
   P0001: { ernst: 'A', omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
+  P0002: { ernst: 'W', omschrijving: 'Volgens de basisregistratie is de leerling overleden, maar deze inschrijving loopt daarna door. Lever de inschrijving opnieuw met een uitschrijfdatum op of vóór de overlijdensdatum.' },
 } as const satisfies Record<string, { ernst: Ernst; omschrijving: string }>;
 
 export type SignalCode = keyof typeof SIGNALS;

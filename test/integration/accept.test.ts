@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
 import { INBOUND_CONTRACTS, NS } from '../../src/contracts/catalogue.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
-import { FIXTURES, OIN_25BE, bodyFixture, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
+import { ANONYMOUS, FIXTURES, bodyFixture, defaultSenderOin, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
 import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 
 const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
@@ -49,7 +49,7 @@ describe('accepting valid messages', () => {
     // WS-Addressing response headers
     expect(elementText(answer.text, 'RelatesTo')).toBe(messageId);
     expect(elementText(answer.text, 'Action')).toBe(request.soapAction.replace(/"/g, ''));
-    expect(elementText(answer.text, 'To')).toBe(`http://www.w3.org/2005/08/addressing/anonymous?oin=${OIN_25BE}`);
+    expect(elementText(answer.text, 'To')).toBe(`${ANONYMOUS}?oin=${defaultSenderOin(operation)}`);
     expect(elementText(answer.text, 'Address')).toContain('oin=00000001800866472000');
     validateReceipt(answer.text, operation);
 
@@ -57,7 +57,7 @@ describe('accepting valid messages', () => {
     expect(after.messages).toBe(before.messages + 1);
     expect(after.outbox).toBe(before.outbox + 1);
     const row = (await broker().pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    expect(row).toMatchObject({ operation, sender_oin: OIN_25BE, wsa_message_id: messageId, raw_xml: request.xml });
+    expect(row).toMatchObject({ operation, sender_oin: defaultSenderOin(operation), wsa_message_id: messageId, raw_xml: request.xml });
     expect(row.receipt_id).toBe(receiptId);
     await waitFor(() => jobCount(broker()), (n) => n === jobsBefore + 1);
     const job = await broker().processingQueue.getJob(`msg-${row.id}`);

@@ -50,6 +50,8 @@ describe('dashboard in a headless browser', () => {
     await page.waitForSelector(row);
     expect(await page.textContent(`${row} [data-col="errors"]`)).toBe('1');
     expect(await page.textContent(`${row} .health`)).toContain('failing');
+    // The chart loads its series after the overview; wait for it rather than racing it.
+    await page.locator('#chart-svg polyline[data-series="accepted"]').waitFor({ state: 'attached', timeout: 10_000 });
     expect(await page.locator('#chart-svg polyline[data-series="accepted"]').count()).toBe(1);
 
     await page.click('nav a[data-view="errors"]');

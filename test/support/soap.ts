@@ -7,13 +7,19 @@ import { PROJECT_ROOT } from '../../src/paths.js';
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 export const BROKER_OIN = '00000001800866472000';
 export const OIN_25BE = '0000000700025BE00000';
+/** The population-register source (BRP_SOURCE_OIN's default): the only sender of verwerkenPersoonsmutatie. */
+export const BRP_OIN = '00000099000000000100';
 export const ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
 
 export const CONTRACT_OF: Record<string, string> = {
   aanleverenInschrijvingVO: 'DUO_VOAanlevering_InschrijvingVO_V1',
   aanleverenVerwijderingInschrijvingVO: 'DUO_VOAanlevering_InschrijvingVO_V1',
   aanleverenIdentificerenPersoonVO: 'DUO_VOInformatiediensten_IdentificerenPersoonVO_V1',
+  verwerkenPersoonsmutatie: 'DUO_BRP_Persoonsmutaties_V1',
 };
+
+/** Who sends an operation unless a test says otherwise: demo school 25BE, or the BRP source for its mutations. */
+export const defaultSenderOin = (operation: string): string => (operation === 'verwerkenPersoonsmutatie' ? BRP_OIN : OIN_25BE);
 
 export const actionOf = (operation: string): string => `http://duo.nl/contract/${CONTRACT_OF[operation]}/${operation}`;
 
@@ -55,7 +61,7 @@ export function lasRequest(operation: string, body: string, options: EnvelopeOpt
   return {
     path: `/vo-webservices/${CONTRACT_OF[operation]}`,
     soapAction: `"${action}"`,
-    xml: envelope(body, { action, ...options }),
+    xml: envelope(body, { action, from: `${ANONYMOUS}?oin=${defaultSenderOin(operation)}`, ...options }),
   };
 }
 

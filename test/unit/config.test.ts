@@ -41,4 +41,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ ADMIN_READ_TOKEN: 'same-token-1234567', ADMIN_OPERATOR_TOKEN: 'same-token-1234567' })).toThrow('must differ');
     expect(loadConfig({})).toMatchObject({ adminReadToken: undefined, adminOperatorToken: undefined, traceKey: undefined });
   });
+
+  test('BRP_SOURCE_OIN: a fixed demo test OIN by default, an OIN other than the broker\'s when set', () => {
+    expect(loadConfig({}).brpSourceOin).toBe('00000099000000000100');
+    expect(loadConfig({ BRP_SOURCE_OIN: '00000001234567890000' }).brpSourceOin).toBe('00000001234567890000');
+    expect(() => loadConfig({ BRP_SOURCE_OIN: 'brp' })).toThrow('BRP_SOURCE_OIN must be 20 digits or capitals');
+    expect(() => loadConfig({ BRP_SOURCE_OIN: '00000001800866472000' })).toThrow('BRP_SOURCE_OIN must differ from BROKER_OIN');
+  });
 });

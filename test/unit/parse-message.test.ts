@@ -1,5 +1,5 @@
 import { bodyFixture, lasRequest } from '../support/soap.js';
-import { bodyElementOf, deletionOf, enrolmentStandOf, identificationOf } from '../../src/processing/parse-message.js';
+import { bodyElementOf, deletionOf, enrolmentStandOf, identificationOf, personMutationOf } from '../../src/processing/parse-message.js';
 
 const stored = (operation: string, fixture: string): string => lasRequest(operation, bodyFixture(fixture)).xml;
 
@@ -34,5 +34,16 @@ describe('parsing stored messages', () => {
         geboorteDatum: '2012-05-00', geslacht: '1', huidigOnderwijsnummer: '100000004',
         zonderPgn: { achternaam: 'Jansen', voorvoegsels: 'van', voornamen: 'Pieter Jan', address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', huisletter: 'a', huisnummerToevoeging: 'bis', postcode: '9712AB', plaatsnaam: 'Groningen' } } },
       });
+  });
+
+  test('population-register mutations: a puntadres, and name + address abroad + date of death', () => {
+    const mutation = (fixture: string) => personMutationOf(bodyElementOf(stored('verwerkenPersoonsmutatie', fixture), 'verwerkenPersoonsmutatie_Request'));
+    expect(mutation('valid/verwerkenPersoonsmutatie-puntadres.xml')).toEqual({ bsn: '123456782', address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } });
+    expect(mutation('valid/verwerkenPersoonsmutatie-naam-buitenland-overlijden.xml')).toEqual({
+      bsn: '123456782', name: { achternaam: 'Vries', voorvoegsels: 'de', voornamen: 'Anna Maria' },
+      address: { buitenlandsAdres: { adresregelBuitenland1: 'Rue de la Loi 16', adresregelBuitenland2: '1000 Brussel', landcode: '5010' } },
+      datumOverlijden: '2026-03-01',
+    });
+    expect(mutation('valid/verwerkenPersoonsmutatie-overlijden.xml')).toEqual({ bsn: '123456782', datumOverlijden: '2026-03-01' });
   });
 });

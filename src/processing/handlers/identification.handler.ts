@@ -2,24 +2,12 @@ import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
 import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
 import { type Signal, signal } from '../../register/signals.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
-import type { OutboundDraft, PopulationRecord } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../store/register.repo.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { type IdentificationRequest, bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
+import { personFromPopulation } from './person-data.js';
 
 const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
-
-function personFromPopulation(record: PopulationRecord): PersonData {
-  return {
-    pgn: { kind: 'BSN', value: record.bsn },
-    achternaam: record.surname,
-    ...(record.prefixes ? { voorvoegsels: record.prefixes } : {}),
-    ...(record.firstNames ? { voornamen: record.firstNames } : {}),
-    geboorteDatum: record.birthDate,
-    geslacht: record.gender,
-    ...(record.address ? { address: record.address as PersonData['address'] } : {}),
-    ...(record.dateOfDeath ? { datumOverlijden: record.dateOfDeath } : {}),
-  };
-}
 
 /** Finds the person: BSN against the population register, an onderwijsnummer among those assigned, or the extended set. */
 async function identify(context: HandlerContext, request: IdentificationRequest): Promise<{ person: PersonData | null; signals: Signal[] }> {

@@ -1,0 +1,16 @@
+import type { PersonData } from '../../outbound/messages.js';
+import type { PopulationRecord } from '../../store/register.repo.js';
+
+/** A population-register entry as `verstrekkenPersoonsgegevens` carries it (identification and mutations alike). */
+export function personFromPopulation(record: PopulationRecord): PersonData {
+  return {
+    pgn: { kind: 'BSN', value: record.bsn },
+    achternaam: record.surname,
+    ...(record.prefixes ? { voorvoegsels: record.prefixes } : {}),
+    ...(record.firstNames ? { voornamen: record.firstNames } : {}),
+    geboorteDatum: record.birthDate,
+    geslacht: record.gender,
+    ...(record.address ? { address: record.address as PersonData['address'] } : {}),
+    ...(record.dateOfDeath ? { datumOverlijden: record.dateOfDeath } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
+import { persoonsgegevensBody } from '../../outbound/messages.js';
+import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
+import { type PersonMutation, applyMutation, sameDetails } from '../../register/person-mutation.js';
+import { signal } from '../../register/signals.js';
+import { findBrinOwners } from '../../store/institutions.repo.js';
+import { type OutboundDraft, type PopulationRecord, upsertPopulationRecord } from '../../store/register.repo.js';
+import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
+import { bodyElementOf, personMutationOf } from '../parse-message.js';
+import { personFromPopulation } from './person-data.js';
+
+const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
+
+/** `verstrekkenPersoonsgegevens` with reden MUTATIE for one school, caused by the mutation message. */
+function mutationPush(context: HandlerContext, person: PopulationRecord, recipient: MutationRecipient, institutionOin: string): OutboundDraft {
+  const documentId = context.newId();
+  const signals = recipient.volgnummersAfterDeath.map((volgnummer) => signal('P0002', [{ naam: 'inschrijvingvolgnummer', waarde: volgnummer }]));
+  return {
+    institutionOin,
+    brin: recipient.brin,
+    operation: VERSTREKKEN.name,
+    wsaMessageId: context.newId(),
+    documentId,
+    causeMessageId: context.message.id,
+    bodyXml: persoonsgegevensBody(
+      { documentId, brokerOin: context.brokerOin, receiverBrin: recipient.brin, at: context.now },
+      { reden: 'MUTATIE', person: personFromPopulation(person), signals },
+    ),
+  };
+}
+
+/**
+ * `verwerkenPersoonsmutatie` (from the BRP source only): updates the population register and tells every
+ * school with an active enrolment of the person (src/register/mutation-recipients.ts). A BSN the
+ * register does not hold is rejected (a mutation cannot create a person: it lacks birth date and
+ * gender); a mutation that changes nothing pushes nothing, so a re-sent one is harmless.
+ */
+export const personMutationHandler: MessageHandler<PersonMutation> = {
+  operation: 'verwerkenPersoonsmutatie',
+  parse: (message) => personMutationOf(bodyElementOf(message.rawXml, 'verwerkenPersoonsmutatie_Request')),
+  // Enrolments are stored under the PGN as delivered, so a BSN pupil's enrolments are those under the BSN.
+  needs: (mutation) => ({ pgns: [mutation.bsn], bsns: [mutation.bsn] }),
+  async handle(context, mutation): Promise<HandlerResult> {
+    const { register, tx } = context;
+    const current = register.population(mutation.bsn);
+    if (!current) return { outcome: 'rejected', outbound: [] };
+    const updated = applyMutation(current, mutation);
+    if (sameDetails(current, updated)) return { outcome: 'unchanged', outbound: [] };
+    // Written here, in the batch's transaction: the session writes enrolments only.
+    await upsertPopulationRecord(tx, updated);
+    register.replacePopulation(updated);
+
+    const today = context.now.toISOString().slice(0, 10);
+    const recipients = mutationRecipients(register.enrolmentsOf(mutation.bsn).map((e) => e.stand), today, updated.dateOfDeath);
+    const owners = await findBrinOwners(tx, recipients.map((r) => r.brin));
+    // A BRIN no institution holds any more has nobody to tell.
+    const outbound = recipients.filter((r) => owners.has(r.brin)).map((r) => mutationPush(context, updated, r, owners.get(r.brin)!));
+    return { outcome: 'approved', outbound };
+  },
+};

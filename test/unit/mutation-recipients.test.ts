@@ -1,0 +1,71 @@
+import { continuesAfterDeath, isActiveEnrolment, mutationRecipients } from '../../src/register/mutation-recipients.js';
+
+const enrolment = (brin: string, volgnummer: string, datumInschrijving: string, datumUitschrijving?: string) => ({
+  brin, inschrijvingvolgnummer: volgnummer, datumInschrijving, ...(datumUitschrijving !== undefined ? { datumUitschrijving } : {}),
+});
+const TODAY = '2026-11-27';
+
+describe('active enrolment (datumUitschrijving is the first day no longer enrolled)', () => {
+  test.each([
+    ['no out-date', undefined, true],
+    ['out-date tomorrow', '2026-11-28', true],
+    ['out-date today', TODAY, false],
+    ['out-date yesterday', '2026-11-26', false],
+  ])('%s → %s', (_name, out, active) => {
+    expect(isActiveEnrolment(out === undefined ? {} : { datumUitschrijving: out }, TODAY)).toBe(active);
+  });
+
+  test('an enrolment starting in the future is active', () => {
+    expect(mutationRecipients([enrolment('31AA', '1', '2027-08-20')], TODAY, null)).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }]);
+  });
+});
+
+describe('enrolment continuing after the date of death', () => {
+  test.each([
+    ['no out-date', undefined, true],
+    ['out-date the day after death', '2026-03-02', true],
+    ['out-date on the date of death', '2026-03-01', false],
+    ['out-date the day before death', '2026-02-28', false],
+  ])('%s → %s', (_name, out, continues) => {
+    expect(continuesAfterDeath(out === undefined ? {} : { datumUitschrijving: out }, '2026-03-01')).toBe(continues);
+  });
+});
+
+describe('who receives a mutation', () => {
+  test('every BRIN with an active enrolment, once, ordered; ended enrolments are left out', () => {
+    const recipients = mutationRecipients([
+      enrolment('32AA', 'b', '2024-08-20'),
+      enrolment('31AA', 'a', '2023-08-20', '2099-07-31'),
+      enrolment('33AA', 'c', '2019-08-20', '2023-07-31'),
+      enrolment('32AA', 'b2', '2025-08-20', TODAY),
+    ], TODAY, null);
+    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }, { brin: '32AA', volgnummersAfterDeath: [] }]);
+  });
+
+  test('nobody when every enrolment has ended', () => {
+    expect(mutationRecipients([enrolment('33AA', 'c', '2019-08-20', TODAY)], TODAY, null)).toEqual([]);
+  });
+
+  test('a date of death: a signal for each enrolment running on after it, none for one ending on it', () => {
+    const recipients = mutationRecipients([
+      enrolment('31AA', 'a', '2024-08-20'),
+      enrolment('31AA', 'a2', '2024-08-20', '2026-03-01'),
+      enrolment('33AA', 'c', '2019-08-20', '2026-03-01'),
+    ], TODAY, '2026-03-01');
+    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: ['a'] }]);
+  });
+
+  test('an ended enrolment that ran on after the death is told too, so the school can correct it', () => {
+    const recipients = mutationRecipients([enrolment('34AA', 'd', '2024-08-20', '2026-04-01')], TODAY, '2026-03-01');
+    expect(recipients).toEqual([{ brin: '34AA', volgnummersAfterDeath: ['d'] }]);
+  });
+
+  test('an active enrolment that ends on a (future) date of death is told without a signal', () => {
+    const recipients = mutationRecipients([enrolment('31AA', 'a', '2024-08-20', '2027-01-15')], TODAY, '2027-01-15');
+    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }]);
+  });
+
+  test('an enrolment starting after the date of death runs on after it', () => {
+    expect(mutationRecipients([enrolment('31AA', 'a', '2026-08-20', '2027-07-31')], TODAY, '2026-03-01')).toEqual([{ brin: '31AA', volgnummersAfterDeath: ['a'] }]);
+  });
+});
