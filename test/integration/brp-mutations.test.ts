@@ -12,10 +12,10 @@ import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { silentLogger } from '../../src/log.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { type TestBrokerOptions, useTestBroker, waitFor } from '../support/broker.js';
+import { oinOf, registerSchool } from '../support/console.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { createTestDatabase } from '../support/services.js';
 import { ANONYMOUS, BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
@@ -23,7 +23,6 @@ import { ANONYMOUS, BRP_OIN, bodyFixture, elementText, lasRequest, send } from '
 const run = promisify(execFile);
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const SCHOOLS = ['41AA', '42AA', '43AA', '44AA'] as const;
-const oinOf = (brin: string): string => `00000007000${brin}00000`;
 
 /** A BSN stand with one period; `out` is the first day no longer enrolled. */
 function enrolmentBody(brin: string, bsn: string, volgnummer: string, inDate: string, out?: string): string {
@@ -58,10 +57,7 @@ describe('population-register mutations reach the schools with an active enrolme
 
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
-    for (const brin of SCHOOLS) {
-      await upsertInstitution(broker().pool, { oin: oinOf(brin), name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
-    }
-    await broker().registry.refresh();
+    for (const brin of SCHOOLS) await registerSchool(broker(), endpoints, brin);
     pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
   });
   afterAll(async () => {

@@ -9,9 +9,9 @@ import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { silentLogger } from '../../src/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
-import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
+import { oinOf, registerSchool } from '../support/console.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
@@ -19,7 +19,6 @@ import { useTestBroker, waitFor } from '../support/broker.js';
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const SCHOOLS = ['31AA', '32AA', '33AA'] as const;
 const [A, B, C] = SCHOOLS;
-const oinOf = (brin: string): string => `00000007000${brin}00000`;
 
 /** Fresh valid BSNs, one per scenario, so scenarios never see each other's enrolments. */
 const bsns = (() => {
@@ -55,13 +54,10 @@ describe('spontaneous pushes (three schools)', () => {
 
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
-    for (const brin of SCHOOLS) {
-      await upsertInstitution(broker().pool, { oin: oinOf(brin), name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
-    }
+    for (const brin of SCHOOLS) await registerSchool(broker(), endpoints, brin);
     for (const bsn of bsns) {
       await upsertPopulationRecord(broker().pool, { bsn, birthDate: '2013-04-17', gender: '2', surname: 'Leerling', prefixes: null, firstNames: null, address: null, dateOfDeath: null });
     }
-    await broker().registry.refresh();
     pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
   });
   afterAll(async () => {
