@@ -55,9 +55,11 @@ export function silentLogger(): Logger {
 
 /**
  * Masks personal numbers in free text: any standalone run of 7 to 10 digits (a BSN or onderwijsnummer,
- * also when mistyped with a digit too few or too many) keeps only its last three digits. Runs inside
- * longer tokens — OINs, UUIDs, times — are left alone.
+ * also when mistyped with a digit too few or too many) keeps only its last three digits, also right
+ * after a letter or punctuation (`BSN:123456782`, `PGN-123456782`, `x123456782`). Longer digit runs
+ * (OINs) and runs followed by a letter or hyphen (UUID groups) are left alone; masking a little too
+ * much is the safe side.
  */
 export function maskPersonalNumbers(text: string): string {
-  return text.replace(/(?<![0-9A-Za-z:-])\d{4,7}(\d{3})(?![0-9A-Za-z:-])/g, (_match, last: string) => `******${last}`);
+  return text.replace(/(?<![0-9])\d{4,7}(\d{3})(?![0-9A-Za-z-])/g, (_match, last: string) => `******${last}`);
 }

@@ -26,7 +26,7 @@ export function pipelinePoolSize(config: Config): number {
   return config.processingTransactions + 5;
 }
 
-export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean }): Pipeline {
+export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean; now?: () => Date }): Pipeline {
   configurePupilTrace(resolveTraceKey(config));
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const redis = createProducerConnection(redisUrl);
@@ -36,7 +36,8 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const workers: Worker[] = [
     startProcessingWorker({
       redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
-      concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log, lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
+      concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log,
+      ...(options.now ? { now: options.now } : {}), lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
     }),
     startDeliveryWorker({
       redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,

@@ -1,3 +1,4 @@
+import { maskPersonalNumbers } from '../log.js';
 import type { Pool } from '../store/database.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */
@@ -77,7 +78,7 @@ export async function institutionOverview(pool: Pool, oin?: string): Promise<Ins
     queued: r.queued, inDelivery: r.in_delivery, deliveredLastHour: r.delivered_last_hour, errorQueued: r.error_queued,
     health: {
       state: r.last_outcome === null ? 'idle' : r.last_outcome === 'delivered' ? 'ok' : 'failing',
-      lastAttemptAt: r.last_at, lastOutcome: r.last_outcome, lastError: r.last_error, attempts: r.attempts, failedAttempts: r.failed,
+      lastAttemptAt: r.last_at, lastOutcome: r.last_outcome, lastError: r.last_error === null ? null : maskPersonalNumbers(r.last_error), attempts: r.attempts, failedAttempts: r.failed,
     },
   }));
 }

@@ -31,6 +31,13 @@ const required = (node: Node, name: string): string => {
   if (value === undefined) throw new Error(`validated message lacks ${name}`);
   return value;
 };
+/** xs:date allows a time zone (`2026-08-20+02:00`); the register keeps calendar dates, so it is dropped. */
+const calendarDate = (value: string): string => /^\d{4}-\d{2}-\d{2}/.exec(value)?.[0] ?? value;
+const requiredDate = (node: Node, name: string): string => calendarDate(required(node, name));
+const optionalDate = (node: Node, name: string): string | undefined => {
+  const value = text(node, name);
+  return value === undefined ? undefined : calendarDate(value);
+};
 const list = (node: Node, name: string): Node[] => (node[name] as Node[] | undefined) ?? [];
 
 export interface Bedrijfsdocument {
@@ -51,7 +58,7 @@ function periodOf(node: Node): PeriodVO {
   const leerjaar = text(node, 'leerjaar');
   const nieuwkomers = text(node, 'indicatieNieuwkomersbekostiging');
   return {
-    datumBegin: required(node, 'datumBegin'),
+    datumBegin: requiredDate(node, 'datumBegin'),
     ...(text(node, 'onderwijsaanbieder') !== undefined ? { onderwijsaanbieder: text(node, 'onderwijsaanbieder') } : {}),
     ...(text(node, 'onderwijslocatie') !== undefined ? { onderwijslocatie: text(node, 'onderwijslocatie') } : {}),
     opleidingcode: required(node, 'opleidingcode'),
@@ -65,8 +72,8 @@ function periodOf(node: Node): PeriodVO {
 }
 
 function spanOf(node: Node): DatedSpan {
-  const end = text(node, 'datumEind');
-  return { datumBegin: required(node, 'datumBegin'), ...(end !== undefined ? { datumEind: end } : {}) };
+  const end = optionalDate(node, 'datumEind');
+  return { datumBegin: requiredDate(node, 'datumBegin'), ...(end !== undefined ? { datumEind: end } : {}) };
 }
 
 function verblijfOf(node: Node): VerblijfAndereInstelling {
@@ -76,12 +83,12 @@ function verblijfOf(node: Node): VerblijfAndereInstelling {
 
 /** An `aanleverenInschrijvingVO_Request` as a stand. */
 export function enrolmentStandOf(body: Node): EnrolmentStand {
-  const out = text(body, 'datumUitschrijving');
+  const out = optionalDate(body, 'datumUitschrijving');
   return {
     pgn: pgnOf(body),
     brin: required(body, 'brin'),
     inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer'),
-    datumInschrijving: required(body, 'datumInschrijving'),
+    datumInschrijving: requiredDate(body, 'datumInschrijving'),
     ...(out !== undefined ? { datumUitschrijving: out } : {}),
     perioden: list(body, 'inschrijvingPeriodeVO').map(periodOf),
     ontwikkelingsperspectieven: list(body, 'ontwikkelingsperspectief').map(spanOf),
@@ -143,7 +150,7 @@ export function personMutationOf(body: Node): PersonMutation {
   const prefixes = text(body, 'voorvoegsels');
   const firstNames = text(body, 'voornamen');
   const address = addressOf(body);
-  const dateOfDeath = text(body, 'datumOverlijden');
+  const dateOfDeath = optionalDate(body, 'datumOverlijden');
   return {
     bsn: required(body, 'burgerservicenummer'),
     ...(surname !== undefined ? { name: { achternaam: surname, ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}) } } : {}),

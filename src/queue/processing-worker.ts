@@ -21,6 +21,8 @@ export interface ProcessingWorkerOptions {
   readonly log: Logger;
   /** Job lock; a killed worker's jobs are picked up again after about this long. */
   readonly lockMs?: number;
+  /** The clock the register rules use (tests fix it; dates such as the peildatum follow it). */
+  readonly now?: () => Date;
   /** Called with the outbound message ids a processed batch queued (delivery enqueues them). */
   readonly onOutbound?: (ids: readonly number[]) => void;
 }
@@ -30,7 +32,7 @@ export interface ProcessingWorkerOptions {
  * deadlock with a concurrent batch), processes its messages one by one so only the bad one fails.
  */
 function batchProcessor(options: ProcessingWorkerOptions) {
-  const processOptions = { brokerOin: options.brokerOin };
+  const processOptions = { brokerOin: options.brokerOin, ...(options.now ? { now: options.now } : {}) };
   return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
     try {
       return await processBatch(options.pool, options.handlers, ids, processOptions);

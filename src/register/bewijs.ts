@@ -46,9 +46,14 @@ function oldSchools(changed: EnrolmentAt, others: readonly EnrolmentAt[]): Enrol
     && withinBewijsWindow(o.stand.datumUitschrijving, changed.stand.datumInschrijving));
 }
 
-/** Schools the pupil goes to, relative to `changed` (start later elsewhere, within half a year of leaving `changed`). */
+/**
+ * Schools the pupil goes to, relative to `changed`: they start later elsewhere, within half a year of
+ * leaving `changed`, and still run when the pupil leaves it (a school the pupil passed through in
+ * between, and left before, is not involved).
+ */
 function newSchools(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly EnrolmentAt[]): EnrolmentAt[] {
-  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving));
+  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving)
+    && (outDate === undefined || n.stand.datumUitschrijving === undefined || n.stand.datumUitschrijving > outDate));
 }
 
 /**
@@ -56,7 +61,8 @@ function newSchools(changed: EnrolmentAt, outDate: IsoDate | undefined, others: 
  * after (absent: new, or deleted); `others` are the pupil's enrolments at other schools.
  * - A new, changed or removed in-date: each old school gets an Inschrijfbewijs with this school's data.
  * - A new, changed or removed out-date: each new school gets an Uitschrijfbewijs with this school's data.
- * - A new enrolment also gets an Uitschrijfbewijs for each old school whose out-date is already known.
+ * - A new enrolment also gets an Inschrijfbewijs for each new school already known, and an
+ *   Uitschrijfbewijs for each old school whose out-date is already known.
  * Only schools directly involved are told; a school left more than half a year before the other's
  * in-date is not. Pure: dates are compared as ISO strings.
  */
@@ -91,8 +97,15 @@ export function bewijzenFor(before: EnrolmentAt | undefined, after: EnrolmentAt 
       });
     }
   }
-  // A new school learns at once of out-dates its old schools already delivered.
+  // Delivered late, an enrolment learns at once what the other schools already delivered: as an old
+  // school, the in-dates of the schools the pupil went to; as a new school, its old schools' out-dates.
   if (!before && after) {
+    for (const next of newSchools(after, after.stand.datumUitschrijving, elsewhere)) {
+      bewijzen.push({
+        receiver: after, soort: 'Inschrijfbewijs',
+        about: { brin: next.brin, ...place(firstPeriod(next.stand)), datum: next.stand.datumInschrijving },
+      });
+    }
     for (const old of oldSchools(after, elsewhere)) {
       if (old.stand.datumUitschrijving === undefined) continue;
       bewijzen.push({

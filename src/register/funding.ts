@@ -42,9 +42,10 @@ export function doubleEnrolmentsOn(e: EnrolmentAt, others: readonly EnrolmentAt[
  * An enrolment's funding status on its peildatum: fundable when it runs on that day and its period
  * of that day says bekostigbaar. A double enrolment with another school on the peildatum is signalled
  * (to both schools) without changing the status: which school is funded is decided by DUO, not here.
+ * `peildatum` overrides the enrolment's own one (the other school of a double enrolment is told about
+ * the peildatum where the overlap is).
  */
-export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], today: IsoDate): FundingStatus {
-  const peildatum = relevantPeildatum(e, today);
+export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], today: IsoDate, peildatum: IsoDate = relevantPeildatum(e, today)): FundingStatus {
   const period = enrolledOn(e, peildatum) ? periodOn(e, peildatum) : undefined;
   const doubleWith = enrolledOn(e, peildatum) ? doubleEnrolmentsOn(e, others, peildatum) : [];
   const allStarts = [e, ...others].map((o) => o.stand.datumInschrijving).sort();

@@ -62,7 +62,8 @@ export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: read
        UNION
        SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
-       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins) ORDER BY i.oin LIMIT 1) AS institution_oin
+       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
+         ORDER BY i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin LIMIT 1) AS institution_oin
      FROM wanted w`,
     [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)])
   );

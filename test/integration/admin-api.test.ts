@@ -120,7 +120,8 @@ describe('admin API', () => {
     const queued = await errorQueued(broker(), endpoints(), '41AA', 'A-9');
     await broker().pool.query("UPDATE outbound_messages SET last_error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE id = $1", [queued.id]);
     await broker().pool.query("UPDATE delivery_attempts SET error = 'SOAP fault Client.DK0004: BSN 123456782 unknown' WHERE outbound_id = $1", [queued.id]);
-    const answers = [await call('errors', { token: READ }), await call(`errors/${queued.id}`, { token: READ }), await call(`trace/message/o${queued.id}`, { token: READ })];
+    const answers = [await call('errors', { token: READ }), await call(`errors/${queued.id}`, { token: READ }), await call(`trace/message/o${queued.id}`, { token: READ }),
+      await call('overview', { token: READ }), await call(`institutions/${oinOf('41AA')}`, { token: READ })];
     for (const answer of answers) {
       expect(JSON.stringify(answer.body)).not.toContain('123456782');
       expect(JSON.stringify(answer.body)).toContain('BSN ******782 unknown');

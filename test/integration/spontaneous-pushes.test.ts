@@ -7,6 +7,8 @@
 import { XmlDocument } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { silentLogger } from '../../src/log.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { processMessage } from '../../src/processing/process-message.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
@@ -47,6 +49,9 @@ function deletion(brin: string, bsn: string, volgnummer = `${brin}-${bsn}`): str
   return bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml').replace(/25BE/g, brin).replace('123456782', bsn).replace(/2026-0001/g, volgnummer);
 }
 
+const FIXED_TODAY = new Date('2026-11-27T12:00:00Z');
+let today = FIXED_TODAY;
+
 describe('spontaneous pushes (three schools)', () => {
   const broker = useTestBroker();
   let endpoints: TestEndpoints;
@@ -58,7 +63,8 @@ describe('spontaneous pushes (three schools)', () => {
     for (const bsn of bsns) {
       await upsertPopulationRecord(broker().pool, { bsn, birthDate: '2013-04-17', gender: '2', surname: 'Leerling', prefixes: null, firstNames: null, address: null, dateOfDeath: null });
     }
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+    // A fixed clock: the peildatum follows the processing date, so the expected statuses stay true.
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true, now: () => today });
   });
   afterAll(async () => {
     await pipeline.close();
@@ -128,21 +134,46 @@ describe('spontaneous pushes (three schools)', () => {
     const bsn = bsns[1]!;
     await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-12-01' }));
     await enrol(B, stand(B, bsn, { in: '2026-12-01' }));
-    expect((await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-12-15' })))[B]).toEqual([`Uitschrijfbewijs ${A} 2026-12-15 own=${B}-${bsn}`]);
-    expect((await enrol(A, stand(A, bsn, { in: '2024-08-20' })))[B]).toEqual([`Uitschrijfbewijs ${A} - own=${B}-${bsn}`]);
-    expect((await enrol(B, stand(B, bsn, { in: '2026-12-08' })))[A]).toEqual([`Inschrijfbewijs ${B} 2026-12-08 own=${A}-${bsn}`]);
+    expect(await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-12-15' }))).toEqual({
+      [A]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', 'Terugkoppeling true'],
+      [B]: [`Uitschrijfbewijs ${A} 2026-12-15 own=${B}-${bsn}`],
+    });
+    expect(await enrol(A, stand(A, bsn, { in: '2024-08-20' }))).toEqual({
+      [A]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', 'Terugkoppeling true'],
+      [B]: [`Uitschrijfbewijs ${A} - own=${B}-${bsn}`],
+    });
+    expect(await enrol(B, stand(B, bsn, { in: '2026-12-08' }))).toEqual({
+      [A]: [`Inschrijfbewijs ${B} 2026-12-08 own=${A}-${bsn}`],
+      [B]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
+    });
     // B's enrolment deleted: its in-date is gone, A is told.
-    expect((await step(B, 'aanleverenVerwijderingInschrijvingVO', deletion(B, bsn)))[A]).toEqual([`Inschrijfbewijs ${B} - own=${A}-${bsn}`]);
+    expect(await step(B, 'aanleverenVerwijderingInschrijvingVO', deletion(B, bsn))).toEqual({
+      [A]: [`Inschrijfbewijs ${B} - own=${A}-${bsn}`],
+      [B]: ['Terugkoppeling true'],
+    });
   });
 
   test('two old schools are both told; C is not told about a transfer it is not part of', async () => {
     const bsn = bsns[2]!;
     await enrol(A, stand(A, bsn, { in: '2023-08-20', out: '2026-11-01' }));
     await enrol(B, stand(B, bsn, { in: '2024-08-20', out: '2026-11-01' }));
-    const pushes = await enrol(C, stand(C, bsn, { in: '2026-11-01' }));
-    expect(pushes[A]).toEqual([`Inschrijfbewijs ${C} 2026-11-01 own=${A}-${bsn}`]);
-    expect(pushes[B]).toEqual([`Inschrijfbewijs ${C} 2026-11-01 own=${B}-${bsn}`]);
-    expect(pushes[C]).toEqual(expect.arrayContaining([`Uitschrijfbewijs ${A} 2026-11-01 own=${C}-${bsn}`, `Uitschrijfbewijs ${B} 2026-11-01 own=${C}-${bsn}`]));
+    expect(await enrol(C, stand(C, bsn, { in: '2026-11-01' }))).toEqual({
+      [A]: [`Inschrijfbewijs ${C} 2026-11-01 own=${A}-${bsn}`],
+      [B]: [`Inschrijfbewijs ${C} 2026-11-01 own=${B}-${bsn}`],
+      [C]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true',
+        `Uitschrijfbewijs ${A} 2026-11-01 own=${C}-${bsn}`, `Uitschrijfbewijs ${B} 2026-11-01 own=${C}-${bsn}`],
+    });
+  });
+
+  test('a school the pupil passed through and left before is not told of a later transfer', async () => {
+    const bsn = bsns[7]!;
+    await enrol(B, stand(B, bsn, { in: '2021-08-20', out: '2022-07-01' }));
+    await enrol(C, stand(C, bsn, { in: '2026-10-15' }));
+    await enrol(A, stand(A, bsn, { in: '2020-08-20' })); // delivered late: A learns of C as the old school
+    expect(await enrol(A, stand(A, bsn, { in: '2020-08-20', out: '2026-10-15' }))).toEqual({
+      [A]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', 'Terugkoppeling true'],
+      [C]: [`Uitschrijfbewijs ${A} 2026-10-15 own=${C}-${bsn}`],
+    });
   });
 
   test('half-year edge: left exactly six months before the new in-date is told, a day earlier is not', async () => {
@@ -151,23 +182,49 @@ describe('spontaneous pushes (three schools)', () => {
     expect((await enrol(B, stand(B, told, { in: '2026-12-01' })))[A]).toEqual([`Inschrijfbewijs ${B} 2026-12-01 own=${A}-${told}`]);
     const notTold = bsns[4]!;
     await enrol(A, stand(A, notTold, { in: '2020-08-20', out: '2026-05-31' }));
-    const pushes = await enrol(B, stand(B, notTold, { in: '2026-12-01' }));
-    expect(pushes[A]).toBeUndefined();
-    expect(pushes[B]).toEqual(['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true']);
+    expect(await enrol(B, stand(B, notTold, { in: '2026-12-01' }))).toEqual({
+      [B]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
+    });
   });
 
   test('double enrolment on 1 October arises (both schools signalled, A without sending anything) and is resolved', async () => {
     const bsn = bsns[5]!;
     await enrol(A, stand(A, bsn, { in: '2024-08-20' }));
-    const arising = await enrol(B, stand(B, bsn, { in: '2026-09-15' }));
-    expect(arising[A]).toEqual([`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${B}`, `Inschrijfbewijs ${B} 2026-09-15 own=${A}-${bsn}`]);
-    expect(arising[B]).toEqual([`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${A}`, 'Terugkoppeling true']);
+    expect(await enrol(B, stand(B, bsn, { in: '2026-09-15' }))).toEqual({
+      [A]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${B}`, `Inschrijfbewijs ${B} 2026-09-15 own=${A}-${bsn}`],
+      [B]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${A}`, 'Terugkoppeling true'],
+    });
     // A delivers the out-date 15 September: the overlap on 1 October is gone; both get an updated status.
-    const resolved = await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-09-15' }));
     // A's enrolment now ends in school year 2026/27 before its peildatum: not fundable there.
-    expect(resolved[A]).toEqual(['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true']);
-    expect(resolved[B]).toEqual(['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', `Uitschrijfbewijs ${A} 2026-09-15 own=${B}-${bsn}`]);
-    expect(resolved[C]).toBeUndefined();
+    expect(await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-09-15' }))).toEqual({
+      [A]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
+      [B]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', `Uitschrijfbewijs ${A} 2026-09-15 own=${B}-${bsn}`],
+    });
+  });
+
+  test('a deletion that resolves a double enrolment updates the other school', async () => {
+    const bsn = bsns[8]!;
+    await enrol(A, stand(A, bsn, { in: '2024-08-20' }));
+    await enrol(B, stand(B, bsn, { in: '2026-09-15' }));
+    expect(await step(B, 'aanleverenVerwijderingInschrijvingVO', deletion(B, bsn))).toEqual({
+      [A]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', `Inschrijfbewijs ${B} - own=${A}-${bsn}`],
+      [B]: ['Terugkoppeling true'],
+    });
+  });
+
+  test('in July, a new enrolment for next school year tells the other school about that year’s peildatum', async () => {
+    today = new Date('2026-07-15T12:00:00Z');
+    try {
+      const bsn = bsns[9]!;
+      await enrol(A, stand(A, bsn, { in: '2024-08-20' }));
+      // A's own peildatum is still 1 October 2025; the overlap is on 1 October 2026.
+      expect(await enrol(B, stand(B, bsn, { in: '2026-09-01' }))).toEqual({
+        [A]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${B}`, `Inschrijfbewijs ${B} 2026-09-01 own=${A}-${bsn}`],
+        [B]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${A}`, 'Terugkoppeling true'],
+      });
+    } finally {
+      today = FIXED_TODAY;
+    }
   });
 
   test('a retried job or a duplicate submission sends no push twice', async () => {
@@ -180,6 +237,9 @@ describe('spontaneous pushes (three schools)', () => {
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(B)}` }));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(endpoints.received(A).length).toBe(before);
+    // The processing job run again (a stalled worker, a sweeper re-add) claims nothing and queues nothing.
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
+    expect(await processMessage(broker().pool, createHandlers(), id, { brokerOin: broker().config.brokerOin })).toEqual({ outcome: null, outboundIds: [] });
     const queued = (await broker().pool.query(
       `SELECT o.brin, o.operation FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
        WHERE m.document_id = $1 ORDER BY 1, 2`, [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows;

@@ -16,6 +16,15 @@ describe('parsing stored messages', () => {
     expect(stand.verblijvenAndereInstelling).toEqual([{ datumBegin: '2026-10-01', datumEind: '2026-12-31', brin: '00AH', vestiging: '00AH00', verblijfsoort: 'OPDC' }]);
   });
 
+  test('dates written with a time zone (valid xs:date) are read as calendar dates', () => {
+    const xml = stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO.xml')
+      .replace('<bas:datumInschrijving>2026-08-20<', '<bas:datumInschrijving>2026-08-20+02:00<')
+      .replace('<bas:datumBegin>2026-08-20<', '<bas:datumBegin>2026-08-20Z<')
+      .replace('<ins:datumEind>2027-07-31<', '<ins:datumEind>2027-07-31-05:00<');
+    const stand = enrolmentStandOf(bodyElementOf(xml, 'aanleverenInschrijvingVO_Request'));
+    expect([stand.datumInschrijving, stand.perioden[0]!.datumBegin, stand.ontwikkelingsperspectieven[0]!.datumEind]).toEqual(['2026-08-20', '2026-08-20', '2027-07-31']);
+  });
+
   test('zeep-style prefixes and the minimal OWN stand', () => {
     const zeep = enrolmentStandOf(bodyElementOf(stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO-zeep-prefixes.xml'), 'aanleverenInschrijvingVO_Request'));
     expect(zeep.perioden[0]).toMatchObject({ vestiging: '25BE00', indicatieBekostigbaar: true, aanvullendeOpleidingen: [], experimenten: [] });

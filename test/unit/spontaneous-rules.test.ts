@@ -72,7 +72,21 @@ describe('digital in- and uitschrijfbewijs', () => {
 
   test('two old schools are both told; a later school is not an old school', () => {
     const result = bewijzenFor(undefined, at('08PG', '2026-09-01'), [at('25BE', '2023-08-20'), at('00AH', '2024-08-20'), at('21AA', '2027-01-01')]);
-    expect(summary(result)).toEqual(['00AH:Inschrijfbewijs:08PG:2026-09-01', '25BE:Inschrijfbewijs:08PG:2026-09-01']);
+    // 21AA starts later: it is not told, but 08PG (delivered after it) is its old school and learns of it.
+    expect(summary(result)).toEqual(['00AH:Inschrijfbewijs:08PG:2026-09-01', '08PG:Inschrijfbewijs:21AA:2027-01-01', '25BE:Inschrijfbewijs:08PG:2026-09-01']);
+  });
+
+  test('a school passed through and left before the out-date is not a new school', () => {
+    const before = at('25BE', '2020-08-20');
+    const after = at('25BE', '2020-08-20', '2025-08-01');
+    expect(summary(bewijzenFor(before, after, [at('00AH', '2021-08-20', '2022-07-01'), at('08PG', '2025-08-01')]))).toEqual(['08PG:Uitschrijfbewijs:25BE:2025-08-01']);
+  });
+
+  test('an explicit peildatum: the other school of a double enrolment hears about the overlap’s peildatum', () => {
+    const a = at('25BE', '2024-08-20');
+    const b = at('00AH', '2026-09-01');
+    expect(fundingStatus(a, [b], '2026-07-15').doubleWith).toEqual([]); // its own peildatum: 1 October 2025
+    expect(fundingStatus(a, [b], '2026-07-15', '2026-10-01')).toMatchObject({ peildatum: '2026-10-01', doubleWith: ['00AH'] });
   });
 
   test('other enrolments at the same school are not told', () => {

@@ -105,5 +105,7 @@ describe('masking personal numbers', () => {
     expect(maskPersonalNumbers("The value '123456782' is not accepted; OIN 00000001800866472000")).toBe("The value '******782' is not accepted; OIN 00000001800866472000");
     expect(maskPersonalNumbers("'12345678' and 1234567890")).toBe("'******678' and ******890");
     expect(maskPersonalNumbers('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456')).toBe('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456');
+    // Glued to a label or punctuation, a personal number is still masked.
+    expect(maskPersonalNumbers('BSN:123456782 onbekend, PGN-123456782, x123456782.')).toBe('BSN:******782 onbekend, PGN-******782, x******782.');
   });
 });

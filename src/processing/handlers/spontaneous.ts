@@ -1,6 +1,6 @@
 import { bekostigingsstatusBody, bewijsBody } from '../../outbound/messages.js';
 import { type EnrolmentAt, bewijzenFor } from '../../register/bewijs.js';
-import { fundingStatus } from '../../register/funding.js';
+import { fundingStatus, relevantPeildatum } from '../../register/funding.js';
 import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
@@ -8,9 +8,9 @@ import { outboundDraft } from './drafts.js';
 type EnrolmentKey = Pick<EnrolmentAt, 'brin' | 'inschrijvingvolgnummer'>;
 const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
-function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[]): OutboundDraft | null {
+function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.institutionOin) return null; // a BRIN no registered institution owns has nowhere to receive pushes
-  const status = fundingStatus(enrolment, others, context.now.toISOString().slice(0, 10));
+  const status = fundingStatus(enrolment, others, context.now.toISOString().slice(0, 10), peildatum);
   return outboundDraft(context, { institutionOin: enrolment.institutionOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
     bekostigingsstatusBody(header, { pgn: enrolment.stand.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, ...status }));
 }
@@ -40,14 +40,20 @@ export function spontaneousPushes(context: HandlerContext, changed: { brin: stri
     if (own) drafts.push(own);
   }
 
+  // The other schools' double enrolments, on their own peildatum and on the changed enrolment's (in the
+  // summer those differ: a July change to next school year must reach a school whose own peildatum is
+  // still last October).
   const today = context.now.toISOString().slice(0, 10);
+  const changedPeildata = [was, is].filter((e): e is StoredEnrolment => e !== undefined).map((e) => relevantPeildatum(e, today));
   for (const other of othersAfter.filter((e) => e.brin !== changed.brin)) {
     const without = (list: readonly StoredEnrolment[]) => list.filter((e) => !sameEnrolment(e, other));
-    const doubleBefore = fundingStatus(other, without(before), today).doubleWith.join(',');
-    const doubleAfter = fundingStatus(other, without(after), today).doubleWith.join(',');
-    if (doubleBefore === doubleAfter) continue;
-    const update = statusDraft(context, other, without(after));
-    if (update) drafts.push(update);
+    for (const peildatum of new Set([relevantPeildatum(other, today), ...changedPeildata])) {
+      const doubleBefore = fundingStatus(other, without(before), today, peildatum).doubleWith.join(',');
+      const doubleAfter = fundingStatus(other, without(after), today, peildatum).doubleWith.join(',');
+      if (doubleBefore === doubleAfter) continue;
+      const update = statusDraft(context, other, without(after), peildatum);
+      if (update) drafts.push(update);
+    }
   }
   return drafts;
 }
