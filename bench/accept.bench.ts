@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     const brokerPort = await freePort();
     // The broker logs to a file, as it would in production; the bench must not pay for reading it.
     const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
-    const broker = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], {
+    const broker = spawn(process.execPath, [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(PROJECT_ROOT, 'dist/src/main.js')], {
       env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', RUN_WORKERS: 'false' },
       stdio: ['ignore', logFile, logFile],
     });
