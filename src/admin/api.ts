@@ -55,6 +55,10 @@ const wholeNumber = (value: unknown, fallback: number): number => {
 
 async function bulk(call: Call, act: typeof replay): Promise<unknown> {
   const body = await readJson(call.req);
+  for (const flag of ['dryRun', 'all'] as const) {
+    // A string "true" must not slip through as "not a dry run".
+    if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new OperatorInputError(`${flag} must be true or false`);
+  }
   const dryRun = body.dryRun === true;
   const filter = parseErrorFilter(filterFromBody(body), { requireScope: true, all: body.all === true });
   const ids = await act(call.deps, call.caller.actor, filter, { dryRun });

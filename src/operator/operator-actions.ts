@@ -1,5 +1,6 @@
 import type { Pool } from '../store/database.js';
 import { type Institution, upsertInstitution } from '../store/institutions.repo.js';
+import { maskPersonalNumbers } from '../log.js';
 import { recordAudit } from './audit.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
 
@@ -14,12 +15,26 @@ export type Actor = string;
 
 /** The filter as the audit log shows it; an empty filter is the whole error queue. */
 function auditTarget(filter: ErrorFilter): Record<string, unknown> {
-  const target = Object.fromEntries(Object.entries({ ...filter, ids: filter.ids?.slice(0, 100) }).filter(([, value]) => value !== undefined));
+  // A fault filter is free text an operator typed: it may hold a personal number.
+  const shown = { ...filter, ids: filter.ids?.slice(0, 100), fault: filter.fault === undefined ? undefined : maskPersonalNumbers(filter.fault) };
+  const target = Object.fromEntries(Object.entries(shown).filter(([, value]) => value !== undefined));
   return Object.keys(target).length > 0 ? target : { all: true };
 }
 
 async function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
-  const ids = await (action === 'errors.replay' ? replayErrors : purgeErrors)(deps, filter, options);
+  let done = 0;
+  const tracked: BulkOptions = { ...options, onProgress: (count, total) => { done = count; options.onProgress?.(count, total); } };
+  let ids: number[];
+  try {
+    ids = await (action === 'errors.replay' ? replayErrors : purgeErrors)(deps, filter, tracked);
+  } catch (error) {
+    // Batches that went through before the failure did change messages: the audit says how many.
+    if (done > 0) {
+      await recordAudit(deps.pool, { actor, action, target: { ...auditTarget(filter), interrupted: (error as Error).message.slice(0, 200) }, affected: done, dryRun: options.dryRun ?? false, outboundIds: [] })
+        .catch(() => undefined);
+    }
+    throw error;
+  }
   await recordAudit(deps.pool, { actor, action, target: auditTarget(filter), affected: ids.length, dryRun: options.dryRun ?? false, outboundIds: ids });
   return ids;
 }

@@ -46,6 +46,8 @@ describe('admin API', () => {
 
   test('the operator token: dry run changes nothing, replay by filter delivers, both audited with who', async () => {
     const [queued] = (await call('errors', { token: OPERATOR, name: 'Jan' })).body as { id: number; institutionOin: string }[];
+    // A dry-run flag that is not a boolean is refused, never read as "go ahead".
+    expect((await call('errors/replay', { method: 'POST', token: OPERATOR, body: { institution: oinOf('41AA'), dryRun: 'true' } })).status).toBe(400);
     const dry = await call('errors/replay', { method: 'POST', token: OPERATOR, name: 'Jan', body: { institution: oinOf('41AA'), dryRun: true } });
     expect(dry.body).toEqual({ dryRun: true, count: 1, ids: [queued!.id] });
     expect((await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [queued!.id])).rows[0].status).toBe('error');
