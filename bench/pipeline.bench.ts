@@ -31,6 +31,7 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 /** Extra node arguments for the broker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 /** BENCH_PG_STATS=1 prints the statements that took PostgreSQL longest (pg_stat_statements). */
 const PG_STATS = process.env.BENCH_PG_STATS === '1';
+const SEPARATE_WORKERS = process.env.BENCH_SEPARATE_WORKERS === '1';
 const BROKER_NODE_ARGS = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const BRINS = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(2, '0')}BB`);
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -145,10 +146,15 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
+  const brokerEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redisService.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '60000' };
+  // BENCH_SEPARATE_WORKERS=1: the HTTP broker without workers, and the pipeline in its own process (as docker-compose runs it).
   const broker = spawn(process.execPath, [...BROKER_NODE_ARGS, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redisService.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '60000' },
+    env: { ...brokerEnv, ...(SEPARATE_WORKERS ? { RUN_WORKERS: 'false' } : {}) },
     stdio: ['ignore', logFile, logFile],
   });
+  const workers = SEPARATE_WORKERS
+    ? spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/workers/pipeline.worker.js')], { env: brokerEnv, stdio: ['ignore', logFile, logFile] })
+    : undefined;
   const url = `http://127.0.0.1:${port}${CONTRACT_PATH}`;
   await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
   const lines: string[] = [];
@@ -173,11 +179,11 @@ async function main(): Promise<void> {
 
     // The hanging endpoint's messages wait for their retry (DELIVERY_BACKOFF_MS); the drains below leave them out.
     since = new Date();
-    const cpuBefore = { ...sampleCpu(broker.pid!), bench: process.cpuUsage() };
+    const cpuBefore = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage() };
     const max = await load(url);
     const backlogAtEnd = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending' AND brin <> $1))::int AS n", [BRINS[0]])).rows[0]!.n;
     const drainSeconds = await drain(db, 120_000, BRINS[0]);
-    const cpuAfter = { ...sampleCpu(broker.pid!), bench: process.cpuUsage(cpuBefore.bench) };
+    const cpuAfter = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage(cpuBefore.bench) };
     const perMessage = (seconds: number): string => ((seconds * 1e6) / max.total).toFixed(0);
     cpuLine = `CPU per message (accept + process + deliver): broker ${perMessage(cpuAfter.broker - cpuBefore.broker)} µs, PostgreSQL ${perMessage(cpuAfter.postgres - cpuBefore.postgres)} µs, `
       + `Redis ${perMessage(cpuAfter.redis - cpuBefore.redis)} µs, load generator + 100 endpoints ${perMessage((cpuAfter.bench.user + cpuAfter.bench.system) / 1e6)} µs`;
@@ -189,19 +195,20 @@ async function main(): Promise<void> {
     const jobs = (await redis.keys('bron:*:*')).filter((k) => /:(msg|out)-\d+$/.test(k)).length;
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
-    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers in the broker process\n\n`);
+    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in their own process' : 'in the broker process'}\n\n`);
     process.stdout.write('| phase | accepted msg/s | accept→delivered p50 ms | p99 ms | of which accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|\n');
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
     process.stdout.write(`${cpuLine}\n`);
     process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
-    process.stdout.write(`broker RSS: ${rssMb(broker.pid!).toFixed(0)} MB\n`);
+    process.stdout.write(`broker RSS: ${rssMb(broker.pid!).toFixed(0)} MB${workers ? `, workers RSS: ${rssMb(workers.pid!).toFixed(0)} MB` : ''}\n`);
     if (PG_STATS) {
       const top = await db.query<{ ms: number; calls: number; query: string }>(
         'SELECT round(total_exec_time)::int AS ms, calls::int, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15');
       for (const row of top.rows) process.stdout.write(`${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(7)}× ${row.query}\n`);
     }
   } finally {
+    workers?.kill('SIGTERM');
     broker.kill('SIGTERM');
     await new Promise((resolve) => broker.once('exit', resolve));
     await db.end();

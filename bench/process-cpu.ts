@@ -25,7 +25,8 @@ function readStat(pid: string): { comm: string; ppid: number; cpu: number } | nu
   }
 }
 
-export function sampleCpu(brokerPid: number): CpuSample {
+export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
+  const roots = new Set(typeof brokerPids === 'number' ? [brokerPids] : brokerPids);
   const stats = new Map<number, { comm: string; ppid: number; cpu: number }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -34,7 +35,7 @@ export function sampleCpu(brokerPid: number): CpuSample {
   }
   const inBrokerTree = (pid: number): boolean => {
     for (let current = pid, hops = 0; current > 1 && hops < 5; hops++) {
-      if (current === brokerPid) return true;
+      if (roots.has(current)) return true;
       current = stats.get(current)?.ppid ?? 0;
     }
     return false;

@@ -54,14 +54,16 @@ export interface Config {
   readonly deliveryRetries: number;
   /** Waits before each retry, ms (`DELIVERY_BACKOFF_MS`, comma-separated, default 30000,120000,600000; the last repeats). */
   readonly deliveryBackoffMs: readonly number[];
-  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 64). */
+  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 128). */
   readonly deliveryConcurrency: number;
   /** Deliveries in flight at once to one institution (`DELIVERY_PER_INSTITUTION`, default 4). */
   readonly deliveryPerInstitution: number;
   /** How long a worker's claim on a job lasts without renewal; a killed worker's jobs return after about this long (`JOB_LOCK_MS`, default 30000). */
   readonly jobLockMs: number;
-  /** Run the processing and delivery workers inside the broker process (`RUN_WORKERS`, default true). */
+  /** Run the processing and delivery workers under this broker (`RUN_WORKERS`, default true). */
   readonly runWorkers: boolean;
+  /** Run those workers in a process of their own rather than in the HTTP process (`PIPELINE_PROCESS`, default true). */
+  readonly pipelineProcess: boolean;
   /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpWorkers: number;
   /** Bearer token for the read-only admin API and dashboard (`ADMIN_READ_TOKEN`; unset: generated once into BROKER_DATA_DIR/operator-secrets.json). */
@@ -177,10 +179,11 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryTimeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 50, 600_000),
     deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
     deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),
-    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 64, 1, 1024),
+    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 128, 1, 1024),
     deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     runWorkers: bool('RUN_WORKERS', true),
+    pipelineProcess: bool('PIPELINE_PROCESS', true),
     adminReadToken,
     adminOperatorToken,
     traceKey: secret('TRACE_KEY', 32),

@@ -4,7 +4,8 @@ import { startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
-import { serveClusterMetrics } from './metrics/cluster-metrics.js';
+import { joinClusterMetrics, serveClusterMetrics } from './metrics/cluster-metrics.js';
+import { metricsRegistry } from './metrics/metrics.js';
 import { resolveOperatorSecrets } from './operator/secrets.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
@@ -13,8 +14,9 @@ import { migrate } from './store/migrate.js';
 
 /**
  * Composition root. The primary process starts (or finds) PostgreSQL and Redis, migrates, seeds, and
- * forks HTTP_WORKERS processes that share the port: the request path is CPU-bound (XML scan and
- * validation), so a second process uses the cores one event loop cannot.
+ * forks HTTP_WORKERS processes that share the port, plus one process for the processing and delivery
+ * workers (PIPELINE_PROCESS): accepting and delivering each get an event loop, so both cores work.
+ * With one HTTP process and the pipeline inline, everything runs in this process instead.
  */
 
 interface ServiceUrls {
@@ -75,7 +77,8 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   await prepareStore(config, urls.databaseUrl, log);
   resolveOperatorSecrets(config); // generated before the workers start, so they all read one file
 
-  if (config.httpWorkers === 1) {
+  const separatePipeline = config.runWorkers && config.pipelineProcess;
+  if (config.httpWorkers === 1 && !separatePipeline) {
     await runWorker(config, urls, log, true, async () => {
       await redis.stop();
       await database.stop();
@@ -88,10 +91,15 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   serveClusterMetrics();
   let stopping = false;
   const fork = (index: number): void => {
-    const worker = cluster.fork({ BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl });
+    const role = index < config.httpWorkers ? 'http' : 'pipeline';
+    const worker = cluster.fork({
+      BRON_ROLE: role, BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl,
+      // HTTP processes leave the workers to the pipeline process when there is one.
+      ...(role === 'http' && separatePipeline ? { RUN_WORKERS: 'false' } : {}),
+    });
     worker.on('exit', (code, signal) => {
       if (stopping) return;
-      log.error('HTTP worker died; starting a new one', { index, code, signal });
+      log.error(`${role} process died; starting a new one`, { index, code, signal });
       fork(index);
     });
   };
@@ -103,7 +111,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
       printUrls(config);
     }
   });
-  for (let index = 0; index < config.httpWorkers; index++) fork(index);
+  for (let index = 0; index < config.httpWorkers + (separatePipeline ? 1 : 0); index++) fork(index);
 
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -123,11 +131,26 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/** The pipeline process: processing and delivery workers with their sweepers, no HTTP. */
+async function runPipelineProcess(config: Config, urls: ServiceUrls, log: Logger): Promise<void> {
+  const pool = createPool(urls.databaseUrl, pipelinePoolSize(config));
+  const pipeline = startPipeline(config, pool, urls.redisUrl, log, { runSweeper: true });
+  joinClusterMetrics([metricsRegistry]); // its counters are summed into every scrape by the primary
+  const stop = async (): Promise<void> => {
+    await pipeline.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   if (cluster.isPrimary) return runPrimary(config, log);
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };
+  if (process.env.BRON_ROLE === 'pipeline') return runPipelineProcess(config, urls, log);
   // One sweeper for the whole cluster: the first worker's.
   return runWorker(config, urls, log, process.env.BRON_WORKER_INDEX === '0');
 }

@@ -1,6 +1,7 @@
 /**
  * Stand-alone workers (processing, then delivery, with their sweepers), for deployments that run them
- * apart from the HTTP broker; `npm start` runs the same pipeline inside the broker's process.
+ * apart from the HTTP broker (docker-compose's `workers` service); `npm start` runs the same pipeline
+ * in a child process of its own (or inline, with PIPELINE_PROCESS=false).
  * Needs DATABASE_URL and REDIS_URL.
  */
 import { loadConfig } from '../src/config.js';
