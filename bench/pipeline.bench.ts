@@ -19,7 +19,7 @@ import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { waitUntilHealthy } from './bench-support.js';
-import { sampleCpu } from './process-cpu.js';
+import { rssOfTree, sampleCpu } from './process-cpu.js';
 import { isValidBsn } from '../src/register/pgn.js';
 import { upsertInstitution } from '../src/store/institutions.repo.js';
 import { migrate } from '../src/store/migrate.js';
@@ -120,7 +120,6 @@ async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<{ 
   return { p50: Math.round(row.p50), p99: Math.round(row.p99), n: row.n, toProcessedP50: Math.round(row.pp50), toProcessedP99: Math.round(row.pp99) };
 }
 
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pipeline-'));
@@ -195,13 +194,13 @@ async function main(): Promise<void> {
     const jobs = (await redis.keys('bron:*:*')).filter((k) => /:(msg|out)-\d+$/.test(k)).length;
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
-    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in their own process' : 'in the broker process'}\n\n`);
+    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in a separate workers/pipeline.worker process' : 'as npm start runs them'}\n\n`);
     process.stdout.write('| phase | accepted msg/s | accept→delivered p50 ms | p99 ms | of which accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|\n');
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
     process.stdout.write(`${cpuLine}\n`);
     process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
-    process.stdout.write(`broker RSS: ${rssMb(broker.pid!).toFixed(0)} MB${workers ? `, workers RSS: ${rssMb(workers.pid!).toFixed(0)} MB` : ''}\n`);
+    process.stdout.write(`broker RSS (all its processes): ${rssOfTree(broker.pid!).toFixed(0)} MB${workers ? `, workers RSS: ${rssOfTree(workers.pid!).toFixed(0)} MB` : ''}\n`);
     if (PG_STATS) {
       const top = await db.query<{ ms: number; calls: number; query: string }>(
         'SELECT round(total_exec_time)::int AS ms, calls::int, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15');

@@ -48,3 +48,25 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
   }
   return sample;
 }
+
+/** Resident memory of a process and its descendants (the broker's cluster), in MB. */
+export function rssOfTree(rootPid: number): number {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat) parents.set(Number(entry), stat.ppid);
+  }
+  let kb = 0;
+  for (const pid of parents.keys()) {
+    let current = pid;
+    for (let hops = 0; current > 1 && hops < 5 && current !== rootPid; hops++) current = parents.get(current) ?? 0;
+    if (current !== rootPid) continue;
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended between the two reads
+    }
+  }
+  return kb / 1024;
+}
