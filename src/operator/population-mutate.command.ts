@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from '../cli-support.js';
 import { loadConfig } from '../config.js';
@@ -109,7 +110,7 @@ async function enqueueProcessing(messageId: number): Promise<boolean> {
 export function registerMutateCommand(population: Command): void {
   population.command('mutate')
     .description('change a person\'s name, address or date of death as the BRP source would: every school with an active enrolment receives verstrekkenPersoonsgegevens (MUTATIE)')
-    .requiredOption('--bsn <bsn>', 'the person\'s BSN')
+    .requiredOption('--bsn <bsn>', 'the person\'s BSN, or - to read it from standard input (keeps it out of shell history and ps)')
     .option('--surname <achternaam>', 'new surname (the name is replaced as a whole)')
     .option('--prefixes <voorvoegsels>', 'new prefixes, e.g. "van der"')
     .option('--first-names <voornamen>', 'new first names')
@@ -121,7 +122,8 @@ export function registerMutateCommand(population: Command): void {
     .option('--puntadres', 'the address is a "puntadres" (street ".", no number or postcode); give --city')
     .option('--date-of-death <YYYY-MM-DD>', 'date of death')
     .action(async (options: MutateOptions) => {
-      const mutation = mutationFromOptions(options);
+      const bsn = options.bsn === '-' ? fs.readFileSync(0, 'utf8').trim() : options.bsn;
+      const mutation = mutationFromOptions({ ...options, bsn });
       const message = validMessage(mutation);
       const messageId = await withDatabase((pool) => storeMutationMessage(pool, message));
       const queued = await enqueueProcessing(messageId);

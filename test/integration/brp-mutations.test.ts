@@ -207,8 +207,11 @@ describe('population-register mutations reach the schools with an active enrolme
     }
     const env = { ...process.env, DATABASE_URL: options.databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: broker().config.queuePrefix };
     const cli = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
-    const { stdout } = await run(process.execPath, [cli, 'population', 'mutate', '--bsn', viaCli, '--street', 'Vismarkt', '--house-number', '7',
+    // The BSN comes on standard input (`--bsn -`), so it is not in the command line.
+    const child = run(process.execPath, [cli, 'population', 'mutate', '--bsn', '-', '--street', 'Vismarkt', '--house-number', '7',
       '--house-letter', 'b', '--postcode', '9711 KT', '--city', 'Groningen'], { env });
+    child.child.stdin!.end(`${viaCli}\n`);
+    const { stdout } = await child;
     expect(stdout).toMatch(/^stored mutation for BSN \*{6}329 as message \d+; queued for processing\n$/);
     expect(stdout).not.toContain(viaCli);
     const cliMessageId = Number(/as message (\d+)/.exec(stdout)![1]);
