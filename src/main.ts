@@ -9,7 +9,7 @@ import { metricsRegistry } from './metrics/metrics.js';
 import { resolveOperatorSecrets } from './operator/secrets.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
-import { pipelinePoolSize, startPipeline } from './pipeline.js';
+import { pipelinePoolSize, runPipelineProcess, startPipeline } from './pipeline.js';
 import { migrate } from './store/migrate.js';
 
 /**
@@ -131,26 +131,16 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-/** The pipeline process: processing and delivery workers with their sweepers, no HTTP. */
-async function runPipelineProcess(config: Config, urls: ServiceUrls, log: Logger): Promise<void> {
-  const pool = createPool(urls.databaseUrl, pipelinePoolSize(config));
-  const pipeline = startPipeline(config, pool, urls.redisUrl, log, { runSweeper: true });
-  joinClusterMetrics([metricsRegistry]); // its counters are summed into every scrape by the primary
-  const stop = async (): Promise<void> => {
-    await pipeline.close();
-    await pool.end();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
-}
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   if (cluster.isPrimary) return runPrimary(config, log);
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };
-  if (process.env.BRON_ROLE === 'pipeline') return runPipelineProcess(config, urls, log);
+  if (process.env.BRON_ROLE === 'pipeline') {
+    runPipelineProcess(config, urls, log);
+    joinClusterMetrics([metricsRegistry]); // its counters are summed into every scrape by the primary
+    return;
+  }
   // One sweeper for the whole cluster: the first worker's.
   return runWorker(config, urls, log, process.env.BRON_WORKER_INDEX === '0');
 }

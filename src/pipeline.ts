@@ -11,7 +11,7 @@ import { Enqueuer } from './queue/enqueuer.js';
 import { startProcessingWorker } from './queue/processing-worker.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
-import type { Pool } from './store/database.js';
+import { type Pool, createPool } from './store/database.js';
 import { listDuePending } from './store/outbound.repo.js';
 import { configurePupilTrace } from './trace/pupil-trace.js';
 import { compileSchemas } from './xml/schema-set.js';
@@ -61,4 +61,20 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
       validator.dispose();
     },
   };
+}
+
+/**
+ * A process that only runs the pipeline (`npm start`'s pipeline process, workers/pipeline.worker): its
+ * own pool, and on SIGINT/SIGTERM a clean close (active jobs finish or return to the queue) and exit.
+ */
+export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, pool: Pool = createPool(urls.databaseUrl, pipelinePoolSize(config))): Pipeline {
+  const pipeline = startPipeline(config, pool, urls.redisUrl, log, { runSweeper: true });
+  const stop = async (): Promise<void> => {
+    await pipeline.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  return pipeline;
 }

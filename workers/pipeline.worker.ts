@@ -6,7 +6,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { pipelinePoolSize, startPipeline } from '../src/pipeline.js';
+import { pipelinePoolSize, runPipelineProcess } from '../src/pipeline.js';
 import { createPool } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 
@@ -18,13 +18,6 @@ if (!config.databaseUrl || !config.redisUrl) {
 }
 const pool = createPool(config.databaseUrl, pipelinePoolSize(config));
 await migrate(pool); // safe beside the broker's own migration: both take the same advisory lock
-const pipeline = startPipeline(config, pool, config.redisUrl, log, { runSweeper: true });
+runPipelineProcess(config, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, log, pool);
 log.info('pipeline worker started', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });
 process.stdout.write('pipeline worker ready\n');
-const stop = async (): Promise<void> => {
-  await pipeline.close();
-  await pool.end();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
