@@ -30,7 +30,7 @@ describe('demo loop', () => {
     const row = await waitFor(
       async () => (await broker().pool.query(
         `SELECT o.status, o.operation, r.outcome FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
-         JOIN processing_results r ON r.message_id = m.id WHERE m.document_id = $1`, [documentId])).rows[0],
+         JOIN processing_results r ON r.message_id = m.id WHERE m.document_id = $1 AND o.operation = 'terugkoppelenInschrijvingVO'`, [documentId])).rows[0],
       (r) => r?.status === 'delivered', 5000);
     expect(row).toEqual({ status: 'delivered', operation: 'terugkoppelenInschrijvingVO', outcome: 'approved' });
     expect(Date.now() - started).toBeLessThan(1000);
