@@ -135,9 +135,27 @@ export async function traceMessage(pool: Pool, ref: string): Promise<MessageTrac
   return buildTrace(pool, null, [outbound]);
 }
 
-/** The timelines of the newest messages delivered for a BRIN, newest first. */
+/** How far back (in outbound messages) a BRIN trace looks for pushes other schools' messages caused. */
+const PUSH_LOOKBACK = 200_000;
+
+/**
+ * The timelines of the newest messages that concern a BRIN, newest first: those the school sent, and
+ * those of other schools (or the BRP source) that caused a push to it — a bewijs, a funding status, a
+ * mutation — among the last PUSH_LOOKBACK outbound messages (a bound that keeps this quick without an
+ * extra index on the delivery path).
+ */
 export async function traceByBrin(pool: Pool, brin: string, limit = 10): Promise<MessageTrace[]> {
-  const rows = await inboundWhere(pool, `m.brin = $1 ORDER BY m.id DESC LIMIT ${Math.min(Math.max(limit, 1), 100)}`, [brin]);
+  const n = Math.min(Math.max(limit, 1), 100);
+  const ids = (await pool.query<{ id: number }>(
+    `SELECT id FROM (
+       (SELECT m.id FROM inbound_messages m WHERE m.brin = $1 ORDER BY m.id DESC LIMIT $2)
+       UNION
+       (SELECT o.cause_message_id AS id FROM outbound_messages o
+        WHERE o.brin = $1 AND o.cause_message_id IS NOT NULL AND o.id > (SELECT coalesce(max(id), 0) - $3 FROM outbound_messages)
+        ORDER BY o.id DESC LIMIT $2)) concerned
+     ORDER BY id DESC LIMIT $2`, [brin, n, PUSH_LOOKBACK])).rows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  const rows = await inboundWhere(pool, 'm.id = ANY($1::bigint[]) ORDER BY m.id DESC', [ids]);
   return Promise.all(rows.map((row) => traceInbound(pool, row)));
 }
 

@@ -9,6 +9,7 @@ import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { silentLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
+import { traceByBrin } from '../../src/operator/trace.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
@@ -126,6 +127,9 @@ describe('spontaneous pushes (three schools)', () => {
       [A]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', 'Terugkoppeling true'],
       [B]: [`Uitschrijfbewijs ${A} 2026-12-01 own=${B}-${bsn}`],
     });
+    // An operator tracing school A sees B's enrolment too: it caused A's Inschrijfbewijs.
+    const traced = await traceByBrin(broker().pool, A, 20);
+    expect(traced.filter((t) => t.brin === B).map((t) => t.operation)).toEqual(['aanleverenInschrijvingVO']);
     // The same stand again changes nothing and pushes nothing but the terugkoppeling.
     expect(await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-12-01' }))).toEqual({ [A]: ['Terugkoppeling true'] });
   });
