@@ -9,8 +9,8 @@ export interface EnrolmentAt {
 }
 
 /** One digital in- or uitschrijfbewijs to send: to whom, and about which school's enrolment. */
-export interface Bewijs {
-  readonly receiver: EnrolmentAt;
+export interface Bewijs<E extends EnrolmentAt = EnrolmentAt> {
+  readonly receiver: E;
   readonly soort: 'Inschrijfbewijs' | 'Uitschrijfbewijs';
   readonly about: {
     readonly brin: string;
@@ -41,7 +41,7 @@ function place(period: PeriodVO | undefined): { onderwijsaanbieder?: string; ond
 }
 
 /** Schools the pupil comes from, relative to `changed` (started earlier elsewhere, left at most half a year before). */
-function oldSchools(changed: EnrolmentAt, others: readonly EnrolmentAt[]): EnrolmentAt[] {
+function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonly E[]): E[] {
   return others.filter((o) => o.stand.datumInschrijving < changed.stand.datumInschrijving
     && withinBewijsWindow(o.stand.datumUitschrijving, changed.stand.datumInschrijving));
 }
@@ -51,7 +51,7 @@ function oldSchools(changed: EnrolmentAt, others: readonly EnrolmentAt[]): Enrol
  * leaving `changed`, and still run when the pupil leaves it (a school the pupil passed through in
  * between, and left before, is not involved).
  */
-function newSchools(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly EnrolmentAt[]): EnrolmentAt[] {
+function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly E[]): E[] {
   return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving)
     && (outDate === undefined || n.stand.datumUitschrijving === undefined || n.stand.datumUitschrijving > outDate));
 }
@@ -66,15 +66,15 @@ function newSchools(changed: EnrolmentAt, outDate: IsoDate | undefined, others: 
  * Only schools directly involved are told; a school left more than half a year before the other's
  * in-date is not. Pure: dates are compared as ISO strings.
  */
-export function bewijzenFor(before: EnrolmentAt | undefined, after: EnrolmentAt | undefined, others: readonly EnrolmentAt[]): Bewijs[] {
+export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after: E | undefined, others: readonly E[]): Bewijs<E>[] {
   const current = after ?? before;
   if (!current) return [];
   const elsewhere = others.filter((o) => o.brin !== current.brin);
-  const bewijzen: Bewijs[] = [];
+  const bewijzen: Bewijs<E>[] = [];
   const inDateChanged = before?.stand.datumInschrijving !== after?.stand.datumInschrijving;
   if (inDateChanged) {
     // Old schools as seen from the new in-date, and from the old one when it moved or went away.
-    const receivers = new Map<string, EnrolmentAt>();
+    const receivers = new Map<string, E>();
     for (const view of [before, after]) if (view) for (const o of oldSchools(view, elsewhere)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
     for (const receiver of receivers.values()) {
       bewijzen.push({
@@ -86,7 +86,7 @@ export function bewijzenFor(before: EnrolmentAt | undefined, after: EnrolmentAt 
   const outDateChanged = before?.stand.datumUitschrijving !== after?.stand.datumUitschrijving;
   const outDate = after?.stand.datumUitschrijving;
   if (outDateChanged && (before?.stand.datumUitschrijving !== undefined || outDate !== undefined)) {
-    const receivers = new Map<string, EnrolmentAt>();
+    const receivers = new Map<string, E>();
     for (const [view, date] of [[before, before?.stand.datumUitschrijving], [after, outDate]] as const) {
       if (view && date !== undefined) for (const n of newSchools(view, date, elsewhere)) receivers.set(`${n.brin}/${n.inschrijvingvolgnummer}`, n);
     }

@@ -58,17 +58,20 @@ export async function findInstitution(pool: Pool, oin: string): Promise<Institut
 }
 
 /**
- * The institution that receives pushes for each of these BRINs (BRINs no institution holds are absent).
- * When several hold a BRIN (a school and its vendor, say), an enabled one with an endpoint wins, then the
- * lowest OIN, so the choice is stable.
+ * Which of several institutions holding one BRIN (a school and its vendor, say) receives its pushes:
+ * an enabled one with an endpoint, then the lowest OIN, so the choice is stable. An ORDER BY over `i`,
+ * shared by every query that routes a push to a BRIN.
  */
+export const BRIN_OWNER_PREFERENCE = 'i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin';
+
+/** The institution that receives pushes for each of these BRINs (BRINs no institution holds are absent). */
 export async function findBrinOwners(db: Pick<Pool, 'query'>, brins: readonly string[]): Promise<Map<string, string>> {
   if (brins.length === 0) return new Map();
   const result = await db.query<{ brin: string; oin: string }>(
     `SELECT DISTINCT ON (b.brin) b.brin, i.oin
      FROM institutions i CROSS JOIN LATERAL unnest(i.brins) AS b(brin)
      WHERE b.brin = ANY($1::text[])
-     ORDER BY b.brin, i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin`,
+     ORDER BY b.brin, ${BRIN_OWNER_PREFERENCE}`,
     [brins],
   );
   return new Map(result.rows.map((row) => [row.brin, row.oin]));

@@ -55,11 +55,6 @@ export class MicroBatcher<In, Out> {
     });
   }
 
-  /** Items waiting for a batch (not counting those running). */
-  get waiting(): number {
-    return this.pending.length;
-  }
-
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.options.maxInFlight) return;
     this.scheduled = true;

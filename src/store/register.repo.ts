@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
 import { prepared } from './database.js';
+import { BRIN_OWNER_PREFERENCE } from './institutions.repo.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -63,7 +64,7 @@ export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: read
        SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
        (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
-         ORDER BY i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin LIMIT 1) AS institution_oin
+         ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS institution_oin
      FROM wanted w`,
     [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)])
   );

@@ -29,7 +29,7 @@ export function spontaneousPushes(context: HandlerContext, changed: { brin: stri
   const drafts: OutboundDraft[] = [];
 
   for (const bewijs of bewijzenFor(was, is, othersAfter)) {
-    const receiver = bewijs.receiver as StoredEnrolment;
+    const { receiver } = bewijs;
     if (!receiver.institutionOin) continue;
     drafts.push(outboundDraft(context, { institutionOin: receiver.institutionOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
       bewijsBody(header, { pgn: receiver.stand.pgn, eigenInschrijvingvolgnummer: receiver.inschrijvingvolgnummer, soort: bewijs.soort, about: bewijs.about })));
