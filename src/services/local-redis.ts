@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Redis } from 'ioredis';
 import { installDebianPackage, onPath } from './process-tools.js';
-import type { RunningService } from './embedded-postgres.js';
+import { type RunningService, unixSocketPathFits } from './embedded-postgres.js';
+import path from 'node:path';
 
 async function reachable(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
@@ -19,18 +20,26 @@ async function reachable(url: string): Promise<boolean> {
 
 /**
  * A redis-server from PATH (installed from Debian's packages when missing and allowed), durable the
- * way the broker needs: append-only file fsynced every second, and never evicting keys.
- * A server already answering on the port is reused.
+ * way the broker needs: append-only file fsynced every second, and never evicting keys. It listens
+ * on 127.0.0.1:`port` and on a Unix socket in `dataDir`, which the URL it returns uses (ioredis reads
+ * a `path` query parameter). A server already answering on the port is reused.
  */
 export async function startLocalRedis(options: { dataDir: string; port: number; log: (message: string) => void }): Promise<RunningService> {
-  const url = `redis://127.0.0.1:${options.port}`;
-  if (await reachable(url)) return { url, stop: async () => undefined };
+  const tcpUrl = `redis://127.0.0.1:${options.port}`;
+  const socketPath = path.resolve(options.dataDir, 'redis.sock');
+  const socketUsable = unixSocketPathFits(socketPath);
+  const url = (viaSocket: boolean): string => (viaSocket ? `${tcpUrl}?path=${encodeURIComponent(socketPath)}` : tcpUrl);
+  if (await reachable(tcpUrl)) {
+    const viaSocket = socketUsable && fs.existsSync(socketPath) && await reachable(url(true));
+    return { url: url(viaSocket), stop: async () => undefined };
+  }
   if (!onPath('redis-server')) installDebianPackage('redis-server', options.log);
   fs.mkdirSync(options.dataDir, { recursive: true });
   const child = spawn('redis-server', [
     '--port', String(options.port), '--bind', '127.0.0.1', '--dir', options.dataDir,
     '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction',
     '--save', '', '--daemonize', 'no', '--logfile', '',
+    ...(socketUsable ? ['--unixsocket', socketPath, '--unixsocketperm', '700'] : []),
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let output = '';
@@ -47,7 +56,7 @@ export async function startLocalRedis(options: { dataDir: string; port: number; 
   child.stdout.resume();
   child.stderr.resume();
   return {
-    url,
+    url: url(socketUsable),
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
