@@ -10,7 +10,7 @@ import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import type { Enqueuer } from '../queue/enqueuer.js';
 import type { ProcessingJobData } from '../queue/processing-queue.js';
 import { validateBody } from '../xml/body-validator.js';
-import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
+import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
 import { bodyFingerprint } from './body-fingerprint.js';
 import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
@@ -22,7 +22,6 @@ import type { InstitutionRegistry } from './institution-registry.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
-import { gateXml } from './xml-gate.js';
 
 /** What the SOAP endpoint needs; built once by the composition root. */
 export interface InboundDeps {
@@ -53,10 +52,8 @@ interface Accepted {
 async function accept(req: IncomingMessage, contract: Contract, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
   const bytes = await readBody(req, deps.maxBodyBytes);
   const xml = decodeUtf8(bytes, req.headers['content-type']);
-  gateXml(xml);
-  const doc = parseSoapDocument(bytes);
+  const envelope = openSoapEnvelope(xml, bytes);
   try {
-    const envelope = readEnvelope(doc);
     const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, req.headers.soapaction as string | undefined, deps.brokerOin));
     validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
     const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
@@ -74,14 +71,14 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
       receiptId: randomUUID(),
       receiptAt: new Date(),
       rawXml: xml,
-      bodyFingerprint: bodyFingerprint(envelope.bodyElement),
+      bodyFingerprint: bodyFingerprint(envelope),
     }));
     if (stored.reusedForOtherMessage) {
       throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');
     }
     return { addressing, document, parties, stored };
   } finally {
-    doc.dispose();
+    envelope.dispose();
   }
 }
 

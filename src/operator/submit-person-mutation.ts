@@ -8,7 +8,7 @@ import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messa
 import { validateBody } from '../xml/body-validator.js';
 import { escapeXml } from '../xml/escape.js';
 import { compileSchemas } from '../xml/schema-set.js';
-import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
+import { openSoapEnvelope } from '../xml/soap-envelope.js';
 
 const CONTRACT = findContract('DUO_BRP_Persoonsmutaties_V1')!;
 const OPERATION = CONTRACT.operations.find((o) => o.name === 'verwerkenPersoonsmutatie')!;
@@ -51,13 +51,12 @@ export function mutationEnvelope(mutation: PersonMutation, header: MutationEnvel
 /** The contract schema's verdict on the envelope's body, and the body's fingerprint. */
 function validatedFingerprint(xml: string): Buffer {
   const validator = compileSchemas([CONTRACT.schemaFile]).get(CONTRACT.schemaFile)!;
-  const doc = parseSoapDocument(Buffer.from(xml));
+  const envelope = openSoapEnvelope(xml);
   try {
-    const envelope = readEnvelope(doc);
     validateBody(envelope.bodyElement, validator);
-    return bodyFingerprint(envelope.bodyElement);
+    return bodyFingerprint(envelope);
   } finally {
-    doc.dispose();
+    envelope.dispose();
     validator.dispose();
   }
 }

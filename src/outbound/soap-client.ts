@@ -1,9 +1,8 @@
 import { NS, OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
 import { BrokerFault } from '../errors.js';
-import { gateXml } from '../inbound/xml-gate.js';
 import { validateBody } from '../xml/body-validator.js';
 import { escapeXml } from '../xml/escape.js';
-import { parseSoapDocument, readEnvelope } from '../xml/soap-envelope.js';
+import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import type { XsdValidator } from 'libxml2-wasm';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
@@ -36,10 +35,8 @@ function classifyAnswer(status: number, text: string, validator: XsdValidator, m
   if (status >= 500 || status === 408 || status === 429) return { kind: 'retry', httpStatus: status, error: `HTTP ${status}` };
   if (status >= 300) return { kind: 'failed', httpStatus: status, error: `HTTP ${status}` };
   try {
-    gateXml(text);
-    const doc = parseSoapDocument(Buffer.from(text));
+    const envelope = openSoapEnvelope(text);
     try {
-      const envelope = readEnvelope(doc);
       validateBody(envelope.bodyElement, validator);
       if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`);
       const relatesTo = envelope.headers.find((h) => h.namespace === NS.wsa && h.localName === 'RelatesTo')?.text;
@@ -47,7 +44,7 @@ function classifyAnswer(status: number, text: string, validator: XsdValidator, m
         throw new BrokerFault('DK0011', `wsa:RelatesTo ${relatesTo} does not name this message`);
       }
     } finally {
-      doc.dispose();
+      envelope.dispose();
     }
     return { kind: 'delivered', httpStatus: status };
   } catch (error) {

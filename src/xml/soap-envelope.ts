@@ -1,6 +1,7 @@
-import { ParseOption, XmlDocument, XmlElement, XmlText, XmlCData } from 'libxml2-wasm';
+import { ParseOption, XmlDocument, XmlElement } from 'libxml2-wasm';
 import { BrokerFault } from '../errors.js';
 import { NS } from '../contracts/catalogue.js';
+import { type OutlineElement, gateXml, textContent } from './xml-gate.js';
 
 /** One SOAP header block: its qualified name, its text and its child elements' texts. */
 export interface HeaderBlock {
@@ -11,7 +12,7 @@ export interface HeaderBlock {
   readonly children: ReadonlyMap<string, string>;
 }
 
-/** The envelope as the broker uses it, read from the same tree that is validated. */
+/** The envelope as the broker uses it. */
 export interface SoapEnvelope {
   readonly headers: readonly HeaderBlock[];
   /** The one element in soap:Body (valid while the document lives). */
@@ -20,6 +21,8 @@ export interface SoapEnvelope {
   readonly bodyLocalName: string;
   /** The wanted direct children of the body element: local name → text content (first occurrence). */
   readonly bodyFields: ReadonlyMap<string, string>;
+  /** The body element's whole text content (computed on call). */
+  bodyText(): string;
 }
 
 /** The body fields the broker reads itself (the bedrijfsdocument and the BRIN); the rest is for the workers. */
@@ -42,76 +45,83 @@ export function parseSoapDocument(bytes: Uint8Array): XmlDocument {
   }
 }
 
-function childElements(element: XmlElement): XmlElement[] {
-  const children: XmlElement[] = [];
-  for (let node = element.firstChild; node; node = node.next) if (node instanceof XmlElement) children.push(node);
-  return children;
+function firstElementChild(node: XmlElement): XmlElement | undefined {
+  for (let child = node.firstChild; child; child = child.next) if (child instanceof XmlElement) return child;
+  return undefined;
 }
 
-function hasText(element: XmlElement): boolean {
-  for (let node = element.firstChild; node; node = node.next) {
-    if ((node instanceof XmlText || node instanceof XmlCData) && node.content.trim() !== '') return true;
-  }
-  return false;
+function lastElementChild(node: XmlElement): XmlElement | undefined {
+  for (let child = node.lastChild; child; child = child.prev) if (child instanceof XmlElement) return child;
+  return undefined;
 }
 
-function firstTexts(elements: readonly XmlElement[]): Map<string, string> {
+/** Texts of the wanted children (first occurrence of each local name), trimmed. */
+function childTexts(xml: string, parent: OutlineElement, wanted?: ReadonlySet<string>): Map<string, string> {
   const texts = new Map<string, string>();
-  for (const element of elements) if (!texts.has(element.name)) texts.set(element.name, element.content.trim());
-  return texts;
-}
-
-/** Texts of the wanted children, walking only as far as needed (each node visit crosses into wasm). */
-function wantedTexts(parent: XmlElement, wanted: ReadonlySet<string>): Map<string, string> {
-  const texts = new Map<string, string>();
-  for (let node = parent.firstChild; node && texts.size < wanted.size; node = node.next) {
-    if (!(node instanceof XmlElement)) continue;
-    const name = node.name;
-    if (wanted.has(name) && !texts.has(name)) texts.set(name, node.content.trim());
+  for (const child of parent.children) {
+    if ((!wanted || wanted.has(child.localName)) && !texts.has(child.localName)) texts.set(child.localName, textContent(xml, child).trim());
   }
   return texts;
-}
-
-function readHeaders(header: XmlElement | undefined): HeaderBlock[] {
-  if (!header) return [];
-  return childElements(header).map((block) => ({
-    namespace: block.namespaceUri,
-    localName: block.name,
-    text: block.content.trim(),
-    children: firstTexts(childElements(block)),
-  }));
 }
 
 /**
  * A SOAP 1.1 Envelope root (else VersionMismatch.DK0001), with an optional soap:Header first and
- * exactly one soap:Body holding exactly one element and no text.
+ * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
+ * text that libxml2 parsed into `doc`; only the body element is taken from libxml2's tree (to validate it).
  */
-export function readEnvelope(doc: XmlDocument): SoapEnvelope {
-  const root = doc.root;
-  if (root.name !== 'Envelope' || root.namespaceUri !== NS.soap11) {
-    const what = root.namespaceUri === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespaceUri}}${root.name}`;
-    throw new BrokerFault('DK0001', `${what} is not a SOAP 1.1 Envelope`, root.name);
+export function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
+  if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
+    const what = root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
+    throw new BrokerFault('DK0001', `${what} is not a SOAP 1.1 Envelope`, root.localName);
   }
-  const parts = childElements(root);
+  const parts = root.children;
   for (const part of parts) {
-    if (part.namespaceUri !== NS.soap11 || (part.name !== 'Header' && part.name !== 'Body')) {
-      throw new BrokerFault('DK0004', `unexpected element ${part.name} in soap:Envelope`, part.name);
+    if (part.namespace !== NS.soap11 || (part.localName !== 'Header' && part.localName !== 'Body')) {
+      throw new BrokerFault('DK0004', `unexpected element ${part.localName} in soap:Envelope`, part.localName);
     }
   }
-  const names = parts.map((part) => part.name).join(',');
+  const names = parts.map((part) => part.localName).join(',');
   if (names !== 'Body' && names !== 'Header,Body') {
     throw new BrokerFault('DK0004', 'soap:Envelope must hold an optional soap:Header and then one soap:Body', 'Body');
   }
   const body = parts[parts.length - 1]!;
-  const bodyChildren = childElements(body);
-  if (bodyChildren.length !== 1) throw new BrokerFault('DK0004', `soap:Body must hold exactly one element, found ${bodyChildren.length}`, 'Body');
-  if (hasText(body)) throw new BrokerFault('DK0004', 'soap:Body holds text outside its element', 'Body');
-  const bodyElement = bodyChildren[0]!;
+  if (body.children.length !== 1) throw new BrokerFault('DK0004', `soap:Body must hold exactly one element, found ${body.children.length}`, 'Body');
+  if (body.hasText) throw new BrokerFault('DK0004', 'soap:Body holds text outside its element', 'Body');
+  const bodyOutline = body.children[0]!;
+  const bodyElement = firstElementChild(lastElementChild(doc.root)!);
+  if (!bodyElement) throw new Error('libxml2 tree and gate outline disagree on soap:Body');
+  const header = parts.length === 2 ? parts[0]! : undefined;
   return {
-    headers: readHeaders(parts.length === 2 ? parts[0] : undefined),
+    headers: (header?.children ?? []).map((block) => ({
+      namespace: block.namespace,
+      localName: block.localName,
+      text: textContent(xml, block).trim(),
+      children: childTexts(xml, block),
+    })),
     bodyElement,
-    bodyNamespace: bodyElement.namespaceUri,
-    bodyLocalName: bodyElement.name,
-    bodyFields: wantedTexts(bodyElement, BODY_FIELDS),
+    bodyNamespace: bodyOutline.namespace,
+    bodyLocalName: bodyOutline.localName,
+    bodyFields: childTexts(xml, bodyOutline, BODY_FIELDS),
+    bodyText: () => textContent(xml, bodyOutline),
   };
+}
+
+/** A read envelope and the libxml2 document behind it, which the caller disposes. */
+export interface OpenedSoapEnvelope extends SoapEnvelope {
+  dispose(): void;
+}
+
+/**
+ * Gate (lexical limits and outline) → libxml2 parse of the exact bytes → envelope. `bytes` are the
+ * UTF-8 bytes of `xml` (given when the caller already has them).
+ */
+export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xml)): OpenedSoapEnvelope {
+  const outline = gateXml(xml);
+  const doc = parseSoapDocument(bytes);
+  try {
+    return { ...readEnvelope(xml, outline, doc), dispose: () => doc.dispose() };
+  } catch (error) {
+    doc.dispose();
+    throw error;
+  }
 }

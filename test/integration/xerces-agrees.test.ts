@@ -9,7 +9,7 @@ import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalo
 import { XSD_DIR } from '../../src/paths.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { validateBody } from '../../src/xml/body-validator.js';
-import { parseSoapDocument, readEnvelope } from '../../src/xml/soap-envelope.js';
+import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
 import { BrokerFault } from '../../src/errors.js';
 import { FIXTURES, envelope, operationOfFixture } from '../support/soap.js';
 
@@ -28,15 +28,15 @@ function operationOf(xml: string): string {
 
 function libxml2Verdict(xml: string): { valid: boolean; element?: string } {
   const contract = contractOf(operationOf(xml));
-  const doc = parseSoapDocument(Buffer.from(envelope(xml.replace(/^<\?xml[^>]*\?>\s*/, ''), {})));
+  const soap = openSoapEnvelope(envelope(xml.replace(/^<\?xml[^>]*\?>\s*/, ''), {}));
   try {
-    validateBody(readEnvelope(doc).bodyElement, schemas.get(contract.schemaFile)!);
+    validateBody(soap.bodyElement, schemas.get(contract.schemaFile)!);
     return { valid: true };
   } catch (error) {
     if (error instanceof BrokerFault && error.code === 'DK0004') return { valid: false, element: error.element };
     throw error;
   } finally {
-    doc.dispose();
+    soap.dispose();
   }
 }
 

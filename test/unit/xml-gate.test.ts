@@ -1,7 +1,12 @@
 import { BrokerFault } from '../../src/errors.js';
-import { gateXml } from '../../src/inbound/xml-gate.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { XmlDocument, XmlElement, XmlText, XmlCData } from 'libxml2-wasm';
+import { gateXml, textContent } from '../../src/xml/xml-gate.js';
+import { bodyFingerprint } from '../../src/inbound/body-fingerprint.js';
 import { maskPersonalNumbers } from '../../src/log.js';
-import { parseSoapDocument, readEnvelope } from '../../src/xml/soap-envelope.js';
+import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
+import { FIXTURES, bodyFixture, envelope } from '../support/soap.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
 const wrap = (body: string, header = ''): string => `<s:Envelope xmlns:s="${SOAP}"><s:Header>${header}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
@@ -60,14 +65,16 @@ describe('XML gate (lexical pre-scan)', () => {
   });
 });
 
-describe('reading the envelope from the libxml2 tree', () => {
+describe('reading the envelope (gate outline + libxml2 parse)', () => {
   const read = (xml: string) => {
-    const doc = parseSoapDocument(Buffer.from(xml));
+    const envelope = openSoapEnvelope(xml);
     try {
-      const envelope = readEnvelope(doc);
-      return { headers: envelope.headers, name: `{${envelope.bodyNamespace}}${envelope.bodyLocalName}`, fields: envelope.bodyFields };
+      return {
+        headers: envelope.headers, name: `{${envelope.bodyNamespace}}${envelope.bodyLocalName}`, fields: envelope.bodyFields,
+        libxml2Name: `{${envelope.bodyElement.namespaceUri}}${envelope.bodyElement.name}`, text: envelope.bodyText(),
+      };
     } finally {
-      doc.dispose();
+      envelope.dispose();
     }
   };
 
@@ -77,6 +84,77 @@ describe('reading the envelope from the libxml2 tree', () => {
     expect(result.name).toBe('{urn:m}req');
     expect(result.fields.get('brin')).toBe('25BE');
     expect(result.headers.map((h) => [h.localName, h.text, h.children.get('Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+  });
+
+  test('namespaces resolve by scope: default namespace, a prefix redeclared inside, an entity in the URI', () => {
+    const result = read(`<s:Envelope xmlns:s="${SOAP}" xmlns:m="urn:outer"><s:Body xmlns="urn:default">`
+      + '<m:req xmlns:m="urn:a&amp;b"><brin>25BE</brin><m:x xmlns:m="urn:inner"/></m:req></s:Body></s:Envelope>');
+    expect(result.name).toBe('{urn:a&b}req');
+    expect(result.libxml2Name).toBe(result.name);
+    expect(result.fields.get('brin')).toBe('25BE');
+  });
+
+  test('text is decoded as libxml2 decodes it: entities, character references, CDATA as is, comments left out, CRLF', () => {
+    const result = read(wrap('<m:req xmlns:m="urn:m" a="x>y"><m:brin>&lt;a&amp;&#x42;&#67;&quot;&apos;&gt;</m:brin>'
+      + '<!-- no --><m:y><![CDATA[&amp;<b>]]></m:y>r\r\ns\rt</m:req>'));
+    expect(result.fields.get('brin')).toBe('<a&BC"\'>');
+    expect(result.text).toBe('<a&BC"\'>&amp;<b>r\ns\nt');
+  });
+
+  test('an undeclared namespace prefix is not well-formed', () => {
+    expect(faultOf(() => gateXml(wrap('<m:req/>')))).toBe('Client.BB0003');
+  });
+
+  test('the fingerprint ignores prefixes and indentation but not content', () => {
+    const fingerprint = (xml: string): string => {
+      const envelope = openSoapEnvelope(xml);
+      try {
+        return bodyFingerprint(envelope).toString('hex');
+      } finally {
+        envelope.dispose();
+      }
+    };
+    const one = fingerprint(wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>2</m:b></m:req>'));
+    expect(fingerprint(wrap('<req xmlns="urn:m">\n  <a>1</a>\n  <b>2</b>\n</req>'))).toBe(one);
+    expect(fingerprint(wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>3</m:b></m:req>'))).not.toBe(one);
+  });
+
+  test('on every fixture the outline agrees with libxml2\'s own tree (names, namespaces, header and body texts)', () => {
+    const libxml2Text = (element: XmlElement): string => element.content;
+    const elementChildren = (element: XmlElement): XmlElement[] => {
+      const children: XmlElement[] = [];
+      for (let node = element.firstChild; node; node = node.next) if (node instanceof XmlElement) children.push(node);
+      return children;
+    };
+    const fixtures = ['valid', 'invalid', 'outbound'].flatMap((folder) => fs.readdirSync(path.join(FIXTURES, folder)).map((file) => `${folder}/${file}`));
+    expect(fixtures.length).toBeGreaterThan(20);
+    // A WS-Security block nests deeper than the outline and declares its own prefixes.
+    const security = '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
+      + '<wsse:UsernameToken><wsse:Username>u &amp; v</wsse:Username></wsse:UsernameToken></wsse:Security>';
+    for (const file of fixtures) {
+      const xml = envelope(`\n  ${bodyFixture(file)}\n`, { extraHeaders: security });
+      const root = gateXml(xml);
+      const doc = XmlDocument.fromString(xml);
+      try {
+        const compare = (outline: ReturnType<typeof gateXml>, element: XmlElement, level: number): void => {
+          expect(`${file}: {${outline.namespace}}${outline.localName}`).toBe(`${file}: {${element.namespaceUri}}${element.name}`);
+          expect(textContent(xml, outline)).toBe(libxml2Text(element));
+          if (level < 4) {
+            const children = elementChildren(element);
+            expect(outline.children.length).toBe(children.length);
+            outline.children.forEach((child, index) => compare(child, children[index]!, level + 1));
+          }
+          if (level <= 2) {
+            let direct = false;
+            for (let node = element.firstChild; node; node = node.next) if ((node instanceof XmlText || node instanceof XmlCData) && node.content.trim() !== '') direct = true;
+            expect(outline.hasText).toBe(direct);
+          }
+        };
+        compare(root, doc.root, 1);
+      } finally {
+        doc.dispose();
+      }
+    }
   });
 
   test('an undeclared entity is refused by libxml2 as not well-formed', () => {
