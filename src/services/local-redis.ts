@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { Redis } from 'ioredis';
-import { installDebianPackage, onPath } from './process-tools.js';
-import { type RunningService, unixSocketPathFits } from './embedded-postgres.js';
+import { installDebianPackage, onPath, unixSocketPathFits } from './process-tools.js';
+import type { RunningService } from './embedded-postgres.js';
 import path from 'node:path';
 
 async function reachable(url: string): Promise<boolean> {
@@ -56,7 +56,7 @@ export async function startLocalRedis(options: { dataDir: string; port: number; 
   child.stdout.resume();
   child.stderr.resume();
   return {
-    url: url(socketUsable),
+    url: url(socketUsable && await reachable(url(true))),
     stop: () => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());

@@ -33,3 +33,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Whether a Unix socket can live at this path: sockaddr_un holds 108 bytes with the terminating zero,
+ * and the path must survive PostgreSQL's comma-separated, quoted `unix_socket_directories` and Redis's
+ * config-line parsing, so commas, quotes, backslashes and white space are refused too.
+ */
+export function unixSocketPathFits(socketPath: string): boolean {
+  return Buffer.byteLength(socketPath) <= 100 && !/[\s,'"\\]/.test(socketPath);
+}

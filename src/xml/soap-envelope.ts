@@ -69,7 +69,7 @@ function childTexts(xml: string, parent: OutlineElement, wanted?: ReadonlySet<st
  * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
  * text that libxml2 parsed into `doc`; only the body element is taken from libxml2's tree (to validate it).
  */
-export function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
+function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
   if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
     const what = root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
     throw new BrokerFault('DK0001', `${what} is not a SOAP 1.1 Envelope`, root.localName);
@@ -88,8 +88,11 @@ export function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument
   if (body.children.length !== 1) throw new BrokerFault('DK0004', `soap:Body must hold exactly one element, found ${body.children.length}`, 'Body');
   if (body.hasText) throw new BrokerFault('DK0004', 'soap:Body holds text outside its element', 'Body');
   const bodyOutline = body.children[0]!;
+  // What the rules above read and what the schema validates must be the same element.
   const bodyElement = firstElementChild(lastElementChild(doc.root)!);
-  if (!bodyElement) throw new Error('libxml2 tree and gate outline disagree on soap:Body');
+  if (!bodyElement || bodyElement.name !== bodyOutline.localName || bodyElement.namespaceUri !== bodyOutline.namespace) {
+    throw new Error('libxml2 tree and gate outline disagree on the body element');
+  }
   const header = parts.length === 2 ? parts[0]! : undefined;
   return {
     headers: (header?.children ?? []).map((block) => ({

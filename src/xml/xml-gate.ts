@@ -23,7 +23,7 @@ export interface OutlineElement {
   contentEnd: number;
   /** Child elements, recorded down to OUTLINE_DEPTH. */
   readonly children: OutlineElement[];
-  /** Non-white-space text (or CDATA) directly inside; recorded for the two top levels. */
+  /** Non-white-space text (or CDATA) directly inside; recorded for the two top levels (soap:Body's is refused). */
   hasText: boolean;
 }
 
@@ -67,18 +67,29 @@ function skipSpace(xml: string, from: number): number {
 const ENTITY = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g;
 const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-/**
- * Character data as an XML parser reports it: line ends normalised, predefined entities and character
- * references replaced (the gate refuses DTDs, so no others can be declared; libxml2 refuses undeclared ones).
- */
 const normaliseLineEnds = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw);
 
+/** A character reference XML allows (libxml2 refuses the others, so they are left for it to refuse). */
+const isXmlChar = (code: number): boolean => code === 0x9 || code === 0xa || code === 0xd
+  || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+
+/**
+ * Character data as an XML parser reports it: line ends normalised, predefined entities and character
+ * references replaced (the gate refuses DTDs, so no others can be declared; libxml2 refuses undeclared
+ * ones and references to characters XML does not allow, which are left as they are).
+ */
 function decodeCharacterData(raw: string): string {
   const text = normaliseLineEnds(raw);
   if (!text.includes('&')) return text;
-  return text.replace(ENTITY, (_all, hex: string | undefined, decimal: string | undefined, name: string | undefined) =>
-    (name ? PREDEFINED[name]! : String.fromCodePoint(parseInt(hex ?? decimal!, hex ? 16 : 10))));
+  return text.replace(ENTITY, (all, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
+    if (name) return PREDEFINED[name]!;
+    const code = parseInt(hex ?? decimal!, hex ? 16 : 10);
+    return isXmlChar(code) ? String.fromCodePoint(code) : all;
+  });
 }
+
+/** Whether character data holds more than white space once its references are replaced (`&#xD;` is white space). */
+const hasNonSpace = (raw: string): boolean => NON_SPACE.test(raw.includes('&') ? decodeCharacterData(raw) : raw);
 
 /** Where the tag starting at `<` at `lt` ends, stepping over quoted attribute values (which may hold `>`). */
 function tagEnd(xml: string, lt: number): number {
@@ -93,7 +104,8 @@ function tagEnd(xml: string, lt: number): number {
 
 /**
  * The text content of an outlined element, as libxml2 would give it: all descendant character data and
- * CDATA in document order, without comments. Only for text that passed the gate and libxml2's parse.
+ * CDATA in document order, without comments. Only for text that passed the gate and libxml2's parse
+ * (it relies on comments and CDATA sections being terminated, as the gate's scan below checks).
  */
 export function textContent(xml: string, element: OutlineElement): string {
   let text = '';
@@ -172,6 +184,8 @@ function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope 
  *
  * In the same pass it outlines the top OUTLINE_DEPTH levels (names, namespaces, content offsets), so the
  * SOAP envelope can be read without walking libxml2's tree node by node (each step crosses into wasm).
+ * An undeclared namespace prefix on those levels is refused here (BB0003), before limits further on.
+ * The outline holds one small object per element of those levels, bounded by the body size limit.
  * Returns the root element's outline.
  */
 export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): OutlineElement {
@@ -203,7 +217,7 @@ export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): 
   };
   for (;;) {
     const lt = xml.indexOf('<', i);
-    if (depth <= 2 && (lt === -1 || lt > i) && NON_SPACE.test(lt === -1 ? xml.slice(i) : xml.slice(i, lt))) {
+    if (depth <= 2 && (lt === -1 || lt > i) && hasNonSpace(lt === -1 ? xml.slice(i) : xml.slice(i, lt))) {
       if (depth === 0) throw malformed('text outside the root element');
       open[depth - 1]!.hasText = true;
     }
@@ -218,7 +232,7 @@ export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): 
         if (depth === 0) throw malformed('CDATA outside the root element');
         const end = xml.indexOf(']]>', lt + 9);
         if (end === -1) throw malformed('unterminated CDATA section');
-        if (depth <= 2 && NON_SPACE.test(xml.slice(lt + 9, end))) open[depth - 1]!.hasText = true;
+        if (depth <= 2 && NON_SPACE.test(xml.slice(lt + 9, end))) open[depth - 1]!.hasText = true; // CDATA is literal
         i = end + 3;
       } else {
         throw forbidden('DOCTYPE and other declarations (and so entities) are not allowed');

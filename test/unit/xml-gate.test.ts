@@ -101,6 +101,17 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     expect(result.text).toBe('<a&BC"\'>&amp;<b>r\ns\nt');
   });
 
+  test('a character reference XML does not allow is refused as not well-formed (a Client fault, not an internal error)', () => {
+    expect(faultOf(() => read(wrap('<m:req xmlns:m="urn:&#x110000;"/>')))).toBe('Client.BB0003');
+    expect(faultOf(() => read(wrap('<m:req xmlns:m="urn:&#99999999999999999999;"/>')))).toBe('Client.BB0003');
+    expect(faultOf(() => read(wrap('<m:req xmlns:m="urn:m">&#0;</m:req>')))).toBe('Client.BB0003');
+  });
+
+  test('white space written as character references (.NET writes a CR as &#xD;) is not loose text in soap:Body', () => {
+    expect(read(wrap('&#xD;\n  <m:req xmlns:m="urn:m"/>&#xD;&#x20;&#9;\n')).name).toBe('{urn:m}req');
+    expect(faultOf(() => read(wrap('&#x41;<m:req xmlns:m="urn:m"/>')))).toBe('Client.DK0004');
+  });
+
   test('an undeclared namespace prefix is not well-formed', () => {
     expect(faultOf(() => gateXml(wrap('<m:req/>')))).toBe('Client.BB0003');
   });
