@@ -32,7 +32,7 @@ export interface Config {
   readonly acceptTimeoutMs: number;
   /** Most messages group-committed in one transaction (`ACCEPT_BATCH_SIZE`, default 100). */
   readonly acceptBatchSize: number;
-  /** Group-commit transactions in flight at once (`ACCEPT_MAX_IN_FLIGHT`, default 4). */
+  /** Group-commit transactions in flight at once (`ACCEPT_MAX_IN_FLIGHT`, default 2: one per core, measured better than 4 in docs/benchmarks.md). */
   readonly acceptMaxInFlight: number;
   /** How often the sweeper looks for accepted messages without a job (`SWEEP_INTERVAL_MS`, default 5000). */
   readonly sweepIntervalMs: number;
@@ -167,7 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
-    acceptMaxInFlight: int('ACCEPT_MAX_IN_FLIGHT', 4, 1, 32),
+    acceptMaxInFlight: int('ACCEPT_MAX_IN_FLIGHT', 2, 1, 32),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
     queuePrefix,
