@@ -1,9 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 
-/** An answer read in full. */
+/** An answer read in full: its exact bytes and their UTF-8 text. */
 export interface HttpAnswer {
   readonly status: number;
+  readonly bytes: Buffer;
   readonly text: string;
 }
 
@@ -60,7 +61,10 @@ export function postText(url: string, body: string, headers: Record<string, stri
         }
         chunks.push(chunk);
       });
-      response.on('end', () => finish(() => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') })));
+      response.on('end', () => finish(() => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: response.statusCode ?? 0, bytes, text: bytes.toString('utf8') });
+      }));
       response.on('error', (error) => finish(() => reject(new HttpPostError('cut-off', `answer cut off: ${error.message}`, response.statusCode))));
       response.on('aborted', () => finish(() => reject(new HttpPostError('cut-off', 'answer cut off', response.statusCode))));
     });

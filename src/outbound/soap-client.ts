@@ -26,7 +26,7 @@ export function outboundEnvelope(bodyXml: string, operation: string, messageId: 
 }
 
 /** Reads the institution's answer: a receipt `J` (delivered), or the fault that says whether to retry. */
-function classifyAnswer(status: number, text: string, validator: XsdValidator, messageId: string): AttemptOutcome {
+function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValidator, messageId: string): AttemptOutcome {
   const fault = /<(?:[\w.-]+:)?faultcode>(?:[\w.-]+:)?([^<]+)<\/(?:[\w.-]+:)?faultcode>/.exec(text)?.[1]?.trim();
   if (fault) {
     const kind = fault.startsWith('Server') ? 'retry' : 'failed';
@@ -35,7 +35,8 @@ function classifyAnswer(status: number, text: string, validator: XsdValidator, m
   if (status >= 500 || status === 408 || status === 429) return { kind: 'retry', httpStatus: status, error: `HTTP ${status}` };
   if (status >= 300) return { kind: 'failed', httpStatus: status, error: `HTTP ${status}` };
   try {
-    const envelope = openSoapEnvelope(text);
+    // libxml2 parses the bytes as received (no re-encoding; invalid UTF-8 is refused, not replaced).
+    const envelope = openSoapEnvelope(text, bytes);
     try {
       validateBody(envelope.bodyElement, validator);
       if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`);
@@ -67,5 +68,5 @@ export async function attemptDelivery(endpoint: string, envelopeXml: string, soa
     return { kind: failure.kind === 'too-large' ? 'failed' : 'retry', ...(failure.status !== undefined ? { httpStatus: failure.status } : {}), error: failure.message.slice(0, 300) };
   }
   // The validator judges receipts of the outbound contract's response elements.
-  return classifyAnswer(answer.status, answer.text, validator, messageId);
+  return classifyAnswer(answer, validator, messageId);
 }

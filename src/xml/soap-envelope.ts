@@ -26,7 +26,7 @@ export interface SoapEnvelope {
 }
 
 /** The body fields the broker reads itself (the bedrijfsdocument and the BRIN); the rest is for the workers. */
-export const BODY_FIELDS: ReadonlySet<string> = new Set([
+const BODY_FIELDS: ReadonlySet<string> = new Set([
   'identificatiecodeBedrijfsdocument', 'verzendendeInstantie', 'ontvangendeInstantie', 'datumTijdBedrijfsdocument', 'brin',
 ]);
 
@@ -37,7 +37,7 @@ const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE
  * Parses the exact received bytes with libxml2 (after the gate). Bytes, not a string: handing
  * libxml2-wasm a JS string costs a UTF-8 re-encoding per request. The caller disposes the document.
  */
-export function parseSoapDocument(bytes: Uint8Array): XmlDocument {
+function parseSoapDocument(bytes: Uint8Array): XmlDocument {
   try {
     return XmlDocument.fromBuffer(bytes, { option: PARSE_OPTIONS, encoding: 'UTF-8' });
   } catch (error) {

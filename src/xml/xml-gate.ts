@@ -28,7 +28,7 @@ export interface OutlineElement {
 }
 
 /** Levels recorded: Envelope (1), Header/Body (2), header blocks/body element (3), their children (4). */
-export const OUTLINE_DEPTH = 4;
+const OUTLINE_DEPTH = 4;
 
 const forbidden = (reason: string): BrokerFault => new BrokerFault('BB0002', reason);
 const malformed = (reason: string): BrokerFault => new BrokerFault('BB0003', `XML not well-formed: ${reason}`);
