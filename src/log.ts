@@ -54,12 +54,17 @@ export function silentLogger(): Logger {
 }
 
 /**
- * Masks personal numbers in free text: any standalone run of 7 to 10 digits (a BSN or onderwijsnummer,
- * also when mistyped with a digit too few or too many) keeps only its last three digits, also right
- * after a letter or punctuation (`BSN:123456782`, `PGN-123456782`, `x123456782`). Longer digit runs
- * (OINs) and runs followed by a letter or hyphen (UUID groups) are left alone; masking a little too
+ * A UUID (request and message ids) is matched whole first, so a digit run inside one (`…-427e12345678`)
+ * is never taken for a personal number; otherwise any standalone run of 7 to 10 digits (a BSN or
+ * onderwijsnummer, also when mistyped with a digit too few or too many) keeps only its last three
+ * digits, also right after a letter or punctuation (`BSN:123456782`, `PGN-123456782`, `x123456782`).
+ * Longer digit runs (OINs) and runs followed by a letter or hyphen are left alone; masking a little too
  * much is the safe side.
  */
+const UUID_OR_PERSONAL_NUMBER =
+  /(?<![0-9A-Za-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9A-Za-z])|(?<![0-9])\d{4,7}(\d{3})(?![0-9A-Za-z-])/gi;
+
+/** Masks personal numbers in free text (see UUID_OR_PERSONAL_NUMBER for what counts as one). */
 export function maskPersonalNumbers(text: string): string {
-  return text.replace(/(?<![0-9])\d{4,7}(\d{3})(?![0-9A-Za-z-])/g, (_match, last: string) => `******${last}`);
+  return text.replace(UUID_OR_PERSONAL_NUMBER, (match, last: string | undefined) => (last === undefined ? match : `******${last}`));
 }

@@ -194,6 +194,10 @@ describe('masking personal numbers', () => {
     expect(maskPersonalNumbers("The value '123456782' is not accepted; OIN 00000001800866472000")).toBe("The value '******782' is not accepted; OIN 00000001800866472000");
     expect(maskPersonalNumbers("'12345678' and 1234567890")).toBe("'******678' and ******890");
     expect(maskPersonalNumbers('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456')).toBe('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456');
+    // A UUID whose last group ends in a run of digits is an id, not a personal number.
+    expect(maskPersonalNumbers('40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403')).toBe('40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403');
+    // ...but outside the UUID shape the same text is masked.
+    expect(maskPersonalNumbers('0fa7-4484-bcc3-427e123456782')).toBe('0fa7-4484-bcc3-427e******782');
     // Glued to a label or punctuation, a personal number is still masked.
     expect(maskPersonalNumbers('BSN:123456782 onbekend, PGN-123456782, x123456782.')).toBe('BSN:******782 onbekend, PGN-******782, x******782.');
   });
