@@ -206,9 +206,17 @@ async function main(): Promise<void> {
     process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
     process.stdout.write(`broker RSS (all its processes): ${rssOfTree(broker.pid!).toFixed(0)} MB${workers ? `, workers RSS: ${rssOfTree(workers.pid!).toFixed(0)} MB` : ''}\n`);
     if (PG_STATS) {
-      const top = await db.query<{ ms: number; calls: number; query: string }>(
-        'SELECT round(total_exec_time)::int AS ms, calls::int, left(regexp_replace(query, \'\\s+\', \' \', \'g\'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15');
-      for (const row of top.rows) process.stdout.write(`${String(row.ms).padStart(7)} ms ${String(row.calls).padStart(7)}× ${row.query}\n`);
+      const top = await db.query<{ ms: number; calls: number; rows: number; wal_mb: number; fpi: number; dirtied: number; query: string }>(
+        `SELECT round(total_exec_time)::int AS ms, calls::int, rows::int, round(wal_bytes / 1024 / 1024)::int AS wal_mb, wal_fpi::int AS fpi, shared_blks_dirtied::int AS dirtied,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15`);
+      const background = (await db.query<{ checkpoints: number; autovacuums: number; autoanalyzes: number }>(
+        `SELECT (SELECT num_timed + num_requested FROM pg_stat_checkpointer)::int AS checkpoints,
+                (SELECT sum(autovacuum_count) FROM pg_stat_user_tables)::int AS autovacuums, (SELECT sum(autoanalyze_count) FROM pg_stat_user_tables)::int AS autoanalyzes`)).rows[0]!;
+      process.stdout.write(`PostgreSQL background work during the run: ${background.checkpoints} checkpoints, ${background.autovacuums} autovacuums, ${background.autoanalyzes} autoanalyzes\n`);
+      process.stdout.write('  exec ms   calls    rows  WAL MB  full-page images  blocks dirtied  statement\n');
+      for (const row of top.rows) {
+        process.stdout.write(`${String(row.ms).padStart(9)} ${String(row.calls).padStart(7)} ${String(row.rows).padStart(7)} ${String(row.wal_mb).padStart(7)} ${String(row.fpi).padStart(17)} ${String(row.dirtied).padStart(15)}  ${row.query}\n`);
+      }
     }
   } finally {
     workers?.kill('SIGTERM');

@@ -75,7 +75,8 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
     listDue: (afterId, graceMs, limit) => listDueOutbox(pool, afterId, graceMs, limit),
   }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
-  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, config.acceptTimeoutMs);
+  // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
+  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, cachedPlans: true });
   const batcher = new AcceptBatcher(acceptPool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
 
   const secrets = resolveOperatorSecrets(config);
