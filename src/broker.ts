@@ -16,7 +16,7 @@ import { createStoreGauges } from './metrics/store-gauges.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './operator/secrets.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { Enqueuer } from './queue/enqueuer.js';
-import { type ProcessingJobData, createProcessingQueue, processingJobId, processingJobs } from './queue/processing-queue.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobId, processingBatchJobs, processingJobId, processingJobs } from './queue/processing-queue.js';
 import { listDueOutbox } from './store/inbound-messages.repo.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
@@ -39,7 +39,7 @@ export interface Broker {
   readonly secrets: OperatorSecrets;
   readonly registry: InstitutionRegistry;
   readonly sweeper: Sweeper<ProcessingJobData>;
-  readonly enqueuer: Enqueuer<ProcessingJobData>;
+  readonly enqueuer: Enqueuer<ProcessingJobData, StoredBatch>;
   close(): Promise<void>;
 }
 
@@ -69,15 +69,19 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const redis = createProducerConnection(urls.redisUrl);
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
-  const enqueuer = new Enqueuer(processingQueue, processingJobs, log);
+  const enqueuer = new Enqueuer(processingQueue, processingBatchJobs, log);
   const sweeper = new Sweeper({
     name: 'processing', queue: processingQueue, jobId: processingJobId, jobsFor: processingJobs,
-    listDue: (afterId, graceMs, limit) => listDueOutbox(pool, afterId, graceMs, limit),
+    listDue: async (afterId, graceMs, limit) => (await listDueOutbox(pool, afterId, graceMs, limit))
+      .map((row) => ({ id: row.id, batchJobId: row.jobKey === null ? undefined : processingBatchJobId(row.jobKey) })),
   }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, cachedPlans: true });
-  const batcher = new AcceptBatcher(acceptPool, { maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs });
+  const batcher = new AcceptBatcher(acceptPool, {
+    maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs,
+    onStored: (key, messageIds) => enqueuer.enqueue({ key, messageIds }),
+  });
 
   const secrets = resolveOperatorSecrets(config);
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
@@ -96,7 +100,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
 
   const fallbackBaseUrl = `http://localhost:${config.port}`;
   const server = createHttpServer({
-    inbound: { brokerOin: config.brokerOin, brpSourceOin: config.brpSourceOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, enqueuer, log },
+    inbound: { brokerOin: config.brokerOin, brpSourceOin: config.brpSourceOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, log },
     documents: new ContractDocuments(),
     log,
     fallbackBaseUrl,

@@ -48,7 +48,7 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   watchDeliveryWorker(workers[1]!);
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
-    listDue: (afterId, graceMs, limit) => listDuePending(pool, afterId, graceMs, limit),
+    listDue: async (afterId, graceMs, limit) => (await listDuePending(pool, afterId, graceMs, limit)).map((id) => ({ id })),
   }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper) sweeper.start();
   return {

@@ -7,8 +7,6 @@ import type { Logger } from '../log.js';
 import { countInboundRequest } from '../metrics/metrics.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
 import type { StoredReceipt } from '../store/inbound-messages.repo.js';
-import type { Enqueuer } from '../queue/enqueuer.js';
-import type { ProcessingJobData } from '../queue/processing-queue.js';
 import { validateBody } from '../xml/body-validator.js';
 import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
@@ -32,8 +30,8 @@ export interface InboundDeps {
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
+  /** Stores accepted messages; it also enqueues their processing job (one per group commit). */
   readonly batcher: AcceptBatcher;
-  readonly enqueuer: Enqueuer<ProcessingJobData>;
   readonly log: Logger;
 }
 
@@ -132,7 +130,6 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
   try {
     const accepted = await accept(req, contract, deps, requestId, facts);
     sendReceipt(res, requestId, contract, accepted, deps.brokerOin);
-    if (accepted.stored.isNew) deps.enqueuer.enqueue(accepted.stored.messageId);
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId, outcome: accepted.stored.isNew ? 'accepted' : 'duplicate', operation: accepted.addressing.operation.name,

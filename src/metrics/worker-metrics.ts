@@ -6,14 +6,18 @@ const seconds = (from: number | undefined, to: number | undefined): number | und
 
 /**
  * Processing duration from BullMQ's own job times (started → finished), read from the worker's
- * events so the processing code itself carries no metrics code.
+ * events so the processing code itself carries no metrics code; a job's messages each count.
  */
 export function watchProcessingWorker(worker: Worker): void {
   const observe = (job: Job | undefined, result: string): void => {
     const duration = seconds(job?.processedOn, job?.finishedOn ?? Date.now());
     if (duration !== undefined) observeProcessing(result, duration);
   };
-  worker.on('completed', (job, result: unknown) => observe(job, typeof result === 'string' ? result : 'already-processed'));
+  // A job returns one outcome per message it held (null: already processed); once per message.
+  const outcomes = (result: unknown): string[] => (Array.isArray(result) ? result : [result]).map((outcome) => (typeof outcome === 'string' ? outcome : 'already-processed'));
+  worker.on('completed', (job, result: unknown) => {
+    for (const outcome of outcomes(result)) observe(job, outcome);
+  });
   worker.on('failed', (job) => observe(job, 'failed'));
 }
 

@@ -81,7 +81,8 @@ export function mutationMessage(parties: { brpSourceOin: string; brokerOin: stri
  * Returns the stored message's id (to enqueue).
  */
 export async function storeMutationMessage(pool: Pool, message: AcceptedMessage): Promise<number> {
-  const [stored] = await storeAcceptedBatch(pool, [message]);
+  // No batch job: the caller adds the message's own job (processingJobs).
+  const [stored] = await storeAcceptedBatch(pool, [message], null);
   if (!stored?.isNew) throw new BrokerFault('DK0050', 'the mutation was not stored as a new message');
   return stored.messageId;
 }

@@ -1,21 +1,21 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 
-/** The addBulk entries for a set of ids. */
-export type JobsFor<T> = (ids: readonly number[]) => { name: string; data: T; opts: JobsOptions }[];
+/** The addBulk entries for a set of keys (row ids, or batches of them). */
+export type JobsFor<T, K = number> = (keys: readonly K[]) => { name: string; data: T; opts: JobsOptions }[];
 
 /**
  * Adds jobs for committed rows, gathering those of one loop turn into one addBulk. A failure is only
  * logged: the row is in PostgreSQL and a sweeper will enqueue it.
  */
-export class Enqueuer<T> {
-  private ids: number[] = [];
+export class Enqueuer<T, K = number> {
+  private ids: K[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly queue: Queue<T>, private readonly jobsFor: JobsFor<T>, private readonly log: Logger) {}
+  constructor(private readonly queue: Queue<T>, private readonly jobsFor: JobsFor<T, K>, private readonly log: Logger) {}
 
-  enqueue(...ids: number[]): void {
+  enqueue(...ids: K[]): void {
     this.ids.push(...ids);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -29,7 +29,7 @@ export class Enqueuer<T> {
   }
 
   /** Adds jobs for these ids now; a job that exists already is left as it is. */
-  async add(ids: readonly number[]): Promise<void> {
+  async add(ids: readonly K[]): Promise<void> {
     if (ids.length === 0) return;
     try {
       await this.queue.addBulk(this.jobsFor(ids) as Parameters<Queue<T>['addBulk']>[0]);

@@ -4,7 +4,7 @@ import type { MessageHandler } from '../processing/handler.js';
 import { type ProcessResult, processBatch } from '../processing/process-message.js';
 import type { Pool } from '../store/database.js';
 import { MicroBatcher } from '../store/micro-batcher.js';
-import { PROCESSING_QUEUE, type ProcessingJobData } from './processing-queue.js';
+import { PROCESSING_QUEUE, type ProcessingJobData, messageIdsOf } from './processing-queue.js';
 import { createConsumerConnection } from './redis.js';
 
 export interface ProcessingWorkerOptions {
@@ -60,16 +60,23 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
   const worker = new Worker<ProcessingJobData>(
     PROCESSING_QUEUE,
     async (job) => {
-      const result = await batcher.submit(job.data.messageId);
-      if (result instanceof Error) throw result;
-      if (result.outboundIds.length > 0) options.onOutbound?.(result.outboundIds);
-      options.log.debug('processed', { messageId: job.data.messageId, outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
-      return result.outcome;
+      // A job holds one message or a group commit's; all go to the batcher together (so usually into
+      // one transaction). A failed message fails the job: its retry redoes only what is still in the outbox.
+      const messageIds = messageIdsOf(job.data);
+      const results = await Promise.all(messageIds.map((id) => batcher.submit(id)));
+      const outboundIds = results.flatMap((result) => (result instanceof Error ? [] : result.outboundIds));
+      if (outboundIds.length > 0) options.onOutbound?.(outboundIds);
+      results.forEach((result, index) => {
+        if (!(result instanceof Error)) options.log.debug('processed', { messageId: messageIds[index], outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
+      });
+      const failure = results.find((result): result is Error => result instanceof Error);
+      if (failure) throw failure;
+      return results.map((result) => (result as ProcessResult).outcome);
     },
     { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10, ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}) },
   );
   worker.on('failed', (job, error) => {
-    options.log.warn('processing failed; will retry', { messageId: job?.data.messageId, attempt: job?.attemptsMade, error: error.message });
+    options.log.warn('processing failed; will retry', { messageIds: job ? messageIdsOf(job.data) : undefined, attempt: job?.attemptsMade, error: error.message });
   });
   worker.on('error', (error) => options.log.warn('processing worker error', { error: error.message }));
   return worker;

@@ -6,12 +6,19 @@ import type { JobsFor } from './enqueuer.js';
 
 const PAGE = 1000;
 
+/** A row that must have a live job: its id, and the id of a batch job that may hold it instead of its own. */
+export interface DueRow {
+  readonly id: number;
+  readonly batchJobId?: string | undefined;
+}
+
 /** One kind of durable work whose rows in PostgreSQL must each have a job in BullMQ. */
 export interface SweptWork<T> {
   readonly name: string;
   readonly queue: Queue<T>;
-  /** Row ids older than the grace period, after `afterId`, ascending. */
-  listDue(afterId: number, graceMs: number, limit: number): Promise<number[]>;
+  /** Rows older than the grace period, after `afterId`, ascending by id. */
+  listDue(afterId: number, graceMs: number, limit: number): Promise<readonly DueRow[]>;
+  /** The row's own job, which the sweeper adds when neither it nor the row's batch job lives. */
   readonly jobId: (id: number) => string;
   readonly jobsFor: JobsFor<T>;
 }
@@ -60,11 +67,15 @@ export class Sweeper<T> {
 
   private async sweepPage(): Promise<number> {
     try {
-      const ids = await this.work.listDue(this.cursor, this.options.graceMs, PAGE);
-      this.cursor = ids.length < PAGE ? 0 : ids[ids.length - 1]!;
-      if (ids.length === 0) return 0;
-      const exists = await this.redis.pipeline(ids.map((id) => ['exists', this.work.queue.toKey(this.work.jobId(id))])).exec();
-      const missing = ids.filter((_, index) => exists?.[index]?.[1] !== 1);
+      const rows = await this.work.listDue(this.cursor, this.options.graceMs, PAGE);
+      this.cursor = rows.length < PAGE ? 0 : rows[rows.length - 1]!.id;
+      if (rows.length === 0) return 0;
+      // Per row: does its own job or its batch job exist? One EXISTS per distinct key, one round trip.
+      const keysOf = (row: DueRow): string[] => [this.work.jobId(row.id), ...(row.batchJobId ? [row.batchJobId] : [])].map((id) => this.work.queue.toKey(id));
+      const keys = [...new Set(rows.flatMap(keysOf))];
+      const exists = await this.redis.pipeline(keys.map((key) => ['exists', key])).exec();
+      const live = new Set(keys.filter((_, index) => exists?.[index]?.[1] === 1));
+      const missing = rows.filter((row) => !keysOf(row).some((key) => live.has(key))).map((row) => row.id);
       if (missing.length === 0) return 0;
       await this.work.queue.addBulk(this.work.jobsFor(missing) as Parameters<Queue<T>['addBulk']>[0]);
       this.reenqueued += missing.length;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../errors.js';
 import type { Pool } from './database.js';
 import { type AcceptedMessage, type StoredReceipt, storeAcceptedBatch } from './inbound-messages.repo.js';
@@ -10,6 +11,11 @@ export interface AcceptBatcherOptions {
   readonly maxInFlight: number;
   /** Longest a message waits for a transaction slot before it is told the store is unavailable. */
   readonly timeoutMs: number;
+  /**
+   * Called after each commit with the key its outbox rows carry and the messages it stored new (not
+   * duplicates): one processing job per commit instead of one per message.
+   */
+  readonly onStored?: (jobKey: string, newMessageIds: number[]) => void;
 }
 
 /**
@@ -27,11 +33,16 @@ export class AcceptBatcher {
       maxInFlight: options.maxInFlight,
       queueTimeout: { ms: options.timeoutMs, error: () => new StoreUnavailableError(`no transaction slot within ${options.timeoutMs} ms`) },
       run: async (messages) => {
+        const jobKey = randomUUID();
+        let stored: StoredReceipt[];
         try {
-          return await storeAcceptedBatch(pool, messages);
+          stored = await storeAcceptedBatch(pool, messages, jobKey);
         } catch (error) {
           throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
         }
+        const newMessageIds = stored.filter((receipt) => receipt.isNew).map((receipt) => receipt.messageId);
+        if (newMessageIds.length > 0) options.onStored?.(jobKey, newMessageIds);
+        return stored;
       },
     });
   }

@@ -42,8 +42,10 @@ interface StoredRow {
  * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
  * whose (sender OIN, identificatiecode) exists. Returns, per input in order, the stored row and the
  * receipt that belongs to it; a duplicate gets the original's receipt.
- * Inputs: the messages. Locking: unique index on (sender_oin, document_id); a conflicting insert by a
- * concurrent statement waits for it to commit, then counts as a conflict.
+ * Inputs: the messages, and ($13) the key of the processing job that is to hold the new ones (NULL:
+ * each gets a job of its own).
+ * Locking: unique index on (sender_oin, document_id); a conflicting insert by a concurrent statement
+ * waits for it to commit, then counts as a conflict.
  */
 const INSERT_BATCH = `
 WITH input AS (
@@ -60,7 +62,7 @@ WITH input AS (
   ON CONFLICT (sender_oin, document_id) DO NOTHING
   RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation, body_fingerprint
 ), outbox AS (
-  INSERT INTO processing_outbox (message_id) SELECT id FROM inserted
+  INSERT INTO processing_outbox (message_id, job_key) SELECT id, $13::text FROM inserted
 )
 SELECT i.ord::int AS ord, n.id, n.receipt_id, n.receipt_at, (n.receipt_id = i.receipt_id) AS inserted, n.operation, n.body_fingerprint
 FROM input i
@@ -82,13 +84,13 @@ JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.doc
  * it commits atomically on its own: one round trip per batch, no BEGIN/COMMIT. Messages that were
  * stored before (or by a concurrent batch) are read back afterwards, a second round trip only then.
  */
-export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[]): Promise<StoredReceipt[]> {
+export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null): Promise<StoredReceipt[]> {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
   const rows = (await pool.query<StoredRow>(prepared('accept-batch', INSERT_BATCH, [
     column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
     column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
     column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
-    column((m) => m.bodyFingerprint),
+    column((m) => m.bodyFingerprint), jobKey,
   ]))).rows;
   const missing = rows.filter((row) => row.id === null);
   if (missing.length > 0) {
@@ -113,13 +115,19 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
     };
   });
 }
+/** An outbox row the sweeper looks at: its message, and the batch job that should hold it (if any). */
+export interface DueOutboxRow {
+  readonly id: number;
+  readonly jobKey: string | null;
+}
+
 /** Outbox rows older than `graceMs`, after `afterId`, oldest id first (for the sweeper). */
-export async function listDueOutbox(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<number[]> {
-  const result = await pool.query<{ message_id: number }>(
-    `SELECT message_id FROM processing_outbox
+export async function listDueOutbox(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<DueOutboxRow[]> {
+  const result = await pool.query<{ message_id: number; job_key: string | null }>(
+    `SELECT message_id, job_key FROM processing_outbox
      WHERE message_id > $1 AND created_at <= now() - make_interval(secs => $2::double precision / 1000)
      ORDER BY message_id LIMIT $3`,
     [afterId, graceMs, limit],
   );
-  return result.rows.map((row) => row.message_id);
+  return result.rows.map((row) => ({ id: row.message_id, jobKey: row.job_key }));
 }

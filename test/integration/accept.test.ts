@@ -6,6 +6,7 @@ import { INBOUND_CONTRACTS, NS } from '../../src/contracts/catalogue.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { ANONYMOUS, FIXTURES, bodyFixture, defaultSenderOin, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
 import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
+import { processingBatchJobId } from '../../src/queue/processing-queue.js';
 
 const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
@@ -60,8 +61,10 @@ describe('accepting valid messages', () => {
     expect(row).toMatchObject({ operation, sender_oin: defaultSenderOin(operation), wsa_message_id: messageId, raw_xml: request.xml });
     expect(row.receipt_id).toBe(receiptId);
     await waitFor(() => jobCount(broker()), (n) => n === jobsBefore + 1);
-    const job = await broker().processingQueue.getJob(`msg-${row.id}`);
-    expect(job?.data).toEqual({ messageId: row.id });
+    // One job per group commit; the outbox row names it.
+    const outbox = (await broker().pool.query('SELECT job_key FROM processing_outbox WHERE message_id = $1', [row.id])).rows[0];
+    const job = await broker().processingQueue.getJob(processingBatchJobId(outbox.job_key));
+    expect(job?.data).toEqual({ messageIds: [row.id] });
   });
 
   test('an explicit time offset is stored normalised to UTC', async () => {

@@ -63,7 +63,7 @@ describe('when PostgreSQL or Redis is down', () => {
 
     services = { ...services, redis: await restart.redis() };
     const job = await waitFor(() => broker.processingQueue.getJob(`msg-${row.id}`).catch(() => undefined), (j) => j !== undefined, 20_000);
-    expect(job?.data).toEqual({ messageId: row.id });
+    expect(job?.data).toEqual({ messageIds: [row.id] });
     expect(await jobCount(broker)).toBe(jobsBefore + 1);
     expect(broker.sweeper.reenqueued).toBeGreaterThanOrEqual(1);
   });
