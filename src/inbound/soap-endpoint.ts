@@ -10,7 +10,7 @@ import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import { validateBody } from '../xml/body-validator.js';
 import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
-import { bodyFingerprint } from './body-fingerprint.js';
+import { isResubmission } from './body-fingerprint.js';
 import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
@@ -69,9 +69,8 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
       receiptId: randomUUID(),
       receiptAt: new Date(),
       rawXml: xml,
-      bodyFingerprint: bodyFingerprint(envelope),
     }));
-    if (stored.reusedForOtherMessage) {
+    if (stored.original && !isResubmission(stored.original, addressing.operation.name, envelope)) {
       throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');
     }
     return { addressing, document, parties, stored };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NS, findContract } from '../contracts/catalogue.js';
 import { BrokerFault } from '../errors.js';
-import { bodyFingerprint } from '../inbound/body-fingerprint.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pool } from '../store/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
@@ -48,13 +47,12 @@ export function mutationEnvelope(mutation: PersonMutation, header: MutationEnvel
     + `</soapenv:Header><soapenv:Body>${mutationBody(mutation, header)}</soapenv:Body></soapenv:Envelope>`;
 }
 
-/** The contract schema's verdict on the envelope's body, and the body's fingerprint. */
-function validatedFingerprint(xml: string): Buffer {
+/** Throws BrokerFault DK0004 when the envelope's body is not valid against the contract schema. */
+function validate(xml: string): void {
   const validator = compileSchemas([CONTRACT.schemaFile]).get(CONTRACT.schemaFile)!;
   const envelope = openSoapEnvelope(xml);
   try {
     validateBody(envelope.bodyElement, validator);
-    return bodyFingerprint(envelope);
   } finally {
     envelope.dispose();
     validator.dispose();
@@ -68,10 +66,11 @@ function validatedFingerprint(xml: string): Buffer {
 export function mutationMessage(parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): AcceptedMessage {
   const header: MutationEnvelopeHeader = { ...parties, documentId: randomUUID(), messageId: randomUUID(), at };
   const rawXml = mutationEnvelope(mutation, header);
+  validate(rawXml);
   return {
     contract: CONTRACT.name, operation: OPERATION.name, senderOin: parties.brpSourceOin, brin: null,
     documentId: header.documentId, documentTime: at.toISOString(), wsaMessageId: `urn:uuid:${header.messageId}`,
-    requestId: `cli-${header.messageId}`, receiptId: randomUUID(), receiptAt: at, rawXml, bodyFingerprint: validatedFingerprint(rawXml),
+    requestId: `cli-${header.messageId}`, receiptId: randomUUID(), receiptAt: at, rawXml,
   };
 }
 

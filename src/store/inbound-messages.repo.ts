@@ -13,8 +13,14 @@ export interface AcceptedMessage {
   readonly receiptId: string;
   readonly receiptAt: Date;
   readonly rawXml: string;
-  /** sha256 of the body's text content, to tell a resubmission from another message reusing the id. */
-  readonly bodyFingerprint: Buffer;
+}
+
+/** The message stored first under an identificatiecode, to tell a resubmission from another message reusing it. */
+export interface StoredOriginal {
+  readonly operation: string;
+  readonly rawXml: string;
+  /** Rows stored before migration 007 carry their body's fingerprint; newer ones are fingerprinted when needed. */
+  readonly bodyFingerprint: Buffer | null;
 }
 
 /** The durable outcome for one message: its row, the receipt to answer with, and whether it is new. */
@@ -24,8 +30,8 @@ export interface StoredReceipt {
   readonly receiptAt: Date;
   /** False when (sender, identificatiecode) was stored before: answer the original receipt, do not process again. */
   readonly isNew: boolean;
-  /** The identificatiecode was stored before for a different operation or body: not a resubmission. */
-  readonly reusedForOtherMessage: boolean;
+  /** When not new: the message stored first, for the caller to check that this one is the same. */
+  readonly original?: StoredOriginal;
 }
 
 interface StoredRow {
@@ -35,14 +41,16 @@ interface StoredRow {
   receipt_at: Date;
   inserted: boolean;
   operation: string;
-  body_fingerprint: Buffer;
+  /** Only read back for messages stored before. */
+  raw_xml?: string;
+  body_fingerprint?: Buffer | null;
 }
 
 /**
  * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
  * whose (sender OIN, identificatiecode) exists. Returns, per input in order, the stored row and the
  * receipt that belongs to it; a duplicate gets the original's receipt.
- * Inputs: the messages, and ($13) the key of the processing job that is to hold the new ones (NULL:
+ * Inputs: the messages, and ($12) the key of the processing job that is to hold the new ones (NULL:
  * each gets a job of its own).
  * Locking: unique index on (sender_oin, document_id); a conflicting insert by a concurrent statement
  * waits for it to commit, then counts as a conflict.
@@ -50,21 +58,21 @@ interface StoredRow {
 const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[],
-                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[], $12::bytea[])
+                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
     WITH ORDINALITY AS t(contract, operation, sender_oin, brin, document_id, document_time,
-                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint, ord)
+                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, ord)
 ), inserted AS (
   INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time,
-                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint)
+                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
   SELECT contract, operation, sender_oin, brin, document_id, document_time,
-         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, body_fingerprint
+         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml
   FROM input
   ON CONFLICT (sender_oin, document_id) DO NOTHING
-  RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation, body_fingerprint
+  RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation
 ), outbox AS (
-  INSERT INTO processing_outbox (message_id, job_key) SELECT id, $13::text FROM inserted
+  INSERT INTO processing_outbox (message_id, job_key) SELECT id, $12::text FROM inserted
 )
-SELECT i.ord::int AS ord, n.id, n.receipt_id, n.receipt_at, (n.receipt_id = i.receipt_id) AS inserted, n.operation, n.body_fingerprint
+SELECT i.ord::int AS ord, n.id, n.receipt_id, n.receipt_at, (n.receipt_id = i.receipt_id) AS inserted, n.operation
 FROM input i
 LEFT JOIN inserted n ON n.sender_oin = i.sender_oin AND n.document_id = i.document_id
 ORDER BY i.ord`;
@@ -75,7 +83,7 @@ ORDER BY i.ord`;
  * no plan choice that a growing table could make wrong.
  */
 const SELECT_EXISTING = `
-SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted, m.operation, m.body_fingerprint
+SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted, m.operation, m.raw_xml, m.body_fingerprint
 FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(sender_oin, document_id, ord)
 JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id`;
 
@@ -89,8 +97,7 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
   const rows = (await pool.query<StoredRow>(prepared('accept-batch', INSERT_BATCH, [
     column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
     column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
-    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml),
-    column((m) => m.bodyFingerprint), jobKey,
+    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml), jobKey,
   ]))).rows;
   const missing = rows.filter((row) => row.id === null);
   if (missing.length > 0) {
@@ -103,16 +110,15 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
       rows[original.ord - 1] = { ...row, ord: original.ord };
     }
   }
-  return rows.map((row, index) => {
+  // A message whose original came earlier in this batch: that one is in memory.
+  const byReceipt = new Map(messages.map((message) => [message.receiptId, message]));
+  return rows.map((row) => {
     if (row.id === null) throw new Error('stored message not found after conflict');
-    const message = messages[index]!;
-    return {
-      messageId: row.id,
-      receiptId: row.receipt_id,
-      receiptAt: row.receipt_at,
-      isNew: row.inserted,
-      reusedForOtherMessage: row.operation !== message.operation || !row.body_fingerprint.equals(message.bodyFingerprint),
-    };
+    const stored = { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
+    if (row.inserted) return stored;
+    const rawXml = row.raw_xml ?? byReceipt.get(row.receipt_id)?.rawXml;
+    if (rawXml === undefined) throw new Error('original of a duplicate not found');
+    return { ...stored, original: { operation: row.operation, rawXml, bodyFingerprint: row.body_fingerprint ?? null } };
   });
 }
 /** An outbox row the sweeper looks at: its message, and the batch job that should hold it (if any). */

@@ -14,7 +14,7 @@ import { createTestDatabase } from '../support/services.js';
 const message = (documentId = randomUUID()): AcceptedMessage => ({
   contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: '0000000700025BE00000', brin: '25BE',
   documentId, documentTime: '2026-09-01T10:00:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(),
-  receiptId: randomUUID(), receiptAt: new Date(), rawXml: '<x/>', bodyFingerprint: Buffer.alloc(32),
+  receiptId: randomUUID(), receiptAt: new Date(), rawXml: `<x id="${documentId}"/>`,
 });
 
 /** One processing job per group commit, and a sweeper that knows which job holds an outbox row. */
@@ -41,12 +41,13 @@ describe('processing jobs per group commit', () => {
     const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, ids) => stored.push({ key, ids }) });
     const first = message();
     // Submitted in one loop turn: one commit. The last repeats the first's identificatiecode.
-    const receipts = await Promise.all([first, message(), message(), message(), message(), { ...first, receiptId: randomUUID() }].map((m) => batcher.submit(m)));
+    const receipts = await Promise.all([first, message(), message(), message(), message(), { ...first, receiptId: randomUUID(), rawXml: '<other/>' }].map((m) => batcher.submit(m)));
 
     expect(stored).toHaveLength(1);
     const newIds = receipts.slice(0, 5).map((r) => r.messageId);
     expect(stored[0]!.ids).toEqual(newIds);
-    expect(receipts[5]).toMatchObject({ messageId: newIds[0], isNew: false });
+    // The duplicate's original was stored in the same commit: it comes from memory, for the caller to compare.
+    expect(receipts[5]).toMatchObject({ messageId: newIds[0], isNew: false, original: { operation: first.operation, rawXml: first.rawXml, bodyFingerprint: null } });
     const keys = await pool.query<{ job_key: string }>('SELECT DISTINCT job_key FROM processing_outbox WHERE message_id = ANY($1::bigint[])', [newIds]);
     expect(keys.rows).toEqual([{ job_key: stored[0]!.key }]);
   });

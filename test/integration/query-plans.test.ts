@@ -36,7 +36,7 @@ describe('query plans on a growing database', () => {
     await storeAcceptedBatch(accept, [{
       contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: '0000000700025BE00000', brin: '25BE',
       documentId: randomUUID(), documentTime: '2026-09-01T10:00:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(),
-      receiptId: randomUUID(), receiptAt: new Date(), rawXml: '<x/>', bodyFingerprint: Buffer.alloc(32),
+      receiptId: randomUUID(), receiptAt: new Date(), rawXml: '<x/>',
     }], randomUUID());
     // The same connection (max 1): its prepared statement's text, planned without parameter values.
     const statement = (await accept.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE name = 'accept-batch'")).rows[0]!.statement;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, XmlElement, XmlText, XmlCData } from 'libxml2-wasm';
 import { gateXml, textContent } from '../../src/xml/xml-gate.js';
-import { bodyFingerprint } from '../../src/inbound/body-fingerprint.js';
+import { bodyFingerprint, isResubmission } from '../../src/inbound/body-fingerprint.js';
 import { maskPersonalNumbers } from '../../src/log.js';
 import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
 import { FIXTURES, bodyFixture, envelope } from '../support/soap.js';
@@ -128,6 +128,27 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     const one = fingerprint(wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>2</m:b></m:req>'));
     expect(fingerprint(wrap('<req xmlns="urn:m">\n  <a>1</a>\n  <b>2</b>\n</req>'))).toBe(one);
     expect(fingerprint(wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>3</m:b></m:req>'))).not.toBe(one);
+  });
+
+  test('a resubmission is the same operation with the same body content as the stored original', () => {
+    const storedXml = wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>2</m:b></m:req>');
+    const check = (original: { operation: string; rawXml: string; bodyFingerprint: Buffer | null }, operation: string, xml: string): boolean => {
+      const envelope = openSoapEnvelope(xml);
+      try {
+        return isResubmission(original, operation, envelope);
+      } finally {
+        envelope.dispose();
+      }
+    };
+    const original = { operation: 'op', rawXml: storedXml, bodyFingerprint: null };
+    expect(check(original, 'op', wrap('<req xmlns="urn:m">\n  <a>1</a>\n  <b>2</b>\n</req>'))).toBe(true);
+    expect(check(original, 'op', wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>3</m:b></m:req>'))).toBe(false);
+    expect(check(original, 'other', storedXml)).toBe(false);
+    // A row stored with its fingerprint (before migration 007) is compared by that, not re-read.
+    const envelope = openSoapEnvelope(storedXml);
+    const stored = { operation: 'op', rawXml: 'not read', bodyFingerprint: bodyFingerprint(envelope) };
+    envelope.dispose();
+    expect(check(stored, 'op', storedXml)).toBe(true);
   });
 
   test('on every fixture the outline agrees with libxml2\'s own tree (names, namespaces, header and body texts)', () => {
