@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { StoredOriginal } from '../store/inbound-messages.repo.js';
-import { type SoapEnvelope, openSoapEnvelope } from '../xml/soap-envelope.js';
+import { type SoapEnvelope, storedBodyText } from '../xml/soap-envelope.js';
 
 /**
  * sha256 of the body element's text content without white space: the same message re-indented or
@@ -22,11 +22,5 @@ export function isResubmission(original: StoredOriginal, operation: string, enve
 }
 
 function fingerprintOf(original: StoredOriginal): Buffer {
-  if (original.bodyFingerprint) return original.bodyFingerprint;
-  const stored = openSoapEnvelope(original.rawXml); // it was accepted, so it opens
-  try {
-    return bodyFingerprint(stored);
-  } finally {
-    stored.dispose();
-  }
+  return original.bodyFingerprint ?? bodyFingerprint({ bodyText: () => storedBodyText(original.rawXml) });
 }

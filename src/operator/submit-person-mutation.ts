@@ -82,6 +82,7 @@ export function mutationMessage(parties: { brpSourceOin: string; brokerOin: stri
 export async function storeMutationMessage(pool: Pool, message: AcceptedMessage): Promise<number> {
   // No batch job: the caller adds the message's own job (processingJobs).
   const [stored] = await storeAcceptedBatch(pool, [message], null);
+  if (stored instanceof Error) throw stored;
   if (!stored?.isNew) throw new BrokerFault('DK0050', 'the mutation was not stored as a new message');
   return stored.messageId;
 }

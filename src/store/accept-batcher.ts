@@ -13,7 +13,8 @@ export interface AcceptBatcherOptions {
   readonly timeoutMs: number;
   /**
    * Called after each commit with the key its outbox rows carry and the messages it stored new (not
-   * duplicates): one processing job per commit instead of one per message.
+   * duplicates): one processing job per commit instead of one per message. It must not throw (the
+   * batch has committed); an enqueue that fails later is the sweeper's to repair.
    */
   readonly onStored?: (jobKey: string, newMessageIds: number[]) => void;
 }
@@ -25,7 +26,7 @@ export interface AcceptBatcherOptions {
  * never followed by a commit.
  */
 export class AcceptBatcher {
-  private readonly batcher: MicroBatcher<AcceptedMessage, StoredReceipt>;
+  private readonly batcher: MicroBatcher<AcceptedMessage, StoredReceipt | Error>;
 
   constructor(pool: Pool, options: AcceptBatcherOptions) {
     this.batcher = new MicroBatcher({
@@ -34,13 +35,13 @@ export class AcceptBatcher {
       queueTimeout: { ms: options.timeoutMs, error: () => new StoreUnavailableError(`no transaction slot within ${options.timeoutMs} ms`) },
       run: async (messages) => {
         const jobKey = randomUUID();
-        let stored: StoredReceipt[];
+        let stored: (StoredReceipt | Error)[];
         try {
           stored = await storeAcceptedBatch(pool, messages, jobKey);
         } catch (error) {
           throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
         }
-        const newMessageIds = stored.filter((receipt) => receipt.isNew).map((receipt) => receipt.messageId);
+        const newMessageIds = stored.flatMap((receipt) => (receipt instanceof Error || !receipt.isNew ? [] : [receipt.messageId]));
         if (newMessageIds.length > 0) options.onStored?.(jobKey, newMessageIds);
         return stored;
       },
@@ -48,7 +49,10 @@ export class AcceptBatcher {
   }
 
   /** Resolves after the message (or its earlier duplicate) is durably stored; rejects with StoreUnavailableError. */
-  submit(message: AcceptedMessage): Promise<StoredReceipt> {
-    return this.batcher.submit(message);
+  async submit(message: AcceptedMessage): Promise<StoredReceipt> {
+    const stored = await this.batcher.submit(message);
+    // Only a duplicate whose original could not be read back gets here with an error: nothing of it was stored.
+    if (stored instanceof Error) throw new StoreUnavailableError(`store failed: ${stored.message}`, { cause: stored });
+    return stored;
   }
 }

@@ -90,34 +90,42 @@ JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.doc
 /**
  * Stores a batch and returns one StoredReceipt per message, in order. The insert is one statement, so
  * it commits atomically on its own: one round trip per batch, no BEGIN/COMMIT. Messages that were
- * stored before (or by a concurrent batch) are read back afterwards, a second round trip only then.
+ * stored before (or by a concurrent batch) are read back afterwards, a second round trip only then;
+ * where that fails, those messages get an Error in their place. Throws only when nothing was stored.
  */
-export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null): Promise<StoredReceipt[]> {
+export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null): Promise<(StoredReceipt | Error)[]> {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
   const rows = (await pool.query<StoredRow>(prepared('accept-batch', INSERT_BATCH, [
     column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
     column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
     column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml), jobKey,
   ]))).rows;
+  // The insert has committed: from here on a failure is the failing duplicates' alone, never the new
+  // messages' (they must get their receipt, not a DK0051 that a commit follows).
   const missing = rows.filter((row) => row.id === null);
+  let readBackFailure: Error | undefined;
   if (missing.length > 0) {
-    const again = await pool.query<StoredRow>(SELECT_EXISTING, [
-      missing.map((row) => messages[row.ord - 1]!.senderOin),
-      missing.map((row) => messages[row.ord - 1]!.documentId),
-    ]);
-    for (const row of again.rows) {
-      const original = missing[row.ord - 1]!;
-      rows[original.ord - 1] = { ...row, ord: original.ord };
+    try {
+      const again = await pool.query<StoredRow>(SELECT_EXISTING, [
+        missing.map((row) => messages[row.ord - 1]!.senderOin),
+        missing.map((row) => messages[row.ord - 1]!.documentId),
+      ]);
+      for (const row of again.rows) {
+        const original = missing[row.ord - 1]!;
+        rows[original.ord - 1] = { ...row, ord: original.ord };
+      }
+    } catch (error) {
+      readBackFailure = error as Error;
     }
   }
   // A message whose original came earlier in this batch: that one is in memory.
   const byReceipt = new Map(messages.map((message) => [message.receiptId, message]));
   return rows.map((row) => {
-    if (row.id === null) throw new Error('stored message not found after conflict');
+    if (row.id === null) return readBackFailure ?? new Error('stored message not found after conflict');
     const stored = { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
     if (row.inserted) return stored;
     const rawXml = row.raw_xml ?? byReceipt.get(row.receipt_id)?.rawXml;
-    if (rawXml === undefined) throw new Error('original of a duplicate not found');
+    if (rawXml === undefined) return new Error('original of a duplicate not found');
     return { ...stored, original: { operation: row.operation, rawXml, bodyFingerprint: row.body_fingerprint ?? null } };
   });
 }

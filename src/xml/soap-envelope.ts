@@ -128,3 +128,17 @@ export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xm
     throw error;
   }
 }
+
+/** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */
+const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, maxNameLength: Infinity };
+
+/**
+ * The body element's text content of a message the broker accepted and stored earlier, read from
+ * the gate's outline alone: no libxml2 parse, and no limits, so a stored message stays readable if
+ * the limits have been tightened since.
+ */
+export function storedBodyText(xml: string): string {
+  const body = gateXml(xml, STORED_MESSAGE_LIMITS).children.at(-1)?.children[0];
+  if (!body) throw new Error('stored message has no body element');
+  return textContent(xml, body);
+}

@@ -4,7 +4,9 @@ import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { silentLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { startProcessingWorker } from '../../src/queue/processing-worker.js';
-import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { randomUUID } from 'node:crypto';
+import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
+import { bodyFixture, defaultSenderOin, elementText, lasRequest, send } from '../support/soap.js';
 import { storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 
 describe('processing worker', () => {
@@ -36,5 +38,44 @@ describe('processing worker', () => {
     expect(operations).toEqual([{ operation: 'terugkoppelenInschrijvingVO', n: 10 }, { operation: 'verstrekkenBekostigingsstatus', n: 10 }]);
     const counts = await waitFor(() => broker().processingQueue.getJobCounts('completed', 'waiting', 'active', 'failed'), (c) => c.waiting === 0 && c.active === 0);
     expect(counts).toEqual({ completed: 0, waiting: 0, active: 0, failed: 0 });
+  });
+
+  /** Stores messages without adding jobs (the test adds them), the way the accept path stores them. */
+  async function storeWithoutJob(volgnummers: string[], operation = 'aanleverenInschrijvingVO'): Promise<number[]> {
+    const stored = await storeAcceptedBatch(broker().pool, volgnummers.map((volgnummer) => {
+      const documentId = randomUUID();
+      return {
+        contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation, senderOin: defaultSenderOin('aanleverenInschrijvingVO'), brin: '25BE',
+        documentId, documentTime: '2026-09-01T08:15:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
+        rawXml: lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace(/2026-0001/g, volgnummer)).xml,
+      };
+    }), null);
+    return stored.map((receipt) => {
+      if (receipt instanceof Error) throw receipt;
+      return receipt.messageId;
+    });
+  }
+  const inOutbox = async (ids: number[]): Promise<number> => (await broker().pool.query('SELECT count(*)::int AS n FROM processing_outbox WHERE message_id = ANY($1::bigint[])', [ids])).rows[0].n;
+
+  test('a job of several messages where one cannot be processed: the others are processed once, the job fails after its attempts', async () => {
+    const good = await storeWithoutJob(['MIX-1', 'MIX-2']);
+    const [bad] = await storeWithoutJob(['MIX-3'], 'anOperationWithoutHandler');
+    await broker().processingQueue.add('process', { messageIds: [good[0]!, bad!, good[1]!] }, { jobId: `mixed-${bad}`, attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+
+    const job = await waitFor(async () => broker().processingQueue.getJob(`mixed-${bad}`), (j) => j?.finishedOn !== undefined && j.attemptsMade === 2, 15_000);
+    expect(job!.failedReason).toContain('no handler');
+    expect(await inOutbox(good)).toBe(0);
+    expect(await inOutbox([bad!])).toBe(1); // waits in the outbox; the failed job keeps the sweeper from re-adding it
+    const results = await broker().pool.query('SELECT outcome FROM processing_results WHERE message_id = ANY($1::bigint[])', [good]);
+    expect(results.rows).toEqual([{ outcome: 'approved' }, { outcome: 'approved' }]);
+    expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer LIKE 'MIX-%'")).rows[0].n).toBe(2);
+    await job!.remove();
+  });
+
+  test('a job added before batch jobs ({ messageId }) is still processed', async () => {
+    const [id] = await storeWithoutJob(['OLD-1']);
+    await broker().processingQueue.add('process', { messageId: id } as never, { jobId: `old-${id}` });
+    await waitFor(() => inOutbox([id!]), (n) => n === 0, 15_000);
+    expect((await broker().pool.query('SELECT outcome FROM processing_results WHERE message_id = $1', [id])).rows).toEqual([{ outcome: 'approved' }]);
   });
 });
