@@ -40,7 +40,10 @@ describe('metrics', () => {
     await waitFor(async () => sample(await scrape(broker().baseUrl), 'bron_sweeper_reenqueued_total', { work: 'delivery' }), (n) => n > sample(before, 'bron_sweeper_reenqueued_total', { work: 'delivery' }));
     await waitFor(async () => (await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [orphan!.id])).rows[0].status, (s) => s === 'delivered');
 
-    const after = await scrape(broker().baseUrl);
+    // The latency histogram is observed on BullMQ's completed event, a Redis round trip after the
+    // attempt is recorded: wait for it to catch up with the attempts rather than race it.
+    const after = await waitFor(() => scrape(broker().baseUrl),
+      (text) => delta(text, 'bron_delivery_latency_seconds_count') === delta(text, 'bron_delivery_attempts_total', { outcome: 'delivered' }));
     expect(delta(after, 'bron_inbound_requests_total', { outcome: 'accepted', operation: 'aanleverenInschrijvingVO' })).toBe(5);
     expect(delta(after, 'bron_inbound_requests_total', { outcome: 'duplicate' })).toBe(1);
     expect(delta(after, 'bron_inbound_requests_total', { outcome: 'rejected', fault_code: badBrin.faultCode! })).toBe(1);
