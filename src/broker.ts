@@ -16,8 +16,7 @@ import { createStoreGauges } from './metrics/store-gauges.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './operator/secrets.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { Enqueuer } from './queue/enqueuer.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobId, processingBatchJobs, processingJobId, processingJobs } from './queue/processing-queue.js';
-import { listDueOutbox } from './store/inbound-messages.repo.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobs, processingSweptWork } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import { AcceptBatcher } from './store/accept-batcher.js';
@@ -70,11 +69,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   const enqueuer = new Enqueuer(processingQueue, processingBatchJobs, log);
-  const sweeper = new Sweeper({
-    name: 'processing', queue: processingQueue, jobId: processingJobId, jobsFor: processingJobs,
-    listDue: async (afterId, graceMs, limit) => (await listDueOutbox(pool, afterId, graceMs, limit))
-      .map((row) => ({ id: row.id, batchJobId: row.jobKey === null ? undefined : processingBatchJobId(row.jobKey) })),
-  }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  const sweeper = new Sweeper(processingSweptWork(pool, processingQueue), redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, cachedPlans: true });

@@ -7,8 +7,8 @@ import { type SoapEnvelope, storedBodyText } from '../xml/soap-envelope.js';
  * re-prefixed has the same fingerprint, so a resubmission can be told from another message reusing
  * its identificatiecode.
  */
-export function bodyFingerprint(envelope: Pick<SoapEnvelope, 'bodyText'>): Buffer {
-  return createHash('sha256').update(envelope.bodyText().replace(/\s+/g, '')).digest();
+export function bodyFingerprint(bodyText: string): Buffer {
+  return createHash('sha256').update(bodyText.replace(/\s+/g, '')).digest();
 }
 
 /**
@@ -18,9 +18,6 @@ export function bodyFingerprint(envelope: Pick<SoapEnvelope, 'bodyText'>): Buffe
  */
 export function isResubmission(original: StoredOriginal, operation: string, envelope: Pick<SoapEnvelope, 'bodyText'>): boolean {
   if (original.operation !== operation) return false;
-  return fingerprintOf(original).equals(bodyFingerprint(envelope));
-}
-
-function fingerprintOf(original: StoredOriginal): Buffer {
-  return original.bodyFingerprint ?? bodyFingerprint({ bodyText: () => storedBodyText(original.rawXml) });
+  const stored = original.bodyFingerprint ?? bodyFingerprint(storedBodyText(original.rawXml));
+  return stored.equals(bodyFingerprint(envelope.bodyText()));
 }

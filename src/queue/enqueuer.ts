@@ -9,32 +9,32 @@ export type JobsFor<T, K = number> = (keys: readonly K[]) => { name: string; dat
  * logged: the row is in PostgreSQL and a sweeper will enqueue it.
  */
 export class Enqueuer<T, K = number> {
-  private ids: K[] = [];
+  private keys: K[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(private readonly queue: Queue<T>, private readonly jobsFor: JobsFor<T, K>, private readonly log: Logger) {}
 
-  enqueue(...ids: K[]): void {
-    this.ids.push(...ids);
+  enqueue(...keys: K[]): void {
+    this.keys.push(...keys);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      const batch = this.ids;
-      this.ids = [];
+      const batch = this.keys;
+      this.keys = [];
       const previous = this.inFlight;
       this.inFlight = Promise.all([previous, this.add(batch)]).then(() => undefined);
     });
   }
 
-  /** Adds jobs for these ids now; a job that exists already is left as it is. */
-  async add(ids: readonly K[]): Promise<void> {
-    if (ids.length === 0) return;
+  /** Adds jobs for these keys now; a job that exists already is left as it is. */
+  async add(keys: readonly K[]): Promise<void> {
+    if (keys.length === 0) return;
     try {
-      await this.queue.addBulk(this.jobsFor(ids) as Parameters<Queue<T>['addBulk']>[0]);
+      await this.queue.addBulk(this.jobsFor(keys) as Parameters<Queue<T>['addBulk']>[0]);
     } catch (error) {
-      this.log.warn('enqueue failed; the sweeper will retry', { queue: this.queue.name, count: ids.length, error: (error as Error).message });
+      this.log.warn('enqueue failed; the sweeper will retry', { queue: this.queue.name, count: keys.length, error: (error as Error).message });
     }
   }
 

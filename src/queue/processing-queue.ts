@@ -1,5 +1,8 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Pool } from '../store/database.js';
+import { listDueOutbox } from '../store/inbound-messages.repo.js';
+import type { SweptWork } from './sweeper.js';
 
 /** Queue of accepted inbound messages awaiting the processing worker. */
 export const PROCESSING_QUEUE = 'processing';
@@ -46,4 +49,13 @@ export interface StoredBatch {
 /** The addBulk entries for group commits, a job each. */
 export function processingBatchJobs(batches: readonly StoredBatch[]): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
   return batches.map((batch) => ({ name: 'process', data: { messageIds: batch.messageIds }, opts: { jobId: processingBatchJobId(batch.key) } }));
+}
+
+/** The sweeper's view of processing: outbox rows, each held by its group commit's job or by its own. */
+export function processingSweptWork(pool: Pool, queue: Queue<ProcessingJobData>): SweptWork<ProcessingJobData> {
+  return {
+    name: 'processing', queue, jobId: processingJobId, jobsFor: processingJobs,
+    listDue: async (afterId, graceMs, limit) => (await listDueOutbox(pool, afterId, graceMs, limit))
+      .map((row) => ({ id: row.id, batchJobId: row.jobKey === null ? undefined : processingBatchJobId(row.jobKey) })),
+  };
 }

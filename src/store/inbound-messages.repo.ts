@@ -118,13 +118,12 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
       readBackFailure = error as Error;
     }
   }
-  // A message whose original came earlier in this batch: that one is in memory.
-  const byReceipt = new Map(messages.map((message) => [message.receiptId, message]));
   return rows.map((row) => {
     if (row.id === null) return readBackFailure ?? new Error('stored message not found after conflict');
     const stored = { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
     if (row.inserted) return stored;
-    const rawXml = row.raw_xml ?? byReceipt.get(row.receipt_id)?.rawXml;
+    // Read back, or (its original came earlier in this batch) in memory.
+    const rawXml = row.raw_xml ?? messages.find((message) => message.receiptId === row.receipt_id)?.rawXml;
     if (rawXml === undefined) return new Error('original of a duplicate not found');
     return { ...stored, original: { operation: row.operation, rawXml, bodyFingerprint: row.body_fingerprint ?? null } };
   });

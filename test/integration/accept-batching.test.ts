@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobId, processingBatchJobs, processingJobId, processingJobs } from '../../src/queue/processing-queue.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobId, processingBatchJobs, processingJobId, processingSweptWork } from '../../src/queue/processing-queue.js';
 import { createProducerConnection } from '../../src/queue/redis.js';
 import { Sweeper } from '../../src/queue/sweeper.js';
 import { AcceptBatcher } from '../../src/store/accept-batcher.js';
 import { type Pool, createPool } from '../../src/store/database.js';
-import { type AcceptedMessage, listDueOutbox } from '../../src/store/inbound-messages.repo.js';
+import type { AcceptedMessage } from '../../src/store/inbound-messages.repo.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestDatabase } from '../support/services.js';
 
@@ -57,10 +57,7 @@ describe('processing jobs per group commit', () => {
     const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
     await Promise.all([message(), message(), message()].map((m) => batcher.submit(m)));
     await pool.query('DELETE FROM processing_outbox WHERE job_key IS DISTINCT FROM $1', [stored[0]!.key]); // only this test's rows
-    const sweeper = new Sweeper({
-      name: 'processing', queue, jobId: processingJobId, jobsFor: processingJobs,
-      listDue: async (afterId, graceMs, limit) => (await listDueOutbox(pool, afterId, graceMs, limit)).map((row) => ({ id: row.id, batchJobId: row.jobKey ? processingBatchJobId(row.jobKey) : undefined })),
-    }, redis, silentLogger(), { intervalMs: 60_000, graceMs: 0 });
+    const sweeper = new Sweeper(processingSweptWork(pool, queue), redis, silentLogger(), { intervalMs: 60_000, graceMs: 0 });
 
     await queue.addBulk(processingBatchJobs(stored));
     expect(await sweeper.sweepOnce()).toBe(0);
