@@ -2,11 +2,14 @@ import type { Worker } from 'bullmq';
 import type { Config } from './config.js';
 import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
 import type { Logger } from './log.js';
+import { observeDeliveryLatency } from './metrics/metrics.js';
 import { watchDeliveryWorker, watchProcessingWorker } from './metrics/worker-metrics.js';
 import { resolveTraceKey } from './operator/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobId, deliveryJobs } from './queue/delivery-queue.js';
+import { DeliveryAttempts } from './queue/delivery-attempts.js';
 import { startDeliveryWorker } from './queue/delivery-worker.js';
+import { DirectDelivery } from './queue/direct-delivery.js';
 import { Enqueuer } from './queue/enqueuer.js';
 import { startProcessingWorker } from './queue/processing-worker.js';
 import { createProducerConnection } from './queue/redis.js';
@@ -33,15 +36,19 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
   const jobsFor = deliveryJobs(config.deliveryRetries);
   const deliveries = new Enqueuer<DeliveryJobData>(deliveryQueue, jobsFor, log);
+  const attempts = new DeliveryAttempts({ pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs, perInstitution: config.deliveryPerInstitution, log });
+  const direct = new DirectDelivery({
+    attempts, queue: deliveryQueue, enqueue: (ids) => deliveries.enqueue(...ids), retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs,
+    maxActive: config.deliveryConcurrency, log, onDelivered: observeDeliveryLatency,
+  });
   const workers: Worker[] = [
     startProcessingWorker({
       redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
       concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log,
-      ...(options.now ? { now: options.now } : {}), lockMs: config.jobLockMs, onOutbound: (ids) => deliveries.enqueue(...ids),
+      ...(options.now ? { now: options.now } : {}), lockMs: config.jobLockMs, onOutbound: (messages) => direct.offer(messages),
     }),
     startDeliveryWorker({
-      redisUrl, prefix: config.queuePrefix, pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
-      backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, perInstitution: config.deliveryPerInstitution, log, lockMs: config.jobLockMs,
+      redisUrl, prefix: config.queuePrefix, pool, attempts, backoffMs: config.deliveryBackoffMs, concurrency: config.deliveryConcurrency, log, lockMs: config.jobLockMs,
     }),
   ];
   watchProcessingWorker(workers[0]!); // metrics from the workers' own events: no metrics code in them
@@ -49,12 +56,14 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
     listDue: async (afterId, graceMs, limit) => (await listDuePending(pool, afterId, graceMs, limit)).map((id) => ({ id })),
-  }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  // A message's direct attempt may run up to the timeout with no job: the sweeper waits that much longer.
+  }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs + config.deliveryTimeoutMs });
   if (options.runSweeper) sweeper.start();
   return {
     async close() {
       await sweeper.stop();
-      await Promise.all(workers.map((worker) => worker.close()));
+      await workers[0]!.close(); // no new direct attempts once processing has stopped
+      await Promise.all([direct.drain(), workers[1]!.close()]);
       await deliveries.drain();
       await deliveryQueue.close();
       redis.disconnect();

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { MessageHandler } from '../processing/handler.js';
 import { type ProcessResult, processBatch } from '../processing/process-message.js';
 import type { Pool } from '../store/database.js';
+import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { MicroBatcher } from '../store/micro-batcher.js';
 import { PROCESSING_QUEUE, type ProcessingJobData, messageIdsOf } from './processing-queue.js';
 import { createConsumerConnection } from './redis.js';
@@ -23,8 +24,8 @@ export interface ProcessingWorkerOptions {
   readonly lockMs?: number;
   /** The clock the register rules use (tests fix it; dates such as the peildatum follow it). */
   readonly now?: () => Date;
-  /** Called with the outbound message ids a processed batch queued (delivery enqueues them). */
-  readonly onOutbound?: (ids: readonly number[]) => void;
+  /** Called with the outbound messages a processed job queued (committed and pending), for delivery. */
+  readonly onOutbound?: (messages: readonly OutboundForDelivery[]) => void;
 }
 
 /**
@@ -64,10 +65,10 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
       // one transaction). A failed message fails the job: its retry redoes only what is still in the outbox.
       const messageIds = messageIdsOf(job.data);
       const results = await Promise.all(messageIds.map((id) => batcher.submit(id)));
-      const outboundIds = results.flatMap((result) => (result instanceof Error ? [] : result.outboundIds));
-      if (outboundIds.length > 0) options.onOutbound?.(outboundIds);
+      const outbound = results.flatMap((result) => (result instanceof Error ? [] : result.outbound));
+      if (outbound.length > 0) options.onOutbound?.(outbound);
       results.forEach((result, index) => {
-        if (!(result instanceof Error)) options.log.debug('processed', { messageId: messageIds[index], outcome: result.outcome ?? 'already-processed', outbound: result.outboundIds.length });
+        if (!(result instanceof Error)) options.log.debug('processed', { messageId: messageIds[index], outcome: result.outcome ?? 'already-processed', outbound: result.outbound.length });
       });
       const failure = results.find((result): result is Error => result instanceof Error);
       if (failure) throw failure;

@@ -8,6 +8,7 @@ export interface OutboundForDelivery {
   readonly bodyXml: string;
   readonly status: string;
   readonly attempts: number;
+  readonly lastError: string | null;
   readonly institutionOin: string;
   readonly endpointUrl: string | null;
   readonly paused: boolean;
@@ -15,12 +16,12 @@ export interface OutboundForDelivery {
 
 /** These outbound messages with where they go, in the order asked; null where one does not exist. */
 export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promise<(OutboundForDelivery | null)[]> {
-  const result = await pool.query<{ id: number; operation: string; wsa_message_id: string; body_xml: string; status: string; attempts: number; institution_oin: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('delivery-load', `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts, o.institution_oin, i.endpoint_url, i.paused
+  const result = await pool.query<{ id: number; operation: string; wsa_message_id: string; body_xml: string; status: string; attempts: number; last_error: string | null; institution_oin: string; endpoint_url: string | null; paused: boolean }>(
+    prepared('delivery-load', `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts, o.last_error, o.institution_oin, i.endpoint_url, i.paused
      FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
     [ids])
   );
-  const byId = new Map(result.rows.map((r) => [r.id, { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused }]));
+  const byId = new Map(result.rows.map((r) => [r.id, { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, lastError: r.last_error, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused }]));
   return ids.map((id) => byId.get(id) ?? null);
 }
 

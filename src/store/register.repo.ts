@@ -110,6 +110,14 @@ export interface OutboundDraft {
   readonly causeMessageId: number | null;
 }
 
+/** An outbound message as its processing transaction queued it, with where it goes (read in that transaction). */
+export interface QueuedOutbound {
+  readonly id: number;
+  readonly draft: OutboundDraft;
+  readonly endpointUrl: string | null;
+  readonly paused: boolean;
+}
+
 type EnrolmentKey = { readonly brin: string; readonly inschrijvingvolgnummer: string };
 
 const ENROLMENT_WRITES = (p: number) => `
@@ -129,7 +137,7 @@ const ENROLMENT_WRITES = (p: number) => `
 const OUTBOUND_INSERT = (p: number) => `
   INSERT INTO outbound_messages (institution_oin, brin, operation, wsa_message_id, document_id, body_xml, cause_message_id)
   SELECT * FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::uuid[], $${p + 4}::uuid[], $${p + 5}::text[], $${p + 6}::bigint[])
-  RETURNING id, cause_message_id`;
+  RETURNING id, cause_message_id, wsa_message_id, institution_oin`;
 
 function outboundParams(drafts: readonly OutboundDraft[]): unknown[] {
   const column = <T>(pick: (d: OutboundDraft) => T): T[] => drafts.map(pick);
@@ -158,13 +166,13 @@ export interface ProcessingWrites {
  * Writes everything a processing batch changed in one statement (one round trip, whatever the batch
  * size). A key is never both removed and saved: the register session keeps one final state per key.
  */
-export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<{ id: number; causeMessageId: number | null }[]> {
+export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
-  const result = await tx.query<{ id: number; cause_message_id: number | null }>(
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
     prepared('processing-write', `WITH ${ENROLMENT_WRITES(1)},
        traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
        queued AS (${OUTBOUND_INSERT(13)})
-     SELECT id, cause_message_id FROM queued`,
+     SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
     [
       writes.removed.map((k) => k.brin), writes.removed.map((k) => k.inschrijvingvolgnummer),
       saved((e) => e.brin), saved((e) => e.inschrijvingvolgnummer), saved((e) => e.pgn), saved((e) => e.stand.datumInschrijving),
@@ -174,7 +182,9 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
       writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
     ])
   );
-  return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
+  // Rows come back in no promised order: each is matched to its draft by its own MessageID.
+  const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
+  return result.rows.map((r) => ({ id: r.id, draft: draftOf.get(r.wsa_message_id)!, endpointUrl: r.endpoint_url, paused: r.paused }));
 }
 
 /** Adds or replaces a population-register entry (CLI loader, demo seed, tests). */

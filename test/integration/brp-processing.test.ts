@@ -31,11 +31,11 @@ describe('processing population-register mutations', () => {
     const move = await submitPersonMutation(broker().pool, parties, { bsn: BSN, address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } });
     const repeat = await submitPersonMutation(broker().pool, parties, { bsn: BSN, address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } });
     const results = await processBatch(broker().pool, handlers, [rename, move, repeat], { brokerOin: BROKER_OIN });
-    expect(results.map((r) => [r.outcome, r.outboundIds.length])).toEqual([['approved', 1], ['approved', 1], ['unchanged', 0]]);
+    expect(results.map((r) => [r.outcome, r.outbound.length])).toEqual([['approved', 1], ['approved', 1], ['unchanged', 0]]);
 
-    const first = await bodyOf(results[0]!.outboundIds[0]!);
+    const first = await bodyOf(results[0]!.outbound[0]!.id);
     expect([elementText(first, 'achternaam'), elementText(first, 'voorvoegsels'), elementText(first, 'voornamen'), elementText(first, 'straatnaam')]).toEqual(['Vries', 'de', undefined, 'Kerkstraat']);
-    const second = await bodyOf(results[1]!.outboundIds[0]!);
+    const second = await bodyOf(results[1]!.outbound[0]!.id);
     expect([elementText(second, 'achternaam'), elementText(second, 'straatnaam'), elementText(second, 'ontvangendeInstantie')]).toEqual(['Vries', '.', '25BE']);
 
     const stored = (await broker().pool.query('SELECT surname, prefixes, first_names, address FROM population_register WHERE bsn = $1', [BSN])).rows[0];
@@ -59,7 +59,7 @@ describe('processing population-register mutations', () => {
     // The fixture's first enrolment (no out-date) is still active, so 25BE is told once, without a signal.
     const mutation = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Smit' } });
     const [result] = await processBatch(broker().pool, handlers, [mutation], { brokerOin: BROKER_OIN });
-    expect(result!.outboundIds).toHaveLength(1);
+    expect(result!.outbound).toHaveLength(1);
     // Deleting the active one leaves only the enrolment ending today: nobody is told.
     const deletion = bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml').replace('123456782', BSN);
     await send(broker().baseUrl, lasRequest('aanleverenVerwijderingInschrijvingVO', deletion));
@@ -67,6 +67,6 @@ describe('processing population-register mutations', () => {
     expect((await processMessage(broker().pool, handlers, deletionId, { brokerOin: BROKER_OIN })).outcome).toBe('approved');
     const later = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Bakker' } });
     const [none] = await processBatch(broker().pool, handlers, [later], { brokerOin: BROKER_OIN });
-    expect(none).toEqual({ outcome: 'approved', outboundIds: [] });
+    expect(none).toEqual({ outcome: 'approved', outbound: [] });
   });
 });

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryDelay } from '../../src/queue/delivery-queue.js';
+import { DeliveryAttempts } from '../../src/queue/delivery-attempts.js';
 import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
 import { Enqueuer } from '../../src/queue/enqueuer.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
@@ -39,10 +40,8 @@ describe('delivery', () => {
     const prefix = broker().processingQueue.opts.prefix!;
     queue = createDeliveryQueue(redis, prefix);
     enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
-    worker = startDeliveryWorker({
-      redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, brokerOin: '00000001800866472000', validator: outboundSchema,
-      timeoutMs: TIMEOUT_MS, backoffMs: [50, 50, 50], concurrency: 16, perInstitution: 4, log: silentLogger(),
-    });
+    const attempts = new DeliveryAttempts({ pool: broker().pool, brokerOin: '00000001800866472000', validator: outboundSchema, timeoutMs: TIMEOUT_MS, perInstitution: 4, log: silentLogger() });
+    worker = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
   });
   afterAll(async () => {
     await worker.close();
@@ -60,9 +59,9 @@ describe('delivery', () => {
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oin}` }));
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    const { outboundIds } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: '00000001800866472000' });
+    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: '00000001800866472000' });
     // Only the terugkoppeling is delivered here; the funding-status pushes of the same stand stay pending.
-    const feedback = (await broker().pool.query("SELECT id FROM outbound_messages WHERE id = ANY($1) AND operation = 'terugkoppelenInschrijvingVO'", [outboundIds])).rows;
+    const feedback = (await broker().pool.query("SELECT id FROM outbound_messages WHERE id = ANY($1) AND operation = 'terugkoppelenInschrijvingVO'", [outbound.map((o) => o.id)])).rows;
     expect(feedback).toHaveLength(1);
     enqueuer.enqueue(feedback[0].id);
     return feedback[0].id as number;

@@ -18,7 +18,7 @@ describe('processing worker', () => {
     await seedDemoPopulation(broker().pool);
     worker = startProcessingWorker({
       redisUrl: process.env.TEST_REDIS_URL!, prefix: broker().processingQueue.opts.prefix!, pool: broker().pool, handlers: createHandlers(),
-      brokerOin: '00000001800866472000', concurrency: 4, batchSize: 8, transactions: 2, log: silentLogger(), onOutbound: (ids) => queued.push(...ids),
+      brokerOin: '00000001800866472000', concurrency: 4, batchSize: 8, transactions: 2, log: silentLogger(), onOutbound: (messages) => queued.push(...messages.map((m) => m.id)),
     });
   });
   afterAll(async () => {

@@ -31,7 +31,7 @@ describe('processing', () => {
     expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
     const result = await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' });
-    const outbound = (await broker().pool.query('SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outboundIds])).rows;
+    const outbound = (await broker().pool.query('SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outbound.map((o) => o.id)])).rows;
     for (const row of outbound) {
       const doc = XmlDocument.fromString(row.body_xml);
       try {
@@ -61,7 +61,7 @@ describe('processing', () => {
     const body = enrolment('P-2');
     await deliverAndProcess('aanleverenInschrijvingVO', body);
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    expect(await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' })).toEqual({ outcome: null, outboundIds: [] });
+    expect(await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' })).toEqual({ outcome: null, outbound: [] });
   });
 
   test('a rule violation rejects the stand with its signal and stores nothing', async () => {

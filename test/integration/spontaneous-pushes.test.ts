@@ -243,7 +243,7 @@ describe('spontaneous pushes (three schools)', () => {
     expect(endpoints.received(A).length).toBe(before);
     // The processing job run again (a stalled worker, a sweeper re-add) claims nothing and queues nothing.
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    expect(await processMessage(broker().pool, createHandlers(), id, { brokerOin: broker().config.brokerOin })).toEqual({ outcome: null, outboundIds: [] });
+    expect(await processMessage(broker().pool, createHandlers(), id, { brokerOin: broker().config.brokerOin })).toEqual({ outcome: null, outbound: [] });
     const queued = (await broker().pool.query(
       `SELECT o.brin, o.operation FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
        WHERE m.document_id = $1 ORDER BY 1, 2`, [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows;

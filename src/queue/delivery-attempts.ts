@@ -1,0 +1,75 @@
+import type { XsdValidator } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
+import type { Logger } from '../log.js';
+import { observeDeliveryAttempt } from '../metrics/metrics.js';
+import { type AttemptOutcome, attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
+import type { Pool } from '../store/database.js';
+import { MicroBatcher } from '../store/micro-batcher.js';
+import { type AttemptRecord, type OutboundForDelivery, recordAttempts } from '../store/outbound.repo.js';
+
+export interface DeliveryAttemptsOptions {
+  readonly pool: Pool;
+  readonly brokerOin: string;
+  readonly validator: XsdValidator;
+  readonly timeoutMs: number;
+  /** Attempts to one institution running at once, over both delivery paths of the process. */
+  readonly perInstitution: number;
+  readonly log: Logger;
+}
+
+type RecordedAttempt = AttemptRecord & { readonly status: 'delivered' | 'error' | 'pending' };
+
+/**
+ * Single attempts at delivering an outbound message, and the per-institution slots they run in. Both
+ * delivery paths (direct after processing, BullMQ jobs for the rest) use one instance, so a hung
+ * institution holds at most `perInstitution` attempts of the process, whichever path started them.
+ */
+export class DeliveryAttempts {
+  private readonly inFlight = new Map<string, number>();
+  // Concurrent attempts share their record: one statement, one commit for many.
+  private readonly recorder: MicroBatcher<RecordedAttempt, void>;
+
+  constructor(private readonly options: DeliveryAttemptsOptions) {
+    this.recorder = new MicroBatcher<RecordedAttempt, void>({
+      maxBatch: 128, maxInFlight: 2, run: async (attempts) => { await recordAttempts(options.pool, attempts); return attempts.map(() => undefined); },
+    });
+  }
+
+  /** Takes one of the institution's slots; false when all are busy. Every true needs a `release`. */
+  reserve(institutionOin: string): boolean {
+    const busy = this.inFlight.get(institutionOin) ?? 0;
+    if (busy >= this.options.perInstitution) return false;
+    this.inFlight.set(institutionOin, busy + 1);
+    return true;
+  }
+
+  release(institutionOin: string): void {
+    const busy = (this.inFlight.get(institutionOin) ?? 1) - 1;
+    if (busy > 0) this.inFlight.set(institutionOin, busy);
+    else this.inFlight.delete(institutionOin);
+  }
+
+  /**
+   * One attempt (the caller holds the institution's slot), recorded in PostgreSQL before it returns:
+   * delivered, or still pending, or in the error queue when the failure is final or `last` is set.
+   * Rejects only when the record could not be written.
+   */
+  async attempt(message: OutboundForDelivery & { readonly endpointUrl: string }, attemptNumber: number, last: boolean): Promise<AttemptOutcome> {
+    const startedAt = new Date();
+    const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
+    const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
+    const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+    const latencyMs = Date.now() - startedAt.getTime();
+    const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' || last ? 'error' : 'pending';
+    await this.recorder.submit({
+      status, outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs, outcome: outcome.kind,
+      ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
+      ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
+    });
+    observeDeliveryAttempt(message.institutionOin, outcome.kind, latencyMs);
+    if (outcome.kind !== 'delivered') {
+      this.options.log.warn('delivery attempt failed', { outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.error });
+    }
+    return outcome;
+  }
+}

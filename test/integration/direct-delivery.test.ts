@@ -1,0 +1,170 @@
+/**
+ * Direct delivery: the first attempt straight after processing, without a delivery job; retries and
+ * error-queue mirrors as jobs (real HTTP endpoints, Redis, PostgreSQL).
+ */
+import { Redis } from 'ioredis';
+import type { Queue, Worker } from 'bullmq';
+import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { silentLogger } from '../../src/log.js';
+import { replayErrors, resumeInstitution, pauseInstitution } from '../../src/operator/error-queue.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { processMessage } from '../../src/processing/process-message.js';
+import { DeliveryAttempts } from '../../src/queue/delivery-attempts.js';
+import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryJob } from '../../src/queue/delivery-queue.js';
+import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
+import { DirectDelivery } from '../../src/queue/direct-delivery.js';
+import { Enqueuer } from '../../src/queue/enqueuer.js';
+import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
+import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { compileSchemas } from '../../src/xml/schema-set.js';
+import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { useTestBroker, waitFor } from '../support/broker.js';
+
+const BROKER_OIN = '00000001800866472000';
+const TIMEOUT_MS = 300;
+const RETRIES = 3;
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+const oinOf = (brin: string): string => `00000007000${brin}00000`;
+
+describe('direct delivery', () => {
+  const broker = useTestBroker();
+  let endpoints: TestEndpoints;
+  let redis: Redis;
+  let queue: Queue<DeliveryJobData>;
+  let worker: Worker<DeliveryJobData>;
+  let direct: DirectDelivery;
+  const delivered: number[] = [];
+  let enrolments = 0;
+
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    await seedDemoPopulation(broker().pool);
+    redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
+    const prefix = broker().processingQueue.opts.prefix!;
+    queue = createDeliveryQueue(redis, prefix);
+    const enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
+    const attempts = new DeliveryAttempts({ pool: broker().pool, brokerOin: BROKER_OIN, validator: outboundSchema, timeoutMs: TIMEOUT_MS, perInstitution: 1, log: silentLogger() });
+    worker = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
+    direct = new DirectDelivery({
+      attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, log: silentLogger(),
+      onDelivered: (seconds) => delivered.push(seconds),
+    });
+  });
+  afterAll(async () => {
+    await direct.drain();
+    await worker.close();
+    await queue.close();
+    redis.disconnect();
+    await endpoints.close();
+  });
+
+  /** An enrolment from a school of its own, processed; returns its terugkoppeling as processing hands it on. */
+  async function processedFeedback(brin: string, options: { paused?: boolean } = {}): Promise<OutboundForDelivery> {
+    await upsertInstitution(broker().pool, { oin: oinOf(brin), name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
+    if (options.paused) await pauseInstitution({ pool: broker().pool }, oinOf(brin));
+    await broker().registry.refresh();
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin).replace(/2026-0001/g, `D-${(enrolments += 1)}`);
+    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}` }));
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
+    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: BROKER_OIN });
+    const feedback = outbound.filter((o) => o.operation === 'terugkoppelenInschrijvingVO');
+    expect(feedback).toHaveLength(1);
+    return feedback[0]!;
+  }
+
+  const finalState = (id: number) => waitFor(
+    async () => (await broker().pool.query('SELECT status, attempts, last_error FROM outbound_messages WHERE id = $1', [id])).rows[0],
+    (row) => row.status !== 'pending', 10_000);
+  const outcomes = async (id: number) => (await broker().pool.query('SELECT outcome FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows.map((r) => r.outcome);
+
+  test('processing hands on what it queued, ready to send: the row as stored, with its endpoint', async () => {
+    const message = await processedFeedback('51AA');
+    const stored = (await broker().pool.query('SELECT wsa_message_id, body_xml, status FROM outbound_messages WHERE id = $1', [message.id])).rows[0];
+    expect(message).toMatchObject({ wsaMessageId: stored.wsa_message_id, bodyXml: stored.body_xml, status: 'pending', attempts: 0, institutionOin: oinOf('51AA'), endpointUrl: endpoints.url('51AA'), paused: false });
+  });
+
+  test('the first attempt needs no delivery job: delivered once, recorded, and its latency observed', async () => {
+    const message = await processedFeedback('52AA');
+    const before = delivered.length;
+    direct.offer([message]);
+    expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(endpoints.received('52AA').map((r) => r.messageId)).toEqual([`urn:uuid:${message.wsaMessageId}`]);
+    expect(await outcomes(message.id)).toEqual(['delivered']);
+    expect(await queue.getJob(`out-${message.id}`)).toBeUndefined();
+    expect(delivered.length).toBe(before + 1);
+  });
+
+  test('a failed first attempt continues as a job: 1 + 3 attempts in all, one MessageID, then the failed set', async () => {
+    endpoints.always('53AA', 'server-error');
+    const message = await processedFeedback('53AA');
+    direct.offer([message]);
+    const state = await finalState(message.id);
+    endpoints.always('53AA', undefined);
+    expect(state).toMatchObject({ status: 'error', attempts: 4, last_error: 'HTTP 503' });
+    expect(await outcomes(message.id)).toEqual(['retry', 'retry', 'retry', 'retry']);
+    expect(new Set(endpoints.received('53AA').map((r) => r.messageId)).size).toBe(1);
+    const job = await waitFor(() => queue.getJob(`out-${message.id}`), (found) => found?.finishedOn !== undefined, 5_000);
+    expect(await job!.getState()).toBe('failed');
+    expect(job!.failedReason).toBe('HTTP 503');
+  });
+
+  test('503 on the direct attempt, then delivered by the retry job', async () => {
+    endpoints.script('54AA', 'server-error');
+    const message = await processedFeedback('54AA');
+    direct.offer([message]);
+    expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(await outcomes(message.id)).toEqual(['retry', 'delivered']);
+  });
+
+  test('a Client fault on the direct attempt: error queue after 1 attempt, mirrored in the failed set; replay delivers once', async () => {
+    endpoints.script('55AA', 'client-fault');
+    const message = await processedFeedback('55AA');
+    direct.offer([message]);
+    expect(await finalState(message.id)).toMatchObject({ status: 'error', attempts: 1, last_error: 'SOAP fault Client.DK0004' });
+    const job = await waitFor(() => queue.getJob(`out-${message.id}`), (found) => found?.finishedOn !== undefined, 5_000);
+    expect(await job!.getState()).toBe('failed');
+    expect(job!.failedReason).toBe('SOAP fault Client.DK0004');
+    expect(endpoints.received('55AA')).toHaveLength(1);
+
+    const operator = { pool: broker().pool, deliveryQueue: queue, deliveryJobs: deliveryJobs(RETRIES) };
+    expect(await replayErrors(operator, { ids: [message.id] })).toEqual([message.id]);
+    expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(endpoints.received('55AA')).toHaveLength(2);
+  });
+
+  test('a paused institution gets no direct attempt; resume delivers what waited', async () => {
+    const message = await processedFeedback('56AA', { paused: true });
+    expect(message.paused).toBe(true);
+    direct.offer([message]);
+    await direct.drain();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(endpoints.received('56AA')).toHaveLength(0);
+    expect((await broker().pool.query('SELECT status, attempts FROM outbound_messages WHERE id = $1', [message.id])).rows[0]).toEqual({ status: 'pending', attempts: 0 });
+    const operator = { pool: broker().pool, deliveryQueue: queue, deliveryJobs: deliveryJobs(RETRIES) };
+    expect(await resumeInstitution(operator, oinOf('56AA'))).toBe(2);
+    expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  test("an institution whose slots are busy gets jobs instead; the others' messages go direct", async () => {
+    endpoints.script('57AA', 'hang');
+    const hung = await processedFeedback('57AA');
+    const waiting = { ...hung, id: (await processedFeedback('57AA')).id };
+    const other = await processedFeedback('58AA');
+    direct.offer([hung, waiting, other]); // perInstitution is 1: the hung attempt holds 57AA's only slot
+    expect(await finalState(other.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(await queue.getJob(`out-${other.id}`)).toBeUndefined();
+    expect(await queue.getJob(`out-${waiting.id}`)).toBeDefined(); // the queued path took it
+    expect(await finalState(waiting.id)).toMatchObject({ status: 'delivered' });
+    expect(await finalState(hung.id)).toMatchObject({ status: 'delivered', attempts: 2 }); // timed out, then retried
+  });
+
+  test('a retry job counts the attempt made before it: remaining attempts, backoff from then, timestamp kept', () => {
+    const job = retryJob(7, 3, 1, [1000, 5000], 10_000, 10_250);
+    expect(job.data).toEqual({ outboundId: 7, attemptsBefore: 1 });
+    expect(job.opts).toMatchObject({ jobId: 'out-7', attempts: 3, timestamp: 10_000 });
+    expect(job.opts.delay).toBeGreaterThanOrEqual(250 + 900);
+    expect(job.opts.delay).toBeLessThanOrEqual(250 + 1100);
+  });
+});
