@@ -18,7 +18,7 @@ import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { waitUntilHealthy } from './bench-support.js';
-import { type CpuSample, sampleCpu } from './process-cpu.js';
+import { sampleCpu } from './process-cpu.js';
 import { bodyFixture, lasRequest } from '../test/support/soap.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     const measured = await load('bron-broker full accept path', `http://127.0.0.1:${brokerPort}/vo-webservices/${CONTRACT}`);
     const cpuAfter = sampleCpu(broker.pid!);
     results.push(measured);
-    const perMessage = (key: keyof CpuSample): string => (((cpuAfter[key] - cpuBefore[key]) * 1e6) / measured.total).toFixed(0);
+    const perMessage = (key: 'broker' | 'postgres' | 'redis'): string => (((cpuAfter[key] - cpuBefore[key]) * 1e6) / measured.total).toFixed(0);
     cpuLine = `CPU per accepted message: broker ${perMessage('broker')} µs, PostgreSQL ${perMessage('postgres')} µs, Redis ${perMessage('redis')} µs (${measured.total} messages)`;
     await stop(broker);
     const client = new pg.Client({ connectionString: database.url });

@@ -188,7 +188,8 @@ async function main(): Promise<void> {
     const drainSeconds = await drain(db, 120_000, BRINS[0]);
     const cpuAfter = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage(cpuBefore.bench) };
     const perMessage = (seconds: number): string => ((seconds * 1e6) / max.total).toFixed(0);
-    cpuLine = `CPU per message (accept + process + deliver): broker ${perMessage(cpuAfter.broker - cpuBefore.broker)} µs, PostgreSQL ${perMessage(cpuAfter.postgres - cpuBefore.postgres)} µs, `
+    const roles = Object.keys(cpuAfter.brokerRoles).sort().map((role) => `${role} ${perMessage((cpuAfter.brokerRoles[role] ?? 0) - (cpuBefore.brokerRoles[role] ?? 0))}`).join(', ');
+    cpuLine = `CPU per message (accept + process + deliver): broker ${perMessage(cpuAfter.broker - cpuBefore.broker)} µs (${roles}), PostgreSQL ${perMessage(cpuAfter.postgres - cpuBefore.postgres)} µs, `
       + `Redis ${perMessage(cpuAfter.redis - cpuBefore.redis)} µs, load generator + 100 endpoints ${perMessage((cpuAfter.bench.user + cpuAfter.bench.system) / 1e6)} µs`;
     const delivered = (await latency(db, since, BRINS[0])).n;
     lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | — | ${delivered} |`);

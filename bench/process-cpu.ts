@@ -6,8 +6,18 @@ import fs from 'node:fs';
 
 export interface CpuSample {
   broker: number;
+  /** The broker's CPU by process role (BRON_ROLE: http, pipeline; `other` for the cluster's primary or a stand-alone workers process). */
+  brokerRoles: Record<string, number>;
   postgres: number;
   redis: number;
+}
+
+function roleOf(pid: number): string {
+  try {
+    return /(?:^|\0)BRON_ROLE=([^\0]*)/.exec(fs.readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1] ?? 'other';
+  } catch {
+    return 'other';
+  }
 }
 
 const TICKS_PER_SECOND = 100;
@@ -40,11 +50,15 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
     }
     return false;
   };
-  const sample: CpuSample = { broker: 0, postgres: 0, redis: 0 };
+  const sample: CpuSample = { broker: 0, brokerRoles: {}, postgres: 0, redis: 0 };
   for (const [pid, stat] of stats) {
     if (stat.comm === 'postgres') sample.postgres += stat.cpu;
     else if (stat.comm.startsWith('redis-server')) sample.redis += stat.cpu;
-    else if (inBrokerTree(pid)) sample.broker += stat.cpu;
+    else if (inBrokerTree(pid)) {
+      sample.broker += stat.cpu;
+      const role = roleOf(pid);
+      sample.brokerRoles[role] = (sample.brokerRoles[role] ?? 0) + stat.cpu;
+    }
   }
   return sample;
 }

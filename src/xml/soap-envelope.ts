@@ -138,7 +138,18 @@ const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, max
  * the limits have been tightened since.
  */
 export function storedBodyText(xml: string): string {
-  const body = gateXml(xml, STORED_MESSAGE_LIMITS).children.at(-1)?.children[0];
+  return textContent(xml, storedBodyElement(xml, OUTLINE_TO_BODY));
+}
+
+/** Envelope, Body, body element: the levels `storedBodyText` needs. */
+const OUTLINE_TO_BODY = 3;
+
+/**
+ * The body element of a message the broker accepted and stored earlier, outlined `depth` levels down
+ * (unlimited by default: every descendant), read as `storedBodyText` reads it.
+ */
+export function storedBodyElement(xml: string, depth = Infinity): OutlineElement {
+  const body = gateXml(xml, STORED_MESSAGE_LIMITS, depth).children.at(-1)?.children[0];
   if (!body) throw new Error('stored message has no body element');
-  return textContent(xml, body);
+  return body;
 }

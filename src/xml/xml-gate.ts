@@ -21,13 +21,13 @@ export interface OutlineElement {
   /** Offsets of the element's content: after its start tag, up to its end tag. */
   readonly contentStart: number;
   contentEnd: number;
-  /** Child elements, recorded down to OUTLINE_DEPTH. */
+  /** Child elements, recorded down to the outline depth. */
   readonly children: OutlineElement[];
   /** Non-white-space text (or CDATA) directly inside; recorded for the two top levels (soap:Body's is refused). */
   hasText: boolean;
 }
 
-/** Levels recorded: Envelope (1), Header/Body (2), header blocks/body element (3), their children (4). */
+/** Levels recorded by default: Envelope (1), Header/Body (2), header blocks/body element (3), their children (4). */
 const OUTLINE_DEPTH = 4;
 
 const forbidden = (reason: string): BrokerFault => new BrokerFault('BB0002', reason);
@@ -182,13 +182,13 @@ function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope 
  * names longer than `maxNameLength`, several roots and text outside the root. It is a lexical scan, not
  * a parser: libxml2 parses what passes (and refuses what is not well-formed).
  *
- * In the same pass it outlines the top OUTLINE_DEPTH levels (names, namespaces, content offsets), so the
+ * In the same pass it outlines the top `outlineDepth` levels (names, namespaces, content offsets), so the
  * SOAP envelope can be read without walking libxml2's tree node by node (each step crosses into wasm).
  * An undeclared namespace prefix on those levels is refused here (BB0003), before limits further on.
  * The outline holds one small object per element of those levels, bounded by the body size limit.
  * Returns the root element's outline.
  */
-export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): OutlineElement {
+export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS, outlineDepth = OUTLINE_DEPTH): OutlineElement {
   let i = skipDeclaration(xml);
   let depth = 0;
   let root: OutlineElement | undefined;
@@ -242,7 +242,7 @@ export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): 
     } else if (next === SLASH) {
       const end = xml.indexOf('>', lt);
       if (end === -1 || --depth < 0) throw malformed('unbalanced end tag');
-      if (depth < OUTLINE_DEPTH) {
+      if (depth < outlineDepth) {
         open[depth]!.contentEnd = lt;
         scope.length = scopeMarks[depth]!;
       }
@@ -250,7 +250,7 @@ export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS): 
     } else {
       if (depth === 0 && root) throw malformed('more than one root element');
       if (depth + 1 > limits.maxDepth) throw forbidden(`elements nested deeper than ${limits.maxDepth}`);
-      const outlined = depth < OUTLINE_DEPTH;
+      const outlined = depth < outlineDepth;
       const scopeMark = scope.length;
       const tag = readStartTag(xml, lt, limits, outlined ? scope : null);
       if (outlined) outline(lt, tag, scopeMark);

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
 import { bodyFixture, lasRequest } from '../support/soap.js';
 import { bodyElementOf, deletionOf, enrolmentStandOf, identificationOf, personMutationOf } from '../../src/processing/parse-message.js';
 
@@ -54,5 +57,39 @@ describe('parsing stored messages', () => {
       datumOverlijden: '2026-03-01',
     });
     expect(mutation('valid/verwerkenPersoonsmutatie-overlijden.xml')).toEqual({ bsn: '123456782', datumOverlijden: '2026-03-01' });
+  });
+
+  // The reader is held to an XML parser: fast-xml-parser, set up as processing used it before.
+  const reference = new XMLParser({
+    removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true,
+    isArray: (name) => ['inschrijvingPeriodeVO', 'ontwikkelingsperspectief', 'verblijfAndereInstelling', 'aanvullendeOpleiding', 'experiment'].includes(name),
+  });
+  const referenceBody = (xml: string, element: string): unknown => reference.parse(xml).Envelope.Body[element];
+  const fixtures = fs.readdirSync(path.join(import.meta.dirname, '../fixtures/valid')).filter((name) => name.endsWith('.xml'));
+
+  test.each(fixtures)('%s reads as fast-xml-parser reads it', (fixture) => {
+    const operation = /^[A-Za-z]+/.exec(fixture)![0];
+    const xml = stored(operation, `valid/${fixture}`);
+    expect(bodyElementOf(xml, `${operation}_Request`)).toEqual(referenceBody(xml, `${operation}_Request`));
+  });
+
+  test('entities, CDATA, comments and white space read as an XML parser reads them', () => {
+    const xml = stored('aanleverenIdentificerenPersoonVO', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml')
+      .replace('>Jansen<', '>  Jansen &amp; Zn &lt;BV&gt; <')
+      .replace('>Kerkstraat<', '><![CDATA[Kerk & <straat>]]><')
+      .replace('>Pieter Jan<', '>Pieter<!-- a comment -->Jan<');
+    const read = bodyElementOf(xml, 'aanleverenIdentificerenPersoonVO_Request');
+    expect(read).toEqual(referenceBody(xml, 'aanleverenIdentificerenPersoonVO_Request'));
+    expect(identificationOf(read).zonderPgn).toMatchObject({ achternaam: 'Jansen & Zn <BV>', voornamen: 'PieterJan', address: { binnenlandsAdres: { straatnaam: 'Kerk & <straat>' } } });
+  });
+
+  test('character references are decoded (fast-xml-parser, as processing had it set up, left them as written)', () => {
+    const xml = stored('aanleverenIdentificerenPersoonVO', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml').replace('>Jansen<', '>Ren&#233;e&#x2019;s<');
+    expect(identificationOf(bodyElementOf(xml, 'aanleverenIdentificerenPersoonVO_Request')).zonderPgn?.achternaam).toBe('Ren\u00e9e\u2019s');
+    expect((referenceBody(xml, 'aanleverenIdentificerenPersoonVO_Request') as { zonderPGN: { achternaam: string } }).zonderPGN.achternaam).toBe('Ren&#233;e&#x2019;s');
+  });
+
+  test('another body element reads as an empty record', () => {
+    expect(bodyElementOf(stored('aanleverenInschrijvingVO', 'valid/aanleverenInschrijvingVO.xml'), 'aanleverenVerwijderingInschrijvingVO_Request')).toEqual({});
   });
 });
