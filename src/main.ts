@@ -137,8 +137,10 @@ async function main(): Promise<void> {
   if (cluster.isPrimary) return runPrimary(config, log);
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };
   if (process.env.BRON_ROLE === 'pipeline') {
+    // Its counters are summed into every scrape by the primary: answer the primary's collection from
+    // the start, or a scrape during the pipeline's start-up waits for it and fails.
+    joinClusterMetrics([metricsRegistry]);
     runPipelineProcess(config, urls, log);
-    joinClusterMetrics([metricsRegistry]); // its counters are summed into every scrape by the primary
     return;
   }
   // One sweeper for the whole cluster: the first worker's.

@@ -26,6 +26,7 @@ type RecordedAttempt = AttemptRecord & { readonly status: 'delivered' | 'error' 
  */
 export class DeliveryAttempts {
   private readonly inFlight = new Map<string, number>();
+  private readonly attempting = new Set<number>();
   // Concurrent attempts share their record: one statement, one commit for many.
   private readonly recorder: MicroBatcher<RecordedAttempt, void>;
 
@@ -43,6 +44,11 @@ export class DeliveryAttempts {
     return true;
   }
 
+  /** Whether an attempt at this message is under way in this process (a job for it must wait). */
+  isAttempting(outboundId: number): boolean {
+    return this.attempting.has(outboundId);
+  }
+
   release(institutionOin: string): void {
     const busy = (this.inFlight.get(institutionOin) ?? 1) - 1;
     if (busy > 0) this.inFlight.set(institutionOin, busy);
@@ -58,14 +64,21 @@ export class DeliveryAttempts {
     const startedAt = new Date();
     const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
     const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
-    const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
-    const latencyMs = Date.now() - startedAt.getTime();
-    const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' || last ? 'error' : 'pending';
-    await this.recorder.submit({
-      status, outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs, outcome: outcome.kind,
-      ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
-      ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
-    });
+    this.attempting.add(message.id);
+    let outcome: AttemptOutcome;
+    let latencyMs: number;
+    try {
+      outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      latencyMs = Date.now() - startedAt.getTime();
+      const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' || last ? 'error' : 'pending';
+      await this.recorder.submit({
+        status, outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs, outcome: outcome.kind,
+        ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
+        ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
+      });
+    } finally {
+      this.attempting.delete(message.id);
+    }
     observeDeliveryAttempt(message.institutionOin, outcome.kind, latencyMs);
     if (outcome.kind !== 'delivered') {
       this.options.log.warn('delivery attempt failed', { outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.error });

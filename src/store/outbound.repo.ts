@@ -43,6 +43,19 @@ export interface AttemptRecord {
  */
 export async function recordAttempts(pool: Pool, attempts: readonly (AttemptRecord & { readonly status: 'delivered' | 'error' | 'pending' })[]): Promise<void> {
   if (attempts.length === 0) return;
+  // One statement updates a message once: a second attempt at the same message goes in the next one.
+  const seen = new Set<number>();
+  const first: typeof attempts[number][] = [];
+  const later: typeof attempts[number][] = [];
+  for (const attempt of attempts) {
+    (seen.has(attempt.outboundId) ? later : first).push(attempt);
+    seen.add(attempt.outboundId);
+  }
+  if (later.length > 0) {
+    await recordAttempts(pool, first);
+    await recordAttempts(pool, later);
+    return;
+  }
   const column = <T>(pick: (a: (typeof attempts)[number]) => T): T[] => attempts.map(pick);
   await pool.query(
     prepared('delivery-record', `WITH attempt AS (

@@ -184,7 +184,11 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
   );
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
-  return result.rows.map((r) => ({ id: r.id, draft: draftOf.get(r.wsa_message_id)!, endpointUrl: r.endpoint_url, paused: r.paused }));
+  return result.rows.map((r) => {
+    const draft = draftOf.get(r.wsa_message_id);
+    if (!draft) throw new Error(`queued outbound message ${r.id} matches no draft`); // before COMMIT: the batch rolls back
+    return { id: r.id, draft, endpointUrl: r.endpoint_url, paused: r.paused };
+  });
 }
 
 /** Adds or replaces a population-register entry (CLI loader, demo seed, tests). */

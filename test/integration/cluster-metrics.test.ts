@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { freePort } from '../../src/services/process-tools.js';
 import { sample } from '../support/metrics-text.js';
+import { waitFor } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';
 import { bodyFixture, lasRequest } from '../support/soap.js';
 
@@ -61,6 +62,9 @@ describe('metrics in a cluster of HTTP workers', () => {
       const answer = await request(port, 'POST', req.path, req.xml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: req.soapAction });
       expect(answer.status).toBe(200);
     }
+    // The pipeline process may still be starting (the HTTP processes were waited for): until it answers
+    // the primary's collection, a scrape fails. Once it has, every scrape must succeed.
+    await waitFor(() => request(port, 'GET', '/metrics'), (scrape) => scrape.status === 200, 20_000);
     const counts: number[] = [];
     for (let i = 0; i < 4; i++) {
       const scrape = await request(port, 'GET', '/metrics');

@@ -15,7 +15,7 @@ import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryJob } fro
 import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
 import { DirectDelivery } from '../../src/queue/direct-delivery.js';
 import { Enqueuer } from '../../src/queue/enqueuer.js';
-import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
+import { type OutboundForDelivery, recordAttempts } from '../../src/store/outbound.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
@@ -158,6 +158,14 @@ describe('direct delivery', () => {
     expect(await queue.getJob(`out-${waiting.id}`)).toBeDefined(); // the queued path took it
     expect(await finalState(waiting.id)).toMatchObject({ status: 'delivered' });
     expect(await finalState(hung.id)).toMatchObject({ status: 'delivered', attempts: 2 }); // timed out, then retried
+  });
+
+  test('two attempts at one message recorded in one batch get their own numbers', async () => {
+    const message = await processedFeedback('59AA');
+    const attempt = { outboundId: message.id, startedAt: new Date(), endpoint: endpoints.url('59AA'), latencyMs: 5, outcome: 'retry' as const, error: 'HTTP 503', status: 'pending' as const };
+    await recordAttempts(broker().pool, [attempt, attempt]);
+    expect((await broker().pool.query('SELECT attempts FROM outbound_messages WHERE id = $1', [message.id])).rows[0].attempts).toBe(2);
+    expect((await broker().pool.query('SELECT attempt FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [message.id])).rows.map((r) => r.attempt)).toEqual([1, 2]);
   });
 
   test('a retry job counts the attempt made before it: remaining attempts, backoff from then, timestamp kept', () => {
