@@ -36,17 +36,16 @@ export class DeliveryAttempts {
     });
   }
 
-  /** Takes one of the institution's slots; false when all are busy. Every true needs a `release`. */
-  reserve(institutionOin: string): boolean {
-    const busy = this.inFlight.get(institutionOin) ?? 0;
-    if (busy >= this.options.perInstitution) return false;
-    this.inFlight.set(institutionOin, busy + 1);
+  /**
+   * Takes one of the message's institution's slots; false when all are busy, or when an attempt at
+   * this very message is under way (a job a sweeper or resume added while its direct attempt runs
+   * must not run beside it). Every true needs a `release`.
+   */
+  reserve(message: { readonly id: number; readonly institutionOin: string }): boolean {
+    const busy = this.inFlight.get(message.institutionOin) ?? 0;
+    if (busy >= this.options.perInstitution || this.attempting.has(message.id)) return false;
+    this.inFlight.set(message.institutionOin, busy + 1);
     return true;
-  }
-
-  /** Whether an attempt at this message is under way in this process (a job for it must wait). */
-  isAttempting(outboundId: number): boolean {
-    return this.attempting.has(outboundId);
   }
 
   release(institutionOin: string): void {

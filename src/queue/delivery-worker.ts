@@ -43,9 +43,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       await markUndeliverable(options.pool, message.id, 'institution has no endpoint registered');
       throw new UnrecoverableError('institution has no endpoint registered');
     }
-    // A direct attempt at this message is under way (a sweeper or resume added this job meanwhile), or
-    // its institution's slots are busy: step aside without using an attempt.
-    if (options.attempts.isAttempting(message.id) || !options.attempts.reserve(message.institutionOin)) {
+    // Its institution's slots are busy, or its direct attempt is still under way: step aside without using an attempt.
+    if (!options.attempts.reserve(message)) {
       await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
       throw new DelayedError();
     }

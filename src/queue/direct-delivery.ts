@@ -40,7 +40,7 @@ export class DirectDelivery {
     for (const message of messages) {
       if (message.paused) continue;
       const { endpointUrl } = message;
-      if (!endpointUrl || this.active >= this.options.maxActive || !this.options.attempts.reserve(message.institutionOin)) {
+      if (!endpointUrl || this.active >= this.options.maxActive || !this.options.attempts.reserve(message)) {
         toQueue.push(message.id);
         continue;
       }

@@ -5,10 +5,6 @@ export type Pool = pg.Pool;
 // Bigint ids fit in a JS number for the lifetime of any broker; timestamps stay Date.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-/**
- * A PostgreSQL pool whose every wait is bounded, so an unreachable database turns into an error
- * within about a second instead of a hung request.
- */
 export interface PoolOptions {
   /** Server-side statement_timeout: a statement the server cancels never commits (see AcceptBatcher). */
   readonly statementTimeoutMs?: number;
@@ -19,6 +15,10 @@ export interface PoolOptions {
   readonly cachedPlans?: boolean;
 }
 
+/**
+ * A PostgreSQL pool whose every wait is bounded, so an unreachable database turns into an error
+ * within about a second instead of a hung request.
+ */
 export function createPool(connectionString: string, max = 10, options: PoolOptions = {}): Pool {
   const pool = new pg.Pool({
     connectionString,

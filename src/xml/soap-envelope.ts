@@ -129,6 +129,9 @@ export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xm
   }
 }
 
+/** Envelope, Body, body element: the levels `storedBodyText` needs. */
+const OUTLINE_TO_BODY = 3;
+
 /** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */
 const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, maxNameLength: Infinity };
 
@@ -140,9 +143,6 @@ const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, max
 export function storedBodyText(xml: string): string {
   return textContent(xml, storedBodyElement(xml, OUTLINE_TO_BODY));
 }
-
-/** Envelope, Body, body element: the levels `storedBodyText` needs. */
-const OUTLINE_TO_BODY = 3;
 
 /**
  * The body element of a message the broker accepted and stored earlier, outlined `depth` levels down
