@@ -72,7 +72,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const sweeper = new Sweeper(processingSweptWork(pool, processingQueue), redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
-  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, cachedPlans: true });
+  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
   const batcher = new AcceptBatcher(acceptPool, {
     maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs,
     onStored: (key, messageIds) => enqueuer.enqueue({ key, messageIds }),

@@ -9,7 +9,7 @@ import { metricsRegistry } from './metrics/metrics.js';
 import { resolveOperatorSecrets } from './operator/secrets.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
-import { pipelinePoolSize, runPipelineProcess, startPipeline } from './pipeline.js';
+import { createPipelinePool, runPipelineProcess, startPipeline } from './pipeline.js';
 import { migrate } from './store/migrate.js';
 
 /**
@@ -50,7 +50,7 @@ function printUrls(config: Config): void {
 async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
   const broker = await startBroker(config, urls, log, { runSweeper });
   // The workers get their own connections, so a processing backlog never starves the request path.
-  const pipelinePool = config.runWorkers ? createPool(urls.databaseUrl, pipelinePoolSize(config)) : undefined;
+  const pipelinePool = config.runWorkers ? createPipelinePool(urls.databaseUrl, config) : undefined;
   const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, { runSweeper }) : undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {

@@ -29,6 +29,15 @@ export function pipelinePoolSize(config: Config): number {
   return config.processingTransactions + 5;
 }
 
+/**
+ * The pipeline's own pool. Every statement it runs reads and writes rows by key (messages by id,
+ * enrolments by pupil or BRIN + volgnummer, outbound rows by id), so their plans are cached and held to
+ * index lookups (`key-lookups`, see createPool); test/integration/query-plans.test.ts checks each one.
+ */
+export function createPipelinePool(databaseUrl: string, config: Config): Pool {
+  return createPool(databaseUrl, pipelinePoolSize(config), { plans: 'key-lookups' });
+}
+
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { runSweeper: boolean; now?: () => Date }): Pipeline {
   configurePupilTrace(resolveTraceKey(config));
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
@@ -76,7 +85,7 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
  * A process that only runs the pipeline (`npm start`'s pipeline process, workers/pipeline.worker): its
  * own pool, and on SIGINT/SIGTERM a clean close (active jobs finish or return to the queue) and exit.
  */
-export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, pool: Pool = createPool(urls.databaseUrl, pipelinePoolSize(config))): Pipeline {
+export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, pool: Pool = createPipelinePool(urls.databaseUrl, config)): Pipeline {
   const pipeline = startPipeline(config, pool, urls.redisUrl, log, { runSweeper: true });
   const stop = async (): Promise<void> => {
     await pipeline.close();

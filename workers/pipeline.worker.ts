@@ -6,8 +6,7 @@
  */
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { pipelinePoolSize, runPipelineProcess } from '../src/pipeline.js';
-import { createPool } from '../src/store/database.js';
+import { createPipelinePool, runPipelineProcess } from '../src/pipeline.js';
 import { migrate } from '../src/store/migrate.js';
 
 const config = loadConfig();
@@ -16,7 +15,7 @@ if (!config.databaseUrl || !config.redisUrl) {
   process.stderr.write('workers/pipeline needs DATABASE_URL and REDIS_URL\n');
   process.exit(1);
 }
-const pool = createPool(config.databaseUrl, pipelinePoolSize(config));
+const pool = createPipelinePool(config.databaseUrl, config);
 await migrate(pool); // safe beside the broker's own migration: both take the same advisory lock
 runPipelineProcess(config, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, log, pool);
 log.info('pipeline worker started', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });

@@ -9,11 +9,30 @@ export interface PoolOptions {
   /** Server-side statement_timeout: a statement the server cancels never commits (see AcceptBatcher). */
   readonly statementTimeoutMs?: number;
   /**
-   * Let PostgreSQL cache a generic plan for named statements (its default). Only for a pool whose
-   * named statements have no plan choice that table growth could make wrong; see below.
+   * How named statements are planned (see PLAN_SETTINGS): `per-call` (the default), `cached`, or
+   * `key-lookups`. Cache plans only in a pool whose named statements have no plan choice that table
+   * growth could make wrong.
    */
-  readonly cachedPlans?: boolean;
+  readonly plans?: PlanMode;
 }
+
+export type PlanMode = 'per-call' | 'cached' | 'key-lookups';
+
+/**
+ * Session settings per plan mode. `per-call`: every execution of a named statement is planned for its
+ * own parameters, because a generic plan cached while the tables were nearly empty (a fresh database)
+ * kept scanning them whole as they grew, until the next ANALYZE (bench:accept: PostgreSQL CPU per
+ * message 3-8x in half the runs). `cached`: PostgreSQL's default choice. `key-lookups`: generic plans
+ * always, with sequential scans, hash and merge joins ruled out wherever an index can serve, so a plan
+ * cached on empty tables is still an index lookup per key when they hold millions of rows. For pools
+ * whose statements only ever touch rows by key (the pipeline's): planning each call cost PostgreSQL
+ * about 0.7 ms per statement there (bench:pipeline, docs/benchmarks.md).
+ */
+const PLAN_SETTINGS: Record<PlanMode, string> = {
+  'per-call': ' -c plan_cache_mode=force_custom_plan',
+  cached: '',
+  'key-lookups': ' -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
+};
 
 /**
  * A PostgreSQL pool whose every wait is bounded, so an unreachable database turns into an error
@@ -26,11 +45,8 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
     connectionTimeoutMillis: 1000,
     query_timeout: 5000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-    // Times without an offset are read as UTC, whatever the server's default. Unless told otherwise,
-    // every execution of a named statement is planned for its own parameters: a generic plan cached
-    // while the tables were nearly empty (a fresh database) kept scanning them whole as they grew,
-    // until the next ANALYZE (bench:accept: PostgreSQL CPU per message 3-8x in half the runs).
-    options: `-c timezone=UTC${options.cachedPlans ? '' : ' -c plan_cache_mode=force_custom_plan'}`,
+    // Times without an offset are read as UTC, whatever the server's default.
+    options: `-c timezone=UTC${PLAN_SETTINGS[options.plans ?? 'per-call']}`,
     idleTimeoutMillis: 30_000,
     application_name: 'bron-broker',
   });
@@ -41,6 +57,6 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
 
 /**
  * A named statement: PostgreSQL parses it once per connection instead of on every call (it is still
- * planned per call, see createPool). Used for the statements on the message path.
+ * planned as the pool's plan mode says, see PLAN_SETTINGS). Used for the statements on the message path.
  */
 export const prepared = (name: string, text: string, values: unknown[]): pg.QueryConfig => ({ name, text, values });

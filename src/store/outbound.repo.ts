@@ -40,6 +40,8 @@ export interface AttemptRecord {
  * Records attempts and their effect on each message in one statement: attempts + 1, and the new
  * status (`delivered`, `error` when no attempt is left or the failure is final, else still `pending`).
  * Only a pending message changes, so a replayed or purged message is never overwritten by a late attempt.
+ * The status test is written `(…) IS TRUE` so the partial index on pending rows cannot serve it: a
+ * cached plan would read that index whole (every pending message) instead of one row per attempt.
  */
 export async function recordAttempts(pool: Pool, attempts: readonly (AttemptRecord & { readonly status: 'delivered' | 'error' | 'pending' })[]): Promise<void> {
   if (attempts.length === 0) return;
@@ -64,7 +66,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly (AttemptReco
      updated AS (
        UPDATE outbound_messages o SET attempts = o.attempts + 1, status = a.status, last_error = a.error,
          delivered_at = CASE WHEN a.status = 'delivered' THEN now() ELSE o.delivered_at END
-       FROM attempt a WHERE o.id = a.outbound_id AND o.status = 'pending' RETURNING o.id, o.attempts)
+       FROM attempt a WHERE o.id = a.outbound_id AND (o.status = 'pending') IS TRUE RETURNING o.id, o.attempts)
      INSERT INTO delivery_attempts (outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error)
      SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
      FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
@@ -75,7 +77,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly (AttemptReco
 
 /** Marks a message that cannot be attempted at all (no endpoint) as an error. */
 export async function markUndeliverable(pool: Pool, id: number, reason: string): Promise<void> {
-  await pool.query("UPDATE outbound_messages SET status = 'error', last_error = $2 WHERE id = $1 AND status = 'pending'", [id, reason]);
+  await pool.query("UPDATE outbound_messages SET status = 'error', last_error = $2 WHERE id = $1 AND (status = 'pending') IS TRUE", [id, reason]);
 }
 
 /** Pending outbound messages older than `graceMs`, after `afterId`, for institutions not paused (for the sweeper). */
