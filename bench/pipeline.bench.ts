@@ -227,7 +227,7 @@ async function main(): Promise<void> {
     await endpoints.close();
     await redisService.stop();
     await database.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_DIR === "1") process.stderr.write(`kept ${dir}\n`); else fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
