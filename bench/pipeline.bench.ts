@@ -111,16 +111,17 @@ async function drain(db: pg.Client, limitMs: number, excludeBrin = ''): Promise<
 
 /** Acceptance → delivered latency percentiles for messages received since `since`, excluding one BRIN, and where the time went. */
 async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<{ p50: number; p99: number; n: number; toProcessedP50: number; toProcessedP99: number }> {
-  const row = (await db.query<{ p50: number; p99: number; n: number; pp50: number; pp99: number; ap50: number; hp50: number }>(
+  const row = (await db.query<{ p50: number; p99: number; n: number; pp50: number; pp99: number; ap50: number; ap99: number; hp50: number; hp99: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*)::int AS n,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY processed_ms) AS pp50, percentile_cont(0.99) WITHIN GROUP (ORDER BY processed_ms) AS pp99,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY to_attempt_ms) AS ap50, percentile_cont(0.5) WITHIN GROUP (ORDER BY http_ms) AS hp50
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY to_attempt_ms) AS ap50, percentile_cont(0.99) WITHIN GROUP (ORDER BY to_attempt_ms) AS ap99,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY http_ms) AS hp50, percentile_cont(0.99) WITHIN GROUP (ORDER BY http_ms) AS hp99
      FROM (SELECT extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS ms, extract(epoch FROM (r.processed_at - m.received_at)) * 1000 AS processed_ms,
                   extract(epoch FROM (a.started_at - r.processed_at)) * 1000 AS to_attempt_ms, a.latency_ms AS http_ms
            FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id JOIN processing_results r ON r.message_id = m.id
            JOIN delivery_attempts a ON a.outbound_id = o.id AND a.attempt = o.attempts
            WHERE o.status = 'delivered' AND m.received_at >= $1 AND o.brin <> $2) t`, [since, excludeBrin])).rows[0]!;
-  process.stderr.write(`  stages p50: accept→processing ${Math.round(row.pp50)} ms, processing start→attempt start ${Math.round(row.ap50)} ms, attempt ${Math.round(row.hp50)} ms\n`);
+  process.stderr.write(`  stages p50 / p99: accept→processing ${Math.round(row.pp50)} / ${Math.round(row.pp99)} ms, processing start→attempt start ${Math.round(row.ap50)} / ${Math.round(row.ap99)} ms, attempt ${Math.round(row.hp50)} / ${Math.round(row.hp99)} ms\n`);
   return { p50: Math.round(row.p50), p99: Math.round(row.p99), n: row.n, toProcessedP50: Math.round(row.pp50), toProcessedP99: Math.round(row.pp99) };
 }
 

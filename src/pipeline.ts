@@ -30,9 +30,10 @@ export function pipelinePoolSize(config: Config): number {
 }
 
 /**
- * The pipeline's own pool. Every statement it runs reads and writes rows by key (messages by id,
- * enrolments by pupil or BRIN + volgnummer, outbound rows by id), so their plans are cached and held to
- * index lookups (`key-lookups`, see createPool); test/integration/query-plans.test.ts checks each one.
+ * The pipeline's own pool. Every statement it runs reaches rows through an index (messages and
+ * outbound rows by id, enrolments by pupil or BRIN + volgnummer, people by BSN or name; the sweeper's
+ * walk over pending ids), so their plans are cached and held to index paths (`key-lookups`, see
+ * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */
 export function createPipelinePool(databaseUrl: string, config: Config): Pool {
   return createPool(databaseUrl, pipelinePoolSize(config), { plans: 'key-lookups' });

@@ -7,6 +7,7 @@
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { createPipelinePool, runPipelineProcess } from '../src/pipeline.js';
+import { createPool } from '../src/store/database.js';
 import { migrate } from '../src/store/migrate.js';
 
 const config = loadConfig();
@@ -15,8 +16,11 @@ if (!config.databaseUrl || !config.redisUrl) {
   process.stderr.write('workers/pipeline needs DATABASE_URL and REDIS_URL\n');
   process.exit(1);
 }
+// Migrations get a pool of their own: the pipeline's plan settings are for its key lookups only.
+const migrationPool = createPool(config.databaseUrl, 1);
+await migrate(migrationPool); // safe beside the broker's own migration: both take the same advisory lock
+await migrationPool.end();
 const pool = createPipelinePool(config.databaseUrl, config);
-await migrate(pool); // safe beside the broker's own migration: both take the same advisory lock
 runPipelineProcess(config, { databaseUrl: config.databaseUrl, redisUrl: config.redisUrl }, log, pool);
 log.info('pipeline worker started', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });
 process.stdout.write('pipeline worker ready\n');

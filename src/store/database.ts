@@ -9,9 +9,10 @@ export interface PoolOptions {
   /** Server-side statement_timeout: a statement the server cancels never commits (see AcceptBatcher). */
   readonly statementTimeoutMs?: number;
   /**
-   * How named statements are planned (see PLAN_SETTINGS): `per-call` (the default), `cached`, or
-   * `key-lookups`. Cache plans only in a pool whose named statements have no plan choice that table
-   * growth could make wrong.
+   * How statements with parameters are planned (see PLAN_SETTINGS): `per-call` (the default), `cached`,
+   * or `key-lookups`. Only named statements keep a cached plan; unnamed ones are planned on every call,
+   * under the same settings. Cache plans only in a pool whose named statements have no plan choice that
+   * table growth could make wrong.
    */
   readonly plans?: PlanMode;
 }
@@ -24,9 +25,9 @@ export type PlanMode = 'per-call' | 'cached' | 'key-lookups';
  * kept scanning them whole as they grew, until the next ANALYZE (bench:accept: PostgreSQL CPU per
  * message 3-8x in half the runs). `cached`: PostgreSQL's default choice. `key-lookups`: generic plans
  * always, with sequential scans, hash and merge joins ruled out wherever an index can serve, so a plan
- * cached on empty tables is still an index lookup per key when they hold millions of rows. For pools
- * whose statements only ever touch rows by key (the pipeline's): planning each call cost PostgreSQL
- * about 0.7 ms per statement there (bench:pipeline, docs/benchmarks.md).
+ * cached on empty tables is still an index lookup per key (or an index range) when they hold millions
+ * of rows. For pools whose statements reach rows through an index (the pipeline's): planning each call
+ * cost PostgreSQL about 0.7 ms per statement there (bench:pipeline, docs/benchmarks.md).
  */
 const PLAN_SETTINGS: Record<PlanMode, string> = {
   'per-call': ' -c plan_cache_mode=force_custom_plan',

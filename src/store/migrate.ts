@@ -1,9 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { QueryConfig } from 'pg';
 import type { Pool } from './database.js';
 import { MIGRATIONS_DIR } from '../paths.js';
 
 const LOCK_KEY = 4_242_001; // advisory lock: one migrator at a time across processes
+/**
+ * A migration may build an index on a large table: it gets far longer than the pool's query timeout
+ * (which would give up client-side while the server still builds, and roll back on every start).
+ */
+const MIGRATION_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** Migration files `NNN_name.sql`, in order. Append-only: a shipped file is never edited. */
 export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: string; file: string }[] {
@@ -27,7 +33,9 @@ export async function migrate(pool: Pool): Promise<number[]> {
       if (done.has(migration.version)) continue;
       await client.query('BEGIN');
       try {
-        await client.query(fs.readFileSync(migration.file, 'utf8'));
+        // node-pg reads a per-query `query_timeout` (its types only declare it on the pool).
+        const statement: QueryConfig & { query_timeout: number } = { text: fs.readFileSync(migration.file, 'utf8'), query_timeout: MIGRATION_TIMEOUT_MS };
+        await client.query(statement);
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
         await client.query('COMMIT');
       } catch (error) {
