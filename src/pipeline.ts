@@ -50,6 +50,8 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const direct = new DirectDelivery({
     attempts, queue: deliveryQueue, enqueue: (ids) => deliveries.enqueue(...ids), retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs,
     maxActive: config.deliveryConcurrency, log, onDelivered: observeDeliveryLatency,
+    // A message waits for a slot at most a second, well within the sweeper's grace (below).
+    maxWaitMs: Math.min(1000, Math.floor((config.sweepGraceMs + config.deliveryTimeoutMs) / 2)),
   });
   const workers: Worker[] = [
     startProcessingWorker({

@@ -27,6 +27,9 @@ type RecordedAttempt = AttemptRecord & { readonly status: 'delivered' | 'error' 
 export class DeliveryAttempts {
   private readonly inFlight = new Map<string, number>();
   private readonly attempting = new Set<number>();
+  /** Messages direct delivery holds in memory, waiting for a slot: a job for one steps aside as well. */
+  private readonly held = new Set<number>();
+  private readonly slotFreed: (() => void)[] = [];
   // Concurrent attempts share their record: one statement, one commit for many.
   private readonly recorder: MicroBatcher<RecordedAttempt, void>;
 
@@ -38,20 +41,32 @@ export class DeliveryAttempts {
 
   /**
    * Takes one of the message's institution's slots; false when all are busy, or when an attempt at
-   * this very message is under way (a job a sweeper or resume added while its direct attempt runs
-   * must not run beside it). Every true needs a `release`.
+   * this very message is under way or held (a job a sweeper or resume added while its direct attempt
+   * waits or runs must not run beside it). Every true needs a `release`.
    */
   reserve(message: { readonly id: number; readonly institutionOin: string }): boolean {
     const busy = this.inFlight.get(message.institutionOin) ?? 0;
-    if (busy >= this.options.perInstitution || this.attempting.has(message.id)) return false;
+    if (busy >= this.options.perInstitution || this.attempting.has(message.id) || this.held.has(message.id)) return false;
     this.inFlight.set(message.institutionOin, busy + 1);
     return true;
+  }
+
+  /** Marks a message as waiting in memory for a slot (true) or no longer (false). */
+  hold(messageId: number, held: boolean): void {
+    if (held) this.held.add(messageId);
+    else this.held.delete(messageId);
   }
 
   release(institutionOin: string): void {
     const busy = (this.inFlight.get(institutionOin) ?? 1) - 1;
     if (busy > 0) this.inFlight.set(institutionOin, busy);
     else this.inFlight.delete(institutionOin);
+    for (const listener of this.slotFreed) listener();
+  }
+
+  /** Calls `listener` each time a slot is released (direct delivery starts what waited for it). */
+  whenSlotFreed(listener: () => void): void {
+    this.slotFreed.push(listener);
   }
 
   /**

@@ -12,27 +12,48 @@ export interface DirectDeliveryOptions {
   readonly enqueue: (ids: readonly number[]) => void;
   readonly retries: number;
   readonly backoffMs: readonly number[];
-  /** Direct attempts running at once; more go to the queue. */
+  /** Direct attempts running at once; more wait for one to finish. */
   readonly maxActive: number;
+  /**
+   * How long a message may wait in memory for a slot (its institution's, or one of `maxActive`) before
+   * it is handed to the queue instead. Kept well under the sweeper's grace, so the sweeper never sees a
+   * waiting message as one without a job.
+   */
+  readonly maxWaitMs: number;
   readonly log: Logger;
   /** Called with the seconds from queued to delivered. */
   readonly onDelivered?: (seconds: number) => void;
+}
+
+/** Most messages waiting in memory for a slot; more are handed to the queue at once. */
+const MAX_WAITING = 1024;
+
+interface WaitingMessage {
+  readonly message: OutboundForDelivery & { readonly endpointUrl: string };
+  readonly queuedAt: number;
+  readonly since: number;
 }
 
 /**
  * Makes the first attempt at each message straight after its processing transaction committed, in
  * the same process and with the rows already in hand: no delivery job, no read back. A message the
  * first attempt does not deliver gets a job for its retries (or, when it went to the error queue, a
- * job that mirrors it in BullMQ's failed set). A message that cannot be attempted now (its
- * institution's slots busy, no endpoint, too many direct attempts) gets an ordinary delivery job; a
- * paused institution's messages wait for the resume. A crash between commit and the job loses
- * nothing: the row is pending, and the sweeper gives it a job after its grace period.
+ * job that mirrors it in BullMQ's failed set). A message whose institution's slots are busy (or all
+ * `maxActive` are) waits in memory, in arrival order, and starts as soon as a direct attempt frees a
+ * slot; after `maxWaitMs` (a hung institution) it gets an ordinary delivery job, as does one without an
+ * endpoint. A paused institution's messages wait for the resume. A crash between commit and the
+ * attempt or job loses nothing: the row is pending, and the sweeper gives it a job after its grace.
  */
 export class DirectDelivery {
   private active = 0;
   private readonly running = new Set<Promise<void>>();
+  private waiting: WaitingMessage[] = [];
+  private expiry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: DirectDeliveryOptions) {}
+  constructor(private readonly options: DirectDeliveryOptions) {
+    // A slot freed by either delivery path goes to the message that has waited longest for it.
+    options.attempts.whenSlotFreed(() => this.startWaiting());
+  }
 
   offer(messages: readonly OutboundForDelivery[]): void {
     const queuedAt = Date.now();
@@ -40,24 +61,79 @@ export class DirectDelivery {
     for (const message of messages) {
       if (message.paused) continue;
       const { endpointUrl } = message;
-      if (!endpointUrl || this.active >= this.options.maxActive || !this.options.attempts.reserve(message)) {
+      if (!endpointUrl) {
         toQueue.push(message.id);
         continue;
       }
-      this.active += 1;
-      const run = this.attemptFirst({ ...message, endpointUrl }, queuedAt).finally(() => {
-        this.options.attempts.release(message.institutionOin);
-        this.active -= 1;
-        this.running.delete(run);
-      });
-      this.running.add(run);
+      const ready = { ...message, endpointUrl };
+      if (this.tryStart(ready, queuedAt)) continue;
+      if (this.waiting.length >= MAX_WAITING) {
+        toQueue.push(message.id);
+        continue;
+      }
+      this.options.attempts.hold(message.id, true);
+      this.waiting.push({ message: ready, queuedAt, since: queuedAt });
     }
     if (toQueue.length > 0) this.options.enqueue(toQueue);
+    this.scheduleExpiry();
   }
 
-  /** Waits for the direct attempts under way, and their follow-up jobs (shutdown, tests). */
+  /** Hands the waiting messages to the queue, then waits for the direct attempts under way and their follow-up jobs (shutdown, tests). */
   async drain(): Promise<void> {
+    clearTimeout(this.expiry);
+    this.expiry = undefined;
+    this.handToQueue(this.waiting);
+    this.waiting = [];
     while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private tryStart(message: WaitingMessage['message'], queuedAt: number): boolean {
+    if (this.active >= this.options.maxActive || !this.options.attempts.reserve(message)) return false;
+    this.active += 1;
+    const run = this.attemptFirst(message, queuedAt).finally(() => {
+      this.active -= 1;
+      this.running.delete(run);
+      this.options.attempts.release(message.institutionOin);
+    });
+    this.running.add(run);
+    return true;
+  }
+
+  /** Starts waiting messages whose slots are free, oldest first; those that waited `maxWaitMs` go to the queue. */
+  private startWaiting(): void {
+    const now = Date.now();
+    const oldest = this.waiting[0];
+    if (!oldest || (this.active >= this.options.maxActive && now - oldest.since < this.options.maxWaitMs)) return;
+    const expired: WaitingMessage[] = [];
+    this.waiting = this.waiting.filter((waiting) => {
+      if (now - waiting.since >= this.options.maxWaitMs) {
+        expired.push(waiting);
+        return false;
+      }
+      if (this.active >= this.options.maxActive) return true;
+      this.options.attempts.hold(waiting.message.id, false);
+      if (this.tryStart(waiting.message, waiting.queuedAt)) return false;
+      this.options.attempts.hold(waiting.message.id, true);
+      return true;
+    });
+    this.handToQueue(expired);
+    this.scheduleExpiry();
+  }
+
+  private handToQueue(waiting: readonly WaitingMessage[]): void {
+    if (waiting.length === 0) return;
+    for (const { message } of waiting) this.options.attempts.hold(message.id, false);
+    this.options.enqueue(waiting.map(({ message }) => message.id));
+  }
+
+  /** Wakes up when the oldest waiting message's time is up, in case no attempt finishes before. */
+  private scheduleExpiry(): void {
+    if (this.expiry || this.waiting.length === 0) return;
+    this.expiry = setTimeout(() => {
+      this.expiry = undefined;
+      this.startWaiting();
+    }, Math.max(0, this.waiting[0]!.since + this.options.maxWaitMs - Date.now()));
+    this.expiry.unref();
   }
 
   private async attemptFirst(message: OutboundForDelivery & { readonly endpointUrl: string }, queuedAt: number): Promise<void> {

@@ -35,6 +35,8 @@ describe('direct delivery', () => {
   let queue: Queue<DeliveryJobData>;
   let worker: Worker<DeliveryJobData>;
   let direct: DirectDelivery;
+  /** Lets a message wait for its institution's slot longer than an attempt can take. */
+  let patient: DirectDelivery;
   const delivered: number[] = [];
   let enrolments = 0;
 
@@ -47,13 +49,18 @@ describe('direct delivery', () => {
     const enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
     const attempts = new DeliveryAttempts({ pool: broker().pool, brokerOin: BROKER_OIN, validator: outboundSchema, timeoutMs: TIMEOUT_MS, perInstitution: 1, log: silentLogger() });
     worker = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
+    // A message waits for a busy slot 100 ms here, less than a hung attempt's timeout (300 ms).
     direct = new DirectDelivery({
-      attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, log: silentLogger(),
+      attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, maxWaitMs: 100, log: silentLogger(),
       onDelivered: (seconds) => delivered.push(seconds),
+    });
+    patient = new DirectDelivery({
+      attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, maxWaitMs: 5000, log: silentLogger(),
     });
   });
   afterAll(async () => {
     await direct.drain();
+    await patient.drain();
     await worker.close();
     await queue.close();
     redis.disconnect();
@@ -147,7 +154,7 @@ describe('direct delivery', () => {
     expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
-  test("an institution whose slots are busy gets jobs instead; the others' messages go direct", async () => {
+  test("a message that waited too long for a hung institution's slot gets a job; the others' messages go direct", async () => {
     endpoints.script('57AA', 'hang');
     const hung = await processedFeedback('57AA');
     const waiting = { ...hung, id: (await processedFeedback('57AA')).id };
@@ -155,9 +162,26 @@ describe('direct delivery', () => {
     direct.offer([hung, waiting, other]); // perInstitution is 1: the hung attempt holds 57AA's only slot
     expect(await finalState(other.id)).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(await queue.getJob(`out-${other.id}`)).toBeUndefined();
-    expect(await queue.getJob(`out-${waiting.id}`)).toBeDefined(); // the queued path took it
+    // After 100 ms of waiting, the queued path takes it.
+    expect(await waitFor(() => queue.getJob(`out-${waiting.id}`), (job) => job !== undefined, 2000)).toBeDefined();
     expect(await finalState(waiting.id)).toMatchObject({ status: 'delivered' });
     expect(await finalState(hung.id)).toMatchObject({ status: 'delivered', attempts: 2 }); // timed out, then retried
+  });
+
+  test("a message whose institution's slot is busy waits in memory and goes direct when the slot frees: no job", async () => {
+    endpoints.script('60AA', 'hang');
+    const hung = await processedFeedback('60AA');
+    const waiting = await processedFeedback('60AA');
+    const offeredAt = Date.now();
+    patient.offer([hung, waiting]);
+    const [waited, first] = await Promise.all([finalState(waiting.id), finalState(hung.id)]);
+    expect(waited).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(await queue.getJob(`out-${waiting.id}`)).toBeUndefined();
+    // It started when the hung attempt's timeout freed the slot, not before.
+    const started = (await broker().pool.query('SELECT started_at FROM delivery_attempts WHERE outbound_id = $1', [waiting.id])).rows[0].started_at as Date;
+    expect(started.getTime() - offeredAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
+    expect(first).toMatchObject({ status: 'delivered', attempts: 2 }); // timed out, then its retry job
+    expect(await outcomes(hung.id)).toEqual(['retry', 'delivered']);
   });
 
   test('two attempts at one message recorded in one batch get their own numbers', async () => {
