@@ -50,8 +50,9 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const direct = new DirectDelivery({
     attempts, queue: deliveryQueue, enqueue: (ids) => deliveries.enqueue(...ids), retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs,
     maxActive: config.deliveryConcurrency, log, onDelivered: observeDeliveryLatency,
-    // A message waits for a slot at most a second, well within the sweeper's grace (below).
-    maxWaitMs: Math.min(1000, Math.floor((config.sweepGraceMs + config.deliveryTimeoutMs) / 2)),
+    // A message waits for a slot at most a second, and at most half the sweeper's grace before the
+    // attempt's own timeout (the sweeper waits SWEEP_GRACE_MS + DELIVERY_TIMEOUT_MS, below).
+    maxWaitMs: Math.min(1000, Math.floor(config.sweepGraceMs / 2)),
   });
   const workers: Worker[] = [
     startProcessingWorker({
@@ -68,7 +69,8 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const sweeper = new Sweeper<DeliveryJobData>({
     name: 'delivery', queue: deliveryQueue, jobId: deliveryJobId, jobsFor,
     listDue: async (afterId, graceMs, limit) => (await listDuePending(pool, afterId, graceMs, limit)).map((id) => ({ id })),
-  // A message's direct attempt may run up to the timeout with no job: the sweeper waits that much longer.
+  // A message may wait for a slot and then run its direct attempt up to the timeout with no job: the
+  // sweeper waits that much longer than its grace.
   }, redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs + config.deliveryTimeoutMs });
   if (options.runSweeper) sweeper.start();
   return {

@@ -61,7 +61,14 @@ export class DeliveryAttempts {
     const busy = (this.inFlight.get(institutionOin) ?? 1) - 1;
     if (busy > 0) this.inFlight.set(institutionOin, busy);
     else this.inFlight.delete(institutionOin);
-    for (const listener of this.slotFreed) listener();
+    for (const listener of this.slotFreed) {
+      try {
+        listener();
+      } catch (error) {
+        // The caller is a delivery's `finally`: a listener's failure must not become that delivery's.
+        this.options.log.warn('slot listener failed', { error: (error as Error).message });
+      }
+    }
   }
 
   /** Calls `listener` each time a slot is released (direct delivery starts what waited for it). */

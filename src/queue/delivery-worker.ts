@@ -43,12 +43,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       await markUndeliverable(options.pool, message.id, 'institution has no endpoint registered');
       throw new UnrecoverableError('institution has no endpoint registered');
     }
-    // Its institution's slots are busy, or its direct attempt is still under way: step aside without using an attempt.
+    // Its institution's slots are busy, or its direct attempt is waiting or under way: step aside without using an attempt.
     if (!options.attempts.reserve(message)) {
       await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
       throw new DelayedError();
     }
     try {
+      // A direct attempt may have finished between the read above and the reservation: read again.
+      if ((await loader.submit(message.id))?.status !== 'pending') return 'skipped (settled meanwhile)';
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const attemptNumber = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
       const outcome = await options.attempts.attempt({ ...message, endpointUrl: message.endpointUrl }, attemptNumber, lastAttempt);

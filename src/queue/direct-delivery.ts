@@ -16,8 +16,8 @@ export interface DirectDeliveryOptions {
   readonly maxActive: number;
   /**
    * How long a message may wait in memory for a slot (its institution's, or one of `maxActive`) before
-   * it is handed to the queue instead. Kept well under the sweeper's grace, so the sweeper never sees a
-   * waiting message as one without a job.
+   * it is handed to the queue instead. Wait plus attempt must stay inside the delivery sweeper's grace,
+   * so the sweeper never takes a waiting or running message for one without a job.
    */
   readonly maxWaitMs: number;
   readonly log: Logger;
@@ -30,8 +30,8 @@ const MAX_WAITING = 1024;
 
 interface WaitingMessage {
   readonly message: OutboundForDelivery & { readonly endpointUrl: string };
+  /** When processing handed it on (its wait is measured from here). */
   readonly queuedAt: number;
-  readonly since: number;
 }
 
 /**
@@ -39,10 +39,12 @@ interface WaitingMessage {
  * the same process and with the rows already in hand: no delivery job, no read back. A message the
  * first attempt does not deliver gets a job for its retries (or, when it went to the error queue, a
  * job that mirrors it in BullMQ's failed set). A message whose institution's slots are busy (or all
- * `maxActive` are) waits in memory, in arrival order, and starts as soon as a direct attempt frees a
- * slot; after `maxWaitMs` (a hung institution) it gets an ordinary delivery job, as does one without an
- * endpoint. A paused institution's messages wait for the resume. A crash between commit and the
- * attempt or job loses nothing: the row is pending, and the sweeper gives it a job after its grace.
+ * `maxActive` are) waits in memory, in arrival order, and starts as soon as an attempt of either path
+ * frees a slot; after `maxWaitMs` (a hung institution) it gets an ordinary delivery job, as does one
+ * without an endpoint. A message of an institution paused when processing committed waits for the
+ * resume (one paused while it waits in memory may still get its first attempt, as one already under
+ * way does). A crash between commit and the attempt or job loses nothing: the row is pending, and the
+ * sweeper gives it a job after its grace.
  */
 export class DirectDelivery {
   private active = 0;
@@ -72,7 +74,7 @@ export class DirectDelivery {
         continue;
       }
       this.options.attempts.hold(message.id, true);
-      this.waiting.push({ message: ready, queuedAt, since: queuedAt });
+      this.waiting.push({ message: ready, queuedAt });
     }
     if (toQueue.length > 0) this.options.enqueue(toQueue);
     this.scheduleExpiry();
@@ -103,10 +105,14 @@ export class DirectDelivery {
   private startWaiting(): void {
     const now = Date.now();
     const oldest = this.waiting[0];
-    if (!oldest || (this.active >= this.options.maxActive && now - oldest.since < this.options.maxWaitMs)) return;
+    if (!oldest) return;
+    if (this.active >= this.options.maxActive && now - oldest.queuedAt < this.options.maxWaitMs) {
+      this.scheduleExpiry();
+      return;
+    }
     const expired: WaitingMessage[] = [];
     this.waiting = this.waiting.filter((waiting) => {
-      if (now - waiting.since >= this.options.maxWaitMs) {
+      if (now - waiting.queuedAt >= this.options.maxWaitMs) {
         expired.push(waiting);
         return false;
       }
@@ -132,7 +138,7 @@ export class DirectDelivery {
     this.expiry = setTimeout(() => {
       this.expiry = undefined;
       this.startWaiting();
-    }, Math.max(0, this.waiting[0]!.since + this.options.maxWaitMs - Date.now()));
+    }, Math.max(0, this.waiting[0]!.queuedAt + this.options.maxWaitMs - Date.now()));
     this.expiry.unref();
   }
 

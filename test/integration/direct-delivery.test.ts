@@ -38,6 +38,7 @@ describe('direct delivery', () => {
   /** Lets a message wait for its institution's slot longer than an attempt can take. */
   let patient: DirectDelivery;
   const delivered: number[] = [];
+  const patientDelivered: number[] = [];
   let enrolments = 0;
 
   beforeAll(async () => {
@@ -56,6 +57,7 @@ describe('direct delivery', () => {
     });
     patient = new DirectDelivery({
       attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, maxWaitMs: 5000, log: silentLogger(),
+      onDelivered: () => patientDelivered.push(Date.now()),
     });
   });
   afterAll(async () => {
@@ -176,6 +178,8 @@ describe('direct delivery', () => {
     patient.offer([hung, waiting]);
     const [waited, first] = await Promise.all([finalState(waiting.id), finalState(hung.id)]);
     expect(waited).toMatchObject({ status: 'delivered', attempts: 1 });
+    // Delivered by the direct path (only it reports here), not by a job.
+    expect(patientDelivered).toHaveLength(1);
     expect(await queue.getJob(`out-${waiting.id}`)).toBeUndefined();
     // It started when the hung attempt's timeout freed the slot, not before.
     const started = (await broker().pool.query('SELECT started_at FROM delivery_attempts WHERE outbound_id = $1', [waiting.id])).rows[0].started_at as Date;
