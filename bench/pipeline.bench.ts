@@ -4,7 +4,7 @@
  * delivered terugkoppeling), the same with one endpoint hanging (do the others stay fast?), and as
  * fast as it goes (sustained throughput and backlog).
  *
- * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500), BENCH_BROKER_NODE_ARGS (extra node flags for the broker).
+ * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500), BENCH_PUPILS (200,000), BENCH_BROKER_NODE_ARGS (extra node flags for the broker).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,10 +43,16 @@ const TEMPLATES = BRINS.map((brin) => {
     { messageId: 'urn:uuid:22222222-2222-4222-8222-222222222222', from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}` }).xml;
   return xml.split(/22222222-2222-4222-8222-222222222222|11111111-1111-4111-8111-111111111111|VOLGNR/);
 });
-/** Distinct pupils, all known to the population register, so stands are approved as in real traffic. */
+/**
+ * Distinct pupils, all known to the population register, so stands are approved as in real traffic.
+ * Enough that a run rarely enrols one pupil twice (BENCH_PUPILS): with 20,000, a pupil enrolled every
+ * 20,000 messages gathered parallel enrolments at one school, and a long run's messages cost more and
+ * more to process (each loads and weighs all of its pupil's enrolments), unlike real traffic.
+ */
+const PUPIL_COUNT = Number(process.env.BENCH_PUPILS ?? 200_000);
 const PUPILS = (() => {
   const bsns: string[] = [];
-  for (let n = 200_000_000; bsns.length < 20_000; n++) if (isValidBsn(String(n))) bsns.push(String(n));
+  for (let n = 200_000_000; bsns.length < PUPIL_COUNT; n++) if (isValidBsn(String(n))) bsns.push(String(n));
   return bsns;
 })();
 let counter = 0;
