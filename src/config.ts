@@ -44,7 +44,7 @@ export interface Config {
   readonly seedDemo: boolean;
   /** Processing jobs active at once per process (`PROCESSING_CONCURRENCY`, default 64); they share transactions. */
   readonly processingConcurrency: number;
-  /** Most messages processed in one transaction (`PROCESSING_BATCH_SIZE`, default 32). */
+  /** Most messages processed in one transaction (`PROCESSING_BATCH_SIZE`, default 64: see docs/benchmarks.md, sixth round). */
   readonly processingBatchSize: number;
   /** Processing transactions running at once per process (`PROCESSING_TRANSACTIONS`, default 2). */
   readonly processingTransactions: number;
@@ -174,7 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     seedDemo: bool('SEED_DEMO', true),
     httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
     processingConcurrency: int('PROCESSING_CONCURRENCY', 64, 1, 1024),
-    processingBatchSize: int('PROCESSING_BATCH_SIZE', 32, 1, 1000),
+    processingBatchSize: int('PROCESSING_BATCH_SIZE', 64, 1, 1000),
     processingTransactions: int('PROCESSING_TRANSACTIONS', 2, 1, 32),
     deliveryTimeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 50, 600_000),
     deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
