@@ -2,22 +2,18 @@
  * Delivery to institutions' endpoints played by the test (real HTTP, Redis, PostgreSQL): success,
  * retries with the same MessageID, timeouts, final failures into the error queue.
  */
-import { Redis } from 'ioredis';
-import type { Queue, Worker } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryDelay } from '../../src/queue/delivery-queue.js';
-import { DeliveryAttempts } from '../../src/queue/delivery-attempts.js';
-import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
-import { Enqueuer } from '../../src/queue/enqueuer.js';
+import { type DeliveryJobData, deliveryJobs, retryDelay } from '../../src/queue/delivery-queue.js';
+import type { Enqueuer } from '../../src/queue/enqueuer.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { listErrors, pauseInstitution, purgeErrors, replayErrors, resumeInstitution, showOutbound } from '../../src/operator/error-queue.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { XmlDocument } from 'libxml2-wasm';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
+import type { TestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 
@@ -27,27 +23,17 @@ const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOU
 
 describe('delivery', () => {
   const broker = useTestBroker();
+  let rig: DeliveryRig;
   let endpoints: TestEndpoints;
-  let redis: Redis;
   let queue: Queue<DeliveryJobData>;
-  let worker: Worker<DeliveryJobData>;
   let enqueuer: Enqueuer<DeliveryJobData>;
 
   beforeAll(async () => {
-    endpoints = await startTestEndpoints();
-    await seedDemoPopulation(broker().pool);
-    redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
-    const prefix = broker().processingQueue.opts.prefix!;
-    queue = createDeliveryQueue(redis, prefix);
-    enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
-    const attempts = new DeliveryAttempts({ pool: broker().pool, brokerOin: '00000001800866472000', validator: outboundSchema, timeoutMs: TIMEOUT_MS, perInstitution: 4, log: silentLogger() });
-    worker = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
+    rig = await startDeliveryRig(broker(), { timeoutMs: TIMEOUT_MS, retries: RETRIES, perInstitution: 4 });
+    ({ endpoints, queue, enqueuer } = rig);
   });
   afterAll(async () => {
-    await worker.close();
-    await queue.close();
-    redis.disconnect();
-    await endpoints.close();
+    await rig.close();
   });
 
   /** An institution with its own BRIN and endpoint; an enrolment from it is processed and its terugkoppeling queued. */

@@ -2,38 +2,29 @@
  * Direct delivery: the first attempt straight after processing, without a delivery job; retries and
  * error-queue mirrors as jobs (real HTTP endpoints, Redis, PostgreSQL).
  */
-import { Redis } from 'ioredis';
-import type { Queue, Worker } from 'bullmq';
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { seedDemoPopulation } from '../../src/demo-seed.js';
+import type { Queue } from 'bullmq';
 import { silentLogger } from '../../src/log.js';
 import { replayErrors, resumeInstitution, pauseInstitution } from '../../src/operator/error-queue.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { DeliveryAttempts } from '../../src/queue/delivery-attempts.js';
-import { type DeliveryJobData, createDeliveryQueue, deliveryJobs, retryJob } from '../../src/queue/delivery-queue.js';
-import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
+import { type DeliveryJobData, deliveryJobs, retryJob } from '../../src/queue/delivery-queue.js';
 import { DirectDelivery } from '../../src/queue/direct-delivery.js';
-import { Enqueuer } from '../../src/queue/enqueuer.js';
 import { type OutboundForDelivery, recordAttempts } from '../../src/store/outbound.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { type DeliveryRig, TEST_BROKER_OIN as BROKER_OIN, startDeliveryRig } from '../support/delivery-rig.js';
+import type { TestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 
-const BROKER_OIN = '00000001800866472000';
 const TIMEOUT_MS = 300;
 const RETRIES = 3;
-const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
 
 describe('direct delivery', () => {
   const broker = useTestBroker();
+  let rig: DeliveryRig;
   let endpoints: TestEndpoints;
-  let redis: Redis;
   let queue: Queue<DeliveryJobData>;
-  let worker: Worker<DeliveryJobData>;
   let direct: DirectDelivery;
   /** Lets a message wait for its institution's slot longer than an attempt can take. */
   let patient: DirectDelivery;
@@ -42,14 +33,9 @@ describe('direct delivery', () => {
   let enrolments = 0;
 
   beforeAll(async () => {
-    endpoints = await startTestEndpoints();
-    await seedDemoPopulation(broker().pool);
-    redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
-    const prefix = broker().processingQueue.opts.prefix!;
-    queue = createDeliveryQueue(redis, prefix);
-    const enqueuer = new Enqueuer(queue, deliveryJobs(RETRIES), silentLogger());
-    const attempts = new DeliveryAttempts({ pool: broker().pool, brokerOin: BROKER_OIN, validator: outboundSchema, timeoutMs: TIMEOUT_MS, perInstitution: 1, log: silentLogger() });
-    worker = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
+    rig = await startDeliveryRig(broker(), { timeoutMs: TIMEOUT_MS, retries: RETRIES, perInstitution: 1 });
+    const { attempts, enqueuer } = rig;
+    ({ endpoints, queue } = rig);
     // A message waits for a busy slot 100 ms here, less than a hung attempt's timeout (300 ms).
     direct = new DirectDelivery({
       attempts, queue, enqueue: (ids) => enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 8, maxWaitMs: 100, log: silentLogger(),
@@ -63,10 +49,7 @@ describe('direct delivery', () => {
   afterAll(async () => {
     await direct.drain();
     await patient.drain();
-    await worker.close();
-    await queue.close();
-    redis.disconnect();
-    await endpoints.close();
+    await rig.close();
   });
 
   /** An enrolment from a school of its own, processed; returns its terugkoppeling as processing hands it on. */
