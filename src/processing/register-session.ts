@@ -1,7 +1,7 @@
 import type { EnrolmentStand } from '../register/enrolment.js';
 import {
   type PopulationRecord, type StoredEnrolment, type Tx,
-  findPopulationRecords, loadEnrolments, lockRegisterKeys,
+  loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
 
 /** What a batch's handlers will read: pupils (all their enrolments), enrolments by key, population entries. */
@@ -16,7 +16,7 @@ const keyOf = (brin: string, volgnummer: string): string => `${brin}\u001f${volg
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in a few statements up front, handlers read and change it in memory (a later message in the batch
+ * in two statements up front (the locks, then one read), handlers read and change it in memory (a later message in the batch
  * sees an earlier one's change), and `changes` hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  */
@@ -36,7 +36,7 @@ export class RegisterSession {
     const keys = [...new Set(keyed.map((k) => keyOf(k.brin, k.inschrijvingvolgnummer)))];
     await lockRegisterKeys(tx, [...pgns.map((pgn) => `pgn:${pgn}`), ...keys.map((key) => `enrolment:${key}`)]);
     const session = new RegisterSession(new Set(pgns), new Set(keys));
-    const [stored, people] = [await loadEnrolments(tx, pgns, keyed), await findPopulationRecords(tx, bsns)];
+    const { enrolments: stored, people } = await loadRegister(tx, pgns, keyed, bsns);
     for (const enrolment of stored) {
       const key = keyOf(enrolment.brin, enrolment.inschrijvingvolgnummer);
       session.enrolments.set(key, enrolment);

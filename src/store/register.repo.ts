@@ -55,25 +55,6 @@ export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise
   );
 }
 
-/** Every enrolment of these pupils, and those with these BRIN + volgnummer pairs. */
-export async function loadEnrolments(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[]): Promise<StoredEnrolment[]> {
-  const result = await tx.query<{ brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null }>(
-    prepared('processing-load-enrolments', `WITH wanted AS (
-       SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
-       UNION
-       SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
-     SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
-       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
-         ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS institution_oin
-     FROM wanted w`,
-    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer)])
-  );
-  return result.rows.map((r) => ({
-    brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(),
-    stand: r.stand, sourceMessageId: r.source_message_id, institutionOin: r.institution_oin,
-  }));
-}
-
 export interface PopulationRecord {
   readonly bsn: string;
   readonly birthDate: string;
@@ -88,6 +69,41 @@ export interface PopulationRecord {
 const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death`;
 type PopulationRow = { bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null; address: Record<string, Record<string, string>> | null; date_of_death: string | null };
 const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death });
+
+/**
+ * What a processing batch reads, in one round trip: every enrolment of these pupils, those with these
+ * BRIN + volgnummer pairs, and the population-register entries of these BSNs. The two kinds come back
+ * as rows of one result (a person's row has a bsn, an enrolment's has none).
+ */
+export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
+  // An enrolment's row has the enrolment columns and a NULL bsn; a person's row the other way round.
+  type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null };
+  const result = await tx.query<EnrolmentRow & { [K in keyof PopulationRow]: PopulationRow[K] | null }>(
+    prepared('processing-load-register', `WITH wanted AS (
+       SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
+       UNION
+       SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
+     SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
+       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
+         ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS institution_oin,
+       NULL::text AS bsn, NULL::text AS birth_date, NULL::text AS gender, NULL::text AS surname, NULL::text AS prefixes,
+       NULL::text AS first_names, NULL::jsonb AS address, NULL::text AS date_of_death
+     FROM wanted w
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($4::text[])`,
+    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer), bsns])
+  );
+  const enrolments: StoredEnrolment[] = [];
+  const people: PopulationRecord[] = [];
+  for (const r of result.rows) {
+    if (r.bsn !== null) people.push(populationRecord(r as PopulationRow));
+    else enrolments.push({
+      brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(),
+      stand: r.stand, sourceMessageId: r.source_message_id, institutionOin: r.institution_oin,
+    });
+  }
+  return { enrolments, people };
+}
 
 export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): Promise<PopulationRecord | null> {
   return (await findPopulationRecords(tx, [bsn]))[0] ?? null;
