@@ -63,10 +63,13 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
     async (job) => {
       // A job holds one message or a group commit's; all go to the batcher together (so usually into
       // one transaction). A failed message fails the job: its retry redoes only what is still in the outbox.
+      // Each message's outbound messages go to delivery as soon as its own transaction has committed,
+      // not when the job's last one has (a job's messages may be split over two transactions).
       const messageIds = messageIdsOf(job.data);
-      const results = await Promise.all(messageIds.map((id) => batcher.submit(id)));
-      const outbound = results.flatMap((result) => (result instanceof Error ? [] : result.outbound));
-      if (outbound.length > 0) options.onOutbound?.(outbound);
+      const results = await Promise.all(messageIds.map((id) => batcher.submit(id).then((result) => {
+        if (!(result instanceof Error) && result.outbound.length > 0) options.onOutbound?.(result.outbound);
+        return result;
+      })));
       results.forEach((result, index) => {
         if (!(result instanceof Error)) options.log.debug('processed', { messageId: messageIds[index], outcome: result.outcome ?? 'already-processed', outbound: result.outbound.length });
       });

@@ -41,13 +41,13 @@ describe('processing worker', () => {
   });
 
   /** Stores messages without adding jobs (the test adds them), the way the accept path stores them. */
-  async function storeWithoutJob(volgnummers: string[], operation = 'aanleverenInschrijvingVO'): Promise<number[]> {
+  async function storeWithoutJob(volgnummers: string[], operation = 'aanleverenInschrijvingVO', bsn = '123456782'): Promise<number[]> {
     const stored = await storeAcceptedBatch(broker().pool, volgnummers.map((volgnummer) => {
       const documentId = randomUUID();
       return {
         contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation, senderOin: defaultSenderOin('aanleverenInschrijvingVO'), brin: '25BE',
         documentId, documentTime: '2026-09-01T08:15:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
-        rawXml: lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace(/2026-0001/g, volgnummer)).xml,
+        rawXml: lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace(/2026-0001/g, volgnummer).replace('123456782', bsn)).xml,
       };
     }), null);
     return stored.map((receipt) => {
@@ -70,6 +70,29 @@ describe('processing worker', () => {
     expect(results.rows).toEqual([{ outcome: 'approved' }, { outcome: 'approved' }]);
     expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer LIKE 'MIX-%'")).rows[0].n).toBe(2);
     await job!.remove();
+  });
+
+  test('a job split over two transactions hands each message on to delivery when its own transaction commits', async () => {
+    // Nine messages, batches of eight: the ninth (another pupil) runs in a second transaction, which
+    // the test holds up on that pupil's register lock.
+    const first = await storeWithoutJob(Array.from({ length: 8 }, (_, i) => `SPLIT-${i}`));
+    const [last] = await storeWithoutJob(['SPLIT-8'], 'aanleverenInschrijvingVO', '111222333');
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query("SELECT pg_advisory_lock(hashtextextended('pgn:111222333', 0))");
+      await broker().processingQueue.add('process', { messageIds: [...first, last!] }, { jobId: `split-${last}` });
+      const causes = async (): Promise<number[]> => (await broker().pool.query<{ cause: number }>(
+        'SELECT cause_message_id AS cause FROM outbound_messages WHERE id = ANY($1::bigint[])', [queued])).rows.map((r) => r.cause);
+      // Well inside the pool's 5 s query timeout, which would end the held transaction.
+      const handedOn = await waitFor(causes, (c) => first.every((id) => c.includes(id)), 3000);
+      expect(first.filter((id) => !handedOn.includes(id))).toEqual([]);
+      expect(handedOn).not.toContain(last);
+      expect(await inOutbox([last!])).toBe(1); // its transaction still waits for the lock
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock(hashtextextended('pgn:111222333', 0))");
+      holder.release();
+    }
+    await waitFor(() => inOutbox([last!]), (n) => n === 0, 15_000);
   });
 
   test('a job added before batch jobs ({ messageId }) is still processed', async () => {
