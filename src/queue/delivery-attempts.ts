@@ -40,15 +40,22 @@ export class DeliveryAttempts {
   }
 
   /**
-   * Takes one of the message's institution's slots; false when all are busy, or when an attempt at
-   * this very message is under way or held (a job a sweeper or resume added while its direct attempt
-   * waits or runs must not run beside it). Every true needs a `release`.
+   * Takes one of the message's institution's slots and returns its release (safe to call more than
+   * once); undefined when all are busy, or when an attempt at this very message is under way or held
+   * (a job a sweeper or resume added while its direct attempt waits or runs must not run beside it).
+   * A slot stands for an HTTP exchange with the institution: `attempt` releases it when the answer is
+   * in, before the attempt is recorded; the caller releases it in any case when done.
    */
-  reserve(message: { readonly id: number; readonly institutionOin: string }): boolean {
+  reserve(message: { readonly id: number; readonly institutionOin: string }): (() => void) | undefined {
     const busy = this.inFlight.get(message.institutionOin) ?? 0;
-    if (busy >= this.options.perInstitution || this.attempting.has(message.id) || this.held.has(message.id)) return false;
+    if (busy >= this.options.perInstitution || this.attempting.has(message.id) || this.held.has(message.id)) return undefined;
     this.inFlight.set(message.institutionOin, busy + 1);
-    return true;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release(message.institutionOin);
+    };
   }
 
   /** Marks a message as waiting in memory for a slot (true) or no longer (false). */
@@ -57,7 +64,7 @@ export class DeliveryAttempts {
     else this.held.delete(messageId);
   }
 
-  release(institutionOin: string): void {
+  private release(institutionOin: string): void {
     const busy = (this.inFlight.get(institutionOin) ?? 1) - 1;
     if (busy > 0) this.inFlight.set(institutionOin, busy);
     else this.inFlight.delete(institutionOin);
@@ -77,11 +84,14 @@ export class DeliveryAttempts {
   }
 
   /**
-   * One attempt (the caller holds the institution's slot), recorded in PostgreSQL before it returns:
-   * delivered, or still pending, or in the error queue when the failure is final or `last` is set.
-   * Rejects only when the record could not be written.
+   * One attempt in the institution's slot that `releaseSlot` (from `reserve`, or a wrapper of it) frees
+   * as soon as the institution has answered or the attempt has failed, so the next message's HTTP
+   * exchange need not wait for this one's record. Recorded in PostgreSQL before it returns: delivered,
+   * or still pending, or in the error queue when the failure is final or `last` is set; until then the
+   * message counts as under way, so no job attempts it beside. Rejects only when the record could not
+   * be written.
    */
-  async attempt(message: OutboundForDelivery & { readonly endpointUrl: string }, attemptNumber: number, last: boolean): Promise<AttemptOutcome> {
+  async attempt(message: OutboundForDelivery & { readonly endpointUrl: string }, attemptNumber: number, last: boolean, releaseSlot: () => void): Promise<AttemptOutcome> {
     const startedAt = new Date();
     const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
     const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
@@ -89,7 +99,11 @@ export class DeliveryAttempts {
     let outcome: AttemptOutcome;
     let latencyMs: number;
     try {
-      outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      try {
+        outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      } finally {
+        releaseSlot();
+      }
       latencyMs = Date.now() - startedAt.getTime();
       const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' || last ? 'error' : 'pending';
       await this.recorder.submit({

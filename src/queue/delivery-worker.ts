@@ -44,7 +44,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       throw new UnrecoverableError('institution has no endpoint registered');
     }
     // Its institution's slots are busy, or its direct attempt is waiting or under way: step aside without using an attempt.
-    if (!options.attempts.reserve(message)) {
+    const releaseSlot = options.attempts.reserve(message);
+    if (!releaseSlot) {
       await job.moveToDelayed(Date.now() + 50 + Math.floor(Math.random() * 100), token);
       throw new DelayedError();
     }
@@ -53,12 +54,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): Worker<Deli
       if ((await loader.submit(message.id))?.status !== 'pending') return 'skipped (settled meanwhile)';
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const attemptNumber = (job.data.attemptsBefore ?? 0) + job.attemptsMade + 1;
-      const outcome = await options.attempts.attempt({ ...message, endpointUrl: message.endpointUrl }, attemptNumber, lastAttempt);
+      const outcome = await options.attempts.attempt({ ...message, endpointUrl: message.endpointUrl }, attemptNumber, lastAttempt, releaseSlot);
       if (outcome.kind === 'delivered') return 'delivered';
       if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.error);
       throw new Error(outcome.error);
     } finally {
-      options.attempts.release(message.institutionOin);
+      releaseSlot();
     }
   }
 

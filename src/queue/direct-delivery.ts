@@ -12,7 +12,7 @@ export interface DirectDeliveryOptions {
   readonly enqueue: (ids: readonly number[]) => void;
   readonly retries: number;
   readonly backoffMs: readonly number[];
-  /** Direct attempts running at once; more wait for one to finish. */
+  /** Direct attempts in an HTTP exchange at once; more wait for one to be answered. */
   readonly maxActive: number;
   /**
    * How long a message may wait in memory for a slot (its institution's, or one of `maxActive`) before
@@ -90,12 +90,22 @@ export class DirectDelivery {
   }
 
   private tryStart(message: WaitingMessage['message'], queuedAt: number): boolean {
-    if (this.active >= this.options.maxActive || !this.options.attempts.reserve(message)) return false;
+    if (this.active >= this.options.maxActive) return false;
+    const releaseInstitutionSlot = this.options.attempts.reserve(message);
+    if (!releaseInstitutionSlot) return false;
     this.active += 1;
-    const run = this.attemptFirst(message, queuedAt).finally(() => {
+    // `active` counts HTTP exchanges, like the institution's slots: both end when the answer is in.
+    // Freed before the institution's slot, whose release starts the next waiting message.
+    let released = false;
+    const releaseSlots = (): void => {
+      if (released) return;
+      released = true;
       this.active -= 1;
+      releaseInstitutionSlot();
+    };
+    const run = this.attemptFirst(message, queuedAt, releaseSlots).finally(() => {
+      releaseSlots();
       this.running.delete(run);
-      this.options.attempts.release(message.institutionOin);
     });
     this.running.add(run);
     return true;
@@ -142,10 +152,10 @@ export class DirectDelivery {
     this.expiry.unref();
   }
 
-  private async attemptFirst(message: OutboundForDelivery & { readonly endpointUrl: string }, queuedAt: number): Promise<void> {
+  private async attemptFirst(message: OutboundForDelivery & { readonly endpointUrl: string }, queuedAt: number, releaseSlots: () => void): Promise<void> {
     const { retries, backoffMs, queue } = this.options;
     try {
-      const outcome = await this.options.attempts.attempt(message, 1, retries === 0);
+      const outcome = await this.options.attempts.attempt(message, 1, retries === 0, releaseSlots);
       if (outcome.kind === 'delivered') {
         this.options.onDelivered?.((Date.now() - queuedAt) / 1000);
         return;

@@ -171,6 +171,26 @@ describe('direct delivery', () => {
     expect(await outcomes(hung.id)).toEqual(['retry', 'delivered']);
   });
 
+  test("an institution's slot frees when its answer is in, before the attempt's record is written", async () => {
+    const first = await processedFeedback('61AA');
+    const second = await processedFeedback('61AA');
+    // The test holds the first message's row, so recording its attempt waits; its HTTP exchange does not.
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM outbound_messages WHERE id = $1 FOR UPDATE', [first.id]);
+      patient.offer([first, second]); // perInstitution is 1
+      const received = await waitFor(async () => endpoints.received('61AA'), (r) => r.length === 2, 3000);
+      expect(received.map((r) => r.messageId)).toEqual([`urn:uuid:${first.wsaMessageId}`, `urn:uuid:${second.wsaMessageId}`]);
+      expect((await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [first.id])).rows[0].status).toBe('pending');
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    expect(await finalState(first.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(await finalState(second.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   test('two attempts at one message recorded in one batch get their own numbers', async () => {
     const message = await processedFeedback('59AA');
     const attempt = { outboundId: message.id, startedAt: new Date(), endpoint: endpoints.url('59AA'), latencyMs: 5, outcome: 'retry' as const, error: 'HTTP 503', status: 'pending' as const };
