@@ -4,7 +4,8 @@
  * delivered terugkoppeling), the same with one endpoint hanging (do the others stay fast?), and as
  * fast as it goes (sustained throughput and backlog).
  *
- * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500), BENCH_PUPILS (200,000), BENCH_BROKER_NODE_ARGS (extra node flags for the broker).
+ * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (500), BENCH_PUPILS (200,000), BENCH_BROKER_NODE_ARGS (extra node flags for the broker),
+ * BENCH_PG_FLAGS (extra PostgreSQL server flags, e.g. `-c synchronous_commit=off` to see what commits' flushes cost).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +20,7 @@ import { startLocalRedis } from '../src/services/local-redis.js';
 import { freePort } from '../src/services/process-tools.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { waitUntilHealthy } from './bench-support.js';
-import { rssOfTree, sampleCpu } from './process-cpu.js';
+import { rssOfTree, sampleCpu, sampleMachine } from './process-cpu.js';
 import { isValidBsn } from '../src/register/pgn.js';
 import { upsertInstitution } from '../src/store/institutions.repo.js';
 import { migrate } from '../src/store/migrate.js';
@@ -138,7 +139,7 @@ async function main(): Promise<void> {
   const log = (m: string): void => void process.stderr.write(`${m}\n`);
   const database = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'bench', log,
-    ...(PG_STATS ? { extraFlags: ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_utility=on'] } : {}),
+    extraFlags: [...(PG_STATS ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track_utility=on'] : []), ...(process.env.BENCH_PG_FLAGS ?? '').split(' ').filter(Boolean)],
   });
   const redisService = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
   REDIS_URL = redisService.url;
@@ -189,15 +190,20 @@ async function main(): Promise<void> {
 
     // The hanging endpoint's messages wait for their retry (DELIVERY_BACKOFF_MS); the drains below leave them out.
     since = new Date();
-    const cpuBefore = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage() };
+    const cpuBefore = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage(), machine: sampleMachine() };
     const max = await load(url);
+    const machineInPhase = sampleMachine();
     const backlogAtEnd = (await db.query<{ n: number }>("SELECT ((SELECT count(*) FROM processing_outbox) + (SELECT count(*) FROM outbound_messages WHERE status = 'pending' AND brin <> $1))::int AS n", [BRINS[0]])).rows[0]!.n;
     const drainSeconds = await drain(db, 120_000, BRINS[0]);
     const cpuAfter = { ...sampleCpu([broker.pid!, ...(workers ? [workers.pid!] : [])]), bench: process.cpuUsage(cpuBefore.bench) };
     const perMessage = (seconds: number): string => ((seconds * 1e6) / max.total).toFixed(0);
     const roles = Object.keys(cpuAfter.brokerRoles).sort().map((role) => `${role} ${perMessage((cpuAfter.brokerRoles[role] ?? 0) - (cpuBefore.brokerRoles[role] ?? 0))}`).join(', ');
     cpuLine = `CPU per message (accept + process + deliver): broker ${perMessage(cpuAfter.broker - cpuBefore.broker)} µs (${roles}), PostgreSQL ${perMessage(cpuAfter.postgres - cpuBefore.postgres)} µs, `
-      + `Redis ${perMessage(cpuAfter.redis - cpuBefore.redis)} µs, load generator + 100 endpoints ${perMessage((cpuAfter.bench.user + cpuAfter.bench.system) / 1e6)} µs`;
+      + `Redis ${perMessage(cpuAfter.redis - cpuBefore.redis)} µs, load generator + 100 endpoints ${perMessage((cpuAfter.bench.user + cpuAfter.bench.system) / 1e6)} µs`
+      + `; of which in the kernel: broker ${perMessage(cpuAfter.kernel.broker - cpuBefore.kernel.broker)}, PostgreSQL ${perMessage(cpuAfter.kernel.postgres - cpuBefore.kernel.postgres)}, `
+      + `Redis ${perMessage(cpuAfter.kernel.redis - cpuBefore.kernel.redis)}, load generator ${perMessage(cpuAfter.bench.system / 1e6)} µs`
+      + `\nmachine during the max-rate phase: ${((100 * (machineInPhase.busy - cpuBefore.machine.busy)) / (machineInPhase.total - cpuBefore.machine.total)).toFixed(0)} % busy; `
+      + `whole machine ${perMessage(sampleMachine().busy - cpuBefore.machine.busy)} µs per message until drained`;
     const delivered = (await latency(db, since, BRINS[0])).n;
     lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | — | ${delivered} |`);
 

@@ -10,6 +10,8 @@ export interface CpuSample {
   brokerRoles: Record<string, number>;
   postgres: number;
   redis: number;
+  /** Of the above, the seconds spent in the kernel (system time), per group. */
+  kernel: { broker: number; postgres: number; redis: number };
 }
 
 function roleOf(pid: number): string {
@@ -22,14 +24,14 @@ function roleOf(pid: number): string {
 
 const TICKS_PER_SECOND = 100;
 
-function readStat(pid: string): { comm: string; ppid: number; cpu: number } | null {
+function readStat(pid: string): { comm: string; ppid: number; cpu: number; system: number } | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
     // fields[0] is state; utime and stime are the 14th and 15th fields of the whole line.
-    return { comm, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    return { comm, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
   } catch {
     return null;
   }
@@ -37,7 +39,7 @@ function readStat(pid: string): { comm: string; ppid: number; cpu: number } | nu
 
 export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
   const roots = new Set(typeof brokerPids === 'number' ? [brokerPids] : brokerPids);
-  const stats = new Map<number, { comm: string; ppid: number; cpu: number }>();
+  const stats = new Map<number, { comm: string; ppid: number; cpu: number; system: number }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
@@ -50,12 +52,17 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
     }
     return false;
   };
-  const sample: CpuSample = { broker: 0, brokerRoles: {}, postgres: 0, redis: 0 };
+  const sample: CpuSample = { broker: 0, brokerRoles: {}, postgres: 0, redis: 0, kernel: { broker: 0, postgres: 0, redis: 0 } };
   for (const [pid, stat] of stats) {
-    if (stat.comm === 'postgres') sample.postgres += stat.cpu;
-    else if (stat.comm.startsWith('redis-server')) sample.redis += stat.cpu;
-    else if (inBrokerTree(pid)) {
+    if (stat.comm === 'postgres') {
+      sample.postgres += stat.cpu;
+      sample.kernel.postgres += stat.system;
+    } else if (stat.comm.startsWith('redis-server')) {
+      sample.redis += stat.cpu;
+      sample.kernel.redis += stat.system;
+    } else if (inBrokerTree(pid)) {
       sample.broker += stat.cpu;
+      sample.kernel.broker += stat.system;
       const role = roleOf(pid);
       sample.brokerRoles[role] = (sample.brokerRoles[role] ?? 0) + stat.cpu;
     }
@@ -83,4 +90,12 @@ export function rssOfTree(rootPid: number): number {
     }
   }
   return kb / 1024;
+}
+
+/** CPU seconds of the whole machine so far (/proc/stat): busy (everything but idle and iowait) and total. */
+export function sampleMachine(): { busy: number; total: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  return { busy: (total - idle) / TICKS_PER_SECOND, total: total / TICKS_PER_SECOND };
 }
