@@ -47,8 +47,9 @@ export function createLogger(level: string, stream: Writable = new BatchedStdout
     transports: [new winston.transports.Stream({ stream, eol: '\n' })],
   });
   // winston runs an entry through its stream and formats before the transport drops it by level
-  // (~4 µs a call): the level's methods below the configured level do nothing at all instead.
-  // The level is fixed for the process (LOG_LEVEL at start-up).
+  // (~4 µs a call): the level methods (`info()`, `debug()`…) below the configured level do nothing
+  // at all instead; `log(level, …)` still goes the long way. The level is fixed for the process
+  // (LOG_LEVEL at start-up): setting `logger.level` later would not bring those methods back.
   for (const name of Object.keys(logger.levels)) {
     if (!logger.isLevelEnabled(name)) (logger as unknown as Record<string, () => Logger>)[name] = () => logger;
   }

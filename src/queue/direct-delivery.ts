@@ -90,7 +90,9 @@ export class DirectDelivery {
   }
 
   private tryStart(message: WaitingMessage['message'], queuedAt: number): boolean {
-    if (this.active >= this.options.maxActive) return false;
+    // Attempts whose answer is in but whose record is not yet written count too, up to twice as many:
+    // a slow database slows direct delivery down instead of piling up unrecorded deliveries.
+    if (this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive) return false;
     const releaseInstitutionSlot = this.options.attempts.reserve(message);
     if (!releaseInstitutionSlot) return false;
     this.active += 1;
@@ -106,6 +108,7 @@ export class DirectDelivery {
     const run = this.attemptFirst(message, queuedAt, releaseSlots).finally(() => {
       releaseSlots();
       this.running.delete(run);
+      this.startWaiting(); // a message may have waited for the record, not a slot
     });
     this.running.add(run);
     return true;
@@ -116,7 +119,8 @@ export class DirectDelivery {
     const now = Date.now();
     const oldest = this.waiting[0];
     if (!oldest) return;
-    if (this.active >= this.options.maxActive && now - oldest.queuedAt < this.options.maxWaitMs) {
+    const full = this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive;
+    if (full && now - oldest.queuedAt < this.options.maxWaitMs) {
       this.scheduleExpiry();
       return;
     }
@@ -126,7 +130,7 @@ export class DirectDelivery {
         expired.push(waiting);
         return false;
       }
-      if (this.active >= this.options.maxActive) return true;
+      if (this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive) return true;
       this.options.attempts.hold(waiting.message.id, false);
       if (this.tryStart(waiting.message, waiting.queuedAt)) return false;
       this.options.attempts.hold(waiting.message.id, true);

@@ -78,7 +78,8 @@ const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, 
 export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
   // An enrolment's row has the enrolment columns and a NULL bsn; a person's row the other way round.
   type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null };
-  const result = await tx.query<EnrolmentRow & { [K in keyof PopulationRow]: PopulationRow[K] | null }>(
+  type Nullable<T> = { [K in keyof T]: T[K] | null };
+  const result = await tx.query<Nullable<EnrolmentRow> & Nullable<PopulationRow>>(
     prepared('processing-load-register', `WITH wanted AS (
        SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
        UNION
@@ -96,11 +97,15 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readon
   const enrolments: StoredEnrolment[] = [];
   const people: PopulationRecord[] = [];
   for (const r of result.rows) {
-    if (r.bsn !== null) people.push(populationRecord(r as PopulationRow));
-    else enrolments.push({
-      brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, pgn: r.pgn, documentTime: r.document_time.toISOString(),
-      stand: r.stand, sourceMessageId: r.source_message_id, institutionOin: r.institution_oin,
-    });
+    if (r.bsn !== null) {
+      people.push(populationRecord(r as PopulationRow));
+    } else {
+      const e = r as EnrolmentRow;
+      enrolments.push({
+        brin: e.brin, inschrijvingvolgnummer: e.inschrijvingvolgnummer, pgn: e.pgn, documentTime: e.document_time.toISOString(),
+        stand: e.stand, sourceMessageId: e.source_message_id, institutionOin: e.institution_oin,
+      });
+    }
   }
   return { enrolments, people };
 }

@@ -191,6 +191,28 @@ describe('direct delivery', () => {
     expect(await finalState(second.id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
+  test('attempts answered but not yet recorded count too: at most twice DELIVERY_CONCURRENCY under way', async () => {
+    // One HTTP exchange at a time, so at most two attempts under way; the test holds the first two records.
+    const narrow = new DirectDelivery({
+      attempts: rig.attempts, queue, enqueue: (ids) => rig.enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 1, maxWaitMs: 5000, log: silentLogger(),
+    });
+    const [a, b, c] = [await processedFeedback('62AA'), await processedFeedback('63AA'), await processedFeedback('64AA')];
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) FOR UPDATE', [[a.id, b.id]]);
+      narrow.offer([a, b, c]);
+      await waitFor(async () => endpoints.received('63AA').length, (n) => n === 1, 3000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect([endpoints.received('62AA').length, endpoints.received('63AA').length, endpoints.received('64AA').length]).toEqual([1, 1, 0]);
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+    expect(await finalState(c.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+    await narrow.drain();
+  });
+
   test('two attempts at one message recorded in one batch get their own numbers', async () => {
     const message = await processedFeedback('59AA');
     const attempt = { outboundId: message.id, startedAt: new Date(), endpoint: endpoints.url('59AA'), latencyMs: 5, outcome: 'retry' as const, error: 'HTTP 503', status: 'pending' as const };

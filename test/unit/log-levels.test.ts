@@ -20,6 +20,18 @@ test('at warn, info and debug write nothing; warn and error are written with per
   expect(lines()[0]!.bsn).toBe('******782');
 });
 
+test('a call below the level does nothing at all: not even its fields are read', () => {
+  const { stream } = capture();
+  const log = createLogger('warn', stream);
+  let reads = 0;
+  const fields = { get bsn(): string { reads += 1; return '123456782'; } };
+  log.info('info line', fields);
+  log.debug('debug line', fields);
+  expect(reads).toBe(0);
+  log.warn('warn line', fields);
+  expect(reads).toBeGreaterThan(0);
+});
+
 test('at debug, every level is written', async () => {
   const { stream, lines } = capture();
   const log = createLogger('debug', stream);

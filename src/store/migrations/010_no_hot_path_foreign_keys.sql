@@ -4,7 +4,13 @@
 -- message to it from concurrent transactions, a multixact. The broker writes each referencing row in
 -- the statement or transaction that produces its reference, or after that commit, and never deletes
 -- inbound messages, outbound messages or institutions (a purge is a status), so the references hold
--- without the checks. Tables written only by operators keep theirs.
+-- without the checks. With them go the two ON DELETE CASCADEs (outbox rows and attempts of a deleted
+-- message): a manual clean-up deletes those rows itself.
+--
+-- Dropping a foreign key locks both its table and the referenced one exclusively. All of them are
+-- locked first, in the order the accept path takes them (inbound messages, then the outbox), so a
+-- broker accepting during the upgrade waits instead of deadlocking with this migration.
+LOCK TABLE inbound_messages, processing_outbox, processing_results, enrolments, institutions, outbound_messages, delivery_attempts IN ACCESS EXCLUSIVE MODE;
 ALTER TABLE processing_outbox DROP CONSTRAINT processing_outbox_message_id_fkey;
 ALTER TABLE processing_results DROP CONSTRAINT processing_results_message_id_fkey;
 ALTER TABLE enrolments DROP CONSTRAINT enrolments_source_message_id_fkey;
