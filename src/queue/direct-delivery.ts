@@ -89,10 +89,16 @@ export class DirectDelivery {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
+  /**
+   * No room for another attempt: `maxActive` HTTP exchanges, or twice that many attempts under way with
+   * their records (a slow database slows direct delivery down instead of piling up unrecorded deliveries).
+   */
+  private full(): boolean {
+    return this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive;
+  }
+
   private tryStart(message: WaitingMessage['message'], queuedAt: number): boolean {
-    // Attempts whose answer is in but whose record is not yet written count too, up to twice as many:
-    // a slow database slows direct delivery down instead of piling up unrecorded deliveries.
-    if (this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive) return false;
+    if (this.full()) return false;
     const releaseInstitutionSlot = this.options.attempts.reserve(message);
     if (!releaseInstitutionSlot) return false;
     this.active += 1;
@@ -119,8 +125,7 @@ export class DirectDelivery {
     const now = Date.now();
     const oldest = this.waiting[0];
     if (!oldest) return;
-    const full = this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive;
-    if (full && now - oldest.queuedAt < this.options.maxWaitMs) {
+    if (this.full() && now - oldest.queuedAt < this.options.maxWaitMs) {
       this.scheduleExpiry();
       return;
     }
@@ -130,7 +135,7 @@ export class DirectDelivery {
         expired.push(waiting);
         return false;
       }
-      if (this.active >= this.options.maxActive || this.running.size >= 2 * this.options.maxActive) return true;
+      if (this.full()) return true;
       this.options.attempts.hold(waiting.message.id, false);
       if (this.tryStart(waiting.message, waiting.queuedAt)) return false;
       this.options.attempts.hold(waiting.message.id, true);

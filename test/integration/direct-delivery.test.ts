@@ -69,6 +69,18 @@ describe('direct delivery', () => {
   const finalState = (id: number) => waitFor(
     async () => (await broker().pool.query('SELECT status, attempts, last_error FROM outbound_messages WHERE id = $1', [id])).rows[0],
     (row) => row.status !== 'pending', 10_000);
+  /** Runs `body` while the test holds these outbound rows, so recording an attempt at them waits. */
+  async function whileRowsHeld(ids: number[], body: () => Promise<void>): Promise<void> {
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) FOR UPDATE', [ids]);
+      await body();
+    } finally {
+      await holder.query('COMMIT');
+      holder.release();
+    }
+  }
   const outcomes = async (id: number) => (await broker().pool.query('SELECT outcome FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows.map((r) => r.outcome);
 
   test('processing hands on what it queued, ready to send: the row as stored, with its endpoint', async () => {
@@ -175,18 +187,12 @@ describe('direct delivery', () => {
     const first = await processedFeedback('61AA');
     const second = await processedFeedback('61AA');
     // The test holds the first message's row, so recording its attempt waits; its HTTP exchange does not.
-    const holder = await broker().pool.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM outbound_messages WHERE id = $1 FOR UPDATE', [first.id]);
+    await whileRowsHeld([first.id], async () => {
       patient.offer([first, second]); // perInstitution is 1
       const received = await waitFor(async () => endpoints.received('61AA'), (r) => r.length === 2, 3000);
       expect(received.map((r) => r.messageId)).toEqual([`urn:uuid:${first.wsaMessageId}`, `urn:uuid:${second.wsaMessageId}`]);
       expect((await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [first.id])).rows[0].status).toBe('pending');
-    } finally {
-      await holder.query('COMMIT');
-      holder.release();
-    }
+    });
     expect(await finalState(first.id)).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(await finalState(second.id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
@@ -197,18 +203,12 @@ describe('direct delivery', () => {
       attempts: rig.attempts, queue, enqueue: (ids) => rig.enqueuer.enqueue(...ids), retries: RETRIES, backoffMs: [50, 50, 50], maxActive: 1, maxWaitMs: 5000, log: silentLogger(),
     });
     const [a, b, c] = [await processedFeedback('62AA'), await processedFeedback('63AA'), await processedFeedback('64AA')];
-    const holder = await broker().pool.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM outbound_messages WHERE id = ANY($1::bigint[]) FOR UPDATE', [[a.id, b.id]]);
+    await whileRowsHeld([a.id, b.id], async () => {
       narrow.offer([a, b, c]);
       await waitFor(async () => endpoints.received('63AA').length, (n) => n === 1, 3000);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect([endpoints.received('62AA').length, endpoints.received('63AA').length, endpoints.received('64AA').length]).toEqual([1, 1, 0]);
-    } finally {
-      await holder.query('COMMIT');
-      holder.release();
-    }
+    });
     expect(await finalState(c.id)).toMatchObject({ status: 'delivered', attempts: 1 });
     await narrow.drain();
   });
