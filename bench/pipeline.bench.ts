@@ -227,6 +227,11 @@ async function main(): Promise<void> {
         `SELECT (SELECT num_timed + num_requested FROM pg_stat_checkpointer)::int AS checkpoints,
                 (SELECT sum(autovacuum_count) FROM pg_stat_user_tables)::int AS autovacuums, (SELECT sum(autoanalyze_count) FROM pg_stat_user_tables)::int AS autoanalyzes`)).rows[0]!;
       process.stdout.write(`PostgreSQL background work during the run: ${background.checkpoints} checkpoints, ${background.autovacuums} autovacuums, ${background.autoanalyzes} autoanalyzes\n`);
+      const wal = (await db.query<{ mb: number; fpi: number; writes: number; syncs: number; commits: number }>(
+        `SELECT (SELECT round(wal_bytes / 1024 / 1024)::int FROM pg_stat_wal) AS mb, (SELECT wal_fpi::int FROM pg_stat_wal) AS fpi,
+                (SELECT sum(writes)::int FROM pg_stat_io WHERE object = 'wal') AS writes, (SELECT sum(fsyncs)::int FROM pg_stat_io WHERE object = 'wal') AS syncs,
+                (SELECT xact_commit::int FROM pg_stat_database WHERE datname = current_database()) AS commits`)).rows[0]!;
+      process.stdout.write(`WAL: ${wal.mb} MB, ${wal.fpi} full-page images, ${wal.writes} writes, ${wal.syncs} flushes for ${wal.commits} commits\n`);
       process.stdout.write('  exec ms   calls    rows  WAL MB  full-page images  blocks dirtied  statement\n');
       for (const row of top.rows) {
         process.stdout.write(`${String(row.ms).padStart(9)} ${String(row.calls).padStart(7)} ${String(row.rows).padStart(7)} ${String(row.wal_mb).padStart(7)} ${String(row.fpi).padStart(17)} ${String(row.dirtied).padStart(15)}  ${row.query}\n`);
