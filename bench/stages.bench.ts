@@ -1,0 +1,142 @@
+/**
+ * bench:stages — the pipeline's two stages measured alone, as CPU per message: processing (claim, rules,
+ * register write, outbound queued; PROCESSING_TRANSACTIONS batches of PROCESSING_BATCH_SIZE at a time)
+ * and first delivery attempts (envelope, HTTP POST, receipt read and validated, attempt recorded; 64 at
+ * once) to an endpoint in a child process. bench:pipeline runs six busy processes on two cores, where
+ * every step costs several times what it costs alone; this one shows what each stage itself costs, so a
+ * change to one stage can be judged without the others' noise.
+ *
+ * Environment: BENCH_MESSAGES (10,000 enrolments). Starts its own PostgreSQL in a temporary folder.
+ */
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { OUTBOUND_CONTRACT } from '../src/contracts/catalogue.js';
+import { createPipelinePool } from '../src/pipeline.js';
+import { createHandlers } from '../src/processing/handlers/index.js';
+import { processBatch } from '../src/processing/process-message.js';
+import { DeliveryAttempts } from '../src/queue/delivery-attempts.js';
+import { isValidBsn } from '../src/register/pgn.js';
+import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
+import { freePort } from '../src/services/process-tools.js';
+import { createPool } from '../src/store/database.js';
+import { type AcceptedMessage, storeAcceptedBatch } from '../src/store/inbound-messages.repo.js';
+import { upsertInstitution } from '../src/store/institutions.repo.js';
+import { migrate } from '../src/store/migrate.js';
+import type { OutboundForDelivery } from '../src/store/outbound.repo.js';
+import { configurePupilTrace } from '../src/trace/pupil-trace.js';
+import { compileSchemas } from '../src/xml/schema-set.js';
+import { createLogger } from '../src/log.js';
+import { sampleCpu } from './process-cpu.js';
+import { bodyFixture, elementText, lasRequest } from '../test/support/soap.js';
+
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
+const SENDER_OIN = '0000000700025BE00000';
+const BROKER_OIN = '00000001800866472000';
+
+/** Stored enrolments of distinct pupils known to the population register, as the accept path stores them. */
+function acceptedEnrolments(bsns: readonly string[]): AcceptedMessage[] {
+  return bsns.map((bsn, index) => {
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml', randomUUID()).replace(/2026-0001/g, `S-${index}`).replace(/123456782/g, bsn);
+    return {
+      contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: SENDER_OIN, brin: '25BE',
+      documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!, documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
+      wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
+      rawXml: lasRequest('aanleverenInschrijvingVO', body).xml,
+    };
+  });
+}
+
+/** This process's CPU and PostgreSQL's while `run` runs, in µs per item. */
+async function measured(items: number, run: () => Promise<void>, extraPid?: number): Promise<{ node: number; postgres: number; extra: number; wall: number }> {
+  const cpuOf = (pid: number): number => sampleCpu(pid).broker;
+  const before = { node: process.cpuUsage(), postgres: sampleCpu([]).postgres, extra: extraPid ? cpuOf(extraPid) : 0, at: performance.now() };
+  await run();
+  const node = process.cpuUsage(before.node);
+  return {
+    node: (node.user + node.system) / items,
+    postgres: ((sampleCpu([]).postgres - before.postgres) * 1e6) / items,
+    extra: extraPid ? ((cpuOf(extraPid) - before.extra) * 1e6) / items : 0,
+    wall: ((performance.now() - before.at) * 1000) / items,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-stages-'));
+  fs.chmodSync(dir, 0o755); // the postgres system user must reach its data folder
+  const database = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'stages', log: () => undefined });
+  const endpointPort = await freePort();
+  const endpoint = fork(path.join(path.dirname(new URL(import.meta.url).pathname), 'receipt-endpoint.js'), [String(endpointPort)]);
+  const config = loadConfig(process.env);
+  const setup = createPool(database.url, 2);
+  const pool = createPipelinePool(database.url, config);
+  const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+  try {
+    await new Promise((resolve) => endpoint.once('message', resolve));
+    await migrate(setup);
+    await upsertInstitution(setup, { oin: SENDER_OIN, name: '25BE', brins: ['25BE'], endpointUrl: `http://127.0.0.1:${endpointPort}/institutions/25BE`, enabled: true });
+    configurePupilTrace('bench-stages-key');
+    const bsns: string[] = [];
+    for (let n = 300_000_000; bsns.length < MESSAGES; n++) if (isValidBsn(String(n))) bsns.push(String(n));
+    await setup.query("INSERT INTO population_register (bsn, birth_date, gender, surname) SELECT b, '2013-04-17', '2', 'Leerling' FROM unnest($1::text[]) AS b", [bsns]);
+    const ids: number[] = [];
+    const messages = acceptedEnrolments(bsns);
+    for (let i = 0; i < messages.length; i += 100) {
+      for (const stored of await storeAcceptedBatch(setup, messages.slice(i, i + 100), null)) {
+        if (stored instanceof Error) throw stored;
+        ids.push(stored.messageId);
+      }
+    }
+
+    // Processing: the worker's transactions, each a batch as large as the worker makes under load.
+    const handlers = createHandlers();
+    const outbound: OutboundForDelivery[] = [];
+    const outcomes = new Map<string, number>();
+    let next = 0;
+    const processing = await measured(ids.length, async () => {
+      await Promise.all(Array.from({ length: config.processingTransactions }, async () => {
+        while (next < ids.length) {
+          const batch = ids.slice(next, next += config.processingBatchSize);
+          for (const result of await processBatch(pool, handlers, batch, { brokerOin: BROKER_OIN })) {
+            outcomes.set(result.outcome ?? 'none', (outcomes.get(result.outcome ?? 'none') ?? 0) + 1);
+            outbound.push(...result.outbound);
+          }
+        }
+      }));
+    });
+
+    // First delivery attempts, 64 at once, to the endpoint in the child process.
+    const attempts = new DeliveryAttempts({ pool, brokerOin: BROKER_OIN, validator, timeoutMs: 10_000, perInstitution: 64, log: createLogger('warn') });
+    const results = new Map<string, number>();
+    let k = 0;
+    const delivery = await measured(outbound.length, async () => {
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        while (k < outbound.length) {
+          const message = outbound[k++]!;
+          const release = attempts.reserve(message);
+          if (!release) throw new Error('no delivery slot');
+          const outcome = await attempts.attempt({ ...message, endpointUrl: message.endpointUrl! }, 1, false, release);
+          results.set(outcome.kind, (results.get(outcome.kind) ?? 0) + 1);
+        }
+      }));
+    }, endpoint.pid);
+
+    const round = (value: number): string => Math.round(value).toLocaleString('en-US');
+    process.stdout.write(`processing: ${MESSAGES} enrolments (${[...outcomes].map(([k2, v]) => `${v} ${k2}`).join(', ')}), batches of ${config.processingBatchSize}, ${config.processingTransactions} at a time\n`);
+    process.stdout.write(`  per message: broker ${round(processing.node)} µs CPU, PostgreSQL ${round(processing.postgres)} µs, wall ${round(processing.wall)} µs\n`);
+    process.stdout.write(`delivery: ${outbound.length} first attempts (${[...results].map(([k2, v]) => `${v} ${k2}`).join(', ')}), 64 at once\n`);
+    process.stdout.write(`  per attempt: broker ${round(delivery.node)} µs CPU, PostgreSQL ${round(delivery.postgres)} µs, endpoint ${round(delivery.extra)} µs, wall ${round(delivery.wall)} µs\n`);
+    if (outcomes.get('approved') !== MESSAGES || results.get('delivered') !== outbound.length) process.exitCode = 1;
+  } finally {
+    endpoint.kill();
+    await pool.end();
+    await setup.end();
+    await database.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
