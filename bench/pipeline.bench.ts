@@ -229,8 +229,10 @@ async function main(): Promise<void> {
       process.stdout.write(`PostgreSQL background work during the run: ${background.checkpoints} checkpoints, ${background.autovacuums} autovacuums, ${background.autoanalyzes} autoanalyzes\n`);
       const wal = (await db.query<{ mb: number; fpi: number; writes: number; syncs: number; commits: number }>(
         `SELECT (SELECT round(wal_bytes / 1024 / 1024)::int FROM pg_stat_wal) AS mb, (SELECT wal_fpi::int FROM pg_stat_wal) AS fpi,
-                (SELECT sum(writes)::int FROM pg_stat_io WHERE object = 'wal') AS writes, (SELECT sum(fsyncs)::int FROM pg_stat_io WHERE object = 'wal') AS syncs,
-                (SELECT xact_commit::int FROM pg_stat_database WHERE datname = current_database()) AS commits`)).rows[0]!;
+                (SELECT sum(writes)::int FROM pg_stat_io WHERE object = 'wal' AND context = 'normal') AS writes,
+                (SELECT sum(fsyncs)::int FROM pg_stat_io WHERE object = 'wal' AND context = 'normal') AS syncs,
+                (SELECT sum(xact_commit)::int FROM pg_stat_database) AS commits`)).rows[0]!;
+      // Whole server, setup included (the population register's load); flushes of WAL being written, not of new WAL files.
       process.stdout.write(`WAL: ${wal.mb} MB, ${wal.fpi} full-page images, ${wal.writes} writes, ${wal.syncs} flushes for ${wal.commits} commits\n`);
       process.stdout.write('  exec ms   calls    rows  WAL MB  full-page images  blocks dirtied  statement\n');
       for (const row of top.rows) {
