@@ -75,7 +75,10 @@ async function main(): Promise<void> {
   const pool = createPipelinePool(database.url, config);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   try {
-    await new Promise((resolve) => endpoint.once('message', resolve));
+    await new Promise((resolve, reject) => {
+      endpoint.once('message', resolve);
+      endpoint.once('exit', (code) => reject(new Error(`the receipt endpoint exited with ${code}`)));
+    });
     await migrate(setup);
     await upsertInstitution(setup, { oin: SENDER_OIN, name: '25BE', brins: ['25BE'], endpointUrl: `http://127.0.0.1:${endpointPort}/institutions/25BE`, enabled: true });
     configurePupilTrace('bench-stages-key');
