@@ -70,6 +70,35 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
   return sample;
 }
 
+/**
+ * CPU seconds of a process and its descendants so far, including what its children that have ended
+ * used (the root's cutime and cstime), so a PostgreSQL backend or autovacuum worker that exits between
+ * two samples still counts.
+ */
+export function cpuOfTree(rootPid: number): number {
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat) stats.set(Number(entry), stat);
+  }
+  let seconds = 0;
+  for (const [pid, stat] of stats) {
+    let current = pid;
+    for (let hops = 0; current > 1 && hops < 5 && current !== rootPid; hops++) current = stats.get(current)?.ppid ?? 0;
+    if (current === rootPid) seconds += stat.cpu;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${rootPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // cutime and cstime: the 16th and 17th fields of the whole line.
+    seconds += (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+  } catch {
+    // the root has ended
+  }
+  return seconds;
+}
+
 /** Resident memory of a process and its descendants (the broker's cluster), in MB. */
 export function rssOfTree(rootPid: number): number {
   const parents = new Map<number, number>();

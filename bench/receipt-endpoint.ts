@@ -14,3 +14,5 @@ const server = http.createServer((req, res) => {
   });
 });
 server.listen(Number(process.argv[2]), '127.0.0.1', () => process.send?.('ready'));
+// Ends with the benchmark, however that ends.
+process.on('disconnect', () => process.exit(0));
