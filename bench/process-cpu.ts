@@ -24,34 +24,53 @@ function roleOf(pid: number): string {
 
 const TICKS_PER_SECOND = 100;
 
-function readStat(pid: string): { comm: string; ppid: number; cpu: number; system: number } | null {
+interface ProcessStat {
+  readonly comm: string;
+  readonly ppid: number;
+  /** CPU seconds, and of those in the kernel. */
+  readonly cpu: number;
+  readonly system: number;
+  /** CPU seconds of its children that have ended and been waited for (cutime + cstime). */
+  readonly endedChildren: number;
+}
+
+function readStat(pid: string): ProcessStat | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    // fields[0] is state; utime and stime are the 14th and 15th fields of the whole line.
-    return { comm, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+    // fields[0] is state; utime, stime, cutime and cstime are the 14th to 17th fields of the whole line.
+    const ticks = (index: number): number => Number(fields[index]) / TICKS_PER_SECOND;
+    return { comm, ppid: Number(fields[1]), cpu: ticks(11) + ticks(12), system: ticks(12), endedChildren: ticks(13) + ticks(14) };
   } catch {
     return null;
   }
 }
 
-export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
-  const roots = new Set(typeof brokerPids === 'number' ? [brokerPids] : brokerPids);
-  const stats = new Map<number, { comm: string; ppid: number; cpu: number; system: number }>();
+/** Every process now running, by pid. */
+function readAllStats(): Map<number, ProcessStat> {
+  const stats = new Map<number, ProcessStat>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
     if (stat) stats.set(Number(entry), stat);
   }
-  const inBrokerTree = (pid: number): boolean => {
-    for (let current = pid, hops = 0; current > 1 && hops < 5; hops++) {
-      if (roots.has(current)) return true;
-      current = stats.get(current)?.ppid ?? 0;
-    }
-    return false;
-  };
+  return stats;
+}
+
+/** Whether `pid` is one of `roots` or descends from one (the broker's, PostgreSQL's trees are shallow). */
+function inTree(pid: number, roots: ReadonlySet<number>, stats: ReadonlyMap<number, ProcessStat>): boolean {
+  for (let current = pid, hops = 0; current > 1 && hops < 5; hops++) {
+    if (roots.has(current)) return true;
+    current = stats.get(current)?.ppid ?? 0;
+  }
+  return false;
+}
+
+export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
+  const roots = new Set(typeof brokerPids === 'number' ? [brokerPids] : brokerPids);
+  const stats = readAllStats();
   const sample: CpuSample = { broker: 0, brokerRoles: {}, postgres: 0, redis: 0, kernel: { broker: 0, postgres: 0, redis: 0 } };
   for (const [pid, stat] of stats) {
     if (stat.comm === 'postgres') {
@@ -60,7 +79,7 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
     } else if (stat.comm.startsWith('redis-server')) {
       sample.redis += stat.cpu;
       sample.kernel.redis += stat.system;
-    } else if (inBrokerTree(pid)) {
+    } else if (inTree(pid, roots, stats)) {
       sample.broker += stat.cpu;
       sample.kernel.broker += stat.system;
       const role = roleOf(pid);
@@ -76,42 +95,20 @@ export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
  * two samples still counts.
  */
 export function cpuOfTree(rootPid: number): number {
-  const stats = new Map<number, { ppid: number; cpu: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(entry);
-    if (stat) stats.set(Number(entry), stat);
-  }
-  let seconds = 0;
-  for (const [pid, stat] of stats) {
-    let current = pid;
-    for (let hops = 0; current > 1 && hops < 5 && current !== rootPid; hops++) current = stats.get(current)?.ppid ?? 0;
-    if (current === rootPid) seconds += stat.cpu;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${rootPid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // cutime and cstime: the 16th and 17th fields of the whole line.
-    seconds += (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
-  } catch {
-    // the root has ended
-  }
+  const stats = readAllStats();
+  const roots = new Set([rootPid]);
+  let seconds = stats.get(rootPid)?.endedChildren ?? 0;
+  for (const [pid, stat] of stats) if (inTree(pid, roots, stats)) seconds += stat.cpu;
   return seconds;
 }
 
 /** Resident memory of a process and its descendants (the broker's cluster), in MB. */
 export function rssOfTree(rootPid: number): number {
-  const parents = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readStat(entry);
-    if (stat) parents.set(Number(entry), stat.ppid);
-  }
+  const stats = readAllStats();
+  const roots = new Set([rootPid]);
   let kb = 0;
-  for (const pid of parents.keys()) {
-    let current = pid;
-    for (let hops = 0; current > 1 && hops < 5 && current !== rootPid; hops++) current = parents.get(current) ?? 0;
-    if (current !== rootPid) continue;
+  for (const pid of stats.keys()) {
+    if (!inTree(pid, roots, stats)) continue;
     try {
       kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
     } catch {

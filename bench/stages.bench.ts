@@ -11,7 +11,6 @@
  * as bench:pipeline's do.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,24 +32,17 @@ import { configurePupilTrace } from '../src/trace/pupil-trace.js';
 import { compileSchemas } from '../src/xml/schema-set.js';
 import { createLogger } from '../src/log.js';
 import { cpuOfTree } from './process-cpu.js';
-import { bodyFixture, elementText, lasRequest } from '../test/support/soap.js';
+import { acceptedMessage, bodyFixture } from '../test/support/soap.js';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
-const SENDER_OIN = '0000000700025BE00000';
+const SENDER_OIN = '0000000700025BE00000'; // 25BE, the enrolment fixture's sender
 const BROKER_OIN = '00000001800866472000';
 
 /** Stored enrolments of distinct pupils known to the population register, as the accept path stores them. */
-function acceptedEnrolments(bsns: readonly string[], firstIndex: number): AcceptedMessage[] {
-  return bsns.map((bsn, index) => {
-    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml', randomUUID()).replace(/2026-0001/g, `S-${firstIndex + index}`).replace(/123456782/g, bsn);
-    return {
-      contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: SENDER_OIN, brin: '25BE',
-      documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!, documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
-      wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
-      rawXml: lasRequest('aanleverenInschrijvingVO', body).xml,
-    };
-  });
-}
+const acceptedEnrolments = (bsns: readonly string[], firstIndex: number): AcceptedMessage[] => bsns.map((bsn, index) => acceptedMessage('aanleverenInschrijvingVO',
+  bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, `S-${firstIndex + index}`).replace(/123456782/g, bsn)));
+
+const count = (counts: Map<string, number>, key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
 
 /** CPU of this process, of PostgreSQL's server (`postgresPid`) and of the endpoint while `run` runs, in µs per item. */
 async function measured(items: number, postgresPid: number, endpointPid: number, run: () => Promise<void>): Promise<{ node: number; postgres: number; endpoint: number; wall: number }> {
@@ -120,7 +112,7 @@ async function main(): Promise<void> {
         while (next < ids.length) {
           const batch = ids.slice(next, next += config.processingBatchSize);
           for (const result of await processBatch(pool, handlers, batch, { brokerOin: BROKER_OIN })) {
-            outcomes.set(result.outcome ?? 'none', (outcomes.get(result.outcome ?? 'none') ?? 0) + 1);
+            count(outcomes, result.outcome ?? 'none');
             outbound.push(...result.outbound);
           }
         }
@@ -138,7 +130,7 @@ async function main(): Promise<void> {
           const release = attempts.reserve(message);
           if (!release) throw new Error('no delivery slot');
           const outcome = await attempts.attempt({ ...message, endpointUrl: message.endpointUrl! }, 1, false, release);
-          results.set(outcome.kind, (results.get(outcome.kind) ?? 0) + 1);
+          count(results, outcome.kind);
         }
       }));
     });

@@ -10,23 +10,14 @@ import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inboun
 import { migrate } from '../../src/store/migrate.js';
 import { listDuePending, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
 import { configurePupilTrace } from '../../src/trace/pupil-trace.js';
-import { BROKER_OIN, CONTRACT_OF, bodyFixture, defaultSenderOin, elementText, lasRequest, operationOfFixture } from '../support/soap.js';
+import { BROKER_OIN, acceptedMessage, bodyFixture, operationOfFixture } from '../support/soap.js';
 import { createTestDatabase } from '../support/services.js';
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
 const GROWING = /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
-function accepted(fixture: string): AcceptedMessage {
-  const body = bodyFixture(fixture);
-  const operation = operationOfFixture(fixture);
-  return {
-    contract: CONTRACT_OF[operation]!, operation, senderOin: defaultSenderOin(operation), brin: elementText(body, 'brin') ?? null,
-    documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!, documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
-    wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
-    rawXml: lasRequest(operation, body).xml,
-  };
-}
+const accepted = (fixture: string): AcceptedMessage => acceptedMessage(operationOfFixture(fixture), bodyFixture(fixture));
 
 /**
  * The scans in a plan that read a growing table (or one of its indexes) without an index condition:

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import type { AcceptedMessage } from '../../src/store/inbound-messages.repo.js';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 export const BROKER_OIN = '00000001800866472000';
@@ -62,6 +63,16 @@ export function lasRequest(operation: string, body: string, options: EnvelopeOpt
     path: `/vo-webservices/${CONTRACT_OF[operation]}`,
     soapAction: `"${action}"`,
     xml: envelope(body, { action, from: `${ANONYMOUS}?oin=${defaultSenderOin(operation)}`, ...options }),
+  };
+}
+
+/** A message as the accept path stores it, from a body: its operation's contract and default sender, fresh ids. */
+export function acceptedMessage(operation: string, body: string): AcceptedMessage {
+  return {
+    contract: CONTRACT_OF[operation]!, operation, senderOin: defaultSenderOin(operation), brin: elementText(body, 'brin') ?? null,
+    documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!, documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
+    wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
+    rawXml: lasRequest(operation, body).xml,
   };
 }
 
