@@ -116,26 +116,30 @@ async function drain(db: pg.Client, limitMs: number, excludeBrin = ''): Promise<
   }
 }
 
+/** Latency figures of one phase, in whole ms ('—' where the phase delivered nothing to measure). */
 interface Latency {
-  /** The goal's figure: accept → the school's receipt of its terugkoppeling. */
-  readonly p50: number;
-  readonly p99: number;
-  /** Stricter: accept → every outbound message's delivery recorded in PostgreSQL (terugkoppeling and bekostigingsstatus). */
-  readonly recordedP50: number;
-  readonly recordedP99: number;
+  /** The goal's figure: accept → the school's answer to its terugkoppeling, read and checked by the broker. */
+  readonly p50: string;
+  readonly p99: string;
+  /** Stricter: accept → each delivery's record written (terugkoppeling and bekostigingsstatus, every delivery counted). */
+  readonly recordedP50: string;
+  readonly recordedP99: string;
+  readonly toProcessedP50: string;
+  readonly toProcessedP99: string;
+  /** Outbound messages delivered (both kinds). */
   readonly n: number;
-  readonly toProcessedP50: number;
-  readonly toProcessedP99: number;
 }
 
 /**
- * Latency of what messages received since `since` caused, excluding one BRIN, and where the time went.
- * From `received_at` (when the accept statement started, before its commit) to the receipt, which is the
- * delivery attempt's start plus its latency; and, stricter, to `delivered_at`, when the delivery's record committed.
+ * Latency of what messages received since `since` caused, excluding one BRIN, and where the time went
+ * (on stderr, under `phase`). From `received_at` (when the accept statement started, before its commit)
+ * to the answer: the delivery attempt's start plus its latency, which ends once the broker has read and
+ * checked the school's answer (a little after the school had the message). And, stricter, to
+ * `delivered_at`: when the statement recording the delivery started.
  */
-async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<Latency> {
+async function latency(db: pg.Client, phase: string, since: Date, excludeBrin = ''): Promise<Latency> {
   const perMessage = `SELECT o.operation LIKE 'terugkoppelen%' AS feedback,
-            extract(epoch FROM (a.started_at - m.received_at)) * 1000 + a.latency_ms AS received_ms,
+            extract(epoch FROM (a.started_at - m.received_at)) * 1000 + a.latency_ms AS answered_ms,
             extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS recorded_ms,
             extract(epoch FROM (r.processed_at - m.received_at)) * 1000 AS processed_ms,
             extract(epoch FROM (a.started_at - r.processed_at)) * 1000 AS to_attempt_ms, a.latency_ms AS http_ms,
@@ -144,26 +148,28 @@ async function latency(db: pg.Client, since: Date, excludeBrin = ''): Promise<La
      JOIN delivery_attempts a ON a.outbound_id = o.id AND a.attempt = o.attempts
      WHERE o.status = 'delivered' AND m.received_at >= $1 AND o.brin <> $2`;
   const pct = (p: number, column: string, where = 'true'): string => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${column}) FILTER (WHERE ${where})`;
-  const row = (await db.query<Record<'p50' | 'p99' | 'rp50' | 'rp99' | 'pp50' | 'pp99' | 'ap50' | 'ap99' | 'hp50' | 'hp99' | 'kp50' | 'kp99' | 'n', number>>(
-    `SELECT ${pct(0.5, 'received_ms', 'feedback')} AS p50, ${pct(0.99, 'received_ms', 'feedback')} AS p99,
+  type Row = Record<'p50' | 'p99' | 'rp50' | 'rp99' | 'pp50' | 'pp99' | 'ap50' | 'ap99' | 'hp50' | 'hp99' | 'kp50' | 'kp99', number | null> & { n: number };
+  const row = (await db.query<Row>(
+    `SELECT ${pct(0.5, 'answered_ms', 'feedback')} AS p50, ${pct(0.99, 'answered_ms', 'feedback')} AS p99,
             ${pct(0.5, 'recorded_ms')} AS rp50, ${pct(0.99, 'recorded_ms')} AS rp99, count(*)::int AS n,
             ${pct(0.5, 'processed_ms')} AS pp50, ${pct(0.99, 'processed_ms')} AS pp99, ${pct(0.5, 'to_attempt_ms')} AS ap50, ${pct(0.99, 'to_attempt_ms')} AS ap99,
             ${pct(0.5, 'http_ms')} AS hp50, ${pct(0.99, 'http_ms')} AS hp99, ${pct(0.5, 'record_ms')} AS kp50, ${pct(0.99, 'record_ms')} AS kp99
      FROM (${perMessage}) t`, [since, excludeBrin])).rows[0]!;
-  const tail = (await db.query<Record<'pp' | 'ap' | 'hp', number>>(
-    `SELECT avg(processed_ms) AS pp, avg(to_attempt_ms) AS ap, avg(http_ms) AS hp FROM (${perMessage}) t WHERE feedback AND received_ms >= $3`,
-    [since, excludeBrin, row.p99])).rows[0]!;
-  const ms = (value: number): number => Math.round(value);
-  process.stderr.write(`  stages p50 / p99: accept→processing ${ms(row.pp50)} / ${ms(row.pp99)} ms, processing start→attempt start ${ms(row.ap50)} / ${ms(row.ap99)} ms, `
-    + `attempt ${ms(row.hp50)} / ${ms(row.hp99)} ms, receipt→recorded ${ms(row.kp50)} / ${ms(row.kp99)} ms\n`);
-  process.stderr.write(`  slowest 1 % of terugkoppelingen, mean ms: accept→processing ${ms(tail.pp)}, processing start→attempt start ${ms(tail.ap)}, attempt ${ms(tail.hp)}\n`);
-  return { p50: ms(row.p50), p99: ms(row.p99), recordedP50: ms(row.rp50), recordedP99: ms(row.rp99), n: row.n, toProcessedP50: ms(row.pp50), toProcessedP99: ms(row.pp99) };
+  const ms = (value: number | null): string => (value === null ? '—' : String(Math.round(value)));
+  process.stderr.write(`  ${phase}, stages p50 / p99: accept→processing ${ms(row.pp50)} / ${ms(row.pp99)} ms, processing start→attempt start ${ms(row.ap50)} / ${ms(row.ap99)} ms, `
+    + `attempt ${ms(row.hp50)} / ${ms(row.hp99)} ms, answer→recorded ${ms(row.kp50)} / ${ms(row.kp99)} ms\n`);
+  if (row.p99 !== null) {
+    const tail = (await db.query<Record<'pp' | 'ap' | 'hp', number>>(
+      `SELECT avg(processed_ms)::float8 AS pp, avg(to_attempt_ms)::float8 AS ap, avg(http_ms)::float8 AS hp FROM (${perMessage}) t WHERE feedback AND answered_ms >= $3`,
+      [since, excludeBrin, row.p99])).rows[0]!;
+    process.stderr.write(`  ${phase}, slowest 1 % of terugkoppelingen, mean ms: accept→processing ${ms(tail.pp)}, processing start→attempt start ${ms(tail.ap)}, attempt ${ms(tail.hp)}\n`);
+  }
+  return { p50: ms(row.p50), p99: ms(row.p99), recordedP50: ms(row.rp50), recordedP99: ms(row.rp99), toProcessedP50: ms(row.pp50), toProcessedP99: ms(row.pp99), n: row.n };
 }
 
 /** A table row of a fixed-rate phase. */
 const latencyRow = (phase: string, rps: number, l: Latency): string =>
   `| ${phase} | ${Math.round(rps)} | ${l.p50} | ${l.p99} | ${l.recordedP50} / ${l.recordedP99} | ${l.toProcessedP50} / ${l.toProcessedP99} | ${l.n} |`;
-
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pipeline-'));
@@ -209,15 +215,15 @@ async function main(): Promise<void> {
     let since = new Date();
     const steady = await load(url, RATE);
     await drain(db, 60_000);
-    const steadyLatency = await latency(db, since);
-    lines.push(latencyRow(`${RATE} msg/s, 100 endpoints`, steady.rps, steadyLatency));
+    const steadyPhase = `${RATE} msg/s, 100 endpoints`;
+    lines.push(latencyRow(steadyPhase, steady.rps, await latency(db, steadyPhase, since)));
 
     endpoints.always(BRINS[0]!, 'hang');
     since = new Date();
     const withHung = await load(url, RATE);
     await drain(db, 30_000, BRINS[0]);
-    const othersLatency = await latency(db, since, BRINS[0]);
-    lines.push(latencyRow(`${RATE} msg/s, 1 of 100 endpoints hanging (others)`, withHung.rps, othersLatency));
+    const hungPhase = `${RATE} msg/s, 1 of 100 endpoints hanging (others)`;
+    lines.push(latencyRow(hungPhase, withHung.rps, await latency(db, hungPhase, since, BRINS[0])));
     endpoints.always(BRINS[0]!, undefined);
 
     // The hanging endpoint's messages wait for their retry (DELIVERY_BACKOFF_MS); the drains below leave them out.
@@ -236,7 +242,7 @@ async function main(): Promise<void> {
       + `Redis ${perMessage(cpuAfter.kernel.redis - cpuBefore.kernel.redis)}, load generator ${perMessage(cpuAfter.bench.system / 1e6)} µs`
       + `\nmachine during the max-rate phase: ${((100 * (machineInPhase.busy - cpuBefore.machine.busy)) / (machineInPhase.total - cpuBefore.machine.total)).toFixed(0)} % busy; `
       + `whole machine ${perMessage(sampleMachine().busy - cpuBefore.machine.busy)} µs per message until drained`;
-    const delivered = (await latency(db, since, BRINS[0])).n;
+    const delivered = (await latency(db, 'as fast as it goes', since, BRINS[0])).n;
     lines.push(`| as fast as it goes | ${Math.round(max.rps)} | — | — | — | — | ${delivered} |`);
 
     const redis = new Redis(redisService.url);
@@ -245,7 +251,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
     process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in a separate workers/pipeline.worker process' : 'as npm start runs them'}\n\n`);
-    process.stdout.write('| phase | accepted msg/s | accept→terugkoppeling received p50 ms | p99 ms | accept→every delivery recorded p50 / p99 ms | of which accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write('| phase | accepted msg/s | accept→terugkoppeling answered p50 ms | p99 ms | accept→each delivery recorded p50 / p99 ms | accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|---:|\n');
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
     process.stdout.write(`${cpuLine}\n`);
