@@ -138,7 +138,7 @@ interface Latency {
  * `delivered_at`: when the statement recording the delivery started.
  */
 async function latency(db: pg.Client, phase: string, since: Date, excludeBrin = ''): Promise<Latency> {
-  const perMessage = `SELECT o.operation LIKE 'terugkoppelen%' AS feedback,
+  const perDelivery = `SELECT o.operation LIKE 'terugkoppelen%' AS feedback,
             extract(epoch FROM (a.started_at - m.received_at)) * 1000 + a.latency_ms AS answered_ms,
             extract(epoch FROM (o.delivered_at - m.received_at)) * 1000 AS recorded_ms,
             extract(epoch FROM (r.processed_at - m.received_at)) * 1000 AS processed_ms,
@@ -154,13 +154,13 @@ async function latency(db: pg.Client, phase: string, since: Date, excludeBrin = 
             ${pct(0.5, 'recorded_ms')} AS rp50, ${pct(0.99, 'recorded_ms')} AS rp99, count(*)::int AS n,
             ${pct(0.5, 'processed_ms')} AS pp50, ${pct(0.99, 'processed_ms')} AS pp99, ${pct(0.5, 'to_attempt_ms')} AS ap50, ${pct(0.99, 'to_attempt_ms')} AS ap99,
             ${pct(0.5, 'http_ms')} AS hp50, ${pct(0.99, 'http_ms')} AS hp99, ${pct(0.5, 'record_ms')} AS kp50, ${pct(0.99, 'record_ms')} AS kp99
-     FROM (${perMessage}) t`, [since, excludeBrin])).rows[0]!;
+     FROM (${perDelivery}) t`, [since, excludeBrin])).rows[0]!;
   const ms = (value: number | null): string => (value === null ? '—' : String(Math.round(value)));
   process.stderr.write(`  ${phase}, stages p50 / p99: accept→processing ${ms(row.pp50)} / ${ms(row.pp99)} ms, processing start→attempt start ${ms(row.ap50)} / ${ms(row.ap99)} ms, `
     + `attempt ${ms(row.hp50)} / ${ms(row.hp99)} ms, answer→recorded ${ms(row.kp50)} / ${ms(row.kp99)} ms\n`);
   if (row.p99 !== null) {
     const tail = (await db.query<Record<'pp' | 'ap' | 'hp', number>>(
-      `SELECT avg(processed_ms)::float8 AS pp, avg(to_attempt_ms)::float8 AS ap, avg(http_ms)::float8 AS hp FROM (${perMessage}) t WHERE feedback AND answered_ms >= $3`,
+      `SELECT avg(processed_ms)::float8 AS pp, avg(to_attempt_ms)::float8 AS ap, avg(http_ms)::float8 AS hp FROM (${perDelivery}) t WHERE feedback AND answered_ms >= $3`,
       [since, excludeBrin, row.p99])).rows[0]!;
     process.stderr.write(`  ${phase}, slowest 1 % of terugkoppelingen, mean ms: accept→processing ${ms(tail.pp)}, processing start→attempt start ${ms(tail.ap)}, attempt ${ms(tail.hp)}\n`);
   }
