@@ -19,7 +19,7 @@ import { OUTBOUND_CONTRACT } from '../src/contracts/catalogue.js';
 import { createPipelinePool } from '../src/pipeline.js';
 import { createHandlers } from '../src/processing/handlers/index.js';
 import { processBatch } from '../src/processing/process-message.js';
-import { DeliveryAttempts } from '../src/queue/delivery-attempts.js';
+import { Deliverer } from '../src/delivery/deliverer.js';
 import { isValidBsn } from '../src/register/pgn.js';
 import { startEmbeddedPostgres } from '../src/services/embedded-postgres.js';
 import { freePort } from '../src/services/process-tools.js';
@@ -119,21 +119,20 @@ async function main(): Promise<void> {
       }));
     });
 
-    // First delivery attempts, 64 at once, to the endpoint in the child process.
-    const attempts = new DeliveryAttempts({ pool, brokerOin: BROKER_OIN, validator, timeoutMs: 10_000, perInstitution: 64, log: createLogger('warn') });
+    // First delivery attempts through the one delivery path (lease, attempt, record), 64 at once, to the endpoint in the child process.
     const results = new Map<string, number>();
-    let k = 0;
-    const delivery = await measured(outbound.length, postgresPid, endpoint.pid!, async () => {
-      await Promise.all(Array.from({ length: 64 }, async () => {
-        while (k < outbound.length) {
-          const message = outbound[k++]!;
-          const release = attempts.reserve(message);
-          if (!release) throw new Error('no delivery slot');
-          const outcome = await attempts.attempt({ ...message, endpointUrl: message.endpointUrl! }, 1, false, release);
-          count(results, outcome.kind);
-        }
-      }));
+    let settled = 0;
+    const deliverer = new Deliverer({
+      pool, brokerOin: BROKER_OIN, validator, timeoutMs: 10_000, policy: { retries: 3, backoffMs: [60_000] },
+      lease: { owner: 'bench-stages', perInstitution: 64, leaseMs: 60_000, handoffMs: 600_000 }, maxActive: 64, pollMs: 600_000, log: createLogger('warn'),
+      onDelivered: () => { count(results, 'delivered'); settled += 1; },
     });
+    const delivery = await measured(outbound.length, postgresPid, endpoint.pid!, async () => {
+      deliverer.offer(outbound);
+      const deadline = Date.now() + 300_000;
+      while (settled < outbound.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    await deliverer.close();
 
     const round = (value: number): string => Math.round(value).toLocaleString('en-US');
     process.stdout.write(`processing: ${MESSAGES} enrolments (${[...outcomes].map(([k2, v]) => `${v} ${k2}`).join(', ')}), batches of ${config.processingBatchSize}, ${config.processingTransactions} at a time\n`);

@@ -14,9 +14,8 @@ import { joinClusterMetrics } from './metrics/cluster-metrics.js';
 import { metricsRegistry } from './metrics/metrics.js';
 import { createStoreGauges } from './metrics/store-gauges.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './operator/secrets.js';
-import { type DeliveryJobData, createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { Enqueuer } from './queue/enqueuer.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobs, processingSweptWork } from './queue/processing-queue.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobs } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import { AcceptBatcher } from './store/accept-batcher.js';
@@ -33,11 +32,9 @@ export interface Broker {
   readonly pool: Pool;
   readonly redis: Redis;
   readonly processingQueue: Queue<ProcessingJobData>;
-  /** For operator actions (replay, resume); the delivery worker may run in another process. */
-  readonly deliveryQueue: Queue<DeliveryJobData>;
   readonly secrets: OperatorSecrets;
   readonly registry: InstitutionRegistry;
-  readonly sweeper: Sweeper<ProcessingJobData>;
+  readonly sweeper: Sweeper;
   readonly enqueuer: Enqueuer<ProcessingJobData, StoredBatch>;
   close(): Promise<void>;
 }
@@ -69,7 +66,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   const enqueuer = new Enqueuer(processingQueue, processingBatchJobs, log);
-  const sweeper = new Sweeper(processingSweptWork(pool, processingQueue), redis, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  const sweeper = new Sweeper(pool, processingQueue, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
@@ -79,12 +76,11 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   });
 
   const secrets = resolveOperatorSecrets(config);
-  const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
-  const storeGauges = createStoreGauges(pool, [processingQueue, deliveryQueue]);
+  const storeGauges = createStoreGauges(pool, [processingQueue]);
   joinClusterMetrics([metricsRegistry, storeGauges]); // a no-op unless this is a cluster worker
   const operator = operatorRoutes({
     api: {
-      pool, processingQueue, deliveryQueue, deliveryJobs: deliveryJobs(config.deliveryRetries), traceKey: secrets.traceKey,
+      pool, processingQueue, traceKey: secrets.traceKey,
       pingTimeoutMs: Math.min(config.deliveryTimeoutMs, 5000),
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
@@ -108,7 +104,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const port = (server.address() as AddressInfo).port;
 
   return {
-    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, deliveryQueue, secrets, registry, sweeper, enqueuer,
+    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, secrets, registry, sweeper, enqueuer,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -116,7 +112,6 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
       await enqueuer.drain();
       registry.stop();
       await processingQueue.close();
-      await deliveryQueue.close();
       redis.disconnect();
       for (const validator of validators.values()) validator.dispose();
       await acceptPool.end();

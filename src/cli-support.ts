@@ -5,7 +5,6 @@ import { type Config, loadConfig } from './config.js';
 import type { OperatorDeps } from './operator/error-queue.js';
 import { OperatorInputError, parseBrin, parseDuration, parseHttpUrl, parseOin } from './operator/input.js';
 import { resolveTraceKey } from './operator/secrets.js';
-import { createDeliveryQueue, deliveryJobs } from './queue/delivery-queue.js';
 import { createProcessingQueue } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
@@ -37,19 +36,17 @@ export interface CliDeps extends OperatorDeps {
   readonly traceKey: string;
 }
 
-/** Runs `work` with the database and both queues of the running broker. */
+/** Runs `work` with the database and the processing queue of the running broker. */
 export async function withOperator<T>(work: (deps: CliDeps) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const redisService = await resolveRedis(config, say);
   const redis = createProducerConnection(redisService.url);
-  const deliveryQueue = createDeliveryQueue(redis, config.queuePrefix);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   try {
-    await deliveryQueue.waitUntilReady();
+    await processingQueue.waitUntilReady();
     const traceKey = resolveTraceKey(config);
-    return await withDatabase((pool) => work({ config, pool, deliveryQueue, processingQueue, deliveryJobs: deliveryJobs(config.deliveryRetries), traceKey }));
+    return await withDatabase((pool) => work({ config, pool, processingQueue, traceKey }));
   } finally {
-    await deliveryQueue.close();
     await processingQueue.close();
     redis.disconnect();
     await redisService.stop();

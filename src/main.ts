@@ -51,7 +51,7 @@ async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSwee
   const broker = await startBroker(config, urls, log, { runSweeper });
   // The workers get their own connections, so a processing backlog never starves the request path.
   const pipelinePool = config.runWorkers ? createPipelinePool(urls.databaseUrl, config) : undefined;
-  const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, { runSweeper }) : undefined;
+  const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, {}) : undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

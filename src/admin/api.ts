@@ -126,7 +126,7 @@ const ROUTES: readonly Route[] = [
     if (!isPgnShaped(pgn)) throw new OperatorInputError('a PGN (BSN or onderwijsnummer) is nine digits');
     return traceByPupil(deps.pool, deps.traceKey, pgn, wholeNumber(body.limit, 10));
   } },
-  { method: 'GET', path: /^stats$/, role: 'read', run: ({ deps }) => collectStats(deps.pool, [deps.processingQueue, deps.deliveryQueue]) },
+  { method: 'GET', path: /^stats$/, role: 'read', run: ({ deps }) => collectStats(deps.pool, [deps.processingQueue]) },
   { method: 'GET', path: /^stats\/series$/, role: 'read', run: ({ query, deps }) =>
     messageSeries(deps.pool, { minutes: wholeNumber(query.get('minutes'), 60), bucketSeconds: wholeNumber(query.get('bucketSeconds'), 60) }) },
   { method: 'GET', path: /^audit$/, role: 'read', run: ({ query, deps }) =>

@@ -6,6 +6,7 @@ import type { Pool } from '../store/database.js';
 interface StoreSnapshot {
   readonly queueJobs: { queue: string; state: string; count: number }[];
   readonly processingBacklog: number;
+  readonly processingErrors: number;
   readonly outbound: { status: string; count: number }[];
   readonly errorQueue: { institution: string; count: number }[];
   readonly paused: string[];
@@ -16,7 +17,7 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] a
 async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<StoreSnapshot> {
   const [jobCounts, backlog, outbound, errors, paused] = await Promise.all([
     Promise.all(queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) }))),
-    pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processing_outbox'),
+    pool.query<{ n: number; failed: number }>('SELECT count(*) FILTER (WHERE failed_at IS NULL)::int AS n, count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS failed FROM processing_outbox'),
     pool.query<{ status: string; n: number }>(
       "SELECT status, count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'error') GROUP BY status"),
     pool.query<{ institution_oin: string; n: number }>(
@@ -26,6 +27,7 @@ async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<Store
   return {
     queueJobs: jobCounts.flatMap(({ queue, counts }) => QUEUE_STATES.map((state) => ({ queue, state, count: counts[state] ?? 0 }))),
     processingBacklog: backlog.rows[0]!.n,
+    processingErrors: backlog.rows[0]!.failed,
     outbound: ['pending', 'error'].map((status) => ({ status, count: outbound.rows.find((r) => r.status === status)?.n ?? 0 })),
     errorQueue: errors.rows.map((r) => ({ institution: r.institution_oin, count: r.n })),
     paused: paused.rows.map((r) => r.oin),
@@ -65,10 +67,11 @@ export function createStoreGauges(pool: Pool, queues: readonly Queue[]): Registr
       this.set((await snapshot()) ? 1 : 0);
     },
   });
-  gauge('bron_queue_jobs', 'BullMQ jobs per queue (processing, delivery) and state', ['queue', 'state'], (g, s) => {
+  gauge('bron_queue_jobs', 'BullMQ wake-up jobs per queue (processing) and state', ['queue', 'state'], (g, s) => {
     for (const { queue, state, count } of s.queueJobs) g.set({ queue, state }, count);
   });
-  gauge('bron_processing_backlog_messages', 'Accepted messages not yet processed (rows in the processing outbox)', [], (g, s) => g.set(s.processingBacklog));
+  gauge('bron_processing_backlog_messages', 'Accepted messages not yet processed (waiting rows in the processing outbox)', [], (g, s) => g.set(s.processingBacklog));
+  gauge('bron_processing_error_queue_messages', 'Accepted messages that could not be processed (the processing error queue)', [], (g, s) => g.set(s.processingErrors));
   gauge('bron_outbound_messages', 'Outbound messages waiting for delivery (pending) or in the error queue (error)', ['status'], (g, s) => {
     for (const { status, count } of s.outbound) g.set({ status }, count);
   });

@@ -13,8 +13,9 @@ export function watchProcessingWorker(worker: Worker): void {
     const duration = seconds(job?.processedOn, job?.finishedOn ?? Date.now());
     if (duration !== undefined) observeProcessing(result, duration);
   };
-  // A job returns one outcome per message it held (null: already processed); once per message.
-  const outcomes = (result: unknown): string[] => (Array.isArray(result) ? result : [result]).map((outcome) => (typeof outcome === 'string' ? outcome : 'already-processed'));
+  // A job returns one outcome per message it held; null where the message was processed already (a
+  // second wake-up), which did no processing and is not counted.
+  const outcomes = (result: unknown): string[] => (Array.isArray(result) ? result : [result]).filter((outcome): outcome is string => typeof outcome === 'string');
   worker.on('completed', (job, result: unknown) => {
     for (const outcome of outcomes(result)) observe(job, outcome);
   });

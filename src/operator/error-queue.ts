@@ -1,13 +1,10 @@
-import type { Queue } from 'bullmq';
 import { maskPersonalNumbers } from '../log.js';
 import type { Pool } from '../store/database.js';
-import { type DeliveryJobData, deliveryJobId } from '../queue/delivery-queue.js';
-import type { JobsFor } from '../queue/enqueuer.js';
 
 /**
  * The operator API for undeliverable messages (the error queue) and for pausing deliveries to an
  * institution: the mechanics. operator-actions.ts adds the audit; the CLI, admin API and dashboard use that.
- * The state lives in PostgreSQL; BullMQ's failed set mirrors it and is kept in step here.
+ * The state lives in PostgreSQL alone: what changes here, every delivery process sees at its next poll.
  */
 
 /** Which error-queue messages an operation applies to. */
@@ -49,8 +46,6 @@ export interface DeliveryAttempt {
 
 export interface OperatorDeps {
   readonly pool: Pool;
-  readonly deliveryQueue: Queue<DeliveryJobData>;
-  readonly deliveryJobs: JobsFor<DeliveryJobData>;
 }
 
 const ageClause = (comparison: '<=' | '>=', param: number): string =>
@@ -96,10 +91,6 @@ export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number)
   };
 }
 
-async function removeJobs(queue: Queue<DeliveryJobData>, ids: readonly number[]): Promise<void> {
-  await Promise.all(ids.map(async (id) => (await queue.getJob(deliveryJobId(id)))?.remove()));
-}
-
 /** How a bulk operation runs: a dry run changes nothing; progress is reported after each batch. */
 export interface BulkOptions {
   readonly dryRun?: boolean;
@@ -135,8 +126,13 @@ async function inBatches(pool: Pool, filter: ErrorFilter, options: BulkOptions, 
   return done;
 }
 
+// A replayed message is due at once, with a fresh set of retries (attempts so far stay on record).
 const moveFromErrorQueue = async (pool: Pool, ids: readonly number[], status: 'pending' | 'purged'): Promise<number[]> =>
-  (await pool.query<{ id: number }>("UPDATE outbound_messages SET status = $2 WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id", [ids, status])).rows.map((r) => r.id);
+  (await pool.query<{ id: number }>(
+    `UPDATE outbound_messages SET status = $2,
+       next_attempt_at = CASE WHEN $2 = 'pending' THEN '-infinity'::timestamptz ELSE next_attempt_at END,
+       replayed_attempts = CASE WHEN $2 = 'pending' THEN attempts ELSE replayed_attempts END
+     WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id`, [ids, status])).rows.map((r) => r.id);
 
 /**
  * Puts error-queue messages back in delivery with their original wsa:MessageID and a fresh set of
@@ -145,19 +141,14 @@ const moveFromErrorQueue = async (pool: Pool, ids: readonly number[], status: 'p
  */
 export async function replayErrors(deps: OperatorDeps, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> {
   return inBatches(deps.pool, filter, options, async (batch) => {
-    const ids = await moveFromErrorQueue(deps.pool, batch, 'pending');
-    await removeJobs(deps.deliveryQueue, ids);
-    if (ids.length > 0) await deps.deliveryQueue.addBulk(deps.deliveryJobs(ids) as Parameters<Queue<DeliveryJobData>['addBulk']>[0]);
-    return ids;
+    return moveFromErrorQueue(deps.pool, batch, 'pending');
   });
 }
 
 /** Removes error-queue messages from delivery for good (status `purged`; the row stays for audit). */
 export async function purgeErrors(deps: OperatorDeps, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> {
   return inBatches(deps.pool, filter, options, async (batch) => {
-    const ids = await moveFromErrorQueue(deps.pool, batch, 'purged');
-    await removeJobs(deps.deliveryQueue, ids);
-    return ids;
+    return moveFromErrorQueue(deps.pool, batch, 'purged');
   });
 }
 
@@ -166,10 +157,15 @@ export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, oin: st
   return (await deps.pool.query('UPDATE institutions SET paused = true, updated_at = now() WHERE oin = $1', [oin])).rowCount === 1;
 }
 
-/** Resumes deliveries to an institution and puts its waiting messages back in the queue. Returns how many. */
+/**
+ * Resumes deliveries to an institution: its waiting messages are due at once (a retry's backoff is not
+ * waited out), and every delivery process's next poll takes them. Returns how many, in one statement.
+ */
 export async function resumeInstitution(deps: OperatorDeps, oin: string): Promise<number> {
-  await deps.pool.query('UPDATE institutions SET paused = false, updated_at = now() WHERE oin = $1', [oin]);
-  const ids = (await deps.pool.query<{ id: number }>("SELECT id FROM outbound_messages WHERE institution_oin = $1 AND status = 'pending' ORDER BY id", [oin])).rows.map((r) => r.id);
-  if (ids.length > 0) await deps.deliveryQueue.addBulk(deps.deliveryJobs(ids) as Parameters<Queue<DeliveryJobData>['addBulk']>[0]);
-  return ids.length;
+  const result = await deps.pool.query<{ n: number }>(
+    `WITH resumed AS (UPDATE institutions SET paused = false, updated_at = now() WHERE oin = $1 RETURNING oin),
+     due AS (UPDATE outbound_messages SET next_attempt_at = least(next_attempt_at, now())
+             WHERE institution_oin = (SELECT oin FROM resumed) AND status = 'pending' RETURNING 1)
+     SELECT count(*)::int AS n FROM due`, [oin]);
+  return result.rows[0]!.n;
 }

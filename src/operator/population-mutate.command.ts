@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from '../cli-support.js';
 import { loadConfig } from '../config.js';
 import { BrokerFault } from '../errors.js';
-import { createProcessingQueue, processingJobs } from '../queue/processing-queue.js';
+import { createProcessingQueue, processingWakeUps } from '../queue/processing-queue.js';
 import { createProducerConnection } from '../queue/redis.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import { isValidBsn } from '../register/pgn.js';
@@ -94,7 +94,7 @@ async function enqueueProcessing(messageId: number): Promise<boolean> {
     timer = setTimeout(() => reject(new Error('Redis did not answer')), 5000);
   });
   try {
-    await Promise.race([queue.waitUntilReady().then(() => queue.addBulk(processingJobs([messageId]))), timeout]);
+    await Promise.race([queue.waitUntilReady().then(() => queue.addBulk(processingWakeUps([messageId]))), timeout]);
     return true;
   } catch {
     return false;

@@ -9,7 +9,7 @@ export function registerStatsCommands(program: Command): void {
     .description('accepted, processed, queued, delivered, error queue, delivery latency, queue depths')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const stats = await withOperator((deps) => collectStats(deps.pool, [deps.processingQueue, deps.deliveryQueue]));
+      const stats = await withOperator((deps) => collectStats(deps.pool, [deps.processingQueue]));
       if (options.json) return printJson(stats);
       const latency = stats.deliveryLatencyLastHour;
       const lines: [string, string][] = [

@@ -8,8 +8,10 @@ export interface Stats {
   readonly acceptedLast24h: number;
   /** Processing outcomes of the last 24 hours (approved, rejected, identified, …). */
   readonly outcomesLast24h: Readonly<Record<string, number>>;
-  /** Accepted messages not processed yet. */
+  /** Accepted messages not processed yet (the processing error queue not included). */
   readonly processingBacklog: number;
+  /** Accepted messages that could not be processed: the processing error queue. */
+  readonly processingErrors: number;
   readonly outboundPending: number;
   readonly errorQueue: number;
   readonly deliveredLastHour: number;
@@ -22,9 +24,10 @@ export interface Stats {
 
 export async function collectStats(pool: Pool, queues: readonly Queue[] = []): Promise<Stats> {
   const [inbound, outcomes, open, delivered, institutions, jobCounts] = await Promise.all([
-    pool.query<{ hour: number; day: number; backlog: number }>(
+    pool.query<{ hour: number; day: number; backlog: number; failed: number }>(
       `SELECT count(*) FILTER (WHERE received_at > now() - interval '1 hour')::int AS hour, count(*)::int AS day,
-         (SELECT count(*) FROM processing_outbox)::int AS backlog
+         (SELECT count(*) FROM processing_outbox WHERE failed_at IS NULL)::int AS backlog,
+         (SELECT count(*) FROM processing_outbox WHERE failed_at IS NOT NULL)::int AS failed
        FROM inbound_messages WHERE received_at > now() - interval '24 hours'`),
     pool.query<{ outcome: string; n: number }>(
       "SELECT r.outcome, count(*)::int AS n FROM processing_results r JOIN inbound_messages m ON m.id = r.message_id WHERE m.received_at > now() - interval '24 hours' GROUP BY r.outcome ORDER BY r.outcome"),
@@ -47,6 +50,7 @@ export async function collectStats(pool: Pool, queues: readonly Queue[] = []): P
     acceptedLast24h: inbound.rows[0]!.day,
     outcomesLast24h: Object.fromEntries(outcomes.rows.map((r) => [r.outcome, r.n])),
     processingBacklog: inbound.rows[0]!.backlog,
+    processingErrors: inbound.rows[0]!.failed,
     outboundPending: open.rows[0]!.pending,
     errorQueue: open.rows[0]!.error,
     deliveredLastHour: latency.n,

@@ -13,6 +13,9 @@ export interface HandlerContext {
   readonly newId: () => string;
 }
 
+/** What building an outbound message needs of the context (also outside a processing transaction). */
+export type DraftContext = Pick<HandlerContext, 'message' | 'brokerOin' | 'now' | 'newId'>;
+
 export interface HandlerResult {
   readonly outcome: 'approved' | 'rejected' | 'unchanged' | 'older' | 'identified' | 'not-identified';
   readonly outbound: readonly OutboundDraft[];
@@ -29,6 +32,8 @@ export interface MessageHandler<P = unknown> {
   /** What of the register handling this message reads. */
   needs(parsed: P): RegisterNeeds;
   handle(context: HandlerContext, parsed: P): Promise<HandlerResult>;
+  /** The sender's feedback when the message cannot be processed at all (it goes to the processing error queue). */
+  failureFeedback?(context: DraftContext, parsed: P): readonly OutboundDraft[];
 }
 
 /** Handlers by operation; refuses a duplicate and an inbound operation without a handler (start-up check). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '../store/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
-import { type OutboundDraft, type QueuedOutbound, claimForProcessing, writeProcessingResults } from '../store/register.repo.js';
+import { type OutboundDraft, claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
 import { type PupilTraceEntry, pupilTraceEntries } from '../trace/pupil-trace.js';
 import type { MessageHandler } from './handler.js';
 import { RegisterSession } from './register-session.js';
@@ -19,11 +19,6 @@ export interface ProcessResult {
 }
 
 const ALREADY_PROCESSED: ProcessResult = { outcome: null, outbound: [] };
-
-const forDelivery = ({ id, draft, endpointUrl, paused }: QueuedOutbound): OutboundForDelivery => ({
-  id, operation: draft.operation, wsaMessageId: draft.wsaMessageId, bodyXml: draft.bodyXml, status: 'pending', attempts: 0,
-  lastError: null, institutionOin: draft.institutionOin, endpointUrl, paused,
-});
 
 /**
  * Processes accepted messages in one transaction: claim them from the outbox, apply each handler's
@@ -57,7 +52,7 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
     await tx.query('COMMIT');
     const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
     return messageIds.map((id) => outcomeOf.has(id)
-      ? { outcome: outcomeOf.get(id)!, outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(forDelivery) }
+      ? { outcome: outcomeOf.get(id)!, outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery) }
       : ALREADY_PROCESSED);
   } catch (error) {
     failure = error as Error;

@@ -1,10 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Pool } from '../store/database.js';
-import { listDueOutbox } from '../store/inbound-messages.repo.js';
-import type { SweptWork } from './sweeper.js';
 
-/** Queue of accepted inbound messages awaiting the processing worker. */
+/** Queue of wake-ups for the processing worker: which stored messages to look at. */
 export const PROCESSING_QUEUE = 'processing';
 
 /** What a processing job carries: stored messages' ids, never personal data. */
@@ -17,30 +14,24 @@ export interface ProcessingJobData {
 /** The messages a job stands for, whichever shape it was added in. */
 export const messageIdsOf = (data: ProcessingJobData): readonly number[] => data.messageIds ?? (data.messageId === undefined ? [] : [data.messageId]);
 
+/**
+ * A job is a wake-up, not the message's state: it runs once and leaves Redis, whatever happened.
+ * The outbox row says whether the message still waits, and the sweeper wakes it again if so.
+ */
 export const PROCESSING_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 1000 },
-  // PostgreSQL is the archive; finished jobs leave Redis so its memory stays flat.
+  attempts: 1,
   removeOnComplete: true,
-  removeOnFail: false,
+  removeOnFail: true,
 };
 
-/** A job for one stored message (sweeper, CLI): the id makes a second add a no-op while the job lives. */
-export const processingJobId = (messageId: number): string => `msg-${messageId}`;
-
-/** The job for the messages of one group commit; `key` is stored with their outbox rows. */
+/** The job for the messages of one group commit. */
 export const processingBatchJobId = (key: string): string => `batch-${key}`;
 
 export function createProcessingQueue(connection: Redis, prefix: string): Queue<ProcessingJobData> {
   return new Queue<ProcessingJobData>(PROCESSING_QUEUE, { connection, prefix, defaultJobOptions: PROCESSING_JOB_OPTIONS });
 }
 
-/** The addBulk entries for these stored messages, a job each. */
-export function processingJobs(messageIds: readonly number[]): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
-  return messageIds.map((messageId) => ({ name: 'process', data: { messageIds: [messageId] }, opts: { jobId: processingJobId(messageId) } }));
-}
-
-/** The messages one group commit stored, under the key their outbox rows name. */
+/** The messages one group commit stored, under a key of their own. */
 export interface StoredBatch {
   readonly key: string;
   readonly messageIds: readonly number[];
@@ -51,11 +42,9 @@ export function processingBatchJobs(batches: readonly StoredBatch[]): { name: st
   return batches.map((batch) => ({ name: 'process', data: { messageIds: batch.messageIds }, opts: { jobId: processingBatchJobId(batch.key) } }));
 }
 
-/** The sweeper's view of processing: outbox rows, each held by its group commit's job or by its own. */
-export function processingSweptWork(pool: Pool, queue: Queue<ProcessingJobData>): SweptWork<ProcessingJobData> {
-  return {
-    name: 'processing', queue, jobId: processingJobId, jobsFor: processingJobs,
-    listDue: async (afterId, graceMs, limit) => (await listDueOutbox(pool, afterId, graceMs, limit))
-      .map((row) => ({ id: row.id, batchJobId: row.jobKey === null ? undefined : processingBatchJobId(row.jobKey) })),
-  };
+/** Wake-up jobs for these stored messages (sweeper, CLI), up to `perJob` messages each; BullMQ names them. */
+export function processingWakeUps(messageIds: readonly number[], perJob = 64): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
+  const jobs = [];
+  for (let start = 0; start < messageIds.length; start += perJob) jobs.push({ name: 'process', data: { messageIds: messageIds.slice(start, start + perJob) }, opts: {} });
+  return jobs;
 }

@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import type { Logger } from '../log.js';
 import type { MessageHandler } from '../processing/handler.js';
 import { type ProcessResult, processBatch } from '../processing/process-message.js';
+import { classifyProcessingFailure, failureReason, moveToProcessingErrorQueue } from '../processing/processing-failure.js';
 import type { Pool } from '../store/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { MicroBatcher } from '../store/micro-batcher.js';
@@ -29,8 +30,8 @@ export interface ProcessingWorkerOptions {
 }
 
 /**
- * Processes a batch in one transaction; when that fails (a message the handlers cannot take, a
- * deadlock with a concurrent batch), processes its messages one by one so only the bad one fails.
+ * Processes a batch in one transaction. When that fails for the messages' sake (not an outage),
+ * processes them one by one so only the bad one fails; an outage fails them all at once, untried.
  */
 function batchProcessor(options: ProcessingWorkerOptions) {
   const processOptions = { brokerOin: options.brokerOin, ...(options.now ? { now: options.now } : {}) };
@@ -38,8 +39,8 @@ function batchProcessor(options: ProcessingWorkerOptions) {
     try {
       return await processBatch(options.pool, options.handlers, ids, processOptions);
     } catch (error) {
-      if (ids.length === 1) return [error as Error];
-      options.log.warn('processing batch failed; processing its messages one by one', { size: ids.length, error: (error as Error).message });
+      if (ids.length === 1 || classifyProcessingFailure(error) === 'transient') return ids.map(() => error as Error);
+      options.log.warn('processing batch failed; processing its messages one by one', { size: ids.length, error: failureReason(error) });
       const results: (ProcessResult | Error)[] = [];
       for (const id of ids) {
         results.push(await processBatch(options.pool, options.handlers, [id], processOptions).then((r) => r[0]!, (e: Error) => e));
@@ -50,37 +51,51 @@ function batchProcessor(options: ProcessingWorkerOptions) {
 }
 
 /**
- * Consumes processing jobs. Jobs active at the same time are processed together, one transaction per
- * batch, so one commit serves many messages. A job that runs twice (stalled worker, sweeper re-add) is
- * harmless: the outbox claim lets only one run change anything. A worker killed mid-job leaves the
- * job stalled; BullMQ hands it to another worker, and maxStalledCount is high enough that a kill never
- * fails it.
+ * Consumes processing jobs, which are only wake-ups: the outbox row in PostgreSQL is the message's
+ * state. Jobs active at the same time are processed together, one transaction per batch. A job never
+ * fails: a message that hit an outage stays in the outbox for the sweeper to wake again (no attempt is
+ * used up), and one that cannot be processed goes to the processing error queue with its reason and
+ * its sender's feedback. A job that runs twice is harmless: the outbox claim lets only one run change
+ * anything.
  */
 export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<ProcessingJobData> {
   const batcher = new MicroBatcher<number, ProcessResult | Error>({ maxBatch: options.batchSize, maxInFlight: options.transactions, run: batchProcessor(options) });
+  const processOptions = { brokerOin: options.brokerOin, ...(options.now ? { now: options.now } : {}) };
+
+  async function settleFailure(messageId: number, error: Error): Promise<string> {
+    const reason = failureReason(error);
+    if (classifyProcessingFailure(error) === 'transient') {
+      options.log.warn('processing interrupted by an outage; the message waits in the outbox and the sweeper wakes it again', { messageId, error: reason });
+      return 'interrupted';
+    }
+    try {
+      const feedback = await moveToProcessingErrorQueue(options.pool, options.handlers, messageId, reason, processOptions);
+      options.log.error('processing failed; the message is in the processing error queue', { messageId, error: reason, feedback: feedback.length });
+      if (feedback.length > 0) options.onOutbound?.(feedback);
+      return 'failed';
+    } catch (moveError) {
+      options.log.warn('processing failed and the move to the error queue was interrupted; the sweeper wakes the message again', { messageId, error: reason, moveError: failureReason(moveError) });
+      return 'interrupted';
+    }
+  }
+
   const worker = new Worker<ProcessingJobData>(
     PROCESSING_QUEUE,
     async (job) => {
-      // A job holds one message or a group commit's; all go to the batcher together (so usually into
-      // one transaction). A failed message fails the job: its retry redoes only what is still in the outbox.
-      // Each message's outbound messages go to delivery as soon as its own transaction has committed,
-      // not when the job's last one has (a job's messages may be split over two transactions).
+      // Each message's outbound messages go to delivery as soon as its own transaction has committed.
       const messageIds = messageIdsOf(job.data);
-      const results = await Promise.all(messageIds.map((id) => batcher.submit(id).then((result) => {
-        if (!(result instanceof Error) && result.outbound.length > 0) options.onOutbound?.(result.outbound);
-        return result;
-      })));
-      results.forEach((result, index) => {
-        if (!(result instanceof Error)) options.log.debug('processed', { messageId: messageIds[index], outcome: result.outcome ?? 'already-processed', outbound: result.outbound.length });
-      });
-      const failure = results.find((result): result is Error => result instanceof Error);
-      if (failure) throw failure;
-      return results.map((result) => (result as ProcessResult).outcome);
+      return Promise.all(messageIds.map(async (id) => {
+        const result = await batcher.submit(id).catch((error: Error) => error);
+        if (result instanceof Error) return settleFailure(id, result);
+        if (result.outbound.length > 0) options.onOutbound?.(result.outbound);
+        options.log.debug('processed', { messageId: id, outcome: result.outcome ?? 'already-processed', outbound: result.outbound.length });
+        return result.outcome;
+      }));
     },
     { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10, ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}) },
   );
   worker.on('failed', (job, error) => {
-    options.log.warn('processing failed; will retry', { messageIds: job ? messageIdsOf(job.data) : undefined, attempt: job?.attemptsMade, error: error.message });
+    options.log.warn('processing job failed; its messages wait in the outbox for the sweeper', { messageIds: job ? messageIdsOf(job.data).length : undefined, error: failureReason(error) });
   });
   worker.on('error', (error) => options.log.warn('processing worker error', { error: error.message }));
   return worker;

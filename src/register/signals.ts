@@ -27,6 +27,7 @@ export const SIGNALS = {
   I0018: { ernst: 'W', omschrijving: 'De leerling staat op de peildatum ook bij een andere instelling ingeschreven (dubbele inschrijving).' },
   P0001: { ernst: 'A', omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
   P0002: { ernst: 'W', omschrijving: 'Volgens de basisregistratie is de leerling overleden, maar deze inschrijving loopt daarna door. Lever de inschrijving opnieuw met een uitschrijfdatum op of vóór de overlijdensdatum.' },
+  V0001: { ernst: 'A', omschrijving: 'Het bericht kon niet worden verwerkt en staat bij de beheerder van de broker in de foutenwachtrij. Lever het niet opnieuw aan: de beheerder verwerkt het opnieuw.' },
 } as const satisfies Record<string, { ernst: Ernst; omschrijving: string }>;
 
 export type SignalCode = keyof typeof SIGNALS;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
 import { prepared } from './database.js';
+import type { OutboundForDelivery } from './outbound.repo.js';
 import { BRIN_OWNER_PREFERENCE } from './institutions.repo.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
@@ -18,12 +19,12 @@ export interface ClaimedMessage {
 
 /**
  * Takes messages out of the processing outbox, oldest first; those another worker (or an earlier run
- * of the job) already took are missing from the result. The row locks of the DELETE serialise
+ * of the job) already took, and those in the processing error queue, are missing from the result. The row locks of the DELETE serialise
  * concurrent claims.
  */
 export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
   const result = await tx.query<{ id: number; operation: string; sender_oin: string; brin: string | null; document_id: string; document_time: Date; raw_xml: string }>(
-    prepared('processing-claim', `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) RETURNING message_id)
+    prepared('processing-claim', `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) AND (failed_at IS NULL) IS TRUE RETURNING message_id)
      SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
      FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
     [messageIds])
@@ -172,6 +173,23 @@ export async function insertOutbound(tx: Tx, drafts: readonly OutboundDraft[]): 
   const result = await tx.query<{ id: number; cause_message_id: number | null }>(OUTBOUND_INSERT(1), outboundParams(drafts));
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
+
+/** Queues messages and returns them ready for delivery (with where they go), in the caller's transaction. */
+export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<OutboundForDelivery[]> {
+  if (drafts.length === 0) return [];
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
+    `WITH queued AS (${OUTBOUND_INSERT(1)})
+     SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
+    outboundParams(drafts));
+  const draftOf = new Map(drafts.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
+  return result.rows.map((r) => outboundForDelivery({ id: r.id, draft: draftOf.get(r.wsa_message_id)!, endpointUrl: r.endpoint_url, paused: r.paused }));
+}
+
+/** A message just queued, as delivery takes it: pending, no attempts yet. */
+export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOutbound): OutboundForDelivery => ({
+  id, operation: draft.operation, wsaMessageId: draft.wsaMessageId, bodyXml: draft.bodyXml, status: 'pending', attempts: 0,
+  lastError: null, institutionOin: draft.institutionOin, endpointUrl, paused, createdAt: new Date(),
+});
 
 /** What a processing batch changed: enrolments removed and saved, each message's outcome, the messages it queued. */
 export interface ProcessingWrites {

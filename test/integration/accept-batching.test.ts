@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobId, processingBatchJobs, processingJobId, processingSweptWork } from '../../src/queue/processing-queue.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, messageIdsOf, processingBatchJobs } from '../../src/queue/processing-queue.js';
 import { createProducerConnection } from '../../src/queue/redis.js';
 import { Sweeper } from '../../src/queue/sweeper.js';
 import { AcceptBatcher } from '../../src/store/accept-batcher.js';
@@ -17,7 +17,7 @@ const message = (documentId = randomUUID()): AcceptedMessage => ({
   receiptId: randomUUID(), receiptAt: new Date(), rawXml: `<x id="${documentId}"/>`,
 });
 
-/** One processing job per group commit, and a sweeper that knows which job holds an outbox row. */
+/** One processing job per group commit, and a sweeper that wakes waiting rows from PostgreSQL alone. */
 describe('processing jobs per group commit', () => {
   let pool: Pool;
   let redis: Redis;
@@ -52,19 +52,24 @@ describe('processing jobs per group commit', () => {
     expect(keys.rows).toEqual([{ job_key: stored[0]!.key }]);
   });
 
-  test('the sweeper leaves rows whose batch job lives, and gives each row of a lost batch job a job of its own', async () => {
+  test('the sweeper wakes every waiting row once per grace period, whatever Redis holds, and never one in the processing error queue', async () => {
     const stored: StoredBatch[] = [];
     const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
-    await Promise.all([message(), message(), message()].map((m) => batcher.submit(m)));
-    await pool.query('DELETE FROM processing_outbox WHERE job_key IS DISTINCT FROM $1', [stored[0]!.key]); // only this test's rows
-    const sweeper = new Sweeper(processingSweptWork(pool, queue), redis, silentLogger(), { intervalMs: 60_000, graceMs: 0 });
-
+    await Promise.all([message(), message(), message(), message()].map((m) => batcher.submit(m)));
+    const ids = stored[0]!.messageIds;
+    await pool.query('DELETE FROM processing_outbox WHERE NOT (message_id = ANY($1::bigint[]))', [ids]); // only this test's rows
+    await pool.query("UPDATE processing_outbox SET failed_at = now(), failure = 'test' WHERE message_id = $1", [ids[3]]);
+    const sweeper = new Sweeper(pool, queue, silentLogger(), { intervalMs: 60_000, graceMs: 200 });
+    // A batch job that lives, as after a failed processing attempt: the sweeper does not look at it.
     await queue.addBulk(processingBatchJobs(stored));
-    expect(await sweeper.sweepOnce()).toBe(0);
-
-    await (await queue.getJob(processingBatchJobId(stored[0]!.key)))!.remove();
+    expect(await sweeper.sweepOnce()).toBe(0); // younger than the grace period
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await queue.drain(true);
     expect(await sweeper.sweepOnce()).toBe(3);
-    for (const id of stored[0]!.messageIds) expect((await queue.getJob(processingJobId(id)))?.data).toEqual({ messageIds: [id] });
-    expect(await sweeper.sweepOnce()).toBe(0); // their own jobs now live
+    const woken = (await queue.getJobs(['waiting'])).flatMap((job) => messageIdsOf(job.data));
+    expect(woken.sort((a, b) => a - b)).toEqual(ids.slice(0, 3));
+    expect(await sweeper.sweepOnce()).toBe(0); // woken just now
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await sweeper.sweepOnce()).toBe(3); // still waiting: woken again
   });
 });

@@ -25,7 +25,8 @@ function validateReceipt(responseXml: string, operation: string): void {
 }
 
 describe('accepting valid messages', () => {
-  const broker = useTestBroker();
+  // No sweeper wake-ups in the way: these tests count the jobs the accept path adds.
+  const broker = useTestBroker({ env: { SWEEP_GRACE_MS: '600000' } });
 
   test.each(validFixtures)('%s → receipt J, one stored row, one outbox row, one job', async (fixture) => {
     const operation = operationOfFixture(fixture);

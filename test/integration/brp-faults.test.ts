@@ -46,7 +46,8 @@ const CASES: FaultCase[] = [
 ];
 
 describe('DUO_BRP_Persoonsmutaties_V1 faults', () => {
-  const broker = useTestBroker();
+  // No sweeper wake-ups in the way: these tests count the jobs the accept path adds.
+  const broker = useTestBroker({ env: { SWEEP_GRACE_MS: '600000' } });
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, fault) => {
     const before = await storedCounts(broker());

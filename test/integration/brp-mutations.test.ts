@@ -58,7 +58,7 @@ describe('population-register mutations reach the schools with an active enrolme
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
     for (const brin of SCHOOLS) await registerSchool(broker(), endpoints, brin);
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
   });
   afterAll(async () => {
     await pipeline.close();

@@ -110,7 +110,7 @@ describe('operator CLI against a running broker', () => {
     const stats = JSON.parse(await cli('stats', '--json'));
     expect(stats.acceptedLastHour).toBeGreaterThanOrEqual(8);
     expect(stats.deliveredLastHour).toBeGreaterThanOrEqual(4);
-    expect(stats.queues).toHaveProperty('delivery');
+    expect(stats.queues).toHaveProperty('processing');
     const audit = JSON.parse(await cli('audit', '--json')) as { actor: string; action: string; affected: number; dryRun: boolean; target: Record<string, unknown> }[];
     const actions = audit.map((a) => `${a.action}${a.dryRun ? ' (dry run)' : ''} ${a.affected}`);
     expect(actions).toEqual(expect.arrayContaining(['errors.replay (dry run) 2', 'errors.replay 2', 'errors.purge 2', 'institution.pause 1', 'institution.resume 1']));

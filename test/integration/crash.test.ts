@@ -22,6 +22,7 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
       if (output.includes('pipeline worker ready')) resolve(child);
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  if (process.env.CRASH_LOG_LEVEL) child.stdout!.pipe(process.stderr);
     child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${output.slice(-1000)}`)));
   });
 }
@@ -40,7 +41,7 @@ describe('crash safety', () => {
     const databaseUrl = (broker().pool as unknown as { options: { connectionString: string } }).options.connectionString;
     env = {
       ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: broker().config.queuePrefix,
-      JOB_LOCK_MS: '1000', SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '500', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '100', LOG_LEVEL: 'error',
+      JOB_LOCK_MS: '1000', SWEEP_INTERVAL_MS: '300', SWEEP_GRACE_MS: '500', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '100', LOG_LEVEL: process.env.CRASH_LOG_LEVEL ?? 'error',
       PROCESSING_CONCURRENCY: '4',
     };
   });

@@ -15,7 +15,7 @@ describe('demo loop', () => {
     const school = DEMO_INSTITUTIONS[0]!;
     await upsertInstitution(broker().pool, { ...school, endpointUrl: `${broker().baseUrl}/demo/institutions/${school.brins[0]}` });
     await broker().registry.refresh();
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
   });
   afterAll(async () => {
     await pipeline.close();

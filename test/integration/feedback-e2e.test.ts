@@ -27,7 +27,7 @@ describe('feedback end to end', () => {
       await upsertInstitution(broker().pool, { oin: `00000007000${brin}00000`, name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
     }
     await broker().registry.refresh();
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
   });
   afterAll(async () => {
     await pipeline.close();

@@ -7,7 +7,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { GENERATED_HOSTILE } from '../fixtures/hostile/generate.js';
 import { FIXTURES, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
-import { jobCount, storedCounts, useTestBroker } from '../support/broker.js';
+import { storedCounts, useTestBroker } from '../support/broker.js';
 
 const DIR = path.join(FIXTURES, 'hostile');
 const manifest = JSON.parse(fs.readFileSync(path.join(DIR, 'manifest.json'), 'utf8')) as {
@@ -47,7 +47,6 @@ describe('hostile input', () => {
 
   test.each(cases)('%s → %s, nothing stored, still responsive', async (_name, code, make) => {
     const before = await storedCounts(broker());
-    const jobsBefore = await jobCount(broker());
     const { body, headers } = await make();
 
     const started = performance.now();
@@ -60,7 +59,6 @@ describe('hostile input', () => {
     expect(answer.text).not.toContain('/etc/passwd');
     expect(answer.text).not.toContain('root:');
     expect(await storedCounts(broker())).toEqual(before);
-    expect(await jobCount(broker())).toBe(jobsBefore);
 
     const valid = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')));
     expect(elementText(valid.text, 'ontvangstBevestiging')).toBe('J');

@@ -1,5 +1,10 @@
 /** Accepted messages flow through BullMQ to the processing worker (real Redis and PostgreSQL). */
-import type { Worker } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
+import { type ProcessingJobData, messageIdsOf } from '../../src/queue/processing-queue.js';
+import { createPool } from '../../src/store/database.js';
+import { listProcessingErrors } from '../../src/store/processing-outbox.repo.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { silentLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
@@ -57,19 +62,75 @@ describe('processing worker', () => {
   }
   const inOutbox = async (ids: number[]): Promise<number> => (await broker().pool.query('SELECT count(*)::int AS n FROM processing_outbox WHERE message_id = ANY($1::bigint[])', [ids])).rows[0].n;
 
-  test('a job of several messages where one cannot be processed: the others are processed once, the job fails after its attempts', async () => {
+  test('a job of several messages where one cannot be processed: the others are processed once, the bad one goes to the processing error queue; the job completes', async () => {
     const good = await storeWithoutJob(['MIX-1', 'MIX-2']);
     const [bad] = await storeWithoutJob(['MIX-3'], 'anOperationWithoutHandler');
-    await broker().processingQueue.add('process', { messageIds: [good[0]!, bad!, good[1]!] }, { jobId: `mixed-${bad}`, attempts: 2, backoff: { type: 'fixed', delay: 100 } });
+    await broker().processingQueue.add('process', { messageIds: [good[0]!, bad!, good[1]!] }, { jobId: `mixed-${bad}` });
 
-    const job = await waitFor(async () => broker().processingQueue.getJob(`mixed-${bad}`), (j) => j?.finishedOn !== undefined && j.attemptsMade === 2, 15_000);
-    expect(job!.failedReason).toContain('no handler');
+    const [failed] = await waitFor(() => listProcessingErrors(broker().pool, { ids: [bad!] }), (rows) => rows.length === 1, 15_000);
+    expect(failed!.failure).toContain('no handler for anOperationWithoutHandler');
     expect(await inOutbox(good)).toBe(0);
-    expect(await inOutbox([bad!])).toBe(1); // waits in the outbox; the failed job keeps the sweeper from re-adding it
     const results = await broker().pool.query('SELECT outcome FROM processing_results WHERE message_id = ANY($1::bigint[])', [good]);
     expect(results.rows).toEqual([{ outcome: 'approved' }, { outcome: 'approved' }]);
     expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer LIKE 'MIX-%'")).rows[0].n).toBe(2);
-    await job!.remove();
+    // Jobs are wake-ups: none is left failed in Redis, whatever happened to its messages.
+    expect(await broker().processingQueue.getFailedCount()).toBe(0);
+  });
+
+  test('an enrolment whose processing fails for its own sake gets a terugkoppeling with V0001, and nothing in the register changes', async () => {
+    const connection = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
+    const prefix = `broken${Date.now()}`;
+    const queue = new Queue<ProcessingJobData>('processing', { connection, prefix });
+    const failing = new Map(createHandlers());
+    failing.set('aanleverenInschrijvingVO', { ...enrolmentHandler, handle: async () => { throw new Error('rule engine bug for 123456782'); } });
+    const offered: string[] = [];
+    const brokenWorker = startProcessingWorker({
+      redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, handlers: failing, brokerOin: '00000001800866472000',
+      concurrency: 2, batchSize: 4, transactions: 1, log: silentLogger(), onOutbound: (messages) => offered.push(...messages.map((m) => m.bodyXml)),
+    });
+    try {
+      const [id] = await storeWithoutJob(['BUG-1']);
+      await queue.add('process', { messageIds: [id!] });
+      const [failed] = await waitFor(() => listProcessingErrors(broker().pool, { ids: [id!] }), (rows) => rows.length === 1, 15_000);
+      expect(failed!.failure).toBe('Error: rule engine bug for ******782'); // the reason, personal number masked
+      await waitFor(async () => offered.length, (n) => n === 1, 5000);
+      expect(offered[0]).toContain('<t:signaalcode>V0001</t:signaalcode>');
+      expect(offered[0]).toContain('<t:leveringGoedgekeurd>false</t:leveringGoedgekeurd>');
+      expect((await broker().pool.query("SELECT count(*)::int AS n FROM enrolments WHERE inschrijvingvolgnummer = 'BUG-1'")).rows[0].n).toBe(0);
+      expect((await broker().pool.query('SELECT count(*)::int AS n FROM processing_results WHERE message_id = $1', [id])).rows[0].n).toBe(0);
+    } finally {
+      await brokenWorker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+      connection.disconnect();
+    }
+  });
+
+  test('a database outage during processing uses up nothing: the message waits and the sweeper has it processed, whatever its job did', async () => {
+    // A second worker on the same queue whose database is unreachable takes the job while ours is paused.
+    await worker.pause();
+    const unreachable = createPool('postgres://nobody@127.0.0.1:9/none', 2);
+    const cutOff = startProcessingWorker({
+      redisUrl: process.env.TEST_REDIS_URL!, prefix: broker().processingQueue.opts.prefix!, pool: unreachable, handlers: createHandlers(),
+      brokerOin: '00000001800866472000', concurrency: 1, batchSize: 4, transactions: 1, log: silentLogger(),
+    });
+    const [id] = await storeWithoutJob(['OUTAGE-1']);
+    try {
+      // A job id that the old sweeper took for the message's own job: left failed, it kept the message from ever being re-queued.
+      await broker().processingQueue.add('process', { messageIds: [id!] }, { jobId: `msg-${id}` });
+      await waitFor(async () => (await broker().processingQueue.getJobCounts('waiting', 'active')), (c) => c.waiting === 0 && c.active === 0, 10_000);
+      expect(await inOutbox([id!])).toBe(1);
+      expect(await listProcessingErrors(broker().pool, { ids: [id!] })).toEqual([]); // an outage is not the message's fault
+    } finally {
+      await cutOff.close();
+      await unreachable.end();
+      worker.resume();
+    }
+    // The broker's sweeper (grace 300 ms) wakes it; our worker processes it.
+    await waitFor(() => inOutbox([id!]), (n) => n === 0, 15_000);
+    expect((await broker().pool.query('SELECT outcome FROM processing_results WHERE message_id = $1', [id])).rows).toEqual([{ outcome: 'approved' }]);
+    const jobs = await broker().processingQueue.getJobs(['failed', 'completed', 'waiting', 'delayed']);
+    expect(jobs.filter((job) => messageIdsOf(job.data).includes(id!))).toEqual([]);
   });
 
   test('a job split over two transactions hands each message on to delivery when its own transaction commits', async () => {

@@ -65,7 +65,7 @@ describe('spontaneous pushes (three schools)', () => {
       await upsertPopulationRecord(broker().pool, { bsn, birthDate: '2013-04-17', gender: '2', surname: 'Leerling', prefixes: null, firstNames: null, address: null, dateOfDeath: null });
     }
     // A fixed clock: the peildatum follows the processing date, so the expected statuses stay true.
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true, now: () => today });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { now: () => today });
   });
   afterAll(async () => {
     await pipeline.close();

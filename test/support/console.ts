@@ -60,7 +60,7 @@ export function useBrokerWithSchools(brins: readonly string[]): { broker: () => 
     // outbound message, its terugkoppeling, and no funding-status or bewijs pushes. These tests are
     // about delivery and operations, not register rules.
     for (const brin of brins) await registerSchool(broker(), endpoints, brin);
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { runSweeper: true });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
   });
   afterAll(async () => {
     await pipeline?.close();

@@ -1,17 +1,13 @@
 /**
  * The delivery side of the pipeline for one test file, against a test broker: institutions' endpoints
- * played by the test, the delivery queue, its worker, and the attempts and slots they share.
+ * played by the test and a Deliverer (the one delivery path) polling the broker's database.
  */
-import { Redis } from 'ioredis';
-import type { Queue, Worker } from 'bullmq';
 import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import type { Broker } from '../../src/broker.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { Deliverer, type DelivererOptions } from '../../src/delivery/deliverer.js';
 import { silentLogger } from '../../src/log.js';
-import { DeliveryAttempts } from '../../src/queue/delivery-attempts.js';
-import { type DeliveryJobData, createDeliveryQueue, deliveryJobs } from '../../src/queue/delivery-queue.js';
-import { startDeliveryWorker } from '../../src/queue/delivery-worker.js';
-import { Enqueuer } from '../../src/queue/enqueuer.js';
+import type { Pool } from '../../src/store/database.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
 
@@ -19,30 +15,48 @@ export const TEST_BROKER_OIN = '00000001800866472000';
 
 export interface DeliveryRig {
   readonly endpoints: TestEndpoints;
-  readonly queue: Queue<DeliveryJobData>;
-  readonly enqueuer: Enqueuer<DeliveryJobData>;
-  readonly attempts: DeliveryAttempts;
-  /** Closes the worker, the queue and the endpoints (after the caller has drained what uses them). */
+  readonly deliverer: Deliverer;
+  /** Another delivery process on the same database (its own owner and pool). */
+  startDeliverer(overrides?: Partial<DelivererOptions> & { owner?: string; pool?: Pool }): Deliverer;
+  /** Closes the deliverers and the endpoints. */
   close(): Promise<void>;
 }
 
+export interface DeliveryRigOptions {
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly perInstitution: number;
+  /** How long a never-attempted message is left to the process that queued it (default 0: pollers take it at once). */
+  readonly handoffMs?: number;
+  readonly pollMs?: number;
+  readonly leaseMs?: number;
+  readonly onDelivered?: (seconds: number) => void;
+}
+
 /** Starts the rig; attempts time out after `timeoutMs`, retries wait 50 ms each. */
-export async function startDeliveryRig(broker: Broker, options: { timeoutMs: number; retries: number; perInstitution: number }): Promise<DeliveryRig> {
+export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptions): Promise<DeliveryRig> {
   const endpoints = await startTestEndpoints();
   await seedDemoPopulation(broker.pool);
-  const redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
-  const prefix = broker.processingQueue.opts.prefix!;
-  const queue = createDeliveryQueue(redis, prefix);
-  const enqueuer = new Enqueuer(queue, deliveryJobs(options.retries), silentLogger());
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
-  const attempts = new DeliveryAttempts({ pool: broker.pool, brokerOin: TEST_BROKER_OIN, validator, timeoutMs: options.timeoutMs, perInstitution: options.perInstitution, log: silentLogger() });
-  const worker: Worker<DeliveryJobData> = startDeliveryWorker({ redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker.pool, attempts, backoffMs: [50, 50, 50], concurrency: 16, log: silentLogger() });
+  const deliverers: Deliverer[] = [];
+  const startDeliverer = (overrides: Partial<DelivererOptions> & { owner?: string; pool?: Pool } = {}): Deliverer => {
+    const deliverer = new Deliverer({
+      pool: overrides.pool ?? broker.pool, brokerOin: TEST_BROKER_OIN, validator, timeoutMs: options.timeoutMs,
+      policy: { retries: options.retries, backoffMs: [50, 50, 50] },
+      lease: { owner: overrides.owner ?? `rig-${deliverers.length}`, perInstitution: options.perInstitution, leaseMs: options.leaseMs ?? options.timeoutMs + 2000, handoffMs: options.handoffMs ?? 0 },
+      maxActive: 16, pollMs: options.pollMs ?? 50, log: silentLogger(),
+      ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
+      ...overrides,
+    });
+    deliverer.start();
+    deliverers.push(deliverer);
+    return deliverer;
+  };
+  const deliverer = startDeliverer();
   return {
-    endpoints, queue, enqueuer, attempts,
+    endpoints, deliverer, startDeliverer,
     async close() {
-      await worker.close();
-      await queue.close();
-      redis.disconnect();
+      await Promise.all(deliverers.map((d) => d.close()));
       validator.dispose();
       await endpoints.close();
     },

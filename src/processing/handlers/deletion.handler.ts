@@ -9,6 +9,7 @@ export const deletionHandler: MessageHandler<Deletion> = {
   operation: 'aanleverenVerwijderingInschrijvingVO',
   parse: (message) => deletionOf(bodyElementOf(message.rawXml, 'aanleverenVerwijderingInschrijvingVO_Request')),
   needs: (deletion) => ({ pgns: [deletion.pgn.value], enrolments: [deletion] }),
+  failureFeedback: (context, deletion) => [terugkoppeling(context, deletion, [signal('V0001')])],
   async handle(context, deletion): Promise<HandlerResult> {
     const stored = context.register.enrolment(deletion.brin, deletion.inschrijvingvolgnummer);
     if (!stored || stored.pgn !== deletion.pgn.value) {

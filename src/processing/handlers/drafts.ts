@@ -1,12 +1,12 @@
 import type { OutboundHeader } from '../../outbound/messages.js';
 import type { OutboundDraft } from '../../store/register.repo.js';
-import type { HandlerContext } from '../handler.js';
+import type { DraftContext } from '../handler.js';
 
 /**
  * An outbound message caused by the message being handled: a fresh document id and MessageID, the
  * broker as sender, the receiving BRIN as ontvangendeInstantie.
  */
-export function outboundDraft(context: HandlerContext, to: { institutionOin: string; brin: string | null; receiverBrin: string }, operation: string, body: (header: OutboundHeader) => string): OutboundDraft {
+export function outboundDraft(context: DraftContext, to: { institutionOin: string; brin: string | null; receiverBrin: string }, operation: string, body: (header: OutboundHeader) => string): OutboundDraft {
   const documentId = context.newId();
   return {
     institutionOin: to.institutionOin,

@@ -16,6 +16,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     enrolments: [stand],
     ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
   }),
+  failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
     const { register, message } = context;
     const about = { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer };

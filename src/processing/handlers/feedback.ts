@@ -2,11 +2,11 @@ import { terugkoppelingBody } from '../../outbound/messages.js';
 import type { Pgn } from '../../register/pgn.js';
 import { type Signal, isRejected } from '../../register/signals.js';
 import type { OutboundDraft } from '../../store/register.repo.js';
-import type { HandlerContext } from '../handler.js';
+import type { DraftContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 
 /** The terugkoppeling for the sender of an enrolment or deletion. */
-export function terugkoppeling(context: HandlerContext, about: { pgn: Pgn; brin: string; inschrijvingvolgnummer: string }, signals: readonly Signal[]): OutboundDraft {
+export function terugkoppeling(context: DraftContext, about: { pgn: Pgn; brin: string; inschrijvingvolgnummer: string }, signals: readonly Signal[]): OutboundDraft {
   return outboundDraft(context, { institutionOin: context.message.senderOin, brin: about.brin, receiverBrin: about.brin }, 'terugkoppelenInschrijvingVO', (header) =>
     terugkoppelingBody(header, { identificatiecodeAanlevering: context.message.documentId, ...about, goedgekeurd: !isRejected(signals), signals }));
 }

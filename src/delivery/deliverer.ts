@@ -1,0 +1,230 @@
+import type { XsdValidator } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
+import type { Logger } from '../log.js';
+import { observeDeliveryAttempt } from '../metrics/metrics.js';
+import { attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
+import type { Pool } from '../store/database.js';
+import { MicroBatcher } from '../store/micro-batcher.js';
+import { type AttemptRecord, type LeaseTerms, type OutboundForDelivery, claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../store/outbound.repo.js';
+import { type RetryPolicy, classify } from './policy.js';
+
+export interface DelivererOptions {
+  readonly pool: Pool;
+  readonly brokerOin: string;
+  readonly validator: XsdValidator;
+  /** Timeout of one attempt. */
+  readonly timeoutMs: number;
+  readonly policy: RetryPolicy;
+  readonly lease: LeaseTerms;
+  /** Attempts under way in this process at once (HTTP exchange and record). */
+  readonly maxActive: number;
+  /** How often to look in PostgreSQL for due messages (retries, another process's, resumed, replayed). */
+  readonly pollMs: number;
+  readonly log: Logger;
+  /** Called with the seconds from queued to delivered. */
+  readonly onDelivered?: (seconds: number) => void;
+}
+
+interface Offered {
+  readonly message: OutboundForDelivery;
+  readonly queuedAt: number;
+}
+
+/**
+ * The one delivery path. Every attempt runs under a lease in PostgreSQL (claim_deliveries), which
+ * keeps one attempt per message and DELIVERY_PER_INSTITUTION per institution across all processes;
+ * the attempt's record sets the message's next state (policy.classify) and frees the lease in one
+ * statement. Work arrives two ways, both only wake-ups: messages this process's processing just
+ * queued (offered with their rows in hand, leased at once, so the first attempt needs no read back),
+ * and a poll of PostgreSQL for whatever is due. An offered message that cannot be leased (its
+ * institution is busy) waits in memory for a lease to free here, for at most the hand-off time;
+ * then it is the pollers' like any other. A crash anywhere loses nothing: the row stays pending and
+ * its lease, if any, expires.
+ */
+export class Deliverer {
+  private active = 0;
+  private readonly running = new Set<Promise<void>>();
+  private readonly offered = new Map<number, Offered>();
+  private claiming = false;
+  private claimAgain = false;
+  private polling: Promise<void> | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** The last poll found due messages: more may be due, so a finished attempt polls again at once. */
+  private backlog = false;
+  private pollAgain = false;
+  private pollingEnabled = false;
+  private closed = false;
+  // Concurrent attempts share their record: one statement, one commit for many.
+  private readonly recorder: MicroBatcher<AttemptRecord, void>;
+
+  constructor(private readonly options: DelivererOptions) {
+    this.recorder = new MicroBatcher<AttemptRecord, void>({
+      maxBatch: 128, maxInFlight: 2, run: async (records) => { await recordAttempts(options.pool, records, options.lease.owner); return records.map(() => undefined); },
+    });
+  }
+
+  /** Starts polling PostgreSQL for due messages. */
+  start(): void {
+    this.pollingEnabled = true;
+    this.pollTimer = setTimeout(() => this.tick(), 0);
+  }
+
+  private tick(): void {
+    this.pollTimer = undefined;
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = undefined;
+      if (this.closed) return;
+      if (this.pollAgain) {
+        this.pollAgain = false;
+        this.tick();
+        return;
+      }
+      this.pollTimer = setTimeout(() => this.tick(), this.options.pollMs);
+    });
+  }
+
+  /** Polls now, or right after the poll under way: an attempt freed room while due messages wait. */
+  private pollSoon(): void {
+    if (this.closed || !this.pollingEnabled) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    clearTimeout(this.pollTimer);
+    this.tick();
+  }
+
+  /** Messages a processing transaction of this process just committed: attempt them now if their leases can be had. */
+  offer(messages: readonly OutboundForDelivery[]): void {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const message of messages) {
+      if (!message.paused) this.offered.set(message.id, { message, queuedAt: now });
+    }
+    this.claimOffered();
+  }
+
+  /** Stops taking work and waits for the attempts under way (their records included). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.pollTimer);
+    this.offered.clear();
+    await this.polling;
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private room(): number {
+    return this.options.maxActive - this.active;
+  }
+
+  /** Leases offered messages, oldest first, one claim at a time (calls meanwhile join the next). */
+  private claimOffered(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    // An offered message that waited out the hand-off is left to the pollers.
+    const expired = Date.now() - this.options.lease.handoffMs;
+    for (const [id, entry] of this.offered) if (entry.queuedAt <= expired) this.offered.delete(id);
+    const ids = [...this.offered.keys()].slice(0, Math.max(0, this.room()));
+    if (ids.length === 0 || this.closed) return;
+    this.claiming = true;
+    this.active += ids.length; // room held while the claim runs
+    claimDeliveries(this.options.pool, ids, ids.length, this.options.lease).then((leased) => {
+      const granted = new Set(leased);
+      for (const id of ids) {
+        const entry = this.offered.get(id);
+        if (granted.has(id) && entry) {
+          this.offered.delete(id);
+          this.run(entry.message, entry.queuedAt);
+        } else {
+          this.active -= 1;
+          // Leased but dropped from memory meanwhile (close): the lease expires and a poller takes it.
+        }
+      }
+    }, (error: Error) => {
+      this.active -= ids.length;
+      this.options.log.warn('delivery claim failed; the message stays pending for a poller', { count: ids.length, error: error.message });
+    }).finally(() => {
+      this.claiming = false;
+      if (this.claimAgain) {
+        this.claimAgain = false;
+        this.claimOffered();
+      }
+    });
+  }
+
+  /** Leases and starts due messages while there is room, then waits for the next tick. */
+  private async pollOnce(): Promise<void> {
+    for (let rounds = 0; rounds < 20 && !this.closed; rounds++) {
+      const room = this.room();
+      if (room <= 0) return;
+      this.active += room;
+      let started = 0;
+      try {
+        const ids = await claimDeliveries(this.options.pool, null, room, this.options.lease);
+        if (ids.length > 0) {
+          for (const message of await loadForDelivery(this.options.pool, ids)) {
+            if (!message) continue;
+            started += 1;
+            this.run(message, message.createdAt.getTime());
+          }
+        }
+        this.active -= room - started;
+        this.backlog = ids.length > 0;
+        if (ids.length < room) return;
+      } catch (error) {
+        this.active -= room - started;
+        this.options.log.warn('delivery poll failed; will poll again', { error: (error as Error).message });
+        return;
+      }
+    }
+  }
+
+  /** Runs one leased message's attempt; the room it holds frees when its record is written. */
+  private run(message: OutboundForDelivery, queuedAt: number): void {
+    const run = this.attempt(message, queuedAt).finally(() => {
+      this.active -= 1;
+      this.running.delete(run);
+      if (this.offered.size > 0) this.claimOffered();
+      else if (this.backlog) this.pollSoon();
+    });
+    this.running.add(run);
+  }
+
+  private async attempt(message: OutboundForDelivery, queuedAt: number): Promise<void> {
+    const { log, lease } = this.options;
+    try {
+      if (!message.endpointUrl) {
+        await markUndeliverable(this.options.pool, message.id, 'institution has no endpoint registered', lease.owner);
+        log.warn('outbound message moved to the error queue: its institution has no endpoint', { outboundId: message.id, institution: message.institutionOin });
+        return;
+      }
+      const attemptNumber = message.attempts + 1;
+      const startedAt = new Date();
+      const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
+      const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
+      const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      const latencyMs = Date.now() - startedAt.getTime();
+      const verdict = classify(outcome, attemptNumber, this.options.policy);
+      await this.recorder.submit({
+        outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs, outcome: outcome.kind, status: verdict.status,
+        ...(verdict.status === 'pending' ? { nextAttemptAt: verdict.nextAttemptAt } : {}),
+        ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
+        ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
+      });
+      observeDeliveryAttempt(message.institutionOin, outcome.kind, latencyMs);
+      if (verdict.status === 'delivered') {
+        this.options.onDelivered?.((Date.now() - queuedAt) / 1000);
+        return;
+      }
+      log.warn('delivery attempt failed', {
+        outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.kind === 'delivered' ? undefined : outcome.error,
+        next: verdict.status === 'pending' ? `retry at ${verdict.nextAttemptAt.toISOString()}` : 'error queue',
+      });
+    } catch (error) {
+      // Our failure, not the institution's: no attempt is counted; the lease expires and it is tried again.
+      log.warn('delivery attempt not recorded; the message is attempted again when its lease expires', { outboundId: message.id, error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,78 @@
+-- PostgreSQL alone says where each message stands; queue jobs only wake workers up. A lost, failed or
+-- duplicated job can delay a message, never strand it: sweepers and pollers read these columns only.
+
+-- Processing: a row waits (failed_at NULL) or is in the processing error queue (failed_at set, with
+-- the reason). next_attempt_at is when a sweeper may wake it up again; each wake-up moves it on.
+ALTER TABLE processing_outbox
+  ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  ADD COLUMN failed_at timestamptz,
+  ADD COLUMN failure text;
+CREATE INDEX processing_outbox_due_idx ON processing_outbox (next_attempt_at) WHERE failed_at IS NULL;
+CREATE INDEX processing_outbox_failed_idx ON processing_outbox (message_id) WHERE failed_at IS NOT NULL;
+
+-- Delivery: a pending message is due at next_attempt_at (its retry's backoff over, or a second after
+-- it was queued: the process that queued it makes the first attempt unless it cannot). Pollers of
+-- every process find due messages through this index, never walking the ones just queued.
+ALTER TABLE outbound_messages
+  ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  -- attempts made before the last replay: a replayed message gets a fresh set of retries
+  ADD COLUMN replayed_attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE outbound_messages ALTER COLUMN next_attempt_at SET DEFAULT now() + interval '1 second';
+DROP INDEX outbound_messages_pending_idx;
+CREATE INDEX outbound_messages_due_idx ON outbound_messages (next_attempt_at) WHERE status = 'pending';
+
+-- A message being attempted holds a lease: one attempt at a time across processes, and at most
+-- DELIVERY_PER_INSTITUTION leases per institution. A killed process's leases expire.
+CREATE TABLE delivery_leases (
+  outbound_id     bigint PRIMARY KEY,
+  institution_oin text NOT NULL,
+  owner           text NOT NULL,
+  leased_until    timestamptz NOT NULL
+);
+CREATE INDEX delivery_leases_institution_idx ON delivery_leases (institution_oin);
+
+-- Leases pending messages for attempts: the given ones (p_ids), or those due (p_ids NULL; messages
+-- of paused institutions and of those whose leases are all taken are passed over, so they starve
+-- no one). Leases are counted per institution under an advisory lock, so the limit holds across
+-- processes; plpgsql gives each statement a fresh snapshot, so the count sees every lease committed
+-- before, and a message delivered meanwhile is no longer pending.
+CREATE FUNCTION claim_deliveries(p_ids bigint[], p_limit int, p_per_institution int, p_lease_ms int, p_owner text)
+RETURNS TABLE (leased_id bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  candidates bigint[];
+  institutions text[];
+BEGIN
+  IF p_ids IS NULL THEN
+    SELECT array_agg(d.id) INTO candidates FROM (
+      SELECT o.id FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin
+      WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND NOT i.paused
+        AND NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.outbound_id = o.id AND l.leased_until >= now())
+        AND o.institution_oin NOT IN (SELECT l.institution_oin FROM delivery_leases l WHERE l.leased_until >= now()
+                                      GROUP BY l.institution_oin HAVING count(*) >= p_per_institution)
+      ORDER BY o.next_attempt_at LIMIT p_limit) d;
+  ELSE
+    candidates := p_ids;
+  END IF;
+  SELECT array_agg(DISTINCT o.institution_oin ORDER BY o.institution_oin) INTO institutions
+  FROM outbound_messages o WHERE o.id = ANY (candidates) AND (o.status = 'pending') IS TRUE;
+  IF institutions IS NULL THEN
+    RETURN;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('delivery:' || x.oin, 0)) FROM unnest(institutions) AS x(oin);
+  DELETE FROM delivery_leases l WHERE l.institution_oin = ANY (institutions) AND l.leased_until < now();
+  RETURN QUERY
+  WITH candidate AS (
+    SELECT o.id, o.institution_oin, row_number() OVER (PARTITION BY o.institution_oin ORDER BY o.next_attempt_at, o.id) AS position
+    FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin
+    WHERE o.id = ANY (candidates) AND (o.status = 'pending') IS TRUE AND NOT i.paused
+      AND NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.outbound_id = o.id)
+  ), room AS (
+    SELECT x.oin, p_per_institution - (SELECT count(*) FROM delivery_leases l WHERE l.institution_oin = x.oin) AS free
+    FROM unnest(institutions) AS x(oin)
+  )
+  INSERT INTO delivery_leases AS l (outbound_id, institution_oin, owner, leased_until)
+  SELECT c.id, c.institution_oin, p_owner, now() + make_interval(secs => p_lease_ms / 1000.0)
+  FROM candidate c JOIN room r ON r.oin = c.institution_oin WHERE c.position <= r.free
+  ON CONFLICT ON CONSTRAINT delivery_leases_pkey DO NOTHING
+  RETURNING l.outbound_id;
+END $$;

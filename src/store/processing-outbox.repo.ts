@@ -1,0 +1,91 @@
+import { type Pool, prepared } from './database.js';
+import type { Tx } from './register.repo.js';
+
+/**
+ * Outbox rows due for a wake-up: waiting (not in the processing error queue), not being processed (a
+ * processing transaction holds its row lock), and not woken within `graceMs`. Each is marked woken
+ * now, so several sweepers, in any number of processes, wake a row once per grace period.
+ */
+export async function wakeDueOutbox(pool: Pool, graceMs: number, limit: number): Promise<number[]> {
+  const result = await pool.query<{ message_id: number }>(
+    prepared('outbox-wake', `UPDATE processing_outbox SET next_attempt_at = now()
+     WHERE message_id IN (
+       SELECT message_id FROM processing_outbox
+       WHERE failed_at IS NULL AND next_attempt_at <= now() - make_interval(secs => $1::double precision / 1000)
+       ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING message_id`,
+    [graceMs, limit]),
+  );
+  return result.rows.map((row) => row.message_id).sort((a, b) => a - b);
+}
+
+/** The message, still waiting in the outbox, locked for this transaction; null when it is not (processed, failed or gone). */
+export async function lockWaitingMessage(tx: Tx, messageId: number): Promise<{ id: number; operation: string; senderOin: string; brin: string | null; documentId: string; documentTime: string; rawXml: string } | null> {
+  const result = await tx.query<{ id: number; operation: string; sender_oin: string; brin: string | null; document_id: string; document_time: Date; raw_xml: string }>(
+    `SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
+     FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id
+     WHERE o.message_id = $1 AND o.failed_at IS NULL FOR UPDATE OF o`,
+    [messageId],
+  );
+  const row = result.rows[0];
+  return row ? { id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml } : null;
+}
+
+/** Puts a waiting message in the processing error queue with its reason. */
+export async function markProcessingFailed(tx: Tx, messageId: number, reason: string): Promise<void> {
+  await tx.query('UPDATE processing_outbox SET failed_at = now(), failure = $2 WHERE message_id = $1 AND failed_at IS NULL', [messageId, reason]);
+}
+
+/** A message in the processing error queue. */
+export interface ProcessingError {
+  readonly messageId: number;
+  readonly contract: string;
+  readonly operation: string;
+  readonly senderOin: string;
+  readonly brin: string | null;
+  readonly receivedAt: Date;
+  readonly failedAt: Date;
+  readonly failure: string | null;
+}
+
+/** Which processing-error-queue messages an operation applies to. */
+export interface ProcessingErrorFilter {
+  readonly ids?: readonly number[];
+  readonly senderOin?: string;
+  readonly limit?: number;
+}
+
+function processingErrorWhere(filter: ProcessingErrorFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const clauses = ['o.failed_at IS NOT NULL'];
+  if (filter.ids) clauses.push(`o.message_id = ANY($${params.push(filter.ids)}::bigint[])`);
+  if (filter.senderOin) clauses.push(`m.sender_oin = $${params.push(filter.senderOin)}`);
+  return { sql: clauses.join(' AND '), params };
+}
+
+/** The processing error queue, oldest first. */
+export async function listProcessingErrors(pool: Pool, filter: ProcessingErrorFilter = {}): Promise<ProcessingError[]> {
+  const { sql, params } = processingErrorWhere(filter);
+  const result = await pool.query<{ message_id: number; contract: string; operation: string; sender_oin: string; brin: string | null; received_at: Date; failed_at: Date; failure: string | null }>(
+    `SELECT o.message_id, m.contract, m.operation, m.sender_oin, m.brin, m.received_at, o.failed_at, o.failure
+     FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id
+     WHERE ${sql} ORDER BY o.message_id LIMIT ${Math.min(Math.max(0, Math.floor(filter.limit ?? 1000)), 100_000)}`,
+    params,
+  );
+  return result.rows.map((r) => ({ messageId: r.message_id, contract: r.contract, operation: r.operation, senderOin: r.sender_oin, brin: r.brin, receivedAt: r.received_at, failedAt: r.failed_at, failure: r.failure }));
+}
+
+/** Puts matching messages back to be processed now (the sweeper wakes them); returns their ids. A dry run changes nothing. */
+export async function replayProcessingErrors(pool: Pool, filter: ProcessingErrorFilter, dryRun = false): Promise<number[]> {
+  const { sql, params } = processingErrorWhere(filter);
+  const matching = `SELECT o.message_id FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id WHERE ${sql}`;
+  const statement = dryRun
+    ? `${matching} ORDER BY 1`
+    : `UPDATE processing_outbox SET failed_at = NULL, failure = NULL, next_attempt_at = '-infinity' WHERE message_id IN (${matching}) RETURNING message_id`;
+  return (await pool.query<{ message_id: number }>(statement, params)).rows.map((r) => r.message_id).sort((a, b) => a - b);
+}
+
+/** Messages in the processing error queue (gauges, stats). */
+export async function countProcessingErrors(pool: Pool): Promise<number> {
+  return (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processing_outbox WHERE failed_at IS NOT NULL')).rows[0]!.n;
+}
