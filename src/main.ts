@@ -47,8 +47,9 @@ function printUrls(config: Config): void {
   process.stdout.write(`Admin dashboard: http://localhost:${config.port}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
 }
 
-async function runWorker(config: Config, urls: ServiceUrls, log: Logger, runSweeper: boolean, afterClose = async (): Promise<void> => undefined): Promise<void> {
-  const broker = await startBroker(config, urls, log, { runSweeper });
+async function runWorker(config: Config, urls: ServiceUrls, log: Logger, afterClose = async (): Promise<void> => undefined): Promise<void> {
+  // Every HTTP process runs the sweeper: it reads PostgreSQL only and wakes a row once in any number of processes.
+  const broker = await startBroker(config, urls, log);
   // The workers get their own connections, so a processing backlog never starves the request path.
   const pipelinePool = config.runWorkers ? createPipelinePool(urls.databaseUrl, config) : undefined;
   const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, {}) : undefined;
@@ -79,7 +80,7 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   const separatePipeline = config.runWorkers && config.pipelineProcess;
   if (config.httpWorkers === 1 && !separatePipeline) {
-    await runWorker(config, urls, log, true, async () => {
+    await runWorker(config, urls, log, async () => {
       await redis.stop();
       await database.stop();
     });
@@ -143,8 +144,7 @@ async function main(): Promise<void> {
     runPipelineProcess(config, urls, log);
     return;
   }
-  // One sweeper for the whole cluster: the first worker's.
-  return runWorker(config, urls, log, process.env.BRON_WORKER_INDEX === '0');
+  return runWorker(config, urls, log);
 }
 
 main().catch((error: unknown) => {

@@ -77,5 +77,5 @@ describe('crash safety', () => {
     const stored = (await broker().pool.query('SELECT wsa_message_id FROM outbound_messages')).rows.map((r) => `urn:uuid:${r.wsa_message_id}`);
     expect([...ids].every((id) => stored.includes(id))).toBe(true);
     expect(ids.size).toBe(2 * MESSAGES);
-  });
+  }, 90_000);
 });

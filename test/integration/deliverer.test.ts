@@ -3,6 +3,8 @@
  * processing queued, leases that hold across processes, a dead process's lease, and failures of our
  * own that use up no attempt.
  */
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { createPool } from '../../src/store/database.js';
@@ -110,7 +112,9 @@ describe('deliverer', () => {
     const message = await processedFeedback('66AA');
     // A process whose statements time out quickly, and whose lease expires quickly.
     const fragilePool = createPool(databaseUrlOf(broker()), 4, { statementTimeoutMs: 200 });
-    const fragile = rig.startDeliverer({ owner: 'fragile', pool: fragilePool, lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 0 } });
+    const warnings: string[] = [];
+    const capture = new Writable({ write(chunk: Buffer, _encoding, done) { warnings.push(chunk.toString()); done(); } });
+    const fragile = rig.startDeliverer({ owner: 'fragile', pool: fragilePool, log: createLogger('warn', capture), lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 0 } });
     // Not due for pollers: only the offer to the fragile process attempts it first.
     await broker().pool.query("UPDATE outbound_messages SET next_attempt_at = now() + interval '1 hour' WHERE id = $1", [message.id]);
     const holder = await broker().pool.connect();
@@ -119,8 +123,9 @@ describe('deliverer', () => {
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM outbound_messages WHERE id = $1 FOR UPDATE', [message.id]);
       fragile.offer([message]);
-      await waitFor(async () => rig.endpoints.received('66AA').length, (n) => n >= 1, 3000);
-      await sleep(400);
+      await waitFor(async () => rig.endpoints.received('66AA').length, (n) => n >= 1, 5000);
+      // Held until the record has failed (its statement timed out on the lock).
+      await waitFor(async () => warnings.join(''), (text) => text.includes('delivery attempt not recorded'), 5000);
     } finally {
       await holder.query('COMMIT');
       holder.release();
