@@ -38,7 +38,7 @@ describe('processing jobs per group commit', () => {
 
   test('messages committed together are handed on once, under the key their outbox rows carry; a duplicate is not', async () => {
     const stored: { key: string; ids: number[] }[] = [];
-    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, ids) => stored.push({ key, ids }) });
+    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, outcome: { pool, waitMs: 1000 }, onStored: (key, ids) => stored.push({ key, ids }) });
     const first = message();
     // Submitted in one loop turn: one commit. The last repeats the first's identificatiecode.
     const receipts = await Promise.all([first, message(), message(), message(), message(), { ...first, receiptId: randomUUID(), rawXml: '<other/>' }].map((m) => batcher.submit(m)));
@@ -54,7 +54,7 @@ describe('processing jobs per group commit', () => {
 
   test('the sweeper leaves rows whose batch job lives, and gives each row of a lost batch job a job of its own', async () => {
     const stored: StoredBatch[] = [];
-    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
+    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, outcome: { pool, waitMs: 1000 }, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
     await Promise.all([message(), message(), message()].map((m) => batcher.submit(m)));
     await pool.query('DELETE FROM processing_outbox WHERE job_key IS DISTINCT FROM $1', [stored[0]!.key]); // only this test's rows
     const sweeper = new Sweeper(processingSweptWork(pool, queue), redis, silentLogger(), { intervalMs: 60_000, graceMs: 0 });
