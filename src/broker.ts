@@ -70,8 +70,11 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
   const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
+  // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
+  const outcomePool = createPool(urls.databaseUrl, 1, { queryTimeoutMs: 2000, statementTimeoutMs: 1000, lockTimeoutMs: 1000 });
   const batcher = new AcceptBatcher(acceptPool, {
     maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs,
+    outcome: { pool: outcomePool, waitMs: config.acceptOutcomeWaitMs },
     onStored: (key, messageIds) => enqueuer.enqueue({ key, messageIds }),
   });
 
@@ -115,6 +118,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
       redis.disconnect();
       for (const validator of validators.values()) validator.dispose();
       await acceptPool.end();
+      await outcomePool.end();
       await pool.end();
     },
   };

@@ -28,8 +28,16 @@ export interface Config {
   readonly logLevel: string;
   /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
   readonly maxBodyBytes: number;
-  /** Longest wait for the durable commit before answering Server.DK0051 (`ACCEPT_TIMEOUT_MS`, default 1500). */
+  /**
+   * Longest wait for a transaction slot, and longest a group commit may take, before Server.DK0051
+   * (`ACCEPT_TIMEOUT_MS`, default 1500): PostgreSQL refuses to commit a statement past it.
+   */
   readonly acceptTimeoutMs: number;
+  /**
+   * How long after a commit's deadline the broker keeps asking PostgreSQL whether a statement that got
+   * no answer stored its messages, before it closes the request without an answer (`ACCEPT_OUTCOME_WAIT_MS`, default 10000).
+   */
+  readonly acceptOutcomeWaitMs: number;
   /** Most messages group-committed in one transaction (`ACCEPT_BATCH_SIZE`, default 100). */
   readonly acceptBatchSize: number;
   /** Group-commit transactions in flight at once (`ACCEPT_MAX_IN_FLIGHT`, default 2: one per core, measured better than 4 in docs/benchmarks.md). */
@@ -168,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
+    acceptOutcomeWaitMs: int('ACCEPT_OUTCOME_WAIT_MS', 10_000, 100, 600_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
     acceptMaxInFlight: int('ACCEPT_MAX_IN_FLIGHT', 2, 1, 32),
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),

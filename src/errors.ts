@@ -82,10 +82,22 @@ export class BrokerFault extends Error {
   }
 }
 
-/** Raised by the store when PostgreSQL cannot be reached or does not commit in time. */
+/** Raised by the store when PostgreSQL cannot be reached or does not commit in time, and the message is known not to be stored. */
 export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/**
+ * Raised by the store when a message may have been stored but the broker could not learn whether in
+ * time (PostgreSQL stopped or stalled with the statement in hand). Never answered with a fault, which
+ * could turn out false: the sender gets no answer and resends, which is idempotent.
+ */
+export class StoreOutcomeUnknownError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreOutcomeUnknownError';
   }
 }

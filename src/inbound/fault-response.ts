@@ -1,4 +1,4 @@
-import { BrokerFault, StoreUnavailableError } from '../errors.js';
+import { BrokerFault, StoreOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
 import { escapeXml } from '../xml/escape.js';
 
 /** Namespace of the fault detail element (ours). */
@@ -7,12 +7,15 @@ export const FAULT_DETAIL_NS = 'urn:bron-broker:fault';
 export const FAULT_ACTION = 'http://www.w3.org/2005/08/addressing/soap/fault';
 
 /**
- * Maps anything thrown on the request path to a BrokerFault. This is the one place that decides what
- * a sender is told: catalogued faults pass through, an unavailable store becomes Server.DK0051, and
- * everything else a bare Server.DK0050 — never a stack trace or internal message.
+ * Maps anything thrown on the request path to a BrokerFault, or to null: no answer at all. This is the
+ * one place that decides what a sender is told: catalogued faults pass through, a store known not to
+ * have stored the message becomes Server.DK0051, a store that may have stored it (outcome unknown)
+ * gets no answer, since a fault could turn out false, and everything else a bare Server.DK0050 —
+ * never a stack trace or internal message.
  */
-export function toBrokerFault(error: unknown): BrokerFault {
+export function toBrokerFault(error: unknown): BrokerFault | null {
   if (error instanceof BrokerFault) return error;
+  if (error instanceof StoreOutcomeUnknownError) return null;
   if (error instanceof StoreUnavailableError) {
     return new BrokerFault('DK0051', 'the message store is unavailable; the message was not accepted, send it again later');
   }

@@ -120,7 +120,7 @@ function sendFault(req: IncomingMessage, res: ServerResponse, requestId: string,
   if (!req.complete) req.resume();
 }
 
-/** Handles one SOAP POST to a contract's endpoint: a receipt, or a SOAP fault; one log line either way. */
+/** Handles one SOAP POST to a contract's endpoint: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
 export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, contract: Contract, deps: InboundDeps): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
@@ -136,6 +136,16 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
     });
   } catch (error) {
     const fault = toBrokerFault(error);
+    if (!fault) {
+      // Neither receipt nor fault would be sure to stay true: the sender sees a lost answer and resends.
+      res.destroy();
+      countInboundRequest('unanswered', facts.addressing?.operation.name);
+      deps.log.warn('request', {
+        requestId, outcome: 'unanswered', operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),
+        cause: String((error as Error)?.message ?? error),
+      });
+      return;
+    }
     sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {

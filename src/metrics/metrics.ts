@@ -11,7 +11,7 @@ collectDefaultMetrics({ register: metricsRegistry });
 
 const inboundRequests = new Counter({
   name: 'bron_inbound_requests_total',
-  help: 'SOAP requests answered, by outcome (accepted, duplicate, rejected), operation and fault code (rejected only)',
+  help: 'SOAP requests, by outcome (accepted, duplicate, rejected, unanswered), operation and fault code (rejected only)',
   labelNames: ['outcome', 'operation', 'fault_code'] as const,
   registers: [metricsRegistry],
 });
@@ -54,7 +54,7 @@ const sweeperReenqueued = new Counter({
 });
 
 /** A SOAP request answered with a receipt (`accepted`, or `duplicate` for a resubmission) or a fault. */
-export function countInboundRequest(outcome: 'accepted' | 'duplicate' | 'rejected', operation: string | undefined, faultCode = ''): void {
+export function countInboundRequest(outcome: 'accepted' | 'duplicate' | 'rejected' | 'unanswered', operation: string | undefined, faultCode = ''): void {
   inboundRequests.inc({ outcome, operation: operation ?? 'unknown', fault_code: faultCode });
 }
 

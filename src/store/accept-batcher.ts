@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { StoreUnavailableError } from '../errors.js';
+import { StoreOutcomeUnknownError, StoreUnavailableError } from '../errors.js';
+import { settleCommitOutcome } from './accept-outcome.js';
 import type { Pool } from './database.js';
-import { type AcceptedMessage, type StoredReceipt, storeAcceptedBatch } from './inbound-messages.repo.js';
+import { type AcceptedMessage, CommitOutcomeUnknownError, type StoredReceipt, storeAcceptedBatch } from './inbound-messages.repo.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 export interface AcceptBatcherOptions {
@@ -9,8 +10,17 @@ export interface AcceptBatcherOptions {
   readonly maxBatch: number;
   /** Transactions committing at once; more arrivals wait and join the next batch. */
   readonly maxInFlight: number;
-  /** Longest a message waits for a transaction slot before it is told the store is unavailable. */
+  /**
+   * Longest a message waits for a transaction slot before it is told the store is unavailable, and
+   * the longest a statement may take to commit once it has its connection (its deadline, enforced by
+   * PostgreSQL at commit).
+   */
   readonly timeoutMs: number;
+  /**
+   * Where to learn the outcome of a statement whose answer never came (a pool apart from the accept
+   * pool, whose connections may all be stuck), and for how long after its deadline to keep trying.
+   */
+  readonly outcome: { readonly pool: Pool; readonly waitMs: number };
   /**
    * Called after each commit with the key its outbox rows carry and the messages it stored new (not
    * duplicates): one processing job per commit instead of one per message. It must not throw (the
@@ -21,14 +31,16 @@ export interface AcceptBatcherOptions {
 
 /**
  * Group commit of accepted messages: requests that arrive while a transaction commits are stored
- * together in the next one. Only a message still waiting for a slot times out; one already in a
- * statement waits for its real outcome (bounded by the pool's statement_timeout), so a DK0051 is
- * never followed by a commit.
+ * together in the next one. A message still waiting for a slot times out before it reaches the
+ * database. A statement carries a deadline past which PostgreSQL refuses to commit it; when its
+ * answer does not come by then, the batch asks on another connection what is stored, and what it
+ * answers is final. So a StoreUnavailableError (DK0051) is never followed by a commit of that batch;
+ * when the outcome cannot be learnt, the batch fails with StoreOutcomeUnknownError instead.
  */
 export class AcceptBatcher {
   private readonly batcher: MicroBatcher<AcceptedMessage, StoredReceipt | Error>;
 
-  constructor(pool: Pool, options: AcceptBatcherOptions) {
+  constructor(pool: Pool, private readonly options: AcceptBatcherOptions) {
     this.batcher = new MicroBatcher({
       maxBatch: options.maxBatch,
       maxInFlight: options.maxInFlight,
@@ -37,9 +49,10 @@ export class AcceptBatcher {
         const jobKey = randomUUID();
         let stored: (StoredReceipt | Error)[];
         try {
-          stored = await storeAcceptedBatch(pool, messages, jobKey);
+          stored = await storeAcceptedBatch(pool, messages, jobKey, options.timeoutMs);
         } catch (error) {
-          throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
+          if (!(error instanceof CommitOutcomeUnknownError)) throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
+          stored = await this.settle(messages, error);
         }
         const newMessageIds = stored.flatMap((receipt) => (receipt instanceof Error || !receipt.isNew ? [] : [receipt.messageId]));
         if (newMessageIds.length > 0) options.onStored?.(jobKey, newMessageIds);
@@ -48,10 +61,18 @@ export class AcceptBatcher {
     });
   }
 
-  /** Resolves after the message (or its earlier duplicate) is durably stored; rejects with StoreUnavailableError. */
+  /** The final outcome of a batch whose statement went unanswered; throws when it cannot be learnt. */
+  private async settle(messages: readonly AcceptedMessage[], unanswered: CommitOutcomeUnknownError): Promise<(StoredReceipt | Error)[]> {
+    const outcome = await settleCommitOutcome(this.options.outcome.pool, messages, unanswered.deadline, this.options.outcome.waitMs);
+    if (!outcome) throw new StoreOutcomeUnknownError(`outcome unknown ${this.options.outcome.waitMs} ms after the deadline`, { cause: unanswered });
+    return outcome.map((receipt) => receipt ?? new StoreUnavailableError(`not stored: ${unanswered.message}`, { cause: unanswered }));
+  }
+
+  /** Resolves after the message (or its earlier duplicate) is durably stored; rejects with StoreUnavailableError or StoreOutcomeUnknownError. */
   async submit(message: AcceptedMessage): Promise<StoredReceipt> {
     const stored = await this.batcher.submit(message);
-    // Only a duplicate whose original could not be read back gets here with an error: nothing of it was stored.
+    if (stored instanceof StoreUnavailableError) throw stored;
+    // Otherwise only a duplicate whose original could not be read back gets here with an error: nothing of it was stored.
     if (stored instanceof Error) throw new StoreUnavailableError(`store failed: ${stored.message}`, { cause: stored });
     return stored;
   }

@@ -6,8 +6,12 @@ export type Pool = pg.Pool;
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export interface PoolOptions {
-  /** Server-side statement_timeout: a statement the server cancels never commits (see AcceptBatcher). */
+  /** Server-side statement_timeout: a statement the server cancels never commits. */
   readonly statementTimeoutMs?: number;
+  /** Server-side lock_timeout: a statement waiting this long for a lock fails instead of queueing others behind it. */
+  readonly lockTimeoutMs?: number;
+  /** Client-side wait for any answer (default 5000). The server may still run a statement given up on. */
+  readonly queryTimeoutMs?: number;
   /**
    * How statements with parameters are planned (see PLAN_SETTINGS): `per-call` (the default), `cached`,
    * or `key-lookups`. Only named statements keep a cached plan; unnamed ones are planned on every call,
@@ -44,8 +48,9 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
     connectionString,
     max,
     connectionTimeoutMillis: 1000,
-    query_timeout: 5000,
+    query_timeout: options.queryTimeoutMs ?? 5000,
     ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
+    ...(options.lockTimeoutMs ? { lock_timeout: options.lockTimeoutMs } : {}),
     // Times without an offset are read as UTC, whatever the server's default.
     options: `-c timezone=UTC${PLAN_SETTINGS[options.plans ?? 'per-call']}`,
     idleTimeoutMillis: 30_000,

@@ -38,7 +38,7 @@ describe('processing jobs per group commit', () => {
 
   test('messages committed together are handed on once, under the key their outbox rows carry; a duplicate is not', async () => {
     const stored: { key: string; ids: number[] }[] = [];
-    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, ids) => stored.push({ key, ids }) });
+    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, outcome: { pool, waitMs: 1000 }, onStored: (key, ids) => stored.push({ key, ids }) });
     const first = message();
     // Submitted in one loop turn: one commit. The last repeats the first's identificatiecode.
     const receipts = await Promise.all([first, message(), message(), message(), message(), { ...first, receiptId: randomUUID(), rawXml: '<other/>' }].map((m) => batcher.submit(m)));
@@ -54,7 +54,7 @@ describe('processing jobs per group commit', () => {
 
   test('the sweeper wakes every waiting row once per grace period, whatever Redis holds, and never one in the processing error queue', async () => {
     const stored: StoredBatch[] = [];
-    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
+    const batcher = new AcceptBatcher(pool, { maxBatch: 100, maxInFlight: 1, timeoutMs: 5000, outcome: { pool, waitMs: 1000 }, onStored: (key, messageIds) => stored.push({ key, messageIds }) });
     await Promise.all([message(), message(), message(), message()].map((m) => batcher.submit(m)));
     const ids = stored[0]!.messageIds;
     await pool.query('DELETE FROM processing_outbox WHERE NOT (message_id = ANY($1::bigint[]))', [ids]); // only this test's rows
