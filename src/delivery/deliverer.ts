@@ -74,6 +74,8 @@ export class Deliverer {
     this.polling = this.pollOnce().finally(() => {
       this.polling = undefined;
       if (this.closed) return;
+      // The poll held the room it might use: offered messages that found none meanwhile get it now.
+      if (this.offered.size > 0) this.claimOffered();
       if (this.pollAgain) {
         this.pollAgain = false;
         this.tick();

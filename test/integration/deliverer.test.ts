@@ -114,7 +114,7 @@ describe('deliverer', () => {
     const fragilePool = createPool(databaseUrlOf(broker()), 4, { statementTimeoutMs: 200 });
     const warnings: string[] = [];
     const capture = new Writable({ write(chunk: Buffer, _encoding, done) { warnings.push(chunk.toString()); done(); } });
-    const fragile = rig.startDeliverer({ owner: 'fragile', pool: fragilePool, log: createLogger('warn', capture), lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 0 } });
+    const fragile = rig.startDeliverer({ owner: 'fragile', pool: fragilePool, log: createLogger('warn', capture), lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 1000 } });
     // Not due for pollers: only the offer to the fragile process attempts it first.
     await broker().pool.query("UPDATE outbound_messages SET next_attempt_at = now() + interval '1 hour' WHERE id = $1", [message.id]);
     const holder = await broker().pool.connect();

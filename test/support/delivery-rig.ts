@@ -26,7 +26,7 @@ export interface DeliveryRigOptions {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly perInstitution: number;
-  /** How long a never-attempted message is left to the process that queued it (default 0: pollers take it at once). */
+  /** How long an offered message may wait in memory for a lease (default 1000, as in the broker). */
   readonly handoffMs?: number;
   readonly pollMs?: number;
   readonly leaseMs?: number;
@@ -43,7 +43,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
     const deliverer = new Deliverer({
       pool: overrides.pool ?? broker.pool, brokerOin: TEST_BROKER_OIN, validator, timeoutMs: options.timeoutMs,
       policy: { retries: options.retries, backoffMs: [50, 50, 50] },
-      lease: { owner: overrides.owner ?? `rig-${deliverers.length}`, perInstitution: options.perInstitution, leaseMs: options.leaseMs ?? options.timeoutMs + 2000, handoffMs: options.handoffMs ?? 0 },
+      lease: { owner: overrides.owner ?? `rig-${deliverers.length}`, perInstitution: options.perInstitution, leaseMs: options.leaseMs ?? options.timeoutMs + 2000, handoffMs: options.handoffMs ?? 1000 },
       maxActive: 16, pollMs: options.pollMs ?? 50, log: silentLogger(),
       ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
       ...overrides,
