@@ -1,0 +1,123 @@
+/**
+ * The broker's processes under test, as a supervisor runs them: one HTTP broker (dist/src/main.js,
+ * no workers) and N pipeline processes (dist/workers/pipeline.worker.js), each restarted when it
+ * dies (unless the harness is stopping them). Output goes to a log file per process in the scenario's
+ * folder.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { signal, sleep, waitGone } from './services.js';
+
+export interface Supervised {
+  readonly name: string;
+  /** The running process's pid (undefined between a death and its restart). */
+  pid(): number | undefined;
+  /** kill -9 now; the supervisor restarts it after `restartDelayMs`. */
+  kill9(): void;
+  restarts: number;
+}
+
+class SupervisedProcess implements Supervised {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly script: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logFile: string,
+    private readonly restartDelayMs: number,
+  ) {}
+
+  start(): void {
+    const log = fs.openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, this.script)], { env: this.env, stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = undefined;
+      if (this.stopping) return;
+      this.restarts += 1;
+      this.restartTimer = setTimeout(() => {
+        if (!this.stopping) this.start();
+      }, this.restartDelayMs);
+    });
+  }
+
+  pid(): number | undefined {
+    return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  kill9(): void {
+    const pid = this.pid();
+    if (pid !== undefined) signal([pid], 'SIGKILL');
+  }
+
+  /** SIGTERM (the processes close cleanly), SIGKILL after a while. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const pid = this.pid();
+    if (pid === undefined) return;
+    signal([pid], 'SIGTERM');
+    if (!await waitGone([pid], 8000)) {
+      signal([pid], 'SIGKILL');
+      await waitGone([pid], 5000);
+    }
+  }
+
+  killNow(): void {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const pid = this.pid();
+    if (pid !== undefined) signal([pid], 'SIGKILL');
+  }
+}
+
+export interface BrokerCluster {
+  readonly baseUrl: string;
+  readonly http: Supervised;
+  readonly pipelines: readonly Supervised[];
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+/** Polls /healthz until the HTTP process answers. */
+export async function waitHealthy(baseUrl: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+export async function startCluster(options: { env: NodeJS.ProcessEnv; port: number; pipelines: number; logDir: string; restartDelayMs: number }): Promise<BrokerCluster> {
+  const http = new SupervisedProcess('http', 'dist/src/main.js', options.env, path.join(options.logDir, 'http.log'), options.restartDelayMs);
+  const pipelines = Array.from({ length: options.pipelines }, (_, index) => new SupervisedProcess(
+    `pipeline-${index + 1}`, 'dist/workers/pipeline.worker.js', options.env, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs));
+  const all = [http, ...pipelines];
+  // The HTTP process migrates first; the pipelines then find the schema in place (they migrate too,
+  // under the same advisory lock).
+  http.start();
+  const baseUrl = `http://127.0.0.1:${options.port}`;
+  if (!await waitHealthy(baseUrl, 60_000)) {
+    for (const p of all) p.killNow();
+    throw new Error(`the HTTP broker did not become healthy (see ${path.join(options.logDir, 'http.log')})`);
+  }
+  for (const p of pipelines) p.start();
+  await sleep(1500); // let the pipelines connect before load starts
+  return {
+    baseUrl, http, pipelines,
+    stop: async () => {
+      await Promise.all(all.map((p) => p.stop()));
+    },
+    killNow: () => {
+      for (const p of all) p.killNow();
+    },
+  };
+}
