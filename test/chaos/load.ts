@@ -80,6 +80,8 @@ export class LoadGenerator {
   private nextPupil = 0;
   private counter = 0;
   sends = 0;
+  /** Requests sent and not answered yet. */
+  inFlight = 0;
 
   constructor(private readonly baseUrl: string, private readonly bsns: readonly string[], private readonly timeoutMs: number) {}
 
@@ -105,8 +107,13 @@ export class LoadGenerator {
 
   async sendEnrolment(e: Enrolment): Promise<void> {
     this.sends += 1;
-    const answer = await sendOnce(this.baseUrl, enrolmentRequest(e, this.bsns[e.pupil]!), this.timeoutMs);
-    this.record(e.school.oin, e.documentId, answer);
+    this.inFlight += 1;
+    try {
+      const answer = await sendOnce(this.baseUrl, enrolmentRequest(e, this.bsns[e.pupil]!), this.timeoutMs);
+      this.record(e.school.oin, e.documentId, answer);
+    } finally {
+      this.inFlight -= 1;
+    }
   }
 
   /**

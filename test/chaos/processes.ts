@@ -17,12 +17,15 @@ export interface Supervised {
   /** kill -9 now; the supervisor restarts it after `restartDelayMs`. */
   kill9(): void;
   restarts: number;
+  readonly deaths: readonly string[];
 }
 
 class SupervisedProcess implements Supervised {
   private child: ChildProcess | undefined;
   private stopping = false;
   restarts = 0;
+  /** How each run of it ended: a signal name or `exit <code>`. */
+  readonly deaths: string[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -34,12 +37,15 @@ class SupervisedProcess implements Supervised {
   ) {}
 
   start(): void {
+    fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} starting\n`);
     const log = fs.openSync(this.logFile, 'a');
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, this.script)], { env: this.env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.child = child;
-    child.once('exit', () => {
+    child.once('exit', (code, sig) => {
       if (this.child === child) this.child = undefined;
+      this.deaths.push(sig ?? `exit ${code}`);
+      fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} ended: ${sig ?? `exit code ${code}`}${this.stopping ? ' (stopped by the harness)' : ''}\n`);
       if (this.stopping) return;
       this.restarts += 1;
       this.restartTimer = setTimeout(() => {

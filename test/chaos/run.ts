@@ -21,7 +21,7 @@ import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { type Verdict, check, unfinished } from './checker.js';
 import { type EndpointMode, InstitutionEndpoint } from './endpoints.js';
 import { LoadGenerator, SCHOOLS, documentKey, enrolmentRequest, pupils, sendOnce } from './load.js';
-import { type BrokerCluster, startCluster, waitHealthy } from './processes.js';
+import { type BrokerCluster, type Supervised, startCluster, waitHealthy } from './processes.js';
 import { ChaosPostgres, ChaosRedis, sleep } from './services.js';
 
 interface Profile {
@@ -30,8 +30,8 @@ interface Profile {
   readonly rate: number;
   readonly warmupMs: number;
   readonly faultMs: number;
-  /** Load after the fault ended. */
-  readonly tailMs: number;
+  /** Messages sent once everything is final again: does the broker still accept, process and deliver? */
+  readonly probeMessages: number;
   /** Time between kill -9s in the kill scenarios. */
   readonly killEveryMs: number;
   /** How long Redis stays dead before it is restarted empty. */
@@ -45,12 +45,12 @@ interface Profile {
 
 const PROFILES: Record<'short' | 'full', Profile> = {
   short: {
-    name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, tailMs: 1500, killEveryMs: 1000, redisDeadMs: 1000,
+    name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, probeMessages: 10, killEveryMs: 1000, redisDeadMs: 1000,
     recoveryWindowMs: 40_000, pipelines: 2, restartDelayMs: 300,
     env: { DELIVERY_TIMEOUT_MS: '1000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '500', SWEEP_GRACE_MS: '1000', JOB_LOCK_MS: '3000' },
   },
   full: {
-    name: 'full', rate: 20, warmupMs: 5000, faultMs: 30_000, tailMs: 5000, killEveryMs: 4000, redisDeadMs: 5000,
+    name: 'full', rate: 20, warmupMs: 5000, faultMs: 30_000, probeMessages: 40, killEveryMs: 4000, redisDeadMs: 5000,
     recoveryWindowMs: 150_000, pipelines: 3, restartDelayMs: 500,
     env: { DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '1000', SWEEP_GRACE_MS: '2000', JOB_LOCK_MS: '5000' },
   },
@@ -78,16 +78,22 @@ interface Scenario {
 /** The endpoint the endpoint scenarios break: the first school's. */
 const FAULTY = 0;
 
-async function killEvery(run: Run, pick: (round: number) => { kill9(): void; pid(): number | undefined }, afterEach?: () => Promise<void>): Promise<void> {
+async function killEvery(run: Run, pick: (round: number) => Supervised, midRequest: boolean): Promise<void> {
   const end = Date.now() + run.profile.faultMs;
-  for (let round = 0; Date.now() < end && round < 100; round++) {
-    const target = pick(round);
-    target.kill9();
+  // At least two kills, however short the fault.
+  for (let round = 0; (round < 2 || Date.now() < end) && round < 100; round++) {
+    // Mid-request: wait (briefly) for a request of the load generator to be under way.
+    for (let i = 0; midRequest && run.load.inFlight === 0 && i < 100; i++) await sleep(5);
+    pick(round).kill9();
+    await sleep(run.profile.restartDelayMs + 50);
+    await waitRunning(run);
     await sleep(run.profile.killEveryMs);
-    await afterEach?.();
   }
-  // The fault ends when the last killed process runs again.
-  for (let i = 0; i < 200; i++) {
+}
+
+/** Until every supervised process runs again and the HTTP one answers. */
+async function waitRunning(run: Run): Promise<void> {
+  for (let i = 0; i < 600; i++) {
     if (run.cluster.http.pid() !== undefined && run.cluster.pipelines.every((p) => p.pid() !== undefined)) break;
     await sleep(50);
   }
@@ -101,8 +107,8 @@ async function endpointFault(run: Run, mode: EndpointMode): Promise<void> {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { id: 1, name: 'kill -9 a pipeline process every few seconds', fault: (run) => killEvery(run, (round) => run.cluster.pipelines[round % run.cluster.pipelines.length]!) },
-  { id: 2, name: 'kill -9 the HTTP process mid-request', fault: (run) => killEvery(run, () => run.cluster.http, async () => { await waitHealthy(run.cluster.baseUrl, 30_000); }) },
+  { id: 1, name: 'kill -9 a pipeline process every few seconds', fault: (run) => killEvery(run, (round) => run.cluster.pipelines[round % run.cluster.pipelines.length]!, false) },
+  { id: 2, name: 'kill -9 the HTTP process mid-request', fault: (run) => killEvery(run, () => run.cluster.http, true) },
   {
     id: 3, name: 'Redis killed, restarted empty', fault: async (run) => {
       await run.redis.kill();
@@ -158,7 +164,7 @@ if (!(profileName in PROFILES)) {
 const PROFILE = PROFILES[profileName];
 const ONLY = argValue('--only')?.split(',').map(Number);
 const KEEP = args.includes('--keep');
-const PUPIL_COUNT = Math.ceil(PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + PROFILE.tailMs + 60_000) / 1000);
+const PUPIL_COUNT = Math.ceil(PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + 60_000) / 1000) + PROFILE.probeMessages;
 const BSNS = pupils(PUPIL_COUNT);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-chaos-'));
@@ -221,6 +227,21 @@ interface Outcome {
   readonly error?: string;
   readonly sends: number;
   readonly restarts: number;
+  /** Probe messages receipted / sent after recovery. */
+  readonly probe?: string;
+}
+
+/** Milliseconds from `from` until nothing is unfinished (and `ready()`), or undefined after the recovery window. */
+async function waitFinal(databaseUrl: string, from: number, ready: () => boolean): Promise<number | undefined> {
+  const deadline = from + PROFILE.recoveryWindowMs;
+  while (Date.now() < deadline) {
+    if (ready()) {
+      const left = await withClient(databaseUrl, unfinished).catch(() => undefined);
+      if (left && left.outbox === 0 && left.pending === 0) return Date.now() - from;
+    }
+    await sleep(100);
+  }
+  return undefined;
 }
 
 async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEndpoint[]): Promise<Outcome> {
@@ -249,36 +270,38 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
   const run: Run = { cluster, pg: pgs, redis, endpoints, load, profile: PROFILE };
   try {
     let faultEnd: number;
+    let loading: Promise<void> = Promise.resolve();
+    let loadDone = true;
     if (scenario.custom) {
       await scenario.custom(run);
       faultEnd = Date.now();
     } else {
-      let loadEnd = Number.POSITIVE_INFINITY;
-      const hardStop = Date.now() + PROFILE.warmupMs + PROFILE.faultMs + PROFILE.tailMs + 120_000;
-      const loading = load.run({
-        rate: PROFILE.rate, maxInFlight: 50, maxMessages: BSNS.length,
-        until: () => Date.now() >= Math.min(loadEnd, hardStop),
-      });
+      // Steady load from the start until the fault has ended (bounded in count and time).
+      let loadStop = Number.POSITIVE_INFINITY;
+      const hardStop = Date.now() + PROFILE.warmupMs + PROFILE.faultMs + 120_000;
+      loadDone = false;
+      loading = load.run({ rate: PROFILE.rate, maxInFlight: 50, maxMessages: BSNS.length - PROFILE.probeMessages - 1, until: () => Date.now() >= Math.min(loadStop, hardStop) })
+        .finally(() => { loadDone = true; });
       await sleep(PROFILE.warmupMs);
       await scenario.fault!(run);
       faultEnd = Date.now();
-      loadEnd = faultEnd + PROFILE.tailMs;
-      await loading;
+      loadStop = faultEnd;
     }
-    // Recovery: until nothing waits in the outbox (outside its error queue) and nothing is pending.
-    const deadline = faultEnd + PROFILE.recoveryWindowMs;
-    let recoveryMs: number | undefined;
-    while (Date.now() < deadline) {
-      const left = await withClient(databaseUrl, unfinished).catch(() => undefined);
-      if (left && left.outbox === 0 && left.pending === 0) {
-        recoveryMs = Date.now() - faultEnd;
-        break;
-      }
-      await sleep(250);
-    }
+    // Recovery: every request answered, nothing waiting in the outbox (outside its error queue), nothing pending.
+    const recoveryMs = await waitFinal(databaseUrl, faultEnd, () => loadDone);
+    await loading;
+    // The probe: a few more messages once the dust has settled, which must be receipted, processed and delivered like any other.
+    const before = load.documents.size;
+    await load.run({ rate: PROFILE.rate, maxInFlight: 10, maxMessages: PROFILE.probeMessages, until: () => false });
+    const probe = [...load.documents.values()].slice(before);
+    const probeReceipted = probe.filter((d) => d.answers.some((a) => a.kind === 'receipt')).length;
+    // (When recovery never finished, the stranded rows would hold this wait for the whole window again.)
+    if (recoveryMs !== undefined) await waitFinal(databaseUrl, Date.now(), () => true);
+    else await sleep(5000);
     await sleep(1000); // late redeliveries still reach the endpoints' records
     const verdict = await withClient(databaseUrl, (db) => check(db, load.documents, endpoints));
-    return { scenario, verdict, ...(recoveryMs !== undefined ? { recoveryMs } : {}), sends: load.sends, restarts: [cluster.http, ...cluster.pipelines].reduce((n, p) => n + p.restarts, 0) };
+    if (probeReceipted < probe.length) verdict.details.push(`after recovery only ${probeReceipted} of ${probe.length} probe messages were receipted`);
+    return { scenario, verdict, ...(recoveryMs !== undefined ? { recoveryMs } : {}), probe: `${probeReceipted}/${probe.length}`, sends: load.sends, restarts: [cluster.http, ...cluster.pipelines].reduce((n, p) => n + p.restarts, 0) };
   } finally {
     await cluster.stop();
     currentCluster = undefined;
@@ -289,14 +312,14 @@ const REQUIRED = ['lost', 'stuck', 'duplicated', 'unexpected'] as const;
 const passed = (o: Outcome): boolean => o.verdict !== undefined && REQUIRED.every((k) => o.verdict![k] === 0);
 
 function table(outcomes: readonly Outcome[]): string {
-  const head = '| # | scenario | sent | receipted | faulted | no answer | processed | delivered | error-queued | lost | stuck | duplicated | unexpected | redelivered | recovery | result |';
-  const rule = '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
+  const head = '| # | scenario | sent | receipted | faulted | no answer | processed | delivered | error-queued | lost | stuck | duplicated | unexpected | redelivered | recovery | probe | result |';
+  const rule = '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
   const rows = outcomes.map((o) => {
     const v = o.verdict;
-    if (!v) return `| ${o.scenario.id} | ${o.scenario.name} | | | | | | | | | | | | | | ERROR: ${o.error} |`;
+    if (!v) return `| ${o.scenario.id} | ${o.scenario.name} | | | | | | | | | | | | | | | ERROR: ${o.error} |`;
     const recovery = o.recoveryMs !== undefined ? `${(o.recoveryMs / 1000).toFixed(1)} s` : `> ${PROFILE.recoveryWindowMs / 1000} s`;
     return `| ${o.scenario.id} | ${o.scenario.name} | ${v.sent} | ${v.receipted} | ${v.faulted} | ${v.noAnswer} | ${v.processed} | ${v.delivered} | ${v.errorQueued} | `
-      + `${v.lost} | ${v.stuck} | ${v.duplicated} | ${v.unexpected} | ${v.redelivered} | ${recovery} | ${passed(o) ? 'pass' : 'FAIL'} |`;
+      + `${v.lost} | ${v.stuck} | ${v.duplicated} | ${v.unexpected} | ${v.redelivered} | ${recovery} | ${o.probe ?? ''} | ${passed(o) ? 'pass' : 'FAIL'} |`;
   });
   return [head, rule, ...rows].join('\n');
 }
