@@ -16,6 +16,8 @@ export interface Supervised {
   pid(): number | undefined;
   /** kill -9 now; the supervisor restarts it after `restartDelayMs`. */
   kill9(): void;
+  /** Whether the current run of it has said it is ready (a pipeline's `pipeline worker ready`, the HTTP broker's WSDL lines). */
+  ready(): boolean;
   restarts: number;
   readonly deaths: readonly string[];
 }
@@ -34,6 +36,7 @@ class SupervisedProcess implements Supervised {
     private readonly env: NodeJS.ProcessEnv,
     private readonly logFile: string,
     private readonly restartDelayMs: number,
+    private readonly readyMarker: string,
   ) {}
 
   start(): void {
@@ -56,6 +59,12 @@ class SupervisedProcess implements Supervised {
 
   pid(): number | undefined {
     return this.child?.exitCode === null ? this.child.pid : undefined;
+  }
+
+  ready(): boolean {
+    if (this.pid() === undefined) return false;
+    const text = fs.readFileSync(this.logFile, 'utf8');
+    return text.slice(text.lastIndexOf(`] ${this.name} starting`)).includes(this.readyMarker);
   }
 
   kill9(): void {
@@ -102,10 +111,20 @@ export async function waitHealthy(baseUrl: string, timeoutMs: number): Promise<b
   return false;
 }
 
+/** Until every process runs and has said it is ready. */
+export async function waitReady(processes: readonly Supervised[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (processes.every((p) => p.ready())) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
 export async function startCluster(options: { env: NodeJS.ProcessEnv; port: number; pipelines: number; logDir: string; restartDelayMs: number }): Promise<BrokerCluster> {
-  const http = new SupervisedProcess('http', 'dist/src/main.js', options.env, path.join(options.logDir, 'http.log'), options.restartDelayMs);
+  const http = new SupervisedProcess('http', 'dist/src/main.js', options.env, path.join(options.logDir, 'http.log'), options.restartDelayMs, 'Admin dashboard:');
   const pipelines = Array.from({ length: options.pipelines }, (_, index) => new SupervisedProcess(
-    `pipeline-${index + 1}`, 'dist/workers/pipeline.worker.js', options.env, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs));
+    `pipeline-${index + 1}`, 'dist/workers/pipeline.worker.js', options.env, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs, 'pipeline worker ready'));
   const all = [http, ...pipelines];
   // The HTTP process migrates first; the pipelines then find the schema in place (they migrate too,
   // under the same advisory lock).
@@ -116,7 +135,11 @@ export async function startCluster(options: { env: NodeJS.ProcessEnv; port: numb
     throw new Error(`the HTTP broker did not become healthy (see ${path.join(options.logDir, 'http.log')})`);
   }
   for (const p of pipelines) p.start();
-  await sleep(1500); // let the pipelines connect before load starts
+  // Load starts when every pipeline process has started its workers.
+  if (!await waitReady(all, 90_000)) {
+    for (const p of all) p.killNow();
+    throw new Error(`the pipeline processes did not start (see ${options.logDir})`);
+  }
   return {
     baseUrl, http, pipelines,
     stop: async () => {

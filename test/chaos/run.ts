@@ -21,7 +21,7 @@ import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { type Verdict, check, unfinished } from './checker.js';
 import { type EndpointMode, InstitutionEndpoint } from './endpoints.js';
 import { LoadGenerator, SCHOOLS, documentKey, enrolmentRequest, pupils, sendOnce } from './load.js';
-import { type BrokerCluster, type Supervised, startCluster, waitHealthy } from './processes.js';
+import { type BrokerCluster, type Supervised, startCluster, waitHealthy, waitReady } from './processes.js';
 import { ChaosPostgres, ChaosRedis, sleep } from './services.js';
 
 interface Profile {
@@ -91,12 +91,9 @@ async function killEvery(run: Run, pick: (round: number) => Supervised, midReque
   }
 }
 
-/** Until every supervised process runs again and the HTTP one answers. */
+/** Until every supervised process runs again, has said it is ready, and the HTTP one answers. */
 async function waitRunning(run: Run): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (run.cluster.http.pid() !== undefined && run.cluster.pipelines.every((p) => p.pid() !== undefined)) break;
-    await sleep(50);
-  }
+  await waitReady([run.cluster.http, ...run.cluster.pipelines], 60_000);
   await waitHealthy(run.cluster.baseUrl, 30_000);
 }
 
