@@ -16,10 +16,25 @@ export interface Supervised {
   pid(): number | undefined;
   /** kill -9 now; the supervisor restarts it after `restartDelayMs`. */
   kill9(): void;
+  /** SIGSTOP / SIGCONT the running process. */
+  pause(): void;
+  resume(): void;
   /** Whether the current run of it has said it is ready (a pipeline's `pipeline worker ready`, the HTTP broker's WSDL lines). */
   ready(): boolean;
   restarts: number;
   readonly deaths: readonly string[];
+}
+
+/** Every process the harness has spawned and not seen end: what an exiting harness kills. */
+const LIVE = new Set<ChildProcess>();
+let exiting = false;
+
+/** SIGKILL (after SIGCONT) every broker process still running; synchronous, for exit handlers. */
+export function killAllSpawned(): void {
+  exiting = true;
+  for (const child of LIVE) {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) signal([child.pid], 'SIGKILL');
+  }
 }
 
 class SupervisedProcess implements Supervised {
@@ -40,12 +55,15 @@ class SupervisedProcess implements Supervised {
   ) {}
 
   start(): void {
+    if (exiting) return;
     fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} starting\n`);
     const log = fs.openSync(this.logFile, 'a');
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, this.script)], { env: this.env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
+    LIVE.add(child);
     this.child = child;
     child.once('exit', (code, sig) => {
+      LIVE.delete(child);
       if (this.child === child) this.child = undefined;
       this.deaths.push(sig ?? `exit ${code}`);
       fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} ended: ${sig ?? `exit code ${code}`}${this.stopping ? ' (stopped by the harness)' : ''}\n`);
@@ -67,6 +85,16 @@ class SupervisedProcess implements Supervised {
     return text.slice(text.lastIndexOf(`] ${this.name} starting`)).includes(this.readyMarker);
   }
 
+  pause(): void {
+    const pid = this.pid();
+    if (pid !== undefined) signal([pid], 'SIGSTOP');
+  }
+
+  resume(): void {
+    const pid = this.pid();
+    if (pid !== undefined) signal([pid], 'SIGCONT');
+  }
+
   kill9(): void {
     const pid = this.pid();
     if (pid !== undefined) signal([pid], 'SIGKILL');
@@ -78,6 +106,7 @@ class SupervisedProcess implements Supervised {
     clearTimeout(this.restartTimer);
     const pid = this.pid();
     if (pid === undefined) return;
+    signal([pid], 'SIGCONT');
     signal([pid], 'SIGTERM');
     if (!await waitGone([pid], 8000)) {
       signal([pid], 'SIGKILL');

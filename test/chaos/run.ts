@@ -21,7 +21,7 @@ import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { type Verdict, check, unfinished } from './checker.js';
 import { type EndpointMode, InstitutionEndpoint } from './endpoints.js';
 import { LoadGenerator, SCHOOLS, documentKey, enrolmentRequest, pupils, sendOnce } from './load.js';
-import { type BrokerCluster, type Supervised, startCluster, waitHealthy, waitReady } from './processes.js';
+import { type BrokerCluster, type Supervised, killAllSpawned, startCluster, waitHealthy, waitReady } from './processes.js';
 import { ChaosPostgres, ChaosRedis, sleep } from './services.js';
 
 interface Profile {
@@ -36,6 +36,8 @@ interface Profile {
   readonly killEveryMs: number;
   /** How long Redis stays dead before it is restarted empty. */
   readonly redisDeadMs: number;
+  /** Messages sent at once just before PostgreSQL is killed, so processing has a backlog when it goes. */
+  readonly burst: number;
   /** Longest wait after the fault for everything to be final. */
   readonly recoveryWindowMs: number;
   readonly pipelines: number;
@@ -45,12 +47,12 @@ interface Profile {
 
 const PROFILES: Record<'short' | 'full', Profile> = {
   short: {
-    name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, probeMessages: 10, killEveryMs: 1000, redisDeadMs: 1000,
+    name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, probeMessages: 10, burst: 60, killEveryMs: 1000, redisDeadMs: 1000,
     recoveryWindowMs: 40_000, pipelines: 2, restartDelayMs: 300,
     env: { DELIVERY_TIMEOUT_MS: '1000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '500', SWEEP_GRACE_MS: '1000', JOB_LOCK_MS: '3000' },
   },
   full: {
-    name: 'full', rate: 20, warmupMs: 5000, faultMs: 30_000, probeMessages: 40, killEveryMs: 4000, redisDeadMs: 5000,
+    name: 'full', rate: 20, warmupMs: 5000, faultMs: 30_000, probeMessages: 40, burst: 200, killEveryMs: 4000, redisDeadMs: 5000,
     recoveryWindowMs: 150_000, pipelines: 3, restartDelayMs: 500,
     env: { DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '1000', SWEEP_GRACE_MS: '2000', JOB_LOCK_MS: '5000' },
   },
@@ -97,6 +99,21 @@ async function waitRunning(run: Run): Promise<void> {
   await waitHealthy(run.cluster.baseUrl, 30_000);
 }
 
+/**
+ * A backlog for the fault that follows: the pipeline processes are held (SIGSTOP) while a burst of
+ * messages beside the steady load is receipted, PostgreSQL is killed, and they go on (SIGCONT) —
+ * with the burst's processing jobs to run against a database that is not there.
+ */
+async function killPostgresUnderBacklog(run: Run): Promise<void> {
+  for (const p of run.cluster.pipelines) p.pause();
+  try {
+    await run.load.run({ rate: 10_000, maxInFlight: 50, maxMessages: run.profile.burst, until: () => false });
+    await run.pg.kill();
+  } finally {
+    for (const p of run.cluster.pipelines) p.resume();
+  }
+}
+
 async function endpointFault(run: Run, mode: EndpointMode): Promise<void> {
   await run.endpoints[FAULTY]!.setMode(mode);
   await sleep(run.profile.faultMs);
@@ -116,16 +133,22 @@ const SCENARIOS: readonly Scenario[] = [
   },
   { id: 4, name: 'Redis unreachable (SIGSTOP)', fault: async (run) => { run.redis.pause(); await sleep(run.profile.faultMs); run.redis.resume(); } },
   { id: 5, name: 'PostgreSQL stopped (SIGSTOP)', fault: async (run) => { run.pg.pause(); await sleep(run.profile.faultMs); run.pg.resume(); } },
-  { id: 6, name: 'PostgreSQL killed -9, restarted', fault: async (run) => { await run.pg.kill(); await sleep(run.profile.faultMs); await run.pg.restart(); } },
+  {
+    id: 6, name: 'PostgreSQL killed -9 under a backlog, restarted', fault: async (run) => {
+      await killPostgresUnderBacklog(run);
+      await sleep(run.profile.faultMs);
+      await run.pg.restart();
+    },
+  },
   { id: 7, name: 'an endpoint down (connection refused)', fault: (run) => endpointFault(run, 'down') },
   { id: 8, name: 'an endpoint hung', fault: (run) => endpointFault(run, 'hang') },
   { id: 9, name: 'an endpoint answering HTTP 500', fault: (run) => endpointFault(run, 'http500') },
   { id: 10, name: 'an endpoint answering a Client fault', fault: (run) => endpointFault(run, 'client-fault') },
   {
-    id: 11, name: 'an endpoint hung + PostgreSQL killed', fault: async (run) => {
+    id: 11, name: 'an endpoint hung + PostgreSQL killed under a backlog', fault: async (run) => {
       await run.endpoints[FAULTY]!.setMode('hang');
       await sleep(Math.min(1000, run.profile.faultMs / 4)); // attempts under way at the hung endpoint
-      await run.pg.kill();
+      await killPostgresUnderBacklog(run);
       await sleep(run.profile.faultMs);
       await run.pg.restart();
       await run.endpoints[FAULTY]!.setMode('ok');
@@ -161,7 +184,7 @@ if (!(profileName in PROFILES)) {
 const PROFILE = PROFILES[profileName];
 const ONLY = argValue('--only')?.split(',').map(Number);
 const KEEP = args.includes('--keep');
-const PUPIL_COUNT = Math.ceil(PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + 60_000) / 1000) + PROFILE.probeMessages;
+const PUPIL_COUNT = Math.ceil(PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + 60_000) / 1000) + PROFILE.probeMessages + 2 * PROFILE.burst;
 const BSNS = pupils(PUPIL_COUNT);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-chaos-'));
@@ -176,6 +199,7 @@ let cleanedUp = false;
 function cleanUpNow(): void {
   if (cleanedUp) return;
   cleanedUp = true;
+  killAllSpawned(); // SIGKILL ends stopped processes too
   currentCluster?.killNow();
   pgServer?.killNow();
   redisServer?.killNow();
@@ -277,7 +301,7 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
       let loadStop = Number.POSITIVE_INFINITY;
       const hardStop = Date.now() + PROFILE.warmupMs + PROFILE.faultMs + 120_000;
       loadDone = false;
-      loading = load.run({ rate: PROFILE.rate, maxInFlight: 50, maxMessages: BSNS.length - PROFILE.probeMessages - 1, until: () => Date.now() >= Math.min(loadStop, hardStop) })
+      loading = load.run({ rate: PROFILE.rate, maxInFlight: 50, maxMessages: BSNS.length - PROFILE.probeMessages - PROFILE.burst - 1, until: () => Date.now() >= Math.min(loadStop, hardStop) })
         .finally(() => { loadDone = true; });
       await sleep(PROFILE.warmupMs);
       await scenario.fault!(run);
