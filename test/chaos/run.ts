@@ -48,7 +48,7 @@ interface Profile {
 const PROFILES: Record<'short' | 'full', Profile> = {
   short: {
     name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, probeMessages: 10, burst: 60, killEveryMs: 1000, redisDeadMs: 1000,
-    recoveryWindowMs: 40_000, pipelines: 2, restartDelayMs: 300,
+    recoveryWindowMs: 30_000, pipelines: 2, restartDelayMs: 300,
     env: { DELIVERY_TIMEOUT_MS: '1000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '500', SWEEP_GRACE_MS: '1000', JOB_LOCK_MS: '3000' },
   },
   full: {
