@@ -25,6 +25,11 @@ export interface DelivererOptions {
   readonly onDelivered?: (seconds: number) => void;
 }
 
+/** Most due messages one poll leases. */
+const POLL_BATCH = 64;
+/** How long an institution whose leases were all taken is left out of this process's claims. */
+const BUSY_PAUSE_MS = 100;
+
 interface Offered {
   readonly message: OutboundForDelivery;
   readonly queuedAt: number;
@@ -45,6 +50,8 @@ export class Deliverer {
   private active = 0;
   private readonly running = new Set<Promise<void>>();
   private readonly offered = new Map<number, Offered>();
+  /** Institutions whose leases were all taken at the last claim, until when this process leaves them be. */
+  private readonly busy = new Map<string, number>();
   private claiming = false;
   private claimAgain = false;
   private polling: Promise<void> | undefined;
@@ -119,16 +126,27 @@ export class Deliverer {
     return this.options.maxActive - this.active;
   }
 
-  /** Leases offered messages, oldest first, one claim at a time (calls meanwhile join the next). */
+  /**
+   * Leases offered messages, oldest first, one claim at a time (calls meanwhile join the next). An
+   * institution whose leases were all taken is left out for a moment, or until an attempt of this
+   * process frees one of its leases: asking again at once would only cost PostgreSQL a refusal.
+   */
   private claimOffered(): void {
     if (this.claiming) {
       this.claimAgain = true;
       return;
     }
-    // An offered message that waited out the hand-off is left to the pollers.
-    const expired = Date.now() - this.options.lease.handoffMs;
-    for (const [id, entry] of this.offered) if (entry.queuedAt <= expired) this.offered.delete(id);
-    const ids = [...this.offered.keys()].slice(0, Math.max(0, this.room()));
+    const now = Date.now();
+    const ids: number[] = [];
+    const room = this.room();
+    for (const [id, entry] of this.offered) {
+      // An offered message that waited out the hand-off is left to the pollers.
+      if (entry.queuedAt <= now - this.options.lease.handoffMs) {
+        this.offered.delete(id);
+        continue;
+      }
+      if (ids.length < room && (this.busy.get(entry.message.institutionOin) ?? 0) <= now) ids.push(id);
+    }
     if (ids.length === 0 || this.closed) return;
     this.claiming = true;
     this.active += ids.length; // room held while the claim runs
@@ -141,6 +159,7 @@ export class Deliverer {
           this.run(entry.message, entry.queuedAt);
         } else {
           this.active -= 1;
+          if (entry) this.busy.set(entry.message.institutionOin, Date.now() + BUSY_PAUSE_MS);
           // Leased but dropped from memory meanwhile (close): the lease expires and a poller takes it.
         }
       }
@@ -156,15 +175,15 @@ export class Deliverer {
     });
   }
 
-  /** Leases and starts due messages while there is room, then waits for the next tick. */
+  /** Leases and starts due messages while there is room, a batch at a time, then waits for the next tick. */
   private async pollOnce(): Promise<void> {
     for (let rounds = 0; rounds < 20 && !this.closed; rounds++) {
-      const room = this.room();
-      if (room <= 0) return;
-      this.active += room;
+      const limit = Math.min(this.room(), POLL_BATCH);
+      if (limit <= 0) return;
+      this.active += limit;
       let started = 0;
       try {
-        const ids = await claimDeliveries(this.options.pool, null, room, this.options.lease);
+        const ids = await claimDeliveries(this.options.pool, null, limit, this.options.lease);
         if (ids.length > 0) {
           for (const message of await loadForDelivery(this.options.pool, ids)) {
             if (!message) continue;
@@ -172,11 +191,13 @@ export class Deliverer {
             this.run(message, message.createdAt.getTime());
           }
         }
-        this.active -= room - started;
-        this.backlog = ids.length > 0;
-        if (ids.length < room) return;
+        this.active -= limit - started;
+        // Only a full batch suggests more are due: then a finished attempt polls again at once.
+        this.backlog = ids.length === limit;
+        if (ids.length < limit) return;
       } catch (error) {
-        this.active -= room - started;
+        this.active -= limit - started;
+        this.backlog = false;
         this.options.log.warn('delivery poll failed; will poll again', { error: (error as Error).message });
         return;
       }
@@ -188,6 +209,7 @@ export class Deliverer {
     const run = this.attempt(message, queuedAt).finally(() => {
       this.active -= 1;
       this.running.delete(run);
+      this.busy.delete(message.institutionOin); // one of its leases is free now
       if (this.offered.size > 0) this.claimOffered();
       else if (this.backlog) this.pollSoon();
     });

@@ -58,6 +58,9 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one between two queries (a transaction's client when PostgreSQL dies): the next
+  // query on it fails, and that failure is handled where the query was made.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -22,25 +22,26 @@ DROP INDEX outbound_messages_pending_idx;
 CREATE INDEX outbound_messages_due_idx ON outbound_messages (next_attempt_at) WHERE status = 'pending';
 
 -- A message being attempted holds a lease: one attempt at a time across processes, and at most
--- DELIVERY_PER_INSTITUTION leases per institution. A killed process's leases expire.
+-- DELIVERY_PER_INSTITUTION live leases per institution. A killed process's leases expire; the next
+-- claim takes an expired lease over. Rows come and go with every attempt: vacuumed early, so the
+-- per-institution counts never wade through dead rows.
 CREATE TABLE delivery_leases (
   outbound_id     bigint PRIMARY KEY,
   institution_oin text NOT NULL,
   owner           text NOT NULL,
   leased_until    timestamptz NOT NULL
-);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
 CREATE INDEX delivery_leases_institution_idx ON delivery_leases (institution_oin);
 
 -- Leases pending messages for attempts: the given ones (p_ids), or those due (p_ids NULL; messages
 -- of paused institutions and of those whose leases are all taken are passed over, so they starve
--- no one). Leases are counted per institution under an advisory lock, so the limit holds across
+-- no one). Live leases are counted per institution under an advisory lock, so the limit holds across
 -- processes; plpgsql gives each statement a fresh snapshot, so the count sees every lease committed
 -- before, and a message delivered meanwhile is no longer pending.
 CREATE FUNCTION claim_deliveries(p_ids bigint[], p_limit int, p_per_institution int, p_lease_ms int, p_owner text)
 RETURNS TABLE (leased_id bigint) LANGUAGE plpgsql AS $$
 DECLARE
-  candidates bigint[];
-  institutions text[];
+  candidates bigint[] := p_ids;
 BEGIN
   IF p_ids IS NULL THEN
     SELECT array_agg(d.id) INTO candidates FROM (
@@ -50,29 +51,29 @@ BEGIN
         AND o.institution_oin NOT IN (SELECT l.institution_oin FROM delivery_leases l WHERE l.leased_until >= now()
                                       GROUP BY l.institution_oin HAVING count(*) >= p_per_institution)
       ORDER BY o.next_attempt_at LIMIT p_limit) d;
-  ELSE
-    candidates := p_ids;
+    -- Pollers tidy up after dead processes, so the table stays as small as the attempts under way.
+    DELETE FROM delivery_leases l WHERE l.leased_until < now() - interval '1 minute';
   END IF;
-  SELECT array_agg(DISTINCT o.institution_oin ORDER BY o.institution_oin) INTO institutions
-  FROM outbound_messages o WHERE o.id = ANY (candidates) AND (o.status = 'pending') IS TRUE;
-  IF institutions IS NULL THEN
+  IF candidates IS NULL THEN
     RETURN;
   END IF;
-  PERFORM pg_advisory_xact_lock(hashtextextended('delivery:' || x.oin, 0)) FROM unnest(institutions) AS x(oin);
-  DELETE FROM delivery_leases l WHERE l.institution_oin = ANY (institutions) AND l.leased_until < now();
+  PERFORM pg_advisory_xact_lock(hashtextextended('delivery:' || x.oin, 0)) FROM (
+    SELECT DISTINCT o.institution_oin AS oin FROM outbound_messages o
+    WHERE o.id = ANY (candidates) AND (o.status = 'pending') IS TRUE ORDER BY 1) x;
   RETURN QUERY
   WITH candidate AS (
     SELECT o.id, o.institution_oin, row_number() OVER (PARTITION BY o.institution_oin ORDER BY o.next_attempt_at, o.id) AS position
     FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin
     WHERE o.id = ANY (candidates) AND (o.status = 'pending') IS TRUE AND NOT i.paused
-      AND NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.outbound_id = o.id)
+      AND NOT EXISTS (SELECT 1 FROM delivery_leases l WHERE l.outbound_id = o.id AND l.leased_until >= now())
   ), room AS (
-    SELECT x.oin, p_per_institution - (SELECT count(*) FROM delivery_leases l WHERE l.institution_oin = x.oin) AS free
-    FROM unnest(institutions) AS x(oin)
+    SELECT x.oin, p_per_institution - (SELECT count(*) FROM delivery_leases l WHERE l.institution_oin = x.oin AND l.leased_until >= now()) AS free
+    FROM (SELECT DISTINCT c.institution_oin AS oin FROM candidate c) x
   )
   INSERT INTO delivery_leases AS l (outbound_id, institution_oin, owner, leased_until)
   SELECT c.id, c.institution_oin, p_owner, now() + make_interval(secs => p_lease_ms / 1000.0)
   FROM candidate c JOIN room r ON r.oin = c.institution_oin WHERE c.position <= r.free
-  ON CONFLICT ON CONSTRAINT delivery_leases_pkey DO NOTHING
+  ON CONFLICT ON CONSTRAINT delivery_leases_pkey DO UPDATE SET owner = EXCLUDED.owner, leased_until = EXCLUDED.leased_until
+    WHERE l.leased_until < now()
   RETURNING l.outbound_id;
 END $$;
