@@ -4,6 +4,7 @@ import { ConfigError } from './config.js';
 import { registerErrorCommands } from './operator/errors.command.js';
 import { registerInstitutionCommands } from './operator/institutions.command.js';
 import { registerPopulationCommands } from './operator/population.command.js';
+import { registerProcessingErrorCommands } from './operator/processing-errors.command.js';
 import { registerStatsCommands } from './operator/stats.command.js';
 import { registerTraceCommand } from './operator/trace.command.js';
 
@@ -20,6 +21,7 @@ const program = new Command('bron-broker').description('bron-broker operator com
   });
 registerInstitutionCommands(program);
 registerErrorCommands(program);
+registerProcessingErrorCommands(program);
 registerTraceCommand(program);
 registerStatsCommands(program);
 registerPopulationCommands(program);

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
 import { listAudit } from '../operator/audit.js';
-import { type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin } from '../operator/input.js';
+import { API_FIELDS, type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin, parseProcessingErrorFilter } from '../operator/input.js';
 import { type OperatorDeps, listErrors, showOutbound } from '../operator/error-queue.js';
 import { institutionOverview, pingEndpoint } from '../operator/institutions.js';
-import { addInstitution, pause, purge, replay, resume } from '../operator/operator-actions.js';
+import { addInstitution, pause, purge, replay, replayProcessing, resume } from '../operator/operator-actions.js';
+import { listProcessingErrorQueue } from '../operator/processing-error-queue.js';
 import { collectStats, messageSeries } from '../operator/stats.js';
 import { traceByBrin, traceByPupil, traceMessage } from '../operator/trace.js';
 import { isPgnShaped } from '../trace/pupil-key.js';
@@ -53,16 +54,34 @@ const wholeNumber = (value: unknown, fallback: number): number => {
   return Number.isFinite(parsed) ? Math.floor(parsed) : fallback;
 };
 
-async function bulk(call: Call, act: typeof replay): Promise<unknown> {
-  const body = await readJson(call.req);
+/** Refuses `dryRun` or `all` that is not a boolean: a string "true" must not slip through as "not a dry run". */
+function checkFlags(body: Record<string, unknown>): void {
   for (const flag of ['dryRun', 'all'] as const) {
-    // A string "true" must not slip through as "not a dry run".
     if (body[flag] !== undefined && typeof body[flag] !== 'boolean') throw new OperatorInputError(`${flag} must be true or false`);
   }
+}
+
+async function bulk(call: Call, act: typeof replay): Promise<unknown> {
+  const body = await readJson(call.req);
+  checkFlags(body);
   const dryRun = body.dryRun === true;
   const filter = parseErrorFilter(filterFromBody(body), { requireScope: true, all: body.all === true });
   const ids = await act(call.deps, call.caller.actor, filter, { dryRun });
   return { dryRun, count: ids.length, ids };
+}
+
+/** `{ ids?, sender?, all?, dryRun? }`: replays the processing error queue's matching messages. */
+async function replayProcessingRoute(call: Call): Promise<unknown> {
+  const body = await readJson(call.req);
+  checkFlags(body);
+  if (body.ids !== undefined && !Array.isArray(body.ids)) throw new OperatorInputError('ids must be a list of message ids');
+  if (body.sender !== undefined && typeof body.sender !== 'string') throw new OperatorInputError('sender must be an OIN');
+  // An id that is not text or a number is shown as given, so its error says what was wrong.
+  const ids = ((body.ids ?? []) as unknown[]).map((id) => text(id) ?? JSON.stringify(id));
+  const filter = parseProcessingErrorFilter({ ids, sender: body.sender as string | undefined }, API_FIELDS, { requireScope: true, all: body.all === true });
+  const dryRun = body.dryRun === true;
+  const replayed = await replayProcessing(call.deps, call.caller.actor, filter, { dryRun });
+  return { dryRun, count: replayed.length, ids: replayed };
 }
 
 async function institutionOrNotFound(call: Call): Promise<unknown> {
@@ -113,6 +132,9 @@ const ROUTES: readonly Route[] = [
   } },
   { method: 'POST', path: /^errors\/replay$/, role: 'operator', run: (call) => bulk(call, replay) },
   { method: 'POST', path: /^errors\/purge$/, role: 'operator', run: (call) => bulk(call, purge) },
+  { method: 'GET', path: /^processing-errors$/, role: 'read', run: ({ query, deps }) =>
+    listProcessingErrorQueue(deps, parseProcessingErrorFilter({ sender: query.get('sender') ?? undefined, limit: query.get('limit') ?? undefined }, API_FIELDS)) },
+  { method: 'POST', path: /^processing-errors\/replay$/, role: 'operator', run: replayProcessingRoute },
   { method: 'GET', path: /^trace\/message\/([\w:.-]{1,80})$/, role: 'read', run: async ({ params, deps }) => {
     const trace = await traceMessage(deps.pool, decodeURIComponent(params[0]!));
     if (!trace) throw new HttpError(404, `no message ${params[0]}`);

@@ -41,14 +41,14 @@ const attemptDuration = new Histogram({
 
 const deliveryLatency = new Histogram({
   name: 'bron_delivery_latency_seconds',
-  help: 'From queueing an outbound message (or replaying it) to its receipt by the institution, retries and waits included',
+  help: 'From queueing an outbound message to its receipt by the institution, retries, waits and time in the error queue included',
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
   registers: [metricsRegistry],
 });
 
 const sweeperReenqueued = new Counter({
   name: 'bron_sweeper_reenqueued_total',
-  help: 'Jobs the sweepers re-created for committed rows that had none (Redis lost, crash between commit and enqueue), by work',
+  help: 'Wake-ups the sweeper sent for outbox rows still waiting after the grace period (jobs lost, an outage, a replay), by work',
   labelNames: ['work'] as const,
   registers: [metricsRegistry],
 });
@@ -74,7 +74,7 @@ export function observeDeliveryLatency(seconds: number): void {
   deliveryLatency.observe(seconds);
 }
 
-/** A sweeper re-created `count` jobs. */
+/** The sweeper woke `count` waiting messages. */
 export function countSweeperReenqueued(work: string, count: number): void {
   sweeperReenqueued.inc({ work }, count);
 }

@@ -7,9 +7,9 @@ export interface AuditEntry {
   readonly at: Date;
   /** Who: `cli:<user>` or `api:<role>` with the name the dashboard user gave. */
   readonly actor: string;
-  /** What: `errors.replay`, `errors.purge`, `institution.pause`, `institution.resume`, `institution.add`. */
+  /** What: `errors.replay`, `errors.purge`, `processing.replay`, `institution.pause`, `institution.resume`, `institution.add`. */
   readonly action: string;
-  /** On what: the filter, or the institution. */
+  /** On what: the filter, or the institution; `processing.replay` adds the inbound message ids (`inboundIds`). */
   readonly target: Record<string, unknown>;
   /** How many messages (or institutions) it changed, or would change in a dry run. */
   readonly affected: number;

@@ -1,4 +1,5 @@
 import { OIN_PATTERN } from '../contracts/catalogue.js';
+import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
 import type { ErrorFilter } from './error-queue.js';
 
 /** Operator input that cannot be used; the CLI prints it, the admin API answers 400 with it. */
@@ -76,4 +77,50 @@ export function parseErrorFilter(input: ErrorFilterInput, options: { requireScop
   }
   if (present(input.limit)) return { ...filter, limit: parseId(input.limit) };
   return filter;
+}
+
+/** A processing-error-queue filter as the CLI's options and the admin API's fields spell it. */
+export interface ProcessingErrorFilterInput {
+  readonly ids?: readonly string[] | undefined;
+  readonly sender?: string | undefined;
+  readonly limit?: string | undefined;
+}
+
+/** How the caller names a filter's fields, so an error speaks of what the operator typed. */
+export interface FieldNames {
+  readonly ids: string;
+  readonly sender: string;
+  readonly limit: string;
+  readonly all: string;
+}
+
+export const CLI_FIELDS: FieldNames = { ids: 'message ids', sender: '--sender', limit: '--limit', all: '--all' };
+export const API_FIELDS: FieldNames = { ids: 'ids', sender: 'sender', limit: 'limit', all: 'all' };
+
+/** Re-throws a field's input error with the field's name in front. */
+function field<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof OperatorInputError) throw new OperatorInputError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Builds and checks a processing-error-queue filter. With `requireScope` (replay) an empty filter is
+ * refused unless `all` is set, as for the delivery error queue.
+ */
+export function parseProcessingErrorFilter(input: ProcessingErrorFilterInput, names: FieldNames, options: { requireScope?: boolean; all?: boolean } = {}): ProcessingErrorFilter {
+  const ids = field(names.ids, () => (input.ids ?? []).filter(present).map(parseId));
+  const filter: ProcessingErrorFilter = {
+    ...(ids.length > 0 ? { ids } : {}),
+    ...(present(input.sender) ? { senderOin: field(names.sender, () => parseOin(input.sender!.trim())) } : {}),
+  };
+  if (options.requireScope && Object.keys(filter).length === 0 && !options.all) {
+    throw new OperatorInputError(`name ${names.ids}, ${names.sender} or ${names.all}`);
+  }
+  if (!present(input.limit)) return filter;
+  if (!/^\d{1,6}$/.test(input.limit.trim())) throw new OperatorInputError(`${names.limit}: a whole number, got '${input.limit}'`);
+  return { ...filter, limit: Number(input.limit) };
 }

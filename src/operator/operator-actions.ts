@@ -1,6 +1,7 @@
 import type { Pool } from '../store/database.js';
 import { type Institution, upsertInstitution } from '../store/institutions.repo.js';
 import { maskPersonalNumbers } from '../log.js';
+import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
 import { recordAudit } from './audit.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
 
@@ -46,6 +47,25 @@ export const replay = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, op
 /** Purges the error-queue messages the filter matches (see purgeErrors); returns their ids. */
 export const purge = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
   bulk('errors.purge', deps, actor, filter, options);
+
+/** Inbound message ids one audit row's target keeps (`affected` always has the full count). */
+const MAX_TARGET_IDS = 1000;
+
+/**
+ * Puts the processing-error-queue messages the filter matches back to be processed at once (the
+ * sweeper wakes them); returns their ids. The audit's outbound ids are for outbound messages only, so
+ * the inbound ids go in its target.
+ */
+export async function replayProcessing(deps: OperatorDeps, actor: Actor, filter: ProcessingErrorFilter, options: { dryRun?: boolean } = {}): Promise<number[]> {
+  const dryRun = options.dryRun ?? false;
+  const ids = await replayProcessingErrors(deps.pool, filter, dryRun);
+  const scope = Object.fromEntries(Object.entries({ ids: filter.ids?.slice(0, 100), senderOin: filter.senderOin }).filter(([, value]) => value !== undefined));
+  await recordAudit(deps.pool, {
+    actor, action: 'processing.replay', affected: ids.length, dryRun, outboundIds: [],
+    target: { ...(Object.keys(scope).length > 0 ? scope : { all: true }), inboundIds: ids.slice(0, MAX_TARGET_IDS) },
+  });
+  return ids;
+}
 
 /** Pauses deliveries to an institution; false when there is no such institution. */
 export async function pause(deps: Pick<OperatorDeps, 'pool'>, actor: Actor, oin: string): Promise<boolean> {

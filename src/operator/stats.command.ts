@@ -6,7 +6,7 @@ import { collectStats } from './stats.js';
 /** `bron-broker stats` and `bron-broker audit`: the broker at a glance, and who did what. */
 export function registerStatsCommands(program: Command): void {
   program.command('stats')
-    .description('accepted, processed, queued, delivered, error queue, delivery latency, queue depths')
+    .description('accepted, processed, queued, delivered, error queues, delivery latency, queue depths')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const stats = await withOperator((deps) => collectStats(deps.pool, [deps.processingQueue]));
@@ -16,6 +16,7 @@ export function registerStatsCommands(program: Command): void {
         ['accepted (1 h / 24 h)', `${stats.acceptedLastHour} / ${stats.acceptedLast24h}`],
         ['outcomes (24 h)', Object.entries(stats.outcomesLast24h).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
         ['processing backlog', String(stats.processingBacklog)],
+        ['processing error queue', String(stats.processingErrors)],
         ['outbound pending', String(stats.outboundPending)],
         ['delivered (1 h)', String(stats.deliveredLastHour)],
         ['delivery latency (1 h)', latency ? `p50 ${latency.p50} s, p95 ${latency.p95} s, max ${latency.max} s` : '-'],

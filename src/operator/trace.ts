@@ -30,6 +30,7 @@ export interface MessageTrace {
 interface InboundRow {
   id: number; contract: string; operation: string; sender_oin: string; brin: string | null; document_id: string; wsa_message_id: string;
   request_id: string; receipt_id: string; receipt_at: Date; received_at: Date; processed_at: Date | null; outcome: string | null; raw_xml: string;
+  failed_at: Date | null; failure: string | null;
 }
 interface OutboundRow {
   id: number; institution_oin: string; brin: string | null; operation: string; wsa_message_id: string; status: string;
@@ -46,7 +47,9 @@ function inboundEvents(m: InboundRow): TraceEvent[] {
     { at: m.received_at, step: 'accepted', detail: `committed as message ${m.id}; receipt ${m.receipt_id}` },
     m.processed_at
       ? { at: m.processed_at, step: 'processed', detail: `outcome ${m.outcome}` }
-      : { at: null, step: 'waiting', detail: 'waiting for processing' },
+      : m.failed_at
+        ? { at: m.failed_at, step: 'error-queue', detail: `processing failed (processing error queue): ${m.failure ?? 'no reason recorded'}` }
+        : { at: null, step: 'waiting', detail: 'waiting for processing' },
   ];
 }
 
@@ -95,7 +98,7 @@ async function buildTrace(pool: Pool, inbound: InboundRow | null, outbound: Outb
   };
 }
 
-const INBOUND_COLUMNS = 'm.id, m.contract, m.operation, m.sender_oin, m.brin, m.document_id, m.wsa_message_id, m.request_id, m.receipt_id, m.receipt_at, m.received_at, r.processed_at, r.outcome, m.raw_xml';
+const INBOUND_COLUMNS = 'm.id, m.contract, m.operation, m.sender_oin, m.brin, m.document_id, m.wsa_message_id, m.request_id, m.receipt_id, m.receipt_at, m.received_at, r.processed_at, r.outcome, m.raw_xml, o.failed_at, o.failure';
 const OUTBOUND_COLUMNS = 'id, institution_oin, brin, operation, wsa_message_id, status, last_error, created_at, delivered_at, body_xml, cause_message_id';
 
 async function traceInbound(pool: Pool, inbound: InboundRow): Promise<MessageTrace> {
@@ -104,7 +107,7 @@ async function traceInbound(pool: Pool, inbound: InboundRow): Promise<MessageTra
 }
 
 async function inboundWhere(pool: Pool, clause: string, params: unknown[]): Promise<InboundRow[]> {
-  return (await pool.query<InboundRow>(`SELECT ${INBOUND_COLUMNS} FROM inbound_messages m LEFT JOIN processing_results r ON r.message_id = m.id WHERE ${clause}`, params)).rows;
+  return (await pool.query<InboundRow>(`SELECT ${INBOUND_COLUMNS} FROM inbound_messages m LEFT JOIN processing_results r ON r.message_id = m.id LEFT JOIN processing_outbox o ON o.message_id = m.id WHERE ${clause}`, params)).rows;
 }
 
 /**

@@ -3,7 +3,8 @@
  * read-only → 403 on actions), the CLI's operations over HTTP, the audit, readiness and the
  * dashboard's files with their security headers.
  */
-import { errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
+import { waitFor } from '../support/broker.js';
+import { errorQueued, oinOf, outboundOf, processed, processingErrorQueued, sendEnrolment, unprocessable, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const READ = TEST_SECRETS.ADMIN_READ_TOKEN;
@@ -141,5 +142,44 @@ describe('admin API', () => {
     expect(await page.text()).toContain('<script type="module" src="app.js">');
     expect((await fetch(`${broker().baseUrl}/admin/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await fetch(`${broker().baseUrl}/admin/../package.json`)).status).toBe(404);
+  });
+
+  test('the processing error queue: listed with reasons masked, replay refused to the read token, dry run, replay, audit', async () => {
+    const broken = await unprocessable(broker(), '41AA', 'PE-1');
+    // Written unmasked on purpose: the answer masks it all the same.
+    const fixable = await processingErrorQueued(broker(), '42AA', 'PE-2', 'Error: rule engine bug for 123456782');
+    const listed = (await call('processing-errors', { token: READ })).body as { messageId: number; failure: string }[];
+    expect(listed.map((e) => e.messageId)).toEqual([broken, fixable]);
+    expect(listed[1]).toMatchObject({ contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: oinOf('42AA'), brin: '42AA', failure: 'Error: rule engine bug for ******782' });
+    expect(JSON.stringify(listed)).not.toContain('123456782');
+    expect((await call(`processing-errors?sender=${oinOf('42AA')}&limit=5`, { token: READ })).body.map((e: { messageId: number }) => e.messageId)).toEqual([fixable]);
+    expect(await call('processing-errors?sender=123', { token: READ })).toMatchObject({ status: 400, body: { error: 'sender: an OIN is 20 digits or capitals' } });
+    expect(await call('processing-errors?limit=many', { token: READ })).toMatchObject({ status: 400, body: { error: "limit: a whole number, got 'many'" } });
+    expect((await call('stats', { token: READ })).body.processingErrors).toBe(2);
+    const trace = (await call(`trace/message/${broken}`, { token: READ })).body as { events: { step: string; detail: string }[] };
+    expect(trace.events.map((e) => e.step)).toEqual(['received', 'validated', 'accepted', 'error-queue']);
+    expect(trace.events[3]!.detail).toBe('processing failed (processing error queue): Error: no handler for anOperationWithoutHandler');
+
+    const failedAt = async (): Promise<unknown[]> => (await broker().pool.query('SELECT failed_at FROM processing_outbox WHERE message_id = $1', [fixable])).rows.map((r) => r.failed_at);
+    expect((await call('processing-errors/replay', { method: 'POST', token: READ, body: { ids: [fixable] } })).status).toBe(403);
+    for (const [body, error] of [[{}, 'name ids, sender or all'], [{ ids: String(fixable) }, 'ids must be a list of message ids'], [{ ids: ['x'] }, "ids: a message id is a number, got 'x'"],
+      [{ all: 'true' }, 'all must be true or false'], [{ ids: [fixable], dryRun: 'yes' }, 'dryRun must be true or false']] as const) {
+      expect(await call('processing-errors/replay', { method: 'POST', token: OPERATOR, body })).toMatchObject({ status: 400, body: { error } });
+    }
+    const dry = await call('processing-errors/replay', { method: 'POST', token: OPERATOR, name: 'Jan', body: { sender: oinOf('42AA'), dryRun: true } });
+    expect(dry.body).toEqual({ dryRun: true, count: 1, ids: [fixable] });
+    expect(await failedAt()).toEqual([expect.any(Date)]);
+
+    const replayed = await call('processing-errors/replay', { method: 'POST', token: OPERATOR, name: 'Jan', body: { ids: [fixable] } });
+    expect(replayed.body).toEqual({ dryRun: false, count: 1, ids: [fixable] });
+    expect([[], [null]]).toContainEqual(await failedAt());
+    expect(await waitFor(() => processed(broker(), fixable), Boolean)).toBe(true);
+    expect((await call('processing-errors', { token: READ })).body.map((e: { messageId: number }) => e.messageId)).toEqual([broken]);
+
+    const audit = (await call('audit?action=processing.replay', { token: READ })).body as { actor: string; affected: number; dryRun: boolean; target: unknown; outboundIds: number[] }[];
+    expect(audit.map(({ actor, affected, dryRun, target, outboundIds }) => ({ actor, affected, dryRun, target, outboundIds }))).toEqual([
+      { actor: 'api:operator (Jan)', affected: 1, dryRun: false, target: { ids: [fixable], inboundIds: [fixable] }, outboundIds: [] },
+      { actor: 'api:operator (Jan)', affected: 1, dryRun: true, target: { senderOin: oinOf('42AA'), inboundIds: [fixable] }, outboundIds: [] },
+    ]);
   });
 });

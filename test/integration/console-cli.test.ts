@@ -1,19 +1,20 @@
 /**
  * The operator CLI against a running broker and pipeline (real PostgreSQL, Redis and institution
- * endpoints): replay by filter, dry runs that change nothing, purge, pause/resume, trace, stats, audit.
+ * endpoints): replay by filter, dry runs that change nothing, purge, pause/resume, trace, stats, audit,
+ * and the processing error queue.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { waitFor } from '../support/broker.js';
-import { databaseUrlOf, errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
+import { databaseUrlOf, errorQueued, oinOf, outboundOf, processed, processingErrorQueued, sendEnrolment, unprocessable, useBrokerWithSchools } from '../support/console.js';
 
 const run = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
 
 describe('operator CLI against a running broker', () => {
-  const { broker, endpoints } = useBrokerWithSchools(['31AA', '32AA', '33AA']);
+  const { broker, endpoints } = useBrokerWithSchools(['31AA', '32AA', '33AA', '34AA']);
   let env: NodeJS.ProcessEnv;
   const cli = async (...args: string[]): Promise<string> => (await run(process.execPath, [CLI, ...args], { env })).stdout;
   const statusOf = async (id: number): Promise<string> => (await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [id])).rows[0].status;
@@ -123,5 +124,35 @@ describe('operator CLI against a running broker', () => {
     expect(await cli('institutions', 'ping', oinOf('31AA'))).toMatch(/answered HTTP \d{3} in \d+ ms/);
     await broker().pool.query("UPDATE institutions SET endpoint_url = 'http://127.0.0.1:9/x' WHERE oin = $1", [oinOf('32AA')]);
     await expect(cli('institutions', 'ping', oinOf('32AA'))).rejects.toMatchObject({ code: 2, stdout: expect.stringContaining('unreachable') });
+  });
+
+  test('processing-errors: list shows each reason, replay needs a scope, a dry run changes nothing, a replay has the message processed', async () => {
+    const broken = await unprocessable(broker(), '34AA', 'X-1');
+    const fixable = await processingErrorQueued(broker(), '34AA', 'X-2', 'Error: rule engine bug for ******782');
+    const time = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d';
+    const [header, first, second, ...rest] = (await cli('processing-errors', 'list', '--sender', oinOf('34AA'))).trimEnd().split('\n');
+    expect(header).toMatch(/^ID\s+CONTRACT\s+OPERATION\s+SENDER\s+BRIN\s+RECEIVED\s+FAILED\s+REASON$/);
+    expect(first).toMatch(new RegExp(`^${broken}\\s+DUO_VOAanlevering_InschrijvingVO_V1\\s+anOperationWithoutHandler\\s+${oinOf('34AA')}\\s+34AA\\s+${time}\\s+${time}\\s+.*no handler for anOperationWithoutHandler`));
+    expect(second).toMatch(new RegExp(`^${fixable}\\s.*rule engine bug for \\*{6}782$`));
+    expect(rest).toEqual([]);
+    expect(JSON.parse(await cli('processing-errors', 'list', '--limit', '1', '--json')).map((e: { messageId: number }) => e.messageId)).toEqual([broken]);
+    expect(JSON.parse(await cli('processing-errors', 'list', '--sender', oinOf('31AA'), '--json'))).toEqual([]);
+
+    await expect(cli('processing-errors', 'replay')).rejects.toMatchObject({ stderr: 'name message ids, --sender or --all\n' });
+    expect(await cli('processing-errors', 'replay', String(fixable), '--dry-run')).toBe(`would replay 1 message(s): ${fixable}\n`);
+    const failedAt = async (): Promise<unknown[]> => (await broker().pool.query('SELECT failed_at FROM processing_outbox WHERE message_id = $1', [fixable])).rows.map((r) => r.failed_at);
+    expect(await failedAt()).toEqual([expect.any(Date)]);
+
+    expect(await cli('processing-errors', 'replay', String(fixable))).toBe(`replay 1 message(s): ${fixable}\n`);
+    // Due at once: out of the queue, then processed once the sweeper has woken it (the row goes with it).
+    expect([[], [null]]).toContainEqual(await failedAt());
+    expect(await waitFor(() => processed(broker(), fixable), Boolean)).toBe(true);
+    expect(await failedAt()).toEqual([]);
+
+    const audit = JSON.parse(await cli('audit', '--action', 'processing.replay', '--json')) as { actor: string; affected: number; dryRun: boolean; target: unknown }[];
+    expect(audit.map(({ actor, affected, dryRun, target }) => ({ actor, affected, dryRun, target }))).toEqual([
+      { actor: 'cli:tester', affected: 1, dryRun: false, target: { ids: [fixable], inboundIds: [fixable] } },
+      { actor: 'cli:tester', affected: 1, dryRun: true, target: { ids: [fixable], inboundIds: [fixable] } },
+    ]);
   });
 });

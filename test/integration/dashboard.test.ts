@@ -1,11 +1,13 @@
 /**
  * The dashboard in a real headless browser (Debian's chromium via playwright-core) against a running
  * broker: sign in, see an error-queued message, replay it after confirming, see it delivered and
- * the audit entry; the read-only token sees no action buttons; no PGN in full on any page.
+ * the audit entry; the same for the processing error queue; the read-only token sees no action
+ * buttons; no PGN in full on any page.
  */
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
-import { errorQueued, oinOf, outboundOf, useBrokerWithSchools } from '../support/console.js';
+import { waitFor } from '../support/broker.js';
+import { errorQueued, oinOf, outboundOf, processed, processingErrorQueued, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 describe('dashboard in a headless browser', () => {
@@ -101,6 +103,29 @@ describe('dashboard in a headless browser', () => {
     await page.close();
   });
 
+  test('the processing error queue: counted in the overview, listed with its reason, replayed after confirming', async () => {
+    const id = await processingErrorQueued(broker(), '61AA', 'D-P', 'Error: rule engine bug for ******782');
+    const page = await signIn(TEST_SECRETS.ADMIN_OPERATOR_TOKEN, 'Dana');
+    await page.locator('[data-stat="processing-errors"] .value', { hasText: /^1$/ }).waitFor();
+
+    await page.click('[data-stat="processing-errors"] a');
+    const row = `#processing-errors tr[data-id="${id}"]`;
+    await page.waitForSelector(row);
+    expect(await page.textContent('#processing-count')).toBe('(1)');
+    expect(await page.textContent(row)).toContain('rule engine bug for ******782');
+    expect(await page.textContent(row)).toContain(oinOf('61AA'));
+
+    await page.click(`${row} button[data-action="replay"]`);
+    await page.waitForSelector('#confirm[open]');
+    expect(await page.textContent('#confirm-text')).toContain(`Replay 1 message(s) (message ${id})`);
+    await page.click('#confirm-ok');
+    await page.locator('#flash', { hasText: 'Replayed 1 message(s).' }).waitFor();
+    await page.waitForSelector(row, { state: 'detached' });
+    expect(await page.isVisible('#processing-errors-empty')).toBe(true);
+    expect(await waitFor(() => processed(broker(), id), Boolean)).toBe(true);
+    await page.close();
+  });
+
   test('the read-only token sees the queues but no replay, purge or pause buttons', async () => {
     await errorQueued(broker(), endpoints(), '61AA', 'D-2');
     const page = await signIn(TEST_SECRETS.ADMIN_READ_TOKEN);
@@ -111,6 +136,9 @@ describe('dashboard in a headless browser', () => {
     await page.waitForSelector('#errors tbody tr');
     expect(await page.isVisible('#errors tbody tr button[data-action="replay"]')).toBe(false);
     expect(await page.isVisible('#replay-matching')).toBe(false);
+    await page.click('nav a[data-view="processing-errors"]');
+    await page.waitForSelector('#processing-errors-empty:not([hidden])');
+    expect(await page.isVisible('#replay-processing-matching')).toBe(false);
     await page.close();
     expect(pageErrors).toEqual([]);
   });

@@ -3,9 +3,11 @@ import { afterAll, beforeAll } from '@jest/globals';
 import type { Broker } from '../../src/broker.js';
 import { silentLogger } from '../../src/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { listProcessingErrors } from '../../src/store/processing-outbox.repo.js';
 import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
-import { bodyFixture, elementText, lasRequest, send } from './soap.js';
+import { acceptedMessage, bodyFixture, elementText, lasRequest, send } from './soap.js';
 import { useTestBroker, waitFor } from './broker.js';
 
 /** The test schools' OINs follow the demo pattern: 00000007000<BRIN>00000. */
@@ -44,6 +46,37 @@ export async function errorQueued(broker: Broker, endpoints: TestEndpoints, brin
   endpoints.script(brin, 'client-fault');
   const documentId = await sendEnrolment(broker, brin, volgnummer);
   return { ...(await outboundOf(broker, documentId, 'error')), documentId };
+}
+
+/** Stores an enrolment from the school of `brin` the way the accept path does, but without a job (the sweeper wakes it). */
+async function storeAccepted(broker: Broker, brin: string, volgnummer: string, operation: string): Promise<number> {
+  const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin).replace(/2026-0001/g, volgnummer);
+  const [stored] = await storeAcceptedBatch(broker.pool, [{ ...acceptedMessage('aanleverenInschrijvingVO', body), operation, senderOin: oinOf(brin) }], null);
+  if (!stored || stored instanceof Error) throw stored ?? new Error('not stored');
+  return stored.messageId;
+}
+
+/** A message no handler takes: the pipeline moves it to the processing error queue. Returns its id. */
+export async function unprocessable(broker: Broker, brin: string, volgnummer: string): Promise<number> {
+  const id = await storeAccepted(broker, brin, volgnummer, 'anOperationWithoutHandler');
+  const [failed] = await waitFor(() => listProcessingErrors(broker.pool, { ids: [id] }), (rows) => rows.length === 1);
+  if (!failed) throw new Error(`message ${id} did not reach the processing error queue`);
+  return id;
+}
+
+/**
+ * An enrolment put in the processing error queue directly with `failure` as its reason, before the
+ * sweeper's grace period lets anything process it: it can be processed, so a replay succeeds.
+ */
+export async function processingErrorQueued(broker: Broker, brin: string, volgnummer: string, failure: string): Promise<number> {
+  const id = await storeAccepted(broker, brin, volgnummer, 'aanleverenInschrijvingVO');
+  await broker.pool.query('UPDATE processing_outbox SET failed_at = now(), failure = $2 WHERE message_id = $1', [id, failure]);
+  return id;
+}
+
+/** Whether an inbound message has been processed (its result is recorded). */
+export async function processed(broker: Broker, messageId: number): Promise<boolean> {
+  return (await broker.pool.query('SELECT 1 FROM processing_results WHERE message_id = $1', [messageId])).rowCount === 1;
 }
 
 /**

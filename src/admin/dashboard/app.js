@@ -67,6 +67,7 @@ async function renderStats() {
     statCard('delivered, last hour', stats.deliveredLastHour, 'delivered'),
     statCard('delivery latency p95', latency ? `${latency.p95} s` : '–', 'latency'),
     statCard('error queue', stats.errorQueue, 'errors'),
+    statCard('processing error queue', stats.processingErrors > 0 ? h('a', { href: '#processing-errors' }, stats.processingErrors) : stats.processingErrors, 'processing-errors'),
   );
 }
 
@@ -160,19 +161,26 @@ async function renderErrors() {
   $('#errors-empty').hidden = entries.length > 0;
 }
 
-/** Replay or purge: a dry run first says how many, the operator confirms, then it happens (and is audited). */
-function act(action, filter, what) {
-  return confirmedAct(action, filter, what).catch((error) => flash(error.message, 'error'));
+/**
+ * A bulk action: a dry run first says how many, the operator confirms, then it happens (and is
+ * audited). Resolves true when it happened.
+ */
+async function previewConfirmAct(path, filter, { verb, done, consequence, what }) {
+  const preview = await api(path, { method: 'POST', body: { ...filter, dryRun: true } });
+  if (preview.count === 0) { flash(`Nothing to ${verb}.`); return false; }
+  const capitalised = verb[0].toUpperCase() + verb.slice(1);
+  if (!(await confirmAction(`${capitalised} ${preview.count} message(s) (${what})? ${consequence}`))) { flash('Cancelled.'); return false; }
+  const result = await api(path, { method: 'POST', body: filter });
+  flash(`${done} ${result.count} message(s).`);
+  return true;
 }
 
-async function confirmedAct(action, filter, what) {
-  const preview = await api(`errors/${action}`, { method: 'POST', body: { ...filter, dryRun: true } });
-  if (preview.count === 0) return flash(`Nothing to ${action}.`);
+/** Replay or purge error-queue messages. */
+function act(action, filter, what) {
   const consequence = action === 'purge' ? 'They leave delivery for good.' : 'They are delivered again with their original MessageID.';
-  if (!(await confirmAction(`${action === 'replay' ? 'Replay' : 'Purge'} ${preview.count} message(s) (${what})? ${consequence}`))) return flash('Cancelled.');
-  const result = await api(`errors/${action}`, { method: 'POST', body: filter });
-  flash(`${action === 'replay' ? 'Replayed' : 'Purged'} ${result.count} message(s).`);
-  await renderErrors();
+  return previewConfirmAct(`errors/${action}`, filter, { verb: action, done: action === 'replay' ? 'Replayed' : 'Purged', consequence, what })
+    .then((happened) => (happened ? renderErrors() : undefined))
+    .catch((error) => flash(error.message, 'error'));
 }
 
 function actOnMatching(action) {
@@ -180,6 +188,41 @@ function actOnMatching(action) {
   const scoped = Object.keys(filter).length > 0;
   const what = scoped ? Object.entries(filter).map(([k, v]) => `${k} ${v}`).join(', ') : 'the whole error queue';
   return act(action, scoped ? filter : { all: true }, what);
+}
+
+// ---- processing error queue -----------------------------------------------------------------
+
+function processingFilter() {
+  const sender = String(new FormData($('#processing-filter')).get('sender') || '').trim();
+  return sender ? { sender } : {};
+}
+
+function processingErrorRow(entry) {
+  return h('tr', { 'data-id': entry.messageId },
+    h('td', {}, h('a', { href: `#trace?ref=${entry.messageId}` }, entry.messageId)), h('td', {}, entry.contract), h('td', {}, entry.operation),
+    h('td', {}, entry.senderOin), h('td', {}, entry.brin || '–'), h('td', {}, when(entry.receivedAt)), h('td', {}, when(entry.failedAt)),
+    h('td', { class: 'error-text' }, entry.failure || ''),
+    h('td', { class: 'actions' },
+      h('button', { type: 'button', class: 'operator', 'data-action': 'replay', onclick: () => replayProcessing({ ids: [String(entry.messageId)] }, `message ${entry.messageId}`) }, 'Replay')));
+}
+
+async function renderProcessingErrors() {
+  const entries = await api(`processing-errors?${new URLSearchParams(processingFilter())}`);
+  $('#processing-errors tbody').replaceChildren(...entries.map(processingErrorRow));
+  $('#processing-count').textContent = `(${entries.length})`;
+  $('#processing-errors-empty').hidden = entries.length > 0;
+}
+
+/** Makes processing-error-queue messages due again: the broker processes them within seconds. */
+function replayProcessing(filter, what) {
+  return previewConfirmAct('processing-errors/replay', filter, { verb: 'replay', done: 'Replayed', consequence: 'They are processed again within seconds.', what })
+    .then((happened) => (happened ? renderProcessingErrors() : undefined))
+    .catch((error) => flash(error.message, 'error'));
+}
+
+function replayProcessingMatching() {
+  const filter = processingFilter();
+  return filter.sender ? replayProcessing(filter, `sender ${filter.sender}`) : replayProcessing({ all: true }, 'the whole processing error queue');
 }
 
 // ---- trace ----------------------------------------------------------------------------------
@@ -216,7 +259,7 @@ async function renderAudit() {
 
 // ---- navigation and sign-in -----------------------------------------------------------------
 
-const VIEWS = { overview: renderOverview, errors: renderErrors, trace: async () => undefined, audit: renderAudit };
+const VIEWS = { overview: renderOverview, errors: renderErrors, 'processing-errors': renderProcessingErrors, trace: async () => undefined, audit: renderAudit };
 
 function parseHash() {
   const [view, query] = location.hash.slice(1).split('?');
@@ -228,6 +271,7 @@ async function show() {
   for (const name of Object.keys(VIEWS)) $(`#view-${name}`).hidden = name !== view;
   for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.view === view);
   if (view === 'errors') for (const [key, value] of params) { const input = $(`#error-filter [name="${key}"]`); if (input) input.value = value; }
+  if (view === 'processing-errors' && params.get('sender')) $('#processing-filter [name="sender"]').value = params.get('sender');
   try {
     if (view === 'trace' && params.get('ref')) {
       $('#trace-form [name="ref"]').value = params.get('ref');
@@ -268,6 +312,8 @@ function wire() {
   $('#error-filter').addEventListener('submit', (event) => { event.preventDefault(); renderErrors().catch((e) => flash(e.message, 'error')); });
   $('#replay-matching').addEventListener('click', () => actOnMatching('replay'));
   $('#purge-matching').addEventListener('click', () => actOnMatching('purge'));
+  $('#processing-filter').addEventListener('submit', (event) => { event.preventDefault(); renderProcessingErrors().catch((e) => flash(e.message, 'error')); });
+  $('#replay-processing-matching').addEventListener('click', () => replayProcessingMatching());
   $('#trace-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const fields = Object.fromEntries(new FormData(event.target));
