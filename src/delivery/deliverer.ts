@@ -27,6 +27,8 @@ export interface DelivererOptions {
 
 /** Most due messages one poll leases. */
 const POLL_BATCH = 64;
+/** Claims of offered messages under way at once: a new batch need not wait for the one before. */
+const MAX_CLAIMS = 2;
 /** How long an institution whose leases were all taken is left out of this process's claims. */
 const BUSY_PAUSE_MS = 100;
 
@@ -47,12 +49,17 @@ interface Offered {
  * its lease, if any, expires.
  */
 export class Deliverer {
+  /** Attempts leased or in an HTTP exchange (DELIVERY_CONCURRENCY counts these). */
   private active = 0;
+  /** Attempts answered whose record is not written yet. */
+  private recording = 0;
   private readonly running = new Set<Promise<void>>();
   private readonly offered = new Map<number, Offered>();
   /** Institutions whose leases were all taken at the last claim, until when this process leaves them be. */
   private readonly busy = new Map<string, number>();
-  private claiming = false;
+  /** Claims of offered messages under way, and the ids they hold. */
+  private claims = 0;
+  private readonly claiming = new Set<number>();
   private claimAgain = false;
   private polling: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -122,8 +129,12 @@ export class Deliverer {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
+  /**
+   * Room for more attempts: HTTP exchanges count until the answer is in, and with their records until
+   * those are written at most twice as many (a slow database slows delivery down, not piles it up).
+   */
   private room(): number {
-    return this.options.maxActive - this.active;
+    return Math.min(this.options.maxActive - this.active, 2 * this.options.maxActive - this.active - this.recording);
   }
 
   /**
@@ -132,7 +143,7 @@ export class Deliverer {
    * process frees one of its leases: asking again at once would only cost PostgreSQL a refusal.
    */
   private claimOffered(): void {
-    if (this.claiming) {
+    if (this.claims >= MAX_CLAIMS) {
       this.claimAgain = true;
       return;
     }
@@ -141,14 +152,15 @@ export class Deliverer {
     const room = this.room();
     for (const [id, entry] of this.offered) {
       // An offered message that waited out the hand-off is left to the pollers.
-      if (entry.queuedAt <= now - this.options.lease.handoffMs) {
+      if (entry.queuedAt <= now - this.options.lease.handoffMs && !this.claiming.has(id)) {
         this.offered.delete(id);
         continue;
       }
-      if (ids.length < room && (this.busy.get(entry.message.institutionOin) ?? 0) <= now) ids.push(id);
+      if (ids.length < room && !this.claiming.has(id) && (this.busy.get(entry.message.institutionOin) ?? 0) <= now) ids.push(id);
     }
     if (ids.length === 0 || this.closed) return;
-    this.claiming = true;
+    this.claims += 1;
+    for (const id of ids) this.claiming.add(id);
     this.active += ids.length; // room held while the claim runs
     claimDeliveries(this.options.pool, ids, ids.length, this.options.lease).then((leased) => {
       const granted = new Set(leased);
@@ -167,7 +179,8 @@ export class Deliverer {
       this.active -= ids.length;
       this.options.log.warn('delivery claim failed; the message stays pending for a poller', { count: ids.length, error: error.message });
     }).finally(() => {
-      this.claiming = false;
+      this.claims -= 1;
+      for (const id of ids) this.claiming.delete(id);
       if (this.claimAgain) {
         this.claimAgain = false;
         this.claimOffered();
@@ -206,8 +219,17 @@ export class Deliverer {
 
   /** Runs one leased message's attempt; the room it holds frees when its record is written. */
   private run(message: OutboundForDelivery, queuedAt: number): void {
-    const run = this.attempt(message, queuedAt).finally(() => {
+    let exchanging = true;
+    const answered = (): void => {
+      if (!exchanging) return;
+      exchanging = false;
       this.active -= 1;
+      this.recording += 1;
+      if (this.offered.size > 0) this.claimOffered();
+    };
+    const run = this.attempt(message, queuedAt, answered).finally(() => {
+      answered();
+      this.recording -= 1;
       this.running.delete(run);
       this.busy.delete(message.institutionOin); // one of its leases is free now
       if (this.offered.size > 0) this.claimOffered();
@@ -216,7 +238,8 @@ export class Deliverer {
     this.running.add(run);
   }
 
-  private async attempt(message: OutboundForDelivery, queuedAt: number): Promise<void> {
+  /** One attempt; `answered` is called once the institution has answered (or the attempt failed), before the record. */
+  private async attempt(message: OutboundForDelivery, queuedAt: number, answered: () => void): Promise<void> {
     const { log, lease } = this.options;
     try {
       if (!message.endpointUrl) {
@@ -229,6 +252,7 @@ export class Deliverer {
       const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
       const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
       const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      answered();
       const latencyMs = Date.now() - startedAt.getTime();
       const verdict = classify(outcome, attemptNumber, this.options.policy);
       await this.recorder.submit({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '../store/database.js';
+import { type Pool, inTransaction } from '../store/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { type OutboundDraft, claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
 import { type PupilTraceEntry, pupilTraceEntries } from '../trace/pupil-trace.js';
@@ -27,10 +27,7 @@ const ALREADY_PROCESSED: ProcessResult = { outcome: null, outbound: [] };
  * twice: the claim is the outbox row, deleted in the same transaction. Results are in `messageIds` order.
  */
 export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageIds: readonly number[], options: ProcessOptions): Promise<ProcessResult[]> {
-  const tx = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await tx.query('BEGIN');
+  const { outcomes, outbound } = await inTransaction(pool, async (tx) => {
     const claimed = await claimForProcessing(tx, messageIds);
     const now = options.now?.() ?? new Date();
     const drafts: OutboundDraft[] = [];
@@ -48,19 +45,12 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
       outcomes.push({ messageId: message.id, outcome: result.outcome });
       pupilTrace.push(...pupilTraceEntries(message, result.outbound));
     }
-    const outbound = await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace });
-    await tx.query('COMMIT');
-    const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
-    return messageIds.map((id) => outcomeOf.has(id)
-      ? { outcome: outcomeOf.get(id)!, outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery) }
-      : ALREADY_PROCESSED);
-  } catch (error) {
-    failure = error as Error;
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    tx.release(failure);
-  }
+    return { outcomes, outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }) };
+  });
+  const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
+  return messageIds.map((id) => outcomeOf.has(id)
+    ? { outcome: outcomeOf.get(id)!, outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery) }
+    : ALREADY_PROCESSED);
 }
 
 /** Processes one accepted message (see processBatch). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { maskPersonalNumbers } from '../log.js';
-import type { Pool } from '../store/database.js';
+import { type Pool, inTransaction } from '../store/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { lockWaitingMessage, markProcessingFailed } from '../store/processing-outbox.repo.js';
 import { type OutboundDraft, insertQueuedOutbound } from '../store/register.repo.js';
@@ -37,15 +37,9 @@ export function failureReason(error: unknown): string {
  * message is no longer waiting. Returns the feedback queued, for delivery.
  */
 export async function moveToProcessingErrorQueue(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageId: number, reason: string, options: { brokerOin: string; now?: () => Date }): Promise<readonly OutboundForDelivery[]> {
-  const tx = await pool.connect();
-  let failure: Error | undefined;
-  try {
-    await tx.query('BEGIN');
+  return inTransaction(pool, async (tx) => {
     const message = await lockWaitingMessage(tx, messageId);
-    if (!message) {
-      await tx.query('COMMIT');
-      return [];
-    }
+    if (!message) return [];
     let drafts: readonly OutboundDraft[] = [];
     const handler = handlers.get(message.operation);
     try {
@@ -54,14 +48,6 @@ export async function moveToProcessingErrorQueue(pool: Pool, handlers: ReadonlyM
       drafts = []; // a message that cannot even be read gets no feedback; the operator sees it
     }
     await markProcessingFailed(tx, messageId, reason);
-    const queued = await insertQueuedOutbound(tx, drafts);
-    await tx.query('COMMIT');
-    return queued;
-  } catch (error) {
-    failure = error as Error;
-    await tx.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    tx.release(failure);
-  }
+    return insertQueuedOutbound(tx, drafts);
+  });
 }

@@ -69,3 +69,21 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
  * planned as the pool's plan mode says, see PLAN_SETTINGS). Used for the statements on the message path.
  */
 export const prepared = (name: string, text: string, values: unknown[]): pg.QueryConfig => ({ name, text, values });
+
+/** Runs `work` in a transaction of its own: committed when it returns, rolled back when it throws (a broken client is discarded). */
+export async function inTransaction<T>(pool: Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    await tx.query('BEGIN');
+    const result = await work(tx);
+    await tx.query('COMMIT');
+    return result;
+  } catch (error) {
+    failure = error as Error;
+    await tx.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    tx.release(failure);
+  }
+}

@@ -23,9 +23,12 @@ CREATE INDEX outbound_messages_due_idx ON outbound_messages (next_attempt_at) WH
 
 -- A message being attempted holds a lease: one attempt at a time across processes, and at most
 -- DELIVERY_PER_INSTITUTION live leases per institution. A killed process's leases expire; the next
--- claim takes an expired lease over. Rows come and go with every attempt: vacuumed early, so the
--- per-institution counts never wade through dead rows.
-CREATE TABLE delivery_leases (
+-- claim takes an expired lease over. Unlogged: a lease is worth nothing after a crash of PostgreSQL
+-- (every attempt under way then has failed to record), and a claim that writes no WAL commits
+-- without waiting for a flush (bench:pipeline: the claim's cost per outbound message 87 -> 55 µs).
+-- Rows come and go with every attempt: vacuumed early, so the per-institution counts never wade
+-- through dead rows.
+CREATE UNLOGGED TABLE delivery_leases (
   outbound_id     bigint PRIMARY KEY,
   institution_oin text NOT NULL,
   owner           text NOT NULL,
