@@ -247,7 +247,7 @@ async function main(): Promise<void> {
 
     const redis = new Redis(redisService.url);
     const info = await redis.info('memory');
-    const jobs = (await redis.keys('bron:*:*')).filter((k) => /:(msg|out)-\d+$/.test(k)).length;
+    const jobs = (await redis.keys('bron:*:*')).filter((k) => /:processing:(\d+|batch-[0-9a-f-]+)$/.test(k)).length;
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
     process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in a separate workers/pipeline.worker process' : 'as npm start runs them'}\n\n`);
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);
     process.stdout.write(`${cpuLine}\n`);
-    process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (the hanging endpoint's, waiting for retry)\n`);
+    process.stdout.write(`Redis: ${usedMb.toFixed(1)} MB used with ${jobs} jobs retained (processing wake-ups not yet run; delivery keeps none)\n`);
     process.stdout.write(`broker RSS (all its processes): ${rssOfTree(broker.pid!).toFixed(0)} MB${workers ? `, workers RSS: ${rssOfTree(workers.pid!).toFixed(0)} MB` : ''}\n`);
     if (PG_STATS) {
       const top = await db.query<{ ms: number; calls: number; rows: number; wal_mb: number; fpi: number; dirtied: number; query: string }>(
