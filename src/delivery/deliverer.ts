@@ -61,6 +61,7 @@ export class Deliverer {
   private claims = 0;
   private readonly claiming = new Set<number>();
   private claimAgain = false;
+  private claimScheduled = false;
   private polling: Promise<void> | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   /** The last poll found due messages: more may be due, so a finished attempt polls again at once. */
@@ -117,7 +118,13 @@ export class Deliverer {
     for (const message of messages) {
       if (!message.paused) this.offered.set(message.id, { message, queuedAt: now });
     }
-    this.claimOffered();
+    // A processing transaction hands its messages on one by one in the same turn: one claim for all.
+    if (this.claimScheduled) return;
+    this.claimScheduled = true;
+    setImmediate(() => {
+      this.claimScheduled = false;
+      this.claimOffered();
+    });
   }
 
   /** Stops taking work and waits for the attempts under way (their records included). */
