@@ -5,7 +5,7 @@ import { observeDeliveryAttempt } from '../metrics/metrics.js';
 import { attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
 import type { Pool } from '../store/database.js';
 import { MicroBatcher } from '../store/micro-batcher.js';
-import { type AttemptRecord, type LeaseTerms, type OutboundForDelivery, claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../store/outbound.repo.js';
+import { type AttemptRecord, type LeaseTerms, type OutboundForDelivery, claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts, releaseLeases } from '../store/outbound.repo.js';
 import { type RetryPolicy, classify } from './policy.js';
 
 export interface DelivererOptions {
@@ -178,8 +178,8 @@ export class Deliverer {
           this.run(entry.message, entry.queuedAt);
         } else {
           this.active -= 1;
-          if (entry) this.busy.set(entry.message.institutionOin, Date.now() + BUSY_PAUSE_MS);
-          // Leased but dropped from memory meanwhile (close): the lease expires and a poller takes it.
+          if (!entry) void releaseLeases(this.options.pool, granted.has(id) ? [id] : [], this.options.lease.owner).catch(() => undefined); // dropped meanwhile (close)
+          else this.busy.set(entry.message.institutionOin, Date.now() + BUSY_PAUSE_MS);
         }
       }
     }, (error: Error) => {
@@ -207,13 +207,14 @@ export class Deliverer {
         if (ids.length > 0) {
           for (const message of await loadForDelivery(this.options.pool, ids)) {
             if (!message) continue;
+            this.offered.delete(message.id); // attempted here now: its offer must not lease it again
             started += 1;
             this.run(message, message.createdAt.getTime());
           }
         }
         this.active -= limit - started;
-        // Only a full batch suggests more are due: then a finished attempt polls again at once.
-        this.backlog = ids.length === limit;
+        // Found work: more may be due (a batch holds a few per institution), so a finished attempt polls again at once.
+        this.backlog = ids.length > 0;
         if (ids.length < limit) return;
       } catch (error) {
         this.active -= limit - started;

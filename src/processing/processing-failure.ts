@@ -9,9 +9,10 @@ import type { MessageHandler } from './handler.js';
 /** A failure of ours or of a service (database, network): the message waits and is processed later. */
 export type FailureKind = 'transient' | 'permanent';
 
-// Connection, resource, lock and shutdown errors of PostgreSQL (SQLSTATE classes 08, 53, 57, 58 and
-// serialization/deadlock 40xxx, lock not available 55P03) say nothing about the message.
-const TRANSIENT_SQLSTATE = /^(08|53|57|58|40)|^55P03$/;
+// Connection, resource and shutdown errors of PostgreSQL (SQLSTATE classes 08, 53, 57, 58), a
+// serialization failure or deadlock (40001, 40P01) and a lock not available (55P03) say nothing about
+// the message; other class-40 errors (a deferred constraint failing at commit) may.
+const TRANSIENT_SQLSTATE = /^(08|53|57|58)|^(40001|40P01|55P03)$/;
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 // node-pg's own errors for a lost or unreachable server carry no code.
 const TRANSIENT_PG_CLIENT = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed|Connection ended|the database system is (starting up|shutting down|in recovery mode)/i;

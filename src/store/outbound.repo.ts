@@ -93,6 +93,8 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
     return;
   }
   const column = <T>(pick: (a: AttemptRecord) => T): T[] => attempts.map(pick);
+  // An institution's answer is quoted in the record: a NUL byte, which PostgreSQL refuses, must not make it unwritable.
+  const quoted = (text: string | undefined): string | null => (text === undefined ? null : text.replace(/\u0000/g, '').slice(0, 1000));
   await pool.query(
     prepared('delivery-record', `WITH attempt AS (
        SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
@@ -109,7 +111,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
      SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
      FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
     [column((a) => a.outboundId), column((a) => a.startedAt), column((a) => a.endpoint), column((a) => a.httpStatus ?? null),
-      column((a) => a.faultCode ?? null), column((a) => a.latencyMs), column((a) => a.error ?? null), column((a) => a.status), column((a) => a.outcome),
+      column((a) => quoted(a.faultCode)), column((a) => a.latencyMs), column((a) => quoted(a.error)), column((a) => a.status), column((a) => a.outcome),
       column((a) => a.nextAttemptAt ?? null), owner])
   );
 }

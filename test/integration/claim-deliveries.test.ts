@@ -1,0 +1,50 @@
+/** claim_deliveries against its own database (no delivery process running): who gets a lease, and who not. */
+import { type Pool, createPool } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrate.js';
+import { claimDeliveries } from '../../src/store/outbound.repo.js';
+import { createTestDatabase } from '../support/services.js';
+
+const oinOf = (brin: string): string => `00000007000${brin}00000`;
+const terms = { owner: 'test', perInstitution: 2, leaseMs: 60_000, handoffMs: 1000 };
+
+describe('claim_deliveries', () => {
+  let pool: Pool;
+
+  beforeAll(async () => {
+    pool = createPool(await createTestDatabase(), 4);
+    await migrate(pool);
+    for (const brin of ['71AA', '71BB']) {
+      await pool.query("INSERT INTO institutions (oin, name, brins, endpoint_url) VALUES ($1, $2, ARRAY[$2], 'http://127.0.0.1:9/')", [oinOf(brin), brin]);
+    }
+  });
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  /** Pending messages for an institution, due this long ago. */
+  async function pending(brin: string, count: number, dueSecondsAgo: number): Promise<number[]> {
+    const rows = await pool.query<{ id: number }>(
+      `INSERT INTO outbound_messages (institution_oin, operation, wsa_message_id, document_id, body_xml, next_attempt_at)
+       SELECT $1, 'terugkoppelenInschrijvingVO', gen_random_uuid(), gen_random_uuid(), '<x/>', now() - make_interval(secs => $2 + g)
+       FROM generate_series(1, $3) g RETURNING id`, [oinOf(brin), dueSecondsAgo, count]);
+    return rows.rows.map((r) => r.id).sort((a, b) => a - b);
+  }
+
+  test("a poll takes a few of each institution: one school's backlog does not fill the batch", async () => {
+    const backlog = await pending('71AA', 50, 3600); // due long before the other school's
+    const [other] = await pending('71BB', 1, 10);
+    const leased = await claimDeliveries(pool, null, 10, terms);
+    expect(leased).toContain(other);
+    expect(leased.filter((id) => backlog.includes(id))).toHaveLength(2); // its limit, not the batch
+    await pool.query('DELETE FROM delivery_leases');
+    await pool.query("UPDATE outbound_messages SET status = 'purged'");
+  });
+
+  test('an offered message that a poller attempted meanwhile is not leased again (its retry waits its back-off)', async () => {
+    const [fresh, attempted] = await pending('71BB', 2, 5);
+    // The first attempt was made elsewhere: attempts counted, a retry due later.
+    await pool.query("UPDATE outbound_messages SET attempts = 1, next_attempt_at = now() + interval '30 seconds' WHERE id = $1", [attempted]);
+    expect(await claimDeliveries(pool, [fresh!, attempted!], 10, terms)).toEqual([fresh]);
+    expect(await claimDeliveries(pool, null, 10, terms)).toEqual([]); // not due, and the fresh one is leased
+  });
+});
