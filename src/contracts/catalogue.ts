@@ -1,6 +1,6 @@
 /**
  * The inbound contracts and their operations: the one table that routing, SOAPAction checks, schema
- * validation and receipts are driven from. Names and namespaces follow DOMAIN.md section 3.
+ * validation and receipts are driven from. Names and namespaces follow docs/domain.md, section 3.
  */
 
 export const NS = {
@@ -72,7 +72,7 @@ export const INBOUND_CONTRACTS: readonly Contract[] = [
   contract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1', NS.basisInformatiediensten, [
     ['aanleverenIdentificerenPersoonVO', false],
   ]),
-  // Ours (DOMAIN.md 3.3): stands in for the population register's feed; reuses the identification base schema.
+  // Ours (docs/domain.md, section 3): stands in for the population register's feed; reuses the identification base schema.
   contract('DUO_BRP_Persoonsmutaties_V1', NS.basisInformatiediensten, [
     ['verwerkenPersoonsmutatie', false, 'brp-source'],
   ]),
@@ -95,7 +95,7 @@ export function findOperationByAction(action: string): Operation | undefined {
  */
 export const OIN_PATTERN = /^[0-9A-Z]{20}$/;
 
-/** The outbound contract (ours, DOMAIN.md section 5): institutions implement it, the broker calls it. */
+/** The outbound contract (ours, docs/domain.md, section 5): institutions implement it, the broker calls it. */
 export const OUTBOUND_CONTRACT: Contract = contract('DUO_VOTerugkoppeling_V1', 'http://duo.nl/schema/DUO_VOTerugkoppeling_V1', [
   ['terugkoppelenInschrijvingVO', true],
   ['verstrekkenPersoonsgegevens', false],

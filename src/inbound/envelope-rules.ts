@@ -62,7 +62,7 @@ function resolveOperation(contract: Contract, soapAction: string | undefined, ws
 
 /**
  * Checks the envelope's header blocks and WS-Addressing against the HTTP SOAPAction and the contract
- * the request was posted to (DOMAIN.md section 2). Throws the matching BrokerFault.
+ * the request was posted to (docs/domain.md, section 2). Throws the matching BrokerFault.
  */
 export function checkEnvelopeRules(envelope: SoapEnvelope, contract: Contract, rawSoapAction: string | undefined, brokerOin: string): Addressing {
   const wsa = addressingHeaders(envelope.headers);

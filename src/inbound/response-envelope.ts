@@ -1,7 +1,7 @@
 import { NS } from '../contracts/catalogue.js';
 import { escapeXml } from '../xml/escape.js';
 
-/** WS-Addressing headers of a response: From/To swapped relative to the request (DOMAIN.md section 2). */
+/** WS-Addressing headers of a response: From/To swapped relative to the request (docs/domain.md, section 2). */
 export interface ResponseAddressing {
   readonly action: string;
   readonly messageId: string;

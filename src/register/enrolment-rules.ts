@@ -78,7 +78,7 @@ function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal
 }
 
 /**
- * The business rules of one enrolment stand (DOMAIN.md section 4). Pure: everything it needs from
+ * The business rules of one enrolment stand (docs/domain.md, section 4). Pure: everything it needs from
  * the register comes in `context`. Returns every signal found; any `A` rejects the stand.
  */
 export function checkEnrolmentStand(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {

@@ -1,6 +1,6 @@
 import { BrokerFault } from '../errors.js';
 
-/** Structural limits of the gate (ARCHITECTURE.md, inbound gate). */
+/** Structural limits of the gate (docs/protocol.md lists the faults they give). */
 export interface GateLimits {
   readonly maxDepth: number;
   readonly maxAttributes: number;

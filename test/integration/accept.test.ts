@@ -87,7 +87,7 @@ describe('accepting valid messages', () => {
     expect(elementText(await response.text(), 'ontvangstBevestiging')).toBe('J');
   });
 
-  test('receipts are in the namespaces of DOMAIN.md: element in the contract, children in the base schema', async () => {
+  test('receipts are in the namespaces of docs/domain.md: element in the contract, children in the base schema', async () => {
     const answer = await send(broker().baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')));
     const doc = XmlDocument.fromString(answer.text);
     try {

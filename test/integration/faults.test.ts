@@ -1,4 +1,4 @@
-/** One request per fault code of DOMAIN.md's table that applies to the inbound path; none may leave a trace. */
+/** One request per fault code of docs/protocol.md's table that applies to the inbound path; none may leave a trace. */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
