@@ -170,19 +170,3 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
     return { ...stored, original: { operation: row.operation, rawXml, bodyFingerprint: row.body_fingerprint ?? null } };
   });
 }
-/** An outbox row the sweeper looks at: its message, and the batch job that should hold it (if any). */
-export interface DueOutboxRow {
-  readonly id: number;
-  readonly jobKey: string | null;
-}
-
-/** Outbox rows older than `graceMs`, after `afterId`, oldest id first (for the sweeper). */
-export async function listDueOutbox(pool: Pool, afterId: number, graceMs: number, limit: number): Promise<DueOutboxRow[]> {
-  const result = await pool.query<{ message_id: number; job_key: string | null }>(
-    `SELECT message_id, job_key FROM processing_outbox
-     WHERE message_id > $1 AND created_at <= now() - make_interval(secs => $2::double precision / 1000)
-     ORDER BY message_id LIMIT $3`,
-    [afterId, graceMs, limit],
-  );
-  return result.rows.map((row) => ({ id: row.message_id, jobKey: row.job_key }));
-}

@@ -84,8 +84,3 @@ export async function replayProcessingErrors(pool: Pool, filter: ProcessingError
     : `UPDATE processing_outbox SET failed_at = NULL, failure = NULL, next_attempt_at = '-infinity' WHERE message_id IN (${matching}) RETURNING message_id`;
   return (await pool.query<{ message_id: number }>(statement, params)).rows.map((r) => r.message_id).sort((a, b) => a - b);
 }
-
-/** Messages in the processing error queue (gauges, stats). */
-export async function countProcessingErrors(pool: Pool): Promise<number> {
-  return (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processing_outbox WHERE failed_at IS NOT NULL')).rows[0]!.n;
-}
