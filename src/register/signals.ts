@@ -1,34 +1,34 @@
 /**
  * The signal catalogue (ours): a letter and four digits. `A` (afkeurend) rejects the stand, `W`
- * (waarschuwing) approves it with a warning. docs/signalen.md documents every code; a test keeps the
+ * (waarschuwing) approves it with a warning; `bekostiging` says whether it can change the school's funding. docs/signalen.md documents every code; a test keeps the
  * two in step. Texts never hold a full personal number.
  */
 
 export type Ernst = 'A' | 'W';
 
 export const SIGNALS = {
-  I0001: { ernst: 'A', omschrijving: 'Het burgerservicenummer voldoet niet aan de elfproef.' },
-  I0002: { ernst: 'A', omschrijving: 'Het onderwijsnummer voldoet niet aan de controle op onderwijsnummers.' },
-  I0003: { ernst: 'A', omschrijving: 'De vestiging hoort niet bij de BRIN van de inschrijving.' },
-  I0004: { ernst: 'A', omschrijving: 'Een periode begint voor de datum van inschrijving.' },
-  I0005: { ernst: 'A', omschrijving: 'Een periode begint op of na de datum van uitschrijving.' },
-  I0006: { ernst: 'A', omschrijving: 'De datum van uitschrijving ligt voor de datum van inschrijving.' },
-  I0007: { ernst: 'A', omschrijving: 'Twee periodes beginnen op dezelfde datum.' },
-  I0008: { ernst: 'A', omschrijving: 'Het inschrijvingvolgnummer is bij deze BRIN al in gebruik voor een andere leerling.' },
-  I0009: { ernst: 'A', omschrijving: 'De te verwijderen inschrijving is niet bekend.' },
-  I0010: { ernst: 'W', omschrijving: 'Er is al een nieuwere stand van deze inschrijving verwerkt; deze stand is niet verwerkt.' },
-  I0011: { ernst: 'A', omschrijving: 'Voor een leerling met een onderwijsnummer moet vanaf 1 augustus 2025 de indicatie nieuwkomersbekostiging worden geleverd.' },
-  I0012: { ernst: 'A', omschrijving: 'Het burgerservicenummer is niet bekend in de basisregistratie, of geboortedatum en geslacht komen niet overeen. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
-  I0013: { ernst: 'W', omschrijving: 'De datum van inschrijving ligt meer dan een jaar in de toekomst.' },
-  I0014: { ernst: 'W', omschrijving: 'Het leerjaar stijgt tussen twee opeenvolgende periodes met meer dan één.' },
-  I0015: { ernst: 'W', omschrijving: 'De leeftijd van de leerling past niet bij het leerjaar.' },
-  I0016: { ernst: 'W', omschrijving: 'De leerling is in dezelfde periode ook bij een andere instelling ingeschreven.' },
-  I0017: { ernst: 'A', omschrijving: 'Een periode van ontwikkelingsperspectief of verblijf elders eindigt voor zij begint.' },
-  I0018: { ernst: 'W', omschrijving: 'De leerling staat op de peildatum ook bij een andere instelling ingeschreven (dubbele inschrijving).' },
-  P0001: { ernst: 'A', omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
-  P0002: { ernst: 'W', omschrijving: 'Volgens de basisregistratie is de leerling overleden, maar deze inschrijving loopt daarna door. Lever de inschrijving opnieuw met een uitschrijfdatum op of vóór de overlijdensdatum.' },
-  V0001: { ernst: 'A', omschrijving: 'Het bericht kon niet worden verwerkt en staat bij de beheerder van de broker in de foutenwachtrij. Lever het niet opnieuw aan: de beheerder verwerkt het opnieuw.' },
-} as const satisfies Record<string, { ernst: Ernst; omschrijving: string }>;
+  I0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het burgerservicenummer voldoet niet aan de elfproef.' },
+  I0002: { ernst: 'A', bekostiging: true, omschrijving: 'Het onderwijsnummer voldoet niet aan de controle op onderwijsnummers.' },
+  I0003: { ernst: 'A', bekostiging: true, omschrijving: 'De vestiging hoort niet bij de BRIN van de inschrijving.' },
+  I0004: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint voor de datum van inschrijving.' },
+  I0005: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint op of na de datum van uitschrijving.' },
+  I0006: { ernst: 'A', bekostiging: true, omschrijving: 'De datum van uitschrijving ligt voor de datum van inschrijving.' },
+  I0007: { ernst: 'A', bekostiging: true, omschrijving: 'Twee periodes beginnen op dezelfde datum.' },
+  I0008: { ernst: 'A', bekostiging: true, omschrijving: 'Het inschrijvingvolgnummer is bij deze BRIN al in gebruik voor een andere leerling.' },
+  I0009: { ernst: 'A', bekostiging: true, omschrijving: 'De te verwijderen inschrijving is niet bekend.' },
+  I0010: { ernst: 'W', bekostiging: false, omschrijving: 'Er is al een nieuwere stand van deze inschrijving verwerkt; deze stand is niet verwerkt.' },
+  I0011: { ernst: 'A', bekostiging: true, omschrijving: 'Voor een leerling met een onderwijsnummer moet vanaf 1 augustus 2025 de indicatie nieuwkomersbekostiging worden geleverd.' },
+  I0012: { ernst: 'A', bekostiging: true, omschrijving: 'Het burgerservicenummer is niet bekend in de basisregistratie, of geboortedatum en geslacht komen niet overeen. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
+  I0013: { ernst: 'W', bekostiging: false, omschrijving: 'De datum van inschrijving ligt meer dan een jaar in de toekomst.' },
+  I0014: { ernst: 'W', bekostiging: false, omschrijving: 'Het leerjaar stijgt tussen twee opeenvolgende periodes met meer dan één.' },
+  I0015: { ernst: 'W', bekostiging: false, omschrijving: 'De leeftijd van de leerling past niet bij het leerjaar.' },
+  I0016: { ernst: 'W', bekostiging: true, omschrijving: 'De leerling is in dezelfde periode ook bij een andere instelling ingeschreven.' },
+  I0017: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode van ontwikkelingsperspectief of verblijf elders eindigt voor zij begint.' },
+  I0018: { ernst: 'W', bekostiging: true, omschrijving: 'De leerling staat op de peildatum ook bij een andere instelling ingeschreven (dubbele inschrijving).' },
+  P0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
+  P0002: { ernst: 'W', bekostiging: false, omschrijving: 'Volgens de basisregistratie is de leerling overleden, maar deze inschrijving loopt daarna door. Lever de inschrijving opnieuw met een uitschrijfdatum op of vóór de overlijdensdatum.' },
+  V0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het bericht kon niet worden verwerkt en staat bij de beheerder van de broker in de foutenwachtrij. Lever het niet opnieuw aan: de beheerder verwerkt het opnieuw.' },
+} as const satisfies Record<string, { ernst: Ernst; bekostiging: boolean; omschrijving: string }>;
 
 export type SignalCode = keyof typeof SIGNALS;
 
