@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { type Config, loadConfig } from './config.js';
 import { startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
@@ -11,6 +11,7 @@ import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
 import { createPipelinePool, runPipelineProcess, startPipeline } from './pipeline.js';
 import { migrate } from './store/migrate.js';
+import { StartupError, databaseUnreachable, startupFailureLine } from './startup-failure.js';
 
 /**
  * Composition root. The primary process starts (or finds) PostgreSQL and Redis, migrates, seeds, and
@@ -27,7 +28,11 @@ interface ServiceUrls {
 async function prepareStore(config: Config, databaseUrl: string, log: Logger): Promise<void> {
   const pool = createPool(databaseUrl, 2);
   try {
-    await migrate(pool);
+    try {
+      await migrate(pool);
+    } catch (error) {
+      throw databaseUnreachable(databaseUrl, error, config.databaseUrl !== undefined);
+    }
     if (config.seedDemo) {
       await seedDemoPopulation(pool);
       const added = await seedDemoInstitutions(pool, `http://localhost:${config.port}`);
@@ -73,17 +78,26 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     log.info(message);
   };
   const database = await resolveDatabase(config, say);
-  const redis = await resolveRedis(config, say);
+  const redis = await resolveRedis(config, say).catch(async (error: unknown) => {
+    await database.stop();
+    throw error;
+  });
+  const stopServices = async (): Promise<void> => {
+    await redis.stop();
+    await database.stop();
+  };
   const urls: ServiceUrls = { databaseUrl: database.url, redisUrl: redis.url };
-  await prepareStore(config, urls.databaseUrl, log);
-  resolveOperatorSecrets(config); // generated before the workers start, so they all read one file
-
   const separatePipeline = config.runWorkers && config.pipelineProcess;
+  try {
+    await prepareStore(config, urls.databaseUrl, log);
+    resolveOperatorSecrets(config); // generated before the workers start, so they all read one file
+    if (config.httpWorkers === 1 && !separatePipeline) await runWorker(config, urls, log, stopServices);
+  } catch (error) {
+    // Services this start started are stopped again: a failed start leaves nothing running.
+    await stopServices();
+    throw error;
+  }
   if (config.httpWorkers === 1 && !separatePipeline) {
-    await runWorker(config, urls, log, async () => {
-      await redis.stop();
-      await database.stop();
-    });
     log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: 1 });
     printUrls(config);
     return;
@@ -91,6 +105,8 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 
   serveClusterMetrics();
   let stopping = false;
+  /** Processes that have started (listening, or the pipeline running): only those are restarted when they die. */
+  const started = new Set<number>();
   const fork = (index: number): void => {
     const role = index < config.httpWorkers ? 'http' : 'pipeline';
     const worker = cluster.fork({
@@ -98,8 +114,21 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
       // HTTP processes leave the workers to the pipeline process when there is one.
       ...(role === 'http' && separatePipeline ? { RUN_WORKERS: 'false' } : {}),
     });
+    let failure: string | undefined;
+    worker.on('message', (message: { bronStartupFailure?: string; bronStarted?: boolean }) => {
+      if (message.bronStartupFailure) failure = message.bronStartupFailure;
+      if (message.bronStarted) started.add(index);
+    });
+    worker.on('listening', () => started.add(index));
     worker.on('exit', (code, signal) => {
       if (stopping) return;
+      // A process that dies before it has started would only die again: stop, with its reason.
+      if (!started.has(index)) {
+        process.stderr.write(`${failure ?? `bron-broker cannot start: its ${role} process exited during start-up (code ${code ?? signal})`}\n`);
+        void shutdown('start-up failure', 1);
+        return;
+      }
+      started.delete(index);
       log.error(`${role} process died; starting a new one`, { index, code, signal });
       fork(index);
     });
@@ -114,19 +143,18 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   });
   for (let index = 0; index < config.httpWorkers + (separatePipeline ? 1 : 0); index++) fork(index);
 
-  const shutdown = async (signal: string): Promise<void> => {
+  const shutdown = async (signal: string, exitCode = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal });
+    if (exitCode === 0) log.info('shutting down', { signal });
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
     await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
       if (worker.isDead()) return resolve();
       worker.once('exit', () => resolve());
       worker.process.kill('SIGTERM');
     })));
-    await redis.stop();
-    await database.stop();
-    process.exit(0);
+    await stopServices();
+    process.exit(exitCode);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -142,12 +170,27 @@ async function main(): Promise<void> {
     // the start, or a scrape during the pipeline's start-up waits for it and fails.
     joinClusterMetrics([metricsRegistry]);
     runPipelineProcess(config, urls, log);
+    process.send?.({ bronStarted: true });
     return;
   }
   return runWorker(config, urls, log);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : `bron-broker failed to start: ${(error as Error).stack ?? String(error)}`}\n`);
-  process.exit(1);
+  const line = error instanceof StartupError ? `bron-broker cannot start: ${error.message}` : startupFailureLine(error, listenAddress());
+  // A forked process leaves the one line to the primary, which stops the broker instead of restarting it.
+  if (cluster.isWorker && process.send) process.send({ bronStartupFailure: line }, () => process.exit(1));
+  else {
+    process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
 });
+
+function listenAddress(): { port: number; host: string } {
+  try {
+    const { port, host } = loadConfig();
+    return { port, host };
+  } catch {
+    return { port: Number(process.env.PORT ?? 8080), host: process.env.HOST || '0.0.0.0' };
+  }
+}
