@@ -54,6 +54,9 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
     if (xsd) return sendText(res, 200, 'text/xml; charset=UTF-8', xsd);
   } else if (req.method === 'POST' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
     return receiveAsDemoInstitution(req, res, url.pathname.slice(DEMO_RECEIVER_PATH.length), deps.log);
+  } else if (req.method === 'GET' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
+    // An operator's `institutions ping` of the demo school probes with a GET: the endpoint is there.
+    return sendText(res, 200, 'text/plain; charset=UTF-8', 'demo institution endpoint: the broker POSTs SOAP messages here\n');
   } else if (req.method === 'GET' && url.pathname === '/healthz') {
     return sendText(res, 200, 'application/json', '{"status":"ok"}');
   }

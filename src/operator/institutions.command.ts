@@ -66,7 +66,7 @@ export function registerInstitutionCommands(program: Command): void {
     });
 
   institution.command('ping <oin>')
-    .description("probe the institution's endpoint (HTTP GET with a timeout): reachable, status, latency")
+    .description("probe the institution's endpoint (HTTP GET with a timeout): healthy or not, status, latency (exit 2 when not)")
     .option('--timeout <ms>', 'give up after this many milliseconds', (v) => Number(v), 5000)
     .option('--json', 'print JSON')
     .action(async (value: string, options: { timeout: number; json?: boolean }) => {
@@ -74,10 +74,12 @@ export function registerInstitutionCommands(program: Command): void {
       if (!found.endpointUrl) throw new Error(`${found.oin} has no endpoint registered`);
       const result = await pingEndpoint(found.endpointUrl, options.timeout);
       if (options.json) return printJson(result);
-      process.stdout.write(result.reachable
-        ? `${found.endpointUrl} answered HTTP ${result.httpStatus} in ${result.latencyMs} ms\n`
-        : `${found.endpointUrl} unreachable after ${result.latencyMs} ms: ${result.error}\n`);
-      if (!result.reachable) process.exitCode = 2;
+      process.stdout.write(result.healthy
+        ? `healthy: ${found.endpointUrl} answered HTTP ${result.httpStatus} in ${result.latencyMs} ms\n`
+        : result.reachable
+          ? `unhealthy: ${found.endpointUrl} answered HTTP ${result.httpStatus} in ${result.latencyMs} ms: ${result.error}\n`
+          : `unreachable: ${found.endpointUrl} after ${result.latencyMs} ms: ${result.error}\n`);
+      if (!result.healthy) process.exitCode = 2;
     });
 
   institution.command('pause <oin>')

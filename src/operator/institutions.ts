@@ -87,10 +87,22 @@ export async function institutionOverview(pool: Pool, oin?: string): Promise<Ins
 export interface PingResult {
   readonly endpoint: string;
   readonly reachable: boolean;
+  /** Reachable, and the answer says a service is there (see `isHealthyAnswer`). */
+  readonly healthy: boolean;
   readonly httpStatus: number | null;
   readonly latencyMs: number;
   readonly error: string | null;
 }
+
+/**
+ * Whether an answer to a GET says a service is there. SOAP endpoints often refuse a GET (400, 405),
+ * which still proves them alive; 404/410 mean nothing is at that URL, 5xx that the service is failing.
+ */
+export function isHealthyAnswer(status: number): boolean {
+  return status < 500 && status !== 404 && status !== 410;
+}
+
+const unhealthyReason = (status: number): string => (status >= 500 ? `the endpoint answers with a server error (HTTP ${status})` : `nothing is registered at this URL (HTTP ${status})`);
 
 /**
  * Probes an endpoint with a GET (never a POST: a probe must not look like a message to the
@@ -102,9 +114,10 @@ export async function pingEndpoint(endpoint: string, timeoutMs: number): Promise
   try {
     const response = await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     await response.body?.cancel();
-    return { endpoint, reachable: true, httpStatus: response.status, latencyMs: latency(), error: null };
+    const healthy = isHealthyAnswer(response.status);
+    return { endpoint, reachable: true, healthy, httpStatus: response.status, latencyMs: latency(), error: healthy ? null : unhealthyReason(response.status) };
   } catch (error) {
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}`;
-    return { endpoint, reachable: false, httpStatus: null, latencyMs: latency(), error: reason };
+    return { endpoint, reachable: false, healthy: false, httpStatus: null, latencyMs: latency(), error: reason };
   }
 }

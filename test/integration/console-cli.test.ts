@@ -121,7 +121,7 @@ describe('operator CLI against a running broker', () => {
   });
 
   test('ping reports an answering endpoint and a dead one (exit code 2)', async () => {
-    expect(await cli('institutions', 'ping', oinOf('31AA'))).toMatch(/answered HTTP \d{3} in \d+ ms/);
+    expect(await cli('institutions', 'ping', oinOf('31AA'))).toMatch(/^healthy: \S+ answered HTTP 200 in \d+ ms/);
     await broker().pool.query("UPDATE institutions SET endpoint_url = 'http://127.0.0.1:9/x' WHERE oin = $1", [oinOf('32AA')]);
     await expect(cli('institutions', 'ping', oinOf('32AA'))).rejects.toMatchObject({ code: 2, stdout: expect.stringContaining('unreachable') });
   });

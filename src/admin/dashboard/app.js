@@ -123,7 +123,7 @@ async function renderInstitutions() {
 async function ping(institution) {
   flash(`Pinging ${institution.endpointUrl}…`);
   const result = await api(`institutions/${institution.oin}/ping`, { method: 'POST' });
-  flash(result.reachable ? `${institution.oin}: HTTP ${result.httpStatus} in ${result.latencyMs} ms` : `${institution.oin}: unreachable (${result.error})`, result.reachable ? 'info' : 'error');
+  flash(result.healthy ? `${institution.oin}: healthy, HTTP ${result.httpStatus} in ${result.latencyMs} ms` : `${institution.oin}: ${result.reachable ? 'unhealthy' : 'unreachable'} (${result.error})`, result.healthy ? 'info' : 'error');
 }
 
 async function togglePause(institution) {
