@@ -20,8 +20,10 @@ async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<Store
     pool.query<{ n: number; failed: number }>('SELECT count(*) FILTER (WHERE failed_at IS NULL)::int AS n, count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS failed FROM processing_outbox'),
     pool.query<{ status: string; n: number }>(
       "SELECT status, count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'error') GROUP BY status"),
+    // Every institution gets a series, 0 when its error queue is empty: an alert on the gauge's delta then fires for its first message.
     pool.query<{ institution_oin: string; n: number }>(
-      "SELECT institution_oin, count(*)::int AS n FROM outbound_messages WHERE status = 'error' GROUP BY institution_oin"),
+      `SELECT i.oin AS institution_oin, coalesce(e.n, 0)::int AS n FROM institutions i
+       LEFT JOIN (SELECT institution_oin, count(*) AS n FROM outbound_messages WHERE status = 'error' GROUP BY institution_oin) e ON e.institution_oin = i.oin`),
     pool.query<{ oin: string }>('SELECT oin FROM institutions WHERE paused'),
   ]);
   return {
