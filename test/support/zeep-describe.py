@@ -22,7 +22,7 @@ def describe(url):
             binding = port.binding
             operations = {
                 name: {"soapAction": operation.soapaction, "input": element_info(operation.input), "output": element_info(operation.output)}
-                for name, operation in binding._operations.items()
+                for name, operation in binding.all().items()
             }
             ports.append({"name": port.name, "binding": binding.name.localname, "portType": binding.port_type.name.localname,
                           "address": port.binding_options["address"], "operations": operations})
