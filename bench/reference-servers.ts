@@ -34,8 +34,8 @@ if (mode === 'bare') {
     ontvangstBevestiging: 'J',
   });
   const service = {
-    [`${contract}_Service`]: {
-      [`${contract}_Port`]: {
+    [`${contract}.0`]: {
+      [`${contract}.0Port`]: {
         aanleverenInschrijvingVO: receipt,
         aanleverenVerwijderingInschrijvingVO: receipt,
       },

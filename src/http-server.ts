@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { findContract } from './contracts/catalogue.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
+import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
 import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
 import type { Logger } from './log.js';
 import { DEMO_RECEIVER_PATH } from './demo-seed.js';
@@ -43,8 +44,9 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
   if (url.pathname.startsWith(SERVICE_PREFIX)) {
     const contract = url.pathname.slice(SERVICE_PREFIX.length);
     if (req.method === 'POST') {
+      if (contract === '') return handleSoapPost(req, res, contractBySoapAction, deps.inbound);
       const known = findContract(contract);
-      if (known) return handleSoapPost(req, res, known, deps.inbound);
+      if (known) return handleSoapPost(req, res, fixedContract(known), deps.inbound);
     } else if (req.method === 'GET' && [...url.searchParams.keys()].some((key) => key.toLowerCase() === 'wsdl')) {
       const wsdl = deps.documents.wsdl(contract, baseUrl(req, deps.fallbackBaseUrl));
       if (wsdl) return sendText(res, 200, 'text/xml; charset=UTF-8', wsdl);

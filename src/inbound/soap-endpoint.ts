@@ -12,6 +12,7 @@ import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
 import { isResubmission } from './body-fingerprint.js';
 import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
+import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
@@ -37,6 +38,7 @@ export interface InboundDeps {
 
 /** Everything the accept steps learned; partial when a step refused the request. */
 interface Accepted {
+  contract?: Contract;
   addressing?: Addressing;
   document?: Bedrijfsdocument;
   parties?: AuthorisedParties;
@@ -47,12 +49,14 @@ interface Accepted {
  * Gate → parse → envelope rules → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
-async function accept(req: IncomingMessage, contract: Contract, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
+async function accept(req: IncomingMessage, choose: ContractChoice, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
   const bytes = await readBody(req, deps.maxBodyBytes);
   const xml = decodeUtf8(bytes, req.headers['content-type']);
   const envelope = openSoapEnvelope(xml, bytes);
   try {
-    const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, req.headers.soapaction as string | undefined, deps.brokerOin));
+    const soapAction = req.headers.soapaction as string | undefined;
+    const contract = (facts.contract = choose(soapAction));
+    const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, soapAction, deps.brokerOin));
     validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
     const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
@@ -73,7 +77,7 @@ async function accept(req: IncomingMessage, contract: Contract, deps: InboundDep
     if (stored.original && !isResubmission(stored.original, addressing.operation.name, envelope)) {
       throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');
     }
-    return { addressing, document, parties, stored };
+    return { contract, addressing, document, parties, stored };
   } finally {
     envelope.dispose();
   }
@@ -88,8 +92,8 @@ function send(res: ServerResponse, status: number, requestId: string, xml: strin
   res.end(xml);
 }
 
-function sendReceipt(res: ServerResponse, requestId: string, contract: Contract, accepted: Required<Accepted>, brokerOin: string): void {
-  const { addressing, document, stored } = accepted;
+function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<Accepted>, brokerOin: string): void {
+  const { contract, addressing, document, stored } = accepted;
   const body = receiptBody(addressing.operation, contract.schemaNamespace, {
     receiptId: stored.receiptId,
     receiptAt: stored.receiptAt,
@@ -120,15 +124,15 @@ function sendFault(req: IncomingMessage, res: ServerResponse, requestId: string,
   if (!req.complete) req.resume();
 }
 
-/** Handles one SOAP POST to a contract's endpoint: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
-export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, contract: Contract, deps: InboundDeps): Promise<void> {
+/** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
+export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, choose: ContractChoice, deps: InboundDeps): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
   const facts: Accepted = {};
   const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const accepted = await accept(req, contract, deps, requestId, facts);
-    sendReceipt(res, requestId, contract, accepted, deps.brokerOin);
+    const accepted = await accept(req, choose, deps, requestId, facts);
+    sendReceipt(res, requestId, accepted, deps.brokerOin);
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId, outcome: accepted.stored.isNew ? 'accepted' : 'duplicate', operation: accepted.addressing.operation.name,

@@ -9,6 +9,8 @@ const INSCHRIJVING = 'aanleverenInschrijvingVO';
 const validBody = (): string => bodyFixture('valid/aanleverenInschrijvingVO.xml');
 const PATH = '/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1';
 const SOAP_ACTION = `"${actionOf(INSCHRIJVING)}"`;
+/** Where DUO's sample client posts every contract; the SOAPAction chooses. */
+const SHARED_PATH = '/vo-webservices/';
 
 interface FaultCase {
   name: string;
@@ -41,6 +43,15 @@ const CASES: FaultCase[] = [
     request: () => {
       const action = actionOf('aanleverenVerwijderingInschrijvingVO');
       return { path: PATH, xml: envelope(validBody(), { action }), headers: { soapaction: `"${action}"` } };
+    } },
+  { name: 'shared address: SOAPAction missing', code: 'Client.DK0003', mentions: 'SOAPAction',
+    request: () => ({ path: SHARED_PATH, xml: lasRequest(INSCHRIJVING, validBody()).xml, headers: {} }) },
+  { name: 'shared address: SOAPAction of no inbound contract', code: 'Client.DK0003', mentions: 'terugkoppelenInschrijvingVO',
+    request: () => ({ path: SHARED_PATH, xml: lasRequest(INSCHRIJVING, validBody()).xml, headers: { soapaction: '"http://duo.nl/contract/DUO_VOTerugkoppeling_V1/terugkoppelenInschrijvingVO"' } }) },
+  { name: 'shared address: SOAPAction and body of different contracts', code: 'Client.DK0003', mentions: 'aanleverenInschrijvingVO_Request',
+    request: () => {
+      const action = actionOf('aanleverenIdentificerenPersoonVO');
+      return { path: SHARED_PATH, xml: envelope(validBody(), { action }), headers: { soapaction: `"${action}"` } };
     } },
   { name: 'wsa:Action differs from SOAPAction', code: 'Client.DK0003', mentions: 'wsa:Action',
     request: () => ({ path: PATH, xml: envelope(validBody(), { action: actionOf('aanleverenVerwijderingInschrijvingVO') }), headers: { soapaction: SOAP_ACTION } }) },

@@ -1,10 +1,12 @@
 import { ensureChromium } from './chromium.js';
+import { ensureLasClients } from './las-clients.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { startTestServices } from './services.js';
 
-/** Starts the shared PostgreSQL and Redis once for the whole run, and makes sure the dashboard test has its browser. */
+/** Starts the shared PostgreSQL and Redis once for the whole run, and makes sure the dashboard test has its browser and the client tests their PHP and zeep. */
 export default async function globalSetup(): Promise<void> {
   ensureChromium((message) => process.stderr.write(`${message}\n`));
+  ensureLasClients((message) => process.stderr.write(`${message}\n`));
   // Every test file and spawned broker or worker uses these, so nothing writes ./var/operator-secrets.json.
   Object.assign(process.env, TEST_SECRETS);
   const services = await startTestServices('test');

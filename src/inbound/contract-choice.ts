@@ -1,0 +1,20 @@
+import { type Contract, findContract, findOperationByAction } from '../contracts/catalogue.js';
+import { BrokerFault } from '../errors.js';
+import { normaliseSoapAction } from './envelope-rules.js';
+
+/** Which contract a SOAP POST is for, from its HTTP SOAPAction; throws the BrokerFault to answer when none. */
+export type ContractChoice = (rawSoapAction: string | undefined) => Contract;
+
+/** A contract's own address: the contract is fixed; the envelope rules check the SOAPAction belongs to it. */
+export function fixedContract(contract: Contract): ContractChoice {
+  return () => contract;
+}
+
+/** The shared address `/vo-webservices/`, where DUO's sample client posts every contract: the SOAPAction chooses. */
+export const contractBySoapAction: ContractChoice = (rawSoapAction) => {
+  const action = normaliseSoapAction(rawSoapAction);
+  if (!action) throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing; at the shared address it chooses the contract');
+  const operation = findOperationByAction(action);
+  if (!operation) throw new BrokerFault('DK0003', `SOAPAction '${action}' is not an operation of any contract`);
+  return findContract(operation.contract)!;
+};
