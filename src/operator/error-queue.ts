@@ -77,16 +77,39 @@ export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: Error
   return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: masked(r.last_error), createdAt: r.created_at }));
 }
 
+/** An outbound message as an operator inspects it. */
+export interface OutboundDetail {
+  readonly id: number;
+  readonly institutionOin: string;
+  readonly brin: string | null;
+  readonly operation: string;
+  readonly wsaMessageId: string;
+  readonly status: string;
+  readonly attempts: number;
+  /** When a pending message is attempted next. */
+  readonly nextAttemptAt: Date | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly deliveredAt: Date | null;
+  /** The inbound message whose processing queued it (none for a push not caused by one). */
+  readonly causeMessageId: number | null;
+}
+
 /** One outbound message with its attempt timeline. */
-export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number): Promise<{ message: Record<string, unknown>; attempts: DeliveryAttempt[] } | null> {
-  const message = (await deps.pool.query(
-    'SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, last_error, created_at, delivered_at, cause_message_id FROM outbound_messages WHERE id = $1', [id])).rows[0];
-  if (!message) return null;
-  message.last_error = masked(message.last_error as string | null);
+export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number): Promise<{ message: OutboundDetail; attempts: DeliveryAttempt[] } | null> {
+  type Row = { id: string; institution_oin: string; brin: string | null; operation: string; wsa_message_id: string; status: string; attempts: number; next_attempt_at: Date | null; last_error: string | null; created_at: Date; delivered_at: Date | null; cause_message_id: string | null };
+  const row = (await deps.pool.query<Row>(
+    `SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
+       last_error, created_at, delivered_at, cause_message_id FROM outbound_messages WHERE id = $1`, [id])).rows[0];
+  if (!row) return null;
   const attempts = (await deps.pool.query<{ attempt: number; started_at: Date; endpoint: string; http_status: number | null; fault_code: string | null; latency_ms: number; outcome: string; error: string | null }>(
     'SELECT attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error FROM delivery_attempts WHERE outbound_id = $1 ORDER BY attempt', [id])).rows;
   return {
-    message,
+    message: {
+      id: Number(row.id), institutionOin: row.institution_oin, brin: row.brin, operation: row.operation, wsaMessageId: row.wsa_message_id, status: row.status,
+      attempts: row.attempts, nextAttemptAt: row.next_attempt_at, lastError: masked(row.last_error), createdAt: row.created_at, deliveredAt: row.delivered_at,
+      causeMessageId: row.cause_message_id === null ? null : Number(row.cause_message_id),
+    },
     attempts: attempts.map((a) => ({ attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code, latencyMs: a.latency_ms, outcome: a.outcome, error: masked(a.error) })),
   };
 }

@@ -34,10 +34,16 @@ export function registerErrorCommands(program: Command): void {
       const shown = await withOperator((deps) => showOutbound(deps, parseId(value)));
       if (!shown) throw new Error(`no outbound message ${value}`);
       if (options.json) return printJson(shown);
-      for (const [key, field] of Object.entries(shown.message)) process.stdout.write(`${key.padEnd(18)} ${field instanceof Date ? field.toISOString() : String(field ?? '-')}\n`);
+      const m = shown.message;
+      const fields: [string, string][] = [
+        ['id', String(m.id)], ['institution', m.institutionOin], ['brin', m.brin ?? '-'], ['operation', m.operation], ['message id', m.wsaMessageId],
+        ['status', m.status], ['attempts', String(m.attempts)], ['next attempt', when(m.nextAttemptAt)], ['created', when(m.createdAt)],
+        ['delivered', when(m.deliveredAt)], ['caused by', m.causeMessageId === null ? '-' : `inbound message ${m.causeMessageId}`], ['last error', m.lastError ?? '-'],
+      ];
+      for (const [label, value] of fields) process.stdout.write(`${label.padEnd(13)} ${value}\n`);
       process.stdout.write('\n');
       printTable(['#', 'STARTED', 'OUTCOME', 'HTTP', 'FAULT', 'MS', 'ERROR'], shown.attempts.map((a) => [
-        String(a.attempt), a.startedAt.toISOString(), a.outcome, String(a.httpStatus ?? '-'), a.faultCode ?? '-', String(a.latencyMs), (a.error ?? '').slice(0, 60)]));
+        String(a.attempt), when(a.startedAt), a.outcome, String(a.httpStatus ?? '-'), a.faultCode ?? '-', String(a.latencyMs), (a.error ?? '').slice(0, 60)]));
     });
 
   for (const [name, description, act] of [
