@@ -274,10 +274,10 @@ export class Deliverer {
         this.options.onDelivered?.((Date.now() - queuedAt) / 1000);
         return;
       }
-      log.warn('delivery attempt failed', {
-        outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.kind === 'delivered' ? undefined : outcome.error,
-        next: verdict.status === 'pending' ? `retry at ${verdict.nextAttemptAt.toISOString()}` : 'error queue',
-      });
+      const failed = { outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.kind === 'delivered' ? undefined : outcome.error };
+      // An operator must see the moment a message needs them: entering the error queue is its own line, at error level.
+      if (verdict.status === 'pending') log.warn('delivery attempt failed; will retry', { ...failed, next: `retry at ${verdict.nextAttemptAt.toISOString()}` });
+      else log.error('delivery failed; the message is in the error queue', failed);
     } catch (error) {
       // Our failure, not the institution's: no attempt is counted; the lease expires and it is tried again.
       log.warn('delivery attempt not recorded; the message is attempted again when its lease expires', { outboundId: message.id, error: (error as Error).message });

@@ -14,6 +14,8 @@ import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import type { TestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/log.js';
 
 const TIMEOUT_MS = 300;
 const RETRIES = 3;
@@ -23,10 +25,17 @@ describe('delivery', () => {
   const broker = useTestBroker();
   let rig: DeliveryRig;
   let endpoints: TestEndpoints;
+  const logLines: Record<string, unknown>[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
 
   beforeAll(async () => {
     // Pollers take a new message a second after it was queued: the test takes the funding status out of delivery first.
-    rig = await startDeliveryRig(broker(), { timeoutMs: TIMEOUT_MS, retries: RETRIES, perInstitution: 4 });
+    rig = await startDeliveryRig(broker(), { timeoutMs: TIMEOUT_MS, retries: RETRIES, perInstitution: 4, log: createLogger('info', logStream) });
     ({ endpoints } = rig);
   });
   afterAll(async () => {
@@ -102,6 +111,12 @@ describe('delivery', () => {
     expect(await finalState(id)).toMatchObject({ status: 'error', attempts: 4 });
     const timeline = await attempts(id);
     expect(timeline.map((a) => a.outcome)).toEqual(['retry', 'retry', 'retry', 'retry']);
+    // The log says when it entered the error queue: three retry lines, then one error line.
+    const about = await waitFor(async () => logLines.filter((line) => line.outboundId === id), (lines) => lines.length >= 4);
+    expect(about.map((line) => [line.level, line.message, line.attempt])).toEqual([
+      ['warn', 'delivery attempt failed; will retry', 1], ['warn', 'delivery attempt failed; will retry', 2], ['warn', 'delivery attempt failed; will retry', 3],
+      ['error', 'delivery failed; the message is in the error queue', 4],
+    ]);
   });
 
   test('an endpoint that hangs: each attempt ends at the timeout, then the error queue', async () => {

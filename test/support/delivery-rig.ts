@@ -6,7 +6,7 @@ import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import type { Broker } from '../../src/broker.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { Deliverer, type DelivererOptions } from '../../src/delivery/deliverer.js';
-import { silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/log.js';
 import type { Pool } from '../../src/store/database.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
@@ -31,6 +31,7 @@ export interface DeliveryRigOptions {
   readonly pollMs?: number;
   readonly leaseMs?: number;
   readonly onDelivered?: (seconds: number) => void;
+  readonly log?: Logger;
 }
 
 /** Starts the rig; attempts time out after `timeoutMs`, retries wait 50 ms each. */
@@ -44,7 +45,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
       pool: overrides.pool ?? broker.pool, brokerOin: TEST_BROKER_OIN, validator, timeoutMs: options.timeoutMs,
       policy: { retries: options.retries, backoffMs: [50, 50, 50] },
       lease: { owner: overrides.owner ?? `rig-${deliverers.length}`, perInstitution: options.perInstitution, leaseMs: options.leaseMs ?? options.timeoutMs + 2000, handoffMs: options.handoffMs ?? 1000 },
-      maxActive: 16, pollMs: options.pollMs ?? 50, log: silentLogger(),
+      maxActive: 16, pollMs: options.pollMs ?? 50, log: options.log ?? silentLogger(),
       ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
       ...overrides,
     });
