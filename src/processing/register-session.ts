@@ -1,18 +1,21 @@
-import type { EnrolmentStand } from '../register/enrolment.js';
+import type { EnrolmentStand, VolgnummerKey } from '../register/enrolment.js';
 import {
   type PopulationRecord, type StoredEnrolment, type Tx,
   loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
 
-/** What a batch's handlers will read: pupils (all their enrolments), enrolments by key, population entries. */
+/**
+ * What a batch's handlers will read: pupils (all their enrolments) and population entries. An
+ * enrolment's key holds its pupil's PGN, so loading the pupil loads every enrolment it can look up.
+ */
 export interface RegisterNeeds {
   readonly pgns?: readonly string[];
-  readonly enrolments?: readonly { brin: string; inschrijvingvolgnummer: string }[];
   readonly bsns?: readonly string[];
 }
 
-// U+001F cannot occur in XML text, so it cannot occur in a BRIN or volgnummer either.
-const keyOf = (brin: string, volgnummer: string): string => `${brin}\u001f${volgnummer}`;
+// U+001F cannot occur in XML text, so it cannot occur in a PGN, BRIN or volgnummer either.
+const keyOf = ({ pgn, brin, volgnummer }: VolgnummerKey): string => `${pgn}\u001f${brin}\u001f${volgnummer}`;
+const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.brin, volgnummer: e.inschrijvingvolgnummer });
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
@@ -27,19 +30,17 @@ export class RegisterSession {
   private readonly dirty = new Set<string>();
   private readonly people = new Map<string, PopulationRecord>();
 
-  private constructor(private readonly loadedPgns: ReadonlySet<string>, private readonly loadedKeys: ReadonlySet<string>) {}
+  private constructor(private readonly loadedPgns: ReadonlySet<string>) {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
   static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
     const pgns = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
-    const keyed = needs.flatMap((n) => n.enrolments ?? []);
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
-    const keys = [...new Set(keyed.map((k) => keyOf(k.brin, k.inschrijvingvolgnummer)))];
-    await lockRegisterKeys(tx, [...pgns.map((pgn) => `pgn:${pgn}`), ...keys.map((key) => `enrolment:${key}`)]);
-    const session = new RegisterSession(new Set(pgns), new Set(keys));
-    const { enrolments: stored, people } = await loadRegister(tx, pgns, keyed, bsns);
+    await lockRegisterKeys(tx, pgns.map((pgn) => `pgn:${pgn}`));
+    const session = new RegisterSession(new Set(pgns));
+    const { enrolments: stored, people } = await loadRegister(tx, pgns, bsns);
     for (const enrolment of stored) {
-      const key = keyOf(enrolment.brin, enrolment.inschrijvingvolgnummer);
+      const key = keyOfStored(enrolment);
       session.enrolments.set(key, enrolment);
       session.loaded.set(key, enrolment);
     }
@@ -47,11 +48,10 @@ export class RegisterSession {
     return session;
   }
 
-  /** The current stand of this enrolment, or null. */
-  enrolment(brin: string, volgnummer: string): StoredEnrolment | null {
-    const key = keyOf(brin, volgnummer);
-    if (!this.loadedKeys.has(key) && !this.enrolments.has(key)) throw new Error(`enrolment ${brin}/${volgnummer} was not loaded for this batch`);
-    return this.enrolments.get(key) ?? null;
+  /** The current stand of the pupil's enrolment with this BRIN and volgnummer, or null. */
+  enrolment(key: VolgnummerKey): StoredEnrolment | null {
+    if (!this.loadedPgns.has(key.pgn)) throw new Error('pupil was not loaded for this batch');
+    return this.enrolments.get(keyOf(key)) ?? null;
   }
 
   /** Every current enrolment of this pupil. */
@@ -75,13 +75,14 @@ export class RegisterSession {
 
   /** Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
-    const key = keyOf(stand.brin, stand.inschrijvingvolgnummer);
-    this.enrolments.set(key, { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin });
+    const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin };
+    const key = keyOfStored(stored);
+    this.enrolments.set(key, stored);
     this.dirty.add(key);
   }
 
-  remove(brin: string, volgnummer: string): void {
-    const key = keyOf(brin, volgnummer);
+  remove(enrolment: VolgnummerKey): void {
+    const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);
   }

@@ -40,6 +40,17 @@ export interface EnrolmentStand {
 }
 
 /**
+ * How the register finds a school's record of a pupil. The handleiding makes a school's volgnummer
+ * unique per pupil and BRIN, so the key holds all three: enrolments use it now, exam results (whose
+ * examenresultaatvolgnummer follows the same rule) will too.
+ */
+export interface VolgnummerKey {
+  readonly pgn: string;
+  readonly brin: string;
+  readonly volgnummer: string;
+}
+
+/**
  * Whether two enrolments share at least one day. We read datumUitschrijving as the first day the
  * pupil is no longer enrolled (periods must start before it), so A ending on the day B starts is a
  * clean transfer, not a double enrolment.

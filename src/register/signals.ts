@@ -14,7 +14,6 @@ export const SIGNALS = {
   I0005: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint op of na de datum van uitschrijving.' },
   I0006: { ernst: 'A', bekostiging: true, omschrijving: 'De datum van uitschrijving ligt voor de datum van inschrijving.' },
   I0007: { ernst: 'A', bekostiging: true, omschrijving: 'Twee periodes beginnen op dezelfde datum.' },
-  I0008: { ernst: 'A', bekostiging: true, omschrijving: 'Het inschrijvingvolgnummer is bij deze BRIN al in gebruik voor een andere leerling.' },
   I0009: { ernst: 'A', bekostiging: true, omschrijving: 'De te verwijderen inschrijving is niet bekend.' },
   I0010: { ernst: 'W', bekostiging: false, omschrijving: 'Er is al een nieuwere stand van deze inschrijving verwerkt; deze stand is niet verwerkt.' },
   I0011: { ernst: 'A', bekostiging: true, omschrijving: 'Voor een leerling met een onderwijsnummer moet vanaf 1 augustus 2025 de indicatie nieuwkomersbekostiging worden geleverd.' },

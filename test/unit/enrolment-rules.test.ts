@@ -13,7 +13,7 @@ const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
   perioden: [period()], ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [], ...overrides,
 });
 const context = (overrides: Partial<EnrolmentContext> = {}): EnrolmentContext => ({
-  today: '2026-09-01', volgnummerUsedForOtherPerson: false, otherEnrolments: [], ...overrides,
+  today: '2026-09-01', otherEnrolments: [], ...overrides,
 });
 const codes = (s: EnrolmentStand, c: EnrolmentContext = context()): string[] => checkEnrolmentStand(s, c).map((x) => x.code).sort();
 
@@ -46,8 +46,7 @@ describe('enrolment rules', () => {
     expect(codes(stand({ datumUitschrijving: '2026-08-20', perioden: [] }))).toEqual([]);
   });
 
-  test('context: volgnummer of another person, unknown BSN', () => {
-    expect(codes(stand(), context({ volgnummerUsedForOtherPerson: true }))).toEqual(['I0008']);
+  test('context: unknown BSN', () => {
     expect(codes(stand(), context({ knownToPopulationRegister: false }))).toEqual(['I0012']);
   });
 

@@ -13,16 +13,16 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
   parse: (message) => enrolmentStandOf(bodyElementOf(message.rawXml, 'aanleverenInschrijvingVO_Request')),
   needs: (stand) => ({
     pgns: [stand.pgn.value],
-    enrolments: [stand],
     ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
     const { register, message } = context;
     const about = { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer };
-    const stored = register.enrolment(stand.brin, stand.inschrijvingvolgnummer);
-    const samePerson = !stored || stored.pgn === stand.pgn.value;
-    const decision = samePerson ? decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined) : 'new';
+    // The volgnummer is unique per pupil and BRIN (handleiding), so another pupil's volgnummer 1 is no concern.
+    const key = { pgn: stand.pgn.value, brin: stand.brin, volgnummer: stand.inschrijvingvolgnummer };
+    const stored = register.enrolment(key);
+    const decision = decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined);
     if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, [])] };
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };
 
@@ -31,13 +31,12 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
       today: context.now.toISOString().slice(0, 10),
       ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
       ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
-      volgnummerUsedForOtherPerson: !samePerson,
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
     });
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };
     const before = register.enrolmentsOf(stand.pgn.value);
     register.save(stand, message.documentTime, message.id, message.senderOin);
-    const pushes = spontaneousPushes(context, stand, before, register.enrolmentsOf(stand.pgn.value));
+    const pushes = spontaneousPushes(context, key, before, register.enrolmentsOf(stand.pgn.value));
     return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals), ...pushes] };
   },
 };

@@ -1,12 +1,13 @@
 import { bekostigingsstatusBody, bewijsBody } from '../../outbound/messages.js';
-import { type EnrolmentAt, bewijzenFor } from '../../register/bewijs.js';
+import { bewijzenFor } from '../../register/bewijs.js';
+import type { VolgnummerKey } from '../../register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../register/funding.js';
 import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 
-type EnrolmentKey = Pick<EnrolmentAt, 'brin' | 'inschrijvingvolgnummer'>;
-const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
+type EnrolmentKey = Pick<StoredEnrolment, 'pgn' | 'brin' | 'inschrijvingvolgnummer'>;
+const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.pgn === b.pgn && a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.institutionOin) return null; // a BRIN no registered institution owns has nowhere to receive pushes
@@ -22,7 +23,8 @@ function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others
  * peildatum arose or was resolved by the change. `before`/`after` are all the pupil's enrolments
  * before and after the change. Written in the same transaction as the change itself.
  */
-export function spontaneousPushes(context: HandlerContext, changed: { brin: string; inschrijvingvolgnummer: string }, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
+export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
+  const changed: EnrolmentKey = { pgn: key.pgn, brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
   const was = before.find((e) => sameEnrolment(e, changed));
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
