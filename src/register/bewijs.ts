@@ -48,8 +48,8 @@ function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonl
 
 /**
  * Schools the pupil goes to, relative to `changed`: they start later elsewhere, within half a year of
- * leaving `changed`, and still run when the pupil leaves it (a school the pupil passed through in
- * between, and left before, is not involved).
+ * leaving `changed`, and still run after its last day, the out-date (a school the pupil passed through
+ * in between, and left by then, is not involved).
  */
 function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly E[]): E[] {
   return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving)

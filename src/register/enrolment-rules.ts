@@ -47,7 +47,8 @@ function dateSignals(stand: EnrolmentStand): Signal[] {
   for (const period of stand.perioden) {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     if (period.datumBegin < stand.datumInschrijving) signals.push(signal('I0004', key));
-    if (out !== undefined && period.datumBegin >= out) signals.push(signal('I0005', key));
+    // The out-date is the enrolment's last valid day (DUO): a period may start on it, not after it.
+    if (out !== undefined && period.datumBegin > out) signals.push(signal('I0005', key));
     if (begins.has(period.datumBegin)) signals.push(signal('I0007', key));
     begins.add(period.datumBegin);
   }

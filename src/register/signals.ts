@@ -11,7 +11,7 @@ export const SIGNALS = {
   I0002: { ernst: 'A', bekostiging: true, omschrijving: 'Het onderwijsnummer voldoet niet aan de controle op onderwijsnummers.' },
   I0003: { ernst: 'A', bekostiging: true, omschrijving: 'De vestiging hoort niet bij de BRIN van de inschrijving.' },
   I0004: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint voor de datum van inschrijving.' },
-  I0005: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint op of na de datum van uitschrijving.' },
+  I0005: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode begint na de datum van uitschrijving.' },
   I0006: { ernst: 'A', bekostiging: true, omschrijving: 'De datum van uitschrijving ligt voor de datum van inschrijving.' },
   I0007: { ernst: 'A', bekostiging: true, omschrijving: 'Twee periodes beginnen op dezelfde datum.' },
   I0009: { ernst: 'A', bekostiging: true, omschrijving: 'De te verwijderen inschrijving is niet bekend.' },

@@ -206,6 +206,16 @@ describe('spontaneous pushes (three schools)', () => {
     });
   });
 
+  test('A leaving on 1 October and B enrolling that day: a double enrolment on the peildatum, A still funded', async () => {
+    const bsn = bsns[10]!;
+    await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-10-01' }));
+    const pushes = await enrol(B, stand(B, bsn, { in: '2026-10-01' }));
+    expect(pushes).toEqual({
+      [A]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${B}`, `Inschrijfbewijs ${B} 2026-10-01 own=${A}-${bsn}`],
+      [B]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${A}`, 'Terugkoppeling true', `Uitschrijfbewijs ${A} 2026-10-01 own=${B}-${bsn}`],
+    });
+  });
+
   test('a deletion that resolves a double enrolment updates the other school', async () => {
     const bsn = bsns[8]!;
     await enrol(A, stand(A, bsn, { in: '2024-08-20' }));

@@ -1,8 +1,8 @@
 /** Who gets which bewijs, the half-year window, the peildatum and double enrolment: the pure rules at their edges. */
 import { type EnrolmentAt, bewijzenFor, withinBewijsWindow } from '../../src/register/bewijs.js';
-import { addMonths, dayBefore, schoolYearOf } from '../../src/register/calendar.js';
+import { addMonths, schoolYearOf } from '../../src/register/calendar.js';
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
-import { doubleEnrolmentsOn, fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
+import { fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
 
 const period = (brin: string, datumBegin: string, overrides: Partial<PeriodVO> = {}): PeriodVO => ({
   datumBegin, opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, leerjaar: 1, indicatieBekostigbaar: true,
@@ -24,7 +24,6 @@ describe('calendar', () => {
     expect(addMonths('2028-08-31', -6)).toBe('2028-02-29');
     expect(addMonths('2026-03-15', -6)).toBe('2025-09-15');
     expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
-    expect(dayBefore('2026-03-01')).toBe('2026-02-28');
   });
   test('the school year turns between 31 July and 1 August', () => {
     expect(schoolYearOf('2026-07-31')).toBe(2025);
@@ -100,7 +99,23 @@ describe('bekostigingsstatus', () => {
     expect(relevantPeildatum(at('25BE', '2024-08-20'), '2026-08-01')).toBe('2026-10-01');
     expect(relevantPeildatum(at('25BE', '2027-08-20'), '2026-11-27')).toBe('2027-10-01');
     expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-03-01'), '2026-11-27')).toBe('2024-10-01');
-    expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-08-01'), '2026-11-27')).toBe('2024-10-01'); // last day 31 July
+  });
+
+  // datumUitschrijving is the enrolment's last valid day (DUO): an out-date is a day it still runs.
+  test.each([
+    ['last day 31 July: the school year before', '2025-07-31', '2024-10-01'],
+    ['last day 1 August: the new school year', '2025-08-01', '2025-10-01'],
+    ['last day 1 October: that school year', '2025-10-01', '2025-10-01'],
+  ])('peildatum of an ended enrolment, %s', (_name, out, peildatum) => {
+    expect(relevantPeildatum(at('25BE', '2020-08-20', out), '2026-11-27')).toBe(peildatum);
+  });
+
+  test.each([
+    ['leaving on 1 October: still enrolled, and funded, that day', '2026-10-01', 'BEKOSTIGBAAR'],
+    ['leaving on 30 September: not enrolled on 1 October', '2026-09-30', 'NIET_BEKOSTIGBAAR'],
+    ['leaving on 2 October', '2026-10-02', 'BEKOSTIGBAAR'],
+  ])('out-date against the peildatum: %s', (_name, out, status) => {
+    expect(fundingStatus(at('25BE', '2024-08-20', out), [], '2026-11-27', '2026-10-01').status).toBe(status);
   });
 
   test('fundable when enrolled on the peildatum with a bekostigbaar period', () => {
@@ -118,8 +133,21 @@ describe('bekostigingsstatus', () => {
     expect(status.doubleWith).toEqual(['25BE']);
     expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([['I0018', [{ naam: 'brin', waarde: '25BE' }, { naam: 'peildatum', waarde: '2026-10-01' }]]]);
     expect(status.datumEersteInschrijvingNL).toBe('2024-08-20');
-    // Leaving on 1 October means not enrolled that day: no double enrolment.
-    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-01')], '2026-10-01')).toEqual([]);
-    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-02')], '2026-10-01')).toEqual(['25BE']);
+  });
+
+  test.each([
+    ['A leaves on 1 October, B enrols that day: both enrolled on 1 October', '2026-10-01', '2026-10-01', ['25BE']],
+    ['A leaves on 30 September, B enrols on 1 October: a clean transfer', '2026-09-30', '2026-10-01', []],
+    ['A leaves on 1 October, B enrols on 2 October: B not enrolled on the peildatum', '2026-10-01', '2026-10-02', []],
+  ])('double enrolment on the peildatum: %s', (_name, outA, inB, doubles) => {
+    const a = at('25BE', '2024-08-20', outA);
+    const b = at('00AH', inB);
+    expect(fundingStatus(b, [a], '2026-11-27', '2026-10-01').doubleWith).toEqual(doubles);
+    expect(fundingStatus(a, [b], '2026-11-27', '2026-10-01').doubleWith).toEqual(doubles.length > 0 ? ['00AH'] : []);
+  });
+
+  test('A leaving on 1 October stays fundable on that peildatum, with the double enrolment signalled', () => {
+    const status = fundingStatus(at('25BE', '2024-08-20', '2026-10-01'), [at('00AH', '2026-10-01')], '2026-11-27');
+    expect(status).toMatchObject({ peildatum: '2026-10-01', status: 'BEKOSTIGBAAR', doubleWith: ['00AH'] });
   });
 });
