@@ -180,12 +180,12 @@ describe('spontaneous pushes (three schools)', () => {
     });
   });
 
-  test('half-year edge: left exactly six months before the new in-date is told, a day earlier is not', async () => {
+  test('half-year edge, counted back from the processing day (27 November): left 27 May is told, 26 May is not', async () => {
     const told = bsns[3]!;
-    await enrol(A, stand(A, told, { in: '2020-08-20', out: '2026-06-01' }));
+    await enrol(A, stand(A, told, { in: '2020-08-20', out: '2026-05-27' }));
     expect((await enrol(B, stand(B, told, { in: '2026-12-01' })))[A]).toEqual([`Inschrijfbewijs ${B} 2026-12-01 own=${A}-${told}`]);
     const notTold = bsns[4]!;
-    await enrol(A, stand(A, notTold, { in: '2020-08-20', out: '2026-05-31' }));
+    await enrol(A, stand(A, notTold, { in: '2020-08-20', out: '2026-05-26' }));
     expect(await enrol(B, stand(B, notTold, { in: '2026-12-01' }))).toEqual({
       [B]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
     });

@@ -29,8 +29,9 @@ export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, b
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
   const drafts: OutboundDraft[] = [];
+  const today = context.now.toISOString().slice(0, 10);
 
-  for (const bewijs of bewijzenFor(was, is, othersAfter)) {
+  for (const bewijs of bewijzenFor(was, is, othersAfter, today)) {
     const { receiver } = bewijs;
     if (!receiver.institutionOin) continue;
     drafts.push(outboundDraft(context, { institutionOin: receiver.institutionOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
@@ -45,7 +46,6 @@ export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, b
   // The other schools' double enrolments, on their own peildatum and on the changed enrolment's (in the
   // summer those differ: a July change to next school year must reach a school whose own peildatum is
   // still last October).
-  const today = context.now.toISOString().slice(0, 10);
   const changedPeildata = [was, is].filter((e): e is StoredEnrolment => e !== undefined).map((e) => relevantPeildatum(e, today));
   for (const other of othersAfter.filter((e) => e.brin !== changed.brin)) {
     const without = (list: readonly StoredEnrolment[]) => list.filter((e) => !sameEnrolment(e, other));
