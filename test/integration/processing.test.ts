@@ -123,6 +123,25 @@ describe('processing', () => {
     expect(await stored()).toEqual(['123456782']);
   });
 
+  test('an enrolment delivered for a pupil registered as deceased warns with P0002 unless it ends by the date of death', async () => {
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '200000469', birthDate: '2013-04-17', gender: '2', surname: 'Dood', prefixes: null, firstNames: null, address: null, dateOfDeath: '2026-09-10',
+    });
+    const deceased = (x: string): string => x.replace('123456782', '200000469');
+    const open = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-1', deceased));
+    expect([open.outcome, elementText(open.outbound[0]!.body_xml, 'leveringGoedgekeurd'), signals(open.outbound[0]!.body_xml)]).toEqual(['approved', 'true', ['P0002']]);
+    expect(open.outbound[0]!.body_xml).toContain('<t:waarde>D-1</t:waarde>');
+    // The same stand again (identical) still carries the warning.
+    const again = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-1', (x) => deceased(x).replace('2026-09-01T08:15:00Z', '2026-09-02T08:15:00Z')));
+    expect([again.outcome, signals(again.outbound[0]!.body_xml)]).toEqual(['unchanged', ['P0002']]);
+    const withOut = (out: string) => (x: string): string => deceased(x).replace('</bas:datumInschrijving>', `</bas:datumInschrijving><bas:datumUitschrijving>${out}</bas:datumUitschrijving>`)
+      .replace(/<ins:inschrijvingPeriodeVO>\s*<bas:datumBegin>2027-08-19[\s\S]*?<\/ins:inschrijvingPeriodeVO>/, '');
+    const late = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-2', withOut('2026-09-11')));
+    expect([late.outcome, signals(late.outbound[0]!.body_xml)]).toEqual(['approved', ['P0002']]);
+    const onTheDay = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-3', withOut('2026-09-10')));
+    expect([onTheDay.outcome, signals(onTheDay.outbound[0]!.body_xml)]).toEqual(['approved', []]);
+  });
+
   test('identification with a BSN: confirmed from the population register, or I0012 when the data differ', async () => {
     const known = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml'));
     expect(known.outcome).toBe('identified');

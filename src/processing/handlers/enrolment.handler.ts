@@ -1,3 +1,4 @@
+import { afterDeathSignals } from '../../register/after-death.js';
 import type { EnrolmentStand } from '../../register/enrolment.js';
 import { checkEnrolmentStand } from '../../register/enrolment-rules.js';
 import { isRejected, signal } from '../../register/signals.js';
@@ -23,16 +24,17 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     const key = { pgn: stand.pgn.value, brin: stand.brin, volgnummer: stand.inschrijvingvolgnummer };
     const stored = register.enrolment(key);
     const decision = decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined);
-    if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, [])] };
+    const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
+    // Delivering the same stand again still hears that it runs on past the pupil's death.
+    if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, afterDeathSignals(stand, population?.dateOfDeath))] };
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };
 
-    const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
-    const signals = checkEnrolmentStand(stand, {
+    const signals = [...checkEnrolmentStand(stand, {
       today: context.now.toISOString().slice(0, 10),
       ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
       ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
-    });
+    }), ...afterDeathSignals(stand, population?.dateOfDeath)];
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };
     const before = register.enrolmentsOf(stand.pgn.value);
     register.save(stand, message.documentTime, message.id, message.senderOin);
