@@ -1,12 +1,13 @@
 import type { EnrolmentStand, VolgnummerKey } from '../register/enrolment.js';
 import {
-  type PopulationRecord, type StoredEnrolment, type Tx,
-  loadRegister, lockRegisterKeys,
+  type PopulationRecord, type PupilLink, type StoredEnrolment, type Tx,
+  loadPupilLinks, loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
 
 /**
- * What a batch's handlers will read: pupils (all their enrolments) and population entries. An
- * enrolment's key holds its pupil's PGN, so loading the pupil loads every enrolment it can look up.
+ * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
+ * PGN) and population entries. An enrolment's key holds its pupil's PGN, so loading the pupil loads
+ * every enrolment it can look up.
  */
 export interface RegisterNeeds {
   readonly pgns?: readonly string[];
@@ -19,7 +20,7 @@ const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in two statements up front (the locks, then one read), handlers read and change it in memory (a
+ * in three statements up front (the pupils' linked numbers, the locks, then one read), handlers read and change it in memory (a
  * later message in the batch sees an earlier one's change), and `changes` hands what to write back,
  * in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
@@ -29,15 +30,21 @@ export class RegisterSession {
   private readonly loaded = new Map<string, StoredEnrolment>();
   private readonly dirty = new Set<string>();
   private readonly people = new Map<string, PopulationRecord>();
+  /** Onderwijsnummer → the BSN it resolves to. */
+  private readonly bsnOf = new Map<string, string>();
 
   private constructor(private readonly loadedPgns: ReadonlySet<string>) {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
   static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
-    const pgns = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
+    const asked = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
+    const links = await loadPupilLinks(tx, asked);
+    // Every number of each pupil is locked and read, so a batch holding either number excludes another.
+    const pgns = [...new Set([...asked, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])])];
     await lockRegisterKeys(tx, pgns.map((pgn) => `pgn:${pgn}`));
     const session = new RegisterSession(new Set(pgns));
+    for (const link of links) session.bsnOf.set(link.onderwijsnummer, link.bsn);
     const { enrolments: stored, people } = await loadRegister(tx, pgns, bsns);
     for (const enrolment of stored) {
       const key = keyOfStored(enrolment);
@@ -48,16 +55,32 @@ export class RegisterSession {
     return session;
   }
 
-  /** The current stand of the pupil's enrolment with this BRIN and volgnummer, or null. */
-  enrolment(key: VolgnummerKey): StoredEnrolment | null {
-    if (!this.loadedPgns.has(key.pgn)) throw new Error('pupil was not loaded for this batch');
-    return this.enrolments.get(keyOf(key)) ?? null;
+  /** The pupil a number belongs to: a linked onderwijsnummer's BSN, otherwise the number itself. */
+  private pupilOf(pgn: string): string {
+    return this.bsnOf.get(pgn) ?? pgn;
   }
 
-  /** Every current enrolment of this pupil. */
+  /**
+   * The current stand of the pupil's enrolment with this BRIN and volgnummer, or null; it may be stored
+   * under another number of the same pupil (its own `pgn` says which).
+   */
+  enrolment(key: VolgnummerKey): StoredEnrolment | null {
+    return this.enrolmentsOf(key.pgn).find((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer) ?? null;
+  }
+
+  /** Every current enrolment of this pupil, under each of its numbers. */
   enrolmentsOf(pgn: string): StoredEnrolment[] {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
-    return [...this.enrolments.values()].filter((e): e is StoredEnrolment => e !== null && e.pgn === pgn);
+    const pupil = this.pupilOf(pgn);
+    return [...this.enrolments.values()].filter((e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil);
+  }
+
+  /**
+   * Records a link the caller has written itself, so later messages of the batch see one pupil. A BSN
+   * the batch did not load has no enrolments any later message of the batch reads: nothing to merge.
+   */
+  addLink(link: PupilLink): void {
+    if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
   }
 
   /** The population-register entry of a BSN asked for in the needs, or null. */
@@ -73,9 +96,14 @@ export class RegisterSession {
     this.people.set(record.bsn, record);
   }
 
-  /** Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. */
+  /**
+   * Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. The
+   * same enrolment stored under the pupil's other number (before a re-identification) is replaced.
+   */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
     const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin };
+    const previous = this.enrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer });
+    if (previous && previous.pgn !== stored.pgn) this.remove({ pgn: previous.pgn, brin: previous.brin, volgnummer: previous.inschrijvingvolgnummer });
     const key = keyOfStored(stored);
     this.enrolments.set(key, stored);
     this.dirty.add(key);

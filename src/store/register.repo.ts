@@ -108,6 +108,33 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
   return { enrolments, people };
 }
 
+/** An onderwijsnummer that resolves to a BSN: both numbers are one pupil. */
+export interface PupilLink {
+  readonly onderwijsnummer: string;
+  readonly bsn: string;
+}
+
+/**
+ * Every link of the pupils these PGNs belong to: for a linked onderwijsnummer its BSN, and for each
+ * BSN reached every onderwijsnummer linked to it.
+ */
+export async function loadPupilLinks(tx: Tx, pgns: readonly string[]): Promise<PupilLink[]> {
+  if (pgns.length === 0) return [];
+  const result = await tx.query<{ onderwijsnummer: string; bsn: string }>(
+    prepared('processing-load-links', `SELECT onderwijsnummer, bsn FROM pupil_links
+     WHERE bsn = ANY(ARRAY(SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = ANY($1::text[])) || $1::text[])`, [pgns]),
+  );
+  return result.rows.map((r) => ({ onderwijsnummer: r.onderwijsnummer, bsn: r.bsn }));
+}
+
+/** Links an onderwijsnummer to a BSN; false when it already resolves to a BSN (the first link stays). */
+export async function linkOnderwijsnummer(tx: Tx, link: PupilLink): Promise<boolean> {
+  const result = await tx.query(
+    prepared('processing-link-pupil', 'INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2) ON CONFLICT (onderwijsnummer) DO NOTHING', [link.onderwijsnummer, link.bsn]),
+  );
+  return result.rowCount === 1;
+}
+
 export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): Promise<PopulationRecord | null> {
   return (await findPopulationRecords(tx, [bsn]))[0] ?? null;
 }

@@ -12,11 +12,12 @@ export const deletionHandler: MessageHandler<Deletion> = {
   failureFeedback: (context, deletion) => [terugkoppeling(context, deletion, [signal('V0001')])],
   async handle(context, deletion): Promise<HandlerResult> {
     const key = { pgn: deletion.pgn.value, brin: deletion.brin, volgnummer: deletion.inschrijvingvolgnummer };
-    if (!context.register.enrolment(key)) {
+    const stored = context.register.enrolment(key);
+    if (!stored) {
       return { outcome: 'rejected', outbound: [terugkoppeling(context, deletion, [signal('I0009')])] };
     }
     const before = context.register.enrolmentsOf(deletion.pgn.value);
-    context.register.remove(key);
+    context.register.remove({ ...key, pgn: stored.pgn }); // it may be stored under the pupil's other number
     const pushes = spontaneousPushes(context, key, before, context.register.enrolmentsOf(deletion.pgn.value));
     return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes] };
   },

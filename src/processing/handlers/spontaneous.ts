@@ -6,8 +6,9 @@ import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.j
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 
-type EnrolmentKey = Pick<StoredEnrolment, 'pgn' | 'brin' | 'inschrijvingvolgnummer'>;
-const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.pgn === b.pgn && a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
+type EnrolmentKey = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
+// One pupil's enrolments (under any of its numbers): BRIN and volgnummer tell them apart.
+const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.institutionOin) return null; // a BRIN no registered institution owns has nowhere to receive pushes
@@ -24,7 +25,7 @@ function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others
  * before and after the change. Written in the same transaction as the change itself.
  */
 export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
-  const changed: EnrolmentKey = { pgn: key.pgn, brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
+  const changed: EnrolmentKey = { brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
   const was = before.find((e) => sameEnrolment(e, changed));
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
