@@ -20,9 +20,9 @@ const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in three statements up front (the pupils' linked numbers, the locks, then one read), handlers read and change it in memory (a
- * later message in the batch sees an earlier one's change), and `changes` hands what to write back,
- * in one statement with the rest.
+ * in three statements up front (the pupils' linked numbers, the locks, then one read), handlers read
+ * and change it in memory (a later message in the batch sees an earlier one's change), and `changes`
+ * hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  */
 export class RegisterSession {
