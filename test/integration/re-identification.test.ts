@@ -83,6 +83,15 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'R-1'")).rowCount).toBe(0);
   });
 
+  test('an onderwijsnummer already linked stays with its first BSN', async () => {
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '111222333', birthDate: '2013-04-17', gender: '2', surname: 'Bakker', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
+    });
+    const other = identification().replace(`>${BSN}<`, '>111222333<');
+    expect((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', other)).outcome).toBe('identified');
+    expect((await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links ORDER BY 1')).rows).toEqual([{ onderwijsnummer: OWN, bsn: BSN }]);
+  });
+
   test('without huidigOnderwijsnummer, or without a BSN found, nothing is linked', async () => {
     const before = (await broker().pool.query('SELECT count(*)::int AS n FROM pupil_links')).rows[0].n;
     await deliver('25BE', 'aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml'));
