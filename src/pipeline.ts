@@ -26,7 +26,7 @@ export function pipelinePoolSize(config: Config): number {
 
 /**
  * The pipeline's own pool. Every statement it runs reaches rows through an index (messages and
- * outbound rows by id, enrolments by pupil or BRIN + volgnummer, people by BSN or name; the sweeper's
+ * outbound rows by id, enrolments by pupil (PGN + BRIN + volgnummer), pupil links by either number, people by BSN or name; the sweeper's
  * walk over pending ids), so their plans are cached and held to index paths (`key-lookups`, see
  * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */

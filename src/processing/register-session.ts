@@ -1,24 +1,28 @@
-import type { EnrolmentStand } from '../register/enrolment.js';
+import type { EnrolmentStand, VolgnummerKey } from '../register/enrolment.js';
 import {
-  type PopulationRecord, type StoredEnrolment, type Tx,
-  loadRegister, lockRegisterKeys,
+  type PopulationRecord, type PupilLink, type StoredEnrolment, type Tx,
+  loadPupilLinks, loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
 
-/** What a batch's handlers will read: pupils (all their enrolments), enrolments by key, population entries. */
+/**
+ * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
+ * PGN) and population entries. An enrolment's key holds its pupil's PGN, so loading the pupil loads
+ * every enrolment it can look up.
+ */
 export interface RegisterNeeds {
   readonly pgns?: readonly string[];
-  readonly enrolments?: readonly { brin: string; inschrijvingvolgnummer: string }[];
   readonly bsns?: readonly string[];
 }
 
-// U+001F cannot occur in XML text, so it cannot occur in a BRIN or volgnummer either.
-const keyOf = (brin: string, volgnummer: string): string => `${brin}\u001f${volgnummer}`;
+// U+001F cannot occur in XML text, so it cannot occur in a PGN, BRIN or volgnummer either.
+const keyOf = ({ pgn, brin, volgnummer }: VolgnummerKey): string => `${pgn}\u001f${brin}\u001f${volgnummer}`;
+const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.brin, volgnummer: e.inschrijvingvolgnummer });
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in two statements up front (the locks, then one read), handlers read and change it in memory (a
- * later message in the batch sees an earlier one's change), and `changes` hands what to write back,
- * in one statement with the rest.
+ * in three statements up front (the pupils' linked numbers, the locks, then one read), handlers read
+ * and change it in memory (a later message in the batch sees an earlier one's change), and `changes`
+ * hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  */
 export class RegisterSession {
@@ -26,20 +30,24 @@ export class RegisterSession {
   private readonly loaded = new Map<string, StoredEnrolment>();
   private readonly dirty = new Set<string>();
   private readonly people = new Map<string, PopulationRecord>();
+  /** Onderwijsnummer → the BSN it resolves to. */
+  private readonly bsnOf = new Map<string, string>();
 
-  private constructor(private readonly loadedPgns: ReadonlySet<string>, private readonly loadedKeys: ReadonlySet<string>) {}
+  private constructor(private readonly loadedPgns: ReadonlySet<string>) {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
   static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
-    const pgns = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
-    const keyed = needs.flatMap((n) => n.enrolments ?? []);
+    const asked = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
-    const keys = [...new Set(keyed.map((k) => keyOf(k.brin, k.inschrijvingvolgnummer)))];
-    await lockRegisterKeys(tx, [...pgns.map((pgn) => `pgn:${pgn}`), ...keys.map((key) => `enrolment:${key}`)]);
-    const session = new RegisterSession(new Set(pgns), new Set(keys));
-    const { enrolments: stored, people } = await loadRegister(tx, pgns, keyed, bsns);
+    const links = await loadPupilLinks(tx, asked);
+    // Every number of each pupil is locked and read, so a batch holding either number excludes another.
+    const pgns = [...new Set([...asked, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])])];
+    await lockRegisterKeys(tx, pgns.map((pgn) => `pgn:${pgn}`));
+    const session = new RegisterSession(new Set(pgns));
+    for (const link of links) session.bsnOf.set(link.onderwijsnummer, link.bsn);
+    const { enrolments: stored, people } = await loadRegister(tx, pgns, bsns);
     for (const enrolment of stored) {
-      const key = keyOf(enrolment.brin, enrolment.inschrijvingvolgnummer);
+      const key = keyOfStored(enrolment);
       session.enrolments.set(key, enrolment);
       session.loaded.set(key, enrolment);
     }
@@ -47,17 +55,32 @@ export class RegisterSession {
     return session;
   }
 
-  /** The current stand of this enrolment, or null. */
-  enrolment(brin: string, volgnummer: string): StoredEnrolment | null {
-    const key = keyOf(brin, volgnummer);
-    if (!this.loadedKeys.has(key) && !this.enrolments.has(key)) throw new Error(`enrolment ${brin}/${volgnummer} was not loaded for this batch`);
-    return this.enrolments.get(key) ?? null;
+  /** The pupil a number belongs to: a linked onderwijsnummer's BSN, otherwise the number itself. */
+  private pupilOf(pgn: string): string {
+    return this.bsnOf.get(pgn) ?? pgn;
   }
 
-  /** Every current enrolment of this pupil. */
+  /**
+   * The current stand of the pupil's enrolment with this BRIN and volgnummer, or null; it may be stored
+   * under another number of the same pupil (its own `pgn` says which).
+   */
+  enrolment(key: VolgnummerKey): StoredEnrolment | null {
+    return this.enrolmentsOf(key.pgn).find((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer) ?? null;
+  }
+
+  /** Every current enrolment of this pupil, under each of its numbers. */
   enrolmentsOf(pgn: string): StoredEnrolment[] {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
-    return [...this.enrolments.values()].filter((e): e is StoredEnrolment => e !== null && e.pgn === pgn);
+    const pupil = this.pupilOf(pgn);
+    return [...this.enrolments.values()].filter((e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil);
+  }
+
+  /**
+   * Records a link the caller has written itself, so later messages of the batch see one pupil. A BSN
+   * the batch did not load has no enrolments any later message of the batch reads: nothing to merge.
+   */
+  addLink(link: PupilLink): void {
+    if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
   }
 
   /** The population-register entry of a BSN asked for in the needs, or null. */
@@ -73,15 +96,21 @@ export class RegisterSession {
     this.people.set(record.bsn, record);
   }
 
-  /** Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. */
+  /**
+   * Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. The
+   * same enrolment stored under the pupil's other number (before a re-identification) is replaced.
+   */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
-    const key = keyOf(stand.brin, stand.inschrijvingvolgnummer);
-    this.enrolments.set(key, { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin });
+    const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin };
+    const previous = this.enrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer });
+    if (previous && previous.pgn !== stored.pgn) this.remove({ pgn: previous.pgn, brin: previous.brin, volgnummer: previous.inschrijvingvolgnummer });
+    const key = keyOfStored(stored);
+    this.enrolments.set(key, stored);
     this.dirty.add(key);
   }
 
-  remove(brin: string, volgnummer: string): void {
-    const key = keyOf(brin, volgnummer);
+  remove(enrolment: VolgnummerKey): void {
+    const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);
   }

@@ -21,13 +21,20 @@ export interface Bewijs<E extends EnrolmentAt = EnrolmentAt> {
   };
 }
 
-/** A school left more than half a year before the other school's in-date is no longer told. */
+/** A school the pupil left more than half a year ago is no longer told. */
 export const BEWIJS_WINDOW_MONTHS = 6;
 
-/** Whether a school the pupil left on `outDate` is still told about an enrolment elsewhere starting `inDate`. */
-export function withinBewijsWindow(outDate: IsoDate | undefined, inDate: IsoDate): boolean {
-  return outDate === undefined || outDate >= addMonths(inDate, -BEWIJS_WINDOW_MONTHS);
+/**
+ * Whether a school the pupil left on `outDate` is still told of a change processed on `today`: the
+ * handleiding counts the half year back from now, not from the other school's in-date.
+ */
+export function withinBewijsWindow(outDate: IsoDate | undefined, today: IsoDate): boolean {
+  return outDate === undefined || outDate >= addMonths(today, -BEWIJS_WINDOW_MONTHS);
 }
+
+/** Whether a school starting on `inDate` is where the pupil went after leaving another on `outDate`. */
+const startsWithinHalfYearOf = (outDate: IsoDate | undefined, inDate: IsoDate): boolean =>
+  outDate === undefined || outDate >= addMonths(inDate, -BEWIJS_WINDOW_MONTHS);
 
 const byStart = (a: PeriodVO, b: PeriodVO): number => a.datumBegin.localeCompare(b.datumBegin);
 const firstPeriod = (stand: EnrolmentStand): PeriodVO | undefined => [...stand.perioden].sort(byStart)[0];
@@ -40,19 +47,19 @@ function place(period: PeriodVO | undefined): { onderwijsaanbieder?: string; ond
   };
 }
 
-/** Schools the pupil comes from, relative to `changed` (started earlier elsewhere, left at most half a year before). */
-function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonly E[]): E[] {
+/** Schools the pupil comes from, relative to `changed` (started earlier elsewhere, left at most half a year before `today`). */
+function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonly E[], today: IsoDate): E[] {
   return others.filter((o) => o.stand.datumInschrijving < changed.stand.datumInschrijving
-    && withinBewijsWindow(o.stand.datumUitschrijving, changed.stand.datumInschrijving));
+    && withinBewijsWindow(o.stand.datumUitschrijving, today));
 }
 
 /**
  * Schools the pupil goes to, relative to `changed`: they start later elsewhere, within half a year of
- * leaving `changed`, and still run when the pupil leaves it (a school the pupil passed through in
- * between, and left before, is not involved).
+ * leaving `changed`, and still run after its last day, the out-date (a school the pupil passed through
+ * in between, and left by then, is not involved).
  */
 function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly E[]): E[] {
-  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && withinBewijsWindow(outDate, n.stand.datumInschrijving)
+  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && startsWithinHalfYearOf(outDate, n.stand.datumInschrijving)
     && (outDate === undefined || n.stand.datumUitschrijving === undefined || n.stand.datumUitschrijving > outDate));
 }
 
@@ -63,10 +70,10 @@ function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDat
  * - A new, changed or removed out-date: each new school gets an Uitschrijfbewijs with this school's data.
  * - A new enrolment also gets an Inschrijfbewijs for each new school already known, and an
  *   Uitschrijfbewijs for each old school whose out-date is already known.
- * Only schools directly involved are told; a school left more than half a year before the other's
- * in-date is not. Pure: dates are compared as ISO strings.
+ * Only schools directly involved are told; an old school the pupil left more than half a year before
+ * `today` (the processing day) is not. Pure: dates are compared as ISO strings.
  */
-export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after: E | undefined, others: readonly E[]): Bewijs<E>[] {
+export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after: E | undefined, others: readonly E[], today: IsoDate): Bewijs<E>[] {
   const current = after ?? before;
   if (!current) return [];
   const elsewhere = others.filter((o) => o.brin !== current.brin);
@@ -75,7 +82,7 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
   if (inDateChanged) {
     // Old schools as seen from the new in-date, and from the old one when it moved or went away.
     const receivers = new Map<string, E>();
-    for (const view of [before, after]) if (view) for (const o of oldSchools(view, elsewhere)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
+    for (const view of [before, after]) if (view) for (const o of oldSchools(view, elsewhere, today)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
     for (const receiver of receivers.values()) {
       bewijzen.push({
         receiver, soort: 'Inschrijfbewijs',
@@ -106,7 +113,7 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
         about: { brin: next.brin, ...place(firstPeriod(next.stand)), datum: next.stand.datumInschrijving },
       });
     }
-    for (const old of oldSchools(after, elsewhere)) {
+    for (const old of oldSchools(after, elsewhere, today)) {
       if (old.stand.datumUitschrijving === undefined) continue;
       bewijzen.push({
         receiver: after, soort: 'Uitschrijfbewijs',

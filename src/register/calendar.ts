@@ -12,11 +12,6 @@ export function addMonths(date: IsoDate, months: number): IsoDate {
   return `${pad(targetYear, 4)}-${pad(targetMonth)}-${pad(Math.min(day, lastDay))}`;
 }
 
-/** The day before `date`. */
-export function dayBefore(date: IsoDate): IsoDate {
-  return new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-}
-
 /** A school year runs from 1 August to 31 July; it is named by the year it starts in. */
 export function schoolYearOf(date: IsoDate): number {
   const year = Number(date.slice(0, 4));

@@ -11,8 +11,6 @@ export interface EnrolmentContext {
   readonly birthDate?: IsoDate;
   /** For a BSN: whether the population register knows it (undefined when it was not asked). */
   readonly knownToPopulationRegister?: boolean;
-  /** Another person's enrolment at this BRIN holds the same inschrijvingvolgnummer. */
-  readonly volgnummerUsedForOtherPerson: boolean;
   /** This person's enrolments at other BRINs. */
   readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
 }
@@ -49,7 +47,8 @@ function dateSignals(stand: EnrolmentStand): Signal[] {
   for (const period of stand.perioden) {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     if (period.datumBegin < stand.datumInschrijving) signals.push(signal('I0004', key));
-    if (out !== undefined && period.datumBegin >= out) signals.push(signal('I0005', key));
+    // The out-date is the enrolment's last valid day (DUO): a period may start on it, not after it.
+    if (out !== undefined && period.datumBegin > out) signals.push(signal('I0005', key));
     if (begins.has(period.datumBegin)) signals.push(signal('I0007', key));
     begins.add(period.datumBegin);
   }
@@ -83,7 +82,6 @@ function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal
  */
 export function checkEnrolmentStand(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   const signals = [...pgnSignals(stand, context), ...dateSignals(stand), ...periodSignals(stand, context)];
-  if (context.volgnummerUsedForOtherPerson) signals.push(signal('I0008', [{ naam: 'inschrijvingvolgnummer', waarde: stand.inschrijvingvolgnummer }]));
   if (stand.datumInschrijving > addYears(context.today, 1)) signals.push(signal('I0013'));
   // One warning per other school, however many of its enrolments overlap.
   const doubleAt = new Set(context.otherEnrolments.filter((other) => other.brin !== stand.brin && overlaps(stand, other)).map((other) => other.brin));

@@ -40,12 +40,22 @@ export interface EnrolmentStand {
 }
 
 /**
- * Whether two enrolments share at least one day. We read datumUitschrijving as the first day the
- * pupil is no longer enrolled (periods must start before it), so A ending on the day B starts is a
- * clean transfer, not a double enrolment.
+ * How the register finds a school's record of a pupil. The handleiding makes a school's volgnummer
+ * unique per pupil and BRIN, so the key holds all three: enrolments use it now, exam results (whose
+ * examenresultaatvolgnummer follows the same rule) will too.
+ */
+export interface VolgnummerKey {
+  readonly pgn: string;
+  readonly brin: string;
+  readonly volgnummer: string;
+}
+
+/**
+ * Whether two enrolments share at least one day. datumUitschrijving is the last day an enrolment is
+ * valid (DUO's definition), so A ending on the day B starts shares that day: a double enrolment.
  */
 export function overlaps(a: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>, b: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>): boolean {
-  const aEndsAfterBStarts = a.datumUitschrijving === undefined || a.datumUitschrijving > b.datumInschrijving;
-  const bEndsAfterAStarts = b.datumUitschrijving === undefined || b.datumUitschrijving > a.datumInschrijving;
+  const aEndsAfterBStarts = a.datumUitschrijving === undefined || a.datumUitschrijving >= b.datumInschrijving;
+  const bEndsAfterAStarts = b.datumUitschrijving === undefined || b.datumUitschrijving >= a.datumInschrijving;
   return aEndsAfterBStarts && bEndsAfterAStarts;
 }

@@ -1,4 +1,4 @@
-import { dayBefore, peildatumOf, schoolYearOf } from './calendar.js';
+import { peildatumOf, schoolYearOf } from './calendar.js';
 import type { EnrolmentAt } from './bewijs.js';
 import type { IsoDate, PeriodVO } from './enrolment.js';
 import { type Signal, signal } from './signals.js';
@@ -14,9 +14,9 @@ export interface FundingStatus {
   readonly indicatieNieuwkomersbekostiging?: 'J' | 'N';
 }
 
-/** Whether the enrolment runs on `date` (the out-date is the first day it no longer does). */
+/** Whether the enrolment runs on `date` (the out-date is its last valid day, DUO's definition). */
 export const enrolledOn = (e: EnrolmentAt, date: IsoDate): boolean =>
-  e.stand.datumInschrijving <= date && (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving > date);
+  e.stand.datumInschrijving <= date && (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving >= date);
 
 /**
  * The peildatum that matters for an enrolment: 1 October of the school year of `today`, clamped into
@@ -24,7 +24,7 @@ export const enrolledOn = (e: EnrolmentAt, date: IsoDate): boolean =>
  * peildatum; one that has ended counts in its last school year).
  */
 export function relevantPeildatum(e: EnrolmentAt, today: IsoDate): IsoDate {
-  const lastDay = e.stand.datumUitschrijving === undefined ? undefined : dayBefore(e.stand.datumUitschrijving);
+  const lastDay = e.stand.datumUitschrijving;
   let day = today < e.stand.datumInschrijving ? e.stand.datumInschrijving : today;
   if (lastDay !== undefined && day > lastDay) day = lastDay < e.stand.datumInschrijving ? e.stand.datumInschrijving : lastDay;
   return peildatumOf(schoolYearOf(day));

@@ -7,12 +7,12 @@ import type { EnrolmentStand, IsoDate } from './enrolment.js';
 type Dates = Pick<EnrolmentStand, 'brin' | 'inschrijvingvolgnummer' | 'datumInschrijving' | 'datumUitschrijving'>;
 
 /**
- * Active on `today`: not ended. datumUitschrijving is the first day the pupil is no longer enrolled, so
- * an enrolment without one, or with one after today, is active; one ending today is not. An enrolment
- * that starts in the future is active too: that school will teach the pupil and needs the new data.
+ * Active on `today`: not ended. datumUitschrijving is the last day the enrolment is valid (DUO), so an
+ * enrolment without one, or with one on or after today, is active; one that ended yesterday is not. An
+ * enrolment that starts in the future is active too: that school will teach the pupil and needs the new data.
  */
 export function isActiveEnrolment(enrolment: Pick<EnrolmentStand, 'datumUitschrijving'>, today: IsoDate): boolean {
-  return enrolment.datumUitschrijving === undefined || enrolment.datumUitschrijving > today;
+  return enrolment.datumUitschrijving === undefined || enrolment.datumUitschrijving >= today;
 }
 
 /**

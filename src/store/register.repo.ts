@@ -72,19 +72,16 @@ type PopulationRow = { bsn: string; birth_date: string; gender: string; surname:
 const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death });
 
 /**
- * What a processing batch reads, in one round trip: every enrolment of these pupils, those with these
- * BRIN + volgnummer pairs, and the population-register entries of these BSNs. The two kinds come back
- * as rows of one result (a person's row has a bsn, an enrolment's has none).
+ * What a processing batch reads, in one round trip: every enrolment of these pupils and the
+ * population-register entries of these BSNs. The two kinds come back as rows of one result (a
+ * person's row has a bsn, an enrolment's has none).
  */
-export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readonly { brin: string; inschrijvingvolgnummer: string }[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
+export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
   // An enrolment's row has the enrolment columns and a NULL bsn; a person's row the other way round.
   type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null };
   type Nullable<T> = { [K in keyof T]: T[K] | null };
   const result = await tx.query<Nullable<EnrolmentRow> & Nullable<PopulationRow>>(
-    prepared('processing-load-register', `WITH wanted AS (
-       SELECT * FROM enrolments WHERE pgn = ANY($1::text[])
-       UNION
-       SELECT e.* FROM enrolments e JOIN unnest($2::text[], $3::text[]) AS k(brin, volgnummer) ON e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer)
+    prepared('processing-load-register', `WITH wanted AS (SELECT * FROM enrolments WHERE pgn = ANY($1::text[]))
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
        (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
          ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS institution_oin,
@@ -92,8 +89,8 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readon
        NULL::text AS first_names, NULL::jsonb AS address, NULL::text AS date_of_death
      FROM wanted w
      UNION ALL
-     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($4::text[])`,
-    [pgns, keys.map((k) => k.brin), keys.map((k) => k.inschrijvingvolgnummer), bsns])
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($2::text[])`,
+    [pgns, bsns])
   );
   const enrolments: StoredEnrolment[] = [];
   const people: PopulationRecord[] = [];
@@ -109,6 +106,33 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], keys: readon
     }
   }
   return { enrolments, people };
+}
+
+/** An onderwijsnummer that resolves to a BSN: both numbers are one pupil. */
+export interface PupilLink {
+  readonly onderwijsnummer: string;
+  readonly bsn: string;
+}
+
+/**
+ * Every link of the pupils these PGNs belong to: for a linked onderwijsnummer its BSN, and for each
+ * BSN reached every onderwijsnummer linked to it.
+ */
+export async function loadPupilLinks(tx: Tx, pgns: readonly string[]): Promise<PupilLink[]> {
+  if (pgns.length === 0) return [];
+  const result = await tx.query<{ onderwijsnummer: string; bsn: string }>(
+    prepared('processing-load-links', `SELECT onderwijsnummer, bsn FROM pupil_links
+     WHERE bsn = ANY(ARRAY(SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = ANY($1::text[])) || $1::text[])`, [pgns]),
+  );
+  return result.rows.map((r) => ({ onderwijsnummer: r.onderwijsnummer, bsn: r.bsn }));
+}
+
+/** Links an onderwijsnummer to a BSN; false when it already resolves to a BSN (the first link stays). */
+export async function linkOnderwijsnummer(tx: Tx, link: PupilLink): Promise<boolean> {
+  const result = await tx.query(
+    prepared('processing-link-pupil', 'INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2) ON CONFLICT (onderwijsnummer) DO NOTHING', [link.onderwijsnummer, link.bsn]),
+  );
+  return result.rowCount === 1;
 }
 
 export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): Promise<PopulationRecord | null> {
@@ -140,16 +164,17 @@ export interface QueuedOutbound {
   readonly paused: boolean;
 }
 
-type EnrolmentKey = { readonly brin: string; readonly inschrijvingvolgnummer: string };
+type EnrolmentKey = { readonly pgn: string; readonly brin: string; readonly inschrijvingvolgnummer: string };
 
-const ENROLMENT_WRITES = (p: number) => `
+/** `p`: the first of its 12 parameters; `removedPgns`: the parameter with the removed enrolments' PGNs. */
+const ENROLMENT_WRITES = (p: number, removedPgns: number) => `
   removed AS (
-    DELETE FROM enrolments e USING unnest($${p}::text[], $${p + 1}::text[]) AS k(brin, volgnummer)
-    WHERE e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer RETURNING 1),
+    DELETE FROM enrolments e USING unnest($${p}::text[], $${p + 1}::text[], $${removedPgns}::text[]) AS k(brin, volgnummer, pgn)
+    WHERE e.pgn = k.pgn AND e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer RETURNING 1),
   saved AS (
     INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
     SELECT * FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::date[], $${p + 6}::date[], $${p + 7}::timestamptz[], $${p + 8}::jsonb[], $${p + 9}::bigint[])
-    ON CONFLICT (brin, inschrijvingvolgnummer) DO UPDATE SET pgn = EXCLUDED.pgn, datum_inschrijving = EXCLUDED.datum_inschrijving,
+    ON CONFLICT (pgn, brin, inschrijvingvolgnummer) DO UPDATE SET datum_inschrijving = EXCLUDED.datum_inschrijving,
       datum_uitschrijving = EXCLUDED.datum_uitschrijving, document_time = EXCLUDED.document_time, stand = EXCLUDED.stand,
       source_message_id = EXCLUDED.source_message_id, updated_at = now()
     RETURNING 1),
@@ -208,7 +233,7 @@ export interface ProcessingWrites {
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
   const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1)},
+    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1, 22)},
        traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
        queued AS (${OUTBOUND_INSERT(13)})
      SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
@@ -219,6 +244,7 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
       writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
       ...outboundParams(writes.outbound),
       writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
+      writes.removed.map((k) => k.pgn),
     ])
   );
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.

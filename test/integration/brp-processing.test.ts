@@ -47,7 +47,7 @@ describe('processing population-register mutations', () => {
     expect((await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages WHERE cause_message_id = ANY($1)', [[rename, move, repeat]])).rows[0].n).toBe(2);
   });
 
-  test('an enrolment ending today is no longer told', async () => {
+  test('an enrolment ending today is still told (its last day); the day after it is not', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const body = bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml')
       .replace('<b:onderwijsnummer>100000004</b:onderwijsnummer>', `<b:burgerservicenummer>${BSN}</b:burgerservicenummer>`)
@@ -60,13 +60,16 @@ describe('processing population-register mutations', () => {
     const mutation = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Smit' } });
     const [result] = await processBatch(broker().pool, handlers, [mutation], { brokerOin: BROKER_OIN });
     expect(result!.outbound).toHaveLength(1);
-    // Deleting the active one leaves only the enrolment ending today: nobody is told.
+    // Deleting the active one leaves only the enrolment ending today: told today, not tomorrow.
     const deletion = bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml').replace('123456782', BSN);
     await send(broker().baseUrl, lasRequest('aanleverenVerwijderingInschrijvingVO', deletion));
     const deletionId = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(deletion, 'identificatiecodeBedrijfsdocument')])).rows[0].id;
     expect((await processMessage(broker().pool, handlers, deletionId, { brokerOin: BROKER_OIN })).outcome).toBe('approved');
-    const later = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Bakker' } });
-    const [none] = await processBatch(broker().pool, handlers, [later], { brokerOin: BROKER_OIN });
+    const onLastDay = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Bakker' } });
+    const [told] = await processBatch(broker().pool, handlers, [onLastDay], { brokerOin: BROKER_OIN, now: () => new Date(`${today}T23:00:00Z`) });
+    expect(told!.outbound.map((o) => o.operation)).toEqual(['verstrekkenPersoonsgegevens']);
+    const dayAfter = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Visser' } });
+    const [none] = await processBatch(broker().pool, handlers, [dayAfter], { brokerOin: BROKER_OIN, now: () => new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000) });
     expect(none).toEqual({ outcome: 'approved', outbound: [] });
   });
 });

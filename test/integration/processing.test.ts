@@ -99,6 +99,49 @@ describe('processing', () => {
     expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE inschrijvingvolgnummer = 'P-6'")).rowCount).toBe(0);
   });
 
+  test('the volgnummer is unique per pupil and BRIN: a second pupil at the school may use the same one', async () => {
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '111222333', birthDate: '2013-04-17', gender: '2', surname: 'Bakker', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
+    });
+    const secondPupil = (x: string): string => x.replace('123456782', '111222333');
+    expect((await deliverAndProcess('aanleverenInschrijvingVO', enrolment('V-1'))).outcome).toBe('approved');
+    const second = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('V-1', secondPupil));
+    expect([second.outcome, signals(second.outbound[0]!.body_xml)]).toEqual(['approved', []]);
+    const stored = async () => (await broker().pool.query("SELECT pgn FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'V-1' ORDER BY pgn")).rows.map((r) => r.pgn);
+    expect(await stored()).toEqual(['111222333', '123456782']);
+    // A newer stand of one pupil's enrolment replaces that one only.
+    const newer = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('V-1', (x) => secondPupil(x).replace('2026-09-01T08:15:00Z', '2026-09-03T08:00:00Z').replace('<bas:datumInschrijving>2026-08-20', '<bas:datumInschrijving>2026-08-19')));
+    expect(newer.outcome).toBe('approved');
+    expect((await broker().pool.query("SELECT pgn, to_char(datum_inschrijving, 'YYYY-MM-DD') AS d FROM enrolments WHERE inschrijvingvolgnummer = 'V-1' ORDER BY pgn")).rows)
+      .toEqual([{ pgn: '111222333', d: '2026-08-19' }, { pgn: '123456782', d: '2026-08-20' }]);
+    // A deletion names the pupil too: it removes that pupil's enrolment and leaves the other's.
+    const deletion = (): string => bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml').replace('2026-0001', 'V-1').replace('123456782', '111222333');
+    expect((await deliverAndProcess('aanleverenVerwijderingInschrijvingVO', deletion())).outcome).toBe('approved');
+    expect(await stored()).toEqual(['123456782']);
+    const again = await deliverAndProcess('aanleverenVerwijderingInschrijvingVO', deletion());
+    expect(signals(again.outbound[0]!.body_xml)).toEqual(['I0009']);
+    expect(await stored()).toEqual(['123456782']);
+  });
+
+  test('an enrolment delivered for a pupil registered as deceased warns with P0002 unless it ends by the date of death', async () => {
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '200000469', birthDate: '2013-04-17', gender: '2', surname: 'Dood', prefixes: null, firstNames: null, address: null, dateOfDeath: '2026-09-10',
+    });
+    const deceased = (x: string): string => x.replace('123456782', '200000469');
+    const open = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-1', deceased));
+    expect([open.outcome, elementText(open.outbound[0]!.body_xml, 'leveringGoedgekeurd'), signals(open.outbound[0]!.body_xml)]).toEqual(['approved', 'true', ['P0002']]);
+    expect(open.outbound[0]!.body_xml).toContain('<t:waarde>D-1</t:waarde>');
+    // The same stand again (identical) still carries the warning.
+    const again = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-1', (x) => deceased(x).replace('2026-09-01T08:15:00Z', '2026-09-02T08:15:00Z')));
+    expect([again.outcome, signals(again.outbound[0]!.body_xml)]).toEqual(['unchanged', ['P0002']]);
+    const withOut = (out: string) => (x: string): string => deceased(x).replace('</bas:datumInschrijving>', `</bas:datumInschrijving><bas:datumUitschrijving>${out}</bas:datumUitschrijving>`)
+      .replace(/<ins:inschrijvingPeriodeVO>\s*<bas:datumBegin>2027-08-19[\s\S]*?<\/ins:inschrijvingPeriodeVO>/, '');
+    const late = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-2', withOut('2026-09-11')));
+    expect([late.outcome, signals(late.outbound[0]!.body_xml)]).toEqual(['approved', ['P0002']]);
+    const onTheDay = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('D-3', withOut('2026-09-10')));
+    expect([onTheDay.outcome, signals(onTheDay.outbound[0]!.body_xml)]).toEqual(['approved', []]);
+  });
+
   test('identification with a BSN: confirmed from the population register, or I0012 when the data differ', async () => {
     const known = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml'));
     expect(known.outcome).toBe('identified');

@@ -14,7 +14,7 @@ import { BROKER_OIN, acceptedMessage, bodyFixture, operationOfFixture } from '..
 import { createTestDatabase } from '../support/services.js';
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
-const GROWING = /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace)(_|$)/;
+const GROWING = /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
 const accepted = (fixture: string): AcceptedMessage => acceptedMessage(operationOfFixture(fixture), bodyFixture(fixture));

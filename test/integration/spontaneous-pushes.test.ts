@@ -180,12 +180,12 @@ describe('spontaneous pushes (three schools)', () => {
     });
   });
 
-  test('half-year edge: left exactly six months before the new in-date is told, a day earlier is not', async () => {
+  test('half-year edge, counted back from the processing day (27 November): left 27 May is told, 26 May is not', async () => {
     const told = bsns[3]!;
-    await enrol(A, stand(A, told, { in: '2020-08-20', out: '2026-06-01' }));
+    await enrol(A, stand(A, told, { in: '2020-08-20', out: '2026-05-27' }));
     expect((await enrol(B, stand(B, told, { in: '2026-12-01' })))[A]).toEqual([`Inschrijfbewijs ${B} 2026-12-01 own=${A}-${told}`]);
     const notTold = bsns[4]!;
-    await enrol(A, stand(A, notTold, { in: '2020-08-20', out: '2026-05-31' }));
+    await enrol(A, stand(A, notTold, { in: '2020-08-20', out: '2026-05-26' }));
     expect(await enrol(B, stand(B, notTold, { in: '2026-12-01' }))).toEqual({
       [B]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
     });
@@ -203,6 +203,16 @@ describe('spontaneous pushes (three schools)', () => {
     expect(await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-09-15' }))).toEqual({
       [A]: ['Bekostigingsstatus 2026-10-01 NIET_BEKOSTIGBAAR', 'Terugkoppeling true'],
       [B]: ['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR', `Uitschrijfbewijs ${A} 2026-09-15 own=${B}-${bsn}`],
+    });
+  });
+
+  test('A leaving on 1 October and B enrolling that day: a double enrolment on the peildatum, A still funded', async () => {
+    const bsn = bsns[10]!;
+    await enrol(A, stand(A, bsn, { in: '2024-08-20', out: '2026-10-01' }));
+    const pushes = await enrol(B, stand(B, bsn, { in: '2026-10-01' }));
+    expect(pushes).toEqual({
+      [A]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${B}`, `Inschrijfbewijs ${B} 2026-10-01 own=${A}-${bsn}`],
+      [B]: [`Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR double=${A}`, 'Terugkoppeling true', `Uitschrijfbewijs ${A} 2026-10-01 own=${B}-${bsn}`],
     });
   });
 

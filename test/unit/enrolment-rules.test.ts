@@ -13,7 +13,7 @@ const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
   perioden: [period()], ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [], ...overrides,
 });
 const context = (overrides: Partial<EnrolmentContext> = {}): EnrolmentContext => ({
-  today: '2026-09-01', volgnummerUsedForOtherPerson: false, otherEnrolments: [], ...overrides,
+  today: '2026-09-01', otherEnrolments: [], ...overrides,
 });
 const codes = (s: EnrolmentStand, c: EnrolmentContext = context()): string[] => checkEnrolmentStand(s, c).map((x) => x.code).sort();
 
@@ -27,7 +27,7 @@ describe('enrolment rules', () => {
     ['onderwijsnummer failing its check', stand({ pgn: { kind: 'OWN', value: '100000009' }, perioden: [period({ indicatieNieuwkomersbekostiging: 'N' })] }), 'I0002'],
     ['vestiging of another BRIN', stand({ perioden: [period({ vestiging: '00AH00' })] }), 'I0003'],
     ['period before the in-date', stand({ perioden: [period({ datumBegin: '2026-08-19' })] }), 'I0004'],
-    ['period starting on the out-date', stand({ datumUitschrijving: '2026-09-01', perioden: [period(), period({ datumBegin: '2026-09-01' })] }), 'I0005'],
+    ['period starting after the out-date', stand({ datumUitschrijving: '2026-09-01', perioden: [period(), period({ datumBegin: '2026-09-02' })] }), 'I0005'],
     ['out-date before in-date', stand({ datumUitschrijving: '2026-08-19', perioden: [] }), 'I0006'],
     ['two periods on one day', stand({ perioden: [period(), period()] }), 'I0007'],
     ['OWN pupil on 2025-08-01 without nieuwkomers indication', stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-08-01', perioden: [period({ datumBegin: '2025-08-01' })] }), 'I0011'],
@@ -42,12 +42,20 @@ describe('enrolment rules', () => {
     expect(codes(stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-31', perioden: [period({ datumBegin: '2025-07-31' })] }))).toEqual([]);
   });
 
-  test('an out-date equal to the in-date is allowed; a period must still start before it', () => {
-    expect(codes(stand({ datumUitschrijving: '2026-08-20', perioden: [] }))).toEqual([]);
+  // The out-date is the enrolment's last valid day (DUO): a period may start on it, not after it.
+  test.each([
+    ['a period the day before the out-date', '2026-08-31', []],
+    ['a period on the out-date', '2026-09-01', []],
+    ['a period the day after the out-date', '2026-09-02', ['I0005']],
+  ])('out-date 2026-09-01, %s', (_name, begin, expected) => {
+    expect(codes(stand({ datumUitschrijving: '2026-09-01', perioden: [period(), period({ datumBegin: begin })] }))).toEqual(expected);
   });
 
-  test('context: volgnummer of another person, unknown BSN', () => {
-    expect(codes(stand(), context({ volgnummerUsedForOtherPerson: true }))).toEqual(['I0008']);
+  test('an out-date equal to the in-date is allowed, with its period starting that day', () => {
+    expect(codes(stand({ datumUitschrijving: '2026-08-20' }))).toEqual([]);
+  });
+
+  test('context: unknown BSN', () => {
     expect(codes(stand(), context({ knownToPopulationRegister: false }))).toEqual(['I0012']);
   });
 
@@ -75,10 +83,26 @@ describe('enrolment rules', () => {
     expect(codes(stand(), context({ birthDate: '2014-05-01' }))).toEqual([]);
   });
 
-  test('double enrolment at another school warns; a transfer on the same day does not', () => {
-    expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20' }] }))).toEqual(['I0016']);
-    expect(codes(stand(), context({ otherEnrolments: [{ brin: '00AH', datumInschrijving: '2025-08-20', datumUitschrijving: '2026-08-20' }] }))).toEqual([]);
-    expect(overlaps({ datumInschrijving: '2026-08-20' }, { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-21' })).toBe(true);
+  // The out-date is the other school's last valid day: leaving on the day this school enrols is a day in both.
+  test.each([
+    ['still enrolled elsewhere', undefined, ['I0016']],
+    ['left the other school the day this one starts', '2026-08-20', ['I0016']],
+    ['left the other school the day before', '2026-08-19', []],
+  ])('double enrolment at another school: %s', (_name, out, expected) => {
+    const other = { brin: '00AH', datumInschrijving: '2025-08-20', ...(out ? { datumUitschrijving: out } : {}) };
+    expect(codes(stand(), context({ otherEnrolments: [other] }))).toEqual(expected);
+  });
+
+  test.each([
+    ['A ends the day B starts', { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-20' }, { datumInschrijving: '2026-08-20' }, true],
+    ['A ends the day before B starts', { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-19' }, { datumInschrijving: '2026-08-20' }, false],
+    ['B ends the day A starts', { datumInschrijving: '2026-08-20' }, { datumInschrijving: '2025-01-01', datumUitschrijving: '2026-08-20' }, true],
+    ['one-day enrolments on the same day', { datumInschrijving: '2026-08-20', datumUitschrijving: '2026-08-20' }, { datumInschrijving: '2026-08-20', datumUitschrijving: '2026-08-20' }, true],
+  ])('overlaps: %s', (_name, a, b, expected) => {
+    expect(overlaps(a, b)).toBe(expected);
+  });
+
+  test('double enrolment: one warning per other school', () => {
     const twiceAtOneSchool = [{ brin: '00AH', datumInschrijving: '2025-08-20' }, { brin: '00AH', datumInschrijving: '2024-08-20' }, { brin: '08PG', datumInschrijving: '2026-01-01' }];
     expect(codes(stand(), context({ otherEnrolments: twiceAtOneSchool }))).toEqual(['I0016', 'I0016']); // one per other school
   });

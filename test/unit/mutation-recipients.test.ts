@@ -5,11 +5,11 @@ const enrolment = (brin: string, volgnummer: string, datumInschrijving: string, 
 });
 const TODAY = '2026-11-27';
 
-describe('active enrolment (datumUitschrijving is the first day no longer enrolled)', () => {
+describe('active enrolment (datumUitschrijving is the last day the enrolment is valid)', () => {
   test.each([
     ['no out-date', undefined, true],
     ['out-date tomorrow', '2026-11-28', true],
-    ['out-date today', TODAY, false],
+    ['out-date today: its last day', TODAY, true],
     ['out-date yesterday', '2026-11-26', false],
   ])('%s → %s', (_name, out, active) => {
     expect(isActiveEnrolment(out === undefined ? {} : { datumUitschrijving: out }, TODAY)).toBe(active);
@@ -42,8 +42,8 @@ describe('who receives a mutation', () => {
     expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }, { brin: '32AA', volgnummersAfterDeath: [] }]);
   });
 
-  test('nobody when every enrolment has ended', () => {
-    expect(mutationRecipients([enrolment('33AA', 'c', '2019-08-20', TODAY)], TODAY, null)).toEqual([]);
+  test('nobody when every enrolment has ended (the last one yesterday)', () => {
+    expect(mutationRecipients([enrolment('33AA', 'c', '2019-08-20', '2026-11-26')], TODAY, null)).toEqual([]);
   });
 
   test('a date of death: a signal for each enrolment running on after it, none for one ending on it', () => {

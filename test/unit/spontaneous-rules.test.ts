@@ -1,8 +1,8 @@
 /** Who gets which bewijs, the half-year window, the peildatum and double enrolment: the pure rules at their edges. */
 import { type EnrolmentAt, bewijzenFor, withinBewijsWindow } from '../../src/register/bewijs.js';
-import { addMonths, dayBefore, schoolYearOf } from '../../src/register/calendar.js';
+import { addMonths, schoolYearOf } from '../../src/register/calendar.js';
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
-import { doubleEnrolmentsOn, fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
+import { fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
 
 const period = (brin: string, datumBegin: string, overrides: Partial<PeriodVO> = {}): PeriodVO => ({
   datumBegin, opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, leerjaar: 1, indicatieBekostigbaar: true,
@@ -16,6 +16,9 @@ const at = (brin: string, datumInschrijving: string, datumUitschrijving?: string
     verblijvenAndereInstelling: [], ...overrides,
   },
 });
+const TODAY = '2026-11-27';
+/** The bewijzen of one change processed on `today`. */
+const bewijzen = (before: EnrolmentAt | undefined, after: EnrolmentAt | undefined, others: readonly EnrolmentAt[], today = TODAY) => bewijzenFor(before, after, others, today);
 const summary = (list: ReturnType<typeof bewijzenFor>): string[] => list.map((b) => `${b.receiver.brin}:${b.soort}:${b.about.brin}:${b.about.datum ?? '-'}`).sort();
 
 describe('calendar', () => {
@@ -24,7 +27,6 @@ describe('calendar', () => {
     expect(addMonths('2028-08-31', -6)).toBe('2028-02-29');
     expect(addMonths('2026-03-15', -6)).toBe('2025-09-15');
     expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
-    expect(dayBefore('2026-03-01')).toBe('2026-02-28');
   });
   test('the school year turns between 31 July and 1 August', () => {
     expect(schoolYearOf('2026-07-31')).toBe(2025);
@@ -36,7 +38,7 @@ describe('digital in- and uitschrijfbewijs', () => {
   test('transfer A → B: when B enrols, A gets an Inschrijfbewijs with B’s data', () => {
     const a = at('25BE', '2024-08-20');
     const b = at('00AH', '2026-09-01');
-    const result = bewijzenFor(undefined, b, [a]);
+    const result = bewijzen(undefined, b, [a]);
     expect(summary(result)).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-01']);
     expect(result[0]!.about).toMatchObject({ onderwijsaanbieder: '00AH-aanbieder', onderwijslocatie: '00AH-locatie' });
     expect(result[0]!.receiver.inschrijvingvolgnummer).toBe('25BE-1');
@@ -45,33 +47,53 @@ describe('digital in- and uitschrijfbewijs', () => {
   test('transfer A → B: when A delivers its out-date, B gets an Uitschrijfbewijs with A’s data', () => {
     const before = at('25BE', '2024-08-20');
     const after = at('25BE', '2024-08-20', '2026-09-01');
-    expect(summary(bewijzenFor(before, after, [at('00AH', '2026-09-01')]))).toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01']);
+    expect(summary(bewijzen(before, after, [at('00AH', '2026-09-01')]))).toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01']);
   });
 
   test('a new school learns of an out-date its old school already delivered', () => {
-    expect(summary(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2024-08-20', '2026-09-01')])))
+    expect(summary(bewijzen(undefined, at('00AH', '2026-09-01'), [at('25BE', '2024-08-20', '2026-09-01')])))
       .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01', '25BE:Inschrijfbewijs:00AH:2026-09-01']);
   });
 
   test('changed and removed dates send a new bewijs; an unchanged date sends none', () => {
     const a = at('25BE', '2024-08-20');
-    expect(summary(bewijzenFor(at('00AH', '2026-09-01'), at('00AH', '2026-09-08'), [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-08']);
-    expect(summary(bewijzenFor(at('00AH', '2026-09-01'), undefined, [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:-']);
+    expect(summary(bewijzen(at('00AH', '2026-09-01'), at('00AH', '2026-09-08'), [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-08']);
+    expect(summary(bewijzen(at('00AH', '2026-09-01'), undefined, [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:-']);
     const b = at('00AH', '2026-09-01');
-    expect(summary(bewijzenFor(at('25BE', '2024-08-20', '2026-09-01'), at('25BE', '2024-08-20'), [b]))).toEqual(['00AH:Uitschrijfbewijs:25BE:-']);
-    expect(bewijzenFor(at('00AH', '2026-09-01'), at('00AH', '2026-09-01', undefined, { perioden: [period('00AH', '2026-09-01', { leerjaar: 2 })] }), [a])).toEqual([]);
+    expect(summary(bewijzen(at('25BE', '2024-08-20', '2026-09-01'), at('25BE', '2024-08-20'), [b]))).toEqual(['00AH:Uitschrijfbewijs:25BE:-']);
+    expect(bewijzen(at('00AH', '2026-09-01'), at('00AH', '2026-09-01', undefined, { perioden: [period('00AH', '2026-09-01', { leerjaar: 2 })] }), [a])).toEqual([]);
   });
 
-  test('half-year window: exactly six months before the new in-date is still told, a day more is not', () => {
-    expect(withinBewijsWindow('2026-03-01', '2026-09-01')).toBe(true);
-    expect(withinBewijsWindow('2026-02-28', '2026-09-01')).toBe(false);
-    expect(summary(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2020-08-20', '2026-03-01')]))).toEqual([
-      '00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-09-01']);
-    expect(bewijzenFor(undefined, at('00AH', '2026-09-01'), [at('25BE', '2020-08-20', '2026-02-28')])).toEqual([]);
+  // The handleiding counts "more than half a year ago" from the day the change is processed.
+  test.each([
+    ['left exactly six months before today: told', '2026-05-27', true],
+    ['left six months and a day before today: not told', '2026-05-26', false],
+    ['left yesterday: told', '2026-11-26', true],
+    ['still enrolled: told', undefined, true],
+  ])('half-year window from the processing day (%s)', (_name, out, told) => {
+    expect(withinBewijsWindow(out, TODAY)).toBe(told);
+    const result = summary(bewijzen(undefined, at('00AH', '2026-12-01'), [at('25BE', '2020-08-20', out)]));
+    expect(result.includes('25BE:Inschrijfbewijs:00AH:2026-12-01')).toBe(told);
+  });
+
+  test('half-year window: month ends clamp (processed 31 August: back to 28 February)', () => {
+    expect(withinBewijsWindow('2026-02-28', '2026-08-31')).toBe(true);
+    expect(withinBewijsWindow('2026-02-27', '2026-08-31')).toBe(false);
+  });
+
+  test('the window runs from the processing day, not from the new in-date', () => {
+    // Left nine months before the new in-date, but only three before today: told.
+    expect(summary(bewijzen(undefined, at('00AH', '2027-06-01'), [at('25BE', '2020-08-20', '2026-09-01')])))
+      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01', '25BE:Inschrijfbewijs:00AH:2027-06-01']);
+    // Left three months before the new in-date, but that in-date is delivered eight months after leaving: not told.
+    expect(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')])).toEqual([]);
+    // The same delivery processed in time (June) is told.
+    expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')], '2026-06-01')))
+      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-06-01']);
   });
 
   test('two old schools are both told; a later school is not an old school', () => {
-    const result = bewijzenFor(undefined, at('08PG', '2026-09-01'), [at('25BE', '2023-08-20'), at('00AH', '2024-08-20'), at('21AA', '2027-01-01')]);
+    const result = bewijzen(undefined, at('08PG', '2026-09-01'), [at('25BE', '2023-08-20'), at('00AH', '2024-08-20'), at('21AA', '2027-01-01')]);
     // 21AA starts later: it is not told, but 08PG (delivered after it) is its old school and learns of it.
     expect(summary(result)).toEqual(['00AH:Inschrijfbewijs:08PG:2026-09-01', '08PG:Inschrijfbewijs:21AA:2027-01-01', '25BE:Inschrijfbewijs:08PG:2026-09-01']);
   });
@@ -79,7 +101,7 @@ describe('digital in- and uitschrijfbewijs', () => {
   test('a school passed through and left before the out-date is not a new school', () => {
     const before = at('25BE', '2020-08-20');
     const after = at('25BE', '2020-08-20', '2025-08-01');
-    expect(summary(bewijzenFor(before, after, [at('00AH', '2021-08-20', '2022-07-01'), at('08PG', '2025-08-01')]))).toEqual(['08PG:Uitschrijfbewijs:25BE:2025-08-01']);
+    expect(summary(bewijzen(before, after, [at('00AH', '2021-08-20', '2022-07-01'), at('08PG', '2025-08-01')]))).toEqual(['08PG:Uitschrijfbewijs:25BE:2025-08-01']);
   });
 
   test('an explicit peildatum: the other school of a double enrolment hears about the overlap’s peildatum', () => {
@@ -90,7 +112,7 @@ describe('digital in- and uitschrijfbewijs', () => {
   });
 
   test('other enrolments at the same school are not told', () => {
-    expect(bewijzenFor(undefined, at('25BE', '2026-09-01'), [{ ...at('25BE', '2024-08-20'), inschrijvingvolgnummer: 'other' }])).toEqual([]);
+    expect(bewijzen(undefined, at('25BE', '2026-09-01'), [{ ...at('25BE', '2024-08-20'), inschrijvingvolgnummer: 'other' }])).toEqual([]);
   });
 });
 
@@ -100,7 +122,23 @@ describe('bekostigingsstatus', () => {
     expect(relevantPeildatum(at('25BE', '2024-08-20'), '2026-08-01')).toBe('2026-10-01');
     expect(relevantPeildatum(at('25BE', '2027-08-20'), '2026-11-27')).toBe('2027-10-01');
     expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-03-01'), '2026-11-27')).toBe('2024-10-01');
-    expect(relevantPeildatum(at('25BE', '2020-08-20', '2025-08-01'), '2026-11-27')).toBe('2024-10-01'); // last day 31 July
+  });
+
+  // datumUitschrijving is the enrolment's last valid day (DUO): an out-date is a day it still runs.
+  test.each([
+    ['last day 31 July: the school year before', '2025-07-31', '2024-10-01'],
+    ['last day 1 August: the new school year', '2025-08-01', '2025-10-01'],
+    ['last day 1 October: that school year', '2025-10-01', '2025-10-01'],
+  ])('peildatum of an ended enrolment, %s', (_name, out, peildatum) => {
+    expect(relevantPeildatum(at('25BE', '2020-08-20', out), '2026-11-27')).toBe(peildatum);
+  });
+
+  test.each([
+    ['leaving on 1 October: still enrolled, and funded, that day', '2026-10-01', 'BEKOSTIGBAAR'],
+    ['leaving on 30 September: not enrolled on 1 October', '2026-09-30', 'NIET_BEKOSTIGBAAR'],
+    ['leaving on 2 October', '2026-10-02', 'BEKOSTIGBAAR'],
+  ])('out-date against the peildatum: %s', (_name, out, status) => {
+    expect(fundingStatus(at('25BE', '2024-08-20', out), [], '2026-11-27', '2026-10-01').status).toBe(status);
   });
 
   test('fundable when enrolled on the peildatum with a bekostigbaar period', () => {
@@ -118,8 +156,21 @@ describe('bekostigingsstatus', () => {
     expect(status.doubleWith).toEqual(['25BE']);
     expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([['I0018', [{ naam: 'brin', waarde: '25BE' }, { naam: 'peildatum', waarde: '2026-10-01' }]]]);
     expect(status.datumEersteInschrijvingNL).toBe('2024-08-20');
-    // Leaving on 1 October means not enrolled that day: no double enrolment.
-    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-01')], '2026-10-01')).toEqual([]);
-    expect(doubleEnrolmentsOn(b, [at('25BE', '2024-08-20', '2026-10-02')], '2026-10-01')).toEqual(['25BE']);
+  });
+
+  test.each([
+    ['A leaves on 1 October, B enrols that day: both enrolled on 1 October', '2026-10-01', '2026-10-01', ['25BE']],
+    ['A leaves on 30 September, B enrols on 1 October: a clean transfer', '2026-09-30', '2026-10-01', []],
+    ['A leaves on 1 October, B enrols on 2 October: B not enrolled on the peildatum', '2026-10-01', '2026-10-02', []],
+  ])('double enrolment on the peildatum: %s', (_name, outA, inB, doubles) => {
+    const a = at('25BE', '2024-08-20', outA);
+    const b = at('00AH', inB);
+    expect(fundingStatus(b, [a], '2026-11-27', '2026-10-01').doubleWith).toEqual(doubles);
+    expect(fundingStatus(a, [b], '2026-11-27', '2026-10-01').doubleWith).toEqual(doubles.length > 0 ? ['00AH'] : []);
+  });
+
+  test('A leaving on 1 October stays fundable on that peildatum, with the double enrolment signalled', () => {
+    const status = fundingStatus(at('25BE', '2024-08-20', '2026-10-01'), [at('00AH', '2026-10-01')], '2026-11-27');
+    expect(status).toMatchObject({ peildatum: '2026-10-01', status: 'BEKOSTIGBAAR', doubleWith: ['00AH'] });
   });
 });

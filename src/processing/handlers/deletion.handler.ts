@@ -8,16 +8,17 @@ import { spontaneousPushes } from './spontaneous.js';
 export const deletionHandler: MessageHandler<Deletion> = {
   operation: 'aanleverenVerwijderingInschrijvingVO',
   parse: (message) => deletionOf(bodyElementOf(message.rawXml, 'aanleverenVerwijderingInschrijvingVO_Request')),
-  needs: (deletion) => ({ pgns: [deletion.pgn.value], enrolments: [deletion] }),
+  needs: (deletion) => ({ pgns: [deletion.pgn.value] }),
   failureFeedback: (context, deletion) => [terugkoppeling(context, deletion, [signal('V0001')])],
   async handle(context, deletion): Promise<HandlerResult> {
-    const stored = context.register.enrolment(deletion.brin, deletion.inschrijvingvolgnummer);
-    if (!stored || stored.pgn !== deletion.pgn.value) {
+    const key = { pgn: deletion.pgn.value, brin: deletion.brin, volgnummer: deletion.inschrijvingvolgnummer };
+    const stored = context.register.enrolment(key);
+    if (!stored) {
       return { outcome: 'rejected', outbound: [terugkoppeling(context, deletion, [signal('I0009')])] };
     }
     const before = context.register.enrolmentsOf(deletion.pgn.value);
-    context.register.remove(deletion.brin, deletion.inschrijvingvolgnummer);
-    const pushes = spontaneousPushes(context, deletion, before, context.register.enrolmentsOf(deletion.pgn.value));
+    context.register.remove({ ...key, pgn: stored.pgn }); // it may be stored under the pupil's other number
+    const pushes = spontaneousPushes(context, key, before, context.register.enrolmentsOf(deletion.pgn.value));
     return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes] };
   },
 };

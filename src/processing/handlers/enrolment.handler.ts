@@ -1,3 +1,4 @@
+import { afterDeathSignals } from '../../register/after-death.js';
 import type { EnrolmentStand } from '../../register/enrolment.js';
 import { checkEnrolmentStand } from '../../register/enrolment-rules.js';
 import { isRejected, signal } from '../../register/signals.js';
@@ -13,31 +14,31 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
   parse: (message) => enrolmentStandOf(bodyElementOf(message.rawXml, 'aanleverenInschrijvingVO_Request')),
   needs: (stand) => ({
     pgns: [stand.pgn.value],
-    enrolments: [stand],
     ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
     const { register, message } = context;
     const about = { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer };
-    const stored = register.enrolment(stand.brin, stand.inschrijvingvolgnummer);
-    const samePerson = !stored || stored.pgn === stand.pgn.value;
-    const decision = samePerson ? decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined) : 'new';
-    if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, [])] };
+    // The volgnummer is unique per pupil and BRIN (handleiding), so another pupil's volgnummer 1 is no concern.
+    const key = { pgn: stand.pgn.value, brin: stand.brin, volgnummer: stand.inschrijvingvolgnummer };
+    const stored = register.enrolment(key);
+    const decision = decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined);
+    const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
+    // Delivering the same stand again still hears that it runs on past the pupil's death.
+    if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, afterDeathSignals(stand, population?.dateOfDeath))] };
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };
 
-    const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
-    const signals = checkEnrolmentStand(stand, {
+    const signals = [...checkEnrolmentStand(stand, {
       today: context.now.toISOString().slice(0, 10),
       ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
       ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
-      volgnummerUsedForOtherPerson: !samePerson,
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
-    });
+    }), ...afterDeathSignals(stand, population?.dateOfDeath)];
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };
     const before = register.enrolmentsOf(stand.pgn.value);
     register.save(stand, message.documentTime, message.id, message.senderOin);
-    const pushes = spontaneousPushes(context, stand, before, register.enrolmentsOf(stand.pgn.value));
+    const pushes = spontaneousPushes(context, key, before, register.enrolmentsOf(stand.pgn.value));
     return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals), ...pushes] };
   },
 };

@@ -1,8 +1,9 @@
 import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
 import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
+import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import { type Signal, signal } from '../../register/signals.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
-import type { OutboundDraft } from '../../store/register.repo.js';
+import { type OutboundDraft, linkOnderwijsnummer } from '../../store/register.repo.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { type IdentificationRequest, bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
@@ -35,9 +36,19 @@ export const identificationHandler: MessageHandler<{ request: IdentificationRequ
     const body = bodyElementOf(message.rawXml, 'aanleverenIdentificerenPersoonVO_Request');
     return { request: identificationOf(body), verzendendeInstantie: bedrijfsdocumentOf(body).verzendendeInstantie };
   },
-  needs: ({ request }) => (request.metPgn?.kind === 'BSN' ? { bsns: [request.metPgn.value] } : {}),
+  needs: ({ request }) => ({
+    ...(request.metPgn?.kind === 'BSN' ? { bsns: [request.metPgn.value] } : {}),
+    // Both numbers of a pupil being re-identified are locked: the link makes them one pupil.
+    pgns: [request.huidigOnderwijsnummer, request.metPgn?.kind === 'BSN' ? request.metPgn.value : undefined].filter((n): n is string => n !== undefined),
+  }),
   async handle(context, { request, verzendendeInstantie }): Promise<HandlerResult> {
     const { person, signals } = await identify(context, request);
+    const current = request.huidigOnderwijsnummer;
+    // Handleiding: a pupil known by an onderwijsnummer and identified with a BSN is one pupil from then on.
+    if (current !== undefined && isValidOnderwijsnummer(current) && person?.pgn?.kind === 'BSN') {
+      const link = { onderwijsnummer: current, bsn: person.pgn.value };
+      if (await linkOnderwijsnummer(context.tx, link)) context.register.addLink(link);
+    }
     const documentId = context.newId();
     const receiverBrin = context.message.brin ?? verzendendeInstantie;
     const draft: OutboundDraft = {

@@ -38,7 +38,7 @@ function mutationPush(context: HandlerContext, person: PopulationRecord, recipie
 export const personMutationHandler: MessageHandler<PersonMutation> = {
   operation: 'verwerkenPersoonsmutatie',
   parse: (message) => personMutationOf(bodyElementOf(message.rawXml, 'verwerkenPersoonsmutatie_Request')),
-  // Enrolments are stored under the PGN as delivered, so a BSN pupil's enrolments are those under the BSN.
+  // Enrolments are stored under the PGN as delivered; the session adds those under onderwijsnummers linked to the BSN.
   needs: (mutation) => ({ pgns: [mutation.bsn], bsns: [mutation.bsn] }),
   async handle(context, mutation): Promise<HandlerResult> {
     const { register, tx } = context;

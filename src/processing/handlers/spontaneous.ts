@@ -1,11 +1,13 @@
 import { bekostigingsstatusBody, bewijsBody } from '../../outbound/messages.js';
-import { type EnrolmentAt, bewijzenFor } from '../../register/bewijs.js';
+import { bewijzenFor } from '../../register/bewijs.js';
+import type { VolgnummerKey } from '../../register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../register/funding.js';
 import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 
-type EnrolmentKey = Pick<EnrolmentAt, 'brin' | 'inschrijvingvolgnummer'>;
+type EnrolmentKey = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
+// One pupil's enrolments (under any of its numbers): BRIN and volgnummer tell them apart.
 const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
@@ -22,13 +24,15 @@ function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others
  * peildatum arose or was resolved by the change. `before`/`after` are all the pupil's enrolments
  * before and after the change. Written in the same transaction as the change itself.
  */
-export function spontaneousPushes(context: HandlerContext, changed: { brin: string; inschrijvingvolgnummer: string }, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
+export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
+  const changed: EnrolmentKey = { brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
   const was = before.find((e) => sameEnrolment(e, changed));
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
   const drafts: OutboundDraft[] = [];
+  const today = context.now.toISOString().slice(0, 10);
 
-  for (const bewijs of bewijzenFor(was, is, othersAfter)) {
+  for (const bewijs of bewijzenFor(was, is, othersAfter, today)) {
     const { receiver } = bewijs;
     if (!receiver.institutionOin) continue;
     drafts.push(outboundDraft(context, { institutionOin: receiver.institutionOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
@@ -43,7 +47,6 @@ export function spontaneousPushes(context: HandlerContext, changed: { brin: stri
   // The other schools' double enrolments, on their own peildatum and on the changed enrolment's (in the
   // summer those differ: a July change to next school year must reach a school whose own peildatum is
   // still last October).
-  const today = context.now.toISOString().slice(0, 10);
   const changedPeildata = [was, is].filter((e): e is StoredEnrolment => e !== undefined).map((e) => relevantPeildatum(e, today));
   for (const other of othersAfter.filter((e) => e.brin !== changed.brin)) {
     const without = (list: readonly StoredEnrolment[]) => list.filter((e) => !sameEnrolment(e, other));
