@@ -65,7 +65,7 @@ async function bulk(call: Call, act: typeof replay): Promise<unknown> {
   const body = await readJson(call.req);
   checkFlags(body);
   const dryRun = body.dryRun === true;
-  const filter = parseErrorFilter(filterFromBody(body), { requireScope: true, all: body.all === true });
+  const filter = parseErrorFilter(filterFromBody(body), API_FIELDS, { requireScope: true, all: body.all === true });
   const ids = await act(call.deps, call.caller.actor, filter, { dryRun });
   return { dryRun, count: ids.length, ids };
 }
@@ -124,7 +124,7 @@ const ROUTES: readonly Route[] = [
     if (!institution.endpointUrl) throw new OperatorInputError('this institution has no endpoint');
     return pingEndpoint(institution.endpointUrl, call.deps.pingTimeoutMs);
   } },
-  { method: 'GET', path: /^errors$/, role: 'read', run: ({ query, deps }) => listErrors(deps, parseErrorFilter(filterFromQuery(query))) },
+  { method: 'GET', path: /^errors$/, role: 'read', run: ({ query, deps }) => listErrors(deps, parseErrorFilter(filterFromQuery(query), { ...API_FIELDS, ids: 'id' })) },
   { method: 'GET', path: /^errors\/(\d+)$/, role: 'read', run: async ({ params, deps }) => {
     const shown = await showOutbound(deps, parseId(params[0]!));
     if (!shown) throw new HttpError(404, `no outbound message ${params[0]}`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { printJson, printTable, progressReporter, when, withOperator } from '../cli-support.js';
 import { cliActor } from './audit.js';
 import { listErrors, showOutbound } from './error-queue.js';
-import { type ErrorFilterInput, parseErrorFilter, parseId } from './input.js';
+import { CLI_FIELDS, type ErrorFilterInput, parseErrorFilter, parseId } from './input.js';
 import { purge, replay } from './operator-actions.js';
 
 type FilterOptions = Omit<ErrorFilterInput, 'ids'> & { all?: boolean };
@@ -23,7 +23,7 @@ export function registerErrorCommands(program: Command): void {
   withFilters(errors.command('list').description('list the error queue, oldest first'))
     .option('--json', 'print JSON')
     .action(async (options: FilterOptions & { json?: boolean }) => {
-      const entries = await withOperator((deps) => listErrors(deps, parseErrorFilter(options)));
+      const entries = await withOperator((deps) => listErrors(deps, parseErrorFilter(options, CLI_FIELDS)));
       if (options.json) return printJson(entries);
       printTable(['ID', 'INSTITUTION', 'BRIN', 'OPERATION', 'ATTEMPTS', 'CREATED', 'LAST ERROR'],
         entries.map((e) => [String(e.id), e.institutionOin, e.brin ?? '-', e.operation, String(e.attempts), when(e.createdAt), (e.lastError ?? '').slice(0, 80)]));
@@ -54,7 +54,7 @@ export function registerErrorCommands(program: Command): void {
       .option('--all', 'the whole error queue')
       .option('--dry-run', 'only say which messages would be affected; change nothing')
       .action(async (ids: string[], options: FilterOptions & { dryRun?: boolean }) => {
-        const filter = parseErrorFilter({ ...options, ids }, { requireScope: true, all: options.all ?? false });
+        const filter = parseErrorFilter({ ...options, ids }, CLI_FIELDS, { requireScope: true, all: options.all ?? false });
         const dryRun = options.dryRun ?? false;
         const progress = progressReporter(name);
         const bulk = !dryRun && ids.length === 0; // a filter can match thousands: show progress

@@ -59,23 +59,24 @@ const present = (value: string | undefined): value is string => value !== undefi
 
 /**
  * Builds and checks an error-queue filter. With `requireScope` (replay, purge) an empty filter is
- * refused unless `all` is set, so a slip of the keyboard never replays the whole queue.
+ * refused unless `all` is set, so a slip of the keyboard never replays the whole queue. Errors name
+ * the fields as the caller spells them (`names`: CLI flags or API fields).
  */
-export function parseErrorFilter(input: ErrorFilterInput, options: { requireScope?: boolean; all?: boolean } = {}): ErrorFilter {
-  const ids = (input.ids ?? []).filter(present).map(parseId);
+export function parseErrorFilter(input: ErrorFilterInput, names: FieldNames, options: { requireScope?: boolean; all?: boolean } = {}): ErrorFilter {
+  const ids = field(names.ids, () => (input.ids ?? []).filter(present).map(parseId));
   const filter: ErrorFilter = {
     ...(ids.length > 0 ? { ids } : {}),
-    ...(present(input.institution) ? { institutionOin: parseOin(input.institution.trim()) } : {}),
+    ...(present(input.institution) ? { institutionOin: field(names.institution, () => parseOin(input.institution!.trim())) } : {}),
     ...(present(input.operation) ? { operation: input.operation.trim() } : {}),
     ...(present(input.contract) ? { contract: input.contract.trim() } : {}),
     ...(present(input.fault) ? { fault: input.fault.trim() } : {}),
-    ...(present(input.olderThan) ? { olderThanMs: parseDuration(input.olderThan) } : {}),
-    ...(present(input.newerThan) ? { newerThanMs: parseDuration(input.newerThan) } : {}),
+    ...(present(input.olderThan) ? { olderThanMs: field(names.olderThan, () => parseDuration(input.olderThan!)) } : {}),
+    ...(present(input.newerThan) ? { newerThanMs: field(names.newerThan, () => parseDuration(input.newerThan!)) } : {}),
   };
   if (options.requireScope && Object.keys(filter).length === 0 && !options.all) {
-    throw new OperatorInputError('name message ids or a filter (--institution, --operation, --contract, --fault, --older-than, --newer-than), or --all');
+    throw new OperatorInputError(`name ${names.ids} or a filter (${[names.institution, names.operation, names.contract, names.fault, names.olderThan, names.newerThan].join(', ')}), or ${names.all}`);
   }
-  if (present(input.limit)) return { ...filter, limit: parseId(input.limit) };
+  if (present(input.limit)) return { ...filter, limit: field(names.limit, () => parseId(input.limit!)) };
   return filter;
 }
 
@@ -90,12 +91,24 @@ export interface ProcessingErrorFilterInput {
 export interface FieldNames {
   readonly ids: string;
   readonly sender: string;
+  readonly institution: string;
+  readonly operation: string;
+  readonly contract: string;
+  readonly fault: string;
+  readonly olderThan: string;
+  readonly newerThan: string;
   readonly limit: string;
   readonly all: string;
 }
 
-export const CLI_FIELDS: FieldNames = { ids: 'message ids', sender: '--sender', limit: '--limit', all: '--all' };
-export const API_FIELDS: FieldNames = { ids: 'ids', sender: 'sender', limit: 'limit', all: 'all' };
+export const CLI_FIELDS: FieldNames = {
+  ids: 'message ids', sender: '--sender', institution: '--institution', operation: '--operation', contract: '--contract', fault: '--fault',
+  olderThan: '--older-than', newerThan: '--newer-than', limit: '--limit', all: '--all',
+};
+export const API_FIELDS: FieldNames = {
+  ids: 'ids', sender: 'sender', institution: 'institution', operation: 'operation', contract: 'contract', fault: 'fault',
+  olderThan: 'olderThan', newerThan: 'newerThan', limit: 'limit', all: 'all',
+};
 
 /** Re-throws a field's input error with the field's name in front. */
 function field<T>(name: string, parse: () => T): T {

@@ -69,9 +69,12 @@ describe('admin API', () => {
   });
 
   test('replay and purge refuse an empty filter without all; bad input is a 400 with the reason', async () => {
-    expect(await call('errors/replay', { method: 'POST', token: OPERATOR, body: {} })).toMatchObject({ status: 400, body: { error: expect.stringContaining('--all') } });
-    expect(await call('errors?olderThan=soon', { token: READ })).toMatchObject({ status: 400, body: { error: expect.stringContaining('duration') } });
-    expect(await call('errors/replay', { method: 'POST', token: OPERATOR, body: { institution: '123' } })).toMatchObject({ status: 400, body: { error: expect.stringContaining('OIN') } });
+    // Errors name the API's fields, not the CLI's flags.
+    const unscoped = await call('errors/replay', { method: 'POST', token: OPERATOR, body: {} });
+    expect(unscoped).toMatchObject({ status: 400, body: { error: expect.stringContaining('or all') } });
+    expect(unscoped.body.error).not.toContain('--');
+    expect(await call('errors?olderThan=soon', { token: READ })).toMatchObject({ status: 400, body: { error: expect.stringContaining('olderThan: a duration') } });
+    expect(await call('errors/replay', { method: 'POST', token: OPERATOR, body: { institution: '123' } })).toMatchObject({ status: 400, body: { error: expect.stringContaining('institution: an OIN') } });
     expect((await call('errors/99999', { token: READ })).status).toBe(404);
     expect((await call('nothing-here', { token: READ })).status).toBe(404);
     expect((await call('errors/replay', { token: OPERATOR })).status).toBe(405);
