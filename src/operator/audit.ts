@@ -7,7 +7,7 @@ export interface AuditEntry {
   readonly at: Date;
   /** Who: `cli:<user>` or `api:<role>` with the name the dashboard user gave. */
   readonly actor: string;
-  /** What: `errors.replay`, `errors.purge`, `processing.replay`, `institution.pause`, `institution.resume`, `institution.add`. */
+  /** What: `errors.replay`, `errors.purge`, `processing.replay`, `institution.pause`, `institution.resume`, `institution.add`, `population.load`, `population.mutate`. */
   readonly action: string;
   /** On what: the filter, or the institution; `processing.replay` adds the inbound message ids (`inboundIds`). */
   readonly target: Record<string, unknown>;
@@ -22,8 +22,9 @@ export type AuditRecord = Omit<AuditEntry, 'id' | 'at'>;
 /** The most ids one audit row keeps; `affected` always has the full count. */
 const MAX_IDS = 10_000;
 
-export async function recordAudit(pool: Pool, entry: AuditRecord): Promise<void> {
-  await pool.query(
+/** Writes one audit row; pass the action's transaction so the row commits (or not) with it. */
+export async function recordAudit(db: Pick<Pool, 'query'>, entry: AuditRecord): Promise<void> {
+  await db.query(
     'INSERT INTO operator_audit (actor, action, target, affected, dry_run, outbound_ids) VALUES ($1, $2, $3, $4, $5, $6)',
     [entry.actor, entry.action, JSON.stringify(entry.target), entry.affected, entry.dryRun, entry.outboundIds.slice(0, MAX_IDS)],
   );

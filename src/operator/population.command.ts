@@ -1,6 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from '../cli-support.js';
+import { inTransaction } from '../store/database.js';
+import { cliActor, recordAudit } from './audit.js';
 import { registerMutateCommand } from './population-mutate.command.js';
 import { isValidBsn } from '../register/pgn.js';
 import { type PopulationRecord, upsertPopulationRecord } from '../store/register.repo.js';
@@ -42,9 +45,11 @@ export function registerPopulationCommands(program: Command): void {
       const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as PopulationFileRecord[];
       if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
       const records = entries.map(toRecord);
-      await withDatabase(async (pool) => {
-        for (const record of records) await upsertPopulationRecord(pool, record);
-      });
+      // The people and the audit row commit together: a load is either recorded and done, or neither.
+      await withDatabase((pool) => inTransaction(pool, async (tx) => {
+        for (const record of records) await upsertPopulationRecord(tx, record);
+        await recordAudit(tx, { actor: cliActor(), action: 'population.load', target: { file: path.basename(file) }, affected: records.length, dryRun: false, outboundIds: [] });
+      }));
       process.stdout.write(`loaded ${records.length} person(s)\n`);
     });
   registerMutateCommand(population);

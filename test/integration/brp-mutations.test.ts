@@ -218,6 +218,8 @@ describe('population-register mutations reach the schools with an active enrolme
     expect(await settled(cliMessageId)).toBe('approved');
     const stored = (await broker().pool.query('SELECT sender_oin, operation FROM inbound_messages WHERE id = $1', [cliMessageId])).rows[0];
     expect(stored).toEqual({ sender_oin: BRP_OIN, operation: 'verwerkenPersoonsmutatie' });
+    const audited = (await broker().pool.query("SELECT actor, target, affected FROM operator_audit WHERE action = 'population.mutate'")).rows;
+    expect(audited).toEqual([{ actor: expect.stringMatching(/^cli:/), target: { inboundMessageId: cliMessageId, changes: ['address'] }, affected: 1 }]);
     await mutate(withBsn('valid/verwerkenPersoonsmutatie-adres.xml', viaSoap));
 
     // Same receivers, same content: only ids, times and the BSN differ.

@@ -110,6 +110,10 @@ describe('bron-broker population load (CLI)', () => {
       { bsn: '111222333', surname: 'Bakker', address: null },
       { bsn: '123456782', surname: 'Jansen', address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } },
     ]);
+    // The load is audited (the refused file changed nothing, so it is not); no BSN in the audit.
+    const audit = JSON.parse((await run(process.execPath, [CLI, 'audit', '--json'], { env })).stdout) as { action: string; target: unknown; affected: number }[];
+    expect(audit.map((a) => [a.action, a.target, a.affected])).toEqual([['population.load', { file: 'good.json' }, 2]]);
+    expect(JSON.stringify(audit)).not.toMatch(/123456782|111222333/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
