@@ -15,6 +15,7 @@ export const contractBySoapAction: ContractChoice = (rawSoapAction) => {
   const action = normaliseSoapAction(rawSoapAction);
   if (!action) throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing; at the shared address it chooses the contract');
   const operation = findOperationByAction(action);
-  if (!operation) throw new BrokerFault('DK0003', `SOAPAction '${action}' is not an operation of any contract`);
+  // The client's value is echoed to help it, cut short so a fault and its log line stay small.
+  if (!operation) throw new BrokerFault('DK0003', `SOAPAction '${action.slice(0, 120)}' is not an operation of any contract`);
   return findContract(operation.contract)!;
 };

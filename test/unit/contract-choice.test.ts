@@ -44,3 +44,17 @@ describe('the contract at the shared address /vo-webservices/', () => {
     expect(fixedContract(contract)(undefined)).toBe(contract);
   });
 });
+
+describe('an unknown SOAPAction in the fault', () => {
+  test('is echoed cut to 120 characters', () => {
+    const long = `urn:${'x'.repeat(5000)}`;
+    let reason = '';
+    try {
+      contractBySoapAction(long);
+    } catch (error) {
+      reason = (error as BrokerFault).reason;
+    }
+    expect(reason).toContain(`'${long.slice(0, 120)}'`);
+    expect(reason.length).toBeLessThan(200);
+  });
+});
