@@ -113,8 +113,10 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
         about: { brin: next.brin, ...place(firstPeriod(next.stand)), datum: next.stand.datumInschrijving },
       });
     }
-    for (const old of oldSchools(after, elsewhere, today)) {
-      if (old.stand.datumUitschrijving === undefined) continue;
+    // The half year before today limits only what an old school is told; the new school learns its old schools' out-dates by the dates alone.
+    for (const old of elsewhere) {
+      if (old.stand.datumUitschrijving === undefined || old.stand.datumInschrijving >= after.stand.datumInschrijving) continue;
+      if (!startsWithinHalfYearOf(old.stand.datumUitschrijving, after.stand.datumInschrijving)) continue;
       bewijzen.push({
         receiver: after, soort: 'Uitschrijfbewijs',
         about: { brin: old.brin, ...place(lastPeriod(old.stand)), datum: old.stand.datumUitschrijving },

@@ -81,12 +81,15 @@ describe('digital in- and uitschrijfbewijs', () => {
     expect(withinBewijsWindow('2026-02-27', '2026-08-31')).toBe(false);
   });
 
-  test('the window runs from the processing day, not from the new in-date', () => {
-    // Left nine months before the new in-date, but only three before today: told.
+  test('the window runs from the processing day, not from the new in-date, and only for the old school', () => {
+    // Left nine months before the new in-date, but only three before today: the old school is told; the
+    // new school, which started nine months after the pupil left, is not an old school's successor.
     expect(summary(bewijzen(undefined, at('00AH', '2027-06-01'), [at('25BE', '2020-08-20', '2026-09-01')])))
-      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01', '25BE:Inschrijfbewijs:00AH:2027-06-01']);
-    // Left three months before the new in-date, but that in-date is delivered eight months after leaving: not told.
-    expect(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')])).toEqual([]);
+      .toEqual(['25BE:Inschrijfbewijs:00AH:2027-06-01']);
+    // Left three months before the new in-date, delivered eight months after leaving: the old school is
+    // not told, but the new school still learns its old school's out-date (the window is the old school's).
+    expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')])))
+      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01']);
     // The same delivery processed in time (June) is told.
     expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')], '2026-06-01')))
       .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-06-01']);
