@@ -28,7 +28,7 @@ export interface QualityRunRequest {
 
 export type QualityRunOutcome =
   | { readonly ran: true; readonly runId: number; readonly checkDate: string; readonly pupils: number; readonly signals: number; readonly notified: number }
-  | { readonly ran: false; readonly reason: 'busy' | 'done' };
+  | { readonly ran: false; readonly reason: 'busy' | 'not-due' };
 
 /** Pupils read and checked per round trip. */
 const PUPILS_PER_BATCH = 500;
@@ -64,10 +64,10 @@ export async function runQualityChecks(deps: QualityRunDeps, request: QualityRun
   return inTransaction(deps.pool, async (tx) => {
     if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
     const runId = await insertQualityRun(tx, {
-      runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`,
+      runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`, slot: request.slot ?? null,
       trigger: request.slot ? 'schedule' : 'operator', actor: request.actor ?? null, checkDate, startedAt: now,
-    }, request.slot ? request.catchUpAfter : undefined);
-    if (runId === null) return { ran: false, reason: 'done' } as const;
+    }, request.catchUpAfter);
+    if (runId === null) return { ran: false, reason: 'not-due' } as const; // this slot ran, or it predates a fresh database's first scheduler
 
     const { from } = controlYear(checkDate);
     let pupils = 0;

@@ -17,6 +17,8 @@ export async function tryLockQualityRun(tx: Db): Promise<boolean> {
 
 export interface RunStart {
   readonly runKey: string;
+  /** The schedule's slot this run is for (null: an operator's run). */
+  readonly slot: Date | null;
   readonly trigger: 'schedule' | 'operator';
   readonly actor: string | null;
   readonly checkDate: string;
@@ -32,9 +34,9 @@ export async function insertQualityRun(tx: Db, run: RunStart, catchUpAfter?: Dat
   const result = await tx.query<{ id: number }>(
     `INSERT INTO quality_runs (run_key, trigger, actor, check_date, started_at, finished_at, pupils, signals, notified)
      SELECT $1, $2, $3, $4, $5, $5, 0, 0, 0
-     WHERE $6::timestamptz IS NULL OR $5 >= $6::timestamptz OR EXISTS (SELECT 1 FROM quality_runs WHERE trigger = 'schedule')
+     WHERE $6::timestamptz IS NULL OR $7::timestamptz IS NULL OR $6 >= $7 OR EXISTS (SELECT 1 FROM quality_runs WHERE trigger = 'schedule')
      ON CONFLICT (run_key) DO NOTHING RETURNING id`,
-    [run.runKey, run.trigger, run.actor, run.checkDate, run.startedAt, catchUpAfter ?? null]);
+    [run.runKey, run.trigger, run.actor, run.checkDate, run.startedAt, run.slot, catchUpAfter ?? null]);
   return result.rows[0]?.id ?? null;
 }
 
