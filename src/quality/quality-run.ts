@@ -59,7 +59,8 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
  * slot runs once (its key is unique), and a run that dies leaves nothing behind, so it runs again.
  */
 export async function runQualityChecks(deps: QualityRunDeps, request: QualityRunRequest = {}): Promise<QualityRunOutcome> {
-  const now = (deps.now ?? (() => new Date()))();
+  const clock = deps.now ?? (() => new Date());
+  const now = clock();
   const checkDate = now.toISOString().slice(0, 10);
   return inTransaction(deps.pool, async (tx) => {
     if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
@@ -81,8 +82,7 @@ export async function runQualityChecks(deps: QualityRunDeps, request: QualityRun
     }
     const signals = await dropStaleQualitySignals(tx, runId);
     const notified = await queueReports(tx, deps, now, checkDate);
-    const finishedAt = deps.now ? now : new Date();
-    await finishQualityRun(tx, runId, { finishedAt, pupils, signals, notified });
+    await finishQualityRun(tx, runId, { finishedAt: clock(), pupils, signals, notified });
     deps.log.info('quality checks done', { runId, trigger: request.slot ? 'schedule' : 'operator', checkDate, pupils, signals, notified });
     return { ran: true, runId, checkDate, pupils, signals, notified } as const;
   });

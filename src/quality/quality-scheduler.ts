@@ -1,4 +1,3 @@
-import type { Logger } from '../log.js';
 import { type QualityRunDeps, type QualityRunOutcome, runQualityChecks } from './quality-run.js';
 import { type QualitySchedule, latestSlot } from './schedule.js';
 
@@ -17,7 +16,7 @@ export interface QualityScheduler {
  * missed while no broker ran is caught up at the next tick; on a fresh database only slots after
  * the start run.
  */
-export function startQualityScheduler(deps: QualityRunDeps & { readonly schedule: QualitySchedule; readonly log: Logger }): QualityScheduler {
+export function startQualityScheduler(deps: QualityRunDeps & { readonly schedule: QualitySchedule }): QualityScheduler {
   const clock = deps.now ?? (() => new Date());
   const startedAt = clock();
   let running: Promise<QualityRunOutcome> | undefined;
