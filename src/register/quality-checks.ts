@@ -182,5 +182,12 @@ export function checkPupilQuality(pupil: QualityPupil, today: IsoDate): QualityF
   return findings;
 }
 
+/**
+ * Signals that settle: when the school leaves the data as it is this long, the age was right and the
+ * signal is no longer reported (the handleiding's 120 days for the two age checks). Counted from the
+ * first run that found it to the latest.
+ */
+export const SETTLED_AFTER_DAYS: Readonly<Partial<Record<SignalCode, number>>> = { Q0004: 120, Q0005: 120 };
+
 /** The codes the weekly checks can give (documented in docs/signalen.md). */
 export const QUALITY_CODES: readonly SignalCode[] = ['Q0001', 'Q0002', 'Q0003', 'Q0004', 'Q0005', 'Q0006', 'Q0007', 'Q0008', 'Q0009', 'Q0010', 'Q0011', 'Q0012', 'Q0013'];

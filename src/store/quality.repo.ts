@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
-import type { QualityFinding, QualityPupil } from '../register/quality-checks.js';
+import { type QualityFinding, type QualityPupil, SETTLED_AFTER_DAYS } from '../register/quality-checks.js';
 import type { Sleutelgegeven } from '../register/signals.js';
 import type { Pool } from './database.js';
 import { BRIN_OWNER_PREFERENCE } from './institutions.repo.js';
@@ -77,6 +77,9 @@ export async function loadQualityPupils(tx: Db, pgns: readonly string[]): Promis
   return [...pupils.values()];
 }
 
+/** Signals still reported: settled ones stay recorded (their first day must survive) but are no longer shown or sent. */
+const REPORTED = `NOT (${Object.entries(SETTLED_AFTER_DAYS).map(([code, days]) => `(code = '${code}' AND last_seen > first_seen + interval '${days} days')`).join(' OR ') || 'false'})`;
+
 const detailOf = (keys: readonly Sleutelgegeven[]): string => keys.map((k) => `${k.naam}=${k.waarde}`).join(';');
 
 /** Records what a run found: new signals get `at` as first seen, known ones keep theirs. */
@@ -94,10 +97,10 @@ export async function upsertQualitySignals(tx: Db, runId: number, at: Date, find
       rows.map((f) => detailOf(f.signal.sleutelgegevens)), rows.map((f) => JSON.stringify(f.signal.sleutelgegevens)), at, runId]);
 }
 
-/** Deletes the signals this run did not find again; returns how many are left. */
+/** Deletes the signals this run did not find again; returns how many are reported. */
 export async function dropStaleQualitySignals(tx: Db, runId: number): Promise<number> {
   await tx.query('DELETE FROM quality_signals WHERE last_run_id <> $1', [runId]);
-  return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM quality_signals')).rows[0]!.n;
+  return (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM quality_signals WHERE ${REPORTED}`)).rows[0]!.n;
 }
 
 /** A recorded quality signal (no personal number: the enrolment is named by BRIN and volgnummer). */
@@ -121,30 +124,30 @@ const toSignalRow = (r: SignalRow): QualitySignalRow => ({
   brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, code: r.code, sleutelgegevens: r.sleutelgegevens, firstSeen: r.first_seen, lastSeen: r.last_seen,
 });
 
-/** Recorded signals by school, enrolment and code. */
+/** Reported signals by school, enrolment and code. */
 export async function listQualitySignals(db: Db, filter: QualitySignalFilter = {}): Promise<QualitySignalRow[]> {
   const params: unknown[] = [];
-  const clauses: string[] = [];
+  const clauses: string[] = [REPORTED];
   if (filter.brins) clauses.push(`brin = ANY($${params.push(filter.brins)}::text[])`);
   if (filter.code) clauses.push(`code = $${params.push(filter.code)}`);
   const limit = filter.limit === undefined ? '' : `LIMIT ${Math.min(Math.max(Math.floor(filter.limit), 1), 100_000)}`;
   const result = await db.query<SignalRow>(
     `SELECT brin, inschrijvingvolgnummer, code, sleutelgegevens, first_seen, last_seen FROM quality_signals
-     ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY brin, inschrijvingvolgnummer, code, detail ${limit}`, params);
+     WHERE ${clauses.join(' AND ')} ORDER BY brin, inschrijvingvolgnummer, code, detail ${limit}`, params);
   return result.rows.map(toSignalRow);
 }
 
 /** Signals per school and code: the dashboard's counts. */
 export async function countQualitySignals(db: Db): Promise<{ brin: string; code: string; count: number }[]> {
   return (await db.query<{ brin: string; code: string; count: number }>(
-    'SELECT brin, code, count(*)::int AS count FROM quality_signals GROUP BY brin, code ORDER BY brin, code')).rows;
+    `SELECT brin, code, count(*)::int AS count FROM quality_signals WHERE ${REPORTED} GROUP BY brin, code ORDER BY brin, code`)).rows;
 }
 
 /** Each BRIN with signals and the institution that receives its pushes (null: no registered institution). */
 export async function qualityRecipients(db: Db): Promise<{ brin: string; institutionOin: string | null }[]> {
   const result = await db.query<{ brin: string; oin: string | null }>(
     `SELECT s.brin, (SELECT i.oin FROM institutions i WHERE s.brin = ANY (i.brins) ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS oin
-     FROM (SELECT DISTINCT brin FROM quality_signals) s ORDER BY s.brin`);
+     FROM (SELECT DISTINCT brin FROM quality_signals WHERE ${REPORTED}) s ORDER BY s.brin`);
   return result.rows.map((r) => ({ brin: r.brin, institutionOin: r.oin }));
 }
 

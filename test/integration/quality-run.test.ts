@@ -138,4 +138,21 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     expect(await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at('2026-10-17T01:00:00Z') }, { slot: new Date('2026-10-17T01:00:00Z') }))
       .toMatchObject({ ran: true });
   });
+
+  test('an age signal settles: listed and sent until 120 days after it was first found, no longer after', async () => {
+    await upsertPopulationRecord(broker().pool, { bsn: '222333444', birthDate: '2019-01-01', gender: '1', surname: 'Jong', prefixes: null, firstNames: null, address: null, dateOfDeath: null });
+    await saveEnrolment(SCHOOL_A, 'A-young', '222333444', {}); // 7 on 1 August 2026: Q0005
+    const runOn = async (iso: string) => {
+      await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at(iso) });
+      const listed = (await listQualitySignals(broker().pool, { brins: [SCHOOL_A] })).filter((r) => r.inschrijvingvolgnummer === 'A-young').map((r) => r.code);
+      // This run's report to the school, if it got one.
+      const report = (await broker().pool.query("SELECT body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = $1 AND body_xml LIKE $2",
+        [SCHOOL_A, `%<t:datumControle>${iso.slice(0, 10)}</t:datumControle>%`])).rows[0]?.body_xml as string | undefined;
+      return { listed, sent: report?.includes('<t:inschrijvingvolgnummer>A-young</t:inschrijvingvolgnummer>') ?? false };
+    };
+    expect(await runOn('2026-10-20T01:00:00Z')).toEqual({ listed: ['Q0005'], sent: true });
+    expect(await runOn('2027-02-17T01:00:00Z')).toEqual({ listed: ['Q0005'], sent: true }); // 120 days on
+    expect(await runOn('2027-02-18T01:00:00Z')).toEqual({ listed: [], sent: false });
+    expect((await broker().pool.query("SELECT to_char(first_seen, 'YYYY-MM-DD') AS d FROM quality_signals WHERE inschrijvingvolgnummer = 'A-young'")).rows).toEqual([{ d: '2026-10-20' }]);
+  });
 });
