@@ -96,13 +96,19 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     }
   });
 
-  test('CLI: list by BRIN (table and JSON), run now, the runs; a bad code is refused', async () => {
+  test('CLI: list by BRIN as JSON and by code as a table', async () => {
     const listed = JSON.parse((await cli('quality', 'list', '--brin', '71AA', '--json')).stdout) as { inschrijvingvolgnummer: string; code: string }[];
     expect(listed.map((s) => [s.inschrijvingvolgnummer, s.code])).toEqual(expect.arrayContaining([['Q-1', 'Q0013'], ['Q-3', 'Q0001']]));
     expect((await cli('quality', 'list', '--code', 'Q0013')).stdout).toMatch(/71AA\s+Q-1\s+Q0013\s+brin=72AA/);
+  });
+
+  test('CLI: run now, then the runs show it as the user\'s', async () => {
     expect((await cli('quality', 'run')).stdout).toMatch(/^quality run \d+ for \d{4}-\d{2}-\d{2}: 2 pupil\(s\) checked, \d+ signal\(s\), 2 school\(s\) told/);
     const runs = JSON.parse((await cli('quality', 'runs', '--json')).stdout) as { trigger: string; actor: string }[];
     expect(runs[0]).toMatchObject({ trigger: 'operator', actor: expect.stringMatching(/^cli:/) });
+  });
+
+  test('CLI: a code that is not a quality code is refused', async () => {
     await expect(cli('quality', 'list', '--code', 'X1')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('a quality signal code such as Q0001') });
   });
 
