@@ -84,7 +84,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const operator = operatorRoutes({
     api: {
       pool, processingQueue, traceKey: secrets.traceKey,
-      pingTimeoutMs: Math.min(config.deliveryTimeoutMs, 5000),
+      pingTimeoutMs: Math.min(config.deliveryTimeoutMs, 5000), brokerOin: config.brokerOin, log,
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),

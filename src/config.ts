@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { OIN_PATTERN } from './contracts/catalogue.js';
+import { type QualitySchedule, parseSchedule } from './quality/schedule.js';
 
 /** Validated, frozen broker configuration, read once from the environment at start-up. */
 export interface Config {
@@ -82,6 +83,11 @@ export interface Config {
   readonly adminOperatorToken: string | undefined;
   /** Key of the keyed hash (HMAC-SHA256) that indexes pupils for `trace --pupil` (`TRACE_KEY`; unset: generated like the tokens). */
   readonly traceKey: string | undefined;
+  /**
+   * When the weekly quality checks run (`QUALITY_SCHEDULE`, a cron expression, default `0 3 * * 6`:
+   * Saturday 03:00; `off` runs them only on an operator's request) in `QUALITY_TIMEZONE` (default Europe/Amsterdam).
+   */
+  readonly qualitySchedule: QualitySchedule | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -163,6 +169,16 @@ export function loadConfig(env: Env = process.env): Config {
   const queuePrefix = env.QUEUE_PREFIX || 'bron';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
 
+  const qualityCron = (env.QUALITY_SCHEDULE || '0 3 * * 6').trim();
+  const qualitySchedule = qualityCron === 'off' ? null : { cron: qualityCron, timezone: env.QUALITY_TIMEZONE || 'Europe/Amsterdam' };
+  if (qualitySchedule) {
+    try {
+      parseSchedule(qualitySchedule);
+    } catch (error) {
+      problems.push(`QUALITY_SCHEDULE must be a cron expression (minute hour day month weekday) or off, and QUALITY_TIMEZONE a time zone: ${(error as Error).message}`);
+    }
+  }
+
   const config: Config = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -199,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminReadToken,
     adminOperatorToken,
     traceKey: secret('TRACE_KEY', 32),
+    qualitySchedule,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -9,6 +9,7 @@ import { observeDeliveryLatency } from './metrics/metrics.js';
 import { watchProcessingWorker } from './metrics/worker-metrics.js';
 import { resolveTraceKey } from './operator/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
+import { startQualityScheduler } from './quality/quality-scheduler.js';
 import { startProcessingWorker } from './queue/processing-worker.js';
 import { type Pool, createPool } from './store/database.js';
 import { configurePupilTrace } from './trace/pupil-trace.js';
@@ -19,9 +20,9 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-/** Connections the pipeline uses at most: its processing transactions, delivery's claims, polls, reads and records. */
+/** Connections the pipeline uses at most: its processing transactions, delivery's claims, polls, reads and records, a quality run. */
 export function pipelinePoolSize(config: Config): number {
-  return config.processingTransactions + 5;
+  return config.processingTransactions + 6; // + 1: a quality run holds one for its transaction
 }
 
 /**
@@ -55,8 +56,11 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   });
   watchProcessingWorker(processing); // metrics from the worker's own events: no metrics code in it
   deliverer.start();
+  // Its reports are pending outbound rows: the deliverer's pollers take them.
+  const quality = config.qualitySchedule ? startQualityScheduler({ pool, brokerOin: config.brokerOin, log, schedule: config.qualitySchedule, ...(options.now ? { now: options.now } : {}) }) : undefined;
   return {
     async close() {
+      await quality?.close();
       await processing.close(); // nothing new is offered once processing has stopped
       await deliverer.close();
       validator.dispose();

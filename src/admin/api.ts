@@ -4,7 +4,9 @@ import { listAudit } from '../operator/audit.js';
 import { API_FIELDS, type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin, parseProcessingErrorFilter } from '../operator/input.js';
 import { type OperatorDeps, listErrors, showOutbound } from '../operator/error-queue.js';
 import { institutionOverview, pingEndpoint } from '../operator/institutions.js';
-import { addInstitution, pause, purge, replay, replayProcessing, resume } from '../operator/operator-actions.js';
+import { addInstitution, pause, purge, replay, replayProcessing, resume, runQuality } from '../operator/operator-actions.js';
+import { listQuality, parseQualityFilter, qualityOverview } from '../operator/quality.js';
+import type { Logger } from '../log.js';
 import { listProcessingErrorQueue } from '../operator/processing-error-queue.js';
 import { collectStats, messageSeries } from '../operator/stats.js';
 import { traceByBrin, traceByPupil, traceMessage } from '../operator/trace.js';
@@ -17,6 +19,9 @@ export interface AdminApiDeps extends OperatorDeps {
   readonly processingQueue: Queue;
   readonly traceKey: string;
   readonly pingTimeoutMs: number;
+  /** For an operator's quality run: the sender of its reports, and where it logs. */
+  readonly brokerOin: string;
+  readonly log: Logger;
 }
 
 /** One request as a route sees it. */
@@ -151,6 +156,15 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: /^stats$/, role: 'read', run: ({ deps }) => collectStats(deps.pool, [deps.processingQueue]) },
   { method: 'GET', path: /^stats\/series$/, role: 'read', run: ({ query, deps }) =>
     messageSeries(deps.pool, { minutes: wholeNumber(query.get('minutes'), 60), bucketSeconds: wholeNumber(query.get('bucketSeconds'), 60) }) },
+  { method: 'GET', path: /^quality$/, role: 'read', run: ({ deps }) => qualityOverview(deps.pool) },
+  { method: 'GET', path: /^quality\/signals$/, role: 'read', run: ({ query, deps }) => listQuality(deps.pool, parseQualityFilter({
+    institution: query.get('institution') ?? undefined, brin: query.get('brin') ?? undefined, code: query.get('code') ?? undefined, limit: query.get('limit') ?? undefined,
+  }, API_FIELDS)) },
+  { method: 'POST', path: /^quality\/run$/, role: 'operator', run: async ({ deps, caller }) => {
+    const outcome = await runQuality(deps, caller.actor);
+    if (!outcome.ran) throw new HttpError(409, 'another quality run is under way');
+    return outcome;
+  } },
   { method: 'GET', path: /^audit$/, role: 'read', run: ({ query, deps }) =>
     listAudit(deps.pool, { limit: wholeNumber(query.get('limit'), 50), ...(query.get('action') ? { action: query.get('action')! } : {}) }) },
 ];

@@ -101,4 +101,5 @@ export const OUTBOUND_CONTRACT: Contract = contract('DUO_VOTerugkoppeling_V1', '
   ['verstrekkenPersoonsgegevens', false],
   ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
   ['verstrekkenBekostigingsstatus', true],
+  ['verstrekkenKwaliteitscontrole', true],
 ]);

@@ -2,6 +2,8 @@ import type { Pool } from '../store/database.js';
 import { type Institution, upsertInstitution } from '../store/institutions.repo.js';
 import { maskPersonalNumbers } from '../log.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
+import type { Logger } from '../log.js';
+import { type QualityRunOutcome, runQualityChecks } from '../quality/quality-run.js';
 import { recordAudit } from './audit.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
 
@@ -90,4 +92,17 @@ export async function addInstitution(pool: Pool, actor: Actor, institution: Inst
     actor, action: 'institution.add', affected: 1, dryRun: false, outboundIds: [],
     target: { institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled },
   });
+}
+
+/**
+ * Runs the quality checks now (an operator's run, besides the schedule) and records it; refused with
+ * `busy` while another run is under way.
+ */
+export async function runQuality(deps: OperatorDeps & { brokerOin: string; log: Logger }, actor: Actor): Promise<QualityRunOutcome> {
+  const outcome = await runQualityChecks({ pool: deps.pool, brokerOin: deps.brokerOin, log: deps.log }, { actor });
+  await recordAudit(deps.pool, {
+    actor, action: 'quality.run', dryRun: false, outboundIds: [], affected: outcome.ran ? outcome.signals : 0,
+    target: outcome.ran ? { runId: outcome.runId, checkDate: outcome.checkDate, pupils: outcome.pupils, notified: outcome.notified } : { refused: outcome.reason },
+  });
+  return outcome;
 }

@@ -110,3 +110,14 @@ export function bekostigingsstatusBody(header: OutboundHeader, status: {
     + el('datumEersteInschrijvingNL', status.datumEersteInschrijvingNL) + el('indicatieNieuwkomersbekostiging', status.indicatieNieuwkomersbekostiging)
     + signalElements(status.signals));
 }
+
+/** The weekly quality checks' signals for one BRIN (`verstrekkenKwaliteitscontrole`); enrolments by volgnummer only. */
+export function kwaliteitscontroleBody(header: OutboundHeader, report: {
+  brin: string;
+  datumControle: string;
+  signals: readonly { inschrijvingvolgnummer: string; datumEersteMelding: string; signal: Signal }[];
+}): string {
+  return wrap('verstrekkenKwaliteitscontrole_Request', bedrijfsdocument(header) + el('brin', report.brin) + el('datumControle', report.datumControle)
+    + report.signals.map((s) => `<t:kwaliteitssignaal>${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${
+      signalElements([s.signal])}</t:kwaliteitssignaal>`).join(''));
+}

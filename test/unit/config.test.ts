@@ -48,4 +48,20 @@ describe('configuration', () => {
     expect(() => loadConfig({ BRP_SOURCE_OIN: 'brp' })).toThrow('BRP_SOURCE_OIN must be 20 digits or capitals');
     expect(() => loadConfig({ BRP_SOURCE_OIN: '00000001800866472000' })).toThrow('BRP_SOURCE_OIN must differ from BROKER_OIN');
   });
+
+  test.each([
+    ['unset: weekly, Saturday 03:00 Amsterdam time', {}, { cron: '0 3 * * 6', timezone: 'Europe/Amsterdam' }],
+    ['another cron expression and time zone', { QUALITY_SCHEDULE: '30 22 * * 0', QUALITY_TIMEZONE: 'UTC' }, { cron: '30 22 * * 0', timezone: 'UTC' }],
+    ['off: only on an operator\'s request', { QUALITY_SCHEDULE: 'off' }, null],
+  ])('QUALITY_SCHEDULE %s', (_name, env, expected) => {
+    expect(loadConfig(env).qualitySchedule).toEqual(expected);
+  });
+
+  test.each([
+    ['not a cron expression', { QUALITY_SCHEDULE: 'weekly' }],
+    ['a minute out of range', { QUALITY_SCHEDULE: '61 3 * * 6' }],
+    ['an unknown time zone', { QUALITY_TIMEZONE: 'Mars/Olympus' }],
+  ])('QUALITY_SCHEDULE refused: %s', (_name, env) => {
+    expect(() => loadConfig(env)).toThrow(/QUALITY_SCHEDULE must be a cron expression/);
+  });
 });

@@ -1,6 +1,6 @@
 import { XmlDocument } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { persoonsgegevensBody, terugkoppelingBody } from '../../src/outbound/messages.js';
+import { kwaliteitscontroleBody, persoonsgegevensBody, terugkoppelingBody } from '../../src/outbound/messages.js';
 import { signal } from '../../src/register/signals.js';
 import { compileSchemas } from '../../src/xml/schema-set.js';
 
@@ -40,5 +40,15 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
     const xml = persoonsgegevensBody(header, { reden: 'MUTATIE', person: { achternaam: "O'Brien & <Zonen>" }, signals: [] });
     validate(xml);
     expect(xml).toContain('O&apos;Brien &amp; &lt;Zonen&gt;');
+  });
+
+  test('a quality report: one entry per signal, enrolments by volgnummer', () => {
+    const report = kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [
+      { inschrijvingvolgnummer: '2026-0001', datumEersteMelding: '2026-09-08', signal: signal('Q0002', [{ naam: 'datumOverlijden', waarde: '2026-09-01' }]) },
+      { inschrijvingvolgnummer: '2026-0002', datumEersteMelding: '2026-09-15', signal: signal('Q0013', [{ naam: 'brin', waarde: '30XY' }]) },
+    ] });
+    validate(report);
+    expect(report.match(/<t:kwaliteitssignaal>/g)).toHaveLength(2);
+    expect(() => validate(kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [] }))).toThrow();
   });
 });

@@ -225,6 +225,35 @@ function replayProcessingMatching() {
   return filter.sender ? replayProcessing(filter, `sender ${filter.sender}`) : replayProcessing({ all: true }, 'the whole processing error queue');
 }
 
+// ---- quality checks -------------------------------------------------------------------------
+
+function qualityFilter() {
+  const data = new FormData($('#quality-filter'));
+  return Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v !== ''));
+}
+
+async function renderQuality() {
+  const [overview, signals] = await Promise.all([api('quality'), api(`quality/signals?${new URLSearchParams(qualityFilter())}`)]);
+  $('#quality-runs tbody').replaceChildren(...overview.runs.map((r) => h('tr', { 'data-id': r.id },
+    h('td', {}, r.id), h('td', {}, r.trigger), h('td', {}, r.actor || '–'), h('td', {}, r.checkDate), h('td', {}, when(r.startedAt)),
+    h('td', {}, r.pupils), h('td', {}, r.signals), h('td', {}, r.notified))));
+  $('#quality-counts tbody').replaceChildren(...overview.counts.map((c) => h('tr', { 'data-brin': c.brin, 'data-code': c.code },
+    h('td', {}, c.brin), h('td', {}, c.code), h('td', {}, h('a', { href: `#quality?brin=${c.brin}&code=${c.code}` }, c.count)))));
+  $('#quality-counts-empty').hidden = overview.counts.length > 0;
+  $('#quality-signals tbody').replaceChildren(...signals.map((q) => h('tr', { 'data-code': q.code },
+    h('td', {}, q.brin), h('td', {}, q.inschrijvingvolgnummer), h('td', {}, q.code), h('td', {}, q.omschrijving),
+    h('td', {}, q.sleutelgegevens.map((k) => `${k.naam} ${k.waarde}`).join(', ')), h('td', {}, when(q.firstSeen)), h('td', {}, when(q.lastSeen)))));
+  $('#quality-signals-empty').hidden = signals.length > 0;
+}
+
+async function runQualityNow() {
+  if (!(await confirmAction('Run the quality checks over the whole register now? Every school with signals receives them.'))) return;
+  flash('Running the quality checks…');
+  const run = await api('quality/run', { method: 'POST' });
+  flash(`Quality run ${run.runId}: ${run.pupils} pupil(s) checked, ${run.signals} signal(s), ${run.notified} school(s) told.`);
+  await renderQuality();
+}
+
 // ---- trace ----------------------------------------------------------------------------------
 
 function traceBlock(trace) {
@@ -259,7 +288,7 @@ async function renderAudit() {
 
 // ---- navigation and sign-in -----------------------------------------------------------------
 
-const VIEWS = { overview: renderOverview, errors: renderErrors, 'processing-errors': renderProcessingErrors, trace: async () => undefined, audit: renderAudit };
+const VIEWS = { overview: renderOverview, errors: renderErrors, 'processing-errors': renderProcessingErrors, quality: renderQuality, trace: async () => undefined, audit: renderAudit };
 
 function parseHash() {
   const [view, query] = location.hash.slice(1).split('?');
@@ -271,6 +300,7 @@ async function show() {
   for (const name of Object.keys(VIEWS)) $(`#view-${name}`).hidden = name !== view;
   for (const link of document.querySelectorAll('nav a')) link.classList.toggle('active', link.dataset.view === view);
   if (view === 'errors') for (const [key, value] of params) { const input = $(`#error-filter [name="${key}"]`); if (input) input.value = value; }
+  if (view === 'quality') for (const name of ['institution', 'brin', 'code']) $(`#quality-filter [name="${name}"]`).value = params.get(name) || '';
   if (view === 'processing-errors' && params.get('sender')) $('#processing-filter [name="sender"]').value = params.get('sender');
   try {
     if (view === 'trace' && params.get('ref')) {
@@ -314,6 +344,8 @@ function wire() {
   $('#purge-matching').addEventListener('click', () => actOnMatching('purge'));
   $('#processing-filter').addEventListener('submit', (event) => { event.preventDefault(); renderProcessingErrors().catch((e) => flash(e.message, 'error')); });
   $('#replay-processing-matching').addEventListener('click', () => replayProcessingMatching());
+  $('#quality-filter').addEventListener('submit', (event) => { event.preventDefault(); renderQuality().catch((e) => flash(e.message, 'error')); });
+  $('#quality-run').addEventListener('click', () => runQualityNow().catch((e) => flash(e.message, 'error')));
   $('#trace-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const fields = Object.fromEntries(new FormData(event.target));
