@@ -55,9 +55,9 @@ export function controlYear(today: IsoDate): { start: IsoDate; end: IsoDate; fro
   return { start, end: `${year + 1}-07-31`, from: addDays(start, -LEAD_DAYS) };
 }
 
-/** Whether the enrolment runs on any day of [from, end] (an out-date is the first day without enrolment). */
+/** Whether the enrolment runs on any day of [from, end] (an out-date is its last day). */
 function runsBetween(stand: EnrolmentStand, from: IsoDate, end: IsoDate): boolean {
-  return stand.datumInschrijving <= end && (stand.datumUitschrijving === undefined || stand.datumUitschrijving > from);
+  return stand.datumInschrijving <= end && (stand.datumUitschrijving === undefined || stand.datumUitschrijving >= from);
 }
 
 /** The period that applies on `day`: the one with the latest start on or before it. */
@@ -152,7 +152,8 @@ function afterDeathSignal(stand: EnrolmentStand, dateOfDeath: IsoDate | undefine
 
 /** One signal per other school whose enrolment of this pupil shares a day of the control year with this one. */
 function doubleEnrolmentSignals(pupil: QualityPupil, enrolment: QualityEnrolment, year: { start: IsoDate; end: IsoDate }): Signal[] {
-  const window = { datumInschrijving: year.start, datumUitschrijving: addDays(year.end, 1) };
+  // The school year as an enrolment would run it: its out-date is its last day (31 July).
+  const window = { datumInschrijving: year.start, datumUitschrijving: year.end };
   if (!overlaps(enrolment.stand, window)) return [];
   const others = pupil.enrolments.filter((o) => o.brin !== enrolment.brin && overlaps(o.stand, window) && overlaps(o.stand, enrolment.stand));
   return [...new Set(others.map((o) => o.brin))].sort().map((brin) => signal('Q0013', [key('brin', brin)]));

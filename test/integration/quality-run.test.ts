@@ -29,7 +29,7 @@ async function saveEnrolment(brin: string, volgnummer: string, pgn: string, stan
   await broker().pool.query(
     `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
      VALUES ($1, $2, $3, $4, $5, '2026-08-20T10:00:00Z', $6, 0)
-     ON CONFLICT (brin, inschrijvingvolgnummer) DO UPDATE SET stand = EXCLUDED.stand, datum_uitschrijving = EXCLUDED.datum_uitschrijving`,
+     ON CONFLICT (pgn, brin, inschrijvingvolgnummer) DO UPDATE SET stand = EXCLUDED.stand, datum_uitschrijving = EXCLUDED.datum_uitschrijving`,
     [brin, volgnummer, pgn, full.datumInschrijving, full.datumUitschrijving ?? null, JSON.stringify(full)]);
 }
 

@@ -47,6 +47,7 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
       verstrekkenPersoonsgegevens: ['VerstrekkenPersoonsgegevens_Request', 'VerstrekkenPersoonsgegevens_Response'],
       verstrekkenDigitaalInUitschrijfbewijsVO: ['VerstrekkenDigitaalInUitschrijfbewijsVO_Request', 'VerstrekkenDigitaalInUitschrijfbewijsVO_Response'],
       verstrekkenBekostigingsstatus: ['VerstrekkenBekostigingsstatus_Request', 'VerstrekkenBekostigingsstatus_Response'],
+      verstrekkenKwaliteitscontrole: ['VerstrekkenKwaliteitscontrole_Request', 'VerstrekkenKwaliteitscontrole_Response'],
     },
   },
 };

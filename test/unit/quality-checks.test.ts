@@ -30,7 +30,8 @@ describe('weekly quality checks', () => {
   });
 
   test('an enrolment that ended before the control year is not checked', () => {
-    const ended = enrolment({ datumInschrijving: '2020-08-20', datumUitschrijving: '2026-05-03', perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })] });
+    // Its last day, 2 May, lies before the control year's first day (90 days before 1 August: 3 May).
+    const ended = enrolment({ datumInschrijving: '2020-08-20', datumUitschrijving: '2026-05-02', perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })] });
     expect(codes(pupil([ended], { dateOfDeath: '2021-01-01' }))).toEqual([]);
     const endsInside = enrolment({ datumInschrijving: '2020-08-20', datumUitschrijving: '2026-05-04', perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })] });
     expect(codes(pupil([endsInside], { dateOfDeath: '2021-01-01' }))).toEqual(['Q0002']);
@@ -150,8 +151,11 @@ describe('weekly quality checks', () => {
   const other = (overrides: Partial<EnrolmentStand>) => enrolment({ brin: '30XY', inschrijvingvolgnummer: '9', perioden: [period({ vestiging: '30XY00' })], ...overrides });
   test.each([
     ['both enrolled this school year', '2026-08-20', other({ datumInschrijving: '2026-09-01' }), [['25BE', '30XY'], ['30XY', '25BE']]],
-    ['a transfer: one leaves the day the other starts', '2026-08-20', other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-20' }), []],
-    ['overlap only last school year', '2026-07-01', other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-08-01' }), []],
+    // The out-date is the enrolment's last valid day: leaving on the day the other school starts is one day at both.
+    ['out-date on the other in-date: both enrolled that day', '2026-08-20', other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-20' }), [['25BE', '30XY'], ['30XY', '25BE']]],
+    ['a transfer: one leaves the day before the other starts', '2026-08-20', other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-19' }), []],
+    ['overlap only last school year (out on 31 July)', '2026-07-01', other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-07-31' }), []],
+    ['out on 1 August: one day of this school year at both', '2026-07-01', other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-08-01' }), [['25BE', '30XY'], ['30XY', '25BE']]],
   ])('Q0013: %s', (_name, firstIn, second, expected) => {
     const first = enrolment({ datumInschrijving: firstIn, perioden: [period({ datumBegin: '2026-08-20' })] });
     const found = checkPupilQuality(pupil([first, second]), TODAY).filter((f) => f.signal.code === 'Q0013');
