@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { StoredOriginal } from '../store/inbound-messages.repo.js';
+import type { SharedId, StoredOriginal, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type SoapEnvelope, storedBodyText } from '../xml/soap-envelope.js';
 
 /**
@@ -20,4 +20,15 @@ export function isResubmission(original: StoredOriginal, operation: string, enve
   if (original.operation !== operation) return false;
   const stored = original.bodyFingerprint ?? bodyFingerprint(storedBodyText(original.rawXml));
   return stored.equals(bodyFingerprint(envelope.bodyText()));
+}
+
+/**
+ * The id a message reuses from a stored message with other content, if any: its identificatiecode,
+ * or its MessageID (also when the identificatiecode's message is this one resent, but another stored
+ * message already carries that MessageID). Undefined for a new message and for a true resubmission.
+ */
+export function reusedId(stored: StoredReceipt, operation: string, envelope: Pick<SoapEnvelope, 'bodyText'>): SharedId | undefined {
+  if (!stored.original) return undefined;
+  if (!isResubmission(stored.original, operation, envelope)) return stored.original.sharedId;
+  return stored.messageIdTakenBy ? 'MessageID' : undefined;
 }

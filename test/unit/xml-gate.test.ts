@@ -135,7 +135,7 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     const check = (original: { operation: string; rawXml: string; bodyFingerprint: Buffer | null }, operation: string, xml: string): boolean => {
       const envelope = openSoapEnvelope(xml);
       try {
-        return isResubmission(original, operation, envelope);
+        return isResubmission({ ...original, sharedId: 'identificatiecodeBedrijfsdocument' }, operation, envelope);
       } finally {
         envelope.dispose();
       }
