@@ -26,6 +26,18 @@ export interface SoapEnvelope {
   bodyText(): string;
   /** The first element in the body without a value (empty, or white space only), with its line; computed on call. */
   firstBlankElement(): BlankElement | undefined;
+  /** The body's content as values: see `bodyValuesOf` (computed on call). */
+  bodyValues(): BodyValue[];
+}
+
+/** An element without child elements: its local name and its value, white space normalised as its type says. */
+export type BodyValue = readonly [localName: string, value: string];
+
+/** The values of every element without child elements under `element`, in document order: its content, whatever the prefixes and indentation. */
+function bodyValuesOf(xml: string, element: OutlineElement, into: BodyValue[] = []): BodyValue[] {
+  if (element.children.length === 0) into.push([element.localName, normaliseValue(element.localName, textContent(xml, element))]);
+  for (const child of element.children) bodyValuesOf(xml, child, into);
+  return into;
 }
 
 /** An element that holds no value, where it is. */
@@ -140,6 +152,7 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
     bodyLocalName: bodyOutline.localName,
     bodyFields: fieldValues(xml, bodyOutline, BODY_FIELDS),
     bodyText: () => textContent(xml, bodyOutline),
+    bodyValues: () => bodyValuesOf(xml, bodyOutline),
     firstBlankElement: () => {
       // The body element itself is the schema's to judge (an empty request lacks its children).
       for (const child of bodyOutline.children) {
@@ -172,24 +185,21 @@ export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xm
   }
 }
 
-/** Envelope, Body, body element: the levels `storedBodyText` needs. */
-const OUTLINE_TO_BODY = 3;
-
 /** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */
 const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, maxNameLength: Infinity };
 
 /**
- * The body element's text content of a message the broker accepted and stored earlier, read from
- * the gate's outline alone: no libxml2 parse, and no limits, so a stored message stays readable if
- * the limits have been tightened since.
+ * The body's values of a message the broker accepted and stored earlier, read as `bodyValues` reads
+ * them, from the gate's outline alone: no libxml2 parse, and no limits, so a stored message stays
+ * readable if the limits have been tightened since.
  */
-export function storedBodyText(xml: string): string {
-  return textContent(xml, storedBodyElement(xml, OUTLINE_TO_BODY));
+export function storedBodyValues(xml: string): BodyValue[] {
+  return bodyValuesOf(xml, storedBodyElement(xml));
 }
 
 /**
  * The body element of a message the broker accepted and stored earlier, outlined `depth` levels down
- * (unlimited by default: every descendant), read as `storedBodyText` reads it.
+ * (unlimited by default: every descendant), read as `storedBodyValues` reads it.
  */
 export function storedBodyElement(xml: string, depth = Infinity): OutlineElement {
   const body = gateXml(xml, STORED_MESSAGE_LIMITS, depth).children.at(-1)?.children[0];

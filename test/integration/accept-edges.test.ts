@@ -67,6 +67,18 @@ describe('accept edges', () => {
     expect(elementText(reformatted.text, 'ontvangstBevestiging')).toBe('J');
   });
 
+  test('under one identificatiecode, text moved between elements is another message; white space the types drop is not', async () => {
+    const documentId = randomUUID();
+    const body = bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml', documentId);
+    const first = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body));
+    expect(elementText(first.text, 'ontvangstBevestiging')).toBe('J');
+    // Same characters without white space (the fingerprint of before took it for a resend): surname "Jansenvan", no prefix.
+    const moved = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body.replace('>Jansen<', '>Jansenvan<').replace(/<bd:voorvoegsels>van<\/bd:voorvoegsels>/, '')));
+    expect([moved.faultCode, elementText(moved.text, 'element')]).toEqual(['Client.EK0036', 'identificatiecodeBedrijfsdocument']);
+    const spaced = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body.replace('>Jansen<', '>\n  Jansen\t<').replace('>9712AB<', '> 9712AB <')));
+    expect(elementText(spaced.text, 'identificatiecodeBedrijfsdocument')).toBe(elementText(first.text, 'identificatiecodeBedrijfsdocument'));
+  });
+
   test('a wsa:MessageID reused for another message is Client.EK0036 naming it; the identical message under it keeps its receipt', async () => {
     const messageId = randomUUID();
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml');
