@@ -34,7 +34,7 @@ export interface StoredReceipt {
   readonly messageId: number;
   readonly receiptId: string;
   readonly receiptAt: Date;
-  /** False when (sender, identificatiecode) was stored before: answer the original receipt, do not process again. */
+  /** False when (sender, identificatiecode) or (sender, MessageID) was stored before: answer the original receipt or refuse, never process again. */
   readonly isNew: boolean;
   /** When not new: the stored message whose receipt this is (same identificatiecode, else same MessageID), for the caller to check that this one is the same. */
   readonly original?: StoredOriginal;
@@ -68,8 +68,8 @@ const MESSAGE_UUID = (column: string): string => `regexp_replace(${column}, '^ur
 
 /**
  * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
- * whose (sender OIN, identificatiecode) or (sender OIN, MessageID) exists. Returns, per input in order, the stored row and the
- * receipt that belongs to it; a duplicate gets the original's receipt.
+ * whose (sender OIN, identificatiecode) or (sender OIN, MessageID) exists. Returns, per input in order,
+ * the stored row and the receipt that belongs to it; a duplicate gets the original's receipt.
  * Inputs: the messages, ($12) the key of the processing job that is to hold the new ones (NULL:
  * each gets a job of its own), and ($13) the latest time it may commit (NULL: none). Past that, the
  * deferred trigger of migration 012 rolls it back, however late the server gets to it.
