@@ -44,6 +44,10 @@ export const FAULTS = {
   EK0022: { kind: 'Client', title: 'wsa:To has no valid OIN' },
   /** wsa:MessageID is not a UUID. */
   EK0023: { kind: 'Client', title: 'wsa:MessageID is not a UUID' },
+  /** An element in the body holds no value: empty, or nothing but white space. */
+  EK0035: { kind: 'Client', title: 'element has no value' },
+  /** An identificatiecodeBedrijfsdocument or wsa:MessageID of a stored message, sent again with another body or operation. */
+  EK0036: { kind: 'Client', title: 'identifier already used for another message' },
   /** Processing error; the text says what (e.g. an unexpected internal error). */
   DK0050: { kind: 'Server', title: 'processing error' },
   /** Service unavailable or timed out (e.g. the store is down); nothing was acknowledged. */

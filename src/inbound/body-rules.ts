@@ -1,4 +1,6 @@
+import type { XsdValidator } from 'libxml2-wasm';
 import { BrokerFault } from '../errors.js';
+import { validateBody } from '../xml/body-validator.js';
 import type { SoapEnvelope } from '../xml/soap-envelope.js';
 
 /** The bedrijfsdocument fields the broker stores, checked beyond what the XSD can say. */
@@ -23,6 +25,17 @@ function normaliseDateTime(value: string): string | null {
 }
 
 /**
+ * Every element sent holds a value: a blank one (white space only) passes a schema whose type keeps
+ * spaces, or fails it with a pattern message that hides the cause; either way the sender is told plainly.
+ */
+export function checkNoBlankValues(envelope: SoapEnvelope): void {
+  const blank = envelope.firstBlankElement();
+  if (blank) {
+    throw new BrokerFault('EK0035', `element ${blank.localName} has no value (empty or only white space); send a value, or leave an optional element out`, blank.localName, blank.line);
+  }
+}
+
+/**
  * `ontvangendeInstantie` must be DUO or this broker, and `datumTijdBedrijfsdocument` a storable
  * instant (the newest stand wins on it later, so it is normalised to UTC here).
  */
@@ -37,4 +50,11 @@ export function checkBedrijfsdocument(envelope: SoapEnvelope, brokerOin: string)
     throw new BrokerFault('DK0004', `element datumTijdBedrijfsdocument: '${field('datumTijdBedrijfsdocument')}' is not a date-time between 1900 and 9999`, 'datumTijdBedrijfsdocument');
   }
   return { documentId: field('identificatiecodeBedrijfsdocument'), documentTime, verzendendeInstantie: field('verzendendeInstantie'), ontvangendeInstantie };
+}
+
+/** The body's checks in the order a sender learns of them: every value present, the schema, the bedrijfsdocument. */
+export function checkBody(envelope: SoapEnvelope, validator: XsdValidator, brokerOin: string): Bedrijfsdocument {
+  checkNoBlankValues(envelope);
+  validateBody(envelope.bodyElement, validator);
+  return checkBedrijfsdocument(envelope, brokerOin);
 }

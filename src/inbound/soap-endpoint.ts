@@ -7,11 +7,10 @@ import type { Logger } from '../log.js';
 import { countInboundRequest } from '../metrics/metrics.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
 import type { StoredReceipt } from '../store/inbound-messages.repo.js';
-import { validateBody } from '../xml/body-validator.js';
 import { openSoapEnvelope } from '../xml/soap-envelope.js';
 import { type AuthorisedParties, authorise } from './authorise.js';
-import { isResubmission } from './body-fingerprint.js';
-import { type Bedrijfsdocument, checkBedrijfsdocument } from './body-rules.js';
+import { reusedId } from './body-fingerprint.js';
+import { type Bedrijfsdocument, checkBody } from './body-rules.js';
 import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
@@ -46,7 +45,7 @@ interface Accepted {
 }
 
 /**
- * Gate → parse → envelope rules → schema → bedrijfsdocument → authorisation → durable accept.
+ * Gate → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
 async function accept(req: IncomingMessage, choose: ContractChoice, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
@@ -57,8 +56,7 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
     const soapAction = req.headers.soapaction as string | undefined;
     const contract = (facts.contract = choose(soapAction));
     const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, soapAction, deps.brokerOin));
-    validateBody(envelope.bodyElement, deps.validators.get(contract.name)!);
-    const document = (facts.document = checkBedrijfsdocument(envelope, deps.brokerOin));
+    const document = (facts.document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
     const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
     const stored = (facts.stored = await deps.batcher.submit({
@@ -74,8 +72,12 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
       receiptAt: new Date(),
       rawXml: xml,
     }));
-    if (stored.original && !isResubmission(stored.original, addressing.operation.name, envelope)) {
-      throw new BrokerFault('DK0050', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; use a new one`, 'identificatiecodeBedrijfsdocument');
+    const reused = reusedId(stored, addressing.operation.name, envelope);
+    if (reused === 'identificatiecodeBedrijfsdocument') {
+      throw new BrokerFault('EK0036', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; resend a message unchanged, give a new message a new one`, reused);
+    }
+    if (reused === 'MessageID') {
+      throw new BrokerFault('EK0036', `wsa:MessageID ${addressing.messageId} was already used for another message; resend a message unchanged, give a new message a new one`, reused);
     }
     return { contract, addressing, document, parties, stored };
   } finally {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NS, findContract } from '../contracts/catalogue.js';
 import { BrokerFault } from '../errors.js';
+import { checkNoBlankValues } from '../inbound/body-rules.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pool } from '../store/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
@@ -47,11 +48,12 @@ export function mutationEnvelope(mutation: PersonMutation, header: MutationEnvel
     + `</soapenv:Header><soapenv:Body>${mutationBody(mutation, header)}</soapenv:Body></soapenv:Envelope>`;
 }
 
-/** Throws BrokerFault DK0004 when the envelope's body is not valid against the contract schema. */
+/** Throws BrokerFault EK0035 for a blank value, DK0004 when the body is not valid against the contract schema: as the SOAP endpoint does. */
 function validate(xml: string): void {
   const validator = compileSchemas([CONTRACT.schemaFile]).get(CONTRACT.schemaFile)!;
   const envelope = openSoapEnvelope(xml);
   try {
+    checkNoBlankValues(envelope);
     validateBody(envelope.bodyElement, validator);
   } finally {
     envelope.dispose();

@@ -2,6 +2,7 @@ import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } fr
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
 import { storedBodyElement } from '../xml/soap-envelope.js';
+import { normaliseValue } from '../xml/whitespace.js';
 import { type OutlineElement, textContent } from '../xml/xml-gate.js';
 
 /**
@@ -18,9 +19,9 @@ export type Node = Record<string, unknown>;
 /** Elements that may repeat, always read as arrays (other elements are arrays only when they repeat). */
 const REPEATING = new Set(['inschrijvingPeriodeVO', 'ontwikkelingsperspectief', 'verblijfAndereInstelling', 'aanvullendeOpleiding', 'experiment']);
 
-/** A leaf is its trimmed text; an element with children a record of them by local name. */
+/** A leaf is its value as its type normalises white space; an element with children a record of them by local name. */
 function nodeOf(xml: string, element: OutlineElement): Node | string {
-  if (element.children.length === 0) return textContent(xml, element).trim();
+  if (element.children.length === 0) return normaliseValue(element.localName, textContent(xml, element));
   const node: Node = {};
   for (const child of element.children) {
     const value = nodeOf(xml, child);

@@ -1,20 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
 import type { Pool } from './database.js';
-import { type AcceptedMessage, SELECT_EXISTING, type StoredReceipt } from './inbound-messages.repo.js';
+import { type AcceptedMessage, type ExistingRow, SELECT_EXISTING, type StoredReceipt, existingByMessage, existingParameters, receiptFromExisting } from './inbound-messages.repo.js';
 
 /** The advisory lock of migration 012's commit-time check (two-integer form). */
 const COMMIT_CHECK_LOCK = [1112691534, 51] as const;
-
-interface ExistingRow {
-  ord: number;
-  id: number;
-  receipt_id: string;
-  receipt_at: Date;
-  operation: string;
-  raw_xml: string;
-  body_fingerprint: Buffer | null;
-}
 
 /** Per message: its stored row as a receipt, or null when nothing of it is stored (and never will be by that statement). */
 export type SettledOutcome = (StoredReceipt | null)[];
@@ -30,19 +20,12 @@ async function lookOnce(client: PoolClient, messages: readonly AcceptedMessage[]
   await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...COMMIT_CHECK_LOCK]);
   // A new statement, so a snapshot taken after the lock was granted.
   const past = (await client.query<{ past: boolean }>('SELECT clock_timestamp() > $1::timestamptz AS past', [deadline])).rows[0]!.past;
-  const found = past ? (await client.query<ExistingRow>(SELECT_EXISTING, [messages.map((m) => m.senderOin), messages.map((m) => m.documentId)])).rows : [];
+  const found = past ? (await client.query<ExistingRow>(SELECT_EXISTING, existingParameters(messages))).rows : [];
   // On a failure above the caller drops the connection, which rolls back and frees the lock.
   await client.query('COMMIT');
   if (!past) return undefined;
-  const outcome: SettledOutcome = messages.map(() => null);
-  for (const row of found) {
-    const isNew = row.receipt_id === messages[row.ord - 1]!.receiptId;
-    outcome[row.ord - 1] = {
-      messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew,
-      ...(isNew ? {} : { original: { operation: row.operation, rawXml: row.raw_xml, bodyFingerprint: row.body_fingerprint } }),
-    };
-  }
-  return outcome;
+  const byMessage = existingByMessage(messages, found);
+  return messages.map((message, i) => receiptFromExisting(message, byMessage[i]!) ?? null);
 }
 
 /**

@@ -16,12 +16,17 @@ export interface AcceptedMessage {
   readonly rawXml: string;
 }
 
-/** The message stored first under an identificatiecode, to tell a resubmission from another message reusing it. */
+/** Which of a message's ids a message stored before carries too. */
+export type SharedId = 'identificatiecodeBedrijfsdocument' | 'MessageID';
+
+/** A message stored before that shares an id with a new one, to tell a resubmission from another message reusing the id. */
 export interface StoredOriginal {
   readonly operation: string;
   readonly rawXml: string;
   /** Rows stored before migration 007 carry their body's fingerprint; newer ones are fingerprinted when needed. */
   readonly bodyFingerprint: Buffer | null;
+  /** The id it shares: the identificatiecode (perhaps the MessageID too), or only the MessageID. */
+  readonly sharedId: SharedId;
 }
 
 /** The durable outcome for one message: its row, the receipt to answer with, and whether it is new. */
@@ -29,10 +34,12 @@ export interface StoredReceipt {
   readonly messageId: number;
   readonly receiptId: string;
   readonly receiptAt: Date;
-  /** False when (sender, identificatiecode) was stored before: answer the original receipt, do not process again. */
+  /** False when (sender, identificatiecode) or (sender, MessageID) was stored before: answer the original receipt or refuse, never process again. */
   readonly isNew: boolean;
-  /** When not new: the message stored first, for the caller to check that this one is the same. */
+  /** When not new: the stored message whose receipt this is (same identificatiecode, else same MessageID), for the caller to check that this one is the same. */
   readonly original?: StoredOriginal;
+  /** When not new: another stored message that already carries this message's MessageID (a reuse, whatever the original says). */
+  readonly messageIdTakenBy?: StoredOriginal;
 }
 
 interface StoredRow {
@@ -42,20 +49,32 @@ interface StoredRow {
   receipt_at: Date;
   inserted: boolean;
   operation: string;
-  /** Only read back for messages stored before. */
-  raw_xml?: string;
-  body_fingerprint?: Buffer | null;
 }
+
+/** A stored message that shares an id with an input, as SELECT_EXISTING reads it back. */
+export interface ExistingRow {
+  ord: number;
+  id: number;
+  receipt_id: string;
+  receipt_at: Date;
+  operation: string;
+  raw_xml: string;
+  body_fingerprint: Buffer | null;
+  same_document: boolean;
+}
+
+/** wsa:MessageID as a uuid: `urn:uuid:` dropped (envelope rules have checked the form). */
+const MESSAGE_UUID = (column: string): string => `regexp_replace(${column}, '^urn:uuid:', '')::uuid`;
 
 /**
  * Stores a batch of messages and their outbox rows in one statement (group commit), skipping those
- * whose (sender OIN, identificatiecode) exists. Returns, per input in order, the stored row and the
- * receipt that belongs to it; a duplicate gets the original's receipt.
+ * whose (sender OIN, identificatiecode) or (sender OIN, MessageID) exists. Returns, per input in order,
+ * the stored row and the receipt that belongs to it; a duplicate gets the original's receipt.
  * Inputs: the messages, ($12) the key of the processing job that is to hold the new ones (NULL:
  * each gets a job of its own), and ($13) the latest time it may commit (NULL: none). Past that, the
  * deferred trigger of migration 012 rolls it back, however late the server gets to it.
- * Locking: unique index on (sender_oin, document_id); a conflicting insert by a concurrent statement
- * waits for it to commit, then counts as a conflict.
+ * Locking: unique indexes on (sender_oin, document_id) and (sender_oin, wsa_message_uuid); a conflicting
+ * insert by a concurrent statement waits for it to commit, then counts as a conflict.
  */
 const INSERT_BATCH = `
 WITH input AS (
@@ -65,11 +84,11 @@ WITH input AS (
                          wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, ord)
 ), inserted AS (
   INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time,
-                                wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
+                                wsa_message_id, wsa_message_uuid, request_id, receipt_id, receipt_at, raw_xml)
   SELECT contract, operation, sender_oin, brin, document_id, document_time,
-         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml
+         wsa_message_id, ${MESSAGE_UUID('wsa_message_id')}, request_id, receipt_id, receipt_at, raw_xml
   FROM input
-  ON CONFLICT (sender_oin, document_id) DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation
 ), outbox AS (
   INSERT INTO processing_outbox (message_id, job_key) SELECT id, $12::text FROM inserted
@@ -83,14 +102,53 @@ LEFT JOIN inserted n ON n.sender_oin = i.sender_oin AND n.document_id = i.docume
 ORDER BY i.ord`;
 
 /**
- * Reads the stored receipts of messages that conflicted with a row stored before (a resubmission).
- * Kept out of INSERT_BATCH, whose plan then never touches inbound_messages beyond its unique index:
- * no plan choice that a growing table could make wrong.
+ * Reads back the stored messages that share an id with the inputs ($1 sender OINs, $2 identificatiecodes,
+ * $3 MessageIDs): per input the one with its identificatiecode (same_document), and any other with its
+ * MessageID. Kept out of INSERT_BATCH, whose plan then never touches inbound_messages beyond its unique
+ * indexes: no plan choice that a growing table could make wrong. Each half is one of those indexes.
  */
 export const SELECT_EXISTING = `
-SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, false AS inserted, m.operation, m.raw_xml, m.body_fingerprint
-FROM unnest($1::text[], $2::uuid[]) WITH ORDINALITY AS t(sender_oin, document_id, ord)
-JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id`;
+WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS t(sender_oin, document_id, wsa_message_id, ord))
+SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, m.operation, m.raw_xml, m.body_fingerprint, true AS same_document
+FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id
+UNION ALL
+SELECT t.ord::int, m.id, m.receipt_id, m.receipt_at, m.operation, m.raw_xml, m.body_fingerprint, false
+FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.wsa_message_uuid = ${MESSAGE_UUID('t.wsa_message_id')}
+WHERE m.document_id <> t.document_id`;
+
+/** SELECT_EXISTING's parameters for these messages. */
+export const existingParameters = (messages: readonly AcceptedMessage[]): [string[], string[], string[]] =>
+  [messages.map((m) => m.senderOin), messages.map((m) => m.documentId), messages.map((m) => m.wsaMessageId)];
+
+const originalOf = (row: ExistingRow): StoredOriginal => ({
+  operation: row.operation, rawXml: row.raw_xml, bodyFingerprint: row.body_fingerprint,
+  sharedId: row.same_document ? 'identificatiecodeBedrijfsdocument' : 'MessageID',
+});
+
+/**
+ * The receipt of a message that SELECT_EXISTING found rows for: new when the row with its
+ * identificatiecode carries its own receipt id; otherwise a duplicate of that row (or, without one, of
+ * the row with its MessageID), for the caller to compare. Undefined when no row was found.
+ */
+export function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRow[]): StoredReceipt | undefined {
+  const sameDocument = rows.find((row) => row.same_document);
+  const sameMessageId = rows.find((row) => !row.same_document);
+  const stored = sameDocument ?? sameMessageId;
+  if (!stored) return undefined;
+  const receipt = { messageId: stored.id, receiptId: stored.receipt_id, receiptAt: stored.receipt_at };
+  if (stored.receipt_id === message.receiptId) return { ...receipt, isNew: true };
+  return {
+    ...receipt, isNew: false, original: originalOf(stored),
+    ...(sameDocument && sameMessageId ? { messageIdTakenBy: originalOf(sameMessageId) } : {}),
+  };
+}
+
+/** Per message, in order, the rows SELECT_EXISTING found for it. */
+export function existingByMessage(messages: readonly AcceptedMessage[], rows: readonly ExistingRow[]): ExistingRow[][] {
+  const found: ExistingRow[][] = messages.map(() => []);
+  for (const row of rows) found[row.ord - 1]!.push(row);
+  return found;
+}
 
 /**
  * The insert was sent and no answer came (client-side timeout, connection lost, a FATAL error): it may
@@ -144,29 +202,22 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
   }
   // The insert has committed: from here on a failure is the failing duplicates' alone, never the new
   // messages' (they must get their receipt, not a DK0051 that a commit follows).
-  const missing = rows.filter((row) => row.id === null);
+  const duplicates = rows.filter((row) => !row.inserted).map((row) => messages[row.ord - 1]!);
+  let existing: ExistingRow[][] = [];
   let readBackFailure: Error | undefined;
-  if (missing.length > 0) {
+  if (duplicates.length > 0) {
     try {
-      const again = await pool.query<StoredRow>(SELECT_EXISTING, [
-        missing.map((row) => messages[row.ord - 1]!.senderOin),
-        missing.map((row) => messages[row.ord - 1]!.documentId),
-      ]);
-      for (const row of again.rows) {
-        const original = missing[row.ord - 1]!;
-        rows[original.ord - 1] = { ...row, ord: original.ord };
-      }
+      existing = existingByMessage(duplicates, (await pool.query<ExistingRow>(SELECT_EXISTING, existingParameters(duplicates))).rows);
     } catch (error) {
       readBackFailure = error as Error;
     }
   }
+  let next = 0;
   return rows.map((row) => {
-    if (row.id === null) return readBackFailure ?? new Error('stored message not found after conflict');
-    const stored = { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: row.inserted };
-    if (row.inserted) return stored;
-    // Read back, or (its original came earlier in this batch) in memory.
-    const rawXml = row.raw_xml ?? messages.find((message) => message.receiptId === row.receipt_id)?.rawXml;
-    if (rawXml === undefined) return new Error('original of a duplicate not found');
-    return { ...stored, original: { operation: row.operation, rawXml, bodyFingerprint: row.body_fingerprint ?? null } };
+    if (row.inserted) return { messageId: row.id, receiptId: row.receipt_id, receiptAt: row.receipt_at, isNew: true };
+    const found = existing[next];
+    const message = duplicates[next++]!;
+    if (readBackFailure) return readBackFailure;
+    return receiptFromExisting(message, found ?? []) ?? new Error('stored message not found after conflict');
   });
 }

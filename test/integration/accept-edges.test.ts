@@ -1,4 +1,4 @@
-/** Edges of accepting: compression at the limit, CDATA values, identificatiecodes reused for other messages. */
+/** Edges of accepting: compression at the limit, CDATA values, identificatiecodes and MessageIDs reused for other messages. */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,19 +51,55 @@ describe('accept edges', () => {
     expect(row).toEqual({ brin: '25BE' });
   });
 
-  test('an identificatiecode reused for another message is Server.DK0050, the original stays', async () => {
+  test('an identificatiecode reused for another message is Client.EK0036 naming it, the original stays', async () => {
     const documentId = randomUUID();
     await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId)));
     const before = await storedCounts(broker);
     const otherContent = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace('2026-0001', '2026-0099')));
     const otherOperation = await send(broker.baseUrl, lasRequest('aanleverenVerwijderingInschrijvingVO', bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml', documentId)));
-    expect(otherContent.faultCode).toBe('Server.DK0050');
-    expect(otherContent.faultString).toContain('already used');
-    expect(otherOperation.faultCode).toBe('Server.DK0050');
+    for (const answer of [otherContent, otherOperation]) {
+      expect([answer.faultCode, elementText(answer.text, 'element')]).toEqual(['Client.EK0036', 'identificatiecodeBedrijfsdocument']);
+      expect(answer.faultString).toContain(`identificatiecodeBedrijfsdocument ${documentId} was already used`);
+    }
     expect(await storedCounts(broker)).toEqual(before);
     // a true resubmission, reformatted, is still a duplicate with the original receipt
     const reformatted = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace(/>\s+</g, '><')));
     expect(elementText(reformatted.text, 'ontvangstBevestiging')).toBe('J');
+  });
+
+  test('under one identificatiecode, text moved between elements is another message; white space the types drop is not', async () => {
+    const documentId = randomUUID();
+    const body = bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml', documentId);
+    const first = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body));
+    expect(elementText(first.text, 'ontvangstBevestiging')).toBe('J');
+    // Same characters without white space (the fingerprint of before took it for a resend): surname "Jansenvan", no prefix.
+    const moved = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body.replace('>Jansen<', '>Jansenvan<').replace(/<bd:voorvoegsels>van<\/bd:voorvoegsels>/, '')));
+    expect([moved.faultCode, elementText(moved.text, 'element')]).toEqual(['Client.EK0036', 'identificatiecodeBedrijfsdocument']);
+    const spaced = await send(broker.baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body.replace('>Jansen<', '>\n  Jansen\t<').replace('>9712AB<', '> 9712AB <')));
+    expect(elementText(spaced.text, 'identificatiecodeBedrijfsdocument')).toBe(elementText(first.text, 'identificatiecodeBedrijfsdocument'));
+  });
+
+  test('a wsa:MessageID reused for another message is Client.EK0036 naming it; the identical message under it keeps its receipt', async () => {
+    const messageId = randomUUID();
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml');
+    const first = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', body, { messageId: `urn:uuid:${messageId}` }));
+    expect(elementText(first.text, 'ontvangstBevestiging')).toBe('J');
+    const before = await storedCounts(broker);
+    // Another message (its own identificatiecode) under that MessageID, written bare or as a URN: one id.
+    for (const spelling of [`urn:uuid:${messageId}`, messageId]) {
+      const other = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'), { messageId: spelling }));
+      expect([other.faultCode, elementText(other.text, 'element')]).toEqual(['Client.EK0036', 'MessageID']);
+      expect(other.faultString).toContain(`wsa:MessageID ${spelling} was already used`);
+    }
+    // The first message resent under its own MessageID: the original receipt.
+    const resent = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', body, { messageId: `urn:uuid:${messageId}` }));
+    expect(elementText(resent.text, 'identificatiecodeBedrijfsdocument')).toBe(elementText(first.text, 'identificatiecodeBedrijfsdocument'));
+    // Another stored message resent under the first one's MessageID: that MessageID is reused.
+    const second = bodyFixture('valid/aanleverenInschrijvingVO.xml');
+    expect(elementText((await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', second))).text, 'ontvangstBevestiging')).toBe('J');
+    const secondUnderFirstsId = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', second, { messageId }));
+    expect([secondUnderFirstsId.faultCode, elementText(secondUnderFirstsId.text, 'element')]).toEqual(['Client.EK0036', 'MessageID']);
+    expect(await storedCounts(broker)).toEqual({ messages: before.messages + 1, outbox: before.outbox + 1 });
   });
 
   test('a datumTijdBedrijfsdocument that cannot be a real time is DK0004, not a failed batch', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Broker } from '../../src/broker.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
-import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
+import { jobCount, startTestBroker, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
+import { createTestDatabase } from '../support/services.js';
 
 /** The receipt element (the body's bedrijfsdocument), without the per-response WS-Addressing headers. */
 const receiptOf = (xml: string): string => /<soapenv:Body>(.*)<\/soapenv:Body>/s.exec(xml)![1]!;
@@ -46,5 +48,44 @@ describe('duplicate submissions', () => {
     expect(elementText(as00ah.text, 'identificatiecodeBedrijfsdocument')).not.toBe(elementText(as25be.text, 'identificatiecodeBedrijfsdocument'));
     const rows = await broker().pool.query('SELECT sender_oin FROM inbound_messages WHERE document_id = $1 ORDER BY sender_oin', [documentId]);
     expect(rows.rows.map((r) => r.sender_oin)).toEqual(['0000000700000AH00000', '0000000700025BE00000']);
+  });
+});
+
+describe('one id, two different messages at once, on two brokers sharing a database', () => {
+  let brokers: Broker[] = [];
+  beforeAll(async () => {
+    const databaseUrl = await createTestDatabase();
+    brokers = [await startTestBroker({ databaseUrl }), await startTestBroker({ databaseUrl })];
+  });
+  afterAll(async () => {
+    await Promise.all(brokers.map((b) => b.close()));
+  });
+
+  /** Two bodies that differ, sharing the named id. */
+  const pairs: Record<string, () => { requests: ReturnType<typeof lasRequest>[]; id: string }> = {
+    identificatiecodeBedrijfsdocument: () => {
+      const documentId = randomUUID();
+      const body = bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId);
+      return { id: documentId, requests: [lasRequest('aanleverenInschrijvingVO', body), lasRequest('aanleverenInschrijvingVO', body.replace('2026-0001', '2026-0042'))] };
+    },
+    MessageID: () => {
+      const messageId = `urn:uuid:${randomUUID()}`;
+      return { id: messageId, requests: [1, 2].map(() => lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'), { messageId })) };
+    },
+  };
+
+  test.each(Object.keys(pairs))('%s: exactly one is accepted, the other gets Client.EK0036 naming the id', async (element) => {
+    const before = await storedCounts(brokers[0]!);
+    for (let round = 0; round < 8; round++) {
+      const { requests, id } = pairs[element]!();
+      const answers = await Promise.all(requests.map((request, i) => send(brokers[i]!.baseUrl, request)));
+      const accepted = answers.filter((a) => elementText(a.text, 'ontvangstBevestiging') === 'J');
+      const refused = answers.filter((a) => a.faultCode !== null);
+      expect([accepted.length, refused.length]).toEqual([1, 1]);
+      expect([refused[0]!.faultCode, elementText(refused[0]!.text, 'element')]).toEqual(['Client.EK0036', element]);
+      expect(refused[0]!.faultString).toContain(`${id} was already used`);
+    }
+    const after = await storedCounts(brokers[1]!);
+    expect(after.messages - before.messages).toBe(8);
   });
 });

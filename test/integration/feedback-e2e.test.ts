@@ -67,6 +67,34 @@ describe('feedback end to end', () => {
     expect(verdict(xml)).toEqual({ goedgekeurd, signalen });
   });
 
+  test('values sent with white space around and inside are processed, stored and pushed normalised', async () => {
+    const volgnummer = `W-${Math.random().toString(36).slice(2, 8)}`;
+    const spaced = enrolment('21AA', volgnummer, (x) => x
+      .replace('>123456782<', '>\n   123456782\t<')
+      .replace(`>${volgnummer}<`, `>  ${volgnummer.replace('-', '\t-   ')} <`)
+      .replace('<bas:brin>21AA<', '<bas:brin> 21AA <')
+      .replace('<ins:vestiging>21AA00<', '<ins:vestiging>\n21AA00\n<')
+      .replace('<bas:datumInschrijving>2026-08-20<', '<bas:datumInschrijving> 2026-08-20 <'));
+    const xml = await feedbackOn('21AA', spaced);
+    const normalised = volgnummer.replace('-', ' - ');
+    expect(verdict(xml)).toEqual({ goedgekeurd: 'true', signalen: [] });
+    expect([elementText(xml, 'burgerservicenummer'), elementText(xml, 'inschrijvingvolgnummer'), elementText(xml, 'brin')]).toEqual(['123456782', normalised, '21AA']);
+    const stored = await broker().pool.query('SELECT pgn, datum_inschrijving::text AS datum, stand FROM enrolments WHERE brin = $1 AND inschrijvingvolgnummer = $2', ['21AA', normalised]);
+    expect(stored.rows).toHaveLength(1);
+    expect(stored.rows[0].pgn).toMatch(/^\S*123456782$/);
+    expect(stored.rows[0].datum).toBe('2026-08-20');
+    expect(stored.rows[0].stand.perioden[0].vestiging).toBe('21AA00');
+  });
+
+  test('a blank value is refused with Client.EK0035 naming the element, and nothing is stored', async () => {
+    const body = enrolment('21AA', 'B-1', (x) => x.replace('<ins:vestiging>21AA00<', '<ins:vestiging> \t <'));
+    const answer = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('21AA')));
+    expect([answer.status, answer.faultCode, elementText(answer.text, 'element')]).toEqual([500, 'Client.EK0035', 'vestiging']);
+    expect(answer.faultString).toContain('vestiging has no value');
+    const rows = await broker().pool.query('SELECT 1 FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')]);
+    expect(rows.rows).toHaveLength(0);
+  });
+
   test('a hanging school does not delay another school', async () => {
     endpoints.script('22AA', ...Array.from({ length: 8 }, () => 'hang' as const));
     const hung = Array.from({ length: 6 }, (_, i) => enrolment('22AA', `H-${i}`));

@@ -3,6 +3,7 @@
  * request path) must agree on every body fixture: valid ones pass both, invalid ones fail both.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import validator from 'xsd-schema-validator';
 import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
@@ -72,5 +73,31 @@ describe('libxml2 and Xerces agree', () => {
     const expected = /<!-- expect-element: (\S+) -->/.exec(xml)?.[1];
     expect(libxml2Verdict(xml)).toEqual({ valid: false, element: expected });
     expect(await xercesVerdict(file, xml)).toBe(false);
+  });
+});
+
+describe('libxml2 and Xerces agree on white space in values', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xerces-ws-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  /** A body fixture with the text of the first `element` replaced. */
+  const edited = (fixture: string, element: string, text: string): string => fs.readFileSync(path.join(FIXTURES, fixture), 'utf8')
+    .replace(new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`), `$1${text}$3`);
+
+  test.each([
+    ['valid/aanleverenInschrijvingVO.xml', 'burgerservicenummer', ' 123456782\n', true],
+    ['valid/aanleverenInschrijvingVO.xml', 'inschrijvingvolgnummer', '\t2026   0001 ', true],
+    ['valid/aanleverenInschrijvingVO.xml', 'datumInschrijving', ' 2026-08-20 ', true],
+    ['valid/aanleverenInschrijvingVO.xml', 'datumTijdBedrijfsdocument', '\n2026-09-01T08:15:00Z\t', true],
+    ['valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml', 'achternaam', '   ', true], // blank, yet valid: the broker's EK0035 refuses it
+    ['valid/aanleverenInschrijvingVO.xml', 'burgerservicenummer', '123 456 782', false],
+    ['valid/aanleverenInschrijvingVO.xml', 'opleidingcode', '00 50', false],
+    ['valid/aanleverenInschrijvingVO.xml', 'datumInschrijving', '2026 -08-20', false],
+  ])('%s with %s = %j: valid %s for both', async (fixture, element, text, valid) => {
+    const xml = edited(fixture, element, text);
+    expect(xml).not.toBe(fs.readFileSync(path.join(FIXTURES, fixture), 'utf8'));
+    const file = path.join(dir, `${element}-${valid}-${Buffer.from(text).toString('hex')}.xml`);
+    fs.writeFileSync(file, xml);
+    expect(libxml2Verdict(xml)).toEqual(valid ? { valid: true } : { valid: false, element });
+    expect(await xercesVerdict(file, xml)).toBe(valid);
   });
 });

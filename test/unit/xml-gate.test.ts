@@ -135,7 +135,7 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     const check = (original: { operation: string; rawXml: string; bodyFingerprint: Buffer | null }, operation: string, xml: string): boolean => {
       const envelope = openSoapEnvelope(xml);
       try {
-        return isResubmission(original, operation, envelope);
+        return isResubmission({ ...original, sharedId: 'identificatiecodeBedrijfsdocument' }, operation, envelope);
       } finally {
         envelope.dispose();
       }
@@ -144,6 +144,15 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     expect(check(original, 'op', wrap('<req xmlns="urn:m">\n  <a>1</a>\n  <b>2</b>\n</req>'))).toBe(true);
     expect(check(original, 'op', wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>3</m:b></m:req>'))).toBe(false);
     expect(check(original, 'other', storedXml)).toBe(false);
+    // Values are compared element by element: text moved between elements, or a space inside a name, is other content.
+    expect(check(original, 'op', wrap('<m:req xmlns:m="urn:m"><m:a>12</m:a><m:b></m:b></m:req>'))).toBe(false);
+    const named = { operation: 'op', rawXml: wrap('<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>'), bodyFingerprint: null };
+    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>Bergvan</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>'))).toBe(false);
+    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>JanPiet</m:voornamen></m:req>'))).toBe(false);
+    // White space the types normalise away is not: around a value, a tab in a name, a run inside a code.
+    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>\n Berg </m:achternaam><m:voornamen>Jan\tPiet</m:voornamen></m:req>'))).toBe(true);
+    const coded = { operation: 'op', rawXml: wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>2026 0001</m:inschrijvingvolgnummer></m:req>'), bodyFingerprint: null };
+    expect(check(coded, 'op', wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>\n  2026   0001 </m:inschrijvingvolgnummer></m:req>'))).toBe(true);
     // A row stored with its fingerprint (before migration 007) is compared by that, not re-read.
     const envelope = openSoapEnvelope(storedXml);
     const stored = { operation: 'op', rawXml: 'not read', bodyFingerprint: bodyFingerprint(envelope.bodyText()) };
