@@ -1,6 +1,7 @@
 import { BrokerFault } from '../errors.js';
 import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../contracts/catalogue.js';
 import type { HeaderBlock, SoapEnvelope } from '../xml/soap-envelope.js';
+import type { ContractChoice } from './contract-choice.js';
 
 /** The addressing facts of an accepted envelope. */
 export interface Addressing {
@@ -64,8 +65,10 @@ function resolveOperation(contract: Contract, soapAction: string | undefined, ws
  * Checks the envelope's header blocks and WS-Addressing against the HTTP SOAPAction and the contract
  * the request was posted to (docs/domain.md, section 2). Throws the matching BrokerFault.
  */
-export function checkEnvelopeRules(envelope: SoapEnvelope, contract: Contract, rawSoapAction: string | undefined, brokerOin: string): Addressing {
+export function checkEnvelopeRules(envelope: SoapEnvelope, choose: ContractChoice, rawSoapAction: string | undefined, brokerOin: string): Addressing & { contract: Contract } {
   const wsa = addressingHeaders(envelope.headers);
+  // Header blocks first, then the contract: the faults come in the same order at every address.
+  const contract = choose(rawSoapAction);
   const operation = resolveOperation(contract, normaliseSoapAction(rawSoapAction), wsa.get('Action')?.text, envelope);
 
   const to = wsa.get('To')?.text;
@@ -84,5 +87,5 @@ export function checkEnvelopeRules(envelope: SoapEnvelope, contract: Contract, r
   const fromOin = oinFromAddress(fromAddress);
   if (!fromOin) throw new BrokerFault('EK0021', `wsa:From/wsa:Address '${fromAddress.slice(0, 120)}' has no valid oin= parameter (20 characters)`, 'From');
 
-  return { operation, messageId, fromAddress, fromOin };
+  return { contract, operation, messageId, fromAddress, fromOin };
 }

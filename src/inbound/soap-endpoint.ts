@@ -54,8 +54,9 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
   const envelope = openSoapEnvelope(xml, bytes);
   try {
     const soapAction = req.headers.soapaction as string | undefined;
-    const contract = (facts.contract = choose(soapAction));
-    const addressing = (facts.addressing = checkEnvelopeRules(envelope, contract, soapAction, deps.brokerOin));
+    const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
+    facts.contract = contract;
+    facts.addressing = addressing;
     const document = (facts.document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
     const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));

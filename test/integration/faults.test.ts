@@ -53,6 +53,11 @@ const CASES: FaultCase[] = [
       const action = actionOf('aanleverenIdentificerenPersoonVO');
       return { path: SHARED_PATH, xml: envelope(validBody(), { action }), headers: { soapaction: `"${action}"` } };
     } },
+  // The same precedence as at a contract's own address: header blocks are checked before the SOAPAction.
+  { name: 'shared address: unknown header block and no SOAPAction', code: 'Client.DK0010', mentions: 'Tracking',
+    request: () => ({ path: SHARED_PATH, xml: lasRequest(INSCHRIJVING, validBody(), { extraHeaders: '<x:Tracking xmlns:x="urn:vendor">1</x:Tracking>' }).xml, headers: {} }) },
+  { name: 'contract address: unknown header block and no SOAPAction', code: 'Client.DK0010', mentions: 'Tracking',
+    request: () => ({ path: PATH, xml: lasRequest(INSCHRIJVING, validBody(), { extraHeaders: '<x:Tracking xmlns:x="urn:vendor">1</x:Tracking>' }).xml, headers: {} }) },
   { name: 'wsa:Action differs from SOAPAction', code: 'Client.DK0003', mentions: 'wsa:Action',
     request: () => ({ path: PATH, xml: envelope(validBody(), { action: actionOf('aanleverenVerwijderingInschrijvingVO') }), headers: { soapaction: SOAP_ACTION } }) },
   { name: 'body invalid against the XSD', code: 'Client.DK0004', mentions: 'element brin',
