@@ -24,7 +24,7 @@ const run = promisify(execFile);
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const SCHOOLS = ['41AA', '42AA', '43AA', '44AA'] as const;
 
-/** A BSN stand with one period; `out` is the first day no longer enrolled. */
+/** A BSN stand with one period; `out` is the last day the enrolment is valid. */
 function enrolmentBody(brin: string, bsn: string, volgnummer: string, inDate: string, out?: string): string {
   return `<c:aanleverenInschrijvingVO_Request xmlns:c="http://duo.nl/schema/DUO_VOAanlevering_InschrijvingVO_V1" xmlns:b="http://duo.nl/schema/DUO_VOBasisschema_Inschrijving_V1">`
     + `<b:identificatiecodeBedrijfsdocument>${randomUUID()}</b:identificatiecodeBedrijfsdocument><b:verzendendeInstantie>${brin}</b:verzendendeInstantie>`

@@ -16,6 +16,7 @@ interface PhpAnswer {
   receipt?: Record<string, string>;
   fault?: { code: string; string: string };
   request?: string;
+  requestHeaders?: string;
   error?: string;
 }
 
@@ -67,6 +68,7 @@ describe('PHP SoapClient as a LAS', () => {
     });
     expect(answer.fault ?? answer.error).toBeUndefined();
     expect(answer.receipt?.ontvangstBevestiging).toBe('J');
+    expect(answer.requestHeaders).toMatch(/^POST \/vo-webservices\/ HTTP\/1\.1\r\n/); // the shared address, not the WSDL's own
   });
 
   test('a BRIN the sender does not hold surfaces as a SoapFault with our fault code', async () => {

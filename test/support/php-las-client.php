@@ -29,9 +29,9 @@ try {
     }
     try {
         $receipt = $client->__soapCall($request['operation'], [$request['body']], null, addressingHeaders($request['headers']));
-        echo json_encode(['receipt' => $receipt, 'request' => $client->__getLastRequest()]);
+        echo json_encode(['receipt' => $receipt, 'request' => $client->__getLastRequest(), 'requestHeaders' => $client->__getLastRequestHeaders()]);
     } catch (SoapFault $fault) {
-        echo json_encode(['fault' => ['code' => $fault->faultcode, 'string' => $fault->faultstring], 'request' => $client->__getLastRequest()]);
+        echo json_encode(['fault' => ['code' => $fault->faultcode, 'string' => $fault->faultstring], 'request' => $client->__getLastRequest(), 'requestHeaders' => $client->__getLastRequestHeaders()]);
     }
 } catch (Throwable $error) {
     echo json_encode(['error' => get_class($error) . ': ' . $error->getMessage()]);
