@@ -49,3 +49,80 @@ describe('configuration', () => {
     expect(() => loadConfig({ BRP_SOURCE_OIN: '00000001800866472000' })).toThrow('BRP_SOURCE_OIN must differ from BROKER_OIN');
   });
 });
+
+describe('ROLE and HTTP_PROCESSES', () => {
+  test.each([
+    [{}, 'all'],
+    [{ ROLE: '' }, 'all'],
+    [{ ROLE: 'all' }, 'all'],
+    [{ ROLE: 'http' }, 'http'],
+    [{ ROLE: 'pipeline' }, 'pipeline'],
+  ])('%j runs role %s', (env, role) => {
+    expect(loadConfig(env).role).toBe(role);
+  });
+
+  test.each(['workers', 'HTTP', ' http', 'all,http'])('ROLE=%j is refused with one line', (value) => {
+    expect(() => loadConfig({ ROLE: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ ROLE: value });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([`ROLE must be all, http, pipeline or unset (all), got '${value}'`]);
+    }
+  });
+
+  test.each([
+    [{}, 1],
+    [{ HTTP_PROCESSES: '4' }, 4],
+    [{ HTTP_WORKERS: '3' }, 3],
+    [{ HTTP_WORKERS: '3', HTTP_PROCESSES: '2' }, 2],
+    [{ HTTP_PROCESSES: '64' }, 64],
+  ])('%j: %i HTTP processes', (env, count) => {
+    expect(loadConfig(env).httpProcesses).toBe(count);
+  });
+
+  test.each([
+    [{ HTTP_PROCESSES: '0' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'0\''],
+    [{ HTTP_PROCESSES: '65' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'65\''],
+    [{ HTTP_WORKERS: 'two' }, 'HTTP_WORKERS must be a whole number from 1 to 64, got \'two\''],
+  ])('%j is refused', (env, problem) => {
+    expect(() => loadConfig(env)).toThrow(problem);
+  });
+});
+
+describe('replaced settings: one warning line each, naming what replaced it', () => {
+  test('none without old names', () => {
+    expect(loadConfig({ ROLE: 'http', HTTP_PROCESSES: '2' }).deprecations).toEqual([]);
+  });
+
+  test.each([
+    ['HTTP_WORKERS', '2', 'HTTP_WORKERS is read as HTTP_PROCESSES, its new name: rename it'],
+    ['RUN_WORKERS', 'false', 'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery'],
+    ['PIPELINE_PROCESS', 'true', 'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own'],
+  ])('%s', (name, value, line) => {
+    expect(loadConfig({ [name]: value }).deprecations).toEqual([line]);
+  });
+
+  test('old values of RUN_WORKERS are not validated any more: it is not read', () => {
+    expect(loadConfig({ RUN_WORKERS: 'maybe', PIPELINE_PROCESS: 'x' }).role).toBe('all');
+  });
+});
+
+describe('derived limits', () => {
+  test('defaults', () => {
+    expect(loadConfig({}).limits).toEqual({
+      httpPoolSize: 6, acceptPoolSize: 2, pipelinePoolSize: 7, deliveryLeaseMs: 15_000, deliveryHandoffMs: 1000, pingTimeoutMs: 5000,
+    });
+    expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
+  });
+
+  test.each([
+    [{ ACCEPT_MAX_IN_FLIGHT: '4' }, { acceptPoolSize: 4 }],
+    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 6 }],
+    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 37 }],
+    [{ DELIVERY_TIMEOUT_MS: '50' }, { deliveryLeaseMs: 5050, pingTimeoutMs: 50 }],
+    [{ DELIVERY_TIMEOUT_MS: '4999' }, { deliveryLeaseMs: 9999, pingTimeoutMs: 4999 }],
+    [{ DELIVERY_TIMEOUT_MS: '5001' }, { deliveryLeaseMs: 10_001, pingTimeoutMs: 5000 }],
+  ])('%j gives %j', (env, limits) => {
+    expect(loadConfig(env).limits).toMatchObject(limits);
+  });
+});
