@@ -104,6 +104,7 @@ describe('bron-broker population load (CLI)', () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    await migrateDatabase(env.DATABASE_URL);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pop-'));
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(good, JSON.stringify([
