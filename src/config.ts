@@ -170,8 +170,10 @@ export function loadConfig(env: Env = process.env): Config {
   const intList = (name: string, fallback: number[]): number[] => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const values = raw.split(',').map((part) => Number(part.trim()));
-    if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
+    const parts = raw.split(',').map((part) => part.trim());
+    // Number('') is 0: an empty part ('100,,200') would be a wait of nothing.
+    const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
+    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
       problems.push(`${name} must be comma-separated whole numbers of milliseconds, got '${raw}'`);
       return fallback;
     }

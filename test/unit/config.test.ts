@@ -126,3 +126,62 @@ describe('derived limits', () => {
     expect(loadConfig(env).limits).toMatchObject(limits);
   });
 });
+
+describe('every numeric setting: default, both bounds, and one past each', () => {
+  const NUMERIC: [name: string, key: string, fallback: number, min: number, max: number][] = [
+    ['PORT', 'port', 8080, 0, 65535],
+    ['EMBEDDED_PG_PORT', 'embeddedPgPort', 54329, 1, 65535],
+    ['EMBEDDED_REDIS_PORT', 'embeddedRedisPort', 63790, 1, 65535],
+    ['MAX_BODY_BYTES', 'maxBodyBytes', 1024 * 1024, 1024, 64 * 1024 * 1024],
+    ['ACCEPT_TIMEOUT_MS', 'acceptTimeoutMs', 1500, 100, 60_000],
+    ['ACCEPT_OUTCOME_WAIT_MS', 'acceptOutcomeWaitMs', 10_000, 100, 600_000],
+    ['ACCEPT_BATCH_SIZE', 'acceptBatchSize', 100, 1, 1000],
+    ['ACCEPT_MAX_IN_FLIGHT', 'acceptMaxInFlight', 2, 1, 32],
+    ['SWEEP_INTERVAL_MS', 'sweepIntervalMs', 5000, 50, 3_600_000],
+    ['SWEEP_GRACE_MS', 'sweepGraceMs', 5000, 0, 3_600_000],
+    ['HTTP_PROCESSES', 'httpProcesses', 1, 1, 64],
+    ['PROCESSING_CONCURRENCY', 'processingConcurrency', 64, 1, 1024],
+    ['PROCESSING_BATCH_SIZE', 'processingBatchSize', 64, 1, 1000],
+    ['PROCESSING_TRANSACTIONS', 'processingTransactions', 2, 1, 32],
+    ['DELIVERY_TIMEOUT_MS', 'deliveryTimeoutMs', 10_000, 50, 600_000],
+    ['DELIVERY_RETRIES', 'deliveryRetries', 3, 0, 20],
+    ['DELIVERY_POLL_MS', 'deliveryPollMs', 500, 10, 60_000],
+    ['DELIVERY_CONCURRENCY', 'deliveryConcurrency', 128, 1, 1024],
+    ['DELIVERY_PER_INSTITUTION', 'deliveryPerInstitution', 4, 1, 256],
+    ['JOB_LOCK_MS', 'jobLockMs', 30_000, 500, 600_000],
+  ];
+  const read = (env: Record<string, string>, key: string): unknown => (loadConfig(env) as unknown as Record<string, unknown>)[key];
+
+  test.each(NUMERIC)('%s', (name, key, fallback, min, max) => {
+    expect(read({}, key)).toBe(fallback);
+    expect(read({ [name]: '' }, key)).toBe(fallback);
+    expect(read({ [name]: String(min) }, key)).toBe(min);
+    expect(read({ [name]: String(max) }, key)).toBe(max);
+    for (const bad of [String(min - 1), String(max + 1), '1.5', 'ten']) {
+      expect(() => loadConfig({ [name]: bad })).toThrow(`${name} must be a whole number from ${min} to ${max}, got '${bad}'`);
+    }
+  });
+
+  test('DELIVERY_BACKOFF_MS: comma-separated milliseconds, each up to a day', () => {
+    expect(loadConfig({}).deliveryBackoffMs).toEqual([30_000, 120_000, 600_000]);
+    expect(loadConfig({ DELIVERY_BACKOFF_MS: '100, 200' }).deliveryBackoffMs).toEqual([100, 200]);
+    expect(loadConfig({ DELIVERY_BACKOFF_MS: '0' }).deliveryBackoffMs).toEqual([0]);
+    for (const bad of ['-1', '86400001', '100,,200', 'soon']) {
+      expect(() => loadConfig({ DELIVERY_BACKOFF_MS: bad })).toThrow(`DELIVERY_BACKOFF_MS must be comma-separated whole numbers of milliseconds, got '${bad}'`);
+    }
+  });
+
+  test.each([
+    ['QUEUE_PREFIX', 'bron', 'bron-2.test_x', 'bron:x'],
+    ['LOG_LEVEL', 'info', 'debug', 'loud'],
+  ])('%s: default %s, accepts %s, refuses %s', (name, fallback, good, bad) => {
+    const key = name === 'QUEUE_PREFIX' ? 'queuePrefix' : 'logLevel';
+    expect(read({}, key)).toBe(fallback);
+    expect(read({ [name]: good }, key)).toBe(good);
+    expect(() => loadConfig({ [name]: bad })).toThrow(name);
+  });
+
+  test.each([['1', true], ['yes', true], ['true', true], ['0', false], ['no', false], ['false', false]])('SEED_DEMO=%s is %s', (raw, value) => {
+    expect(loadConfig({ SEED_DEMO: raw }).seedDemo).toBe(value);
+  });
+});
