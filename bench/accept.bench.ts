@@ -3,8 +3,8 @@
  * receipt, enqueue) against real PostgreSQL and Redis, with a bare node:http server and a node-soap
  * service as reference points. Each target runs in its own process; autocannon runs here.
  *
- * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64); HTTP_WORKERS etc. pass through to the broker.
- * The broker runs without its processing and delivery workers (RUN_WORKERS=false): this measures accepting.
+ * Environment: BENCH_SECONDS (30), BENCH_CONNECTIONS (64); HTTP_PROCESSES etc. pass through to the broker.
+ * The broker runs as ROLE=http, without processing and delivery: this measures accepting.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     // The broker logs to a file, as it would in production; the bench must not pay for reading it.
     const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
     const broker = spawn(process.execPath, [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', RUN_WORKERS: 'false' },
+      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', ROLE: 'http' },
       stdio: ['ignore', logFile, logFile],
     });
     await waitUntilHealthy(`http://127.0.0.1:${brokerPort}/healthz`, broker);

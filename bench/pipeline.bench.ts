@@ -196,13 +196,13 @@ async function main(): Promise<void> {
   const port = await freePort();
   const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
   const brokerEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redisService.url, LOG_LEVEL: 'warn', SEED_DEMO: 'false', DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '60000' };
-  // BENCH_SEPARATE_WORKERS=1: the HTTP broker without workers, and the pipeline in its own process (as docker-compose runs it).
+  // BENCH_SEPARATE_WORKERS=1: a ROLE=http broker and a ROLE=pipeline process (as docker-compose runs them); else ROLE=all.
   const broker = spawn(process.execPath, [...BROKER_NODE_ARGS, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-    env: { ...brokerEnv, ...(SEPARATE_WORKERS ? { RUN_WORKERS: 'false' } : {}) },
+    env: { ...brokerEnv, ROLE: SEPARATE_WORKERS ? 'http' : 'all' },
     stdio: ['ignore', logFile, logFile],
   });
   const workers = SEPARATE_WORKERS
-    ? spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/workers/pipeline.worker.js')], { env: brokerEnv, stdio: ['ignore', logFile, logFile] })
+    ? spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist/src/main.js')], { env: { ...brokerEnv, ROLE: 'pipeline' }, stdio: ['ignore', logFile, logFile] })
     : undefined;
   const url = `http://127.0.0.1:${port}${CONTRACT_PATH}`;
   await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
     const jobs = (await redis.keys('bron:*:*')).filter((k) => /:processing:(\d+|batch-[0-9a-f-]+)$/.test(k)).length;
     redis.disconnect();
     const usedMb = Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 1024 / 1024;
-    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in a separate workers/pipeline.worker process' : 'as npm start runs them'}\n\n`);
+    process.stdout.write(`\n${SECONDS}s per phase, ${os.cpus().length} cores; broker LOG_LEVEL=warn, workers ${SEPARATE_WORKERS ? 'in a separate ROLE=pipeline process' : 'as npm start runs them'}\n\n`);
     process.stdout.write('| phase | accepted msg/s | accept→terugkoppeling answered p50 ms | p99 ms | accept→each delivery recorded p50 / p99 ms | accept→processed p50 / p99 ms | delivered |\n|---|---:|---:|---:|---:|---:|---:|\n');
     process.stdout.write(`${lines.join('\n')}\n\n`);
     process.stdout.write(`max-rate phase: backlog at its end ${backlogAtEnd}, drained in ${drainSeconds.toFixed(1)} s; sustained ≈ ${Math.round((max.total) / (SECONDS + drainSeconds))} msg/s end to end\n`);

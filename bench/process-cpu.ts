@@ -6,7 +6,7 @@ import fs from 'node:fs';
 
 export interface CpuSample {
   broker: number;
-  /** The broker's CPU by process role (BRON_ROLE: http, pipeline; `other` for the cluster's primary or a stand-alone workers process). */
+  /** The broker's CPU by process role (a forked process's BRON_ROLE, else a single-role process's ROLE: http, pipeline; `other` for ROLE=all's primary). */
   brokerRoles: Record<string, number>;
   postgres: number;
   redis: number;
@@ -16,7 +16,9 @@ export interface CpuSample {
 
 function roleOf(pid: number): string {
   try {
-    return /(?:^|\0)BRON_ROLE=([^\0]*)/.exec(fs.readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1] ?? 'other';
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    const role = /(?:^|\0)BRON_ROLE=([^\0]*)/.exec(environ)?.[1] ?? /(?:^|\0)ROLE=([^\0]*)/.exec(environ)?.[1];
+    return role === undefined || role === 'all' ? 'other' : role;
   } catch {
     return 'other';
   }

@@ -20,7 +20,6 @@ import { createProducerConnection } from './queue/redis.js';
 import { Sweeper } from './queue/sweeper.js';
 import { AcceptBatcher } from './store/accept-batcher.js';
 import { type Pool, createPool } from './store/database.js';
-import { migrate } from './store/migrate.js';
 import { compileSchemas } from './xml/schema-set.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
@@ -55,8 +54,8 @@ export interface BrokerOptions {
 }
 
 export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, options: BrokerOptions = {}): Promise<Broker> {
-  const pool = createPool(urls.databaseUrl, 6);
-  await migrate(pool);
+  // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
+  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
   const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
   const registry = new InstitutionRegistry(pool, log);
@@ -69,7 +68,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const sweeper = new Sweeper(pool, processingQueue, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
-  const acceptPool = createPool(urls.databaseUrl, config.acceptMaxInFlight, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
+  const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
   // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
   const outcomePool = createPool(urls.databaseUrl, 1, { queryTimeoutMs: 2000, statementTimeoutMs: 1000, lockTimeoutMs: 1000 });
   const batcher = new AcceptBatcher(acceptPool, {
@@ -84,7 +83,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const operator = operatorRoutes({
     api: {
       pool, processingQueue, traceKey: secrets.traceKey,
-      pingTimeoutMs: Math.min(config.deliveryTimeoutMs, 5000), brokerOin: config.brokerOin, log,
+      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log,
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),

@@ -9,19 +9,32 @@ import { createProcessingQueue } from './queue/processing-queue.js';
 import { createProducerConnection } from './queue/redis.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool, type Pool } from './store/database.js';
-import { migrate } from './store/migrate.js';
+import { pendingMigrations } from './store/migrate.js';
+import { serviceAddress } from './startup-failure.js';
 
 const say = (message: string): void => {
   process.stderr.write(`${message}\n`);
 };
 
-/** Runs `work` against the configured database (the embedded one is started for the call when not running). */
+/** The CLI's one line when the database lacks migrations: only a starting broker migrates. */
+export class DatabaseNotMigratedError extends Error {
+  constructor(url: string, pending: readonly number[]) {
+    super(`the database at ${serviceAddress(url)} lacks ${pending.length} migration(s) (${pending.join(', ')}); start the broker once (any ROLE): it migrates at start, the CLI never does`);
+    this.name = 'DatabaseNotMigratedError';
+  }
+}
+
+/**
+ * Runs `work` against the configured database (the embedded one is started for the call when not
+ * running). The database must be migrated: a CLI run against an older broker must not change its schema.
+ */
 export async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = await resolveDatabase(config, say);
   const pool = createPool(database.url, 2);
   try {
-    await migrate(pool);
+    const pending = await pendingMigrations(pool);
+    if (pending.length > 0) throw new DatabaseNotMigratedError(database.url, pending);
     return await work(pool);
   } finally {
     await pool.end();

@@ -71,12 +71,10 @@ export interface Config {
   readonly deliveryPerInstitution: number;
   /** How long a worker's claim on a job lasts without renewal; a killed worker's jobs return after about this long (`JOB_LOCK_MS`, default 30000). */
   readonly jobLockMs: number;
-  /** Run the processing and delivery workers under this broker (`RUN_WORKERS`, default true). */
-  readonly runWorkers: boolean;
-  /** Run those workers in a process of their own rather than in the HTTP process (`PIPELINE_PROCESS`, default true). */
-  readonly pipelineProcess: boolean;
-  /** HTTP worker processes sharing the port (`HTTP_WORKERS`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
-  readonly httpWorkers: number;
+  /** What this start runs (`ROLE`, default all): see {@link Role}. */
+  readonly role: Role;
+  /** HTTP processes sharing the port, in roles all and http (`HTTP_PROCESSES`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
+  readonly httpProcesses: number;
   /** Bearer token for the read-only admin API and dashboard (`ADMIN_READ_TOKEN`; unset: generated once into BROKER_DATA_DIR/operator-secrets.json). */
   readonly adminReadToken: string | undefined;
   /** Bearer token for admin actions: replay, purge, pause, resume, add (`ADMIN_OPERATOR_TOKEN`; unset: generated like the read token). */
@@ -88,6 +86,53 @@ export interface Config {
    * Saturday 03:00; `off` runs them only on an operator's request) in `QUALITY_TIMEZONE` (default Europe/Amsterdam).
    */
   readonly qualitySchedule: QualitySchedule | null;
+  /** Limits that follow from the settings above, computed here so no call site invents its own. */
+  readonly limits: DerivedLimits;
+  /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
+  readonly deprecations: readonly string[];
+}
+
+/**
+ * `all`: this machine runs everything: HTTP process(es) plus one pipeline process (`npm start`).
+ * `http`: accepts messages only (SOAP, WSDLs, admin, metrics); processing and delivery run elsewhere.
+ * `pipeline`: processes and delivers only; no HTTP listener.
+ */
+export const ROLES = ['all', 'http', 'pipeline'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Limits derived from the settings: pool sizes, lease and ping times. */
+export interface DerivedLimits {
+  /** Connections of an HTTP process's general pool: registry, sweeper, admin API, gauges, readiness. */
+  readonly httpPoolSize: number;
+  /** Connections of the accept path's group commits: one per commit in flight. */
+  readonly acceptPoolSize: number;
+  /** Connections of the pipeline: its processing transactions plus delivery's claims, polls, reads and records, and a quality run. */
+  readonly pipelinePoolSize: number;
+  /** How long a delivery lease lasts: the attempt's timeout plus a margin, so only a dead process's lease expires. */
+  readonly deliveryLeaseMs: number;
+  /** A message offered for its first attempt by the process that queued it is the pollers' after this long. */
+  readonly deliveryHandoffMs: number;
+  /** Timeout of an operator's endpoint ping: a delivery attempt's, at most five seconds (someone waits for it). */
+  readonly pingTimeoutMs: number;
+}
+
+/** Old setting names: each still in the environment gets this warning line, naming what replaced it. */
+const REPLACED: Readonly<Record<string, string>> = {
+  HTTP_WORKERS: 'HTTP_WORKERS is read as HTTP_PROCESSES, its new name: rename it',
+  RUN_WORKERS: 'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery',
+  PIPELINE_PROCESS: 'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own',
+};
+
+/** Computes the limits that follow from the settings (the one place they are decided). */
+export function deriveLimits(settings: Pick<Config, 'acceptMaxInFlight' | 'processingTransactions' | 'deliveryTimeoutMs'>): DerivedLimits {
+  return {
+    httpPoolSize: 6,
+    acceptPoolSize: settings.acceptMaxInFlight,
+    pipelinePoolSize: settings.processingTransactions + 6, // + 1: a quality run holds one for its transaction
+    deliveryLeaseMs: settings.deliveryTimeoutMs + 5000,
+    deliveryHandoffMs: 1000,
+    pingTimeoutMs: Math.min(settings.deliveryTimeoutMs, 5000),
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -131,8 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
   const intList = (name: string, fallback: number[]): number[] => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
-    const values = raw.split(',').map((part) => Number(part.trim()));
-    if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
+    const parts = raw.split(',').map((part) => part.trim());
+    // Number('') is 0: an empty part ('100,,200') would be a wait of nothing.
+    const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
+    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
       problems.push(`${name} must be comma-separated whole numbers of milliseconds, got '${raw}'`);
       return fallback;
     }
@@ -166,6 +213,11 @@ export function loadConfig(env: Env = process.env): Config {
   const adminOperatorToken = secret('ADMIN_OPERATOR_TOKEN', 16);
   // One token for both roles would make the read-only token an operator token.
   if (adminReadToken && adminReadToken === adminOperatorToken) problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
+  const role = (env.ROLE || 'all') as Role;
+  if (!ROLES.includes(role)) problems.push(`ROLE must be ${ROLES.join(', ')} or unset (all), got '${env.ROLE}'`);
+  // HTTP_WORKERS is read (with a warning) until deployments have renamed it; HTTP_PROCESSES wins.
+  const httpProcessesName = env.HTTP_PROCESSES === undefined && env.HTTP_WORKERS !== undefined ? 'HTTP_WORKERS' : 'HTTP_PROCESSES';
+  const deprecations = Object.entries(REPLACED).filter(([name]) => env[name] !== undefined).map(([, line]) => line);
   const queuePrefix = env.QUEUE_PREFIX || 'bron';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
 
@@ -179,7 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  const config: Config = {
+  const settings = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -199,7 +251,8 @@ export function loadConfig(env: Env = process.env): Config {
     sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
     queuePrefix,
     seedDemo: bool('SEED_DEMO', true),
-    httpWorkers: int('HTTP_WORKERS', 1, 1, 64),
+    role,
+    httpProcesses: int(httpProcessesName, 1, 1, 64),
     processingConcurrency: int('PROCESSING_CONCURRENCY', 64, 1, 1024),
     processingBatchSize: int('PROCESSING_BATCH_SIZE', 64, 1, 1000),
     processingTransactions: int('PROCESSING_TRANSACTIONS', 2, 1, 32),
@@ -210,13 +263,11 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryConcurrency: int('DELIVERY_CONCURRENCY', 128, 1, 1024),
     deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
-    runWorkers: bool('RUN_WORKERS', true),
-    pipelineProcess: bool('PIPELINE_PROCESS', true),
     adminReadToken,
     adminOperatorToken,
     traceKey: secret('TRACE_KEY', 32),
     qualitySchedule,
   };
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze(config);
+  return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
 }

@@ -9,15 +9,18 @@ import { metricsRegistry } from './metrics/metrics.js';
 import { resolveOperatorSecrets } from './operator/secrets.js';
 import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
 import { createPool } from './store/database.js';
-import { createPipelinePool, runPipelineProcess, startPipeline } from './pipeline.js';
+import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
 import { migrate } from './store/migrate.js';
 import { StartupError, databaseUnreachable, startupFailureLine } from './startup-failure.js';
 
 /**
- * Composition root. The primary process starts (or finds) PostgreSQL and Redis, migrates, seeds, and
- * forks HTTP_WORKERS processes that share the port, plus one process for the processing and delivery
- * workers (PIPELINE_PROCESS): accepting and delivering each get an event loop, so both cores work.
- * With one HTTP process and the pipeline inline, everything runs in this process instead.
+ * Composition root: one way to run each role (ROLE). The process that is started resolves PostgreSQL
+ * and Redis and migrates the database (the one migration of this start) before anything else uses it;
+ * then, by role:
+ * - all: forks HTTP_PROCESSES HTTP processes sharing the port plus one pipeline process, so accepting
+ *   and delivering each get an event loop and both cores work;
+ * - http: accepts only, in this process (or in HTTP_PROCESSES forked ones); no processing or delivery;
+ * - pipeline: processes and delivers in this process; no HTTP listener.
  */
 
 interface ServiceUrls {
@@ -25,6 +28,7 @@ interface ServiceUrls {
   redisUrl: string;
 }
 
+/** The start's one migration, then the demo data where this start serves HTTP (the demo receiver's address is its own). */
 async function prepareStore(config: Config, databaseUrl: string, log: Logger): Promise<void> {
   const pool = createPool(databaseUrl, 2);
   try {
@@ -33,7 +37,7 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     } catch (error) {
       throw databaseUnreachable(databaseUrl, error, config.databaseUrl !== undefined);
     }
-    if (config.seedDemo) {
+    if (config.seedDemo && config.role !== 'pipeline') {
       await seedDemoPopulation(pool);
       const added = await seedDemoInstitutions(pool, `http://localhost:${config.port}`);
       if (added > 0) log.info('seeded demo institutions', { added });
@@ -52,19 +56,15 @@ function printUrls(config: Config): void {
   process.stdout.write(`Admin dashboard: http://localhost:${config.port}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
 }
 
-async function runWorker(config: Config, urls: ServiceUrls, log: Logger, afterClose = async (): Promise<void> => undefined): Promise<void> {
+/** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
+async function runHttp(config: Config, urls: ServiceUrls, log: Logger, afterClose = async (): Promise<void> => undefined): Promise<void> {
   // Every HTTP process runs the sweeper: it reads PostgreSQL only and wakes a row once in any number of processes.
   const broker = await startBroker(config, urls, log);
-  // The workers get their own connections, so a processing backlog never starves the request path.
-  const pipelinePool = config.runWorkers ? createPipelinePool(urls.databaseUrl, config) : undefined;
-  const pipeline = pipelinePool ? startPipeline(config, pipelinePool, urls.redisUrl, log, {}) : undefined;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down');
-    await pipeline?.close();
-    await pipelinePool?.end();
     await broker.close();
     await afterClose();
     process.exit(0);
@@ -87,18 +87,27 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     await database.stop();
   };
   const urls: ServiceUrls = { databaseUrl: database.url, redisUrl: redis.url };
-  const separatePipeline = config.runWorkers && config.pipelineProcess;
+  const inline = config.role === 'pipeline' || (config.role === 'http' && config.httpProcesses === 1);
   try {
     await prepareStore(config, urls.databaseUrl, log);
-    resolveOperatorSecrets(config); // generated before the workers start, so they all read one file
-    if (config.httpWorkers === 1 && !separatePipeline) await runWorker(config, urls, log, stopServices);
+    if (config.role === 'pipeline') {
+      runPipelineProcess(config, urls, log, stopServices);
+    } else {
+      resolveOperatorSecrets(config); // generated before the processes start, so they all read one file
+      if (inline) await runHttp(config, urls, log, stopServices);
+    }
   } catch (error) {
     // Services this start started are stopped again: a failed start leaves nothing running.
     await stopServices();
     throw error;
   }
-  if (config.httpWorkers === 1 && !separatePipeline) {
-    log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: 1 });
+  if (config.role === 'pipeline') {
+    log.info('bron-broker pipeline running', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });
+    process.stdout.write(`${PIPELINE_READY_LINE}\n`);
+    return;
+  }
+  if (inline) {
+    log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, role: config.role, httpProcesses: 1 });
     printUrls(config);
     return;
   }
@@ -108,12 +117,9 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   /** Processes that have started (listening, or the pipeline running): only those are restarted when they die. */
   const started = new Set<number>();
   const fork = (index: number): void => {
-    const role = index < config.httpWorkers ? 'http' : 'pipeline';
-    const worker = cluster.fork({
-      BRON_ROLE: role, BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl,
-      // HTTP processes leave the workers to the pipeline process when there is one.
-      ...(role === 'http' && separatePipeline ? { RUN_WORKERS: 'false' } : {}),
-    });
+    const role = index < config.httpProcesses ? 'http' : 'pipeline';
+    // BRON_ROLE is the forked process's part of this start, not a setting.
+    const worker = cluster.fork({ BRON_ROLE: role, BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl });
     let failure: string | undefined;
     worker.on('message', (message: { bronStartupFailure?: string; bronStarted?: boolean }) => {
       if (message.bronStartupFailure) failure = message.bronStartupFailure;
@@ -136,12 +142,12 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   let listening = 0;
   cluster.on('listening', () => {
     listening += 1;
-    if (listening === config.httpWorkers) {
-      log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, workers: config.httpWorkers });
+    if (listening === config.httpProcesses) {
+      log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, role: config.role, httpProcesses: config.httpProcesses });
       printUrls(config);
     }
   });
-  for (let index = 0; index < config.httpWorkers + (separatePipeline ? 1 : 0); index++) fork(index);
+  for (let index = 0; index < config.httpProcesses + (config.role === 'all' ? 1 : 0); index++) fork(index);
 
   const shutdown = async (signal: string, exitCode = 0): Promise<void> => {
     if (stopping) return;
@@ -163,7 +169,10 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  if (cluster.isPrimary) return runPrimary(config, log);
+  if (cluster.isPrimary) {
+    for (const line of config.deprecations) log.warn(line);
+    return runPrimary(config, log);
+  }
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };
   if (process.env.BRON_ROLE === 'pipeline') {
     // Its counters are summed into every scrape by the primary: answer the primary's collection from
@@ -173,7 +182,7 @@ async function main(): Promise<void> {
     process.send?.({ bronStarted: true });
     return;
   }
-  return runWorker(config, urls, log);
+  return runHttp(config, urls, log);
 }
 
 main().catch((error: unknown) => {

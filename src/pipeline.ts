@@ -20,11 +20,6 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-/** Connections the pipeline uses at most: its processing transactions, delivery's claims, polls, reads and records, a quality run. */
-export function pipelinePoolSize(config: Config): number {
-  return config.processingTransactions + 6; // + 1: a quality run holds one for its transaction
-}
-
 /**
  * The pipeline's own pool. Every statement it runs reaches rows through an index (messages and
  * outbound rows by id, enrolments by pupil (PGN + BRIN + volgnummer), pupil links by either number, people by BSN or name; the sweeper's
@@ -32,13 +27,8 @@ export function pipelinePoolSize(config: Config): number {
  * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */
 export function createPipelinePool(databaseUrl: string, config: Config): Pool {
-  return createPool(databaseUrl, pipelinePoolSize(config), { plans: 'key-lookups' });
+  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups' });
 }
-
-/** A message offered for its first attempt by the process that queued it is the pollers' after this long. */
-const HANDOFF_MS = 1000;
-/** A lease outlives its attempt by this much, so only a dead process's lease ever expires. */
-const LEASE_MARGIN_MS = 5000;
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { now?: () => Date }): Pipeline {
   configurePupilTrace(resolveTraceKey(config));
@@ -46,7 +36,7 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   const deliverer = new Deliverer({
     pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
     policy: { retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs },
-    lease: { owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, perInstitution: config.deliveryPerInstitution, leaseMs: config.deliveryTimeoutMs + LEASE_MARGIN_MS, handoffMs: HANDOFF_MS },
+    lease: { owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, perInstitution: config.deliveryPerInstitution, leaseMs: config.limits.deliveryLeaseMs, handoffMs: config.limits.deliveryHandoffMs },
     maxActive: config.deliveryConcurrency, pollMs: config.deliveryPollMs, log, onDelivered: observeDeliveryLatency,
   });
   const processing: Worker = startProcessingWorker({
@@ -68,15 +58,23 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
   };
 }
 
+/** Said on stdout once a ROLE=pipeline process has started its workers (supervisors and tests wait for it). */
+export const PIPELINE_READY_LINE = 'bron-broker pipeline running: processing and delivery';
+
 /**
- * A process that only runs the pipeline (`npm start`'s pipeline process, workers/pipeline.worker): its
+ * A process that only runs the pipeline (ROLE=pipeline, or the pipeline process ROLE=all forks): its
  * own pool, and on SIGINT/SIGTERM a clean close (active jobs finish or return to the queue) and exit.
  */
-export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, pool: Pool = createPipelinePool(urls.databaseUrl, config)): Pipeline {
+export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, afterClose = async (): Promise<void> => undefined): Pipeline {
+  const pool = createPipelinePool(urls.databaseUrl, config);
   const pipeline = startPipeline(config, pool, urls.redisUrl, log, {});
+  let stopping = false;
   const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
     await pipeline.close();
     await pool.end();
+    await afterClose();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

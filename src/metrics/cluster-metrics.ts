@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
 /**
- * With HTTP_WORKERS > 1 each process counts its own requests, deliveries and attempts, and a scrape
+ * With HTTP_PROCESSES > 1 (or ROLE=all's pipeline process) each process counts its own requests, deliveries and attempts, and a scrape
  * lands on whichever process the kernel picks. So a worker asked for /metrics asks the primary,
  * which gathers every worker's registries (prom-client's AggregatorRegistry) and answers with the sum.
  */

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { type RunningService, startEmbeddedPostgres } from './embedded-postgres.js';
+import type { RunningService } from './embedded-postgres.js';
 import { startLocalRedis } from './local-redis.js';
 
 const external = (url: string): RunningService => ({ url, stop: async () => undefined });
 
 /** DATABASE_URL when set, otherwise the embedded PostgreSQL under BROKER_DATA_DIR/pg. */
-export function resolveDatabase(config: Config, log: (message: string) => void): Promise<RunningService> {
-  if (config.databaseUrl) return Promise.resolve(external(config.databaseUrl));
+export async function resolveDatabase(config: Config, log: (message: string) => void): Promise<RunningService> {
+  if (config.databaseUrl) return external(config.databaseUrl);
+  // Loaded only when used: embedded-postgres's exit hook turns every SIGTERM into exit 143 before a graceful close ends.
+  const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
   return startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), port: config.embeddedPgPort, database: 'bron', log });
 }
 

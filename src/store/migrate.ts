@@ -50,3 +50,12 @@ export async function migrate(pool: Pool): Promise<number[]> {
   }
   return applied;
 }
+
+/** Versions of the migrations not yet applied to the database (all of them on an empty database). */
+export async function pendingMigrations(pool: Pool): Promise<number[]> {
+  const table = await pool.query<{ exists: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS exists");
+  const done = table.rows[0]!.exists
+    ? new Set((await pool.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
+    : new Set<number>();
+  return listMigrations().map((m) => m.version).filter((version) => !done.has(version));
+}

@@ -1,6 +1,6 @@
 /**
  * The broker's processes under test, as a supervisor runs them: one HTTP broker (dist/src/main.js,
- * no workers) and N pipeline processes (dist/workers/pipeline.worker.js), each restarted when it
+ * ROLE=http) and N pipeline processes (dist/src/main.js, ROLE=pipeline), each restarted when it
  * dies (unless the harness is stopping them). Output goes to a log file per process in the scenario's
  * folder.
  */
@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
 import { signal, sleep, waitGone } from './services.js';
 
 export interface Supervised {
@@ -19,7 +20,7 @@ export interface Supervised {
   /** SIGSTOP / SIGCONT the running process. */
   pause(): void;
   resume(): void;
-  /** Whether the current run of it has said it is ready (a pipeline's `pipeline worker ready`, the HTTP broker's WSDL lines). */
+  /** Whether the current run of it has said it is ready (a pipeline's PIPELINE_READY_LINE, the HTTP broker's WSDL lines). */
   ready(): boolean;
   restarts: number;
   readonly deaths: readonly string[];
@@ -151,12 +152,12 @@ export async function waitReady(processes: readonly Supervised[], timeoutMs: num
 }
 
 export async function startCluster(options: { env: NodeJS.ProcessEnv; port: number; pipelines: number; logDir: string; restartDelayMs: number }): Promise<BrokerCluster> {
-  const http = new SupervisedProcess('http', 'dist/src/main.js', options.env, path.join(options.logDir, 'http.log'), options.restartDelayMs, 'Admin dashboard:');
+  const http = new SupervisedProcess('http', 'dist/src/main.js', { ...options.env, ROLE: 'http' }, path.join(options.logDir, 'http.log'), options.restartDelayMs, 'Admin dashboard:');
   const pipelines = Array.from({ length: options.pipelines }, (_, index) => new SupervisedProcess(
-    `pipeline-${index + 1}`, 'dist/workers/pipeline.worker.js', options.env, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs, 'pipeline worker ready'));
+    `pipeline-${index + 1}`, 'dist/src/main.js', { ...options.env, ROLE: 'pipeline' }, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs, PIPELINE_READY_LINE));
   const all = [http, ...pipelines];
-  // The HTTP process migrates first; the pipelines then find the schema in place (they migrate too,
-  // under the same advisory lock).
+  // The HTTP process migrates first; the pipelines then find the schema in place (every start
+  // migrates, under one advisory lock).
   http.start();
   const baseUrl = `http://127.0.0.1:${options.port}`;
   if (!await waitHealthy(baseUrl, 60_000)) {

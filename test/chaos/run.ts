@@ -282,7 +282,7 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_SECRETS, ...PROFILE.env,
     DATABASE_URL: databaseUrl, REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1',
-    RUN_WORKERS: 'false', PIPELINE_PROCESS: 'false', HTTP_WORKERS: '1', SEED_DEMO: 'false', LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false', LOG_LEVEL: 'warn',
     QUEUE_PREFIX: `chaos${scenario.id}-${randomBytes(3).toString('hex')}`, BROKER_DATA_DIR: path.join(logDir, 'var'),
   };
   const cluster = await startCluster({ env, port, pipelines: PROFILE.pipelines, logDir, restartDelayMs: PROFILE.restartDelayMs });

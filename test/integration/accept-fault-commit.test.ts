@@ -96,7 +96,7 @@ describe('a fault is never followed by a commit', () => {
   };
 
   const startBroker = async (env: Record<string, string> = {}): Promise<Broker> => {
-    // startBroker migrates the database it is given.
+    // startTestBroker migrates the database it is given.
     const broker = await startTestBroker({ databaseUrl: postgres.url, env: { ACCEPT_TIMEOUT_MS: String(ACCEPT_TIMEOUT_MS), ACCEPT_MAX_IN_FLIGHT: '2', ...env } });
     brokers.push(broker);
     return broker;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { createTestDatabase } from '../support/services.js';
+import { migrateDatabase } from '../support/broker.js';
 
 const run = promisify(execFile);
 const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
@@ -11,6 +12,23 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    await migrateDatabase(env.DATABASE_URL!); // what the broker's start does; the CLI never migrates
+  });
+
+  test('an unmigrated database: one line saying to start the broker, exit 1, and the database left as it was', async () => {
+    const url = await createTestDatabase();
+    const failed = await run(process.execPath, [CLI, 'institution', 'list'], { env: { ...process.env, DATABASE_URL: url } }).then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(failed?.code).toBe(1);
+    const lines = failed!.stderr.split('\n').filter((line) => line.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^the database at \S+ lacks \d+ migration\(s\) \(1, 2, .*\); start the broker once \(any ROLE\): it migrates at start, the CLI never does$/);
+    const { createPool } = await import('../../src/store/database.js');
+    const pool = createPool(url, 1);
+    try {
+      expect((await pool.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();
+    } finally {
+      await pool.end();
+    }
   });
 
   test('add then list shows the institution with its BRINs and endpoint', async () => {
@@ -91,6 +109,7 @@ describe('bron-broker population load (CLI)', () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    await migrateDatabase(env.DATABASE_URL);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pop-'));
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(good, JSON.stringify([

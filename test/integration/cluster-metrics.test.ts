@@ -1,5 +1,5 @@
 /**
- * With HTTP_WORKERS=2 the kernel spreads requests and scrapes over two processes; every scrape must
+ * With HTTP_PROCESSES=2 the kernel spreads requests and scrapes over two processes; every scrape must
  * still count the whole cluster's requests (the primary aggregates the workers' registries).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ describe('metrics in a cluster of HTTP workers', () => {
   beforeAll(async () => {
     port = await freePort();
     const env = {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', HTTP_WORKERS: '2', DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL,
+      ...process.env, PORT: String(port), HOST: '127.0.0.1', HTTP_PROCESSES: '2', DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL,
       QUEUE_PREFIX: `cm${Date.now()}`, LOG_LEVEL: 'error',
     };
     child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });

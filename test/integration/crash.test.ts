@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, lasRequest, send } from '../support/soap.js';
@@ -14,12 +15,12 @@ import { useTestBroker, waitFor } from '../support/broker.js';
 const MESSAGES = 60;
 
 function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'workers', 'pipeline.worker.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], { env: { ...env, ROLE: 'pipeline' }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('pipeline worker ready')) resolve(child);
+      if (output.includes(PIPELINE_READY_LINE)) resolve(child);
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   if (process.env.CRASH_LOG_LEVEL) child.stdout!.pipe(process.stderr);

@@ -52,9 +52,10 @@ describe('start-up failures', () => {
   afterAll(() => new Promise<void>((resolve) => occupied.close(() => resolve())));
 
   test.each([
-    ['an HTTP process and a pipeline process (the default)', {}],
-    ['two HTTP processes', { HTTP_WORKERS: '2' }],
-    ['everything in one process', { PIPELINE_PROCESS: 'false' }],
+    ['ROLE=all: an HTTP process and a pipeline process (the default)', {}],
+    ['ROLE=all with two HTTP processes', { HTTP_PROCESSES: '2' }],
+    ['ROLE=http: one process', { ROLE: 'http' }],
+    ['ROLE=http with two HTTP processes', { ROLE: 'http', HTTP_PROCESSES: '2' }],
   ])('a port in use, with %s: one line, exit 1, no restarts', async (_name, topology) => {
     const exit = await startBroker({ PORT: String(port), DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL!, ...topology });
     expect(exit.code).toBe(1);

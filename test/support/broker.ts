@@ -7,6 +7,8 @@ import { seedDemoInstitutions } from '../../src/demo-seed.js';
 import { type Logger, silentLogger } from '../../src/log.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { createTestDatabase } from './services.js';
+import { createPool } from '../../src/store/database.js';
+import { migrate } from '../../src/store/migrate.js';
 
 export interface TestBrokerOptions {
   env?: Record<string, string>;
@@ -26,6 +28,7 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
     ...options.env,
   });
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
+  await migrateDatabase(databaseUrl); // what main.ts does before it starts a broker
   const broker = await startBroker(config, { databaseUrl, redisUrl: options.redisUrl ?? process.env.TEST_REDIS_URL! }, options.log ?? silentLogger());
   await seedDemoInstitutions(broker.pool);
   await broker.registry.refresh();
@@ -67,4 +70,14 @@ export function useTestBroker(options: TestBrokerOptions = {}): () => Broker {
     await broker?.close();
   });
   return () => broker!;
+}
+
+/** Applies the migrations to a test database, as the broker's start does. */
+export async function migrateDatabase(databaseUrl: string): Promise<void> {
+  const pool = createPool(databaseUrl, 1);
+  try {
+    await migrate(pool);
+  } finally {
+    await pool.end();
+  }
 }

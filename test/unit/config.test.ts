@@ -65,3 +65,139 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(/QUALITY_SCHEDULE must be a cron expression/);
   });
 });
+
+describe('ROLE and HTTP_PROCESSES', () => {
+  test.each([
+    [{}, 'all'],
+    [{ ROLE: '' }, 'all'],
+    [{ ROLE: 'all' }, 'all'],
+    [{ ROLE: 'http' }, 'http'],
+    [{ ROLE: 'pipeline' }, 'pipeline'],
+  ])('%j runs role %s', (env, role) => {
+    expect(loadConfig(env).role).toBe(role);
+  });
+
+  test.each(['workers', 'HTTP', ' http', 'all,http'])('ROLE=%j is refused with one line', (value) => {
+    expect(() => loadConfig({ ROLE: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ ROLE: value });
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([`ROLE must be all, http, pipeline or unset (all), got '${value}'`]);
+    }
+  });
+
+  test.each([
+    [{}, 1],
+    [{ HTTP_PROCESSES: '4' }, 4],
+    [{ HTTP_WORKERS: '3' }, 3],
+    [{ HTTP_WORKERS: '3', HTTP_PROCESSES: '2' }, 2],
+    [{ HTTP_PROCESSES: '64' }, 64],
+  ])('%j: %i HTTP processes', (env, count) => {
+    expect(loadConfig(env).httpProcesses).toBe(count);
+  });
+
+  test.each([
+    [{ HTTP_PROCESSES: '0' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'0\''],
+    [{ HTTP_PROCESSES: '65' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'65\''],
+    [{ HTTP_WORKERS: 'two' }, 'HTTP_WORKERS must be a whole number from 1 to 64, got \'two\''],
+  ])('%j is refused', (env, problem) => {
+    expect(() => loadConfig(env)).toThrow(problem);
+  });
+});
+
+describe('replaced settings: one warning line each, naming what replaced it', () => {
+  test('none without old names', () => {
+    expect(loadConfig({ ROLE: 'http', HTTP_PROCESSES: '2' }).deprecations).toEqual([]);
+  });
+
+  test.each([
+    ['HTTP_WORKERS', '2', 'HTTP_WORKERS is read as HTTP_PROCESSES, its new name: rename it'],
+    ['RUN_WORKERS', 'false', 'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery'],
+    ['PIPELINE_PROCESS', 'true', 'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own'],
+  ])('%s', (name, value, line) => {
+    expect(loadConfig({ [name]: value }).deprecations).toEqual([line]);
+  });
+
+  test('old values of RUN_WORKERS are not validated any more: it is not read', () => {
+    expect(loadConfig({ RUN_WORKERS: 'maybe', PIPELINE_PROCESS: 'x' }).role).toBe('all');
+  });
+});
+
+describe('derived limits', () => {
+  test('defaults', () => {
+    expect(loadConfig({}).limits).toEqual({
+      httpPoolSize: 6, acceptPoolSize: 2, pipelinePoolSize: 7, deliveryLeaseMs: 15_000, deliveryHandoffMs: 1000, pingTimeoutMs: 5000,
+    });
+    expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
+  });
+
+  test.each([
+    [{ ACCEPT_MAX_IN_FLIGHT: '4' }, { acceptPoolSize: 4 }],
+    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 6 }],
+    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 37 }],
+    [{ DELIVERY_TIMEOUT_MS: '50' }, { deliveryLeaseMs: 5050, pingTimeoutMs: 50 }],
+    [{ DELIVERY_TIMEOUT_MS: '4999' }, { deliveryLeaseMs: 9999, pingTimeoutMs: 4999 }],
+    [{ DELIVERY_TIMEOUT_MS: '5001' }, { deliveryLeaseMs: 10_001, pingTimeoutMs: 5000 }],
+  ])('%j gives %j', (env, limits) => {
+    expect(loadConfig(env).limits).toMatchObject(limits);
+  });
+});
+
+describe('every numeric setting: default, both bounds, and one past each', () => {
+  const NUMERIC: [name: string, key: string, fallback: number, min: number, max: number][] = [
+    ['PORT', 'port', 8080, 0, 65535],
+    ['EMBEDDED_PG_PORT', 'embeddedPgPort', 54329, 1, 65535],
+    ['EMBEDDED_REDIS_PORT', 'embeddedRedisPort', 63790, 1, 65535],
+    ['MAX_BODY_BYTES', 'maxBodyBytes', 1024 * 1024, 1024, 64 * 1024 * 1024],
+    ['ACCEPT_TIMEOUT_MS', 'acceptTimeoutMs', 1500, 100, 60_000],
+    ['ACCEPT_OUTCOME_WAIT_MS', 'acceptOutcomeWaitMs', 10_000, 100, 600_000],
+    ['ACCEPT_BATCH_SIZE', 'acceptBatchSize', 100, 1, 1000],
+    ['ACCEPT_MAX_IN_FLIGHT', 'acceptMaxInFlight', 2, 1, 32],
+    ['SWEEP_INTERVAL_MS', 'sweepIntervalMs', 5000, 50, 3_600_000],
+    ['SWEEP_GRACE_MS', 'sweepGraceMs', 5000, 0, 3_600_000],
+    ['HTTP_PROCESSES', 'httpProcesses', 1, 1, 64],
+    ['PROCESSING_CONCURRENCY', 'processingConcurrency', 64, 1, 1024],
+    ['PROCESSING_BATCH_SIZE', 'processingBatchSize', 64, 1, 1000],
+    ['PROCESSING_TRANSACTIONS', 'processingTransactions', 2, 1, 32],
+    ['DELIVERY_TIMEOUT_MS', 'deliveryTimeoutMs', 10_000, 50, 600_000],
+    ['DELIVERY_RETRIES', 'deliveryRetries', 3, 0, 20],
+    ['DELIVERY_POLL_MS', 'deliveryPollMs', 500, 10, 60_000],
+    ['DELIVERY_CONCURRENCY', 'deliveryConcurrency', 128, 1, 1024],
+    ['DELIVERY_PER_INSTITUTION', 'deliveryPerInstitution', 4, 1, 256],
+    ['JOB_LOCK_MS', 'jobLockMs', 30_000, 500, 600_000],
+  ];
+  const read = (env: Record<string, string>, key: string): unknown => (loadConfig(env) as unknown as Record<string, unknown>)[key];
+
+  test.each(NUMERIC)('%s', (name, key, fallback, min, max) => {
+    expect(read({}, key)).toBe(fallback);
+    expect(read({ [name]: '' }, key)).toBe(fallback);
+    expect(read({ [name]: String(min) }, key)).toBe(min);
+    expect(read({ [name]: String(max) }, key)).toBe(max);
+    for (const bad of [String(min - 1), String(max + 1), '1.5', 'ten']) {
+      expect(() => loadConfig({ [name]: bad })).toThrow(`${name} must be a whole number from ${min} to ${max}, got '${bad}'`);
+    }
+  });
+
+  test('DELIVERY_BACKOFF_MS: comma-separated milliseconds, each up to a day', () => {
+    expect(loadConfig({}).deliveryBackoffMs).toEqual([30_000, 120_000, 600_000]);
+    expect(loadConfig({ DELIVERY_BACKOFF_MS: '100, 200' }).deliveryBackoffMs).toEqual([100, 200]);
+    expect(loadConfig({ DELIVERY_BACKOFF_MS: '0' }).deliveryBackoffMs).toEqual([0]);
+    for (const bad of ['-1', '86400001', '100,,200', 'soon']) {
+      expect(() => loadConfig({ DELIVERY_BACKOFF_MS: bad })).toThrow(`DELIVERY_BACKOFF_MS must be comma-separated whole numbers of milliseconds, got '${bad}'`);
+    }
+  });
+
+  test.each([
+    ['QUEUE_PREFIX', 'bron', 'bron-2.test_x', 'bron:x'],
+    ['LOG_LEVEL', 'info', 'debug', 'loud'],
+  ])('%s: default %s, accepts %s, refuses %s', (name, fallback, good, bad) => {
+    const key = name === 'QUEUE_PREFIX' ? 'queuePrefix' : 'logLevel';
+    expect(read({}, key)).toBe(fallback);
+    expect(read({ [name]: good }, key)).toBe(good);
+    expect(() => loadConfig({ [name]: bad })).toThrow(name);
+  });
+
+  test.each([['1', true], ['yes', true], ['true', true], ['0', false], ['no', false], ['false', false]])('SEED_DEMO=%s is %s', (raw, value) => {
+    expect(loadConfig({ SEED_DEMO: raw }).seedDemo).toBe(value);
+  });
+});
