@@ -126,15 +126,15 @@ describe('replaced settings: one warning line each, naming what replaced it', ()
 describe('derived limits', () => {
   test('defaults', () => {
     expect(loadConfig({}).limits).toEqual({
-      httpPoolSize: 6, acceptPoolSize: 2, pipelinePoolSize: 7, deliveryLeaseMs: 15_000, deliveryHandoffMs: 1000, pingTimeoutMs: 5000,
+      httpPoolSize: 6, acceptPoolSize: 2, pipelinePoolSize: 8, deliveryLeaseMs: 15_000, deliveryHandoffMs: 1000, pingTimeoutMs: 5000,
     });
     expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
   });
 
   test.each([
     [{ ACCEPT_MAX_IN_FLIGHT: '4' }, { acceptPoolSize: 4 }],
-    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 6 }],
-    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 37 }],
+    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 7 }],
+    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 38 }],
     [{ DELIVERY_TIMEOUT_MS: '50' }, { deliveryLeaseMs: 5050, pingTimeoutMs: 50 }],
     [{ DELIVERY_TIMEOUT_MS: '4999' }, { deliveryLeaseMs: 9999, pingTimeoutMs: 4999 }],
     [{ DELIVERY_TIMEOUT_MS: '5001' }, { deliveryLeaseMs: 10_001, pingTimeoutMs: 5000 }],
