@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Queue } from 'bullmq';
@@ -31,6 +32,8 @@ export class DatabaseNotMigratedError extends Error {
 export async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = await resolveDatabase(config, say);
+  // The CLI had to start the embedded database itself: no broker runs on it, so it may not be the one meant.
+  if (database.startedHere) say(`warning: no broker is running on the embedded PostgreSQL in ${path.resolve(config.dataDir, 'pg')}; started it for this command only (a broker elsewhere? run from its folder or set BROKER_DATA_DIR or DATABASE_URL)`);
   const pool = createPool(database.url, 2);
   try {
     const pending = await pendingMigrations(pool);

@@ -9,6 +9,8 @@ export interface RunningService {
   readonly url: string;
   /** Stops the service if this process started it. */
   stop(): Promise<void>;
+  /** This process started it (nothing was running there): no broker uses it at the moment. */
+  readonly startedHere?: boolean;
 }
 
 const USER = 'postgres';
@@ -85,5 +87,5 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   }
   await server.start();
   await ensureDatabase(adminUrl, options.database);
-  return { url: await connectUrl(), stop: () => server.stop() };
+  return { url: await connectUrl(), stop: () => server.stop(), startedHere: true };
 }

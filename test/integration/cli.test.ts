@@ -31,6 +31,24 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     }
   });
 
+  test('an embedded database no broker runs on: the CLI warns that it started it, then says to start the broker', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const { freePort } = await import('../../src/services/process-tools.js');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-cli-empty-'));
+    fs.chmodSync(dataDir, 0o755); // the postgres system user must reach its data folder
+    const cliEnv = { ...process.env, BROKER_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
+    delete cliEnv.DATABASE_URL;
+    try {
+      const failed = await run(process.execPath, [CLI, 'institution', 'list'], { env: cliEnv }).then(() => undefined, (error: { code: number; stderr: string }) => error);
+      expect(failed?.code).toBe(1);
+      expect(failed!.stderr).toContain(`warning: no broker is running on the embedded PostgreSQL in ${path.join(dataDir, 'pg')}; started it for this command only`);
+      expect(failed!.stderr).toMatch(/lacks \d+ migration\(s\)/);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test('add then list shows the institution with its BRINs and endpoint', async () => {
     await run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003123456780000', '--name', 'Vendor X', '--brin', '25BE', '--brin', '25BF', '--endpoint', 'http://localhost:9000/las'], { env });
     const { stdout } = await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env });
