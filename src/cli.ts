@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { exitWhenFlushed, toleratePipeErrors } from './cli-support.js';
 import { ConfigError } from './config.js';
+import { registerAuditCommand } from './operator/audit.command.js';
 import { registerErrorCommands } from './operator/errors.command.js';
 import { registerInstitutionCommands } from './operator/institutions.command.js';
 import { registerPopulationCommands } from './operator/population.command.js';
@@ -25,6 +26,7 @@ registerErrorCommands(program);
 registerProcessingErrorCommands(program);
 registerTraceCommand(program);
 registerStatsCommands(program);
+registerAuditCommand(program);
 registerPopulationCommands(program);
 registerQualityCommands(program);
 

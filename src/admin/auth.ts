@@ -27,7 +27,7 @@ function claimedName(req: IncomingMessage): string | undefined {
  * The caller of an admin request, from `Authorization: Bearer <token>`: 401 without a known token,
  * 403 when the route needs the operator role and the token is the read-only one.
  */
-export function authorise(req: IncomingMessage, tokens: { readonly read: string; readonly operator: string }, needs: Role): Caller {
+export function authoriseOperator(req: IncomingMessage, tokens: { readonly read: string; readonly operator: string }, needs: Role): Caller {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   const token = match?.[1];
   const role: Role | undefined = token === undefined ? undefined : same(token, tokens.operator) ? 'operator' : same(token, tokens.read) ? 'read' : undefined;

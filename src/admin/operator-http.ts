@@ -5,7 +5,7 @@ import { clusterMetrics, inCluster } from '../metrics/cluster-metrics.js';
 import { type ReadinessDeps, checkReadiness } from '../metrics/readiness.js';
 import { OperatorInputError } from '../operator/input.js';
 import { type AdminApiDeps, findRoute } from './api.js';
-import { authorise } from './auth.js';
+import { authoriseOperator } from './auth.js';
 import { serveDashboardFile } from './dashboard-files.js';
 import { HttpError, sendJson } from './http-json.js';
 
@@ -24,7 +24,7 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, de
   const found = findRoute(req.method ?? 'GET', url.pathname.slice(API_PREFIX.length));
   if (found === undefined) throw new HttpError(404, 'no such admin operation');
   if (found === 'wrong-method') throw new HttpError(405, 'method not allowed');
-  const caller = authorise(req, deps.tokens, found.route.role);
+  const caller = authoriseOperator(req, deps.tokens, found.route.role);
   const result = await found.route.run({ params: found.params, query: url.searchParams, req, caller, deps: deps.api });
   if (found.route.role === 'operator') deps.log.info('operator action', { actor: caller.actor, path: url.pathname });
   sendJson(res, 200, result);

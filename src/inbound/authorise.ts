@@ -33,7 +33,7 @@ function authoriseBrpSource(senderOin: string, brpSourceOin: string, operation: 
  * body's `brin` must be one of its BRINs; `verzendendeInstantie` must be that BRIN or the sender's own OIN.
  * Population-register mutations: see authoriseBrpSource.
  */
-export function authorise(senderOin: string, institution: Institution | undefined, operation: Operation, envelope: SoapEnvelope, brpSourceOin: string): AuthorisedParties {
+export function authoriseSender(senderOin: string, institution: Institution | undefined, operation: Operation, envelope: SoapEnvelope, brpSourceOin: string): AuthorisedParties {
   if (operation.sender === 'brp-source') return authoriseBrpSource(senderOin, brpSourceOin, operation, envelope);
   if (senderOin === brpSourceOin) {
     throw new BrokerFault('DK0002', `the population-register source may not send ${operation.name}`, 'From');

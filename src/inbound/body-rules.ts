@@ -4,7 +4,7 @@ import { validateBody } from '../xml/body-validator.js';
 import type { SoapEnvelope } from '../xml/soap-envelope.js';
 
 /** The bedrijfsdocument fields the broker stores, checked beyond what the XSD can say. */
-export interface Bedrijfsdocument {
+export interface CheckedDocumentHeader {
   readonly documentId: string;
   /** ISO instant in UTC (a time without offset is taken as UTC). */
   readonly documentTime: string;
@@ -39,7 +39,7 @@ export function checkNoBlankValues(envelope: SoapEnvelope): void {
  * `ontvangendeInstantie` must be DUO or this broker, and `datumTijdBedrijfsdocument` a storable
  * instant (the newest stand wins on it later, so it is normalised to UTC here).
  */
-export function checkBedrijfsdocument(envelope: SoapEnvelope, brokerOin: string): Bedrijfsdocument {
+export function checkBedrijfsdocument(envelope: SoapEnvelope, brokerOin: string): CheckedDocumentHeader {
   const field = (name: string): string => envelope.bodyFields.get(name) ?? '';
   const ontvangendeInstantie = field('ontvangendeInstantie');
   if (ontvangendeInstantie !== 'DUO' && ontvangendeInstantie !== brokerOin) {
@@ -53,7 +53,7 @@ export function checkBedrijfsdocument(envelope: SoapEnvelope, brokerOin: string)
 }
 
 /** The body's checks in the order a sender learns of them: every value present, the schema, the bedrijfsdocument. */
-export function checkBody(envelope: SoapEnvelope, validator: XsdValidator, brokerOin: string): Bedrijfsdocument {
+export function checkBody(envelope: SoapEnvelope, validator: XsdValidator, brokerOin: string): CheckedDocumentHeader {
   checkNoBlankValues(envelope);
   validateBody(envelope.bodyElement, validator);
   return checkBedrijfsdocument(envelope, brokerOin);

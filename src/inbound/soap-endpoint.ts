@@ -8,9 +8,9 @@ import { countInboundRequest } from '../metrics/metrics.js';
 import type { AcceptBatcher } from '../store/accept-batcher.js';
 import type { StoredReceipt } from '../store/inbound-messages.repo.js';
 import { openSoapEnvelope } from '../xml/soap-envelope.js';
-import { type AuthorisedParties, authorise } from './authorise.js';
+import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
-import { type Bedrijfsdocument, checkBody } from './body-rules.js';
+import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
 import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
@@ -39,7 +39,7 @@ export interface InboundDeps {
 interface Accepted {
   contract?: Contract;
   addressing?: Addressing;
-  document?: Bedrijfsdocument;
+  document?: CheckedDocumentHeader;
   parties?: AuthorisedParties;
   stored?: StoredReceipt;
 }
@@ -59,7 +59,7 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
     facts.addressing = addressing;
     const document = (facts.document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin));
     const senderOin = authenticatedSenderOin(addressing);
-    const parties = (facts.parties = authorise(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
+    const parties = (facts.parties = authoriseSender(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
     const stored = (facts.stored = await deps.batcher.submit({
       contract: contract.name,
       operation: addressing.operation.name,

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { printJson, printTable, when, withDatabase, withOperator } from '../cli-support.js';
-import { listAudit } from './audit.js';
+import { printJson, withOperator } from '../cli-support.js';
 import { collectStats } from './stats.js';
 
-/** `bron-broker stats` and `bron-broker audit`: the broker at a glance, and who did what. */
+/** `bron-broker stats`: the broker at a glance. */
 export function registerStatsCommands(program: Command): void {
   program.command('stats')
     .description('accepted, processed, queued, delivered, error queues, delivery latency, queue depths')
@@ -25,17 +24,5 @@ export function registerStatsCommands(program: Command): void {
         ...Object.entries(stats.queues).map(([queue, counts]): [string, string] => [`queue ${queue}`, Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')]),
       ];
       for (const [key, value] of lines) process.stdout.write(`${key.padEnd(24)} ${value}\n`);
-    });
-
-  program.command('audit')
-    .description('operator actions, newest first: who, what, on which filter, how many, when')
-    .option('--limit <n>', 'how many entries', (v) => Number(v), 50)
-    .option('--action <name>', 'only this action, e.g. errors.replay')
-    .option('--json', 'print JSON')
-    .action(async (options: { limit: number; action?: string; json?: boolean }) => {
-      const entries = await withDatabase((pool) => listAudit(pool, { limit: options.limit, ...(options.action ? { action: options.action } : {}) }));
-      if (options.json) return printJson(entries);
-      printTable(['WHEN', 'WHO', 'ACTION', 'COUNT', 'DRY RUN', 'ON'], entries.map((e) => [
-        when(e.at), e.actor, e.action, String(e.affected), e.dryRun ? 'yes' : '', JSON.stringify(e.target)]));
     });
 }

@@ -56,12 +56,12 @@ const optionalDate = (node: Node, name: string): string | undefined => {
 };
 const list = (node: Node, name: string): Node[] => (node[name] as Node[] | undefined) ?? [];
 
-export interface Bedrijfsdocument {
+export interface ParsedDocumentHeader {
   readonly documentId: string;
   readonly verzendendeInstantie: string;
 }
 
-export function bedrijfsdocumentOf(body: Node): Bedrijfsdocument {
+export function bedrijfsdocumentOf(body: Node): ParsedDocumentHeader {
   return { documentId: required(body, 'identificatiecodeBedrijfsdocument'), verzendendeInstantie: required(body, 'verzendendeInstantie') };
 }
 

@@ -37,7 +37,7 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     const { freePort } = await import('../../src/services/process-tools.js');
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-cli-empty-'));
     fs.chmodSync(dataDir, 0o755); // the postgres system user must reach its data folder
-    const cliEnv = { ...process.env, BROKER_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
+    const cliEnv: NodeJS.ProcessEnv = { ...process.env, BROKER_DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()) };
     delete cliEnv.DATABASE_URL;
     try {
       const failed = await run(process.execPath, [CLI, 'institution', 'list'], { env: cliEnv }).then(() => undefined, (error: { code: number; stderr: string }) => error);
