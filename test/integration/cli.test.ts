@@ -23,6 +23,24 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     expect(table).toMatch(/00000003123456780000\s+25BE,25BF\s+yes\s+no/);
   });
 
+  test('a BRIN another institution serves is refused, naming it and --also; with --also it is added as a further administration', async () => {
+    const add = (...more: string[]) => run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003999999990000', '--name', 'Vendor Y', '--brin', '25BF', ...more], { env });
+    const refused = add().then(() => 'saved', (error: { code: number; stderr: string }) => error);
+    expect(await refused).toMatchObject({ code: 1 });
+    const { stderr } = (await refused) as { stderr: string };
+    expect(stderr).toContain('25BF by 00000003123456780000 (Vendor X)');
+    expect(stderr).toContain('repeat with --also');
+    const listed = async () => (JSON.parse((await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env })).stdout) as { oin: string; brins: string[] }[])
+      .map((i) => `${i.oin} ${i.brins.join(',')}`);
+    expect(await listed()).toEqual(['00000003123456780000 25BE,25BF']);
+
+    expect((await add('--also')).stdout).toBe('saved 00000003999999990000 Vendor Y (25BF)\n');
+    expect(await listed()).toEqual(['00000003123456780000 25BE,25BF', '00000003999999990000 25BF']);
+    // Replacing an institution by its own OIN needs no --also for BRINs only it serves.
+    await run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003123456780000', '--name', 'Vendor X', '--brin', '25BE'], { env });
+    expect(await listed()).toEqual(['00000003123456780000 25BE', '00000003999999990000 25BF']);
+  });
+
   test('a malformed OIN is refused with a clear message and exit code 1', async () => {
     await expect(run(process.execPath, [CLI, 'institution', 'add', '--oin', '123', '--name', 'x', '--brin', '25BE'], { env }))
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('an OIN is 20 digits or capitals') });
