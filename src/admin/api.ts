@@ -111,8 +111,9 @@ const ROUTES: readonly Route[] = [
     const name = text(body.name)?.trim();
     if (!name || brins.length === 0) throw new OperatorInputError('an institution needs a name and at least one BRIN');
     const endpoint = text(body.endpoint);
+    if (body.also !== undefined && typeof body.also !== 'boolean') throw new OperatorInputError('also must be true or false');
     const institution = { oin: parseOin(text(body.oin) ?? ''), name, brins, endpointUrl: endpoint ? parseHttpUrl(endpoint) : null, enabled: body.enabled !== false };
-    await addInstitution(deps.pool, caller.actor, institution);
+    await addInstitution(deps.pool, caller.actor, institution, { also: body.also === true, alsoName: '"also": true' });
     return institution;
   } },
   { method: 'POST', path: new RegExp(`^institutions/${OIN}/pause$`), role: 'operator', run: async ({ params, deps, caller }) => {

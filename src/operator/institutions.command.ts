@@ -29,15 +29,16 @@ export function registerInstitutionCommands(program: Command): void {
   const institution = program.command('institution').alias('institutions').description('institutions that deliver messages and receive pushes');
 
   institution.command('add')
-    .description('register an institution, or replace the one with this OIN')
+    .description('register an institution, or replace the one with this OIN (a BRIN another institution serves needs --also)')
     .requiredOption('--oin <oin>', 'OIN (20 characters)', oin)
     .requiredOption('--name <name>', 'name')
     .requiredOption('--brin <brin>', 'a BRIN it may deliver for (repeat for more)', brins)
     .option('--endpoint <url>', 'its SOAP endpoint for pushes', httpUrl)
     .option('--disabled', 'register it disabled')
-    .action(async (options: { oin: string; name: string; brin: string[]; endpoint?: string; disabled?: boolean }) => {
+    .option('--also', 'a BRIN another institution serves: add this one as a further administration for it')
+    .action(async (options: { oin: string; name: string; brin: string[]; endpoint?: string; disabled?: boolean; also?: boolean }) => {
       const stored = { oin: options.oin, name: options.name, brins: options.brin, endpointUrl: options.endpoint ?? null, enabled: !options.disabled };
-      await withDatabase((pool) => addInstitution(pool, cliActor(), stored));
+      await withDatabase((pool) => addInstitution(pool, cliActor(), stored, { also: options.also ?? false, alsoName: '--also' }));
       process.stdout.write(`saved ${stored.oin} ${stored.name} (${stored.brins.join(', ')})\n`);
     });
 

@@ -1,10 +1,11 @@
-import type { Pool } from '../store/database.js';
-import { type Institution, upsertInstitution } from '../store/institutions.repo.js';
+import { type Pool, inTransaction } from '../store/database.js';
+import { type Institution, otherInstitutionsServing, upsertInstitution } from '../store/institutions.repo.js';
 import { maskPersonalNumbers } from '../log.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
 import type { Logger } from '../log.js';
 import { type QualityRunOutcome, runQualityChecks } from '../quality/quality-run.js';
 import { recordAudit } from './audit.js';
+import { OperatorInputError } from './input.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
 
 /**
@@ -85,12 +86,48 @@ export async function resume(deps: OperatorDeps, actor: Actor, oin: string): Pro
   return queued;
 }
 
-/** Registers an institution, or replaces the one with its OIN. */
-export async function addInstitution(pool: Pool, actor: Actor, institution: Institution): Promise<void> {
-  await upsertInstitution(pool, institution);
+/**
+ * Refused: a BRIN of the institution being added is already served by another one. Adding it anyway is
+ * a deliberate choice (a further administration of that school), so the operator repeats with `alsoName`.
+ */
+export class BrinAlreadyServedError extends OperatorInputError {
+  constructor(readonly institution: Institution, readonly servedBy: readonly Institution[], alsoName: string) {
+    const served = servedBy.map((other) => `${other.brins.filter((b) => institution.brins.includes(b)).join(', ')} by ${other.oin} (${other.name})`);
+    super(`BRIN already served: ${served.join('; ')}. Each administration receives the pushes about the enrolments it delivers; `
+      + `to add ${institution.oin} as a further administration for that BRIN, repeat with ${alsoName}`);
+    this.name = 'BrinAlreadyServedError';
+  }
+}
+
+/** How adding an institution treats BRINs another institution already serves. */
+export interface AddOptions {
+  /** Add it as a further administration for those BRINs. */
+  readonly also: boolean;
+  /** How the caller spells `also` in the refusal (`--also`, or the API's field). */
+  readonly alsoName: string;
+}
+
+// One add at a time, so two operators cannot both find a BRIN free and both take it.
+const ADD_LOCK_KEY = 4_242_017;
+
+/**
+ * Registers an institution, or replaces the one with its OIN. A BRIN another institution serves is
+ * refused unless `also` is set: silently sharing it used to take over the other's pushes.
+ */
+export async function addInstitution(pool: Pool, actor: Actor, institution: Institution, options: AddOptions): Promise<void> {
+  const shared = await inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADD_LOCK_KEY]);
+    const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
+    if (servedBy.length > 0 && !options.also) throw new BrinAlreadyServedError(institution, servedBy, options.alsoName);
+    await upsertInstitution(tx, institution);
+    return servedBy.map((other) => other.oin);
+  });
   await recordAudit(pool, {
     actor, action: 'institution.add', affected: 1, dryRun: false, outboundIds: [],
-    target: { institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled },
+    target: {
+      institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled,
+      ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
+    },
   });
 }
 

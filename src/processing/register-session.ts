@@ -97,11 +97,12 @@ export class RegisterSession {
   }
 
   /**
-   * Makes `stand` its enrolment's current state; `institutionOin` is the sender that owns the BRIN. The
-   * same enrolment stored under the pupil's other number (before a re-identification) is replaced.
+   * Makes `stand` its enrolment's current state; `administrationOin` is the sender that delivered it,
+   * where pushes about the enrolment go from now on. The same enrolment stored under the pupil's other
+   * number (before a re-identification) is replaced.
    */
-  save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, institutionOin: string): void {
-    const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, institutionOin };
+  save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, administrationOin: string): void {
+    const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, administrationOin };
     const previous = this.enrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer });
     if (previous && previous.pgn !== stored.pgn) this.remove({ pgn: previous.pgn, brin: previous.brin, volgnummer: previous.inschrijvingvolgnummer });
     const key = keyOfStored(stored);

@@ -23,25 +23,34 @@ export function continuesAfterDeath(enrolment: Pick<EnrolmentStand, 'datumUitsch
   return enrolment.datumUitschrijving === undefined || enrolment.datumUitschrijving > dateOfDeath;
 }
 
-/** One school (BRIN) to tell, with its enrolments that run on after the date of death (each gets a signal). */
+/** An enrolment as the mutation rules see it: its dates and the administration that receives its pushes. */
+export type MutationEnrolment = Dates & { readonly administrationOin: string | null };
+
+/** One administration of one school (BRIN) to tell, with its enrolments that run on after the date of death (each gets a signal). */
 export interface MutationRecipient {
   readonly brin: string;
+  /** Null when no registered institution serves the BRIN: nobody can be told. */
+  readonly administrationOin: string | null;
   readonly volgnummersAfterDeath: readonly string[];
 }
 
 /**
- * Every BRIN with an active enrolment of the person, once per BRIN, ordered by BRIN. With a date of
- * death, also a BRIN whose enrolment has ended but ran on after that date: that school has to correct
- * its out-date, so it is told as well.
+ * Every BRIN with an active enrolment of the person, once per BRIN and administration (an administration
+ * hears only of enrolments it delivered), ordered by BRIN, then administration. With a date of death,
+ * also a BRIN whose enrolment has ended but ran on after that date: that school has to correct its
+ * out-date, so it is told as well.
  */
-export function mutationRecipients(enrolments: readonly Dates[], today: IsoDate, dateOfDeath: IsoDate | null): MutationRecipient[] {
-  const byBrin = new Map<string, string[]>();
+export function mutationRecipients(enrolments: readonly MutationEnrolment[], today: IsoDate, dateOfDeath: IsoDate | null): MutationRecipient[] {
+  const byRecipient = new Map<string, { brin: string; administrationOin: string | null; volgnummers: string[] }>();
   for (const enrolment of enrolments) {
     const afterDeath = dateOfDeath !== null && continuesAfterDeath(enrolment, dateOfDeath);
     if (!afterDeath && !isActiveEnrolment(enrolment, today)) continue;
-    const volgnummers = byBrin.get(enrolment.brin) ?? [];
-    if (afterDeath) volgnummers.push(enrolment.inschrijvingvolgnummer);
-    byBrin.set(enrolment.brin, volgnummers);
+    // U+001F cannot occur in a BRIN or an OIN: the key cannot be ambiguous.
+    const key = `${enrolment.brin}\u001f${enrolment.administrationOin ?? ''}`;
+    const recipient = byRecipient.get(key) ?? { brin: enrolment.brin, administrationOin: enrolment.administrationOin, volgnummers: [] };
+    if (afterDeath) recipient.volgnummers.push(enrolment.inschrijvingvolgnummer);
+    byRecipient.set(key, recipient);
   }
-  return [...byBrin.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([brin, volgnummers]) => ({ brin, volgnummersAfterDeath: volgnummers.sort() }));
+  return [...byRecipient.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => ({ brin: r.brin, administrationOin: r.administrationOin, volgnummersAfterDeath: r.volgnummers.sort() }));
 }

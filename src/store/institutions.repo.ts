@@ -26,7 +26,7 @@ const toInstitution = (row: InstitutionRow): Institution => ({
 });
 
 /** Inserts or replaces an institution by OIN. */
-export async function upsertInstitution(pool: Pool, institution: Institution): Promise<void> {
+export async function upsertInstitution(pool: Pick<Pool, 'query'>, institution: Institution): Promise<void> {
   await pool.query(
     `INSERT INTO institutions (oin, name, brins, endpoint_url, enabled) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (oin) DO UPDATE SET name = EXCLUDED.name, brins = EXCLUDED.brins,
@@ -58,21 +58,18 @@ export async function findInstitution(pool: Pool, oin: string): Promise<Institut
 }
 
 /**
- * Which of several institutions holding one BRIN (a school and its vendor, say) receives its pushes:
- * an enabled one with an endpoint, then the lowest OIN, so the choice is stable. An ORDER BY over `i`,
- * shared by every query that routes a push to a BRIN.
+ * Where pushes about an enrolment go when the administration that delivered it no longer serves its BRIN
+ * (an operator moved the BRIN to another institution, or the enrolment predates the record): among the
+ * institutions now holding the BRIN, an enabled one with an endpoint, then the lowest OIN, so the choice
+ * is stable. An ORDER BY over `i`.
  */
-export const BRIN_OWNER_PREFERENCE = 'i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin';
+export const PUSH_FALLBACK_PREFERENCE = 'i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin';
 
-/** The institution that receives pushes for each of these BRINs (BRINs no institution holds are absent). */
-export async function findBrinOwners(db: Pick<Pool, 'query'>, brins: readonly string[]): Promise<Map<string, string>> {
-  if (brins.length === 0) return new Map();
-  const result = await db.query<{ brin: string; oin: string }>(
-    `SELECT DISTINCT ON (b.brin) b.brin, i.oin
-     FROM institutions i CROSS JOIN LATERAL unnest(i.brins) AS b(brin)
-     WHERE b.brin = ANY($1::text[])
-     ORDER BY b.brin, ${BRIN_OWNER_PREFERENCE}`,
-    [brins],
+/** The institutions other than `oin` that hold any of these BRINs, by OIN. */
+export async function otherInstitutionsServing(db: Pick<Pool, 'query'>, oin: string, brins: readonly string[]): Promise<Institution[]> {
+  const result = await db.query<InstitutionRow>(
+    'SELECT oin, name, brins, endpoint_url, enabled FROM institutions WHERE oin <> $1 AND brins && $2::text[] ORDER BY oin',
+    [oin, [...brins]],
   );
-  return new Map(result.rows.map((row) => [row.brin, row.oin]));
+  return result.rows.map(toInstitution);
 }

@@ -3,7 +3,7 @@ import type { EnrolmentStand } from '../register/enrolment.js';
 import { type QualityFinding, type QualityPupil, SETTLED_AFTER_DAYS } from '../register/quality-checks.js';
 import type { Sleutelgegeven } from '../register/signals.js';
 import type { Pool } from './database.js';
-import { BRIN_OWNER_PREFERENCE } from './institutions.repo.js';
+import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 
 type Db = Pick<pg.PoolClient, 'query'>;
 
@@ -146,7 +146,7 @@ export async function countQualitySignals(db: Db): Promise<{ brin: string; code:
 /** Each BRIN with signals and the institution that receives its pushes (null: no registered institution). */
 export async function qualityRecipients(db: Db): Promise<{ brin: string; institutionOin: string | null }[]> {
   const result = await db.query<{ brin: string; oin: string | null }>(
-    `SELECT s.brin, (SELECT i.oin FROM institutions i WHERE s.brin = ANY (i.brins) ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS oin
+    `SELECT s.brin, (SELECT i.oin FROM institutions i WHERE s.brin = ANY (i.brins) ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1) AS oin
      FROM (SELECT DISTINCT brin FROM quality_signals WHERE ${REPORTED}) s ORDER BY s.brin`);
   return result.rows.map((r) => ({ brin: r.brin, institutionOin: r.oin }));
 }

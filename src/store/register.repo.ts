@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
 import { prepared } from './database.js';
 import type { OutboundForDelivery } from './outbound.repo.js';
-import { BRIN_OWNER_PREFERENCE } from './institutions.repo.js';
+import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -40,8 +40,12 @@ export interface StoredEnrolment {
   readonly documentTime: string;
   readonly stand: EnrolmentStand;
   readonly sourceMessageId: number;
-  /** The registered institution that owns the BRIN (where pushes about this enrolment go), if any. */
-  readonly institutionOin: string | null;
+  /**
+   * Where pushes about this enrolment go: the administration (OIN) that delivered its current stand, or,
+   * once that one no longer serves the BRIN, the BRIN's institution (PUSH_FALLBACK_PREFERENCE); null when
+   * no registered institution serves the BRIN.
+   */
+  readonly administrationOin: string | null;
 }
 
 /**
@@ -78,16 +82,16 @@ const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, 
  */
 export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
   // An enrolment's row has the enrolment columns and a NULL bsn; a person's row the other way round.
-  type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; institution_oin: string | null };
+  type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; administration_oin: string | null };
   type Nullable<T> = { [K in keyof T]: T[K] | null };
   const result = await tx.query<Nullable<EnrolmentRow> & Nullable<PopulationRow>>(
     prepared('processing-load-register', `WITH wanted AS (SELECT * FROM enrolments WHERE pgn = ANY($1::text[]))
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
-       (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
-         ORDER BY ${BRIN_OWNER_PREFERENCE} LIMIT 1) AS institution_oin,
+       coalesce(a.oin, (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
+         ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1)) AS administration_oin,
        NULL::text AS bsn, NULL::text AS birth_date, NULL::text AS gender, NULL::text AS surname, NULL::text AS prefixes,
        NULL::text AS first_names, NULL::jsonb AS address, NULL::text AS date_of_death
-     FROM wanted w
+     FROM wanted w LEFT JOIN institutions a ON a.oin = w.administration_oin AND w.brin = ANY (a.brins)
      UNION ALL
      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($2::text[])`,
     [pgns, bsns])
@@ -101,7 +105,7 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
       const e = r as EnrolmentRow;
       enrolments.push({
         brin: e.brin, inschrijvingvolgnummer: e.inschrijvingvolgnummer, pgn: e.pgn, documentTime: e.document_time.toISOString(),
-        stand: e.stand, sourceMessageId: e.source_message_id, institutionOin: e.institution_oin,
+        stand: e.stand, sourceMessageId: e.source_message_id, administrationOin: e.administration_oin,
       });
     }
   }
@@ -166,17 +170,20 @@ export interface QueuedOutbound {
 
 type EnrolmentKey = { readonly pgn: string; readonly brin: string; readonly inschrijvingvolgnummer: string };
 
-/** `p`: the first of its 12 parameters; `removedPgns`: the parameter with the removed enrolments' PGNs. */
-const ENROLMENT_WRITES = (p: number, removedPgns: number) => `
+/**
+ * `p`: the first of its 12 parameters; `removedPgns`: the parameter with the removed enrolments' PGNs;
+ * `administrations`: the one with the saved enrolments' administration OINs.
+ */
+const ENROLMENT_WRITES = (p: number, removedPgns: number, administrations: number) => `
   removed AS (
     DELETE FROM enrolments e USING unnest($${p}::text[], $${p + 1}::text[], $${removedPgns}::text[]) AS k(brin, volgnummer, pgn)
     WHERE e.pgn = k.pgn AND e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer RETURNING 1),
   saved AS (
-    INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
-    SELECT * FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::date[], $${p + 6}::date[], $${p + 7}::timestamptz[], $${p + 8}::jsonb[], $${p + 9}::bigint[])
+    INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id, administration_oin)
+    SELECT * FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::date[], $${p + 6}::date[], $${p + 7}::timestamptz[], $${p + 8}::jsonb[], $${p + 9}::bigint[], $${administrations}::text[])
     ON CONFLICT (pgn, brin, inschrijvingvolgnummer) DO UPDATE SET datum_inschrijving = EXCLUDED.datum_inschrijving,
       datum_uitschrijving = EXCLUDED.datum_uitschrijving, document_time = EXCLUDED.document_time, stand = EXCLUDED.stand,
-      source_message_id = EXCLUDED.source_message_id, updated_at = now()
+      source_message_id = EXCLUDED.source_message_id, administration_oin = EXCLUDED.administration_oin, updated_at = now()
     RETURNING 1),
   results AS (
     INSERT INTO processing_results (message_id, outcome) SELECT * FROM unnest($${p + 10}::bigint[], $${p + 11}::text[]) RETURNING 1)`;
@@ -233,7 +240,7 @@ export interface ProcessingWrites {
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
   const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1, 22)},
+    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1, 22, 23)},
        traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
        queued AS (${OUTBOUND_INSERT(13)})
      SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
@@ -244,7 +251,7 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
       writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
       ...outboundParams(writes.outbound),
       writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
-      writes.removed.map((k) => k.pgn),
+      writes.removed.map((k) => k.pgn), saved((e) => e.administrationOin),
     ])
   );
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.

@@ -101,6 +101,22 @@ describe('admin API', () => {
     expect((await call('audit?action=institution.add', { token: READ })).body[0]).toMatchObject({ actor: 'api:operator', affected: 1, target: { institution: oinOf('43AA') } });
   });
 
+  test('adding an institution for a BRIN another one serves is refused unless "also": true', async () => {
+    expect((await call('institutions', { method: 'POST', token: OPERATOR, body: { oin: oinOf('45AA'), name: 'School 45AA', brins: ['45AA'] } })).status).toBe(200);
+    const vendor = { oin: '00000003888888880000', name: 'Vendor V', brins: ['45AA'] };
+    const refused = await call('institutions', { method: 'POST', token: OPERATOR, body: vendor });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toContain(`45AA by ${oinOf('45AA')} (School 45AA)`);
+    expect(refused.body.error).toContain('repeat with "also": true');
+    expect(refused.body.error).not.toContain('--also');
+    expect((await call('institutions', { method: 'POST', token: OPERATOR, body: { ...vendor, also: 'yes' } })).status).toBe(400);
+    expect((await call(`institutions/${vendor.oin}`, { token: READ })).status).toBe(404);
+
+    const added = await call('institutions', { method: 'POST', token: OPERATOR, body: { ...vendor, also: true } });
+    expect([added.status, added.body]).toEqual([200, { ...vendor, endpointUrl: null, enabled: true }]);
+    expect((await call('audit?action=institution.add', { token: READ })).body[0]).toMatchObject({ target: { institution: vendor.oin, alsoServedBy: [oinOf('45AA')] } });
+  });
+
   test('overview, stats and the accepted/delivered series reflect the traffic', async () => {
     const overview = (await call('overview', { token: READ })).body as { oin: string; deliveredLastHour: number; health: { state: string } }[];
     const school = overview.find((i) => i.oin === oinOf('41AA'))!;

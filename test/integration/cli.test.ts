@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/paths.js';
@@ -59,9 +60,53 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     expect(table).toMatch(/00000003123456780000\s+25BE,25BF\s+yes\s+no/);
   });
 
+  test('a BRIN another institution serves is refused, naming it and --also; with --also it is added as a further administration', async () => {
+    const add = (...more: string[]) => run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003999999990000', '--name', 'Vendor Y', '--brin', '25BF', ...more], { env });
+    const refused = add().then(() => 'saved', (error: { code: number; stderr: string }) => error);
+    expect(await refused).toMatchObject({ code: 1 });
+    const { stderr } = (await refused) as { stderr: string };
+    expect(stderr).toContain('25BF by 00000003123456780000 (Vendor X)');
+    expect(stderr).toContain('repeat with --also');
+    const listed = async () => (JSON.parse((await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env })).stdout) as { oin: string; brins: string[] }[])
+      .map((i) => `${i.oin} ${i.brins.join(',')}`);
+    expect(await listed()).toEqual(['00000003123456780000 25BE,25BF']);
+
+    expect((await add('--also')).stdout).toBe('saved 00000003999999990000 Vendor Y (25BF)\n');
+    expect(await listed()).toEqual(['00000003123456780000 25BE,25BF', '00000003999999990000 25BF']);
+    // Replacing an institution by its own OIN needs no --also for BRINs only it serves.
+    await run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003123456780000', '--name', 'Vendor X', '--brin', '25BE'], { env });
+    expect(await listed()).toEqual(['00000003123456780000 25BE', '00000003999999990000 25BF']);
+  });
+
   test('a malformed OIN is refused with a clear message and exit code 1', async () => {
     await expect(run(process.execPath, [CLI, 'institution', 'add', '--oin', '123', '--name', 'x', '--brin', '25BE'], { env }))
       .rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('an OIN is 20 digits or capitals') });
+  });
+});
+
+describe("the README's institution examples, followed literally on a demo install", () => {
+  test('each runs; only the one with --also shares a demo BRIN, and it is refused without --also', async () => {
+    const { createPool } = await import('../../src/store/database.js');
+    const { migrate } = await import('../../src/store/migrate.js');
+    const { seedDemoInstitutions } = await import('../../src/demo-seed.js');
+    const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    const pool = createPool(env.DATABASE_URL, 1);
+    try {
+      await migrate(pool);
+      await seedDemoInstitutions(pool);
+      const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+      const examples = [...readme.matchAll(/^npx bron-broker (institution add .*)$/gm)]
+        .map((line) => [...line[1]!.matchAll(/"([^"]*)"|(\S+)/g)].map((token) => token[1] ?? token[2]!));
+      expect(examples.map((args) => args.includes('--also'))).toEqual([false, true]);
+      const withoutAlso = examples[1]!.filter((arg) => arg !== '--also');
+      await expect(run(process.execPath, [CLI, ...withoutAlso], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('0000000700025BE00000 (Demo VO-school 25BE)') });
+      for (const args of examples) await run(process.execPath, [CLI, ...args], { env });
+      const rows = await pool.query<{ oin: string; brins: string[] }>("SELECT oin, brins FROM institutions WHERE '25BE' = ANY (brins) ORDER BY oin");
+      // The demo school keeps 25BE: the vendor is a further administration, not its replacement.
+      expect(rows.rows.map((r) => r.oin)).toEqual(['00000003123456780001', '0000000700025BE00000']);
+    } finally {
+      await pool.end();
+    }
   });
 });
 

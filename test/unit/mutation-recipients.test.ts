@@ -1,7 +1,9 @@
 import { continuesAfterDeath, isActiveEnrolment, mutationRecipients } from '../../src/register/mutation-recipients.js';
 
-const enrolment = (brin: string, volgnummer: string, datumInschrijving: string, datumUitschrijving?: string) => ({
-  brin, inschrijvingvolgnummer: volgnummer, datumInschrijving, ...(datumUitschrijving !== undefined ? { datumUitschrijving } : {}),
+const ADMIN = '00000003123456780000';
+const OTHER_ADMIN = '00000003999999990000';
+const enrolment = (brin: string, volgnummer: string, datumInschrijving: string, datumUitschrijving?: string, administrationOin: string | null = ADMIN) => ({
+  brin, inschrijvingvolgnummer: volgnummer, datumInschrijving, ...(datumUitschrijving !== undefined ? { datumUitschrijving } : {}), administrationOin,
 });
 const TODAY = '2026-11-27';
 
@@ -16,7 +18,7 @@ describe('active enrolment (datumUitschrijving is the last day the enrolment is 
   });
 
   test('an enrolment starting in the future is active', () => {
-    expect(mutationRecipients([enrolment('31AA', '1', '2027-08-20')], TODAY, null)).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }]);
+    expect(mutationRecipients([enrolment('31AA', '1', '2027-08-20')], TODAY, null)).toEqual([{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: [] }]);
   });
 });
 
@@ -39,7 +41,7 @@ describe('who receives a mutation', () => {
       enrolment('33AA', 'c', '2019-08-20', '2023-07-31'),
       enrolment('32AA', 'b2', '2025-08-20', TODAY),
     ], TODAY, null);
-    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }, { brin: '32AA', volgnummersAfterDeath: [] }]);
+    expect(recipients).toEqual([{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: [] }, { brin: '32AA', administrationOin: ADMIN, volgnummersAfterDeath: [] }]);
   });
 
   test('nobody when every enrolment has ended (the last one yesterday)', () => {
@@ -52,20 +54,33 @@ describe('who receives a mutation', () => {
       enrolment('31AA', 'a2', '2024-08-20', '2026-03-01'),
       enrolment('33AA', 'c', '2019-08-20', '2026-03-01'),
     ], TODAY, '2026-03-01');
-    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: ['a'] }]);
+    expect(recipients).toEqual([{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: ['a'] }]);
   });
 
   test('an ended enrolment that ran on after the death is told too, so the school can correct it', () => {
     const recipients = mutationRecipients([enrolment('34AA', 'd', '2024-08-20', '2026-04-01')], TODAY, '2026-03-01');
-    expect(recipients).toEqual([{ brin: '34AA', volgnummersAfterDeath: ['d'] }]);
+    expect(recipients).toEqual([{ brin: '34AA', administrationOin: ADMIN, volgnummersAfterDeath: ['d'] }]);
   });
 
   test('an active enrolment that ends on a (future) date of death is told without a signal', () => {
     const recipients = mutationRecipients([enrolment('31AA', 'a', '2024-08-20', '2027-01-15')], TODAY, '2027-01-15');
-    expect(recipients).toEqual([{ brin: '31AA', volgnummersAfterDeath: [] }]);
+    expect(recipients).toEqual([{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: [] }]);
   });
 
   test('an enrolment starting after the date of death runs on after it', () => {
-    expect(mutationRecipients([enrolment('31AA', 'a', '2026-08-20', '2027-07-31')], TODAY, '2026-03-01')).toEqual([{ brin: '31AA', volgnummersAfterDeath: ['a'] }]);
+    expect(mutationRecipients([enrolment('31AA', 'a', '2026-08-20', '2027-07-31')], TODAY, '2026-03-01')).toEqual([{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: ['a'] }]);
+  });
+
+  test.each([
+    ['one administration, two enrolments: one recipient', [ADMIN, ADMIN], [{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: ['a', 'b'] }]],
+    ['two administrations of one BRIN: each is told of its own enrolment only', [ADMIN, OTHER_ADMIN],
+      [{ brin: '31AA', administrationOin: ADMIN, volgnummersAfterDeath: ['a'] }, { brin: '31AA', administrationOin: OTHER_ADMIN, volgnummersAfterDeath: ['b'] }]],
+    ['no institution serves the BRIN: a recipient without an administration', [null, null], [{ brin: '31AA', administrationOin: null, volgnummersAfterDeath: ['a', 'b'] }]],
+  ])('%s', (_name, administrations, expected) => {
+    const recipients = mutationRecipients([
+      enrolment('31AA', 'b', '2024-08-20', undefined, administrations[1] ?? null),
+      enrolment('31AA', 'a', '2024-08-20', undefined, administrations[0] ?? null),
+    ], TODAY, '2026-03-01');
+    expect(recipients).toEqual(expected);
   });
 });

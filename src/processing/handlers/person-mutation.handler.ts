@@ -3,7 +3,6 @@ import { persoonsgegevensBody } from '../../outbound/messages.js';
 import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
 import { type PersonMutation, applyMutation, sameDetails } from '../../register/person-mutation.js';
 import { signal } from '../../register/signals.js';
-import { findBrinOwners } from '../../store/institutions.repo.js';
 import { type OutboundDraft, type PopulationRecord, upsertPopulationRecord } from '../../store/register.repo.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';
@@ -31,7 +30,8 @@ function mutationPush(context: HandlerContext, person: PopulationRecord, recipie
 
 /**
  * `verwerkenPersoonsmutatie` (from the BRP source only): updates the population register and tells every
- * school with an active enrolment of the person (src/register/mutation-recipients.ts). A BSN the
+ * school with an active enrolment of the person, at the administration that delivered that enrolment
+ * (src/register/mutation-recipients.ts). A BSN the
  * register does not hold is rejected (a mutation cannot create a person: it lacks birth date and
  * gender); a mutation that changes nothing pushes nothing, so a re-sent one is harmless.
  */
@@ -51,10 +51,10 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
     register.replacePopulation(updated);
 
     const today = context.now.toISOString().slice(0, 10);
-    const recipients = mutationRecipients(register.enrolmentsOf(mutation.bsn).map((e) => e.stand), today, updated.dateOfDeath);
-    const owners = await findBrinOwners(tx, recipients.map((r) => r.brin));
-    // A BRIN no institution holds any more has nobody to tell.
-    const outbound = recipients.filter((r) => owners.has(r.brin)).map((r) => mutationPush(context, updated, r, owners.get(r.brin)!));
+    const enrolments = register.enrolmentsOf(mutation.bsn).map((e) => ({ ...e.stand, administrationOin: e.administrationOin }));
+    const recipients = mutationRecipients(enrolments, today, updated.dateOfDeath);
+    // A BRIN no institution serves any more has nobody to tell.
+    const outbound = recipients.flatMap((r) => (r.administrationOin ? [mutationPush(context, updated, r, r.administrationOin)] : []));
     return { outcome: 'approved', outbound };
   },
 };

@@ -11,9 +11,9 @@ type EnrolmentKey = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
 const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
-  if (!enrolment.institutionOin) return null; // a BRIN no registered institution owns has nowhere to receive pushes
+  if (!enrolment.administrationOin) return null; // a BRIN no registered institution serves has nowhere to receive pushes
   const status = fundingStatus(enrolment, others, context.now.toISOString().slice(0, 10), peildatum);
-  return outboundDraft(context, { institutionOin: enrolment.institutionOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
+  return outboundDraft(context, { institutionOin: enrolment.administrationOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
     bekostigingsstatusBody(header, { pgn: enrolment.stand.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, ...status }));
 }
 
@@ -22,7 +22,8 @@ function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others
  * in-/uitschrijfbewijzen for the schools directly involved, the changed enrolment's own funding status
  * (when it still exists), and an updated status for every other school whose double enrolment on its
  * peildatum arose or was resolved by the change. `before`/`after` are all the pupil's enrolments
- * before and after the change. Written in the same transaction as the change itself.
+ * before and after the change. Each push goes to the administration of the enrolment it is for (two
+ * administrations of one BRIN never see each other's pupils). Written in the same transaction as the change itself.
  */
 export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
   const changed: EnrolmentKey = { brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
@@ -34,8 +35,8 @@ export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, b
 
   for (const bewijs of bewijzenFor(was, is, othersAfter, today)) {
     const { receiver } = bewijs;
-    if (!receiver.institutionOin) continue;
-    drafts.push(outboundDraft(context, { institutionOin: receiver.institutionOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
+    if (!receiver.administrationOin) continue;
+    drafts.push(outboundDraft(context, { institutionOin: receiver.administrationOin, brin: receiver.brin, receiverBrin: receiver.brin }, 'verstrekkenDigitaalInUitschrijfbewijsVO', (header) =>
       bewijsBody(header, { pgn: receiver.stand.pgn, eigenInschrijvingvolgnummer: receiver.inschrijvingvolgnummer, soort: bewijs.soort, about: bewijs.about })));
   }
 
