@@ -1,5 +1,6 @@
 import type { EnrolmentStand, IsoDate } from './enrolment.js';
 import { overlaps } from './enrolment.js';
+import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
 import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
 import { type Signal, signal } from './signals.js';
 
@@ -21,17 +22,6 @@ export interface EnrolmentContext {
 export const NIEUWKOMERS_FROM: IsoDate = '2025-08-01';
 
 const addYears = (date: IsoDate, years: number): IsoDate => `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
-
-/** Whole years between two dates. */
-export function ageOn(birthDate: IsoDate, on: IsoDate): number {
-  const years = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4));
-  return on.slice(5) < birthDate.slice(5) ? years - 1 : years;
-}
-
-/** Usual age at the start of leerjaar n in VO is 11 + n; more than two years off is improbable. */
-export function improbableAgeForLeerjaar(age: number, leerjaar: number): boolean {
-  return Math.abs(age - (11 + leerjaar)) > 2;
-}
 
 function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   if (stand.pgn.kind === 'BSN') {
@@ -62,19 +52,14 @@ function dateSignals(stand: EnrolmentStand): Signal[] {
 function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   const signals: Signal[] = [];
   const ordered = [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin));
-  ordered.forEach((period, index) => {
+  ordered.forEach((period) => {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     if (!period.vestiging.startsWith(stand.brin)) signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
     if (stand.pgn.kind === 'OWN' && period.datumBegin >= NIEUWKOMERS_FROM && period.indicatieNieuwkomersbekostiging === undefined) {
       signals.push(signal('I0011', key));
     }
-    const previous = ordered[index - 1];
-    if (previous?.leerjaar !== undefined && period.leerjaar !== undefined && period.leerjaar - previous.leerjaar > 1) signals.push(signal('I0014', key));
-    if (context.birthDate && period.leerjaar !== undefined && improbableAgeForLeerjaar(ageOn(context.birthDate, period.datumBegin), period.leerjaar)) {
-      signals.push(signal('I0015', [...key, { naam: 'leerjaar', waarde: String(period.leerjaar) }]));
-    }
   });
-  return signals;
+  return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden)];
 }
 
 /**
