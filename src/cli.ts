@@ -5,6 +5,7 @@ import { registerErrorCommands } from './operator/errors.command.js';
 import { registerInstitutionCommands } from './operator/institutions.command.js';
 import { registerPopulationCommands } from './operator/population.command.js';
 import { registerProcessingErrorCommands } from './operator/processing-errors.command.js';
+import { registerRioCommands } from './operator/rio.command.js';
 import { registerStatsCommands } from './operator/stats.command.js';
 import { registerTraceCommand } from './operator/trace.command.js';
 
@@ -25,6 +26,7 @@ registerProcessingErrorCommands(program);
 registerTraceCommand(program);
 registerStatsCommands(program);
 registerPopulationCommands(program);
+registerRioCommands(program);
 
 program.parseAsync().then(() => exitWhenFlushed(Number(process.exitCode ?? 0)), (error: unknown) => {
   if (error instanceof CommanderExit) return exitWhenFlushed(error.code);

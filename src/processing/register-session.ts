@@ -3,12 +3,18 @@ import {
   type PopulationRecord, type StoredEnrolment, type Tx,
   loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
+import { type ReferenceData, loadReferenceData } from '../store/reference.repo.js';
+import type { RioLink } from '../register/rio-rules.js';
 
 /** What a batch's handlers will read: pupils (all their enrolments), enrolments by key, population entries. */
 export interface RegisterNeeds {
   readonly pgns?: readonly string[];
   readonly enrolments?: readonly { brin: string; inschrijvingvolgnummer: string }[];
   readonly bsns?: readonly string[];
+  /** Vestigingen whose RIO stand-in links the rules check. */
+  readonly vestigingen?: readonly string[];
+  /** Onderwijsnummers to look up among those the broker assigned. */
+  readonly onderwijsnummers?: readonly string[];
 }
 
 // U+001F cannot occur in XML text, so it cannot occur in a BRIN or volgnummer either.
@@ -26,6 +32,7 @@ export class RegisterSession {
   private readonly loaded = new Map<string, StoredEnrolment>();
   private readonly dirty = new Set<string>();
   private readonly people = new Map<string, PopulationRecord>();
+  private reference: ReferenceData = { rioLinks: [], assigned: new Map() };
 
   private constructor(private readonly loadedPgns: ReadonlySet<string>, private readonly loadedKeys: ReadonlySet<string>) {}
 
@@ -44,6 +51,7 @@ export class RegisterSession {
       session.loaded.set(key, enrolment);
     }
     for (const person of people) session.people.set(person.bsn, person);
+    session.reference = await loadReferenceData(tx, [...new Set(needs.flatMap((n) => n.vestigingen ?? []))], [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))]);
     return session;
   }
 
@@ -63,6 +71,16 @@ export class RegisterSession {
   /** The population-register entry of a BSN asked for in the needs, or null. */
   population(bsn: string): PopulationRecord | null {
     return this.people.get(bsn) ?? null;
+  }
+
+  /** The RIO stand-in's links of a vestiging asked for in the needs (empty when it has none). */
+  rioLinks(vestiging: string): readonly RioLink[] {
+    return this.reference.rioLinks.filter((link) => link.vestiging === vestiging);
+  }
+
+  /** An onderwijsnummer asked for in the needs, when the broker assigned it: with its recorded birth date. */
+  assignedOnderwijsnummer(onderwijsnummer: string): { readonly birthDate: string } | null {
+    return this.reference.assigned.get(onderwijsnummer) ?? null;
   }
 
   /**

@@ -2,6 +2,7 @@ import type { EnrolmentStand, IsoDate } from './enrolment.js';
 import { overlaps } from './enrolment.js';
 import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
 import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
+import { type RioLink, onderwijslocatieSignals, rioRequiredSignals } from './rio-rules.js';
 import { type Signal, signal } from './signals.js';
 
 /** What the rules need to know besides the stand itself; gathered by the caller from the register. */
@@ -14,6 +15,8 @@ export interface EnrolmentContext {
   readonly knownToPopulationRegister?: boolean;
   /** Another person's enrolment at this BRIN holds the same inschrijvingvolgnummer. */
   readonly volgnummerUsedForOtherPerson: boolean;
+  /** RIO stand-in links of the vestiging of the stand's latest period (none: not checked). */
+  readonly rioLinks?: readonly RioLink[];
   /** This person's enrolments at other BRINs. */
   readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
 }
@@ -59,7 +62,8 @@ function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal
       signals.push(signal('I0011', key));
     }
   });
-  return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden)];
+  return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden),
+    ...rioRequiredSignals(stand.perioden), ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? [])];
 }
 
 /**

@@ -27,6 +27,8 @@ export const SIGNALS = {
   I0031: { ernst: 'W', bekostiging: false, omschrijving: 'De leerling is op 1 augustus van het schooljaar jonger dan 9 jaar. Controleer geboortedatum en leerjaar.' },
   I0032: { ernst: 'W', bekostiging: false, omschrijving: 'De leerling in het praktijkonderwijs is op 1 augustus van het schooljaar ouder dan 20 jaar. Controleer de geboortedatum.' },
   I0033: { ernst: 'W', bekostiging: false, omschrijving: 'Het leerjaar verschilt meer dan één van het leerjaar van de direct voorafgaande periode.' },
+  I0034: { ernst: 'A', bekostiging: true, omschrijving: 'Een periode mist de onderwijsaanbieder of de onderwijslocatie (RIO); beide zijn in elke periode verplicht.' },
+  I0035: { ernst: 'W', bekostiging: false, omschrijving: 'De onderwijslocatie hoort op de begindatum van de laatste periode niet bij de vestiging volgens RIO.' },
   P0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het onderwijsnummer is niet bekend. Identificeer de leerling met de uitgebreide gegevensset (zonder PGN).' },
   P0002: { ernst: 'W', bekostiging: false, omschrijving: 'Volgens de basisregistratie is de leerling overleden, maar deze inschrijving loopt daarna door. Lever de inschrijving opnieuw met een uitschrijfdatum op of vóór de overlijdensdatum.' },
   V0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het bericht kon niet worden verwerkt en staat bij de beheerder van de broker in de foutenwachtrij. Lever het niet opnieuw aan: de beheerder verwerkt het opnieuw.' },

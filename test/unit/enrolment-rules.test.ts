@@ -5,7 +5,7 @@ import { isRejected } from '../../src/register/signals.js';
 import { decideStand } from '../../src/register/stand-order.js';
 
 const period = (overrides: Partial<PeriodVO> = {}): PeriodVO => ({
-  datumBegin: '2026-08-20', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 1,
+  datumBegin: '2026-08-20', onderwijsaanbieder: '100A200', onderwijslocatie: '100X300', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 1,
   indicatieBekostigbaar: true, experimenten: [], ...overrides,
 });
 const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
@@ -44,6 +44,13 @@ describe('enrolment rules', () => {
 
   test('an out-date equal to the in-date is allowed; a period must still start before it', () => {
     expect(codes(stand({ datumUitschrijving: '2026-08-20', perioden: [] }))).toEqual([]);
+  });
+
+  test('RIO: a period without onderwijslocatie is rejected; a locatie the stand-in does not link to the vestiging warns', () => {
+    expect(codes(stand({ perioden: [period({ onderwijslocatie: undefined })] }))).toEqual(['I0034']);
+    expect(isRejected(checkEnrolmentStand(stand({ perioden: [period({ onderwijsaanbieder: undefined })] }), context()))).toBe(true);
+    expect(codes(stand(), context({ rioLinks: [{ vestiging: '25BE00', onderwijslocatie: '100X301' }] }))).toEqual(['I0035']);
+    expect(codes(stand(), context({ rioLinks: [{ vestiging: '25BE00', onderwijslocatie: '100X300' }] }))).toEqual([]);
   });
 
   test('context: volgnummer of another person, unknown BSN', () => {

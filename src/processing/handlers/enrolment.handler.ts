@@ -1,5 +1,6 @@
 import type { EnrolmentStand } from '../../register/enrolment.js';
 import { checkEnrolmentStand } from '../../register/enrolment-rules.js';
+import { latestPeriod } from '../../register/rio-rules.js';
 import { isRejected, signal } from '../../register/signals.js';
 import { decideStand } from '../../register/stand-order.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
@@ -15,6 +16,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     pgns: [stand.pgn.value],
     enrolments: [stand],
     ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
+    vestigingen: latestPeriod(stand.perioden) ? [latestPeriod(stand.perioden)!.vestiging] : [],
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
@@ -32,6 +34,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
       ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
       ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
       volgnummerUsedForOtherPerson: !samePerson,
+      rioLinks: register.rioLinks(latestPeriod(stand.perioden)?.vestiging ?? ''),
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
     });
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };
