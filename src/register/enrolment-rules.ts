@@ -13,6 +13,8 @@ export interface EnrolmentContext {
   readonly birthDate?: IsoDate;
   /** For a BSN: whether the population register knows it (undefined when it was not asked). */
   readonly knownToPopulationRegister?: boolean;
+  /** For an onderwijsnummer: whether the broker assigned it in an identification (undefined when it was not asked). */
+  readonly assignedOnderwijsnummer?: boolean;
   /** Another person's enrolment at this BRIN holds the same inschrijvingvolgnummer. */
   readonly volgnummerUsedForOtherPerson: boolean;
   /** RIO stand-in links of the vestiging of the stand's latest period (none: not checked). */
@@ -31,7 +33,9 @@ function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] 
     if (!isValidBsn(stand.pgn.value)) return [signal('I0001')];
     return context.knownToPopulationRegister === false ? [signal('I0012')] : [];
   }
-  return isValidOnderwijsnummer(stand.pgn.value) ? [] : [signal('I0002')];
+  if (!isValidOnderwijsnummer(stand.pgn.value)) return [signal('I0002')];
+  // Only the register hands out onderwijsnummers (identification without PGN): any other one belongs to nobody it knows.
+  return context.assignedOnderwijsnummer === false ? [signal('P0001')] : [];
 }
 
 function dateSignals(stand: EnrolmentStand): Signal[] {

@@ -120,6 +120,21 @@ describe('processing', () => {
     expect(elementText(other.outbound[0]!.body_xml, 'onderwijsnummer')).not.toBe(assigned);
   });
 
+  test('an enrolment with an onderwijsnummer the register never assigned is refused (P0001); an assigned one is approved', async () => {
+    const own = (volgnummer: string, onderwijsnummer: string): string => bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml')
+      .replace('<b:onderwijsnummer>100000004<', `<b:onderwijsnummer>${onderwijsnummer}<`).replace('<b:inschrijvingvolgnummer>7<', `<b:inschrijvingvolgnummer>${volgnummer}<`);
+    const unknown = await deliverAndProcess('aanleverenInschrijvingVO', own('P-OWN-1', '100000004'));
+    expect(unknown.outcome).toBe('rejected');
+    expect(signals(unknown.outbound[0]!.body_xml)).toEqual(['P0001']);
+    expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE inschrijvingvolgnummer = 'P-OWN-1'")).rowCount).toBe(0);
+
+    const identified = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml'));
+    const assigned = elementText(identified.outbound[0]!.body_xml, 'onderwijsnummer')!;
+    const known = await deliverAndProcess('aanleverenInschrijvingVO', own('P-OWN-2', assigned));
+    expect(known.outcome).toBe('approved');
+    expect(signals(known.outbound[0]!.body_xml)).toEqual([]);
+  });
+
   test('the handler registry refuses a missing or doubled handler', () => {
     expect(() => handlerRegistry([enrolmentHandler])).toThrow(/no handler for aanleverenVerwijderingInschrijvingVO, aanleverenIdentificerenPersoonVO/);
     expect(() => handlerRegistry([enrolmentHandler, enrolmentHandler])).toThrow(/two handlers/);

@@ -53,6 +53,18 @@ describe('enrolment rules', () => {
     expect(codes(stand(), context({ rioLinks: [{ vestiging: '25BE00', onderwijslocatie: '100X300' }] }))).toEqual([]);
   });
 
+  test.each([
+    ['assigned by the register', '100000004', true, []],
+    ['never assigned', '100000004', false, ['P0001']],
+    ['not asked (no register at hand)', '100000004', undefined, []],
+    ['failing the check: only that is said', '100000009', false, ['I0002']],
+  ] as const)('an onderwijsnummer %s', (_name, value, assigned, expected) => {
+    const own = stand({ pgn: { kind: 'OWN', value }, perioden: [period({ indicatieNieuwkomersbekostiging: 'N' })] });
+    const signals = checkEnrolmentStand(own, context(assigned === undefined ? {} : { assignedOnderwijsnummer: assigned }));
+    expect(signals.map((s) => s.code)).toEqual(expected);
+    expect(isRejected(signals)).toBe(expected.length > 0);
+  });
+
   test('context: volgnummer of another person, unknown BSN', () => {
     expect(codes(stand(), context({ volgnummerUsedForOtherPerson: true }))).toEqual(['I0008']);
     expect(codes(stand(), context({ knownToPopulationRegister: false }))).toEqual(['I0012']);

@@ -15,7 +15,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
   needs: (stand) => ({
     pgns: [stand.pgn.value],
     enrolments: [stand],
-    ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
+    ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : { onderwijsnummers: [stand.pgn.value] }),
     vestigingen: latestPeriod(stand.perioden) ? [latestPeriod(stand.perioden)!.vestiging] : [],
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
@@ -29,10 +29,12 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };
 
     const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
+    const assigned = stand.pgn.kind === 'OWN' ? register.assignedOnderwijsnummer(stand.pgn.value) : null;
+    const birthDate = (population ?? assigned)?.birthDate;
     const signals = checkEnrolmentStand(stand, {
       today: context.now.toISOString().slice(0, 10),
-      ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
-      ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
+      ...(birthDate && !birthDate.includes('-00') ? { birthDate } : {}),
+      ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : { assignedOnderwijsnummer: assigned !== null }),
       volgnummerUsedForOtherPerson: !samePerson,
       rioLinks: register.rioLinks(latestPeriod(stand.perioden)?.vestiging ?? ''),
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
