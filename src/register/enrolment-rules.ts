@@ -1,6 +1,7 @@
 import type { EnrolmentStand, IsoDate } from './enrolment.js';
 import { overlaps } from './enrolment.js';
 import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
+import { nieuwkomersSignals } from './nieuwkomers.js';
 import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
 import { type RioLink, onderwijslocatieSignals, rioRequiredSignals } from './rio-rules.js';
 import { type Signal, signal } from './signals.js';
@@ -22,9 +23,6 @@ export interface EnrolmentContext {
   /** This person's enrolments at other BRINs. */
   readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
 }
-
-/** Periods for OWN pupils starting on or after this date need indicatieNieuwkomersbekostiging. */
-export const NIEUWKOMERS_FROM: IsoDate = '2025-08-01';
 
 const addYears = (date: IsoDate, years: number): IsoDate => `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
 
@@ -62,12 +60,9 @@ function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal
   ordered.forEach((period) => {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     if (!period.vestiging.startsWith(stand.brin)) signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
-    if (stand.pgn.kind === 'OWN' && period.datumBegin >= NIEUWKOMERS_FROM && period.indicatieNieuwkomersbekostiging === undefined) {
-      signals.push(signal('I0011', key));
-    }
   });
   return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden),
-    ...rioRequiredSignals(stand.perioden), ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? [])];
+    ...rioRequiredSignals(stand.perioden), ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? []), ...nieuwkomersSignals(stand)];
 }
 
 /**

@@ -38,8 +38,10 @@ describe('enrolment rules', () => {
     expect(isRejected(signals)).toBe(true);
   });
 
-  test('the nieuwkomers rule starts on 2025-08-01: a period on 2025-07-31 does not need it', () => {
-    expect(codes(stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-31', perioden: [period({ datumBegin: '2025-07-31' })] }))).toEqual([]);
+  test('the nieuwkomers rule covers periods running on or after 2025-08-01: one ending on 2025-07-31 does not need it, one still running does', () => {
+    const own = (datumUitschrijving?: string) => stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-01', ...(datumUitschrijving ? { datumUitschrijving } : {}), perioden: [period({ datumBegin: '2025-07-01' })] });
+    expect(codes(own('2025-07-31'))).toEqual([]);
+    expect(codes(own())).toEqual(['I0011']);
   });
 
   test('an out-date equal to the in-date is allowed; a period must still start before it', () => {
