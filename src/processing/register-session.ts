@@ -22,7 +22,7 @@ const keyOf = (brin: string, volgnummer: string): string => `${brin}\u001f${volg
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in a few statements up front (the locks, one read, one for reference data), handlers read and change it in memory (a
+ * in three statements up front (the locks, the register, reference data), handlers read and change it in memory (a
  * later message in the batch sees an earlier one's change), and `changes` hands what to write back,
  * in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.

@@ -16,7 +16,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     pgns: [stand.pgn.value],
     enrolments: [stand],
     ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : { onderwijsnummers: [stand.pgn.value] }),
-    vestigingen: latestPeriod(stand.perioden) ? [latestPeriod(stand.perioden)!.vestiging] : [],
+    vestigingen: stand.perioden.map((period) => period.vestiging),
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
