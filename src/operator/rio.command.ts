@@ -26,21 +26,26 @@ function toLink(entry: RioFileRecord, index: number): RioLink {
   return { vestiging: entry.vestiging, onderwijslocatie: entry.onderwijslocatie, ...(entry.datumBegin ? { datumBegin: entry.datumBegin } : {}), ...(entry.datumEinde ? { datumEinde: entry.datumEinde } : {}) };
 }
 
+/** The links of a parsed RIO file, each checked; the first problem refuses the whole file. */
+export function rioLinksOf(entries: unknown): RioLink[] {
+  if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
+  const links = (entries as RioFileRecord[]).map(toLink);
+  const seen = new Set<string>();
+  for (const [index, link] of links.entries()) {
+    const key = `${link.vestiging}/${link.onderwijslocatie}`;
+    if (seen.has(key)) throw new InvalidArgumentError(`record ${index + 1}: ${key} appears twice`);
+    seen.add(key);
+  }
+  return links;
+}
+
 /** `bron-broker rio load FILE`: the RIO stand-in (which onderwijslocaties belong to which vestiging). */
 export function registerRioCommands(program: Command): void {
   const rio = program.command('rio').description('the RIO stand-in the broker checks onderwijslocaties against');
   rio.command('load <file>')
     .description('make a JSON array of {vestiging, onderwijslocatie, datumBegin?, datumEinde?} the whole set of onderwijslocaties of each vestiging it names')
     .action(async (file: string) => {
-      const entries = JSON.parse(fs.readFileSync(file, 'utf8')) as RioFileRecord[];
-      if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
-      const links = entries.map(toLink);
-      const seen = new Set<string>();
-      for (const [index, link] of links.entries()) {
-        const key = `${link.vestiging}/${link.onderwijslocatie}`;
-        if (seen.has(key)) throw new InvalidArgumentError(`record ${index + 1}: ${key} appears twice`);
-        seen.add(key);
-      }
+      const links = rioLinksOf(JSON.parse(fs.readFileSync(file, 'utf8')));
       await withDatabase((pool) => replaceRioLinks(pool, links));
       process.stdout.write(`loaded ${links.length} onderwijslocatie link(s) for ${new Set(links.map((l) => l.vestiging)).size} vestiging(en)\n`);
     });
