@@ -7,6 +7,7 @@ import { registerInstitutionCommands } from './operator/institutions.command.js'
 import { registerPopulationCommands } from './operator/population.command.js';
 import { registerProcessingErrorCommands } from './operator/processing-errors.command.js';
 import { registerQualityCommands } from './operator/quality.command.js';
+import { registerRioCommands } from './operator/rio.command.js';
 import { registerStatsCommands } from './operator/stats.command.js';
 import { registerTraceCommand } from './operator/trace.command.js';
 
@@ -29,6 +30,7 @@ registerStatsCommands(program);
 registerAuditCommand(program);
 registerPopulationCommands(program);
 registerQualityCommands(program);
+registerRioCommands(program);
 
 program.parseAsync().then(() => exitWhenFlushed(Number(process.exitCode ?? 0)), (error: unknown) => {
   if (error instanceof CommanderExit) return exitWhenFlushed(error.code);

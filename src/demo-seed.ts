@@ -1,5 +1,7 @@
 import type { Pool } from './store/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
+import type { RioLink } from './register/rio-rules.js';
+import { replaceRioLinks } from './store/reference.repo.js';
 import { type PopulationRecord, upsertPopulationRecord } from './store/register.repo.js';
 
 /** The demo schools of the README; their OINs follow the BRIN-derived pattern 00000007000<BRIN>00000. */
@@ -35,4 +37,16 @@ export const DEMO_POPULATION: readonly PopulationRecord[] = [
 
 export async function seedDemoPopulation(pool: Pool): Promise<void> {
   for (const record of DEMO_POPULATION) await upsertPopulationRecord(pool, record);
+}
+
+/** The demo schools' onderwijslocaties in the RIO stand-in (the README's example uses 25BE00 at 100X300). */
+export const DEMO_RIO_LINKS: readonly RioLink[] = [
+  { vestiging: '25BE00', onderwijslocatie: '100X300' },
+  { vestiging: '25BE01', onderwijslocatie: '100X301' },
+  { vestiging: '00AH00', onderwijslocatie: '200X300' },
+  { vestiging: '08PG00', onderwijslocatie: '300X300' },
+];
+
+export async function seedDemoRio(pool: Pool): Promise<void> {
+  await replaceRioLinks(pool, DEMO_RIO_LINKS);
 }

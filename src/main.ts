@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { type Config, loadConfig } from './config.js';
 import { startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
-import { seedDemoInstitutions, seedDemoPopulation } from './demo-seed.js';
+import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
 import { type Logger, createLogger } from './log.js';
 import { joinClusterMetrics, serveClusterMetrics } from './metrics/cluster-metrics.js';
 import { metricsRegistry } from './metrics/metrics.js';
@@ -39,6 +39,7 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     }
     if (config.seedDemo && config.role !== 'pipeline') {
       await seedDemoPopulation(pool);
+      await seedDemoRio(pool);
       const added = await seedDemoInstitutions(pool, `http://localhost:${config.port}`);
       if (added > 0) log.info('seeded demo institutions', { added });
     }

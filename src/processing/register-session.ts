@@ -3,6 +3,8 @@ import {
   type PopulationRecord, type PupilLink, type StoredEnrolment, type Tx,
   loadPupilLinks, loadRegister, lockRegisterKeys,
 } from '../store/register.repo.js';
+import { type ReferenceData, loadReferenceData } from '../store/reference.repo.js';
+import type { RioLink } from '../register/rio-rules.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -12,6 +14,10 @@ import {
 export interface RegisterNeeds {
   readonly pgns?: readonly string[];
   readonly bsns?: readonly string[];
+  /** Vestigingen whose RIO stand-in links the rules check. */
+  readonly vestigingen?: readonly string[];
+  /** Onderwijsnummers to look up among those the broker assigned. */
+  readonly onderwijsnummers?: readonly string[];
 }
 
 // U+001F cannot occur in XML text, so it cannot occur in a PGN, BRIN or volgnummer either.
@@ -20,9 +26,9 @@ const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in three statements up front (the pupils' linked numbers, the locks, then one read), handlers read
- * and change it in memory (a later message in the batch sees an earlier one's change), and `changes`
- * hands what to write back, in one statement with the rest.
+ * in four statements up front (the pupils' linked numbers, the locks, the register, reference data),
+ * handlers read and change it in memory (a later message in the batch sees an earlier one's change),
+ * and `changes` hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  */
 export class RegisterSession {
@@ -32,6 +38,7 @@ export class RegisterSession {
   private readonly people = new Map<string, PopulationRecord>();
   /** Onderwijsnummer → the BSN it resolves to. */
   private readonly bsnOf = new Map<string, string>();
+  private reference: ReferenceData = { rioLinks: [], assigned: new Map() };
 
   private constructor(private readonly loadedPgns: ReadonlySet<string>) {}
 
@@ -52,6 +59,7 @@ export class RegisterSession {
       session.loaded.set(key, enrolment);
     }
     for (const person of people) session.people.set(person.bsn, person);
+    session.reference = await loadReferenceData(tx, [...new Set(needs.flatMap((n) => n.vestigingen ?? []))], [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))]);
     return session;
   }
 
@@ -86,6 +94,16 @@ export class RegisterSession {
   /** The population-register entry of a BSN asked for in the needs, or null. */
   population(bsn: string): PopulationRecord | null {
     return this.people.get(bsn) ?? null;
+  }
+
+  /** The RIO stand-in's links of a vestiging asked for in the needs (empty when it has none). */
+  rioLinks(vestiging: string): readonly RioLink[] {
+    return this.reference.rioLinks.filter((link) => link.vestiging === vestiging);
+  }
+
+  /** An onderwijsnummer asked for in the needs, when the broker assigned it: with its recorded birth date. */
+  assignedOnderwijsnummer(onderwijsnummer: string): { readonly birthDate: string } | null {
+    return this.reference.assigned.get(onderwijsnummer) ?? null;
   }
 
   /**

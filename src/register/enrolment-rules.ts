@@ -1,6 +1,9 @@
 import type { EnrolmentStand, IsoDate } from './enrolment.js';
 import { overlaps } from './enrolment.js';
+import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
+import { nieuwkomersSignals } from './nieuwkomers.js';
 import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
+import { type RioLink, onderwijslocatieSignals, rioRequiredSignals } from './rio-rules.js';
 import { type Signal, signal } from './signals.js';
 
 /** What the rules need to know besides the stand itself; gathered by the caller from the register. */
@@ -11,32 +14,24 @@ export interface EnrolmentContext {
   readonly birthDate?: IsoDate;
   /** For a BSN: whether the population register knows it (undefined when it was not asked). */
   readonly knownToPopulationRegister?: boolean;
+  /** For an onderwijsnummer: whether the broker assigned it in an identification (undefined when it was not asked). */
+  readonly assignedOnderwijsnummer?: boolean;
+  /** RIO stand-in links of the vestiging of the stand's latest period (none: not checked). */
+  readonly rioLinks?: readonly RioLink[];
   /** This person's enrolments at other BRINs. */
   readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
 }
 
-/** Periods for OWN pupils starting on or after this date need indicatieNieuwkomersbekostiging. */
-export const NIEUWKOMERS_FROM: IsoDate = '2025-08-01';
-
 const addYears = (date: IsoDate, years: number): IsoDate => `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
-
-/** Whole years between two dates. */
-export function ageOn(birthDate: IsoDate, on: IsoDate): number {
-  const years = Number(on.slice(0, 4)) - Number(birthDate.slice(0, 4));
-  return on.slice(5) < birthDate.slice(5) ? years - 1 : years;
-}
-
-/** Usual age at the start of leerjaar n in VO is 11 + n; more than two years off is improbable. */
-export function improbableAgeForLeerjaar(age: number, leerjaar: number): boolean {
-  return Math.abs(age - (11 + leerjaar)) > 2;
-}
 
 function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   if (stand.pgn.kind === 'BSN') {
     if (!isValidBsn(stand.pgn.value)) return [signal('I0001')];
     return context.knownToPopulationRegister === false ? [signal('I0012')] : [];
   }
-  return isValidOnderwijsnummer(stand.pgn.value) ? [] : [signal('I0002')];
+  if (!isValidOnderwijsnummer(stand.pgn.value)) return [signal('I0002')];
+  // Only the register hands out onderwijsnummers (identification without PGN): any other one belongs to nobody it knows.
+  return context.assignedOnderwijsnummer === false ? [signal('P0001')] : [];
 }
 
 function dateSignals(stand: EnrolmentStand): Signal[] {
@@ -61,19 +56,12 @@ function dateSignals(stand: EnrolmentStand): Signal[] {
 function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   const signals: Signal[] = [];
   const ordered = [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin));
-  ordered.forEach((period, index) => {
+  ordered.forEach((period) => {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     if (!period.vestiging.startsWith(stand.brin)) signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
-    if (stand.pgn.kind === 'OWN' && period.datumBegin >= NIEUWKOMERS_FROM && period.indicatieNieuwkomersbekostiging === undefined) {
-      signals.push(signal('I0011', key));
-    }
-    const previous = ordered[index - 1];
-    if (previous?.leerjaar !== undefined && period.leerjaar !== undefined && period.leerjaar - previous.leerjaar > 1) signals.push(signal('I0014', key));
-    if (context.birthDate && period.leerjaar !== undefined && improbableAgeForLeerjaar(ageOn(context.birthDate, period.datumBegin), period.leerjaar)) {
-      signals.push(signal('I0015', [...key, { naam: 'leerjaar', waarde: String(period.leerjaar) }]));
-    }
   });
-  return signals;
+  return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden),
+    ...rioRequiredSignals(stand.perioden), ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? []), ...nieuwkomersSignals(stand)];
 }
 
 /**

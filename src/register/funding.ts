@@ -1,6 +1,7 @@
 import { peildatumOf, schoolYearOf } from './calendar.js';
 import type { EnrolmentAt } from './bewijs.js';
 import type { IsoDate, PeriodVO } from './enrolment.js';
+import { nieuwkomersIndication } from './nieuwkomers.js';
 import { type Signal, signal } from './signals.js';
 
 /** The funding status of one enrolment on its peildatum. */
@@ -49,7 +50,7 @@ export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], to
   const period = enrolledOn(e, peildatum) ? periodOn(e, peildatum) : undefined;
   const doubleWith = enrolledOn(e, peildatum) ? doubleEnrolmentsOn(e, others, peildatum) : [];
   const allStarts = [e, ...others].map((o) => o.stand.datumInschrijving).sort();
-  const nieuwkomers = period?.indicatieNieuwkomersbekostiging;
+  const nieuwkomers = nieuwkomersIndication(e.stand.pgn, period, allStarts[0], peildatum);
   return {
     peildatum,
     status: period?.indicatieBekostigbaar ? 'BEKOSTIGBAAR' : 'NIET_BEKOSTIGBAAR',

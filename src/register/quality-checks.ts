@@ -1,7 +1,7 @@
 import { addMonths, schoolYearOf } from './calendar.js';
 import type { EnrolmentStand, IsoDate, PeriodVO } from './enrolment.js';
 import { overlaps } from './enrolment.js';
-import { ageOn } from './enrolment-rules.js';
+import { PRAKTIJKONDERWIJS, VERSNELD_PROGRAMMA_VWO, ageFinding, ageOn, exemptFromLeerjaarStep } from './leerjaar-rules.js';
 import { type Signal, type SignalCode, type Sleutelgegeven, signal } from './signals.js';
 
 /**
@@ -34,10 +34,7 @@ export interface QualityFinding {
   readonly signal: Signal;
 }
 
-/** Praktijkonderwijs: left out of the leerjaar checks, with an upper age of its own. */
-export const PRAKTIJKONDERWIJS = '0090';
-/** Experiment names (ours, as LAS vendors deliver them) of the accelerated and enriched VWO programmes. */
-export const VERSNELD_VWO = 'VERSNELD_PROGRAMMA_VWO';
+/** Experiment name (ours, as LAS vendors deliver it) of the enriched VWO programme; the accelerated one is in leerjaar-rules. */
 export const VERRIJKT_VWO = 'VERRIJKT_PROGRAMMA_VWO';
 /** The verblijfsoort of a stay at an adult-education (vavo) institution. */
 export const VERBLIJFSOORT_VAVO = 'VAVO';
@@ -67,26 +64,18 @@ function periodOn(stand: EnrolmentStand, day: IsoDate): PeriodVO | undefined {
 
 const key = (naam: string, waarde: string): Sleutelgegeven => ({ naam, waarde });
 
+/** The age signal of each finding the enrolment rules define (the same handleiding limits, as quality signals). */
+const QUALITY_AGE_SIGNAL = { 'te-oud': 'Q0004', 'te-jong': 'Q0005', 'praktijkonderwijs-te-oud': 'Q0007' } as const;
+
 /** Age checks for the period on the reference date (handleiding: 1 August of the school year). */
 function ageSignals(stand: EnrolmentStand, birthDate: IsoDate | undefined, reference: IsoDate): Signal[] {
   const period = periodOn(stand, reference) ?? [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin))[0];
   if (!birthDate || !period) return [];
-  const age = ageOn(birthDate, reference);
-  const keys = [key('datumBegin', period.datumBegin)];
-  if (period.opleidingcode === PRAKTIJKONDERWIJS) {
-    return age > 20 ? [signal('Q0007', keys)] : []; // praktijkonderwijs: no older than 20
-  }
-  const leerjaar = period.leerjaar;
-  const signals: Signal[] = [];
-  // leerjaar 1-3: older than leerjaar + 15; 4-6: older than leerjaar + 17
-  if (leerjaar !== undefined && leerjaar >= 1 && leerjaar <= 6 && age > leerjaar + (leerjaar <= 3 ? 15 : 17)) {
-    signals.push(signal('Q0004', [...keys, key('leerjaar', String(leerjaar))]));
-  }
-  if (age < 9) signals.push(signal('Q0005', keys)); // no pupil in VO younger than 9
-  return signals;
+  const finding = ageFinding(ageOn(birthDate, reference), period);
+  if (finding === null) return [];
+  const keys = [key('datumBegin', period.datumBegin), ...(finding === 'te-oud' && period.leerjaar !== undefined ? [key('leerjaar', String(period.leerjaar))] : [])];
+  return [signal(QUALITY_AGE_SIGNAL[finding], keys)];
 }
-
-const skipsLeerjaarCheck = (p: PeriodVO): boolean => p.opleidingcode === PRAKTIJKONDERWIJS || p.experimenten.includes(VERSNELD_VWO);
 
 /** Leerjaar differing more than one from the directly preceding period, either way, for periods in the control year. */
 function leerjaarSignals(stand: EnrolmentStand, from: IsoDate): Signal[] {
@@ -94,7 +83,7 @@ function leerjaarSignals(stand: EnrolmentStand, from: IsoDate): Signal[] {
   const signals: Signal[] = [];
   ordered.forEach((period, index) => {
     const previous = ordered[index - 1];
-    if (!previous || period.datumBegin < from || skipsLeerjaarCheck(period) || skipsLeerjaarCheck(previous)) return;
+    if (!previous || period.datumBegin < from || exemptFromLeerjaarStep(period) || exemptFromLeerjaarStep(previous)) return;
     if (period.leerjaar !== undefined && previous.leerjaar !== undefined && Math.abs(period.leerjaar - previous.leerjaar) > 1) {
       signals.push(signal('Q0006', [key('datumBegin', period.datumBegin), key('leerjaar', String(period.leerjaar))]));
     }
@@ -132,7 +121,7 @@ function farAheadSignals(enrolment: QualityEnrolment, today: IsoDate): Signal[] 
 
 /** A period may take part in only one of the two VWO programmes. */
 function experimentSignals(stand: EnrolmentStand): Signal[] {
-  return stand.perioden.filter((p) => p.experimenten.includes(VERSNELD_VWO) && p.experimenten.includes(VERRIJKT_VWO))
+  return stand.perioden.filter((p) => p.experimenten.includes(VERSNELD_PROGRAMMA_VWO) && p.experimenten.includes(VERRIJKT_VWO))
     .map((p) => signal('Q0012', [key('datumBegin', p.datumBegin)]));
 }
 

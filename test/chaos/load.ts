@@ -39,7 +39,7 @@ export function enrolmentRequest(e: Enrolment, bsn: string, messageId = `urn:uui
     + `<b:datumTijdBedrijfsdocument>${new Date().toISOString().slice(0, 19)}Z</b:datumTijdBedrijfsdocument>`
     + `<b:burgerservicenummer>${bsn}</b:burgerservicenummer><b:brin>${brin}</b:brin>`
     + `<b:inschrijvingvolgnummer>C-${e.documentId.slice(0, 8)}</b:inschrijvingvolgnummer><b:datumInschrijving>${e.datumInschrijving}</b:datumInschrijving>`
-    + `<c:inschrijvingPeriodeVO><b:datumBegin>${e.datumInschrijving}</b:datumBegin><b:opleidingcode>0050</b:opleidingcode>`
+    + `<c:inschrijvingPeriodeVO><b:datumBegin>${e.datumInschrijving}</b:datumBegin><b:onderwijsaanbieder>100A200</b:onderwijsaanbieder><b:onderwijslocatie>100X300</b:onderwijslocatie><b:opleidingcode>0050</b:opleidingcode>`
     + `<c:vestiging>${brin}00</c:vestiging><c:leerjaar>1</c:leerjaar><c:indicatieBekostigbaar>true</c:indicatieBekostigbaar></c:inschrijvingPeriodeVO>`
     + '</c:aanleverenInschrijvingVO_Request>';
   return lasRequest('aanleverenInschrijvingVO', body, { messageId, from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${e.school.oin}` });

@@ -31,7 +31,7 @@ function enrolmentBody(brin: string, bsn: string, volgnummer: string, inDate: st
     + `<b:ontvangendeInstantie>DUO</b:ontvangendeInstantie><b:datumTijdBedrijfsdocument>${new Date().toISOString()}</b:datumTijdBedrijfsdocument>`
     + `<b:burgerservicenummer>${bsn}</b:burgerservicenummer><b:brin>${brin}</b:brin><b:inschrijvingvolgnummer>${volgnummer}</b:inschrijvingvolgnummer>`
     + `<b:datumInschrijving>${inDate}</b:datumInschrijving>${out ? `<b:datumUitschrijving>${out}</b:datumUitschrijving>` : ''}`
-    + `<c:inschrijvingPeriodeVO><b:datumBegin>${inDate}</b:datumBegin><b:opleidingcode>0050</b:opleidingcode><c:vestiging>${brin}00</c:vestiging>`
+    + `<c:inschrijvingPeriodeVO><b:datumBegin>${inDate}</b:datumBegin><b:onderwijsaanbieder>100A200</b:onderwijsaanbieder><b:onderwijslocatie>100X300</b:onderwijslocatie><b:opleidingcode>0050</b:opleidingcode><c:vestiging>${brin}00</c:vestiging>`
     + '<c:indicatieBekostigbaar>true</c:indicatieBekostigbaar></c:inschrijvingPeriodeVO></c:aanleverenInschrijvingVO_Request>';
 }
 

@@ -199,3 +199,38 @@ describe('bron-broker population load (CLI)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('bron-broker rio load (CLI)', () => {
+  test('makes the file each named vestiging\'s whole set of onderwijslocaties; refuses a bad file as a whole', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-rio-'));
+    const write = (name: string, content: unknown): string => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, JSON.stringify(content));
+      return file;
+    };
+    const first = write('first.json', [
+      { vestiging: '25BE00', onderwijslocatie: '100X300' },
+      { vestiging: '25BE00', onderwijslocatie: '100X302', datumBegin: '2020-08-01', datumEinde: '2026-07-31' },
+      { vestiging: '00AH00', onderwijslocatie: '200X300' },
+    ]);
+    expect((await run(process.execPath, [CLI, 'rio', 'load', first], { env })).stdout).toBe('loaded 3 onderwijslocatie link(s) for 2 vestiging(en)\n');
+    // A second file replaces 25BE00's set and leaves 00AH00 alone.
+    const second = write('second.json', [{ vestiging: '25BE00', onderwijslocatie: '100X301' }]);
+    await run(process.execPath, [CLI, 'rio', 'load', second], { env });
+    const bad = write('bad.json', [{ vestiging: '25BE00', onderwijslocatie: '100X303' }, { vestiging: '25be00', onderwijslocatie: '100X300' }]);
+    await expect(run(process.execPath, [CLI, 'rio', 'load', bad], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('record 2: vestiging must be a BRIN and two digits') });
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    const rows = (await client.query("SELECT vestiging, onderwijslocatie, to_char(datum_einde, 'YYYY-MM-DD') AS einde FROM rio_onderwijslocaties ORDER BY vestiging, onderwijslocatie")).rows;
+    await client.end();
+    expect(rows).toEqual([
+      { vestiging: '00AH00', onderwijslocatie: '200X300', einde: null },
+      { vestiging: '25BE00', onderwijslocatie: '100X301', einde: null },
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000); // three CLI processes, each starting node and migrating: slow on a loaded machine
+});

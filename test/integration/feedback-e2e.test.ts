@@ -5,6 +5,7 @@
 import { XmlDocument } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { replaceRioLinks } from '../../src/store/reference.repo.js';
 import { silentLogger } from '../../src/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
@@ -26,6 +27,7 @@ describe('feedback end to end', () => {
     for (const brin of ['21AA', '22AA', '23AA']) {
       await upsertInstitution(broker().pool, { oin: `00000007000${brin}00000`, name: brin, brins: [brin], endpointUrl: endpoints.url(brin), enabled: true });
     }
+    await replaceRioLinks(broker().pool, [{ vestiging: '21AA01', onderwijslocatie: '100X301' }]);
     await broker().registry.refresh();
     pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
   });
@@ -60,7 +62,9 @@ describe('feedback end to end', () => {
     ['period before the in-date', (x: string) => x.replace('<bas:datumBegin>2026-08-20<', '<bas:datumBegin>2026-08-01<'), 'false', ['I0004']],
     ['out-date before in-date', (x: string) => x.replace('<bas:datumInschrijving>2026-08-20</bas:datumInschrijving>', '<bas:datumInschrijving>2026-08-20</bas:datumInschrijving><bas:datumUitschrijving>2026-08-10</bas:datumUitschrijving>'), 'false', ['I0006', 'I0005', 'I0005']],
     ['BSN unknown to the population register', (x: string) => x.replace('123456782', '111222333').replace('111222333', '999999990'), 'false', ['I0012']],
-    ['leerjaar jumping by two (warning)', (x: string) => x.replace('<ins:leerjaar>2<', '<ins:leerjaar>3<'), 'true', ['I0014']],
+    ['leerjaar jumping by two (warning)', (x: string) => x.replace('<ins:leerjaar>2<', '<ins:leerjaar>3<'), 'true', ['I0033']],
+    ['a period without onderwijslocatie (schema-valid, rejected by the rules)', (x: string) => x.replace('<bas:onderwijslocatie>100X301</bas:onderwijslocatie>', ''), 'false', ['I0034']],
+    ['an onderwijslocatie RIO does not link to the vestiging (warning)', (x: string) => x.replace('100X301', '100X399'), 'true', ['I0035']],
   ])('%s', async (_name, change, goedgekeurd, signalen) => {
     const volgnummer = `E-${Math.random().toString(36).slice(2, 8)}`;
     const xml = await feedbackOn('21AA', enrolment('21AA', volgnummer, change));

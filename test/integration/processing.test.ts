@@ -25,12 +25,12 @@ describe('processing', () => {
   });
 
   /** Accepts a message over HTTP, processes it, and returns the outcome and the queued outbound bodies. */
-  async function deliverAndProcess(operation: string, body: string): Promise<{ outcome: string | null; outbound: { operation: string; body_xml: string; institution_oin: string }[] }> {
+  async function deliverAndProcess(operation: string, body: string, now?: Date): Promise<{ outcome: string | null; outbound: { operation: string; body_xml: string; institution_oin: string }[] }> {
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
     const answer = await send(broker().baseUrl, lasRequest(operation, body));
     expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    const result = await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' });
+    const result = await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000', ...(now ? { now: () => now } : {}) });
     const outbound = (await broker().pool.query('SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outbound.map((o) => o.id)])).rows;
     for (const row of outbound) {
       const doc = XmlDocument.fromString(row.body_xml);
@@ -161,6 +161,39 @@ describe('processing', () => {
     expect(elementText(again.outbound[0]!.body_xml, 'onderwijsnummer')).toBe(assigned);
     const other = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml'));
     expect(elementText(other.outbound[0]!.body_xml, 'onderwijsnummer')).not.toBe(assigned);
+  });
+
+  test('an enrolment with an onderwijsnummer the register never assigned is refused (P0001); an assigned one is approved', async () => {
+    const own = (volgnummer: string, onderwijsnummer: string): string => bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml')
+      .replace('<b:onderwijsnummer>100000004<', `<b:onderwijsnummer>${onderwijsnummer}<`).replace('<b:inschrijvingvolgnummer>7<', `<b:inschrijvingvolgnummer>${volgnummer}<`);
+    const unknown = await deliverAndProcess('aanleverenInschrijvingVO', own('P-OWN-1', '100000004'));
+    expect(unknown.outcome).toBe('rejected');
+    expect(signals(unknown.outbound[0]!.body_xml)).toEqual(['P0001']);
+    expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE inschrijvingvolgnummer = 'P-OWN-1'")).rowCount).toBe(0);
+
+    const identified = await deliverAndProcess('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml'));
+    const assigned = elementText(identified.outbound[0]!.body_xml, 'onderwijsnummer')!;
+    const known = await deliverAndProcess('aanleverenInschrijvingVO', own('P-OWN-2', assigned));
+    expect(known.outcome).toBe('approved');
+    expect(signals(known.outbound[0]!.body_xml)).toEqual([]);
+  });
+
+  test('a BSN pupil\'s funding status carries the nieuwkomers indication the register derives; the school may waive it with N', async () => {
+    const now = new Date('2026-09-15T10:00:00Z'); // peildatum 1 October 2026, the quarter after the first enrolment
+    const status = (result: { outbound: { operation: string; body_xml: string }[] }) => result.outbound.find((o) => o.operation === 'verstrekkenBekostigingsstatus')!.body_xml;
+    const pupil = { bsn: '222333443', birthDate: '2013-04-17', gender: '1', surname: 'Nieuw', prefixes: null, firstNames: null, address: null, dateOfDeath: null };
+    await upsertPopulationRecord(broker().pool, pupil);
+    const derived = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-NK-1', (x) => x.replace('123456782', pupil.bsn)), now);
+    expect(derived.outcome).toBe('approved');
+    expect(elementText(status(derived), 'datumEersteInschrijvingNL')).toBe('2026-08-20');
+    expect(elementText(status(derived), 'indicatieNieuwkomersbekostiging')).toBe('J');
+    const withIndication = (volgnummer: string, value: 'J' | 'N') => enrolment(volgnummer, (x) => x.replace('123456782', pupil.bsn)
+      .replace(/<ins:experiment>[\s\S]*?<\/ins:experiment>\s*/, `<ins:indicatieNieuwkomersbekostiging>${value}</ins:indicatieNieuwkomersbekostiging>`));
+    const waived = await deliverAndProcess('aanleverenInschrijvingVO', withIndication('P-NK-2', 'N'), now);
+    expect(waived.outcome).toBe('approved');
+    expect(elementText(status(waived), 'indicatieNieuwkomersbekostiging')).toBe('N');
+    const claimed = await deliverAndProcess('aanleverenInschrijvingVO', withIndication('P-NK-3', 'J'), now);
+    expect(signals(claimed.outbound[0]!.body_xml)).toEqual(['I0036']);
   });
 
   test('the handler registry refuses a missing or doubled handler', () => {

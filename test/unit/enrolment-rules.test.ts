@@ -1,11 +1,11 @@
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
 import { overlaps } from '../../src/register/enrolment.js';
-import { type EnrolmentContext, ageOn, checkEnrolmentStand, improbableAgeForLeerjaar } from '../../src/register/enrolment-rules.js';
+import { type EnrolmentContext, checkEnrolmentStand } from '../../src/register/enrolment-rules.js';
 import { isRejected } from '../../src/register/signals.js';
 import { decideStand } from '../../src/register/stand-order.js';
 
 const period = (overrides: Partial<PeriodVO> = {}): PeriodVO => ({
-  datumBegin: '2026-08-20', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 1,
+  datumBegin: '2026-08-20', onderwijsaanbieder: '100A200', onderwijslocatie: '100X300', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 1,
   indicatieBekostigbaar: true, experimenten: [], ...overrides,
 });
 const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
@@ -38,8 +38,10 @@ describe('enrolment rules', () => {
     expect(isRejected(signals)).toBe(true);
   });
 
-  test('the nieuwkomers rule starts on 2025-08-01: a period on 2025-07-31 does not need it', () => {
-    expect(codes(stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-31', perioden: [period({ datumBegin: '2025-07-31' })] }))).toEqual([]);
+  test('the nieuwkomers rule covers periods running on or after 2025-08-01: one ending on 2025-07-31 does not need it, one still running does', () => {
+    const own = (datumUitschrijving?: string) => stand({ pgn: { kind: 'OWN', value: '100000004' }, datumInschrijving: '2025-07-01', ...(datumUitschrijving ? { datumUitschrijving } : {}), perioden: [period({ datumBegin: '2025-07-01' })] });
+    expect(codes(own('2025-07-31'))).toEqual([]);
+    expect(codes(own())).toEqual(['I0011']);
   });
 
   // The out-date is the enrolment's last valid day (DUO): a period may start on it, not after it.
@@ -55,6 +57,25 @@ describe('enrolment rules', () => {
     expect(codes(stand({ datumUitschrijving: '2026-08-20' }))).toEqual([]);
   });
 
+  test('RIO: a period without onderwijslocatie is rejected; a locatie the stand-in does not link to the vestiging warns', () => {
+    expect(codes(stand({ perioden: [period({ onderwijslocatie: undefined })] }))).toEqual(['I0034']);
+    expect(isRejected(checkEnrolmentStand(stand({ perioden: [period({ onderwijsaanbieder: undefined })] }), context()))).toBe(true);
+    expect(codes(stand(), context({ rioLinks: [{ vestiging: '25BE00', onderwijslocatie: '100X301' }] }))).toEqual(['I0035']);
+    expect(codes(stand(), context({ rioLinks: [{ vestiging: '25BE00', onderwijslocatie: '100X300' }] }))).toEqual([]);
+  });
+
+  test.each([
+    ['assigned by the register', '100000004', true, []],
+    ['never assigned', '100000004', false, ['P0001']],
+    ['not asked (no register at hand)', '100000004', undefined, []],
+    ['failing the check: only that is said', '100000009', false, ['I0002']],
+  ] as const)('an onderwijsnummer %s', (_name, value, assigned, expected) => {
+    const own = stand({ pgn: { kind: 'OWN', value }, perioden: [period({ indicatieNieuwkomersbekostiging: 'N' })] });
+    const signals = checkEnrolmentStand(own, context(assigned === undefined ? {} : { assignedOnderwijsnummer: assigned }));
+    expect(signals.map((s) => s.code)).toEqual(expected);
+    expect(isRejected(signals)).toBe(expected.length > 0);
+  });
+
   test('context: unknown BSN', () => {
     expect(codes(stand(), context({ knownToPopulationRegister: false }))).toEqual(['I0012']);
   });
@@ -66,21 +87,20 @@ describe('enrolment rules', () => {
     expect(codes(stand({ datumInschrijving: date, perioden: [period({ datumBegin: date })] }))).toEqual(expected);
   });
 
-  test('leerjaar jumping by two between periods warns; by one does not', () => {
+  test('leerjaar jumping by two between periods warns, either way; by one does not', () => {
     const jump = stand({ perioden: [period({ leerjaar: 1 }), period({ datumBegin: '2027-08-20', leerjaar: 3 })] });
+    const drop = stand({ perioden: [period({ leerjaar: 4 }), period({ datumBegin: '2027-08-20', leerjaar: 2 })] });
     const step = stand({ perioden: [period({ leerjaar: 1 }), period({ datumBegin: '2027-08-20', leerjaar: 2 })] });
-    expect(codes(jump)).toEqual(['I0014']);
+    expect(codes(jump)).toEqual(['I0033']);
+    expect(codes(drop)).toEqual(['I0033']);
     expect(codes(step)).toEqual([]);
     expect(isRejected(checkEnrolmentStand(jump, context()))).toBe(false);
   });
 
-  test('improbable age for the leerjaar warns', () => {
-    expect(ageOn('2014-08-21', '2026-08-20')).toBe(11);
-    expect(ageOn('2014-08-20', '2026-08-20')).toBe(12);
-    expect(improbableAgeForLeerjaar(12, 1)).toBe(false);
-    expect(improbableAgeForLeerjaar(15, 1)).toBe(true);
-    expect(codes(stand(), context({ birthDate: '2020-01-01' }))).toEqual(['I0015']);
-    expect(codes(stand(), context({ birthDate: '2014-05-01' }))).toEqual([]);
+  test('an age that does not fit the leerjaar warns, taken on 1 August of the school year', () => {
+    expect(codes(stand(), context({ birthDate: '2020-01-01' }))).toEqual(['I0031']);
+    expect(codes(stand(), context({ birthDate: '2009-08-01' }))).toEqual(['I0030']);
+    expect(codes(stand(), context({ birthDate: '2009-08-02' }))).toEqual([]);
   });
 
   // The out-date is the other school's last valid day: leaving on the day this school enrols is a day in both.

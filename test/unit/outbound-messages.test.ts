@@ -20,7 +20,7 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
   test('an approved and a rejected terugkoppeling', () => {
     const base = { identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000001', pgn: { kind: 'BSN' as const, value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '2026-0001' };
     validate(terugkoppelingBody(header, { ...base, goedgekeurd: true, signals: [] }));
-    const rejected = terugkoppelingBody(header, { ...base, goedgekeurd: false, signals: [signal('I0003', [{ naam: 'vestiging', waarde: '00AH00' }]), signal('I0014')] });
+    const rejected = terugkoppelingBody(header, { ...base, goedgekeurd: false, signals: [signal('I0003', [{ naam: 'vestiging', waarde: '00AH00' }]), signal('I0033')] });
     validate(rejected);
     expect(rejected).toContain('<t:signaalcode>I0003</t:signaalcode>');
   });

@@ -1,6 +1,7 @@
 import { afterDeathSignals } from '../../register/after-death.js';
 import type { EnrolmentStand } from '../../register/enrolment.js';
 import { checkEnrolmentStand } from '../../register/enrolment-rules.js';
+import { latestPeriod } from '../../register/rio-rules.js';
 import { isRejected, signal } from '../../register/signals.js';
 import { decideStand } from '../../register/stand-order.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
@@ -14,7 +15,8 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
   parse: (message) => enrolmentStandOf(bodyElementOf(message.rawXml, 'aanleverenInschrijvingVO_Request')),
   needs: (stand) => ({
     pgns: [stand.pgn.value],
-    ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : {}),
+    ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : { onderwijsnummers: [stand.pgn.value] }),
+    vestigingen: stand.perioden.map((period) => period.vestiging),
   }),
   failureFeedback: (context, stand) => [terugkoppeling(context, { pgn: stand.pgn, brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer }, [signal('V0001')])],
   async handle(context, stand): Promise<HandlerResult> {
@@ -29,10 +31,13 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, afterDeathSignals(stand, population?.dateOfDeath))] };
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };
 
+    const assigned = stand.pgn.kind === 'OWN' ? register.assignedOnderwijsnummer(stand.pgn.value) : null;
+    const birthDate = (population ?? assigned)?.birthDate;
     const signals = [...checkEnrolmentStand(stand, {
       today: context.now.toISOString().slice(0, 10),
-      ...(population && !population.birthDate.includes('-00') ? { birthDate: population.birthDate } : {}),
-      ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : {}),
+      ...(birthDate && !birthDate.includes('-00') ? { birthDate } : {}),
+      ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : { assignedOnderwijsnummer: assigned !== null }),
+      rioLinks: register.rioLinks(latestPeriod(stand.perioden)?.vestiging ?? ''),
       otherEnrolments: register.enrolmentsOf(stand.pgn.value).filter((other) => other.brin !== stand.brin).map((other) => other.stand),
     }), ...afterDeathSignals(stand, population?.dateOfDeath)];
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [terugkoppeling(context, about, signals)] };

@@ -1,0 +1,49 @@
+import type { RioLink } from '../register/rio-rules.js';
+import type { Pool } from './database.js';
+import { inTransaction, prepared } from './database.js';
+import type { Tx } from './register.repo.js';
+
+/** What the rules look up besides the register itself: RIO links of vestigingen, onderwijsnummers the broker assigned. */
+export interface ReferenceData {
+  readonly rioLinks: readonly RioLink[];
+  /** Assigned onderwijsnummers with the birth date the identification recorded. */
+  readonly assigned: ReadonlyMap<string, { readonly birthDate: string }>;
+}
+
+/** One round trip for both kinds (a link's row has a vestiging, an assigned number's has none). */
+export async function loadReferenceData(tx: Pick<Tx, 'query'>, vestigingen: readonly string[], onderwijsnummers: readonly string[]): Promise<ReferenceData> {
+  if (vestigingen.length === 0 && onderwijsnummers.length === 0) return { rioLinks: [], assigned: new Map() };
+  const result = await tx.query<{ vestiging: string | null; onderwijslocatie: string | null; datum_begin: string | null; datum_einde: string | null; onderwijsnummer: string | null; birth_date: string | null }>(
+    prepared('processing-load-reference', `SELECT vestiging, onderwijslocatie, to_char(datum_begin, 'YYYY-MM-DD') AS datum_begin, to_char(datum_einde, 'YYYY-MM-DD') AS datum_einde,
+       NULL::text AS onderwijsnummer, NULL::text AS birth_date
+     FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])
+     UNION ALL
+     SELECT NULL, NULL, NULL, NULL, onderwijsnummer, birth_date FROM assigned_persons WHERE onderwijsnummer = ANY($2::text[])`,
+    [vestigingen, onderwijsnummers])
+  );
+  const rioLinks: RioLink[] = [];
+  const assigned = new Map<string, { birthDate: string }>();
+  for (const r of result.rows) {
+    if (r.vestiging !== null) {
+      rioLinks.push({ vestiging: r.vestiging, onderwijslocatie: r.onderwijslocatie!, ...(r.datum_begin ? { datumBegin: r.datum_begin } : {}), ...(r.datum_einde ? { datumEinde: r.datum_einde } : {}) });
+    } else {
+      assigned.set(r.onderwijsnummer!, { birthDate: r.birth_date! });
+    }
+  }
+  return { rioLinks, assigned };
+}
+
+/**
+ * Makes `links` the whole set of onderwijslocaties of every vestiging they name (CLI loader, demo seed):
+ * a vestiging's rows not in `links` go. One transaction, so the rules never see half a load.
+ */
+export async function replaceRioLinks(pool: Pool, links: readonly RioLink[]): Promise<void> {
+  await inTransaction(pool, async (tx) => {
+    await tx.query('DELETE FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])', [[...new Set(links.map((l) => l.vestiging))]]);
+    await tx.query(
+      `INSERT INTO rio_onderwijslocaties (vestiging, onderwijslocatie, datum_begin, datum_einde)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`,
+      [links.map((l) => l.vestiging), links.map((l) => l.onderwijslocatie), links.map((l) => l.datumBegin ?? null), links.map((l) => l.datumEinde ?? null)],
+    );
+  });
+}
