@@ -23,6 +23,9 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     await upsertPopulationRecord(broker().pool, {
       bsn: BSN, birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna', address: null, dateOfDeath: null,
     });
+    // The register assigned the onderwijsnummer (as an identification without a PGN does): rule 5 refuses any other.
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2013-04-17', '2', 'Jansen', $1)", [OWN]);
   });
 
   type Queued = { brin: string; operation: string; body_xml: string };

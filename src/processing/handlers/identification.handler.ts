@@ -47,6 +47,8 @@ export const identificationHandler: MessageHandler<{ request: IdentificationRequ
     // Handleiding: a pupil known by an onderwijsnummer and identified with a BSN is one pupil from then on.
     if (current !== undefined && isValidOnderwijsnummer(current) && person?.pgn?.kind === 'BSN') {
       const link = { onderwijsnummer: current, bsn: person.pgn.value };
+      // A BSN found by name and address was not in the needs: lock it before linking, as batches on it would otherwise run on.
+      await context.register.join(context.tx, [link.onderwijsnummer, link.bsn]);
       if (await linkOnderwijsnummer(context.tx, link)) context.register.addLink(link);
     }
     const documentId = context.newId();
