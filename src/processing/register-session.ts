@@ -130,6 +130,12 @@ export class RegisterSession {
     if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
   }
 
+  /** The BSN a locked onderwijsnummer is linked to, or null. */
+  linkedBsn(onderwijsnummer: string): string | null {
+    if (!this.loadedPgns.has(onderwijsnummer)) throw new Error('pupil was not loaded for this batch');
+    return this.bsnOf.get(onderwijsnummer) ?? null;
+  }
+
   /** The population-register entry of a BSN asked for in the needs, or null. */
   population(bsn: string): PopulationRecord | null {
     return this.people.get(bsn) ?? null;

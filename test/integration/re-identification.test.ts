@@ -86,13 +86,32 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'R-1'")).rowCount).toBe(0);
   });
 
-  test('an onderwijsnummer already linked stays with its first BSN', async () => {
+  test('an onderwijsnummer already linked stays with its first BSN, and the answer says so (P0005)', async () => {
     await upsertPopulationRecord(broker().pool, {
       bsn: '111222333', birthDate: '2013-04-17', gender: '2', surname: 'Bakker', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
     });
     const other = identification().replace(`>${BSN}<`, '>111222333<');
-    expect((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', other)).outcome).toBe('identified');
+    const answer = await deliver('25BE', 'aanleverenIdentificerenPersoonVO', other);
+    expect(answer.outcome).toBe('identified');
+    expect(signals(answer.outbound[0]!.body_xml)).toEqual(['P0005']);
     expect((await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links ORDER BY 1')).rows).toEqual([{ onderwijsnummer: OWN, bsn: BSN }]);
+    // Identified again with the BSN it is linked to: nothing to say.
+    expect(signals((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', identification())).outbound[0]!.body_xml)).toEqual([]);
+  });
+
+  test('an onderwijsnummer the register never assigned, or recorded with another birth date or gender, is not linked (P0003, P0004)', async () => {
+    const withNumber = (own: string, bsn: string): string => identification().replace(`>${OWN}<`, `>${own}<`).replace(`>${BSN}<`, `>${bsn}<`);
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '222333443', birthDate: '2013-04-17', gender: '2', surname: 'Visser', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
+    });
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ('100000028', '2013-04-18', '2', 'Visser', 'a'), ('100000041', '2013-04-17', '1', 'Visser', 'b')");
+    const cases: [string, string][] = [['100000016', 'P0003'], ['100000028', 'P0004'], ['100000041', 'P0004']];
+    for (const [own, code] of cases) {
+      const answer = await deliver('25BE', 'aanleverenIdentificerenPersoonVO', withNumber(own, '222333443'));
+      expect([own, answer.outcome, signals(answer.outbound[0]!.body_xml)]).toEqual([own, 'identified', [code]]);
+    }
+    expect((await broker().pool.query("SELECT 1 FROM pupil_links WHERE bsn = '222333443'")).rowCount).toBe(0);
   });
 
   test('without huidigOnderwijsnummer, or without a BSN found, nothing is linked', async () => {
