@@ -109,10 +109,17 @@ export class RegisterSession {
 
   /**
    * The current stand of the pupil's enrolment with this BRIN and volgnummer, or null; it may be stored
-   * under another number of the same pupil (its own `pgn` says which).
+   * under another number of the same pupil (its own `pgn` says which). Stored under both, the row under
+   * the number asked for is the one the school last delivered with that number.
    */
   enrolment(key: VolgnummerKey): StoredEnrolment | null {
-    return this.enrolmentsOf(key.pgn).find((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer) ?? null;
+    const same = this.sameEnrolment(key);
+    return same.find((e) => e.pgn === key.pgn) ?? same[0] ?? null;
+  }
+
+  /** The rows of this enrolment under each of the pupil's numbers. */
+  private sameEnrolment(key: VolgnummerKey): StoredEnrolment[] {
+    return this.enrolmentsOf(key.pgn).filter((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer);
   }
 
   /** Every current enrolment of this pupil, under each of its numbers. */
@@ -162,18 +169,25 @@ export class RegisterSession {
   /**
    * Makes `stand` its enrolment's current state; `administrationOin` is the sender that delivered it,
    * where pushes about the enrolment go from now on. The same enrolment stored under the pupil's other
-   * number (before a re-identification) is replaced.
+   * numbers (before a re-identification) is replaced.
    */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, administrationOin: string): void {
     const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, administrationOin };
-    const previous = this.enrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer });
-    if (previous && previous.pgn !== stored.pgn) this.remove({ pgn: previous.pgn, brin: previous.brin, volgnummer: previous.inschrijvingvolgnummer });
+    // One enrolment is one row: its rows under the pupil's other numbers go in the same write.
+    for (const other of this.sameEnrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer })) {
+      if (other.pgn !== stored.pgn) this.removeRow({ pgn: other.pgn, brin: other.brin, volgnummer: other.inschrijvingvolgnummer });
+    }
     const key = keyOfStored(stored);
     this.enrolments.set(key, stored);
     this.dirty.add(key);
   }
 
+  /** Removes the pupil's enrolment with this BRIN and volgnummer, under whichever of its numbers it is stored. */
   remove(enrolment: VolgnummerKey): void {
+    for (const row of this.sameEnrolment(enrolment)) this.removeRow({ pgn: row.pgn, brin: row.brin, volgnummer: row.inschrijvingvolgnummer });
+  }
+
+  private removeRow(enrolment: VolgnummerKey): void {
     const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);

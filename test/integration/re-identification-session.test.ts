@@ -1,8 +1,10 @@
 /**
- * Re-identification under concurrency: a batch never works on a pupil while another transaction links
- * one of its numbers (two real PostgreSQL transactions, ordered by watching the lock wait, no sleeps).
+ * Re-identification in the register session: a batch never works on a pupil while another transaction
+ * links one of its numbers (two real PostgreSQL transactions, ordered by watching the lock wait, no
+ * sleeps), and one enrolment stored under both numbers is read and written as one.
  */
 import type pg from 'pg';
+import type { EnrolmentStand } from '../../src/register/enrolment.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { RegisterSession } from '../../src/processing/register-session.js';
@@ -18,11 +20,11 @@ describe('re-identification and the pupil locks', () => {
   const broker = useTestBroker();
 
   /** Seeds an enrolment stored under `pgn`, as an earlier processed stand would have left it. */
-  async function storedEnrolment(pgn: string, volgnummer: string): Promise<void> {
+  async function storedEnrolment(pgn: string, volgnummer: string, sourceMessageId = 0): Promise<void> {
     await broker().pool.query(
       `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, document_time, stand, source_message_id, administration_oin)
-       VALUES ('25BE', $1, $2, '2026-08-25', now(), $3, 0, $4)`,
-      [volgnummer, pgn, JSON.stringify({ brin: '25BE', inschrijvingvolgnummer: volgnummer, datumInschrijving: '2026-08-25' }), oinOf('25BE')],
+       VALUES ('25BE', $1, $2, '2026-08-25', now(), $3, $4, $5)`,
+      [volgnummer, pgn, JSON.stringify({ brin: '25BE', inschrijvingvolgnummer: volgnummer, datumInschrijving: '2026-08-25' }), sourceMessageId, oinOf('25BE')],
     );
   }
 
@@ -103,5 +105,42 @@ describe('re-identification and the pupil locks', () => {
       holder.release();
     }
     expect((await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links WHERE bsn = $1', [bsn])).rows).toEqual([{ onderwijsnummer: own, bsn }]);
+  });
+
+  describe('one enrolment stored under both numbers of a linked pupil', () => {
+    const [own, bsn] = ['100000053', '333444553'];
+    beforeAll(async () => {
+      await broker().pool.query('INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2)', [own, bsn]);
+      await storedEnrolment(own, 'D-1', 1);
+      await storedEnrolment(bsn, 'D-1', 2);
+    });
+
+    async function inSession(run: (session: RegisterSession) => void): Promise<void> {
+      await inTwoTransactions(async (tx) => run(await RegisterSession.open(tx, [{ pgns: [own] }])));
+    }
+
+    test.each([[own, 1], [bsn, 2]])('asked under %s, the row stored under that number is the one read', async (pgn, source) => {
+      await inSession((session) => {
+        expect(session.enrolment({ pgn, brin: '25BE', volgnummer: 'D-1' })?.sourceMessageId).toBe(source);
+      });
+    });
+
+    test.each([[own, bsn], [bsn, own]])('a stand saved under %s removes the row under %s in the same write', async (savedUnder, other) => {
+      await inSession((session) => {
+        const stored = session.enrolment({ pgn: savedUnder, brin: '25BE', volgnummer: 'D-1' })!;
+        const stand = { ...stored.stand, pgn: { kind: savedUnder === own ? 'OWN' : 'BSN', value: savedUnder } } as EnrolmentStand;
+        session.save(stand, '2026-09-01T00:00:00.000Z', 3, oinOf('25BE'));
+        const { removed, saved } = session.changes();
+        expect([removed.map((e) => e.pgn), saved.map((e) => e.pgn)]).toEqual([[other], [savedUnder]]);
+      });
+    });
+
+    test('a deletion removes the rows under both numbers', async () => {
+      await inSession((session) => {
+        session.remove({ pgn: own, brin: '25BE', volgnummer: 'D-1' });
+        expect(session.changes().removed.map((e) => e.pgn).sort()).toEqual([own, bsn].sort());
+        expect(session.enrolmentsOf(bsn)).toEqual([]);
+      });
+    });
   });
 });
