@@ -143,6 +143,14 @@ export class RegisterSession {
     return this.bsnOf.get(onderwijsnummer) ?? null;
   }
 
+  /**
+   * The population-register entry of the pupil this number belongs to: a BSN's own, or the BSN an
+   * onderwijsnummer is linked to (loaded with the links); null when there is none.
+   */
+  pupilPopulation(pgn: string): PopulationRecord | null {
+    return this.people.get(this.pupilOf(pgn)) ?? null;
+  }
+
   /** The population-register entry of a BSN asked for in the needs, or null. */
   population(bsn: string): PopulationRecord | null {
     return this.people.get(bsn) ?? null;
