@@ -67,8 +67,10 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     // A population-register change of the BSN reaches 25BE too, whose enrolment is under the onderwijsnummer.
     const mutation = await submitPersonMutation(broker().pool, { brpSourceOin: BRP_OIN, brokerOin: BROKER_OIN }, { bsn: BSN, name: { achternaam: 'Smit' } });
     const [mutated] = await processBatch(broker().pool, handlers, [mutation], { brokerOin: BROKER_OIN, now });
-    const told = (await broker().pool.query('SELECT brin FROM outbound_messages WHERE id = ANY($1) ORDER BY brin', [mutated!.outbound.map((o) => o.id)])).rows.map((r) => r.brin);
-    expect(told).toEqual(['00AH', '25BE']);
+    const told = (await broker().pool.query<{ brin: string; body_xml: string }>('SELECT brin, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY brin', [mutated!.outbound.map((o) => o.id)])).rows;
+    // Each school is told under the number of its own enrolment: 25BE knows the onderwijsnummer only.
+    expect(told.map((m) => [m.brin, elementText(m.body_xml, 'burgerservicenummer'), elementText(m.body_xml, 'onderwijsnummer')]))
+      .toEqual([['00AH', BSN, undefined], ['25BE', undefined, OWN]]);
 
     // 25BE delivers its enrolment again, now with the BSN: the same enrolment, stored once, under the BSN.
     const again = ownEnrolment().replace(`<b:onderwijsnummer>${OWN}</b:onderwijsnummer>`, `<b:burgerservicenummer>${BSN}</b:burgerservicenummer>`)
@@ -112,6 +114,22 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
       expect([own, answer.outcome, signals(answer.outbound[0]!.body_xml)]).toEqual([own, 'identified', [code]]);
     }
     expect((await broker().pool.query("SELECT 1 FROM pupil_links WHERE bsn = '222333443'")).rowCount).toBe(0);
+  });
+
+  test('an enrolment delivered with a linked onderwijsnummer is checked against the BSN\'s population entry (date of death, birth date)', async () => {
+    const [own, bsn] = ['100000065', '444555663'];
+    // Recorded with an incomplete birth date (no age checks on it); the population register knows the day, and the death.
+    await broker().pool.query("INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2019-00-00', '1', 'Mulder', $1)", [own]);
+    await upsertPopulationRecord(broker().pool, {
+      bsn, birthDate: '2019-04-17', gender: '1', surname: 'Mulder', prefixes: null, firstNames: null, address: null, dateOfDeath: '2026-10-01',
+    });
+    const identify = identification().replace(`>${OWN}<`, `>${own}<`).replace(`>${BSN}<`, `>${bsn}<`)
+      .replace('<idp:geboorteDatum>2013-04-17', '<idp:geboorteDatum>2019-04-17').replace('<idp:geslacht>2', '<idp:geslacht>1');
+    expect(signals((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', identify)).outbound[0]!.body_xml)).toEqual([]);
+    const enrol = ownEnrolment().replace(`>${OWN}<`, `>${own}<`).replace('>R-1<', '>R-5<');
+    const result = await deliver('25BE', 'aanleverenInschrijvingVO', enrol);
+    // Seven on 1 August (I0031), and enrolled past the date of death (P0002).
+    expect(signals(result.outbound.find((o) => o.operation === 'terugkoppelenInschrijvingVO')!.body_xml).sort()).toEqual(['I0031', 'P0002']);
   });
 
   test('without huidigOnderwijsnummer, or without a BSN found, nothing is linked', async () => {
