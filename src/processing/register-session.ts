@@ -26,9 +26,9 @@ const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in four statements up front (the pupils' linked numbers, the locks, the register, reference data),
- * handlers read and change it in memory (a later message in the batch sees an earlier one's change),
- * and `changes` hands what to write back, in one statement with the rest.
+ * in five statements up front (the pupils' linked numbers, the locks, the links again, the register,
+ * reference data), handlers read and change it in memory (a later message in the batch sees an earlier
+ * one's change), and `changes` hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  */
 export class RegisterSession {
@@ -40,27 +40,66 @@ export class RegisterSession {
   private readonly bsnOf = new Map<string, string>();
   private reference: ReferenceData = { rioLinks: [], assigned: new Map() };
 
-  private constructor(private readonly loadedPgns: ReadonlySet<string>) {}
+  /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
+  private readonly loadedPgns = new Set<string>();
+
+  private constructor() {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
   static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
     const asked = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
-    const links = await loadPupilLinks(tx, asked);
-    // Every number of each pupil is locked and read, so a batch holding either number excludes another.
-    const pgns = [...new Set([...asked, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])])];
-    await lockRegisterKeys(tx, pgns.map((pgn) => `pgn:${pgn}`));
-    const session = new RegisterSession(new Set(pgns));
-    for (const link of links) session.bsnOf.set(link.onderwijsnummer, link.bsn);
-    const { enrolments: stored, people } = await loadRegister(tx, pgns, bsns);
-    for (const enrolment of stored) {
-      const key = keyOfStored(enrolment);
-      session.enrolments.set(key, enrolment);
-      session.loaded.set(key, enrolment);
-    }
-    for (const person of people) session.people.set(person.bsn, person);
+    const session = new RegisterSession();
+    await session.lockPupils(tx, asked);
+    // A linked BSN's population entry is the pupil's, whichever number a message carries.
+    const { enrolments: stored, people } = await loadRegister(tx, [...session.loadedPgns], [...new Set([...bsns, ...session.bsnOf.values()])]);
+    session.adopt(stored, people);
     session.reference = await loadReferenceData(tx, [...new Set(needs.flatMap((n) => n.vestigingen ?? []))], [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))]);
     return session;
+  }
+
+  /**
+   * Locks and loads pupils a handler finds only while it runs (an identification that finds a BSN), so
+   * no other batch works on them while this one links them; a lock taken out of the fixed order may
+   * deadlock, which PostgreSQL breaks and processing retries as a transient failure.
+   */
+  async join(tx: Tx, numbers: readonly string[]): Promise<void> {
+    const fresh = await this.lockPupils(tx, numbers);
+    if (fresh.length === 0) return;
+    const { enrolments: stored, people } = await loadRegister(tx, fresh, fresh);
+    this.adopt(stored, people);
+  }
+
+  /**
+   * Locks every number of these pupils not locked yet; returns those it locked. Links are read before
+   * the locks (to take them all in one ordered statement) and again after: a link committed by a batch
+   * we waited for names numbers the first read could not see, and they are locked too.
+   */
+  private async lockPupils(tx: Tx, numbers: readonly string[]): Promise<string[]> {
+    const locked: string[] = [];
+    let links = await loadPupilLinks(tx, numbers.filter((n) => !this.loadedPgns.has(n)));
+    let wanted = [...numbers, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])];
+    for (;;) {
+      const unlocked = [...new Set(wanted)].filter((n) => !this.loadedPgns.has(n));
+      if (unlocked.length === 0) break;
+      await lockRegisterKeys(tx, unlocked.map((pgn) => `pgn:${pgn}`));
+      for (const number of unlocked) this.loadedPgns.add(number);
+      locked.push(...unlocked);
+      links = await loadPupilLinks(tx, unlocked);
+      for (const link of links) this.bsnOf.set(link.onderwijsnummer, link.bsn);
+      wanted = links.flatMap((l) => [l.onderwijsnummer, l.bsn]);
+    }
+    return locked;
+  }
+
+  private adopt(stored: readonly StoredEnrolment[], people: readonly PopulationRecord[]): void {
+    for (const enrolment of stored) {
+      const key = keyOfStored(enrolment);
+      if (this.enrolments.has(key)) continue;
+      this.enrolments.set(key, enrolment);
+      this.loaded.set(key, enrolment);
+    }
+    for (const person of people) if (!this.people.has(person.bsn)) this.people.set(person.bsn, person);
   }
 
   /** The pupil a number belongs to: a linked onderwijsnummer's BSN, otherwise the number itself. */
@@ -70,10 +109,17 @@ export class RegisterSession {
 
   /**
    * The current stand of the pupil's enrolment with this BRIN and volgnummer, or null; it may be stored
-   * under another number of the same pupil (its own `pgn` says which).
+   * under another number of the same pupil (its own `pgn` says which). Stored under both, the row under
+   * the number asked for is the one the school last delivered with that number.
    */
   enrolment(key: VolgnummerKey): StoredEnrolment | null {
-    return this.enrolmentsOf(key.pgn).find((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer) ?? null;
+    const same = this.sameEnrolment(key);
+    return same.find((e) => e.pgn === key.pgn) ?? same[0] ?? null;
+  }
+
+  /** The rows of this enrolment under each of the pupil's numbers. */
+  private sameEnrolment(key: VolgnummerKey): StoredEnrolment[] {
+    return this.enrolmentsOf(key.pgn).filter((e) => e.brin === key.brin && e.inschrijvingvolgnummer === key.volgnummer);
   }
 
   /** Every current enrolment of this pupil, under each of its numbers. */
@@ -89,6 +135,20 @@ export class RegisterSession {
    */
   addLink(link: PupilLink): void {
     if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
+  }
+
+  /** The BSN a locked onderwijsnummer is linked to, or null. */
+  linkedBsn(onderwijsnummer: string): string | null {
+    if (!this.loadedPgns.has(onderwijsnummer)) throw new Error('pupil was not loaded for this batch');
+    return this.bsnOf.get(onderwijsnummer) ?? null;
+  }
+
+  /**
+   * The population-register entry of the pupil this number belongs to: a BSN's own, or the BSN an
+   * onderwijsnummer is linked to (loaded with the links); null when there is none.
+   */
+  pupilPopulation(pgn: string): PopulationRecord | null {
+    return this.people.get(this.pupilOf(pgn)) ?? null;
   }
 
   /** The population-register entry of a BSN asked for in the needs, or null. */
@@ -117,18 +177,25 @@ export class RegisterSession {
   /**
    * Makes `stand` its enrolment's current state; `administrationOin` is the sender that delivered it,
    * where pushes about the enrolment go from now on. The same enrolment stored under the pupil's other
-   * number (before a re-identification) is replaced.
+   * numbers (before a re-identification) is replaced.
    */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, administrationOin: string): void {
     const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, administrationOin };
-    const previous = this.enrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer });
-    if (previous && previous.pgn !== stored.pgn) this.remove({ pgn: previous.pgn, brin: previous.brin, volgnummer: previous.inschrijvingvolgnummer });
+    // One enrolment is one row: its rows under the pupil's other numbers go in the same write.
+    for (const other of this.sameEnrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer })) {
+      if (other.pgn !== stored.pgn) this.removeRow({ pgn: other.pgn, brin: other.brin, volgnummer: other.inschrijvingvolgnummer });
+    }
     const key = keyOfStored(stored);
     this.enrolments.set(key, stored);
     this.dirty.add(key);
   }
 
+  /** Removes the pupil's enrolment with this BRIN and volgnummer, under whichever of its numbers it is stored. */
   remove(enrolment: VolgnummerKey): void {
+    for (const row of this.sameEnrolment(enrolment)) this.removeRow({ pgn: row.pgn, brin: row.brin, volgnummer: row.inschrijvingvolgnummer });
+  }
+
+  private removeRow(enrolment: VolgnummerKey): void {
     const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);

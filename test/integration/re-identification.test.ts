@@ -23,6 +23,9 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     await upsertPopulationRecord(broker().pool, {
       bsn: BSN, birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna', address: null, dateOfDeath: null,
     });
+    // The register assigned the onderwijsnummer (as an identification without a PGN does): rule 5 refuses any other.
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2013-04-17', '2', 'Jansen', $1)", [OWN]);
   });
 
   type Queued = { brin: string; operation: string; body_xml: string };
@@ -64,8 +67,10 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     // A population-register change of the BSN reaches 25BE too, whose enrolment is under the onderwijsnummer.
     const mutation = await submitPersonMutation(broker().pool, { brpSourceOin: BRP_OIN, brokerOin: BROKER_OIN }, { bsn: BSN, name: { achternaam: 'Smit' } });
     const [mutated] = await processBatch(broker().pool, handlers, [mutation], { brokerOin: BROKER_OIN, now });
-    const told = (await broker().pool.query('SELECT brin FROM outbound_messages WHERE id = ANY($1) ORDER BY brin', [mutated!.outbound.map((o) => o.id)])).rows.map((r) => r.brin);
-    expect(told).toEqual(['00AH', '25BE']);
+    const told = (await broker().pool.query<{ brin: string; body_xml: string }>('SELECT brin, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY brin', [mutated!.outbound.map((o) => o.id)])).rows;
+    // Each school is told under the number of its own enrolment: 25BE knows the onderwijsnummer only.
+    expect(told.map((m) => [m.brin, elementText(m.body_xml, 'burgerservicenummer'), elementText(m.body_xml, 'onderwijsnummer')]))
+      .toEqual([['00AH', BSN, undefined], ['25BE', undefined, OWN]]);
 
     // 25BE delivers its enrolment again, now with the BSN: the same enrolment, stored once, under the BSN.
     const again = ownEnrolment().replace(`<b:onderwijsnummer>${OWN}</b:onderwijsnummer>`, `<b:burgerservicenummer>${BSN}</b:burgerservicenummer>`)
@@ -83,13 +88,48 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     expect((await broker().pool.query("SELECT 1 FROM enrolments WHERE brin = '25BE' AND inschrijvingvolgnummer = 'R-1'")).rowCount).toBe(0);
   });
 
-  test('an onderwijsnummer already linked stays with its first BSN', async () => {
+  test('an onderwijsnummer already linked stays with its first BSN, and the answer says so (P0005)', async () => {
     await upsertPopulationRecord(broker().pool, {
       bsn: '111222333', birthDate: '2013-04-17', gender: '2', surname: 'Bakker', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
     });
     const other = identification().replace(`>${BSN}<`, '>111222333<');
-    expect((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', other)).outcome).toBe('identified');
+    const answer = await deliver('25BE', 'aanleverenIdentificerenPersoonVO', other);
+    expect(answer.outcome).toBe('identified');
+    expect(signals(answer.outbound[0]!.body_xml)).toEqual(['P0005']);
     expect((await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links ORDER BY 1')).rows).toEqual([{ onderwijsnummer: OWN, bsn: BSN }]);
+    // Identified again with the BSN it is linked to: nothing to say.
+    expect(signals((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', identification())).outbound[0]!.body_xml)).toEqual([]);
+  });
+
+  test('an onderwijsnummer the register never assigned, or recorded with another birth date or gender, is not linked (P0003, P0004)', async () => {
+    const withNumber = (own: string, bsn: string): string => identification().replace(`>${OWN}<`, `>${own}<`).replace(`>${BSN}<`, `>${bsn}<`);
+    await upsertPopulationRecord(broker().pool, {
+      bsn: '222333443', birthDate: '2013-04-17', gender: '2', surname: 'Visser', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
+    });
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ('100000028', '2013-04-18', '2', 'Visser', 'a'), ('100000041', '2013-04-17', '1', 'Visser', 'b')");
+    const cases: [string, string][] = [['100000016', 'P0003'], ['100000028', 'P0004'], ['100000041', 'P0004']];
+    for (const [own, code] of cases) {
+      const answer = await deliver('25BE', 'aanleverenIdentificerenPersoonVO', withNumber(own, '222333443'));
+      expect([own, answer.outcome, signals(answer.outbound[0]!.body_xml)]).toEqual([own, 'identified', [code]]);
+    }
+    expect((await broker().pool.query("SELECT 1 FROM pupil_links WHERE bsn = '222333443'")).rowCount).toBe(0);
+  });
+
+  test('an enrolment delivered with a linked onderwijsnummer is checked against the BSN\'s population entry (date of death, birth date)', async () => {
+    const [own, bsn] = ['100000065', '444555663'];
+    // Recorded with an incomplete birth date (no age checks on it); the population register knows the day, and the death.
+    await broker().pool.query("INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2019-00-00', '1', 'Mulder', $1)", [own]);
+    await upsertPopulationRecord(broker().pool, {
+      bsn, birthDate: '2019-04-17', gender: '1', surname: 'Mulder', prefixes: null, firstNames: null, address: null, dateOfDeath: '2026-10-01',
+    });
+    const identify = identification().replace(`>${OWN}<`, `>${own}<`).replace(`>${BSN}<`, `>${bsn}<`)
+      .replace('<idp:geboorteDatum>2013-04-17', '<idp:geboorteDatum>2019-04-17').replace('<idp:geslacht>2', '<idp:geslacht>1');
+    expect(signals((await deliver('25BE', 'aanleverenIdentificerenPersoonVO', identify)).outbound[0]!.body_xml)).toEqual([]);
+    const enrol = ownEnrolment().replace(`>${OWN}<`, `>${own}<`).replace('>R-1<', '>R-5<');
+    const result = await deliver('25BE', 'aanleverenInschrijvingVO', enrol);
+    // Seven on 1 August (I0031), and enrolled past the date of death (P0002).
+    expect(signals(result.outbound.find((o) => o.operation === 'terugkoppelenInschrijvingVO')!.body_xml).sort()).toEqual(['I0031', 'P0002']);
   });
 
   test('without huidigOnderwijsnummer, or without a BSN found, nothing is linked', async () => {

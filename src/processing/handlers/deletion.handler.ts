@@ -17,7 +17,7 @@ export const deletionHandler: MessageHandler<Deletion> = {
       return { outcome: 'rejected', outbound: [terugkoppeling(context, deletion, [signal('I0009')])] };
     }
     const before = context.register.enrolmentsOf(deletion.pgn.value);
-    context.register.remove({ ...key, pgn: stored.pgn }); // it may be stored under the pupil's other number
+    context.register.remove(key); // under whichever of the pupil's numbers it is stored
     const pushes = spontaneousPushes(context, key, before, context.register.enrolmentsOf(deletion.pgn.value));
     return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes] };
   },

@@ -26,7 +26,8 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     const key = { pgn: stand.pgn.value, brin: stand.brin, volgnummer: stand.inschrijvingvolgnummer };
     const stored = register.enrolment(key);
     const decision = decideStand({ documentTime: message.documentTime, stand }, stored ?? undefined);
-    const population = stand.pgn.kind === 'BSN' ? register.population(stand.pgn.value) : null;
+    // A linked onderwijsnummer is the BSN's pupil: its date of death and birth date apply.
+    const population = register.pupilPopulation(stand.pgn.value);
     // Delivering the same stand again still hears that it runs on past the pupil's death.
     if (decision === 'identical') return { outcome: 'unchanged', outbound: [terugkoppeling(context, about, afterDeathSignals(stand, population?.dateOfDeath))] };
     if (decision === 'older') return { outcome: 'older', outbound: [terugkoppeling(context, about, [signal('I0010')])] };

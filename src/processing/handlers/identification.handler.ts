@@ -1,7 +1,8 @@
 import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
 import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
 import { isValidOnderwijsnummer } from '../../register/pgn.js';
-import { type Signal, signal } from '../../register/signals.js';
+import { type PopulationFacts, linkDecision } from '../../register/re-identification.js';
+import { type Signal, type SignalCode, signal } from '../../register/signals.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
 import { type OutboundDraft, linkOnderwijsnummer } from '../../store/register.repo.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
@@ -29,6 +30,21 @@ async function identify(context: HandlerContext, request: IdentificationRequest)
   return { person: known ?? (await assignOnderwijsnummer(tx, request)), signals: [] };
 }
 
+/**
+ * Makes the onderwijsnummer and the BSN one pupil when the rules allow it (src/register/re-identification.ts);
+ * returns the signal that says why they were not linked, if any.
+ */
+async function linkPupil(context: HandlerContext, onderwijsnummer: string, person: PopulationFacts): Promise<SignalCode | null> {
+  // A BSN found by name and address was not in the needs: lock it before linking, as batches on it would otherwise run on.
+  await context.register.join(context.tx, [onderwijsnummer, person.bsn]);
+  const assigned = await findAssignedPerson(context.tx, { onderwijsnummer });
+  const decision = linkDecision(assigned && { birthDate: assigned.geboorteDatum!, gender: assigned.geslacht! }, person, context.register.linkedBsn(onderwijsnummer));
+  if (!decision.link) return decision.signal;
+  const link = { onderwijsnummer, bsn: person.bsn };
+  if (await linkOnderwijsnummer(context.tx, link)) context.register.addLink(link);
+  return null;
+}
+
 /** `aanleverenIdentificerenPersoonVO`: answered with verstrekkenPersoonsgegevens (reden IDENTIFICATIE). */
 export const identificationHandler: MessageHandler<{ request: IdentificationRequest; verzendendeInstantie: string }> = {
   operation: 'aanleverenIdentificerenPersoonVO',
@@ -46,8 +62,8 @@ export const identificationHandler: MessageHandler<{ request: IdentificationRequ
     const current = request.huidigOnderwijsnummer;
     // Handleiding: a pupil known by an onderwijsnummer and identified with a BSN is one pupil from then on.
     if (current !== undefined && isValidOnderwijsnummer(current) && person?.pgn?.kind === 'BSN') {
-      const link = { onderwijsnummer: current, bsn: person.pgn.value };
-      if (await linkOnderwijsnummer(context.tx, link)) context.register.addLink(link);
+      const refusal = await linkPupil(context, current, { bsn: person.pgn.value, birthDate: person.geboorteDatum!, gender: person.geslacht! });
+      if (refusal) signals.push(signal(refusal));
     }
     const documentId = context.newId();
     const receiverBrin = context.message.brin ?? verzendendeInstantie;

@@ -23,7 +23,8 @@ function mutationPush(context: HandlerContext, person: PopulationRecord, recipie
     causeMessageId: context.message.id,
     bodyXml: persoonsgegevensBody(
       { documentId, brokerOin: context.brokerOin, receiverBrin: recipient.brin, at: context.now },
-      { reden: 'MUTATIE', person: personFromPopulation(person), signals },
+      // Addressed with the number of the school's own enrolments, as the bewijzen are: a linked onderwijsnummer carries no BSN.
+      { reden: 'MUTATIE', person: { ...personFromPopulation(person), pgn: recipient.pgn }, signals },
     ),
   };
 }
