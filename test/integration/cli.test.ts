@@ -205,6 +205,7 @@ describe('bron-broker rio load (CLI)', () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    await migrateDatabase(env.DATABASE_URL); // what the broker's start does; the CLI never migrates
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-rio-'));
     const write = (name: string, content: unknown): string => {
       const file = path.join(dir, name);
