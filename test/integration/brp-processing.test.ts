@@ -5,6 +5,7 @@ import { processBatch, processMessage } from '../../src/processing/process-messa
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
 import { BRP_OIN, BROKER_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { dutchDate } from '../../src/register/calendar.js';
 
 const handlers = createHandlers();
 const parties = { brpSourceOin: BRP_OIN, brokerOin: BROKER_OIN };
@@ -48,7 +49,7 @@ describe('processing population-register mutations', () => {
   });
 
   test('an enrolment ending today is still told (its last day); the day after it is not', async () => {
-    const today = new Date().toISOString().slice(0, 10);
+    const today = dutchDate(new Date()); // the processing day is the Dutch one
     const body = bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml')
       .replace('<b:onderwijsnummer>100000004</b:onderwijsnummer>', `<b:burgerservicenummer>${BSN}</b:burgerservicenummer>`)
       .replace('>7<', '>ENDS-TODAY<')
@@ -66,10 +67,10 @@ describe('processing population-register mutations', () => {
     const deletionId = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(deletion, 'identificatiecodeBedrijfsdocument')])).rows[0].id;
     expect((await processMessage(broker().pool, handlers, deletionId, { brokerOin: BROKER_OIN })).outcome).toBe('approved');
     const onLastDay = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Bakker' } });
-    const [told] = await processBatch(broker().pool, handlers, [onLastDay], { brokerOin: BROKER_OIN, now: () => new Date(`${today}T23:00:00Z`) });
+    const [told] = await processBatch(broker().pool, handlers, [onLastDay], { brokerOin: BROKER_OIN, now: () => new Date(`${today}T21:59:00Z`) }); // 22:59 or 23:59 in the Netherlands: still that day
     expect(told!.outbound.map((o) => o.operation)).toEqual(['verstrekkenPersoonsgegevens']);
     const dayAfter = await submitPersonMutation(broker().pool, parties, { bsn: BSN, name: { achternaam: 'Visser' } });
-    const [none] = await processBatch(broker().pool, handlers, [dayAfter], { brokerOin: BROKER_OIN, now: () => new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000) });
+    const [none] = await processBatch(broker().pool, handlers, [dayAfter], { brokerOin: BROKER_OIN, now: () => new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000) });
     expect(none).toEqual({ outcome: 'approved', outbound: [] });
   });
 });

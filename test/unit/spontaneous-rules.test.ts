@@ -1,6 +1,6 @@
 /** Who gets which bewijs, the half-year window, the peildatum and double enrolment: the pure rules at their edges. */
 import { type EnrolmentAt, bewijzenFor, withinBewijsWindow } from '../../src/register/bewijs.js';
-import { addMonths, schoolYearOf } from '../../src/register/calendar.js';
+import { addMonths, dutchDate, schoolYearOf } from '../../src/register/calendar.js';
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
 
@@ -22,6 +22,15 @@ const bewijzen = (before: EnrolmentAt | undefined, after: EnrolmentAt | undefine
 const summary = (list: ReturnType<typeof bewijzenFor>): string[] => list.map((b) => `${b.receiver.brin}:${b.soort}:${b.about.brin}:${b.about.datum ?? '-'}`).sort();
 
 describe('calendar', () => {
+  // The processing day is the Dutch one: just after midnight in Amsterdam it is still yesterday in UTC.
+  test.each([
+    ['2026-06-30T21:59:59Z', '2026-06-30'], ['2026-06-30T22:00:00Z', '2026-07-01'], // summer time, UTC+2
+    ['2026-12-31T22:59:59Z', '2026-12-31'], ['2026-12-31T23:00:00Z', '2027-01-01'], // winter time, UTC+1
+    ['2026-09-30T23:30:00Z', '2026-10-01'], // the peildatum starts before 00:00 UTC
+  ])('%s is %s in the Netherlands', (instant, day) => {
+    expect(dutchDate(new Date(instant))).toBe(day);
+  });
+
   test('months are calendar months, clamped to the month end', () => {
     expect(addMonths('2026-08-31', -6)).toBe('2026-02-28');
     expect(addMonths('2028-08-31', -6)).toBe('2028-02-29');

@@ -8,6 +8,7 @@ import type { HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, enrolmentStandOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
 import { spontaneousPushes } from './spontaneous.js';
+import { dutchDate } from '../../register/calendar.js';
 
 /** `aanleverenInschrijvingVO`: the stand replaces the enrolment's state when it is newer and passes the rules. */
 export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
@@ -35,7 +36,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     const assigned = stand.pgn.kind === 'OWN' ? register.assignedOnderwijsnummer(stand.pgn.value) : null;
     const birthDate = (population ?? assigned)?.birthDate;
     const signals = [...checkEnrolmentStand(stand, {
-      today: context.now.toISOString().slice(0, 10),
+      today: dutchDate(context.now),
       ...(birthDate && !birthDate.includes('-00') ? { birthDate } : {}),
       ...(stand.pgn.kind === 'BSN' ? { knownToPopulationRegister: population !== null } : { assignedOnderwijsnummer: assigned !== null }),
       rioLinks: register.rioLinks(latestPeriod(stand.perioden)?.vestiging ?? ''),

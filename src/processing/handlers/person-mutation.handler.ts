@@ -7,6 +7,7 @@ import { type OutboundDraft, type PopulationRecord, upsertPopulationRecord } fro
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
+import { dutchDate } from '../../register/calendar.js';
 
 const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
 
@@ -51,7 +52,7 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
     await upsertPopulationRecord(tx, updated);
     register.replacePopulation(updated);
 
-    const today = context.now.toISOString().slice(0, 10);
+    const today = dutchDate(context.now);
     const enrolments = register.enrolmentsOf(mutation.bsn).map((e) => ({ ...e.stand, administrationOin: e.administrationOin }));
     const recipients = mutationRecipients(enrolments, today, updated.dateOfDeath);
     // A BRIN no institution serves any more has nobody to tell.

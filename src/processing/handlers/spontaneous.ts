@@ -5,6 +5,7 @@ import { fundingStatus, relevantPeildatum } from '../../register/funding.js';
 import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
+import { dutchDate } from '../../register/calendar.js';
 
 type EnrolmentKey = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
 // One pupil's enrolments (under any of its numbers): BRIN and volgnummer tell them apart.
@@ -12,7 +13,7 @@ const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === 
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.administrationOin) return null; // a BRIN no registered institution serves has nowhere to receive pushes
-  const status = fundingStatus(enrolment, others, context.now.toISOString().slice(0, 10), peildatum);
+  const status = fundingStatus(enrolment, others, dutchDate(context.now), peildatum);
   return outboundDraft(context, { institutionOin: enrolment.administrationOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
     bekostigingsstatusBody(header, { pgn: enrolment.stand.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, ...status }));
 }
@@ -31,7 +32,7 @@ export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, b
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));
   const drafts: OutboundDraft[] = [];
-  const today = context.now.toISOString().slice(0, 10);
+  const today = dutchDate(context.now);
 
   for (const bewijs of bewijzenFor(was, is, othersAfter, today)) {
     const { receiver } = bewijs;
