@@ -149,7 +149,8 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-ok');
     await page.locator('#flash', { hasText: /Quality run \d+: 3 pupil\(s\) checked/ }).waitFor();
-    expect(await page.locator('#quality-runs tbody tr').count()).toBe(before + 1);
+    // The flash shows before the view re-renders: wait for the new run's row.
+    expect(await waitFor(() => page.locator('#quality-runs tbody tr').count(), (n) => n === before + 1)).toBe(before + 1);
     for (const pgn of FULL_PGNS) expect(await page.content()).not.toContain(pgn);
     await page.close();
   });
