@@ -15,7 +15,7 @@ import { listQuality, parseQualityFilter } from './quality.js';
 export function registerQualityCommands(program: Command): void {
   const quality = program.command('quality').description('the weekly quality checks over the register (kwaliteitscontrole)');
 
-  quality.command('list').description('signals of the latest run, by school and enrolment (never a personal number)')
+  quality.command('list').description('signals of the latest run, by school and enrolment (the pupil\'s number masked)')
     .option('--institution <oin>', 'only the BRINs of this institution')
     .option('--brin <brin>', 'only this BRIN')
     .option('--code <code>', 'only this signal code, e.g. Q0002')
@@ -25,8 +25,8 @@ export function registerQualityCommands(program: Command): void {
       const filter = parseQualityFilter(options, CLI_FIELDS);
       const signals = await withDatabase((pool) => listQuality(pool, filter));
       if (options.json) return printJson(signals);
-      printTable(['BRIN', 'VOLGNUMMER', 'CODE', 'DETAILS', 'FIRST SEEN', 'LAST SEEN'], signals.map((s) => [
-        s.brin, s.inschrijvingvolgnummer, s.code, s.sleutelgegevens.map((k) => `${k.naam}=${k.waarde}`).join(' ') || '-', when(s.firstSeen), when(s.lastSeen)]));
+      printTable(['BRIN', 'VOLGNUMMER', 'PGN', 'CODE', 'DETAILS', 'FIRST SEEN', 'LAST SEEN'], signals.map((s) => [
+        s.brin, s.inschrijvingvolgnummer, s.maskedPgn, s.code, s.sleutelgegevens.map((k) => `${k.naam}=${k.waarde}`).join(' ') || '-', when(s.firstSeen), when(s.lastSeen)]));
     });
 
   quality.command('runs').description('the latest quality runs, newest first')

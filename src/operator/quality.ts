@@ -1,6 +1,7 @@
 import type { Pool } from '../store/database.js';
 import { findInstitution } from '../store/institutions.repo.js';
 import { type QualityRun, type QualitySignalRow, countQualitySignals, listQualityRuns, listQualitySignals } from '../store/quality.repo.js';
+import { maskedPgn } from '../register/pgn.js';
 import { SIGNALS, type SignalCode } from '../register/signals.js';
 import { type FieldNames, OperatorInputError, parseBrin, parseOin } from './input.js';
 
@@ -12,7 +13,9 @@ export interface QualityFilter {
   readonly limit?: number;
 }
 
-export interface QualitySignalView extends QualitySignalRow {
+/** A signal as operators see it: the pupil's number masked (`******782`), never in full. */
+export interface QualitySignalView extends Omit<QualitySignalRow, 'pgn'> {
+  readonly maskedPgn: string;
   readonly omschrijving: string;
 }
 
@@ -34,7 +37,7 @@ export function parseQualityFilter(input: { institution?: string | undefined; br
   };
 }
 
-/** The signals the latest quality run recorded, per school and enrolment, with their texts. */
+/** The signals the latest quality run recorded, per school and enrolment, with their texts; PGNs masked. */
 export async function listQuality(pool: Pool, filter: QualityFilter = {}): Promise<QualitySignalView[]> {
   let brins: string[] | undefined = filter.brin ? [filter.brin] : undefined;
   if (filter.institutionOin) {
@@ -43,7 +46,7 @@ export async function listQuality(pool: Pool, filter: QualityFilter = {}): Promi
     brins = brins ? brins.filter((b) => institution.brins.includes(b)) : [...institution.brins];
   }
   const rows = await listQualitySignals(pool, { ...(brins ? { brins } : {}), ...(filter.code ? { code: filter.code } : {}), limit: filter.limit ?? 1000 });
-  return rows.map((row) => ({ ...row, omschrijving: SIGNALS[row.code as SignalCode]?.omschrijving ?? '' }));
+  return rows.map(({ pgn, ...row }) => ({ ...row, maskedPgn: maskedPgn(pgn.value), omschrijving: SIGNALS[row.code as SignalCode]?.omschrijving ?? '' }));
 }
 
 /** The dashboard's view: signals per school and code, and the latest runs. */

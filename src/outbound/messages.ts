@@ -111,13 +111,16 @@ export function bekostigingsstatusBody(header: OutboundHeader, status: {
     + signalElements(status.signals));
 }
 
-/** The weekly quality checks' signals for one BRIN (`verstrekkenKwaliteitscontrole`); enrolments by volgnummer only. */
+/**
+ * The weekly quality checks' signals for one BRIN (`verstrekkenKwaliteitscontrole`); each enrolment by
+ * the pupil's PGN and its volgnummer, since a volgnummer is unique per pupil and BRIN only.
+ */
 export function kwaliteitscontroleBody(header: OutboundHeader, report: {
   brin: string;
   datumControle: string;
-  signals: readonly { inschrijvingvolgnummer: string; datumEersteMelding: string; signal: Signal }[];
+  signals: readonly { pgn: Pgn; inschrijvingvolgnummer: string; datumEersteMelding: string; signal: Signal }[];
 }): string {
   return wrap('verstrekkenKwaliteitscontrole_Request', bedrijfsdocument(header) + el('brin', report.brin) + el('datumControle', report.datumControle)
-    + report.signals.map((s) => `<t:kwaliteitssignaal>${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${
+    + report.signals.map((s) => `<t:kwaliteitssignaal>${pgnElement(s.pgn)}${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${
       signalElements([s.signal])}</t:kwaliteitssignaal>`).join(''));
 }

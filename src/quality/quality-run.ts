@@ -44,7 +44,7 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
       institutionOin, brin, operation: 'verstrekkenKwaliteitscontrole', wsaMessageId: randomUUID(), documentId, causeMessageId: null,
       bodyXml: kwaliteitscontroleBody({ documentId, brokerOin: deps.brokerOin, receiverBrin: brin, at }, {
         brin, datumControle: checkDate,
-        signals: rows.map((r) => ({ inschrijvingvolgnummer: r.inschrijvingvolgnummer, datumEersteMelding: r.firstSeen.toISOString().slice(0, 10), signal: signal(r.code as SignalCode, r.sleutelgegevens) })),
+        signals: rows.map((r) => ({ pgn: r.pgn, inschrijvingvolgnummer: r.inschrijvingvolgnummer, datumEersteMelding: r.firstSeen.toISOString().slice(0, 10), signal: signal(r.code as SignalCode, r.sleutelgegevens) })),
       }),
     });
   }

@@ -2,6 +2,7 @@ import { addMonths, schoolYearOf } from './calendar.js';
 import type { EnrolmentStand, IsoDate, PeriodVO } from './enrolment.js';
 import { overlaps } from './enrolment.js';
 import { PRAKTIJKONDERWIJS, VERSNELD_PROGRAMMA_VWO, ageFinding, ageOn, exemptFromLeerjaarStep } from './leerjaar-rules.js';
+import type { Pgn } from './pgn.js';
 import { type Signal, type SignalCode, type Sleutelgegeven, signal } from './signals.js';
 
 /**
@@ -12,6 +13,8 @@ import { type Signal, type SignalCode, type Sleutelgegeven, signal } from './sig
 
 /** One of the pupil's enrolments as stored. */
 export interface QualityEnrolment {
+  /** The number the enrolment is stored under: with BRIN and volgnummer it names the enrolment. */
+  readonly pgn: Pgn;
   readonly brin: string;
   readonly inschrijvingvolgnummer: string;
   readonly stand: EnrolmentStand;
@@ -27,8 +30,9 @@ export interface QualityPupil {
   readonly dateOfDeath?: IsoDate;
 }
 
-/** A signal about one enrolment of one school. */
+/** A signal about one enrolment of one school (a volgnummer is unique per pupil and BRIN only). */
 export interface QualityFinding {
+  readonly pgn: Pgn;
   readonly brin: string;
   readonly inschrijvingvolgnummer: string;
   readonly signal: Signal;
@@ -167,7 +171,7 @@ export function checkPupilQuality(pupil: QualityPupil, today: IsoDate): QualityF
       ...experimentSignals(stand),
       ...doubleEnrolmentSignals(pupil, enrolment, year),
     ];
-    for (const s of signals) findings.push({ brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, signal: s });
+    for (const s of signals) findings.push({ pgn: enrolment.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, signal: s });
   }
   return findings;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
+import type { Pgn } from '../register/pgn.js';
 import { type QualityFinding, type QualityPupil, SETTLED_AFTER_DAYS } from '../register/quality-checks.js';
 import type { Sleutelgegeven } from '../register/signals.js';
 import type { Pool } from './database.js';
@@ -72,7 +73,8 @@ export async function loadQualityPupils(tx: Db, pgns: readonly string[]): Promis
       pupil = { enrolments: [], ...(birthDate ? { birthDate } : {}), ...(row.date_of_death ? { dateOfDeath: row.date_of_death } : {}) };
       pupils.set(row.pgn, pupil);
     }
-    pupil.enrolments.push({ brin: row.brin, inschrijvingvolgnummer: row.inschrijvingvolgnummer, stand: row.stand, deliveredOn: row.delivered_on });
+    // The register's own column names the enrolment; the stand says which kind of number it is.
+    pupil.enrolments.push({ pgn: { kind: row.stand.pgn.kind, value: row.pgn }, brin: row.brin, inschrijvingvolgnummer: row.inschrijvingvolgnummer, stand: row.stand, deliveredOn: row.delivered_on });
   }
   return [...pupils.values()];
 }
@@ -85,15 +87,15 @@ const detailOf = (keys: readonly Sleutelgegeven[]): string => keys.map((k) => `$
 /** Records what a run found: new signals get `at` as first seen, known ones keep theirs. */
 export async function upsertQualitySignals(tx: Db, runId: number, at: Date, findings: readonly QualityFinding[]): Promise<void> {
   // One row per key: ON CONFLICT may touch a row only once per statement.
-  const unique = new Map(findings.map((f) => [[f.brin, f.inschrijvingvolgnummer, f.signal.code, detailOf(f.signal.sleutelgegevens)].join('\u0000'), f]));
+  const unique = new Map(findings.map((f) => [[f.brin, f.inschrijvingvolgnummer, f.pgn.value, f.signal.code, detailOf(f.signal.sleutelgegevens)].join('\u0000'), f]));
   if (unique.size === 0) return;
   const rows = [...unique.values()];
   await tx.query(
-    `INSERT INTO quality_signals (brin, inschrijvingvolgnummer, code, detail, sleutelgegevens, first_seen, last_seen, last_run_id)
-     SELECT b, v, c, d, s, $6, $6, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[]) AS f(b, v, c, d, s)
-     ON CONFLICT (brin, inschrijvingvolgnummer, code, detail) DO UPDATE SET sleutelgegevens = EXCLUDED.sleutelgegevens,
+    `INSERT INTO quality_signals (brin, inschrijvingvolgnummer, pgn, pgn_kind, code, detail, sleutelgegevens, first_seen, last_seen, last_run_id)
+     SELECT b, v, p, k, c, d, s, $8, $8, $9 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) AS f(b, v, p, k, c, d, s)
+     ON CONFLICT (brin, inschrijvingvolgnummer, pgn, code, detail) DO UPDATE SET pgn_kind = EXCLUDED.pgn_kind, sleutelgegevens = EXCLUDED.sleutelgegevens,
        last_seen = EXCLUDED.last_seen, last_run_id = EXCLUDED.last_run_id`,
-    [rows.map((f) => f.brin), rows.map((f) => f.inschrijvingvolgnummer), rows.map((f) => f.signal.code),
+    [rows.map((f) => f.brin), rows.map((f) => f.inschrijvingvolgnummer), rows.map((f) => f.pgn.value), rows.map((f) => f.pgn.kind), rows.map((f) => f.signal.code),
       rows.map((f) => detailOf(f.signal.sleutelgegevens)), rows.map((f) => JSON.stringify(f.signal.sleutelgegevens)), at, runId]);
 }
 
@@ -103,8 +105,12 @@ export async function dropStaleQualitySignals(tx: Db, runId: number): Promise<nu
   return (await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM quality_signals WHERE ${REPORTED}`)).rows[0]!.n;
 }
 
-/** A recorded quality signal (no personal number: the enrolment is named by BRIN and volgnummer). */
+/**
+ * A recorded quality signal about one enrolment (pupil, BRIN, volgnummer). Carries the pupil's number
+ * in full for the school's report: operators' surfaces show it masked (src/operator/quality.ts).
+ */
 export interface QualitySignalRow {
+  readonly pgn: Pgn;
   readonly brin: string;
   readonly inschrijvingvolgnummer: string;
   readonly code: string;
@@ -119,9 +125,9 @@ export interface QualitySignalFilter {
   readonly limit?: number;
 }
 
-type SignalRow = { brin: string; inschrijvingvolgnummer: string; code: string; sleutelgegevens: Sleutelgegeven[]; first_seen: Date; last_seen: Date };
+type SignalRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; pgn_kind: Pgn['kind']; code: string; sleutelgegevens: Sleutelgegeven[]; first_seen: Date; last_seen: Date };
 const toSignalRow = (r: SignalRow): QualitySignalRow => ({
-  brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, code: r.code, sleutelgegevens: r.sleutelgegevens, firstSeen: r.first_seen, lastSeen: r.last_seen,
+  pgn: { kind: r.pgn_kind, value: r.pgn }, brin: r.brin, inschrijvingvolgnummer: r.inschrijvingvolgnummer, code: r.code, sleutelgegevens: r.sleutelgegevens, firstSeen: r.first_seen, lastSeen: r.last_seen,
 });
 
 /** Reported signals by school, enrolment and code. */
@@ -132,8 +138,8 @@ export async function listQualitySignals(db: Db, filter: QualitySignalFilter = {
   if (filter.code) clauses.push(`code = $${params.push(filter.code)}`);
   const limit = filter.limit === undefined ? '' : `LIMIT ${Math.min(Math.max(Math.floor(filter.limit), 1), 100_000)}`;
   const result = await db.query<SignalRow>(
-    `SELECT brin, inschrijvingvolgnummer, code, sleutelgegevens, first_seen, last_seen FROM quality_signals
-     WHERE ${clauses.join(' AND ')} ORDER BY brin, inschrijvingvolgnummer, code, detail ${limit}`, params);
+    `SELECT brin, inschrijvingvolgnummer, pgn, pgn_kind, code, sleutelgegevens, first_seen, last_seen FROM quality_signals
+     WHERE ${clauses.join(' AND ')} ORDER BY brin, inschrijvingvolgnummer, pgn, code, detail ${limit}`, params);
   return result.rows.map(toSignalRow);
 }
 

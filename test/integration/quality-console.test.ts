@@ -20,6 +20,10 @@ const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
 const READ = TEST_SECRETS.ADMIN_READ_TOKEN;
 const OPERATOR = TEST_SECRETS.ADMIN_OPERATOR_TOKEN;
 const PUPIL = '123456782';
+/** Two pupils enrolled at 71AA under one volgnummer, Q-3. */
+const AHEAD = '111222333';
+const AHEAD_TOO = '222333444';
+const FULL_PGNS = [PUPIL, AHEAD, AHEAD_TOO];
 const day = (offsetDays: number): string => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
 describe('quality checks: admin API, CLI and dashboard', () => {
@@ -45,10 +49,12 @@ describe('quality checks: admin API, CLI and dashboard', () => {
   }
 
   beforeAll(async () => {
-    // One pupil at both schools now (Q0013 at each), another enrolled at 71AA two years ahead (Q0001).
+    // One pupil at both schools now (Q0013 at each); two others enrolled at 71AA two years ahead (Q0001),
+    // both with volgnummer Q-3.
     await saveEnrolment('71AA', 'Q-1', PUPIL, day(-10));
     await saveEnrolment('72AA', 'Q-2', PUPIL, day(-5));
-    await saveEnrolment('71AA', 'Q-3', '111222333', day(800));
+    await saveEnrolment('71AA', 'Q-3', AHEAD, day(800));
+    await saveEnrolment('71AA', 'Q-3', AHEAD_TOO, day(810));
     cliEnv = { ...process.env, DATABASE_URL: databaseUrlOf(broker()), REDIS_URL: process.env.TEST_REDIS_URL };
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   });
@@ -62,26 +68,31 @@ describe('quality checks: admin API, CLI and dashboard', () => {
 
     const ran = await call('quality/run', { token: OPERATOR, method: 'POST', name: 'Quinn' });
     expect(ran.status).toBe(200);
-    expect(ran.body).toMatchObject({ ran: true, checkDate: day(0), pupils: 2, notified: 2 });
+    expect(ran.body).toMatchObject({ ran: true, checkDate: day(0), pupils: 3, notified: 2 });
 
     const double = (await call('quality/signals?brin=71AA&code=Q0013', { token: READ })).body;
-    expect(double).toEqual([expect.objectContaining({ brin: '71AA', inschrijvingvolgnummer: 'Q-1', code: 'Q0013', sleutelgegevens: [{ naam: 'brin', waarde: '72AA' }], omschrijving: expect.stringContaining('andere vo-school') })]);
+    expect(double).toEqual([expect.objectContaining({ brin: '71AA', inschrijvingvolgnummer: 'Q-1', maskedPgn: '******782', code: 'Q0013', sleutelgegevens: [{ naam: 'brin', waarde: '72AA' }], omschrijving: expect.stringContaining('andere vo-school') })]);
+    const ahead = (await call('quality/signals?brin=71AA&code=Q0001', { token: READ })).body as Record<string, unknown>[];
+    expect(ahead.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn])).toEqual([['Q-3', '******333'], ['Q-3', '******444']]);
+    const all = JSON.stringify((await call('quality/signals', { token: READ })).body);
+    for (const pgn of FULL_PGNS) expect(all).not.toContain(pgn);
     const ofSchool = (await call(`quality/signals?institution=${oinOf('72AA')}`, { token: READ })).body as { brin: string }[];
     expect(ofSchool.length).toBeGreaterThan(0);
     expect(new Set(ofSchool.map((s) => s.brin))).toEqual(new Set(['72AA']));
     expect((await call('quality/signals?code=I0001', { token: READ })).status).toBe(400);
     const overview = (await call('quality', { token: READ })).body;
     expect(overview.runs).toEqual([expect.objectContaining({ trigger: 'operator', actor: 'api:operator (Quinn)', notified: 2 })]);
-    expect(overview.counts).toContainEqual({ brin: '71AA', code: 'Q0001', count: 1 });
+    expect(overview.counts).toContainEqual({ brin: '71AA', code: 'Q0001', count: 2 });
 
     const audit = (await call('audit?action=quality.run', { token: READ })).body;
     expect(audit).toEqual([expect.objectContaining({ actor: 'api:operator (Quinn)', action: 'quality.run', affected: ran.body.signals })]);
 
     const reports = await waitFor(async () => ['71AA', '72AA'].map((brin) => endpoints().received(brin).filter((r) => r.xml.includes('verstrekkenKwaliteitscontrole_Request'))),
       (lists) => lists.every((list) => list.length > 0));
-    expect(reports[0]![0]!.xml).toContain('<t:inschrijvingvolgnummer>Q-3</t:inschrijvingvolgnummer>');
+    for (const pgn of [AHEAD, AHEAD_TOO]) expect(reports[0]![0]!.xml).toContain(`<t:burgerservicenummer>${pgn}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-3</t:inschrijvingvolgnummer>`);
+    expect(reports[1]![0]!.xml).toContain(`<t:burgerservicenummer>${PUPIL}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-2</t:inschrijvingvolgnummer>`);
     expect(reports[1]![0]!.xml).not.toContain('Q-1');
-    for (const list of reports) expect(list[0]!.xml).not.toContain(PUPIL);
+    expect(reports[1]![0]!.xml).not.toContain(AHEAD);
   });
 
   test('API: a run while another is under way is refused with 409', async () => {
@@ -96,14 +107,19 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     }
   });
 
-  test('CLI: list by BRIN as JSON and by code as a table', async () => {
-    const listed = JSON.parse((await cli('quality', 'list', '--brin', '71AA', '--json')).stdout) as { inschrijvingvolgnummer: string; code: string }[];
-    expect(listed.map((s) => [s.inschrijvingvolgnummer, s.code])).toEqual(expect.arrayContaining([['Q-1', 'Q0013'], ['Q-3', 'Q0001']]));
-    expect((await cli('quality', 'list', '--code', 'Q0013')).stdout).toMatch(/71AA\s+Q-1\s+Q0013\s+brin=72AA/);
+  test('CLI: list by BRIN as JSON and by code as a table, the pupils\' numbers masked', async () => {
+    const json = (await cli('quality', 'list', '--brin', '71AA', '--json')).stdout;
+    const listed = JSON.parse(json) as { inschrijvingvolgnummer: string; maskedPgn: string; code: string }[];
+    expect(listed.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn, s.code])).toEqual(expect.arrayContaining([['Q-1', '******782', 'Q0013'], ['Q-3', '******333', 'Q0001'], ['Q-3', '******444', 'Q0001']]));
+    expect((await cli('quality', 'list', '--code', 'Q0013')).stdout).toMatch(/71AA\s+Q-1\s+\*{6}782\s+Q0013\s+brin=72AA/);
+    const table = (await cli('quality', 'list')).stdout;
+    expect(table).toMatch(/71AA\s+Q-3\s+\*{6}333\s+Q0001/);
+    expect(table).toMatch(/71AA\s+Q-3\s+\*{6}444\s+Q0001/);
+    for (const pgn of FULL_PGNS) for (const out of [json, table]) expect(out).not.toContain(pgn);
   });
 
   test('CLI: run now, then the runs show it as the user\'s', async () => {
-    expect((await cli('quality', 'run')).stdout).toMatch(/^quality run \d+ for \d{4}-\d{2}-\d{2}: 2 pupil\(s\) checked, \d+ signal\(s\), 2 school\(s\) told/);
+    expect((await cli('quality', 'run')).stdout).toMatch(/^quality run \d+ for \d{4}-\d{2}-\d{2}: 3 pupil\(s\) checked, \d+ signal\(s\), 2 school\(s\) told/);
     const runs = JSON.parse((await cli('quality', 'runs', '--json')).stdout) as { trigger: string; actor: string }[];
     expect(runs[0]).toMatchObject({ trigger: 'operator', actor: expect.stringMatching(/^cli:/) });
   });
@@ -127,13 +143,15 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     await page.click('#quality-counts tr[data-brin="71AA"][data-code="Q0013"] a');
     await waitFor(() => page.locator('#quality-signals tbody tr').count(), (n) => n === 1);
     expect(await page.textContent('#quality-signals tbody tr')).toContain('Q-1');
+    expect(await page.textContent('#quality-signals tbody tr')).toContain('******782');
     const before = await page.locator('#quality-runs tbody tr').count();
     await page.click('#quality-run');
     await page.waitForSelector('#confirm[open]');
     await page.click('#confirm-ok');
-    await page.locator('#flash', { hasText: /Quality run \d+: 2 pupil\(s\) checked/ }).waitFor();
-    expect(await page.locator('#quality-runs tbody tr').count()).toBe(before + 1);
-    expect(await page.content()).not.toContain(PUPIL);
+    await page.locator('#flash', { hasText: /Quality run \d+: 3 pupil\(s\) checked/ }).waitFor();
+    // The flash shows before the view re-renders: wait for the new run's row.
+    expect(await waitFor(() => page.locator('#quality-runs tbody tr').count(), (n) => n === before + 1)).toBe(before + 1);
+    for (const pgn of FULL_PGNS) expect(await page.content()).not.toContain(pgn);
     await page.close();
   });
 

@@ -66,12 +66,12 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     const received = await waitFor(async () => [rig.endpoints.received(SCHOOL_A), rig.endpoints.received(SCHOOL_B)], ([a, b]) => a!.length > 0 && b!.length > 0);
     const [toA, toB] = received.map((list) => list[0]!.xml);
     expect(toA).toContain('verstrekkenKwaliteitscontrole_Request');
-    expect(toA).toContain('<t:inschrijvingvolgnummer>A-1</t:inschrijvingvolgnummer>');
+    expect(toA).toContain(`<t:burgerservicenummer>${DEAD_BSN}</t:burgerservicenummer><t:inschrijvingvolgnummer>A-1</t:inschrijvingvolgnummer>`);
     expect(toA).not.toContain('B-2');
-    expect(toB).toContain('<t:inschrijvingvolgnummer>B-2</t:inschrijvingvolgnummer>');
+    expect(toB).toContain(`<t:burgerservicenummer>${DEAD_BSN}</t:burgerservicenummer><t:inschrijvingvolgnummer>B-2</t:inschrijvingvolgnummer>`);
     expect(toB).not.toContain('A-1');
     expect(toB).not.toContain('B-1');
-    for (const xml of [toA, toB]) expect(xml).not.toContain(DEAD_BSN);
+    expect(toB).not.toContain('123456782'); // B-1's pupil has no signal
     const statuses = (await broker().pool.query("SELECT brin, status FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' ORDER BY brin")).rows;
     await waitFor(async () => (await broker().pool.query("SELECT count(*)::int AS n FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND status = 'delivered'")).rows[0].n, (n) => n === 2);
     expect(statuses.map((r) => r.brin)).toEqual([SCHOOL_A, SCHOOL_B]); // 43CC has no institution to receive it
@@ -154,5 +154,28 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     expect(await runOn('2027-02-17T01:00:00Z')).toEqual({ listed: ['Q0005'], sent: true }); // 120 days on
     expect(await runOn('2027-02-18T01:00:00Z')).toEqual({ listed: [], sent: false });
     expect((await broker().pool.query("SELECT to_char(first_seen, 'YYYY-MM-DD') AS d FROM quality_signals WHERE inschrijvingvolgnummer = 'A-young'")).rows).toEqual([{ d: '2026-10-20' }]);
+  });
+
+  test('two pupils with one volgnummer at one school: a row each, and the school is told both by their own PGN', async () => {
+    const bsn = '333444555';
+    const onderwijsnummer = '100000004';
+    // Both enrolled more than a year ahead of the run (Q0001), both with volgnummer 1 at school A.
+    await saveEnrolment(SCHOOL_A, '1', bsn, { datumInschrijving: '2028-09-01', perioden: [] });
+    await saveEnrolment(SCHOOL_A, '1', onderwijsnummer, { pgn: { kind: 'OWN', value: onderwijsnummer }, datumInschrijving: '2028-10-01', perioden: [] });
+    lines.length = 0;
+    const outcome = await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at('2027-03-01T01:00:00Z') });
+    expect(outcome).toMatchObject({ ran: true });
+
+    const rows = (await listQualitySignals(broker().pool, { brins: [SCHOOL_A] })).filter((r) => r.inschrijvingvolgnummer === '1');
+    expect(rows.map((r) => [r.pgn, r.code, r.sleutelgegevens[0]!.waarde])).toEqual([
+      [{ kind: 'OWN', value: onderwijsnummer }, 'Q0001', '2028-10-01'],
+      [{ kind: 'BSN', value: bsn }, 'Q0001', '2028-09-01'],
+    ]);
+    const report = (await broker().pool.query("SELECT body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = $1 AND body_xml LIKE '%<t:datumControle>2027-03-01</t:datumControle>%'",
+      [SCHOOL_A])).rows[0].body_xml as string;
+    expect(report).toContain(`<t:burgerservicenummer>${bsn}</t:burgerservicenummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>`);
+    expect(report).toContain(`<t:onderwijsnummer>${onderwijsnummer}</t:onderwijsnummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>`);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const pgn of [bsn, onderwijsnummer, DEAD_BSN]) expect(lines.join('')).not.toContain(pgn);
   });
 });

@@ -42,13 +42,17 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
     expect(xml).toContain('O&apos;Brien &amp; &lt;Zonen&gt;');
   });
 
-  test('a quality report: one entry per signal, enrolments by volgnummer', () => {
+  test('a quality report: one entry per signal, enrolments by the pupil\'s PGN and volgnummer', () => {
+    // Two pupils with volgnummer 1 at one school: only the PGN tells them apart.
     const report = kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [
-      { inschrijvingvolgnummer: '2026-0001', datumEersteMelding: '2026-09-08', signal: signal('Q0002', [{ naam: 'datumOverlijden', waarde: '2026-09-01' }]) },
-      { inschrijvingvolgnummer: '2026-0002', datumEersteMelding: '2026-09-15', signal: signal('Q0013', [{ naam: 'brin', waarde: '30XY' }]) },
+      { pgn: { kind: 'BSN', value: '123456782' }, inschrijvingvolgnummer: '1', datumEersteMelding: '2026-09-08', signal: signal('Q0002', [{ naam: 'datumOverlijden', waarde: '2026-09-01' }]) },
+      { pgn: { kind: 'OWN', value: '100000004' }, inschrijvingvolgnummer: '1', datumEersteMelding: '2026-09-15', signal: signal('Q0013', [{ naam: 'brin', waarde: '30XY' }]) },
     ] });
     validate(report);
     expect(report.match(/<t:kwaliteitssignaal>/g)).toHaveLength(2);
+    expect(report).toContain('<t:kwaliteitssignaal><t:burgerservicenummer>123456782</t:burgerservicenummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>');
+    expect(report).toContain('<t:kwaliteitssignaal><t:onderwijsnummer>100000004</t:onderwijsnummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>');
+    expect(() => validate(report.replace('<t:burgerservicenummer>123456782</t:burgerservicenummer>', ''))).toThrow(); // the schema requires the PGN
     expect(() => validate(kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [] }))).toThrow();
   });
 });

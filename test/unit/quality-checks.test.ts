@@ -13,7 +13,7 @@ const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
 });
 const enrolment = (overrides: Partial<EnrolmentStand> = {}, deliveredOn = '2026-08-20'): QualityEnrolment => {
   const s = stand(overrides);
-  return { brin: s.brin, inschrijvingvolgnummer: s.inschrijvingvolgnummer, stand: s, deliveredOn };
+  return { pgn: s.pgn, brin: s.brin, inschrijvingvolgnummer: s.inschrijvingvolgnummer, stand: s, deliveredOn };
 };
 /** A pupil aged 13 on 1 August 2026 (fits leerjaar 2), with one enrolment unless given others. */
 const pupil = (enrolments: QualityEnrolment[] = [enrolment()], person: Partial<QualityPupil> = {}): QualityPupil => ({ enrolments, birthDate: '2013-04-17', ...person });
@@ -55,10 +55,20 @@ describe('weekly quality checks', () => {
     expect(codes(pupil([e], death ? { dateOfDeath: death } : {}))).toEqual(expected);
   });
 
-  test('Q0002 names the date of death, never the personal number', () => {
+  test('Q0002 names the date of death; the finding names the enrolment by PGN, BRIN and volgnummer, the signal never by PGN', () => {
     const [finding] = checkPupilQuality(pupil([enrolment()], { dateOfDeath: '2026-09-01' }), TODAY);
-    expect(finding).toMatchObject({ brin: '25BE', inschrijvingvolgnummer: '1', signal: { sleutelgegevens: [{ naam: 'datumOverlijden', waarde: '2026-09-01' }] } });
-    expect(JSON.stringify(finding)).not.toContain('123456782');
+    expect(finding).toMatchObject({ pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '1', signal: { sleutelgegevens: [{ naam: 'datumOverlijden', waarde: '2026-09-01' }] } });
+    expect(JSON.stringify(finding!.signal)).not.toContain('123456782');
+  });
+
+  test('two pupils with one volgnummer at one school: each finding names its own pupil', () => {
+    const own = { kind: 'OWN', value: '100000004' } as const;
+    const findings = [pupil([enrolment()], { dateOfDeath: '2026-09-01' }), pupil([enrolment({ pgn: own })], { dateOfDeath: '2026-09-02' })]
+      .flatMap((p) => checkPupilQuality(p, TODAY));
+    expect(findings.map((f) => [f.pgn, f.brin, f.inschrijvingvolgnummer, f.signal.code])).toEqual([
+      [{ kind: 'BSN', value: '123456782' }, '25BE', '1', 'Q0002'],
+      [own, '25BE', '1', 'Q0002'],
+    ]);
   });
 
   const own = { pgn: { kind: 'OWN' as const, value: '100000004' } };

@@ -241,7 +241,7 @@ async function renderQuality() {
     h('td', {}, c.brin), h('td', {}, c.code), h('td', {}, h('a', { href: `#quality?brin=${c.brin}&code=${c.code}` }, c.count)))));
   $('#quality-counts-empty').hidden = overview.counts.length > 0;
   $('#quality-signals tbody').replaceChildren(...signals.map((q) => h('tr', { 'data-code': q.code },
-    h('td', {}, q.brin), h('td', {}, q.inschrijvingvolgnummer), h('td', {}, q.code), h('td', {}, q.omschrijving),
+    h('td', {}, q.brin), h('td', {}, q.inschrijvingvolgnummer), h('td', {}, q.maskedPgn), h('td', {}, q.code), h('td', {}, q.omschrijving),
     h('td', {}, q.sleutelgegevens.map((k) => `${k.naam} ${k.waarde}`).join(', ')), h('td', {}, when(q.firstSeen)), h('td', {}, when(q.lastSeen)))));
   $('#quality-signals-empty').hidden = signals.length > 0;
 }

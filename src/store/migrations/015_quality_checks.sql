@@ -16,18 +16,24 @@ CREATE TABLE quality_runs (
   notified      integer NOT NULL
 );
 
--- The signals the latest run found, per school and enrolment; never a personal number. `detail` keeps
--- two signals of one code on one enrolment apart (the sleutelgegevens, as text). A signal the latest
--- run did not find again is deleted at its end; first_seen survives as long as the signal does.
+-- The signals the latest run found, one row per enrolment (pupil, school, volgnummer: a volgnummer is
+-- unique per pupil and BRIN only, as in enrolments) and code. pgn is the number the enrolment is stored
+-- under, pgn_kind whether it is a BSN or an onderwijsnummer: the school's report names the pupil with
+-- it; operators see it masked. `detail` keeps two signals of one code on one enrolment apart (the
+-- sleutelgegevens, as text). A signal the latest run did not find again is deleted at its end;
+-- first_seen survives as long as the signal does. The key leads with the BRIN: reports and listings
+-- read per school.
 CREATE TABLE quality_signals (
   brin                   text NOT NULL,
   inschrijvingvolgnummer text NOT NULL,
+  pgn                    text NOT NULL,
+  pgn_kind               text NOT NULL CHECK (pgn_kind IN ('BSN', 'OWN')),
   code                   text NOT NULL,
   detail                 text NOT NULL,
   sleutelgegevens        jsonb NOT NULL,
   first_seen             timestamptz NOT NULL,
   last_seen              timestamptz NOT NULL,
   last_run_id            bigint NOT NULL,
-  PRIMARY KEY (brin, inschrijvingvolgnummer, code, detail)
+  PRIMARY KEY (brin, inschrijvingvolgnummer, pgn, code, detail)
 );
 CREATE INDEX quality_signals_run_idx ON quality_signals (last_run_id);
