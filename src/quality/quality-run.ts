@@ -5,8 +5,8 @@ import { checkPupilQuality, controlYear } from '../register/quality-checks.js';
 import { type SignalCode, signal } from '../register/signals.js';
 import { type Pool, inTransaction } from '../store/database.js';
 import {
-  dropStaleQualitySignals, finishQualityRun, insertQualityRun, listQualitySignals, loadQualityPupils, nextQualityPupils,
-  qualityRecipients, tryLockQualityRun, upsertQualitySignals,
+  type QualitySignalRow, dropStaleQualitySignals, finishQualityRun, insertQualityRun, loadQualityPupils, nextQualityPupils,
+  qualityReportRows, tryLockQualityRun, upsertQualitySignals,
 } from '../store/quality.repo.js';
 import { type OutboundDraft, type Tx, insertOutbound } from '../store/register.repo.js';
 
@@ -33,12 +33,21 @@ export type QualityRunOutcome =
 /** Pupils read and checked per round trip. */
 const PUPILS_PER_BATCH = 500;
 
-/** One message per BRIN with signals, to the institution that receives the BRIN's pushes. */
+/**
+ * One message per BRIN and administration: each administration gets the signals about the enrolments it
+ * delivered (a BRIN served by several gets one report each), as every other push about an enrolment.
+ */
 async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: string): Promise<number> {
-  const recipients = (await qualityRecipients(tx)).filter((r): r is { brin: string; institutionOin: string } => r.institutionOin !== null);
+  const reports = new Map<string, { brin: string; institutionOin: string; rows: QualitySignalRow[] }>();
+  for (const row of await qualityReportRows(tx)) {
+    if (row.recipientOin === null) continue; // no registered institution holds the BRIN: nowhere to send it
+    const key = `${row.brin}\u001f${row.recipientOin}`;
+    const report = reports.get(key) ?? { brin: row.brin, institutionOin: row.recipientOin, rows: [] };
+    report.rows.push(row);
+    reports.set(key, report);
+  }
   const drafts: OutboundDraft[] = [];
-  for (const { brin, institutionOin } of recipients) {
-    const rows = await listQualitySignals(tx, { brins: [brin] });
+  for (const { brin, institutionOin, rows } of reports.values()) {
     const documentId = randomUUID();
     drafts.push({
       institutionOin, brin, operation: 'verstrekkenKwaliteitscontrole', wsaMessageId: randomUUID(), documentId, causeMessageId: null,

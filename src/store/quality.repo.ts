@@ -80,7 +80,9 @@ export async function loadQualityPupils(tx: Db, pgns: readonly string[]): Promis
 }
 
 /** Signals still reported: settled ones stay recorded (their first day must survive) but are no longer shown or sent. */
-const REPORTED = `NOT (${Object.entries(SETTLED_AFTER_DAYS).map(([code, days]) => `(code = '${code}' AND last_seen > first_seen + interval '${days} days')`).join(' OR ') || 'false'})`;
+/** The condition for a reported (not settled) signal, on a quality_signals row named `row` (or unnamed). */
+const reported = (row = ''): string => `NOT (${Object.entries(SETTLED_AFTER_DAYS).map(([code, days]) => `(${row}code = '${code}' AND ${row}last_seen > ${row}first_seen + interval '${days} days')`).join(' OR ') || 'false'})`;
+const REPORTED = reported();
 
 const detailOf = (keys: readonly Sleutelgegeven[]): string => keys.map((k) => `${k.naam}=${k.waarde}`).join(';');
 
@@ -149,12 +151,20 @@ export async function countQualitySignals(db: Db): Promise<{ brin: string; code:
     `SELECT brin, code, count(*)::int AS count FROM quality_signals WHERE ${REPORTED} GROUP BY brin, code ORDER BY brin, code`)).rows;
 }
 
-/** Each BRIN with signals and the institution that receives its pushes (null: no registered institution). */
-export async function qualityRecipients(db: Db): Promise<{ brin: string; institutionOin: string | null }[]> {
-  const result = await db.query<{ brin: string; oin: string | null }>(
-    `SELECT s.brin, (SELECT i.oin FROM institutions i WHERE s.brin = ANY (i.brins) ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1) AS oin
-     FROM (SELECT DISTINCT brin FROM quality_signals WHERE ${REPORTED}) s ORDER BY s.brin`);
-  return result.rows.map((r) => ({ brin: r.brin, institutionOin: r.oin }));
+/**
+ * Reported signals, each with the administration that receives pushes about its enrolment: the one that
+ * delivered it while it still lists the BRIN, else the BRIN's fallback institution (null: none).
+ */
+export async function qualityReportRows(db: Db): Promise<(QualitySignalRow & { readonly recipientOin: string | null })[]> {
+  const result = await db.query<SignalRow & { recipient_oin: string | null }>(
+    `SELECT s.brin, s.inschrijvingvolgnummer, s.pgn, s.pgn_kind, s.code, s.sleutelgegevens, s.first_seen, s.last_seen,
+       coalesce(a.oin, (SELECT i.oin FROM institutions i WHERE s.brin = ANY (i.brins) ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1)) AS recipient_oin
+     FROM quality_signals s
+     LEFT JOIN enrolments e ON e.pgn = s.pgn AND e.brin = s.brin AND e.inschrijvingvolgnummer = s.inschrijvingvolgnummer
+     LEFT JOIN institutions a ON a.oin = e.administration_oin AND s.brin = ANY (a.brins)
+     WHERE ${reported('s.')}
+     ORDER BY s.brin, s.inschrijvingvolgnummer, s.pgn, s.code, s.detail`);
+  return result.rows.map((r) => ({ ...toSignalRow(r), recipientOin: r.recipient_oin }));
 }
 
 export interface QualityRun {

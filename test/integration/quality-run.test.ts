@@ -20,17 +20,17 @@ const SCHOOL_C = '43CC'; // no registered institution
 const DEAD_BSN = '111222333';
 const at = (iso: string) => () => new Date(iso);
 
-async function saveEnrolment(brin: string, volgnummer: string, pgn: string, stand: Partial<EnrolmentStand>): Promise<void> {
+async function saveEnrolment(brin: string, volgnummer: string, pgn: string, stand: Partial<EnrolmentStand>, administrationOin: string | null = null): Promise<void> {
   const full: EnrolmentStand = {
     pgn: { kind: 'BSN', value: pgn }, brin, inschrijvingvolgnummer: volgnummer, datumInschrijving: '2026-08-20',
     perioden: [{ datumBegin: '2026-08-20', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, leerjaar: 1, indicatieBekostigbaar: true, experimenten: [] }],
     ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [], ...stand,
   };
   await broker().pool.query(
-    `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id)
-     VALUES ($1, $2, $3, $4, $5, '2026-08-20T10:00:00Z', $6, 0)
+    `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id, administration_oin)
+     VALUES ($1, $2, $3, $4, $5, '2026-08-20T10:00:00Z', $6, 0, $7)
      ON CONFLICT (pgn, brin, inschrijvingvolgnummer) DO UPDATE SET stand = EXCLUDED.stand, datum_uitschrijving = EXCLUDED.datum_uitschrijving`,
-    [brin, volgnummer, pgn, full.datumInschrijving, full.datumUitschrijving ?? null, JSON.stringify(full)]);
+    [brin, volgnummer, pgn, full.datumInschrijving, full.datumUitschrijving ?? null, JSON.stringify(full), administrationOin]);
 }
 
 beforeAll(async () => {
@@ -177,5 +177,23 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     expect(report).toContain(`<t:onderwijsnummer>${onderwijsnummer}</t:onderwijsnummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>`);
     expect(lines.length).toBeGreaterThan(0);
     for (const pgn of [bsn, onderwijsnummer, DEAD_BSN]) expect(lines.join('')).not.toContain(pgn);
+  });
+
+  test('a BRIN with two administrations: each gets a report of the enrolments it delivered, and only those', async () => {
+    const [x, y] = ['0000000700044DX00000', '0000000700044DY00000'];
+    // One school (44DD), two administrations with endpoints of their own (the rig keys endpoints by the URL's last part).
+    await upsertInstitution(broker().pool, { oin: x, name: 'X', brins: ['44DD'], endpointUrl: rig.endpoints.url('44DX'), enabled: true });
+    await upsertInstitution(broker().pool, { oin: y, name: 'Y', brins: ['44DD'], endpointUrl: rig.endpoints.url('44DY'), enabled: true });
+    await saveEnrolment('44DD', 'X-1', '444555666', { datumInschrijving: '2029-09-01', perioden: [] }, x); // Q0001, delivered by X
+    await saveEnrolment('44DD', 'Y-1', '555666777', { datumInschrijving: '2029-10-01', perioden: [] }, y); // Q0001, delivered by Y
+    await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at('2027-04-01T01:00:00Z') });
+
+    const reports = (await broker().pool.query("SELECT institution_oin, body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = '44DD' ORDER BY institution_oin")).rows;
+    expect(reports.map((r) => r.institution_oin)).toEqual([x, y]);
+    expect(reports[0].body_xml).toContain('<t:inschrijvingvolgnummer>X-1</t:inschrijvingvolgnummer>');
+    expect(reports[0].body_xml).not.toContain('Y-1');
+    expect(reports[1].body_xml).toContain('<t:inschrijvingvolgnummer>Y-1</t:inschrijvingvolgnummer>');
+    expect(reports[1].body_xml).not.toContain('X-1');
+    await waitFor(async () => [rig.endpoints.received('44DX').length, rig.endpoints.received('44DY').length], ([a, b]) => a === 1 && b === 1);
   });
 });
