@@ -27,12 +27,17 @@ export async function seedDemoInstitutions(pool: Pool, brokerBaseUrl?: string): 
 /** Where the built-in demo receiver listens, per BRIN. */
 export const DEMO_RECEIVER_PATH = '/demo/institutions/';
 
-/** Demo pupils in the population register, so the README's examples are approved. */
+/**
+ * Demo pupils in the population register, so the README's examples are approved. Both went to a
+ * Dutch primary school from the age of four, so neither is a nieuwkomer.
+ */
 export const DEMO_POPULATION: readonly PopulationRecord[] = [
   { bsn: '123456782', birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna',
-    address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } }, dateOfDeath: null },
+    address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } }, dateOfDeath: null,
+    firstEnrolmentPoVo: '2017-04-18' },
   { bsn: '111222333', birthDate: '2012-11-02', gender: '1', surname: 'Bakker', prefixes: 'de', firstNames: 'Daan',
-    address: { binnenlandsAdres: { straatnaam: 'Dorpsweg', huisnummer: '3', postcode: '8011AA', plaatsnaam: 'Zwolle' } }, dateOfDeath: null },
+    address: { binnenlandsAdres: { straatnaam: 'Dorpsweg', huisnummer: '3', postcode: '8011AA', plaatsnaam: 'Zwolle' } }, dateOfDeath: null,
+    firstEnrolmentPoVo: '2016-11-03' },
 ];
 
 export async function seedDemoPopulation(pool: Pool): Promise<void> {

@@ -27,7 +27,12 @@ export interface MutateOptions {
   dateOfDeath?: string;
 }
 
-const isCalendarDate = (value: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+/** Whether `value` is a real calendar day as YYYY-MM-DD (month 13 or 30 February are not). */
+export function isCalendarDate(value: string): boolean {
+  const day = new Date(`${value}T00:00:00Z`);
+  // An impossible month gives an invalid Date, whose toISOString would throw instead of saying no.
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value);
+}
 
 function addressOf(options: MutateOptions): PersonMutation['address'] {
   const { street, houseNumber, houseLetter, postcode, city } = options;

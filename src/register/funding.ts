@@ -1,7 +1,7 @@
 import { peildatumOf, schoolYearOf } from './calendar.js';
 import type { EnrolmentAt } from './bewijs.js';
 import type { IsoDate, PeriodVO } from './enrolment.js';
-import { nieuwkomersIndication } from './nieuwkomers.js';
+import { firstEnrolmentNL, nieuwkomersIndication } from './nieuwkomers.js';
 import { type Signal, signal } from './signals.js';
 
 /** The funding status of one enrolment on its peildatum. */
@@ -44,19 +44,23 @@ export function doubleEnrolmentsOn(e: EnrolmentAt, others: readonly EnrolmentAt[
  * of that day says bekostigbaar. A double enrolment with another school on the peildatum is signalled
  * (to both schools) without changing the status: which school is funded is decided by DUO, not here.
  * `peildatum` overrides the enrolment's own one (the other school of a double enrolment is told about
- * the peildatum where the overlap is).
+ * the peildatum where the overlap is). `recordedFirstEnrolment` is the population register's day of the
+ * pupil's first enrolment at a PO or VO school, for a BSN (undefined when it records none).
  */
-export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], today: IsoDate, peildatum: IsoDate = relevantPeildatum(e, today)): FundingStatus {
+export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], today: IsoDate, peildatum: IsoDate = relevantPeildatum(e, today),
+  recordedFirstEnrolment?: IsoDate): FundingStatus {
   const period = enrolledOn(e, peildatum) ? periodOn(e, peildatum) : undefined;
   const doubleWith = enrolledOn(e, peildatum) ? doubleEnrolmentsOn(e, others, peildatum) : [];
-  const allStarts = [e, ...others].map((o) => o.stand.datumInschrijving).sort();
-  const nieuwkomers = nieuwkomersIndication(e.stand.pgn, period, allStarts[0], peildatum);
+  const startsHere = [e, ...others].map((o) => o.stand.datumInschrijving);
+  // An onderwijsnummer has no population-register entry: the school judges it, the date is only informative.
+  const first = e.stand.pgn.kind === 'BSN' ? firstEnrolmentNL(recordedFirstEnrolment, startsHere) : [...startsHere].sort()[0];
+  const nieuwkomers = nieuwkomersIndication(e.stand.pgn, period, first, peildatum);
   return {
     peildatum,
     status: period?.indicatieBekostigbaar ? 'BEKOSTIGBAAR' : 'NIET_BEKOSTIGBAAR',
     doubleWith,
     signals: doubleWith.map((brin) => signal('I0018', [{ naam: 'brin', waarde: brin }, { naam: 'peildatum', waarde: peildatum }])),
-    ...(allStarts[0] ? { datumEersteInschrijvingNL: allStarts[0] } : {}),
+    ...(first ? { datumEersteInschrijvingNL: first } : {}),
     ...(nieuwkomers ? { indicatieNieuwkomersbekostiging: nieuwkomers } : {}),
   };
 }

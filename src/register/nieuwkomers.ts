@@ -37,14 +37,26 @@ export function withinNieuwkomersTerm(firstEnrolmentNL: IsoDate, peildatum: IsoD
 }
 
 /**
+ * The pupil's first enrolment at a PO or VO school in the Netherlands, as far as the broker can tell:
+ * the day the population register records, or an enrolment held here that began earlier than it.
+ * Undefined when the register records no day: the broker holds VO enrolments only, so its own earliest
+ * one says nothing of years of primary school before it.
+ */
+export function firstEnrolmentNL(recorded: IsoDate | undefined, enrolmentsHere: readonly IsoDate[]): IsoDate | undefined {
+  if (recorded === undefined) return undefined;
+  return [recorded, ...enrolmentsHere].sort()[0];
+}
+
+/**
  * The indicatie nieuwkomersbekostiging of an enrolment on a peildatum, given its period in force that
  * day: the school's own for an onderwijsnummer; for a BSN the register's, derived from the first
  * enrolment in the Netherlands, unless the school waived it with N. Undefined when it does not apply.
  */
-export function nieuwkomersIndication(pgn: Pick<Pgn, 'kind'>, period: PeriodVO | undefined, firstEnrolmentNL: IsoDate | undefined, peildatum: IsoDate): 'J' | 'N' | undefined {
+export function nieuwkomersIndication(pgn: Pick<Pgn, 'kind'>, period: PeriodVO | undefined, firstEnrolment: IsoDate | undefined, peildatum: IsoDate): 'J' | 'N' | undefined {
   if (period === undefined) return undefined;
   if (pgn.kind === 'OWN') return period.indicatieNieuwkomersbekostiging;
-  if (peildatum < NIEUWKOMERS_FROM || firstEnrolmentNL === undefined) return undefined;
+  if (peildatum < NIEUWKOMERS_FROM) return undefined;
   if (period.indicatieNieuwkomersbekostiging === 'N') return 'N';
-  return withinNieuwkomersTerm(firstEnrolmentNL, peildatum) ? 'J' : 'N';
+  // Without a known first enrolment the broker cannot tell a nieuwkomer: it claims no extra funding.
+  return firstEnrolment !== undefined && withinNieuwkomersTerm(firstEnrolment, peildatum) ? 'J' : 'N';
 }

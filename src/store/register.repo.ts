@@ -69,15 +69,25 @@ export interface PopulationRecord {
   readonly firstNames: string | null;
   readonly address: Record<string, Record<string, string>> | null;
   readonly dateOfDeath: string | null;
+  /** The day of the first enrolment at a PO or VO school in the Netherlands; absent when the stand-in does not know it. */
+  readonly firstEnrolmentPoVo?: string;
 }
 
-const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death`;
-type PopulationRow = { bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null; address: Record<string, Record<string, string>> | null; date_of_death: string | null };
-const populationRecord = (r: PopulationRow): PopulationRecord => ({ bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death });
+const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death,
+  to_char(first_enrolment_po_vo, 'YYYY-MM-DD') AS first_enrolment_po_vo`;
+type PopulationRow = {
+  bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null;
+  address: Record<string, Record<string, string>> | null; date_of_death: string | null; first_enrolment_po_vo: string | null;
+};
+const populationRecord = (r: PopulationRow): PopulationRecord => ({
+  bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death,
+  ...(r.first_enrolment_po_vo !== null ? { firstEnrolmentPoVo: r.first_enrolment_po_vo } : {}),
+});
 
 /**
  * What a processing batch reads, in one round trip: every enrolment of these pupils and the
- * population-register entries of these BSNs. The two kinds come back as rows of one result (a
+ * population-register entries of these BSNs and of the pupils themselves (a funding status pushed for
+ * any of their enrolments needs the pupil's first enrolment in the Netherlands). The two kinds come back as rows of one result (a
  * person's row has a bsn, an enrolment's has none).
  */
 export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
@@ -90,10 +100,10 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
        coalesce(a.oin, (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
          ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1)) AS administration_oin,
        NULL::text AS bsn, NULL::text AS birth_date, NULL::text AS gender, NULL::text AS surname, NULL::text AS prefixes,
-       NULL::text AS first_names, NULL::jsonb AS address, NULL::text AS date_of_death
+       NULL::text AS first_names, NULL::jsonb AS address, NULL::text AS date_of_death, NULL::text AS first_enrolment_po_vo
      FROM wanted w LEFT JOIN institutions a ON a.oin = w.administration_oin AND w.brin = ANY (a.brins)
      UNION ALL
-     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($2::text[])`,
+     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($2::text[] || $1::text[])`,
     [pgns, bsns])
   );
   const enrolments: StoredEnrolment[] = [];
@@ -266,11 +276,12 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
 /** Adds or replaces a population-register entry (CLI loader, demo seed, tests). */
 export async function upsertPopulationRecord(db: Pick<Tx, 'query'>, record: PopulationRecord): Promise<void> {
   await db.query(
-    `INSERT INTO population_register (bsn, birth_date, gender, surname, prefixes, first_names, address, date_of_death)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO population_register (bsn, birth_date, gender, surname, prefixes, first_names, address, date_of_death, first_enrolment_po_vo)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (bsn) DO UPDATE SET birth_date = EXCLUDED.birth_date, gender = EXCLUDED.gender, surname = EXCLUDED.surname,
        prefixes = EXCLUDED.prefixes, first_names = EXCLUDED.first_names, address = EXCLUDED.address,
-       date_of_death = EXCLUDED.date_of_death, updated_at = now()`,
-    [record.bsn, record.birthDate, record.gender, record.surname, record.prefixes, record.firstNames, record.address ? JSON.stringify(record.address) : null, record.dateOfDeath],
+       date_of_death = EXCLUDED.date_of_death, first_enrolment_po_vo = EXCLUDED.first_enrolment_po_vo, updated_at = now()`,
+    [record.bsn, record.birthDate, record.gender, record.surname, record.prefixes, record.firstNames, record.address ? JSON.stringify(record.address) : null, record.dateOfDeath,
+      record.firstEnrolmentPoVo ?? null],
   );
 }

@@ -168,7 +168,7 @@ describe('bron-broker errors and institution pause/resume (CLI, real PostgreSQL 
 });
 
 describe('bron-broker population load (CLI)', () => {
-  test('loads valid people and refuses a file with a bad BSN as a whole', async () => {
+  test('loads valid people, with their first enrolment at a PO or VO school when known, and refuses a bad file as a whole', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
@@ -176,21 +176,27 @@ describe('bron-broker population load (CLI)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-pop-'));
     const good = path.join(dir, 'good.json');
     fs.writeFileSync(good, JSON.stringify([
-      { burgerservicenummer: '123456782', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'Jansen', voornamen: 'Anna', binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } },
+      { burgerservicenummer: '123456782', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'Jansen', voornamen: 'Anna', binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' },
+        datumEersteInschrijvingPoVo: '2017-08-21' },
       { burgerservicenummer: '111222333', geboorteDatum: '2012-00-00', geslacht: '1', achternaam: 'Bakker' },
     ]));
     expect((await run(process.execPath, [CLI, 'population', 'load', good], { env })).stdout).toBe('loaded 2 person(s)\n');
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify([{ burgerservicenummer: '123456789', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'X' }]));
     await expect(run(process.execPath, [CLI, 'population', 'load', bad], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('record 1: burgerservicenummer fails the elfproef') });
+    const badDate = path.join(dir, 'bad-date.json');
+    for (const day of ['2017-13-01', '2017-02-30', '2017-08']) {
+      fs.writeFileSync(badDate, JSON.stringify([{ burgerservicenummer: '222333455', geboorteDatum: '2013-04-17', geslacht: '2', achternaam: 'X', datumEersteInschrijvingPoVo: day }]));
+      await expect(run(process.execPath, [CLI, 'population', 'load', badDate], { env })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('record 1: datumEersteInschrijvingPoVo must be a date YYYY-MM-DD') });
+    }
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: env.DATABASE_URL });
     await client.connect();
-    const rows = (await client.query('SELECT bsn, surname, address FROM population_register ORDER BY bsn')).rows;
+    const rows = (await client.query("SELECT bsn, surname, address, to_char(first_enrolment_po_vo, 'YYYY-MM-DD') AS first FROM population_register ORDER BY bsn")).rows;
     await client.end();
     expect(rows).toEqual([
-      { bsn: '111222333', surname: 'Bakker', address: null },
-      { bsn: '123456782', surname: 'Jansen', address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } },
+      { bsn: '111222333', surname: 'Bakker', address: null, first: null },
+      { bsn: '123456782', surname: 'Jansen', address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } }, first: '2017-08-21' },
     ]);
     // The load is audited (the refused file changed nothing, so it is not); no BSN in the audit.
     const audit = JSON.parse((await run(process.execPath, [CLI, 'audit', '--json'], { env })).stdout) as { action: string; target: unknown; affected: number }[];

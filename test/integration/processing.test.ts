@@ -178,10 +178,13 @@ describe('processing', () => {
     expect(signals(known.outbound[0]!.body_xml)).toEqual([]);
   });
 
+  const fundingStatusOf = (result: { outbound: { operation: string; body_xml: string }[] }) => result.outbound.find((o) => o.operation === 'verstrekkenBekostigingsstatus')!.body_xml;
+
   test('a BSN pupil\'s funding status carries the nieuwkomers indication the register derives; the school may waive it with N', async () => {
     const now = new Date('2026-09-15T10:00:00Z'); // peildatum 1 October 2026, the quarter after the first enrolment
-    const status = (result: { outbound: { operation: string; body_xml: string }[] }) => result.outbound.find((o) => o.operation === 'verstrekkenBekostigingsstatus')!.body_xml;
-    const pupil = { bsn: '222333443', birthDate: '2013-04-17', gender: '1', surname: 'Nieuw', prefixes: null, firstNames: null, address: null, dateOfDeath: null };
+    const status = fundingStatusOf;
+    // Arrived this summer: the population register records this enrolment as the first at a Dutch school.
+    const pupil = { bsn: '222333443', birthDate: '2013-04-17', gender: '1', surname: 'Nieuw', prefixes: null, firstNames: null, address: null, dateOfDeath: null, firstEnrolmentPoVo: '2026-08-20' };
     await upsertPopulationRecord(broker().pool, pupil);
     const derived = await deliverAndProcess('aanleverenInschrijvingVO', enrolment('P-NK-1', (x) => x.replace('123456782', pupil.bsn)), now);
     expect(derived.outcome).toBe('approved');
@@ -194,6 +197,27 @@ describe('processing', () => {
     expect(elementText(status(waived), 'indicatieNieuwkomersbekostiging')).toBe('N');
     const claimed = await deliverAndProcess('aanleverenInschrijvingVO', withIndication('P-NK-3', 'J'), now);
     expect(signals(claimed.outbound[0]!.body_xml)).toEqual(['I0036']);
+  });
+
+  test('an ordinary first-year with years of Dutch primary school, or with no recorded first enrolment, is no nieuwkomer', async () => {
+    const now = new Date('2026-09-15T10:00:00Z'); // peildatum 1 October 2026
+    const person = (bsn: string, firstEnrolmentPoVo?: string) => ({
+      bsn, birthDate: '2014-03-02', gender: '2', surname: 'Brugklas', prefixes: null, firstNames: null, address: null, dateOfDeath: null,
+      ...(firstEnrolmentPoVo ? { firstEnrolmentPoVo } : {}),
+    });
+    const firstYear = (volgnummer: string, bsn: string) => enrolment(volgnummer, (x) => x.replace('123456782', bsn));
+
+    await upsertPopulationRecord(broker().pool, person('222333455', '2018-08-20'));
+    const ordinary = await deliverAndProcess('aanleverenInschrijvingVO', firstYear('P-NK-10', '222333455'), now);
+    expect(ordinary.outcome).toBe('approved');
+    expect(elementText(fundingStatusOf(ordinary), 'datumEersteInschrijvingNL')).toBe('2018-08-20');
+    expect(elementText(fundingStatusOf(ordinary), 'indicatieNieuwkomersbekostiging')).toBe('N');
+
+    await upsertPopulationRecord(broker().pool, person('222333467'));
+    const unknown = await deliverAndProcess('aanleverenInschrijvingVO', firstYear('P-NK-11', '222333467'), now);
+    expect(unknown.outcome).toBe('approved');
+    expect(elementText(fundingStatusOf(unknown), 'datumEersteInschrijvingNL')).toBeUndefined();
+    expect(elementText(fundingStatusOf(unknown), 'indicatieNieuwkomersbekostiging')).toBe('N');
   });
 
   test('the handler registry refuses a missing or doubled handler', () => {

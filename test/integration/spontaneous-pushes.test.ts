@@ -226,6 +226,18 @@ describe('spontaneous pushes (three schools)', () => {
     });
   });
 
+  test('a status pushed to the other school after a deletion counts from the register\'s first enrolment in the Netherlands', async () => {
+    const bsn = bsns[11]!;
+    // Arrived in March 2026: the population register records that day; peildatum 1 October 2026 is the third quarter after.
+    await upsertPopulationRecord(broker().pool, { bsn, birthDate: '2013-04-17', gender: '2', surname: 'Leerling', prefixes: null, firstNames: null, address: null, dateOfDeath: null, firstEnrolmentPoVo: '2026-03-02' });
+    await enrol(A, stand(A, bsn, { in: '2026-03-02' }));
+    await enrol(B, stand(B, bsn, { in: '2026-09-15' }));
+    expect(await step(B, 'aanleverenVerwijderingInschrijvingVO', deletion(B, bsn))).toMatchObject({ [A]: expect.arrayContaining(['Bekostigingsstatus 2026-10-01 BEKOSTIGBAAR']) });
+    const status = endpoints.received(A).map((r) => r.xml).filter((xml) => xml.includes('verstrekkenBekostigingsstatus_Request')).at(-1)!;
+    expect(elementText(status, 'datumEersteInschrijvingNL')).toBe('2026-03-02');
+    expect(elementText(status, 'indicatieNieuwkomersbekostiging')).toBe('J');
+  });
+
   test('in July, a new enrolment for next school year tells the other school about that year’s peildatum', async () => {
     today = new Date('2026-07-15T12:00:00Z');
     try {

@@ -1,6 +1,6 @@
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
 import { fundingStatus } from '../../src/register/funding.js';
-import { inForceFrom, nieuwkomersIndication, nieuwkomersSignals, withinNieuwkomersTerm } from '../../src/register/nieuwkomers.js';
+import { firstEnrolmentNL, inForceFrom, nieuwkomersIndication, nieuwkomersSignals, withinNieuwkomersTerm } from '../../src/register/nieuwkomers.js';
 
 const period = (datumBegin: string, overrides: Partial<PeriodVO> = {}): PeriodVO => ({
   datumBegin, onderwijsaanbieder: '100A200', onderwijslocatie: '100X300', opleidingcode: '0050', aanvullendeOpleidingen: [],
@@ -70,6 +70,7 @@ describe('the indication on a peildatum', () => {
     ['BSN within the term, waived with N', 'BSN', period('2025-08-20', { indicatieNieuwkomersbekostiging: 'N' }), '2025-08-20', '2025-10-01', 'N'],
     ['BSN with J delivered, after the term: still N (J is not the school\'s to give)', 'BSN', period('2025-08-20', { indicatieNieuwkomersbekostiging: 'J' }), '2023-08-20', '2025-10-01', 'N'],
     ['BSN before the arrangement (peildatum 1 October 2024)', 'BSN', period('2024-08-20'), '2024-08-20', '2024-10-01', undefined],
+    ['BSN, first enrolment unknown: derived N (the broker cannot tell)', 'BSN', period('2025-08-20'), undefined, '2025-10-01', 'N'],
   ] as const)('%s', (_name, kind, p, first, peildatum, expected) => {
     expect(nieuwkomersIndication({ kind }, p, first, peildatum)).toBe(expected);
   });
@@ -77,12 +78,41 @@ describe('the indication on a peildatum', () => {
   test('not enrolled on the peildatum: no indication', () => {
     expect(nieuwkomersIndication({ kind: 'BSN' }, undefined, '2025-08-20', '2025-10-01')).toBeUndefined();
   });
+});
 
-  test('the funding status carries the derived indication, counted from the pupil\'s earliest enrolment', () => {
-    const at = (brin: string, s: EnrolmentStand) => ({ brin, inschrijvingvolgnummer: s.inschrijvingvolgnummer, stand: { ...s, brin } });
-    const now = at('25BE', stand('BSN', [period('2026-08-20')]));
-    expect(fundingStatus(now, [], '2026-11-27')).toMatchObject({ peildatum: '2026-10-01', datumEersteInschrijvingNL: '2026-08-20', indicatieNieuwkomersbekostiging: 'J' });
-    const earlier = at('00AH', { ...stand('BSN', [period('2024-03-01')]), datumUitschrijving: '2024-07-31' });
-    expect(fundingStatus(now, [earlier], '2026-11-27')).toMatchObject({ datumEersteInschrijvingNL: '2024-03-01', indicatieNieuwkomersbekostiging: 'N' });
+describe('the first enrolment in the Netherlands: the population register\'s day, or an earlier enrolment here', () => {
+  test.each([
+    ['the register knows no day: unknown, whatever is enrolled here', undefined, ['2026-08-20'], undefined],
+    ['the register\'s day, years before the VO enrolment here (primary school)', '2018-08-20', ['2026-08-20'], '2018-08-20'],
+    ['an enrolment here earlier than the register\'s day is the first', '2026-01-05', ['2026-08-20', '2025-11-03'], '2025-11-03'],
+    ['an enrolment here on the register\'s day itself', '2026-08-20', ['2026-08-20'], '2026-08-20'],
+    ['nothing enrolled here', '2026-08-20', [], '2026-08-20'],
+  ] as const)('%s', (_name, recorded, here, expected) => {
+    expect(firstEnrolmentNL(recorded, [...here])).toBe(expected);
+  });
+});
+
+describe('the funding status of a BSN pupil on peildatum 1 October 2026', () => {
+  const at = (brin: string, s: EnrolmentStand) => ({ brin, inschrijvingvolgnummer: s.inschrijvingvolgnummer, stand: { ...s, brin } });
+  const firstYear = at('25BE', stand('BSN', [period('2026-08-20')]));
+  const leftSchool = at('00AH', { ...stand('BSN', [period('2024-03-01')]), datumUitschrijving: '2024-07-31' });
+  test.each([
+    ['the register knows no first enrolment: N, and no date claimed', [], undefined, undefined, 'N'],
+    ['ordinary first-year, at a Dutch primary school since 2018: N', [], '2018-08-20', '2018-08-20', 'N'],
+    ['first enrolment in the seventh quarter before (Q1 2025)', [], '2025-03-31', '2025-03-31', 'J'],
+    ['first enrolment in the eighth quarter before (Q4 2024)', [], '2024-12-31', '2024-12-31', 'J'],
+    ['first enrolment in the ninth quarter before (Q3 2024): the term has passed', [], '2024-09-30', '2024-09-30', 'N'],
+    ['newly arrived this summer (Q3 2026), counted from the next quarter', [], '2026-08-20', '2026-08-20', 'J'],
+    ['an enrolment here before the register\'s day counts from that enrolment', [leftSchool], '2026-08-20', '2024-03-01', 'N'],
+  ] as const)('%s', (_name, others, recorded, first, indication) => {
+    const status = fundingStatus(firstYear, [...others], '2026-11-27', undefined, recorded);
+    expect(status.peildatum).toBe('2026-10-01');
+    expect(status.datumEersteInschrijvingNL).toBe(first);
+    expect(status.indicatieNieuwkomersbekostiging).toBe(indication);
+  });
+
+  test('an onderwijsnummer: the school\'s own indication, dated from its earliest enrolment here', () => {
+    const own = at('25BE', stand('OWN', [period('2026-08-20', { indicatieNieuwkomersbekostiging: 'J' })]));
+    expect(fundingStatus(own, [], '2026-11-27', undefined, '2018-08-20')).toMatchObject({ datumEersteInschrijvingNL: '2026-08-20', indicatieNieuwkomersbekostiging: 'J' });
   });
 });

@@ -20,6 +20,11 @@ describe('applying a population-register mutation', () => {
     expect(applyMutation(anna, { bsn: anna.bsn, datumOverlijden: '2026-03-01' })).toEqual({ ...anna, dateOfDeath: '2026-03-01' });
   });
 
+  test('the recorded first enrolment at a PO or VO school, which no mutation carries, is kept', () => {
+    const pupil = { ...anna, firstEnrolmentPoVo: '2017-04-18' };
+    expect(applyMutation(pupil, { bsn: anna.bsn, name: { achternaam: 'Vries' }, datumOverlijden: '2026-03-01' }).firstEnrolmentPoVo).toBe('2017-04-18');
+  });
+
   test('the same address in another field order changes nothing', () => {
     const reordered = { binnenlandsAdres: { plaatsnaam: 'Groningen', postcode: '9712AB', huisnummer: '12', straatnaam: 'Kerkstraat' } };
     expect(sameDetails(anna, applyMutation(anna, { bsn: anna.bsn, address: reordered }))).toBe(true);

@@ -23,6 +23,7 @@ describe('population mutate options', () => {
     ['a puntadres without a city', { bsn: '123456782', puntadres: true }, '--city'],
     ['an address without a city', { bsn: '123456782', street: 'Vismarkt' }, '--city'],
     ['a date that does not exist', { bsn: '123456782', dateOfDeath: '2026-02-30' }, 'YYYY-MM-DD'],
+    ['a month that does not exist (no RangeError from the date check)', { bsn: '123456782', dateOfDeath: '2026-13-01' }, 'YYYY-MM-DD'],
   ])('refuses %s', (_name, options, message) => {
     expect(() => mutationFromOptions(options)).toThrow(message);
   });

@@ -164,7 +164,7 @@ describe('bekostigingsstatus', () => {
   test('double enrolment on the peildatum is signalled with the other BRIN', () => {
     const a = at('25BE', '2024-08-20');
     const b = at('00AH', '2026-09-01');
-    const status = fundingStatus(b, [a], '2026-11-27');
+    const status = fundingStatus(b, [a], '2026-11-27', undefined, '2025-01-06'); // the register's day is later than A's in-date
     expect(status.doubleWith).toEqual(['25BE']);
     expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([['I0018', [{ naam: 'brin', waarde: '25BE' }, { naam: 'peildatum', waarde: '2026-10-01' }]]]);
     expect(status.datumEersteInschrijvingNL).toBe('2024-08-20');

@@ -13,7 +13,8 @@ const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === 
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.administrationOin) return null; // a BRIN no registered institution serves has nowhere to receive pushes
-  const status = fundingStatus(enrolment, others, dutchDate(context.now), peildatum);
+  const recorded = enrolment.stand.pgn.kind === 'BSN' ? context.register.population(enrolment.stand.pgn.value)?.firstEnrolmentPoVo : undefined;
+  const status = fundingStatus(enrolment, others, dutchDate(context.now), peildatum, recorded);
   return outboundDraft(context, { institutionOin: enrolment.administrationOin, brin: enrolment.brin, receiverBrin: enrolment.brin }, 'verstrekkenBekostigingsstatus', (header) =>
     bekostigingsstatusBody(header, { pgn: enrolment.stand.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, ...status }));
 }
