@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { kwaliteitscontroleBody } from '../outbound/messages.js';
+import { dutchDate } from '../register/calendar.js';
 import { checkPupilQuality, controlYear } from '../register/quality-checks.js';
 import { type SignalCode, signal } from '../register/signals.js';
 import { type Pool, inTransaction } from '../store/database.js';
@@ -53,7 +54,7 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
       institutionOin, brin, operation: 'verstrekkenKwaliteitscontrole', wsaMessageId: randomUUID(), documentId, causeMessageId: null,
       bodyXml: kwaliteitscontroleBody({ documentId, brokerOin: deps.brokerOin, receiverBrin: brin, at }, {
         brin, datumControle: checkDate,
-        signals: rows.map((r) => ({ pgn: r.pgn, inschrijvingvolgnummer: r.inschrijvingvolgnummer, datumEersteMelding: r.firstSeen.toISOString().slice(0, 10), signal: signal(r.code as SignalCode, r.sleutelgegevens) })),
+        signals: rows.map((r) => ({ pgn: r.pgn, inschrijvingvolgnummer: r.inschrijvingvolgnummer, datumEersteMelding: dutchDate(r.firstSeen), signal: signal(r.code as SignalCode, r.sleutelgegevens) })),
       }),
     });
   }
@@ -70,7 +71,7 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
 export async function runQualityChecks(deps: QualityRunDeps, request: QualityRunRequest = {}): Promise<QualityRunOutcome> {
   const clock = deps.now ?? (() => new Date());
   const now = clock();
-  const checkDate = now.toISOString().slice(0, 10);
+  const checkDate = dutchDate(now); // the register's day, as processing's: Dutch, not UTC
   return inTransaction(deps.pool, async (tx) => {
     if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
     const runId = await insertQualityRun(tx, {

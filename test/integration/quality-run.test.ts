@@ -196,4 +196,9 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     expect(reports[1].body_xml).not.toContain('X-1');
     await waitFor(async () => [rig.endpoints.received('44DX').length, rig.endpoints.received('44DY').length], ([a, b]) => a === 1 && b === 1);
   });
+
+  test('the run checks the Dutch day: at 00:30 in Amsterdam it is already the next day', async () => {
+    const outcome = await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at('2027-05-01T22:30:00Z') }, { actor: 'test' });
+    expect(outcome).toMatchObject({ ran: true, checkDate: '2027-05-02' });
+  });
 });
