@@ -3,7 +3,7 @@
  * answers every POST with a valid receipt (as the demo receiver does). Port from argv; says 'ready'.
  */
 import http from 'node:http';
-import { institutionReceipt } from '../src/outbound/institution-receipt.js';
+import { institutionReceipt } from '../src/delivery/institution-receipt.js';
 
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];

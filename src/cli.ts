@@ -1,15 +1,15 @@
 import { Command } from 'commander';
-import { exitWhenFlushed, toleratePipeErrors } from './cli-support.js';
-import { ConfigError } from './config.js';
-import { registerAuditCommand } from './operator/audit.command.js';
-import { registerErrorCommands } from './operator/errors.command.js';
-import { registerInstitutionCommands } from './operator/institutions.command.js';
-import { registerPopulationCommands } from './operator/population.command.js';
-import { registerProcessingErrorCommands } from './operator/processing-errors.command.js';
-import { registerQualityCommands } from './operator/quality.command.js';
-import { registerRioCommands } from './operator/rio.command.js';
-import { registerStatsCommands } from './operator/stats.command.js';
-import { registerTraceCommand } from './operator/trace.command.js';
+import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
+import { ConfigError } from './shared/config.js';
+import { registerAuditCommand } from './operator/cli/audit.command.js';
+import { registerErrorCommands } from './operator/cli/errors.command.js';
+import { registerInstitutionCommands } from './operator/cli/institutions.command.js';
+import { registerPopulationCommands } from './operator/cli/population.command.js';
+import { registerProcessingErrorCommands } from './operator/cli/processing-errors.command.js';
+import { registerQualityCommands } from './operator/cli/quality.command.js';
+import { registerRioCommands } from './operator/cli/rio.command.js';
+import { registerStatsCommands } from './operator/cli/stats.command.js';
+import { registerTraceCommand } from './operator/cli/trace.command.js';
 
 /** Commander is done (help shown, usage error already printed) and would have exited with `code`. */
 class CommanderExit {

@@ -1,4 +1,4 @@
-import type { Pool } from './store/database.js';
+import type { Pool } from './shared/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
 import type { RioLink } from './register/rio-rules.js';
 import { replaceRioLinks } from './store/reference.repo.js';

@@ -1,12 +1,12 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { findContract } from './contracts/catalogue.js';
+import { findContract } from './shared/catalogue.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
 import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
 import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
-import type { Logger } from './log.js';
+import type { Logger } from './shared/log.js';
 import { DEMO_RECEIVER_PATH } from './demo-seed.js';
-import { receiveAsDemoInstitution } from './outbound/demo-receiver.js';
-import type { OperatorRoutes } from './admin/operator-http.js';
+import { receiveAsDemoInstitution } from './delivery/demo-receiver.js';
+import type { OperatorRoutes } from './operator/http/operator-http.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;

@@ -1,17 +1,17 @@
 import cluster from 'node:cluster';
-import { type Config, loadConfig } from './config.js';
+import { type Config, loadConfig } from './shared/config.js';
 import { startBroker } from './broker.js';
-import { INBOUND_CONTRACTS } from './contracts/catalogue.js';
+import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
-import { type Logger, createLogger } from './log.js';
-import { joinClusterMetrics, serveClusterMetrics } from './metrics/cluster-metrics.js';
-import { metricsRegistry } from './metrics/metrics.js';
-import { resolveOperatorSecrets } from './operator/secrets.js';
-import { resolveDatabase, resolveRedis } from './services/resolve-services.js';
-import { createPool } from './store/database.js';
+import { type Logger, createLogger } from './shared/log.js';
+import { joinClusterMetrics, serveClusterMetrics } from './shared/metrics/cluster-metrics.js';
+import { metricsRegistry } from './shared/metrics/metrics.js';
+import { resolveOperatorSecrets } from './shared/secrets.js';
+import { resolveDatabase, resolveRedis } from './shared/services/resolve-services.js';
+import { createPool } from './shared/database.js';
 import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
-import { migrate } from './store/migrate.js';
-import { StartupError, databaseUnreachable, startupFailureLine } from './startup-failure.js';
+import { migrate } from './shared/migrate.js';
+import { StartupError, databaseUnreachable, startupFailureLine } from './shared/startup-failure.js';
 
 /**
  * Composition root: one way to run each role (ROLE). The process that is started resolves PostgreSQL

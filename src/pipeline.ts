@@ -1,19 +1,19 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'bullmq';
-import type { Config } from './config.js';
-import { OUTBOUND_CONTRACT } from './contracts/catalogue.js';
+import type { Config } from './shared/config.js';
+import { OUTBOUND_CONTRACT } from './shared/catalogue.js';
 import { Deliverer } from './delivery/deliverer.js';
-import type { Logger } from './log.js';
-import { observeDeliveryLatency } from './metrics/metrics.js';
-import { watchProcessingWorker } from './metrics/worker-metrics.js';
-import { resolveTraceKey } from './operator/secrets.js';
+import type { Logger } from './shared/log.js';
+import { observeDeliveryLatency } from './shared/metrics/metrics.js';
+import { watchProcessingWorker } from './shared/metrics/worker-metrics.js';
+import { resolveTraceKey } from './shared/secrets.js';
 import { createHandlers } from './processing/handlers/index.js';
-import { startQualityScheduler } from './quality/quality-scheduler.js';
-import { startProcessingWorker } from './queue/processing-worker.js';
-import { type Pool, createPool } from './store/database.js';
-import { configurePupilTrace } from './trace/pupil-trace.js';
-import { compileSchemas } from './xml/schema-set.js';
+import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
+import { startProcessingWorker } from './processing/processing-worker.js';
+import { type Pool, createPool } from './shared/database.js';
+import { configurePupilTrace } from './processing/pupil-trace.js';
+import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {

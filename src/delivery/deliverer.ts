@@ -1,10 +1,10 @@
 import type { XsdValidator } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../contracts/catalogue.js';
-import type { Logger } from '../log.js';
-import { observeDeliveryAttempt } from '../metrics/metrics.js';
-import { attemptDelivery, outboundEnvelope } from '../outbound/soap-client.js';
-import type { Pool } from '../store/database.js';
-import { MicroBatcher } from '../store/micro-batcher.js';
+import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
+import type { Logger } from '../shared/log.js';
+import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
+import { attemptDelivery, outboundEnvelope } from './soap-client.js';
+import type { Pool } from '../shared/database.js';
+import { MicroBatcher } from '../shared/micro-batcher.js';
 import { type AttemptRecord, type LeaseTerms, type OutboundForDelivery, claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts, releaseLeases } from '../store/outbound.repo.js';
 import { type RetryPolicy, classify } from './policy.js';
 

@@ -1,4 +1,4 @@
-import type { AttemptOutcome } from '../outbound/soap-client.js';
+import type { AttemptOutcome } from './soap-client.js';
 
 /** What happens to a message after an attempt: the one place the retry policy lives. */
 export type Verdict =

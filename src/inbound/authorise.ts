@@ -1,7 +1,7 @@
-import { BrokerFault } from '../errors.js';
-import type { Operation } from '../contracts/catalogue.js';
+import { BrokerFault } from '../shared/errors.js';
+import type { Operation } from '../shared/catalogue.js';
 import type { Institution } from '../store/institutions.repo.js';
-import type { SoapEnvelope } from '../xml/soap-envelope.js';
+import type { SoapEnvelope } from '../shared/xml/soap-envelope.js';
 
 /** The parties of an authorised request. */
 export interface AuthorisedParties {

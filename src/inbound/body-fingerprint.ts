@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SharedId, StoredOriginal, StoredReceipt } from '../store/inbound-messages.repo.js';
-import { type BodyValue, type SoapEnvelope, storedBodyValues } from '../xml/soap-envelope.js';
+import { type BodyValue, type SoapEnvelope, storedBodyValues } from '../shared/xml/soap-envelope.js';
 
 /**
  * sha256 of the body element's text content without white space, as rows stored before migration 007

@@ -1,6 +1,6 @@
-import { BrokerFault } from '../errors.js';
-import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../contracts/catalogue.js';
-import type { HeaderBlock, SoapEnvelope } from '../xml/soap-envelope.js';
+import { BrokerFault } from '../shared/errors.js';
+import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../shared/catalogue.js';
+import type { HeaderBlock, SoapEnvelope } from '../shared/xml/soap-envelope.js';
 import type { ContractChoice } from './contract-choice.js';
 
 /** The addressing facts of an accepted envelope. */

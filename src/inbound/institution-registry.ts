@@ -1,6 +1,6 @@
-import type { Pool } from '../store/database.js';
+import type { Pool } from '../shared/database.js';
 import { type Institution, listInstitutions } from '../store/institutions.repo.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../shared/log.js';
 
 /**
  * The institutions table held in memory, so authorising a request costs no database round trip.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { BrokerFault } from '../errors.js';
+import { BrokerFault } from '../shared/errors.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);

@@ -1,5 +1,5 @@
-import type { Operation } from '../contracts/catalogue.js';
-import { escapeXml } from '../xml/escape.js';
+import type { Operation } from '../shared/catalogue.js';
+import { escapeXml } from '../shared/xml/escape.js';
 
 /** The fields of an OntvangstBevestiging: a new bedrijfsdocument with the instanties swapped. */
 export interface ReceiptFields {

@@ -1,5 +1,5 @@
-import { NS } from '../contracts/catalogue.js';
-import { escapeXml } from '../xml/escape.js';
+import { NS } from '../shared/catalogue.js';
+import { escapeXml } from '../shared/xml/escape.js';
 
 /** WS-Addressing headers of a response: From/To swapped relative to the request (docs/domain.md, section 2). */
 export interface ResponseAddressing {

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
-import type { Contract } from '../contracts/catalogue.js';
-import { BrokerFault } from '../errors.js';
-import type { Logger } from '../log.js';
-import { countInboundRequest } from '../metrics/metrics.js';
-import type { AcceptBatcher } from '../store/accept-batcher.js';
-import type { StoredReceipt } from '../store/inbound-messages.repo.js';
-import { openSoapEnvelope } from '../xml/soap-envelope.js';
+import type { Contract } from '../shared/catalogue.js';
+import { BrokerFault } from '../shared/errors.js';
+import type { Logger } from '../shared/log.js';
+import { countInboundRequest } from '../shared/metrics/metrics.js';
+import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
+import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
@@ -21,6 +20,11 @@ import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
 
+/** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
+export interface DurableAccept {
+  submit(message: AcceptedMessage): Promise<StoredReceipt>;
+}
+
 /** What the SOAP endpoint needs; built once by the composition root. */
 export interface InboundDeps {
   readonly brokerOin: string;
@@ -31,7 +35,7 @@ export interface InboundDeps {
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
   /** Stores accepted messages; it also enqueues their processing job (one per group commit). */
-  readonly batcher: AcceptBatcher;
+  readonly batcher: DurableAccept;
   readonly log: Logger;
 }
 

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Pool } from '../store/database.js';
+import type { Pool } from '../shared/database.js';
 
 /** One operator action as the audit log keeps it. */
 export interface AuditEntry {

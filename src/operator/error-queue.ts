@@ -1,5 +1,5 @@
-import { maskPersonalNumbers } from '../log.js';
-import type { Pool } from '../store/database.js';
+import { maskPersonalNumbers } from '../shared/log.js';
+import type { Pool } from '../shared/database.js';
 
 /**
  * The operator API for undeliverable messages (the error queue) and for pausing deliveries to an

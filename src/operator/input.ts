@@ -1,4 +1,4 @@
-import { OIN_PATTERN } from '../contracts/catalogue.js';
+import { OIN_PATTERN } from '../shared/catalogue.js';
 import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
 import type { ErrorFilter } from './error-queue.js';
 

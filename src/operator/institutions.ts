@@ -1,5 +1,5 @@
-import { maskPersonalNumbers } from '../log.js';
-import type { Pool } from '../store/database.js';
+import { maskPersonalNumbers } from '../shared/log.js';
+import type { Pool } from '../shared/database.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */
 export interface EndpointHealth {

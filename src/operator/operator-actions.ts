@@ -1,9 +1,9 @@
-import { type Pool, inTransaction } from '../store/database.js';
+import { type Pool, inTransaction } from '../shared/database.js';
 import { type Institution, otherInstitutionsServing, upsertInstitution } from '../store/institutions.repo.js';
-import { maskPersonalNumbers } from '../log.js';
+import { maskPersonalNumbers } from '../shared/log.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
-import type { Logger } from '../log.js';
-import { type QualityRunOutcome, runQualityChecks } from '../quality/quality-run.js';
+import type { Logger } from '../shared/log.js';
+import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import { recordAudit } from './audit.js';
 import { OperatorInputError } from './input.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';

@@ -1,4 +1,4 @@
-import { maskPersonalNumbers } from '../log.js';
+import { maskPersonalNumbers } from '../shared/log.js';
 import { type ProcessingError, type ProcessingErrorFilter, listProcessingErrors } from '../store/processing-outbox.repo.js';
 import type { OperatorDeps } from './error-queue.js';
 

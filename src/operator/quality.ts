@@ -1,4 +1,4 @@
-import type { Pool } from '../store/database.js';
+import type { Pool } from '../shared/database.js';
 import { findInstitution } from '../store/institutions.repo.js';
 import { type QualityRun, type QualitySignalRow, countQualitySignals, listQualityRuns, listQualitySignals } from '../store/quality.repo.js';
 import { maskedPgn } from '../register/pgn.js';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Pool } from '../store/database.js';
+import type { Pool } from '../shared/database.js';
 
 /** The broker at a glance. Counts over time spans use the BRIN-indexed times, never the whole archive. */
 export interface Stats {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { NS, findContract } from '../contracts/catalogue.js';
-import { BrokerFault } from '../errors.js';
+import { NS, findContract } from '../shared/catalogue.js';
+import { BrokerFault } from '../shared/errors.js';
 import { checkNoBlankValues } from '../inbound/body-rules.js';
 import type { PersonMutation } from '../register/person-mutation.js';
-import type { Pool } from '../store/database.js';
+import type { Pool } from '../shared/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
-import { validateBody } from '../xml/body-validator.js';
-import { escapeXml } from '../xml/escape.js';
-import { compileSchemas } from '../xml/schema-set.js';
-import { openSoapEnvelope } from '../xml/soap-envelope.js';
+import { validateBody } from '../shared/xml/body-validator.js';
+import { escapeXml } from '../shared/xml/escape.js';
+import { compileSchemas } from '../shared/xml/schema-set.js';
+import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
 
 const CONTRACT = findContract('DUO_BRP_Persoonsmutaties_V1')!;
 const OPERATION = CONTRACT.operations.find((o) => o.name === 'verwerkenPersoonsmutatie')!;

@@ -1,7 +1,7 @@
-import { maskPersonalNumbers } from '../log.js';
-import type { Pool } from '../store/database.js';
-import { maskPgn, pgnsIn } from '../trace/pupil-key.js';
-import { inboundIdsForPupil } from '../trace/pupil-trace.js';
+import { maskPersonalNumbers } from '../shared/log.js';
+import type { Pool } from '../shared/database.js';
+import { maskPgn, pgnsIn } from '../shared/pupil-key.js';
+import { inboundIdsForPupil } from '../processing/pupil-trace.js';
 import { listAudit } from './audit.js';
 
 /** One step in a message's life. */

@@ -1,5 +1,5 @@
 import type { ClaimedMessage, OutboundDraft, Tx } from '../store/register.repo.js';
-import { INBOUND_CONTRACTS } from '../contracts/catalogue.js';
+import { INBOUND_CONTRACTS } from '../shared/catalogue.js';
 import type { RegisterNeeds, RegisterSession } from './register-session.js';
 
 /** What a handler gets: the claimed message, the batch's register session and its transaction. */

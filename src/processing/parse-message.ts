@@ -1,9 +1,9 @@
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
-import { storedBodyElement } from '../xml/soap-envelope.js';
-import { normaliseValue } from '../xml/whitespace.js';
-import { type OutlineElement, textContent } from '../xml/xml-gate.js';
+import { storedBodyElement } from '../shared/xml/soap-envelope.js';
+import { normaliseValue } from '../shared/xml/whitespace.js';
+import { type OutlineElement, textContent } from '../shared/xml/xml-gate.js';
 
 /**
  * Turns a stored, already validated inbound message into typed values. Namespace prefixes are dropped

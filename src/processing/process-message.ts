@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Pool, inTransaction } from '../store/database.js';
+import { type Pool, inTransaction } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { type OutboundDraft, claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
-import { type PupilTraceEntry, pupilTraceEntries } from '../trace/pupil-trace.js';
+import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
 import type { MessageHandler } from './handler.js';
 import { RegisterSession } from './register-session.js';
 

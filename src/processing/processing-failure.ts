@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { maskPersonalNumbers } from '../log.js';
-import { type Pool, inTransaction } from '../store/database.js';
+import { maskPersonalNumbers } from '../shared/log.js';
+import { type Pool, inTransaction } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { lockWaitingMessage, markProcessingFailed } from '../store/processing-outbox.repo.js';
 import { type OutboundDraft, insertQueuedOutbound } from '../store/register.repo.js';

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Pool, prepared } from './database.js';
+import { type Pool, prepared } from '../shared/database.js';
 
 /** An inbound message that passed every check and is to be stored before it is acknowledged. */
 export interface AcceptedMessage {
@@ -176,7 +176,7 @@ export const DEADLINE_MARGIN_MS = 250;
  * where that fails, those messages get an Error in their place. With `commitWithinMs`, the statement
  * may commit only that long after it got its connection. Throws when nothing was stored, or
  * CommitOutcomeUnknownError when that cannot be told (only with `commitWithinMs`: see
- * src/store/accept-outcome.ts for how the caller learns it).
+ * src/accept/accept-outcome.ts for how the caller learns it).
  */
 export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null, commitWithinMs?: number): Promise<(StoredReceipt | Error)[]> {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);

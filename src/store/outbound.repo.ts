@@ -1,4 +1,4 @@
-import { type Pool, prepared } from './database.js';
+import { type Pool, prepared } from '../shared/database.js';
 
 /** An outbound message with where it goes. */
 export interface OutboundForDelivery {

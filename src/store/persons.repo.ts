@@ -1,4 +1,4 @@
-import type { PersonData } from '../outbound/messages.js';
+import type { PersonData } from '../processing/outbound-messages.js';
 import type { Address, IdentificationRequest } from '../processing/parse-message.js';
 import { isValidOnderwijsnummer } from '../register/pgn.js';
 import type { PopulationRecord, Tx } from './register.repo.js';

@@ -3,7 +3,7 @@ import type { EnrolmentStand } from '../register/enrolment.js';
 import type { Pgn } from '../register/pgn.js';
 import { type QualityFinding, type QualityPupil, SETTLED_AFTER_DAYS } from '../register/quality-checks.js';
 import type { Sleutelgegeven } from '../register/signals.js';
-import type { Pool } from './database.js';
+import type { Pool } from '../shared/database.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 
 type Db = Pick<pg.PoolClient, 'query'>;

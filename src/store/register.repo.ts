@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { EnrolmentStand } from '../register/enrolment.js';
-import { prepared } from './database.js';
+import { prepared } from '../shared/database.js';
 import type { OutboundForDelivery } from './outbound.repo.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { institutionReceipt } from '../../src/outbound/institution-receipt.js';
+import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
 
 export type EndpointMode = 'ok' | 'down' | 'hang' | 'http500' | 'client-fault';
 

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
 import { signal, sleep, waitGone } from './services.js';
 

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { startEmbeddedPostgres } from '../../src/services/embedded-postgres.js';
-import { startLocalRedis } from '../../src/services/local-redis.js';
-import { freePort } from '../../src/services/process-tools.js';
+import { startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
+import { startLocalRedis } from '../../src/shared/services/local-redis.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

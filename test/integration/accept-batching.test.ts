@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { silentLogger } from '../../src/log.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, messageIdsOf, processingBatchJobs } from '../../src/queue/processing-queue.js';
-import { createProducerConnection } from '../../src/queue/redis.js';
-import { Sweeper } from '../../src/queue/sweeper.js';
-import { AcceptBatcher } from '../../src/store/accept-batcher.js';
-import { type Pool, createPool } from '../../src/store/database.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { type ProcessingJobData, type StoredBatch, createProcessingQueue, messageIdsOf, processingBatchJobs } from '../../src/shared/processing-queue.js';
+import { createProducerConnection } from '../../src/shared/redis.js';
+import { Sweeper } from '../../src/processing/sweeper.js';
+import { AcceptBatcher } from '../../src/accept/accept-batcher.js';
+import { type Pool, createPool } from '../../src/shared/database.js';
 import type { AcceptedMessage } from '../../src/store/inbound-messages.repo.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { createTestDatabase } from '../support/services.js';
 
 const message = (documentId = randomUUID()): AcceptedMessage => ({

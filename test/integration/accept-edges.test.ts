@@ -5,7 +5,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { Broker } from '../../src/broker.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { bodyFixture, elementText, lasRequest, post, send } from '../support/soap.js';
 import { startTestBroker, storedCounts } from '../support/broker.js';
 

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { jest } from '@jest/globals';
 import type { Broker } from '../../src/broker.js';
-import { type RunningService, startEmbeddedPostgres } from '../../src/services/embedded-postgres.js';
-import { freePort } from '../../src/services/process-tools.js';
+import { type RunningService, startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 import { startTestBroker } from '../support/broker.js';
 import { OIN_25BE, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 

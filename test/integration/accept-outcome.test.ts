@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { settleCommitOutcome } from '../../src/store/accept-outcome.js';
-import { type Pool, createPool } from '../../src/store/database.js';
+import { settleCommitOutcome } from '../../src/accept/accept-outcome.js';
+import { type Pool, createPool } from '../../src/shared/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { createTestDatabase } from '../support/services.js';
 
 const message = (documentId: string = randomUUID()): AcceptedMessage => ({

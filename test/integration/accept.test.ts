@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
-import { INBOUND_CONTRACTS, NS } from '../../src/contracts/catalogue.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { INBOUND_CONTRACTS, NS } from '../../src/shared/catalogue.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { ANONYMOUS, FIXTURES, bodyFixture, defaultSenderOin, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
 import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
-import { processingBatchJobId } from '../../src/queue/processing-queue.js';
+import { processingBatchJobId } from '../../src/shared/processing-queue.js';
 
 const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));

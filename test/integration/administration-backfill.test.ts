@@ -2,10 +2,10 @@
  * Migration 017 on enrolments stored before it: each takes the sender of the message that delivered its
  * stand, else the BRIN's preferred institution of today, else nothing.
  */
-import { type Pool, createPool } from '../../src/store/database.js';
+import { type Pool, createPool } from '../../src/shared/database.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { createTestDatabase } from '../support/services.js';
 import { acceptedMessage, bodyFixture } from '../support/soap.js';
 

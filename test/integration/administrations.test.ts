@@ -3,7 +3,7 @@
  * enrolment reaches the administration that delivered it — bewijs, funding status and population-register
  * mutation — never the other one. Asserted per endpoint, through the whole broker.
  */
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';

@@ -1,6 +1,6 @@
 /** claim_deliveries against its own database (no delivery process running): who gets a lease, and who not. */
-import { type Pool, createPool } from '../../src/store/database.js';
-import { migrate } from '../../src/store/migrate.js';
+import { type Pool, createPool } from '../../src/shared/database.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { claimDeliveries } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { createTestDatabase } from '../support/services.js';
 
 const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
@@ -48,8 +48,8 @@ describe('bron-broker output into a slow pipe (CLI, real PostgreSQL and Redis)',
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    const { createPool } = await import('../../src/store/database.js');
-    const { migrate } = await import('../../src/store/migrate.js');
+    const { createPool } = await import('../../src/shared/database.js');
+    const { migrate } = await import('../../src/shared/migrate.js');
     const { insertOutbound } = await import('../../src/store/register.repo.js');
     const { upsertInstitution } = await import('../../src/store/institutions.repo.js');
     env = { ...process.env, DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: `cliout${Date.now()}` };

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.js';
-import { freePort } from '../../src/services/process-tools.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 import { sample } from '../support/metrics-text.js';
 import { waitFor } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';

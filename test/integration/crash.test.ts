@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';

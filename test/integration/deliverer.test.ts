@@ -4,10 +4,10 @@
  * own that use up no attempt.
  */
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/shared/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { createPool } from '../../src/store/database.js';
+import { createPool } from '../../src/shared/database.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
 import { type DeliveryRig, TEST_BROKER_OIN as BROKER_OIN, startDeliveryRig } from '../support/delivery-rig.js';

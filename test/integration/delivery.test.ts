@@ -2,20 +2,20 @@
  * Delivery to institutions' endpoints played by the test (real HTTP, PostgreSQL): success, retries
  * with the same MessageID, timeouts, final failures into the error queue, replay, purge, pause.
  */
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { retryDelay } from '../../src/delivery/policy.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { listErrors, pauseInstitution, purgeErrors, replayErrors, resumeInstitution, showOutbound } from '../../src/operator/error-queue.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { XmlDocument } from 'libxml2-wasm';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import type { TestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/shared/log.js';
 
 const TIMEOUT_MS = 300;
 const RETRIES = 3;

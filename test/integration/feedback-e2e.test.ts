@@ -3,13 +3,13 @@
  * against the outbound XSD), and a hanging school that does not hold up the others.
  */
 import { XmlDocument } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { replaceRioLinks } from '../../src/store/reference.repo.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';

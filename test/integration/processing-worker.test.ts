@@ -2,13 +2,13 @@
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
-import { type ProcessingJobData, messageIdsOf } from '../../src/queue/processing-queue.js';
-import { createPool } from '../../src/store/database.js';
+import { type ProcessingJobData, messageIdsOf } from '../../src/shared/processing-queue.js';
+import { createPool } from '../../src/shared/database.js';
 import { listProcessingErrors } from '../../src/store/processing-outbox.repo.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
-import { startProcessingWorker } from '../../src/queue/processing-worker.js';
+import { startProcessingWorker } from '../../src/processing/processing-worker.js';
 import { randomUUID } from 'node:crypto';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { bodyFixture, defaultSenderOin, elementText, lasRequest, send } from '../support/soap.js';

@@ -1,13 +1,13 @@
 /** Processing accepted messages against the register (real PostgreSQL), up to the queued outbound message. */
 import { XmlDocument } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { handlerRegistry } from '../../src/processing/handler.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { isValidOnderwijsnummer } from '../../src/register/pgn.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker } from '../support/broker.js';
 

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/shared/config.js';
 import { seedDemoInstitutions, seedDemoPopulation } from '../../src/demo-seed.js';
 import { createPipelinePool } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processBatch } from '../../src/processing/process-message.js';
-import { type Pool, createPool } from '../../src/store/database.js';
+import { type Pool, createPool } from '../../src/shared/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
-import { migrate } from '../../src/store/migrate.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
-import { configurePupilTrace } from '../../src/trace/pupil-trace.js';
+import { configurePupilTrace } from '../../src/processing/pupil-trace.js';
 import { BROKER_OIN, acceptedMessage, bodyFixture, operationOfFixture } from '../support/soap.js';
 import { createTestDatabase } from '../support/services.js';
 

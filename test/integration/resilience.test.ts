@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Broker } from '../../src/broker.js';
-import { messageIdsOf } from '../../src/queue/processing-queue.js';
-import { startLocalRedis } from '../../src/services/local-redis.js';
-import type { RunningService } from '../../src/services/embedded-postgres.js';
-import { startEmbeddedPostgres } from '../../src/services/embedded-postgres.js';
+import { messageIdsOf } from '../../src/shared/processing-queue.js';
+import { startLocalRedis } from '../../src/shared/services/local-redis.js';
+import type { RunningService } from '../../src/shared/services/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { startTestBroker, storedCounts, waitFor } from '../support/broker.js';
 import { type TestServices, startTestServices, stopTestServices } from '../support/services.js';

@@ -5,15 +5,15 @@
  * our outbound XSD.
  */
 import { XmlDocument } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { silentLogger } from '../../src/log.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { traceByBrin } from '../../src/operator/trace.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { oinOf, registerSchool } from '../support/console.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.js';
-import { freePort } from '../../src/services/process-tools.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 import { createTestDatabase } from '../support/services.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');

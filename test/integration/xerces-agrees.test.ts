@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import validator from 'xsd-schema-validator';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { XSD_DIR } from '../../src/paths.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
-import { validateBody } from '../../src/xml/body-validator.js';
-import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
-import { BrokerFault } from '../../src/errors.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { XSD_DIR } from '../../src/shared/paths.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { validateBody } from '../../src/shared/xml/body-validator.js';
+import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 import { FIXTURES, envelope, operationOfFixture } from '../support/soap.js';
 
 const CONTRACTS = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];

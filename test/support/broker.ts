@@ -1,14 +1,14 @@
 /** Starts a real broker (HTTP, PostgreSQL, Redis) for one test file, with its own database and queue prefix. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/shared/config.js';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
-import { type Logger, silentLogger } from '../../src/log.js';
+import { type Logger, silentLogger } from '../../src/shared/log.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { createTestDatabase } from './services.js';
-import { createPool } from '../../src/store/database.js';
-import { migrate } from '../../src/store/migrate.js';
+import { createPool } from '../../src/shared/database.js';
+import { migrate } from '../../src/shared/migrate.js';
 
 export interface TestBrokerOptions {
   env?: Record<string, string>;

@@ -1,7 +1,7 @@
 /** Schools, enrolments and error-queued messages for the operator-console tests (real broker, real endpoints). */
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Broker } from '../../src/broker.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';

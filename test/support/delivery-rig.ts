@@ -2,13 +2,13 @@
  * The delivery side of the pipeline for one test file, against a test broker: institutions' endpoints
  * played by the test and a Deliverer (the one delivery path) polling the broker's database.
  */
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import type { Broker } from '../../src/broker.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { Deliverer, type DelivererOptions } from '../../src/delivery/deliverer.js';
-import { type Logger, silentLogger } from '../../src/log.js';
-import type { Pool } from '../../src/store/database.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { type Logger, silentLogger } from '../../src/shared/log.js';
+import type { Pool } from '../../src/shared/database.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
 
 export const TEST_BROKER_OIN = '00000001800866472000';

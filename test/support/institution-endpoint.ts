@@ -1,7 +1,7 @@
 /** Institutions' SOAP endpoints played by the test: real HTTP servers whose behaviour each test sets. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { institutionReceipt } from '../../src/outbound/institution-receipt.js';
+import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
 
 export type EndpointMode = 'ok' | 'hang' | 'server-error' | 'client-fault' | 'server-fault' | 'garbage';
 

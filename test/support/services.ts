@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startEmbeddedPostgres, type RunningService } from '../../src/services/embedded-postgres.js';
-import { startLocalRedis } from '../../src/services/local-redis.js';
-import { freePort } from '../../src/services/process-tools.js';
+import { startEmbeddedPostgres, type RunningService } from '../../src/shared/services/embedded-postgres.js';
+import { startLocalRedis } from '../../src/shared/services/local-redis.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 
 export interface TestServices {
   readonly dir: string;

@@ -1,6 +1,6 @@
 import { contractBySoapAction, fixedContract } from '../../src/inbound/contract-choice.js';
-import { INBOUND_CONTRACTS, findContract } from '../../src/contracts/catalogue.js';
-import { BrokerFault } from '../../src/errors.js';
+import { INBOUND_CONTRACTS, findContract } from '../../src/shared/catalogue.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 
 const INSCHRIJVING = 'http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1/aanleverenInschrijvingVO';
 

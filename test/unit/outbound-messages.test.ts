@@ -1,8 +1,8 @@
 import { XmlDocument } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { kwaliteitscontroleBody, persoonsgegevensBody, terugkoppelingBody } from '../../src/outbound/messages.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { kwaliteitscontroleBody, persoonsgegevensBody, terugkoppelingBody } from '../../src/processing/outbound-messages.js';
 import { signal } from '../../src/register/signals.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 
 const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const header = { documentId: '5d0c3b7e-7d0c-4b8e-9a5f-0b8e3c2d1a10', brokerOin: '00000001800866472000', receiverBrin: '25BE', at: new Date('2026-09-01T08:00:00Z') };

@@ -1,4 +1,4 @@
-import { mutationFromOptions } from '../../src/operator/population-mutate.command.js';
+import { mutationFromOptions } from '../../src/operator/cli/population-mutate.command.js';
 
 describe('population mutate options', () => {
   test('an address, in the schema\'s field order, with the postcode normalised', () => {

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { progressReporter } from '../../src/cli-support.js';
+import { progressReporter } from '../../src/operator/cli/cli-support.js';
 
 /** A stream that records what is written, posing as a terminal or a pipe. */
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {

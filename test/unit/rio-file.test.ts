@@ -1,4 +1,4 @@
-import { rioLinksOf } from '../../src/operator/rio.command.js';
+import { rioLinksOf } from '../../src/operator/cli/rio.command.js';
 
 describe('a RIO stand-in file (bron-broker rio load)', () => {
   test('valid records become links; dates are optional', () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { SIGNALS, type SignalCode } from '../../src/register/signals.js';
 
 const catalogue = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'signalen.md'), 'utf8');

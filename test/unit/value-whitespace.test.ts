@@ -5,14 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { INBOUND_CONTRACTS } from '../../src/contracts/catalogue.js';
-import { BrokerFault } from '../../src/errors.js';
+import { INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 import { checkBody } from '../../src/inbound/body-rules.js';
 import { bodyElementOf, enrolmentStandOf, identificationOf } from '../../src/processing/parse-message.js';
-import { XSD_DIR } from '../../src/paths.js';
-import { compileSchemas } from '../../src/xml/schema-set.js';
-import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
-import { NORMALIZED_STRING_ELEMENTS, normaliseValue, whiteSpaceOf } from '../../src/xml/whitespace.js';
+import { XSD_DIR } from '../../src/shared/paths.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
+import { NORMALIZED_STRING_ELEMENTS, normaliseValue, whiteSpaceOf } from '../../src/shared/xml/whitespace.js';
 import { BROKER_OIN, CONTRACT_OF, bodyFixture, lasRequest } from '../support/soap.js';
 
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));

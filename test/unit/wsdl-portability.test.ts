@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/contracts/catalogue.js';
-import { WSDL_DIR, XSD_DIR } from '../../src/paths.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { WSDL_DIR, XSD_DIR } from '../../src/shared/paths.js';
 import { CONTRACT_NAMES } from '../support/duo-names.js';
 
 const NS = { wsdl: 'http://schemas.xmlsoap.org/wsdl/', soap: 'http://schemas.xmlsoap.org/wsdl/soap/', xs: 'http://www.w3.org/2001/XMLSchema' };

@@ -1,11 +1,11 @@
-import { BrokerFault } from '../../src/errors.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, XmlElement, XmlText, XmlCData } from 'libxml2-wasm';
-import { gateXml, textContent } from '../../src/xml/xml-gate.js';
+import { gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
 import { bodyFingerprint, isResubmission } from '../../src/inbound/body-fingerprint.js';
-import { maskPersonalNumbers } from '../../src/log.js';
-import { openSoapEnvelope } from '../../src/xml/soap-envelope.js';
+import { maskPersonalNumbers } from '../../src/shared/log.js';
+import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
 import { FIXTURES, bodyFixture, envelope } from '../support/soap.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';

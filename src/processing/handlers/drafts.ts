@@ -1,4 +1,4 @@
-import type { OutboundHeader } from '../../outbound/messages.js';
+import type { OutboundHeader } from '../outbound-messages.js';
 import type { OutboundDraft } from '../../store/register.repo.js';
 import type { DraftContext } from '../handler.js';
 

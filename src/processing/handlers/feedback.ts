@@ -1,4 +1,4 @@
-import { terugkoppelingBody } from '../../outbound/messages.js';
+import { terugkoppelingBody } from '../outbound-messages.js';
 import type { Pgn } from '../../register/pgn.js';
 import { type Signal, isRejected } from '../../register/signals.js';
 import type { OutboundDraft } from '../../store/register.repo.js';

@@ -1,5 +1,5 @@
-import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
-import { type PersonData, persoonsgegevensBody } from '../../outbound/messages.js';
+import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
+import { type PersonData, persoonsgegevensBody } from '../outbound-messages.js';
 import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import { type PopulationFacts, linkDecision } from '../../register/re-identification.js';
 import { type Signal, type SignalCode, signal } from '../../register/signals.js';

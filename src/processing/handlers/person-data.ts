@@ -1,4 +1,4 @@
-import type { PersonData } from '../../outbound/messages.js';
+import type { PersonData } from '../outbound-messages.js';
 import type { PopulationRecord } from '../../store/register.repo.js';
 
 /** A population-register entry as `verstrekkenPersoonsgegevens` carries it (identification and mutations alike). */

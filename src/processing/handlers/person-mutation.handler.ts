@@ -1,5 +1,5 @@
-import { OUTBOUND_CONTRACT } from '../../contracts/catalogue.js';
-import { persoonsgegevensBody } from '../../outbound/messages.js';
+import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
+import { persoonsgegevensBody } from '../outbound-messages.js';
 import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
 import { type PersonMutation, applyMutation, sameDetails } from '../../register/person-mutation.js';
 import { signal } from '../../register/signals.js';

@@ -1,4 +1,4 @@
-import { bekostigingsstatusBody, bewijsBody } from '../../outbound/messages.js';
+import { bekostigingsstatusBody, bewijsBody } from '../outbound-messages.js';
 import { bewijzenFor } from '../../register/bewijs.js';
 import type { VolgnummerKey } from '../../register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../register/funding.js';

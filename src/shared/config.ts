@@ -1,0 +1,273 @@
+import path from 'node:path';
+import { OIN_PATTERN } from './catalogue.js';
+import { type QualitySchedule, parseSchedule } from './schedule.js';
+
+/** Validated, frozen broker configuration, read once from the environment at start-up. */
+export interface Config {
+  /** HTTP port of the SOAP endpoint, WSDLs and admin routes (`PORT`, default 8080). */
+  readonly port: number;
+  /** Interface to bind (`HOST`, default 0.0.0.0). */
+  readonly host: string;
+  /** External PostgreSQL; when absent an embedded PostgreSQL is started (`DATABASE_URL`). */
+  readonly databaseUrl: string | undefined;
+  /** External Redis; when absent a local redis-server is started (`REDIS_URL`). */
+  readonly redisUrl: string | undefined;
+  /** Where embedded services keep their data (`BROKER_DATA_DIR`, default ./var). */
+  readonly dataDir: string;
+  /** Port of the embedded PostgreSQL (`EMBEDDED_PG_PORT`, default 54329). */
+  readonly embeddedPgPort: number;
+  /** Port of the local redis-server (`EMBEDDED_REDIS_PORT`, default 63790). */
+  readonly embeddedRedisPort: number;
+  /** The broker's own OIN (`BROKER_OIN`, default DUO's). */
+  readonly brokerOin: string;
+  /**
+   * The only sender whose `DUO_BRP_Persoonsmutaties_V1` messages are accepted, and who may send nothing
+   * else (`BRP_SOURCE_OIN`, default the demo test OIN {@link DEMO_BRP_SOURCE_OIN}).
+   */
+  readonly brpSourceOin: string;
+  /** winston level (`LOG_LEVEL`, default info). */
+  readonly logLevel: string;
+  /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
+  readonly maxBodyBytes: number;
+  /**
+   * Longest wait for a transaction slot, and longest a group commit may take, before Server.DK0051
+   * (`ACCEPT_TIMEOUT_MS`, default 1500): PostgreSQL refuses to commit a statement past it.
+   */
+  readonly acceptTimeoutMs: number;
+  /**
+   * How long after a commit's deadline the broker keeps asking PostgreSQL whether a statement that got
+   * no answer stored its messages, before it closes the request without an answer (`ACCEPT_OUTCOME_WAIT_MS`, default 10000).
+   */
+  readonly acceptOutcomeWaitMs: number;
+  /** Most messages group-committed in one transaction (`ACCEPT_BATCH_SIZE`, default 100). */
+  readonly acceptBatchSize: number;
+  /** Group-commit transactions in flight at once (`ACCEPT_MAX_IN_FLIGHT`, default 2: one per core, measured better than 4 in docs/benchmarks.md). */
+  readonly acceptMaxInFlight: number;
+  /** How often the sweeper looks for accepted messages without a job (`SWEEP_INTERVAL_MS`, default 5000). */
+  readonly sweepIntervalMs: number;
+  /** Age an outbox row must reach before the sweeper treats it as missing a job (`SWEEP_GRACE_MS`, default 5000). */
+  readonly sweepGraceMs: number;
+  /** Key prefix for BullMQ (`QUEUE_PREFIX`, default bron). */
+  readonly queuePrefix: string;
+  /** Seed demo institutions at start (`SEED_DEMO`, default true). */
+  readonly seedDemo: boolean;
+  /** Processing jobs active at once per process (`PROCESSING_CONCURRENCY`, default 64); they share transactions. */
+  readonly processingConcurrency: number;
+  /** Most messages processed in one transaction (`PROCESSING_BATCH_SIZE`, default 64: see docs/benchmarks.md, sixth round). */
+  readonly processingBatchSize: number;
+  /** Processing transactions running at once per process (`PROCESSING_TRANSACTIONS`, default 2). */
+  readonly processingTransactions: number;
+  /** Timeout of one delivery attempt (`DELIVERY_TIMEOUT_MS`, default 10000). */
+  readonly deliveryTimeoutMs: number;
+  /** Retries after the first delivery attempt (`DELIVERY_RETRIES`, default 3). */
+  readonly deliveryRetries: number;
+  /** Waits before each retry, ms (`DELIVERY_BACKOFF_MS`, comma-separated, default 30000,120000,600000; the last repeats). */
+  readonly deliveryBackoffMs: readonly number[];
+  /** How often each pipeline process looks in PostgreSQL for due deliveries: retries, resumed, replayed, another process's (`DELIVERY_POLL_MS`, default 500). */
+  readonly deliveryPollMs: number;
+  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 128). */
+  readonly deliveryConcurrency: number;
+  /** Deliveries in flight at once to one institution, over all processes (`DELIVERY_PER_INSTITUTION`, default 4). */
+  readonly deliveryPerInstitution: number;
+  /** How long a worker's claim on a job lasts without renewal; a killed worker's jobs return after about this long (`JOB_LOCK_MS`, default 30000). */
+  readonly jobLockMs: number;
+  /** What this start runs (`ROLE`, default all): see {@link Role}. */
+  readonly role: Role;
+  /** HTTP processes sharing the port, in roles all and http (`HTTP_PROCESSES`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
+  readonly httpProcesses: number;
+  /** Bearer token for the read-only admin API and dashboard (`ADMIN_READ_TOKEN`; unset: generated once into BROKER_DATA_DIR/operator-secrets.json). */
+  readonly adminReadToken: string | undefined;
+  /** Bearer token for admin actions: replay, purge, pause, resume, add (`ADMIN_OPERATOR_TOKEN`; unset: generated like the read token). */
+  readonly adminOperatorToken: string | undefined;
+  /** Key of the keyed hash (HMAC-SHA256) that indexes pupils for `trace --pupil` (`TRACE_KEY`; unset: generated like the tokens). */
+  readonly traceKey: string | undefined;
+  /**
+   * When the weekly quality checks run (`QUALITY_SCHEDULE`, a cron expression, default `0 3 * * 6`:
+   * Saturday 03:00; `off` runs them only on an operator's request) in `QUALITY_TIMEZONE` (default Europe/Amsterdam).
+   */
+  readonly qualitySchedule: QualitySchedule | null;
+  /** Limits that follow from the settings above, computed here so no call site invents its own. */
+  readonly limits: DerivedLimits;
+  /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
+  readonly deprecations: readonly string[];
+}
+
+/**
+ * `all`: this machine runs everything: HTTP process(es) plus one pipeline process (`npm start`).
+ * `http`: accepts messages only (SOAP, WSDLs, admin, metrics); processing and delivery run elsewhere.
+ * `pipeline`: processes and delivers only; no HTTP listener.
+ */
+export const ROLES = ['all', 'http', 'pipeline'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Limits derived from the settings: pool sizes, lease and ping times. */
+export interface DerivedLimits {
+  /** Connections of an HTTP process's general pool: registry, sweeper, admin API, gauges, readiness. */
+  readonly httpPoolSize: number;
+  /** Connections of the accept path's group commits: one per commit in flight. */
+  readonly acceptPoolSize: number;
+  /** Connections of the pipeline: its processing transactions plus delivery's claims, polls, reads and records, and a quality run. */
+  readonly pipelinePoolSize: number;
+  /** How long a delivery lease lasts: the attempt's timeout plus a margin, so only a dead process's lease expires. */
+  readonly deliveryLeaseMs: number;
+  /** A message offered for its first attempt by the process that queued it is the pollers' after this long. */
+  readonly deliveryHandoffMs: number;
+  /** Timeout of an operator's endpoint ping: a delivery attempt's, at most five seconds (someone waits for it). */
+  readonly pingTimeoutMs: number;
+}
+
+/** Old setting names: each still in the environment gets this warning line, naming what replaced it. */
+const REPLACED: Readonly<Record<string, string>> = {
+  HTTP_WORKERS: 'HTTP_WORKERS is read as HTTP_PROCESSES, its new name: rename it',
+  RUN_WORKERS: 'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery',
+  PIPELINE_PROCESS: 'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own',
+};
+
+/** Computes the limits that follow from the settings (the one place they are decided). */
+export function deriveLimits(settings: Pick<Config, 'acceptMaxInFlight' | 'processingTransactions' | 'deliveryTimeoutMs'>): DerivedLimits {
+  return {
+    httpPoolSize: 6,
+    acceptPoolSize: settings.acceptMaxInFlight,
+    pipelinePoolSize: settings.processingTransactions + 6, // + 1: a quality run holds one for its transaction
+    deliveryLeaseMs: settings.deliveryTimeoutMs + 5000,
+    deliveryHandoffMs: 1000,
+    pingTimeoutMs: Math.min(settings.deliveryTimeoutMs, 5000),
+  };
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Thrown when the environment is invalid; lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DUO_OIN = '00000001800866472000';
+/** Stand-in OIN of the population-register feed: a test OIN (prefix 00000099), so it can never be a real party's. */
+export const DEMO_BRP_SOURCE_OIN = '00000099000000000100';
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, protocols: readonly string[]): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must use ${protocols.join(' or ')}`);
+    } catch {
+      problems.push(`${name} is not a URL`);
+    }
+    return raw;
+  };
+  const intList = (name: string, fallback: number[]): number[] => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parts = raw.split(',').map((part) => part.trim());
+    // Number('') is 0: an empty part ('100,,200') would be a wait of nothing.
+    const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
+    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > 86_400_000)) {
+      problems.push(`${name} must be comma-separated whole numbers of milliseconds, got '${raw}'`);
+      return fallback;
+    }
+    return values;
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (['1', 'true', 'yes'].includes(raw)) return true;
+    if (['0', 'false', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got '${raw}'`);
+    return fallback;
+  };
+
+  const brokerOin = env.BROKER_OIN || DUO_OIN;
+  if (!OIN_PATTERN.test(brokerOin)) problems.push(`BROKER_OIN must be 20 digits or capitals, got '${brokerOin}'`);
+  const brpSourceOin = env.BRP_SOURCE_OIN || DEMO_BRP_SOURCE_OIN;
+  if (!OIN_PATTERN.test(brpSourceOin)) problems.push(`BRP_SOURCE_OIN must be 20 digits or capitals, got '${brpSourceOin}'`);
+  else if (brpSourceOin === brokerOin) problems.push('BRP_SOURCE_OIN must differ from BROKER_OIN');
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be a winston level, got '${logLevel}'`);
+  }
+  const secret = (name: string, minLength: number): string | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    if (raw.length < minLength || /\s/.test(raw)) problems.push(`${name} must be at least ${minLength} characters without white space`);
+    return raw;
+  };
+  const adminReadToken = secret('ADMIN_READ_TOKEN', 16);
+  const adminOperatorToken = secret('ADMIN_OPERATOR_TOKEN', 16);
+  // One token for both roles would make the read-only token an operator token.
+  if (adminReadToken && adminReadToken === adminOperatorToken) problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
+  const role = (env.ROLE || 'all') as Role;
+  if (!ROLES.includes(role)) problems.push(`ROLE must be ${ROLES.join(', ')} or unset (all), got '${env.ROLE}'`);
+  // HTTP_WORKERS is read (with a warning) until deployments have renamed it; HTTP_PROCESSES wins.
+  const httpProcessesName = env.HTTP_PROCESSES === undefined && env.HTTP_WORKERS !== undefined ? 'HTTP_WORKERS' : 'HTTP_PROCESSES';
+  const deprecations = Object.entries(REPLACED).filter(([name]) => env[name] !== undefined).map(([, line]) => line);
+  const queuePrefix = env.QUEUE_PREFIX || 'bron';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
+
+  const qualityCron = (env.QUALITY_SCHEDULE || '0 3 * * 6').trim();
+  const qualitySchedule = qualityCron === 'off' ? null : { cron: qualityCron, timezone: env.QUALITY_TIMEZONE || 'Europe/Amsterdam' };
+  if (qualitySchedule) {
+    try {
+      parseSchedule(qualitySchedule);
+    } catch (error) {
+      problems.push(`QUALITY_SCHEDULE must be a cron expression (minute hour day month weekday) or off, and QUALITY_TIMEZONE a time zone: ${(error as Error).message}`);
+    }
+  }
+
+  const settings = {
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    dataDir: path.resolve(env.BROKER_DATA_DIR || './var'),
+    embeddedPgPort: int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+    embeddedRedisPort: int('EMBEDDED_REDIS_PORT', 63790, 1, 65535),
+    brokerOin,
+    brpSourceOin,
+    logLevel,
+    maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
+    acceptOutcomeWaitMs: int('ACCEPT_OUTCOME_WAIT_MS', 10_000, 100, 600_000),
+    acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
+    acceptMaxInFlight: int('ACCEPT_MAX_IN_FLIGHT', 2, 1, 32),
+    sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
+    sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
+    queuePrefix,
+    seedDemo: bool('SEED_DEMO', true),
+    role,
+    httpProcesses: int(httpProcessesName, 1, 1, 64),
+    processingConcurrency: int('PROCESSING_CONCURRENCY', 64, 1, 1024),
+    processingBatchSize: int('PROCESSING_BATCH_SIZE', 64, 1, 1000),
+    processingTransactions: int('PROCESSING_TRANSACTIONS', 2, 1, 32),
+    deliveryTimeoutMs: int('DELIVERY_TIMEOUT_MS', 10_000, 50, 600_000),
+    deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
+    deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),
+    deliveryPollMs: int('DELIVERY_POLL_MS', 500, 10, 60_000),
+    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 128, 1, 1024),
+    deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
+    jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
+    adminReadToken,
+    adminOperatorToken,
+    traceKey: secret('TRACE_KEY', 32),
+    qualitySchedule,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
+}
