@@ -24,7 +24,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import in src/, as project paths (`src/inbound/gate.ts`), type-only ones marked. */
+/** Every relative import in src/, as project paths (`src/inbound/soap-endpoint.ts`), type-only ones marked. */
 export function importEdges(files: readonly string[]): ImportEdge[] {
   const pattern = /^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm;
   return files.flatMap((file) => {
