@@ -71,8 +71,8 @@ export interface Config {
   readonly deliveryPerInstitution: number;
   /** How long a worker's claim on a job lasts without renewal; a killed worker's jobs return after about this long (`JOB_LOCK_MS`, default 30000). */
   readonly jobLockMs: number;
-  /** What this start runs (`ROLE`, default all): see {@link Role}. */
-  readonly role: Role;
+  /** What this start runs (`ROLE`, default all): see {@link ProcessRole}. */
+  readonly role: ProcessRole;
   /** HTTP processes sharing the port, in roles all and http (`HTTP_PROCESSES`, default 1: on 2 cores shared with PostgreSQL one is fastest). */
   readonly httpProcesses: number;
   /** Bearer token for the read-only admin API and dashboard (`ADMIN_READ_TOKEN`; unset: generated once into BROKER_DATA_DIR/operator-secrets.json). */
@@ -98,7 +98,7 @@ export interface Config {
  * `pipeline`: processes and delivers only; no HTTP listener.
  */
 export const ROLES = ['all', 'http', 'pipeline'] as const;
-export type Role = (typeof ROLES)[number];
+export type ProcessRole = (typeof ROLES)[number];
 
 /** Limits derived from the settings: pool sizes, lease and ping times. */
 export interface DerivedLimits {
@@ -213,7 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
   const adminOperatorToken = secret('ADMIN_OPERATOR_TOKEN', 16);
   // One token for both roles would make the read-only token an operator token.
   if (adminReadToken && adminReadToken === adminOperatorToken) problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
-  const role = (env.ROLE || 'all') as Role;
+  const role = (env.ROLE || 'all') as ProcessRole;
   if (!ROLES.includes(role)) problems.push(`ROLE must be ${ROLES.join(', ')} or unset (all), got '${env.ROLE}'`);
   // HTTP_WORKERS is read (with a warning) until deployments have renamed it; HTTP_PROCESSES wins.
   const httpProcessesName = env.HTTP_PROCESSES === undefined && env.HTTP_WORKERS !== undefined ? 'HTTP_WORKERS' : 'HTTP_PROCESSES';
