@@ -9,7 +9,7 @@ CREATE UNLOGGED TABLE accept_deadlines (
 );
 
 -- Runs at commit. The shared advisory lock is held until the transaction has ended, so the broker's
--- outcome check (src/store/accept-outcome.ts), which takes it exclusively once the deadline has passed
+-- outcome check (src/accept/accept-outcome.ts), which takes it exclusively once the deadline has passed
 -- on this server's clock, waits for any transaction that passed this check and then sees it committed
 -- or gone; a transaction that checks later sees the deadline passed. The two-integer key lives apart
 -- from the single-bigint keys used elsewhere.
