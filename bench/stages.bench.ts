@@ -28,7 +28,6 @@ import { type AcceptedMessage, storeAcceptedBatch } from '../src/store/inbound-m
 import { upsertInstitution } from '../src/store/institutions.repo.js';
 import { migrate } from '../src/shared/migrate.js';
 import type { OutboundForDelivery } from '../src/store/outbound.repo.js';
-import { configurePupilTrace } from '../src/processing/pupil-trace.js';
 import { compileSchemas } from '../src/shared/xml/schema-set.js';
 import { createLogger } from '../src/shared/log.js';
 import { cpuOfTree } from './process-cpu.js';
@@ -89,7 +88,6 @@ async function main(): Promise<void> {
     });
     await migrate(setup);
     await upsertInstitution(setup, { oin: SENDER_OIN, name: '25BE', brins: ['25BE'], endpointUrl: `http://127.0.0.1:${endpointPort}/institutions/25BE`, enabled: true });
-    configurePupilTrace('bench-stages-key');
     const bsns: string[] = [];
     for (let n = 300_000_000; bsns.length < MESSAGES; n++) if (isValidBsn(String(n))) bsns.push(String(n));
     await setup.query("INSERT INTO population_register (bsn, birth_date, gender, surname) SELECT b, '2013-04-17', '2', 'Leerling' FROM unnest($1::text[]) AS b", [bsns]);
@@ -111,7 +109,7 @@ async function main(): Promise<void> {
       await Promise.all(Array.from({ length: config.processingTransactions }, async () => {
         while (next < ids.length) {
           const batch = ids.slice(next, next += config.processingBatchSize);
-          for (const result of await processBatch(pool, handlers, batch, { brokerOin: BROKER_OIN })) {
+          for (const result of await processBatch(pool, handlers, batch, { brokerOin: BROKER_OIN, traceKey: 'bench-stages-key' })) {
             count(outcomes, result.outcome ?? 'none');
             outbound.push(...result.outbound);
           }

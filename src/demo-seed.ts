@@ -2,7 +2,8 @@ import type { Pool } from './shared/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
 import type { RioLink } from './register/rio-rules.js';
 import { replaceRioLinks } from './store/reference.repo.js';
-import { type PopulationRecord, upsertPopulationRecord } from './store/register.repo.js';
+import type { PopulationRecord } from './register/population.js';
+import { upsertPopulationRecord } from './store/register.repo.js';
 
 /** The demo schools of the README; their OINs follow the BRIN-derived pattern 00000007000<BRIN>00000. */
 export const DEMO_INSTITUTIONS: readonly Institution[] = [

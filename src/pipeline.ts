@@ -12,7 +12,6 @@ import { createHandlers } from './processing/handlers/index.js';
 import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
 import { startProcessingWorker } from './processing/processing-worker.js';
 import { type Pool, createPool } from './shared/database.js';
-import { configurePupilTrace } from './processing/pupil-trace.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
@@ -31,7 +30,6 @@ export function createPipelinePool(databaseUrl: string, config: Config): Pool {
 }
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { now?: () => Date }): Pipeline {
-  configurePupilTrace(resolveTraceKey(config));
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverer = new Deliverer({
     pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
@@ -40,7 +38,7 @@ export function startPipeline(config: Config, pool: Pool, redisUrl: string, log:
     maxActive: config.deliveryConcurrency, pollMs: config.deliveryPollMs, log, onDelivered: observeDeliveryLatency,
   });
   const processing: Worker = startProcessingWorker({
-    redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin,
+    redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin, traceKey: resolveTraceKey(config),
     concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log,
     ...(options.now ? { now: options.now } : {}), lockMs: config.jobLockMs, onOutbound: (messages) => deliverer.offer(messages),
   });

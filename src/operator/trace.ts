@@ -1,7 +1,7 @@
 import { maskPersonalNumbers } from '../shared/log.js';
 import type { Pool } from '../shared/database.js';
 import { maskPgn, pgnsIn } from '../shared/pupil-key.js';
-import { inboundIdsForPupil } from '../processing/pupil-trace.js';
+import { inboundIdsForPupil } from '../store/pupil-trace.repo.js';
 import { listAudit } from './audit.js';
 
 /** One step in a message's life. */

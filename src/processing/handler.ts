@@ -1,10 +1,10 @@
-import type { ClaimedMessage, OutboundDraft, Tx } from '../store/register.repo.js';
+import type { OutboundDraft } from '../register/outbound-draft.js';
+import type { ClaimedMessage } from '../store/register.repo.js';
 import { INBOUND_CONTRACTS } from '../shared/catalogue.js';
 import type { RegisterNeeds, RegisterSession } from './register-session.js';
 
-/** What a handler gets: the claimed message, the batch's register session and its transaction. */
+/** What a handler gets: the claimed message and the batch's register session (its only way to the database). */
 export interface HandlerContext {
-  readonly tx: Tx;
   readonly register: RegisterSession;
   readonly message: ClaimedMessage;
   readonly brokerOin: string;

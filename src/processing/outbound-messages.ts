@@ -1,4 +1,5 @@
 import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
+import type { PersonData } from '../register/person.js';
 import type { Pgn } from '../register/pgn.js';
 import type { Signal } from '../register/signals.js';
 import { escapeXml } from '../shared/xml/escape.js';
@@ -41,18 +42,6 @@ export function terugkoppelingBody(header: OutboundHeader, result: {
     + el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) + pgnElement(result.pgn) + el('brin', result.brin)
     + el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) + el('leveringGoedgekeurd', String(result.goedgekeurd))
     + signalElements(result.signals));
-}
-
-/** A person as the register knows them (`verstrekkenPersoonsgegevens`). */
-export interface PersonData {
-  readonly pgn?: Pgn;
-  readonly achternaam?: string;
-  readonly voorvoegsels?: string;
-  readonly voornamen?: string;
-  readonly geboorteDatum?: string;
-  readonly geslacht?: string;
-  readonly address?: { binnenlandsAdres: Record<string, string> } | { buitenlandsAdres: Record<string, string> };
-  readonly datumOverlijden?: string;
 }
 
 const BINNENLAND_ORDER = ['straatnaam', 'huisnummer', 'huisletter', 'huisnummerToevoeging', 'huisnummerAanduiding', 'locatieOmschrijving', 'postcode', 'plaatsnaam'];

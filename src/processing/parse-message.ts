@@ -1,4 +1,5 @@
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
+import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
 import { storedBodyElement } from '../shared/xml/soap-envelope.js';
@@ -122,17 +123,6 @@ export interface Deletion {
 /** An `aanleverenVerwijderingInschrijvingVO_Request`. */
 export function deletionOf(body: Node): Deletion {
   return { pgn: pgnOf(body), brin: required(body, 'brin'), inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer') };
-}
-
-/** Address as given (binnenlands or buitenlands), kept as a plain object. */
-export type Address = { binnenlandsAdres: Record<string, string> } | { buitenlandsAdres: Record<string, string> };
-
-export interface IdentificationRequest {
-  readonly huidigOnderwijsnummer?: string;
-  readonly geboorteDatum: string;
-  readonly geslacht: string;
-  readonly metPgn?: Pgn;
-  readonly zonderPgn?: { achternaam: string; voorvoegsels?: string; voornamen?: string; address: Address };
 }
 
 const strings = (node: Node): Record<string, string> => Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));

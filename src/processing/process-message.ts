@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { type Pool, inTransaction } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
-import { type OutboundDraft, claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
+import type { OutboundDraft } from '../register/outbound-draft.js';
+import { claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
 import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
 import type { MessageHandler } from './handler.js';
 import { RegisterSession } from './register-session.js';
 
 export interface ProcessOptions {
   readonly brokerOin: string;
+  /** The secret the pupil index hashes PGNs with (resolveTraceKey); every processed message is indexed. */
+  readonly traceKey: string;
   readonly now?: () => Date;
 }
 
@@ -40,10 +43,10 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
     });
     const register = await RegisterSession.open(tx, work.map(({ handler, parsed }) => handler.needs(parsed)));
     for (const { message, handler, parsed } of work) {
-      const result = await handler.handle({ tx, register, message, brokerOin: options.brokerOin, now, newId: randomUUID }, parsed);
+      const result = await handler.handle({ register, message, brokerOin: options.brokerOin, now, newId: randomUUID }, parsed);
       drafts.push(...result.outbound);
       outcomes.push({ messageId: message.id, outcome: result.outcome });
-      pupilTrace.push(...pupilTraceEntries(message, result.outbound));
+      pupilTrace.push(...pupilTraceEntries(options.traceKey, message, result.outbound));
     }
     return { outcomes, outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }) };
   });

@@ -3,7 +3,8 @@ import { maskPersonalNumbers } from '../shared/log.js';
 import { type Pool, inTransaction } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { lockWaitingMessage, markProcessingFailed } from '../store/processing-outbox.repo.js';
-import { type OutboundDraft, insertQueuedOutbound } from '../store/register.repo.js';
+import type { OutboundDraft } from '../register/outbound-draft.js';
+import { insertQueuedOutbound } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
 
 /** A failure of ours or of a service (database, network): the message waits and is processed later. */

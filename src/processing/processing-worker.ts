@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Logger } from '../shared/log.js';
 import type { MessageHandler } from './handler.js';
-import { type ProcessResult, processBatch } from './process-message.js';
+import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
 import { classifyProcessingFailure, failureReason, moveToProcessingErrorQueue } from './processing-failure.js';
 import type { Pool } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
@@ -15,6 +15,8 @@ export interface ProcessingWorkerOptions {
   readonly pool: Pool;
   readonly handlers: ReadonlyMap<string, MessageHandler>;
   readonly brokerOin: string;
+  /** The secret the pupil index hashes PGNs with: every message this worker processes is indexed. */
+  readonly traceKey: string;
   /** Jobs active at once; they share transactions of up to `batchSize` messages. */
   readonly concurrency: number;
   readonly batchSize: number;
@@ -34,7 +36,7 @@ export interface ProcessingWorkerOptions {
  * processes them one by one so only the bad one fails; an outage fails them all at once, untried.
  */
 function batchProcessor(options: ProcessingWorkerOptions) {
-  const processOptions = { brokerOin: options.brokerOin, ...(options.now ? { now: options.now } : {}) };
+  const processOptions: ProcessOptions = { brokerOin: options.brokerOin, traceKey: options.traceKey, ...(options.now ? { now: options.now } : {}) };
   return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
     try {
       return await processBatch(options.pool, options.handlers, ids, processOptions);

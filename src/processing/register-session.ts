@@ -1,7 +1,10 @@
-import type { EnrolmentStand, VolgnummerKey } from '../register/enrolment.js';
+import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
+import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
+import type { PopulationRecord, PupilLink } from '../register/population.js';
+import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import {
-  type PopulationRecord, type PupilLink, type StoredEnrolment, type Tx,
-  loadPupilLinks, loadRegister, lockRegisterKeys,
+  type Tx,
+  linkOnderwijsnummer, loadPupilLinks, loadRegister, lockRegisterKeys, upsertPopulationRecord,
 } from '../store/register.repo.js';
 import { type ReferenceData, loadReferenceData } from '../store/reference.repo.js';
 import type { RioLink } from '../register/rio-rules.js';
@@ -30,6 +33,9 @@ const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.
  * reference data), handlers read and change it in memory (a later message in the batch sees an earlier
  * one's change), and `changes` hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
+ *
+ * The session holds the batch's transaction itself: handlers reach the database only through its
+ * methods, so every read is under the batch's locks and every write commits or rolls back with it.
  */
 export class RegisterSession {
   private readonly enrolments = new Map<string, StoredEnrolment | null>();
@@ -43,14 +49,14 @@ export class RegisterSession {
   /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
   private readonly loadedPgns = new Set<string>();
 
-  private constructor() {}
+  private constructor(private readonly tx: Tx) {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
   static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
     const asked = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
-    const session = new RegisterSession();
-    await session.lockPupils(tx, asked);
+    const session = new RegisterSession(tx);
+    await session.lockPupils(asked);
     // A linked BSN's population entry is the pupil's, whichever number a message carries.
     const { enrolments: stored, people } = await loadRegister(tx, [...session.loadedPgns], [...new Set([...bsns, ...session.bsnOf.values()])]);
     session.adopt(stored, people);
@@ -63,10 +69,10 @@ export class RegisterSession {
    * no other batch works on them while this one links them; a lock taken out of the fixed order may
    * deadlock, which PostgreSQL breaks and processing retries as a transient failure.
    */
-  async join(tx: Tx, numbers: readonly string[]): Promise<void> {
-    const fresh = await this.lockPupils(tx, numbers);
+  async join(numbers: readonly string[]): Promise<void> {
+    const fresh = await this.lockPupils(numbers);
     if (fresh.length === 0) return;
-    const { enrolments: stored, people } = await loadRegister(tx, fresh, fresh);
+    const { enrolments: stored, people } = await loadRegister(this.tx, fresh, fresh);
     this.adopt(stored, people);
   }
 
@@ -75,7 +81,8 @@ export class RegisterSession {
    * the locks (to take them all in one ordered statement) and again after: a link committed by a batch
    * we waited for names numbers the first read could not see, and they are locked too.
    */
-  private async lockPupils(tx: Tx, numbers: readonly string[]): Promise<string[]> {
+  private async lockPupils(numbers: readonly string[]): Promise<string[]> {
+    const { tx } = this;
     const locked: string[] = [];
     let links = await loadPupilLinks(tx, numbers.filter((n) => !this.loadedPgns.has(n)));
     let wanted = [...numbers, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])];
@@ -130,11 +137,30 @@ export class RegisterSession {
   }
 
   /**
-   * Records a link the caller has written itself, so later messages of the batch see one pupil. A BSN
-   * the batch did not load has no enrolments any later message of the batch reads: nothing to merge.
+   * Links an onderwijsnummer to a BSN in the batch's transaction (join both first) and, when this link
+   * is the one that holds, makes later messages of the batch see one pupil. False when the onderwijsnummer
+   * already resolves to a BSN (the first link stays). A BSN the batch did not load has no enrolments any
+   * later message of the batch reads: nothing to merge.
    */
-  addLink(link: PupilLink): void {
+  async link(link: PupilLink): Promise<boolean> {
+    if (!(await linkOnderwijsnummer(this.tx, link))) return false;
     if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
+    return true;
+  }
+
+  /** A person the broker gave an onderwijsnummer, by that number or by the extended set of a request. */
+  assignedPerson(by: { onderwijsnummer: string } | { request: IdentificationRequest }): Promise<PersonData | null> {
+    return findAssignedPerson(this.tx, by);
+  }
+
+  /** A population-register entry with this surname and birth date at this address, or null (not locked: identification only reads it). */
+  findInPopulationRegister(surname: string, birthDate: string, address: Address): Promise<PopulationRecord | null> {
+    return findPersonInPopulationRegister(this.tx, surname, birthDate, address);
+  }
+
+  /** Gives a person without a BSN a new onderwijsnummer, in the batch's transaction. */
+  assignOnderwijsnummer(request: IdentificationRequest): Promise<PersonData> {
+    return assignOnderwijsnummer(this.tx, request);
   }
 
   /** The BSN a locked onderwijsnummer is linked to, or null. */
@@ -167,10 +193,11 @@ export class RegisterSession {
   }
 
   /**
-   * Records a changed population-register entry the caller has written itself, so later messages of
-   * the batch read the new state.
+   * Writes a changed population-register entry now, in the batch's transaction (enrolments wait for
+   * `changes`), and makes later messages of the batch read the new state.
    */
-  replacePopulation(record: PopulationRecord): void {
+  async savePopulation(record: PopulationRecord): Promise<void> {
+    await upsertPopulationRecord(this.tx, record);
     this.people.set(record.bsn, record);
   }
 

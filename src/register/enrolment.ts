@@ -39,6 +39,22 @@ export interface EnrolmentStand {
   readonly verblijvenAndereInstelling: readonly VerblijfAndereInstelling[];
 }
 
+/** An enrolment's current stand as stored: the stand, under which PGN, and where pushes about it go. */
+export interface StoredEnrolment {
+  readonly brin: string;
+  readonly inschrijvingvolgnummer: string;
+  readonly pgn: string;
+  readonly documentTime: string;
+  readonly stand: EnrolmentStand;
+  readonly sourceMessageId: number;
+  /**
+   * Where pushes about this enrolment go: the administration (OIN) that delivered its current stand, or,
+   * once that one no longer serves the BRIN, the BRIN's institution; null when no registered institution
+   * serves the BRIN.
+   */
+  readonly administrationOin: string | null;
+}
+
 /**
  * How the register finds a school's record of a pupil. The handleiding makes a school's volgnummer
  * unique per pupil and BRIN, so the key holds all three: enrolments use it now, exam results (whose

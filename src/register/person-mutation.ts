@@ -3,19 +3,14 @@
  * changes nothing pushes nothing" is decided here and unit-tested.
  */
 import type { IsoDate } from './enrolment.js';
-
-/** An address as the contracts carry it; a "puntadres" is a binnenlandsAdres with straatnaam `.`. */
-export type PersonAddress = { readonly binnenlandsAdres: Readonly<Record<string, string>> } | { readonly buitenlandsAdres: Readonly<Record<string, string>> };
-
-/** How an entry stores an address: `{ <kind>: { <field>: value } }` (a PersonAddress is one). */
-type StoredAddress = Readonly<Record<string, Readonly<Record<string, string>>>>;
+import type { Address } from './person.js';
 
 /** The parts of a population-register entry a mutation can change. */
 export interface MutableDetails {
   readonly surname: string;
   readonly prefixes: string | null;
   readonly firstNames: string | null;
-  readonly address: StoredAddress | null;
+  readonly address: Address | null;
   readonly dateOfDeath: IsoDate | null;
 }
 
@@ -24,7 +19,7 @@ export interface PersonMutation {
   readonly bsn: string;
   /** A new name replaces the whole name: prefixes or first names left out are removed. */
   readonly name?: { readonly achternaam: string; readonly voorvoegsels?: string; readonly voornamen?: string };
-  readonly address?: PersonAddress;
+  readonly address?: Address;
   readonly datumOverlijden?: IsoDate;
 }
 
@@ -38,7 +33,7 @@ export function applyMutation<T extends MutableDetails>(record: T, mutation: Per
   };
 }
 
-function addressKey(address: StoredAddress | null): string {
+function addressKey(address: Address | null): string {
   if (!address) return '';
   // Field order differs between a parsed message and a jsonb column; the content is what counts.
   const sorted = (fields: Readonly<Record<string, string>>) => Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,7 +1,7 @@
-import type { PersonData } from '../processing/outbound-messages.js';
-import type { Address, IdentificationRequest } from '../processing/parse-message.js';
+import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
 import { isValidOnderwijsnummer } from '../register/pgn.js';
-import type { PopulationRecord, Tx } from './register.repo.js';
+import type { PopulationRecord } from '../register/population.js';
+import type { Tx } from './register.repo.js';
 import { findPopulationRecord } from './register.repo.js';
 
 /** Name + birth date + the address's identifying parts, normalised, to find a person again without a PGN. */
@@ -39,7 +39,7 @@ export async function findPersonInPopulationRegister(tx: Tx, surname: string, bi
   const key = matchKey(surname, birthDate, address);
   for (const row of result.rows) {
     const record = await findPopulationRecord(tx, row.bsn);
-    if (record?.address && matchKey(record.surname, record.birthDate, record.address as Address) === key) return record;
+    if (record?.address && matchKey(record.surname, record.birthDate, record.address) === key) return record;
   }
   return null;
 }

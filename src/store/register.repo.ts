@@ -1,8 +1,12 @@
 import type pg from 'pg';
-import type { EnrolmentStand } from '../register/enrolment.js';
+import type { EnrolmentStand, StoredEnrolment } from '../register/enrolment.js';
+import type { OutboundDraft } from '../register/outbound-draft.js';
+import type { Address } from '../register/person.js';
+import type { PopulationRecord, PupilLink } from '../register/population.js';
 import { prepared } from '../shared/database.js';
 import type { OutboundForDelivery } from './outbound.repo.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
+import { type ArrayColumn, type Unnest, arrayStatement, columnNames } from './array-parameters.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -32,22 +36,6 @@ export async function claimForProcessing(tx: Tx, messageIds: readonly number[]):
   return result.rows.map((row) => ({ id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml }));
 }
 
-/** An enrolment's current stand as stored. */
-export interface StoredEnrolment {
-  readonly brin: string;
-  readonly inschrijvingvolgnummer: string;
-  readonly pgn: string;
-  readonly documentTime: string;
-  readonly stand: EnrolmentStand;
-  readonly sourceMessageId: number;
-  /**
-   * Where pushes about this enrolment go: the administration (OIN) that delivered its current stand, or,
-   * once that one no longer serves the BRIN, the BRIN's institution (PUSH_FALLBACK_PREFERENCE); null when
-   * no registered institution serves the BRIN.
-   */
-  readonly administrationOin: string | null;
-}
-
 /**
  * Serialises transactions touching the same pupils or enrolments: one transaction-scoped advisory
  * lock per key, taken in a fixed order so two batches never deadlock on them.
@@ -60,24 +48,11 @@ export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise
   );
 }
 
-export interface PopulationRecord {
-  readonly bsn: string;
-  readonly birthDate: string;
-  readonly gender: string;
-  readonly surname: string;
-  readonly prefixes: string | null;
-  readonly firstNames: string | null;
-  readonly address: Record<string, Record<string, string>> | null;
-  readonly dateOfDeath: string | null;
-  /** The day of the first enrolment at a PO or VO school in the Netherlands; absent when the stand-in does not know it. */
-  readonly firstEnrolmentPoVo?: string;
-}
-
 const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death,
   to_char(first_enrolment_po_vo, 'YYYY-MM-DD') AS first_enrolment_po_vo`;
 type PopulationRow = {
   bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null;
-  address: Record<string, Record<string, string>> | null; date_of_death: string | null; first_enrolment_po_vo: string | null;
+  address: Address | null; date_of_death: string | null; first_enrolment_po_vo: string | null;
 };
 const populationRecord = (r: PopulationRow): PopulationRecord => ({
   bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death,
@@ -122,12 +97,6 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
   return { enrolments, people };
 }
 
-/** An onderwijsnummer that resolves to a BSN: both numbers are one pupil. */
-export interface PupilLink {
-  readonly onderwijsnummer: string;
-  readonly bsn: string;
-}
-
 /**
  * Every link of the pupils these PGNs belong to: for a linked onderwijsnummer its BSN, and for each
  * BSN reached every onderwijsnummer linked to it.
@@ -160,16 +129,6 @@ export async function findPopulationRecords(tx: Pick<Tx, 'query'>, bsns: readonl
   return result.rows.map(populationRecord);
 }
 
-export interface OutboundDraft {
-  readonly institutionOin: string;
-  readonly brin: string | null;
-  readonly operation: string;
-  readonly wsaMessageId: string;
-  readonly documentId: string;
-  readonly bodyXml: string;
-  readonly causeMessageId: number | null;
-}
-
 /** An outbound message as its processing transaction queued it, with where it goes (read in that transaction). */
 export interface QueuedOutbound {
   readonly id: number;
@@ -178,51 +137,68 @@ export interface QueuedOutbound {
   readonly paused: boolean;
 }
 
-type EnrolmentKey = { readonly pgn: string; readonly brin: string; readonly inschrijvingvolgnummer: string };
+/** An enrolment row by its key: what a processing batch removes. */
+type EnrolmentRowKey = Pick<StoredEnrolment, 'pgn' | 'brin' | 'inschrijvingvolgnummer'>;
 
-/**
- * `p`: the first of its 12 parameters; `removedPgns`: the parameter with the removed enrolments' PGNs;
- * `administrations`: the one with the saved enrolments' administration OINs.
- */
-const ENROLMENT_WRITES = (p: number, removedPgns: number, administrations: number) => `
-  removed AS (
-    DELETE FROM enrolments e USING unnest($${p}::text[], $${p + 1}::text[], $${removedPgns}::text[]) AS k(brin, volgnummer, pgn)
-    WHERE e.pgn = k.pgn AND e.brin = k.brin AND e.inschrijvingvolgnummer = k.volgnummer RETURNING 1),
-  saved AS (
-    INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, datum_uitschrijving, document_time, stand, source_message_id, administration_oin)
-    SELECT * FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::text[], $${p + 5}::date[], $${p + 6}::date[], $${p + 7}::timestamptz[], $${p + 8}::jsonb[], $${p + 9}::bigint[], $${administrations}::text[])
-    ON CONFLICT (pgn, brin, inschrijvingvolgnummer) DO UPDATE SET datum_inschrijving = EXCLUDED.datum_inschrijving,
-      datum_uitschrijving = EXCLUDED.datum_uitschrijving, document_time = EXCLUDED.document_time, stand = EXCLUDED.stand,
-      source_message_id = EXCLUDED.source_message_id, administration_oin = EXCLUDED.administration_oin, updated_at = now()
-    RETURNING 1),
-  results AS (
-    INSERT INTO processing_results (message_id, outcome) SELECT * FROM unnest($${p + 10}::bigint[], $${p + 11}::text[]) RETURNING 1)`;
+/** The enrolments table's key, in the order of its unique index. */
+const ENROLMENT_KEY: readonly ArrayColumn<EnrolmentRowKey>[] = [
+  { column: 'pgn', type: 'text', value: (e) => e.pgn },
+  { column: 'brin', type: 'text', value: (e) => e.brin },
+  { column: 'inschrijvingvolgnummer', type: 'text', value: (e) => e.inschrijvingvolgnummer },
+];
 
-const OUTBOUND_INSERT = (p: number) => `
-  INSERT INTO outbound_messages (institution_oin, brin, operation, wsa_message_id, document_id, body_xml, cause_message_id)
-  SELECT * FROM unnest($${p}::text[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::uuid[], $${p + 4}::uuid[], $${p + 5}::text[], $${p + 6}::bigint[])
+/** A saved enrolment's row: its key, then what an upsert replaces. */
+const ENROLMENT_VALUES: readonly ArrayColumn<StoredEnrolment>[] = [
+  { column: 'datum_inschrijving', type: 'date', value: (e) => e.stand.datumInschrijving },
+  { column: 'datum_uitschrijving', type: 'date', value: (e) => e.stand.datumUitschrijving ?? null },
+  { column: 'document_time', type: 'timestamptz', value: (e) => e.documentTime },
+  { column: 'stand', type: 'jsonb', value: (e) => JSON.stringify(e.stand) },
+  { column: 'source_message_id', type: 'bigint', value: (e) => e.sourceMessageId },
+  { column: 'administration_oin', type: 'text', value: (e) => e.administrationOin },
+];
+
+const OUTCOME_COLUMNS: readonly ArrayColumn<ProcessingWrites['outcomes'][number]>[] = [
+  { column: 'message_id', type: 'bigint', value: (o) => o.messageId },
+  { column: 'outcome', type: 'text', value: (o) => o.outcome },
+];
+
+const PUPIL_TRACE_COLUMNS: readonly ArrayColumn<ProcessingWrites['pupilTrace'][number]>[] = [
+  { column: 'pupil_key', type: 'bytea', value: (t) => t.pupilKey },
+  { column: 'inbound_message_id', type: 'bigint', value: (t) => t.inboundMessageId },
+];
+
+const OUTBOUND_COLUMNS: readonly ArrayColumn<OutboundDraft>[] = [
+  { column: 'institution_oin', type: 'text', value: (d) => d.institutionOin },
+  { column: 'brin', type: 'text', value: (d) => d.brin },
+  { column: 'operation', type: 'text', value: (d) => d.operation },
+  { column: 'wsa_message_id', type: 'uuid', value: (d) => d.wsaMessageId },
+  { column: 'document_id', type: 'uuid', value: (d) => d.documentId },
+  { column: 'body_xml', type: 'text', value: (d) => d.bodyXml },
+  { column: 'cause_message_id', type: 'bigint', value: (d) => d.causeMessageId },
+];
+
+/** Inserts the drafts `drafts` picks from the statement's input; returns what delivery and the caller match on. */
+const outboundInsert = <W>(unnest: Unnest<W>, drafts: (input: W) => readonly OutboundDraft[]): string => `
+  INSERT INTO outbound_messages (${columnNames(OUTBOUND_COLUMNS)}) SELECT * FROM ${unnest(drafts, OUTBOUND_COLUMNS)}
   RETURNING id, cause_message_id, wsa_message_id, institution_oin`;
 
-function outboundParams(drafts: readonly OutboundDraft[]): unknown[] {
-  const column = <T>(pick: (d: OutboundDraft) => T): T[] => drafts.map(pick);
-  return [column((d) => d.institutionOin), column((d) => d.brin), column((d) => d.operation), column((d) => d.wsaMessageId),
-    column((d) => d.documentId), column((d) => d.bodyXml), column((d) => d.causeMessageId)];
-}
+/** Each queued row with where it goes, read in the same statement. */
+const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
+
+const OUTBOUND_INSERT = arrayStatement<readonly OutboundDraft[]>((unnest) => outboundInsert(unnest, (drafts) => drafts));
+const QUEUE_OUTBOUND = arrayStatement<readonly OutboundDraft[]>((unnest) => `WITH queued AS (${outboundInsert(unnest, (drafts) => drafts)}) ${WITH_DESTINATION}`);
 
 /** Queues messages for institutions in the same transaction as the change that causes them. */
 export async function insertOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<{ id: number; causeMessageId: number | null }[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; cause_message_id: number | null }>(OUTBOUND_INSERT(1), outboundParams(drafts));
+  const result = await tx.query<{ id: number; cause_message_id: number | null }>(OUTBOUND_INSERT.text, OUTBOUND_INSERT.values(drafts));
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
 
 /** Queues messages and returns them ready for delivery (with where they go), in the caller's transaction. */
 export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<OutboundForDelivery[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    `WITH queued AS (${OUTBOUND_INSERT(1)})
-     SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
-    outboundParams(drafts));
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(QUEUE_OUTBOUND.text, QUEUE_OUTBOUND.values(drafts));
   const draftOf = new Map(drafts.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => outboundForDelivery({ id: r.id, draft: draftOf.get(r.wsa_message_id)!, endpointUrl: r.endpoint_url, paused: r.paused }));
 }
@@ -235,7 +211,7 @@ export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOu
 
 /** What a processing batch changed: enrolments removed and saved, each message's outcome, the messages it queued. */
 export interface ProcessingWrites {
-  readonly removed: readonly EnrolmentKey[];
+  readonly removed: readonly EnrolmentRowKey[];
   readonly saved: readonly StoredEnrolment[];
   readonly outcomes: readonly { messageId: number; outcome: string }[];
   readonly outbound: readonly OutboundDraft[];
@@ -243,27 +219,36 @@ export interface ProcessingWrites {
   readonly pupilTrace: readonly { readonly pupilKey: Buffer; readonly inboundMessageId: number }[];
 }
 
+const SAVED_COLUMNS = [...ENROLMENT_KEY, ...ENROLMENT_VALUES];
+/** One statement for a whole batch; each column above is named once, its placeholder and parameter generated. */
+const PROCESSING_WRITE = arrayStatement<ProcessingWrites>((unnest) => `WITH
+  removed AS (
+    DELETE FROM enrolments e USING ${unnest((w) => w.removed, ENROLMENT_KEY)} AS k(${columnNames(ENROLMENT_KEY)})
+    WHERE ${ENROLMENT_KEY.map(({ column }) => `e.${column} = k.${column}`).join(' AND ')} RETURNING 1),
+  saved AS (
+    INSERT INTO enrolments (${columnNames(SAVED_COLUMNS)}) SELECT * FROM ${unnest((w) => w.saved, SAVED_COLUMNS)}
+    ON CONFLICT (${columnNames(ENROLMENT_KEY)}) DO UPDATE SET ${ENROLMENT_VALUES.map(({ column }) => `${column} = EXCLUDED.${column}`).join(', ')}, updated_at = now()
+    RETURNING 1),
+  results AS (
+    INSERT INTO processing_results (${columnNames(OUTCOME_COLUMNS)}) SELECT * FROM ${unnest((w) => w.outcomes, OUTCOME_COLUMNS)} RETURNING 1),
+  traced AS (
+    INSERT INTO pupil_trace (${columnNames(PUPIL_TRACE_COLUMNS)}) SELECT * FROM ${unnest((w) => w.pupilTrace, PUPIL_TRACE_COLUMNS)}
+    ON CONFLICT DO NOTHING RETURNING 1),
+  queued AS (${outboundInsert(unnest, (w) => w.outbound)})
+  ${WITH_DESTINATION}`);
+
+/** The processing write's text and parameters for these writes (exported for the test that holds them together). */
+export function processingWriteStatement(writes: ProcessingWrites): { readonly text: string; readonly values: unknown[] } {
+  return { text: PROCESSING_WRITE.text, values: PROCESSING_WRITE.values(writes) };
+}
+
 /**
  * Writes everything a processing batch changed in one statement (one round trip, whatever the batch
  * size). A key is never both removed and saved: the register session keeps one final state per key.
  */
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
-  const saved = <T>(pick: (e: StoredEnrolment) => T): T[] => writes.saved.map(pick);
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('processing-write', `WITH ${ENROLMENT_WRITES(1, 22, 23)},
-       traced AS (INSERT INTO pupil_trace (pupil_key, inbound_message_id) SELECT * FROM unnest($20::bytea[], $21::bigint[]) ON CONFLICT DO NOTHING RETURNING 1),
-       queued AS (${OUTBOUND_INSERT(13)})
-     SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`,
-    [
-      writes.removed.map((k) => k.brin), writes.removed.map((k) => k.inschrijvingvolgnummer),
-      saved((e) => e.brin), saved((e) => e.inschrijvingvolgnummer), saved((e) => e.pgn), saved((e) => e.stand.datumInschrijving),
-      saved((e) => e.stand.datumUitschrijving ?? null), saved((e) => e.documentTime), saved((e) => JSON.stringify(e.stand)), saved((e) => e.sourceMessageId),
-      writes.outcomes.map((o) => o.messageId), writes.outcomes.map((o) => o.outcome),
-      ...outboundParams(writes.outbound),
-      writes.pupilTrace.map((t) => t.pupilKey), writes.pupilTrace.map((t) => t.inboundMessageId),
-      writes.removed.map((k) => k.pgn), saved((e) => e.administrationOin),
-    ])
-  );
+  const { text, values } = processingWriteStatement(writes);
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(prepared('processing-write', text, values));
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => {

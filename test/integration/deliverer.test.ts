@@ -14,6 +14,7 @@ import { type DeliveryRig, TEST_BROKER_OIN as BROKER_OIN, startDeliveryRig } fro
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const TIMEOUT_MS = 300;
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -41,7 +42,7 @@ describe('deliverer', () => {
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin).replace(/2026-0001/g, `D-${(enrolments += 1)}`);
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}` }));
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: BROKER_OIN });
+    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN });
     const feedback = outbound.filter((o) => o.operation === 'terugkoppelenInschrijvingVO');
     expect(feedback).toHaveLength(1);
     await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1) AND id <> $2", [outbound.map((o) => o.id), feedback[0]!.id]);

@@ -16,6 +16,7 @@ import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/shared/log.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const TIMEOUT_MS = 300;
 const RETRIES = 3;
@@ -51,7 +52,7 @@ describe('delivery', () => {
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oin}` }));
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { brokerOin: '00000001800866472000' });
+    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000' });
     // Only the terugkoppeling is delivered here; the funding-status pushes of the same stand stay pending.
     const feedback = (await broker().pool.query("SELECT id FROM outbound_messages WHERE id = ANY($1) AND operation = 'terugkoppelenInschrijvingVO'", [outbound.map((o) => o.id)])).rows;
     expect(feedback).toHaveLength(1);

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { bodyFixture, defaultSenderOin, elementText, lasRequest, send } from '../support/soap.js';
 import { storedCounts, useTestBroker, waitFor } from '../support/broker.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 describe('processing worker', () => {
   const broker = useTestBroker();
@@ -23,7 +24,7 @@ describe('processing worker', () => {
     await seedDemoPopulation(broker().pool);
     worker = startProcessingWorker({
       redisUrl: process.env.TEST_REDIS_URL!, prefix: broker().processingQueue.opts.prefix!, pool: broker().pool, handlers: createHandlers(),
-      brokerOin: '00000001800866472000', concurrency: 4, batchSize: 8, transactions: 2, log: silentLogger(), onOutbound: (messages) => queued.push(...messages.map((m) => m.id)),
+      traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000', concurrency: 4, batchSize: 8, transactions: 2, log: silentLogger(), onOutbound: (messages) => queued.push(...messages.map((m) => m.id)),
     });
   });
   afterAll(async () => {
@@ -85,7 +86,7 @@ describe('processing worker', () => {
     failing.set('aanleverenInschrijvingVO', { ...enrolmentHandler, handle: async () => { throw new Error('rule engine bug for 123456782'); } });
     const offered: string[] = [];
     const brokenWorker = startProcessingWorker({
-      redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, handlers: failing, brokerOin: '00000001800866472000',
+      redisUrl: process.env.TEST_REDIS_URL!, prefix, pool: broker().pool, handlers: failing, traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000',
       concurrency: 2, batchSize: 4, transactions: 1, log: silentLogger(), onOutbound: (messages) => offered.push(...messages.map((m) => m.bodyXml)),
     });
     try {
@@ -112,7 +113,7 @@ describe('processing worker', () => {
     const unreachable = createPool('postgres://nobody@127.0.0.1:9/none', 2);
     const cutOff = startProcessingWorker({
       redisUrl: process.env.TEST_REDIS_URL!, prefix: broker().processingQueue.opts.prefix!, pool: unreachable, handlers: createHandlers(),
-      brokerOin: '00000001800866472000', concurrency: 1, batchSize: 4, transactions: 1, log: silentLogger(),
+      traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000', concurrency: 1, batchSize: 4, transactions: 1, log: silentLogger(),
     });
     const [id] = await storeWithoutJob(['OUTAGE-1']);
     try {

@@ -6,10 +6,12 @@ import { createHandlers } from '../../src/processing/handlers/index.js';
 import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { isValidOnderwijsnummer } from '../../src/register/pgn.js';
+import { inboundIdsForPupil } from '../../src/store/pupil-trace.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker } from '../support/broker.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const handlers = createHandlers();
@@ -30,7 +32,7 @@ describe('processing', () => {
     const answer = await send(broker().baseUrl, lasRequest(operation, body));
     expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    const result = await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000', ...(now ? { now: () => now } : {}) });
+    const result = await processMessage(broker().pool, handlers, id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000', ...(now ? { now: () => now } : {}) });
     const outbound = (await broker().pool.query('SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outbound.map((o) => o.id)])).rows;
     for (const row of outbound) {
       const doc = XmlDocument.fromString(row.body_xml);
@@ -57,11 +59,19 @@ describe('processing', () => {
     expect(rows).toEqual([{ pgn: '123456782', d: '2026-08-20' }]);
   });
 
+  test('a processed message is in the pupil index under the trace key processing was given', async () => {
+    const body = enrolment('P-TRACE');
+    await deliverAndProcess('aanleverenInschrijvingVO', body);
+    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
+    expect(await inboundIdsForPupil(broker().pool, TEST_SECRETS.TRACE_KEY, '123456782', 100)).toContain(id);
+    expect(await inboundIdsForPupil(broker().pool, 'another-key', '123456782', 100)).toEqual([]);
+  });
+
   test('processing the same message again does nothing', async () => {
     const body = enrolment('P-2');
     await deliverAndProcess('aanleverenInschrijvingVO', body);
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    expect(await processMessage(broker().pool, handlers, id, { brokerOin: '00000001800866472000' })).toEqual({ outcome: null, outbound: [] });
+    expect(await processMessage(broker().pool, handlers, id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: '00000001800866472000' })).toEqual({ outcome: null, outbound: [] });
   });
 
   test('a rule violation rejects the stand with its signal and stores nothing', async () => {

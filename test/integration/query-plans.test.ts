@@ -9,7 +9,6 @@ import { type Pool, createPool } from '../../src/shared/database.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
-import { configurePupilTrace } from '../../src/processing/pupil-trace.js';
 import { BROKER_OIN, acceptedMessage, bodyFixture, operationOfFixture } from '../support/soap.js';
 import { createTestDatabase } from '../support/services.js';
 
@@ -71,7 +70,6 @@ describe('query plans on a growing database', () => {
     const setup = pool();
     await seedDemoInstitutions(setup);
     await seedDemoPopulation(setup);
-    configurePupilTrace('query-plans-test-key');
     const store = async (fixtures: string[]): Promise<number[]> => (await storeAcceptedBatch(setup, fixtures.map(accepted), null))
       .map((stored) => { if (stored instanceof Error) throw stored; return stored.messageId; });
     const first = await store(['valid/aanleverenInschrijvingVO.xml', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml', 'valid/aanleverenIdentificerenPersoonVO-metPGN.xml', 'valid/verwerkenPersoonsmutatie-adres.xml']);
@@ -82,8 +80,8 @@ describe('query plans on a growing database', () => {
 
     const sent = await statementsSentDuring(async () => {
       const results = [
-        ...await processBatch(pipeline, createHandlers(), first, { brokerOin: BROKER_OIN }),
-        ...await processBatch(pipeline, createHandlers(), then, { brokerOin: BROKER_OIN }),
+        ...await processBatch(pipeline, createHandlers(), first, { brokerOin: BROKER_OIN, traceKey: 'query-plans-test-key' }),
+        ...await processBatch(pipeline, createHandlers(), then, { brokerOin: BROKER_OIN, traceKey: 'query-plans-test-key' }),
       ];
       expect(results.map((r) => r.outcome)).toEqual(['approved', 'identified', 'identified', 'approved', 'approved', 'identified']);
       const outbound = results.flatMap((r) => r.outbound);

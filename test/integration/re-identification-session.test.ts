@@ -12,6 +12,7 @@ import { linkOnderwijsnummer, lockRegisterKeys, upsertPopulationRecord } from '.
 import { oinOf } from '../support/console.js';
 import { ANONYMOUS, BROKER_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker } from '../support/broker.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const handlers = createHandlers();
 const now = () => new Date('2026-11-27T12:00:00Z');
@@ -95,7 +96,7 @@ describe('re-identification and the pupil locks', () => {
       await holder.query('BEGIN');
       await lockRegisterKeys(holder, [`pgn:${bsn}`]);
       let finished = false;
-      const processing = processMessage(broker().pool, handlers, id, { brokerOin: BROKER_OIN, now }).finally(() => { finished = true; });
+      const processing = processMessage(broker().pool, handlers, id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN, now }).finally(() => { finished = true; });
       expect(await waitsForPupilLock(() => finished)).toBe(true);
       await holder.query('COMMIT');
       const result = await processing;

@@ -10,6 +10,7 @@ import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { oinOf } from '../support/console.js';
 import { ANONYMOUS, BRP_OIN, BROKER_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker } from '../support/broker.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const handlers = createHandlers();
 const OWN = '100000004';
@@ -34,7 +35,7 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
     const answer = await send(broker().baseUrl, lasRequest(operation, body, { from: `${ANONYMOUS}?oin=${oinOf(brin)}` }));
     expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    const result = await processMessage(broker().pool, handlers, id, { brokerOin: BROKER_OIN, now });
+    const result = await processMessage(broker().pool, handlers, id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN, now });
     const outbound = (await broker().pool.query<Queued>('SELECT brin, operation, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [result.outbound.map((o) => o.id)])).rows;
     return { outcome: result.outcome, outbound };
   }
@@ -66,7 +67,7 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
 
     // A population-register change of the BSN reaches 25BE too, whose enrolment is under the onderwijsnummer.
     const mutation = await submitPersonMutation(broker().pool, { brpSourceOin: BRP_OIN, brokerOin: BROKER_OIN }, { bsn: BSN, name: { achternaam: 'Smit' } });
-    const [mutated] = await processBatch(broker().pool, handlers, [mutation], { brokerOin: BROKER_OIN, now });
+    const [mutated] = await processBatch(broker().pool, handlers, [mutation], { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN, now });
     const told = (await broker().pool.query<{ brin: string; body_xml: string }>('SELECT brin, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY brin', [mutated!.outbound.map((o) => o.id)])).rows;
     // Each school is told under the number of its own enrolment: 25BE knows the onderwijsnummer only.
     expect(told.map((m) => [m.brin, elementText(m.body_xml, 'burgerservicenummer'), elementText(m.body_xml, 'onderwijsnummer')]))

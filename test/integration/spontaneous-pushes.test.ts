@@ -18,6 +18,7 @@ import { oinOf, registerSchool } from '../support/console.js';
 import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const SCHOOLS = ['31AA', '32AA', '33AA'] as const;
@@ -265,7 +266,7 @@ describe('spontaneous pushes (three schools)', () => {
     expect(endpoints.received(A).length).toBe(before);
     // The processing job run again (a stalled worker, a sweeper re-add) claims nothing and queues nothing.
     const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    expect(await processMessage(broker().pool, createHandlers(), id, { brokerOin: broker().config.brokerOin })).toEqual({ outcome: null, outbound: [] });
+    expect(await processMessage(broker().pool, createHandlers(), id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: broker().config.brokerOin })).toEqual({ outcome: null, outbound: [] });
     const queued = (await broker().pool.query(
       `SELECT o.brin, o.operation FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
        WHERE m.document_id = $1 ORDER BY 1, 2`, [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows;

@@ -6,7 +6,8 @@ import { inTransaction } from '../../shared/database.js';
 import { cliActor, recordAudit } from '../audit.js';
 import { isCalendarDate, registerMutateCommand } from './population-mutate.command.js';
 import { isValidBsn } from '../../register/pgn.js';
-import { type PopulationRecord, upsertPopulationRecord } from '../../store/register.repo.js';
+import type { PopulationRecord } from '../../register/population.js';
+import { upsertPopulationRecord } from '../../store/register.repo.js';
 
 /** One record of a population-register file (JSON array); field names as in the outbound contract. */
 interface PopulationFileRecord {
@@ -32,7 +33,7 @@ function toRecord(entry: PopulationFileRecord, index: number): PopulationRecord 
   if (!entry.achternaam) throw new InvalidArgumentError(`${where}: achternaam missing`);
   const firstEnrolment = entry.datumEersteInschrijvingPoVo;
   if (firstEnrolment !== undefined && !isCalendarDate(String(firstEnrolment))) throw new InvalidArgumentError(`${where}: datumEersteInschrijvingPoVo must be a date YYYY-MM-DD`);
-  const address: Record<string, Record<string, string>> | null = entry.binnenlandsAdres ? { binnenlandsAdres: entry.binnenlandsAdres }
+  const address: PopulationRecord['address'] = entry.binnenlandsAdres ? { binnenlandsAdres: entry.binnenlandsAdres }
     : entry.buitenlandsAdres ? { buitenlandsAdres: entry.buitenlandsAdres } : null;
   return {
     bsn: entry.burgerservicenummer, birthDate: entry.geboorteDatum, gender: String(entry.geslacht), surname: entry.achternaam,

@@ -1,5 +1,5 @@
 import type { OutboundHeader } from '../outbound-messages.js';
-import type { OutboundDraft } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { DraftContext } from '../handler.js';
 
 /**

@@ -1,7 +1,7 @@
 import { terugkoppelingBody } from '../outbound-messages.js';
 import type { Pgn } from '../../register/pgn.js';
 import { type Signal, isRejected } from '../../register/signals.js';
-import type { OutboundDraft } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { DraftContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 

@@ -1,33 +1,33 @@
 import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
-import { type PersonData, persoonsgegevensBody } from '../outbound-messages.js';
+import { persoonsgegevensBody } from '../outbound-messages.js';
 import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import { type PopulationFacts, linkDecision } from '../../register/re-identification.js';
 import { type Signal, type SignalCode, signal } from '../../register/signals.js';
-import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../../store/persons.repo.js';
-import { type OutboundDraft, linkOnderwijsnummer } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
+import type { IdentificationRequest, PersonData } from '../../register/person.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
-import { type IdentificationRequest, bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
+import { bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
 
 const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
 
 /** Finds the person: BSN against the population register, an onderwijsnummer among those assigned, or the extended set. */
 async function identify(context: HandlerContext, request: IdentificationRequest): Promise<{ person: PersonData | null; signals: Signal[] }> {
-  const { tx } = context;
+  const { register } = context;
   if (request.metPgn?.kind === 'BSN') {
-    const record = context.register.population(request.metPgn.value);
+    const record = register.population(request.metPgn.value);
     const matches = record !== null && record.birthDate === request.geboorteDatum && record.gender === request.geslacht;
     return matches ? { person: personFromPopulation(record), signals: [] } : { person: null, signals: [signal('I0012')] };
   }
   if (request.metPgn?.kind === 'OWN') {
-    const assigned = await findAssignedPerson(tx, { onderwijsnummer: request.metPgn.value });
+    const assigned = await register.assignedPerson({ onderwijsnummer: request.metPgn.value });
     return assigned ? { person: assigned, signals: [] } : { person: null, signals: [signal('P0001')] };
   }
   const details = request.zonderPgn!;
-  const inRegister = await findPersonInPopulationRegister(tx, details.achternaam, request.geboorteDatum, details.address);
+  const inRegister = await register.findInPopulationRegister(details.achternaam, request.geboorteDatum, details.address);
   if (inRegister) return { person: personFromPopulation(inRegister), signals: [] };
-  const known = await findAssignedPerson(tx, { request });
-  return { person: known ?? (await assignOnderwijsnummer(tx, request)), signals: [] };
+  const known = await register.assignedPerson({ request });
+  return { person: known ?? (await register.assignOnderwijsnummer(request)), signals: [] };
 }
 
 /**
@@ -36,12 +36,12 @@ async function identify(context: HandlerContext, request: IdentificationRequest)
  */
 async function linkPupil(context: HandlerContext, onderwijsnummer: string, person: PopulationFacts): Promise<SignalCode | null> {
   // A BSN found by name and address was not in the needs: lock it before linking, as batches on it would otherwise run on.
-  await context.register.join(context.tx, [onderwijsnummer, person.bsn]);
-  const assigned = await findAssignedPerson(context.tx, { onderwijsnummer });
-  const decision = linkDecision(assigned && { birthDate: assigned.geboorteDatum!, gender: assigned.geslacht! }, person, context.register.linkedBsn(onderwijsnummer));
+  const { register } = context;
+  await register.join([onderwijsnummer, person.bsn]);
+  const assigned = await register.assignedPerson({ onderwijsnummer });
+  const decision = linkDecision(assigned && { birthDate: assigned.geboorteDatum!, gender: assigned.geslacht! }, person, register.linkedBsn(onderwijsnummer));
   if (!decision.link) return decision.signal;
-  const link = { onderwijsnummer, bsn: person.bsn };
-  if (await linkOnderwijsnummer(context.tx, link)) context.register.addLink(link);
+  await register.link({ onderwijsnummer, bsn: person.bsn });
   return null;
 }
 

@@ -1,5 +1,5 @@
-import type { PersonData } from '../outbound-messages.js';
-import type { PopulationRecord } from '../../store/register.repo.js';
+import type { PersonData } from '../../register/person.js';
+import type { PopulationRecord } from '../../register/population.js';
 
 /** A population-register entry as `verstrekkenPersoonsgegevens` carries it (identification and mutations alike). */
 export function personFromPopulation(record: PopulationRecord): PersonData {
@@ -10,7 +10,7 @@ export function personFromPopulation(record: PopulationRecord): PersonData {
     ...(record.firstNames ? { voornamen: record.firstNames } : {}),
     geboorteDatum: record.birthDate,
     geslacht: record.gender,
-    ...(record.address ? { address: record.address as PersonData['address'] } : {}),
+    ...(record.address ? { address: record.address } : {}),
     ...(record.dateOfDeath ? { datumOverlijden: record.dateOfDeath } : {}),
   };
 }

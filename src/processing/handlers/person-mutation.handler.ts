@@ -3,7 +3,8 @@ import { persoonsgegevensBody } from '../outbound-messages.js';
 import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
 import { type PersonMutation, applyMutation, sameDetails } from '../../register/person-mutation.js';
 import { signal } from '../../register/signals.js';
-import { type OutboundDraft, type PopulationRecord, upsertPopulationRecord } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
+import type { PopulationRecord } from '../../register/population.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
@@ -43,14 +44,12 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
   // Enrolments are stored under the PGN as delivered; the session adds those under onderwijsnummers linked to the BSN.
   needs: (mutation) => ({ pgns: [mutation.bsn], bsns: [mutation.bsn] }),
   async handle(context, mutation): Promise<HandlerResult> {
-    const { register, tx } = context;
+    const { register } = context;
     const current = register.population(mutation.bsn);
     if (!current) return { outcome: 'rejected', outbound: [] };
     const updated = applyMutation(current, mutation);
     if (sameDetails(current, updated)) return { outcome: 'unchanged', outbound: [] };
-    // Written here, in the batch's transaction: the session writes enrolments only.
-    await upsertPopulationRecord(tx, updated);
-    register.replacePopulation(updated);
+    await register.savePopulation(updated);
 
     const today = dutchDate(context.now);
     const enrolments = register.enrolmentsOf(mutation.bsn).map((e) => ({ ...e.stand, administrationOin: e.administrationOin }));

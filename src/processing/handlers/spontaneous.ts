@@ -2,14 +2,15 @@ import { bekostigingsstatusBody, bewijsBody } from '../outbound-messages.js';
 import { bewijzenFor } from '../../register/bewijs.js';
 import type { VolgnummerKey } from '../../register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../register/funding.js';
-import type { OutboundDraft, StoredEnrolment } from '../../store/register.repo.js';
+import type { StoredEnrolment } from '../../register/enrolment.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { HandlerContext } from '../handler.js';
 import { outboundDraft } from './drafts.js';
 import { dutchDate } from '../../register/calendar.js';
 
-type EnrolmentKey = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
+type BrinVolgnummer = Pick<StoredEnrolment, 'brin' | 'inschrijvingvolgnummer'>;
 // One pupil's enrolments (under any of its numbers): BRIN and volgnummer tell them apart.
-const sameEnrolment = (a: EnrolmentKey, b: EnrolmentKey): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
+const sameEnrolment = (a: BrinVolgnummer, b: BrinVolgnummer): boolean => a.brin === b.brin && a.inschrijvingvolgnummer === b.inschrijvingvolgnummer;
 
 function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others: readonly StoredEnrolment[], peildatum?: string): OutboundDraft | null {
   if (!enrolment.administrationOin) return null; // a BRIN no registered institution serves has nowhere to receive pushes
@@ -28,7 +29,7 @@ function statusDraft(context: HandlerContext, enrolment: StoredEnrolment, others
  * administrations of one BRIN never see each other's pupils). Written in the same transaction as the change itself.
  */
 export function spontaneousPushes(context: HandlerContext, key: VolgnummerKey, before: readonly StoredEnrolment[], after: readonly StoredEnrolment[]): OutboundDraft[] {
-  const changed: EnrolmentKey = { brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
+  const changed: BrinVolgnummer = { brin: key.brin, inschrijvingvolgnummer: key.volgnummer };
   const was = before.find((e) => sameEnrolment(e, changed));
   const is = after.find((e) => sameEnrolment(e, changed));
   const othersAfter = after.filter((e) => !sameEnrolment(e, changed));

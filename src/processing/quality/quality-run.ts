@@ -9,7 +9,8 @@ import {
   type QualitySignalRow, dropStaleQualitySignals, finishQualityRun, insertQualityRun, loadQualityPupils, nextQualityPupils,
   qualityReportRows, tryLockQualityRun, upsertQualitySignals,
 } from '../../store/quality.repo.js';
-import { type OutboundDraft, type Tx, insertOutbound } from '../../store/register.repo.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
+import { type Tx, insertOutbound } from '../../store/register.repo.js';
 
 /** What a quality run needs; `now` is injectable so tests choose the day. */
 export interface QualityRunDeps {
