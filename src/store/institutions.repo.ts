@@ -17,6 +17,9 @@ interface InstitutionRow {
   enabled: boolean;
 }
 
+/** The columns an InstitutionRow reads. */
+const INSTITUTION_COLUMNS = 'oin, name, brins, endpoint_url, enabled';
+
 const toInstitution = (row: InstitutionRow): Institution => ({
   oin: row.oin,
   name: row.name,
@@ -28,7 +31,7 @@ const toInstitution = (row: InstitutionRow): Institution => ({
 /** Inserts or replaces an institution by OIN. */
 export async function upsertInstitution(pool: Pick<Pool, 'query'>, institution: Institution): Promise<void> {
   await pool.query(
-    `INSERT INTO institutions (oin, name, brins, endpoint_url, enabled) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (oin) DO UPDATE SET name = EXCLUDED.name, brins = EXCLUDED.brins,
        endpoint_url = EXCLUDED.endpoint_url, enabled = EXCLUDED.enabled, updated_at = now()`,
     [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
@@ -38,7 +41,7 @@ export async function upsertInstitution(pool: Pick<Pool, 'query'>, institution: 
 /** Inserts an institution only when its OIN is not registered yet (idempotent demo seed). */
 export async function insertInstitutionIfAbsent(pool: Pool, institution: Institution): Promise<boolean> {
   const result = await pool.query(
-    `INSERT INTO institutions (oin, name, brins, endpoint_url, enabled) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (oin) DO NOTHING`,
     [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
   );
@@ -47,13 +50,13 @@ export async function insertInstitutionIfAbsent(pool: Pool, institution: Institu
 
 /** All institutions, by OIN. */
 export async function listInstitutions(pool: Pool): Promise<Institution[]> {
-  const result = await pool.query<InstitutionRow>('SELECT oin, name, brins, endpoint_url, enabled FROM institutions ORDER BY oin');
+  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions ORDER BY oin`);
   return result.rows.map(toInstitution);
 }
 
 /** One institution by OIN, or null. */
 export async function findInstitution(pool: Pool, oin: string): Promise<Institution | null> {
-  const result = await pool.query<InstitutionRow>('SELECT oin, name, brins, endpoint_url, enabled FROM institutions WHERE oin = $1', [oin]);
+  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions WHERE oin = $1`, [oin]);
   return result.rows[0] ? toInstitution(result.rows[0]) : null;
 }
 
@@ -68,7 +71,7 @@ export const PUSH_FALLBACK_PREFERENCE = 'i.enabled DESC, (i.endpoint_url IS NOT 
 /** The institutions other than `oin` that hold any of these BRINs, by OIN. */
 export async function otherInstitutionsServing(db: Pick<Pool, 'query'>, oin: string, brins: readonly string[]): Promise<Institution[]> {
   const result = await db.query<InstitutionRow>(
-    'SELECT oin, name, brins, endpoint_url, enabled FROM institutions WHERE oin <> $1 AND brins && $2::text[] ORDER BY oin',
+    `SELECT ${INSTITUTION_COLUMNS} FROM institutions WHERE oin <> $1 AND brins && $2::text[] ORDER BY oin`,
     [oin, [...brins]],
   );
   return result.rows.map(toInstitution);
