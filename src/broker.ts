@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { operatorRoutes } from './operator/http/operator-http.js';
+import { readStoreCounts } from './operator/stats.js';
 import type { Config } from './shared/config.js';
 import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { createHttpServer } from './http-server.js';
@@ -78,7 +79,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   });
 
   const secrets = resolveOperatorSecrets(config);
-  const storeGauges = createStoreGauges(pool, [processingQueue]);
+  const storeGauges = createStoreGauges(() => readStoreCounts(pool), [processingQueue]);
   joinClusterMetrics([metricsRegistry, storeGauges]); // a no-op unless this is a cluster worker
   const operator = operatorRoutes({
     api: {

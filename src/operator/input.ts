@@ -1,6 +1,6 @@
 import { OIN_PATTERN } from '../shared/catalogue.js';
 import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
-import type { ErrorFilter } from './error-queue.js';
+import type { ErrorFilter } from '../store/outbound.repo.js';
 
 /** Operator input that cannot be used; the CLI prints it, the admin API answers 400 with it. */
 export class OperatorInputError extends Error {

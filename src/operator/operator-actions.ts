@@ -1,17 +1,25 @@
+import type { PoolClient } from 'pg';
 import { type Pool, inTransaction } from '../shared/database.js';
-import { type Institution, otherInstitutionsServing, upsertInstitution } from '../store/institutions.repo.js';
 import { maskPersonalNumbers } from '../shared/log.js';
-import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
 import type { Logger } from '../shared/log.js';
+import type { RioLink } from '../register/rio-rules.js';
+import { type AuditRecord, insertAuditRow } from '../store/audit.repo.js';
+import type { AcceptedMessage } from '../store/inbound-messages.repo.js';
+import { type Institution, lockInstitutionAdds, otherInstitutionsServing, setInstitutionPaused, upsertInstitution } from '../store/institutions.repo.js';
+import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
+import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
+import { replaceRioLinksInTransaction } from '../store/reference.repo.js';
+import { upsertPopulationRecord } from '../store/register.repo.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
-import { recordAudit } from './audit.js';
 import { OperatorInputError } from './input.js';
-import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
+import { type BulkOptions, type OperatorDeps, moveErrorQueueInBatches } from './error-queue.js';
+import { storeMutationMessage } from './submit-person-mutation.js';
 
 /**
  * Every operator action that changes something, each recorded in the audit log with who did it.
- * The CLI and the admin API call these, never the mechanics in error-queue.ts directly, so no path
- * can act without leaving a trace. A dry run is recorded too (flagged), as the look it was.
+ * The CLI and the admin API call these, never the repositories directly, so no path can act without
+ * leaving a trace. Each writes its audit row in the action's own transaction: an action that fails
+ * leaves no row, one that commits has exactly one. A dry run is recorded too (flagged), as the look it was.
  */
 
 /** Who acts: `cli:<user>` or `api:<role>[ (name)]`. */
@@ -25,30 +33,31 @@ function auditTarget(filter: ErrorFilter): Record<string, unknown> {
   return Object.keys(target).length > 0 ? target : { all: true };
 }
 
-async function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
-  let done = 0;
-  const tracked: BulkOptions = { ...options, onProgress: (count, total) => { done = count; options.onProgress?.(count, total); } };
-  let ids: number[];
-  try {
-    ids = await (action === 'errors.replay' ? replayErrors : purgeErrors)(deps, filter, tracked);
-  } catch (error) {
-    // Batches that went through before the failure did change messages: the audit says how many.
-    if (done > 0) {
-      await recordAudit(deps.pool, { actor, action, target: { ...auditTarget(filter), interrupted: (error as Error).message.slice(0, 200) }, affected: done, dryRun: options.dryRun ?? false, outboundIds: [] })
-        .catch(() => undefined);
-    }
-    throw error;
-  }
-  await recordAudit(deps.pool, { actor, action, target: auditTarget(filter), affected: ids.length, dryRun: options.dryRun ?? false, outboundIds: ids });
-  return ids;
+/** Runs an action and writes its audit row in one transaction: a failed action leaves no row, a committed one exactly one. */
+async function audited<T>(pool: Pool, act: (tx: PoolClient) => Promise<T>, audit: (result: T) => AuditRecord): Promise<T> {
+  return inTransaction(pool, async (tx) => {
+    const result = await act(tx);
+    await insertAuditRow(tx, audit(result));
+    return result;
+  });
 }
 
-/** Replays the error-queue messages the filter matches (see replayErrors); returns their ids. */
-export const replay = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
+/**
+ * Replays or purges the matching error-queue messages and records it, all in one transaction: a batch
+ * per statement keeps statements bounded and progress moving, and a failure part-way changes nothing.
+ */
+function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
+  const status = action === 'errors.replay' ? 'pending' : 'purged';
+  return audited(deps.pool, (tx) => moveErrorQueueInBatches(tx, filter, status, options),
+    (ids) => ({ actor, action, target: auditTarget(filter), affected: ids.length, dryRun: options.dryRun ?? false, outboundIds: ids }));
+}
+
+/** Puts error-queue messages back in delivery with their original wsa:MessageID and a fresh set of attempts (replaying twice delivers once); returns their ids. */
+export const replayErrorQueue = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
   bulk('errors.replay', deps, actor, filter, options);
 
-/** Purges the error-queue messages the filter matches (see purgeErrors); returns their ids. */
-export const purge = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
+/** Takes error-queue messages out of delivery for good (status `purged`; the row stays for audit); returns their ids. */
+export const purgeErrorQueue = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
   bulk('errors.purge', deps, actor, filter, options);
 
 /** Inbound message ids one audit row's target keeps (`affected` always has the full count). */
@@ -61,29 +70,45 @@ const MAX_TARGET_IDS = 1000;
  */
 export async function replayProcessing(deps: OperatorDeps, actor: Actor, filter: ProcessingErrorFilter, options: { dryRun?: boolean } = {}): Promise<number[]> {
   const dryRun = options.dryRun ?? false;
-  const ids = await replayProcessingErrors(deps.pool, filter, dryRun);
   const scope = Object.fromEntries(Object.entries({ ids: filter.ids?.slice(0, 100), senderOin: filter.senderOin }).filter(([, value]) => value !== undefined));
-  await recordAudit(deps.pool, {
+  return audited(deps.pool, (tx) => replayProcessingErrors(tx, filter, dryRun), (ids) => ({
     actor, action: 'processing.replay', affected: ids.length, dryRun, outboundIds: [],
     target: { ...(Object.keys(scope).length > 0 ? scope : { all: true }), inboundIds: ids.slice(0, MAX_TARGET_IDS) },
-  });
-  return ids;
+  }));
 }
 
-/** Pauses deliveries to an institution; false when there is no such institution. */
-export async function pause(deps: Pick<OperatorDeps, 'pool'>, actor: Actor, oin: string): Promise<boolean> {
-  const found = await pauseInstitution(deps, oin);
-  if (found) await recordAudit(deps.pool, { actor, action: 'institution.pause', target: { institution: oin }, affected: 1, dryRun: false, outboundIds: [] });
-  return found;
+/** No institution has this OIN: the action changed nothing and records nothing. */
+class NoSuchInstitution extends Error {}
+
+/** Runs an action on one institution with its audit row; null (nothing done, nothing recorded) when there is no such institution. */
+async function onInstitution<T>(pool: Pool, act: (tx: PoolClient) => Promise<T | null>, audit: (result: T) => AuditRecord): Promise<T | null> {
+  try {
+    return await audited(pool, async (tx) => {
+      const result = await act(tx);
+      if (result === null) throw new NoSuchInstitution();
+      return result;
+    }, audit);
+  } catch (error) {
+    if (error instanceof NoSuchInstitution) return null;
+    throw error;
+  }
 }
 
-/** Resumes deliveries to an institution; returns how many waiting messages were queued, or null when there is no such institution. */
-export async function resume(deps: OperatorDeps, actor: Actor, oin: string): Promise<number | null> {
-  const exists = (await deps.pool.query('SELECT 1 FROM institutions WHERE oin = $1', [oin])).rowCount === 1;
-  if (!exists) return null;
-  const queued = await resumeInstitution(deps, oin);
-  await recordAudit(deps.pool, { actor, action: 'institution.resume', target: { institution: oin }, affected: queued, dryRun: false, outboundIds: [] });
-  return queued;
+/** Holds deliveries to an institution (a holiday, a migration): its messages wait without using attempts. False when there is no such institution. */
+export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: Actor, oin: string): Promise<boolean> {
+  const paused = await onInstitution(deps.pool, async (tx) => ((await setInstitutionPaused(tx, oin, true)) ? true : null),
+    () => ({ actor, action: 'institution.pause', target: { institution: oin }, affected: 1, dryRun: false, outboundIds: [] }));
+  return paused !== null;
+}
+
+/**
+ * Resumes deliveries to an institution: its waiting messages are due at once (a retry's backoff is not
+ * waited out), and every delivery process's next poll takes them. Returns how many, or null when there
+ * is no such institution.
+ */
+export async function resumeInstitution(deps: OperatorDeps, actor: Actor, oin: string): Promise<number | null> {
+  return onInstitution(deps.pool, async (tx) => ((await setInstitutionPaused(tx, oin, false)) ? makeInstitutionDeliveriesDue(tx, oin) : null),
+    (queued) => ({ actor, action: 'institution.resume', target: { institution: oin }, affected: queued, dryRun: false, outboundIds: [] }));
 }
 
 /**
@@ -107,28 +132,24 @@ export interface AddOptions {
   readonly alsoName: string;
 }
 
-// One add at a time, so two operators cannot both find a BRIN free and both take it.
-const ADD_LOCK_KEY = 4_242_017;
-
 /**
  * Registers an institution, or replaces the one with its OIN. A BRIN another institution serves is
  * refused unless `also` is set: silently sharing it used to take over the other's pushes.
  */
 export async function addInstitution(pool: Pool, actor: Actor, institution: Institution, options: AddOptions): Promise<void> {
-  const shared = await inTransaction(pool, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ADD_LOCK_KEY]);
+  await audited(pool, async (tx) => {
+    await lockInstitutionAdds(tx);
     const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
     if (servedBy.length > 0 && !options.also) throw new BrinAlreadyServedError(institution, servedBy, options.alsoName);
     await upsertInstitution(tx, institution);
     return servedBy.map((other) => other.oin);
-  });
-  await recordAudit(pool, {
+  }, (shared) => ({
     actor, action: 'institution.add', affected: 1, dryRun: false, outboundIds: [],
     target: {
       institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled,
       ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
     },
-  });
+  }));
 }
 
 /**
@@ -136,10 +157,39 @@ export async function addInstitution(pool: Pool, actor: Actor, institution: Inst
  * `busy` while another run is under way.
  */
 export async function runQuality(deps: OperatorDeps & { brokerOin: string; log: Logger }, actor: Actor): Promise<QualityRunOutcome> {
-  const outcome = await runQualityChecks({ pool: deps.pool, brokerOin: deps.brokerOin, log: deps.log }, { actor });
-  await recordAudit(deps.pool, {
-    actor, action: 'quality.run', dryRun: false, outboundIds: [], affected: outcome.ran ? outcome.signals : 0,
-    target: outcome.ran ? { runId: outcome.runId, checkDate: outcome.checkDate, pupils: outcome.pupils, notified: outcome.notified } : { refused: outcome.reason },
+  return runQualityChecks({ pool: deps.pool, brokerOin: deps.brokerOin, log: deps.log }, {
+    actor,
+    recordOutcome: (tx, outcome) => insertAuditRow(tx, {
+      actor, action: 'quality.run', dryRun: false, outboundIds: [], affected: outcome.ran ? outcome.signals : 0,
+      target: outcome.ran ? { runId: outcome.runId, checkDate: outcome.checkDate, pupils: outcome.pupils, notified: outcome.notified } : { refused: outcome.reason },
+    }),
   });
-  return outcome;
+}
+
+/** Adds or replaces people in the population register (the BRP stand-in) from a file; returns how many. */
+export async function loadPopulation(pool: Pool, actor: Actor, records: readonly Parameters<typeof upsertPopulationRecord>[1][], fileName: string): Promise<number> {
+  return audited(pool, async (tx) => {
+    for (const record of records) await upsertPopulationRecord(tx, record);
+    return records.length;
+  }, (loaded) => ({ actor, action: 'population.load', target: { file: fileName }, affected: loaded, dryRun: false, outboundIds: [] }));
+}
+
+/**
+ * Stores a population-register change as the BRP source's message (see mutationMessage), to be
+ * processed like one over SOAP; returns the stored message's id. The audit names what changed and the
+ * message, never whose: no BSN.
+ */
+export async function submitMutation(pool: Pool, actor: Actor, message: AcceptedMessage, changes: readonly string[]): Promise<number> {
+  return audited(pool, (tx) => storeMutationMessage(tx, message),
+    (messageId) => ({ actor, action: 'population.mutate', target: { inboundMessageId: messageId, changes }, affected: 1, dryRun: false, outboundIds: [] }));
+}
+
+/** Makes `links` the whole set of onderwijslocaties of each vestiging they name (the RIO stand-in); returns how many links. */
+export async function loadRioLinks(pool: Pool, actor: Actor, links: readonly RioLink[], fileName: string): Promise<number> {
+  return audited(pool, async (tx) => {
+    await replaceRioLinksInTransaction(tx, links);
+    return links.length;
+  }, (loaded) => ({
+    actor, action: 'rio.load', target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size }, affected: loaded, dryRun: false, outboundIds: [],
+  }));
 }

@@ -3,8 +3,8 @@ import { NS, findContract } from '../shared/catalogue.js';
 import { BrokerFault } from '../shared/errors.js';
 import { checkNoBlankValues } from '../inbound/body-rules.js';
 import type { PersonMutation } from '../register/person-mutation.js';
-import type { Pool } from '../shared/database.js';
-import { type AcceptedMessage, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
+import { type Pool, inTransaction } from '../shared/database.js';
+import { type AcceptedMessage, insertAcceptedInTransaction } from '../store/inbound-messages.repo.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { compileSchemas } from '../shared/xml/schema-set.js';
@@ -77,19 +77,19 @@ export function mutationMessage(parties: { brpSourceOin: string; brokerOin: stri
 }
 
 /**
- * Stores the message with its processing-outbox row in one statement — the store path of a mutation
- * accepted over SOAP, so the processing worker handles it exactly once and the same pushes result.
- * Returns the stored message's id (to enqueue).
+ * Stores the message with its processing-outbox row in the caller's transaction — the store path of a
+ * mutation accepted over SOAP, so the processing worker handles it exactly once and the same pushes
+ * result. Returns the stored message's id (to enqueue).
  */
-export async function storeMutationMessage(pool: Pool, message: AcceptedMessage): Promise<number> {
+export async function storeMutationMessage(tx: Pick<Pool, 'query'>, message: AcceptedMessage): Promise<number> {
   // No batch job: the caller adds the message's own job (processingJobs).
-  const [stored] = await storeAcceptedBatch(pool, [message], null);
-  if (stored instanceof Error) throw stored;
+  const [stored] = await insertAcceptedInTransaction(tx, [message]);
   if (!stored?.isNew) throw new BrokerFault('DK0050', 'the mutation was not stored as a new message');
   return stored.messageId;
 }
 
-/** Builds, checks and stores a mutation (mutationMessage, then storeMutationMessage). */
+/** Builds, checks and stores a mutation (mutationMessage, then storeMutationMessage), unaudited: for tests and tools. */
 export async function submitPersonMutation(pool: Pool, parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): Promise<number> {
-  return storeMutationMessage(pool, mutationMessage(parties, mutation, at));
+  const message = mutationMessage(parties, mutation, at);
+  return inTransaction(pool, (tx) => storeMutationMessage(tx, message));
 }

@@ -59,3 +59,8 @@ export async function pendingMigrations(pool: Pool): Promise<number[]> {
     : new Set<number>();
   return listMigrations().map((m) => m.version).filter((version) => !done.has(version));
 }
+
+/** The highest migration version applied to the database (0 when none is); throws when the database cannot be read. */
+export async function latestAppliedMigration(pool: Pool): Promise<number> {
+  return (await pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]?.v ?? 0;
+}

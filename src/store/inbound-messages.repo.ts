@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { type Pool, prepared } from '../shared/database.js';
+import type { BucketSpan } from './outbound.repo.js';
 
 /** An inbound message that passed every check and is to be stored before it is acknowledged. */
 export interface AcceptedMessage {
@@ -52,7 +53,7 @@ interface StoredRow {
 }
 
 /** A stored message that shares an id with an input, as SELECT_EXISTING reads it back. */
-export interface ExistingRow {
+interface ExistingRow {
   ord: number;
   id: number;
   receipt_id: string;
@@ -107,7 +108,7 @@ ORDER BY i.ord`;
  * MessageID. Kept out of INSERT_BATCH, whose plan then never touches inbound_messages beyond its unique
  * indexes: no plan choice that a growing table could make wrong. Each half is one of those indexes.
  */
-export const SELECT_EXISTING = `
+const SELECT_EXISTING = `
 WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS t(sender_oin, document_id, wsa_message_id, ord))
 SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, m.operation, m.raw_xml, m.body_fingerprint, true AS same_document
 FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id
@@ -117,7 +118,7 @@ FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.wsa_message_
 WHERE m.document_id <> t.document_id`;
 
 /** SELECT_EXISTING's parameters for these messages. */
-export const existingParameters = (messages: readonly AcceptedMessage[]): [string[], string[], string[]] =>
+const existingParameters = (messages: readonly AcceptedMessage[]): [string[], string[], string[]] =>
   [messages.map((m) => m.senderOin), messages.map((m) => m.documentId), messages.map((m) => m.wsaMessageId)];
 
 const originalOf = (row: ExistingRow): StoredOriginal => ({
@@ -130,7 +131,7 @@ const originalOf = (row: ExistingRow): StoredOriginal => ({
  * identificatiecode carries its own receipt id; otherwise a duplicate of that row (or, without one, of
  * the row with its MessageID), for the caller to compare. Undefined when no row was found.
  */
-export function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRow[]): StoredReceipt | undefined {
+function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRow[]): StoredReceipt | undefined {
   const sameDocument = rows.find((row) => row.same_document);
   const sameMessageId = rows.find((row) => !row.same_document);
   const stored = sameDocument ?? sameMessageId;
@@ -144,7 +145,7 @@ export function receiptFromExisting(message: AcceptedMessage, rows: readonly Exi
 }
 
 /** Per message, in order, the rows SELECT_EXISTING found for it. */
-export function existingByMessage(messages: readonly AcceptedMessage[], rows: readonly ExistingRow[]): ExistingRow[][] {
+function existingByMessage(messages: readonly AcceptedMessage[], rows: readonly ExistingRow[]): ExistingRow[][] {
   const found: ExistingRow[][] = messages.map(() => []);
   for (const row of rows) found[row.ord - 1]!.push(row);
   return found;
@@ -169,6 +170,16 @@ export class CommitOutcomeUnknownError extends Error {
 /** How long after its deadline the client still waits for the statement's answer before it asks. */
 export const DEADLINE_MARGIN_MS = 250;
 
+/** INSERT_BATCH for these messages, as a named statement. */
+function insertBatchStatement(messages: readonly AcceptedMessage[], jobKey: string | null, deadline: Date | null): pg.QueryConfig {
+  const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
+  return prepared('accept-batch', INSERT_BATCH, [
+    column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
+    column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
+    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml), jobKey, deadline,
+  ]);
+}
+
 /**
  * Stores a batch and returns one StoredReceipt per message, in order. The insert is one statement, so
  * it commits atomically on its own: one round trip per batch, no BEGIN/COMMIT. Messages that were
@@ -179,15 +190,10 @@ export const DEADLINE_MARGIN_MS = 250;
  * src/accept/accept-outcome.ts for how the caller learns it).
  */
 export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null, commitWithinMs?: number): Promise<(StoredReceipt | Error)[]> {
-  const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
   // Nothing is sent before a connection is had; a slow connect must not eat the commit's time.
   const client = await pool.connect();
   const deadline = commitWithinMs === undefined ? null : new Date(Date.now() + commitWithinMs);
-  const statement: pg.QueryConfig & { query_timeout?: number } = prepared('accept-batch', INSERT_BATCH, [
-    column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
-    column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
-    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml), jobKey, deadline,
-  ]);
+  const statement: pg.QueryConfig & { query_timeout?: number } = insertBatchStatement(messages, jobKey, deadline);
   // Waiting longer than the deadline allows is pointless: the answer is learnt another way then.
   if (deadline) statement.query_timeout = Math.max(1, deadline.getTime() - Date.now() + DEADLINE_MARGIN_MS);
   let rows: StoredRow[];
@@ -220,4 +226,65 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
     if (readBackFailure) return readBackFailure;
     return receiptFromExisting(message, found ?? []) ?? new Error('stored message not found after conflict');
   });
+}
+
+/**
+ * Stores messages with their processing-outbox rows in the caller's transaction (INSERT_BATCH, no
+ * commit deadline, no batch job): for an operator's action that records its audit row in the same
+ * transaction. Per message, in order: its row id and whether this statement stored it (false: a
+ * message with its ids was stored before, and `messageId` is that one's).
+ */
+export async function insertAcceptedInTransaction(tx: Pick<Pool, 'query'>, messages: readonly AcceptedMessage[]): Promise<{ messageId: number; isNew: boolean }[]> {
+  const rows = (await tx.query<StoredRow>(insertBatchStatement(messages, null, null))).rows;
+  return rows.map((row) => ({ messageId: row.id, isNew: row.inserted }));
+}
+
+/** The advisory lock of migration 012's commit-time check (two-integer form). */
+const COMMIT_CHECK_LOCK = [1112691534, 51] as const;
+
+/**
+ * One look, in one transaction, at what an unanswered accept statement stored: the exclusive lock waits
+ * for every accept transaction that passed its commit-time check (they hold it shared until they end);
+ * then, if the server's clock is past the deadline, no statement with that deadline can commit any
+ * more, and what is stored now is final. Per message its receipt, or null when nothing of it is stored;
+ * undefined while the server's clock has not reached the deadline. A failure leaves the transaction
+ * open: the caller drops the connection, which rolls back and frees the lock.
+ */
+export async function readSettledReceipts(client: pg.PoolClient, messages: readonly AcceptedMessage[], deadline: Date): Promise<(StoredReceipt | null)[] | undefined> {
+  await client.query('BEGIN');
+  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...COMMIT_CHECK_LOCK]);
+  // A new statement, so a snapshot taken after the lock was granted.
+  const past = (await client.query<{ past: boolean }>('SELECT clock_timestamp() > $1::timestamptz AS past', [deadline])).rows[0]!.past;
+  const found = past ? (await client.query<ExistingRow>(SELECT_EXISTING, existingParameters(messages))).rows : [];
+  await client.query('COMMIT');
+  if (!past) return undefined;
+  const byMessage = existingByMessage(messages, found);
+  return messages.map((message, i) => receiptFromExisting(message, byMessage[i]!) ?? null);
+}
+
+/** Messages accepted in the last hour and the last 24 hours (BRIN-indexed receipt times, never the whole archive). */
+export async function countAcceptedMessages(db: Pick<Pool, 'query'>): Promise<{ lastHour: number; last24h: number }> {
+  const row = (await db.query<{ hour: number; day: number }>(
+    `SELECT count(*) FILTER (WHERE received_at > now() - interval '1 hour')::int AS hour, count(*)::int AS day
+     FROM inbound_messages WHERE received_at > now() - interval '24 hours'`)).rows[0]!;
+  return { lastHour: row.hour, last24h: row.day };
+}
+
+/** Processing outcomes (approved, rejected, identified, …) of the messages accepted in the last 24 hours, by outcome. */
+export async function countOutcomesLast24h(db: Pick<Pool, 'query'>): Promise<Record<string, number>> {
+  const rows = (await db.query<{ outcome: string; n: number }>(
+    `SELECT r.outcome, count(*)::int AS n FROM processing_results r JOIN inbound_messages m ON m.id = r.message_id
+     WHERE m.received_at > now() - interval '24 hours' GROUP BY r.outcome ORDER BY r.outcome`)).rows;
+  return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
+}
+
+/** Messages accepted per bucket over the span, oldest first, every bucket present (zeros included). */
+export async function acceptedPerBucket(db: Pick<Pool, 'query'>, span: BucketSpan): Promise<{ start: Date; accepted: number }[]> {
+  const bin = (column: string): string => `date_bin(make_interval(secs => $2), ${column}, timestamptz 'epoch')`;
+  const since = 'now() - make_interval(mins => $1)';
+  return (await db.query<{ start: Date; accepted: number }>(
+    `WITH bucket AS (SELECT generate_series(${bin(since)}, now(), make_interval(secs => $2)) AS start),
+     accepted AS (SELECT ${bin('received_at')} AS start, count(*)::int AS n FROM inbound_messages WHERE received_at > ${since} GROUP BY 1)
+     SELECT b.start, coalesce(a.n, 0)::int AS accepted FROM bucket b LEFT JOIN accepted a ON a.start = b.start ORDER BY b.start`,
+    [span.minutes, span.bucketSeconds])).rows;
 }

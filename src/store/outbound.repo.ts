@@ -123,3 +123,187 @@ export async function markUndeliverable(pool: Pool, id: number, reason: string, 
      UPDATE outbound_messages SET status = 'error', last_error = $2 WHERE id = (SELECT outbound_id FROM released) AND (status = 'pending') IS TRUE`,
     [id, reason, owner]);
 }
+
+type Queryable = Pick<Pool, 'query'>;
+
+/** Which error-queue messages an operator's look or action applies to. */
+export interface ErrorFilter {
+  readonly ids?: readonly number[];
+  readonly institutionOin?: string;
+  readonly operation?: string;
+  /** The inbound contract of the message that caused it, e.g. DUO_VOAanlevering_InschrijvingVO_V1. */
+  readonly contract?: string;
+  /** Text in the last error, e.g. `Client.DK0004`, `HTTP 503`, `no answer`. */
+  readonly fault?: string;
+  /** Only messages created at least this long ago. */
+  readonly olderThanMs?: number;
+  /** Only messages created at most this long ago. */
+  readonly newerThanMs?: number;
+  readonly limit?: number;
+}
+
+/** An error-queue message as stored; its last error unmasked (the operator layer masks it). */
+export interface ErrorQueueEntry {
+  readonly id: number;
+  readonly institutionOin: string;
+  readonly brin: string | null;
+  readonly operation: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+}
+
+const ageClause = (comparison: '<=' | '>=', param: number): string =>
+  `created_at ${comparison} now() - make_interval(secs => $${param}::double precision / 1000)`;
+
+function errorQueueWhere(filter: ErrorFilter): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const clauses = ["status = 'error'"];
+  if (filter.ids) clauses.push(`id = ANY($${params.push(filter.ids)}::bigint[])`);
+  if (filter.institutionOin) clauses.push(`institution_oin = $${params.push(filter.institutionOin)}`);
+  if (filter.operation) clauses.push(`operation = $${params.push(filter.operation)}`);
+  if (filter.contract) clauses.push(`EXISTS (SELECT 1 FROM inbound_messages m WHERE m.id = cause_message_id AND m.contract = $${params.push(filter.contract)})`);
+  if (filter.fault) clauses.push(`strpos(lower(coalesce(last_error, '')), lower($${params.push(filter.fault)})) > 0`);
+  if (filter.olderThanMs !== undefined) clauses.push(ageClause('<=', params.push(filter.olderThanMs)));
+  if (filter.newerThanMs !== undefined) clauses.push(ageClause('>=', params.push(filter.newerThanMs)));
+  return { sql: clauses.join(' AND '), params };
+}
+
+/** Error-queue messages matching the filter, oldest first (at most `filter.limit`, default 1000). */
+export async function listErrorQueue(db: Queryable, filter: ErrorFilter = {}): Promise<ErrorQueueEntry[]> {
+  const { sql, params } = errorQueueWhere(filter);
+  const result = await db.query<{ id: number; institution_oin: string; brin: string | null; operation: string; attempts: number; last_error: string | null; created_at: Date }>(
+    `SELECT id, institution_oin, brin, operation, attempts, last_error, created_at FROM outbound_messages WHERE ${sql} ORDER BY id LIMIT ${Math.min(Math.max(0, Math.floor(filter.limit ?? 1000)), 100_000)}`,
+    params,
+  );
+  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at }));
+}
+
+/** Ids in the error queue matching the filter, oldest first (all of them unless the filter has a limit). */
+export async function errorQueueIds(db: Queryable, filter: ErrorFilter): Promise<number[]> {
+  const { sql, params } = errorQueueWhere(filter);
+  const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
+  return (await db.query<{ id: number }>(`SELECT id FROM outbound_messages WHERE ${sql} ORDER BY id${limit}`, params)).rows.map((r) => r.id);
+}
+
+/**
+ * Moves these messages out of the error queue: `pending` is a replay (due at once, with a fresh set of
+ * retries; attempts so far stay on record), `purged` takes them out of delivery for good. Only
+ * messages still in the error queue move, so moving twice moves once; returns those that moved.
+ */
+export async function moveFromErrorQueue(db: Queryable, ids: readonly number[], status: 'pending' | 'purged'): Promise<number[]> {
+  return (await db.query<{ id: number }>(
+    `UPDATE outbound_messages SET status = $2,
+       next_attempt_at = CASE WHEN $2 = 'pending' THEN '-infinity'::timestamptz ELSE next_attempt_at END,
+       replayed_attempts = CASE WHEN $2 = 'pending' THEN attempts ELSE replayed_attempts END
+     WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id`, [ids, status])).rows.map((r) => r.id);
+}
+
+/**
+ * Makes an institution's waiting messages due at once (a retry's backoff is not waited out), so every
+ * delivery process's next poll takes them; returns how many.
+ */
+export async function makeInstitutionDeliveriesDue(db: Queryable, oin: string): Promise<number> {
+  return (await db.query(
+    `UPDATE outbound_messages SET next_attempt_at = least(next_attempt_at, now()) WHERE institution_oin = $1 AND status = 'pending'`, [oin])).rowCount ?? 0;
+}
+
+/** An outbound message as an operator inspects it; its last error unmasked. */
+export interface OutboundDetail {
+  readonly id: number;
+  readonly institutionOin: string;
+  readonly brin: string | null;
+  readonly operation: string;
+  readonly wsaMessageId: string;
+  readonly status: string;
+  readonly attempts: number;
+  /** When a pending message is attempted next. */
+  readonly nextAttemptAt: Date | null;
+  readonly lastError: string | null;
+  readonly createdAt: Date;
+  readonly deliveredAt: Date | null;
+  /** The inbound message whose processing queued it (none for a push not caused by one). */
+  readonly causeMessageId: number | null;
+  readonly documentId: string;
+  readonly bodyXml: string;
+}
+
+/** How an outbound message is found: its id, its MessageID or document id (a UUID), or all that one inbound message caused. */
+export type OutboundLookup = { readonly id: number } | { readonly uuid: string } | { readonly causeMessageId: number };
+
+interface OutboundDetailRow {
+  id: number; institution_oin: string; brin: string | null; operation: string; wsa_message_id: string; status: string; attempts: number;
+  next_attempt_at: Date | null; last_error: string | null; created_at: Date; delivered_at: Date | null; cause_message_id: number | null; document_id: string; body_xml: string;
+}
+
+/** The outbound messages a lookup finds, by id (a UUID finds at most one). */
+export async function findOutboundMessages(db: Queryable, lookup: OutboundLookup): Promise<OutboundDetail[]> {
+  const [where, value] = 'id' in lookup ? ['id = $1', lookup.id]
+    : 'uuid' in lookup ? ['wsa_message_id = $1::uuid OR document_id = $1::uuid', lookup.uuid]
+      : ['cause_message_id = $1', lookup.causeMessageId];
+  const rows = (await db.query<OutboundDetailRow>(
+    `SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
+       last_error, created_at, delivered_at, cause_message_id, document_id, body_xml
+     FROM outbound_messages WHERE ${where} ORDER BY id${'uuid' in lookup ? ' LIMIT 1' : ''}`, [value])).rows;
+  return rows.map((r) => ({
+    id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, wsaMessageId: r.wsa_message_id, status: r.status, attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at, lastError: r.last_error, createdAt: r.created_at, deliveredAt: r.delivered_at, causeMessageId: r.cause_message_id,
+    documentId: r.document_id, bodyXml: r.body_xml,
+  }));
+}
+
+/** One recorded delivery attempt; its error unmasked. */
+export interface DeliveryAttempt {
+  readonly outboundId: number;
+  readonly attempt: number;
+  readonly startedAt: Date;
+  readonly endpoint: string;
+  readonly httpStatus: number | null;
+  readonly faultCode: string | null;
+  readonly latencyMs: number;
+  readonly outcome: string;
+  readonly error: string | null;
+}
+
+/** The attempts at these outbound messages, per message in attempt order. */
+export async function listDeliveryAttempts(db: Queryable, outboundIds: readonly number[]): Promise<DeliveryAttempt[]> {
+  if (outboundIds.length === 0) return [];
+  const rows = (await db.query<{ outbound_id: number; attempt: number; started_at: Date; endpoint: string; http_status: number | null; fault_code: string | null; latency_ms: number; outcome: string; error: string | null }>(
+    `SELECT outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error
+     FROM delivery_attempts WHERE outbound_id = ANY($1::bigint[]) ORDER BY outbound_id, attempt`, [outboundIds])).rows;
+  return rows.map((a) => ({
+    outboundId: a.outbound_id, attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code,
+    latencyMs: a.latency_ms, outcome: a.outcome, error: a.error,
+  }));
+}
+
+/** Outbound messages waiting for delivery (`pending`) and in the error queue (`error`): the stats and the metrics gauges both read these. */
+export async function countOpenOutbound(db: Queryable): Promise<{ pending: number; error: number }> {
+  return (await db.query<{ pending: number; error: number }>(
+    "SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'error')::int AS error FROM outbound_messages WHERE status IN ('pending', 'error')")).rows[0]!;
+}
+
+/** Messages delivered in the last hour, with the queueing → receipt latency in seconds (null when none were). */
+export async function deliveryLatencyLastHour(db: Queryable): Promise<{ delivered: number; p50: number | null; p95: number | null; max: number | null }> {
+  const row = (await db.query<{ n: number; p50: number | null; p95: number | null; max: number | null }>(
+    `SELECT count(*)::int AS n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at)) AS p50,
+       percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at)) AS p95,
+       max(extract(epoch FROM delivered_at - created_at))::float8 AS max
+     FROM outbound_messages WHERE delivered_at > now() - interval '1 hour' AND status = 'delivered'`)).rows[0]!;
+  return { delivered: row.n, p50: row.p50, p95: row.p95, max: row.max };
+}
+
+/** The last `minutes`, cut into buckets of `bucketSeconds` aligned on the epoch (date_bin). */
+export interface BucketSpan {
+  readonly minutes: number;
+  readonly bucketSeconds: number;
+}
+
+/** Messages delivered per bucket over the span (buckets without any left out), keyed by the bucket's start. */
+export async function deliveredPerBucket(db: Queryable, span: BucketSpan): Promise<Map<number, number>> {
+  const rows = (await db.query<{ start: Date; n: number }>(
+    `SELECT date_bin(make_interval(secs => $2), delivered_at, timestamptz 'epoch') AS start, count(*)::int AS n
+     FROM outbound_messages WHERE delivered_at > now() - make_interval(mins => $1) AND status = 'delivered' GROUP BY 1`, [span.minutes, span.bucketSeconds])).rows;
+  return new Map(rows.map((r) => [r.start.getTime(), r.n]));
+}

@@ -76,11 +76,17 @@ export async function listProcessingErrors(pool: Pool, filter: ProcessingErrorFi
 }
 
 /** Puts matching messages back to be processed now (the sweeper wakes them); returns their ids. A dry run changes nothing. */
-export async function replayProcessingErrors(pool: Pool, filter: ProcessingErrorFilter, dryRun = false): Promise<number[]> {
+export async function replayProcessingErrors(db: Pick<Pool, 'query'>, filter: ProcessingErrorFilter, dryRun = false): Promise<number[]> {
   const { sql, params } = processingErrorWhere(filter);
   const matching = `SELECT o.message_id FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id WHERE ${sql}`;
   const statement = dryRun
     ? `${matching} ORDER BY 1`
     : `UPDATE processing_outbox SET failed_at = NULL, failure = NULL, next_attempt_at = '-infinity' WHERE message_id IN (${matching}) RETURNING message_id`;
-  return (await pool.query<{ message_id: number }>(statement, params)).rows.map((r) => r.message_id).sort((a, b) => a - b);
+  return (await db.query<{ message_id: number }>(statement, params)).rows.map((r) => r.message_id).sort((a, b) => a - b);
+}
+
+/** Accepted messages waiting to be processed, and those in the processing error queue: the stats and the metrics gauges both read these. */
+export async function countProcessingOutbox(db: Pick<Pool, 'query'>): Promise<{ waiting: number; failed: number }> {
+  return (await db.query<{ waiting: number; failed: number }>(
+    'SELECT count(*) FILTER (WHERE failed_at IS NULL)::int AS waiting, count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS failed FROM processing_outbox')).rows[0]!;
 }

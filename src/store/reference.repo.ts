@@ -38,12 +38,15 @@ export async function loadReferenceData(tx: Pick<Tx, 'query'>, vestigingen: read
  * a vestiging's rows not in `links` go. One transaction, so the rules never see half a load.
  */
 export async function replaceRioLinks(pool: Pool, links: readonly RioLink[]): Promise<void> {
-  await inTransaction(pool, async (tx) => {
-    await tx.query('DELETE FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])', [[...new Set(links.map((l) => l.vestiging))]]);
-    await tx.query(
-      `INSERT INTO rio_onderwijslocaties (vestiging, onderwijslocatie, datum_begin, datum_einde)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`,
-      [links.map((l) => l.vestiging), links.map((l) => l.onderwijslocatie), links.map((l) => l.datumBegin ?? null), links.map((l) => l.datumEinde ?? null)],
-    );
-  });
+  await inTransaction(pool, (tx) => replaceRioLinksInTransaction(tx, links));
+}
+
+/** replaceRioLinks in the caller's transaction (an operator's load, with its audit row). */
+export async function replaceRioLinksInTransaction(tx: Pick<Pool, 'query'>, links: readonly RioLink[]): Promise<void> {
+  await tx.query('DELETE FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])', [[...new Set(links.map((l) => l.vestiging))]]);
+  await tx.query(
+    `INSERT INTO rio_onderwijslocaties (vestiging, onderwijslocatie, datum_begin, datum_einde)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`,
+    [links.map((l) => l.vestiging), links.map((l) => l.onderwijslocatie), links.map((l) => l.datumBegin ?? null), links.map((l) => l.datumEinde ?? null)],
+  );
 }

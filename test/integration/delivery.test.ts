@@ -7,7 +7,8 @@ import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { retryDelay } from '../../src/delivery/policy.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import { listErrors, pauseInstitution, purgeErrors, replayErrors, resumeInstitution, showOutbound } from '../../src/operator/error-queue.js';
+import { listErrors, showOutbound } from '../../src/operator/error-queue.js';
+import { pauseInstitution, purgeErrorQueue, replayErrorQueue, resumeInstitution } from '../../src/operator/operator-actions.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { XmlDocument } from 'libxml2-wasm';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
@@ -139,17 +140,17 @@ describe('delivery', () => {
     const id = await feedbackFor('17AA');
     expect(await finalState(id)).toMatchObject({ status: 'error' });
     expect((await listErrors(operator(), { institutionOin: '0000000700017AA00000' })).map((e) => e.id)).toEqual([id]);
-    expect(await replayErrors(operator(), { ids: [id] }, { dryRun: true })).toEqual([id]);
+    expect(await replayErrorQueue(operator(), 'test:delivery', { ids: [id] }, { dryRun: true })).toEqual([id]);
     expect((await showOutbound(operator(), id))?.message.status).toBe('error'); // dry run changed nothing
 
-    const [first, second] = await Promise.all([replayErrors(operator(), { ids: [id] }), replayErrors(operator(), { ids: [id] })]);
+    const [first, second] = await Promise.all([replayErrorQueue(operator(), 'test:delivery', { ids: [id] }), replayErrorQueue(operator(), 'test:delivery', { ids: [id] })]);
     expect([...first!, ...second!]).toEqual([id]);
     expect(await finalState(id)).toMatchObject({ status: 'delivered' });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const received = endpoints.received('17AA');
     expect(received).toHaveLength(2); // the faulted attempt, then one delivery
     expect(received[1]!.messageId).toBe(received[0]!.messageId);
-    expect(await replayErrors(operator(), { ids: [id] })).toEqual([]);
+    expect(await replayErrorQueue(operator(), 'test:delivery', { ids: [id] })).toEqual([]);
     const timeline = (await showOutbound(operator(), id))!.attempts.map((a) => a.outcome);
     expect(timeline).toEqual(['failed', 'delivered']);
   });
@@ -158,19 +159,19 @@ describe('delivery', () => {
     endpoints.script('18AA', 'client-fault');
     const id = await feedbackFor('18AA');
     await finalState(id);
-    expect(await purgeErrors(operator(), { institutionOin: '0000000700018AA00000' })).toEqual([id]);
+    expect(await purgeErrorQueue(operator(), 'test:delivery', { institutionOin: '0000000700018AA00000' })).toEqual([id]);
     expect((await showOutbound(operator(), id))?.message.status).toBe('purged');
-    expect(await replayErrors(operator(), { ids: [id] })).toEqual([]);
+    expect(await replayErrorQueue(operator(), 'test:delivery', { ids: [id] })).toEqual([]);
   });
 
   test('a paused institution gets nothing and uses no attempts; resume delivers what waited', async () => {
     await upsertInstitution(broker().pool, { oin: '0000000700019AA00000', name: '19AA', brins: ['19AA'], endpointUrl: endpoints.url('19AA'), enabled: true });
-    await pauseInstitution(operator(), '0000000700019AA00000');
+    expect(await pauseInstitution(operator(), 'test:delivery', '0000000700019AA00000')).toBe(true);
     const id = await feedbackFor('19AA', endpoints.url('19AA'), { keepPaused: true, keepFundingStatus: true });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await showOutbound(operator(), id))?.message).toMatchObject({ status: 'pending', attempts: 0 });
     expect(endpoints.received('19AA')).toHaveLength(0);
-    expect(await resumeInstitution(operator(), '0000000700019AA00000')).toBe(2); // the terugkoppeling and the stand's funding status waited
+    expect(await resumeInstitution(operator(), 'test:delivery', '0000000700019AA00000')).toBe(2); // the terugkoppeling and the stand's funding status waited
     expect(await finalState(id)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 

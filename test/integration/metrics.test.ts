@@ -3,6 +3,7 @@
  * processing, delivery attempts by institution and outcome, latency histograms, queue and
  * error-queue gauges, sweeper re-enqueues.
  */
+import { collectStats } from '../../src/operator/stats.js';
 import { insertOutbound } from '../../src/store/register.repo.js';
 import { waitFor } from '../support/broker.js';
 import { errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
@@ -73,5 +74,18 @@ describe('metrics', () => {
     const text = await scrape(broker().baseUrl);
     expect(sample(text, 'bron_institution_paused', { institution: oinOf('52AA') })).toBe(1);
     expect(sample(text, 'bron_institution_paused')).toBe(1);
+  });
+
+  test('the gauges and the operator stats read the same counts', async () => {
+    const [text, stats] = [await scrape(broker().baseUrl), await collectStats(broker().pool)];
+    expect({
+      processingBacklog: sample(text, 'bron_processing_backlog_messages'), processingErrors: sample(text, 'bron_processing_error_queue_messages'),
+      outboundPending: sample(text, 'bron_outbound_messages', { status: 'pending' }), errorQueue: sample(text, 'bron_outbound_messages', { status: 'error' }),
+      paused: sample(text, 'bron_institution_paused'),
+    }).toEqual({
+      processingBacklog: stats.processingBacklog, processingErrors: stats.processingErrors, outboundPending: stats.outboundPending, errorQueue: stats.errorQueue,
+      paused: stats.institutions.paused,
+    });
+    expect(stats.institutions.paused).toBe(1);
   });
 });

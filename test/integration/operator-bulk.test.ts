@@ -1,6 +1,6 @@
 /** Bulk replay and purge run in batches, report progress per batch, and leave what others moved alone. */
-import { listAudit } from '../../src/operator/audit.js';
-import { purge, replay } from '../../src/operator/operator-actions.js';
+import { listAudit } from '../../src/store/audit.repo.js';
+import { purgeErrorQueue, replayErrorQueue } from '../../src/operator/operator-actions.js';
 import { insertOutbound } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
 
@@ -25,7 +25,7 @@ describe('bulk operator actions', () => {
   test('replay of 5 in batches of 2: progress after each batch, each due at once with a fresh set of retries, one audit row with all ids', async () => {
     const ids = await errorRows(5, '001');
     const progress: string[] = [];
-    const replayed = await replay(deps(), 'test:bulk', { fault: '503' }, { batchSize: 2, onProgress: (done, total) => progress.push(`${done}/${total}`) });
+    const replayed = await replayErrorQueue(deps(), 'test:bulk', { fault: '503' }, { batchSize: 2, onProgress: (done, total) => progress.push(`${done}/${total}`) });
     expect(replayed).toEqual(ids);
     expect(progress).toEqual(['0/5', '2/5', '4/5', '5/5']);
     const rows = (await broker().pool.query("SELECT status, next_attempt_at <= now() AS due, attempts = replayed_attempts AS fresh FROM outbound_messages WHERE id = ANY($1)", [ids])).rows;
@@ -36,9 +36,9 @@ describe('bulk operator actions', () => {
 
   test('a dry run counts without changing; a message that left the error queue meanwhile is not purged', async () => {
     const ids = await errorRows(3, '002');
-    expect(await purge(deps(), 'test:bulk', { ids }, { dryRun: true })).toEqual(ids);
+    expect(await purgeErrorQueue(deps(), 'test:bulk', { ids }, { dryRun: true })).toEqual(ids);
     await broker().pool.query("UPDATE outbound_messages SET status = 'pending' WHERE id = $1", [ids[2]]);
-    expect(await purge(deps(), 'test:bulk', { ids }, { batchSize: 1 })).toEqual(ids.slice(0, 2));
+    expect(await purgeErrorQueue(deps(), 'test:bulk', { ids }, { batchSize: 1 })).toEqual(ids.slice(0, 2));
     const statuses = (await broker().pool.query('SELECT status FROM outbound_messages WHERE id = ANY($1) ORDER BY id', [ids])).rows.map((r) => r.status);
     expect(statuses).toEqual(['purged', 'purged', 'pending']);
     const [last, dry] = await listAudit(broker().pool, { limit: 2, action: 'errors.purge' });

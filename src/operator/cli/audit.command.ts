@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { printJson, printTable, when, withDatabase } from './cli-support.js';
-import { listAudit } from '../audit.js';
+import { listAudit } from '../../store/audit.repo.js';
 
 /** `bron-broker audit`: who did what, newest first. */
 export function registerAuditCommand(program: Command): void {

@@ -3,7 +3,7 @@ import { printJson, printTable, progressReporter, when, withOperator } from './c
 import { cliActor } from '../audit.js';
 import { listErrors, showOutbound } from '../error-queue.js';
 import { CLI_FIELDS, type ErrorFilterInput, parseErrorFilter, parseId } from '../input.js';
-import { purge, replay } from '../operator-actions.js';
+import { purgeErrorQueue, replayErrorQueue } from '../operator-actions.js';
 
 type FilterOptions = Omit<ErrorFilterInput, 'ids'> & { all?: boolean };
 
@@ -47,8 +47,8 @@ export function registerErrorCommands(program: Command): void {
     });
 
   for (const [name, description, act] of [
-    ['replay', 'deliver again, with the original MessageID and fresh attempts', replay],
-    ['purge', 'take out of delivery for good (kept for audit)', purge],
+    ['replay', 'deliver again, with the original MessageID and fresh attempts', replayErrorQueue],
+    ['purge', 'take out of delivery for good (kept for audit)', purgeErrorQueue],
   ] as const) {
     withFilters(errors.command(`${name} [ids...]`).description(description))
       .option('--all', 'the whole error queue')

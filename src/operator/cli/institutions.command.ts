@@ -3,7 +3,7 @@ import { brins, httpUrl, oin, printJson, printTable, when, withDatabase, withOpe
 import { cliActor } from '../audit.js';
 import { listErrors } from '../error-queue.js';
 import { type InstitutionOverview, institutionOverview, pingEndpoint } from '../institutions.js';
-import { addInstitution, pause, resume } from '../operator-actions.js';
+import { addInstitution, pauseInstitution, resumeInstitution } from '../operator-actions.js';
 
 const health = (i: InstitutionOverview): string =>
   i.health.state === 'idle' ? 'idle' : `${i.health.state} (${i.health.failedAttempts}/${i.health.attempts} failed)`;
@@ -86,14 +86,14 @@ export function registerInstitutionCommands(program: Command): void {
   institution.command('pause <oin>')
     .description('hold deliveries to an institution (holiday); its messages wait without using attempts')
     .action(async (value: string) => {
-      if (!(await withDatabase((pool) => pause({ pool }, cliActor(), oin(value))))) throw new Error(`no institution ${value}`);
+      if (!(await withDatabase((pool) => pauseInstitution({ pool }, cliActor(), oin(value))))) throw new Error(`no institution ${value}`);
       process.stdout.write(`paused ${value}\n`);
     });
 
   institution.command('resume <oin>')
     .description('resume deliveries to an institution and queue what waited')
     .action(async (value: string) => {
-      const queued = await withOperator((deps) => resume(deps, cliActor(), oin(value)));
+      const queued = await withOperator((deps) => resumeInstitution(deps, cliActor(), oin(value)));
       if (queued === null) throw new Error(`no institution ${value}`);
       process.stdout.write(`resumed ${value}; ${queued} message(s) queued\n`);
     });

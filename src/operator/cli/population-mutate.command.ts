@@ -9,8 +9,9 @@ import type { PersonMutation } from '../../register/person-mutation.js';
 import { isValidBsn } from '../../register/pgn.js';
 import { resolveRedis } from '../../shared/services/resolve-services.js';
 import type { AcceptedMessage } from '../../store/inbound-messages.repo.js';
-import { mutationMessage, storeMutationMessage } from '../submit-person-mutation.js';
-import { cliActor, recordAudit } from '../audit.js';
+import { mutationMessage } from '../submit-person-mutation.js';
+import { cliActor } from '../audit.js';
+import { submitMutation } from '../operator-actions.js';
 
 /** The options of `population mutate`, as commander hands them over. */
 export interface MutateOptions {
@@ -131,13 +132,9 @@ export function registerMutateCommand(population: Command): void {
       const bsn = options.bsn === '-' ? fs.readFileSync(0, 'utf8').trim() : options.bsn;
       const mutation = mutationFromOptions({ ...options, bsn });
       const message = validMessage(mutation);
-      const messageId = await withDatabase(async (pool) => {
-        const id = await storeMutationMessage(pool, message);
-        // What changed, never whose: the audit names the stored message, not the BSN.
-        const changes = [mutation.name && 'name', mutation.address && 'address', mutation.datumOverlijden && 'dateOfDeath'].filter((c): c is string => typeof c === 'string');
-        await recordAudit(pool, { actor: cliActor(), action: 'population.mutate', target: { inboundMessageId: id, changes }, affected: 1, dryRun: false, outboundIds: [] });
-        return id;
-      });
+      // What changed, never whose: the audit names the stored message, not the BSN.
+      const changes = [mutation.name && 'name', mutation.address && 'address', mutation.datumOverlijden && 'dateOfDeath'].filter((c): c is string => typeof c === 'string');
+      const messageId = await withDatabase((pool) => submitMutation(pool, cliActor(), message, changes));
       const queued = await enqueueProcessing(messageId);
       process.stdout.write(`stored mutation for BSN ******${mutation.bsn.slice(-3)} as message ${messageId}; ${queued ? 'queued for processing' : 'the broker\'s sweeper will queue it'}\n`);
     });

@@ -2,12 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from './cli-support.js';
-import { inTransaction } from '../../shared/database.js';
-import { cliActor, recordAudit } from '../audit.js';
+import { cliActor } from '../audit.js';
+import { loadPopulation } from '../operator-actions.js';
 import { isCalendarDate, registerMutateCommand } from './population-mutate.command.js';
 import { isValidBsn } from '../../register/pgn.js';
 import type { PopulationRecord } from '../../register/population.js';
-import { upsertPopulationRecord } from '../../store/register.repo.js';
 
 /** One record of a population-register file (JSON array); field names as in the outbound contract. */
 interface PopulationFileRecord {
@@ -52,10 +51,7 @@ export function registerPopulationCommands(program: Command): void {
       if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
       const records = entries.map(toRecord);
       // The people and the audit row commit together: a load is either recorded and done, or neither.
-      await withDatabase((pool) => inTransaction(pool, async (tx) => {
-        for (const record of records) await upsertPopulationRecord(tx, record);
-        await recordAudit(tx, { actor: cliActor(), action: 'population.load', target: { file: path.basename(file) }, affected: records.length, dryRun: false, outboundIds: [] });
-      }));
+      await withDatabase((pool) => loadPopulation(pool, cliActor(), records, path.basename(file)));
       process.stdout.write(`loaded ${records.length} person(s)\n`);
     });
   registerMutateCommand(population);

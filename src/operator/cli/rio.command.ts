@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { withDatabase } from './cli-support.js';
 import type { RioLink } from '../../register/rio-rules.js';
-import { replaceRioLinks } from '../../store/reference.repo.js';
+import { cliActor } from '../audit.js';
+import { loadRioLinks } from '../operator-actions.js';
 
 /** One record of a RIO stand-in file (JSON array). */
 interface RioFileRecord {
@@ -46,7 +48,7 @@ export function registerRioCommands(program: Command): void {
     .description('make a JSON array of {vestiging, onderwijslocatie, datumBegin?, datumEinde?} the whole set of onderwijslocaties of each vestiging it names')
     .action(async (file: string) => {
       const links = rioLinksOf(JSON.parse(fs.readFileSync(file, 'utf8')));
-      await withDatabase((pool) => replaceRioLinks(pool, links));
+      await withDatabase((pool) => loadRioLinks(pool, cliActor(), links, path.basename(file)));
       process.stdout.write(`loaded ${links.length} onderwijslocatie link(s) for ${new Set(links.map((l) => l.vestiging)).size} vestiging(en)\n`);
     });
 }

@@ -1,17 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
-import { listAudit } from '../audit.js';
+import { listAudit } from '../../store/audit.repo.js';
 import { API_FIELDS, type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin, parseProcessingErrorFilter } from '../input.js';
 import { type OperatorDeps, listErrors, showOutbound } from '../error-queue.js';
 import { institutionOverview, pingEndpoint } from '../institutions.js';
-import { addInstitution, pause, purge, replay, replayProcessing, resume, runQuality } from '../operator-actions.js';
+import { addInstitution, pauseInstitution, purgeErrorQueue, replayErrorQueue, replayProcessing, resumeInstitution, runQuality } from '../operator-actions.js';
 import { listQuality, parseQualityFilter, qualityOverview } from '../quality.js';
 import type { Logger } from '../../shared/log.js';
 import { listProcessingErrorQueue } from '../processing-error-queue.js';
 import { collectStats, messageSeries } from '../stats.js';
 import { traceByBrin, traceByPupil, traceMessage } from '../trace.js';
 import { isPgnShaped } from '../../shared/pupil-key.js';
-import type { Caller, Role } from './auth.js';
+import type { Caller, AdminRole } from './auth.js';
 import { HttpError, readJson } from './http-json.js';
 
 /** What the admin API works on: the operator API's dependencies and a few of the broker's. */
@@ -36,7 +36,7 @@ interface Call {
 interface Route {
   readonly method: 'GET' | 'POST';
   readonly path: RegExp;
-  readonly role: Role;
+  readonly role: AdminRole;
   readonly run: (call: Call) => Promise<unknown>;
 }
 
@@ -66,7 +66,7 @@ function checkFlags(body: Record<string, unknown>): void {
   }
 }
 
-async function bulk(call: Call, act: typeof replay): Promise<unknown> {
+async function bulk(call: Call, act: typeof replayErrorQueue): Promise<unknown> {
   const body = await readJson(call.req);
   checkFlags(body);
   const dryRun = body.dryRun === true;
@@ -117,11 +117,11 @@ const ROUTES: readonly Route[] = [
     return institution;
   } },
   { method: 'POST', path: new RegExp(`^institutions/${OIN}/pause$`), role: 'operator', run: async ({ params, deps, caller }) => {
-    if (!(await pause(deps, caller.actor, params[0]!))) throw new HttpError(404, `no institution ${params[0]}`);
+    if (!(await pauseInstitution(deps, caller.actor, params[0]!))) throw new HttpError(404, `no institution ${params[0]}`);
     return { paused: params[0] };
   } },
   { method: 'POST', path: new RegExp(`^institutions/${OIN}/resume$`), role: 'operator', run: async ({ params, deps, caller }) => {
-    const queued = await resume(deps, caller.actor, params[0]!);
+    const queued = await resumeInstitution(deps, caller.actor, params[0]!);
     if (queued === null) throw new HttpError(404, `no institution ${params[0]}`);
     return { resumed: params[0], queued };
   } },
@@ -136,8 +136,8 @@ const ROUTES: readonly Route[] = [
     if (!shown) throw new HttpError(404, `no outbound message ${params[0]}`);
     return shown;
   } },
-  { method: 'POST', path: /^errors\/replay$/, role: 'operator', run: (call) => bulk(call, replay) },
-  { method: 'POST', path: /^errors\/purge$/, role: 'operator', run: (call) => bulk(call, purge) },
+  { method: 'POST', path: /^errors\/replay$/, role: 'operator', run: (call) => bulk(call, replayErrorQueue) },
+  { method: 'POST', path: /^errors\/purge$/, role: 'operator', run: (call) => bulk(call, purgeErrorQueue) },
   { method: 'GET', path: /^processing-errors$/, role: 'read', run: ({ query, deps }) =>
     listProcessingErrorQueue(deps, parseProcessingErrorFilter({ sender: query.get('sender') ?? undefined, limit: query.get('limit') ?? undefined }, API_FIELDS)) },
   { method: 'POST', path: /^processing-errors\/replay$/, role: 'operator', run: replayProcessingRoute },

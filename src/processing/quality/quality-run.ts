@@ -26,6 +26,8 @@ export interface QualityRunRequest {
   readonly actor?: string;
   /** Scheduled slots before this moment run only after an earlier scheduled run (see insertQualityRun). */
   readonly catchUpAfter?: Date;
+  /** Writes in the run's transaction once the outcome is known, so it commits with the run or not at all (an operator's audit row). */
+  readonly recordOutcome?: (tx: Tx, outcome: QualityRunOutcome) => Promise<void>;
 }
 
 export type QualityRunOutcome =
@@ -74,27 +76,35 @@ export async function runQualityChecks(deps: QualityRunDeps, request: QualityRun
   const now = clock();
   const checkDate = dutchDate(now); // the register's day, as processing's: Dutch, not UTC
   return inTransaction(deps.pool, async (tx) => {
-    if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
-    const runId = await insertQualityRun(tx, {
-      runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`, slot: request.slot ?? null,
-      trigger: request.slot ? 'schedule' : 'operator', actor: request.actor ?? null, checkDate, startedAt: now,
-    }, request.catchUpAfter);
-    if (runId === null) return { ran: false, reason: 'not-due' } as const; // this slot ran, or it predates a fresh database's first scheduler
-
-    const { from } = controlYear(checkDate);
-    let pupils = 0;
-    for (let after = ''; ;) {
-      const pgns = await nextQualityPupils(tx, after, from, PUPILS_PER_BATCH);
-      if (pgns.length === 0) break;
-      const findings = (await loadQualityPupils(tx, pgns)).flatMap((pupil) => checkPupilQuality(pupil, checkDate));
-      await upsertQualitySignals(tx, runId, now, findings);
-      pupils += pgns.length;
-      after = pgns.at(-1)!;
-    }
-    const signals = await dropStaleQualitySignals(tx, runId);
-    const notified = await queueReports(tx, deps, now, checkDate);
-    await finishQualityRun(tx, runId, { finishedAt: clock(), pupils, signals, notified });
-    deps.log.info('quality checks done', { runId, trigger: request.slot ? 'schedule' : 'operator', checkDate, pupils, signals, notified });
-    return { ran: true, runId, checkDate, pupils, signals, notified } as const;
+    const outcome = await checkInTransaction(tx, deps, request, { now, checkDate, clock });
+    await request.recordOutcome?.(tx, outcome);
+    return outcome;
   });
+}
+
+/** The run itself, in the caller's transaction: see runQualityChecks. */
+async function checkInTransaction(tx: Tx, deps: QualityRunDeps, request: QualityRunRequest, day: { now: Date; checkDate: string; clock: () => Date }): Promise<QualityRunOutcome> {
+  const { now, checkDate, clock } = day;
+  if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
+  const runId = await insertQualityRun(tx, {
+    runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`, slot: request.slot ?? null,
+    trigger: request.slot ? 'schedule' : 'operator', actor: request.actor ?? null, checkDate, startedAt: now,
+  }, request.catchUpAfter);
+  if (runId === null) return { ran: false, reason: 'not-due' } as const; // this slot ran, or it predates a fresh database's first scheduler
+
+  const { from } = controlYear(checkDate);
+  let pupils = 0;
+  for (let after = ''; ;) {
+    const pgns = await nextQualityPupils(tx, after, from, PUPILS_PER_BATCH);
+    if (pgns.length === 0) break;
+    const findings = (await loadQualityPupils(tx, pgns)).flatMap((pupil) => checkPupilQuality(pupil, checkDate));
+    await upsertQualitySignals(tx, runId, now, findings);
+    pupils += pgns.length;
+    after = pgns.at(-1)!;
+  }
+  const signals = await dropStaleQualitySignals(tx, runId);
+  const notified = await queueReports(tx, deps, now, checkDate);
+  await finishQualityRun(tx, runId, { finishedAt: clock(), pupils, signals, notified });
+  deps.log.info('quality checks done', { runId, trigger: request.slot ? 'schedule' : 'operator', checkDate, pupils, signals, notified });
+  return { ran: true, runId, checkDate, pupils, signals, notified } as const;
 }

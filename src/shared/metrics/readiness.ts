@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from '../database.js';
-import { listMigrations } from '../migrate.js';
+import { latestAppliedMigration, listMigrations } from '../migrate.js';
 
 /** What /readyz checks, each true or false, and the reason of the first failure. */
 export interface Readiness {
@@ -27,7 +27,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   let postgres = false;
   let migrations = false;
   try {
-    const applied = (await deps.pool.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations')).rows[0]?.v ?? 0;
+    const applied = await latestAppliedMigration(deps.pool);
     postgres = true;
     migrations = applied >= latest;
     if (!migrations) problems.push(`database schema at migration ${applied}, code expects ${latest}`);

@@ -1,39 +1,31 @@
 import type { Queue } from 'bullmq';
 import { Gauge, Registry } from 'prom-client';
-import type { Pool } from '../database.js';
 
-/** What a scrape reads from PostgreSQL and Redis. */
-interface StoreSnapshot {
-  readonly queueJobs: { queue: string; state: string; count: number }[];
+/**
+ * The counts a scrape reads from PostgreSQL. The composition root hands in the function that reads them
+ * (shared/ imports no repository), the same one the operator's stats use.
+ */
+export interface StoreCounts {
   readonly processingBacklog: number;
   readonly processingErrors: number;
-  readonly outbound: { status: string; count: number }[];
-  readonly errorQueue: { institution: string; count: number }[];
-  readonly paused: string[];
+  readonly outbound: { readonly pending: number; readonly error: number };
+  /** Every institution, 0 when its error queue is empty: an alert on the gauge's delta then fires for its first message. */
+  readonly institutions: readonly { readonly oin: string; readonly paused: boolean; readonly errorQueued: number }[];
+}
+
+/** What one scrape reads from PostgreSQL and Redis. */
+interface StoreSnapshot extends StoreCounts {
+  readonly queueJobs: { queue: string; state: string; count: number }[];
 }
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
 
-async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<StoreSnapshot> {
-  const [jobCounts, backlog, outbound, errors, paused] = await Promise.all([
+async function readSnapshot(readCounts: () => Promise<StoreCounts>, queues: readonly Queue[]): Promise<StoreSnapshot> {
+  const [jobCounts, counts] = await Promise.all([
     Promise.all(queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) }))),
-    pool.query<{ n: number; failed: number }>('SELECT count(*) FILTER (WHERE failed_at IS NULL)::int AS n, count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS failed FROM processing_outbox'),
-    pool.query<{ status: string; n: number }>(
-      "SELECT status, count(*)::int AS n FROM outbound_messages WHERE status IN ('pending', 'error') GROUP BY status"),
-    // Every institution gets a series, 0 when its error queue is empty: an alert on the gauge's delta then fires for its first message.
-    pool.query<{ institution_oin: string; n: number }>(
-      `SELECT i.oin AS institution_oin, coalesce(e.n, 0)::int AS n FROM institutions i
-       LEFT JOIN (SELECT institution_oin, count(*) AS n FROM outbound_messages WHERE status = 'error' GROUP BY institution_oin) e ON e.institution_oin = i.oin`),
-    pool.query<{ oin: string }>('SELECT oin FROM institutions WHERE paused'),
+    readCounts(),
   ]);
-  return {
-    queueJobs: jobCounts.flatMap(({ queue, counts }) => QUEUE_STATES.map((state) => ({ queue, state, count: counts[state] ?? 0 }))),
-    processingBacklog: backlog.rows[0]!.n,
-    processingErrors: backlog.rows[0]!.failed,
-    outbound: ['pending', 'error'].map((status) => ({ status, count: outbound.rows.find((r) => r.status === status)?.n ?? 0 })),
-    errorQueue: errors.rows.map((r) => ({ institution: r.institution_oin, count: r.n })),
-    paused: paused.rows.map((r) => r.oin),
-  };
+  return { ...counts, queueJobs: jobCounts.flatMap(({ queue, counts: byState }) => QUEUE_STATES.map((state) => ({ queue, state, count: byState[state] ?? 0 }))) };
 }
 
 /**
@@ -42,13 +34,13 @@ async function readSnapshot(pool: Pool, queues: readonly Queue[]): Promise<Store
  * an unreachable store shows as `bron_store_up 0` instead of failing the whole scrape. In a cluster
  * every worker reads the same values, so they aggregate with `max`, not `sum`.
  */
-export function createStoreGauges(pool: Pool, queues: readonly Queue[]): Registry {
+export function createStoreGauges(readCounts: () => Promise<StoreCounts>, queues: readonly Queue[]): Registry {
   const registry = new Registry();
   // prom-client starts every metric's collect() in one synchronous loop per scrape, so sharing the
   // read while it is in flight gives each scrape exactly one fresh snapshot.
   let inFlight: Promise<StoreSnapshot | null> | undefined;
   const snapshot = (): Promise<StoreSnapshot | null> => {
-    inFlight ??= readSnapshot(pool, queues).catch(() => null).finally(() => {
+    inFlight ??= readSnapshot(readCounts, queues).catch(() => null).finally(() => {
       inFlight = undefined;
     });
     return inFlight;
@@ -75,13 +67,13 @@ export function createStoreGauges(pool: Pool, queues: readonly Queue[]): Registr
   gauge('bron_processing_backlog_messages', 'Accepted messages not yet processed (waiting rows in the processing outbox)', [], (g, s) => g.set(s.processingBacklog));
   gauge('bron_processing_error_queue_messages', 'Accepted messages that could not be processed (the processing error queue)', [], (g, s) => g.set(s.processingErrors));
   gauge('bron_outbound_messages', 'Outbound messages waiting for delivery (pending) or in the error queue (error)', ['status'], (g, s) => {
-    for (const { status, count } of s.outbound) g.set({ status }, count);
+    for (const status of ['pending', 'error'] as const) g.set({ status }, s.outbound[status]);
   });
   gauge('bron_error_queue_messages', 'Messages in the error queue, per institution OIN', ['institution'], (g, s) => {
-    for (const { institution, count } of s.errorQueue) g.set({ institution }, count);
+    for (const { oin, errorQueued } of s.institutions) g.set({ institution: oin }, errorQueued);
   });
   gauge('bron_institution_paused', 'Institutions whose deliveries are paused (1 per paused institution OIN)', ['institution'], (g, s) => {
-    for (const institution of s.paused) g.set({ institution }, 1);
+    for (const { oin } of s.institutions.filter((i) => i.paused)) g.set({ institution: oin }, 1);
   });
   return registry;
 }
