@@ -80,7 +80,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
 
   const secrets = resolveOperatorSecrets(config);
   const storeGauges = createStoreGauges(() => readStoreCounts(pool), [processingQueue]);
-  joinClusterMetrics([metricsRegistry, storeGauges]); // a no-op unless this is a cluster worker
+  const scrapeCluster = joinClusterMetrics([metricsRegistry, storeGauges]); // undefined unless a cluster worker
   const operator = operatorRoutes({
     api: {
       pool, processingQueue, traceKey: secrets.traceKey,
@@ -88,6 +88,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
+    scrapeCluster,
     readiness: { pool, redis, schemasLoaded: () => validators.size === INBOUND_CONTRACTS.length },
     log,
   });

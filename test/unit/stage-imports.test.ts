@@ -25,7 +25,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Every relative import in src/, as project paths (`src/inbound/soap-endpoint.ts`), type-only ones marked. */
-export function importEdges(files: readonly string[]): ImportEdge[] {
+function importEdges(files: readonly string[]): ImportEdge[] {
   const pattern = /^\s*(import|export)\s+(type\s+)?[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm;
   return files.flatMap((file) => {
     const text = fs.readFileSync(file, 'utf8');
@@ -44,7 +44,7 @@ function area(file: string): string | undefined {
 }
 
 /** Why an import breaks the layering, or undefined when it is allowed. */
-export function violation(edge: ImportEdge): string | undefined {
+function violation(edge: ImportEdge): string | undefined {
   const from = area(edge.from);
   const to = area(edge.to);
   if (from === undefined || from === to) return undefined;

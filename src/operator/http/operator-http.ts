@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../shared/log.js';
-import { clusterMetrics, inCluster } from '../../shared/metrics/cluster-metrics.js';
+import type { ClusterScrape } from '../../shared/metrics/cluster-metrics.js';
 import { type ReadinessDeps, checkReadiness } from '../../shared/metrics/readiness.js';
 import { OperatorInputError } from '../input.js';
 import { type AdminApiDeps, findRoute } from './api.js';
@@ -14,6 +14,8 @@ export interface OperatorHttpDeps {
   readonly api: AdminApiDeps;
   readonly tokens: { readonly read: string; readonly operator: string };
   readonly metrics: Registry;
+  /** In a cluster worker: the whole cluster's metrics, which the primary sums (a scrape lands on any worker). */
+  readonly scrapeCluster?: ClusterScrape;
   readonly readiness: ReadinessDeps;
   readonly log: Logger;
 }
@@ -30,8 +32,8 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, de
   sendJson(res, 200, result);
 }
 
-async function sendMetrics(res: ServerResponse, registry: Registry): Promise<void> {
-  const text = inCluster() ? await clusterMetrics() : await registry.metrics();
+async function sendMetrics(res: ServerResponse, registry: Registry, scrapeCluster: ClusterScrape | undefined): Promise<void> {
+  const text = scrapeCluster ? await scrapeCluster() : await registry.metrics();
   res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
@@ -44,7 +46,7 @@ export function operatorRoutes(deps: OperatorHttpDeps) {
   return async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const { pathname } = url;
     if (req.method === 'GET' && pathname === '/metrics') {
-      await sendMetrics(res, deps.metrics);
+      await sendMetrics(res, deps.metrics, deps.scrapeCluster);
       return true;
     }
     if (req.method === 'GET' && pathname === '/readyz') {

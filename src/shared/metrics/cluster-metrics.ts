@@ -29,16 +29,19 @@ export function serveClusterMetrics(): void {
   });
 }
 
-const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
-let nextId = 0;
-let joined = false;
+/** Worker: the whole cluster's metrics, in the Prometheus text format. */
+export type ClusterScrape = (timeoutMs?: number) => Promise<string>;
 
-/** Worker: lets the primary collect these registries, and answers its responses to our requests. */
-export function joinClusterMetrics(registries: readonly Registry[]): void {
-  if (joined || !cluster.isWorker) return;
-  joined = true;
+/**
+ * Worker: lets the primary collect these registries, and returns how to ask the primary for the whole
+ * cluster's metrics; undefined outside a cluster worker. Call once per process (composition roots do).
+ */
+export function joinClusterMetrics(registries: readonly Registry[]): ClusterScrape | undefined {
+  if (!cluster.isWorker) return undefined;
   AggregatorRegistry.setRegistries([...registries]);
   new AggregatorRegistry(); // installs prom-client's worker-side listener
+  const pending = new Map<number, { resolve: (text: string) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
   process.on('message', (message: MetricsMessage) => {
     if (message?.type !== RESPONSE) return;
     const waiter = pending.get(message.id);
@@ -46,23 +49,18 @@ export function joinClusterMetrics(registries: readonly Registry[]): void {
     if (message.error !== undefined) waiter?.reject(new Error(message.error));
     else waiter?.resolve(message.text ?? '');
   });
-}
-
-/** Whether this process is a cluster worker whose scrapes the primary aggregates. */
-export const inCluster = (): boolean => joined;
-
-/** Worker: the whole cluster's metrics, in the Prometheus text format. */
-export function clusterMetrics(timeoutMs = 6000): Promise<string> {
-  const id = nextId++;
-  return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      reject(new Error('the primary did not answer with cluster metrics'));
-    }, timeoutMs);
-    pending.set(id, {
-      resolve: (text) => { clearTimeout(timer); resolve(text); },
-      reject: (error) => { clearTimeout(timer); reject(error); },
+  return (timeoutMs = 6000) => {
+    const id = nextId++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('the primary did not answer with cluster metrics'));
+      }, timeoutMs);
+      pending.set(id, {
+        resolve: (text) => { clearTimeout(timer); resolve(text); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      });
+      process.send!({ type: REQUEST, id });
     });
-    process.send!({ type: REQUEST, id });
-  });
+  };
 }
