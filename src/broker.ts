@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -22,13 +23,17 @@ import { Sweeper } from './processing/sweeper.js';
 import { AcceptBatcher } from './accept/accept-batcher.js';
 import { type Pool, createPool } from './shared/database.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { loadTlsMaterial } from './shared/tls.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
   readonly config: Config;
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   readonly port: number;
+  /** `https://…` with mutual TLS, `http://…` without; on localhost. */
   readonly baseUrl: string;
+  /** The base of the WSDLs' soap:address: PUBLIC_URL, or the listen address. */
+  readonly publicUrl: string;
   readonly pool: Pool;
   readonly redis: Redis;
   readonly processingQueue: Queue<ProcessingJobData>;
@@ -54,7 +59,16 @@ export interface BrokerOptions {
   readonly runSweeper?: boolean;
 }
 
+/** The address a client on this machine reaches a listener at: the host itself unless it is a wildcard or loopback address. */
+export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): string {
+  const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(config.host);
+  const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
+}
+
 export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, options: BrokerOptions = {}): Promise<Broker> {
+  // First: a bad certificate or key stops the start before anything is opened.
+  const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
   const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
@@ -93,22 +107,25 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
     log,
   });
 
-  const fallbackBaseUrl = `http://localhost:${config.port}`;
+  let publicUrl = config.publicUrl ?? listenUrl(config, config.port);
   const server = createHttpServer({
     inbound: { brokerOin: config.brokerOin, brpSourceOin: config.brpSourceOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, log },
     documents: new ContractDocuments(),
     log,
-    fallbackBaseUrl,
+    publicBaseUrl: () => publicUrl,
     operator,
+    ...(tls ? { tls } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // PORT=0 (tests) chooses the port only now.
+  publicUrl = config.publicUrl ?? listenUrl(config, port);
 
   return {
-    config, server, port, baseUrl: `http://localhost:${port}`, pool, redis, processingQueue, secrets, registry, sweeper, enqueuer,
+    config, server, port, baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port), publicUrl, pool, redis, processingQueue, secrets, registry, sweeper, enqueuer,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

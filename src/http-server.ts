@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import { findContract } from './shared/catalogue.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
 import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
@@ -7,13 +8,16 @@ import type { Logger } from './shared/log.js';
 import { DEMO_RECEIVER_PATH } from './demo-seed.js';
 import { receiveAsDemoInstitution } from './delivery/demo-receiver.js';
 import type { OperatorRoutes } from './operator/http/operator-http.js';
+import { type TlsMaterial, serverTlsOptions } from './shared/tls.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;
   readonly documents: ContractDocuments;
   readonly log: Logger;
-  /** Used in WSDL soap:address when the request's Host header is unusable. */
-  readonly fallbackBaseUrl: string;
+  /** The WSDLs' soap:address base (PUBLIC_URL or the listen address); never the request's Host header, which a client chooses. */
+  publicBaseUrl(): string;
+  /** Mutual TLS: present means HTTPS with a trusted client certificate required in the handshake; absent, plain HTTP (development). */
+  readonly tls?: TlsMaterial;
   /** /admin (dashboard and API), /metrics and /readyz. */
   readonly operator?: OperatorRoutes;
 }
@@ -23,11 +27,6 @@ const SERVICE_PREFIX = '/vo-webservices/';
 function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
-}
-
-function baseUrl(req: IncomingMessage, fallback: string): string {
-  const host = req.headers.host;
-  return host && /^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `http://${host}` : fallback;
 }
 
 function notFound(res: ServerResponse, deps: HttpDeps): void {
@@ -48,7 +47,7 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
       const known = findContract(contract);
       if (known) return handleSoapPost(req, res, fixedContract(known), deps.inbound);
     } else if (req.method === 'GET' && [...url.searchParams.keys()].some((key) => key.toLowerCase() === 'wsdl')) {
-      const wsdl = deps.documents.wsdl(contract, baseUrl(req, deps.fallbackBaseUrl));
+      const wsdl = deps.documents.wsdl(contract, deps.publicBaseUrl());
       if (wsdl) return sendText(res, 200, 'text/xml; charset=UTF-8', wsdl);
     }
   } else if (req.method === 'GET' && url.pathname.startsWith('/xsd/')) {
@@ -65,14 +64,17 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
   notFound(res, deps);
 }
 
-/** The broker's HTTP server: SOAP endpoints, their WSDLs and XSDs. */
-export function createHttpServer(deps: HttpDeps): http.Server {
-  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 }, (req, res) => {
+/** The broker's HTTP(S) server: SOAP endpoints, their WSDLs and XSDs, the operator's routes. */
+export function createHttpServer(deps: HttpDeps): http.Server | https.Server {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     Promise.resolve(route(req, res, deps)).catch((error: Error) => {
       deps.log.error('unhandled request error', { error: error.message });
       if (!res.headersSent) sendText(res, 500, 'text/plain; charset=UTF-8', 'internal error\n');
       else res.destroy();
     });
-  });
-  return server;
+  };
+  const options = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 };
+  if (!deps.tls) return http.createServer(options, handle);
+  // The certificate is checked in the handshake: a sender without a trusted one never gets to send a byte of HTTP.
+  return https.createServer({ ...options, ...serverTlsOptions(deps.tls) }, handle);
 }

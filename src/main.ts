@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { type Config, loadConfig } from './shared/config.js';
-import { startBroker } from './broker.js';
+import { listenUrl, startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
 import { type Logger, createLogger } from './shared/log.js';
@@ -12,6 +12,7 @@ import { createPool } from './shared/database.js';
 import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
 import { migrate } from './shared/migrate.js';
 import { StartupError, databaseUnreachable, startupFailureLine } from './shared/startup-failure.js';
+import { loadTlsMaterial } from './shared/tls.js';
 
 /**
  * Composition root: one way to run each role (ROLE). The process that is started resolves PostgreSQL
@@ -40,7 +41,7 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     if (config.seedDemo && config.role !== 'pipeline') {
       await seedDemoPopulation(pool);
       await seedDemoRio(pool);
-      const added = await seedDemoInstitutions(pool, `http://localhost:${config.port}`);
+      const added = await seedDemoInstitutions(pool, listenUrl(config, config.port));
       if (added > 0) log.info('seeded demo institutions', { added });
     }
   } finally {
@@ -49,12 +50,22 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
 }
 
 function printUrls(config: Config): void {
+  const local = listenUrl(config, config.port);
   for (const contract of INBOUND_CONTRACTS) {
-    process.stdout.write(`WSDL ${contract.name}: http://localhost:${config.port}/vo-webservices/${contract.name}?wsdl\n`);
+    process.stdout.write(`WSDL ${contract.name}: ${local}/vo-webservices/${contract.name}?wsdl\n`);
   }
   // The tokens themselves are not printed: stdout usually ends up in a log.
   const { generatedFile } = resolveOperatorSecrets(config);
-  process.stdout.write(`Admin dashboard: http://localhost:${config.port}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
+  process.stdout.write(`Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
+}
+
+/** The start's one line on transport security: plain HTTP is for development only, and says so. */
+function logTransport(config: Config, log: Logger): void {
+  if (config.tls) {
+    log.info('mutual TLS on: senders need a client certificate from TLS_CA_FILE with their OIN as serialNumber; deliveries present TLS_CERT_FILE', { publicUrl: config.publicUrl });
+  } else {
+    log.warn('TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)');
+  }
 }
 
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
@@ -172,6 +183,9 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   if (cluster.isPrimary) {
     for (const line of config.deprecations) log.warn(line);
+    // A bad certificate or key stops the start with one line before any service is started.
+    if (config.tls) loadTlsMaterial(config.tls);
+    logTransport(config, log);
     return runPrimary(config, log);
   }
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };

@@ -13,6 +13,8 @@ import { startQualityScheduler } from './processing/quality/quality-scheduler.js
 import { startProcessingWorker } from './processing/processing-worker.js';
 import { type Pool, createPool } from './shared/database.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
+import { httpsAgentFor } from './delivery/http-post.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {
@@ -30,12 +32,15 @@ export function createPipelinePool(databaseUrl: string, config: Config): Pool {
 }
 
 export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { now?: () => Date }): Pipeline {
+  // Mutual TLS to schools' https endpoints; read first, so a bad file stops the start with one line.
+  const httpsAgent = config.tls ? httpsAgentFor(clientTlsOptions(loadTlsMaterial(config.tls))) : undefined;
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverer = new Deliverer({
     pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
     policy: { retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs },
     lease: { owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, perInstitution: config.deliveryPerInstitution, leaseMs: config.limits.deliveryLeaseMs, handoffMs: config.limits.deliveryHandoffMs },
     maxActive: config.deliveryConcurrency, pollMs: config.deliveryPollMs, log, onDelivered: observeDeliveryLatency,
+    ...(httpsAgent ? { httpsAgent } : {}),
   });
   const processing: Worker = startProcessingWorker({
     redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin, traceKey: resolveTraceKey(config),

@@ -1,3 +1,4 @@
+import type https from 'node:https';
 import type { XsdValidator } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import type { Logger } from '../shared/log.js';
@@ -23,6 +24,8 @@ export interface DelivererOptions {
   readonly log: Logger;
   /** Called with the seconds from queued to delivered. */
   readonly onDelivered?: (seconds: number) => void;
+  /** Mutual TLS to https endpoints: the broker's client certificate and the trusted CAs (absent: Node's defaults). */
+  readonly httpsAgent?: https.Agent;
 }
 
 /** Most due messages one poll leases. */
@@ -259,7 +262,7 @@ export class Deliverer {
       const startedAt = new Date();
       const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
       const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
-      const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId);
+      const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId, this.options.httpsAgent);
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
       const verdict = classify(outcome, attemptNumber, this.options.policy);

@@ -3,6 +3,7 @@ import { BrokerFault } from '../shared/errors.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type https from 'node:https';
 import type { XsdValidator } from 'libxml2-wasm';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
@@ -54,14 +55,15 @@ function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValid
 }
 
 /**
- * One delivery attempt: POST with a timeout. Timeouts, connection errors, HTTP 5xx/408/429 and Server
- * faults are worth another attempt; Client faults, other HTTP 4xx and answers that are not a valid
- * receipt are not.
+ * One delivery attempt: POST with a timeout. Timeouts, connection errors (a refused TLS handshake among
+ * them: the school's certificate not trusted), HTTP 5xx/408/429 and Server faults are worth another
+ * attempt; Client faults, other HTTP 4xx and answers that are not a valid receipt are not.
+ * `httpsAgent` carries the broker's client certificate and the trusted CAs (mutual TLS).
  */
-export async function attemptDelivery(endpoint: string, envelopeXml: string, soapAction: string, timeoutMs: number, validator: XsdValidator, messageId: string): Promise<AttemptOutcome> {
+export async function attemptDelivery(endpoint: string, envelopeXml: string, soapAction: string, timeoutMs: number, validator: XsdValidator, messageId: string, httpsAgent?: https.Agent): Promise<AttemptOutcome> {
   let answer: HttpAnswer;
   try {
-    answer = await postText(endpoint, envelopeXml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` }, { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES });
+    answer = await postText(endpoint, envelopeXml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` }, { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES, ...(httpsAgent ? { httpsAgent } : {}) });
   } catch (error) {
     const failure = error as HttpPostError;
     // Anything that large is not a receipt: trying again would get the same answer.

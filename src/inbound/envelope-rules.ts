@@ -1,6 +1,6 @@
 import { BrokerFault } from '../shared/errors.js';
 import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../shared/catalogue.js';
-import type { HeaderBlock, SoapEnvelope } from '../shared/xml/soap-envelope.js';
+import { type HeaderBlock, type SoapEnvelope, qualifiedName } from '../shared/xml/soap-envelope.js';
 import type { ContractChoice } from './contract-choice.js';
 
 /** The addressing facts of an accepted envelope. */
@@ -15,13 +15,26 @@ export interface Addressing {
 }
 
 const ALLOWED_HEADER_NAMESPACES = new Set<string>([NS.wsa, NS.wsse, NS.wsu]);
+/**
+ * Header blocks the broker processes, so a sender may mark them mustUnderstand. WS-Security is allowed
+ * but not processed yet: when signature checking lands, NS.wsse joins this set.
+ */
+const UNDERSTOOD_HEADER_NAMESPACES = new Set<string>([NS.wsa]);
 const UUID = /^(?:urn:uuid:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const OIN_PARAMETER = /[?&]oin=([^&#]*)/;
+const WSA_ADDRESS = qualifiedName(NS.wsa, 'Address');
 
-/** The OIN in an Edukoppeling address (`…?oin=<20 digits>`, lowercase `oin`), or null. */
+/**
+ * The OIN in an Edukoppeling address (`…?oin=<20 digits>`, lowercase `oin`), or null: the one `oin`
+ * parameter of the URL's query, so an `oin=` inside another parameter's value or the fragment is not it.
+ */
 export function oinFromAddress(address: string): string | null {
-  const value = OIN_PARAMETER.exec(address)?.[1];
-  return value !== undefined && OIN_PATTERN.test(value) ? value : null;
+  let values: string[];
+  try {
+    values = new URL(address).searchParams.getAll('oin');
+  } catch {
+    return null;
+  }
+  return values.length === 1 && OIN_PATTERN.test(values[0]!) ? values[0]! : null;
 }
 
 /** SOAP 1.1 SOAPAction is usually quoted; an empty value means "none". */
@@ -35,6 +48,9 @@ function addressingHeaders(headers: readonly HeaderBlock[]): Map<string, HeaderB
   for (const block of headers) {
     if (!ALLOWED_HEADER_NAMESPACES.has(block.namespace)) {
       throw new BrokerFault('DK0010', `header block {${block.namespace}}${block.localName} is not WS-Addressing or WS-Security`, block.localName);
+    }
+    if (block.mustUnderstand && !UNDERSTOOD_HEADER_NAMESPACES.has(block.namespace)) {
+      throw new BrokerFault('BB0005', `header block {${block.namespace}}${block.localName} is marked mustUnderstand, and this broker does not process it yet`, block.localName);
     }
     if (block.namespace !== NS.wsa) continue;
     if (byName.has(block.localName)) {
@@ -83,7 +99,8 @@ export function checkEnvelopeRules(envelope: SoapEnvelope, choose: ContractChoic
 
   const from = wsa.get('From');
   if (!from) throw new BrokerFault('EK0020', 'wsa:From header missing', 'From');
-  const fromAddress = from.children.get('Address') ?? '';
+  // Only WS-Addressing's own Address: an element of that name in another namespace is not the sender's address.
+  const fromAddress = from.children.get(WSA_ADDRESS) ?? '';
   const fromOin = oinFromAddress(fromAddress);
   if (!fromOin) throw new BrokerFault('EK0021', `wsa:From/wsa:Address '${fromAddress.slice(0, 120)}' has no valid oin= parameter (20 characters)`, 'From');
 

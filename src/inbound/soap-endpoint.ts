@@ -14,7 +14,7 @@ import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
-import { authenticatedSenderOin } from './identity.js';
+import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
@@ -61,8 +61,8 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
     const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
     facts.contract = contract;
     facts.addressing = addressing;
+    const senderOin = authenticatedSenderOin(addressing, peerOf(req), (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined);
     const document = (facts.document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin));
-    const senderOin = authenticatedSenderOin(addressing);
     const parties = (facts.parties = authoriseSender(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
     const stored = (facts.stored = await deps.batcher.submit({
       contract: contract.name,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { OIN_PATTERN } from './catalogue.js';
 import { type QualitySchedule, parseSchedule } from './schedule.js';
@@ -86,6 +87,13 @@ export interface Config {
    * Saturday 03:00; `off` runs them only on an operator's request) in `QUALITY_TIMEZONE` (default Europe/Amsterdam).
    */
   readonly qualitySchedule: QualitySchedule | null;
+  /**
+   * Mutual TLS on the listener and for deliveries (`TLS=on|off`; unset: on when `TLS_CERT_FILE` is set).
+   * null: plain HTTP, for development only (docs/security.md).
+   */
+  readonly tls: TlsSettings | null;
+  /** The broker's address as senders reach it, used in the WSDLs' soap:address (`PUBLIC_URL`; unset: the listen address). */
+  readonly publicUrl: string | undefined;
   /** Limits that follow from the settings above, computed here so no call site invents its own. */
   readonly limits: DerivedLimits;
   /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
@@ -99,6 +107,20 @@ export interface Config {
  */
 export const ROLES = ['all', 'http', 'pipeline'] as const;
 export type ProcessRole = (typeof ROLES)[number];
+
+/** Where the PEM files of mutual TLS are (checked readable at start-up; their content in src/shared/tls.ts). */
+export interface TlsSettings {
+  /** The broker's certificate (chain), presented to senders and to schools (`TLS_CERT_FILE`). */
+  readonly certFile: string;
+  /** Its private key (`TLS_KEY_FILE`). */
+  readonly keyFile: string;
+  /** CA bundle a sender's client certificate must chain to (`TLS_CA_FILE`). */
+  readonly caFile: string;
+  /** Revoked certificates, optional (`TLS_CRL_FILE`). */
+  readonly crlFile: string | undefined;
+  /** CA bundle a school's server certificate must chain to on delivery (`DELIVERY_CA_FILE`, default `TLS_CA_FILE`). */
+  readonly deliveryCaFile: string;
+}
 
 /** Limits derived from the settings: pool sizes, lease and ping times. */
 export interface DerivedLimits {
@@ -231,6 +253,9 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const tls = tlsSettings(env, problems);
+  const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
+
   const settings = {
     port: int('PORT', 8080, 0, 65535),
     host: env.HOST || '0.0.0.0',
@@ -267,7 +292,40 @@ export function loadConfig(env: Env = process.env): Config {
     adminOperatorToken,
     traceKey: secret('TRACE_KEY', 32),
     qualitySchedule,
+    tls,
+    publicUrl,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
+}
+
+const TLS_FILES = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE', caFile: 'TLS_CA_FILE' } as const;
+
+/** TLS on (every file named and readable), or off: explicitly, or by default when no certificate is configured. */
+function tlsSettings(env: Env, problems: string[]): TlsSettings | null {
+  const mode = env.TLS || (env.TLS_CERT_FILE ? 'on' : 'off');
+  if (mode !== 'on' && mode !== 'off') {
+    problems.push(`TLS must be on or off, got '${env.TLS}'`);
+    return null;
+  }
+  if (mode === 'off') return null;
+  const file = (name: string, required: boolean): string | undefined => {
+    const raw = env[name];
+    if (!raw) {
+      if (required) problems.push(`${name} must name a PEM file when TLS is on`);
+      return undefined;
+    }
+    const resolved = path.resolve(raw);
+    try {
+      fs.accessSync(resolved, fs.constants.R_OK);
+    } catch {
+      problems.push(`${name} names ${resolved}, which cannot be read`);
+    }
+    return resolved;
+  };
+  const [certFile, keyFile, caFile] = Object.values(TLS_FILES).map((name) => file(name, true));
+  const crlFile = file('TLS_CRL_FILE', false);
+  const deliveryCaFile = file('DELIVERY_CA_FILE', false) ?? caFile;
+  if (!certFile || !keyFile || !caFile || !deliveryCaFile) return null;
+  return { certFile, keyFile, caFile, crlFile, deliveryCaFile };
 }

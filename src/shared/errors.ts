@@ -5,7 +5,7 @@
  */
 
 /** SOAP 1.1 fault class: who has to act. */
-export type FaultKind = 'Client' | 'Server' | 'VersionMismatch';
+export type FaultKind = 'Client' | 'Server' | 'VersionMismatch' | 'MustUnderstand';
 
 export interface FaultDefinition {
   readonly kind: FaultKind;
@@ -38,12 +38,14 @@ export const FAULTS = {
   DK0011: { kind: 'Client', title: 'WS-Addressing header has a wrong value' },
   /** wsa:From missing. */
   EK0020: { kind: 'Client', title: 'wsa:From missing' },
-  /** wsa:From carries no valid OIN. */
+  /** wsa:From carries no valid OIN, or not the OIN of the TLS client certificate. */
   EK0021: { kind: 'Client', title: 'wsa:From has no valid OIN' },
   /** wsa:To carries no valid OIN. */
   EK0022: { kind: 'Client', title: 'wsa:To has no valid OIN' },
   /** wsa:MessageID is not a UUID. */
   EK0023: { kind: 'Client', title: 'wsa:MessageID is not a UUID' },
+  /** The TLS client certificate's OIN (subject serialNumber) is missing or not a known party's. */
+  EK0030: { kind: 'Client', title: 'certificate OIN unknown' },
   /** An element in the body holds no value: empty, or nothing but white space. */
   EK0035: { kind: 'Client', title: 'element has no value' },
   /** An identificatiecodeBedrijfsdocument or wsa:MessageID of a stored message, sent again with another body or operation. */
@@ -60,6 +62,8 @@ export const FAULTS = {
   BB0003: { kind: 'Client', title: 'XML not well-formed' },
   /** (ours) Content-Encoding unsupported or the compressed body is corrupt. */
   BB0004: { kind: 'Client', title: 'unsupported or corrupt Content-Encoding' },
+  /** (ours) A header block marked mustUnderstand="1" that the broker does not process (SOAP 1.1 MustUnderstand fault). */
+  BB0005: { kind: 'MustUnderstand', title: 'header block not understood' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;

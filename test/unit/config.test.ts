@@ -200,4 +200,39 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
   test.each([['1', true], ['yes', true], ['true', true], ['0', false], ['no', false], ['false', false]])('SEED_DEMO=%s is %s', (raw, value) => {
     expect(loadConfig({ SEED_DEMO: raw }).seedDemo).toBe(value);
   });
+
+  describe('TLS and PUBLIC_URL', () => {
+    const problemsOf = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+
+    test('unset: plain HTTP (development), the WSDL address from the listen address', () => {
+      expect(loadConfig({})).toMatchObject({ tls: null, publicUrl: undefined });
+      expect(loadConfig({ TLS: 'off', TLS_CERT_FILE: '/nowhere' }).tls).toBeNull();
+    });
+
+    test('a certificate file turns TLS on, and then key and CA bundle are required and must be readable', () => {
+      expect(problemsOf({ TLS_CERT_FILE: '/nowhere/cert.pem' })).toEqual([
+        'TLS_CERT_FILE names /nowhere/cert.pem, which cannot be read',
+        'TLS_KEY_FILE must name a PEM file when TLS is on',
+        'TLS_CA_FILE must name a PEM file when TLS is on',
+      ]);
+    });
+
+    test('TLS must be on or off; PUBLIC_URL an http(s) URL, kept without a trailing slash', () => {
+      expect(problemsOf({ TLS: 'maybe', PUBLIC_URL: 'ftp://x' })).toEqual(['TLS must be on or off, got \'maybe\'', 'PUBLIC_URL must use http: or https:']);
+      expect(loadConfig({ PUBLIC_URL: 'https://bron.example.nl/' }).publicUrl).toBe('https://bron.example.nl');
+    });
+
+    test('readable files: on, with the delivery CA bundle defaulting to TLS_CA_FILE', () => {
+      const file = new URL(import.meta.url).pathname;
+      const tls = loadConfig({ TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file }).tls;
+      expect(tls).toEqual({ certFile: file, keyFile: file, caFile: file, crlFile: undefined, deliveryCaFile: file });
+    });
+  });
 });

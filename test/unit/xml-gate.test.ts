@@ -83,7 +83,18 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
       '<a:To xmlns:a="urn:a">t</a:To><a:From xmlns:a="urn:a"><a:Address>f</a:Address></a:From>'));
     expect(result.name).toBe('{urn:m}req');
     expect(result.fields.get('brin')).toBe('25BE');
-    expect(result.headers.map((h) => [h.localName, h.text, h.children.get('Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+    expect(result.headers.map((h) => [h.localName, h.text, h.children.get('{urn:a}Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+  });
+
+  test('header children are keyed by namespace and name: a same-named child in another namespace is another child', () => {
+    const result = read(wrap('<m:req xmlns:m="urn:m"/>', '<a:From xmlns:a="urn:a"><b:Address xmlns:b="urn:b">b</b:Address><a:Address>a</a:Address></a:From>'));
+    expect([...result.headers[0]!.children]).toEqual([['{urn:b}Address', 'b'], ['{urn:a}Address', 'a']]);
+  });
+
+  test('mustUnderstand is read per header block, under any prefix of the SOAP 1.1 namespace only', () => {
+    const result = read(wrap('<m:req xmlns:m="urn:m"/>', '<a:One xmlns:a="urn:a" s:mustUnderstand="1"/><a:Two xmlns:a="urn:a" xmlns:t="urn:other" t:mustUnderstand="1"/>'
+      + `<a:Three xmlns:a="urn:a" xmlns:e="${SOAP}" e:mustUnderstand=" true "/><a:Four xmlns:a="urn:a" s:mustUnderstand="0"/><a:Five xmlns:a="urn:a"/>`));
+    expect(result.headers.map((h) => [h.localName, h.mustUnderstand])).toEqual([['One', true], ['Two', false], ['Three', true], ['Four', false], ['Five', false]]);
   });
 
   test('namespaces resolve by scope: default namespace, a prefix redeclared inside, an entity in the URI', () => {

@@ -9,9 +9,14 @@ export interface HeaderBlock {
   readonly namespace: string;
   readonly localName: string;
   readonly text: string;
-  /** Child element local name → text, first occurrence (e.g. wsa:From/wsa:Address). */
+  /** Child element `{namespace}localName` → text, first occurrence (e.g. wsa:From/wsa:Address). */
   readonly children: ReadonlyMap<string, string>;
+  /** Whether it carries soapenv:mustUnderstand="1" (SOAP 1.1). */
+  readonly mustUnderstand: boolean;
 }
+
+/** The key of a child element in HeaderBlock.children. */
+export const qualifiedName = (namespace: string, localName: string): string => `{${namespace}}${localName}`;
 
 /** The envelope as the broker uses it. */
 export interface SoapEnvelope {
@@ -76,13 +81,26 @@ function lastElementChild(node: XmlElement): XmlElement | undefined {
   return undefined;
 }
 
-/** Texts of the header block's children (first occurrence of each local name), trimmed. */
+/** Texts of the header block's children (first occurrence of each qualified name), trimmed. */
 function childTexts(xml: string, parent: OutlineElement): Map<string, string> {
   const texts = new Map<string, string>();
   for (const child of parent.children) {
-    if (!texts.has(child.localName)) texts.set(child.localName, textContent(xml, child).trim());
+    const name = qualifiedName(child.namespace, child.localName);
+    if (!texts.has(name)) texts.set(name, textContent(xml, child).trim());
   }
   return texts;
+}
+
+/** Whether each header block (in order) carries soapenv:mustUnderstand="1"; read from libxml2's tree, which resolves the prefix. */
+function mustUnderstandFlags(header: XmlElement | undefined): boolean[] {
+  const flags: boolean[] = [];
+  for (let block = header?.firstChild; block; block = block.next) {
+    if (!(block instanceof XmlElement)) continue;
+    const attribute = block.attrs.find((a) => a.name === 'mustUnderstand' && a.namespaceUri === NS.soap11);
+    const value = attribute?.value.trim();
+    flags.push(value === '1' || value === 'true');
+  }
+  return flags;
 }
 
 /** Values of the wanted body fields (first occurrence of each local name), normalised as their types say. */
@@ -140,12 +158,15 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
     throw new Error('libxml2 tree and gate outline disagree on the body element');
   }
   const header = parts.length === 2 ? parts[0]! : undefined;
+  // Only a text that names the attribute can carry it: most requests skip the walk through libxml2's tree.
+  const mustUnderstand = header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
-    headers: (header?.children ?? []).map((block) => ({
+    headers: (header?.children ?? []).map((block, index) => ({
       namespace: block.namespace,
       localName: block.localName,
       text: textContent(xml, block).trim(),
       children: childTexts(xml, block),
+      mustUnderstand: mustUnderstand[index] ?? false,
     })),
     bodyElement,
     bodyNamespace: bodyOutline.namespace,
