@@ -41,17 +41,13 @@ const maskFields = winston.format((info) => {
 const MAX_DEPTH = 8;
 
 /**
- * A copy of `value` with personal numbers masked in every string and long integer, through objects,
- * arrays and errors (whose message and stack JSON would otherwise drop, or a caller may spread). The
- * caller's objects are never changed: an error logged is often thrown on.
+ * A copy of `value` with personal numbers masked in every string, through objects, arrays and errors
+ * (whose message and stack JSON would otherwise drop). Numbers are left alone: they are the broker's own
+ * ids, counts and durations (a message id grows past seven digits). The caller's objects are never
+ * changed: an error logged is often thrown on.
  */
 function maskValue(value: unknown, seen: WeakSet<object>, depth: number): unknown {
   if (typeof value === 'string') return maskPersonalNumbers(value);
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    const text = String(value);
-    const masked = maskPersonalNumbers(text);
-    return masked === text ? value : masked;
-  }
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[Circular]';
   if (depth >= MAX_DEPTH) return '[too deep]';
