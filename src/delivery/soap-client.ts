@@ -1,5 +1,6 @@
 import { NS, OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import { BrokerFault } from '../shared/errors.js';
+import { faultSummary } from '../shared/fault-summary.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
@@ -40,7 +41,7 @@ function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValid
     const envelope = openSoapEnvelope(text, bytes);
     try {
       validateBody(envelope.bodyElement, validator);
-      if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`);
+      if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`, envelope.bodyLocalName);
       const relatesTo = envelope.headers.find((h) => h.namespace === NS.wsa && h.localName === 'RelatesTo')?.text;
       if (relatesTo !== undefined && relatesTo.replace(/^urn:uuid:/, '') !== messageId) {
         throw new BrokerFault('DK0011', `wsa:RelatesTo ${relatesTo} does not name this message`);
@@ -50,7 +51,9 @@ function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValid
     }
     return { kind: 'delivered', httpStatus: status };
   } catch (error) {
-    return { kind: 'failed', httpStatus: status, error: `not a valid OntvangstBevestiging J: ${(error as Error).message.slice(0, 300)}` };
+    // What is wrong, never the answer's values: this text is logged and stored.
+    const what = error instanceof BrokerFault ? `${error.code} ${faultSummary(error)}${error.element ? ` (element ${error.element})` : ''}` : (error as Error).message.slice(0, 300);
+    return { kind: 'failed', httpStatus: status, error: `not a valid OntvangstBevestiging J: ${what}` };
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../shared/catalogue.js';
 import { BrokerFault } from '../shared/errors.js';
+import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
@@ -160,7 +161,8 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
     sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
-      requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element, reason: fault.reason,
+      // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.
+      requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element, reason: faultSummary(fault),
       operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
