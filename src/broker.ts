@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { operatorRoutes } from './operator/http/operator-http.js';
+import { endpointPolicy } from './operator/endpoint-url.js';
 import type { Config } from './shared/config.js';
 import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { createHttpServer } from './http-server.js';
@@ -83,7 +84,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const operator = operatorRoutes({
     api: {
       pool, processingQueue, traceKey: secrets.traceKey,
-      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log,
+      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log, endpointPolicy: endpointPolicy(config),
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -98,6 +99,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
     log,
     fallbackBaseUrl,
     operator,
+    demoReceiver: config.seedDemo,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -6,6 +6,7 @@ import type { Logger } from '../shared/log.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import { recordAudit } from './audit.js';
 import { OperatorInputError } from './input.js';
+import { type EndpointPolicy, checkEndpointUrl } from './endpoint-url.js';
 import { type BulkOptions, type ErrorFilter, type OperatorDeps, pauseInstitution, purgeErrors, replayErrors, resumeInstitution } from './error-queue.js';
 
 /**
@@ -105,6 +106,8 @@ export interface AddOptions {
   readonly also: boolean;
   /** How the caller spells `also` in the refusal (`--also`, or the API's field). */
   readonly alsoName: string;
+  /** The rules the endpoint URL must meet, and how the caller names its field (`--endpoint`, `endpoint`). */
+  readonly endpoint: { readonly policy: EndpointPolicy; readonly field: string };
 }
 
 // One add at a time, so two operators cannot both find a BRIN free and both take it.
@@ -112,9 +115,13 @@ const ADD_LOCK_KEY = 4_242_017;
 
 /**
  * Registers an institution, or replaces the one with its OIN. A BRIN another institution serves is
- * refused unless `also` is set: silently sharing it used to take over the other's pushes.
+ * refused unless `also` is set: silently sharing it used to take over the other's pushes. The endpoint
+ * must meet the endpoint policy. Returns the institution as stored.
  */
-export async function addInstitution(pool: Pool, actor: Actor, institution: Institution, options: AddOptions): Promise<void> {
+export async function addInstitution(pool: Pool, actor: Actor, given: Institution, options: AddOptions): Promise<Institution> {
+  // Stored normalised, so the audit, the overview and the deliverer all see the one URL that was checked.
+  const endpointUrl = given.endpointUrl === null ? null : await checkEndpointUrl(given.endpointUrl, options.endpoint.field, options.endpoint.policy);
+  const institution = { ...given, endpointUrl };
   const shared = await inTransaction(pool, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ADD_LOCK_KEY]);
     const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
@@ -129,6 +136,7 @@ export async function addInstitution(pool: Pool, actor: Actor, institution: Inst
       ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
     },
   });
+  return institution;
 }
 
 /**

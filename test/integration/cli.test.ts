@@ -12,7 +12,8 @@ const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
 describe('bron-broker institution (CLI, real PostgreSQL)', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
-    env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    // Development: the tests' endpoints are on loopback, over plain http.
+    env = { ...process.env, DATABASE_URL: await createTestDatabase(), BROKER_PROFILE: 'development' };
     await migrateDatabase(env.DATABASE_URL!); // what the broker's start does; the CLI never migrates
   });
 
