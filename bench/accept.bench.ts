@@ -90,8 +90,9 @@ async function main(): Promise<void> {
     const brokerPort = await freePort();
     // The broker logs to a file, as it would in production; the bench must not pay for reading it.
     const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
+    // Development profile: SEED_DEMO's endpoints are this broker's plain-http loopback demo receiver.
     const broker = spawn(process.execPath, [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(PROJECT_ROOT, 'dist/src/main.js')], {
-      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', ROLE: 'http' },
+      env: { ...process.env, PORT: String(brokerPort), HOST: '127.0.0.1', DATABASE_URL: database.url, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', SEED_DEMO: 'true', BROKER_PROFILE: 'development', ROLE: 'http' },
       stdio: ['ignore', logFile, logFile],
     });
     await waitUntilHealthy(`http://127.0.0.1:${brokerPort}/healthz`, broker);

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
+import { endpointPolicy } from './operator/endpoint-url.js';
 import type { Config } from './shared/config.js';
 import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { createHttpServer } from './http-server.js';
@@ -98,7 +99,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const operator = operatorRoutes({
     api: {
       pool, processingQueue, traceKey: secrets.traceKey,
-      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log,
+      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log, endpointPolicy: endpointPolicy(config),
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -115,6 +116,7 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
     publicBaseUrl: () => publicUrl,
     operator,
     ...(tls ? { tls } : {}),
+    demoReceiver: config.seedDemo,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -4,6 +4,10 @@ import type { RioLink } from './register/rio-rules.js';
 import { replaceRioLinks } from './store/reference.repo.js';
 import type { PopulationRecord } from './register/population.js';
 import { upsertPopulationRecord } from './store/register.repo.js';
+import { DEMO_RECEIVER_PATH } from './delivery/demo-receiver.js';
+import { type EndpointPolicy, checkEndpointUrl } from './operator/endpoint-url.js';
+
+export { DEMO_RECEIVER_PATH };
 
 /** The demo schools of the README; their OINs follow the BRIN-derived pattern 00000007000<BRIN>00000. */
 export const DEMO_INSTITUTIONS: readonly Institution[] = [
@@ -12,21 +16,28 @@ export const DEMO_INSTITUTIONS: readonly Institution[] = [
   { oin: '0000000700008PG00000', name: 'Demo VO-school 08PG', brins: ['08PG'], endpointUrl: null, enabled: true },
 ];
 
+/** Where the demo schools' endpoints are: the broker's demo receiver as the delivering process reaches it. */
+export interface DemoEndpoints {
+  /** DEMO_BASE_URL, e.g. http://localhost:8080. */
+  readonly baseUrl: string;
+  /** The operator's rules hold for the demo's endpoints too (SEED_DEMO in production needs them allowed). */
+  readonly policy: EndpointPolicy;
+}
+
 /**
  * Adds the demo institutions that are missing, with their endpoint at the broker's built-in demo
- * receiver when `brokerBaseUrl` is given; an institution changed by an operator is left alone.
+ * receiver when `endpoints` is given; an institution changed by an operator is left alone.
  */
-export async function seedDemoInstitutions(pool: Pool, brokerBaseUrl?: string): Promise<number> {
+export async function seedDemoInstitutions(pool: Pool, endpoints?: DemoEndpoints): Promise<number> {
   let added = 0;
   for (const institution of DEMO_INSTITUTIONS) {
-    const endpointUrl = brokerBaseUrl ? `${brokerBaseUrl}${DEMO_RECEIVER_PATH}${institution.brins[0]}` : null;
+    const endpointUrl = endpoints
+      ? await checkEndpointUrl(`${endpoints.baseUrl}${DEMO_RECEIVER_PATH}${institution.brins[0]}`, 'DEMO_BASE_URL', endpoints.policy)
+      : null;
     if (await insertInstitutionIfAbsent(pool, { ...institution, endpointUrl })) added += 1;
   }
   return added;
 }
-
-/** Where the built-in demo receiver listens, per BRIN. */
-export const DEMO_RECEIVER_PATH = '/demo/institutions/';
 
 /**
  * Demo pupils in the population register, so the README's examples are approved. Both went to a

@@ -5,8 +5,7 @@ import type { ContractDocuments } from './inbound/contract-documents.js';
 import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
 import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
 import type { Logger } from './shared/log.js';
-import { DEMO_RECEIVER_PATH } from './demo-seed.js';
-import { receiveAsDemoInstitution } from './delivery/demo-receiver.js';
+import { DEMO_RECEIVER_PATH, receiveAsDemoInstitution } from './delivery/demo-receiver.js';
 import type { OperatorRoutes } from './operator/http/operator-http.js';
 import { type TlsMaterial, serverTlsOptions } from './shared/tls.js';
 
@@ -20,6 +19,8 @@ export interface HttpDeps {
   readonly tls?: TlsMaterial;
   /** /admin (dashboard and API), /metrics and /readyz. */
   readonly operator?: OperatorRoutes;
+  /** Mount the unauthenticated demo receiver: only while the demo is on (SEED_DEMO). */
+  readonly demoReceiver?: boolean;
 }
 
 const SERVICE_PREFIX = '/vo-webservices/';
@@ -53,9 +54,9 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
   } else if (req.method === 'GET' && url.pathname.startsWith('/xsd/')) {
     const xsd = deps.documents.xsd(url.pathname.slice('/xsd/'.length));
     if (xsd) return sendText(res, 200, 'text/xml; charset=UTF-8', xsd);
-  } else if (req.method === 'POST' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
+  } else if (deps.demoReceiver && req.method === 'POST' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
     return receiveAsDemoInstitution(req, res, url.pathname.slice(DEMO_RECEIVER_PATH.length), deps.log);
-  } else if (req.method === 'GET' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
+  } else if (deps.demoReceiver && req.method === 'GET' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
     // An operator's `institutions ping` of the demo school probes with a GET: the endpoint is there.
     return sendText(res, 200, 'text/plain; charset=UTF-8', 'demo institution endpoint: the broker POSTs SOAP messages here\n');
   } else if (req.method === 'GET' && url.pathname === '/healthz') {

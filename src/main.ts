@@ -3,6 +3,7 @@ import { type Config, loadConfig } from './shared/config.js';
 import { listenUrl, startBroker } from './broker.js';
 import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
+import { EndpointUrlError, endpointPolicy } from './operator/endpoint-url.js';
 import { type Logger, createLogger } from './shared/log.js';
 import { joinClusterMetrics, serveClusterMetrics } from './shared/metrics/cluster-metrics.js';
 import { metricsRegistry } from './shared/metrics/metrics.js';
@@ -29,7 +30,7 @@ interface ServiceUrls {
   redisUrl: string;
 }
 
-/** The start's one migration, then the demo data where this start serves HTTP (the demo receiver's address is its own). */
+/** The start's one migration, then the demo data where this start serves HTTP (it mounts the demo receiver). */
 async function prepareStore(config: Config, databaseUrl: string, log: Logger): Promise<void> {
   const pool = createPool(databaseUrl, 2);
   try {
@@ -41,7 +42,12 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     if (config.seedDemo && config.role !== 'pipeline') {
       await seedDemoPopulation(pool);
       await seedDemoRio(pool);
-      const added = await seedDemoInstitutions(pool, listenUrl(config, config.port));
+      const added = await seedDemoInstitutions(pool, { baseUrl: config.demoBaseUrl, policy: endpointPolicy(config) })
+        .catch((error: unknown) => {
+          // A refused demo endpoint is a setting to change, not a crash to debug.
+          if (error instanceof EndpointUrlError) throw new StartupError(`SEED_DEMO is on, but ${error.message}`);
+          throw error;
+        });
       if (added > 0) log.info('seeded demo institutions', { added });
     }
   } finally {

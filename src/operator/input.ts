@@ -33,16 +33,6 @@ export function parseDuration(value: string): number {
   return Number(match[1]) * unit;
 }
 
-export function parseHttpUrl(value: string): string {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-  } catch {
-    // fall through to the error below
-  }
-  throw new OperatorInputError('an http(s) URL');
-}
-
 /** An error-queue filter as the CLI's options and the admin API's query parameters spell it. */
 export interface ErrorFilterInput {
   readonly ids?: readonly string[] | undefined;

@@ -12,6 +12,7 @@ import { replaceRioLinksInTransaction } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import { OperatorInputError } from './input.js';
+import { type EndpointPolicy, checkEndpointUrl } from './endpoint-url.js';
 import { type BulkOptions, type OperatorDeps, moveErrorQueueInBatches } from './error-queue.js';
 import { storeMutationMessage } from './submit-person-mutation.js';
 
@@ -130,13 +131,19 @@ export interface AddOptions {
   readonly also: boolean;
   /** How the caller spells `also` in the refusal (`--also`, or the API's field). */
   readonly alsoName: string;
+  /** The rules the endpoint URL must meet, and how the caller names its field (`--endpoint`, `endpoint`). */
+  readonly endpoint: { readonly policy: EndpointPolicy; readonly field: string };
 }
 
 /**
  * Registers an institution, or replaces the one with its OIN. A BRIN another institution serves is
- * refused unless `also` is set: silently sharing it used to take over the other's pushes.
+ * refused unless `also` is set: silently sharing it used to take over the other's pushes. The endpoint
+ * must meet the endpoint policy. Returns the institution as stored.
  */
-export async function addInstitution(pool: Pool, actor: Actor, institution: Institution, options: AddOptions): Promise<void> {
+export async function addInstitution(pool: Pool, actor: Actor, given: Institution, options: AddOptions): Promise<Institution> {
+  // Stored normalised, so the audit, the overview and the deliverer all see the one URL that was checked.
+  const endpointUrl = given.endpointUrl === null ? null : await checkEndpointUrl(given.endpointUrl, options.endpoint.field, options.endpoint.policy);
+  const institution = { ...given, endpointUrl };
   await audited(pool, async (tx) => {
     await lockInstitutionAdds(tx);
     const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
@@ -150,6 +157,7 @@ export async function addInstitution(pool: Pool, actor: Actor, institution: Inst
       ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
     },
   }));
+  return institution;
 }
 
 /**

@@ -50,8 +50,22 @@ export interface Config {
   readonly sweepGraceMs: number;
   /** Key prefix for BullMQ (`QUEUE_PREFIX`, default bron). */
   readonly queuePrefix: string;
-  /** Seed demo institutions at start (`SEED_DEMO`, default true). */
+  /**
+   * `development` or `production` (`BROKER_PROFILE`; unset: development when the broker starts its own
+   * embedded PostgreSQL, i.e. `DATABASE_URL` is unset as on a developer's `npm start`, else production).
+   * It decides the defaults of the demo and endpoint settings below.
+   */
+  readonly profile: Profile;
+  /** Seed the demo data and mount the demo receiver (`SEED_DEMO`, default true in development, false in production). */
   readonly seedDemo: boolean;
+  /** Where the delivering process reaches this broker's demo receiver (`DEMO_BASE_URL`, default http://localhost:PORT). */
+  readonly demoBaseUrl: string;
+  /** Institution endpoints may use plain http (`ALLOW_HTTP_ENDPOINTS`, default true in development, false in production). */
+  readonly allowHttpEndpoints: boolean;
+  /** Institution endpoints may be loopback addresses or names (`ALLOW_LOOPBACK_ENDPOINTS`, default true in development, false in production). */
+  readonly allowLoopbackEndpoints: boolean;
+  /** Institution endpoints may be private addresses: 10/8, 172.16/12, 192.168/16, fc00::/7 (`ALLOW_PRIVATE_ENDPOINTS`, default false). */
+  readonly allowPrivateEndpoints: boolean;
   /** Processing jobs active at once per process (`PROCESSING_CONCURRENCY`, default 64); they share transactions. */
   readonly processingConcurrency: number;
   /** Most messages processed in one transaction (`PROCESSING_BATCH_SIZE`, default 64: see docs/benchmarks.md, sixth round). */
@@ -121,6 +135,9 @@ export interface TlsSettings {
   /** CA bundle a school's server certificate must chain to on delivery (`DELIVERY_CA_FILE`, default `TLS_CA_FILE`). */
   readonly deliveryCaFile: string;
 }
+/** `development`: the demo and loopback/plain-http endpoints are on by default; `production`: off. */
+export const PROFILES = ['development', 'production'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 /** Limits derived from the settings: pool sizes, lease and ping times. */
 export interface DerivedLimits {
@@ -255,9 +272,15 @@ export function loadConfig(env: Env = process.env): Config {
 
   const tls = tlsSettings(env, problems);
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
+  // An embedded PostgreSQL is what `npm start` on a developer's machine uses; a deployment names its database.
+  const profile = (env.BROKER_PROFILE || (env.DATABASE_URL ? 'production' : 'development')) as Profile;
+  if (!PROFILES.includes(profile)) problems.push(`BROKER_PROFILE must be ${PROFILES.join(' or ')}, got '${env.BROKER_PROFILE}'`);
+  const development = profile === 'development';
+  const port = int('PORT', 8080, 0, 65535);
+  const demoBaseUrl = (url('DEMO_BASE_URL', ['http:', 'https:']) ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
 
   const settings = {
-    port: int('PORT', 8080, 0, 65535),
+    port,
     host: env.HOST || '0.0.0.0',
     databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
@@ -275,7 +298,12 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs: int('SWEEP_INTERVAL_MS', 5000, 50, 3_600_000),
     sweepGraceMs: int('SWEEP_GRACE_MS', 5000, 0, 3_600_000),
     queuePrefix,
-    seedDemo: bool('SEED_DEMO', true),
+    profile,
+    seedDemo: bool('SEED_DEMO', development),
+    demoBaseUrl,
+    allowHttpEndpoints: bool('ALLOW_HTTP_ENDPOINTS', development),
+    allowLoopbackEndpoints: bool('ALLOW_LOOPBACK_ENDPOINTS', development),
+    allowPrivateEndpoints: bool('ALLOW_PRIVATE_ENDPOINTS', false),
     role,
     httpProcesses: int(httpProcessesName, 1, 1, 64),
     processingConcurrency: int('PROCESSING_CONCURRENCY', 64, 1, 1024),

@@ -96,8 +96,12 @@ describe('admin API', () => {
 
     const added = await call('institutions', { method: 'POST', token: OPERATOR, body: { oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpoint: endpoints().url('43AA') } });
     expect(added.body).toEqual({ oin: oinOf('43AA'), name: 'School 43AA', brins: ['43AA'], endpointUrl: endpoints().url('43AA'), enabled: true });
+    // The read role learns healthy or not; the operator role also the status and latency.
     const ping = (await call(`institutions/${oinOf('43AA')}/ping`, { method: 'POST', token: READ })).body;
-    expect(ping).toMatchObject({ reachable: true, httpStatus: 200, endpoint: endpoints().url('43AA') });
+    expect(ping).toEqual({ healthy: true, error: null, endpoint: endpoints().url('43AA') });
+    const detail = (await call(`institutions/${oinOf('43AA')}/ping`, { method: 'POST', token: OPERATOR })).body;
+    expect(detail).toMatchObject({ reachable: true, healthy: true, httpStatus: 200, endpoint: endpoints().url('43AA') });
+    expect((await call('audit?action=institution.ping', { token: READ })).body.map((a: { actor: string }) => a.actor)).toEqual(['api:operator', 'api:read']);
     expect((await call('audit?action=institution.add', { token: READ })).body[0]).toMatchObject({ actor: 'api:operator', affected: 1, target: { institution: oinOf('43AA') } });
   });
 

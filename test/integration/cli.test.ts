@@ -12,7 +12,8 @@ const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
 describe('bron-broker institution (CLI, real PostgreSQL)', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
-    env = { ...process.env, DATABASE_URL: await createTestDatabase() };
+    // Development: the tests' endpoints are on loopback, over plain http.
+    env = { ...process.env, DATABASE_URL: await createTestDatabase(), BROKER_PROFILE: 'development' };
     await migrateDatabase(env.DATABASE_URL!); // what the broker's start does; the CLI never migrates
   });
 
@@ -76,6 +77,20 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     // Replacing an institution by its own OIN needs no --also for BRINs only it serves.
     await run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003123456780000', '--name', 'Vendor X', '--brin', '25BE'], { env });
     expect(await listed()).toEqual(['00000003123456780000 25BE', '00000003999999990000 25BF']);
+  });
+
+  test('in production an endpoint must be https and public: refused with the flag and the rule, exit 1, nothing stored', async () => {
+    const production = { ...env, BROKER_PROFILE: 'production' };
+    const add = (endpoint: string) => run(process.execPath, [CLI, 'institution', 'add', '--oin', '00000003777777770000', '--name', 'Vendor Z', '--brin', '77ZA', '--endpoint', endpoint], { env: production })
+      .then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+    expect(await add('http://las.example/bron')).toMatchObject({ code: 1, stderr: '--endpoint: must use https:// (plain http:// is allowed only with ALLOW_HTTP_ENDPOINTS=true)\n' });
+    expect(await add('https://127.0.0.1:9000/las')).toMatchObject({ code: 1, stderr: '--endpoint: must not be a loopback address (allowed only with ALLOW_LOOPBACK_ENDPOINTS=true)\n' });
+    expect(await add('https://u:p@las.example/bron')).toMatchObject({ code: 1, stderr: '--endpoint: must not contain credentials (user:password@)\n' });
+    const { stdout } = await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env });
+    expect((JSON.parse(stdout) as { oin: string }[]).map((i) => i.oin)).not.toContain('00000003777777770000');
+    expect(await add('HTTPS://LAS.example/a/../bron')).toMatchObject({ code: 0 });
+    const added = (JSON.parse((await run(process.execPath, [CLI, 'institution', 'show', '00000003777777770000', '--json'], { env })).stdout) as { institution: { endpointUrl: string } });
+    expect(added.institution.endpointUrl).toBe('https://las.example/bron');
   });
 
   test('a malformed OIN is refused with a clear message and exit code 1', async () => {

@@ -34,6 +34,7 @@ describe('metrics in a cluster of HTTP workers', () => {
     const env = {
       ...process.env, PORT: String(port), HOST: '127.0.0.1', HTTP_PROCESSES: '2', DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL,
       QUEUE_PREFIX: `cm${Date.now()}`, LOG_LEVEL: 'error',
+      BROKER_PROFILE: 'development', // the demo school 25BE sends the test's messages
     };
     child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {

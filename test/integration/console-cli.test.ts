@@ -20,7 +20,7 @@ describe('operator CLI against a running broker', () => {
   const statusOf = async (id: number): Promise<string> => (await broker().pool.query('SELECT status FROM outbound_messages WHERE id = $1', [id])).rows[0].status;
 
   beforeAll(async () => {
-    env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: broker().config.queuePrefix, USER: 'tester' };
+    env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: broker().config.queuePrefix, USER: 'tester', BROKER_PROFILE: 'development' };
   });
 
   test('errors list filters by institution and fault; replay by filter delivers only the matching messages; dry run changes nothing', async () => {

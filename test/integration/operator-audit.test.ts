@@ -78,7 +78,7 @@ describe('operator actions and their audit rows: one transaction', () => {
     },
     {
       action: 'institution.add', prepare: async () => `00000007${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}000000`,
-      run: (actor, oin) => addInstitution(pool(), actor, { oin: oin as string, name: 'Audit test', brins: ['77AU'], endpointUrl: null, enabled: true }, { also: true, alsoName: '--also' }),
+      run: (actor, oin) => addInstitution(pool(), actor, { oin: oin as string, name: 'Audit test', brins: ['77AU'], endpointUrl: null, enabled: true }, { also: true, alsoName: '--also', endpoint: { policy: { allowHttp: true, allowLoopback: true, allowPrivate: true, ownPorts: [], ownPathPrefixes: [] }, field: '--endpoint' } }),
       tookEffect: async (oin) => (await one<{ n: number }>('SELECT count(*)::int AS n FROM institutions WHERE oin = $1', [oin])).n === 1,
     },
     {

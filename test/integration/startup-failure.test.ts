@@ -63,6 +63,12 @@ describe('start-up failures', () => {
     expect(exit.stdout).not.toMatch(/starting a new one/);
   });
 
+  test('the demo asked for in production, with its plain-http endpoint not allowed: one line naming the setting and the rule', async () => {
+    const exit = await startBroker({ PORT: String(await freePort()), DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL!, SEED_DEMO: 'true' });
+    expect(exit.code).toBe(1);
+    expect(nonEmptyLines(exit.stderr)).toEqual(['bron-broker cannot start: SEED_DEMO is on, but DEMO_BASE_URL: must use https:// (plain http:// is allowed only with ALLOW_HTTP_ENDPOINTS=true)']);
+  });
+
   test('PostgreSQL unreachable: one line naming the address, never the password', async () => {
     const deadPort = await freePort();
     const exit = await startBroker({ PORT: String(await freePort()), DATABASE_URL: `postgres://broker:s3cret-pw@127.0.0.1:${deadPort}/bron`, REDIS_URL: process.env.TEST_REDIS_URL! });

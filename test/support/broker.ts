@@ -19,6 +19,8 @@ export interface TestBrokerOptions {
 
 export async function startTestBroker(options: TestBrokerOptions = {}): Promise<Broker> {
   const config = loadConfig({
+    // Development: the demo receiver is mounted and the tests' loopback endpoints are allowed.
+    BROKER_PROFILE: 'development',
     PORT: '0',
     HOST: '127.0.0.1',
     QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,

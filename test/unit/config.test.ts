@@ -235,4 +235,29 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       expect(tls).toEqual({ certFile: file, keyFile: file, caFile: file, crlFile: undefined, deliveryCaFile: file });
     });
   });
+
+  test('the profile is development on embedded PostgreSQL (no DATABASE_URL), production with a named database, or as BROKER_PROFILE says', () => {
+    expect(loadConfig({}).profile).toBe('development');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron' }).profile).toBe('production');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', BROKER_PROFILE: 'development' }).profile).toBe('development');
+    expect(loadConfig({ BROKER_PROFILE: 'production' }).profile).toBe('production');
+    expect(() => loadConfig({ BROKER_PROFILE: 'staging' })).toThrow("BROKER_PROFILE must be development or production, got 'staging'");
+  });
+
+  test('production: no demo, https only, no loopback or private endpoints; development: the demo, http and loopback', () => {
+    const endpointSettings = (env: Record<string, string>) => {
+      const { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints } = loadConfig(env);
+      return { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints };
+    };
+    expect(endpointSettings({ DATABASE_URL: 'postgres://db/bron' })).toEqual({ seedDemo: false, allowHttpEndpoints: false, allowLoopbackEndpoints: false, allowPrivateEndpoints: false });
+    expect(endpointSettings({})).toEqual({ seedDemo: true, allowHttpEndpoints: true, allowLoopbackEndpoints: true, allowPrivateEndpoints: false });
+    expect(endpointSettings({ BROKER_PROFILE: 'production', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+    expect(endpointSettings({ SEED_DEMO: 'false', ALLOW_HTTP_ENDPOINTS: 'false' })).toMatchObject({ seedDemo: false, allowHttpEndpoints: false });
+  });
+
+  test('DEMO_BASE_URL: where the delivering process reaches the demo receiver, default this broker on localhost', () => {
+    expect(loadConfig({ PORT: '9090' }).demoBaseUrl).toBe('http://localhost:9090');
+    expect(loadConfig({ DEMO_BASE_URL: 'http://http:8080/' }).demoBaseUrl).toBe('http://http:8080');
+    expect(() => loadConfig({ DEMO_BASE_URL: 'ftp://x' })).toThrow('DEMO_BASE_URL must use http: or https:');
+  });
 });

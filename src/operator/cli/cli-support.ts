@@ -4,7 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Queue } from 'bullmq';
 import { type Config, loadConfig } from '../../shared/config.js';
 import type { OperatorDeps } from '../error-queue.js';
-import { OperatorInputError, parseBrin, parseDuration, parseHttpUrl, parseOin } from '../input.js';
+import { OperatorInputError, parseBrin, parseDuration, parseOin } from '../input.js';
 import { resolveTraceKey } from '../../shared/secrets.js';
 import { createProcessingQueue } from '../../shared/processing-queue.js';
 import { createProducerConnection } from '../../shared/redis.js';
@@ -81,7 +81,6 @@ const commanderParser = <T>(parse: (value: string) => T) => (value: string): T =
 
 export const oin = commanderParser(parseOin);
 export const duration = commanderParser(parseDuration);
-export const httpUrl = commanderParser(parseHttpUrl);
 export const brin = commanderParser(parseBrin);
 /** A repeatable --brin: collects the values. */
 export const brins = (value: string, previous: string[] = []): string[] => [...previous, brin(value)];

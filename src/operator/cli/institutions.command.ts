@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
-import { brins, httpUrl, oin, printJson, printTable, when, withDatabase, withOperator } from './cli-support.js';
+import { loadConfig } from '../../shared/config.js';
+import { brins, oin, printJson, printTable, when, withDatabase, withOperator } from './cli-support.js';
 import { cliActor } from '../audit.js';
 import { listErrors } from '../error-queue.js';
-import { type InstitutionOverview, institutionOverview, pingEndpoint } from '../institutions.js';
+import { endpointPolicy } from '../endpoint-url.js';
+import { type InstitutionOverview, type PingResult, institutionOverview } from '../institutions.js';
+import { pingInstitution } from '../ping.js';
 import { addInstitution, pauseInstitution, resumeInstitution } from '../operator-actions.js';
 
 const health = (i: InstitutionOverview): string =>
@@ -33,12 +36,13 @@ export function registerInstitutionCommands(program: Command): void {
     .requiredOption('--oin <oin>', 'OIN (20 characters)', oin)
     .requiredOption('--name <name>', 'name')
     .requiredOption('--brin <brin>', 'a BRIN it may deliver for (repeat for more)', brins)
-    .option('--endpoint <url>', 'its SOAP endpoint for pushes', httpUrl)
+    .option('--endpoint <url>', 'its SOAP endpoint for pushes (https://, a public address: see docs/operations.md)')
     .option('--disabled', 'register it disabled')
     .option('--also', 'a BRIN another institution serves: add this one as a further administration for it')
     .action(async (options: { oin: string; name: string; brin: string[]; endpoint?: string; disabled?: boolean; also?: boolean }) => {
-      const stored = { oin: options.oin, name: options.name, brins: options.brin, endpointUrl: options.endpoint ?? null, enabled: !options.disabled };
-      await withDatabase((pool) => addInstitution(pool, cliActor(), stored, { also: options.also ?? false, alsoName: '--also' }));
+      const given = { oin: options.oin, name: options.name, brins: options.brin, endpointUrl: options.endpoint ?? null, enabled: !options.disabled };
+      const endpoint = { policy: endpointPolicy(loadConfig()), field: '--endpoint' };
+      const stored = await withDatabase((pool) => addInstitution(pool, cliActor(), given, { also: options.also ?? false, alsoName: '--also', endpoint }));
       process.stdout.write(`saved ${stored.oin} ${stored.name} (${stored.brins.join(', ')})\n`);
     });
 
@@ -73,7 +77,10 @@ export function registerInstitutionCommands(program: Command): void {
     .action(async (value: string, options: { timeout: number; json?: boolean }) => {
       const found = await findOrFail(value);
       if (!found.endpointUrl) throw new Error(`${found.oin} has no endpoint registered`);
-      const result = await pingEndpoint(found.endpointUrl, options.timeout);
+      const target = { oin: found.oin, endpointUrl: found.endpointUrl };
+      const deps = { endpointPolicy: endpointPolicy(loadConfig()) };
+      // The CLI runs with database access: the operator's detail.
+      const result = (await withDatabase((pool) => pingInstitution({ ...deps, pool }, cliActor(), target, { timeoutMs: options.timeout, detail: true }))) as PingResult;
       if (options.json) return printJson(result);
       process.stdout.write(result.healthy
         ? `healthy: ${found.endpointUrl} answered HTTP ${result.httpStatus} in ${result.latencyMs} ms\n`

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Queue } from 'bullmq';
 import { listAudit } from '../../store/audit.repo.js';
-import { API_FIELDS, type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseHttpUrl, parseId, parseOin, parseProcessingErrorFilter } from '../input.js';
+import { API_FIELDS, type ErrorFilterInput, OperatorInputError, parseBrin, parseErrorFilter, parseId, parseOin, parseProcessingErrorFilter } from '../input.js';
 import { type OperatorDeps, listErrors, showOutbound } from '../error-queue.js';
-import { institutionOverview, pingEndpoint } from '../institutions.js';
+import { institutionOverview } from '../institutions.js';
+import type { EndpointPolicy } from '../endpoint-url.js';
+import { pingInstitution } from '../ping.js';
 import { addInstitution, pauseInstitution, purgeErrorQueue, replayErrorQueue, replayProcessing, resumeInstitution, runQuality } from '../operator-actions.js';
 import { listQuality, parseQualityFilter, qualityOverview } from '../quality.js';
 import type { Logger } from '../../shared/log.js';
@@ -19,6 +21,8 @@ export interface AdminApiDeps extends OperatorDeps {
   readonly processingQueue: Queue;
   readonly traceKey: string;
   readonly pingTimeoutMs: number;
+  /** The rules an institution's endpoint URL must meet (added, and again when pinged). */
+  readonly endpointPolicy: EndpointPolicy;
   /** For an operator's quality run: the sender of its reports, and where it logs. */
   readonly brokerOin: string;
   readonly log: Logger;
@@ -112,9 +116,10 @@ const ROUTES: readonly Route[] = [
     if (!name || brins.length === 0) throw new OperatorInputError('an institution needs a name and at least one BRIN');
     const endpoint = text(body.endpoint);
     if (body.also !== undefined && typeof body.also !== 'boolean') throw new OperatorInputError('also must be true or false');
-    const institution = { oin: parseOin(text(body.oin) ?? ''), name, brins, endpointUrl: endpoint ? parseHttpUrl(endpoint) : null, enabled: body.enabled !== false };
-    await addInstitution(deps.pool, caller.actor, institution, { also: body.also === true, alsoName: '"also": true' });
-    return institution;
+    const institution = { oin: parseOin(text(body.oin) ?? ''), name, brins, endpointUrl: endpoint || null, enabled: body.enabled !== false };
+    return addInstitution(deps.pool, caller.actor, institution, {
+      also: body.also === true, alsoName: '"also": true', endpoint: { policy: deps.endpointPolicy, field: 'endpoint' },
+    });
   } },
   { method: 'POST', path: new RegExp(`^institutions/${OIN}/pause$`), role: 'operator', run: async ({ params, deps, caller }) => {
     if (!(await pauseInstitution(deps, caller.actor, params[0]!))) throw new HttpError(404, `no institution ${params[0]}`);
@@ -126,9 +131,10 @@ const ROUTES: readonly Route[] = [
     return { resumed: params[0], queued };
   } },
   { method: 'POST', path: new RegExp(`^institutions/${OIN}/ping$`), role: 'read', run: async (call) => {
-    const institution = (await institutionOrNotFound(call)) as { endpointUrl: string | null };
+    const institution = (await institutionOrNotFound(call)) as { oin: string; endpointUrl: string | null };
     if (!institution.endpointUrl) throw new OperatorInputError('this institution has no endpoint');
-    return pingEndpoint(institution.endpointUrl, call.deps.pingTimeoutMs);
+    const { oin, endpointUrl } = institution;
+    return pingInstitution(call.deps, call.caller.actor, { oin, endpointUrl }, { timeoutMs: call.deps.pingTimeoutMs, detail: call.caller.role === 'operator' });
   } },
   { method: 'GET', path: /^errors$/, role: 'read', run: ({ query, deps }) => listErrors(deps, parseErrorFilter(filterFromQuery(query), { ...API_FIELDS, ids: 'id' })) },
   { method: 'GET', path: /^errors\/(\d+)$/, role: 'read', run: async ({ params, deps }) => {

@@ -123,7 +123,11 @@ async function renderInstitutions() {
 async function ping(institution) {
   flash(`Pinging ${institution.endpointUrl}…`);
   const result = await api(`institutions/${institution.oin}/ping`, { method: 'POST' });
-  flash(result.healthy ? `${institution.oin}: healthy, HTTP ${result.httpStatus} in ${result.latencyMs} ms` : `${institution.oin}: ${result.reachable ? 'unhealthy' : 'unreachable'} (${result.error})`, result.healthy ? 'info' : 'error');
+  // The read role gets only healthy or not: no status, latency or reason.
+  const detail = result.httpStatus !== undefined;
+  const healthy = detail ? `healthy, HTTP ${result.httpStatus} in ${result.latencyMs} ms` : 'healthy';
+  const unhealthy = detail ? `${result.reachable ? 'unhealthy' : 'unreachable'} (${result.error})` : `not healthy (${result.error})`;
+  flash(`${institution.oin}: ${result.healthy ? healthy : unhealthy}`, result.healthy ? 'info' : 'error');
 }
 
 async function togglePause(institution) {
