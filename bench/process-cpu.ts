@@ -44,7 +44,13 @@ function readStat(pid: string): ProcessStat | null {
     const fields = stat.slice(close + 2).split(' ');
     // fields[0] is state; utime, stime, cutime and cstime are the 14th to 17th fields of the whole line.
     const ticks = (index: number): number => Number(fields[index]) / TICKS_PER_SECOND;
-    return { comm, ppid: Number(fields[1]), cpu: ticks(11) + ticks(12), system: ticks(12), endedChildren: ticks(13) + ticks(14) };
+    return {
+      comm,
+      ppid: Number(fields[1]),
+      cpu: ticks(11) + ticks(12),
+      system: ticks(12),
+      endedChildren: ticks(13) + ticks(14),
+    };
   } catch {
     return null;
   }
@@ -73,7 +79,13 @@ function inTree(pid: number, roots: ReadonlySet<number>, stats: ReadonlyMap<numb
 export function sampleCpu(brokerPids: number | readonly number[]): CpuSample {
   const roots = new Set(typeof brokerPids === 'number' ? [brokerPids] : brokerPids);
   const stats = readAllStats();
-  const sample: CpuSample = { broker: 0, brokerRoles: {}, postgres: 0, redis: 0, kernel: { broker: 0, postgres: 0, redis: 0 } };
+  const sample: CpuSample = {
+    broker: 0,
+    brokerRoles: {},
+    postgres: 0,
+    redis: 0,
+    kernel: { broker: 0, postgres: 0, redis: 0 },
+  };
   for (const [pid, stat] of stats) {
     if (stat.comm === 'postgres') {
       sample.postgres += stat.cpu;

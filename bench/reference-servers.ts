@@ -12,16 +12,19 @@ import { WSDL_DIR } from '../src/shared/paths.js';
 
 const mode = process.argv[2];
 const port = Number(process.argv[3]);
-const RECEIPT = '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ok/></soapenv:Body></soapenv:Envelope>';
+const RECEIPT =
+  '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><ok/></soapenv:Body></soapenv:Envelope>';
 
 if (mode === 'bare') {
-  http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', 'content-length': Buffer.byteLength(RECEIPT) });
-      res.end(RECEIPT);
-    });
-  }).listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+  http
+    .createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', 'content-length': Buffer.byteLength(RECEIPT) });
+        res.end(RECEIPT);
+      });
+    })
+    .listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
 } else if (mode === 'node-soap') {
   const contract = 'DUO_VOAanlevering_InschrijvingVO_V1';
   // node-soap resolves ../xsd/ relative to the WSDL's folder when given the file's path.
@@ -47,7 +50,13 @@ if (mode === 'bare') {
   });
   server.listen(port, '127.0.0.1', () => {
     // `uri` lets node-soap resolve the WSDL's ../xsd/ imports on disk.
-    soap.listen(server, { path: `/vo-webservices/${contract}`, services: service, xml: fs.readFileSync(wsdlPath, 'utf8'), uri: wsdlPath, callback: () => process.stdout.write('ready\n') });
+    soap.listen(server, {
+      path: `/vo-webservices/${contract}`,
+      services: service,
+      xml: fs.readFileSync(wsdlPath, 'utf8'),
+      uri: wsdlPath,
+      callback: () => process.stdout.write('ready\n'),
+    });
   });
 } else {
   process.stderr.write('usage: reference-servers.js bare|node-soap PORT\n');

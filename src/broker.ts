@@ -4,27 +4,32 @@ import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { operatorRoutes } from './operator/http/operator-http.js';
-import { readStoreCounts } from './operator/stats.js';
-import { endpointPolicy } from './operator/endpoint-url.js';
-import type { Config } from './shared/config.js';
-import { INBOUND_CONTRACTS } from './shared/catalogue.js';
+import { AcceptBatcher } from './accept/accept-batcher.js';
+import { Enqueuer } from './accept/enqueuer.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { endpointPolicy } from './operator/endpoint-url.js';
+import { operatorRoutes } from './operator/http/operator-http.js';
+import { readStoreCounts } from './operator/stats.js';
+import { Sweeper } from './processing/sweeper.js';
+import { INBOUND_CONTRACTS } from './shared/catalogue.js';
+import type { Config } from './shared/config.js';
+import { createPool, type Pool } from './shared/database.js';
 import type { Logger } from './shared/log.js';
 import { joinClusterMetrics } from './shared/metrics/cluster-metrics.js';
 import { metricsRegistry } from './shared/metrics/metrics.js';
 import { createStoreGauges } from './shared/metrics/store-gauges.js';
-import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
-import { Enqueuer } from './accept/enqueuer.js';
-import { type ProcessingJobData, type StoredBatch, createProcessingQueue, processingBatchJobs } from './shared/processing-queue.js';
+import {
+  createProcessingQueue,
+  type ProcessingJobData,
+  processingBatchJobs,
+  type StoredBatch,
+} from './shared/processing-queue.js';
 import { createProducerConnection } from './shared/redis.js';
-import { Sweeper } from './processing/sweeper.js';
-import { AcceptBatcher } from './accept/accept-batcher.js';
-import { type Pool, createPool } from './shared/database.js';
-import { compileSchemas } from './shared/xml/schema-set.js';
+import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
 import { loadTlsMaterial } from './shared/tls.js';
+import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
@@ -67,7 +72,12 @@ export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): s
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
-export async function startBroker(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, options: BrokerOptions = {}): Promise<Broker> {
+export async function startBroker(
+  config: Config,
+  urls: { databaseUrl: string; redisUrl: string },
+  log: Logger,
+  options: BrokerOptions = {},
+): Promise<Broker> {
   // First: a bad certificate or key stops the start before anything is opened.
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
@@ -81,14 +91,26 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   await waitForRedis(redis, log, 5000);
   const processingQueue = createProcessingQueue(redis, config.queuePrefix);
   const enqueuer = new Enqueuer(processingQueue, processingBatchJobs, log);
-  const sweeper = new Sweeper(pool, processingQueue, log, { intervalMs: config.sweepIntervalMs, graceMs: config.sweepGraceMs });
+  const sweeper = new Sweeper(pool, processingQueue, log, {
+    intervalMs: config.sweepIntervalMs,
+    graceMs: config.sweepGraceMs,
+  });
   if (options.runSweeper ?? true) sweeper.start();
   // Its one named statement (INSERT_BATCH) has no plan choice, so caching its plan is safe and saves planning.
-  const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, { statementTimeoutMs: config.acceptTimeoutMs, plans: 'cached' });
+  const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, {
+    statementTimeoutMs: config.acceptTimeoutMs,
+    plans: 'cached',
+  });
   // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
-  const outcomePool = createPool(urls.databaseUrl, 1, { queryTimeoutMs: 2000, statementTimeoutMs: 1000, lockTimeoutMs: 1000 });
+  const outcomePool = createPool(urls.databaseUrl, 1, {
+    queryTimeoutMs: 2000,
+    statementTimeoutMs: 1000,
+    lockTimeoutMs: 1000,
+  });
   const batcher = new AcceptBatcher(acceptPool, {
-    maxBatch: config.acceptBatchSize, maxInFlight: config.acceptMaxInFlight, timeoutMs: config.acceptTimeoutMs,
+    maxBatch: config.acceptBatchSize,
+    maxInFlight: config.acceptMaxInFlight,
+    timeoutMs: config.acceptTimeoutMs,
     outcome: { pool: outcomePool, waitMs: config.acceptOutcomeWaitMs },
     onStored: (key, messageIds) => enqueuer.enqueue({ key, messageIds }),
   });
@@ -98,8 +120,13 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   const scrapeCluster = joinClusterMetrics([metricsRegistry, storeGauges]); // undefined unless a cluster worker
   const operator = operatorRoutes({
     api: {
-      pool, processingQueue, traceKey: secrets.traceKey,
-      pingTimeoutMs: config.limits.pingTimeoutMs, brokerOin: config.brokerOin, log, endpointPolicy: endpointPolicy(config),
+      pool,
+      processingQueue,
+      traceKey: secrets.traceKey,
+      pingTimeoutMs: config.limits.pingTimeoutMs,
+      brokerOin: config.brokerOin,
+      log,
+      endpointPolicy: endpointPolicy(config),
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -110,7 +137,15 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
 
   let publicUrl = config.publicUrl ?? listenUrl(config, config.port);
   const server = createHttpServer({
-    inbound: { brokerOin: config.brokerOin, brpSourceOin: config.brpSourceOin, maxBodyBytes: config.maxBodyBytes, validators, registry, batcher, log },
+    inbound: {
+      brokerOin: config.brokerOin,
+      brpSourceOin: config.brpSourceOin,
+      maxBodyBytes: config.maxBodyBytes,
+      validators,
+      registry,
+      batcher,
+      log,
+    },
     documents: new ContractDocuments(),
     log,
     publicBaseUrl: () => publicUrl,
@@ -127,7 +162,18 @@ export async function startBroker(config: Config, urls: { databaseUrl: string; r
   publicUrl = config.publicUrl ?? listenUrl(config, port);
 
   return {
-    config, server, port, baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port), publicUrl, pool, redis, processingQueue, secrets, registry, sweeper, enqueuer,
+    config,
+    server,
+    port,
+    baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port),
+    publicUrl,
+    pool,
+    redis,
+    processingQueue,
+    secrets,
+    registry,
+    sweeper,
+    enqueuer,
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

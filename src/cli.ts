@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
-import { ConfigError } from './shared/config.js';
 import { registerAuditCommand } from './operator/cli/audit.command.js';
+import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
 import { registerErrorCommands } from './operator/cli/errors.command.js';
 import { registerInstitutionCommands } from './operator/cli/institutions.command.js';
 import { registerPopulationCommands } from './operator/cli/population.command.js';
@@ -10,6 +9,7 @@ import { registerQualityCommands } from './operator/cli/quality.command.js';
 import { registerRioCommands } from './operator/cli/rio.command.js';
 import { registerStatsCommands } from './operator/cli/stats.command.js';
 import { registerTraceCommand } from './operator/cli/trace.command.js';
+import { ConfigError } from './shared/config.js';
 
 /** Commander is done (help shown, usage error already printed) and would have exited with `code`. */
 class CommanderExit {
@@ -18,10 +18,9 @@ class CommanderExit {
 
 toleratePipeErrors();
 // Commander's own exits (help, usage errors) also go through exitWhenFlushed; subcommands inherit this.
-const program = new Command('bron-broker').description('bron-broker operator commands')
-  .exitOverride((error) => {
-    throw new CommanderExit(error.exitCode);
-  });
+const program = new Command('bron-broker').description('bron-broker operator commands').exitOverride((error) => {
+  throw new CommanderExit(error.exitCode);
+});
 registerInstitutionCommands(program);
 registerErrorCommands(program);
 registerProcessingErrorCommands(program);
@@ -32,8 +31,11 @@ registerPopulationCommands(program);
 registerQualityCommands(program);
 registerRioCommands(program);
 
-program.parseAsync().then(() => exitWhenFlushed(Number(process.exitCode ?? 0)), (error: unknown) => {
-  if (error instanceof CommanderExit) return exitWhenFlushed(error.code);
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
-  return exitWhenFlushed(1);
-});
+program.parseAsync().then(
+  () => exitWhenFlushed(Number(process.exitCode ?? 0)),
+  (error: unknown) => {
+    if (error instanceof CommanderExit) return exitWhenFlushed(error.code);
+    process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+    return exitWhenFlushed(1);
+  },
+);

@@ -1,11 +1,11 @@
+import { DEMO_RECEIVER_PATH } from './delivery/demo-receiver.js';
+import { checkEndpointUrl, type EndpointPolicy } from './operator/endpoint-url.js';
+import type { PopulationRecord } from './register/population.js';
+import type { RioLink } from './register/rio-rules.js';
 import type { Pool } from './shared/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
-import type { RioLink } from './register/rio-rules.js';
 import { replaceRioLinks } from './store/reference.repo.js';
-import type { PopulationRecord } from './register/population.js';
 import { upsertPopulationRecord } from './store/register.repo.js';
-import { DEMO_RECEIVER_PATH } from './delivery/demo-receiver.js';
-import { type EndpointPolicy, checkEndpointUrl } from './operator/endpoint-url.js';
 
 export { DEMO_RECEIVER_PATH };
 
@@ -32,7 +32,11 @@ export async function seedDemoInstitutions(pool: Pool, endpoints?: DemoEndpoints
   let added = 0;
   for (const institution of DEMO_INSTITUTIONS) {
     const endpointUrl = endpoints
-      ? await checkEndpointUrl(`${endpoints.baseUrl}${DEMO_RECEIVER_PATH}${institution.brins[0]}`, 'DEMO_BASE_URL', endpoints.policy)
+      ? await checkEndpointUrl(
+          `${endpoints.baseUrl}${DEMO_RECEIVER_PATH}${institution.brins[0]}`,
+          'DEMO_BASE_URL',
+          endpoints.policy,
+        )
       : null;
     if (await insertInstitutionIfAbsent(pool, { ...institution, endpointUrl })) added += 1;
   }
@@ -44,12 +48,32 @@ export async function seedDemoInstitutions(pool: Pool, endpoints?: DemoEndpoints
  * Dutch primary school from the age of four, so neither is a nieuwkomer.
  */
 export const DEMO_POPULATION: readonly PopulationRecord[] = [
-  { bsn: '123456782', birthDate: '2013-04-17', gender: '2', surname: 'Jansen', prefixes: null, firstNames: 'Anna',
-    address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } }, dateOfDeath: null,
-    firstEnrolmentPoVo: '2017-04-18' },
-  { bsn: '111222333', birthDate: '2012-11-02', gender: '1', surname: 'Bakker', prefixes: 'de', firstNames: 'Daan',
-    address: { binnenlandsAdres: { straatnaam: 'Dorpsweg', huisnummer: '3', postcode: '8011AA', plaatsnaam: 'Zwolle' } }, dateOfDeath: null,
-    firstEnrolmentPoVo: '2016-11-03' },
+  {
+    bsn: '123456782',
+    birthDate: '2013-04-17',
+    gender: '2',
+    surname: 'Jansen',
+    prefixes: null,
+    firstNames: 'Anna',
+    address: {
+      binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' },
+    },
+    dateOfDeath: null,
+    firstEnrolmentPoVo: '2017-04-18',
+  },
+  {
+    bsn: '111222333',
+    birthDate: '2012-11-02',
+    gender: '1',
+    surname: 'Bakker',
+    prefixes: 'de',
+    firstNames: 'Daan',
+    address: {
+      binnenlandsAdres: { straatnaam: 'Dorpsweg', huisnummer: '3', postcode: '8011AA', plaatsnaam: 'Zwolle' },
+    },
+    dateOfDeath: null,
+    firstEnrolmentPoVo: '2016-11-03',
+  },
 ];
 
 export async function seedDemoPopulation(pool: Pool): Promise<void> {

@@ -1,13 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { findContract } from './shared/catalogue.js';
-import type { ContractDocuments } from './inbound/contract-documents.js';
-import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
-import { type InboundDeps, handleSoapPost } from './inbound/soap-endpoint.js';
-import type { Logger } from './shared/log.js';
 import { DEMO_RECEIVER_PATH, receiveAsDemoInstitution } from './delivery/demo-receiver.js';
+import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
+import type { ContractDocuments } from './inbound/contract-documents.js';
+import { handleSoapPost, type InboundDeps } from './inbound/soap-endpoint.js';
 import type { OperatorRoutes } from './operator/http/operator-http.js';
-import { type TlsMaterial, serverTlsOptions } from './shared/tls.js';
+import { findContract } from './shared/catalogue.js';
+import type { Logger } from './shared/log.js';
+import { serverTlsOptions, type TlsMaterial } from './shared/tls.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;
@@ -31,7 +31,15 @@ function sendText(res: ServerResponse, status: number, contentType: string, body
 }
 
 function notFound(res: ServerResponse, deps: HttpDeps): void {
-  sendText(res, 404, 'text/plain; charset=UTF-8', `not found; services: ${deps.documents.contracts().map((c) => `${SERVICE_PREFIX}${c}?wsdl`).join(', ')}\n`);
+  sendText(
+    res,
+    404,
+    'text/plain; charset=UTF-8',
+    `not found; services: ${deps.documents
+      .contracts()
+      .map((c) => `${SERVICE_PREFIX}${c}?wsdl`)
+      .join(', ')}\n`,
+  );
 }
 
 const OPERATOR_PATH = /^\/(?:admin(?:\/|$)|metrics$|readyz$)/;
@@ -58,7 +66,12 @@ function route(req: IncomingMessage, res: ServerResponse, deps: HttpDeps): Promi
     return receiveAsDemoInstitution(req, res, url.pathname.slice(DEMO_RECEIVER_PATH.length), deps.log);
   } else if (deps.demoReceiver && req.method === 'GET' && url.pathname.startsWith(DEMO_RECEIVER_PATH)) {
     // An operator's `institutions ping` of the demo school probes with a GET: the endpoint is there.
-    return sendText(res, 200, 'text/plain; charset=UTF-8', 'demo institution endpoint: the broker POSTs SOAP messages here\n');
+    return sendText(
+      res,
+      200,
+      'text/plain; charset=UTF-8',
+      'demo institution endpoint: the broker POSTs SOAP messages here\n',
+    );
   } else if (req.method === 'GET' && url.pathname === '/healthz') {
     return sendText(res, 200, 'application/json', '{"status":"ok"}');
   }

@@ -1,18 +1,18 @@
 import cluster from 'node:cluster';
-import { type Config, loadConfig } from './shared/config.js';
 import { listenUrl, startBroker } from './broker.js';
-import { INBOUND_CONTRACTS } from './shared/catalogue.js';
 import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
 import { EndpointUrlError, endpointPolicy } from './operator/endpoint-url.js';
-import { type Logger, createLogger } from './shared/log.js';
+import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
+import { INBOUND_CONTRACTS } from './shared/catalogue.js';
+import { type Config, loadConfig } from './shared/config.js';
+import { createPool } from './shared/database.js';
+import { createLogger, type Logger } from './shared/log.js';
 import { joinClusterMetrics, serveClusterMetrics } from './shared/metrics/cluster-metrics.js';
 import { metricsRegistry } from './shared/metrics/metrics.js';
+import { migrate } from './shared/migrate.js';
 import { resolveOperatorSecrets } from './shared/secrets.js';
 import { resolveDatabase, resolveRedis } from './shared/services/resolve-services.js';
-import { createPool } from './shared/database.js';
-import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
-import { migrate } from './shared/migrate.js';
-import { StartupError, databaseUnreachable, startupFailureLine } from './shared/startup-failure.js';
+import { databaseUnreachable, StartupError, startupFailureLine } from './shared/startup-failure.js';
 import { loadTlsMaterial } from './shared/tls.js';
 
 /**
@@ -42,12 +42,14 @@ async function prepareStore(config: Config, databaseUrl: string, log: Logger): P
     if (config.seedDemo && config.role !== 'pipeline') {
       await seedDemoPopulation(pool);
       await seedDemoRio(pool);
-      const added = await seedDemoInstitutions(pool, { baseUrl: config.demoBaseUrl, policy: endpointPolicy(config) })
-        .catch((error: unknown) => {
-          // A refused demo endpoint is a setting to change, not a crash to debug.
-          if (error instanceof EndpointUrlError) throw new StartupError(`SEED_DEMO is on, but ${error.message}`);
-          throw error;
-        });
+      const added = await seedDemoInstitutions(pool, {
+        baseUrl: config.demoBaseUrl,
+        policy: endpointPolicy(config),
+      }).catch((error: unknown) => {
+        // A refused demo endpoint is a setting to change, not a crash to debug.
+        if (error instanceof EndpointUrlError) throw new StartupError(`SEED_DEMO is on, but ${error.message}`);
+        throw error;
+      });
       if (added > 0) log.info('seeded demo institutions', { added });
     }
   } finally {
@@ -62,20 +64,32 @@ function printUrls(config: Config): void {
   }
   // The tokens themselves are not printed: stdout usually ends up in a log.
   const { generatedFile } = resolveOperatorSecrets(config);
-  process.stdout.write(`Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`);
+  process.stdout.write(
+    `Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
+  );
 }
 
 /** The start's one line on transport security: plain HTTP is for development only, and says so. */
 function logTransport(config: Config, log: Logger): void {
   if (config.tls) {
-    log.info('mutual TLS on: senders need a client certificate from TLS_CA_FILE with their OIN as serialNumber; deliveries present TLS_CERT_FILE', { publicUrl: config.publicUrl });
+    log.info(
+      'mutual TLS on: senders need a client certificate from TLS_CA_FILE with their OIN as serialNumber; deliveries present TLS_CERT_FILE',
+      { publicUrl: config.publicUrl },
+    );
   } else {
-    log.warn('TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)');
+    log.warn(
+      'TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)',
+    );
   }
 }
 
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
-async function runHttp(config: Config, urls: ServiceUrls, log: Logger, afterClose = async (): Promise<void> => undefined): Promise<void> {
+async function runHttp(
+  config: Config,
+  urls: ServiceUrls,
+  log: Logger,
+  afterClose = async (): Promise<void> => undefined,
+): Promise<void> {
   // Every HTTP process runs the sweeper: it reads PostgreSQL only and wakes a row once in any number of processes.
   const broker = await startBroker(config, urls, log);
   let stopping = false;
@@ -120,12 +134,20 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     throw error;
   }
   if (config.role === 'pipeline') {
-    log.info('bron-broker pipeline running', { processing: config.processingConcurrency, delivery: config.deliveryConcurrency });
+    log.info('bron-broker pipeline running', {
+      processing: config.processingConcurrency,
+      delivery: config.deliveryConcurrency,
+    });
     process.stdout.write(`${PIPELINE_READY_LINE}\n`);
     return;
   }
   if (inline) {
-    log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, role: config.role, httpProcesses: 1 });
+    log.info('bron-broker listening', {
+      port: config.port,
+      brokerOin: config.brokerOin,
+      role: config.role,
+      httpProcesses: 1,
+    });
     printUrls(config);
     return;
   }
@@ -137,7 +159,12 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   const fork = (index: number): void => {
     const role = index < config.httpProcesses ? 'http' : 'pipeline';
     // BRON_ROLE is the forked process's part of this start, not a setting.
-    const worker = cluster.fork({ BRON_ROLE: role, BRON_WORKER_INDEX: String(index), BRON_DATABASE_URL: urls.databaseUrl, BRON_REDIS_URL: urls.redisUrl });
+    const worker = cluster.fork({
+      BRON_ROLE: role,
+      BRON_WORKER_INDEX: String(index),
+      BRON_DATABASE_URL: urls.databaseUrl,
+      BRON_REDIS_URL: urls.redisUrl,
+    });
     let failure: string | undefined;
     worker.on('message', (message: { bronStartupFailure?: string; bronStarted?: boolean }) => {
       if (message.bronStartupFailure) failure = message.bronStartupFailure;
@@ -148,7 +175,9 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
       if (stopping) return;
       // A process that dies before it has started would only die again: stop, with its reason.
       if (!started.has(index)) {
-        process.stderr.write(`${failure ?? `bron-broker cannot start: its ${role} process exited during start-up (code ${code ?? signal})`}\n`);
+        process.stderr.write(
+          `${failure ?? `bron-broker cannot start: its ${role} process exited during start-up (code ${code ?? signal})`}\n`,
+        );
         void shutdown('start-up failure', 1);
         return;
       }
@@ -161,7 +190,12 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   cluster.on('listening', () => {
     listening += 1;
     if (listening === config.httpProcesses) {
-      log.info('bron-broker listening', { port: config.port, brokerOin: config.brokerOin, role: config.role, httpProcesses: config.httpProcesses });
+      log.info('bron-broker listening', {
+        port: config.port,
+        brokerOin: config.brokerOin,
+        role: config.role,
+        httpProcesses: config.httpProcesses,
+      });
       printUrls(config);
     }
   });
@@ -172,11 +206,16 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     stopping = true;
     if (exitCode === 0) log.info('shutting down', { signal });
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-    await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
-      if (worker.isDead()) return resolve();
-      worker.once('exit', () => resolve());
-      worker.process.kill('SIGTERM');
-    })));
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
     await stopServices();
     process.exit(exitCode);
   };
@@ -207,7 +246,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const line = error instanceof StartupError ? `bron-broker cannot start: ${error.message}` : startupFailureLine(error, listenAddress());
+  const line =
+    error instanceof StartupError
+      ? `bron-broker cannot start: ${error.message}`
+      : startupFailureLine(error, listenAddress());
   // A forked process leaves the one line to the primary, which stops the broker instead of restarting it.
   if (cluster.isWorker && process.send) process.send({ bronStartupFailure: line }, () => process.exit(1));
   else {

@@ -1,20 +1,20 @@
-import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import type { Config } from './shared/config.js';
-import { OUTBOUND_CONTRACT } from './shared/catalogue.js';
 import { Deliverer } from './delivery/deliverer.js';
+import { httpsAgentFor } from './delivery/http-post.js';
+import { createHandlers } from './processing/handlers/index.js';
+import { startProcessingWorker } from './processing/processing-worker.js';
+import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
+import { OUTBOUND_CONTRACT } from './shared/catalogue.js';
+import type { Config } from './shared/config.js';
+import { createPool, type Pool } from './shared/database.js';
 import type { Logger } from './shared/log.js';
 import { observeDeliveryLatency } from './shared/metrics/metrics.js';
 import { watchProcessingWorker } from './shared/metrics/worker-metrics.js';
 import { resolveTraceKey } from './shared/secrets.js';
-import { createHandlers } from './processing/handlers/index.js';
-import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
-import { startProcessingWorker } from './processing/processing-worker.js';
-import { type Pool, createPool } from './shared/database.js';
-import { compileSchemas } from './shared/xml/schema-set.js';
 import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
-import { httpsAgentFor } from './delivery/http-post.js';
+import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {
@@ -31,26 +31,61 @@ export function createPipelinePool(databaseUrl: string, config: Config): Pool {
   return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups' });
 }
 
-export function startPipeline(config: Config, pool: Pool, redisUrl: string, log: Logger, options: { now?: () => Date }): Pipeline {
+export function startPipeline(
+  config: Config,
+  pool: Pool,
+  redisUrl: string,
+  log: Logger,
+  options: { now?: () => Date },
+): Pipeline {
   // Mutual TLS to schools' https endpoints; read first, so a bad file stops the start with one line.
   const httpsAgent = config.tls ? httpsAgentFor(clientTlsOptions(loadTlsMaterial(config.tls))) : undefined;
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverer = new Deliverer({
-    pool, brokerOin: config.brokerOin, validator, timeoutMs: config.deliveryTimeoutMs,
+    pool,
+    brokerOin: config.brokerOin,
+    validator,
+    timeoutMs: config.deliveryTimeoutMs,
     policy: { retries: config.deliveryRetries, backoffMs: config.deliveryBackoffMs },
-    lease: { owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, perInstitution: config.deliveryPerInstitution, leaseMs: config.limits.deliveryLeaseMs, handoffMs: config.limits.deliveryHandoffMs },
-    maxActive: config.deliveryConcurrency, pollMs: config.deliveryPollMs, log, onDelivered: observeDeliveryLatency,
+    lease: {
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      perInstitution: config.deliveryPerInstitution,
+      leaseMs: config.limits.deliveryLeaseMs,
+      handoffMs: config.limits.deliveryHandoffMs,
+    },
+    maxActive: config.deliveryConcurrency,
+    pollMs: config.deliveryPollMs,
+    log,
+    onDelivered: observeDeliveryLatency,
     ...(httpsAgent ? { httpsAgent } : {}),
   });
   const processing: Worker = startProcessingWorker({
-    redisUrl, prefix: config.queuePrefix, pool, handlers: createHandlers(), brokerOin: config.brokerOin, traceKey: resolveTraceKey(config),
-    concurrency: config.processingConcurrency, batchSize: config.processingBatchSize, transactions: config.processingTransactions, log,
-    ...(options.now ? { now: options.now } : {}), lockMs: config.jobLockMs, onOutbound: (messages) => deliverer.offer(messages),
+    redisUrl,
+    prefix: config.queuePrefix,
+    pool,
+    handlers: createHandlers(),
+    brokerOin: config.brokerOin,
+    traceKey: resolveTraceKey(config),
+    concurrency: config.processingConcurrency,
+    batchSize: config.processingBatchSize,
+    transactions: config.processingTransactions,
+    log,
+    ...(options.now ? { now: options.now } : {}),
+    lockMs: config.jobLockMs,
+    onOutbound: (messages) => deliverer.offer(messages),
   });
   watchProcessingWorker(processing); // metrics from the worker's own events: no metrics code in it
   deliverer.start();
   // Its reports are pending outbound rows: the deliverer's pollers take them.
-  const quality = config.qualitySchedule ? startQualityScheduler({ pool, brokerOin: config.brokerOin, log, schedule: config.qualitySchedule, ...(options.now ? { now: options.now } : {}) }) : undefined;
+  const quality = config.qualitySchedule
+    ? startQualityScheduler({
+        pool,
+        brokerOin: config.brokerOin,
+        log,
+        schedule: config.qualitySchedule,
+        ...(options.now ? { now: options.now } : {}),
+      })
+    : undefined;
   return {
     async close() {
       await quality?.close();
@@ -68,7 +103,12 @@ export const PIPELINE_READY_LINE = 'bron-broker pipeline running: processing and
  * A process that only runs the pipeline (ROLE=pipeline, or the pipeline process ROLE=all forks): its
  * own pool, and on SIGINT/SIGTERM a clean close (active jobs finish or return to the queue) and exit.
  */
-export function runPipelineProcess(config: Config, urls: { databaseUrl: string; redisUrl: string }, log: Logger, afterClose = async (): Promise<void> => undefined): Pipeline {
+export function runPipelineProcess(
+  config: Config,
+  urls: { databaseUrl: string; redisUrl: string },
+  log: Logger,
+  afterClose = async (): Promise<void> => undefined,
+): Pipeline {
   const pool = createPipelinePool(urls.databaseUrl, config);
   const pipeline = startPipeline(config, pool, urls.redisUrl, log, {});
   let stopping = false;

@@ -1,9 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { StoreOutcomeUnknownError, StoreUnavailableError } from '../shared/errors.js';
-import { settleCommitOutcome } from './accept-outcome.js';
 import type { Pool } from '../shared/database.js';
-import { type AcceptedMessage, CommitOutcomeUnknownError, type StoredReceipt, storeAcceptedBatch } from '../store/inbound-messages.repo.js';
+import { StoreOutcomeUnknownError, StoreUnavailableError } from '../shared/errors.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
+import {
+  type AcceptedMessage,
+  CommitOutcomeUnknownError,
+  type StoredReceipt,
+  storeAcceptedBatch,
+} from '../store/inbound-messages.repo.js';
+import { settleCommitOutcome } from './accept-outcome.js';
 
 export interface AcceptBatcherOptions {
   /** Most messages in one transaction. */
@@ -40,21 +45,30 @@ export interface AcceptBatcherOptions {
 export class AcceptBatcher {
   private readonly batcher: MicroBatcher<AcceptedMessage, StoredReceipt | Error>;
 
-  constructor(pool: Pool, private readonly options: AcceptBatcherOptions) {
+  constructor(
+    pool: Pool,
+    private readonly options: AcceptBatcherOptions,
+  ) {
     this.batcher = new MicroBatcher({
       maxBatch: options.maxBatch,
       maxInFlight: options.maxInFlight,
-      queueTimeout: { ms: options.timeoutMs, error: () => new StoreUnavailableError(`no transaction slot within ${options.timeoutMs} ms`) },
+      queueTimeout: {
+        ms: options.timeoutMs,
+        error: () => new StoreUnavailableError(`no transaction slot within ${options.timeoutMs} ms`),
+      },
       run: async (messages) => {
         const jobKey = randomUUID();
         let stored: (StoredReceipt | Error)[];
         try {
           stored = await storeAcceptedBatch(pool, messages, jobKey, options.timeoutMs);
         } catch (error) {
-          if (!(error instanceof CommitOutcomeUnknownError)) throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
+          if (!(error instanceof CommitOutcomeUnknownError))
+            throw new StoreUnavailableError(`store failed: ${(error as Error).message}`, { cause: error });
           stored = await this.settle(messages, error);
         }
-        const newMessageIds = stored.flatMap((receipt) => (receipt instanceof Error || !receipt.isNew ? [] : [receipt.messageId]));
+        const newMessageIds = stored.flatMap((receipt) =>
+          receipt instanceof Error || !receipt.isNew ? [] : [receipt.messageId],
+        );
         if (newMessageIds.length > 0) options.onStored?.(jobKey, newMessageIds);
         return stored;
       },
@@ -62,10 +76,23 @@ export class AcceptBatcher {
   }
 
   /** The final outcome of a batch whose statement went unanswered; throws when it cannot be learnt. */
-  private async settle(messages: readonly AcceptedMessage[], unanswered: CommitOutcomeUnknownError): Promise<(StoredReceipt | Error)[]> {
-    const outcome = await settleCommitOutcome(this.options.outcome.pool, messages, unanswered.deadline, this.options.outcome.waitMs);
-    if (!outcome) throw new StoreOutcomeUnknownError(`outcome unknown ${this.options.outcome.waitMs} ms after the deadline`, { cause: unanswered });
-    return outcome.map((receipt) => receipt ?? new StoreUnavailableError(`not stored: ${unanswered.message}`, { cause: unanswered }));
+  private async settle(
+    messages: readonly AcceptedMessage[],
+    unanswered: CommitOutcomeUnknownError,
+  ): Promise<(StoredReceipt | Error)[]> {
+    const outcome = await settleCommitOutcome(
+      this.options.outcome.pool,
+      messages,
+      unanswered.deadline,
+      this.options.outcome.waitMs,
+    );
+    if (!outcome)
+      throw new StoreOutcomeUnknownError(`outcome unknown ${this.options.outcome.waitMs} ms after the deadline`, {
+        cause: unanswered,
+      });
+    return outcome.map(
+      (receipt) => receipt ?? new StoreUnavailableError(`not stored: ${unanswered.message}`, { cause: unanswered }),
+    );
   }
 
   /** Resolves after the message (or its earlier duplicate) is durably stored; rejects with StoreUnavailableError or StoreOutcomeUnknownError. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
 import type { Pool } from '../shared/database.js';
-import { type AcceptedMessage, type StoredReceipt, readSettledReceipts } from '../store/inbound-messages.repo.js';
+import { type AcceptedMessage, readSettledReceipts, type StoredReceipt } from '../store/inbound-messages.repo.js';
 
 /** Per message: its stored row as a receipt, or null when nothing of it is stored (and never will be by that statement). */
 export type SettledOutcome = (StoredReceipt | null)[];
@@ -11,7 +11,12 @@ export type SettledOutcome = (StoredReceipt | null)[];
  * accept pool's may all be stuck). Retries while the server is unreachable or its clock is behind the
  * deadline; returns undefined when `waitMs` (from the deadline) ran out without an answer.
  */
-export async function settleCommitOutcome(pool: Pool, messages: readonly AcceptedMessage[], deadline: Date, waitMs: number): Promise<SettledOutcome | undefined> {
+export async function settleCommitOutcome(
+  pool: Pool,
+  messages: readonly AcceptedMessage[],
+  deadline: Date,
+  waitMs: number,
+): Promise<SettledOutcome | undefined> {
   const giveUpAt = deadline.getTime() + waitMs;
   while (Date.now() < giveUpAt) {
     let client: PoolClient | undefined;

@@ -13,7 +13,11 @@ export class Enqueuer<T, K = number> {
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(private readonly queue: Queue<T>, private readonly jobsFor: JobsFor<T, K>, private readonly log: Logger) {}
+  constructor(
+    private readonly queue: Queue<T>,
+    private readonly jobsFor: JobsFor<T, K>,
+    private readonly log: Logger,
+  ) {}
 
   enqueue(...keys: K[]): void {
     this.keys.push(...keys);
@@ -34,7 +38,11 @@ export class Enqueuer<T, K = number> {
     try {
       await this.queue.addBulk(this.jobsFor(keys) as Parameters<Queue<T>['addBulk']>[0]);
     } catch (error) {
-      this.log.warn('enqueue failed; the sweeper will retry', { queue: this.queue.name, count: keys.length, error: (error as Error).message });
+      this.log.warn('enqueue failed; the sweeper will retry', {
+        queue: this.queue.name,
+        count: keys.length,
+        error: (error as Error).message,
+      });
     }
   }
 

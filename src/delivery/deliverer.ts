@@ -1,13 +1,22 @@
 import type https from 'node:https';
 import type { XsdValidator } from 'libxml2-wasm';
 import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
+import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
-import { attemptDelivery, outboundEnvelope } from './soap-client.js';
-import type { Pool } from '../shared/database.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
-import { type AttemptRecord, type LeaseTerms, type OutboundForDelivery, claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts, releaseLeases } from '../store/outbound.repo.js';
-import { type RetryPolicy, classify } from './policy.js';
+import {
+  type AttemptRecord,
+  claimDeliveries,
+  type LeaseTerms,
+  loadForDelivery,
+  markUndeliverable,
+  type OutboundForDelivery,
+  recordAttempts,
+  releaseLeases,
+} from '../store/outbound.repo.js';
+import { classify, type RetryPolicy } from './policy.js';
+import { attemptDelivery, outboundEnvelope } from './soap-client.js';
 
 export interface DelivererOptions {
   readonly pool: Pool;
@@ -77,7 +86,12 @@ export class Deliverer {
 
   constructor(private readonly options: DelivererOptions) {
     this.recorder = new MicroBatcher<AttemptRecord, void>({
-      maxBatch: 128, maxInFlight: 2, run: async (records) => { await recordAttempts(options.pool, records, options.lease.owner); return records.map(() => undefined); },
+      maxBatch: 128,
+      maxInFlight: 2,
+      run: async (records) => {
+        await recordAttempts(options.pool, records, options.lease.owner);
+        return records.map(() => undefined);
+      },
     });
   }
 
@@ -166,36 +180,48 @@ export class Deliverer {
         this.offered.delete(id);
         continue;
       }
-      if (ids.length < room && !this.claiming.has(id) && (this.busy.get(entry.message.institutionOin) ?? 0) <= now) ids.push(id);
+      if (ids.length < room && !this.claiming.has(id) && (this.busy.get(entry.message.institutionOin) ?? 0) <= now)
+        ids.push(id);
     }
     if (ids.length === 0 || this.closed) return;
     this.claims += 1;
     for (const id of ids) this.claiming.add(id);
     this.active += ids.length; // room held while the claim runs
-    claimDeliveries(this.options.pool, ids, ids.length, this.options.lease).then((leased) => {
-      const granted = new Set(leased);
-      for (const id of ids) {
-        const entry = this.offered.get(id);
-        if (granted.has(id) && entry) {
-          this.offered.delete(id);
-          this.run(entry.message, entry.queuedAt);
-        } else {
-          this.active -= 1;
-          if (!entry) void releaseLeases(this.options.pool, granted.has(id) ? [id] : [], this.options.lease.owner).catch(() => undefined); // dropped meanwhile (close)
-          else this.busy.set(entry.message.institutionOin, Date.now() + BUSY_PAUSE_MS);
+    claimDeliveries(this.options.pool, ids, ids.length, this.options.lease)
+      .then(
+        (leased) => {
+          const granted = new Set(leased);
+          for (const id of ids) {
+            const entry = this.offered.get(id);
+            if (granted.has(id) && entry) {
+              this.offered.delete(id);
+              this.run(entry.message, entry.queuedAt);
+            } else {
+              this.active -= 1;
+              if (!entry)
+                void releaseLeases(this.options.pool, granted.has(id) ? [id] : [], this.options.lease.owner).catch(
+                  () => undefined,
+                ); // dropped meanwhile (close)
+              else this.busy.set(entry.message.institutionOin, Date.now() + BUSY_PAUSE_MS);
+            }
+          }
+        },
+        (error: Error) => {
+          this.active -= ids.length;
+          this.options.log.warn('delivery claim failed; the message stays pending for a poller', {
+            count: ids.length,
+            error: error.message,
+          });
+        },
+      )
+      .finally(() => {
+        this.claims -= 1;
+        for (const id of ids) this.claiming.delete(id);
+        if (this.claimAgain) {
+          this.claimAgain = false;
+          this.claimOffered();
         }
-      }
-    }, (error: Error) => {
-      this.active -= ids.length;
-      this.options.log.warn('delivery claim failed; the message stays pending for a poller', { count: ids.length, error: error.message });
-    }).finally(() => {
-      this.claims -= 1;
-      for (const id of ids) this.claiming.delete(id);
-      if (this.claimAgain) {
-        this.claimAgain = false;
-        this.claimOffered();
-      }
-    });
+      });
   }
 
   /** Leases and starts due messages while there is room, a batch at a time, then waits for the next tick. */
@@ -255,35 +281,72 @@ export class Deliverer {
     try {
       if (!message.endpointUrl) {
         await markUndeliverable(this.options.pool, message.id, 'institution has no endpoint registered', lease.owner);
-        log.warn('outbound message moved to the error queue: its institution has no endpoint', { outboundId: message.id, institution: message.institutionOin });
+        log.warn('outbound message moved to the error queue: its institution has no endpoint', {
+          outboundId: message.id,
+          institution: message.institutionOin,
+        });
         return;
       }
       const attemptNumber = message.attempts + 1;
       const startedAt = new Date();
       const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${message.operation}`;
-      const envelope = outboundEnvelope(message.bodyXml, message.operation, message.wsaMessageId, message.institutionOin, this.options.brokerOin);
-      const outcome = await attemptDelivery(message.endpointUrl, envelope, action, this.options.timeoutMs, this.options.validator, message.wsaMessageId, this.options.httpsAgent);
+      const envelope = outboundEnvelope(
+        message.bodyXml,
+        message.operation,
+        message.wsaMessageId,
+        message.institutionOin,
+        this.options.brokerOin,
+      );
+      const outcome = await attemptDelivery(
+        message.endpointUrl,
+        envelope,
+        action,
+        this.options.timeoutMs,
+        this.options.validator,
+        message.wsaMessageId,
+        this.options.httpsAgent,
+      );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
       const verdict = classify(outcome, attemptNumber, this.options.policy);
       await this.recorder.submit({
-        outboundId: message.id, startedAt, endpoint: message.endpointUrl, latencyMs, outcome: outcome.kind, status: verdict.status,
+        outboundId: message.id,
+        startedAt,
+        endpoint: message.endpointUrl,
+        latencyMs,
+        outcome: outcome.kind,
+        status: verdict.status,
         ...(verdict.status === 'pending' ? { nextAttemptAt: verdict.nextAttemptAt } : {}),
         ...(outcome.httpStatus !== undefined ? { httpStatus: outcome.httpStatus } : {}),
-        ...(outcome.kind !== 'delivered' ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) } : {}),
+        ...(outcome.kind !== 'delivered'
+          ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) }
+          : {}),
       });
       observeDeliveryAttempt(message.institutionOin, outcome.kind, latencyMs);
       if (verdict.status === 'delivered') {
         this.options.onDelivered?.((Date.now() - queuedAt) / 1000);
         return;
       }
-      const failed = { outboundId: message.id, institution: message.institutionOin, attempt: attemptNumber, outcome: outcome.kind, error: outcome.kind === 'delivered' ? undefined : outcome.error };
+      const failed = {
+        outboundId: message.id,
+        institution: message.institutionOin,
+        attempt: attemptNumber,
+        outcome: outcome.kind,
+        error: outcome.kind === 'delivered' ? undefined : outcome.error,
+      };
       // An operator must see the moment a message needs them: entering the error queue is its own line, at error level.
-      if (verdict.status === 'pending') log.warn('delivery attempt failed; will retry', { ...failed, next: `retry at ${verdict.nextAttemptAt.toISOString()}` });
+      if (verdict.status === 'pending')
+        log.warn('delivery attempt failed; will retry', {
+          ...failed,
+          next: `retry at ${verdict.nextAttemptAt.toISOString()}`,
+        });
       else log.error('delivery failed; the message is in the error queue', failed);
     } catch (error) {
       // Our failure, not the institution's: no attempt is counted; the lease expires and it is tried again.
-      log.warn('delivery attempt not recorded; the message is attempted again when its lease expires', { outboundId: message.id, error: (error as Error).message });
+      log.warn('delivery attempt not recorded; the message is attempted again when its lease expires', {
+        outboundId: message.id,
+        error: (error as Error).message,
+      });
     }
   }
 }

@@ -17,7 +17,11 @@ const MAX_SIGNALS = 20;
  * `max` characters (no megabyte lines).
  */
 export function loggable(value: string, max = MAX_LOGGED): string {
-  const escaped = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const escaped = value.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this matches
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return escaped.length > max ? `${escaped.slice(0, max)}...(${escaped.length} chars)` : escaped;
 }
 
@@ -29,7 +33,10 @@ export function demoReceiptLine(xml: string, brin: string): Record<string, strin
     brin: /^[0-9]{2}[A-Z]{2}$/.test(brin) ? brin : `invalid: ${loggable(brin, 16)}`,
     operation: loggable(/<(?:[\w.-]+:)?(\w+)_Request[\s>]/.exec(xml)?.[1] ?? 'unknown'),
     leveringGoedgekeurd: approved === undefined ? undefined : loggable(approved, 16),
-    signalen: signals.length === 0 ? undefined : `${signals.slice(0, MAX_SIGNALS).join(',')}${signals.length > MAX_SIGNALS ? `,...(${signals.length})` : ''}`,
+    signalen:
+      signals.length === 0
+        ? undefined
+        : `${signals.slice(0, MAX_SIGNALS).join(',')}${signals.length > MAX_SIGNALS ? `,...(${signals.length})` : ''}`,
   };
 }
 

@@ -11,14 +11,21 @@ export interface HttpAnswer {
 
 /** Why no answer came: no connection, no answer in time, or an answer cut off or too large. */
 export class HttpPostError extends Error {
-  constructor(readonly kind: 'timeout' | 'connection' | 'cut-off' | 'too-large', message: string, readonly status?: number) {
+  constructor(
+    readonly kind: 'timeout' | 'connection' | 'cut-off' | 'too-large',
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'HttpPostError';
   }
 }
 
 // Kept-alive connections: one institution's endpoint gets many messages in a row.
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }), 'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+};
 
 /** An HTTPS agent that presents a client certificate and trusts only the given CAs (mutual TLS to schools). */
 export function httpsAgentFor(tls: ConnectionOptions): https.Agent {
@@ -36,7 +43,12 @@ export interface PostOptions {
  * POSTs a body and reads the whole answer, all within `timeoutMs`. node:http rather than fetch:
  * on the delivery path it costs about half the CPU per request.
  */
-export function postText(url: string, body: string, headers: Record<string, string>, options: PostOptions): Promise<HttpAnswer> {
+export function postText(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: PostOptions,
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     let target: URL;
     try {
@@ -58,34 +70,54 @@ export function postText(url: string, body: string, headers: Record<string, stri
       clearTimeout(timer);
       action();
     };
-    const request = client.request(target, {
-      method: 'POST',
-      agent: target.protocol === 'https:' ? (options.httpsAgent ?? agents['https:']) : agents['http:'],
-      headers: { ...headers, 'content-length': payload.length },
-    }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > options.maxAnswerBytes) {
-          finish(() => reject(new HttpPostError('too-large', `answer larger than ${options.maxAnswerBytes} bytes`, response.statusCode)));
-          request.destroy();
-          return;
-        }
-        chunks.push(chunk);
-      });
-      response.on('end', () => finish(() => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: response.statusCode ?? 0, bytes, text: bytes.toString('utf8') });
-      }));
-      response.on('error', (error) => finish(() => reject(new HttpPostError('cut-off', `answer cut off: ${error.message}`, response.statusCode))));
-      response.on('aborted', () => finish(() => reject(new HttpPostError('cut-off', 'answer cut off', response.statusCode))));
-    });
+    const request = client.request(
+      target,
+      {
+        method: 'POST',
+        agent: target.protocol === 'https:' ? (options.httpsAgent ?? agents['https:']) : agents['http:'],
+        headers: { ...headers, 'content-length': payload.length },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > options.maxAnswerBytes) {
+            finish(() =>
+              reject(
+                new HttpPostError(
+                  'too-large',
+                  `answer larger than ${options.maxAnswerBytes} bytes`,
+                  response.statusCode,
+                ),
+              ),
+            );
+            request.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () =>
+          finish(() => {
+            const bytes = Buffer.concat(chunks);
+            resolve({ status: response.statusCode ?? 0, bytes, text: bytes.toString('utf8') });
+          }),
+        );
+        response.on('error', (error) =>
+          finish(() => reject(new HttpPostError('cut-off', `answer cut off: ${error.message}`, response.statusCode))),
+        );
+        response.on('aborted', () =>
+          finish(() => reject(new HttpPostError('cut-off', 'answer cut off', response.statusCode))),
+        );
+      },
+    );
     const timer = setTimeout(() => {
       finish(() => reject(new HttpPostError('timeout', `no answer within ${options.timeoutMs} ms`)));
       request.destroy();
     }, options.timeoutMs);
-    request.on('error', (error: NodeJS.ErrnoException) => finish(() => reject(new HttpPostError('connection', `connection failed: ${error.code ?? error.message}`))));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      finish(() => reject(new HttpPostError('connection', `connection failed: ${error.code ?? error.message}`))),
+    );
     request.end(payload);
   });
 }

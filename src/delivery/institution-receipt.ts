@@ -3,8 +3,12 @@ import { NS, OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import { escapeXml } from '../shared/xml/escape.js';
 
 /** The request's elements a receipt echoes, compiled once (a receiver answers every message with one). */
-const PICKED = new Map(['ontvangendeInstantie', 'verzendendeInstantie', 'Action', 'MessageID']
-  .map((name) => [name, new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</(?:[\\w.-]+:)?${name}>`)]));
+const PICKED = new Map(
+  ['ontvangendeInstantie', 'verzendendeInstantie', 'Action', 'MessageID'].map((name) => [
+    name,
+    new RegExp(`<(?:[\\w.-]+:)?${name}>([^<]*)</(?:[\\w.-]+:)?${name}>`),
+  ]),
+);
 
 /**
  * What a well-behaved institution endpoint answers to one of the broker's messages: the operation's
@@ -16,10 +20,13 @@ export function institutionReceipt(requestXml: string): string {
   const operation = /<(?:[\w.-]+:)?(\w+)_Request[\s>]/.exec(requestXml)?.[1] ?? 'terugkoppelenInschrijvingVO';
   const ns = OUTBOUND_CONTRACT.schemaNamespace;
   const el = (name: string, value: string): string => `<t:${name}>${escapeXml(value)}</t:${name}>`;
-  const body = `<t:${operation}_Response xmlns:t="${ns}">${el('identificatiecodeBedrijfsdocument', randomUUID())}`
-    + `${el('verzendendeInstantie', pick('ontvangendeInstantie'))}${el('ontvangendeInstantie', pick('verzendendeInstantie'))}`
-    + `${el('datumTijdBedrijfsdocument', new Date().toISOString())}${el('ontvangstBevestiging', 'J')}</t:${operation}_Response>`;
-  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>`
-    + `<wsa:Action>${escapeXml(pick('Action'))}</wsa:Action><wsa:MessageID>urn:uuid:${randomUUID()}</wsa:MessageID>`
-    + `<wsa:RelatesTo>${escapeXml(pick('MessageID'))}</wsa:RelatesTo></soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+  const body =
+    `<t:${operation}_Response xmlns:t="${ns}">${el('identificatiecodeBedrijfsdocument', randomUUID())}` +
+    `${el('verzendendeInstantie', pick('ontvangendeInstantie'))}${el('ontvangendeInstantie', pick('verzendendeInstantie'))}` +
+    `${el('datumTijdBedrijfsdocument', new Date().toISOString())}${el('ontvangstBevestiging', 'J')}</t:${operation}_Response>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>` +
+    `<wsa:Action>${escapeXml(pick('Action'))}</wsa:Action><wsa:MessageID>urn:uuid:${randomUUID()}</wsa:MessageID>` +
+    `<wsa:RelatesTo>${escapeXml(pick('MessageID'))}</wsa:RelatesTo></soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`
+  );
 }

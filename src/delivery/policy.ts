@@ -24,7 +24,13 @@ export function retryDelay(backoffMs: readonly number[], retry: number, random: 
  * queued or last replayed): delivered, retry at a time, or the error queue. Only an attempt that
  * reached the endpoint (or timed out on it) gets here: our own failures never use up an attempt.
  */
-export function classify(outcome: AttemptOutcome, attempt: number, policy: RetryPolicy, now = Date.now(), random: () => number = Math.random): Verdict {
+export function classify(
+  outcome: AttemptOutcome,
+  attempt: number,
+  policy: RetryPolicy,
+  now = Date.now(),
+  random: () => number = Math.random,
+): Verdict {
   if (outcome.kind === 'delivered') return { status: 'delivered' };
   if (outcome.kind === 'failed' || attempt > policy.retries) return { status: 'error' };
   return { status: 'pending', nextAttemptAt: new Date(now + retryDelay(policy.backoffMs, attempt, random)) };

@@ -1,11 +1,11 @@
+import type https from 'node:https';
+import type { XsdValidator } from 'libxml2-wasm';
 import { NS, OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import { BrokerFault } from '../shared/errors.js';
 import { faultSummary } from '../shared/fault-summary.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
-import type https from 'node:https';
-import type { XsdValidator } from 'libxml2-wasm';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
 /** How one attempt ended, and what to do next. */
@@ -19,29 +19,43 @@ const ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 /** A request envelope to an institution, with the message's own MessageID (the same on every attempt). */
-export function outboundEnvelope(bodyXml: string, operation: string, messageId: string, receiverOin: string, brokerOin: string): string {
+export function outboundEnvelope(
+  bodyXml: string,
+  operation: string,
+  messageId: string,
+  receiverOin: string,
+  brokerOin: string,
+): string {
   const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${operation}`;
-  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>`
-    + `<wsa:To>${ANONYMOUS}?oin=${escapeXml(receiverOin)}</wsa:To><wsa:Action>${action}</wsa:Action>`
-    + `<wsa:MessageID>urn:uuid:${messageId}</wsa:MessageID><wsa:From><wsa:Address>${ANONYMOUS}?oin=${brokerOin}</wsa:Address></wsa:From>`
-    + `</soapenv:Header><soapenv:Body>${bodyXml}</soapenv:Body></soapenv:Envelope>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>` +
+    `<wsa:To>${ANONYMOUS}?oin=${escapeXml(receiverOin)}</wsa:To><wsa:Action>${action}</wsa:Action>` +
+    `<wsa:MessageID>urn:uuid:${messageId}</wsa:MessageID><wsa:From><wsa:Address>${ANONYMOUS}?oin=${brokerOin}</wsa:Address></wsa:From>` +
+    `</soapenv:Header><soapenv:Body>${bodyXml}</soapenv:Body></soapenv:Envelope>`
+  );
 }
 
 /** Reads the institution's answer: a receipt `J` (delivered), or the fault that says whether to retry. */
-function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValidator, messageId: string): AttemptOutcome {
+function classifyAnswer(
+  { status, text, bytes }: HttpAnswer,
+  validator: XsdValidator,
+  messageId: string,
+): AttemptOutcome {
   const fault = /<(?:[\w.-]+:)?faultcode>(?:[\w.-]+:)?([^<]+)<\/(?:[\w.-]+:)?faultcode>/.exec(text)?.[1]?.trim();
   if (fault) {
     const kind = fault.startsWith('Server') ? 'retry' : 'failed';
     return { kind, httpStatus: status, faultCode: fault, error: `SOAP fault ${fault}` };
   }
-  if (status >= 500 || status === 408 || status === 429) return { kind: 'retry', httpStatus: status, error: `HTTP ${status}` };
+  if (status >= 500 || status === 408 || status === 429)
+    return { kind: 'retry', httpStatus: status, error: `HTTP ${status}` };
   if (status >= 300) return { kind: 'failed', httpStatus: status, error: `HTTP ${status}` };
   try {
     // libxml2 parses the bytes as received (no re-encoding; invalid UTF-8 is refused, not replaced).
     const envelope = openSoapEnvelope(text, bytes);
     try {
       validateBody(envelope.bodyElement, validator);
-      if (!envelope.bodyLocalName.endsWith('_Response')) throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`, envelope.bodyLocalName);
+      if (!envelope.bodyLocalName.endsWith('_Response'))
+        throw new BrokerFault('DK0004', `${envelope.bodyLocalName} is not a receipt`, envelope.bodyLocalName);
       const relatesTo = envelope.headers.find((h) => h.namespace === NS.wsa && h.localName === 'RelatesTo')?.text;
       if (relatesTo !== undefined && relatesTo.replace(/^urn:uuid:/, '') !== messageId) {
         throw new BrokerFault('DK0011', `wsa:RelatesTo ${relatesTo} does not name this message`);
@@ -52,7 +66,10 @@ function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValid
     return { kind: 'delivered', httpStatus: status };
   } catch (error) {
     // What is wrong, never the answer's values: this text is logged and stored.
-    const what = error instanceof BrokerFault ? `${error.code} ${faultSummary(error)}${error.element ? ` (element ${error.element})` : ''}` : (error as Error).message.slice(0, 300);
+    const what =
+      error instanceof BrokerFault
+        ? `${error.code} ${faultSummary(error)}${error.element ? ` (element ${error.element})` : ''}`
+        : (error as Error).message.slice(0, 300);
     return { kind: 'failed', httpStatus: status, error: `not a valid OntvangstBevestiging J: ${what}` };
   }
 }
@@ -63,14 +80,31 @@ function classifyAnswer({ status, text, bytes }: HttpAnswer, validator: XsdValid
  * attempt; Client faults, other HTTP 4xx and answers that are not a valid receipt are not.
  * `httpsAgent` carries the broker's client certificate and the trusted CAs (mutual TLS).
  */
-export async function attemptDelivery(endpoint: string, envelopeXml: string, soapAction: string, timeoutMs: number, validator: XsdValidator, messageId: string, httpsAgent?: https.Agent): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  endpoint: string,
+  envelopeXml: string,
+  soapAction: string,
+  timeoutMs: number,
+  validator: XsdValidator,
+  messageId: string,
+  httpsAgent?: https.Agent,
+): Promise<AttemptOutcome> {
   let answer: HttpAnswer;
   try {
-    answer = await postText(endpoint, envelopeXml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` }, { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES, ...(httpsAgent ? { httpsAgent } : {}) });
+    answer = await postText(
+      endpoint,
+      envelopeXml,
+      { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` },
+      { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES, ...(httpsAgent ? { httpsAgent } : {}) },
+    );
   } catch (error) {
     const failure = error as HttpPostError;
     // Anything that large is not a receipt: trying again would get the same answer.
-    return { kind: failure.kind === 'too-large' ? 'failed' : 'retry', ...(failure.status !== undefined ? { httpStatus: failure.status } : {}), error: failure.message.slice(0, 300) };
+    return {
+      kind: failure.kind === 'too-large' ? 'failed' : 'retry',
+      ...(failure.status !== undefined ? { httpStatus: failure.status } : {}),
+      error: failure.message.slice(0, 300),
+    };
   }
   // The validator judges receipts of the outbound contract's response elements.
   return classifyAnswer(answer, validator, messageId);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { SharedId, StoredOriginal, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type BodyValue, type SoapEnvelope, storedBodyValues } from '../shared/xml/soap-envelope.js';
+import type { SharedId, StoredOriginal, StoredReceipt } from '../store/inbound-messages.repo.js';
 
 /**
  * sha256 of the body element's text content without white space, as rows stored before migration 007
@@ -19,7 +19,11 @@ const sameValues = (a: readonly BodyValue[], b: readonly BodyValue[]): boolean =
  * types say: prefixes and indentation do not count) rather than another message reusing the id. Only
  * duplicates get here, so the original is read from its stored text only now.
  */
-export function isResubmission(original: StoredOriginal, operation: string, envelope: Pick<SoapEnvelope, 'bodyText' | 'bodyValues'>): boolean {
+export function isResubmission(
+  original: StoredOriginal,
+  operation: string,
+  envelope: Pick<SoapEnvelope, 'bodyText' | 'bodyValues'>,
+): boolean {
   if (original.operation !== operation) return false;
   if (original.bodyFingerprint) return original.bodyFingerprint.equals(bodyFingerprint(envelope.bodyText()));
   return sameValues(storedBodyValues(original.rawXml), envelope.bodyValues());
@@ -30,7 +34,11 @@ export function isResubmission(original: StoredOriginal, operation: string, enve
  * or its MessageID (also when the identificatiecode's message is this one resent, but another stored
  * message already carries that MessageID). Undefined for a new message and for a true resubmission.
  */
-export function reusedId(stored: StoredReceipt, operation: string, envelope: Pick<SoapEnvelope, 'bodyText' | 'bodyValues'>): SharedId | undefined {
+export function reusedId(
+  stored: StoredReceipt,
+  operation: string,
+  envelope: Pick<SoapEnvelope, 'bodyText' | 'bodyValues'>,
+): SharedId | undefined {
   if (!stored.original) return undefined;
   if (!isResubmission(stored.original, operation, envelope)) return stored.original.sharedId;
   return stored.messageIdTakenBy ? 'MessageID' : undefined;

@@ -20,7 +20,9 @@ function normaliseDateTime(value: string): string | null {
   if (!match) return null;
   const year = Number(match[1]);
   if (year < 1900 || year > 9999) return null;
-  const millis = Date.parse(`${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}${match[7] ?? 'Z'}`);
+  const millis = Date.parse(
+    `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}${match[7] ?? 'Z'}`,
+  );
   return Number.isFinite(millis) ? new Date(millis).toISOString() : null;
 }
 
@@ -31,7 +33,12 @@ function normaliseDateTime(value: string): string | null {
 export function checkNoBlankValues(envelope: SoapEnvelope): void {
   const blank = envelope.firstBlankElement();
   if (blank) {
-    throw new BrokerFault('EK0035', `element ${blank.localName} has no value (empty or only white space); send a value, or leave an optional element out`, blank.localName, blank.line);
+    throw new BrokerFault(
+      'EK0035',
+      `element ${blank.localName} has no value (empty or only white space); send a value, or leave an optional element out`,
+      blank.localName,
+      blank.line,
+    );
   }
 }
 
@@ -43,13 +50,26 @@ export function checkBedrijfsdocument(envelope: SoapEnvelope, brokerOin: string)
   const field = (name: string): string => envelope.bodyFields.get(name) ?? '';
   const ontvangendeInstantie = field('ontvangendeInstantie');
   if (ontvangendeInstantie !== 'DUO' && ontvangendeInstantie !== brokerOin) {
-    throw new BrokerFault('DK0004', `element ontvangendeInstantie: must be DUO or ${brokerOin}, got '${ontvangendeInstantie}'`, 'ontvangendeInstantie');
+    throw new BrokerFault(
+      'DK0004',
+      `element ontvangendeInstantie: must be DUO or ${brokerOin}, got '${ontvangendeInstantie}'`,
+      'ontvangendeInstantie',
+    );
   }
   const documentTime = normaliseDateTime(field('datumTijdBedrijfsdocument'));
   if (!documentTime) {
-    throw new BrokerFault('DK0004', `element datumTijdBedrijfsdocument: '${field('datumTijdBedrijfsdocument')}' is not a date-time between 1900 and 9999`, 'datumTijdBedrijfsdocument');
+    throw new BrokerFault(
+      'DK0004',
+      `element datumTijdBedrijfsdocument: '${field('datumTijdBedrijfsdocument')}' is not a date-time between 1900 and 9999`,
+      'datumTijdBedrijfsdocument',
+    );
   }
-  return { documentId: field('identificatiecodeBedrijfsdocument'), documentTime, verzendendeInstantie: field('verzendendeInstantie'), ontvangendeInstantie };
+  return {
+    documentId: field('identificatiecodeBedrijfsdocument'),
+    documentTime,
+    verzendendeInstantie: field('verzendendeInstantie'),
+    ontvangendeInstantie,
+  };
 }
 
 /** The body's checks in the order a sender learns of them: every value present, the schema, the bedrijfsdocument. */

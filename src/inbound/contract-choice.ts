@@ -13,9 +13,11 @@ export function fixedContract(contract: Contract): ContractChoice {
 /** The shared address `/vo-webservices/`, where DUO's sample client posts every contract: the SOAPAction chooses. */
 export const contractBySoapAction: ContractChoice = (rawSoapAction) => {
   const action = normaliseSoapAction(rawSoapAction);
-  if (!action) throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing; at the shared address it chooses the contract');
+  if (!action)
+    throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing; at the shared address it chooses the contract');
   const operation = findOperationByAction(action);
   // The client's value is echoed to help it, cut short so a fault and its log line stay small.
-  if (!operation) throw new BrokerFault('DK0003', `SOAPAction '${action.slice(0, 120)}' is not an operation of any contract`);
+  if (!operation)
+    throw new BrokerFault('DK0003', `SOAPAction '${action.slice(0, 120)}' is not an operation of any contract`);
   return findContract(operation.contract)!;
 };

@@ -22,7 +22,9 @@ export class ContractDocuments {
 
   /** The WSDL of a contract with its soap:address pointing at `baseUrl`, or undefined. */
   wsdl(contract: string, baseUrl: string): string | undefined {
-    return this.wsdls.get(contract)?.replace(/(<soap:address\s+location=")[^"]*(")/g, `$1${baseUrl}/vo-webservices/${contract}$2`);
+    return this.wsdls
+      .get(contract)
+      ?.replace(/(<soap:address\s+location=")[^"]*(")/g, `$1${baseUrl}/vo-webservices/${contract}$2`);
   }
 
   xsd(file: string): string | undefined {

@@ -1,6 +1,6 @@
+import { type Contract, findOperationByAction, NS, OIN_PATTERN, type Operation } from '../shared/catalogue.js';
 import { BrokerFault } from '../shared/errors.js';
-import { NS, OIN_PATTERN, type Contract, type Operation, findOperationByAction } from '../shared/catalogue.js';
-import { type HeaderBlock, type SoapEnvelope, qualifiedName } from '../shared/xml/soap-envelope.js';
+import { type HeaderBlock, qualifiedName, type SoapEnvelope } from '../shared/xml/soap-envelope.js';
 import type { ContractChoice } from './contract-choice.js';
 
 /** The addressing facts of an accepted envelope. */
@@ -39,7 +39,10 @@ export function oinFromAddress(address: string): string | null {
 
 /** SOAP 1.1 SOAPAction is usually quoted; an empty value means "none". */
 export function normaliseSoapAction(raw: string | undefined): string | undefined {
-  const value = raw?.trim().replace(/^"(.*)"$/s, '$1').trim();
+  const value = raw
+    ?.trim()
+    .replace(/^"(.*)"$/s, '$1')
+    .trim();
   return value ? value : undefined;
 }
 
@@ -47,10 +50,18 @@ function addressingHeaders(headers: readonly HeaderBlock[]): Map<string, HeaderB
   const byName = new Map<string, HeaderBlock>();
   for (const block of headers) {
     if (!ALLOWED_HEADER_NAMESPACES.has(block.namespace)) {
-      throw new BrokerFault('DK0010', `header block {${block.namespace}}${block.localName} is not WS-Addressing or WS-Security`, block.localName);
+      throw new BrokerFault(
+        'DK0010',
+        `header block {${block.namespace}}${block.localName} is not WS-Addressing or WS-Security`,
+        block.localName,
+      );
     }
     if (block.mustUnderstand && !UNDERSTOOD_HEADER_NAMESPACES.has(block.namespace)) {
-      throw new BrokerFault('BB0005', `header block {${block.namespace}}${block.localName} is marked mustUnderstand, and this broker does not process it yet`, block.localName);
+      throw new BrokerFault(
+        'BB0005',
+        `header block {${block.namespace}}${block.localName} is marked mustUnderstand, and this broker does not process it yet`,
+        block.localName,
+      );
     }
     if (block.namespace !== NS.wsa) continue;
     if (byName.has(block.localName)) {
@@ -61,7 +72,12 @@ function addressingHeaders(headers: readonly HeaderBlock[]): Map<string, HeaderB
   return byName;
 }
 
-function resolveOperation(contract: Contract, soapAction: string | undefined, wsaAction: string | undefined, envelope: SoapEnvelope): Operation {
+function resolveOperation(
+  contract: Contract,
+  soapAction: string | undefined,
+  wsaAction: string | undefined,
+  envelope: SoapEnvelope,
+): Operation {
   if (!soapAction) throw new BrokerFault('DK0003', 'HTTP SOAPAction header missing');
   const operation = findOperationByAction(soapAction);
   if (!operation || operation.contract !== contract.name) {
@@ -72,7 +88,11 @@ function resolveOperation(contract: Contract, soapAction: string | undefined, ws
     throw new BrokerFault('DK0003', `wsa:Action '${wsaAction}' does not match SOAPAction '${soapAction}'`, 'Action');
   }
   if (envelope.bodyNamespace !== contract.schemaNamespace || envelope.bodyLocalName !== operation.requestElement) {
-    throw new BrokerFault('DK0003', `body element {${envelope.bodyNamespace}}${envelope.bodyLocalName} does not belong to operation ${operation.name} (expected {${contract.schemaNamespace}}${operation.requestElement})`, envelope.bodyLocalName);
+    throw new BrokerFault(
+      'DK0003',
+      `body element {${envelope.bodyNamespace}}${envelope.bodyLocalName} does not belong to operation ${operation.name} (expected {${contract.schemaNamespace}}${operation.requestElement})`,
+      envelope.bodyLocalName,
+    );
   }
   return operation;
 }
@@ -81,7 +101,12 @@ function resolveOperation(contract: Contract, soapAction: string | undefined, ws
  * Checks the envelope's header blocks and WS-Addressing against the HTTP SOAPAction and the contract
  * the request was posted to (docs/domain.md, section 2). Throws the matching BrokerFault.
  */
-export function checkEnvelopeRules(envelope: SoapEnvelope, choose: ContractChoice, rawSoapAction: string | undefined, brokerOin: string): Addressing & { contract: Contract } {
+export function checkEnvelopeRules(
+  envelope: SoapEnvelope,
+  choose: ContractChoice,
+  rawSoapAction: string | undefined,
+  brokerOin: string,
+): Addressing & { contract: Contract } {
   const wsa = addressingHeaders(envelope.headers);
   // Header blocks first, then the contract: the faults come in the same order at every address.
   const contract = choose(rawSoapAction);
@@ -91,18 +116,25 @@ export function checkEnvelopeRules(envelope: SoapEnvelope, choose: ContractChoic
   if (!to) throw new BrokerFault('DK0005', 'wsa:To header missing', 'To');
   const toOin = oinFromAddress(to);
   if (!toOin) throw new BrokerFault('EK0022', `wsa:To '${to}' has no valid oin= parameter (20 characters)`, 'To');
-  if (toOin !== brokerOin) throw new BrokerFault('DK0011', `wsa:To is addressed to OIN ${toOin}, not to this broker (${brokerOin})`, 'To');
+  if (toOin !== brokerOin)
+    throw new BrokerFault('DK0011', `wsa:To is addressed to OIN ${toOin}, not to this broker (${brokerOin})`, 'To');
 
   const messageId = wsa.get('MessageID')?.text;
   if (!messageId) throw new BrokerFault('DK0007', 'wsa:MessageID header missing', 'MessageID');
-  if (!UUID.test(messageId)) throw new BrokerFault('EK0023', `wsa:MessageID '${messageId.slice(0, 80)}' is not a UUID`, 'MessageID');
+  if (!UUID.test(messageId))
+    throw new BrokerFault('EK0023', `wsa:MessageID '${messageId.slice(0, 80)}' is not a UUID`, 'MessageID');
 
   const from = wsa.get('From');
   if (!from) throw new BrokerFault('EK0020', 'wsa:From header missing', 'From');
   // Only WS-Addressing's own Address: an element of that name in another namespace is not the sender's address.
   const fromAddress = from.children.get(WSA_ADDRESS) ?? '';
   const fromOin = oinFromAddress(fromAddress);
-  if (!fromOin) throw new BrokerFault('EK0021', `wsa:From/wsa:Address '${fromAddress.slice(0, 120)}' has no valid oin= parameter (20 characters)`, 'From');
+  if (!fromOin)
+    throw new BrokerFault(
+      'EK0021',
+      `wsa:From/wsa:Address '${fromAddress.slice(0, 120)}' has no valid oin= parameter (20 characters)`,
+      'From',
+    );
 
   return { contract, operation, messageId, fromAddress, fromOin };
 }

@@ -17,7 +17,10 @@ export function toBrokerFault(error: unknown): BrokerFault | null {
   if (error instanceof BrokerFault) return error;
   if (error instanceof StoreOutcomeUnknownError) return null;
   if (error instanceof StoreUnavailableError) {
-    return new BrokerFault('DK0051', 'the message store is unavailable; the message was not accepted, send it again later');
+    return new BrokerFault(
+      'DK0051',
+      'the message store is unavailable; the message was not accepted, send it again later',
+    );
   }
   return new BrokerFault('DK0050', 'internal error; the message was not accepted, send it again later');
 }
@@ -29,7 +32,9 @@ export function faultBody(fault: BrokerFault): string {
     fault.element ? `<bb:element>${escapeXml(fault.element)}</bb:element>` : '',
     fault.line ? `<bb:line>${fault.line}</bb:line>` : '',
   ].join('');
-  return `<soapenv:Fault><faultcode>soapenv:${fault.faultCode}</faultcode>`
-    + `<faultstring xml:lang="en">${escapeXml(`${fault.code}: ${fault.reason}`)}</faultstring>`
-    + `<detail><bb:fault xmlns:bb="${FAULT_DETAIL_NS}">${detail}</bb:fault></detail></soapenv:Fault>`;
+  return (
+    `<soapenv:Fault><faultcode>soapenv:${fault.faultCode}</faultcode>` +
+    `<faultstring xml:lang="en">${escapeXml(`${fault.code}: ${fault.reason}`)}</faultstring>` +
+    `<detail><bb:fault xmlns:bb="${FAULT_DETAIL_NS}">${detail}</bb:fault></detail></soapenv:Fault>`
+  );
 }

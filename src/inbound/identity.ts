@@ -39,15 +39,28 @@ export function peerOf(req: IncomingMessage): Peer {
  * certificate's OIN, which must be a known party's (else Client.EK0030) and the one wsa:From names (else
  * Client.EK0021). Over plain HTTP (development only) it is the OIN claimed in wsa:From.
  */
-export function authenticatedSenderOin(addressing: Addressing, peer: Peer, isKnownParty: (oin: string) => boolean): string {
+export function authenticatedSenderOin(
+  addressing: Addressing,
+  peer: Peer,
+  isKnownParty: (oin: string) => boolean,
+): string {
   if (peer.transport === 'plain') return addressing.fromOin;
   const oin = peer.certificateOin;
-  if (oin === null) throw new BrokerFault('EK0030', 'the TLS client certificate carries no OIN in its subject serialNumber', 'From');
+  if (oin === null)
+    throw new BrokerFault('EK0030', 'the TLS client certificate carries no OIN in its subject serialNumber', 'From');
   if (!isKnownParty(oin)) {
-    throw new BrokerFault('EK0030', `the TLS client certificate's OIN ${oin} is not a registered institution or the population-register source`, 'From');
+    throw new BrokerFault(
+      'EK0030',
+      `the TLS client certificate's OIN ${oin} is not a registered institution or the population-register source`,
+      'From',
+    );
   }
   if (addressing.fromOin !== oin) {
-    throw new BrokerFault('EK0021', `wsa:From names OIN ${addressing.fromOin}, not the OIN of the TLS client certificate (${oin})`, 'From');
+    throw new BrokerFault(
+      'EK0021',
+      `wsa:From names OIN ${addressing.fromOin}, not the OIN of the TLS client certificate (${oin})`,
+      'From',
+    );
   }
   return oin;
 }

@@ -1,6 +1,6 @@
 import type { Pool } from '../shared/database.js';
-import { type Institution, listInstitutions } from '../store/institutions.repo.js';
 import type { Logger } from '../shared/log.js';
+import { type Institution, listInstitutions } from '../store/institutions.repo.js';
 
 /**
  * The institutions table held in memory, so authorising a request costs no database round trip.
@@ -10,7 +10,11 @@ export class InstitutionRegistry {
   private byOin = new Map<string, Institution>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly pool: Pool, private readonly log: Logger, private readonly refreshMs = 5000) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly log: Logger,
+    private readonly refreshMs = 5000,
+  ) {}
 
   async start(): Promise<void> {
     await this.refresh();

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import zlib from 'node:zlib';
 import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { BrokerFault } from '../shared/errors.js';
 
 const gunzip = promisify(zlib.gunzip);
@@ -51,7 +51,10 @@ async function decompress(body: Buffer, encoding: string, limit: number): Promis
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (!['identity', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
-    throw new BrokerFault('BB0004', `Content-Encoding '${encoding.slice(0, 40)}' is not supported (use gzip, deflate or none)`);
+    throw new BrokerFault(
+      'BB0004',
+      `Content-Encoding '${encoding.slice(0, 40)}' is not supported (use gzip, deflate or none)`,
+    );
   }
   const raw = await readRaw(req, limit);
   return encoding === 'identity' ? raw : decompress(raw, encoding, limit);

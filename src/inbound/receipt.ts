@@ -14,11 +14,13 @@ export interface ReceiptFields {
 /** The `<operation>_Response` body element; its children live in the contract's base namespace. */
 export function receiptBody(operation: Operation, contractNamespace: string, fields: ReceiptFields): string {
   const el = (name: string, value: string): string => `<b:${name}>${escapeXml(value)}</b:${name}>`;
-  return `<c:${operation.responseElement} xmlns:c="${contractNamespace}" xmlns:b="${operation.receiptNamespace}">`
-    + el('identificatiecodeBedrijfsdocument', fields.receiptId)
-    + el('verzendendeInstantie', fields.verzendendeInstantie)
-    + el('ontvangendeInstantie', fields.ontvangendeInstantie)
-    + el('datumTijdBedrijfsdocument', fields.receiptAt.toISOString())
-    + el('ontvangstBevestiging', 'J')
-    + `</c:${operation.responseElement}>`;
+  return (
+    `<c:${operation.responseElement} xmlns:c="${contractNamespace}" xmlns:b="${operation.receiptNamespace}">` +
+    el('identificatiecodeBedrijfsdocument', fields.receiptId) +
+    el('verzendendeInstantie', fields.verzendendeInstantie) +
+    el('ontvangendeInstantie', fields.ontvangendeInstantie) +
+    el('datumTijdBedrijfsdocument', fields.receiptAt.toISOString()) +
+    el('ontvangstBevestiging', 'J') +
+    `</c:${operation.responseElement}>`
+  );
 }

@@ -6,8 +6,8 @@ import { BrokerFault } from '../shared/errors.js';
 import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
-import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
@@ -53,7 +53,13 @@ interface Accepted {
  * Gate → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
-async function accept(req: IncomingMessage, choose: ContractChoice, deps: InboundDeps, requestId: string, facts: Accepted): Promise<Required<Accepted>> {
+async function accept(
+  req: IncomingMessage,
+  choose: ContractChoice,
+  deps: InboundDeps,
+  requestId: string,
+  facts: Accepted,
+): Promise<Required<Accepted>> {
   const bytes = await readBody(req, deps.maxBodyBytes);
   const xml = decodeUtf8(bytes, req.headers['content-type']);
   const envelope = openSoapEnvelope(xml, bytes);
@@ -62,10 +68,22 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
     const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
     facts.contract = contract;
     facts.addressing = addressing;
-    const senderOin = authenticatedSenderOin(addressing, peerOf(req), (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined);
-    const document = (facts.document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin));
-    const parties = (facts.parties = authoriseSender(senderOin, deps.registry.get(senderOin), addressing.operation, envelope, deps.brpSourceOin));
-    const stored = (facts.stored = await deps.batcher.submit({
+    const senderOin = authenticatedSenderOin(
+      addressing,
+      peerOf(req),
+      (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
+    );
+    const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
+    facts.document = document;
+    const parties = authoriseSender(
+      senderOin,
+      deps.registry.get(senderOin),
+      addressing.operation,
+      envelope,
+      deps.brpSourceOin,
+    );
+    facts.parties = parties;
+    const stored = await deps.batcher.submit({
       contract: contract.name,
       operation: addressing.operation.name,
       senderOin,
@@ -77,13 +95,22 @@ async function accept(req: IncomingMessage, choose: ContractChoice, deps: Inboun
       receiptId: randomUUID(),
       receiptAt: new Date(),
       rawXml: xml,
-    }));
+    });
+    facts.stored = stored;
     const reused = reusedId(stored, addressing.operation.name, envelope);
     if (reused === 'identificatiecodeBedrijfsdocument') {
-      throw new BrokerFault('EK0036', `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; resend a message unchanged, give a new message a new one`, reused);
+      throw new BrokerFault(
+        'EK0036',
+        `identificatiecodeBedrijfsdocument ${document.documentId} was already used for another message; resend a message unchanged, give a new message a new one`,
+        reused,
+      );
     }
     if (reused === 'MessageID') {
-      throw new BrokerFault('EK0036', `wsa:MessageID ${addressing.messageId} was already used for another message; resend a message unchanged, give a new message a new one`, reused);
+      throw new BrokerFault(
+        'EK0036',
+        `wsa:MessageID ${addressing.messageId} was already used for another message; resend a message unchanged, give a new message a new one`,
+        reused,
+      );
     }
     return { contract, addressing, document, parties, stored };
   } finally {
@@ -108,32 +135,60 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
     verzendendeInstantie: document.ontvangendeInstantie,
     ontvangendeInstantie: document.verzendendeInstantie,
   });
-  send(res, 200, requestId, responseEnvelope({
-    action: addressing.operation.action,
-    messageId: randomUUID(),
-    relatesTo: addressing.messageId,
-    to: addressing.fromAddress,
-    fromOin: brokerOin,
-  }, body));
+  send(
+    res,
+    200,
+    requestId,
+    responseEnvelope(
+      {
+        action: addressing.operation.action,
+        messageId: randomUUID(),
+        relatesTo: addressing.messageId,
+        to: addressing.fromAddress,
+        fromOin: brokerOin,
+      },
+      body,
+    ),
+  );
 }
 
-function sendFault(req: IncomingMessage, res: ServerResponse, requestId: string, fault: BrokerFault, addressing: Addressing | undefined, brokerOin: string): void {
+function sendFault(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  fault: BrokerFault,
+  addressing: Addressing | undefined,
+  brokerOin: string,
+): void {
   // Whatever was not read must not be parsed as the next request on this connection.
   if (!req.complete) res.setHeader('connection', 'close');
   if (!res.headersSent) {
-    send(res, 500, requestId, responseEnvelope({
-      action: FAULT_ACTION,
-      messageId: randomUUID(),
-      relatesTo: addressing?.messageId,
-      to: addressing?.fromAddress,
-      fromOin: brokerOin,
-    }, faultBody(fault)));
+    send(
+      res,
+      500,
+      requestId,
+      responseEnvelope(
+        {
+          action: FAULT_ACTION,
+          messageId: randomUUID(),
+          relatesTo: addressing?.messageId,
+          to: addressing?.fromAddress,
+          fromOin: brokerOin,
+        },
+        faultBody(fault),
+      ),
+    );
   }
   if (!req.complete) req.resume();
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
-export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, choose: ContractChoice, deps: InboundDeps): Promise<void> {
+export async function handleSoapPost(
+  req: IncomingMessage,
+  res: ServerResponse,
+  choose: ContractChoice,
+  deps: InboundDeps,
+): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
   const facts: Accepted = {};
@@ -143,8 +198,13 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
     sendReceipt(res, requestId, accepted, deps.brokerOin);
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
-      requestId, outcome: accepted.stored.isNew ? 'accepted' : 'duplicate', operation: accepted.addressing.operation.name,
-      senderOin: accepted.parties.institution.oin, brin: accepted.parties.brin, messageId: accepted.stored.messageId, ms: ms(),
+      requestId,
+      outcome: accepted.stored.isNew ? 'accepted' : 'duplicate',
+      operation: accepted.addressing.operation.name,
+      senderOin: accepted.parties.institution.oin,
+      brin: accepted.parties.brin,
+      messageId: accepted.stored.messageId,
+      ms: ms(),
     });
   } catch (error) {
     const fault = toBrokerFault(error);
@@ -153,7 +213,11 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
       res.destroy();
       countInboundRequest('unanswered', facts.addressing?.operation.name);
       deps.log.warn('request', {
-        requestId, outcome: 'unanswered', operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),
+        requestId,
+        outcome: 'unanswered',
+        operation: facts.addressing?.operation.name,
+        senderOin: facts.parties?.institution.oin,
+        ms: ms(),
         cause: String((error as Error)?.message ?? error),
       });
       return;
@@ -162,8 +226,14 @@ export async function handleSoapPost(req: IncomingMessage, res: ServerResponse, 
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.
-      requestId, outcome: 'fault', faultCode: fault.faultCode, element: fault.element, reason: faultSummary(fault),
-      operation: facts.addressing?.operation.name, senderOin: facts.parties?.institution.oin, ms: ms(),
+      requestId,
+      outcome: 'fault',
+      faultCode: fault.faultCode,
+      element: fault.element,
+      reason: faultSummary(fault),
+      operation: facts.addressing?.operation.name,
+      senderOin: facts.parties?.institution.oin,
+      ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
     });

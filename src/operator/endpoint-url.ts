@@ -1,8 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { Config } from '../shared/config.js';
 import { DEMO_RECEIVER_PATH } from '../delivery/demo-receiver.js';
+import type { Config } from '../shared/config.js';
 import { OperatorInputError } from './input.js';
 
 /**
@@ -35,7 +35,10 @@ export function endpointPolicy(config: Config): EndpointPolicy {
 
 /** An endpoint URL the policy refuses; the message names the field and the rule. */
 export class EndpointUrlError extends OperatorInputError {
-  constructor(readonly field: string, readonly rule: string) {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
     super(`${field}: ${rule}`);
     this.name = 'EndpointUrlError';
   }
@@ -52,7 +55,10 @@ export const resolveHost: Resolve = async (hostname) => {
     timer = setTimeout(() => resolve([]), RESOLVE_TIMEOUT_MS);
   });
   try {
-    const found = lookup(hostname, { all: true, verbatim: true }).then((addresses) => addresses.map((a) => a.address), () => []);
+    const found = lookup(hostname, { all: true, verbatim: true }).then(
+      (addresses) => addresses.map((a) => a.address),
+      () => [],
+    );
     return await Promise.race([found, timeout]);
   } finally {
     clearTimeout(timer);
@@ -75,7 +81,8 @@ function ipv4Kind(address: string): AddressKind {
   if (a === 0) return 'unspecified';
   if (a === 127) return 'loopback';
   if (a === 169 && b === 254) return 'link-local';
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127)) return 'private';
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127))
+    return 'private';
   if (a >= 224) return 'reserved';
   return 'public';
 }
@@ -89,7 +96,8 @@ function ipv6Groups(address: string): number[] {
     text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head = '', tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16)));
+  const parse = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
   const front = parse(head);
   const back = tail === undefined ? [] : parse(tail);
   return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
@@ -98,7 +106,8 @@ function ipv6Groups(address: string): number[] {
 function ipv6Kind(address: string): AddressKind {
   const g = ipv6Groups(address);
   const first = g[0]!;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return ipv4Kind(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
+    return ipv4Kind(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
   if (g.every((x) => x === 0)) return 'unspecified';
   if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
   if ((first & 0xffc0) === 0xfe80) return 'link-local';
@@ -113,24 +122,34 @@ export function addressKind(address: string): AddressKind {
 }
 
 function allowed(kind: AddressKind, policy: EndpointPolicy): boolean {
-  return kind === 'public' || (kind === 'loopback' && policy.allowLoopback) || (kind === 'private' && policy.allowPrivate);
+  return (
+    kind === 'public' || (kind === 'loopback' && policy.allowLoopback) || (kind === 'private' && policy.allowPrivate)
+  );
 }
 
 /** This machine's own addresses: an endpoint there on one of the broker's ports is the broker itself. */
 function isOwnAddress(address: string): boolean {
   const kind = addressKind(address);
   if (kind === 'loopback' || kind === 'unspecified') return true;
-  const own = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((i) => i.address.toLowerCase());
+  const own = Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .map((i) => i.address.toLowerCase());
   return own.includes(address.toLowerCase());
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this matches
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Checks an institution endpoint URL against the policy and returns it normalised (WHATWG URL href),
  * as it is stored. Throws EndpointUrlError naming `field` and the rule it breaks.
  */
-export async function checkEndpointUrl(raw: string, field: string, policy: EndpointPolicy, resolve: Resolve = resolveHost): Promise<string> {
+export async function checkEndpointUrl(
+  raw: string,
+  field: string,
+  policy: EndpointPolicy,
+  resolve: Resolve = resolveHost,
+): Promise<string> {
   const refuse = (rule: string): never => {
     throw new EndpointUrlError(field, rule);
   };
@@ -158,8 +177,12 @@ export async function checkEndpointUrl(raw: string, field: string, policy: Endpo
     refuse(literal ? `must not be ${rule}` : `must not name a host that resolves only to ${rule}`);
   }
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (addresses.length > 0 && addresses.every(isOwnAddress) && policy.ownPorts.includes(port)
-    && !policy.ownPathPrefixes.some((prefix) => url.pathname.startsWith(prefix))) {
+  if (
+    addresses.length > 0 &&
+    addresses.every(isOwnAddress) &&
+    policy.ownPorts.includes(port) &&
+    !policy.ownPathPrefixes.some((prefix) => url.pathname.startsWith(prefix))
+  ) {
     refuse(`must not be this broker's own port ${port} (its admin API, SOAP endpoints or services)`);
   }
   return url.href;

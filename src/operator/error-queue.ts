@@ -1,7 +1,15 @@
-import { maskPersonalNumbers } from '../shared/log.js';
 import type { Pool } from '../shared/database.js';
+import { maskPersonalNumbers } from '../shared/log.js';
 import {
-  type DeliveryAttempt, type ErrorFilter, type ErrorQueueEntry, type OutboundDetail, errorQueueIds, findOutboundMessages, listDeliveryAttempts, listErrorQueue, moveFromErrorQueue,
+  type DeliveryAttempt,
+  type ErrorFilter,
+  type ErrorQueueEntry,
+  errorQueueIds,
+  findOutboundMessages,
+  listDeliveryAttempts,
+  listErrorQueue,
+  moveFromErrorQueue,
+  type OutboundDetail,
 } from '../store/outbound.repo.js';
 
 /**
@@ -18,7 +26,10 @@ export interface OperatorDeps {
 const masked = (text: string | null): string | null => (text === null ? null : maskPersonalNumbers(text));
 
 /** Error-queue messages matching the filter, oldest first; errors masked. */
-export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: ErrorFilter = {}): Promise<ErrorQueueEntry[]> {
+export async function listErrors(
+  deps: Pick<OperatorDeps, 'pool'>,
+  filter: ErrorFilter = {},
+): Promise<ErrorQueueEntry[]> {
   return (await listErrorQueue(deps.pool, filter)).map((entry) => ({ ...entry, lastError: masked(entry.lastError) }));
 }
 
@@ -26,7 +37,10 @@ export async function listErrors(deps: Pick<OperatorDeps, 'pool'>, filter: Error
 export type OutboundView = Omit<OutboundDetail, 'documentId' | 'bodyXml'>;
 
 /** One outbound message with its attempt timeline; errors masked. */
-export async function showOutbound(deps: Pick<OperatorDeps, 'pool'>, id: number): Promise<{ message: OutboundView; attempts: Omit<DeliveryAttempt, 'outboundId'>[] } | null> {
+export async function showOutbound(
+  deps: Pick<OperatorDeps, 'pool'>,
+  id: number,
+): Promise<{ message: OutboundView; attempts: Omit<DeliveryAttempt, 'outboundId'>[] } | null> {
   const [found] = await findOutboundMessages(deps.pool, { id });
   if (!found) return null;
   const { documentId: _documentId, bodyXml: _bodyXml, ...message } = found;
@@ -51,7 +65,12 @@ export interface BulkOptions {
  * moved in the meantime is left alone and not counted. With `dryRun` nothing changes: the result says
  * which would.
  */
-export async function moveErrorQueueInBatches(tx: Pick<Pool, 'query'>, filter: ErrorFilter, status: 'pending' | 'purged', options: BulkOptions = {}): Promise<number[]> {
+export async function moveErrorQueueInBatches(
+  tx: Pick<Pool, 'query'>,
+  filter: ErrorFilter,
+  status: 'pending' | 'purged',
+  options: BulkOptions = {},
+): Promise<number[]> {
   const ids = await errorQueueIds(tx, filter);
   if (options.dryRun) {
     options.onProgress?.(ids.length, ids.length);

@@ -1,6 +1,6 @@
 import { OIN_PATTERN } from '../shared/catalogue.js';
-import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
 import type { ErrorFilter } from '../store/outbound.repo.js';
+import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
 
 /** Operator input that cannot be used; the CLI prints it, the admin API answers 400 with it. */
 export class OperatorInputError extends Error {
@@ -52,11 +52,17 @@ const present = (value: string | undefined): value is string => value !== undefi
  * refused unless `all` is set, so a slip of the keyboard never replays the whole queue. Errors name
  * the fields as the caller spells them (`names`: CLI flags or API fields).
  */
-export function parseErrorFilter(input: ErrorFilterInput, names: FieldNames, options: { requireScope?: boolean; all?: boolean } = {}): ErrorFilter {
+export function parseErrorFilter(
+  input: ErrorFilterInput,
+  names: FieldNames,
+  options: { requireScope?: boolean; all?: boolean } = {},
+): ErrorFilter {
   const ids = field(names.ids, () => (input.ids ?? []).filter(present).map(parseId));
   const filter: ErrorFilter = {
     ...(ids.length > 0 ? { ids } : {}),
-    ...(present(input.institution) ? { institutionOin: field(names.institution, () => parseOin(input.institution!.trim())) } : {}),
+    ...(present(input.institution)
+      ? { institutionOin: field(names.institution, () => parseOin(input.institution!.trim())) }
+      : {}),
     ...(present(input.operation) ? { operation: input.operation.trim() } : {}),
     ...(present(input.contract) ? { contract: input.contract.trim() } : {}),
     ...(present(input.fault) ? { fault: input.fault.trim() } : {}),
@@ -64,7 +70,9 @@ export function parseErrorFilter(input: ErrorFilterInput, names: FieldNames, opt
     ...(present(input.newerThan) ? { newerThanMs: field(names.newerThan, () => parseDuration(input.newerThan!)) } : {}),
   };
   if (options.requireScope && Object.keys(filter).length === 0 && !options.all) {
-    throw new OperatorInputError(`name ${names.ids} or a filter (${[names.institution, names.operation, names.contract, names.fault, names.olderThan, names.newerThan].join(', ')}), or ${names.all}`);
+    throw new OperatorInputError(
+      `name ${names.ids} or a filter (${[names.institution, names.operation, names.contract, names.fault, names.olderThan, names.newerThan].join(', ')}), or ${names.all}`,
+    );
   }
   if (present(input.limit)) return { ...filter, limit: field(names.limit, () => parseId(input.limit!)) };
   return filter;
@@ -92,12 +100,28 @@ export interface FieldNames {
 }
 
 export const CLI_FIELDS: FieldNames = {
-  ids: 'message ids', sender: '--sender', institution: '--institution', operation: '--operation', contract: '--contract', fault: '--fault',
-  olderThan: '--older-than', newerThan: '--newer-than', limit: '--limit', all: '--all',
+  ids: 'message ids',
+  sender: '--sender',
+  institution: '--institution',
+  operation: '--operation',
+  contract: '--contract',
+  fault: '--fault',
+  olderThan: '--older-than',
+  newerThan: '--newer-than',
+  limit: '--limit',
+  all: '--all',
 };
 export const API_FIELDS: FieldNames = {
-  ids: 'ids', sender: 'sender', institution: 'institution', operation: 'operation', contract: 'contract', fault: 'fault',
-  olderThan: 'olderThan', newerThan: 'newerThan', limit: 'limit', all: 'all',
+  ids: 'ids',
+  sender: 'sender',
+  institution: 'institution',
+  operation: 'operation',
+  contract: 'contract',
+  fault: 'fault',
+  olderThan: 'olderThan',
+  newerThan: 'newerThan',
+  limit: 'limit',
+  all: 'all',
 };
 
 /** Re-throws a field's input error with the field's name in front. */
@@ -114,7 +138,11 @@ function field<T>(name: string, parse: () => T): T {
  * Builds and checks a processing-error-queue filter. With `requireScope` (replay) an empty filter is
  * refused unless `all` is set, as for the delivery error queue.
  */
-export function parseProcessingErrorFilter(input: ProcessingErrorFilterInput, names: FieldNames, options: { requireScope?: boolean; all?: boolean } = {}): ProcessingErrorFilter {
+export function parseProcessingErrorFilter(
+  input: ProcessingErrorFilterInput,
+  names: FieldNames,
+  options: { requireScope?: boolean; all?: boolean } = {},
+): ProcessingErrorFilter {
   const ids = field(names.ids, () => (input.ids ?? []).filter(present).map(parseId));
   const filter: ProcessingErrorFilter = {
     ...(ids.length > 0 ? { ids } : {}),
@@ -124,6 +152,7 @@ export function parseProcessingErrorFilter(input: ProcessingErrorFilterInput, na
     throw new OperatorInputError(`name ${names.ids}, ${names.sender} or ${names.all}`);
   }
   if (!present(input.limit)) return filter;
-  if (!/^\d{1,6}$/.test(input.limit.trim())) throw new OperatorInputError(`${names.limit}: a whole number, got '${input.limit}'`);
+  if (!/^\d{1,6}$/.test(input.limit.trim()))
+    throw new OperatorInputError(`${names.limit}: a whole number, got '${input.limit}'`);
   return { ...filter, limit: Number(input.limit) };
 }

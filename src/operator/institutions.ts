@@ -1,5 +1,5 @@
-import { maskPersonalNumbers } from '../shared/log.js';
 import type { Pool } from '../shared/database.js';
+import { maskPersonalNumbers } from '../shared/log.js';
 import { listInstitutionActivity } from '../store/institutions.repo.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */
@@ -36,12 +36,23 @@ export interface InstitutionOverview {
  */
 export async function institutionOverview(pool: Pool, oin?: string): Promise<InstitutionOverview[]> {
   return (await listInstitutionActivity(pool, oin)).map((r) => ({
-    oin: r.oin, name: r.name, brins: r.brins, endpointUrl: r.endpointUrl, enabled: r.enabled, paused: r.paused,
-    queued: r.queued, inDelivery: r.inDelivery, deliveredLastHour: r.deliveredLastHour, errorQueued: r.errorQueued,
+    oin: r.oin,
+    name: r.name,
+    brins: r.brins,
+    endpointUrl: r.endpointUrl,
+    enabled: r.enabled,
+    paused: r.paused,
+    queued: r.queued,
+    inDelivery: r.inDelivery,
+    deliveredLastHour: r.deliveredLastHour,
+    errorQueued: r.errorQueued,
     health: {
       state: r.lastOutcome === null ? 'idle' : r.lastOutcome === 'delivered' ? 'ok' : 'failing',
-      lastAttemptAt: r.lastAttemptAt, lastOutcome: r.lastOutcome, lastError: r.lastError === null ? null : maskPersonalNumbers(r.lastError),
-      attempts: r.recentAttempts, failedAttempts: r.recentFailedAttempts,
+      lastAttemptAt: r.lastAttemptAt,
+      lastOutcome: r.lastOutcome,
+      lastError: r.lastError === null ? null : maskPersonalNumbers(r.lastError),
+      attempts: r.recentAttempts,
+      failedAttempts: r.recentFailedAttempts,
     },
   }));
 }
@@ -65,7 +76,10 @@ export function isHealthyAnswer(status: number): boolean {
   return status < 500 && status !== 404 && status !== 410;
 }
 
-const unhealthyReason = (status: number): string => (status >= 500 ? `the endpoint answers with a server error (HTTP ${status})` : `nothing is registered at this URL (HTTP ${status})`);
+const unhealthyReason = (status: number): string =>
+  status >= 500
+    ? `the endpoint answers with a server error (HTTP ${status})`
+    : `nothing is registered at this URL (HTTP ${status})`;
 
 /**
  * Probes an endpoint with a GET (never a POST: a probe must not look like a message to the
@@ -75,12 +89,26 @@ export async function pingEndpoint(endpoint: string, timeoutMs: number): Promise
   const started = performance.now();
   const latency = (): number => Math.round(performance.now() - started);
   try {
-    const response = await fetch(endpoint, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const response = await fetch(endpoint, {
+      method: 'GET',
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
     await response.body?.cancel();
     const healthy = isHealthyAnswer(response.status);
-    return { endpoint, reachable: true, healthy, httpStatus: response.status, latencyMs: latency(), error: healthy ? null : unhealthyReason(response.status) };
+    return {
+      endpoint,
+      reachable: true,
+      healthy,
+      httpStatus: response.status,
+      latencyMs: latency(),
+      error: healthy ? null : unhealthyReason(response.status),
+    };
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}`;
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}`;
     return { endpoint, reachable: false, healthy: false, httpStatus: null, latencyMs: latency(), error: reason };
   }
 }

@@ -1,19 +1,25 @@
 import type { PoolClient } from 'pg';
-import { type Pool, inTransaction } from '../shared/database.js';
-import { maskPersonalNumbers } from '../shared/log.js';
-import type { Logger } from '../shared/log.js';
+import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { inTransaction, type Pool } from '../shared/database.js';
+import type { Logger } from '../shared/log.js';
+import { maskPersonalNumbers } from '../shared/log.js';
 import { type AuditRecord, insertAuditRow } from '../store/audit.repo.js';
 import type { AcceptedMessage } from '../store/inbound-messages.repo.js';
-import { type Institution, lockInstitutionAdds, otherInstitutionsServing, setInstitutionPaused, upsertInstitution } from '../store/institutions.repo.js';
+import {
+  type Institution,
+  lockInstitutionAdds,
+  otherInstitutionsServing,
+  setInstitutionPaused,
+  upsertInstitution,
+} from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
 import { replaceRioLinksInTransaction } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
-import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
+import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.js';
+import { type BulkOptions, moveErrorQueueInBatches, type OperatorDeps } from './error-queue.js';
 import { OperatorInputError } from './input.js';
-import { type EndpointPolicy, checkEndpointUrl } from './endpoint-url.js';
-import { type BulkOptions, type OperatorDeps, moveErrorQueueInBatches } from './error-queue.js';
 import { storeMutationMessage } from './submit-person-mutation.js';
 
 /**
@@ -29,13 +35,21 @@ export type Actor = string;
 /** The filter as the audit log shows it; an empty filter is the whole error queue. */
 function auditTarget(filter: ErrorFilter): Record<string, unknown> {
   // A fault filter is free text an operator typed: it may hold a personal number.
-  const shown = { ...filter, ids: filter.ids?.slice(0, 100), fault: filter.fault === undefined ? undefined : maskPersonalNumbers(filter.fault) };
+  const shown = {
+    ...filter,
+    ids: filter.ids?.slice(0, 100),
+    fault: filter.fault === undefined ? undefined : maskPersonalNumbers(filter.fault),
+  };
   const target = Object.fromEntries(Object.entries(shown).filter(([, value]) => value !== undefined));
   return Object.keys(target).length > 0 ? target : { all: true };
 }
 
 /** Runs an action and writes its audit row in one transaction: a failed action leaves no row, a committed one exactly one. */
-async function audited<T>(pool: Pool, act: (tx: PoolClient) => Promise<T>, audit: (result: T) => AuditRecord): Promise<T> {
+async function audited<T>(
+  pool: Pool,
+  act: (tx: PoolClient) => Promise<T>,
+  audit: (result: T) => AuditRecord,
+): Promise<T> {
   return inTransaction(pool, async (tx) => {
     const result = await act(tx);
     await insertAuditRow(tx, audit(result));
@@ -47,19 +61,43 @@ async function audited<T>(pool: Pool, act: (tx: PoolClient) => Promise<T>, audit
  * Replays or purges the matching error-queue messages and records it, all in one transaction: a batch
  * per statement keeps statements bounded and progress moving, and a failure part-way changes nothing.
  */
-function bulk(action: 'errors.replay' | 'errors.purge', deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions): Promise<number[]> {
+function bulk(
+  action: 'errors.replay' | 'errors.purge',
+  deps: OperatorDeps,
+  actor: Actor,
+  filter: ErrorFilter,
+  options: BulkOptions,
+): Promise<number[]> {
   const status = action === 'errors.replay' ? 'pending' : 'purged';
-  return audited(deps.pool, (tx) => moveErrorQueueInBatches(tx, filter, status, options),
-    (ids) => ({ actor, action, target: auditTarget(filter), affected: ids.length, dryRun: options.dryRun ?? false, outboundIds: ids }));
+  return audited(
+    deps.pool,
+    (tx) => moveErrorQueueInBatches(tx, filter, status, options),
+    (ids) => ({
+      actor,
+      action,
+      target: auditTarget(filter),
+      affected: ids.length,
+      dryRun: options.dryRun ?? false,
+      outboundIds: ids,
+    }),
+  );
 }
 
 /** Puts error-queue messages back in delivery with their original wsa:MessageID and a fresh set of attempts (replaying twice delivers once); returns their ids. */
-export const replayErrorQueue = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
-  bulk('errors.replay', deps, actor, filter, options);
+export const replayErrorQueue = (
+  deps: OperatorDeps,
+  actor: Actor,
+  filter: ErrorFilter,
+  options: BulkOptions = {},
+): Promise<number[]> => bulk('errors.replay', deps, actor, filter, options);
 
 /** Takes error-queue messages out of delivery for good (status `purged`; the row stays for audit); returns their ids. */
-export const purgeErrorQueue = (deps: OperatorDeps, actor: Actor, filter: ErrorFilter, options: BulkOptions = {}): Promise<number[]> =>
-  bulk('errors.purge', deps, actor, filter, options);
+export const purgeErrorQueue = (
+  deps: OperatorDeps,
+  actor: Actor,
+  filter: ErrorFilter,
+  options: BulkOptions = {},
+): Promise<number[]> => bulk('errors.purge', deps, actor, filter, options);
 
 /** Inbound message ids one audit row's target keeps (`affected` always has the full count). */
 const MAX_TARGET_IDS = 1000;
@@ -69,26 +107,51 @@ const MAX_TARGET_IDS = 1000;
  * sweeper wakes them); returns their ids. The audit's outbound ids are for outbound messages only, so
  * the inbound ids go in its target.
  */
-export async function replayProcessing(deps: OperatorDeps, actor: Actor, filter: ProcessingErrorFilter, options: { dryRun?: boolean } = {}): Promise<number[]> {
+export async function replayProcessing(
+  deps: OperatorDeps,
+  actor: Actor,
+  filter: ProcessingErrorFilter,
+  options: { dryRun?: boolean } = {},
+): Promise<number[]> {
   const dryRun = options.dryRun ?? false;
-  const scope = Object.fromEntries(Object.entries({ ids: filter.ids?.slice(0, 100), senderOin: filter.senderOin }).filter(([, value]) => value !== undefined));
-  return audited(deps.pool, (tx) => replayProcessingErrors(tx, filter, dryRun), (ids) => ({
-    actor, action: 'processing.replay', affected: ids.length, dryRun, outboundIds: [],
-    target: { ...(Object.keys(scope).length > 0 ? scope : { all: true }), inboundIds: ids.slice(0, MAX_TARGET_IDS) },
-  }));
+  const scope = Object.fromEntries(
+    Object.entries({ ids: filter.ids?.slice(0, 100), senderOin: filter.senderOin }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
+  return audited(
+    deps.pool,
+    (tx) => replayProcessingErrors(tx, filter, dryRun),
+    (ids) => ({
+      actor,
+      action: 'processing.replay',
+      affected: ids.length,
+      dryRun,
+      outboundIds: [],
+      target: { ...(Object.keys(scope).length > 0 ? scope : { all: true }), inboundIds: ids.slice(0, MAX_TARGET_IDS) },
+    }),
+  );
 }
 
 /** No institution has this OIN: the action changed nothing and records nothing. */
 class NoSuchInstitution extends Error {}
 
 /** Runs an action on one institution with its audit row; null (nothing done, nothing recorded) when there is no such institution. */
-async function onInstitution<T>(pool: Pool, act: (tx: PoolClient) => Promise<T | null>, audit: (result: T) => AuditRecord): Promise<T | null> {
+async function onInstitution<T>(
+  pool: Pool,
+  act: (tx: PoolClient) => Promise<T | null>,
+  audit: (result: T) => AuditRecord,
+): Promise<T | null> {
   try {
-    return await audited(pool, async (tx) => {
-      const result = await act(tx);
-      if (result === null) throw new NoSuchInstitution();
-      return result;
-    }, audit);
+    return await audited(
+      pool,
+      async (tx) => {
+        const result = await act(tx);
+        if (result === null) throw new NoSuchInstitution();
+        return result;
+      },
+      audit,
+    );
   } catch (error) {
     if (error instanceof NoSuchInstitution) return null;
     throw error;
@@ -97,8 +160,18 @@ async function onInstitution<T>(pool: Pool, act: (tx: PoolClient) => Promise<T |
 
 /** Holds deliveries to an institution (a holiday, a migration): its messages wait without using attempts. False when there is no such institution. */
 export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: Actor, oin: string): Promise<boolean> {
-  const paused = await onInstitution(deps.pool, async (tx) => ((await setInstitutionPaused(tx, oin, true)) ? true : null),
-    () => ({ actor, action: 'institution.pause', target: { institution: oin }, affected: 1, dryRun: false, outboundIds: [] }));
+  const paused = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setInstitutionPaused(tx, oin, true)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.pause',
+      target: { institution: oin },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
   return paused !== null;
 }
 
@@ -108,8 +181,18 @@ export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: 
  * is no such institution.
  */
 export async function resumeInstitution(deps: OperatorDeps, actor: Actor, oin: string): Promise<number | null> {
-  return onInstitution(deps.pool, async (tx) => ((await setInstitutionPaused(tx, oin, false)) ? makeInstitutionDeliveriesDue(tx, oin) : null),
-    (queued) => ({ actor, action: 'institution.resume', target: { institution: oin }, affected: queued, dryRun: false, outboundIds: [] }));
+  return onInstitution(
+    deps.pool,
+    async (tx) => ((await setInstitutionPaused(tx, oin, false)) ? makeInstitutionDeliveriesDue(tx, oin) : null),
+    (queued) => ({
+      actor,
+      action: 'institution.resume',
+      target: { institution: oin },
+      affected: queued,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
 }
 
 /**
@@ -117,10 +200,19 @@ export async function resumeInstitution(deps: OperatorDeps, actor: Actor, oin: s
  * a deliberate choice (a further administration of that school), so the operator repeats with `alsoName`.
  */
 export class BrinAlreadyServedError extends OperatorInputError {
-  constructor(readonly institution: Institution, readonly servedBy: readonly Institution[], alsoName: string) {
-    const served = servedBy.map((other) => `${other.brins.filter((b) => institution.brins.includes(b)).join(', ')} by ${other.oin} (${other.name})`);
-    super(`BRIN already served: ${served.join('; ')}. Each administration receives the pushes about the enrolments it delivers; `
-      + `to add ${institution.oin} as a further administration for that BRIN, repeat with ${alsoName}`);
+  constructor(
+    readonly institution: Institution,
+    readonly servedBy: readonly Institution[],
+    alsoName: string,
+  ) {
+    const served = servedBy.map(
+      (other) =>
+        `${other.brins.filter((b) => institution.brins.includes(b)).join(', ')} by ${other.oin} (${other.name})`,
+    );
+    super(
+      `BRIN already served: ${served.join('; ')}. Each administration receives the pushes about the enrolments it delivers; ` +
+        `to add ${institution.oin} as a further administration for that BRIN, repeat with ${alsoName}`,
+    );
     this.name = 'BrinAlreadyServedError';
   }
 }
@@ -140,23 +232,44 @@ export interface AddOptions {
  * refused unless `also` is set: silently sharing it used to take over the other's pushes. The endpoint
  * must meet the endpoint policy. Returns the institution as stored.
  */
-export async function addInstitution(pool: Pool, actor: Actor, given: Institution, options: AddOptions): Promise<Institution> {
+export async function addInstitution(
+  pool: Pool,
+  actor: Actor,
+  given: Institution,
+  options: AddOptions,
+): Promise<Institution> {
   // Stored normalised, so the audit, the overview and the deliverer all see the one URL that was checked.
-  const endpointUrl = given.endpointUrl === null ? null : await checkEndpointUrl(given.endpointUrl, options.endpoint.field, options.endpoint.policy);
+  const endpointUrl =
+    given.endpointUrl === null
+      ? null
+      : await checkEndpointUrl(given.endpointUrl, options.endpoint.field, options.endpoint.policy);
   const institution = { ...given, endpointUrl };
-  await audited(pool, async (tx) => {
-    await lockInstitutionAdds(tx);
-    const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
-    if (servedBy.length > 0 && !options.also) throw new BrinAlreadyServedError(institution, servedBy, options.alsoName);
-    await upsertInstitution(tx, institution);
-    return servedBy.map((other) => other.oin);
-  }, (shared) => ({
-    actor, action: 'institution.add', affected: 1, dryRun: false, outboundIds: [],
-    target: {
-      institution: institution.oin, name: institution.name, brins: institution.brins, endpoint: institution.endpointUrl, enabled: institution.enabled,
-      ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
+  await audited(
+    pool,
+    async (tx) => {
+      await lockInstitutionAdds(tx);
+      const servedBy = await otherInstitutionsServing(tx, institution.oin, institution.brins);
+      if (servedBy.length > 0 && !options.also)
+        throw new BrinAlreadyServedError(institution, servedBy, options.alsoName);
+      await upsertInstitution(tx, institution);
+      return servedBy.map((other) => other.oin);
     },
-  }));
+    (shared) => ({
+      actor,
+      action: 'institution.add',
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+      target: {
+        institution: institution.oin,
+        name: institution.name,
+        brins: institution.brins,
+        endpoint: institution.endpointUrl,
+        enabled: institution.enabled,
+        ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
+      },
+    }),
+  );
   return institution;
 }
 
@@ -164,22 +277,51 @@ export async function addInstitution(pool: Pool, actor: Actor, given: Institutio
  * Runs the quality checks now (an operator's run, besides the schedule) and records it; refused with
  * `busy` while another run is under way.
  */
-export async function runQuality(deps: OperatorDeps & { brokerOin: string; log: Logger }, actor: Actor): Promise<QualityRunOutcome> {
-  return runQualityChecks({ pool: deps.pool, brokerOin: deps.brokerOin, log: deps.log }, {
-    actor,
-    recordOutcome: (tx, outcome) => insertAuditRow(tx, {
-      actor, action: 'quality.run', dryRun: false, outboundIds: [], affected: outcome.ran ? outcome.signals : 0,
-      target: outcome.ran ? { runId: outcome.runId, checkDate: outcome.checkDate, pupils: outcome.pupils, notified: outcome.notified } : { refused: outcome.reason },
-    }),
-  });
+export async function runQuality(
+  deps: OperatorDeps & { brokerOin: string; log: Logger },
+  actor: Actor,
+): Promise<QualityRunOutcome> {
+  return runQualityChecks(
+    { pool: deps.pool, brokerOin: deps.brokerOin, log: deps.log },
+    {
+      actor,
+      recordOutcome: (tx, outcome) =>
+        insertAuditRow(tx, {
+          actor,
+          action: 'quality.run',
+          dryRun: false,
+          outboundIds: [],
+          affected: outcome.ran ? outcome.signals : 0,
+          target: outcome.ran
+            ? { runId: outcome.runId, checkDate: outcome.checkDate, pupils: outcome.pupils, notified: outcome.notified }
+            : { refused: outcome.reason },
+        }),
+    },
+  );
 }
 
 /** Adds or replaces people in the population register (the BRP stand-in) from a file; returns how many. */
-export async function loadPopulation(pool: Pool, actor: Actor, records: readonly Parameters<typeof upsertPopulationRecord>[1][], fileName: string): Promise<number> {
-  return audited(pool, async (tx) => {
-    for (const record of records) await upsertPopulationRecord(tx, record);
-    return records.length;
-  }, (loaded) => ({ actor, action: 'population.load', target: { file: fileName }, affected: loaded, dryRun: false, outboundIds: [] }));
+export async function loadPopulation(
+  pool: Pool,
+  actor: Actor,
+  records: readonly Parameters<typeof upsertPopulationRecord>[1][],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      for (const record of records) await upsertPopulationRecord(tx, record);
+      return records.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'population.load',
+      target: { file: fileName },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
 }
 
 /**
@@ -187,17 +329,46 @@ export async function loadPopulation(pool: Pool, actor: Actor, records: readonly
  * processed like one over SOAP; returns the stored message's id. The audit names what changed and the
  * message, never whose: no BSN.
  */
-export async function submitMutation(pool: Pool, actor: Actor, message: AcceptedMessage, changes: readonly string[]): Promise<number> {
-  return audited(pool, (tx) => storeMutationMessage(tx, message),
-    (messageId) => ({ actor, action: 'population.mutate', target: { inboundMessageId: messageId, changes }, affected: 1, dryRun: false, outboundIds: [] }));
+export async function submitMutation(
+  pool: Pool,
+  actor: Actor,
+  message: AcceptedMessage,
+  changes: readonly string[],
+): Promise<number> {
+  return audited(
+    pool,
+    (tx) => storeMutationMessage(tx, message),
+    (messageId) => ({
+      actor,
+      action: 'population.mutate',
+      target: { inboundMessageId: messageId, changes },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
 }
 
 /** Makes `links` the whole set of onderwijslocaties of each vestiging they name (the RIO stand-in); returns how many links. */
-export async function loadRioLinks(pool: Pool, actor: Actor, links: readonly RioLink[], fileName: string): Promise<number> {
-  return audited(pool, async (tx) => {
-    await replaceRioLinksInTransaction(tx, links);
-    return links.length;
-  }, (loaded) => ({
-    actor, action: 'rio.load', target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size }, affected: loaded, dryRun: false, outboundIds: [],
-  }));
+export async function loadRioLinks(
+  pool: Pool,
+  actor: Actor,
+  links: readonly RioLink[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      await replaceRioLinksInTransaction(tx, links);
+      return links.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'rio.load',
+      target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Pool } from '../shared/database.js';
 import { insertAuditRow } from '../store/audit.repo.js';
-import { type EndpointPolicy, EndpointUrlError, checkEndpointUrl } from './endpoint-url.js';
+import { checkEndpointUrl, type EndpointPolicy, EndpointUrlError } from './endpoint-url.js';
 import { type PingResult, pingEndpoint } from './institutions.js';
 import type { Actor } from './operator-actions.js';
 
@@ -37,7 +37,10 @@ export function withoutCredentials(endpoint: string): string {
  * `detail` (the operator role, the CLI) the full result comes back; without it only healthy or not.
  */
 export async function pingInstitution(
-  deps: PingDeps, actor: Actor, institution: { readonly oin: string; readonly endpointUrl: string }, options: { timeoutMs: number; detail: boolean },
+  deps: PingDeps,
+  actor: Actor,
+  institution: { readonly oin: string; readonly endpointUrl: string },
+  options: { timeoutMs: number; detail: boolean },
 ): Promise<PingResult | GenericPingResult> {
   const endpoint = institution.endpointUrl;
   let result: PingResult;
@@ -46,12 +49,23 @@ export async function pingInstitution(
     result = await pingEndpoint(endpoint, options.timeoutMs);
   } catch (error) {
     if (!(error instanceof EndpointUrlError)) throw error;
-    result = { endpoint, reachable: false, healthy: false, httpStatus: null, latencyMs: 0, error: `not probed: the ${error.message}` };
+    result = {
+      endpoint,
+      reachable: false,
+      healthy: false,
+      httpStatus: null,
+      latencyMs: 0,
+      error: `not probed: the ${error.message}`,
+    };
   }
   const shown = withoutCredentials(endpoint);
   // The audit is readable by the read role: it keeps only what that role may see.
   await insertAuditRow(deps.pool, {
-    actor, action: 'institution.ping', affected: 0, dryRun: false, outboundIds: [],
+    actor,
+    action: 'institution.ping',
+    affected: 0,
+    dryRun: false,
+    outboundIds: [],
     target: { institution: institution.oin, endpoint: shown, healthy: result.healthy },
   });
   if (options.detail) return { ...result, endpoint: shown };

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Pool } from '../shared/database.js';
 import type { StoreCounts } from '../shared/metrics/store-gauges.js';
-import { listInstitutionQueueStates } from '../store/institutions.repo.js';
 import { acceptedPerBucket, countAcceptedMessages, countOutcomesLast24h } from '../store/inbound-messages.repo.js';
+import { listInstitutionQueueStates } from '../store/institutions.repo.js';
 import { countOpenOutbound, deliveredPerBucket, deliveryLatencyLastHour } from '../store/outbound.repo.js';
 import { countProcessingOutbox } from '../store/processing-outbox.repo.js';
 
@@ -29,7 +29,11 @@ export interface Stats {
 
 /** The counts of open work the stats show and the metrics gauges export (broker.ts hands this to them). */
 export async function readStoreCounts(pool: Pool): Promise<StoreCounts> {
-  const [outbox, outbound, institutions] = await Promise.all([countProcessingOutbox(pool), countOpenOutbound(pool), listInstitutionQueueStates(pool)]);
+  const [outbox, outbound, institutions] = await Promise.all([
+    countProcessingOutbox(pool),
+    countOpenOutbound(pool),
+    listInstitutionQueueStates(pool),
+  ]);
   return { processingBacklog: outbox.waiting, processingErrors: outbox.failed, outbound, institutions };
 }
 
@@ -39,7 +43,11 @@ export async function collectStats(pool: Pool, queues: readonly Queue[] = []): P
     countOutcomesLast24h(pool),
     readStoreCounts(pool),
     deliveryLatencyLastHour(pool),
-    Promise.all(queues.map(async (queue) => [queue.name, await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const)),
+    Promise.all(
+      queues.map(
+        async (queue) => [queue.name, await queue.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const,
+      ),
+    ),
   ]);
   const round = (seconds: number | null): number => Math.round((seconds ?? 0) * 1000) / 1000;
   return {
@@ -52,7 +60,8 @@ export async function collectStats(pool: Pool, queues: readonly Queue[] = []): P
     outboundPending: open.outbound.pending,
     errorQueue: open.outbound.error,
     deliveredLastHour: latency.delivered,
-    deliveryLatencyLastHour: latency.delivered === 0 ? null : { p50: round(latency.p50), p95: round(latency.p95), max: round(latency.max) },
+    deliveryLatencyLastHour:
+      latency.delivered === 0 ? null : { p50: round(latency.p50), p95: round(latency.p95), max: round(latency.max) },
     institutions: { total: open.institutions.length, paused: open.institutions.filter((i) => i.paused).length },
     queues: Object.fromEntries(jobCounts),
   };
@@ -69,8 +78,18 @@ export interface SeriesPoint {
  * Accepted and delivered messages per bucket over the last `minutes`, oldest first, every bucket
  * present (zeros included) so a chart's x axis is time, not rows.
  */
-export async function messageSeries(pool: Pool, options: { minutes: number; bucketSeconds: number }): Promise<SeriesPoint[]> {
-  const span = { minutes: Math.min(Math.max(Math.floor(options.minutes), 1), 7 * 24 * 60), bucketSeconds: Math.min(Math.max(Math.floor(options.bucketSeconds), 10), 86_400) };
+export async function messageSeries(
+  pool: Pool,
+  options: { minutes: number; bucketSeconds: number },
+): Promise<SeriesPoint[]> {
+  const span = {
+    minutes: Math.min(Math.max(Math.floor(options.minutes), 1), 7 * 24 * 60),
+    bucketSeconds: Math.min(Math.max(Math.floor(options.bucketSeconds), 10), 86_400),
+  };
   const [accepted, delivered] = await Promise.all([acceptedPerBucket(pool, span), deliveredPerBucket(pool, span)]);
-  return accepted.map(({ start, accepted: n }) => ({ start, accepted: n, delivered: delivered.get(start.getTime()) ?? 0 }));
+  return accepted.map(({ start, accepted: n }) => ({
+    start,
+    accepted: n,
+    delivered: delivered.get(start.getTime()) ?? 0,
+  }));
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { NS, findContract } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
 import { checkNoBlankValues } from '../inbound/body-rules.js';
 import type { PersonMutation } from '../register/person-mutation.js';
-import { type Pool, inTransaction } from '../shared/database.js';
-import { type AcceptedMessage, insertAcceptedInTransaction } from '../store/inbound-messages.repo.js';
+import { findContract, NS } from '../shared/catalogue.js';
+import { inTransaction, type Pool } from '../shared/database.js';
+import { BrokerFault } from '../shared/errors.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { compileSchemas } from '../shared/xml/schema-set.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import { type AcceptedMessage, insertAcceptedInTransaction } from '../store/inbound-messages.repo.js';
 
 const CONTRACT = findContract('DUO_BRP_Persoonsmutaties_V1')!;
 const OPERATION = CONTRACT.operations.find((o) => o.name === 'verwerkenPersoonsmutatie')!;
@@ -23,29 +23,46 @@ export interface MutationEnvelopeHeader {
   readonly brokerOin: string;
 }
 
-const el = (prefix: string, name: string, value: string | undefined): string => (value === undefined ? '' : `<${prefix}:${name}>${escapeXml(value)}</${prefix}:${name}>`);
+const el = (prefix: string, name: string, value: string | undefined): string =>
+  value === undefined ? '' : `<${prefix}:${name}>${escapeXml(value)}</${prefix}:${name}>`;
 
 /** The request body; address fields are written in the order the mutation holds them (the schema's order). */
 function mutationBody(mutation: PersonMutation, header: MutationEnvelopeHeader): string {
   const name = mutation.name;
-  const [kind, fields] = !mutation.address ? [undefined, {}] : 'binnenlandsAdres' in mutation.address
-    ? ['binnenlandsAdres', mutation.address.binnenlandsAdres] : ['buitenlandsAdres', mutation.address.buitenlandsAdres];
-  const address = kind ? `<brp:${kind}>${Object.entries(fields).map(([field, value]) => el('bd', field, value)).join('')}</brp:${kind}>` : '';
-  return `<brp:${OPERATION.requestElement} xmlns:brp="${CONTRACT.schemaNamespace}" xmlns:bd="${NS.basisInformatiediensten}">`
-    + el('bd', 'identificatiecodeBedrijfsdocument', header.documentId) + el('bd', 'verzendendeInstantie', header.brpSourceOin)
-    + el('bd', 'ontvangendeInstantie', 'DUO') + el('bd', 'datumTijdBedrijfsdocument', header.at.toISOString())
-    + el('brp', 'burgerservicenummer', mutation.bsn)
-    + el('brp', 'achternaam', name?.achternaam) + el('brp', 'voorvoegsels', name?.voorvoegsels) + el('brp', 'voornamen', name?.voornamen)
-    + address + el('brp', 'datumOverlijden', mutation.datumOverlijden)
-    + `</brp:${OPERATION.requestElement}>`;
+  const [kind, fields] = !mutation.address
+    ? [undefined, {}]
+    : 'binnenlandsAdres' in mutation.address
+      ? ['binnenlandsAdres', mutation.address.binnenlandsAdres]
+      : ['buitenlandsAdres', mutation.address.buitenlandsAdres];
+  const address = kind
+    ? `<brp:${kind}>${Object.entries(fields)
+        .map(([field, value]) => el('bd', field, value))
+        .join('')}</brp:${kind}>`
+    : '';
+  return (
+    `<brp:${OPERATION.requestElement} xmlns:brp="${CONTRACT.schemaNamespace}" xmlns:bd="${NS.basisInformatiediensten}">` +
+    el('bd', 'identificatiecodeBedrijfsdocument', header.documentId) +
+    el('bd', 'verzendendeInstantie', header.brpSourceOin) +
+    el('bd', 'ontvangendeInstantie', 'DUO') +
+    el('bd', 'datumTijdBedrijfsdocument', header.at.toISOString()) +
+    el('brp', 'burgerservicenummer', mutation.bsn) +
+    el('brp', 'achternaam', name?.achternaam) +
+    el('brp', 'voorvoegsels', name?.voorvoegsels) +
+    el('brp', 'voornamen', name?.voornamen) +
+    address +
+    el('brp', 'datumOverlijden', mutation.datumOverlijden) +
+    `</brp:${OPERATION.requestElement}>`
+  );
 }
 
 /** The whole SOAP request, exactly as the BRP source would send it to the broker. */
 export function mutationEnvelope(mutation: PersonMutation, header: MutationEnvelopeHeader): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>`
-    + `<wsa:To>${ANONYMOUS}?oin=${header.brokerOin}</wsa:To><wsa:Action>${OPERATION.action}</wsa:Action>`
-    + `<wsa:MessageID>urn:uuid:${header.messageId}</wsa:MessageID><wsa:From><wsa:Address>${ANONYMOUS}?oin=${header.brpSourceOin}</wsa:Address></wsa:From>`
-    + `</soapenv:Header><soapenv:Body>${mutationBody(mutation, header)}</soapenv:Body></soapenv:Envelope>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>` +
+    `<wsa:To>${ANONYMOUS}?oin=${header.brokerOin}</wsa:To><wsa:Action>${OPERATION.action}</wsa:Action>` +
+    `<wsa:MessageID>urn:uuid:${header.messageId}</wsa:MessageID><wsa:From><wsa:Address>${ANONYMOUS}?oin=${header.brpSourceOin}</wsa:Address></wsa:From>` +
+    `</soapenv:Header><soapenv:Body>${mutationBody(mutation, header)}</soapenv:Body></soapenv:Envelope>`
+  );
 }
 
 /** Throws BrokerFault EK0035 for a blank value, DK0004 when the body is not valid against the contract schema: as the SOAP endpoint does. */
@@ -65,14 +82,26 @@ function validate(xml: string): void {
  * The mutation as an accepted inbound message from the BRP source, exactly as the SOAP endpoint would
  * store it. Throws BrokerFault DK0004 when it is not valid against the contract schema.
  */
-export function mutationMessage(parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): AcceptedMessage {
+export function mutationMessage(
+  parties: { brpSourceOin: string; brokerOin: string },
+  mutation: PersonMutation,
+  at = new Date(),
+): AcceptedMessage {
   const header: MutationEnvelopeHeader = { ...parties, documentId: randomUUID(), messageId: randomUUID(), at };
   const rawXml = mutationEnvelope(mutation, header);
   validate(rawXml);
   return {
-    contract: CONTRACT.name, operation: OPERATION.name, senderOin: parties.brpSourceOin, brin: null,
-    documentId: header.documentId, documentTime: at.toISOString(), wsaMessageId: `urn:uuid:${header.messageId}`,
-    requestId: `cli-${header.messageId}`, receiptId: randomUUID(), receiptAt: at, rawXml,
+    contract: CONTRACT.name,
+    operation: OPERATION.name,
+    senderOin: parties.brpSourceOin,
+    brin: null,
+    documentId: header.documentId,
+    documentTime: at.toISOString(),
+    wsaMessageId: `urn:uuid:${header.messageId}`,
+    requestId: `cli-${header.messageId}`,
+    receiptId: randomUUID(),
+    receiptAt: at,
+    rawXml,
   };
 }
 
@@ -89,7 +118,12 @@ export async function storeMutationMessage(tx: Pick<Pool, 'query'>, message: Acc
 }
 
 /** Builds, checks and stores a mutation (mutationMessage, then storeMutationMessage), unaudited: for tests and tools. */
-export async function submitPersonMutation(pool: Pool, parties: { brpSourceOin: string; brokerOin: string }, mutation: PersonMutation, at = new Date()): Promise<number> {
+export async function submitPersonMutation(
+  pool: Pool,
+  parties: { brpSourceOin: string; brokerOin: string },
+  mutation: PersonMutation,
+  at = new Date(),
+): Promise<number> {
   const message = mutationMessage(parties, mutation, at);
   return inTransaction(pool, (tx) => storeMutationMessage(tx, message));
 }

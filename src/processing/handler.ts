@@ -1,6 +1,6 @@
 import type { OutboundDraft } from '../register/outbound-draft.js';
-import type { ClaimedMessage } from '../store/register.repo.js';
 import { INBOUND_CONTRACTS } from '../shared/catalogue.js';
+import type { ClaimedMessage } from '../store/register.repo.js';
 import type { RegisterNeeds, RegisterSession } from './register-session.js';
 
 /** What a handler gets: the claimed message and the batch's register session (its only way to the database). */
@@ -43,7 +43,9 @@ export function handlerRegistry(handlers: readonly MessageHandler[]): ReadonlyMa
     if (byOperation.has(handler.operation)) throw new Error(`two handlers for ${handler.operation}`);
     byOperation.set(handler.operation, handler);
   }
-  const missing = INBOUND_CONTRACTS.flatMap((c) => c.operations.map((o) => o.name)).filter((name) => !byOperation.has(name));
+  const missing = INBOUND_CONTRACTS.flatMap((c) => c.operations.map((o) => o.name)).filter(
+    (name) => !byOperation.has(name),
+  );
   if (missing.length > 0) throw new Error(`no handler for ${missing.join(', ')}`);
   return byOperation;
 }

@@ -1,7 +1,7 @@
-import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import type { PersonData } from '../register/person.js';
 import type { Pgn } from '../register/pgn.js';
 import type { Signal } from '../register/signals.js';
+import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import { escapeXml } from '../shared/xml/escape.js';
 
 /** The bedrijfsdocument of a message the broker sends: its own id and time, from the broker to a BRIN. */
@@ -13,103 +13,179 @@ export interface OutboundHeader {
 }
 
 const NS = OUTBOUND_CONTRACT.schemaNamespace;
-const el = (name: string, value: string | undefined): string => (value === undefined ? '' : `<t:${name}>${escapeXml(value)}</t:${name}>`);
+const el = (name: string, value: string | undefined): string =>
+  value === undefined ? '' : `<t:${name}>${escapeXml(value)}</t:${name}>`;
 
 function bedrijfsdocument(header: OutboundHeader): string {
-  return el('identificatiecodeBedrijfsdocument', header.documentId) + el('verzendendeInstantie', header.brokerOin)
-    + el('ontvangendeInstantie', header.receiverBrin) + el('datumTijdBedrijfsdocument', header.at.toISOString());
+  return (
+    el('identificatiecodeBedrijfsdocument', header.documentId) +
+    el('verzendendeInstantie', header.brokerOin) +
+    el('ontvangendeInstantie', header.receiverBrin) +
+    el('datumTijdBedrijfsdocument', header.at.toISOString())
+  );
 }
 
 const pgnElement = (pgn: Pgn): string => el(pgn.kind === 'BSN' ? 'burgerservicenummer' : 'onderwijsnummer', pgn.value);
 
 function signalElements(signals: readonly Signal[]): string {
-  return signals.map((s) => `<t:signaal>${el('signaalcode', s.code)}${el('omschrijving', s.omschrijving)}${el('ernst', s.ernst)}${
-    s.sleutelgegevens.map((k) => `<t:sleutelgegeven>${el('naam', k.naam)}${el('waarde', k.waarde)}</t:sleutelgegeven>`).join('')}</t:signaal>`).join('');
+  return signals
+    .map(
+      (s) =>
+        `<t:signaal>${el('signaalcode', s.code)}${el('omschrijving', s.omschrijving)}${el('ernst', s.ernst)}${s.sleutelgegevens
+          .map((k) => `<t:sleutelgegeven>${el('naam', k.naam)}${el('waarde', k.waarde)}</t:sleutelgegeven>`)
+          .join('')}</t:signaal>`,
+    )
+    .join('');
 }
 
 const wrap = (element: string, content: string): string => `<t:${element} xmlns:t="${NS}">${content}</t:${element}>`;
 
 /** Feedback on one delivered enrolment or deletion (`terugkoppelenInschrijvingVO`). */
-export function terugkoppelingBody(header: OutboundHeader, result: {
-  identificatiecodeAanlevering: string;
-  pgn: Pgn;
-  brin: string;
-  inschrijvingvolgnummer: string;
-  goedgekeurd: boolean;
-  signals: readonly Signal[];
-}): string {
-  return wrap('terugkoppelenInschrijvingVO_Request', bedrijfsdocument(header)
-    + el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) + pgnElement(result.pgn) + el('brin', result.brin)
-    + el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) + el('leveringGoedgekeurd', String(result.goedgekeurd))
-    + signalElements(result.signals));
+export function terugkoppelingBody(
+  header: OutboundHeader,
+  result: {
+    identificatiecodeAanlevering: string;
+    pgn: Pgn;
+    brin: string;
+    inschrijvingvolgnummer: string;
+    goedgekeurd: boolean;
+    signals: readonly Signal[];
+  },
+): string {
+  return wrap(
+    'terugkoppelenInschrijvingVO_Request',
+    bedrijfsdocument(header) +
+      el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) +
+      pgnElement(result.pgn) +
+      el('brin', result.brin) +
+      el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) +
+      el('leveringGoedgekeurd', String(result.goedgekeurd)) +
+      signalElements(result.signals),
+  );
 }
 
-const BINNENLAND_ORDER = ['straatnaam', 'huisnummer', 'huisletter', 'huisnummerToevoeging', 'huisnummerAanduiding', 'locatieOmschrijving', 'postcode', 'plaatsnaam'];
+const BINNENLAND_ORDER = [
+  'straatnaam',
+  'huisnummer',
+  'huisletter',
+  'huisnummerToevoeging',
+  'huisnummerAanduiding',
+  'locatieOmschrijving',
+  'postcode',
+  'plaatsnaam',
+];
 const BUITENLAND_ORDER = ['adresregelBuitenland1', 'adresregelBuitenland2', 'adresregelBuitenland3', 'landcode'];
 
 function addressElement(address: PersonData['address']): string {
   if (!address) return '';
-  const [name, fields, order] = 'binnenlandsAdres' in address
-    ? ['binnenlandsAdres', address.binnenlandsAdres, BINNENLAND_ORDER] as const
-    : ['buitenlandsAdres', address.buitenlandsAdres, BUITENLAND_ORDER] as const;
+  const [name, fields, order] =
+    'binnenlandsAdres' in address
+      ? (['binnenlandsAdres', address.binnenlandsAdres, BINNENLAND_ORDER] as const)
+      : (['buitenlandsAdres', address.buitenlandsAdres, BUITENLAND_ORDER] as const);
   return `<t:${name}>${order.map((field) => el(field, fields[field])).join('')}</t:${name}>`;
 }
 
-export function persoonsgegevensBody(header: OutboundHeader, message: {
-  reden: 'IDENTIFICATIE' | 'MUTATIE';
-  identificatiecodeAanlevering?: string;
-  person: PersonData;
-  signals: readonly Signal[];
-}): string {
+export function persoonsgegevensBody(
+  header: OutboundHeader,
+  message: {
+    reden: 'IDENTIFICATIE' | 'MUTATIE';
+    identificatiecodeAanlevering?: string;
+    person: PersonData;
+    signals: readonly Signal[];
+  },
+): string {
   const p = message.person;
-  return wrap('verstrekkenPersoonsgegevens_Request', bedrijfsdocument(header) + el('reden', message.reden)
-    + el('identificatiecodeAanlevering', message.identificatiecodeAanlevering) + (p.pgn ? pgnElement(p.pgn) : '')
-    + el('achternaam', p.achternaam) + el('voorvoegsels', p.voorvoegsels) + el('voornamen', p.voornamen)
-    + el('geboorteDatum', p.geboorteDatum) + el('geslacht', p.geslacht) + addressElement(p.address)
-    + el('datumOverlijden', p.datumOverlijden) + signalElements(message.signals));
+  return wrap(
+    'verstrekkenPersoonsgegevens_Request',
+    bedrijfsdocument(header) +
+      el('reden', message.reden) +
+      el('identificatiecodeAanlevering', message.identificatiecodeAanlevering) +
+      (p.pgn ? pgnElement(p.pgn) : '') +
+      el('achternaam', p.achternaam) +
+      el('voorvoegsels', p.voorvoegsels) +
+      el('voornamen', p.voornamen) +
+      el('geboorteDatum', p.geboorteDatum) +
+      el('geslacht', p.geslacht) +
+      addressElement(p.address) +
+      el('datumOverlijden', p.datumOverlijden) +
+      signalElements(message.signals),
+  );
 }
 
 /** A digital in- or uitschrijfbewijs (`verstrekkenDigitaalInUitschrijfbewijsVO`) for the receiving school. */
-export function bewijsBody(header: OutboundHeader, bewijs: {
-  pgn: Pgn;
-  eigenInschrijvingvolgnummer: string;
-  soort: 'Inschrijfbewijs' | 'Uitschrijfbewijs';
-  about: { brin: string; onderwijsaanbieder?: string; onderwijslocatie?: string; datum?: string };
-}): string {
+export function bewijsBody(
+  header: OutboundHeader,
+  bewijs: {
+    pgn: Pgn;
+    eigenInschrijvingvolgnummer: string;
+    soort: 'Inschrijfbewijs' | 'Uitschrijfbewijs';
+    about: { brin: string; onderwijsaanbieder?: string; onderwijslocatie?: string; datum?: string };
+  },
+): string {
   const dateElement = bewijs.soort === 'Inschrijfbewijs' ? 'datumInschrijving' : 'datumUitschrijving';
-  return wrap('verstrekkenDigitaalInUitschrijfbewijsVO_Request', bedrijfsdocument(header) + pgnElement(bewijs.pgn)
-    + el('eigenInschrijvingvolgnummer', bewijs.eigenInschrijvingvolgnummer) + el('soortBewijs', bewijs.soort)
-    + `<t:inschrijving>${el('brin', bewijs.about.brin)}${el('onderwijsaanbieder', bewijs.about.onderwijsaanbieder)}`
-    + `${el('onderwijslocatie', bewijs.about.onderwijslocatie)}${el(dateElement, bewijs.about.datum)}</t:inschrijving>`);
+  return wrap(
+    'verstrekkenDigitaalInUitschrijfbewijsVO_Request',
+    bedrijfsdocument(header) +
+      pgnElement(bewijs.pgn) +
+      el('eigenInschrijvingvolgnummer', bewijs.eigenInschrijvingvolgnummer) +
+      el('soortBewijs', bewijs.soort) +
+      `<t:inschrijving>${el('brin', bewijs.about.brin)}${el('onderwijsaanbieder', bewijs.about.onderwijsaanbieder)}` +
+      `${el('onderwijslocatie', bewijs.about.onderwijslocatie)}${el(dateElement, bewijs.about.datum)}</t:inschrijving>`,
+  );
 }
 
 /** An enrolment's funding status on its peildatum (`verstrekkenBekostigingsstatus`). */
-export function bekostigingsstatusBody(header: OutboundHeader, status: {
-  pgn: Pgn;
-  brin: string;
-  inschrijvingvolgnummer: string;
-  peildatum: string;
-  status: 'BEKOSTIGBAAR' | 'NIET_BEKOSTIGBAAR';
-  datumEersteInschrijvingNL?: string;
-  indicatieNieuwkomersbekostiging?: 'J' | 'N';
-  signals: readonly Signal[];
-}): string {
-  return wrap('verstrekkenBekostigingsstatus_Request', bedrijfsdocument(header) + pgnElement(status.pgn) + el('brin', status.brin)
-    + el('inschrijvingvolgnummer', status.inschrijvingvolgnummer) + el('peildatum', status.peildatum) + el('statusBekostiging', status.status)
-    + el('datumEersteInschrijvingNL', status.datumEersteInschrijvingNL) + el('indicatieNieuwkomersbekostiging', status.indicatieNieuwkomersbekostiging)
-    + signalElements(status.signals));
+export function bekostigingsstatusBody(
+  header: OutboundHeader,
+  status: {
+    pgn: Pgn;
+    brin: string;
+    inschrijvingvolgnummer: string;
+    peildatum: string;
+    status: 'BEKOSTIGBAAR' | 'NIET_BEKOSTIGBAAR';
+    datumEersteInschrijvingNL?: string;
+    indicatieNieuwkomersbekostiging?: 'J' | 'N';
+    signals: readonly Signal[];
+  },
+): string {
+  return wrap(
+    'verstrekkenBekostigingsstatus_Request',
+    bedrijfsdocument(header) +
+      pgnElement(status.pgn) +
+      el('brin', status.brin) +
+      el('inschrijvingvolgnummer', status.inschrijvingvolgnummer) +
+      el('peildatum', status.peildatum) +
+      el('statusBekostiging', status.status) +
+      el('datumEersteInschrijvingNL', status.datumEersteInschrijvingNL) +
+      el('indicatieNieuwkomersbekostiging', status.indicatieNieuwkomersbekostiging) +
+      signalElements(status.signals),
+  );
 }
 
 /**
  * The weekly quality checks' signals for one BRIN (`verstrekkenKwaliteitscontrole`); each enrolment by
  * the pupil's PGN and its volgnummer, since a volgnummer is unique per pupil and BRIN only.
  */
-export function kwaliteitscontroleBody(header: OutboundHeader, report: {
-  brin: string;
-  datumControle: string;
-  signals: readonly { pgn: Pgn; inschrijvingvolgnummer: string; datumEersteMelding: string; signal: Signal }[];
-}): string {
-  return wrap('verstrekkenKwaliteitscontrole_Request', bedrijfsdocument(header) + el('brin', report.brin) + el('datumControle', report.datumControle)
-    + report.signals.map((s) => `<t:kwaliteitssignaal>${pgnElement(s.pgn)}${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${
-      signalElements([s.signal])}</t:kwaliteitssignaal>`).join(''));
+export function kwaliteitscontroleBody(
+  header: OutboundHeader,
+  report: {
+    brin: string;
+    datumControle: string;
+    signals: readonly { pgn: Pgn; inschrijvingvolgnummer: string; datumEersteMelding: string; signal: Signal }[];
+  },
+): string {
+  return wrap(
+    'verstrekkenKwaliteitscontrole_Request',
+    bedrijfsdocument(header) +
+      el('brin', report.brin) +
+      el('datumControle', report.datumControle) +
+      report.signals
+        .map(
+          (s) =>
+            `<t:kwaliteitssignaal>${pgnElement(s.pgn)}${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${signalElements(
+              [s.signal],
+            )}</t:kwaliteitssignaal>`,
+        )
+        .join(''),
+  );
 }

@@ -18,7 +18,13 @@ import { type OutlineElement, textContent } from '../shared/xml/xml-gate.js';
 export type Node = Record<string, unknown>;
 
 /** Elements that may repeat, always read as arrays (other elements are arrays only when they repeat). */
-const REPEATING = new Set(['inschrijvingPeriodeVO', 'ontwikkelingsperspectief', 'verblijfAndereInstelling', 'aanvullendeOpleiding', 'experiment']);
+const REPEATING = new Set([
+  'inschrijvingPeriodeVO',
+  'ontwikkelingsperspectief',
+  'verblijfAndereInstelling',
+  'aanvullendeOpleiding',
+  'experiment',
+]);
 
 /** A leaf is its value as its type normalises white space; an element with children a record of them by local name. */
 function nodeOf(xml: string, element: OutlineElement): Node | string {
@@ -42,7 +48,8 @@ export function bodyElementOf(xml: string, elementName: string): Node {
   return typeof node === 'string' ? {} : node;
 }
 
-const text = (node: Node, name: string): string | undefined => (node[name] === undefined ? undefined : String(node[name]));
+const text = (node: Node, name: string): string | undefined =>
+  node[name] === undefined ? undefined : String(node[name]);
 const required = (node: Node, name: string): string => {
   const value = text(node, name);
   if (value === undefined) throw new Error(`validated message lacks ${name}`);
@@ -63,7 +70,10 @@ export interface ParsedDocumentHeader {
 }
 
 export function bedrijfsdocumentOf(body: Node): ParsedDocumentHeader {
-  return { documentId: required(body, 'identificatiecodeBedrijfsdocument'), verzendendeInstantie: required(body, 'verzendendeInstantie') };
+  return {
+    documentId: required(body, 'identificatiecodeBedrijfsdocument'),
+    verzendendeInstantie: required(body, 'verzendendeInstantie'),
+  };
 }
 
 export function pgnOf(node: Node): Pgn {
@@ -95,7 +105,12 @@ function spanOf(node: Node): DatedSpan {
 
 function verblijfOf(node: Node): VerblijfAndereInstelling {
   const vestiging = text(node, 'vestiging');
-  return { ...spanOf(node), brin: required(node, 'brin'), ...(vestiging !== undefined ? { vestiging } : {}), verblijfsoort: required(node, 'verblijfsoort') };
+  return {
+    ...spanOf(node),
+    brin: required(node, 'brin'),
+    ...(vestiging !== undefined ? { vestiging } : {}),
+    verblijfsoort: required(node, 'verblijfsoort'),
+  };
 }
 
 /** An `aanleverenInschrijvingVO_Request` as a stand. */
@@ -122,15 +137,21 @@ export interface Deletion {
 
 /** An `aanleverenVerwijderingInschrijvingVO_Request`. */
 export function deletionOf(body: Node): Deletion {
-  return { pgn: pgnOf(body), brin: required(body, 'brin'), inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer') };
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    inschrijvingvolgnummer: required(body, 'inschrijvingvolgnummer'),
+  };
 }
 
-const strings = (node: Node): Record<string, string> => Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));
+const strings = (node: Node): Record<string, string> =>
+  Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));
 
 /** The binnenlandsAdres or buitenlandsAdres child of a node, or undefined when it has neither. */
 function addressOf(node: Node): Address | undefined {
   // An address element with only empty children parses as '' rather than an object.
-  const fields = (value: unknown): Record<string, string> => (typeof value === 'object' && value !== null ? strings(value as Node) : {});
+  const fields = (value: unknown): Record<string, string> =>
+    typeof value === 'object' && value !== null ? strings(value as Node) : {};
   if (node.binnenlandsAdres !== undefined) return { binnenlandsAdres: fields(node.binnenlandsAdres) };
   if (node.buitenlandsAdres !== undefined) return { buitenlandsAdres: fields(node.buitenlandsAdres) };
   return undefined;
@@ -141,13 +162,25 @@ export function identificationOf(body: Node): IdentificationRequest {
   const met = body.metPGN as Node | undefined;
   const zonder = body.zonderPGN as Node | undefined;
   const current = text(body, 'huidigOnderwijsnummer');
-  const base = { geboorteDatum: required(body, 'geboorteDatum'), geslacht: required(body, 'geslacht'), ...(current ? { huidigOnderwijsnummer: current } : {}) };
+  const base = {
+    geboorteDatum: required(body, 'geboorteDatum'),
+    geslacht: required(body, 'geslacht'),
+    ...(current ? { huidigOnderwijsnummer: current } : {}),
+  };
   if (met) return { ...base, metPgn: pgnOf(met) };
   const z = zonder ?? {};
   const address: Address = addressOf(z) ?? { buitenlandsAdres: {} };
   const prefixes = text(z, 'voorvoegsels');
   const firstNames = text(z, 'voornamen');
-  return { ...base, zonderPgn: { achternaam: required(z, 'achternaam'), ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}), address } };
+  return {
+    ...base,
+    zonderPgn: {
+      achternaam: required(z, 'achternaam'),
+      ...(prefixes ? { voorvoegsels: prefixes } : {}),
+      ...(firstNames ? { voornamen: firstNames } : {}),
+      address,
+    },
+  };
 }
 
 /** A `verwerkenPersoonsmutatie_Request`: the BSN and the parts that changed. */
@@ -159,7 +192,15 @@ export function personMutationOf(body: Node): PersonMutation {
   const dateOfDeath = optionalDate(body, 'datumOverlijden');
   return {
     bsn: required(body, 'burgerservicenummer'),
-    ...(surname !== undefined ? { name: { achternaam: surname, ...(prefixes ? { voorvoegsels: prefixes } : {}), ...(firstNames ? { voornamen: firstNames } : {}) } } : {}),
+    ...(surname !== undefined
+      ? {
+          name: {
+            achternaam: surname,
+            ...(prefixes ? { voorvoegsels: prefixes } : {}),
+            ...(firstNames ? { voornamen: firstNames } : {}),
+          },
+        }
+      : {}),
     ...(address ? { address } : {}),
     ...(dateOfDeath !== undefined ? { datumOverlijden: dateOfDeath } : {}),
   };

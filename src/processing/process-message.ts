@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Pool, inTransaction } from '../shared/database.js';
-import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
+import { inTransaction, type Pool } from '../shared/database.js';
+import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
-import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
 import type { MessageHandler } from './handler.js';
+import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
 import { RegisterSession } from './register-session.js';
 
 export interface ProcessOptions {
@@ -29,7 +29,12 @@ const ALREADY_PROCESSED: ProcessResult = { outcome: null, outbound: [] };
  * outbound message they cause, and record the outcomes. A crash or a second run changes nothing
  * twice: the claim is the outbox row, deleted in the same transaction. Results are in `messageIds` order.
  */
-export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageIds: readonly number[], options: ProcessOptions): Promise<ProcessResult[]> {
+export async function processBatch(
+  pool: Pool,
+  handlers: ReadonlyMap<string, MessageHandler>,
+  messageIds: readonly number[],
+  options: ProcessOptions,
+): Promise<ProcessResult[]> {
   const { outcomes, outbound } = await inTransaction(pool, async (tx) => {
     const claimed = await claimForProcessing(tx, messageIds);
     const now = options.now?.() ?? new Date();
@@ -41,22 +46,41 @@ export async function processBatch(pool: Pool, handlers: ReadonlyMap<string, Mes
       if (!handler) throw new Error(`no handler for ${message.operation}`);
       return { message, handler, parsed: handler.parse(message) };
     });
-    const register = await RegisterSession.open(tx, work.map(({ handler, parsed }) => handler.needs(parsed)));
+    const register = await RegisterSession.open(
+      tx,
+      work.map(({ handler, parsed }) => handler.needs(parsed)),
+    );
     for (const { message, handler, parsed } of work) {
-      const result = await handler.handle({ register, message, brokerOin: options.brokerOin, now, newId: randomUUID }, parsed);
+      const result = await handler.handle(
+        { register, message, brokerOin: options.brokerOin, now, newId: randomUUID },
+        parsed,
+      );
       drafts.push(...result.outbound);
       outcomes.push({ messageId: message.id, outcome: result.outcome });
       pupilTrace.push(...pupilTraceEntries(options.traceKey, message, result.outbound));
     }
-    return { outcomes, outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }) };
+    return {
+      outcomes,
+      outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }),
+    };
   });
   const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
-  return messageIds.map((id) => outcomeOf.has(id)
-    ? { outcome: outcomeOf.get(id)!, outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery) }
-    : ALREADY_PROCESSED);
+  return messageIds.map((id) =>
+    outcomeOf.has(id)
+      ? {
+          outcome: outcomeOf.get(id)!,
+          outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery),
+        }
+      : ALREADY_PROCESSED,
+  );
 }
 
 /** Processes one accepted message (see processBatch). */
-export async function processMessage(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageId: number, options: ProcessOptions): Promise<ProcessResult> {
+export async function processMessage(
+  pool: Pool,
+  handlers: ReadonlyMap<string, MessageHandler>,
+  messageId: number,
+  options: ProcessOptions,
+): Promise<ProcessResult> {
   return (await processBatch(pool, handlers, [messageId], options))[0]!;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { OutboundDraft } from '../register/outbound-draft.js';
+import { inTransaction, type Pool } from '../shared/database.js';
 import { maskPersonalNumbers } from '../shared/log.js';
-import { type Pool, inTransaction } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { lockWaitingMessage, markProcessingFailed } from '../store/processing-outbox.repo.js';
-import type { OutboundDraft } from '../register/outbound-draft.js';
 import { insertQueuedOutbound } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
 
@@ -14,9 +14,19 @@ export type FailureKind = 'transient' | 'permanent';
 // serialization failure or deadlock (40001, 40P01) and a lock not available (55P03) say nothing about
 // the message; other class-40 errors (a deferred constraint failing at commit) may.
 const TRANSIENT_SQLSTATE = /^(08|53|57|58)|^(40001|40P01|55P03)$/;
-const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TRANSIENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 // node-pg's own errors for a lost or unreachable server carry no code.
-const TRANSIENT_PG_CLIENT = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed|Connection ended|the database system is (starting up|shutting down|in recovery mode)/i;
+const TRANSIENT_PG_CLIENT =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed|Connection ended|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /** Transient: retry without counting; permanent: the message itself cannot be processed (bad data, a bug). */
 export function classifyProcessingFailure(error: unknown): FailureKind {
@@ -29,7 +39,9 @@ export function classifyProcessingFailure(error: unknown): FailureKind {
 /** The reason an operator reads: the error's kind and text, personal numbers masked, bounded. */
 export function failureReason(error: unknown): string {
   const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
-  const label = [typeof name === 'string' ? name : 'Error', typeof code === 'string' ? code : undefined].filter(Boolean).join(' ');
+  const label = [typeof name === 'string' ? name : 'Error', typeof code === 'string' ? code : undefined]
+    .filter(Boolean)
+    .join(' ');
   return maskPersonalNumbers(`${label}: ${typeof message === 'string' ? message : String(error)}`).slice(0, 500);
 }
 
@@ -38,14 +50,24 @@ export function failureReason(error: unknown): string {
  * feedback that tells its sender (signal V0001), when its handler gives one. Nothing happens when the
  * message is no longer waiting. Returns the feedback queued, for delivery.
  */
-export async function moveToProcessingErrorQueue(pool: Pool, handlers: ReadonlyMap<string, MessageHandler>, messageId: number, reason: string, options: { brokerOin: string; now?: () => Date }): Promise<readonly OutboundForDelivery[]> {
+export async function moveToProcessingErrorQueue(
+  pool: Pool,
+  handlers: ReadonlyMap<string, MessageHandler>,
+  messageId: number,
+  reason: string,
+  options: { brokerOin: string; now?: () => Date },
+): Promise<readonly OutboundForDelivery[]> {
   return inTransaction(pool, async (tx) => {
     const message = await lockWaitingMessage(tx, messageId);
     if (!message) return [];
     let drafts: readonly OutboundDraft[] = [];
     const handler = handlers.get(message.operation);
     try {
-      if (handler?.failureFeedback) drafts = handler.failureFeedback({ message, brokerOin: options.brokerOin, now: options.now?.() ?? new Date(), newId: randomUUID }, handler.parse(message));
+      if (handler?.failureFeedback)
+        drafts = handler.failureFeedback(
+          { message, brokerOin: options.brokerOin, now: options.now?.() ?? new Date(), newId: randomUUID },
+          handler.parse(message),
+        );
     } catch {
       drafts = []; // a message that cannot even be read gets no feedback; the operator sees it
     }

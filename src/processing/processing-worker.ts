@@ -1,13 +1,13 @@
 import { Worker } from 'bullmq';
+import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
+import { MicroBatcher } from '../shared/micro-batcher.js';
+import { messageIdsOf, PROCESSING_QUEUE, type ProcessingJobData } from '../shared/processing-queue.js';
+import { createConsumerConnection } from '../shared/redis.js';
+import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { MessageHandler } from './handler.js';
 import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
 import { classifyProcessingFailure, failureReason, moveToProcessingErrorQueue } from './processing-failure.js';
-import type { Pool } from '../shared/database.js';
-import type { OutboundForDelivery } from '../store/outbound.repo.js';
-import { MicroBatcher } from '../shared/micro-batcher.js';
-import { PROCESSING_QUEUE, type ProcessingJobData, messageIdsOf } from '../shared/processing-queue.js';
-import { createConsumerConnection } from '../shared/redis.js';
 
 export interface ProcessingWorkerOptions {
   readonly redisUrl: string;
@@ -36,16 +36,28 @@ export interface ProcessingWorkerOptions {
  * processes them one by one so only the bad one fails; an outage fails them all at once, untried.
  */
 function batchProcessor(options: ProcessingWorkerOptions) {
-  const processOptions: ProcessOptions = { brokerOin: options.brokerOin, traceKey: options.traceKey, ...(options.now ? { now: options.now } : {}) };
+  const processOptions: ProcessOptions = {
+    brokerOin: options.brokerOin,
+    traceKey: options.traceKey,
+    ...(options.now ? { now: options.now } : {}),
+  };
   return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
     try {
       return await processBatch(options.pool, options.handlers, ids, processOptions);
     } catch (error) {
       if (ids.length === 1 || classifyProcessingFailure(error) === 'transient') return ids.map(() => error as Error);
-      options.log.warn('processing batch failed; processing its messages one by one', { size: ids.length, error: failureReason(error) });
+      options.log.warn('processing batch failed; processing its messages one by one', {
+        size: ids.length,
+        error: failureReason(error),
+      });
       const results: (ProcessResult | Error)[] = [];
       for (const id of ids) {
-        results.push(await processBatch(options.pool, options.handlers, [id], processOptions).then((r) => r[0]!, (e: Error) => e));
+        results.push(
+          await processBatch(options.pool, options.handlers, [id], processOptions).then(
+            (r) => r[0]!,
+            (e: Error) => e,
+          ),
+        );
       }
       return results;
     }
@@ -61,22 +73,42 @@ function batchProcessor(options: ProcessingWorkerOptions) {
  * anything.
  */
 export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<ProcessingJobData> {
-  const batcher = new MicroBatcher<number, ProcessResult | Error>({ maxBatch: options.batchSize, maxInFlight: options.transactions, run: batchProcessor(options) });
+  const batcher = new MicroBatcher<number, ProcessResult | Error>({
+    maxBatch: options.batchSize,
+    maxInFlight: options.transactions,
+    run: batchProcessor(options),
+  });
   const processOptions = { brokerOin: options.brokerOin, ...(options.now ? { now: options.now } : {}) };
 
   async function settleFailure(messageId: number, error: Error): Promise<string> {
     const reason = failureReason(error);
     if (classifyProcessingFailure(error) === 'transient') {
-      options.log.warn('processing interrupted by an outage; the message waits in the outbox and the sweeper wakes it again', { messageId, error: reason });
+      options.log.warn(
+        'processing interrupted by an outage; the message waits in the outbox and the sweeper wakes it again',
+        { messageId, error: reason },
+      );
       return 'interrupted';
     }
     try {
-      const feedback = await moveToProcessingErrorQueue(options.pool, options.handlers, messageId, reason, processOptions);
-      options.log.error('processing failed; the message is in the processing error queue', { messageId, error: reason, feedback: feedback.length });
+      const feedback = await moveToProcessingErrorQueue(
+        options.pool,
+        options.handlers,
+        messageId,
+        reason,
+        processOptions,
+      );
+      options.log.error('processing failed; the message is in the processing error queue', {
+        messageId,
+        error: reason,
+        feedback: feedback.length,
+      });
       if (feedback.length > 0) options.onOutbound?.(feedback);
       return 'failed';
     } catch (moveError) {
-      options.log.warn('processing failed and the move to the error queue was interrupted; the sweeper wakes the message again', { messageId, error: reason, moveError: failureReason(moveError) });
+      options.log.warn(
+        'processing failed and the move to the error queue was interrupted; the sweeper wakes the message again',
+        { messageId, error: reason, moveError: failureReason(moveError) },
+      );
       return 'interrupted';
     }
   }
@@ -86,18 +118,33 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
     async (job) => {
       // Each message's outbound messages go to delivery as soon as its own transaction has committed.
       const messageIds = messageIdsOf(job.data);
-      return Promise.all(messageIds.map(async (id) => {
-        const result = await batcher.submit(id).catch((error: Error) => error);
-        if (result instanceof Error) return settleFailure(id, result);
-        if (result.outbound.length > 0) options.onOutbound?.(result.outbound);
-        options.log.debug('processed', { messageId: id, outcome: result.outcome ?? 'already-processed', outbound: result.outbound.length });
-        return result.outcome;
-      }));
+      return Promise.all(
+        messageIds.map(async (id) => {
+          const result = await batcher.submit(id).catch((error: Error) => error);
+          if (result instanceof Error) return settleFailure(id, result);
+          if (result.outbound.length > 0) options.onOutbound?.(result.outbound);
+          options.log.debug('processed', {
+            messageId: id,
+            outcome: result.outcome ?? 'already-processed',
+            outbound: result.outbound.length,
+          });
+          return result.outcome;
+        }),
+      );
     },
-    { connection: createConsumerConnection(options.redisUrl), prefix: options.prefix, concurrency: options.concurrency, maxStalledCount: 10, ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}) },
+    {
+      connection: createConsumerConnection(options.redisUrl),
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      maxStalledCount: 10,
+      ...(options.lockMs ? { lockDuration: options.lockMs, stalledInterval: options.lockMs } : {}),
+    },
   );
   worker.on('failed', (job, error) => {
-    options.log.warn('processing job failed; its messages wait in the outbox for the sweeper', { messageIds: job ? messageIdsOf(job.data).length : undefined, error: failureReason(error) });
+    options.log.warn('processing job failed; its messages wait in the outbox for the sweeper', {
+      messageIds: job ? messageIdsOf(job.data).length : undefined,
+      error: failureReason(error),
+    });
   });
   worker.on('error', (error) => options.log.warn('processing worker error', { error: error.message }));
   return worker;

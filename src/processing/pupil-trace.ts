@@ -11,6 +11,13 @@ export interface PupilTraceEntry {
  * messages it causes (an assigned onderwijsnummer appears only there), hashed with the broker's trace
  * key. The processing transaction writes them with the outcome, so the index commits with it.
  */
-export function pupilTraceEntries(traceKey: string, message: { readonly id: number; readonly rawXml: string }, outbound: readonly { readonly bodyXml: string }[] = []): PupilTraceEntry[] {
-  return pgnsIn(message.rawXml, ...outbound.map((o) => o.bodyXml)).map((pgn) => ({ pupilKey: pupilKey(traceKey, pgn), inboundMessageId: message.id }));
+export function pupilTraceEntries(
+  traceKey: string,
+  message: { readonly id: number; readonly rawXml: string },
+  outbound: readonly { readonly bodyXml: string }[] = [],
+): PupilTraceEntry[] {
+  return pgnsIn(message.rawXml, ...outbound.map((o) => o.bodyXml)).map((pgn) => ({
+    pupilKey: pupilKey(traceKey, pgn),
+    inboundMessageId: message.id,
+  }));
 }

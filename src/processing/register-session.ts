@@ -1,13 +1,17 @@
 import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
 import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
-import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
-import {
-  type Tx,
-  linkOnderwijsnummer, loadPupilLinks, loadRegister, lockRegisterKeys, upsertPopulationRecord,
-} from '../store/register.repo.js';
-import { type ReferenceData, loadReferenceData } from '../store/reference.repo.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
+import { loadReferenceData, type ReferenceData } from '../store/reference.repo.js';
+import {
+  linkOnderwijsnummer,
+  loadPupilLinks,
+  loadRegister,
+  lockRegisterKeys,
+  type Tx,
+  upsertPopulationRecord,
+} from '../store/register.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -25,7 +29,8 @@ export interface RegisterNeeds {
 
 // U+001F cannot occur in XML text, so it cannot occur in a PGN, BRIN or volgnummer either.
 const keyOf = ({ pgn, brin, volgnummer }: VolgnummerKey): string => `${pgn}\u001f${brin}\u001f${volgnummer}`;
-const keyOfStored = (e: StoredEnrolment): string => keyOf({ pgn: e.pgn, brin: e.brin, volgnummer: e.inschrijvingvolgnummer });
+const keyOfStored = (e: StoredEnrolment): string =>
+  keyOf({ pgn: e.pgn, brin: e.brin, volgnummer: e.inschrijvingvolgnummer });
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
@@ -58,9 +63,17 @@ export class RegisterSession {
     const session = new RegisterSession(tx);
     await session.lockPupils(asked);
     // A linked BSN's population entry is the pupil's, whichever number a message carries.
-    const { enrolments: stored, people } = await loadRegister(tx, [...session.loadedPgns], [...new Set([...bsns, ...session.bsnOf.values()])]);
+    const { enrolments: stored, people } = await loadRegister(
+      tx,
+      [...session.loadedPgns],
+      [...new Set([...bsns, ...session.bsnOf.values()])],
+    );
     session.adopt(stored, people);
-    session.reference = await loadReferenceData(tx, [...new Set(needs.flatMap((n) => n.vestigingen ?? []))], [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))]);
+    session.reference = await loadReferenceData(
+      tx,
+      [...new Set(needs.flatMap((n) => n.vestigingen ?? []))],
+      [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))],
+    );
     return session;
   }
 
@@ -84,12 +97,18 @@ export class RegisterSession {
   private async lockPupils(numbers: readonly string[]): Promise<string[]> {
     const { tx } = this;
     const locked: string[] = [];
-    let links = await loadPupilLinks(tx, numbers.filter((n) => !this.loadedPgns.has(n)));
+    let links = await loadPupilLinks(
+      tx,
+      numbers.filter((n) => !this.loadedPgns.has(n)),
+    );
     let wanted = [...numbers, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])];
     for (;;) {
       const unlocked = [...new Set(wanted)].filter((n) => !this.loadedPgns.has(n));
       if (unlocked.length === 0) break;
-      await lockRegisterKeys(tx, unlocked.map((pgn) => `pgn:${pgn}`));
+      await lockRegisterKeys(
+        tx,
+        unlocked.map((pgn) => `pgn:${pgn}`),
+      );
       for (const number of unlocked) this.loadedPgns.add(number);
       locked.push(...unlocked);
       links = await loadPupilLinks(tx, unlocked);
@@ -133,7 +152,9 @@ export class RegisterSession {
   enrolmentsOf(pgn: string): StoredEnrolment[] {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
     const pupil = this.pupilOf(pgn);
-    return [...this.enrolments.values()].filter((e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil);
+    return [...this.enrolments.values()].filter(
+      (e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil,
+    );
   }
 
   /**
@@ -144,7 +165,8 @@ export class RegisterSession {
    */
   async link(link: PupilLink): Promise<boolean> {
     if (!(await linkOnderwijsnummer(this.tx, link))) return false;
-    if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn)) this.bsnOf.set(link.onderwijsnummer, link.bsn);
+    if (this.loadedPgns.has(link.onderwijsnummer) && this.loadedPgns.has(link.bsn))
+      this.bsnOf.set(link.onderwijsnummer, link.bsn);
     return true;
   }
 
@@ -207,10 +229,23 @@ export class RegisterSession {
    * numbers (before a re-identification) is replaced.
    */
   save(stand: EnrolmentStand, documentTime: string, sourceMessageId: number, administrationOin: string): void {
-    const stored: StoredEnrolment = { brin: stand.brin, inschrijvingvolgnummer: stand.inschrijvingvolgnummer, pgn: stand.pgn.value, documentTime, stand, sourceMessageId, administrationOin };
+    const stored: StoredEnrolment = {
+      brin: stand.brin,
+      inschrijvingvolgnummer: stand.inschrijvingvolgnummer,
+      pgn: stand.pgn.value,
+      documentTime,
+      stand,
+      sourceMessageId,
+      administrationOin,
+    };
     // One enrolment is one row: its rows under the pupil's other numbers go in the same write.
-    for (const other of this.sameEnrolment({ pgn: stored.pgn, brin: stored.brin, volgnummer: stored.inschrijvingvolgnummer })) {
-      if (other.pgn !== stored.pgn) this.removeRow({ pgn: other.pgn, brin: other.brin, volgnummer: other.inschrijvingvolgnummer });
+    for (const other of this.sameEnrolment({
+      pgn: stored.pgn,
+      brin: stored.brin,
+      volgnummer: stored.inschrijvingvolgnummer,
+    })) {
+      if (other.pgn !== stored.pgn)
+        this.removeRow({ pgn: other.pgn, brin: other.brin, volgnummer: other.inschrijvingvolgnummer });
     }
     const key = keyOfStored(stored);
     this.enrolments.set(key, stored);
@@ -219,7 +254,8 @@ export class RegisterSession {
 
   /** Removes the pupil's enrolment with this BRIN and volgnummer, under whichever of its numbers it is stored. */
   remove(enrolment: VolgnummerKey): void {
-    for (const row of this.sameEnrolment(enrolment)) this.removeRow({ pgn: row.pgn, brin: row.brin, volgnummer: row.inschrijvingvolgnummer });
+    for (const row of this.sameEnrolment(enrolment))
+      this.removeRow({ pgn: row.pgn, brin: row.brin, volgnummer: row.inschrijvingvolgnummer });
   }
 
   private removeRow(enrolment: VolgnummerKey): void {

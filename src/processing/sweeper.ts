@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
+import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { countSweeperReenqueued } from '../shared/metrics/metrics.js';
-import type { Pool } from '../shared/database.js';
-import { wakeDueOutbox } from '../store/processing-outbox.repo.js';
 import { type ProcessingJobData, processingWakeUps } from '../shared/processing-queue.js';
+import { wakeDueOutbox } from '../store/processing-outbox.repo.js';
 
 const PAGE = 1000;
 /** Wake-ups already waiting in Redis beyond which the sweeper waits for workers to catch up (a hint only: Redis may have lost them, then it counts none). */

@@ -7,7 +7,10 @@ import { continuesAfterDeath } from './mutation-recipients.js';
 import { type Signal, signal } from './signals.js';
 
 /** P0002 when the pupil is registered as deceased and the stand runs on after that day (no out-date, or a later one). */
-export function afterDeathSignals(stand: Pick<EnrolmentStand, 'inschrijvingvolgnummer' | 'datumUitschrijving'>, dateOfDeath: IsoDate | null | undefined): Signal[] {
+export function afterDeathSignals(
+  stand: Pick<EnrolmentStand, 'inschrijvingvolgnummer' | 'datumUitschrijving'>,
+  dateOfDeath: IsoDate | null | undefined,
+): Signal[] {
   // Handleiding: a deceased pupil's out-date must be on or before the date of death.
   if (!dateOfDeath || !continuesAfterDeath(stand, dateOfDeath)) return [];
   return [signal('P0002', [{ naam: 'inschrijvingvolgnummer', waarde: stand.inschrijvingvolgnummer }])];

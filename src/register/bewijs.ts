@@ -49,8 +49,11 @@ function place(period: PeriodVO | undefined): { onderwijsaanbieder?: string; ond
 
 /** Schools the pupil comes from, relative to `changed` (started earlier elsewhere, left at most half a year before `today`). */
 function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonly E[], today: IsoDate): E[] {
-  return others.filter((o) => o.stand.datumInschrijving < changed.stand.datumInschrijving
-    && withinBewijsWindow(o.stand.datumUitschrijving, today));
+  return others.filter(
+    (o) =>
+      o.stand.datumInschrijving < changed.stand.datumInschrijving &&
+      withinBewijsWindow(o.stand.datumUitschrijving, today),
+  );
 }
 
 /**
@@ -58,9 +61,17 @@ function oldSchools<E extends EnrolmentAt>(changed: EnrolmentAt, others: readonl
  * leaving `changed`, and still run after its last day, the out-date (a school the pupil passed through
  * in between, and left by then, is not involved).
  */
-function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDate | undefined, others: readonly E[]): E[] {
-  return others.filter((n) => n.stand.datumInschrijving > changed.stand.datumInschrijving && startsWithinHalfYearOf(outDate, n.stand.datumInschrijving)
-    && (outDate === undefined || n.stand.datumUitschrijving === undefined || n.stand.datumUitschrijving > outDate));
+function newSchools<E extends EnrolmentAt>(
+  changed: EnrolmentAt,
+  outDate: IsoDate | undefined,
+  others: readonly E[],
+): E[] {
+  return others.filter(
+    (n) =>
+      n.stand.datumInschrijving > changed.stand.datumInschrijving &&
+      startsWithinHalfYearOf(outDate, n.stand.datumInschrijving) &&
+      (outDate === undefined || n.stand.datumUitschrijving === undefined || n.stand.datumUitschrijving > outDate),
+  );
 }
 
 /**
@@ -73,7 +84,12 @@ function newSchools<E extends EnrolmentAt>(changed: EnrolmentAt, outDate: IsoDat
  * Only schools directly involved are told; an old school the pupil left more than half a year before
  * `today` (the processing day) is not. Pure: dates are compared as ISO strings.
  */
-export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after: E | undefined, others: readonly E[], today: IsoDate): Bewijs<E>[] {
+export function bewijzenFor<E extends EnrolmentAt>(
+  before: E | undefined,
+  after: E | undefined,
+  others: readonly E[],
+  today: IsoDate,
+): Bewijs<E>[] {
   const current = after ?? before;
   if (!current) return [];
   const elsewhere = others.filter((o) => o.brin !== current.brin);
@@ -82,11 +98,18 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
   if (inDateChanged) {
     // Old schools as seen from the new in-date, and from the old one when it moved or went away.
     const receivers = new Map<string, E>();
-    for (const view of [before, after]) if (view) for (const o of oldSchools(view, elsewhere, today)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
+    for (const view of [before, after])
+      if (view)
+        for (const o of oldSchools(view, elsewhere, today)) receivers.set(`${o.brin}/${o.inschrijvingvolgnummer}`, o);
     for (const receiver of receivers.values()) {
       bewijzen.push({
-        receiver, soort: 'Inschrijfbewijs',
-        about: { brin: current.brin, ...place(firstPeriod(current.stand)), ...(after ? { datum: after.stand.datumInschrijving } : {}) },
+        receiver,
+        soort: 'Inschrijfbewijs',
+        about: {
+          brin: current.brin,
+          ...place(firstPeriod(current.stand)),
+          ...(after ? { datum: after.stand.datumInschrijving } : {}),
+        },
       });
     }
   }
@@ -94,13 +117,22 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
   const outDate = after?.stand.datumUitschrijving;
   if (outDateChanged && (before?.stand.datumUitschrijving !== undefined || outDate !== undefined)) {
     const receivers = new Map<string, E>();
-    for (const [view, date] of [[before, before?.stand.datumUitschrijving], [after, outDate]] as const) {
-      if (view && date !== undefined) for (const n of newSchools(view, date, elsewhere)) receivers.set(`${n.brin}/${n.inschrijvingvolgnummer}`, n);
+    for (const [view, date] of [
+      [before, before?.stand.datumUitschrijving],
+      [after, outDate],
+    ] as const) {
+      if (view && date !== undefined)
+        for (const n of newSchools(view, date, elsewhere)) receivers.set(`${n.brin}/${n.inschrijvingvolgnummer}`, n);
     }
     for (const receiver of receivers.values()) {
       bewijzen.push({
-        receiver, soort: 'Uitschrijfbewijs',
-        about: { brin: current.brin, ...place(lastPeriod(current.stand)), ...(outDate !== undefined ? { datum: outDate } : {}) },
+        receiver,
+        soort: 'Uitschrijfbewijs',
+        about: {
+          brin: current.brin,
+          ...place(lastPeriod(current.stand)),
+          ...(outDate !== undefined ? { datum: outDate } : {}),
+        },
       });
     }
   }
@@ -109,16 +141,19 @@ export function bewijzenFor<E extends EnrolmentAt>(before: E | undefined, after:
   if (!before && after) {
     for (const next of newSchools(after, after.stand.datumUitschrijving, elsewhere)) {
       bewijzen.push({
-        receiver: after, soort: 'Inschrijfbewijs',
+        receiver: after,
+        soort: 'Inschrijfbewijs',
         about: { brin: next.brin, ...place(firstPeriod(next.stand)), datum: next.stand.datumInschrijving },
       });
     }
     // The half year before today limits only what an old school is told; the new school learns its old schools' out-dates by the dates alone.
     for (const old of elsewhere) {
-      if (old.stand.datumUitschrijving === undefined || old.stand.datumInschrijving >= after.stand.datumInschrijving) continue;
+      if (old.stand.datumUitschrijving === undefined || old.stand.datumInschrijving >= after.stand.datumInschrijving)
+        continue;
       if (!startsWithinHalfYearOf(old.stand.datumUitschrijving, after.stand.datumInschrijving)) continue;
       bewijzen.push({
-        receiver: after, soort: 'Uitschrijfbewijs',
+        receiver: after,
+        soort: 'Uitschrijfbewijs',
         about: { brin: old.brin, ...place(lastPeriod(old.stand)), datum: old.stand.datumUitschrijving },
       });
     }

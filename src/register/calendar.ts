@@ -21,7 +21,12 @@ export function schoolYearOf(date: IsoDate): number {
 /** The funding count date (peildatum) of a school year: 1 October. */
 export const peildatumOf = (schoolYear: number): IsoDate => `${pad(schoolYear, 4)}-10-01`;
 
-const DUTCH_DAY = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit' });
+const DUTCH_DAY = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/Amsterdam',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 
 /** The calendar day in the Netherlands at `instant`: the register's days are Dutch days, not UTC ones (until 01:00/02:00 UTC is still yesterday). */
 export function dutchDate(instant: Date): IsoDate {

@@ -3,7 +3,7 @@ import { overlaps } from './enrolment.js';
 import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
 import { nieuwkomersSignals } from './nieuwkomers.js';
 import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
-import { type RioLink, onderwijslocatieSignals, rioRequiredSignals } from './rio-rules.js';
+import { onderwijslocatieSignals, type RioLink, rioRequiredSignals } from './rio-rules.js';
 import { type Signal, signal } from './signals.js';
 
 /** What the rules need to know besides the stand itself; gathered by the caller from the register. */
@@ -22,7 +22,8 @@ export interface EnrolmentContext {
   readonly otherEnrolments: readonly Pick<EnrolmentStand, 'brin' | 'datumInschrijving' | 'datumUitschrijving'>[];
 }
 
-const addYears = (date: IsoDate, years: number): IsoDate => `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
+const addYears = (date: IsoDate, years: number): IsoDate =>
+  `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
 
 function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
   if (stand.pgn.kind === 'BSN') {
@@ -48,7 +49,8 @@ function dateSignals(stand: EnrolmentStand): Signal[] {
     begins.add(period.datumBegin);
   }
   for (const span of [...stand.ontwikkelingsperspectieven, ...stand.verblijvenAndereInstelling]) {
-    if (span.datumEind !== undefined && span.datumEind < span.datumBegin) signals.push(signal('I0017', [{ naam: 'datumBegin', waarde: span.datumBegin }]));
+    if (span.datumEind !== undefined && span.datumEind < span.datumBegin)
+      signals.push(signal('I0017', [{ naam: 'datumBegin', waarde: span.datumBegin }]));
   }
   return signals;
 }
@@ -58,10 +60,17 @@ function periodSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal
   const ordered = [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin));
   ordered.forEach((period) => {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
-    if (!period.vestiging.startsWith(stand.brin)) signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
+    if (!period.vestiging.startsWith(stand.brin))
+      signals.push(signal('I0003', [...key, { naam: 'vestiging', waarde: period.vestiging }]));
   });
-  return [...signals, ...ageSignals(stand.perioden, context.birthDate), ...leerjaarStepSignals(stand.perioden),
-    ...rioRequiredSignals(stand.perioden), ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? []), ...nieuwkomersSignals(stand)];
+  return [
+    ...signals,
+    ...ageSignals(stand.perioden, context.birthDate),
+    ...leerjaarStepSignals(stand.perioden),
+    ...rioRequiredSignals(stand.perioden),
+    ...onderwijslocatieSignals(stand.perioden, context.rioLinks ?? []),
+    ...nieuwkomersSignals(stand),
+  ];
 }
 
 /**
@@ -72,7 +81,11 @@ export function checkEnrolmentStand(stand: EnrolmentStand, context: EnrolmentCon
   const signals = [...pgnSignals(stand, context), ...dateSignals(stand), ...periodSignals(stand, context)];
   if (stand.datumInschrijving > addYears(context.today, 1)) signals.push(signal('I0013'));
   // One warning per other school, however many of its enrolments overlap.
-  const doubleAt = new Set(context.otherEnrolments.filter((other) => other.brin !== stand.brin && overlaps(stand, other)).map((other) => other.brin));
+  const doubleAt = new Set(
+    context.otherEnrolments
+      .filter((other) => other.brin !== stand.brin && overlaps(stand, other))
+      .map((other) => other.brin),
+  );
   for (const brin of [...doubleAt].sort()) signals.push(signal('I0016', [{ naam: 'brin', waarde: brin }]));
   return signals;
 }

@@ -70,7 +70,10 @@ export interface VolgnummerKey {
  * Whether two enrolments share at least one day. datumUitschrijving is the last day an enrolment is
  * valid (DUO's definition), so A ending on the day B starts shares that day: a double enrolment.
  */
-export function overlaps(a: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>, b: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>): boolean {
+export function overlaps(
+  a: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>,
+  b: Pick<EnrolmentStand, 'datumInschrijving' | 'datumUitschrijving'>,
+): boolean {
   const aEndsAfterBStarts = a.datumUitschrijving === undefined || a.datumUitschrijving >= b.datumInschrijving;
   const bEndsAfterAStarts = b.datumUitschrijving === undefined || b.datumUitschrijving >= a.datumInschrijving;
   return aEndsAfterBStarts && bEndsAfterAStarts;

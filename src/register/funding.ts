@@ -1,5 +1,5 @@
-import { peildatumOf, schoolYearOf } from './calendar.js';
 import type { EnrolmentAt } from './bewijs.js';
+import { peildatumOf, schoolYearOf } from './calendar.js';
 import type { IsoDate, PeriodVO } from './enrolment.js';
 import { firstEnrolmentNL, nieuwkomersIndication } from './nieuwkomers.js';
 import { type Signal, signal } from './signals.js';
@@ -27,12 +27,15 @@ export const enrolledOn = (e: EnrolmentAt, date: IsoDate): boolean =>
 export function relevantPeildatum(e: EnrolmentAt, today: IsoDate): IsoDate {
   const lastDay = e.stand.datumUitschrijving;
   let day = today < e.stand.datumInschrijving ? e.stand.datumInschrijving : today;
-  if (lastDay !== undefined && day > lastDay) day = lastDay < e.stand.datumInschrijving ? e.stand.datumInschrijving : lastDay;
+  if (lastDay !== undefined && day > lastDay) day = Math.max(lastDay, e.stand.datumInschrijving);
   return peildatumOf(schoolYearOf(day));
 }
 
 const periodOn = (e: EnrolmentAt, date: IsoDate): PeriodVO | undefined =>
-  [...e.stand.perioden].filter((p) => p.datumBegin <= date).sort((a, b) => a.datumBegin.localeCompare(b.datumBegin)).at(-1);
+  [...e.stand.perioden]
+    .filter((p) => p.datumBegin <= date)
+    .sort((a, b) => a.datumBegin.localeCompare(b.datumBegin))
+    .at(-1);
 
 /** Other schools where the pupil is enrolled on `peildatum` too. */
 export function doubleEnrolmentsOn(e: EnrolmentAt, others: readonly EnrolmentAt[], peildatum: IsoDate): string[] {
@@ -47,19 +50,30 @@ export function doubleEnrolmentsOn(e: EnrolmentAt, others: readonly EnrolmentAt[
  * the peildatum where the overlap is). `recordedFirstEnrolment` is the population register's day of the
  * pupil's first enrolment at a PO or VO school, for a BSN (undefined when it records none).
  */
-export function fundingStatus(e: EnrolmentAt, others: readonly EnrolmentAt[], today: IsoDate, peildatum: IsoDate = relevantPeildatum(e, today),
-  recordedFirstEnrolment?: IsoDate): FundingStatus {
+export function fundingStatus(
+  e: EnrolmentAt,
+  others: readonly EnrolmentAt[],
+  today: IsoDate,
+  peildatum: IsoDate = relevantPeildatum(e, today),
+  recordedFirstEnrolment?: IsoDate,
+): FundingStatus {
   const period = enrolledOn(e, peildatum) ? periodOn(e, peildatum) : undefined;
   const doubleWith = enrolledOn(e, peildatum) ? doubleEnrolmentsOn(e, others, peildatum) : [];
   const startsHere = [e, ...others].map((o) => o.stand.datumInschrijving);
   // An onderwijsnummer has no population-register entry: the school judges it, the date is only informative.
-  const first = e.stand.pgn.kind === 'BSN' ? firstEnrolmentNL(recordedFirstEnrolment, startsHere) : [...startsHere].sort()[0];
+  const first =
+    e.stand.pgn.kind === 'BSN' ? firstEnrolmentNL(recordedFirstEnrolment, startsHere) : [...startsHere].sort()[0];
   const nieuwkomers = nieuwkomersIndication(e.stand.pgn, period, first, peildatum);
   return {
     peildatum,
     status: period?.indicatieBekostigbaar ? 'BEKOSTIGBAAR' : 'NIET_BEKOSTIGBAAR',
     doubleWith,
-    signals: doubleWith.map((brin) => signal('I0018', [{ naam: 'brin', waarde: brin }, { naam: 'peildatum', waarde: peildatum }])),
+    signals: doubleWith.map((brin) =>
+      signal('I0018', [
+        { naam: 'brin', waarde: brin },
+        { naam: 'peildatum', waarde: peildatum },
+      ]),
+    ),
     ...(first ? { datumEersteInschrijvingNL: first } : {}),
     ...(nieuwkomers ? { indicatieNieuwkomersbekostiging: nieuwkomers } : {}),
   };

@@ -14,10 +14,14 @@ export function ageOn(birthDate: IsoDate, on: IsoDate): number {
 }
 
 /** 1 August of the school year a period begins in: the day the age checks take the age on. */
-export const firstAugustOf = (datumBegin: IsoDate): IsoDate => `${String(schoolYearOf(datumBegin)).padStart(4, '0')}-08-01`;
+export const firstAugustOf = (datumBegin: IsoDate): IsoDate =>
+  `${String(schoolYearOf(datumBegin)).padStart(4, '0')}-08-01`;
 
 /** Which age check, if any, a period fails, for a pupil of `age` on 1 August of its school year. */
-export function ageFinding(age: number, period: Pick<PeriodVO, 'opleidingcode' | 'leerjaar'>): 'te-oud' | 'te-jong' | 'praktijkonderwijs-te-oud' | null {
+export function ageFinding(
+  age: number,
+  period: Pick<PeriodVO, 'opleidingcode' | 'leerjaar'>,
+): 'te-oud' | 'te-jong' | 'praktijkonderwijs-te-oud' | null {
   // Handleiding: praktijkonderwijs is left out of both checks below, but may not be older than 20.
   if (period.opleidingcode === PRAKTIJKONDERWIJS) return age > 20 ? 'praktijkonderwijs-te-oud' : null;
   // Handleiding: a pupil may not be younger than 9 (leerjaar or not).
@@ -38,7 +42,10 @@ export function ageSignals(perioden: readonly PeriodVO[], birthDate: IsoDate | u
   return perioden.flatMap((period) => {
     const finding = ageFinding(ageOn(birthDate, firstAugustOf(period.datumBegin)), period);
     if (finding === null) return [];
-    const key = [{ naam: 'datumBegin', waarde: period.datumBegin }, ...(period.leerjaar !== undefined ? [{ naam: 'leerjaar', waarde: String(period.leerjaar) }] : [])];
+    const key = [
+      { naam: 'datumBegin', waarde: period.datumBegin },
+      ...(period.leerjaar !== undefined ? [{ naam: 'leerjaar', waarde: String(period.leerjaar) }] : []),
+    ];
     return [signal(AGE_SIGNAL[finding], key)];
   });
 }
@@ -56,6 +63,12 @@ export function leerjaarStepSignals(perioden: readonly PeriodVO[]): Signal[] {
     // Handleiding: not checked when either period is praktijkonderwijs or in the experiment Versneld programma VWO.
     if (exemptFromLeerjaarStep(period) || exemptFromLeerjaarStep(previous)) return [];
     if (Math.abs(period.leerjaar - previous.leerjaar) <= 1) return [];
-    return [signal('I0033', [{ naam: 'datumBegin', waarde: period.datumBegin }, { naam: 'leerjaar', waarde: String(period.leerjaar) }, { naam: 'leerjaarVorigePeriode', waarde: String(previous.leerjaar) }])];
+    return [
+      signal('I0033', [
+        { naam: 'datumBegin', waarde: period.datumBegin },
+        { naam: 'leerjaar', waarde: String(period.leerjaar) },
+        { naam: 'leerjaarVorigePeriode', waarde: String(previous.leerjaar) },
+      ]),
+    ];
   });
 }

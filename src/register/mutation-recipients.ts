@@ -20,7 +20,10 @@ export function isActiveEnrolment(enrolment: Pick<EnrolmentStand, 'datumUitschri
  * The enrolment runs on after the pupil died: no out-date, or an out-date after the date of death. An
  * out-date on the date of death itself is correct and signals nothing.
  */
-export function continuesAfterDeath(enrolment: Pick<EnrolmentStand, 'datumUitschrijving'>, dateOfDeath: IsoDate): boolean {
+export function continuesAfterDeath(
+  enrolment: Pick<EnrolmentStand, 'datumUitschrijving'>,
+  dateOfDeath: IsoDate,
+): boolean {
   return enrolment.datumUitschrijving === undefined || enrolment.datumUitschrijving > dateOfDeath;
 }
 
@@ -49,18 +52,36 @@ const knownPgn = (a: Pgn, b: Pgn): Pgn => (a.kind !== b.kind ? (a.kind === 'BSN'
  * also a BRIN whose enrolment has ended but ran on after that date: that school has to correct its
  * out-date, so it is told as well.
  */
-export function mutationRecipients(enrolments: readonly MutationEnrolment[], today: IsoDate, dateOfDeath: IsoDate | null): MutationRecipient[] {
-  const byRecipient = new Map<string, { brin: string; administrationOin: string | null; volgnummers: string[]; pgn: Pgn }>();
+export function mutationRecipients(
+  enrolments: readonly MutationEnrolment[],
+  today: IsoDate,
+  dateOfDeath: IsoDate | null,
+): MutationRecipient[] {
+  const byRecipient = new Map<
+    string,
+    { brin: string; administrationOin: string | null; volgnummers: string[]; pgn: Pgn }
+  >();
   for (const enrolment of enrolments) {
     const afterDeath = dateOfDeath !== null && continuesAfterDeath(enrolment, dateOfDeath);
     if (!afterDeath && !isActiveEnrolment(enrolment, today)) continue;
     // U+001F cannot occur in a BRIN or an OIN: the key cannot be ambiguous.
     const key = `${enrolment.brin}\u001f${enrolment.administrationOin ?? ''}`;
-    const recipient = byRecipient.get(key) ?? { brin: enrolment.brin, administrationOin: enrolment.administrationOin, volgnummers: [], pgn: enrolment.pgn };
+    const recipient = byRecipient.get(key) ?? {
+      brin: enrolment.brin,
+      administrationOin: enrolment.administrationOin,
+      volgnummers: [],
+      pgn: enrolment.pgn,
+    };
     recipient.pgn = knownPgn(recipient.pgn, enrolment.pgn);
     if (afterDeath) recipient.volgnummers.push(enrolment.inschrijvingvolgnummer);
     byRecipient.set(key, recipient);
   }
-  return [...byRecipient.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, r]) => ({ brin: r.brin, administrationOin: r.administrationOin, volgnummersAfterDeath: r.volgnummers.sort(), pgn: r.pgn }));
+  return [...byRecipient.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => ({
+      brin: r.brin,
+      administrationOin: r.administrationOin,
+      volgnummersAfterDeath: r.volgnummers.sort(),
+      pgn: r.pgn,
+    }));
 }

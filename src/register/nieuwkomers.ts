@@ -11,8 +11,15 @@ export const NIEUWKOMERS_QUARTERS = 8;
  * Whether a period is in force on some day from `from` on: no later period has taken over by then and
  * the enrolment has not ended before it (the out-date is the last day enrolled, as DUO defines it).
  */
-export function inForceFrom(stand: Pick<EnrolmentStand, 'datumUitschrijving' | 'perioden'>, period: PeriodVO, from: IsoDate): boolean {
-  const next = stand.perioden.map((p) => p.datumBegin).filter((begin) => begin > period.datumBegin).sort()[0];
+export function inForceFrom(
+  stand: Pick<EnrolmentStand, 'datumUitschrijving' | 'perioden'>,
+  period: PeriodVO,
+  from: IsoDate,
+): boolean {
+  const next = stand.perioden
+    .map((p) => p.datumBegin)
+    .filter((begin) => begin > period.datumBegin)
+    .sort()[0];
   if (next !== undefined && next <= from) return false;
   return stand.datumUitschrijving === undefined || stand.datumUitschrijving >= from;
 }
@@ -22,13 +29,17 @@ export function nieuwkomersSignals(stand: EnrolmentStand): Signal[] {
   return stand.perioden.flatMap((period) => {
     const key = [{ naam: 'datumBegin', waarde: period.datumBegin }];
     // Handleiding: for an onderwijsnummer the school judges it, and an enrolment without it (new or earlier, still running) is rejected.
-    if (stand.pgn.kind === 'OWN') return period.indicatieNieuwkomersbekostiging === undefined && inForceFrom(stand, period, NIEUWKOMERS_FROM) ? [signal('I0011', key)] : [];
+    if (stand.pgn.kind === 'OWN')
+      return period.indicatieNieuwkomersbekostiging === undefined && inForceFrom(stand, period, NIEUWKOMERS_FROM)
+        ? [signal('I0011', key)]
+        : [];
     // Handleiding: for a BSN the register decides; the school may only waive it with N.
     return period.indicatieNieuwkomersbekostiging === 'J' ? [signal('I0036', key)] : [];
   });
 }
 
-const quarterOf = (date: IsoDate): number => Number(date.slice(0, 4)) * 4 + Math.floor((Number(date.slice(5, 7)) - 1) / 3);
+const quarterOf = (date: IsoDate): number =>
+  Number(date.slice(0, 4)) * 4 + Math.floor((Number(date.slice(5, 7)) - 1) / 3);
 
 /** Whether `peildatum` lies in one of the eight quarters after the quarter of the first enrolment in the Netherlands. */
 export function withinNieuwkomersTerm(firstEnrolmentNL: IsoDate, peildatum: IsoDate): boolean {
@@ -42,7 +53,10 @@ export function withinNieuwkomersTerm(firstEnrolmentNL: IsoDate, peildatum: IsoD
  * Undefined when the register records no day: the broker holds VO enrolments only, so its own earliest
  * one says nothing of years of primary school before it.
  */
-export function firstEnrolmentNL(recorded: IsoDate | undefined, enrolmentsHere: readonly IsoDate[]): IsoDate | undefined {
+export function firstEnrolmentNL(
+  recorded: IsoDate | undefined,
+  enrolmentsHere: readonly IsoDate[],
+): IsoDate | undefined {
   if (recorded === undefined) return undefined;
   return [recorded, ...enrolmentsHere].sort()[0];
 }
@@ -52,7 +66,12 @@ export function firstEnrolmentNL(recorded: IsoDate | undefined, enrolmentsHere: 
  * day: the school's own for an onderwijsnummer; for a BSN the register's, derived from the first
  * enrolment in the Netherlands, unless the school waived it with N. Undefined when it does not apply.
  */
-export function nieuwkomersIndication(pgn: Pick<Pgn, 'kind'>, period: PeriodVO | undefined, firstEnrolment: IsoDate | undefined, peildatum: IsoDate): 'J' | 'N' | undefined {
+export function nieuwkomersIndication(
+  pgn: Pick<Pgn, 'kind'>,
+  period: PeriodVO | undefined,
+  firstEnrolment: IsoDate | undefined,
+  peildatum: IsoDate,
+): 'J' | 'N' | undefined {
   if (period === undefined) return undefined;
   if (pgn.kind === 'OWN') return period.indicatieNieuwkomersbekostiging;
   if (peildatum < NIEUWKOMERS_FROM) return undefined;

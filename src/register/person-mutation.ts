@@ -27,7 +27,13 @@ export interface PersonMutation {
 export function applyMutation<T extends MutableDetails>(record: T, mutation: PersonMutation): T {
   return {
     ...record,
-    ...(mutation.name ? { surname: mutation.name.achternaam, prefixes: mutation.name.voorvoegsels ?? null, firstNames: mutation.name.voornamen ?? null } : {}),
+    ...(mutation.name
+      ? {
+          surname: mutation.name.achternaam,
+          prefixes: mutation.name.voorvoegsels ?? null,
+          firstNames: mutation.name.voornamen ?? null,
+        }
+      : {}),
     ...(mutation.address ? { address: mutation.address } : {}),
     ...(mutation.datumOverlijden ? { dateOfDeath: mutation.datumOverlijden } : {}),
   };
@@ -36,12 +42,18 @@ export function applyMutation<T extends MutableDetails>(record: T, mutation: Per
 function addressKey(address: Address | null): string {
   if (!address) return '';
   // Field order differs between a parsed message and a jsonb column; the content is what counts.
-  const sorted = (fields: Readonly<Record<string, string>>) => Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = (fields: Readonly<Record<string, string>>) =>
+    Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify(Object.entries(address).map(([kind, fields]) => [kind, sorted(fields)]));
 }
 
 /** Whether two entries hold the same name, address and date of death. */
 export function sameDetails(a: MutableDetails, b: MutableDetails): boolean {
-  return a.surname === b.surname && a.prefixes === b.prefixes && a.firstNames === b.firstNames
-    && a.dateOfDeath === b.dateOfDeath && addressKey(a.address) === addressKey(b.address);
+  return (
+    a.surname === b.surname &&
+    a.prefixes === b.prefixes &&
+    a.firstNames === b.firstNames &&
+    a.dateOfDeath === b.dateOfDeath &&
+    addressKey(a.address) === addressKey(b.address)
+  );
 }

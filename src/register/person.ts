@@ -6,7 +6,9 @@ import type { IsoDate } from './enrolment.js';
 import type { Pgn } from './pgn.js';
 
 /** An address as given (binnenlands or buitenlands), its fields by element name; a "puntadres" is a binnenlandsAdres with straatnaam `.`. */
-export type Address = { readonly binnenlandsAdres: Readonly<Record<string, string>> } | { readonly buitenlandsAdres: Readonly<Record<string, string>> };
+export type Address =
+  | { readonly binnenlandsAdres: Readonly<Record<string, string>> }
+  | { readonly buitenlandsAdres: Readonly<Record<string, string>> };
 
 /** A person as the register knows them (`verstrekkenPersoonsgegevens`); an unidentified person has none of it. */
 export interface PersonData {
@@ -26,5 +28,10 @@ export interface IdentificationRequest {
   readonly geboorteDatum: IsoDate;
   readonly geslacht: string;
   readonly metPgn?: Pgn;
-  readonly zonderPgn?: { readonly achternaam: string; readonly voorvoegsels?: string; readonly voornamen?: string; readonly address: Address };
+  readonly zonderPgn?: {
+    readonly achternaam: string;
+    readonly voorvoegsels?: string;
+    readonly voornamen?: string;
+    readonly address: Address;
+  };
 }

@@ -1,7 +1,7 @@
 import { addMonths, schoolYearOf } from './calendar.js';
 import type { EnrolmentStand, IsoDate, PeriodVO } from './enrolment.js';
 import { overlaps } from './enrolment.js';
-import { PRAKTIJKONDERWIJS, VERSNELD_PROGRAMMA_VWO, ageFinding, ageOn, exemptFromLeerjaarStep } from './leerjaar-rules.js';
+import { ageFinding, ageOn, exemptFromLeerjaarStep, VERSNELD_PROGRAMMA_VWO } from './leerjaar-rules.js';
 import type { Pgn } from './pgn.js';
 import { type Signal, type SignalCode, type Sleutelgegeven, signal } from './signals.js';
 
@@ -46,7 +46,8 @@ export const VERBLIJFSOORT_VAVO = 'VAVO';
 /** The checks also cover the 90 days before the school year starts. */
 const LEAD_DAYS = 90;
 
-const addDays = (date: IsoDate, days: number): IsoDate => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const addDays = (date: IsoDate, days: number): IsoDate =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 const addYears = (date: IsoDate, years: number): IsoDate => addMonths(date, 12 * years);
 
 /** The school year a run on `today` checks: its first day, last day, and 1 August as the age reference. */
@@ -63,7 +64,9 @@ function runsBetween(stand: EnrolmentStand, from: IsoDate, end: IsoDate): boolea
 
 /** The period that applies on `day`: the one with the latest start on or before it. */
 function periodOn(stand: EnrolmentStand, day: IsoDate): PeriodVO | undefined {
-  return [...stand.perioden].filter((p) => p.datumBegin <= day).sort((a, b) => b.datumBegin.localeCompare(a.datumBegin))[0];
+  return [...stand.perioden]
+    .filter((p) => p.datumBegin <= day)
+    .sort((a, b) => b.datumBegin.localeCompare(a.datumBegin))[0];
 }
 
 const key = (naam: string, waarde: string): Sleutelgegeven => ({ naam, waarde });
@@ -73,11 +76,15 @@ const QUALITY_AGE_SIGNAL = { 'te-oud': 'Q0004', 'te-jong': 'Q0005', 'praktijkond
 
 /** Age checks for the period on the reference date (handleiding: 1 August of the school year). */
 function ageSignals(stand: EnrolmentStand, birthDate: IsoDate | undefined, reference: IsoDate): Signal[] {
-  const period = periodOn(stand, reference) ?? [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin))[0];
+  const period =
+    periodOn(stand, reference) ?? [...stand.perioden].sort((a, b) => a.datumBegin.localeCompare(b.datumBegin))[0];
   if (!birthDate || !period) return [];
   const finding = ageFinding(ageOn(birthDate, reference), period);
   if (finding === null) return [];
-  const keys = [key('datumBegin', period.datumBegin), ...(finding === 'te-oud' && period.leerjaar !== undefined ? [key('leerjaar', String(period.leerjaar))] : [])];
+  const keys = [
+    key('datumBegin', period.datumBegin),
+    ...(finding === 'te-oud' && period.leerjaar !== undefined ? [key('leerjaar', String(period.leerjaar))] : []),
+  ];
   return [signal(QUALITY_AGE_SIGNAL[finding], keys)];
 }
 
@@ -87,8 +94,13 @@ function leerjaarSignals(stand: EnrolmentStand, from: IsoDate): Signal[] {
   const signals: Signal[] = [];
   ordered.forEach((period, index) => {
     const previous = ordered[index - 1];
-    if (!previous || period.datumBegin < from || exemptFromLeerjaarStep(period) || exemptFromLeerjaarStep(previous)) return;
-    if (period.leerjaar !== undefined && previous.leerjaar !== undefined && Math.abs(period.leerjaar - previous.leerjaar) > 1) {
+    if (!previous || period.datumBegin < from || exemptFromLeerjaarStep(period) || exemptFromLeerjaarStep(previous))
+      return;
+    if (
+      period.leerjaar !== undefined &&
+      previous.leerjaar !== undefined &&
+      Math.abs(period.leerjaar - previous.leerjaar) > 1
+    ) {
       signals.push(signal('Q0006', [key('datumBegin', period.datumBegin), key('leerjaar', String(period.leerjaar))]));
     }
   });
@@ -101,7 +113,10 @@ function leerjaarSignals(stand: EnrolmentStand, from: IsoDate): Signal[] {
  */
 function missingPeriodSignal(stand: EnrolmentStand, today: IsoDate, start: IsoDate): Signal[] {
   if (today.slice(5, 7) === '08') return [];
-  const latest = [...stand.perioden].map((p) => p.datumBegin).sort().at(-1);
+  const latest = [...stand.perioden]
+    .map((p) => p.datumBegin)
+    .sort()
+    .at(-1);
   const runsIntoYear = stand.datumUitschrijving === undefined || stand.datumUitschrijving >= start;
   if (!runsIntoYear || stand.datumInschrijving >= start || latest === undefined || latest >= start) return [];
   return [signal('Q0008', [key('datumBegin', latest)])];
@@ -113,7 +128,8 @@ function farAheadSignals(enrolment: QualityEnrolment, today: IsoDate): Signal[] 
   const signals: Signal[] = [];
   for (const opp of stand.ontwikkelingsperspectieven) {
     if (opp.datumBegin > addYears(deliveredOn, 1)) signals.push(signal('Q0009', [key('datumBegin', opp.datumBegin)]));
-    if (opp.datumEind !== undefined && opp.datumEind > addYears(deliveredOn, 1)) signals.push(signal('Q0010', [key('datumBegin', opp.datumBegin), key('datumEind', opp.datumEind)]));
+    if (opp.datumEind !== undefined && opp.datumEind > addYears(deliveredOn, 1))
+      signals.push(signal('Q0010', [key('datumBegin', opp.datumBegin), key('datumEind', opp.datumEind)]));
   }
   for (const stay of stand.verblijvenAndereInstelling) {
     if (stay.verblijfsoort === VERBLIJFSOORT_VAVO && stay.datumBegin > addYears(today, 1)) {
@@ -125,7 +141,8 @@ function farAheadSignals(enrolment: QualityEnrolment, today: IsoDate): Signal[] 
 
 /** A period may take part in only one of the two VWO programmes. */
 function experimentSignals(stand: EnrolmentStand): Signal[] {
-  return stand.perioden.filter((p) => p.experimenten.includes(VERSNELD_PROGRAMMA_VWO) && p.experimenten.includes(VERRIJKT_VWO))
+  return stand.perioden
+    .filter((p) => p.experimenten.includes(VERSNELD_PROGRAMMA_VWO) && p.experimenten.includes(VERRIJKT_VWO))
     .map((p) => signal('Q0012', [key('datumBegin', p.datumBegin)]));
 }
 
@@ -144,11 +161,17 @@ function afterDeathSignal(stand: EnrolmentStand, dateOfDeath: IsoDate | undefine
 }
 
 /** One signal per other school whose enrolment of this pupil shares a day of the control year with this one. */
-function doubleEnrolmentSignals(pupil: QualityPupil, enrolment: QualityEnrolment, year: { start: IsoDate; end: IsoDate }): Signal[] {
+function doubleEnrolmentSignals(
+  pupil: QualityPupil,
+  enrolment: QualityEnrolment,
+  year: { start: IsoDate; end: IsoDate },
+): Signal[] {
   // The school year as an enrolment would run it: its out-date is its last day (31 July).
   const window = { datumInschrijving: year.start, datumUitschrijving: year.end };
   if (!overlaps(enrolment.stand, window)) return [];
-  const others = pupil.enrolments.filter((o) => o.brin !== enrolment.brin && overlaps(o.stand, window) && overlaps(o.stand, enrolment.stand));
+  const others = pupil.enrolments.filter(
+    (o) => o.brin !== enrolment.brin && overlaps(o.stand, window) && overlaps(o.stand, enrolment.stand),
+  );
   return [...new Set(others.map((o) => o.brin))].sort().map((brin) => signal('Q0013', [key('brin', brin)]));
 }
 
@@ -161,7 +184,9 @@ export function checkPupilQuality(pupil: QualityPupil, today: IsoDate): QualityF
     // In scope: runs in the control year, or starts after it (an in-date far ahead is itself a finding).
     if (!runsBetween(stand, year.from, year.end) && stand.datumInschrijving <= year.end) continue;
     const signals: Signal[] = [
-      ...(stand.datumInschrijving > addYears(today, 1) ? [signal('Q0001', [key('datumInschrijving', stand.datumInschrijving)])] : []),
+      ...(stand.datumInschrijving > addYears(today, 1)
+        ? [signal('Q0001', [key('datumInschrijving', stand.datumInschrijving)])]
+        : []),
       ...afterDeathSignal(stand, pupil.dateOfDeath),
       ...withoutBsnSignal(pupil, enrolment, today),
       ...ageSignals(stand, pupil.birthDate, year.start),
@@ -171,7 +196,13 @@ export function checkPupilQuality(pupil: QualityPupil, today: IsoDate): QualityF
       ...experimentSignals(stand),
       ...doubleEnrolmentSignals(pupil, enrolment, year),
     ];
-    for (const s of signals) findings.push({ pgn: enrolment.pgn, brin: enrolment.brin, inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer, signal: s });
+    for (const s of signals)
+      findings.push({
+        pgn: enrolment.pgn,
+        brin: enrolment.brin,
+        inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer,
+        signal: s,
+      });
   }
   return findings;
 }
@@ -184,4 +215,18 @@ export function checkPupilQuality(pupil: QualityPupil, today: IsoDate): QualityF
 export const SETTLED_AFTER_DAYS: Readonly<Partial<Record<SignalCode, number>>> = { Q0004: 120, Q0005: 120 };
 
 /** The codes the weekly checks can give (documented in docs/signalen.md). */
-export const QUALITY_CODES: readonly SignalCode[] = ['Q0001', 'Q0002', 'Q0003', 'Q0004', 'Q0005', 'Q0006', 'Q0007', 'Q0008', 'Q0009', 'Q0010', 'Q0011', 'Q0012', 'Q0013'];
+export const QUALITY_CODES: readonly SignalCode[] = [
+  'Q0001',
+  'Q0002',
+  'Q0003',
+  'Q0004',
+  'Q0005',
+  'Q0006',
+  'Q0007',
+  'Q0008',
+  'Q0009',
+  'Q0010',
+  'Q0011',
+  'Q0012',
+  'Q0013',
+];

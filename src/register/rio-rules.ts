@@ -16,13 +16,21 @@ export const latestPeriod = (perioden: readonly PeriodVO[]): PeriodVO | undefine
 /** Every period without its onderwijsaanbieder or onderwijslocatie, naming what is missing. */
 export function rioRequiredSignals(perioden: readonly PeriodVO[]): Signal[] {
   // Handleiding (RIO): both fields are compulsory in every exchange; leaving them out rejects the message.
-  return perioden.flatMap((period) => (['onderwijsaanbieder', 'onderwijslocatie'] as const)
-    .filter((field) => period[field] === undefined)
-    .map((field) => signal('I0034', [{ naam: 'datumBegin', waarde: period.datumBegin }, { naam: 'ontbreekt', waarde: field }])));
+  return perioden.flatMap((period) =>
+    (['onderwijsaanbieder', 'onderwijslocatie'] as const)
+      .filter((field) => period[field] === undefined)
+      .map((field) =>
+        signal('I0034', [
+          { naam: 'datumBegin', waarde: period.datumBegin },
+          { naam: 'ontbreekt', waarde: field },
+        ]),
+      ),
+  );
 }
 
 const linkedOn = (link: RioLink, day: IsoDate): boolean =>
-  (link.datumBegin === undefined || link.datumBegin <= day) && (link.datumEinde === undefined || link.datumEinde >= day);
+  (link.datumBegin === undefined || link.datumBegin <= day) &&
+  (link.datumEinde === undefined || link.datumEinde >= day);
 
 /**
  * Whether the latest period's onderwijslocatie belongs to its vestiging on that period's begin date.
@@ -35,6 +43,15 @@ export function onderwijslocatieSignals(perioden: readonly PeriodVO[], links: re
   const ofVestiging = links.filter((link) => link.vestiging === period.vestiging);
   if (ofVestiging.length === 0) return [];
   // Handleiding: the onderwijslocatie needs a valid link to the vestiging on the begin date of the most recent period.
-  if (ofVestiging.some((link) => link.onderwijslocatie === period.onderwijslocatie && linkedOn(link, period.datumBegin))) return [];
-  return [signal('I0035', [{ naam: 'datumBegin', waarde: period.datumBegin }, { naam: 'vestiging', waarde: period.vestiging }, { naam: 'onderwijslocatie', waarde: period.onderwijslocatie }])];
+  if (
+    ofVestiging.some((link) => link.onderwijslocatie === period.onderwijslocatie && linkedOn(link, period.datumBegin))
+  )
+    return [];
+  return [
+    signal('I0035', [
+      { naam: 'datumBegin', waarde: period.datumBegin },
+      { naam: 'vestiging', waarde: period.vestiging },
+      { naam: 'onderwijslocatie', waarde: period.onderwijslocatie },
+    ]),
+  ];
 }

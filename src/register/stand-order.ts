@@ -8,7 +8,8 @@ export function canonicalStand(stand: EnrolmentStand): string {
   return JSON.stringify(stand, (_key, value: unknown) =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : value);
+      : value,
+  );
 }
 
 /**
@@ -16,7 +17,10 @@ export function canonicalStand(stand: EnrolmentStand): string {
  * triggers no pushes), one that is not strictly newer than the stored stand never overwrites it.
  * Times are ISO instants in UTC, so they order as strings.
  */
-export function decideStand(incoming: { documentTime: string; stand: EnrolmentStand }, stored?: { documentTime: string; stand: EnrolmentStand }): StandDecision {
+export function decideStand(
+  incoming: { documentTime: string; stand: EnrolmentStand },
+  stored?: { documentTime: string; stand: EnrolmentStand },
+): StandDecision {
   if (!stored) return 'new';
   if (canonicalStand(incoming.stand) === canonicalStand(stored.stand)) return 'identical';
   return incoming.documentTime > stored.documentTime ? 'replace' : 'older';

@@ -44,7 +44,11 @@ export interface Contract {
   readonly operations: readonly Operation[];
 }
 
-function contract(name: string, receiptNamespace: string, ops: ReadonlyArray<[string, boolean, OperationSender?]>): Contract {
+function contract(
+  name: string,
+  receiptNamespace: string,
+  ops: ReadonlyArray<[string, boolean, OperationSender?]>,
+): Contract {
   return {
     name,
     wsdlNamespace: `http://duo.nl/contract/${name}`,
@@ -96,10 +100,14 @@ export function findOperationByAction(action: string): Operation | undefined {
 export const OIN_PATTERN = /^[0-9A-Z]{20}$/;
 
 /** The outbound contract (ours, docs/domain.md, section 5): institutions implement it, the broker calls it. */
-export const OUTBOUND_CONTRACT: Contract = contract('DUO_VOTerugkoppeling_V1', 'http://duo.nl/schema/DUO_VOTerugkoppeling_V1', [
-  ['terugkoppelenInschrijvingVO', true],
-  ['verstrekkenPersoonsgegevens', false],
-  ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
-  ['verstrekkenBekostigingsstatus', true],
-  ['verstrekkenKwaliteitscontrole', true],
-]);
+export const OUTBOUND_CONTRACT: Contract = contract(
+  'DUO_VOTerugkoppeling_V1',
+  'http://duo.nl/schema/DUO_VOTerugkoppeling_V1',
+  [
+    ['terugkoppelenInschrijvingVO', true],
+    ['verstrekkenPersoonsgegevens', false],
+    ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
+    ['verstrekkenBekostigingsstatus', true],
+    ['verstrekkenKwaliteitscontrole', true],
+  ],
+);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OIN_PATTERN } from './catalogue.js';
-import { type QualitySchedule, parseSchedule } from './schedule.js';
+import { parseSchedule, type QualitySchedule } from './schedule.js';
 
 /** Validated, frozen broker configuration, read once from the environment at start-up. */
 export interface Config {
@@ -163,7 +163,9 @@ const REPLACED: Readonly<Record<string, string>> = {
 };
 
 /** Computes the limits that follow from the settings (the one place they are decided). */
-export function deriveLimits(settings: Pick<Config, 'acceptMaxInFlight' | 'processingTransactions' | 'deliveryTimeoutMs'>): DerivedLimits {
+export function deriveLimits(
+  settings: Pick<Config, 'acceptMaxInFlight' | 'processingTransactions' | 'deliveryTimeoutMs'>,
+): DerivedLimits {
   return {
     httpPoolSize: 6,
     acceptPoolSize: settings.acceptMaxInFlight,
@@ -236,7 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
   const brokerOin = env.BROKER_OIN || DUO_OIN;
   if (!OIN_PATTERN.test(brokerOin)) problems.push(`BROKER_OIN must be 20 digits or capitals, got '${brokerOin}'`);
   const brpSourceOin = env.BRP_SOURCE_OIN || DEMO_BRP_SOURCE_OIN;
-  if (!OIN_PATTERN.test(brpSourceOin)) problems.push(`BRP_SOURCE_OIN must be 20 digits or capitals, got '${brpSourceOin}'`);
+  if (!OIN_PATTERN.test(brpSourceOin))
+    problems.push(`BRP_SOURCE_OIN must be 20 digits or capitals, got '${brpSourceOin}'`);
   else if (brpSourceOin === brokerOin) problems.push('BRP_SOURCE_OIN must differ from BROKER_OIN');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'].includes(logLevel)) {
@@ -245,28 +248,36 @@ export function loadConfig(env: Env = process.env): Config {
   const secret = (name: string, minLength: number): string | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
-    if (raw.length < minLength || /\s/.test(raw)) problems.push(`${name} must be at least ${minLength} characters without white space`);
+    if (raw.length < minLength || /\s/.test(raw))
+      problems.push(`${name} must be at least ${minLength} characters without white space`);
     return raw;
   };
   const adminReadToken = secret('ADMIN_READ_TOKEN', 16);
   const adminOperatorToken = secret('ADMIN_OPERATOR_TOKEN', 16);
   // One token for both roles would make the read-only token an operator token.
-  if (adminReadToken && adminReadToken === adminOperatorToken) problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
+  if (adminReadToken && adminReadToken === adminOperatorToken)
+    problems.push('ADMIN_READ_TOKEN and ADMIN_OPERATOR_TOKEN must differ');
   const role = (env.ROLE || 'all') as ProcessRole;
   if (!ROLES.includes(role)) problems.push(`ROLE must be ${ROLES.join(', ')} or unset (all), got '${env.ROLE}'`);
   // HTTP_WORKERS is read (with a warning) until deployments have renamed it; HTTP_PROCESSES wins.
-  const httpProcessesName = env.HTTP_PROCESSES === undefined && env.HTTP_WORKERS !== undefined ? 'HTTP_WORKERS' : 'HTTP_PROCESSES';
-  const deprecations = Object.entries(REPLACED).filter(([name]) => env[name] !== undefined).map(([, line]) => line);
+  const httpProcessesName =
+    env.HTTP_PROCESSES === undefined && env.HTTP_WORKERS !== undefined ? 'HTTP_WORKERS' : 'HTTP_PROCESSES';
+  const deprecations = Object.entries(REPLACED)
+    .filter(([name]) => env[name] !== undefined)
+    .map(([, line]) => line);
   const queuePrefix = env.QUEUE_PREFIX || 'bron';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('QUEUE_PREFIX may hold only letters, digits, _ . -');
 
   const qualityCron = (env.QUALITY_SCHEDULE || '0 3 * * 6').trim();
-  const qualitySchedule = qualityCron === 'off' ? null : { cron: qualityCron, timezone: env.QUALITY_TIMEZONE || 'Europe/Amsterdam' };
+  const qualitySchedule =
+    qualityCron === 'off' ? null : { cron: qualityCron, timezone: env.QUALITY_TIMEZONE || 'Europe/Amsterdam' };
   if (qualitySchedule) {
     try {
       parseSchedule(qualitySchedule);
     } catch (error) {
-      problems.push(`QUALITY_SCHEDULE must be a cron expression (minute hour day month weekday) or off, and QUALITY_TIMEZONE a time zone: ${(error as Error).message}`);
+      problems.push(
+        `QUALITY_SCHEDULE must be a cron expression (minute hour day month weekday) or off, and QUALITY_TIMEZONE a time zone: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -274,10 +285,13 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
   // An embedded PostgreSQL is what `npm start` on a developer's machine uses; a deployment names its database.
   const profile = (env.BROKER_PROFILE || (env.DATABASE_URL ? 'production' : 'development')) as Profile;
-  if (!PROFILES.includes(profile)) problems.push(`BROKER_PROFILE must be ${PROFILES.join(' or ')}, got '${env.BROKER_PROFILE}'`);
+  if (!PROFILES.includes(profile))
+    problems.push(`BROKER_PROFILE must be ${PROFILES.join(' or ')}, got '${env.BROKER_PROFILE}'`);
   const development = profile === 'development';
   const port = int('PORT', 8080, 0, 65535);
-  const demoBaseUrl = (url('DEMO_BASE_URL', ['http:', 'https:']) ?? `${tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/+$/, '');
+  const demoBaseUrl = (
+    url('DEMO_BASE_URL', ['http:', 'https:']) ?? `${tls ? 'https' : 'http'}://localhost:${port}`
+  ).replace(/\/+$/, '');
 
   const settings = {
     port,

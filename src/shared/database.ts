@@ -36,7 +36,8 @@ export type PlanMode = 'per-call' | 'cached' | 'key-lookups';
 const PLAN_SETTINGS: Record<PlanMode, string> = {
   'per-call': ' -c plan_cache_mode=force_custom_plan',
   cached: '',
-  'key-lookups': ' -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
+  'key-lookups':
+    ' -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c enable_hashjoin=off -c enable_mergejoin=off',
 };
 
 /**

@@ -126,11 +126,14 @@ const KEPT_OR_DIGIT_RUN =
 function maskRun(run: string): string {
   const digits = run.replace(/\D/g, '');
   const plain = digits.length === run.length;
-  if ((plain && digits.length >= 7 && digits.length <= 10) || holdsPersonalNumber(digits)) return `******${digits.slice(-3)}`;
+  if ((plain && digits.length >= 7 && digits.length <= 10) || holdsPersonalNumber(digits))
+    return `******${digits.slice(-3)}`;
   return run;
 }
 
 /** Masks personal numbers in free text (see KEPT_OR_DIGIT_RUN and maskRun for what counts as one). */
 export function maskPersonalNumbers(text: string): string {
-  return text.replace(KEPT_OR_DIGIT_RUN, (match, kept: string | undefined) => (kept === undefined ? maskRun(match) : match));
+  return text.replace(KEPT_OR_DIGIT_RUN, (match, kept: string | undefined) =>
+    kept === undefined ? maskRun(match) : match,
+  );
 }

@@ -44,12 +44,14 @@ export class MicroBatcher<In, Out> {
         reject: (error) => finish(() => reject(error)),
       };
       // Only an item still waiting times out; one already in a batch waits for its real outcome.
-      const timer = timeout && setTimeout(() => {
-        const index = this.pending.indexOf(waiter);
-        if (index === -1) return;
-        this.pending.splice(index, 1);
-        waiter.reject(timeout.error());
-      }, timeout.ms);
+      const timer =
+        timeout &&
+        setTimeout(() => {
+          const index = this.pending.indexOf(waiter);
+          if (index === -1) return;
+          this.pending.splice(index, 1);
+          waiter.reject(timeout.error());
+        }, timeout.ms);
       this.pending.push(waiter);
       this.schedule();
     });
@@ -80,7 +82,7 @@ export class MicroBatcher<In, Out> {
   private async runBatch(batch: Waiter<In, Out>[]): Promise<void> {
     try {
       const results = await this.options.run(batch.map((waiter) => waiter.item));
-      batch.forEach((waiter, index) => waiter.resolve(results[index]!));
+      for (const [index, waiter] of batch.entries()) waiter.resolve(results[index]!);
     } catch (error) {
       for (const waiter of batch) waiter.reject(error as Error);
     }

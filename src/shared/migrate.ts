@@ -28,15 +28,23 @@ export async function migrate(pool: Pool): Promise<number[]> {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
     for (const migration of listMigrations()) {
       if (done.has(migration.version)) continue;
       await client.query('BEGIN');
       try {
         // node-pg reads a per-query `query_timeout` (its types only declare it on the pool).
-        const statement: QueryConfig & { query_timeout: number } = { text: fs.readFileSync(migration.file, 'utf8'), query_timeout: MIGRATION_TIMEOUT_MS };
+        const statement: QueryConfig & { query_timeout: number } = {
+          text: fs.readFileSync(migration.file, 'utf8'),
+          query_timeout: MIGRATION_TIMEOUT_MS,
+        };
         await client.query(statement);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+          migration.version,
+          migration.name,
+        ]);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
@@ -55,9 +63,13 @@ export async function migrate(pool: Pool): Promise<number[]> {
 export async function pendingMigrations(pool: Pool): Promise<number[]> {
   const table = await pool.query<{ exists: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS exists");
   const done = table.rows[0]!.exists
-    ? new Set((await pool.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version))
+    ? new Set(
+        (await pool.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      )
     : new Set<number>();
-  return listMigrations().map((m) => m.version).filter((version) => !done.has(version));
+  return listMigrations()
+    .map((m) => m.version)
+    .filter((version) => !done.has(version));
 }
 
 /** The highest migration version applied to the database (0 when none is); throws when the database cannot be read. */

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** Queue of wake-ups for the processing worker: which stored messages to look at. */
@@ -12,7 +12,8 @@ export interface ProcessingJobData {
 }
 
 /** The messages a job stands for, whichever shape it was added in. */
-export const messageIdsOf = (data: ProcessingJobData): readonly number[] => data.messageIds ?? (data.messageId === undefined ? [] : [data.messageId]);
+export const messageIdsOf = (data: ProcessingJobData): readonly number[] =>
+  data.messageIds ?? (data.messageId === undefined ? [] : [data.messageId]);
 
 /**
  * A job is a wake-up, not the message's state: it runs once and leaves Redis, whatever happened.
@@ -28,7 +29,11 @@ export const PROCESSING_JOB_OPTIONS: JobsOptions = {
 export const processingBatchJobId = (key: string): string => `batch-${key}`;
 
 export function createProcessingQueue(connection: Redis, prefix: string): Queue<ProcessingJobData> {
-  return new Queue<ProcessingJobData>(PROCESSING_QUEUE, { connection, prefix, defaultJobOptions: PROCESSING_JOB_OPTIONS });
+  return new Queue<ProcessingJobData>(PROCESSING_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: PROCESSING_JOB_OPTIONS,
+  });
 }
 
 /** The messages one group commit stored, under a key of their own. */
@@ -38,13 +43,23 @@ export interface StoredBatch {
 }
 
 /** The addBulk entries for group commits, a job each. */
-export function processingBatchJobs(batches: readonly StoredBatch[]): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
-  return batches.map((batch) => ({ name: 'process', data: { messageIds: batch.messageIds }, opts: { jobId: processingBatchJobId(batch.key) } }));
+export function processingBatchJobs(
+  batches: readonly StoredBatch[],
+): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
+  return batches.map((batch) => ({
+    name: 'process',
+    data: { messageIds: batch.messageIds },
+    opts: { jobId: processingBatchJobId(batch.key) },
+  }));
 }
 
 /** Wake-up jobs for these stored messages (sweeper, CLI), up to `perJob` messages each; BullMQ names them. */
-export function processingWakeUps(messageIds: readonly number[], perJob = 64): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
+export function processingWakeUps(
+  messageIds: readonly number[],
+  perJob = 64,
+): { name: string; data: ProcessingJobData; opts: JobsOptions }[] {
   const jobs = [];
-  for (let start = 0; start < messageIds.length; start += perJob) jobs.push({ name: 'process', data: { messageIds: messageIds.slice(start, start + perJob) }, opts: {} });
+  for (let start = 0; start < messageIds.length; start += perJob)
+    jobs.push({ name: 'process', data: { messageIds: messageIds.slice(start, start + perJob) }, opts: {} });
   return jobs;
 }

@@ -18,7 +18,8 @@ export function maskPgn(pgn: string): string {
 /** A PGN is nine digits; anything else cannot be in the index. */
 export const isPgnShaped = (value: string): boolean => /^\d{9}$/.test(value.trim());
 
-const PGN_ELEMENT = /<(?:[\w.-]+:)?(?:burgerservicenummer|onderwijsnummer)(?:\s[^>]*)?>\s*(?:<!\[CDATA\[\s*)?(\d{9})\s*(?:\]\]>\s*)?</g;
+const PGN_ELEMENT =
+  /<(?:[\w.-]+:)?(?:burgerservicenummer|onderwijsnummer)(?:\s[^>]*)?>\s*(?:<!\[CDATA\[\s*)?(\d{9})\s*(?:\]\]>\s*)?</g;
 
 /** Every distinct PGN in XML text (burgerservicenummer / onderwijsnummer elements), in order of appearance. */
 export function pgnsIn(...xmlTexts: readonly string[]): string[] {

@@ -15,5 +15,7 @@ export function parseSchedule(schedule: QualitySchedule): void {
 /** The latest slot of the schedule at or before `now`. */
 export function latestSlot(schedule: QualitySchedule, now: Date): Date {
   // prev() is strictly before its start: a run exactly on the slot must find that slot.
-  return CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: new Date(now.getTime() + 1) }).prev().toDate();
+  return CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone, currentDate: new Date(now.getTime() + 1) })
+    .prev()
+    .toDate();
 }

@@ -15,10 +15,15 @@ export interface OperatorSecrets {
 type Generated = { adminReadToken: string; adminOperatorToken: string; traceKey: string };
 
 /** Where development secrets are kept: beside the embedded databases, never in the repository. */
-export const secretsFile = (config: Pick<Config, 'dataDir'>): string => path.join(config.dataDir, 'operator-secrets.json');
+export const secretsFile = (config: Pick<Config, 'dataDir'>): string =>
+  path.join(config.dataDir, 'operator-secrets.json');
 
 function fresh(): Generated {
-  return { adminReadToken: randomBytes(24).toString('base64url'), adminOperatorToken: randomBytes(24).toString('base64url'), traceKey: randomBytes(32).toString('base64url') };
+  return {
+    adminReadToken: randomBytes(24).toString('base64url'),
+    adminOperatorToken: randomBytes(24).toString('base64url'),
+    traceKey: randomBytes(32).toString('base64url'),
+  };
 }
 
 /**
@@ -35,7 +40,9 @@ function loadOrCreate(file: string): Generated {
     }
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Generated;
   } catch (error) {
-    throw new Error(`cannot keep generated operator secrets in ${file} (${(error as Error).message}); set ADMIN_READ_TOKEN, ADMIN_OPERATOR_TOKEN and TRACE_KEY instead`);
+    throw new Error(
+      `cannot keep generated operator secrets in ${file} (${(error as Error).message}); set ADMIN_READ_TOKEN, ADMIN_OPERATOR_TOKEN and TRACE_KEY instead`,
+    );
   }
 }
 
@@ -44,9 +51,16 @@ function loadOrCreate(file: string): Generated {
  * and kept in BROKER_DATA_DIR/operator-secrets.json (mode 0600), so a development broker is never
  * open without a token and the trace index stays searchable across restarts.
  */
-export function resolveOperatorSecrets(config: Pick<Config, 'dataDir' | 'adminReadToken' | 'adminOperatorToken' | 'traceKey'>): OperatorSecrets {
+export function resolveOperatorSecrets(
+  config: Pick<Config, 'dataDir' | 'adminReadToken' | 'adminOperatorToken' | 'traceKey'>,
+): OperatorSecrets {
   if (config.adminReadToken && config.adminOperatorToken && config.traceKey) {
-    return { adminReadToken: config.adminReadToken, adminOperatorToken: config.adminOperatorToken, traceKey: config.traceKey, generatedFile: undefined };
+    return {
+      adminReadToken: config.adminReadToken,
+      adminOperatorToken: config.adminOperatorToken,
+      traceKey: config.traceKey,
+      generatedFile: undefined,
+    };
   }
   const file = secretsFile(config);
   const generated = loadOrCreate(file);
@@ -59,6 +73,8 @@ export function resolveOperatorSecrets(config: Pick<Config, 'dataDir' | 'adminRe
 }
 
 /** Only the trace key (processing workers, the CLI): the environment's, else the generated one. */
-export function resolveTraceKey(config: Pick<Config, 'dataDir' | 'adminReadToken' | 'adminOperatorToken' | 'traceKey'>): string {
+export function resolveTraceKey(
+  config: Pick<Config, 'dataDir' | 'adminReadToken' | 'adminOperatorToken' | 'traceKey'>,
+): string {
   return config.traceKey ?? resolveOperatorSecrets(config).traceKey;
 }

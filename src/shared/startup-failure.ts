@@ -21,11 +21,14 @@ export function serviceAddress(url: string): string {
 /** Wraps a failure to reach PostgreSQL at start-up in one line that names the address and the setting. */
 export function databaseUnreachable(url: string, error: unknown, external: boolean): StartupError {
   const reason = firstLine(error);
-  return new StartupError(`PostgreSQL at ${serviceAddress(url)} cannot be used: ${reason}${external ? ' (check DATABASE_URL)' : ''}`);
+  return new StartupError(
+    `PostgreSQL at ${serviceAddress(url)} cannot be used: ${reason}${external ? ' (check DATABASE_URL)' : ''}`,
+  );
 }
 
 const firstLine = (error: unknown): string => {
-  const text = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
+  const text =
+    error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
   return text.split('\n')[0]!.trim();
 };
 
@@ -36,8 +39,11 @@ const firstLine = (error: unknown): string => {
 export function startupFailureLine(error: unknown, listen: { port: number; host: string }): string {
   if (error instanceof ConfigError) return error.message;
   const errno = error as NodeJS.ErrnoException;
-  if (errno?.code === 'EADDRINUSE') return `bron-broker cannot start: port ${listen.port} on ${listen.host} is already in use; stop what listens there or set PORT to a free port`;
-  if (errno?.code === 'EACCES' && errno.syscall === 'listen') return `bron-broker cannot start: no permission to listen on port ${listen.port}; set PORT to a port above 1023`;
-  if (errno?.code === 'EADDRNOTAVAIL') return `bron-broker cannot start: ${listen.host} is not an address of this machine; check HOST`;
+  if (errno?.code === 'EADDRINUSE')
+    return `bron-broker cannot start: port ${listen.port} on ${listen.host} is already in use; stop what listens there or set PORT to a free port`;
+  if (errno?.code === 'EACCES' && errno.syscall === 'listen')
+    return `bron-broker cannot start: no permission to listen on port ${listen.port}; set PORT to a port above 1023`;
+  if (errno?.code === 'EADDRNOTAVAIL')
+    return `bron-broker cannot start: ${listen.host} is not an address of this machine; check HOST`;
   return `bron-broker cannot start: ${firstLine(error)}`;
 }

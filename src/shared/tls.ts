@@ -19,7 +19,9 @@ function read(file: string, setting: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (error) {
-    throw new StartupError(`${setting} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new StartupError(
+      `${setting} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 
@@ -71,12 +73,23 @@ export function loadTlsMaterial(settings: TlsSettings): TlsMaterial {
 /** Options of the broker's listener: a sender without a certificate from a trusted CA is refused in the handshake. */
 export function serverTlsOptions(material: TlsMaterial): tls.TlsOptions {
   return {
-    cert: material.cert, key: material.key, ca: material.ca, ...(material.crl ? { crl: material.crl } : {}),
-    requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+    cert: material.cert,
+    key: material.key,
+    ca: material.ca,
+    ...(material.crl ? { crl: material.crl } : {}),
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
   };
 }
 
 /** Options of the delivery client: the broker's certificate, and only the configured CAs trusted for schools' servers. */
 export function clientTlsOptions(material: TlsMaterial): tls.ConnectionOptions {
-  return { cert: material.cert, key: material.key, ca: material.deliveryCa, rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+  return {
+    cert: material.cert,
+    key: material.key,
+    ca: material.deliveryCa,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+  };
 }

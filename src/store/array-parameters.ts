@@ -36,4 +36,5 @@ export function arrayStatement<W>(build: (unnest: Unnest<W>) => string): ArraySt
 }
 
 /** The columns' names, comma-separated, in their order (an INSERT's column list, an alias list). */
-export const columnNames = (columns: readonly { readonly column: string }[]): string => columns.map((c) => c.column).join(', ');
+export const columnNames = (columns: readonly { readonly column: string }[]): string =>
+  columns.map((c) => c.column).join(', ');

@@ -25,14 +25,37 @@ const MAX_IDS = 10_000;
 export async function insertAuditRow(tx: Pick<Pool, 'query'>, entry: AuditRecord): Promise<void> {
   await tx.query(
     'INSERT INTO operator_audit (actor, action, target, affected, dry_run, outbound_ids) VALUES ($1, $2, $3, $4, $5, $6)',
-    [entry.actor, entry.action, JSON.stringify(entry.target), entry.affected, entry.dryRun, entry.outboundIds.slice(0, MAX_IDS)],
+    [
+      entry.actor,
+      entry.action,
+      JSON.stringify(entry.target),
+      entry.affected,
+      entry.dryRun,
+      entry.outboundIds.slice(0, MAX_IDS),
+    ],
   );
 }
 
-interface AuditRow { id: number; at: Date; actor: string; action: string; target: Record<string, unknown>; affected: number; dry_run: boolean; outbound_ids: (number | string)[] }
+interface AuditRow {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: Record<string, unknown>;
+  affected: number;
+  dry_run: boolean;
+  outbound_ids: (number | string)[];
+}
 
 const toEntry = (r: AuditRow): AuditEntry => ({
-  id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, affected: r.affected, dryRun: r.dry_run, outboundIds: r.outbound_ids.map(Number),
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  affected: r.affected,
+  dryRun: r.dry_run,
+  outboundIds: r.outbound_ids.map(Number),
 });
 
 /** Which audit entries to list: the newest `limit` (at most 1000), optionally one action's or those that touched any of these outbound messages. */
@@ -47,7 +70,8 @@ export async function listAudit(pool: Pool, query: AuditQuery = {}): Promise<Aud
   const params: unknown[] = [];
   const clauses: string[] = [];
   if (query.action) clauses.push(`action = $${params.push(query.action)}`);
-  if (query.touchingOutbound !== undefined) clauses.push(`outbound_ids && $${params.push(query.touchingOutbound)}::bigint[]`);
+  if (query.touchingOutbound !== undefined)
+    clauses.push(`outbound_ids && $${params.push(query.touchingOutbound)}::bigint[]`);
   const result = await pool.query<AuditRow>(
     `SELECT id, at, actor, action, target, affected, dry_run, outbound_ids FROM operator_audit
      ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${Math.min(Math.max(query.limit ?? 50, 1), 1000)}`,

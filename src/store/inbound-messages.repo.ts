@@ -118,11 +118,16 @@ FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.wsa_message_
 WHERE m.document_id <> t.document_id`;
 
 /** SELECT_EXISTING's parameters for these messages. */
-const existingParameters = (messages: readonly AcceptedMessage[]): [string[], string[], string[]] =>
-  [messages.map((m) => m.senderOin), messages.map((m) => m.documentId), messages.map((m) => m.wsaMessageId)];
+const existingParameters = (messages: readonly AcceptedMessage[]): [string[], string[], string[]] => [
+  messages.map((m) => m.senderOin),
+  messages.map((m) => m.documentId),
+  messages.map((m) => m.wsaMessageId),
+];
 
 const originalOf = (row: ExistingRow): StoredOriginal => ({
-  operation: row.operation, rawXml: row.raw_xml, bodyFingerprint: row.body_fingerprint,
+  operation: row.operation,
+  rawXml: row.raw_xml,
+  bodyFingerprint: row.body_fingerprint,
   sharedId: row.same_document ? 'identificatiecodeBedrijfsdocument' : 'MessageID',
 });
 
@@ -139,7 +144,9 @@ function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRo
   const receipt = { messageId: stored.id, receiptId: stored.receipt_id, receiptAt: stored.receipt_at };
   if (stored.receipt_id === message.receiptId) return { ...receipt, isNew: true };
   return {
-    ...receipt, isNew: false, original: originalOf(stored),
+    ...receipt,
+    isNew: false,
+    original: originalOf(stored),
     ...(sameDocument && sameMessageId ? { messageIdTakenBy: originalOf(sameMessageId) } : {}),
   };
 }
@@ -171,12 +178,26 @@ export class CommitOutcomeUnknownError extends Error {
 export const DEADLINE_MARGIN_MS = 250;
 
 /** INSERT_BATCH for these messages, as a named statement. */
-function insertBatchStatement(messages: readonly AcceptedMessage[], jobKey: string | null, deadline: Date | null): pg.QueryConfig {
+function insertBatchStatement(
+  messages: readonly AcceptedMessage[],
+  jobKey: string | null,
+  deadline: Date | null,
+): pg.QueryConfig {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
   return prepared('accept-batch', INSERT_BATCH, [
-    column((m) => m.contract), column((m) => m.operation), column((m) => m.senderOin), column((m) => m.brin),
-    column((m) => m.documentId), column((m) => m.documentTime), column((m) => m.wsaMessageId),
-    column((m) => m.requestId), column((m) => m.receiptId), column((m) => m.receiptAt), column((m) => m.rawXml), jobKey, deadline,
+    column((m) => m.contract),
+    column((m) => m.operation),
+    column((m) => m.senderOin),
+    column((m) => m.brin),
+    column((m) => m.documentId),
+    column((m) => m.documentTime),
+    column((m) => m.wsaMessageId),
+    column((m) => m.requestId),
+    column((m) => m.receiptId),
+    column((m) => m.receiptAt),
+    column((m) => m.rawXml),
+    jobKey,
+    deadline,
   ]);
 }
 
@@ -189,7 +210,12 @@ function insertBatchStatement(messages: readonly AcceptedMessage[], jobKey: stri
  * CommitOutcomeUnknownError when that cannot be told (only with `commitWithinMs`: see
  * src/accept/accept-outcome.ts for how the caller learns it).
  */
-export async function storeAcceptedBatch(pool: Pool, messages: readonly AcceptedMessage[], jobKey: string | null, commitWithinMs?: number): Promise<(StoredReceipt | Error)[]> {
+export async function storeAcceptedBatch(
+  pool: Pool,
+  messages: readonly AcceptedMessage[],
+  jobKey: string | null,
+  commitWithinMs?: number,
+): Promise<(StoredReceipt | Error)[]> {
   // Nothing is sent before a connection is had; a slow connect must not eat the commit's time.
   const client = await pool.connect();
   const deadline = commitWithinMs === undefined ? null : new Date(Date.now() + commitWithinMs);
@@ -213,7 +239,10 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
   let readBackFailure: Error | undefined;
   if (duplicates.length > 0) {
     try {
-      existing = existingByMessage(duplicates, (await pool.query<ExistingRow>(SELECT_EXISTING, existingParameters(duplicates))).rows);
+      existing = existingByMessage(
+        duplicates,
+        (await pool.query<ExistingRow>(SELECT_EXISTING, existingParameters(duplicates))).rows,
+      );
     } catch (error) {
       readBackFailure = error as Error;
     }
@@ -234,7 +263,10 @@ export async function storeAcceptedBatch(pool: Pool, messages: readonly Accepted
  * transaction. Per message, in order: its row id and whether this statement stored it (false: a
  * message with its ids was stored before, and `messageId` is that one's).
  */
-export async function insertAcceptedInTransaction(tx: Pick<Pool, 'query'>, messages: readonly AcceptedMessage[]): Promise<{ messageId: number; isNew: boolean }[]> {
+export async function insertAcceptedInTransaction(
+  tx: Pick<Pool, 'query'>,
+  messages: readonly AcceptedMessage[],
+): Promise<{ messageId: number; isNew: boolean }[]> {
   const rows = (await tx.query<StoredRow>(insertBatchStatement(messages, null, null))).rows;
   return rows.map((row) => ({ messageId: row.id, isNew: row.inserted }));
 }
@@ -250,11 +282,16 @@ const COMMIT_CHECK_LOCK = [1112691534, 51] as const;
  * undefined while the server's clock has not reached the deadline. A failure leaves the transaction
  * open: the caller drops the connection, which rolls back and frees the lock.
  */
-export async function readSettledReceipts(client: pg.PoolClient, messages: readonly AcceptedMessage[], deadline: Date): Promise<(StoredReceipt | null)[] | undefined> {
+export async function readSettledReceipts(
+  client: pg.PoolClient,
+  messages: readonly AcceptedMessage[],
+  deadline: Date,
+): Promise<(StoredReceipt | null)[] | undefined> {
   await client.query('BEGIN');
   await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...COMMIT_CHECK_LOCK]);
   // A new statement, so a snapshot taken after the lock was granted.
-  const past = (await client.query<{ past: boolean }>('SELECT clock_timestamp() > $1::timestamptz AS past', [deadline])).rows[0]!.past;
+  const past = (await client.query<{ past: boolean }>('SELECT clock_timestamp() > $1::timestamptz AS past', [deadline]))
+    .rows[0]!.past;
   const found = past ? (await client.query<ExistingRow>(SELECT_EXISTING, existingParameters(messages))).rows : [];
   await client.query('COMMIT');
   if (!past) return undefined;
@@ -264,27 +301,39 @@ export async function readSettledReceipts(client: pg.PoolClient, messages: reado
 
 /** Messages accepted in the last hour and the last 24 hours (BRIN-indexed receipt times, never the whole archive). */
 export async function countAcceptedMessages(db: Pick<Pool, 'query'>): Promise<{ lastHour: number; last24h: number }> {
-  const row = (await db.query<{ hour: number; day: number }>(
-    `SELECT count(*) FILTER (WHERE received_at > now() - interval '1 hour')::int AS hour, count(*)::int AS day
-     FROM inbound_messages WHERE received_at > now() - interval '24 hours'`)).rows[0]!;
+  const row = (
+    await db.query<{ hour: number; day: number }>(
+      `SELECT count(*) FILTER (WHERE received_at > now() - interval '1 hour')::int AS hour, count(*)::int AS day
+     FROM inbound_messages WHERE received_at > now() - interval '24 hours'`,
+    )
+  ).rows[0]!;
   return { lastHour: row.hour, last24h: row.day };
 }
 
 /** Processing outcomes (approved, rejected, identified, …) of the messages accepted in the last 24 hours, by outcome. */
 export async function countOutcomesLast24h(db: Pick<Pool, 'query'>): Promise<Record<string, number>> {
-  const rows = (await db.query<{ outcome: string; n: number }>(
-    `SELECT r.outcome, count(*)::int AS n FROM processing_results r JOIN inbound_messages m ON m.id = r.message_id
-     WHERE m.received_at > now() - interval '24 hours' GROUP BY r.outcome ORDER BY r.outcome`)).rows;
+  const rows = (
+    await db.query<{ outcome: string; n: number }>(
+      `SELECT r.outcome, count(*)::int AS n FROM processing_results r JOIN inbound_messages m ON m.id = r.message_id
+     WHERE m.received_at > now() - interval '24 hours' GROUP BY r.outcome ORDER BY r.outcome`,
+    )
+  ).rows;
   return Object.fromEntries(rows.map((r) => [r.outcome, r.n]));
 }
 
 /** Messages accepted per bucket over the span, oldest first, every bucket present (zeros included). */
-export async function acceptedPerBucket(db: Pick<Pool, 'query'>, span: BucketSpan): Promise<{ start: Date; accepted: number }[]> {
+export async function acceptedPerBucket(
+  db: Pick<Pool, 'query'>,
+  span: BucketSpan,
+): Promise<{ start: Date; accepted: number }[]> {
   const bin = (column: string): string => `date_bin(make_interval(secs => $2), ${column}, timestamptz 'epoch')`;
   const since = 'now() - make_interval(mins => $1)';
-  return (await db.query<{ start: Date; accepted: number }>(
-    `WITH bucket AS (SELECT generate_series(${bin(since)}, now(), make_interval(secs => $2)) AS start),
+  return (
+    await db.query<{ start: Date; accepted: number }>(
+      `WITH bucket AS (SELECT generate_series(${bin(since)}, now(), make_interval(secs => $2)) AS start),
      accepted AS (SELECT ${bin('received_at')} AS start, count(*)::int AS n FROM inbound_messages WHERE received_at > ${since} GROUP BY 1)
      SELECT b.start, coalesce(a.n, 0)::int AS accepted FROM bucket b LEFT JOIN accepted a ON a.start = b.start ORDER BY b.start`,
-    [span.minutes, span.bucketSeconds])).rows;
+      [span.minutes, span.bucketSeconds],
+    )
+  ).rows;
 }

@@ -56,7 +56,9 @@ export async function listInstitutions(pool: Pool): Promise<Institution[]> {
 
 /** One institution by OIN, or null. */
 export async function findInstitution(pool: Pool, oin: string): Promise<Institution | null> {
-  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions WHERE oin = $1`, [oin]);
+  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions WHERE oin = $1`, [
+    oin,
+  ]);
   return result.rows[0] ? toInstitution(result.rows[0]) : null;
 }
 
@@ -69,7 +71,11 @@ export async function findInstitution(pool: Pool, oin: string): Promise<Institut
 export const PUSH_FALLBACK_PREFERENCE = 'i.enabled DESC, (i.endpoint_url IS NOT NULL) DESC, i.oin';
 
 /** The institutions other than `oin` that hold any of these BRINs, by OIN. */
-export async function otherInstitutionsServing(db: Pick<Pool, 'query'>, oin: string, brins: readonly string[]): Promise<Institution[]> {
+export async function otherInstitutionsServing(
+  db: Pick<Pool, 'query'>,
+  oin: string,
+  brins: readonly string[],
+): Promise<Institution[]> {
   const result = await db.query<InstitutionRow>(
     `SELECT ${INSTITUTION_COLUMNS} FROM institutions WHERE oin <> $1 AND brins && $2::text[] ORDER BY oin`,
     [oin, [...brins]],
@@ -79,7 +85,10 @@ export async function otherInstitutionsServing(db: Pick<Pool, 'query'>, oin: str
 
 /** Holds (`paused` true) or resumes deliveries to an institution; false when there is no such institution. */
 export async function setInstitutionPaused(db: Pick<Pool, 'query'>, oin: string, paused: boolean): Promise<boolean> {
-  return (await db.query('UPDATE institutions SET paused = $2, updated_at = now() WHERE oin = $1', [oin, paused])).rowCount === 1;
+  return (
+    (await db.query('UPDATE institutions SET paused = $2, updated_at = now() WHERE oin = $1', [oin, paused]))
+      .rowCount === 1
+  );
 }
 
 // One add at a time, so two operators cannot both find a BRIN free and both take it.
@@ -99,10 +108,13 @@ export interface InstitutionQueueState {
 
 /** Every institution's pause flag and error-queue size (0 included), by OIN: the stats and the metrics gauges both read these. */
 export async function listInstitutionQueueStates(db: Pick<Pool, 'query'>): Promise<InstitutionQueueState[]> {
-  const rows = (await db.query<{ oin: string; paused: boolean; n: number }>(
-    `SELECT i.oin, i.paused, coalesce(e.n, 0)::int AS n FROM institutions i
+  const rows = (
+    await db.query<{ oin: string; paused: boolean; n: number }>(
+      `SELECT i.oin, i.paused, coalesce(e.n, 0)::int AS n FROM institutions i
      LEFT JOIN (SELECT institution_oin, count(*) AS n FROM outbound_messages WHERE status = 'error' GROUP BY institution_oin) e ON e.institution_oin = i.oin
-     ORDER BY i.oin`)).rows;
+     ORDER BY i.oin`,
+    )
+  ).rows;
   return rows.map((r) => ({ oin: r.oin, paused: r.paused, errorQueued: r.n }));
 }
 
@@ -125,8 +137,16 @@ export interface InstitutionActivity extends Institution {
 const HEALTH_WINDOW = "interval '15 minutes'";
 
 interface ActivityRow extends InstitutionRow {
-  paused: boolean; queued: number; in_delivery: number; delivered_last_hour: number; error_queued: number;
-  last_at: Date | null; last_outcome: string | null; last_error: string | null; attempts: number; failed: number;
+  paused: boolean;
+  queued: number;
+  in_delivery: number;
+  delivered_last_hour: number;
+  error_queued: number;
+  last_at: Date | null;
+  last_outcome: string | null;
+  last_error: string | null;
+  attempts: number;
+  failed: number;
 }
 
 /**
@@ -166,7 +186,16 @@ export async function listInstitutionActivity(db: Pick<Pool, 'query'>, oin?: str
     oin ? [oin] : [],
   );
   return result.rows.map((r) => ({
-    ...toInstitution(r), paused: r.paused, queued: r.queued, inDelivery: r.in_delivery, deliveredLastHour: r.delivered_last_hour, errorQueued: r.error_queued,
-    lastAttemptAt: r.last_at, lastOutcome: r.last_outcome, lastError: r.last_error, recentAttempts: r.attempts, recentFailedAttempts: r.failed,
+    ...toInstitution(r),
+    paused: r.paused,
+    queued: r.queued,
+    inDelivery: r.in_delivery,
+    deliveredLastHour: r.delivered_last_hour,
+    errorQueued: r.error_queued,
+    lastAttemptAt: r.last_at,
+    lastOutcome: r.last_outcome,
+    lastError: r.last_error,
+    recentAttempts: r.attempts,
+    recentFailedAttempts: r.failed,
   }));
 }

@@ -19,13 +19,45 @@ export interface OutboundForDelivery {
 
 /** These outbound messages with where they go, in the order asked; null where one does not exist. */
 export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promise<(OutboundForDelivery | null)[]> {
-  const result = await pool.query<{ id: number; operation: string; wsa_message_id: string; body_xml: string; status: string; attempts: number; last_error: string | null; institution_oin: string; endpoint_url: string | null; paused: boolean; created_at: Date }>(
-    prepared('delivery-load', `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts - o.replayed_attempts AS attempts, o.last_error,
+  const result = await pool.query<{
+    id: number;
+    operation: string;
+    wsa_message_id: string;
+    body_xml: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    institution_oin: string;
+    endpoint_url: string | null;
+    paused: boolean;
+    created_at: Date;
+  }>(
+    prepared(
+      'delivery-load',
+      `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts - o.replayed_attempts AS attempts, o.last_error,
        o.institution_oin, i.endpoint_url, i.paused, o.created_at
      FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
-    [ids])
+      [ids],
+    ),
   );
-  const byId = new Map(result.rows.map((r) => [r.id, { id: r.id, operation: r.operation, wsaMessageId: r.wsa_message_id, bodyXml: r.body_xml, status: r.status, attempts: r.attempts, lastError: r.last_error, institutionOin: r.institution_oin, endpointUrl: r.endpoint_url, paused: r.paused, createdAt: r.created_at }]));
+  const byId = new Map(
+    result.rows.map((r) => [
+      r.id,
+      {
+        id: r.id,
+        operation: r.operation,
+        wsaMessageId: r.wsa_message_id,
+        bodyXml: r.body_xml,
+        status: r.status,
+        attempts: r.attempts,
+        lastError: r.last_error,
+        institutionOin: r.institution_oin,
+        endpointUrl: r.endpoint_url,
+        paused: r.paused,
+        createdAt: r.created_at,
+      },
+    ]),
+  );
   return ids.map((id) => byId.get(id) ?? null);
 }
 
@@ -44,9 +76,19 @@ export interface LeaseTerms {
  * Leases pending messages for an attempt (see claim_deliveries, migration 011): these ids, or with
  * `ids` null the oldest due ones, up to `limit`. Returns the ids leased to `terms.owner`.
  */
-export async function claimDeliveries(pool: Pool, ids: readonly number[] | null, limit: number, terms: LeaseTerms): Promise<number[]> {
-  const result = await pool.query<{ leased_id: number }>(prepared(ids ? 'delivery-claim-ids' : 'delivery-claim-due', 'SELECT leased_id FROM claim_deliveries($1::bigint[], $2, $3, $4, $5)',
-    [ids, limit, terms.perInstitution, terms.leaseMs, terms.owner]));
+export async function claimDeliveries(
+  pool: Pool,
+  ids: readonly number[] | null,
+  limit: number,
+  terms: LeaseTerms,
+): Promise<number[]> {
+  const result = await pool.query<{ leased_id: number }>(
+    prepared(
+      ids ? 'delivery-claim-ids' : 'delivery-claim-due',
+      'SELECT leased_id FROM claim_deliveries($1::bigint[], $2, $3, $4, $5)',
+      [ids, limit, terms.perInstitution, terms.leaseMs, terms.owner],
+    ),
+  );
   return result.rows.map((row) => row.leased_id);
 }
 
@@ -94,9 +136,13 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
   }
   const column = <T>(pick: (a: AttemptRecord) => T): T[] => attempts.map(pick);
   // An institution's answer is quoted in the record: a NUL byte, which PostgreSQL refuses, must not make it unwritable.
-  const quoted = (text: string | undefined): string | null => (text === undefined ? null : text.replace(/\u0000/g, '').slice(0, 1000));
+  const quoted = (text: string | undefined): string | null =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this matches
+    text === undefined ? null : text.replace(/\u0000/g, '').slice(0, 1000);
   await pool.query(
-    prepared('delivery-record', `WITH attempt AS (
+    prepared(
+      'delivery-record',
+      `WITH attempt AS (
        SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
          AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome, next_attempt_at)),
      released AS (
@@ -110,9 +156,20 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
      INSERT INTO delivery_attempts (outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error)
      SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
      FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
-    [column((a) => a.outboundId), column((a) => a.startedAt), column((a) => a.endpoint), column((a) => a.httpStatus ?? null),
-      column((a) => quoted(a.faultCode)), column((a) => a.latencyMs), column((a) => quoted(a.error)), column((a) => a.status), column((a) => a.outcome),
-      column((a) => a.nextAttemptAt ?? null), owner])
+      [
+        column((a) => a.outboundId),
+        column((a) => a.startedAt),
+        column((a) => a.endpoint),
+        column((a) => a.httpStatus ?? null),
+        column((a) => quoted(a.faultCode)),
+        column((a) => a.latencyMs),
+        column((a) => quoted(a.error)),
+        column((a) => a.status),
+        column((a) => a.outcome),
+        column((a) => a.nextAttemptAt ?? null),
+        owner,
+      ],
+    ),
   );
 }
 
@@ -121,7 +178,8 @@ export async function markUndeliverable(pool: Pool, id: number, reason: string, 
   await pool.query(
     `WITH released AS (DELETE FROM delivery_leases WHERE outbound_id = $1 AND owner = $3 RETURNING outbound_id)
      UPDATE outbound_messages SET status = 'error', last_error = $2 WHERE id = (SELECT outbound_id FROM released) AND (status = 'pending') IS TRUE`,
-    [id, reason, owner]);
+    [id, reason, owner],
+  );
 }
 
 type Queryable = Pick<Pool, 'query'>;
@@ -162,7 +220,10 @@ function errorQueueWhere(filter: ErrorFilter): { sql: string; params: unknown[] 
   if (filter.ids) clauses.push(`id = ANY($${params.push(filter.ids)}::bigint[])`);
   if (filter.institutionOin) clauses.push(`institution_oin = $${params.push(filter.institutionOin)}`);
   if (filter.operation) clauses.push(`operation = $${params.push(filter.operation)}`);
-  if (filter.contract) clauses.push(`EXISTS (SELECT 1 FROM inbound_messages m WHERE m.id = cause_message_id AND m.contract = $${params.push(filter.contract)})`);
+  if (filter.contract)
+    clauses.push(
+      `EXISTS (SELECT 1 FROM inbound_messages m WHERE m.id = cause_message_id AND m.contract = $${params.push(filter.contract)})`,
+    );
   if (filter.fault) clauses.push(`strpos(lower(coalesce(last_error, '')), lower($${params.push(filter.fault)})) > 0`);
   if (filter.olderThanMs !== undefined) clauses.push(ageClause('<=', params.push(filter.olderThanMs)));
   if (filter.newerThanMs !== undefined) clauses.push(ageClause('>=', params.push(filter.newerThanMs)));
@@ -172,18 +233,36 @@ function errorQueueWhere(filter: ErrorFilter): { sql: string; params: unknown[] 
 /** Error-queue messages matching the filter, oldest first (at most `filter.limit`, default 1000). */
 export async function listErrorQueue(db: Queryable, filter: ErrorFilter = {}): Promise<ErrorQueueEntry[]> {
   const { sql, params } = errorQueueWhere(filter);
-  const result = await db.query<{ id: number; institution_oin: string; brin: string | null; operation: string; attempts: number; last_error: string | null; created_at: Date }>(
+  const result = await db.query<{
+    id: number;
+    institution_oin: string;
+    brin: string | null;
+    operation: string;
+    attempts: number;
+    last_error: string | null;
+    created_at: Date;
+  }>(
     `SELECT id, institution_oin, brin, operation, attempts, last_error, created_at FROM outbound_messages WHERE ${sql} ORDER BY id LIMIT ${Math.min(Math.max(0, Math.floor(filter.limit ?? 1000)), 100_000)}`,
     params,
   );
-  return result.rows.map((r) => ({ id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at }));
+  return result.rows.map((r) => ({
+    id: r.id,
+    institutionOin: r.institution_oin,
+    brin: r.brin,
+    operation: r.operation,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+  }));
 }
 
 /** Ids in the error queue matching the filter, oldest first (all of them unless the filter has a limit). */
 export async function errorQueueIds(db: Queryable, filter: ErrorFilter): Promise<number[]> {
   const { sql, params } = errorQueueWhere(filter);
   const limit = filter.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(filter.limit))}` : '';
-  return (await db.query<{ id: number }>(`SELECT id FROM outbound_messages WHERE ${sql} ORDER BY id${limit}`, params)).rows.map((r) => r.id);
+  return (
+    await db.query<{ id: number }>(`SELECT id FROM outbound_messages WHERE ${sql} ORDER BY id${limit}`, params)
+  ).rows.map((r) => r.id);
 }
 
 /**
@@ -191,12 +270,20 @@ export async function errorQueueIds(db: Queryable, filter: ErrorFilter): Promise
  * retries; attempts so far stay on record), `purged` takes them out of delivery for good. Only
  * messages still in the error queue move, so moving twice moves once; returns those that moved.
  */
-export async function moveFromErrorQueue(db: Queryable, ids: readonly number[], status: 'pending' | 'purged'): Promise<number[]> {
-  return (await db.query<{ id: number }>(
-    `UPDATE outbound_messages SET status = $2,
+export async function moveFromErrorQueue(
+  db: Queryable,
+  ids: readonly number[],
+  status: 'pending' | 'purged',
+): Promise<number[]> {
+  return (
+    await db.query<{ id: number }>(
+      `UPDATE outbound_messages SET status = $2,
        next_attempt_at = CASE WHEN $2 = 'pending' THEN '-infinity'::timestamptz ELSE next_attempt_at END,
        replayed_attempts = CASE WHEN $2 = 'pending' THEN attempts ELSE replayed_attempts END
-     WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id`, [ids, status])).rows.map((r) => r.id);
+     WHERE id = ANY($1::bigint[]) AND status = 'error' RETURNING id`,
+      [ids, status],
+    )
+  ).rows.map((r) => r.id);
 }
 
 /**
@@ -204,8 +291,14 @@ export async function moveFromErrorQueue(db: Queryable, ids: readonly number[], 
  * delivery process's next poll takes them; returns how many.
  */
 export async function makeInstitutionDeliveriesDue(db: Queryable, oin: string): Promise<number> {
-  return (await db.query(
-    `UPDATE outbound_messages SET next_attempt_at = least(next_attempt_at, now()) WHERE institution_oin = $1 AND status = 'pending'`, [oin])).rowCount ?? 0;
+  return (
+    (
+      await db.query(
+        `UPDATE outbound_messages SET next_attempt_at = least(next_attempt_at, now()) WHERE institution_oin = $1 AND status = 'pending'`,
+        [oin],
+      )
+    ).rowCount ?? 0
+  );
 }
 
 /** An outbound message as an operator inspects it; its last error unmasked. */
@@ -232,23 +325,53 @@ export interface OutboundDetail {
 export type OutboundLookup = { readonly id: number } | { readonly uuid: string } | { readonly causeMessageId: number };
 
 interface OutboundDetailRow {
-  id: number; institution_oin: string; brin: string | null; operation: string; wsa_message_id: string; status: string; attempts: number;
-  next_attempt_at: Date | null; last_error: string | null; created_at: Date; delivered_at: Date | null; cause_message_id: number | null; document_id: string; body_xml: string;
+  id: number;
+  institution_oin: string;
+  brin: string | null;
+  operation: string;
+  wsa_message_id: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  created_at: Date;
+  delivered_at: Date | null;
+  cause_message_id: number | null;
+  document_id: string;
+  body_xml: string;
 }
 
 /** The outbound messages a lookup finds, by id (a UUID finds at most one). */
 export async function findOutboundMessages(db: Queryable, lookup: OutboundLookup): Promise<OutboundDetail[]> {
-  const [where, value] = 'id' in lookup ? ['id = $1', lookup.id]
-    : 'uuid' in lookup ? ['wsa_message_id = $1::uuid OR document_id = $1::uuid', lookup.uuid]
-      : ['cause_message_id = $1', lookup.causeMessageId];
-  const rows = (await db.query<OutboundDetailRow>(
-    `SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
+  const [where, value] =
+    'id' in lookup
+      ? ['id = $1', lookup.id]
+      : 'uuid' in lookup
+        ? ['wsa_message_id = $1::uuid OR document_id = $1::uuid', lookup.uuid]
+        : ['cause_message_id = $1', lookup.causeMessageId];
+  const rows = (
+    await db.query<OutboundDetailRow>(
+      `SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
        last_error, created_at, delivered_at, cause_message_id, document_id, body_xml
-     FROM outbound_messages WHERE ${where} ORDER BY id${'uuid' in lookup ? ' LIMIT 1' : ''}`, [value])).rows;
+     FROM outbound_messages WHERE ${where} ORDER BY id${'uuid' in lookup ? ' LIMIT 1' : ''}`,
+      [value],
+    )
+  ).rows;
   return rows.map((r) => ({
-    id: r.id, institutionOin: r.institution_oin, brin: r.brin, operation: r.operation, wsaMessageId: r.wsa_message_id, status: r.status, attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at, lastError: r.last_error, createdAt: r.created_at, deliveredAt: r.delivered_at, causeMessageId: r.cause_message_id,
-    documentId: r.document_id, bodyXml: r.body_xml,
+    id: r.id,
+    institutionOin: r.institution_oin,
+    brin: r.brin,
+    operation: r.operation,
+    wsaMessageId: r.wsa_message_id,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    createdAt: r.created_at,
+    deliveredAt: r.delivered_at,
+    causeMessageId: r.cause_message_id,
+    documentId: r.document_id,
+    bodyXml: r.body_xml,
   }));
 }
 
@@ -268,29 +391,58 @@ export interface DeliveryAttempt {
 /** The attempts at these outbound messages, per message in attempt order. */
 export async function listDeliveryAttempts(db: Queryable, outboundIds: readonly number[]): Promise<DeliveryAttempt[]> {
   if (outboundIds.length === 0) return [];
-  const rows = (await db.query<{ outbound_id: number; attempt: number; started_at: Date; endpoint: string; http_status: number | null; fault_code: string | null; latency_ms: number; outcome: string; error: string | null }>(
-    `SELECT outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error
-     FROM delivery_attempts WHERE outbound_id = ANY($1::bigint[]) ORDER BY outbound_id, attempt`, [outboundIds])).rows;
+  const rows = (
+    await db.query<{
+      outbound_id: number;
+      attempt: number;
+      started_at: Date;
+      endpoint: string;
+      http_status: number | null;
+      fault_code: string | null;
+      latency_ms: number;
+      outcome: string;
+      error: string | null;
+    }>(
+      `SELECT outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error
+     FROM delivery_attempts WHERE outbound_id = ANY($1::bigint[]) ORDER BY outbound_id, attempt`,
+      [outboundIds],
+    )
+  ).rows;
   return rows.map((a) => ({
-    outboundId: a.outbound_id, attempt: a.attempt, startedAt: a.started_at, endpoint: a.endpoint, httpStatus: a.http_status, faultCode: a.fault_code,
-    latencyMs: a.latency_ms, outcome: a.outcome, error: a.error,
+    outboundId: a.outbound_id,
+    attempt: a.attempt,
+    startedAt: a.started_at,
+    endpoint: a.endpoint,
+    httpStatus: a.http_status,
+    faultCode: a.fault_code,
+    latencyMs: a.latency_ms,
+    outcome: a.outcome,
+    error: a.error,
   }));
 }
 
 /** Outbound messages waiting for delivery (`pending`) and in the error queue (`error`): the stats and the metrics gauges both read these. */
 export async function countOpenOutbound(db: Queryable): Promise<{ pending: number; error: number }> {
-  return (await db.query<{ pending: number; error: number }>(
-    "SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'error')::int AS error FROM outbound_messages WHERE status IN ('pending', 'error')")).rows[0]!;
+  return (
+    await db.query<{ pending: number; error: number }>(
+      "SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'error')::int AS error FROM outbound_messages WHERE status IN ('pending', 'error')",
+    )
+  ).rows[0]!;
 }
 
 /** Messages delivered in the last hour, with the queueing → receipt latency in seconds (null when none were). */
-export async function deliveryLatencyLastHour(db: Queryable): Promise<{ delivered: number; p50: number | null; p95: number | null; max: number | null }> {
-  const row = (await db.query<{ n: number; p50: number | null; p95: number | null; max: number | null }>(
-    `SELECT count(*)::int AS n,
+export async function deliveryLatencyLastHour(
+  db: Queryable,
+): Promise<{ delivered: number; p50: number | null; p95: number | null; max: number | null }> {
+  const row = (
+    await db.query<{ n: number; p50: number | null; p95: number | null; max: number | null }>(
+      `SELECT count(*)::int AS n,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at)) AS p50,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at)) AS p95,
        max(extract(epoch FROM delivered_at - created_at))::float8 AS max
-     FROM outbound_messages WHERE delivered_at > now() - interval '1 hour' AND status = 'delivered'`)).rows[0]!;
+     FROM outbound_messages WHERE delivered_at > now() - interval '1 hour' AND status = 'delivered'`,
+    )
+  ).rows[0]!;
   return { delivered: row.n, p50: row.p50, p95: row.p95, max: row.max };
 }
 
@@ -302,8 +454,12 @@ export interface BucketSpan {
 
 /** Messages delivered per bucket over the span (buckets without any left out), keyed by the bucket's start. */
 export async function deliveredPerBucket(db: Queryable, span: BucketSpan): Promise<Map<number, number>> {
-  const rows = (await db.query<{ start: Date; n: number }>(
-    `SELECT date_bin(make_interval(secs => $2), delivered_at, timestamptz 'epoch') AS start, count(*)::int AS n
-     FROM outbound_messages WHERE delivered_at > now() - make_interval(mins => $1) AND status = 'delivered' GROUP BY 1`, [span.minutes, span.bucketSeconds])).rows;
+  const rows = (
+    await db.query<{ start: Date; n: number }>(
+      `SELECT date_bin(make_interval(secs => $2), delivered_at, timestamptz 'epoch') AS start, count(*)::int AS n
+     FROM outbound_messages WHERE delivered_at > now() - make_interval(mins => $1) AND status = 'delivered' GROUP BY 1`,
+      [span.minutes, span.bucketSeconds],
+    )
+  ).rows;
   return new Map(rows.map((r) => [r.start.getTime(), r.n]));
 }

@@ -11,21 +11,40 @@ export interface ReferenceData {
 }
 
 /** One round trip for both kinds (a link's row has a vestiging, an assigned number's has none). */
-export async function loadReferenceData(tx: Pick<Tx, 'query'>, vestigingen: readonly string[], onderwijsnummers: readonly string[]): Promise<ReferenceData> {
+export async function loadReferenceData(
+  tx: Pick<Tx, 'query'>,
+  vestigingen: readonly string[],
+  onderwijsnummers: readonly string[],
+): Promise<ReferenceData> {
   if (vestigingen.length === 0 && onderwijsnummers.length === 0) return { rioLinks: [], assigned: new Map() };
-  const result = await tx.query<{ vestiging: string | null; onderwijslocatie: string | null; datum_begin: string | null; datum_einde: string | null; onderwijsnummer: string | null; birth_date: string | null }>(
-    prepared('processing-load-reference', `SELECT vestiging, onderwijslocatie, to_char(datum_begin, 'YYYY-MM-DD') AS datum_begin, to_char(datum_einde, 'YYYY-MM-DD') AS datum_einde,
+  const result = await tx.query<{
+    vestiging: string | null;
+    onderwijslocatie: string | null;
+    datum_begin: string | null;
+    datum_einde: string | null;
+    onderwijsnummer: string | null;
+    birth_date: string | null;
+  }>(
+    prepared(
+      'processing-load-reference',
+      `SELECT vestiging, onderwijslocatie, to_char(datum_begin, 'YYYY-MM-DD') AS datum_begin, to_char(datum_einde, 'YYYY-MM-DD') AS datum_einde,
        NULL::text AS onderwijsnummer, NULL::text AS birth_date
      FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])
      UNION ALL
      SELECT NULL, NULL, NULL, NULL, onderwijsnummer, birth_date FROM assigned_persons WHERE onderwijsnummer = ANY($2::text[])`,
-    [vestigingen, onderwijsnummers])
+      [vestigingen, onderwijsnummers],
+    ),
   );
   const rioLinks: RioLink[] = [];
   const assigned = new Map<string, { birthDate: string }>();
   for (const r of result.rows) {
     if (r.vestiging !== null) {
-      rioLinks.push({ vestiging: r.vestiging, onderwijslocatie: r.onderwijslocatie!, ...(r.datum_begin ? { datumBegin: r.datum_begin } : {}), ...(r.datum_einde ? { datumEinde: r.datum_einde } : {}) });
+      rioLinks.push({
+        vestiging: r.vestiging,
+        onderwijslocatie: r.onderwijslocatie!,
+        ...(r.datum_begin ? { datumBegin: r.datum_begin } : {}),
+        ...(r.datum_einde ? { datumEinde: r.datum_einde } : {}),
+      });
     } else {
       assigned.set(r.onderwijsnummer!, { birthDate: r.birth_date! });
     }
@@ -43,10 +62,17 @@ export async function replaceRioLinks(pool: Pool, links: readonly RioLink[]): Pr
 
 /** replaceRioLinks in the caller's transaction (an operator's load, with its audit row). */
 export async function replaceRioLinksInTransaction(tx: Pick<Pool, 'query'>, links: readonly RioLink[]): Promise<void> {
-  await tx.query('DELETE FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])', [[...new Set(links.map((l) => l.vestiging))]]);
+  await tx.query('DELETE FROM rio_onderwijslocaties WHERE vestiging = ANY($1::text[])', [
+    [...new Set(links.map((l) => l.vestiging))],
+  ]);
   await tx.query(
     `INSERT INTO rio_onderwijslocaties (vestiging, onderwijslocatie, datum_begin, datum_einde)
      SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`,
-    [links.map((l) => l.vestiging), links.map((l) => l.onderwijslocatie), links.map((l) => l.datumBegin ?? null), links.map((l) => l.datumEinde ?? null)],
+    [
+      links.map((l) => l.vestiging),
+      links.map((l) => l.onderwijslocatie),
+      links.map((l) => l.datumBegin ?? null),
+      links.map((l) => l.datumEinde ?? null),
+    ],
   );
 }

@@ -4,9 +4,9 @@ import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { Address } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
 import { prepared } from '../shared/database.js';
-import type { OutboundForDelivery } from './outbound.repo.js';
+import { type ArrayColumn, arrayStatement, columnNames, type Unnest } from './array-parameters.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
-import { type ArrayColumn, type Unnest, arrayStatement, columnNames } from './array-parameters.js';
+import type { OutboundForDelivery } from './outbound.repo.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -27,13 +27,32 @@ export interface ClaimedMessage {
  * concurrent claims.
  */
 export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
-  const result = await tx.query<{ id: number; operation: string; sender_oin: string; brin: string | null; document_id: string; document_time: Date; raw_xml: string }>(
-    prepared('processing-claim', `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) AND (failed_at IS NULL) IS TRUE RETURNING message_id)
+  const result = await tx.query<{
+    id: number;
+    operation: string;
+    sender_oin: string;
+    brin: string | null;
+    document_id: string;
+    document_time: Date;
+    raw_xml: string;
+  }>(
+    prepared(
+      'processing-claim',
+      `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) AND (failed_at IS NULL) IS TRUE RETURNING message_id)
      SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
      FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
-    [messageIds])
+      [messageIds],
+    ),
   );
-  return result.rows.map((row) => ({ id: row.id, operation: row.operation, senderOin: row.sender_oin, brin: row.brin, documentId: row.document_id, documentTime: row.document_time.toISOString(), rawXml: row.raw_xml }));
+  return result.rows.map((row) => ({
+    id: row.id,
+    operation: row.operation,
+    senderOin: row.sender_oin,
+    brin: row.brin,
+    documentId: row.document_id,
+    documentTime: row.document_time.toISOString(),
+    rawXml: row.raw_xml,
+  }));
 }
 
 /**
@@ -43,19 +62,36 @@ export async function claimForProcessing(tx: Tx, messageIds: readonly number[]):
 export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await tx.query(
-    prepared('processing-lock', `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
-    [keys])
+    prepared(
+      'processing-lock',
+      `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
+      [keys],
+    ),
   );
 }
 
 const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death,
   to_char(first_enrolment_po_vo, 'YYYY-MM-DD') AS first_enrolment_po_vo`;
 type PopulationRow = {
-  bsn: string; birth_date: string; gender: string; surname: string; prefixes: string | null; first_names: string | null;
-  address: Address | null; date_of_death: string | null; first_enrolment_po_vo: string | null;
+  bsn: string;
+  birth_date: string;
+  gender: string;
+  surname: string;
+  prefixes: string | null;
+  first_names: string | null;
+  address: Address | null;
+  date_of_death: string | null;
+  first_enrolment_po_vo: string | null;
 };
 const populationRecord = (r: PopulationRow): PopulationRecord => ({
-  bsn: r.bsn, birthDate: r.birth_date, gender: r.gender, surname: r.surname, prefixes: r.prefixes, firstNames: r.first_names, address: r.address, dateOfDeath: r.date_of_death,
+  bsn: r.bsn,
+  birthDate: r.birth_date,
+  gender: r.gender,
+  surname: r.surname,
+  prefixes: r.prefixes,
+  firstNames: r.first_names,
+  address: r.address,
+  dateOfDeath: r.date_of_death,
   ...(r.first_enrolment_po_vo !== null ? { firstEnrolmentPoVo: r.first_enrolment_po_vo } : {}),
 });
 
@@ -65,12 +101,26 @@ const populationRecord = (r: PopulationRow): PopulationRecord => ({
  * any of their enrolments needs the pupil's first enrolment in the Netherlands). The two kinds come back as rows of one result (a
  * person's row has a bsn, an enrolment's has none).
  */
-export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readonly string[]): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
+export async function loadRegister(
+  tx: Tx,
+  pgns: readonly string[],
+  bsns: readonly string[],
+): Promise<{ enrolments: StoredEnrolment[]; people: PopulationRecord[] }> {
   // An enrolment's row has the enrolment columns and a NULL bsn; a person's row the other way round.
-  type EnrolmentRow = { brin: string; inschrijvingvolgnummer: string; pgn: string; document_time: Date; stand: EnrolmentStand; source_message_id: number; administration_oin: string | null };
+  type EnrolmentRow = {
+    brin: string;
+    inschrijvingvolgnummer: string;
+    pgn: string;
+    document_time: Date;
+    stand: EnrolmentStand;
+    source_message_id: number;
+    administration_oin: string | null;
+  };
   type Nullable<T> = { [K in keyof T]: T[K] | null };
   const result = await tx.query<Nullable<EnrolmentRow> & Nullable<PopulationRow>>(
-    prepared('processing-load-register', `WITH wanted AS (SELECT * FROM enrolments WHERE pgn = ANY($1::text[]))
+    prepared(
+      'processing-load-register',
+      `WITH wanted AS (SELECT * FROM enrolments WHERE pgn = ANY($1::text[]))
      SELECT w.brin, w.inschrijvingvolgnummer, w.pgn, w.document_time, w.stand, w.source_message_id,
        coalesce(a.oin, (SELECT i.oin FROM institutions i WHERE w.brin = ANY (i.brins)
          ORDER BY ${PUSH_FALLBACK_PREFERENCE} LIMIT 1)) AS administration_oin,
@@ -79,7 +129,8 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
      FROM wanted w LEFT JOIN institutions a ON a.oin = w.administration_oin AND w.brin = ANY (a.brins)
      UNION ALL
      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($2::text[] || $1::text[])`,
-    [pgns, bsns])
+      [pgns, bsns],
+    ),
   );
   const enrolments: StoredEnrolment[] = [];
   const people: PopulationRecord[] = [];
@@ -89,8 +140,13 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
     } else {
       const e = r as EnrolmentRow;
       enrolments.push({
-        brin: e.brin, inschrijvingvolgnummer: e.inschrijvingvolgnummer, pgn: e.pgn, documentTime: e.document_time.toISOString(),
-        stand: e.stand, sourceMessageId: e.source_message_id, administrationOin: e.administration_oin,
+        brin: e.brin,
+        inschrijvingvolgnummer: e.inschrijvingvolgnummer,
+        pgn: e.pgn,
+        documentTime: e.document_time.toISOString(),
+        stand: e.stand,
+        sourceMessageId: e.source_message_id,
+        administrationOin: e.administration_oin,
       });
     }
   }
@@ -104,8 +160,12 @@ export async function loadRegister(tx: Tx, pgns: readonly string[], bsns: readon
 export async function loadPupilLinks(tx: Tx, pgns: readonly string[]): Promise<PupilLink[]> {
   if (pgns.length === 0) return [];
   const result = await tx.query<{ onderwijsnummer: string; bsn: string }>(
-    prepared('processing-load-links', `SELECT onderwijsnummer, bsn FROM pupil_links
-     WHERE bsn = ANY(ARRAY(SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = ANY($1::text[])) || $1::text[])`, [pgns]),
+    prepared(
+      'processing-load-links',
+      `SELECT onderwijsnummer, bsn FROM pupil_links
+     WHERE bsn = ANY(ARRAY(SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = ANY($1::text[])) || $1::text[])`,
+      [pgns],
+    ),
   );
   return result.rows.map((r) => ({ onderwijsnummer: r.onderwijsnummer, bsn: r.bsn }));
 }
@@ -113,7 +173,11 @@ export async function loadPupilLinks(tx: Tx, pgns: readonly string[]): Promise<P
 /** Links an onderwijsnummer to a BSN; false when it already resolves to a BSN (the first link stays). */
 export async function linkOnderwijsnummer(tx: Tx, link: PupilLink): Promise<boolean> {
   const result = await tx.query(
-    prepared('processing-link-pupil', 'INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2) ON CONFLICT (onderwijsnummer) DO NOTHING', [link.onderwijsnummer, link.bsn]),
+    prepared(
+      'processing-link-pupil',
+      'INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2) ON CONFLICT (onderwijsnummer) DO NOTHING',
+      [link.onderwijsnummer, link.bsn],
+    ),
   );
   return result.rowCount === 1;
 }
@@ -123,9 +187,18 @@ export async function findPopulationRecord(tx: Pick<Tx, 'query'>, bsn: string): 
 }
 
 /** The population-register entries of these BSNs (those that exist). */
-export async function findPopulationRecords(tx: Pick<Tx, 'query'>, bsns: readonly string[]): Promise<PopulationRecord[]> {
+export async function findPopulationRecords(
+  tx: Pick<Tx, 'query'>,
+  bsns: readonly string[],
+): Promise<PopulationRecord[]> {
   if (bsns.length === 0) return [];
-  const result = await tx.query<PopulationRow>(prepared('processing-load-population', `SELECT ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($1::text[])`, [bsns]));
+  const result = await tx.query<PopulationRow>(
+    prepared(
+      'processing-load-population',
+      `SELECT ${POPULATION_COLUMNS} FROM population_register WHERE bsn = ANY($1::text[])`,
+      [bsns],
+    ),
+  );
   return result.rows.map(populationRecord);
 }
 
@@ -185,28 +258,57 @@ const outboundInsert = <W>(unnest: Unnest<W>, drafts: (input: W) => readonly Out
 /** Each queued row with where it goes, read in the same statement. */
 const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
 
-const OUTBOUND_INSERT = arrayStatement<readonly OutboundDraft[]>((unnest) => outboundInsert(unnest, (drafts) => drafts));
-const QUEUE_OUTBOUND = arrayStatement<readonly OutboundDraft[]>((unnest) => `WITH queued AS (${outboundInsert(unnest, (drafts) => drafts)}) ${WITH_DESTINATION}`);
+const OUTBOUND_INSERT = arrayStatement<readonly OutboundDraft[]>((unnest) =>
+  outboundInsert(unnest, (drafts) => drafts),
+);
+const QUEUE_OUTBOUND = arrayStatement<readonly OutboundDraft[]>(
+  (unnest) => `WITH queued AS (${outboundInsert(unnest, (drafts) => drafts)}) ${WITH_DESTINATION}`,
+);
 
 /** Queues messages for institutions in the same transaction as the change that causes them. */
-export async function insertOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<{ id: number; causeMessageId: number | null }[]> {
+export async function insertOutbound(
+  tx: Tx,
+  drafts: readonly OutboundDraft[],
+): Promise<{ id: number; causeMessageId: number | null }[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; cause_message_id: number | null }>(OUTBOUND_INSERT.text, OUTBOUND_INSERT.values(drafts));
+  const result = await tx.query<{ id: number; cause_message_id: number | null }>(
+    OUTBOUND_INSERT.text,
+    OUTBOUND_INSERT.values(drafts),
+  );
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
 
 /** Queues messages and returns them ready for delivery (with where they go), in the caller's transaction. */
 export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<OutboundForDelivery[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(QUEUE_OUTBOUND.text, QUEUE_OUTBOUND.values(drafts));
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
+    QUEUE_OUTBOUND.text,
+    QUEUE_OUTBOUND.values(drafts),
+  );
   const draftOf = new Map(drafts.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
-  return result.rows.map((r) => outboundForDelivery({ id: r.id, draft: draftOf.get(r.wsa_message_id)!, endpointUrl: r.endpoint_url, paused: r.paused }));
+  return result.rows.map((r) =>
+    outboundForDelivery({
+      id: r.id,
+      draft: draftOf.get(r.wsa_message_id)!,
+      endpointUrl: r.endpoint_url,
+      paused: r.paused,
+    }),
+  );
 }
 
 /** A message just queued, as delivery takes it: pending, no attempts yet. */
 export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOutbound): OutboundForDelivery => ({
-  id, operation: draft.operation, wsaMessageId: draft.wsaMessageId, bodyXml: draft.bodyXml, status: 'pending', attempts: 0,
-  lastError: null, institutionOin: draft.institutionOin, endpointUrl, paused, createdAt: new Date(),
+  id,
+  operation: draft.operation,
+  wsaMessageId: draft.wsaMessageId,
+  bodyXml: draft.bodyXml,
+  status: 'pending',
+  attempts: 0,
+  lastError: null,
+  institutionOin: draft.institutionOin,
+  endpointUrl,
+  paused,
+  createdAt: new Date(),
 });
 
 /** What a processing batch changed: enrolments removed and saved, each message's outcome, the messages it queued. */
@@ -221,7 +323,8 @@ export interface ProcessingWrites {
 
 const SAVED_COLUMNS = [...ENROLMENT_KEY, ...ENROLMENT_VALUES];
 /** One statement for a whole batch; each column above is named once, its placeholder and parameter generated. */
-const PROCESSING_WRITE = arrayStatement<ProcessingWrites>((unnest) => `WITH
+const PROCESSING_WRITE = arrayStatement<ProcessingWrites>(
+  (unnest) => `WITH
   removed AS (
     DELETE FROM enrolments e USING ${unnest((w) => w.removed, ENROLMENT_KEY)} AS k(${columnNames(ENROLMENT_KEY)})
     WHERE ${ENROLMENT_KEY.map(({ column }) => `e.${column} = k.${column}`).join(' AND ')} RETURNING 1),
@@ -235,10 +338,14 @@ const PROCESSING_WRITE = arrayStatement<ProcessingWrites>((unnest) => `WITH
     INSERT INTO pupil_trace (${columnNames(PUPIL_TRACE_COLUMNS)}) SELECT * FROM ${unnest((w) => w.pupilTrace, PUPIL_TRACE_COLUMNS)}
     ON CONFLICT DO NOTHING RETURNING 1),
   queued AS (${outboundInsert(unnest, (w) => w.outbound)})
-  ${WITH_DESTINATION}`);
+  ${WITH_DESTINATION}`,
+);
 
 /** The processing write's text and parameters for these writes (exported for the test that holds them together). */
-export function processingWriteStatement(writes: ProcessingWrites): { readonly text: string; readonly values: unknown[] } {
+export function processingWriteStatement(writes: ProcessingWrites): {
+  readonly text: string;
+  readonly values: unknown[];
+} {
   return { text: PROCESSING_WRITE.text, values: PROCESSING_WRITE.values(writes) };
 }
 
@@ -248,7 +355,9 @@ export function processingWriteStatement(writes: ProcessingWrites): { readonly t
  */
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const { text, values } = processingWriteStatement(writes);
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(prepared('processing-write', text, values));
+  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
+    prepared('processing-write', text, values),
+  );
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => {
@@ -266,7 +375,16 @@ export async function upsertPopulationRecord(db: Pick<Tx, 'query'>, record: Popu
      ON CONFLICT (bsn) DO UPDATE SET birth_date = EXCLUDED.birth_date, gender = EXCLUDED.gender, surname = EXCLUDED.surname,
        prefixes = EXCLUDED.prefixes, first_names = EXCLUDED.first_names, address = EXCLUDED.address,
        date_of_death = EXCLUDED.date_of_death, first_enrolment_po_vo = EXCLUDED.first_enrolment_po_vo, updated_at = now()`,
-    [record.bsn, record.birthDate, record.gender, record.surname, record.prefixes, record.firstNames, record.address ? JSON.stringify(record.address) : null, record.dateOfDeath,
-      record.firstEnrolmentPoVo ?? null],
+    [
+      record.bsn,
+      record.birthDate,
+      record.gender,
+      record.surname,
+      record.prefixes,
+      record.firstNames,
+      record.address ? JSON.stringify(record.address) : null,
+      record.dateOfDeath,
+      record.firstEnrolmentPoVo ?? null,
+    ],
   );
 }

@@ -18,8 +18,9 @@ export interface Push {
   readonly at: number;
 }
 
-const CLIENT_FAULT = '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
-  + '<faultcode>s:Client.DK0004</faultcode><faultstring>refused by the chaos endpoint</faultstring></s:Fault></s:Body></s:Envelope>';
+const CLIENT_FAULT =
+  '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>' +
+  '<faultcode>s:Client.DK0004</faultcode><faultstring>refused by the chaos endpoint</faultstring></s:Fault></s:Body></s:Envelope>';
 
 export class InstitutionEndpoint {
   readonly pushes: Push[] = [];
@@ -28,7 +29,10 @@ export class InstitutionEndpoint {
   private readonly sockets = new Set<Socket>();
   private readonly hung = new Set<http.ServerResponse>();
 
-  private constructor(readonly brin: string, public port: number) {}
+  private constructor(
+    readonly brin: string,
+    public port: number,
+  ) {}
 
   static async start(brin: string): Promise<InstitutionEndpoint> {
     const endpoint = new InstitutionEndpoint(brin, 0);
@@ -111,7 +115,8 @@ export class InstitutionEndpoint {
   /** wsa:MessageIDs the endpoint answered with a receipt J, with how often. */
   delivered(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const push of this.pushes) if (push.answered === 'ok') counts.set(push.messageId, (counts.get(push.messageId) ?? 0) + 1);
+    for (const push of this.pushes)
+      if (push.answered === 'ok') counts.set(push.messageId, (counts.get(push.messageId) ?? 0) + 1);
     return counts;
   }
 

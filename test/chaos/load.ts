@@ -15,7 +15,10 @@ export interface School {
   readonly oin: string;
 }
 
-export const SCHOOLS: readonly School[] = ['31AA', '31BB', '31CC', '31DD'].map((brin) => ({ brin, oin: `00000007000${brin}00000` }));
+export const SCHOOLS: readonly School[] = ['31AA', '31BB', '31CC', '31DD'].map((brin) => ({
+  brin,
+  oin: `00000007000${brin}00000`,
+}));
 
 /** Valid BSNs (elfproef), the same list every run; the harness loads them into the population register. */
 export function pupils(count: number): string[] {
@@ -31,21 +34,32 @@ export interface Enrolment {
   readonly datumInschrijving: string;
 }
 
-export function enrolmentRequest(e: Enrolment, bsn: string, messageId = `urn:uuid:${randomUUID()}`): { path: string; soapAction: string; xml: string } {
+export function enrolmentRequest(
+  e: Enrolment,
+  bsn: string,
+  messageId = `urn:uuid:${randomUUID()}`,
+): { path: string; soapAction: string; xml: string } {
   const { brin } = e.school;
-  const body = '<c:aanleverenInschrijvingVO_Request xmlns:c="http://duo.nl/schema/DUO_VOAanlevering_InschrijvingVO_V1" xmlns:b="http://duo.nl/schema/DUO_VOBasisschema_Inschrijving_V1">'
-    + `<b:identificatiecodeBedrijfsdocument>${e.documentId}</b:identificatiecodeBedrijfsdocument>`
-    + `<b:verzendendeInstantie>${brin}</b:verzendendeInstantie><b:ontvangendeInstantie>DUO</b:ontvangendeInstantie>`
-    + `<b:datumTijdBedrijfsdocument>${new Date().toISOString().slice(0, 19)}Z</b:datumTijdBedrijfsdocument>`
-    + `<b:burgerservicenummer>${bsn}</b:burgerservicenummer><b:brin>${brin}</b:brin>`
-    + `<b:inschrijvingvolgnummer>C-${e.documentId.slice(0, 8)}</b:inschrijvingvolgnummer><b:datumInschrijving>${e.datumInschrijving}</b:datumInschrijving>`
-    + `<c:inschrijvingPeriodeVO><b:datumBegin>${e.datumInschrijving}</b:datumBegin><b:onderwijsaanbieder>100A200</b:onderwijsaanbieder><b:onderwijslocatie>100X300</b:onderwijslocatie><b:opleidingcode>0050</b:opleidingcode>`
-    + `<c:vestiging>${brin}00</c:vestiging><c:leerjaar>1</c:leerjaar><c:indicatieBekostigbaar>true</c:indicatieBekostigbaar></c:inschrijvingPeriodeVO>`
-    + '</c:aanleverenInschrijvingVO_Request>';
-  return lasRequest('aanleverenInschrijvingVO', body, { messageId, from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${e.school.oin}` });
+  const body =
+    '<c:aanleverenInschrijvingVO_Request xmlns:c="http://duo.nl/schema/DUO_VOAanlevering_InschrijvingVO_V1" xmlns:b="http://duo.nl/schema/DUO_VOBasisschema_Inschrijving_V1">' +
+    `<b:identificatiecodeBedrijfsdocument>${e.documentId}</b:identificatiecodeBedrijfsdocument>` +
+    `<b:verzendendeInstantie>${brin}</b:verzendendeInstantie><b:ontvangendeInstantie>DUO</b:ontvangendeInstantie>` +
+    `<b:datumTijdBedrijfsdocument>${new Date().toISOString().slice(0, 19)}Z</b:datumTijdBedrijfsdocument>` +
+    `<b:burgerservicenummer>${bsn}</b:burgerservicenummer><b:brin>${brin}</b:brin>` +
+    `<b:inschrijvingvolgnummer>C-${e.documentId.slice(0, 8)}</b:inschrijvingvolgnummer><b:datumInschrijving>${e.datumInschrijving}</b:datumInschrijving>` +
+    `<c:inschrijvingPeriodeVO><b:datumBegin>${e.datumInschrijving}</b:datumBegin><b:onderwijsaanbieder>100A200</b:onderwijsaanbieder><b:onderwijslocatie>100X300</b:onderwijslocatie><b:opleidingcode>0050</b:opleidingcode>` +
+    `<c:vestiging>${brin}00</c:vestiging><c:leerjaar>1</c:leerjaar><c:indicatieBekostigbaar>true</c:indicatieBekostigbaar></c:inschrijvingPeriodeVO>` +
+    '</c:aanleverenInschrijvingVO_Request>';
+  return lasRequest('aanleverenInschrijvingVO', body, {
+    messageId,
+    from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${e.school.oin}`,
+  });
 }
 
-export type Answer = { kind: 'receipt'; receipt: string } | { kind: 'fault'; code: string } | { kind: 'no-answer'; error: string };
+export type Answer =
+  | { kind: 'receipt'; receipt: string }
+  | { kind: 'fault'; code: string }
+  | { kind: 'no-answer'; error: string };
 
 /** One document as the load generator sent it, with every answer it got (copies of it included). */
 export interface SentDocument {
@@ -58,14 +72,23 @@ export interface SentDocument {
 export const documentKey = (senderOin: string, documentId: string): string => `${senderOin}/${documentId}`;
 
 /** Posts one request and classifies the answer; the receipt is its body (the envelope's ids are new per answer). */
-export async function sendOnce(baseUrl: string, request: { path: string; soapAction: string; xml: string }, timeoutMs: number): Promise<Answer> {
+export async function sendOnce(
+  baseUrl: string,
+  request: { path: string; soapAction: string; xml: string },
+  timeoutMs: number,
+): Promise<Answer> {
   try {
     const answer = await Promise.race([
       post(baseUrl, request.path, request.xml, { soapaction: request.soapAction }),
-      sleep(timeoutMs).then(() => { throw new Error('timeout'); }),
+      sleep(timeoutMs).then(() => {
+        throw new Error('timeout');
+      }),
     ]);
     if (answer.status === 200 && /ontvangstBevestiging>J</.test(answer.text)) {
-      return { kind: 'receipt', receipt: /<soapenv:Body>([\s\S]*)<\/soapenv:Body>/.exec(answer.text)?.[1] ?? answer.text };
+      return {
+        kind: 'receipt',
+        receipt: /<soapenv:Body>([\s\S]*)<\/soapenv:Body>/.exec(answer.text)?.[1] ?? answer.text,
+      };
     }
     if (answer.faultCode) return { kind: 'fault', code: answer.faultCode };
     return { kind: 'no-answer', error: `HTTP ${answer.status} without a receipt or fault` };
@@ -83,7 +106,11 @@ export class LoadGenerator {
   /** Requests sent and not answered yet. */
   inFlight = 0;
 
-  constructor(private readonly baseUrl: string, private readonly bsns: readonly string[], private readonly timeoutMs: number) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly bsns: readonly string[],
+    private readonly timeoutMs: number,
+  ) {}
 
   record(senderOin: string, documentId: string, answer: Answer): void {
     const key = documentKey(senderOin, documentId);
@@ -96,11 +123,19 @@ export class LoadGenerator {
   next(): Enrolment {
     const n = this.counter++;
     const school = SCHOOLS[n % SCHOOLS.length]!;
-    const earlier = n % 5 === 4 ? this.enrolled.find((e) => e.school.brin !== school.brin && e.datumInschrijving === '2026-08-20') : undefined;
+    const earlier =
+      n % 5 === 4
+        ? this.enrolled.find((e) => e.school.brin !== school.brin && e.datumInschrijving === '2026-08-20')
+        : undefined;
     if (earlier) this.enrolled.splice(this.enrolled.indexOf(earlier), 1);
     const pupil = earlier ? earlier.pupil : this.nextPupil++;
     if (pupil >= this.bsns.length) throw new Error('more messages than pupils loaded');
-    const enrolment: Enrolment = { school, documentId: randomUUID(), pupil, datumInschrijving: earlier ? '2027-01-11' : '2026-08-20' };
+    const enrolment: Enrolment = {
+      school,
+      documentId: randomUUID(),
+      pupil,
+      datumInschrijving: earlier ? '2027-01-11' : '2026-08-20',
+    };
     if (!earlier) this.enrolled.push(enrolment);
     return enrolment;
   }

@@ -7,8 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { signal, sleep, waitGone } from './services.js';
 
 export interface Supervised {
@@ -59,7 +59,10 @@ class SupervisedProcess implements Supervised {
     if (exiting) return;
     fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} starting\n`);
     const log = fs.openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, this.script)], { env: this.env, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, this.script)], {
+      env: this.env,
+      stdio: ['ignore', log, log],
+    });
     fs.closeSync(log);
     LIVE.add(child);
     this.child = child;
@@ -67,7 +70,10 @@ class SupervisedProcess implements Supervised {
       LIVE.delete(child);
       if (this.child === child) this.child = undefined;
       this.deaths.push(sig ?? `exit ${code}`);
-      fs.appendFileSync(this.logFile, `[chaos ${new Date().toISOString()}] ${this.name} ended: ${sig ?? `exit code ${code}`}${this.stopping ? ' (stopped by the harness)' : ''}\n`);
+      fs.appendFileSync(
+        this.logFile,
+        `[chaos ${new Date().toISOString()}] ${this.name} ended: ${sig ?? `exit code ${code}`}${this.stopping ? ' (stopped by the harness)' : ''}\n`,
+      );
       if (this.stopping) return;
       this.restarts += 1;
       this.restartTimer = setTimeout(() => {
@@ -109,7 +115,7 @@ class SupervisedProcess implements Supervised {
     if (pid === undefined) return;
     signal([pid], 'SIGCONT');
     signal([pid], 'SIGTERM');
-    if (!await waitGone([pid], 8000)) {
+    if (!(await waitGone([pid], 8000))) {
       signal([pid], 'SIGKILL');
       await waitGone([pid], 5000);
     }
@@ -135,7 +141,13 @@ export interface BrokerCluster {
 export async function waitHealthy(baseUrl: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return true;
+    if (
+      await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return true;
     await sleep(100);
   }
   return false;
@@ -151,27 +163,52 @@ export async function waitReady(processes: readonly Supervised[], timeoutMs: num
   return false;
 }
 
-export async function startCluster(options: { env: NodeJS.ProcessEnv; port: number; pipelines: number; logDir: string; restartDelayMs: number }): Promise<BrokerCluster> {
-  const http = new SupervisedProcess('http', 'dist/src/main.js', { ...options.env, ROLE: 'http' }, path.join(options.logDir, 'http.log'), options.restartDelayMs, 'Admin dashboard:');
-  const pipelines = Array.from({ length: options.pipelines }, (_, index) => new SupervisedProcess(
-    `pipeline-${index + 1}`, 'dist/src/main.js', { ...options.env, ROLE: 'pipeline' }, path.join(options.logDir, `pipeline-${index + 1}.log`), options.restartDelayMs, PIPELINE_READY_LINE));
+export async function startCluster(options: {
+  env: NodeJS.ProcessEnv;
+  port: number;
+  pipelines: number;
+  logDir: string;
+  restartDelayMs: number;
+}): Promise<BrokerCluster> {
+  const http = new SupervisedProcess(
+    'http',
+    'dist/src/main.js',
+    { ...options.env, ROLE: 'http' },
+    path.join(options.logDir, 'http.log'),
+    options.restartDelayMs,
+    'Admin dashboard:',
+  );
+  const pipelines = Array.from(
+    { length: options.pipelines },
+    (_, index) =>
+      new SupervisedProcess(
+        `pipeline-${index + 1}`,
+        'dist/src/main.js',
+        { ...options.env, ROLE: 'pipeline' },
+        path.join(options.logDir, `pipeline-${index + 1}.log`),
+        options.restartDelayMs,
+        PIPELINE_READY_LINE,
+      ),
+  );
   const all = [http, ...pipelines];
   // The HTTP process migrates first; the pipelines then find the schema in place (every start
   // migrates, under one advisory lock).
   http.start();
   const baseUrl = `http://127.0.0.1:${options.port}`;
-  if (!await waitHealthy(baseUrl, 60_000)) {
+  if (!(await waitHealthy(baseUrl, 60_000))) {
     for (const p of all) p.killNow();
     throw new Error(`the HTTP broker did not become healthy (see ${path.join(options.logDir, 'http.log')})`);
   }
   for (const p of pipelines) p.start();
   // Load starts when every pipeline process has started its workers.
-  if (!await waitReady(all, 90_000)) {
+  if (!(await waitReady(all, 90_000))) {
     for (const p of all) p.killNow();
     throw new Error(`the pipeline processes did not start (see ${options.logDir})`);
   }
   return {
-    baseUrl, http, pipelines,
+    baseUrl,
+    http,
+    pipelines,
     stop: async () => {
       await Promise.all(all.map((p) => p.stop()));
     },

@@ -9,19 +9,27 @@
  *
  * CHAOS_PROFILE sets the profile too; --keep leaves the temporary folder (process logs) in place.
  */
+
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { freePort } from '../../src/shared/services/process-tools.js';
 import { migrate } from '../../src/shared/migrate.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
-import { type Verdict, check, unfinished } from './checker.js';
+import { check, unfinished, type Verdict } from './checker.js';
 import { type EndpointMode, InstitutionEndpoint } from './endpoints.js';
-import { LoadGenerator, SCHOOLS, documentKey, enrolmentRequest, pupils, sendOnce } from './load.js';
-import { type BrokerCluster, type Supervised, killAllSpawned, startCluster, waitHealthy, waitReady } from './processes.js';
+import { documentKey, enrolmentRequest, LoadGenerator, pupils, SCHOOLS, sendOnce } from './load.js';
+import {
+  type BrokerCluster,
+  killAllSpawned,
+  type Supervised,
+  startCluster,
+  waitHealthy,
+  waitReady,
+} from './processes.js';
 import { ChaosPostgres, ChaosRedis, sleep } from './services.js';
 
 interface Profile {
@@ -47,14 +55,44 @@ interface Profile {
 
 const PROFILES: Record<'short' | 'full', Profile> = {
   short: {
-    name: 'short', rate: 10, warmupMs: 1500, faultMs: 3000, probeMessages: 10, burst: 60, killEveryMs: 1000, redisDeadMs: 1000,
-    recoveryWindowMs: 30_000, pipelines: 2, restartDelayMs: 300,
-    env: { DELIVERY_TIMEOUT_MS: '1000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '500', SWEEP_GRACE_MS: '1000', JOB_LOCK_MS: '3000' },
+    name: 'short',
+    rate: 10,
+    warmupMs: 1500,
+    faultMs: 3000,
+    probeMessages: 10,
+    burst: 60,
+    killEveryMs: 1000,
+    redisDeadMs: 1000,
+    recoveryWindowMs: 30_000,
+    pipelines: 2,
+    restartDelayMs: 300,
+    env: {
+      DELIVERY_TIMEOUT_MS: '1000',
+      DELIVERY_BACKOFF_MS: '300,600,1200',
+      SWEEP_INTERVAL_MS: '500',
+      SWEEP_GRACE_MS: '1000',
+      JOB_LOCK_MS: '3000',
+    },
   },
   full: {
-    name: 'full', rate: 20, warmupMs: 5000, faultMs: 30_000, probeMessages: 40, burst: 200, killEveryMs: 4000, redisDeadMs: 5000,
-    recoveryWindowMs: 150_000, pipelines: 3, restartDelayMs: 500,
-    env: { DELIVERY_TIMEOUT_MS: '2000', DELIVERY_BACKOFF_MS: '300,600,1200', SWEEP_INTERVAL_MS: '1000', SWEEP_GRACE_MS: '2000', JOB_LOCK_MS: '5000' },
+    name: 'full',
+    rate: 20,
+    warmupMs: 5000,
+    faultMs: 30_000,
+    probeMessages: 40,
+    burst: 200,
+    killEveryMs: 4000,
+    redisDeadMs: 5000,
+    recoveryWindowMs: 150_000,
+    pipelines: 3,
+    restartDelayMs: 500,
+    env: {
+      DELIVERY_TIMEOUT_MS: '2000',
+      DELIVERY_BACKOFF_MS: '300,600,1200',
+      SWEEP_INTERVAL_MS: '1000',
+      SWEEP_GRACE_MS: '2000',
+      JOB_LOCK_MS: '5000',
+    },
   },
 };
 
@@ -121,20 +159,44 @@ async function endpointFault(run: Run, mode: EndpointMode): Promise<void> {
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { id: 1, name: 'kill -9 a pipeline process every few seconds', fault: (run) => killEvery(run, (round) => run.cluster.pipelines[round % run.cluster.pipelines.length]!, false) },
+  {
+    id: 1,
+    name: 'kill -9 a pipeline process every few seconds',
+    fault: (run) => killEvery(run, (round) => run.cluster.pipelines[round % run.cluster.pipelines.length]!, false),
+  },
   { id: 2, name: 'kill -9 the HTTP process mid-request', fault: (run) => killEvery(run, () => run.cluster.http, true) },
   {
-    id: 3, name: 'Redis killed, restarted empty', fault: async (run) => {
+    id: 3,
+    name: 'Redis killed, restarted empty',
+    fault: async (run) => {
       await run.redis.kill();
       run.redis.wipe();
       await sleep(run.profile.redisDeadMs);
       await run.redis.restart();
     },
   },
-  { id: 4, name: 'Redis unreachable (SIGSTOP)', fault: async (run) => { run.redis.pause(); await sleep(run.profile.faultMs); run.redis.resume(); } },
-  { id: 5, name: 'PostgreSQL stopped (SIGSTOP)', fault: async (run) => { run.pg.pause(); await sleep(run.profile.faultMs); run.pg.resume(); } },
   {
-    id: 6, name: 'PostgreSQL killed -9 under a backlog, restarted', fault: async (run) => {
+    id: 4,
+    name: 'Redis unreachable (SIGSTOP)',
+    fault: async (run) => {
+      run.redis.pause();
+      await sleep(run.profile.faultMs);
+      run.redis.resume();
+    },
+  },
+  {
+    id: 5,
+    name: 'PostgreSQL stopped (SIGSTOP)',
+    fault: async (run) => {
+      run.pg.pause();
+      await sleep(run.profile.faultMs);
+      run.pg.resume();
+    },
+  },
+  {
+    id: 6,
+    name: 'PostgreSQL killed -9 under a backlog, restarted',
+    fault: async (run) => {
       await killPostgresUnderBacklog(run);
       await sleep(run.profile.faultMs);
       await run.pg.restart();
@@ -145,7 +207,9 @@ const SCENARIOS: readonly Scenario[] = [
   { id: 9, name: 'an endpoint answering HTTP 500', fault: (run) => endpointFault(run, 'http500') },
   { id: 10, name: 'an endpoint answering a Client fault', fault: (run) => endpointFault(run, 'client-fault') },
   {
-    id: 11, name: 'an endpoint hung + PostgreSQL killed under a backlog', fault: async (run) => {
+    id: 11,
+    name: 'an endpoint hung + PostgreSQL killed under a backlog',
+    fault: async (run) => {
       await run.endpoints[FAULTY]!.setMode('hang');
       await sleep(Math.min(1000, run.profile.faultMs / 4)); // attempts under way at the hung endpoint
       await killPostgresUnderBacklog(run);
@@ -155,15 +219,23 @@ const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
-    id: 12, name: '100 concurrent copies of one message', custom: async (run) => {
+    id: 12,
+    name: '100 concurrent copies of one message',
+    custom: async (run) => {
       const enrolment = run.load.next();
       const request = enrolmentRequest(enrolment, BSNS[enrolment.pupil]!);
-      const answers = await Promise.all(Array.from({ length: 100 }, () => sendOnce(run.cluster.baseUrl, request, 15_000)));
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, () => sendOnce(run.cluster.baseUrl, request, 15_000)),
+      );
       run.load.sends += answers.length;
       for (const answer of answers) run.load.record(enrolment.school.oin, enrolment.documentId, answer);
       const doc = run.load.documents.get(documentKey(enrolment.school.oin, enrolment.documentId))!;
       const kinds = new Map<string, number>();
-      for (const a of doc.answers) kinds.set(a.kind === 'fault' ? `fault ${a.code}` : a.kind, (kinds.get(a.kind === 'fault' ? `fault ${a.code}` : a.kind) ?? 0) + 1);
+      for (const a of doc.answers)
+        kinds.set(
+          a.kind === 'fault' ? `fault ${a.code}` : a.kind,
+          (kinds.get(a.kind === 'fault' ? `fault ${a.code}` : a.kind) ?? 0) + 1,
+        );
       process.stderr.write(`  answers to the 100 copies: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
     },
   },
@@ -184,7 +256,10 @@ if (!(profileName in PROFILES)) {
 const PROFILE = PROFILES[profileName];
 const ONLY = argValue('--only')?.split(',').map(Number);
 const KEEP = args.includes('--keep');
-const PUPIL_COUNT = Math.ceil(PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + 60_000) / 1000) + PROFILE.probeMessages + 2 * PROFILE.burst;
+const PUPIL_COUNT =
+  Math.ceil((PROFILE.rate * (PROFILE.warmupMs + PROFILE.faultMs + 60_000)) / 1000) +
+  PROFILE.probeMessages +
+  2 * PROFILE.burst;
 const BSNS = pupils(PUPIL_COUNT);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-chaos-'));
@@ -231,11 +306,18 @@ async function prepareDatabase(url: string, endpoints: readonly InstitutionEndpo
   try {
     await migrate(pool);
     for (const [index, school] of SCHOOLS.entries()) {
-      await upsertInstitution(pool, { oin: school.oin, name: `Chaos school ${school.brin}`, brins: [school.brin], endpointUrl: endpoints[index]!.url, enabled: true });
+      await upsertInstitution(pool, {
+        oin: school.oin,
+        name: `Chaos school ${school.brin}`,
+        brins: [school.brin],
+        endpointUrl: endpoints[index]!.url,
+        enabled: true,
+      });
     }
     await pool.query(
       "INSERT INTO population_register (bsn, birth_date, gender, surname) SELECT b, '2013-04-17', '2', 'Leerling' FROM unnest($1::text[]) AS b ON CONFLICT DO NOTHING",
-      [BSNS]);
+      [BSNS],
+    );
   } finally {
     await pool.end();
   }
@@ -280,12 +362,26 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
   const logDir = path.join(dir, `scenario-${scenario.id}`);
   fs.mkdirSync(logDir);
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_SECRETS, ...PROFILE.env,
-    DATABASE_URL: databaseUrl, REDIS_URL: redis.url, PORT: String(port), HOST: '127.0.0.1',
-    SEED_DEMO: 'false', LOG_LEVEL: 'warn',
-    QUEUE_PREFIX: `chaos${scenario.id}-${randomBytes(3).toString('hex')}`, BROKER_DATA_DIR: path.join(logDir, 'var'),
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...TEST_SECRETS,
+    ...PROFILE.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'warn',
+    QUEUE_PREFIX: `chaos${scenario.id}-${randomBytes(3).toString('hex')}`,
+    BROKER_DATA_DIR: path.join(logDir, 'var'),
   };
-  const cluster = await startCluster({ env, port, pipelines: PROFILE.pipelines, logDir, restartDelayMs: PROFILE.restartDelayMs });
+  const cluster = await startCluster({
+    env,
+    port,
+    pipelines: PROFILE.pipelines,
+    logDir,
+    restartDelayMs: PROFILE.restartDelayMs,
+  });
   currentCluster = cluster;
   const load = new LoadGenerator(cluster.baseUrl, BSNS, 15_000);
   const run: Run = { cluster, pg: pgs, redis, endpoints, load, profile: PROFILE };
@@ -301,8 +397,16 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
       let loadStop = Number.POSITIVE_INFINITY;
       const hardStop = Date.now() + PROFILE.warmupMs + PROFILE.faultMs + 120_000;
       loadDone = false;
-      loading = load.run({ rate: PROFILE.rate, maxInFlight: 50, maxMessages: BSNS.length - PROFILE.probeMessages - PROFILE.burst - 1, until: () => Date.now() >= Math.min(loadStop, hardStop) })
-        .finally(() => { loadDone = true; });
+      loading = load
+        .run({
+          rate: PROFILE.rate,
+          maxInFlight: 50,
+          maxMessages: BSNS.length - PROFILE.probeMessages - PROFILE.burst - 1,
+          until: () => Date.now() >= Math.min(loadStop, hardStop),
+        })
+        .finally(() => {
+          loadDone = true;
+        });
       await sleep(PROFILE.warmupMs);
       await scenario.fault!(run);
       faultEnd = Date.now();
@@ -321,8 +425,16 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
     else await sleep(5000);
     await sleep(1000); // late redeliveries still reach the endpoints' records
     const verdict = await withClient(databaseUrl, (db) => check(db, load.documents, endpoints));
-    if (probeReceipted < probe.length) verdict.details.push(`after recovery only ${probeReceipted} of ${probe.length} probe messages were receipted`);
-    return { scenario, verdict, ...(recoveryMs !== undefined ? { recoveryMs } : {}), probe: `${probeReceipted}/${probe.length}`, sends: load.sends, restarts: [cluster.http, ...cluster.pipelines].reduce((n, p) => n + p.restarts, 0) };
+    if (probeReceipted < probe.length)
+      verdict.details.push(`after recovery only ${probeReceipted} of ${probe.length} probe messages were receipted`);
+    return {
+      scenario,
+      verdict,
+      ...(recoveryMs !== undefined ? { recoveryMs } : {}),
+      probe: `${probeReceipted}/${probe.length}`,
+      sends: load.sends,
+      restarts: [cluster.http, ...cluster.pipelines].reduce((n, p) => n + p.restarts, 0),
+    };
   } finally {
     await cluster.stop();
     currentCluster = undefined;
@@ -333,21 +445,27 @@ const REQUIRED = ['lost', 'stuck', 'duplicated', 'unexpected'] as const;
 const passed = (o: Outcome): boolean => o.verdict !== undefined && REQUIRED.every((k) => o.verdict![k] === 0);
 
 function table(outcomes: readonly Outcome[]): string {
-  const head = '| # | scenario | sent | receipted | faulted | no answer | processed | delivered | error-queued | lost | stuck | duplicated | unexpected | redelivered | recovery | probe | result |';
+  const head =
+    '| # | scenario | sent | receipted | faulted | no answer | processed | delivered | error-queued | lost | stuck | duplicated | unexpected | redelivered | recovery | probe | result |';
   const rule = '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|';
   const rows = outcomes.map((o) => {
     const v = o.verdict;
     if (!v) return `| ${o.scenario.id} | ${o.scenario.name} | | | | | | | | | | | | | | | ERROR: ${o.error} |`;
-    const recovery = o.recoveryMs !== undefined ? `${(o.recoveryMs / 1000).toFixed(1)} s` : `> ${PROFILE.recoveryWindowMs / 1000} s`;
-    return `| ${o.scenario.id} | ${o.scenario.name} | ${v.sent} | ${v.receipted} | ${v.faulted} | ${v.noAnswer} | ${v.processed} | ${v.delivered} | ${v.errorQueued} | `
-      + `${v.lost} | ${v.stuck} | ${v.duplicated} | ${v.unexpected} | ${v.redelivered} | ${recovery} | ${o.probe ?? ''} | ${passed(o) ? 'pass' : 'FAIL'} |`;
+    const recovery =
+      o.recoveryMs !== undefined ? `${(o.recoveryMs / 1000).toFixed(1)} s` : `> ${PROFILE.recoveryWindowMs / 1000} s`;
+    return (
+      `| ${o.scenario.id} | ${o.scenario.name} | ${v.sent} | ${v.receipted} | ${v.faulted} | ${v.noAnswer} | ${v.processed} | ${v.delivered} | ${v.errorQueued} | ` +
+      `${v.lost} | ${v.stuck} | ${v.duplicated} | ${v.unexpected} | ${v.redelivered} | ${recovery} | ${o.probe ?? ''} | ${passed(o) ? 'pass' : 'FAIL'} |`
+    );
   });
   return [head, rule, ...rows].join('\n');
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  say(`chaos suite, profile ${PROFILE.name}: ${PROFILE.rate} msg/s, fault ${PROFILE.faultMs / 1000} s, ${PROFILE.pipelines} pipeline processes; temporary folder ${dir}`);
+  say(
+    `chaos suite, profile ${PROFILE.name}: ${PROFILE.rate} msg/s, fault ${PROFILE.faultMs / 1000} s, ${PROFILE.pipelines} pipeline processes; temporary folder ${dir}`,
+  );
   if (!fs.existsSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'src', 'main.js'))) {
     throw new Error('dist/src/main.js is missing: run npm run build first');
   }
@@ -366,8 +484,10 @@ async function main(): Promise<void> {
         outcome = { scenario, error: (error as Error).message.split('\n')[0]!, sends: 0, restarts: 0 };
       }
       outcomes.push(outcome);
-      say(`  ${outcome.verdict ? (passed(outcome) ? 'pass' : 'FAIL') : `ERROR ${outcome.error}`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`
-        + `${outcome.verdict ? `; requests ${outcome.sends}, process restarts ${outcome.restarts}` : ''}`);
+      say(
+        `  ${outcome.verdict ? (passed(outcome) ? 'pass' : 'FAIL') : `ERROR ${outcome.error}`} in ${((Date.now() - t0) / 1000).toFixed(0)} s` +
+          `${outcome.verdict ? `; requests ${outcome.sends}, process restarts ${outcome.restarts}` : ''}`,
+      );
       for (const line of outcome.verdict?.details ?? []) say(`  ${line}`);
     }
   } finally {
@@ -375,19 +495,29 @@ async function main(): Promise<void> {
     await redisServer.stop();
     await pgServer.stop();
   }
-  process.stdout.write(`\nchaos suite, profile ${PROFILE.name} (${PROFILE.rate} msg/s; faults of ${PROFILE.faultMs / 1000} s; ${PROFILE.pipelines} pipeline processes; `
-    + `${os.cpus().length} cores), ${((Date.now() - started) / 1000).toFixed(0)} s\n\n${table(outcomes)}\n\n`);
-  for (const o of outcomes) for (const line of o.verdict?.details ?? []) process.stdout.write(`- ${o.scenario.id}: ${line}\n`);
+  process.stdout.write(
+    `\nchaos suite, profile ${PROFILE.name} (${PROFILE.rate} msg/s; faults of ${PROFILE.faultMs / 1000} s; ${PROFILE.pipelines} pipeline processes; ` +
+      `${os.cpus().length} cores), ${((Date.now() - started) / 1000).toFixed(0)} s\n\n${table(outcomes)}\n\n`,
+  );
+  for (const o of outcomes)
+    for (const line of o.verdict?.details ?? []) process.stdout.write(`- ${o.scenario.id}: ${line}\n`);
   const failed = outcomes.filter((o) => !passed(o));
-  process.stdout.write(failed.length === 0 ? '\nall scenarios: lost 0, stuck 0, duplicated 0, unexpected 0\n' : `\nFAILED: scenarios ${failed.map((o) => o.scenario.id).join(', ')}\n`);
+  process.stdout.write(
+    failed.length === 0
+      ? '\nall scenarios: lost 0, stuck 0, duplicated 0, unexpected 0\n'
+      : `\nFAILED: scenarios ${failed.map((o) => o.scenario.id).join(', ')}\n`,
+  );
   process.exitCode = failed.length === 0 ? 0 : 1;
 }
 
-main().then(() => {
-  cleanUpNow();
-  process.exit(process.exitCode ?? 0);
-}, (error: unknown) => {
-  say(`chaos suite failed: ${(error as Error).stack ?? String(error)}`);
-  cleanUpNow();
-  process.exit(2);
-});
+main().then(
+  () => {
+    cleanUpNow();
+    process.exit(process.exitCode ?? 0);
+  },
+  (error: unknown) => {
+    say(`chaos suite failed: ${(error as Error).stack ?? String(error)}`);
+    cleanUpNow();
+    process.exit(2);
+  },
+);

@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
 import { startLocalRedis } from '../../src/shared/services/local-redis.js';
 import { freePort } from '../../src/shared/services/process-tools.js';
@@ -77,7 +77,10 @@ export class ChaosPostgres {
   private url = '';
   private stopped = false;
 
-  private constructor(readonly dataDir: string, readonly port: number) {}
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+  ) {}
 
   static async start(dir: string): Promise<ChaosPostgres> {
     const server = new ChaosPostgres(path.join(dir, 'pg'), await freePort());
@@ -87,7 +90,13 @@ export class ChaosPostgres {
 
   private async boot(): Promise<void> {
     // A smaller buffer pool than the broker's default: several engineers share this machine.
-    const service = await startEmbeddedPostgres({ dataDir: this.dataDir, port: this.port, database: 'postgres', log: quiet, extraFlags: ['-c', 'shared_buffers=128MB'] });
+    const service = await startEmbeddedPostgres({
+      dataDir: this.dataDir,
+      port: this.port,
+      database: 'postgres',
+      log: quiet,
+      extraFlags: ['-c', 'shared_buffers=128MB'],
+    });
     this.url = service.url;
     this.stopped = false;
   }
@@ -142,7 +151,7 @@ export class ChaosPostgres {
     const pids = this.pids();
     signal(pids, 'SIGCONT');
     signal(pids, 'SIGKILL');
-    if (!await waitGone(pids, 10_000)) throw new Error('PostgreSQL processes survived SIGKILL');
+    if (!(await waitGone(pids, 10_000))) throw new Error('PostgreSQL processes survived SIGKILL');
   }
 
   async restart(): Promise<void> {
@@ -161,7 +170,7 @@ export class ChaosPostgres {
     signal(pids, 'SIGCONT');
     const postmaster = this.postmasterPid();
     if (postmaster !== undefined) signal([postmaster], 'SIGINT');
-    if (!await waitGone(pids, 15_000)) signal(pids, 'SIGKILL');
+    if (!(await waitGone(pids, 15_000))) signal(pids, 'SIGKILL');
   }
 
   /** Synchronous last resort for an exiting harness. */
@@ -178,7 +187,10 @@ export class ChaosRedis {
   private pid: number | undefined;
   private stopped = false;
 
-  private constructor(readonly dataDir: string, readonly port: number) {}
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+  ) {}
 
   static async start(dir: string): Promise<ChaosRedis> {
     const server = new ChaosRedis(path.join(dir, 'redis'), await freePort());
@@ -222,7 +234,7 @@ export class ChaosRedis {
     if (this.pid === undefined) return;
     signal([this.pid], 'SIGCONT');
     signal([this.pid], 'SIGKILL');
-    if (!await waitGone([this.pid], 10_000)) throw new Error('redis-server survived SIGKILL');
+    if (!(await waitGone([this.pid], 10_000))) throw new Error('redis-server survived SIGKILL');
     this.pid = undefined;
   }
 
@@ -246,7 +258,7 @@ export class ChaosRedis {
     if (this.pid === undefined) return;
     signal([this.pid], 'SIGCONT');
     signal([this.pid], 'SIGTERM');
-    if (!await waitGone([this.pid], 10_000)) signal([this.pid], 'SIGKILL');
+    if (!(await waitGone([this.pid], 10_000))) signal([this.pid], 'SIGKILL');
     this.pid = undefined;
   }
 

@@ -4,17 +4,18 @@
  * buffer and run when it resumes. Whatever the broker answered then must stay true: no faulted message
  * is stored, every receipted one is, and a message that got no answer is settled by resending it.
  */
+
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { jest } from '@jest/globals';
+import pg from 'pg';
 import type { Broker } from '../../src/broker.js';
 import { type RunningService, startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
 import { freePort } from '../../src/shared/services/process-tools.js';
 import { startTestBroker } from '../support/broker.js';
-import { OIN_25BE, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { bodyFixture, elementText, lasRequest, OIN_25BE, send } from '../support/soap.js';
 
 jest.setTimeout(90_000);
 
@@ -97,7 +98,10 @@ describe('a fault is never followed by a commit', () => {
 
   const startBroker = async (env: Record<string, string> = {}): Promise<Broker> => {
     // startTestBroker migrates the database it is given.
-    const broker = await startTestBroker({ databaseUrl: postgres.url, env: { ACCEPT_TIMEOUT_MS: String(ACCEPT_TIMEOUT_MS), ACCEPT_MAX_IN_FLIGHT: '2', ...env } });
+    const broker = await startTestBroker({
+      databaseUrl: postgres.url,
+      env: { ACCEPT_TIMEOUT_MS: String(ACCEPT_TIMEOUT_MS), ACCEPT_MAX_IN_FLIGHT: '2', ...env },
+    });
     brokers.push(broker);
     return broker;
   };
@@ -124,11 +128,19 @@ describe('a fault is never followed by a commit', () => {
     const client = new pg.Client({ connectionString: postgres.url });
     await client.connect();
     const rows = await client.query<{ document_id: string }>(
-      'SELECT document_id FROM inbound_messages WHERE sender_oin = $1 AND document_id = ANY($2::uuid[])', [OIN_25BE, documentIds]);
+      'SELECT document_id FROM inbound_messages WHERE sender_oin = $1 AND document_id = ANY($2::uuid[])',
+      [OIN_25BE, documentIds],
+    );
     await client.end();
     const storedIds = new Set(rows.rows.map((row) => row.document_id));
-    const report = documentIds.map((documentId, index) => ({ documentId, ...answered[index]!, stored: storedIds.has(documentId) }));
-    process.stderr.write(`accept-fault-commit (stopped ${stoppedMs} ms): ${JSON.stringify(report.map(({ documentId: _, ...rest }) => rest))}\n`);
+    const report = documentIds.map((documentId, index) => ({
+      documentId,
+      ...answered[index]!,
+      stored: storedIds.has(documentId),
+    }));
+    process.stderr.write(
+      `accept-fault-commit (stopped ${stoppedMs} ms): ${JSON.stringify(report.map(({ documentId: _, ...rest }) => rest))}\n`,
+    );
 
     // The test means something only if some message was in flight when the server stopped.
     expect(report.some((r) => r.outcome !== 'receipt')).toBe(true);
@@ -145,7 +157,9 @@ describe('a fault is never followed by a commit', () => {
       while (tries.length < 5 && tries.at(-1) !== 'receipt') tries.push(await answerOf(broker, body));
       if (tries.length > 1) process.stderr.write(`accept-fault-commit: resend took ${JSON.stringify(tries)}\n`);
       expect(tries.at(-1)).toBe('receipt');
-      const rows = await broker.pool.query('SELECT count(*)::int AS n FROM inbound_messages WHERE document_id = $1', [documentId]);
+      const rows = await broker.pool.query('SELECT count(*)::int AS n FROM inbound_messages WHERE document_id = $1', [
+        documentId,
+      ]);
       expect(rows.rows[0].n).toBe(1);
     }
   }
@@ -154,7 +168,12 @@ describe('a fault is never followed by a commit', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-accept-fault-'));
     fs.chmodSync(dir, 0o755); // the postgres system user must reach its data folder
     dataDir = path.join(dir, 'pg');
-    postgres = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres', log: () => undefined });
+    postgres = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      database: 'postgres',
+      log: () => undefined,
+    });
   });
   afterAll(async () => {
     resume();

@@ -5,15 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { settleCommitOutcome } from '../../src/accept/accept-outcome.js';
-import { type Pool, createPool } from '../../src/shared/database.js';
-import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
+import { createPool, type Pool } from '../../src/shared/database.js';
 import { migrate } from '../../src/shared/migrate.js';
+import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { createTestDatabase } from '../support/services.js';
 
 const message = (documentId: string = randomUUID()): AcceptedMessage => ({
-  contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: '0000000700025BE00000', brin: '25BE',
-  documentId, documentTime: '2026-09-01T10:00:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(),
-  receiptId: randomUUID(), receiptAt: new Date(), rawXml: `<x id="${documentId}"/>`,
+  contract: 'DUO_VOAanlevering_InschrijvingVO_V1',
+  operation: 'aanleverenInschrijvingVO',
+  senderOin: '0000000700025BE00000',
+  brin: '25BE',
+  documentId,
+  documentTime: '2026-09-01T10:00:00Z',
+  wsaMessageId: `urn:uuid:${randomUUID()}`,
+  requestId: randomUUID(),
+  receiptId: randomUUID(),
+  receiptAt: new Date(),
+  rawXml: `<x id="${documentId}"/>`,
 });
 
 const inFuture = (ms: number): Date => new Date(Date.now() + ms);
@@ -32,7 +40,12 @@ describe('the accept statement’s commit deadline and the outcome check', () =>
   });
 
   const stored = async (m: AcceptedMessage): Promise<boolean> =>
-    (await pool.query('SELECT 1 FROM inbound_messages WHERE sender_oin = $1 AND document_id = $2', [m.senderOin, m.documentId])).rowCount === 1;
+    (
+      await pool.query('SELECT 1 FROM inbound_messages WHERE sender_oin = $1 AND document_id = $2', [
+        m.senderOin,
+        m.documentId,
+      ])
+    ).rowCount === 1;
 
   test('a statement reaching the server after its deadline stores nothing and fails with an error', async () => {
     const m = message();
@@ -45,7 +58,10 @@ describe('the accept statement’s commit deadline and the outcome check', () =>
     await client.connect();
     try {
       await client.query('BEGIN');
-      await client.query('INSERT INTO accept_deadlines VALUES (pg_backend_pid(), $1) ON CONFLICT (backend_pid) DO UPDATE SET deadline = EXCLUDED.deadline', [inFuture(200)]);
+      await client.query(
+        'INSERT INTO accept_deadlines VALUES (pg_backend_pid(), $1) ON CONFLICT (backend_pid) DO UPDATE SET deadline = EXCLUDED.deadline',
+        [inFuture(200)],
+      );
       await client.query('SELECT pg_sleep(0.3)');
       await expect(client.query('COMMIT')).rejects.toMatchObject({ code: 'BB051' });
     } finally {
@@ -71,9 +87,23 @@ describe('the accept statement’s commit deadline and the outcome check', () =>
       // Where a committing accept transaction is between its check (lock held shared) and its commit.
       await committer.query('BEGIN');
       await committer.query('SELECT pg_advisory_xact_lock_shared(1112691534, 51)');
-      await committer.query(`INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time, wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
+      await committer.query(
+        `INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time, wsa_message_id, request_id, receipt_id, receipt_at, raw_xml)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [m.contract, m.operation, m.senderOin, m.brin, m.documentId, m.documentTime, m.wsaMessageId, m.requestId, m.receiptId, m.receiptAt, m.rawXml]);
+        [
+          m.contract,
+          m.operation,
+          m.senderOin,
+          m.brin,
+          m.documentId,
+          m.documentTime,
+          m.wsaMessageId,
+          m.requestId,
+          m.receiptId,
+          m.receiptAt,
+          m.rawXml,
+        ],
+      );
       const settling = settleCommitOutcome(pool, [m], new Date(Date.now() - 1), 5000);
       await new Promise((resolve) => setTimeout(resolve, 300));
       await committer.query('COMMIT');
@@ -89,6 +119,10 @@ describe('the accept statement’s commit deadline and the outcome check', () =>
     await storeAcceptedBatch(pool, [first], randomUUID());
     const again = { ...message(first.documentId), rawXml: first.rawXml };
     const [outcome] = (await settleCommitOutcome(pool, [again], new Date(Date.now() - 1), 5000))!;
-    expect(outcome).toMatchObject({ receiptId: first.receiptId, isNew: false, original: { operation: first.operation, rawXml: first.rawXml } });
+    expect(outcome).toMatchObject({
+      receiptId: first.receiptId,
+      isNew: false,
+      original: { operation: first.operation, rawXml: first.rawXml },
+    });
   });
 });

@@ -1,12 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
 import { INBOUND_CONTRACTS, NS } from '../../src/shared/catalogue.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { ANONYMOUS, FIXTURES, bodyFixture, defaultSenderOin, elementText, lasRequest, operationOfFixture, send } from '../support/soap.js';
-import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 import { processingBatchJobId } from '../../src/shared/processing-queue.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
+import {
+  ANONYMOUS,
+  bodyFixture,
+  defaultSenderOin,
+  elementText,
+  FIXTURES,
+  lasRequest,
+  operationOfFixture,
+  send,
+} from '../support/soap.js';
 
 const validFixtures = fs.readdirSync(path.join(FIXTURES, 'valid')).filter((f) => f.endsWith('.xml'));
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
@@ -58,20 +67,38 @@ describe('accepting valid messages', () => {
     const after = await storedCounts(broker());
     expect(after.messages).toBe(before.messages + 1);
     expect(after.outbox).toBe(before.outbox + 1);
-    const row = (await broker().pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
-    expect(row).toMatchObject({ operation, sender_oin: defaultSenderOin(operation), wsa_message_id: messageId, raw_xml: request.xml });
+    const row = (await broker().pool.query('SELECT * FROM inbound_messages WHERE document_id = $1', [documentId]))
+      .rows[0];
+    expect(row).toMatchObject({
+      operation,
+      sender_oin: defaultSenderOin(operation),
+      wsa_message_id: messageId,
+      raw_xml: request.xml,
+    });
     expect(row.receipt_id).toBe(receiptId);
-    await waitFor(() => jobCount(broker()), (n) => n === jobsBefore + 1);
+    await waitFor(
+      () => jobCount(broker()),
+      (n) => n === jobsBefore + 1,
+    );
     // One job per group commit; the outbox row names it.
-    const outbox = (await broker().pool.query('SELECT job_key FROM processing_outbox WHERE message_id = $1', [row.id])).rows[0];
+    const outbox = (await broker().pool.query('SELECT job_key FROM processing_outbox WHERE message_id = $1', [row.id]))
+      .rows[0];
     const job = await broker().processingQueue.getJob(processingBatchJobId(outbox.job_key));
     expect(job?.data).toEqual({ messageIds: [row.id] });
   });
 
   test('an explicit time offset is stored normalised to UTC', async () => {
     const documentId = randomUUID();
-    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml', documentId)));
-    const row = (await broker().pool.query('SELECT document_time FROM inbound_messages WHERE document_id = $1', [documentId])).rows[0];
+    await send(
+      broker().baseUrl,
+      lasRequest(
+        'aanleverenInschrijvingVO',
+        bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml', documentId),
+      ),
+    );
+    const row = (
+      await broker().pool.query('SELECT document_time FROM inbound_messages WHERE document_id = $1', [documentId])
+    ).rows[0];
     expect((row.document_time as Date).toISOString()).toBe('2026-09-01T08:15:00.000Z');
   });
 
@@ -80,7 +107,11 @@ describe('accepting valid messages', () => {
     const request = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'));
     const response = await fetch(`${broker().baseUrl}${request.path}`, {
       method: 'POST',
-      headers: { 'content-type': 'text/xml; charset=UTF-8', 'content-encoding': 'gzip', soapaction: request.soapAction },
+      headers: {
+        'content-type': 'text/xml; charset=UTF-8',
+        'content-encoding': 'gzip',
+        soapaction: request.soapAction,
+      },
       body: gzipSync(request.xml),
     });
     expect(response.status).toBe(200);
@@ -88,11 +119,16 @@ describe('accepting valid messages', () => {
   });
 
   test('receipts are in the namespaces of docs/domain.md: element in the contract, children in the base schema', async () => {
-    const answer = await send(broker().baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')));
+    const answer = await send(
+      broker().baseUrl,
+      lasRequest('aanleverenIdentificerenPersoonVO', bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')),
+    );
     const doc = XmlDocument.fromString(answer.text);
     try {
       const receipt = doc.get('//*[local-name()="aanleverenIdentificerenPersoonVO_Response"]');
-      expect((receipt as XmlElement | null)?.namespaceUri).toBe('http://duo.nl/schema/DUO_VOInformatiediensten_IdentificerenPersoonVO_V1');
+      expect((receipt as XmlElement | null)?.namespaceUri).toBe(
+        'http://duo.nl/schema/DUO_VOInformatiediensten_IdentificerenPersoonVO_V1',
+      );
       const child = doc.get('//*[local-name()="ontvangstBevestiging"]');
       expect((child as XmlElement | null)?.namespaceUri).toBe(NS.basisInformatiediensten);
     } finally {

@@ -3,14 +3,15 @@
  * enrolment reaches the administration that delivered it — bewijs, funding status and population-register
  * mutation — never the other one. Asserted per endpoint, through the whole broker.
  */
-import { silentLogger } from '../../src/shared/log.js';
+
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { oinOf, registerSchool } from '../support/console.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
 import { ANONYMOUS, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 
 const SHARED = '31AA';
@@ -34,7 +35,9 @@ function stand(brin: string, bsn: string, inDate: string): string {
     .replace(/<ins:inschrijvingPeriodeVO>\s*<bas:datumBegin>2027-08-19[\s\S]*?<\/ins:inschrijvingPeriodeVO>/, '')
     .replace(/<ins:ontwikkelingsperspectief>[\s\S]*<\/ins:verblijfAndereInstelling>/, '')
     .replace('<bas:datumTijdBedrijfsdocument>2026-09-01T08:15:00Z<', `<bas:datumTijdBedrijfsdocument>${time}<`)
-    .replace(/25BE/g, brin).replace('123456782', bsn).replace(/2026-0001/g, `${brin}-${bsn}`)
+    .replace(/25BE/g, brin)
+    .replace('123456782', bsn)
+    .replace(/2026-0001/g, `${brin}-${bsn}`)
     .replace('<bas:datumInschrijving>2026-08-20<', `<bas:datumInschrijving>${inDate}<`)
     .replace('<bas:datumBegin>2026-08-20<', `<bas:datumBegin>${inDate}<`)
     .replace('<bas:onderwijsaanbieder>100A200<', `<bas:onderwijsaanbieder>1${brin.slice(0, 2)}A200<`);
@@ -48,14 +51,31 @@ describe('one BRIN, two administrations', () => {
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
     for (const admin of [X, Y]) {
-      await upsertInstitution(broker().pool, { oin: admin.oin, name: `LAS ${admin.endpoint}`, brins: [SHARED], endpointUrl: endpoints.url(admin.endpoint), enabled: true });
+      await upsertInstitution(broker().pool, {
+        oin: admin.oin,
+        name: `LAS ${admin.endpoint}`,
+        brins: [SHARED],
+        endpointUrl: endpoints.url(admin.endpoint),
+        enabled: true,
+      });
     }
     await registerSchool(broker(), endpoints, OTHER_SCHOOL);
     for (const bsn of [P1, P2]) {
-      await upsertPopulationRecord(broker().pool, { bsn, birthDate: '2013-04-17', gender: '2', surname: 'Leerling', prefixes: null, firstNames: null, address: null, dateOfDeath: null });
+      await upsertPopulationRecord(broker().pool, {
+        bsn,
+        birthDate: '2013-04-17',
+        gender: '2',
+        surname: 'Leerling',
+        prefixes: null,
+        firstNames: null,
+        address: null,
+        dateOfDeath: null,
+      });
     }
     // A fixed clock, so 1 October 2026 is the peildatum of every funding status.
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), { now: () => new Date('2026-11-27T12:00:00Z') });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {
+      now: () => new Date('2026-11-27T12:00:00Z'),
+    });
   });
   afterAll(async () => {
     await pipeline.close();
@@ -63,28 +83,48 @@ describe('one BRIN, two administrations', () => {
   });
 
   /** Sends one message; once everything it caused is delivered, returns per endpoint "operation pupil" of each push it caused. */
-  async function step(senderOin: string | undefined, operation: string, body: string): Promise<Record<string, string[]>> {
+  async function step(
+    senderOin: string | undefined,
+    operation: string,
+    body: string,
+  ): Promise<Record<string, string[]>> {
     const seen = Object.fromEntries(ENDPOINTS.map((e) => [e, endpoints.received(e).length]));
-    const answer = await send(broker().baseUrl, lasRequest(operation, body, senderOin ? { from: `${ANONYMOUS}?oin=${senderOin}` } : {}));
+    const answer = await send(
+      broker().baseUrl,
+      lasRequest(operation, body, senderOin ? { from: `${ANONYMOUS}?oin=${senderOin}` } : {}),
+    );
     expect([answer.status, answer.faultString]).toEqual([200, null]);
-    const settled = await waitFor(async () => (await broker().pool.query<{ open: number; processed: boolean }>(
-      `SELECT (SELECT count(*) FROM outbound_messages o WHERE o.cause_message_id = m.id AND o.status <> 'delivered')::int AS open,
+    const settled = await waitFor(
+      async () =>
+        (
+          await broker().pool.query<{ open: number; processed: boolean }>(
+            `SELECT (SELECT count(*) FROM outbound_messages o WHERE o.cause_message_id = m.id AND o.status <> 'delivered')::int AS open,
               EXISTS (SELECT 1 FROM processing_results r WHERE r.message_id = m.id) AS processed
-       FROM inbound_messages m WHERE m.document_id = $1`, [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0], (r) => r?.processed === true && r.open === 0);
+       FROM inbound_messages m WHERE m.document_id = $1`,
+            [elementText(body, 'identificatiecodeBedrijfsdocument')],
+          )
+        ).rows[0],
+      (r) => r?.processed === true && r.open === 0,
+    );
     expect(settled).toEqual({ open: 0, processed: true });
     const pushes: Record<string, string[]> = {};
     for (const endpoint of ENDPOINTS) {
-      const fresh = endpoints.received(endpoint).slice(seen[endpoint]).map((r) => {
-        const pupil = [P1, P2].find((bsn) => r.xml.includes(`>${bsn}<`)) ?? '?';
-        return `${/<(?:\w+:)?(\w+)_Request/.exec(r.xml)![1]} ${pupil === P1 ? 'P1' : pupil === P2 ? 'P2' : '?'}`;
-      }).sort();
+      const fresh = endpoints
+        .received(endpoint)
+        .slice(seen[endpoint])
+        .map((r) => {
+          const pupil = [P1, P2].find((bsn) => r.xml.includes(`>${bsn}<`)) ?? '?';
+          return `${/<(?:\w+:)?(\w+)_Request/.exec(r.xml)![1]} ${pupil === P1 ? 'P1' : pupil === P2 ? 'P2' : '?'}`;
+        })
+        .sort();
       if (fresh.length > 0) pushes[endpoint] = fresh;
     }
     return pushes;
   }
-  const addressChange = (bsn: string): string => bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml').replace('>123456782<', `>${bsn}<`);
+  const addressChange = (bsn: string): string =>
+    bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml').replace('>123456782<', `>${bsn}<`);
 
-  test('each administration gets the bewijs, funding status and mutation pushes about the pupils it delivered, never the other\'s', async () => {
+  test("each administration gets the bewijs, funding status and mutation pushes about the pupils it delivered, never the other's", async () => {
     expect(await step(X.oin, 'aanleverenInschrijvingVO', stand(SHARED, P1, '2024-08-20'))).toEqual({
       X: ['terugkoppelenInschrijvingVO P1', 'verstrekkenBekostigingsstatus P1'],
     });
@@ -93,30 +133,55 @@ describe('one BRIN, two administrations', () => {
     });
 
     // The other school enrols both pupils before 1 October: double enrolments, and an Inschrijfbewijs for the old school.
-    const doubleAndBewijs = (pupil: string): string[] => [`verstrekkenBekostigingsstatus ${pupil}`, `verstrekkenDigitaalInUitschrijfbewijsVO ${pupil}`];
-    const ownFeedback = (pupil: string): string[] => [`terugkoppelenInschrijvingVO ${pupil}`, `verstrekkenBekostigingsstatus ${pupil}`];
+    const doubleAndBewijs = (pupil: string): string[] => [
+      `verstrekkenBekostigingsstatus ${pupil}`,
+      `verstrekkenDigitaalInUitschrijfbewijsVO ${pupil}`,
+    ];
+    const ownFeedback = (pupil: string): string[] => [
+      `terugkoppelenInschrijvingVO ${pupil}`,
+      `verstrekkenBekostigingsstatus ${pupil}`,
+    ];
     expect(await step(oinOf(OTHER_SCHOOL), 'aanleverenInschrijvingVO', stand(OTHER_SCHOOL, P1, '2026-09-15'))).toEqual({
-      X: doubleAndBewijs('P1'), [OTHER_SCHOOL]: ownFeedback('P1'),
+      X: doubleAndBewijs('P1'),
+      [OTHER_SCHOOL]: ownFeedback('P1'),
     });
     expect(await step(oinOf(OTHER_SCHOOL), 'aanleverenInschrijvingVO', stand(OTHER_SCHOOL, P2, '2026-09-15'))).toEqual({
-      Y: doubleAndBewijs('P2'), [OTHER_SCHOOL]: ownFeedback('P2'),
+      Y: doubleAndBewijs('P2'),
+      [OTHER_SCHOOL]: ownFeedback('P2'),
     });
 
     expect(await step(undefined, 'verwerkenPersoonsmutatie', addressChange(P1))).toEqual({
-      X: ['verstrekkenPersoonsgegevens P1'], [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P1'],
+      X: ['verstrekkenPersoonsgegevens P1'],
+      [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P1'],
     });
     expect(await step(undefined, 'verwerkenPersoonsmutatie', addressChange(P2))).toEqual({
-      Y: ['verstrekkenPersoonsgegevens P2'], [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P2'],
+      Y: ['verstrekkenPersoonsgegevens P2'],
+      [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P2'],
     });
-    const stored = await broker().pool.query('SELECT brin, administration_oin FROM enrolments WHERE brin = $1 ORDER BY administration_oin', [SHARED]);
-    expect(stored.rows).toEqual([{ brin: SHARED, administration_oin: X.oin }, { brin: SHARED, administration_oin: Y.oin }]);
+    const stored = await broker().pool.query(
+      'SELECT brin, administration_oin FROM enrolments WHERE brin = $1 ORDER BY administration_oin',
+      [SHARED],
+    );
+    expect(stored.rows).toEqual([
+      { brin: SHARED, administration_oin: X.oin },
+      { brin: SHARED, administration_oin: Y.oin },
+    ]);
   });
 
   test('an administration that no longer serves the BRIN: pushes about its enrolments go to the institution that does', async () => {
-    await upsertInstitution(broker().pool, { oin: Y.oin, name: 'LAS Y', brins: ['35AA'], endpointUrl: endpoints.url(Y.endpoint), enabled: true });
-    const change = bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml').replace('>123456782<', `>${P2}<`).replace(/Vismarkt/g, 'Grote Markt');
+    await upsertInstitution(broker().pool, {
+      oin: Y.oin,
+      name: 'LAS Y',
+      brins: ['35AA'],
+      endpointUrl: endpoints.url(Y.endpoint),
+      enabled: true,
+    });
+    const change = bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml')
+      .replace('>123456782<', `>${P2}<`)
+      .replace(/Vismarkt/g, 'Grote Markt');
     expect(await step(undefined, 'verwerkenPersoonsmutatie', change)).toEqual({
-      X: ['verstrekkenPersoonsgegevens P2'], [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P2'],
+      X: ['verstrekkenPersoonsgegevens P2'],
+      [OTHER_SCHOOL]: ['verstrekkenPersoonsgegevens P2'],
     });
   });
 });

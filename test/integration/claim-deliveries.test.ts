@@ -1,5 +1,5 @@
 /** claim_deliveries against its own database (no delivery process running): who gets a lease, and who not. */
-import { type Pool, createPool } from '../../src/shared/database.js';
+import { createPool, type Pool } from '../../src/shared/database.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { claimDeliveries } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';
@@ -14,7 +14,10 @@ describe('claim_deliveries', () => {
     pool = createPool(await createTestDatabase(), 4);
     await migrate(pool);
     for (const brin of ['71AA', '71BB']) {
-      await pool.query("INSERT INTO institutions (oin, name, brins, endpoint_url) VALUES ($1, $2, ARRAY[$2], 'http://127.0.0.1:9/')", [oinOf(brin), brin]);
+      await pool.query(
+        "INSERT INTO institutions (oin, name, brins, endpoint_url) VALUES ($1, $2, ARRAY[$2], 'http://127.0.0.1:9/')",
+        [oinOf(brin), brin],
+      );
     }
   });
   afterAll(async () => {
@@ -26,7 +29,9 @@ describe('claim_deliveries', () => {
     const rows = await pool.query<{ id: number }>(
       `INSERT INTO outbound_messages (institution_oin, operation, wsa_message_id, document_id, body_xml, next_attempt_at)
        SELECT $1, 'terugkoppelenInschrijvingVO', gen_random_uuid(), gen_random_uuid(), '<x/>', now() - make_interval(secs => $2 + g)
-       FROM generate_series(1, $3) g RETURNING id`, [oinOf(brin), dueSecondsAgo, count]);
+       FROM generate_series(1, $3) g RETURNING id`,
+      [oinOf(brin), dueSecondsAgo, count],
+    );
     return rows.rows.map((r) => r.id).sort((a, b) => a - b);
   }
 
@@ -43,7 +48,10 @@ describe('claim_deliveries', () => {
   test('an offered message that a poller attempted meanwhile is not leased again (its retry waits its back-off)', async () => {
     const [fresh, attempted] = await pending('71BB', 2, 5);
     // The first attempt was made elsewhere: attempts counted, a retry due later.
-    await pool.query("UPDATE outbound_messages SET attempts = 1, next_attempt_at = now() + interval '30 seconds' WHERE id = $1", [attempted]);
+    await pool.query(
+      "UPDATE outbound_messages SET attempts = 1, next_attempt_at = now() + interval '30 seconds' WHERE id = $1",
+      [attempted],
+    );
     expect(await claimDeliveries(pool, [fresh!, attempted!], 10, terms)).toEqual([fresh]);
     expect(await claimDeliveries(pool, null, 10, terms)).toEqual([]); // not due, and the fresh one is leased
   });

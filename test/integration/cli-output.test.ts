@@ -14,7 +14,11 @@ const OIN = '0000000700025BE00000';
 const ERROR_ROWS = 300;
 const LONG_ERROR = 'connection failed: '.padEnd(2000, 'x'); // 300 of these make ~600 KB of JSON
 
-interface Finished { stdout: Buffer; stderr: string; code: number | null }
+interface Finished {
+  stdout: Buffer;
+  stderr: string;
+  code: number | null;
+}
 
 /** Runs the CLI with stdout a file (written synchronously, so never cut off): the output to expect. */
 function runIntoFile(args: readonly string[], env: NodeJS.ProcessEnv): Buffer {
@@ -38,7 +42,9 @@ function runWithSlowReader(args: readonly string[], env: NodeJS.ProcessEnv, stal
     let stderr = '';
     child.stdout.pause();
     setTimeout(() => child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk)).resume(), stallMs);
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout: Buffer.concat(stdout), stderr, code }));
   });
@@ -52,19 +58,38 @@ describe('bron-broker output into a slow pipe (CLI, real PostgreSQL and Redis)',
     const { migrate } = await import('../../src/shared/migrate.js');
     const { insertOutbound } = await import('../../src/store/register.repo.js');
     const { upsertInstitution } = await import('../../src/store/institutions.repo.js');
-    env = { ...process.env, DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL, QUEUE_PREFIX: `cliout${Date.now()}` };
+    env = {
+      ...process.env,
+      DATABASE_URL: await createTestDatabase(),
+      REDIS_URL: process.env.TEST_REDIS_URL,
+      QUEUE_PREFIX: `cliout${Date.now()}`,
+    };
     const pool = createPool(env.DATABASE_URL!, 2);
     try {
       await migrate(pool);
-      await upsertInstitution(pool, { oin: OIN, name: 'A', brins: ['25BE'], endpointUrl: 'http://127.0.0.1:9/x', enabled: true });
+      await upsertInstitution(pool, {
+        oin: OIN,
+        name: 'A',
+        brins: ['25BE'],
+        endpointUrl: 'http://127.0.0.1:9/x',
+        enabled: true,
+      });
       const client = await pool.connect();
       try {
         const drafts = Array.from({ length: ERROR_ROWS }, (_, n) => ({
-          institutionOin: OIN, brin: '25BE', operation: 'terugkoppelenInschrijvingVO', wsaMessageId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-          documentId: `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`, bodyXml: '<x/>', causeMessageId: null,
+          institutionOin: OIN,
+          brin: '25BE',
+          operation: 'terugkoppelenInschrijvingVO',
+          wsaMessageId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+          documentId: `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`,
+          bodyXml: '<x/>',
+          causeMessageId: null,
         }));
         const ids = (await insertOutbound(client, drafts)).map((row) => row.id);
-        await client.query("UPDATE outbound_messages SET status = 'error', attempts = 4, last_error = $2 WHERE id = ANY($1)", [ids, LONG_ERROR]);
+        await client.query(
+          "UPDATE outbound_messages SET status = 'error', attempts = 4, last_error = $2 WHERE id = ANY($1)",
+          [ids, LONG_ERROR],
+        );
       } finally {
         client.release();
       }
@@ -85,9 +110,14 @@ describe('bron-broker output into a slow pipe (CLI, real PostgreSQL and Redis)',
   });
 
   test('a reader that closes the pipe early ends the CLI without a stack trace', async () => {
-    const child = spawn(process.execPath, [CLI, 'errors', 'list', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'errors', 'list', '--json'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.stdout.once('data', () => child.stdout.destroy()); // like `| head -c 1`
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).not.toMatch(/EPIPE|\n\s+at /);

@@ -7,19 +7,28 @@ import http from 'node:http';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { freePort } from '../../src/shared/services/process-tools.js';
-import { sample } from '../support/metrics-text.js';
 import { waitFor } from '../support/broker.js';
+import { sample } from '../support/metrics-text.js';
 import { createTestDatabase } from '../support/services.js';
 import { bodyFixture, lasRequest } from '../support/soap.js';
 
 /** One request on its own connection, so the cluster's round robin sees every request. */
-function request(port: number, method: string, pathname: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function request(
+  port: number,
+  method: string,
+  pathname: string,
+  body = '',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: pathname, agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: pathname, agent: false, headers: { connection: 'close', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -32,11 +41,20 @@ describe('metrics in a cluster of HTTP workers', () => {
   beforeAll(async () => {
     port = await freePort();
     const env = {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', HTTP_PROCESSES: '2', DATABASE_URL: await createTestDatabase(), REDIS_URL: process.env.TEST_REDIS_URL,
-      QUEUE_PREFIX: `cm${Date.now()}`, LOG_LEVEL: 'error',
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HTTP_PROCESSES: '2',
+      DATABASE_URL: await createTestDatabase(),
+      REDIS_URL: process.env.TEST_REDIS_URL,
+      QUEUE_PREFIX: `cm${Date.now()}`,
+      LOG_LEVEL: 'error',
       BROKER_PROFILE: 'development', // the demo school 25BE sends the test's messages
     };
-    child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', 'src', 'main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await new Promise<void>((resolve, reject) => {
       let output = '';
       const onData = (chunk: Buffer): void => {
@@ -59,13 +77,23 @@ describe('metrics in a cluster of HTTP workers', () => {
   test('every scrape, whichever worker answers it, counts all requests of both workers', async () => {
     const sent = 6;
     for (let i = 0; i < sent; i++) {
-      const req = lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, `C-${i}`));
-      const answer = await request(port, 'POST', req.path, req.xml, { 'content-type': 'text/xml; charset=UTF-8', soapaction: req.soapAction });
+      const req = lasRequest(
+        'aanleverenInschrijvingVO',
+        bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, `C-${i}`),
+      );
+      const answer = await request(port, 'POST', req.path, req.xml, {
+        'content-type': 'text/xml; charset=UTF-8',
+        soapaction: req.soapAction,
+      });
       expect(answer.status).toBe(200);
     }
     // The pipeline process may still be starting (the HTTP processes were waited for): until it answers
     // the primary's collection, a scrape fails. Once it has, every scrape must succeed.
-    await waitFor(() => request(port, 'GET', '/metrics'), (scrape) => scrape.status === 200, 20_000);
+    await waitFor(
+      () => request(port, 'GET', '/metrics'),
+      (scrape) => scrape.status === 200,
+      20_000,
+    );
     const counts: number[] = [];
     for (let i = 0; i < 4; i++) {
       const scrape = await request(port, 'GET', '/metrics');

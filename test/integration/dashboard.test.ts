@@ -4,10 +4,17 @@
  * the audit entry; the same for the processing error queue; the read-only token sees no action
  * buttons; no PGN in full on any page.
  */
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { waitFor } from '../support/broker.js';
-import { errorQueued, oinOf, outboundOf, processed, processingErrorQueued, useBrokerWithSchools } from '../support/console.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
+import {
+  errorQueued,
+  oinOf,
+  outboundOf,
+  processed,
+  processingErrorQueued,
+  useBrokerWithSchools,
+} from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 describe('dashboard in a headless browser', () => {
@@ -71,13 +78,30 @@ describe('dashboard in a headless browser', () => {
     await outboundOf(broker(), queued.documentId, 'delivered');
     await page.goto(`${broker().baseUrl}/admin/#trace?ref=o${queued.id}`);
     await page.waitForSelector('.timeline li[data-step="acknowledged"]');
-    const steps = await page.locator('.timeline li').evaluateAll((items) => items.map((item) => item.getAttribute('data-step')));
-    expect(steps).toEqual(['received', 'validated', 'accepted', 'processed', 'push', 'attempt', 'error-queue', 'operator', 'attempt', 'acknowledged']);
-    expect(await page.textContent('.timeline li[data-step="operator"]')).toContain('errors.replay by api:operator (Dana)');
+    const steps = await page
+      .locator('.timeline li')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-step')));
+    expect(steps).toEqual([
+      'received',
+      'validated',
+      'accepted',
+      'processed',
+      'push',
+      'attempt',
+      'error-queue',
+      'operator',
+      'attempt',
+      'acknowledged',
+    ]);
+    expect(await page.textContent('.timeline li[data-step="operator"]')).toContain(
+      'errors.replay by api:operator (Dana)',
+    );
 
     await page.click('nav a[data-view="audit"]');
     await page.waitForSelector('#audit tr[data-action="errors.replay"]');
-    const audit = await page.locator('#audit tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1, 5).map((td) => td.textContent)));
+    const audit = await page
+      .locator('#audit tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1, 5).map((td) => td.textContent)));
     expect(audit).toContainEqual(['api:operator (Dana)', 'errors.replay', '1', '']);
     expect(audit).toContainEqual(['api:operator (Dana)', 'errors.replay', '1', 'yes']); // the count shown before confirming
 

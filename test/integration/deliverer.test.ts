@@ -4,17 +4,17 @@
  * own that use up no attempt.
  */
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/shared/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { createPool } from '../../src/shared/database.js';
+import { createLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
-import { type DeliveryRig, TEST_BROKER_OIN as BROKER_OIN, startDeliveryRig } from '../support/delivery-rig.js';
-import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
+import { TEST_BROKER_OIN as BROKER_OIN, type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 
 const TIMEOUT_MS = 300;
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -29,7 +29,14 @@ describe('deliverer', () => {
   beforeAll(async () => {
     // Pollers take a new message only a second after it was queued: what a test sees delivered sooner
     // came through the offer it exercises.
-    rig = await startDeliveryRig(broker(), { timeoutMs: TIMEOUT_MS, retries: 3, perInstitution: 2, handoffMs: 60_000, pollMs: 100, onDelivered: (s) => delivered.push(s) });
+    rig = await startDeliveryRig(broker(), {
+      timeoutMs: TIMEOUT_MS,
+      retries: 3,
+      perInstitution: 2,
+      handoffMs: 60_000,
+      pollMs: 100,
+      onDelivered: (s) => delivered.push(s),
+    });
   });
   afterAll(async () => {
     await rig.close();
@@ -37,20 +44,50 @@ describe('deliverer', () => {
 
   /** An enrolment from a school of its own, processed; returns what it queued (its funding status taken out of delivery). */
   async function processedFeedback(brin: string): Promise<OutboundForDelivery> {
-    await upsertInstitution(broker().pool, { oin: oinOf(brin), name: brin, brins: [brin], endpointUrl: rig.endpoints.url(brin), enabled: true });
+    await upsertInstitution(broker().pool, {
+      oin: oinOf(brin),
+      name: brin,
+      brins: [brin],
+      endpointUrl: rig.endpoints.url(brin),
+      enabled: true,
+    });
     await broker().registry.refresh();
-    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin).replace(/2026-0001/g, `D-${(enrolments += 1)}`);
-    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}` }));
-    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
-    const { outbound } = await processMessage(broker().pool, createHandlers(), id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN });
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml')
+      .replace(/25BE/g, brin)
+      .replace(/2026-0001/g, `D-${++enrolments}`);
+    await send(
+      broker().baseUrl,
+      lasRequest('aanleverenInschrijvingVO', body, {
+        from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}`,
+      }),
+    );
+    const { id } = (
+      await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [
+        elementText(body, 'identificatiecodeBedrijfsdocument'),
+      ])
+    ).rows[0];
+    const { outbound } = await processMessage(broker().pool, createHandlers(), id, {
+      traceKey: TEST_SECRETS.TRACE_KEY,
+      brokerOin: BROKER_OIN,
+    });
     const feedback = outbound.filter((o) => o.operation === 'terugkoppelenInschrijvingVO');
     expect(feedback).toHaveLength(1);
-    await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1) AND id <> $2", [outbound.map((o) => o.id), feedback[0]!.id]);
+    await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1) AND id <> $2", [
+      outbound.map((o) => o.id),
+      feedback[0]!.id,
+    ]);
     return feedback[0]!;
   }
-  const state = async (id: number) => (await broker().pool.query('SELECT status, attempts FROM outbound_messages WHERE id = $1', [id])).rows[0];
-  const finalState = (id: number, timeoutMs = 10_000) => waitFor(() => state(id), (row) => row.status !== 'pending', timeoutMs);
-  const makeDue = (ids: number[]) => broker().pool.query("UPDATE outbound_messages SET next_attempt_at = '-infinity' WHERE id = ANY($1)", [ids]);
+  const state = async (id: number) =>
+    (await broker().pool.query('SELECT status, attempts FROM outbound_messages WHERE id = $1', [id])).rows[0];
+  const finalState = (id: number, timeoutMs = 10_000) =>
+    waitFor(
+      () => state(id),
+      (row) => row.status !== 'pending',
+      timeoutMs,
+    );
+  const makeDue = (ids: number[]) =>
+    broker().pool.query("UPDATE outbound_messages SET next_attempt_at = '-infinity' WHERE id = ANY($1)", [ids]);
 
   test('an offered message is attempted at once, without a poll or a read back: delivered once, latency observed', async () => {
     const message = await processedFeedback('61AA');
@@ -74,7 +111,11 @@ describe('deliverer', () => {
     await makeDue(messages.map((m) => m.id));
     let most = 0;
     for (let i = 0; i < 20; i++) {
-      const n = (await broker().pool.query('SELECT count(*)::int AS n FROM delivery_leases WHERE institution_oin = $1', [oinOf('62AA')])).rows[0].n;
+      const n = (
+        await broker().pool.query('SELECT count(*)::int AS n FROM delivery_leases WHERE institution_oin = $1', [
+          oinOf('62AA'),
+        ])
+      ).rows[0].n;
       most = Math.max(most, n);
       await sleep(25);
     }
@@ -101,7 +142,10 @@ describe('deliverer', () => {
 
   test("a dead process's lease holds the message until it expires; then it is delivered with one attempt", async () => {
     const message = await processedFeedback('65AA');
-    await broker().pool.query("INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until) VALUES ($1, $2, 'dead-process', now() + interval '700 milliseconds')", [message.id, oinOf('65AA')]);
+    await broker().pool.query(
+      "INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until) VALUES ($1, $2, 'dead-process', now() + interval '700 milliseconds')",
+      [message.id, oinOf('65AA')],
+    );
     await makeDue([message.id]);
     await sleep(400);
     expect(await state(message.id)).toMatchObject({ status: 'pending', attempts: 0 });
@@ -114,19 +158,40 @@ describe('deliverer', () => {
     // A process whose statements time out quickly, and whose lease expires quickly.
     const fragilePool = createPool(databaseUrlOf(broker()), 4, { statementTimeoutMs: 200 });
     const warnings: string[] = [];
-    const capture = new Writable({ write(chunk: Buffer, _encoding, done) { warnings.push(chunk.toString()); done(); } });
-    const fragile = rig.startDeliverer({ owner: 'fragile', pool: fragilePool, log: createLogger('warn', capture), lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 1000 } });
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        warnings.push(chunk.toString());
+        done();
+      },
+    });
+    const fragile = rig.startDeliverer({
+      owner: 'fragile',
+      pool: fragilePool,
+      log: createLogger('warn', capture),
+      lease: { owner: 'fragile', perInstitution: 2, leaseMs: 600, handoffMs: 1000 },
+    });
     // Not due for pollers: only the offer to the fragile process attempts it first.
-    await broker().pool.query("UPDATE outbound_messages SET next_attempt_at = now() + interval '1 hour' WHERE id = $1", [message.id]);
+    await broker().pool.query(
+      "UPDATE outbound_messages SET next_attempt_at = now() + interval '1 hour' WHERE id = $1",
+      [message.id],
+    );
     const holder = await broker().pool.connect();
     try {
       // The row is locked while the attempt is recorded: the record times out (our failure, not the school's).
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM outbound_messages WHERE id = $1 FOR UPDATE', [message.id]);
       fragile.offer([message]);
-      await waitFor(async () => rig.endpoints.received('66AA').length, (n) => n >= 1, 5000);
+      await waitFor(
+        async () => rig.endpoints.received('66AA').length,
+        (n) => n >= 1,
+        5000,
+      );
       // Held until the record has failed (its statement timed out on the lock).
-      await waitFor(async () => warnings.join(''), (text) => text.includes('delivery attempt not recorded'), 5000);
+      await waitFor(
+        async () => warnings.join(''),
+        (text) => text.includes('delivery attempt not recorded'),
+        5000,
+      );
     } finally {
       await holder.query('COMMIT');
       holder.release();

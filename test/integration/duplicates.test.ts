@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../../src/broker.js';
-import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { jobCount, startTestBroker, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';
+import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 
 /** The receipt element (the body's bedrijfsdocument), without the per-response WS-Addressing headers. */
 const receiptOf = (xml: string): string => /<soapenv:Body>(.*)<\/soapenv:Body>/s.exec(xml)![1]!;
@@ -17,14 +17,19 @@ describe('duplicate submissions', () => {
     const before = await storedCounts(broker());
     const jobsBefore = await jobCount(broker());
 
-    const answers = await Promise.all(Array.from({ length: 50 }, () => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body))),
+    );
 
     expect(answers.every((a) => a.status === 200 && elementText(a.text, 'ontvangstBevestiging') === 'J')).toBe(true);
     expect(new Set(answers.map((a) => receiptOf(a.text))).size).toBe(1);
     const after = await storedCounts(broker());
     expect(after.messages - before.messages).toBe(1);
     expect(after.outbox - before.outbox).toBe(1);
-    await waitFor(() => jobCount(broker()), (n) => n === jobsBefore + 1);
+    await waitFor(
+      () => jobCount(broker()),
+      (n) => n === jobsBefore + 1,
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await jobCount(broker())).toBe(jobsBefore + 1);
   });
@@ -33,7 +38,10 @@ describe('duplicate submissions', () => {
     const documentId = randomUUID();
     const body = bodyFixture('valid/aanleverenVerwijderingInschrijvingVO.xml', documentId);
     const first = await send(broker().baseUrl, lasRequest('aanleverenVerwijderingInschrijvingVO', body));
-    const jobs = await waitFor(() => jobCount(broker()), (n) => n > 0);
+    const jobs = await waitFor(
+      () => jobCount(broker()),
+      (n) => n > 0,
+    );
     const again = await send(broker().baseUrl, lasRequest('aanleverenVerwijderingInschrijvingVO', body));
     expect(receiptOf(again.text)).toBe(receiptOf(first.text));
     expect(await jobCount(broker())).toBe(jobs);
@@ -41,12 +49,25 @@ describe('duplicate submissions', () => {
 
   test('the same identificatiecode from another sender is a different message', async () => {
     const documentId = randomUUID();
-    const as25be = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId)));
+    const as25be = await send(
+      broker().baseUrl,
+      lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId)),
+    );
     const body00ah = bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId).replace(/25BE/g, '00AH');
-    const as00ah = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body00ah, { from: 'http://www.w3.org/2005/08/addressing/anonymous?oin=0000000700000AH00000' }));
+    const as00ah = await send(
+      broker().baseUrl,
+      lasRequest('aanleverenInschrijvingVO', body00ah, {
+        from: 'http://www.w3.org/2005/08/addressing/anonymous?oin=0000000700000AH00000',
+      }),
+    );
     expect(elementText(as00ah.text, 'ontvangstBevestiging')).toBe('J');
-    expect(elementText(as00ah.text, 'identificatiecodeBedrijfsdocument')).not.toBe(elementText(as25be.text, 'identificatiecodeBedrijfsdocument'));
-    const rows = await broker().pool.query('SELECT sender_oin FROM inbound_messages WHERE document_id = $1 ORDER BY sender_oin', [documentId]);
+    expect(elementText(as00ah.text, 'identificatiecodeBedrijfsdocument')).not.toBe(
+      elementText(as25be.text, 'identificatiecodeBedrijfsdocument'),
+    );
+    const rows = await broker().pool.query(
+      'SELECT sender_oin FROM inbound_messages WHERE document_id = $1 ORDER BY sender_oin',
+      [documentId],
+    );
     expect(rows.rows.map((r) => r.sender_oin)).toEqual(['0000000700000AH00000', '0000000700025BE00000']);
   });
 });
@@ -66,26 +87,40 @@ describe('one id, two different messages at once, on two brokers sharing a datab
     identificatiecodeBedrijfsdocument: () => {
       const documentId = randomUUID();
       const body = bodyFixture('valid/aanleverenInschrijvingVO.xml', documentId);
-      return { id: documentId, requests: [lasRequest('aanleverenInschrijvingVO', body), lasRequest('aanleverenInschrijvingVO', body.replace('2026-0001', '2026-0042'))] };
+      return {
+        id: documentId,
+        requests: [
+          lasRequest('aanleverenInschrijvingVO', body),
+          lasRequest('aanleverenInschrijvingVO', body.replace('2026-0001', '2026-0042')),
+        ],
+      };
     },
     MessageID: () => {
       const messageId = `urn:uuid:${randomUUID()}`;
-      return { id: messageId, requests: [1, 2].map(() => lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'), { messageId })) };
+      return {
+        id: messageId,
+        requests: [1, 2].map(() =>
+          lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml'), { messageId }),
+        ),
+      };
     },
   };
 
-  test.each(Object.keys(pairs))('%s: exactly one is accepted, the other gets Client.EK0036 naming the id', async (element) => {
-    const before = await storedCounts(brokers[0]!);
-    for (let round = 0; round < 8; round++) {
-      const { requests, id } = pairs[element]!();
-      const answers = await Promise.all(requests.map((request, i) => send(brokers[i]!.baseUrl, request)));
-      const accepted = answers.filter((a) => elementText(a.text, 'ontvangstBevestiging') === 'J');
-      const refused = answers.filter((a) => a.faultCode !== null);
-      expect([accepted.length, refused.length]).toEqual([1, 1]);
-      expect([refused[0]!.faultCode, elementText(refused[0]!.text, 'element')]).toEqual(['Client.EK0036', element]);
-      expect(refused[0]!.faultString).toContain(`${id} was already used`);
-    }
-    const after = await storedCounts(brokers[1]!);
-    expect(after.messages - before.messages).toBe(8);
-  });
+  test.each(Object.keys(pairs))(
+    '%s: exactly one is accepted, the other gets Client.EK0036 naming the id',
+    async (element) => {
+      const before = await storedCounts(brokers[0]!);
+      for (let round = 0; round < 8; round++) {
+        const { requests, id } = pairs[element]!();
+        const answers = await Promise.all(requests.map((request, i) => send(brokers[i]!.baseUrl, request)));
+        const accepted = answers.filter((a) => elementText(a.text, 'ontvangstBevestiging') === 'J');
+        const refused = answers.filter((a) => a.faultCode !== null);
+        expect([accepted.length, refused.length]).toEqual([1, 1]);
+        expect([refused[0]!.faultCode, elementText(refused[0]!.text, 'element')]).toEqual(['Client.EK0036', element]);
+        expect(refused[0]!.faultString).toContain(`${id} was already used`);
+      }
+      const after = await storedCounts(brokers[1]!);
+      expect(after.messages - before.messages).toBe(8);
+    },
+  );
 });

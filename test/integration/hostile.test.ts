@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { GENERATED_HOSTILE } from '../fixtures/hostile/generate.js';
-import { FIXTURES, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { storedCounts, useTestBroker } from '../support/broker.js';
+import { bodyFixture, elementText, FIXTURES, lasRequest, send } from '../support/soap.js';
 
 const DIR = path.join(FIXTURES, 'hostile');
 const manifest = JSON.parse(fs.readFileSync(path.join(DIR, 'manifest.json'), 'utf8')) as {
@@ -20,21 +20,53 @@ const manifest = JSON.parse(fs.readFileSync(path.join(DIR, 'manifest.json'), 'ut
  * POSTs with node:http so a body the server stops reading still gets its answer read (fetch gives up
  * on a request whose upload is cut short).
  */
-function rawPost(url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function rawPost(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', headers: { 'content-type': 'text/xml; charset=UTF-8', 'content-length': body.length, soapaction: `"${manifest.inschrijvingAction}"`, ...headers } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/xml; charset=UTF-8',
+          'content-length': body.length,
+          soapaction: `"${manifest.inschrijvingAction}"`,
+          ...headers,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
 }
 
 const cases: [string, string, () => Promise<{ body: Buffer; headers: Record<string, string> }>][] = [
-  ...Object.entries(manifest.expect).map(([file, code]) => [file, code, async () => ({ body: fs.readFileSync(path.join(DIR, file)), headers: {} })] as [string, string, () => Promise<{ body: Buffer; headers: Record<string, string> }>]),
-  ...Object.entries(manifest.generated).map(([name, code]) => [name, code, async () => GENERATED_HOSTILE[name]!()] as [string, string, () => Promise<{ body: Buffer; headers: Record<string, string> }>]),
+  ...Object.entries(manifest.expect).map(
+    ([file, code]) =>
+      [file, code, async () => ({ body: fs.readFileSync(path.join(DIR, file)), headers: {} })] as [
+        string,
+        string,
+        () => Promise<{ body: Buffer; headers: Record<string, string> }>,
+      ],
+  ),
+  ...Object.entries(manifest.generated).map(
+    ([name, code]) =>
+      [name, code, async () => GENERATED_HOSTILE[name]!()] as [
+        string,
+        string,
+        () => Promise<{ body: Buffer; headers: Record<string, string> }>,
+      ],
+  ),
 ];
 
 describe('hostile input', () => {
@@ -50,7 +82,11 @@ describe('hostile input', () => {
     const { body, headers } = await make();
 
     const started = performance.now();
-    const answer = await rawPost(`${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1`, body, headers);
+    const answer = await rawPost(
+      `${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1`,
+      body,
+      headers,
+    );
     const elapsed = performance.now() - started;
 
     expect(answer.status).toBe(500);
@@ -60,7 +96,10 @@ describe('hostile input', () => {
     expect(answer.text).not.toContain('root:');
     expect(await storedCounts(broker())).toEqual(before);
 
-    const valid = await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')));
+    const valid = await send(
+      broker().baseUrl,
+      lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')),
+    );
     expect(elementText(valid.text, 'ontvangstBevestiging')).toBe('J');
   });
 

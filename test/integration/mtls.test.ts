@@ -6,18 +6,18 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { Broker } from '../../src/broker.js';
+import { httpsAgentFor } from '../../src/delivery/http-post.js';
+import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
+import { attemptDelivery, outboundEnvelope } from '../../src/delivery/soap-client.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { StartupError } from '../../src/shared/startup-failure.js';
 import { clientTlsOptions, loadTlsMaterial } from '../../src/shared/tls.js';
-import { httpsAgentFor } from '../../src/delivery/http-post.js';
-import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
-import { attemptDelivery, outboundEnvelope } from '../../src/delivery/soap-client.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import type { Broker } from '../../src/broker.js';
-import { ANONYMOUS, BROKER_OIN, OIN_25BE, bodyFixture, lasRequest } from '../support/soap.js';
 import { startTestBroker, storedCounts } from '../support/broker.js';
-import { type Credentials, type TestPki, UNKNOWN_OIN, brokerTlsEnv, generateTestPki } from '../support/pki.js';
+import { brokerTlsEnv, type Credentials, generateTestPki, type TestPki, UNKNOWN_OIN } from '../support/pki.js';
+import { ANONYMOUS, BROKER_OIN, bodyFixture, lasRequest, OIN_25BE } from '../support/soap.js';
 
 const OIN_00AH = '0000000700000AH00000';
 const INSCHRIJVING = 'aanleverenInschrijvingVO';
@@ -42,26 +42,41 @@ interface TlsAnswer {
 }
 
 /** One request on a new connection, presenting `client` (or no certificate), trusting the test root. */
-function postTls(client: Credentials | undefined, request: { path: string; soapAction: string; xml: string }): Promise<TlsAnswer> {
+function postTls(
+  client: Credentials | undefined,
+  request: { path: string; soapAction: string; xml: string },
+): Promise<TlsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = https.request(`${broker.baseUrl}${request.path}`, {
-      method: 'POST', agent: false, ca: pki.ca, ...(client ? { cert: client.cert, key: client.key } : {}),
-      headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: request.soapAction },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, text, faultCode: /<faultcode>soapenv:([^<]+)<\/faultcode>/.exec(text)?.[1] ?? null });
-      });
-      res.on('error', reject);
-    });
+    const req = https.request(
+      `${broker.baseUrl}${request.path}`,
+      {
+        method: 'POST',
+        agent: false,
+        ca: pki.ca,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+        headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: request.soapAction },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            faultCode: /<faultcode>soapenv:([^<]+)<\/faultcode>/.exec(text)?.[1] ?? null,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(request.xml);
   });
 }
 
-const inschrijving = (fromOin: string, body = bodyFixture('valid/aanleverenInschrijvingVO.xml')) => lasRequest(INSCHRIJVING, body, { from: `${ANONYMOUS}?oin=${fromOin}` });
+const inschrijving = (fromOin: string, body = bodyFixture('valid/aanleverenInschrijvingVO.xml')) =>
+  lasRequest(INSCHRIJVING, body, { from: `${ANONYMOUS}?oin=${fromOin}` });
 
 describe('the listener', () => {
   test('a school with a valid certificate whose OIN is wsa:From and owns the BRIN gets a receipt', async () => {
@@ -76,11 +91,19 @@ describe('the listener', () => {
     ['no certificate', () => undefined, /did not return a certificate/],
     ['an expired certificate', () => pki.expired, /CERT_HAS_EXPIRED/],
     ['a revoked certificate (TLS_CRL_FILE)', () => pki.revoked, /CERT_REVOKED/],
-    ['a certificate of an untrusted CA', () => pki.untrusted, /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/],
+    [
+      'a certificate of an untrusted CA',
+      () => pki.untrusted,
+      /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/,
+    ],
   ])('%s: the handshake is refused, no HTTP answer, nothing stored', async (_name, client, reason) => {
     const before = await storedCounts(broker);
     // Why the listener dropped the connection: OpenSSL's alert, or the verification error it destroyed the socket for.
-    const refused = new Promise<string>((resolve) => broker.server.once('tlsClientError', (error: Error, socket: TLSSocket) => resolve(`${error.message} ${String(socket.authorizationError)}`)));
+    const refused = new Promise<string>((resolve) =>
+      broker.server.once('tlsClientError', (error: Error, socket: TLSSocket) =>
+        resolve(`${error.message} ${String(socket.authorizationError)}`),
+      ),
+    );
     await expect(postTls(client(), inschrijving(OIN_25BE))).rejects.toThrow(/alert|socket hang up|ECONNRESET/);
     expect(await refused).toMatch(reason);
     expect(await storedCounts(broker)).toEqual(before);
@@ -107,7 +130,7 @@ describe('the listener', () => {
     expect(await storedCounts(broker)).toEqual(before);
   });
 
-  test('the certificate OIN may not deliver for the body\'s BRIN: Client.DK0002', async () => {
+  test("the certificate OIN may not deliver for the body's BRIN: Client.DK0002", async () => {
     const before = await storedCounts(broker);
     const answer = await postTls(pki.school00AH, inschrijving(OIN_00AH));
     expect(answer).toMatchObject({ status: 500, faultCode: 'Client.DK0002' });
@@ -115,14 +138,32 @@ describe('the listener', () => {
     expect(await storedCounts(broker)).toEqual(before);
   });
 
-  test('the WSDL\'s soap:address is the https listen address when PUBLIC_URL is unset', async () => {
+  test("the WSDL's soap:address is the https listen address when PUBLIC_URL is unset", async () => {
     const wsdl = await new Promise<string>((resolve, reject) => {
-      https.get(`${broker.baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1?wsdl`, { agent: false, servername: 'localhost', ca: pki.ca, cert: pki.school25BE.cert, key: pki.school25BE.key, headers: { host: 'evil.example' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
-      }).on('error', reject);
+      https
+        .get(
+          `${broker.baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1?wsdl`,
+          {
+            agent: false,
+            servername: 'localhost',
+            ca: pki.ca,
+            cert: pki.school25BE.cert,
+            key: pki.school25BE.key,
+            headers: { host: 'evil.example' },
+          },
+          (res) => {
+            let text = '';
+            res
+              .setEncoding('utf8')
+              .on('data', (chunk: string) => (text += chunk))
+              .on('end', () => resolve(text));
+          },
+        )
+        .on('error', reject);
     });
-    expect(wsdl).toContain(`location="https://localhost:${broker.port}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1"`);
+    expect(wsdl).toContain(
+      `location="https://localhost:${broker.port}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1"`,
+    );
     expect(wsdl).not.toContain('evil.example');
   });
 });
@@ -132,7 +173,7 @@ describe('start-up checks', () => {
     expect(() => loadConfig({ TLS: 'on' })).toThrow(/TLS_CERT_FILE[\s\S]*TLS_KEY_FILE[\s\S]*TLS_CA_FILE/);
   });
 
-  test('a key that is not the certificate\'s stops the start with one line', () => {
+  test("a key that is not the certificate's stops the start with one line", () => {
     const config = loadConfig({ ...brokerTlsEnv(pki), TLS_KEY_FILE: pki.school25BE.keyFile });
     let error: unknown;
     try {
@@ -165,34 +206,56 @@ describe('deliveries over mutual TLS', () => {
   afterAll(() => validator.dispose());
 
   /** A school's https endpoint that demands a client certificate from the test root; records the OINs it saw. */
-  async function startSchool(server: Credentials): Promise<{ url: string; clientOins: string[]; close(): Promise<void> }> {
+  async function startSchool(
+    server: Credentials,
+  ): Promise<{ url: string; clientOins: string[]; close(): Promise<void> }> {
     const clientOins: string[] = [];
-    const school = https.createServer({ cert: server.cert, key: server.key, ca: pki.ca, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      clientOins.push(String((req.socket as TLSSocket).getPeerCertificate().subject.serialNumber));
-      let xml = '';
-      req.setEncoding('utf8').on('data', (chunk: string) => (xml += chunk)).on('end', () => {
-        res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8' });
-        res.end(institutionReceipt(xml));
-      });
-    });
+    const school = https.createServer(
+      { cert: server.cert, key: server.key, ca: pki.ca, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        clientOins.push(String((req.socket as TLSSocket).getPeerCertificate().subject.serialNumber));
+        let xml = '';
+        req
+          .setEncoding('utf8')
+          .on('data', (chunk: string) => (xml += chunk))
+          .on('end', () => {
+            res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8' });
+            res.end(institutionReceipt(xml));
+          });
+      },
+    );
     await new Promise<void>((resolve) => school.listen(0, '127.0.0.1', resolve));
     return {
-      url: `https://127.0.0.1:${(school.address() as AddressInfo).port}/las`, clientOins,
-      close: () => new Promise<void>((resolve) => { school.closeAllConnections(); school.close(() => resolve()); }),
+      url: `https://127.0.0.1:${(school.address() as AddressInfo).port}/las`,
+      clientOins,
+      close: () =>
+        new Promise<void>((resolve) => {
+          school.closeAllConnections();
+          school.close(() => resolve());
+        }),
     };
   }
 
   /** The agent the pipeline builds from the broker's settings. */
-  const brokerAgent = (): https.Agent => httpsAgentFor(clientTlsOptions(loadTlsMaterial(loadConfig(brokerTlsEnv(pki)).tls!)));
+  const brokerAgent = (): https.Agent =>
+    httpsAgentFor(clientTlsOptions(loadTlsMaterial(loadConfig(brokerTlsEnv(pki)).tls!)));
 
   const deliver = (url: string, agent: https.Agent) => {
     const messageId = '6f1d8a52-2f55-4c7e-9f0b-6d7f1b3c9a01';
     const body = bodyFixture('outbound/terugkoppelenInschrijvingVO-afgekeurd.xml');
     const envelope = outboundEnvelope(body, 'terugkoppelenInschrijvingVO', messageId, OIN_25BE, BROKER_OIN);
-    return attemptDelivery(url, envelope, `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/terugkoppelenInschrijvingVO`, 5000, validator, messageId, agent);
+    return attemptDelivery(
+      url,
+      envelope,
+      `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/terugkoppelenInschrijvingVO`,
+      5000,
+      validator,
+      messageId,
+      agent,
+    );
   };
 
-  test('to an https endpoint: the broker presents its certificate and the school\'s is verified against the trusted CAs', async () => {
+  test("to an https endpoint: the broker presents its certificate and the school's is verified against the trusted CAs", async () => {
     const school = await startSchool(pki.school25BE);
     try {
       const outcome = await deliver(school.url, brokerAgent());

@@ -11,9 +11,9 @@ import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn, isValidOnderwijsnummer } from '../../src/register/pgn.js';
 import { createLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import { scrape } from '../support/metrics-text.js';
-import { BRP_OIN, BROKER_OIN, OIN_25BE, actionOf, bodyFixture, lasRequest, post, send } from '../support/soap.js';
 import { startTestBroker, waitFor } from '../support/broker.js';
+import { scrape } from '../support/metrics-text.js';
+import { actionOf, BROKER_OIN, BRP_OIN, bodyFixture, lasRequest, OIN_25BE, post, send } from '../support/soap.js';
 
 const BSN = '123456782';
 const BYPASS_FORMS = [`${BSN}x`, '123.456.782', '123 456 782', `00${BSN}`, `BSN${BSN}NL`];
@@ -24,8 +24,11 @@ const KNOWN_OINS = [BROKER_OIN, OIN_25BE, BRP_OIN, ...DEMO_INSTITUTIONS.map((ins
 /** A number that is a clock reading (epoch seconds or milliseconds within a day of now), not a value from a message. */
 function isClockReading(digits: string): boolean {
   const now = Date.now();
-  return Math.abs(Number(digits) - now) < 86_400_000 || Math.abs(Number(digits) - now / 1000) < 86_400
-    || Math.abs(Number(digits.slice(0, 10)) - now / 1000) < 86_400; // seconds with a fraction, separator taken out
+  return (
+    Math.abs(Number(digits) - now) < 86_400_000 ||
+    Math.abs(Number(digits) - now / 1000) < 86_400 ||
+    Math.abs(Number(digits.slice(0, 10)) - now / 1000) < 86_400
+  ); // seconds with a fraction, separator taken out
 }
 
 /** Every nine consecutive digits (separators `.`, white space and `-` taken out of a digit run) that pass the BSN or onderwijsnummer check, with where. */
@@ -38,7 +41,8 @@ function personalNumbersIn(text: string): string[] {
     if (isClockReading(digits)) continue;
     for (let i = 0; i + 9 <= digits.length; i++) {
       const nine = digits.slice(i, i + 9);
-      if (isValidBsn(nine) || isValidOnderwijsnummer(nine)) found.push(`${nine} in …${rest.slice(Math.max(0, match.index - 80), match.index + match[0].length + 40)}…`);
+      if (isValidBsn(nine) || isValidOnderwijsnummer(nine))
+        found.push(`${nine} in …${rest.slice(Math.max(0, match.index - 80), match.index + match[0].length + 40)}…`);
     }
   }
   return found;
@@ -51,13 +55,20 @@ async function redisText(broker: Broker): Promise<string> {
   const parts: string[] = [];
   for (const key of keys) {
     const type = await redis.type(key);
-    const value = type === 'string' ? await redis.get(key)
-      : type === 'hash' ? await redis.hgetall(key)
-      : type === 'list' ? await redis.lrange(key, '0', '-1')
-      : type === 'set' ? await redis.smembers(key)
-      : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
-      : type === 'stream' ? await redis.xrange(key, '-', '+')
-      : null;
+    const value =
+      type === 'string'
+        ? await redis.get(key)
+        : type === 'hash'
+          ? await redis.hgetall(key)
+          : type === 'list'
+            ? await redis.lrange(key, '0', '-1')
+            : type === 'set'
+              ? await redis.smembers(key)
+              : type === 'zset'
+                ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+                : type === 'stream'
+                  ? await redis.xrange(key, '-', '+')
+                  : null;
     parts.push(key, JSON.stringify(value));
   }
   return parts.join('\n');
@@ -65,7 +76,11 @@ async function redisText(broker: Broker): Promise<string> {
 
 /** The series of a /metrics scrape without their sample values: measurements, not message content, which could enter only as a label. */
 function seriesOf(scrape: string): string {
-  return scrape.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => line.slice(0, line.lastIndexOf(' '))).join('\n');
+  return scrape
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => line.slice(0, line.lastIndexOf(' ')))
+    .join('\n');
 }
 
 describe('personal data stays out of logs, Redis and metrics', () => {
@@ -84,7 +99,10 @@ describe('personal data stays out of logs, Redis and metrics', () => {
     broker = await startTestBroker({ log });
     await seedDemoPopulation(broker.pool);
     const school = DEMO_INSTITUTIONS[0]!;
-    await upsertInstitution(broker.pool, { ...school, endpointUrl: `${broker.baseUrl}/demo/institutions/${school.brins[0]}` });
+    await upsertInstitution(broker.pool, {
+      ...school,
+      endpointUrl: `${broker.baseUrl}/demo/institutions/${school.brins[0]}`,
+    });
     await broker.registry.refresh();
     pipeline = startPipeline(broker.config, broker.pool, process.env.TEST_REDIS_URL!, log, {});
   });
@@ -99,16 +117,51 @@ describe('personal data stays out of logs, Redis and metrics', () => {
 
   test('each bypass form, on every path that refuses or handles a message', async () => {
     const refusals: [string, { path: string; soapAction: string; xml: string }][] = [
-      ...BYPASS_FORMS.map((form): [string, { path: string; soapAction: string; xml: string }] =>
-        [`schema: burgerservicenummer ${form}`, lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'burgerservicenummer', form))]),
-      ['schema: an unexpected element named after a BSN', lasRequest('aanleverenInschrijvingVO', enrolment().replace('<bas:brin>', `<bas:x${BSN}>1</bas:x${BSN}><bas:brin>`))],
-      ['bedrijfsdocument: ontvangendeInstantie', lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'ontvangendeInstantie', `BSN${BSN}NL`))],
-      ['bedrijfsdocument: datumTijdBedrijfsdocument', lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'datumTijdBedrijfsdocument', `${BSN}-01-01T00:00:00Z`))],
-      ['authorisation: verzendendeInstantie', lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'verzendendeInstantie', '123.456.782'))],
-      ['envelope: wsa:MessageID', lasRequest('aanleverenInschrijvingVO', enrolment(), { messageId: `urn:uuid:${BSN}x` })],
-      ['envelope: SOAPAction', { ...lasRequest('aanleverenInschrijvingVO', enrolment()), soapAction: `"${actionOf('aanleverenInschrijvingVO')}${BSN}"` }],
-      ['well-formedness: a character reference', lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'burgerservicenummer', `&#${BSN};`))],
-      ['well-formedness: a mismatched end tag', lasRequest('aanleverenInschrijvingVO', enrolment().replace('</bas:brin>', `</bas:b${BSN}>`))],
+      ...BYPASS_FORMS.map((form): [string, { path: string; soapAction: string; xml: string }] => [
+        `schema: burgerservicenummer ${form}`,
+        lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'burgerservicenummer', form)),
+      ]),
+      [
+        'schema: an unexpected element named after a BSN',
+        lasRequest(
+          'aanleverenInschrijvingVO',
+          enrolment().replace('<bas:brin>', `<bas:x${BSN}>1</bas:x${BSN}><bas:brin>`),
+        ),
+      ],
+      [
+        'bedrijfsdocument: ontvangendeInstantie',
+        lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'ontvangendeInstantie', `BSN${BSN}NL`)),
+      ],
+      [
+        'bedrijfsdocument: datumTijdBedrijfsdocument',
+        lasRequest(
+          'aanleverenInschrijvingVO',
+          withElement(enrolment(), 'datumTijdBedrijfsdocument', `${BSN}-01-01T00:00:00Z`),
+        ),
+      ],
+      [
+        'authorisation: verzendendeInstantie',
+        lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'verzendendeInstantie', '123.456.782')),
+      ],
+      [
+        'envelope: wsa:MessageID',
+        lasRequest('aanleverenInschrijvingVO', enrolment(), { messageId: `urn:uuid:${BSN}x` }),
+      ],
+      [
+        'envelope: SOAPAction',
+        {
+          ...lasRequest('aanleverenInschrijvingVO', enrolment()),
+          soapAction: `"${actionOf('aanleverenInschrijvingVO')}${BSN}"`,
+        },
+      ],
+      [
+        'well-formedness: a character reference',
+        lasRequest('aanleverenInschrijvingVO', withElement(enrolment(), 'burgerservicenummer', `&#${BSN};`)),
+      ],
+      [
+        'well-formedness: a mismatched end tag',
+        lasRequest('aanleverenInschrijvingVO', enrolment().replace('</bas:brin>', `</bas:b${BSN}>`)),
+      ],
     ];
     for (const [what, request] of refusals) {
       const answer = await send(broker.baseUrl, request);
@@ -117,19 +170,41 @@ describe('personal data stays out of logs, Redis and metrics', () => {
     // A message the broker accepts and processes; its feedback is delivered to the demo school.
     const accepted = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', enrolment()));
     expect(accepted.status).toBe(200);
-    await waitFor(async () => lines.join(''), (text) => text.includes('demo institution received'), 10_000);
+    await waitFor(
+      async () => lines.join(''),
+      (text) => text.includes('demo institution received'),
+      10_000,
+    );
     // The shared address, where the SOAPAction chooses the contract.
-    expect((await post(broker.baseUrl, '/vo-webservices/', lasRequest('aanleverenInschrijvingVO', enrolment()).xml, { soapaction: `"x${BSN}"` })).status).toBe(500);
+    expect(
+      (
+        await post(broker.baseUrl, '/vo-webservices/', lasRequest('aanleverenInschrijvingVO', enrolment()).xml, {
+          soapaction: `"x${BSN}"`,
+        })
+      ).status,
+    ).toBe(500);
 
-    const requestLinesIn = (text: string): string[] => text.split('\n').filter((line) => line.includes('"message":"request"'));
-    const logText = await waitFor(async () => lines.join(''), (text) => requestLinesIn(text).length >= refusals.length + 2);
+    const requestLinesIn = (text: string): string[] =>
+      text.split('\n').filter((line) => line.includes('"message":"request"'));
+    const logText = await waitFor(
+      async () => lines.join(''),
+      (text) => requestLinesIn(text).length >= refusals.length + 2,
+    );
     expect(personalNumbersIn(logText)).toEqual([]);
     expect(personalNumbersIn(await redisText(broker))).toEqual([]);
     expect(personalNumbersIn(seriesOf(await scrape(broker.baseUrl)))).toEqual([]);
     // The log still says what was wrong: the element and the kind of failure.
     const requestLines = requestLinesIn(logText).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(requestLines).toHaveLength(refusals.length + 2);
-    expect(requestLines[0]).toMatchObject({ faultCode: 'Client.DK0004', element: 'burgerservicenummer', reason: 'body not valid against the schema: pattern' });
-    expect(requestLines[BYPASS_FORMS.length]).toMatchObject({ faultCode: 'Client.DK0004', element: 'x******782', reason: 'body not valid against the schema: unexpected element' });
+    expect(requestLines[0]).toMatchObject({
+      faultCode: 'Client.DK0004',
+      element: 'burgerservicenummer',
+      reason: 'body not valid against the schema: pattern',
+    });
+    expect(requestLines[BYPASS_FORMS.length]).toMatchObject({
+      faultCode: 'Client.DK0004',
+      element: 'x******782',
+      reason: 'body not valid against the schema: unexpected element',
+    });
   });
 });

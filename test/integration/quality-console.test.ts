@@ -7,11 +7,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import type { EnrolmentStand } from '../../src/register/enrolment.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { waitFor } from '../support/broker.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import { databaseUrlOf, oinOf, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
@@ -32,19 +32,48 @@ describe('quality checks: admin API, CLI and dashboard', () => {
   let cliEnv: NodeJS.ProcessEnv;
   const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: cliEnv });
 
-  async function saveEnrolment(brin: string, volgnummer: string, pgn: string, datumInschrijving: string): Promise<void> {
+  async function saveEnrolment(
+    brin: string,
+    volgnummer: string,
+    pgn: string,
+    datumInschrijving: string,
+  ): Promise<void> {
     const stand: EnrolmentStand = {
-      pgn: { kind: 'BSN', value: pgn }, brin, inschrijvingvolgnummer: volgnummer, datumInschrijving, ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [],
-      perioden: [{ datumBegin: datumInschrijving, opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, indicatieBekostigbaar: true, experimenten: [] }],
+      pgn: { kind: 'BSN', value: pgn },
+      brin,
+      inschrijvingvolgnummer: volgnummer,
+      datumInschrijving,
+      ontwikkelingsperspectieven: [],
+      verblijvenAndereInstelling: [],
+      perioden: [
+        {
+          datumBegin: datumInschrijving,
+          opleidingcode: '0050',
+          aanvullendeOpleidingen: [],
+          vestiging: `${brin}00`,
+          indicatieBekostigbaar: true,
+          experimenten: [],
+        },
+      ],
     };
     await broker().pool.query(
       `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, document_time, stand, source_message_id) VALUES ($1, $2, $3, $4, now(), $5, 0)`,
-      [brin, volgnummer, pgn, datumInschrijving, JSON.stringify(stand)]);
+      [brin, volgnummer, pgn, datumInschrijving, JSON.stringify(stand)],
+    );
   }
 
-  async function call(pathName: string, options: { token: string; method?: string; name?: string } ): Promise<{ status: number; body: any }> {
-    const headers: Record<string, string> = { authorization: `Bearer ${options.token}`, ...(options.name ? { 'x-operator-name': options.name } : {}) };
-    const response = await fetch(`${broker().baseUrl}/admin/api/${pathName}`, { method: options.method ?? 'GET', headers });
+  async function call(
+    pathName: string,
+    options: { token: string; method?: string; name?: string },
+  ): Promise<{ status: number; body: any }> {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${options.token}`,
+      ...(options.name ? { 'x-operator-name': options.name } : {}),
+    };
+    const response = await fetch(`${broker().baseUrl}/admin/api/${pathName}`, {
+      method: options.method ?? 'GET',
+      headers,
+    });
     return { status: response.status, body: await response.json() };
   }
 
@@ -71,26 +100,59 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     expect(ran.body).toMatchObject({ ran: true, checkDate: day(0), pupils: 3, notified: 2 });
 
     const double = (await call('quality/signals?brin=71AA&code=Q0013', { token: READ })).body;
-    expect(double).toEqual([expect.objectContaining({ brin: '71AA', inschrijvingvolgnummer: 'Q-1', maskedPgn: '******782', code: 'Q0013', sleutelgegevens: [{ naam: 'brin', waarde: '72AA' }], omschrijving: expect.stringContaining('andere vo-school') })]);
-    const ahead = (await call('quality/signals?brin=71AA&code=Q0001', { token: READ })).body as Record<string, unknown>[];
-    expect(ahead.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn])).toEqual([['Q-3', '******333'], ['Q-3', '******444']]);
+    expect(double).toEqual([
+      expect.objectContaining({
+        brin: '71AA',
+        inschrijvingvolgnummer: 'Q-1',
+        maskedPgn: '******782',
+        code: 'Q0013',
+        sleutelgegevens: [{ naam: 'brin', waarde: '72AA' }],
+        omschrijving: expect.stringContaining('andere vo-school'),
+      }),
+    ]);
+    const ahead = (await call('quality/signals?brin=71AA&code=Q0001', { token: READ })).body as Record<
+      string,
+      unknown
+    >[];
+    expect(ahead.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn])).toEqual([
+      ['Q-3', '******333'],
+      ['Q-3', '******444'],
+    ]);
     const all = JSON.stringify((await call('quality/signals', { token: READ })).body);
     for (const pgn of FULL_PGNS) expect(all).not.toContain(pgn);
-    const ofSchool = (await call(`quality/signals?institution=${oinOf('72AA')}`, { token: READ })).body as { brin: string }[];
+    const ofSchool = (await call(`quality/signals?institution=${oinOf('72AA')}`, { token: READ })).body as {
+      brin: string;
+    }[];
     expect(ofSchool.length).toBeGreaterThan(0);
     expect(new Set(ofSchool.map((s) => s.brin))).toEqual(new Set(['72AA']));
     expect((await call('quality/signals?code=I0001', { token: READ })).status).toBe(400);
     const overview = (await call('quality', { token: READ })).body;
-    expect(overview.runs).toEqual([expect.objectContaining({ trigger: 'operator', actor: 'api:operator (Quinn)', notified: 2 })]);
+    expect(overview.runs).toEqual([
+      expect.objectContaining({ trigger: 'operator', actor: 'api:operator (Quinn)', notified: 2 }),
+    ]);
     expect(overview.counts).toContainEqual({ brin: '71AA', code: 'Q0001', count: 2 });
 
     const audit = (await call('audit?action=quality.run', { token: READ })).body;
-    expect(audit).toEqual([expect.objectContaining({ actor: 'api:operator (Quinn)', action: 'quality.run', affected: ran.body.signals })]);
+    expect(audit).toEqual([
+      expect.objectContaining({ actor: 'api:operator (Quinn)', action: 'quality.run', affected: ran.body.signals }),
+    ]);
 
-    const reports = await waitFor(async () => ['71AA', '72AA'].map((brin) => endpoints().received(brin).filter((r) => r.xml.includes('verstrekkenKwaliteitscontrole_Request'))),
-      (lists) => lists.every((list) => list.length > 0));
-    for (const pgn of [AHEAD, AHEAD_TOO]) expect(reports[0]![0]!.xml).toContain(`<t:burgerservicenummer>${pgn}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-3</t:inschrijvingvolgnummer>`);
-    expect(reports[1]![0]!.xml).toContain(`<t:burgerservicenummer>${PUPIL}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-2</t:inschrijvingvolgnummer>`);
+    const reports = await waitFor(
+      async () =>
+        ['71AA', '72AA'].map((brin) =>
+          endpoints()
+            .received(brin)
+            .filter((r) => r.xml.includes('verstrekkenKwaliteitscontrole_Request')),
+        ),
+      (lists) => lists.every((list) => list.length > 0),
+    );
+    for (const pgn of [AHEAD, AHEAD_TOO])
+      expect(reports[0]![0]!.xml).toContain(
+        `<t:burgerservicenummer>${pgn}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-3</t:inschrijvingvolgnummer>`,
+      );
+    expect(reports[1]![0]!.xml).toContain(
+      `<t:burgerservicenummer>${PUPIL}</t:burgerservicenummer><t:inschrijvingvolgnummer>Q-2</t:inschrijvingvolgnummer>`,
+    );
     expect(reports[1]![0]!.xml).not.toContain('Q-1');
     expect(reports[1]![0]!.xml).not.toContain(AHEAD);
   });
@@ -107,25 +169,38 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     }
   });
 
-  test('CLI: list by BRIN as JSON and by code as a table, the pupils\' numbers masked', async () => {
+  test("CLI: list by BRIN as JSON and by code as a table, the pupils' numbers masked", async () => {
     const json = (await cli('quality', 'list', '--brin', '71AA', '--json')).stdout;
     const listed = JSON.parse(json) as { inschrijvingvolgnummer: string; maskedPgn: string; code: string }[];
-    expect(listed.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn, s.code])).toEqual(expect.arrayContaining([['Q-1', '******782', 'Q0013'], ['Q-3', '******333', 'Q0001'], ['Q-3', '******444', 'Q0001']]));
-    expect((await cli('quality', 'list', '--code', 'Q0013')).stdout).toMatch(/71AA\s+Q-1\s+\*{6}782\s+Q0013\s+brin=72AA/);
+    expect(listed.map((s) => [s.inschrijvingvolgnummer, s.maskedPgn, s.code])).toEqual(
+      expect.arrayContaining([
+        ['Q-1', '******782', 'Q0013'],
+        ['Q-3', '******333', 'Q0001'],
+        ['Q-3', '******444', 'Q0001'],
+      ]),
+    );
+    expect((await cli('quality', 'list', '--code', 'Q0013')).stdout).toMatch(
+      /71AA\s+Q-1\s+\*{6}782\s+Q0013\s+brin=72AA/,
+    );
     const table = (await cli('quality', 'list')).stdout;
     expect(table).toMatch(/71AA\s+Q-3\s+\*{6}333\s+Q0001/);
     expect(table).toMatch(/71AA\s+Q-3\s+\*{6}444\s+Q0001/);
     for (const pgn of FULL_PGNS) for (const out of [json, table]) expect(out).not.toContain(pgn);
   });
 
-  test('CLI: run now, then the runs show it as the user\'s', async () => {
-    expect((await cli('quality', 'run')).stdout).toMatch(/^quality run \d+ for \d{4}-\d{2}-\d{2}: 3 pupil\(s\) checked, \d+ signal\(s\), 2 school\(s\) told/);
+  test("CLI: run now, then the runs show it as the user's", async () => {
+    expect((await cli('quality', 'run')).stdout).toMatch(
+      /^quality run \d+ for \d{4}-\d{2}-\d{2}: 3 pupil\(s\) checked, \d+ signal\(s\), 2 school\(s\) told/,
+    );
     const runs = JSON.parse((await cli('quality', 'runs', '--json')).stdout) as { trigger: string; actor: string }[];
     expect(runs[0]).toMatchObject({ trigger: 'operator', actor: expect.stringMatching(/^cli:/) });
   });
 
   test('CLI: a code that is not a quality code is refused', async () => {
-    await expect(cli('quality', 'list', '--code', 'X1')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('a quality signal code such as Q0001') });
+    await expect(cli('quality', 'list', '--code', 'X1')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('a quality signal code such as Q0001'),
+    });
   });
 
   async function signIn(token: string): Promise<Page> {
@@ -141,7 +216,10 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     const page = await signIn(OPERATOR);
     await page.waitForSelector('#quality-counts tr[data-brin="71AA"][data-code="Q0013"]');
     await page.click('#quality-counts tr[data-brin="71AA"][data-code="Q0013"] a');
-    await waitFor(() => page.locator('#quality-signals tbody tr').count(), (n) => n === 1);
+    await waitFor(
+      () => page.locator('#quality-signals tbody tr').count(),
+      (n) => n === 1,
+    );
     expect(await page.textContent('#quality-signals tbody tr')).toContain('Q-1');
     expect(await page.textContent('#quality-signals tbody tr')).toContain('******782');
     const before = await page.locator('#quality-runs tbody tr').count();
@@ -150,7 +228,12 @@ describe('quality checks: admin API, CLI and dashboard', () => {
     await page.click('#confirm-ok');
     await page.locator('#flash', { hasText: /Quality run \d+: 3 pupil\(s\) checked/ }).waitFor();
     // The flash shows before the view re-renders: wait for the new run's row.
-    expect(await waitFor(() => page.locator('#quality-runs tbody tr').count(), (n) => n === before + 1)).toBe(before + 1);
+    expect(
+      await waitFor(
+        () => page.locator('#quality-runs tbody tr').count(),
+        (n) => n === before + 1,
+      ),
+    ).toBe(before + 1);
     for (const pgn of FULL_PGNS) expect(await page.content()).not.toContain(pgn);
     await page.close();
   });

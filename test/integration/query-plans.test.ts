@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { loadConfig } from '../../src/shared/config.js';
 import { seedDemoInstitutions, seedDemoPopulation } from '../../src/demo-seed.js';
 import { createPipelinePool } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processBatch } from '../../src/processing/process-message.js';
-import { type Pool, createPool } from '../../src/shared/database.js';
-import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { createPool, type Pool } from '../../src/shared/database.js';
 import { migrate } from '../../src/shared/migrate.js';
+import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
-import { BROKER_OIN, acceptedMessage, bodyFixture, operationOfFixture } from '../support/soap.js';
 import { createTestDatabase } from '../support/services.js';
+import { acceptedMessage, BROKER_OIN, bodyFixture, operationOfFixture } from '../support/soap.js';
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
-const GROWING = /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links)(_|$)/;
+const GROWING =
+  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
-const accepted = (fixture: string): AcceptedMessage => acceptedMessage(operationOfFixture(fixture), bodyFixture(fixture));
+const accepted = (fixture: string): AcceptedMessage =>
+  acceptedMessage(operationOfFixture(fixture), bodyFixture(fixture));
 
 /**
  * The scans in a plan that read a growing table (or one of its indexes) without an index condition:
@@ -24,10 +26,15 @@ const accepted = (fixture: string): AcceptedMessage => acceptedMessage(operation
  */
 function unboundedScans(plan: string): string[] {
   const nodes = plan.split(/\n(?=\s*->)/);
-  return nodes.filter((node) => {
-    const scan = /(?:Seq Scan|Index Scan(?: Backward)? using \S+|Index Only Scan(?: Backward)? using \S+|Bitmap Index Scan) on (\S+)/.exec(node);
-    return scan !== null && GROWING.test(scan[1]!) && !/Index Cond:/.test(node);
-  }).map((node) => node.split('\n')[0]!.trim());
+  return nodes
+    .filter((node) => {
+      const scan =
+        /(?:Seq Scan|Index Scan(?: Backward)? using \S+|Index Only Scan(?: Backward)? using \S+|Bitmap Index Scan) on (\S+)/.exec(
+          node,
+        );
+      return scan !== null && GROWING.test(scan[1]!) && !/Index Cond:/.test(node);
+    })
+    .map((node) => node.split('\n')[0]!.trim());
 }
 
 /** The statements a pool's clients send, while `run` runs (observed, not changed). */
@@ -70,26 +77,77 @@ describe('query plans on a growing database', () => {
     const setup = pool();
     await seedDemoInstitutions(setup);
     await seedDemoPopulation(setup);
-    const store = async (fixtures: string[]): Promise<number[]> => (await storeAcceptedBatch(setup, fixtures.map(accepted), null))
-      .map((stored) => { if (stored instanceof Error) throw stored; return stored.messageId; });
-    const first = await store(['valid/aanleverenInschrijvingVO.xml', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml', 'valid/aanleverenIdentificerenPersoonVO-metPGN.xml', 'valid/verwerkenPersoonsmutatie-adres.xml']);
-    const then = await store(['valid/aanleverenVerwijderingInschrijvingVO.xml', 'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml']);
+    const store = async (fixtures: string[]): Promise<number[]> =>
+      (await storeAcceptedBatch(setup, fixtures.map(accepted), null)).map((stored) => {
+        if (stored instanceof Error) throw stored;
+        return stored.messageId;
+      });
+    const first = await store([
+      'valid/aanleverenInschrijvingVO.xml',
+      'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
+      'valid/aanleverenIdentificerenPersoonVO-metPGN.xml',
+      'valid/verwerkenPersoonsmutatie-adres.xml',
+    ]);
+    const then = await store([
+      'valid/aanleverenVerwijderingInschrijvingVO.xml',
+      'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
+    ]);
     const pipeline = createPipelinePool(url, loadConfig({}));
     pools.push(pipeline);
     expect((await pipeline.query('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('force_generic_plan');
 
     const sent = await statementsSentDuring(async () => {
       const results = [
-        ...await processBatch(pipeline, createHandlers(), first, { brokerOin: BROKER_OIN, traceKey: 'query-plans-test-key' }),
-        ...await processBatch(pipeline, createHandlers(), then, { brokerOin: BROKER_OIN, traceKey: 'query-plans-test-key' }),
+        ...(await processBatch(pipeline, createHandlers(), first, {
+          brokerOin: BROKER_OIN,
+          traceKey: 'query-plans-test-key',
+        })),
+        ...(await processBatch(pipeline, createHandlers(), then, {
+          brokerOin: BROKER_OIN,
+          traceKey: 'query-plans-test-key',
+        })),
       ];
-      expect(results.map((r) => r.outcome)).toEqual(['approved', 'identified', 'identified', 'approved', 'approved', 'identified']);
+      expect(results.map((r) => r.outcome)).toEqual([
+        'approved',
+        'identified',
+        'identified',
+        'approved',
+        'approved',
+        'identified',
+      ]);
       const outbound = results.flatMap((r) => r.outbound);
       const terms = { owner: 'query-plans', perInstitution: 100, leaseMs: 60_000, handoffMs: 0 };
-      expect((await claimDeliveries(pipeline, outbound.map((o) => o.id), 100, terms)).sort()).toEqual(outbound.map((o) => o.id).sort());
-      await recordAttempts(pipeline, outbound.slice(1).map((o) => ({ outboundId: o.id, startedAt: new Date(), endpoint: 'http://127.0.0.1:9/', latencyMs: 1, outcome: 'delivered', status: 'delivered' })), terms.owner);
+      expect(
+        (
+          await claimDeliveries(
+            pipeline,
+            outbound.map((o) => o.id),
+            100,
+            terms,
+          )
+        ).sort(),
+      ).toEqual(outbound.map((o) => o.id).sort());
+      await recordAttempts(
+        pipeline,
+        outbound.slice(1).map((o) => ({
+          outboundId: o.id,
+          startedAt: new Date(),
+          endpoint: 'http://127.0.0.1:9/',
+          latencyMs: 1,
+          outcome: 'delivered',
+          status: 'delivered',
+        })),
+        terms.owner,
+      );
       await markUndeliverable(pipeline, outbound[0]!.id, 'test', terms.owner);
-      expect((await loadForDelivery(pipeline, outbound.map((o) => o.id))).map((o) => o?.status)).toEqual(['error', ...outbound.slice(1).map(() => 'delivered')]);
+      expect(
+        (
+          await loadForDelivery(
+            pipeline,
+            outbound.map((o) => o.id),
+          )
+        ).map((o) => o?.status),
+      ).toEqual(['error', ...outbound.slice(1).map(() => 'delivered')]);
       expect(await claimDeliveries(pipeline, null, 10, terms)).toEqual([]);
     });
     expect(sent.size).toBeGreaterThanOrEqual(12);
@@ -98,8 +156,11 @@ describe('query plans on a growing database', () => {
     const planOf = async (statement: string, guarded: boolean): Promise<string> => {
       const client = await pipeline.connect();
       try {
-        if (!guarded) await client.query('SET enable_seqscan = on; SET enable_hashjoin = on; SET enable_mergejoin = on');
-        return (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${statement}`)).rows.map((row) => row['QUERY PLAN']).join('\n');
+        if (!guarded)
+          await client.query('SET enable_seqscan = on; SET enable_hashjoin = on; SET enable_mergejoin = on');
+        return (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${statement}`)).rows
+          .map((row) => row['QUERY PLAN'])
+          .join('\n');
       } finally {
         client.release(!guarded); // a connection whose settings were changed is not reused
       }
@@ -116,23 +177,51 @@ describe('query plans on a growing database', () => {
   test('pools plan every named statement for its own parameters unless told their plans are safe to cache', async () => {
     expect((await pool().query('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('force_custom_plan');
     expect((await pool({ plans: 'cached' }).query('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('auto');
-    expect((await pool({ plans: 'key-lookups' }).query('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('force_generic_plan');
+    expect((await pool({ plans: 'key-lookups' }).query('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe(
+      'force_generic_plan',
+    );
   });
 
   test('the accept statement, whose plan is cached, reads inbound_messages only through its unique indexes', async () => {
     const accept = pool({ plans: 'cached' });
-    await storeAcceptedBatch(accept, [{
-      contract: 'DUO_VOAanlevering_InschrijvingVO_V1', operation: 'aanleverenInschrijvingVO', senderOin: '0000000700025BE00000', brin: '25BE',
-      documentId: randomUUID(), documentTime: '2026-09-01T10:00:00Z', wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(),
-      receiptId: randomUUID(), receiptAt: new Date(), rawXml: '<x/>',
-    }], randomUUID());
+    await storeAcceptedBatch(
+      accept,
+      [
+        {
+          contract: 'DUO_VOAanlevering_InschrijvingVO_V1',
+          operation: 'aanleverenInschrijvingVO',
+          senderOin: '0000000700025BE00000',
+          brin: '25BE',
+          documentId: randomUUID(),
+          documentTime: '2026-09-01T10:00:00Z',
+          wsaMessageId: `urn:uuid:${randomUUID()}`,
+          requestId: randomUUID(),
+          receiptId: randomUUID(),
+          receiptAt: new Date(),
+          rawXml: '<x/>',
+        },
+      ],
+      randomUUID(),
+    );
     // The same connection (max 1): its prepared statement's text, planned without parameter values.
-    const statement = (await accept.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE name = 'accept-batch'")).rows[0]!.statement;
-    const plan = (await accept.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${statement}`)).rows.map((row) => row['QUERY PLAN']).join('\n');
+    const statement = (
+      await accept.query<{ statement: string }>(
+        "SELECT statement FROM pg_prepared_statements WHERE name = 'accept-batch'",
+      )
+    ).rows[0]!.statement;
+    const plan = (await accept.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${statement}`)).rows
+      .map((row) => row['QUERY PLAN'])
+      .join('\n');
     // Without a conflict target every unique index is an arbiter: (sender, identificatiecode) and (sender, MessageID).
     expect(plan).toContain('Conflict Resolution: NOTHING');
-    const unique = await accept.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'inbound_messages' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY indexname");
-    expect(unique.rows.map((row) => row.indexname)).toEqual(['inbound_messages_pkey', 'inbound_messages_sender_document_key', 'inbound_messages_sender_message_key']);
+    const unique = await accept.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE tablename = 'inbound_messages' AND indexdef LIKE 'CREATE UNIQUE%' ORDER BY indexname",
+    );
+    expect(unique.rows.map((row) => row.indexname)).toEqual([
+      'inbound_messages_pkey',
+      'inbound_messages_sender_document_key',
+      'inbound_messages_sender_message_key',
+    ]);
     expect(plan.match(/ on inbound_messages\b/g)).toEqual([' on inbound_messages']); // "Insert on inbound_messages", no scan
   });
 });

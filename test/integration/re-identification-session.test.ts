@@ -4,15 +4,15 @@
  * sleeps), and one enrolment stored under both numbers is read and written as one.
  */
 import type pg from 'pg';
-import type { EnrolmentStand } from '../../src/register/enrolment.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { RegisterSession } from '../../src/processing/register-session.js';
+import type { EnrolmentStand } from '../../src/register/enrolment.js';
 import { linkOnderwijsnummer, lockRegisterKeys, upsertPopulationRecord } from '../../src/store/register.repo.js';
-import { oinOf } from '../support/console.js';
-import { ANONYMOUS, BROKER_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { useTestBroker } from '../support/broker.js';
+import { oinOf } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
+import { ANONYMOUS, BROKER_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 
 const handlers = createHandlers();
 const now = () => new Date('2026-11-27T12:00:00Z');
@@ -25,7 +25,13 @@ describe('re-identification and the pupil locks', () => {
     await broker().pool.query(
       `INSERT INTO enrolments (brin, inschrijvingvolgnummer, pgn, datum_inschrijving, document_time, stand, source_message_id, administration_oin)
        VALUES ('25BE', $1, $2, '2026-08-25', now(), $3, $4, $5)`,
-      [volgnummer, pgn, JSON.stringify({ brin: '25BE', inschrijvingvolgnummer: volgnummer, datumInschrijving: '2026-08-25' }), sourceMessageId, oinOf('25BE')],
+      [
+        volgnummer,
+        pgn,
+        JSON.stringify({ brin: '25BE', inschrijvingvolgnummer: volgnummer, datumInschrijving: '2026-08-25' }),
+        sourceMessageId,
+        oinOf('25BE'),
+      ],
     );
   }
 
@@ -67,7 +73,9 @@ describe('re-identification and the pupil locks', () => {
       await lockRegisterKeys(identification, [`pgn:${own}`, `pgn:${bsn}`]);
       await linkOnderwijsnummer(identification, { onderwijsnummer: own, bsn });
       let opened = false;
-      const opening = RegisterSession.open(batch, [{ pgns: [bsn] }]).finally(() => { opened = true; });
+      const opening = RegisterSession.open(batch, [{ pgns: [bsn] }]).finally(() => {
+        opened = true;
+      });
       expect(await waitsForPupilLock(() => opened)).toBe(true);
       await identification.query('COMMIT');
       const session = await opening;
@@ -81,22 +89,44 @@ describe('re-identification and the pupil locks', () => {
     const [own, bsn] = ['100000041', '222333443'];
     await assigned(own, '2012-05-14', '1');
     await upsertPopulationRecord(broker().pool, {
-      bsn, birthDate: '2012-05-14', gender: '1', surname: 'Jansen', prefixes: 'van', firstNames: 'Pieter Jan', dateOfDeath: null,
-      address: { binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' } },
+      bsn,
+      birthDate: '2012-05-14',
+      gender: '1',
+      surname: 'Jansen',
+      prefixes: 'van',
+      firstNames: 'Pieter Jan',
+      dateOfDeath: null,
+      address: {
+        binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' },
+      },
     });
     await storedEnrolment(bsn, 'L-2');
     const body = bodyFixture('valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml')
-      .replace('>100000004<', `>${own}<`).replace('<idp:geboorteDatum>2012-05-00', '<idp:geboorteDatum>2012-05-14');
-    const answer = await send(broker().baseUrl, lasRequest('aanleverenIdentificerenPersoonVO', body, { from: `${ANONYMOUS}?oin=${oinOf('25BE')}` }));
+      .replace('>100000004<', `>${own}<`)
+      .replace('<idp:geboorteDatum>2012-05-00', '<idp:geboorteDatum>2012-05-14');
+    const answer = await send(
+      broker().baseUrl,
+      lasRequest('aanleverenIdentificerenPersoonVO', body, { from: `${ANONYMOUS}?oin=${oinOf('25BE')}` }),
+    );
     expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
-    const { id } = (await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [elementText(body, 'identificatiecodeBedrijfsdocument')])).rows[0];
+    const { id } = (
+      await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [
+        elementText(body, 'identificatiecodeBedrijfsdocument'),
+      ])
+    ).rows[0];
 
     const holder = await broker().pool.connect();
     try {
       await holder.query('BEGIN');
       await lockRegisterKeys(holder, [`pgn:${bsn}`]);
       let finished = false;
-      const processing = processMessage(broker().pool, handlers, id, { traceKey: TEST_SECRETS.TRACE_KEY, brokerOin: BROKER_OIN, now }).finally(() => { finished = true; });
+      const processing = processMessage(broker().pool, handlers, id, {
+        traceKey: TEST_SECRETS.TRACE_KEY,
+        brokerOin: BROKER_OIN,
+        now,
+      }).finally(() => {
+        finished = true;
+      });
       expect(await waitsForPupilLock(() => finished)).toBe(true);
       await holder.query('COMMIT');
       const result = await processing;
@@ -105,7 +135,9 @@ describe('re-identification and the pupil locks', () => {
       await holder.query('ROLLBACK').catch(() => undefined);
       holder.release();
     }
-    expect((await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links WHERE bsn = $1', [bsn])).rows).toEqual([{ onderwijsnummer: own, bsn }]);
+    expect(
+      (await broker().pool.query('SELECT onderwijsnummer, bsn FROM pupil_links WHERE bsn = $1', [bsn])).rows,
+    ).toEqual([{ onderwijsnummer: own, bsn }]);
   });
 
   describe('one enrolment stored under both numbers of a linked pupil', () => {
@@ -120,16 +152,25 @@ describe('re-identification and the pupil locks', () => {
       await inTwoTransactions(async (tx) => run(await RegisterSession.open(tx, [{ pgns: [own] }])));
     }
 
-    test.each([[own, 1], [bsn, 2]])('asked under %s, the row stored under that number is the one read', async (pgn, source) => {
+    test.each([
+      [own, 1],
+      [bsn, 2],
+    ])('asked under %s, the row stored under that number is the one read', async (pgn, source) => {
       await inSession((session) => {
         expect(session.enrolment({ pgn, brin: '25BE', volgnummer: 'D-1' })?.sourceMessageId).toBe(source);
       });
     });
 
-    test.each([[own, bsn], [bsn, own]])('a stand saved under %s removes the row under %s in the same write', async (savedUnder, other) => {
+    test.each([
+      [own, bsn],
+      [bsn, own],
+    ])('a stand saved under %s removes the row under %s in the same write', async (savedUnder, other) => {
       await inSession((session) => {
         const stored = session.enrolment({ pgn: savedUnder, brin: '25BE', volgnummer: 'D-1' })!;
-        const stand = { ...stored.stand, pgn: { kind: savedUnder === own ? 'OWN' : 'BSN', value: savedUnder } } as EnrolmentStand;
+        const stand = {
+          ...stored.stand,
+          pgn: { kind: savedUnder === own ? 'OWN' : 'BSN', value: savedUnder },
+        } as EnrolmentStand;
         session.save(stand, '2026-09-01T00:00:00.000Z', 3, oinOf('25BE'));
         const { removed, saved } = session.changes();
         expect([removed.map((e) => e.pgn), saved.map((e) => e.pgn)]).toEqual([[other], [savedUnder]]);
@@ -139,7 +180,12 @@ describe('re-identification and the pupil locks', () => {
     test('a deletion removes the rows under both numbers', async () => {
       await inSession((session) => {
         session.remove({ pgn: own, brin: '25BE', volgnummer: 'D-1' });
-        expect(session.changes().removed.map((e) => e.pgn).sort()).toEqual([own, bsn].sort());
+        expect(
+          session
+            .changes()
+            .removed.map((e) => e.pgn)
+            .sort(),
+        ).toEqual([own, bsn].sort());
         expect(session.enrolmentsOf(bsn)).toEqual([]);
       });
     });

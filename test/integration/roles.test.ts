@@ -10,17 +10,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
 import { createPool, type Pool } from '../../src/shared/database.js';
-import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { listMigrations } from '../../src/shared/migrate.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { freePort } from '../../src/shared/services/process-tools.js';
+import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { waitFor } from '../support/broker.js';
-import { type TestEndpoints, startTestEndpoints } from '../support/institution-endpoint.js';
+import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
-import { OIN_25BE, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 import { createTestDatabase } from '../support/services.js';
+import { bodyFixture, elementText, lasRequest, OIN_25BE, send } from '../support/soap.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 const HTTP_READY = 'Admin dashboard:';
@@ -36,7 +36,14 @@ const children: ChildProcess[] = [];
 function startRole(env: NodeJS.ProcessEnv, ready: string): Promise<Started> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-roles-'));
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, BROKER_DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'warn', ...TEST_SECRETS, ...env },
+    env: {
+      PATH: process.env.PATH,
+      BROKER_DATA_DIR: dataDir,
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'warn',
+      ...TEST_SECRETS,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -74,7 +81,8 @@ function listeningPorts(pid: number): number[] {
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const row of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
       const cols = row.trim().split(/\s+/);
-      if (cols.length > 9 && cols[3] === '0A' && inodes.has(cols[9]!)) ports.push(parseInt(cols[1]!.split(':')[1]!, 16));
+      if (cols.length > 9 && cols[3] === '0A' && inodes.has(cols[9]!))
+        ports.push(parseInt(cols[1]!.split(':')[1]!, 16));
     }
   }
   return ports;
@@ -100,11 +108,19 @@ describe('roles', () => {
   /** The one school, 25BE, pushing to the test endpoints, and the pupils its messages name. */
   async function addSchool(pool: Pool): Promise<void> {
     await seedDemoPopulation(pool);
-    await upsertInstitution(pool, { oin: OIN_25BE, name: 'School 25BE', brins: ['25BE'], endpointUrl: endpoints.url('25BE'), enabled: true });
+    await upsertInstitution(pool, {
+      oin: OIN_25BE,
+      name: 'School 25BE',
+      brins: ['25BE'],
+      endpointUrl: endpoints.url('25BE'),
+      enabled: true,
+    });
   }
 
-  const terugkoppelingen = (volgnummer: string): number => endpoints.received('25BE')
-    .filter((r) => r.xml.includes('terugkoppelenInschrijvingVO') && r.xml.includes(volgnummer)).length;
+  const terugkoppelingen = (volgnummer: string): number =>
+    endpoints
+      .received('25BE')
+      .filter((r) => r.xml.includes('terugkoppelenInschrijvingVO') && r.xml.includes(volgnummer)).length;
 
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
@@ -118,7 +134,13 @@ describe('roles', () => {
     const { url, pool } = await freshDatabase();
     try {
       const port = await freePort();
-      const shared = { DATABASE_URL: url, REDIS_URL: process.env.TEST_REDIS_URL!, QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`, SWEEP_INTERVAL_MS: '200', SWEEP_GRACE_MS: '300' };
+      const shared = {
+        DATABASE_URL: url,
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`,
+        SWEEP_INTERVAL_MS: '200',
+        SWEEP_GRACE_MS: '300',
+      };
       const http = await startRole({ ...shared, ROLE: 'http', PORT: String(port), HOST: '127.0.0.1' }, HTTP_READY);
       const baseUrl = `http://127.0.0.1:${port}`;
       // The http role's start migrated the empty database, every migration.
@@ -128,7 +150,11 @@ describe('roles', () => {
       expect(listeningPorts(http.child.pid!)).toContain(port);
 
       // The registry reloads institutions within seconds; until then the school is unknown.
-      const accepted = await waitFor(() => enrolment(baseUrl, 'ROLE-H-1'), (answer) => answer === 'J', 10_000);
+      const accepted = await waitFor(
+        () => enrolment(baseUrl, 'ROLE-H-1'),
+        (answer) => answer === 'J',
+        10_000,
+      );
       expect(accepted).toBe('J');
       // Several sweeps later the message still waits: nothing in this role processes.
       await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -137,7 +163,13 @@ describe('roles', () => {
 
       const pipeline = await startRole({ ...shared, ROLE: 'pipeline' }, PIPELINE_READY_LINE);
       expect(listeningPorts(pipeline.child.pid!)).toEqual([]);
-      expect(await waitFor(async () => terugkoppelingen('ROLE-H-1'), (n) => n >= 1, 20_000)).toBeGreaterThanOrEqual(1);
+      expect(
+        await waitFor(
+          async () => terugkoppelingen('ROLE-H-1'),
+          (n) => n >= 1,
+          20_000,
+        ),
+      ).toBeGreaterThanOrEqual(1);
       expect(await count(pool, "SELECT count(*)::int AS n FROM processing_results WHERE outcome = 'approved'")).toBe(1);
       expect(listeningPorts(pipeline.child.pid!)).toEqual([]);
 
@@ -151,7 +183,15 @@ describe('roles', () => {
   test('ROLE=pipeline started first migrates the database itself', async () => {
     const { url, pool } = await freshDatabase();
     try {
-      const pipeline = await startRole({ ROLE: 'pipeline', DATABASE_URL: url, REDIS_URL: process.env.TEST_REDIS_URL!, QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}` }, PIPELINE_READY_LINE);
+      const pipeline = await startRole(
+        {
+          ROLE: 'pipeline',
+          DATABASE_URL: url,
+          REDIS_URL: process.env.TEST_REDIS_URL!,
+          QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`,
+        },
+        PIPELINE_READY_LINE,
+      );
       expect(await count(pool, 'SELECT count(*)::int AS n FROM schema_migrations')).toBe(listMigrations().length);
       expect(await stop(pipeline)).toBe(0);
     } finally {
@@ -163,20 +203,53 @@ describe('roles', () => {
     const { url, pool } = await freshDatabase();
     try {
       const port = await freePort();
-      const all = await startRole({ DATABASE_URL: url, REDIS_URL: process.env.TEST_REDIS_URL!, QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`, PORT: String(port), HOST: '127.0.0.1' }, HTTP_READY);
+      const all = await startRole(
+        {
+          DATABASE_URL: url,
+          REDIS_URL: process.env.TEST_REDIS_URL!,
+          QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+        },
+        HTTP_READY,
+      );
       await addSchool(pool);
       const baseUrl = `http://127.0.0.1:${port}`;
       expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
-      expect(await waitFor(() => enrolment(baseUrl, 'ROLE-A-1'), (answer) => answer === 'J', 10_000)).toBe('J');
-      expect(await waitFor(async () => terugkoppelingen('ROLE-A-1'), (n) => n >= 1, 20_000)).toBeGreaterThanOrEqual(1);
+      expect(
+        await waitFor(
+          () => enrolment(baseUrl, 'ROLE-A-1'),
+          (answer) => answer === 'J',
+          10_000,
+        ),
+      ).toBe('J');
+      expect(
+        await waitFor(
+          async () => terugkoppelingen('ROLE-A-1'),
+          (n) => n >= 1,
+          20_000,
+        ),
+      ).toBeGreaterThanOrEqual(1);
       expect(await stop(all)).toBe(0);
     } finally {
       await pool.end();
     }
   }, 90_000);
 
-  test.each([['workers'], ['HTTP']])('ROLE=%s: refused at start with a line naming the roles, exit 1', async (role) => {
-    const failed = await startRole({ ROLE: role, DATABASE_URL: 'postgres://127.0.0.1:9/none', REDIS_URL: 'redis://127.0.0.1:9' }, HTTP_READY).then(() => undefined, (error: Error) => error);
-    expect(failed?.message).toContain(`exited 1: invalid configuration:\n  - ROLE must be all, http, pipeline or unset (all), got '${role}'`);
-  }, 30_000);
+  test.each([['workers'], ['HTTP']])(
+    'ROLE=%s: refused at start with a line naming the roles, exit 1',
+    async (role) => {
+      const failed = await startRole(
+        { ROLE: role, DATABASE_URL: 'postgres://127.0.0.1:9/none', REDIS_URL: 'redis://127.0.0.1:9' },
+        HTTP_READY,
+      ).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failed?.message).toContain(
+        `exited 1: invalid configuration:\n  - ROLE must be all, http, pipeline or unset (all), got '${role}'`,
+      );
+    },
+    30_000,
+  );
 });

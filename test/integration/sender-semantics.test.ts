@@ -4,8 +4,8 @@
  * process yet must not be ignored when marked mustUnderstand; the WSDL's address is configuration.
  */
 import http from 'node:http';
-import { ANONYMOUS, OIN_25BE, bodyFixture, lasRequest, send } from '../support/soap.js';
 import { storedCounts, useTestBroker } from '../support/broker.js';
+import { ANONYMOUS, bodyFixture, lasRequest, OIN_25BE, send } from '../support/soap.js';
 
 const PUBLIC_URL = 'https://bron.example.nl';
 const broker = useTestBroker({ env: { PUBLIC_URL: `${PUBLIC_URL}/` } });
@@ -20,7 +20,10 @@ function withFrom(from: string): { path: string; soapAction: string; xml: string
   return { ...request, xml: request.xml.replace(/<wsa:From>.*?<\/wsa:From>/, from) };
 }
 
-async function expectRefused(request: { path: string; soapAction: string; xml: string }, faultCode: string): Promise<void> {
+async function expectRefused(
+  request: { path: string; soapAction: string; xml: string },
+  faultCode: string,
+): Promise<void> {
   const before = await storedCounts(broker());
   const answer = await send(broker().baseUrl, request);
   expect(answer.faultCode).toBe(faultCode);
@@ -29,23 +32,44 @@ async function expectRefused(request: { path: string; soapAction: string; xml: s
 
 describe('wsa:From', () => {
   test('an Address element in another namespace is not wsa:Address: Client.EK0021', async () => {
-    await expectRefused(withFrom(`<wsa:From><x:Address xmlns:x="urn:vendor">${ANONYMOUS}?oin=${OIN_25BE}</x:Address></wsa:From>`), 'Client.EK0021');
+    await expectRefused(
+      withFrom(`<wsa:From><x:Address xmlns:x="urn:vendor">${ANONYMOUS}?oin=${OIN_25BE}</x:Address></wsa:From>`),
+      'Client.EK0021',
+    );
   });
 
-  test('an oin= inside another parameter\'s value is not the address\'s oin: Client.EK0021', async () => {
-    await expectRefused(withFrom(`<wsa:From><wsa:Address>${ANONYMOUS}?next=https://las.example/?oin=${OIN_25BE}</wsa:Address></wsa:From>`), 'Client.EK0021');
+  test("an oin= inside another parameter's value is not the address's oin: Client.EK0021", async () => {
+    await expectRefused(
+      withFrom(
+        `<wsa:From><wsa:Address>${ANONYMOUS}?next=https://las.example/?oin=${OIN_25BE}</wsa:Address></wsa:From>`,
+      ),
+      'Client.EK0021',
+    );
   });
 
-  test('an oin= in the fragment is not the address\'s oin: Client.EK0021', async () => {
-    await expectRefused(withFrom(`<wsa:From><wsa:Address>${ANONYMOUS}#?oin=${OIN_25BE}</wsa:Address></wsa:From>`), 'Client.EK0021');
+  test("an oin= in the fragment is not the address's oin: Client.EK0021", async () => {
+    await expectRefused(
+      withFrom(`<wsa:From><wsa:Address>${ANONYMOUS}#?oin=${OIN_25BE}</wsa:Address></wsa:From>`),
+      'Client.EK0021',
+    );
   });
 
   test('two oin parameters are ambiguous: Client.EK0021', async () => {
-    await expectRefused(withFrom(`<wsa:From><wsa:Address>${ANONYMOUS}?oin=${OIN_25BE}&amp;oin=0000000700000AH00000</wsa:Address></wsa:From>`), 'Client.EK0021');
+    await expectRefused(
+      withFrom(
+        `<wsa:From><wsa:Address>${ANONYMOUS}?oin=${OIN_25BE}&amp;oin=0000000700000AH00000</wsa:Address></wsa:From>`,
+      ),
+      'Client.EK0021',
+    );
   });
 
   test('the oin parameter among others, with wsa:Address after a foreign element, is accepted', async () => {
-    const answer = await send(broker().baseUrl, withFrom(`<wsa:From><x:Address xmlns:x="urn:vendor">ignored</x:Address><wsa:Address>${ANONYMOUS}?las=x&amp;oin=${OIN_25BE}</wsa:Address></wsa:From>`));
+    const answer = await send(
+      broker().baseUrl,
+      withFrom(
+        `<wsa:From><x:Address xmlns:x="urn:vendor">ignored</x:Address><wsa:Address>${ANONYMOUS}?las=x&amp;oin=${OIN_25BE}</wsa:Address></wsa:From>`,
+      ),
+    );
     expect(answer).toMatchObject({ status: 200, faultCode: null });
   });
 });
@@ -62,7 +86,9 @@ describe('mustUnderstand', () => {
   });
 
   test('a wsse:Security header without mustUnderstand, and WS-Addressing headers marked mustUnderstand, are accepted', async () => {
-    const request = lasRequest(INSCHRIJVING, body(), { extraHeaders: `<wsse:Security xmlns:wsse="${WSSE}" soapenv:mustUnderstand="0"/>` });
+    const request = lasRequest(INSCHRIJVING, body(), {
+      extraHeaders: `<wsse:Security xmlns:wsse="${WSSE}" soapenv:mustUnderstand="0"/>`,
+    });
     const xml = request.xml.replace('<wsa:Action>', '<wsa:Action soapenv:mustUnderstand="1">');
     const answer = await send(broker().baseUrl, { ...request, xml });
     expect(answer).toMatchObject({ status: 200, faultCode: null });
@@ -73,10 +99,19 @@ describe('mustUnderstand', () => {
 describe('the WSDL', () => {
   test('soap:address is PUBLIC_URL whatever Host the request names', async () => {
     const wsdl = await new Promise<string>((resolve, reject) => {
-      http.get(`${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1?wsdl`, { headers: { host: 'evil.example:666' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
-      }).on('error', reject);
+      http
+        .get(
+          `${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1?wsdl`,
+          { headers: { host: 'evil.example:666' } },
+          (res) => {
+            let text = '';
+            res
+              .setEncoding('utf8')
+              .on('data', (chunk: string) => (text += chunk))
+              .on('end', () => resolve(text));
+          },
+        )
+        .on('error', reject);
     });
     expect(wsdl).toContain(`location="${PUBLIC_URL}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1"`);
     expect(wsdl).not.toContain('evil.example');

@@ -13,14 +13,20 @@ import { createTestDatabase } from '../support/services.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
 
-interface Exit { code: number | null; stdout: string; stderr: string; ms: number }
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 function startBroker(env: NodeJS.ProcessEnv, limitMs = 40_000): Promise<Exit> {
   return new Promise((resolve) => {
     const began = Date.now();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-startup-'));
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, BROKER_DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, BROKER_DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
@@ -57,25 +63,47 @@ describe('start-up failures', () => {
     ['ROLE=http: one process', { ROLE: 'http' }],
     ['ROLE=http with two HTTP processes', { ROLE: 'http', HTTP_PROCESSES: '2' }],
   ])('a port in use, with %s: one line, exit 1, no restarts', async (_name, topology) => {
-    const exit = await startBroker({ PORT: String(port), DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL!, ...topology });
+    const exit = await startBroker({
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      ...topology,
+    });
     expect(exit.code).toBe(1);
-    expect(nonEmptyLines(exit.stderr)).toEqual([`bron-broker cannot start: port ${port} on 0.0.0.0 is already in use; stop what listens there or set PORT to a free port`]);
+    expect(nonEmptyLines(exit.stderr)).toEqual([
+      `bron-broker cannot start: port ${port} on 0.0.0.0 is already in use; stop what listens there or set PORT to a free port`,
+    ]);
     expect(exit.stdout).not.toMatch(/starting a new one/);
   });
 
   test('the demo asked for in production, with its plain-http endpoint not allowed: one line naming the setting and the rule', async () => {
-    const exit = await startBroker({ PORT: String(await freePort()), DATABASE_URL: databaseUrl, REDIS_URL: process.env.TEST_REDIS_URL!, SEED_DEMO: 'true' });
+    const exit = await startBroker({
+      PORT: String(await freePort()),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      SEED_DEMO: 'true',
+    });
     expect(exit.code).toBe(1);
-    expect(nonEmptyLines(exit.stderr)).toEqual(['bron-broker cannot start: SEED_DEMO is on, but DEMO_BASE_URL: must use https:// (plain http:// is allowed only with ALLOW_HTTP_ENDPOINTS=true)']);
+    expect(nonEmptyLines(exit.stderr)).toEqual([
+      'bron-broker cannot start: SEED_DEMO is on, but DEMO_BASE_URL: must use https:// (plain http:// is allowed only with ALLOW_HTTP_ENDPOINTS=true)',
+    ]);
   });
 
   test('PostgreSQL unreachable: one line naming the address, never the password', async () => {
     const deadPort = await freePort();
-    const exit = await startBroker({ PORT: String(await freePort()), DATABASE_URL: `postgres://broker:s3cret-pw@127.0.0.1:${deadPort}/bron`, REDIS_URL: process.env.TEST_REDIS_URL! });
+    const exit = await startBroker({
+      PORT: String(await freePort()),
+      DATABASE_URL: `postgres://broker:s3cret-pw@127.0.0.1:${deadPort}/bron`,
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+    });
     expect(exit.code).toBe(1);
     const lines = nonEmptyLines(exit.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^bron-broker cannot start: PostgreSQL at 127\\.0\\.0\\.1:${deadPort} cannot be used: .*ECONNREFUSED.* \\(check DATABASE_URL\\)$`));
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^bron-broker cannot start: PostgreSQL at 127\\.0\\.0\\.1:${deadPort} cannot be used: .*ECONNREFUSED.* \\(check DATABASE_URL\\)$`,
+      ),
+    );
     expect(exit.stderr + exit.stdout).not.toContain('s3cret-pw');
   });
 });

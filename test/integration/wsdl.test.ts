@@ -4,6 +4,7 @@ import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue
 
 /** Inbound contracts, and the outbound one institutions build their endpoint from. */
 const PUBLISHED = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];
+
 import { useTestBroker } from '../support/broker.js';
 
 /** Follows every wsdl/xsd import and include from a URL, returning each fetched URL and its status. */

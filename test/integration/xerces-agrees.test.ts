@@ -7,19 +7,22 @@ import os from 'node:os';
 import path from 'node:path';
 import validator from 'xsd-schema-validator';
 import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { XSD_DIR } from '../../src/shared/paths.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { validateBody } from '../../src/shared/xml/body-validator.js';
-import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
 import { BrokerFault } from '../../src/shared/errors.js';
-import { FIXTURES, envelope, operationOfFixture } from '../support/soap.js';
+import { XSD_DIR } from '../../src/shared/paths.js';
+import { validateBody } from '../../src/shared/xml/body-validator.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
+import { envelope, FIXTURES, operationOfFixture } from '../support/soap.js';
 
 const CONTRACTS = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];
 const schemas = compileSchemas(CONTRACTS.map((c) => c.schemaFile));
 const contractOf = (operation: string) => CONTRACTS.find((c) => c.operations.some((o) => o.name === operation))!;
 
 function fixtures(kind: 'valid' | 'invalid' | 'outbound'): string[] {
-  return fs.readdirSync(path.join(FIXTURES, kind)).filter((f) => f.endsWith('.xml')).map((f) => path.join(kind, f));
+  return fs
+    .readdirSync(path.join(FIXTURES, kind))
+    .filter((f) => f.endsWith('.xml'))
+    .map((f) => path.join(kind, f));
 }
 
 /** The operation a body fixture is for, from its root element. */
@@ -80,8 +83,10 @@ describe('libxml2 and Xerces agree on white space in values', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xerces-ws-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   /** A body fixture with the text of the first `element` replaced. */
-  const edited = (fixture: string, element: string, text: string): string => fs.readFileSync(path.join(FIXTURES, fixture), 'utf8')
-    .replace(new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`), `$1${text}$3`);
+  const edited = (fixture: string, element: string, text: string): string =>
+    fs
+      .readFileSync(path.join(FIXTURES, fixture), 'utf8')
+      .replace(new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`), `$1${text}$3`);
 
   test.each([
     ['valid/aanleverenInschrijvingVO.xml', 'burgerservicenummer', ' 123456782\n', true],

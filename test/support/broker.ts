@@ -1,14 +1,14 @@
 /** Starts a real broker (HTTP, PostgreSQL, Redis) for one test file, with its own database and queue prefix. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
-import { loadConfig } from '../../src/shared/config.js';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { createPool } from '../../src/shared/database.js';
 import { type Logger, silentLogger } from '../../src/shared/log.js';
+import { migrate } from '../../src/shared/migrate.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { createTestDatabase } from './services.js';
-import { createPool } from '../../src/shared/database.js';
-import { migrate } from '../../src/shared/migrate.js';
 
 export interface TestBrokerOptions {
   env?: Record<string, string>;
@@ -31,7 +31,11 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
   });
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   await migrateDatabase(databaseUrl); // what main.ts does before it starts a broker
-  const broker = await startBroker(config, { databaseUrl, redisUrl: options.redisUrl ?? process.env.TEST_REDIS_URL! }, options.log ?? silentLogger());
+  const broker = await startBroker(
+    config,
+    { databaseUrl, redisUrl: options.redisUrl ?? process.env.TEST_REDIS_URL! },
+    options.log ?? silentLogger(),
+  );
   await seedDemoInstitutions(broker.pool);
   await broker.registry.refresh();
   return broker;
@@ -40,7 +44,8 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
 /** Rows in the inbound store and processing outbox. */
 export async function storedCounts(broker: Broker): Promise<{ messages: number; outbox: number }> {
   const result = await broker.pool.query<{ messages: number; outbox: number }>(
-    'SELECT (SELECT count(*) FROM inbound_messages)::int AS messages, (SELECT count(*) FROM processing_outbox)::int AS outbox');
+    'SELECT (SELECT count(*) FROM inbound_messages)::int AS messages, (SELECT count(*) FROM processing_outbox)::int AS outbox',
+  );
   return result.rows[0]!;
 }
 
@@ -50,7 +55,11 @@ export async function jobCount(broker: Broker): Promise<number> {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
-export async function waitFor<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -2,14 +2,15 @@
  * The delivery side of the pipeline for one test file, against a test broker: institutions' endpoints
  * played by the test and a Deliverer (the one delivery path) polling the broker's database.
  */
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+
 import type { Broker } from '../../src/broker.js';
-import { seedDemoPopulation } from '../../src/demo-seed.js';
 import { Deliverer, type DelivererOptions } from '../../src/delivery/deliverer.js';
-import { type Logger, silentLogger } from '../../src/shared/log.js';
+import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import type { Pool } from '../../src/shared/database.js';
+import { type Logger, silentLogger } from '../../src/shared/log.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { type TestEndpoints, startTestEndpoints } from './institution-endpoint.js';
+import { startTestEndpoints, type TestEndpoints } from './institution-endpoint.js';
 
 export const TEST_BROKER_OIN = '00000001800866472000';
 
@@ -42,10 +43,20 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
   const deliverers: Deliverer[] = [];
   const startDeliverer = (overrides: Partial<DelivererOptions> & { owner?: string; pool?: Pool } = {}): Deliverer => {
     const deliverer = new Deliverer({
-      pool: overrides.pool ?? broker.pool, brokerOin: TEST_BROKER_OIN, validator, timeoutMs: options.timeoutMs,
+      pool: overrides.pool ?? broker.pool,
+      brokerOin: TEST_BROKER_OIN,
+      validator,
+      timeoutMs: options.timeoutMs,
       policy: { retries: options.retries, backoffMs: [50, 50, 50] },
-      lease: { owner: overrides.owner ?? `rig-${deliverers.length}`, perInstitution: options.perInstitution, leaseMs: options.leaseMs ?? options.timeoutMs + 2000, handoffMs: options.handoffMs ?? 1000 },
-      maxActive: 16, pollMs: options.pollMs ?? 50, log: options.log ?? silentLogger(),
+      lease: {
+        owner: overrides.owner ?? `rig-${deliverers.length}`,
+        perInstitution: options.perInstitution,
+        leaseMs: options.leaseMs ?? options.timeoutMs + 2000,
+        handoffMs: options.handoffMs ?? 1000,
+      },
+      maxActive: 16,
+      pollMs: options.pollMs ?? 50,
+      log: options.log ?? silentLogger(),
       ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
       ...overrides,
     });
@@ -55,7 +66,9 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
   };
   const deliverer = startDeliverer();
   return {
-    endpoints, deliverer, startDeliverer,
+    endpoints,
+    deliverer,
+    startDeliverer,
     async close() {
       await Promise.all(deliverers.map((d) => d.close()));
       validator.dispose();

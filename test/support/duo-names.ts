@@ -19,7 +19,10 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
     port: 'DUO_VOAanlevering_InschrijvingVO_V1.0Port',
     rootTypes: {
       aanleverenInschrijvingVO: ['AanleverenInschrijvingVO_Request', 'AanleverenInschrijvingVO_Response'],
-      aanleverenVerwijderingInschrijvingVO: ['AanleverenVerwijderingInschrijvingVO_Request', 'AanleverenVerwijderingInschrijvingVO_Response'],
+      aanleverenVerwijderingInschrijvingVO: [
+        'AanleverenVerwijderingInschrijvingVO_Request',
+        'AanleverenVerwijderingInschrijvingVO_Response',
+      ],
     },
   },
   DUO_VOInformatiediensten_IdentificerenPersoonVO_V1: {
@@ -28,7 +31,12 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
     service: 'DUO_VOInformatiediensten_IdentificerenPersoonVO_V1.0',
     port: 'DUO_VOInformatiediensten_IdentificerenPersoonVO_V1.0Port',
     // DUO writes these two with a lower-case a.
-    rootTypes: { aanleverenIdentificerenPersoonVO: ['aanleverenIdentificerenPersoonVO_Request', 'aanleverenIdentificerenPersoonVO_Response'] },
+    rootTypes: {
+      aanleverenIdentificerenPersoonVO: [
+        'aanleverenIdentificerenPersoonVO_Request',
+        'aanleverenIdentificerenPersoonVO_Response',
+      ],
+    },
   },
   DUO_BRP_Persoonsmutaties_V1: {
     portType: 'DUO_BRP_Persoonsmutaties_V1.0_PortType',
@@ -45,9 +53,18 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
     rootTypes: {
       terugkoppelenInschrijvingVO: ['TerugkoppelenInschrijvingVO_Request', 'TerugkoppelenInschrijvingVO_Response'],
       verstrekkenPersoonsgegevens: ['VerstrekkenPersoonsgegevens_Request', 'VerstrekkenPersoonsgegevens_Response'],
-      verstrekkenDigitaalInUitschrijfbewijsVO: ['VerstrekkenDigitaalInUitschrijfbewijsVO_Request', 'VerstrekkenDigitaalInUitschrijfbewijsVO_Response'],
-      verstrekkenBekostigingsstatus: ['VerstrekkenBekostigingsstatus_Request', 'VerstrekkenBekostigingsstatus_Response'],
-      verstrekkenKwaliteitscontrole: ['VerstrekkenKwaliteitscontrole_Request', 'VerstrekkenKwaliteitscontrole_Response'],
+      verstrekkenDigitaalInUitschrijfbewijsVO: [
+        'VerstrekkenDigitaalInUitschrijfbewijsVO_Request',
+        'VerstrekkenDigitaalInUitschrijfbewijsVO_Response',
+      ],
+      verstrekkenBekostigingsstatus: [
+        'VerstrekkenBekostigingsstatus_Request',
+        'VerstrekkenBekostigingsstatus_Response',
+      ],
+      verstrekkenKwaliteitscontrole: [
+        'VerstrekkenKwaliteitscontrole_Request',
+        'VerstrekkenKwaliteitscontrole_Response',
+      ],
     },
   },
 };

@@ -1,4 +1,4 @@
-import { type TestServices, stopTestServices } from './services.js';
+import { stopTestServices, type TestServices } from './services.js';
 
 export default async function globalTeardown(): Promise<void> {
   const services = (globalThis as Record<string, unknown>).__bronTestServices as TestServices | undefined;

@@ -5,7 +5,6 @@ import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
 
 export type EndpointMode = 'ok' | 'hang' | 'server-error' | 'client-fault' | 'server-fault' | 'garbage';
 
-
 export interface Received {
   readonly xml: string;
   readonly messageId: string;
@@ -23,7 +22,8 @@ export interface TestEndpoints {
   close(): Promise<void>;
 }
 
-const fault = (code: string): string => `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>${code}</faultstring></s:Fault></s:Body></s:Envelope>`;
+const fault = (code: string): string =>
+  `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>${code}</faultstring></s:Fault></s:Body></s:Envelope>`;
 
 export async function startTestEndpoints(options: { keepBodies?: boolean } = {}): Promise<TestEndpoints> {
   const scripts = new Map<string, EndpointMode[]>();

@@ -10,7 +10,8 @@ export const DEBIAN_PYTHON = '/usr/bin/python3';
 export const PHP_LAS_CLIENT = path.join(PROJECT_ROOT, 'test', 'support', 'php-las-client.php');
 export const ZEEP_DESCRIBE = path.join(PROJECT_ROOT, 'test', 'support', 'zeep-describe.py');
 
-const succeeds = (command: string, args: string[]): boolean => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+const succeeds = (command: string, args: string[]): boolean =>
+  spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 
 /** Installs Debian's php-cli, php-soap and python3-zeep where missing, as the services setup does for redis-server. */
 export function ensureLasClients(log: (message: string) => void): void {
@@ -39,13 +40,19 @@ export function runForJson<T>(command: string, args: string[], stdin = ''): Prom
   });
 }
 
-const bodyReader = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, trimValues: true });
+const bodyReader = new XMLParser({
+  removeNSPrefix: true,
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+});
 
 function withBooleans(value: unknown): unknown {
   // xs:boolean: SoapClient writes a PHP string by its truthiness, so "false" would go out as true.
   if (value === 'true' || value === 'false') return value === 'true';
   if (Array.isArray(value)) return value.map(withBooleans);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withBooleans(child)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, withBooleans(child)]));
   return value;
 }
 

@@ -93,17 +93,63 @@ function createCa(dir: string, name: string) {
   fs.writeFileSync(path.join(dir, 'crlnumber'), '1000\n');
   const config = path.join(dir, 'openssl.cnf');
   fs.writeFileSync(config, CONFIG(dir));
-  openssl(['req', '-x509', '-new', ...EC_KEY, '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem'), '-days', '30', '-subj', `/C=NL/O=bron-broker test/CN=${name}`, '-config', config]);
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    ...EC_KEY,
+    '-keyout',
+    path.join(dir, 'ca.key'),
+    '-out',
+    path.join(dir, 'ca.pem'),
+    '-days',
+    '30',
+    '-subj',
+    `/C=NL/O=bron-broker test/CN=${name}`,
+    '-config',
+    config,
+  ]);
   const issue = (file: string, subject: string, dates: string[] = ['-days', '30']): Credentials => {
     const base = path.join(dir, file);
-    openssl(['req', '-new', ...EC_KEY, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', subject, '-config', config]);
-    openssl(['ca', '-batch', '-config', config, '-extensions', 'leaf', '-notext', '-in', `${base}.csr`, '-out', `${base}.pem`, ...dates]);
-    return { certFile: `${base}.pem`, keyFile: `${base}.key`, cert: fs.readFileSync(`${base}.pem`), key: fs.readFileSync(`${base}.key`) };
+    openssl([
+      'req',
+      '-new',
+      ...EC_KEY,
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.csr`,
+      '-subj',
+      subject,
+      '-config',
+      config,
+    ]);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      config,
+      '-extensions',
+      'leaf',
+      '-notext',
+      '-in',
+      `${base}.csr`,
+      '-out',
+      `${base}.pem`,
+      ...dates,
+    ]);
+    return {
+      certFile: `${base}.pem`,
+      keyFile: `${base}.key`,
+      cert: fs.readFileSync(`${base}.pem`),
+      key: fs.readFileSync(`${base}.key`),
+    };
   };
   return { config, caFile: path.join(dir, 'ca.pem'), issue };
 }
 
-const subject = (name: string, oin?: string): string => `/C=NL/O=${name}${oin ? `/serialNumber=${oin}` : ''}/CN=${name}`;
+const subject = (name: string, oin?: string): string =>
+  `/C=NL/O=${name}${oin ? `/serialNumber=${oin}` : ''}/CN=${name}`;
 
 /** Generates the PKI (about a second); call remove() when done. */
 export function generateTestPki(oins: { broker: string; school25BE: string; school00AH: string }): TestPki {
@@ -113,16 +159,34 @@ export function generateTestPki(oins: { broker: string; school25BE: string; scho
   const school25BE = root.issue('school-25BE', subject('school 25BE', oins.school25BE));
   const school00AH = root.issue('school-00AH', subject('school 00AH', oins.school00AH));
   const unknownOin = root.issue('unknown-oin', subject('unknown vendor', UNKNOWN_OIN));
-  const expired = root.issue('expired', subject('expired 25BE', oins.school25BE), ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z']);
+  const expired = root.issue('expired', subject('expired 25BE', oins.school25BE), [
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20210101000000Z',
+  ]);
   const revoked = root.issue('revoked', subject('revoked 25BE', oins.school25BE));
   const noOin = root.issue('no-oin', subject('no OIN'));
   openssl(['ca', '-batch', '-config', root.config, '-revoke', revoked.certFile]);
   const crlFile = path.join(dir, 'root', 'crl.pem');
   openssl(['ca', '-batch', '-config', root.config, '-gencrl', '-out', crlFile]);
-  const untrusted = createCa(path.join(dir, 'rogue'), 'untrusted CA').issue('rogue-server', subject('rogue school', oins.school25BE));
+  const untrusted = createCa(path.join(dir, 'rogue'), 'untrusted CA').issue(
+    'rogue-server',
+    subject('rogue school', oins.school25BE),
+  );
   return {
-    dir, caFile: root.caFile, ca: fs.readFileSync(root.caFile), crlFile,
-    broker, school25BE, school00AH, unknownOin, expired, revoked, noOin, untrusted,
+    dir,
+    caFile: root.caFile,
+    ca: fs.readFileSync(root.caFile),
+    crlFile,
+    broker,
+    school25BE,
+    school00AH,
+    unknownOin,
+    expired,
+    revoked,
+    noOin,
+    untrusted,
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -130,7 +194,10 @@ export function generateTestPki(oins: { broker: string; school25BE: string; scho
 /** The broker's settings for mutual TLS with this PKI. */
 export function brokerTlsEnv(pki: TestPki, options: { crl?: boolean } = {}): Record<string, string> {
   return {
-    TLS: 'on', TLS_CERT_FILE: pki.broker.certFile, TLS_KEY_FILE: pki.broker.keyFile, TLS_CA_FILE: pki.caFile,
+    TLS: 'on',
+    TLS_CERT_FILE: pki.broker.certFile,
+    TLS_KEY_FILE: pki.broker.keyFile,
+    TLS_CA_FILE: pki.caFile,
     ...(options.crl ? { TLS_CRL_FILE: pki.crlFile } : {}),
   };
 }

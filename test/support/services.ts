@@ -2,12 +2,13 @@
  * Real PostgreSQL and Redis for the test run: started once by the global setup on free ports in a
  * private folder, reached by every test file through environment variables.
  */
+
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startEmbeddedPostgres, type RunningService } from '../../src/shared/services/embedded-postgres.js';
+import { type RunningService, startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
 import { startLocalRedis } from '../../src/shared/services/local-redis.js';
 import { freePort } from '../../src/shared/services/process-tools.js';
 
@@ -22,7 +23,12 @@ export async function startTestServices(label: string): Promise<TestServices> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bron-${label}-`));
   fs.chmodSync(dir, 0o755); // the postgres system user must reach its data folder
   const log = (): void => undefined;
-  const postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), database: 'postgres', log });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'),
+    port: await freePort(),
+    database: 'postgres',
+    log,
+  });
   const redis = await startLocalRedis({ dataDir: path.join(dir, 'redis'), port: await freePort(), log });
   return { dir, postgres, redis };
 }

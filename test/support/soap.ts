@@ -20,7 +20,8 @@ export const CONTRACT_OF: Record<string, string> = {
 };
 
 /** Who sends an operation unless a test says otherwise: demo school 25BE, or the BRP source for its mutations. */
-export const defaultSenderOin = (operation: string): string => (operation === 'verwerkenPersoonsmutatie' ? BRP_OIN : OIN_25BE);
+export const defaultSenderOin = (operation: string): string =>
+  operation === 'verwerkenPersoonsmutatie' ? BRP_OIN : OIN_25BE;
 
 export const actionOf = (operation: string): string => `http://duo.nl/contract/${CONTRACT_OF[operation]}/${operation}`;
 
@@ -43,21 +44,31 @@ export interface EnvelopeOptions {
 
 /** A SOAP 1.1 envelope with Edukoppeling WS-Addressing headers; null leaves a header out. */
 export function envelope(body: string, options: EnvelopeOptions): string {
-  const header = (name: string, value: string | null | undefined): string => (value === null || value === undefined ? '' : `<wsa:${name}>${value}</wsa:${name}>`);
-  const from = options.from === null ? '' : `<wsa:From><wsa:Address>${options.from ?? `${ANONYMOUS}?oin=${OIN_25BE}`}</wsa:Address></wsa:From>`;
-  return '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
-    + '<soapenv:Header>'
-    + header('To', options.to === undefined ? `${ANONYMOUS}?oin=${BROKER_OIN}` : options.to)
-    + header('Action', options.action)
-    + header('MessageID', options.messageId === undefined ? `urn:uuid:${randomUUID()}` : options.messageId)
-    + from
-    + (options.extraHeaders ?? '')
-    + `</soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`;
+  const header = (name: string, value: string | null | undefined): string =>
+    value === null || value === undefined ? '' : `<wsa:${name}>${value}</wsa:${name}>`;
+  const from =
+    options.from === null
+      ? ''
+      : `<wsa:From><wsa:Address>${options.from ?? `${ANONYMOUS}?oin=${OIN_25BE}`}</wsa:Address></wsa:From>`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">' +
+    '<soapenv:Header>' +
+    header('To', options.to === undefined ? `${ANONYMOUS}?oin=${BROKER_OIN}` : options.to) +
+    header('Action', options.action) +
+    header('MessageID', options.messageId === undefined ? `urn:uuid:${randomUUID()}` : options.messageId) +
+    from +
+    (options.extraHeaders ?? '') +
+    `</soapenv:Header><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`
+  );
 }
 
 /** A complete LAS request for an operation: body, envelope and HTTP SOAPAction. */
-export function lasRequest(operation: string, body: string, options: EnvelopeOptions = {}): { path: string; soapAction: string; xml: string } {
+export function lasRequest(
+  operation: string,
+  body: string,
+  options: EnvelopeOptions = {},
+): { path: string; soapAction: string; xml: string } {
   const action = actionOf(operation);
   return {
     path: `/vo-webservices/${CONTRACT_OF[operation]}`,
@@ -69,9 +80,16 @@ export function lasRequest(operation: string, body: string, options: EnvelopeOpt
 /** A message as the accept path stores it, from a body: its operation's contract and default sender, fresh ids. */
 export function acceptedMessage(operation: string, body: string): AcceptedMessage {
   return {
-    contract: CONTRACT_OF[operation]!, operation, senderOin: defaultSenderOin(operation), brin: elementText(body, 'brin') ?? null,
-    documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!, documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
-    wsaMessageId: `urn:uuid:${randomUUID()}`, requestId: randomUUID(), receiptId: randomUUID(), receiptAt: new Date(),
+    contract: CONTRACT_OF[operation]!,
+    operation,
+    senderOin: defaultSenderOin(operation),
+    brin: elementText(body, 'brin') ?? null,
+    documentId: elementText(body, 'identificatiecodeBedrijfsdocument')!,
+    documentTime: elementText(body, 'datumTijdBedrijfsdocument')!,
+    wsaMessageId: `urn:uuid:${randomUUID()}`,
+    requestId: randomUUID(),
+    receiptId: randomUUID(),
+    receiptAt: new Date(),
     rawXml: lasRequest(operation, body).xml,
   };
 }
@@ -84,7 +102,12 @@ export interface SoapAnswer {
 }
 
 /** POSTs raw bytes to the broker and extracts the fault code when there is one. */
-export async function post(baseUrl: string, pathname: string, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<SoapAnswer> {
+export async function post(
+  baseUrl: string,
+  pathname: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+): Promise<SoapAnswer> {
   const response = await fetch(`${baseUrl}${pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'text/xml; charset=UTF-8', ...headers },
@@ -100,7 +123,11 @@ export async function post(baseUrl: string, pathname: string, body: string | Uin
 }
 
 /** Sends a LAS request built by lasRequest. */
-export function send(baseUrl: string, request: { path: string; soapAction: string; xml: string }, headers: Record<string, string> = {}): Promise<SoapAnswer> {
+export function send(
+  baseUrl: string,
+  request: { path: string; soapAction: string; xml: string },
+  headers: Record<string, string> = {},
+): Promise<SoapAnswer> {
   return post(baseUrl, request.path, request.xml, { soapaction: request.soapAction, ...headers });
 }
 

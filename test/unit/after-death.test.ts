@@ -2,7 +2,10 @@
 import { afterDeathSignals } from '../../src/register/after-death.js';
 import { isRejected } from '../../src/register/signals.js';
 
-const stand = (datumUitschrijving?: string) => ({ inschrijvingvolgnummer: 'V-7', ...(datumUitschrijving ? { datumUitschrijving } : {}) });
+const stand = (datumUitschrijving?: string) => ({
+  inschrijvingvolgnummer: 'V-7',
+  ...(datumUitschrijving ? { datumUitschrijving } : {}),
+});
 
 describe('enrolment running past the registered date of death', () => {
   test.each([
@@ -17,7 +20,9 @@ describe('enrolment running past the registered date of death', () => {
 
   test('a warning naming the volgnummer, never a rejection', () => {
     const signals = afterDeathSignals(stand(), '2026-03-01');
-    expect(signals.map((s) => [s.ernst, s.sleutelgegevens])).toEqual([['W', [{ naam: 'inschrijvingvolgnummer', waarde: 'V-7' }]]]);
+    expect(signals.map((s) => [s.ernst, s.sleutelgegevens])).toEqual([
+      ['W', [{ naam: 'inschrijvingvolgnummer', waarde: 'V-7' }]],
+    ]);
     expect(isRejected(signals)).toBe(false);
   });
 });

@@ -3,25 +3,45 @@ import { ConfigError, loadConfig } from '../../src/shared/config.js';
 describe('configuration', () => {
   test('defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', brokerOin: '00000001800866472000', maxBodyBytes: 1024 * 1024, databaseUrl: undefined, redisUrl: undefined, logLevel: 'info' });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      brokerOin: '00000001800866472000',
+      maxBodyBytes: 1024 * 1024,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      logLevel: 'info',
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   test('every bad variable is listed in one error', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', BROKER_OIN: '123', DATABASE_URL: 'mysql://x', REDIS_URL: 'not a url', LOG_LEVEL: 'loud', SEED_DEMO: 'maybe' });
+      loadConfig({
+        PORT: 'eighty',
+        BROKER_OIN: '123',
+        DATABASE_URL: 'mysql://x',
+        REDIS_URL: 'not a url',
+        LOG_LEVEL: 'loud',
+        SEED_DEMO: 'maybe',
+      });
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'BROKER_OIN', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'SEED_DEMO']) expect(problems).toContain(name);
+    for (const name of ['PORT', 'BROKER_OIN', 'DATABASE_URL', 'REDIS_URL', 'LOG_LEVEL', 'SEED_DEMO'])
+      expect(problems).toContain(name);
     expect((error as ConfigError).problems).toHaveLength(6);
   });
 
   test('external services and a BRIN-derived broker OIN are accepted', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/bron', REDIS_URL: 'redis://redis:6379', BROKER_OIN: '0000000700025BE00000' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/bron',
+      REDIS_URL: 'redis://redis:6379',
+      BROKER_OIN: '0000000700025BE00000',
+    });
     expect(config.databaseUrl).toBe('postgres://u:p@db:5432/bron');
     expect(config.brokerOin).toBe('0000000700025BE00000');
   });
@@ -29,7 +49,11 @@ describe('configuration', () => {
   test('admin tokens and the trace key: long enough, no white space, the two tokens different', () => {
     let error: unknown;
     try {
-      loadConfig({ ADMIN_READ_TOKEN: 'short', ADMIN_OPERATOR_TOKEN: 'has white space in it', TRACE_KEY: 'x'.repeat(31) });
+      loadConfig({
+        ADMIN_READ_TOKEN: 'short',
+        ADMIN_OPERATOR_TOKEN: 'has white space in it',
+        TRACE_KEY: 'x'.repeat(31),
+      });
     } catch (caught) {
       error = caught;
     }
@@ -38,21 +62,33 @@ describe('configuration', () => {
       'ADMIN_OPERATOR_TOKEN must be at least 16 characters without white space',
       'TRACE_KEY must be at least 32 characters without white space',
     ]);
-    expect(() => loadConfig({ ADMIN_READ_TOKEN: 'same-token-1234567', ADMIN_OPERATOR_TOKEN: 'same-token-1234567' })).toThrow('must differ');
-    expect(loadConfig({})).toMatchObject({ adminReadToken: undefined, adminOperatorToken: undefined, traceKey: undefined });
+    expect(() =>
+      loadConfig({ ADMIN_READ_TOKEN: 'same-token-1234567', ADMIN_OPERATOR_TOKEN: 'same-token-1234567' }),
+    ).toThrow('must differ');
+    expect(loadConfig({})).toMatchObject({
+      adminReadToken: undefined,
+      adminOperatorToken: undefined,
+      traceKey: undefined,
+    });
   });
 
-  test('BRP_SOURCE_OIN: a fixed demo test OIN by default, an OIN other than the broker\'s when set', () => {
+  test("BRP_SOURCE_OIN: a fixed demo test OIN by default, an OIN other than the broker's when set", () => {
     expect(loadConfig({}).brpSourceOin).toBe('00000099000000000100');
     expect(loadConfig({ BRP_SOURCE_OIN: '00000001234567890000' }).brpSourceOin).toBe('00000001234567890000');
     expect(() => loadConfig({ BRP_SOURCE_OIN: 'brp' })).toThrow('BRP_SOURCE_OIN must be 20 digits or capitals');
-    expect(() => loadConfig({ BRP_SOURCE_OIN: '00000001800866472000' })).toThrow('BRP_SOURCE_OIN must differ from BROKER_OIN');
+    expect(() => loadConfig({ BRP_SOURCE_OIN: '00000001800866472000' })).toThrow(
+      'BRP_SOURCE_OIN must differ from BROKER_OIN',
+    );
   });
 
   test.each([
     ['unset: weekly, Saturday 03:00 Amsterdam time', {}, { cron: '0 3 * * 6', timezone: 'Europe/Amsterdam' }],
-    ['another cron expression and time zone', { QUALITY_SCHEDULE: '30 22 * * 0', QUALITY_TIMEZONE: 'UTC' }, { cron: '30 22 * * 0', timezone: 'UTC' }],
-    ['off: only on an operator\'s request', { QUALITY_SCHEDULE: 'off' }, null],
+    [
+      'another cron expression and time zone',
+      { QUALITY_SCHEDULE: '30 22 * * 0', QUALITY_TIMEZONE: 'UTC' },
+      { cron: '30 22 * * 0', timezone: 'UTC' },
+    ],
+    ["off: only on an operator's request", { QUALITY_SCHEDULE: 'off' }, null],
   ])('QUALITY_SCHEDULE %s', (_name, env, expected) => {
     expect(loadConfig(env).qualitySchedule).toEqual(expected);
   });
@@ -82,7 +118,9 @@ describe('ROLE and HTTP_PROCESSES', () => {
     try {
       loadConfig({ ROLE: value });
     } catch (error) {
-      expect((error as ConfigError).problems).toEqual([`ROLE must be all, http, pipeline or unset (all), got '${value}'`]);
+      expect((error as ConfigError).problems).toEqual([
+        `ROLE must be all, http, pipeline or unset (all), got '${value}'`,
+      ]);
     }
   });
 
@@ -97,9 +135,9 @@ describe('ROLE and HTTP_PROCESSES', () => {
   });
 
   test.each([
-    [{ HTTP_PROCESSES: '0' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'0\''],
-    [{ HTTP_PROCESSES: '65' }, 'HTTP_PROCESSES must be a whole number from 1 to 64, got \'65\''],
-    [{ HTTP_WORKERS: 'two' }, 'HTTP_WORKERS must be a whole number from 1 to 64, got \'two\''],
+    [{ HTTP_PROCESSES: '0' }, "HTTP_PROCESSES must be a whole number from 1 to 64, got '0'"],
+    [{ HTTP_PROCESSES: '65' }, "HTTP_PROCESSES must be a whole number from 1 to 64, got '65'"],
+    [{ HTTP_WORKERS: 'two' }, "HTTP_WORKERS must be a whole number from 1 to 64, got 'two'"],
   ])('%j is refused', (env, problem) => {
     expect(() => loadConfig(env)).toThrow(problem);
   });
@@ -112,8 +150,16 @@ describe('replaced settings: one warning line each, naming what replaced it', ()
 
   test.each([
     ['HTTP_WORKERS', '2', 'HTTP_WORKERS is read as HTTP_PROCESSES, its new name: rename it'],
-    ['RUN_WORKERS', 'false', 'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery'],
-    ['PIPELINE_PROCESS', 'true', 'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own'],
+    [
+      'RUN_WORKERS',
+      'false',
+      'RUN_WORKERS is no longer read: set ROLE=http for a process without processing and delivery',
+    ],
+    [
+      'PIPELINE_PROCESS',
+      'true',
+      'PIPELINE_PROCESS is no longer read: ROLE=all always runs the pipeline in a process of its own',
+    ],
   ])('%s', (name, value, line) => {
     expect(loadConfig({ [name]: value }).deprecations).toEqual([line]);
   });
@@ -126,7 +172,12 @@ describe('replaced settings: one warning line each, naming what replaced it', ()
 describe('derived limits', () => {
   test('defaults', () => {
     expect(loadConfig({}).limits).toEqual({
-      httpPoolSize: 6, acceptPoolSize: 2, pipelinePoolSize: 8, deliveryLeaseMs: 15_000, deliveryHandoffMs: 1000, pingTimeoutMs: 5000,
+      httpPoolSize: 6,
+      acceptPoolSize: 2,
+      pipelinePoolSize: 8,
+      deliveryLeaseMs: 15_000,
+      deliveryHandoffMs: 1000,
+      pingTimeoutMs: 5000,
     });
     expect(Object.isFrozen(loadConfig({}).limits)).toBe(true);
   });
@@ -166,7 +217,8 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     ['DELIVERY_PER_INSTITUTION', 'deliveryPerInstitution', 4, 1, 256],
     ['JOB_LOCK_MS', 'jobLockMs', 30_000, 500, 600_000],
   ];
-  const read = (env: Record<string, string>, key: string): unknown => (loadConfig(env) as unknown as Record<string, unknown>)[key];
+  const read = (env: Record<string, string>, key: string): unknown =>
+    (loadConfig(env) as unknown as Record<string, unknown>)[key];
 
   test.each(NUMERIC)('%s', (name, key, fallback, min, max) => {
     expect(read({}, key)).toBe(fallback);
@@ -174,7 +226,9 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     expect(read({ [name]: String(min) }, key)).toBe(min);
     expect(read({ [name]: String(max) }, key)).toBe(max);
     for (const bad of [String(min - 1), String(max + 1), '1.5', 'ten']) {
-      expect(() => loadConfig({ [name]: bad })).toThrow(`${name} must be a whole number from ${min} to ${max}, got '${bad}'`);
+      expect(() => loadConfig({ [name]: bad })).toThrow(
+        `${name} must be a whole number from ${min} to ${max}, got '${bad}'`,
+      );
     }
   });
 
@@ -183,7 +237,9 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     expect(loadConfig({ DELIVERY_BACKOFF_MS: '100, 200' }).deliveryBackoffMs).toEqual([100, 200]);
     expect(loadConfig({ DELIVERY_BACKOFF_MS: '0' }).deliveryBackoffMs).toEqual([0]);
     for (const bad of ['-1', '86400001', '100,,200', 'soon']) {
-      expect(() => loadConfig({ DELIVERY_BACKOFF_MS: bad })).toThrow(`DELIVERY_BACKOFF_MS must be comma-separated whole numbers of milliseconds, got '${bad}'`);
+      expect(() => loadConfig({ DELIVERY_BACKOFF_MS: bad })).toThrow(
+        `DELIVERY_BACKOFF_MS must be comma-separated whole numbers of milliseconds, got '${bad}'`,
+      );
     }
   });
 
@@ -197,7 +253,14 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     expect(() => loadConfig({ [name]: bad })).toThrow(name);
   });
 
-  test.each([['1', true], ['yes', true], ['true', true], ['0', false], ['no', false], ['false', false]])('SEED_DEMO=%s is %s', (raw, value) => {
+  test.each([
+    ['1', true],
+    ['yes', true],
+    ['true', true],
+    ['0', false],
+    ['no', false],
+    ['false', false],
+  ])('SEED_DEMO=%s is %s', (raw, value) => {
     expect(loadConfig({ SEED_DEMO: raw }).seedDemo).toBe(value);
   });
 
@@ -225,7 +288,10 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     });
 
     test('TLS must be on or off; PUBLIC_URL an http(s) URL, kept without a trailing slash', () => {
-      expect(problemsOf({ TLS: 'maybe', PUBLIC_URL: 'ftp://x' })).toEqual(['TLS must be on or off, got \'maybe\'', 'PUBLIC_URL must use http: or https:']);
+      expect(problemsOf({ TLS: 'maybe', PUBLIC_URL: 'ftp://x' })).toEqual([
+        "TLS must be on or off, got 'maybe'",
+        'PUBLIC_URL must use http: or https:',
+      ]);
       expect(loadConfig({ PUBLIC_URL: 'https://bron.example.nl/' }).publicUrl).toBe('https://bron.example.nl');
     });
 
@@ -239,9 +305,13 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
   test('the profile is development on embedded PostgreSQL (no DATABASE_URL), production with a named database, or as BROKER_PROFILE says', () => {
     expect(loadConfig({}).profile).toBe('development');
     expect(loadConfig({ DATABASE_URL: 'postgres://db/bron' }).profile).toBe('production');
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', BROKER_PROFILE: 'development' }).profile).toBe('development');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', BROKER_PROFILE: 'development' }).profile).toBe(
+      'development',
+    );
     expect(loadConfig({ BROKER_PROFILE: 'production' }).profile).toBe('production');
-    expect(() => loadConfig({ BROKER_PROFILE: 'staging' })).toThrow("BROKER_PROFILE must be development or production, got 'staging'");
+    expect(() => loadConfig({ BROKER_PROFILE: 'staging' })).toThrow(
+      "BROKER_PROFILE must be development or production, got 'staging'",
+    );
   });
 
   test('production: no demo, https only, no loopback or private endpoints; development: the demo, http and loopback', () => {
@@ -249,10 +319,23 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       const { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints } = loadConfig(env);
       return { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints };
     };
-    expect(endpointSettings({ DATABASE_URL: 'postgres://db/bron' })).toEqual({ seedDemo: false, allowHttpEndpoints: false, allowLoopbackEndpoints: false, allowPrivateEndpoints: false });
-    expect(endpointSettings({})).toEqual({ seedDemo: true, allowHttpEndpoints: true, allowLoopbackEndpoints: true, allowPrivateEndpoints: false });
+    expect(endpointSettings({ DATABASE_URL: 'postgres://db/bron' })).toEqual({
+      seedDemo: false,
+      allowHttpEndpoints: false,
+      allowLoopbackEndpoints: false,
+      allowPrivateEndpoints: false,
+    });
+    expect(endpointSettings({})).toEqual({
+      seedDemo: true,
+      allowHttpEndpoints: true,
+      allowLoopbackEndpoints: true,
+      allowPrivateEndpoints: false,
+    });
     expect(endpointSettings({ BROKER_PROFILE: 'production', SEED_DEMO: 'true' }).seedDemo).toBe(true);
-    expect(endpointSettings({ SEED_DEMO: 'false', ALLOW_HTTP_ENDPOINTS: 'false' })).toMatchObject({ seedDemo: false, allowHttpEndpoints: false });
+    expect(endpointSettings({ SEED_DEMO: 'false', ALLOW_HTTP_ENDPOINTS: 'false' })).toMatchObject({
+      seedDemo: false,
+      allowHttpEndpoints: false,
+    });
   });
 
   test('DEMO_BASE_URL: where the delivering process reaches the demo receiver, default this broker on localhost', () => {

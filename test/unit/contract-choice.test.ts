@@ -1,5 +1,5 @@
 import { contractBySoapAction, fixedContract } from '../../src/inbound/contract-choice.js';
-import { INBOUND_CONTRACTS, findContract } from '../../src/shared/catalogue.js';
+import { findContract, INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
 import { BrokerFault } from '../../src/shared/errors.js';
 
 const INSCHRIJVING = 'http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1/aanleverenInschrijvingVO';
@@ -15,9 +15,12 @@ function faultOf(choose: () => unknown): string {
 }
 
 describe('the contract at the shared address /vo-webservices/', () => {
-  test.each(INBOUND_CONTRACTS.flatMap((c) => c.operations.map((o) => [o.action, c.name] as const)))('SOAPAction %s chooses %s', (action, contract) => {
-    expect(contractBySoapAction(`"${action}"`).name).toBe(contract);
-  });
+  test.each(INBOUND_CONTRACTS.flatMap((c) => c.operations.map((o) => [o.action, c.name] as const)))(
+    'SOAPAction %s chooses %s',
+    (action, contract) => {
+      expect(contractBySoapAction(`"${action}"`).name).toBe(contract);
+    },
+  );
 
   test.each([
     ['quoted', `"${INSCHRIJVING}"`, 'DUO_VOAanlevering_InschrijvingVO_V1'],
@@ -32,13 +35,16 @@ describe('the contract at the shared address /vo-webservices/', () => {
     ['empty', ''],
     ['empty quotes (SOAP 1.1: "no intent")', '""'],
     ['another case', INSCHRIJVING.toUpperCase()],
-    ['the outbound contract, which institutions implement', 'http://duo.nl/contract/DUO_VOTerugkoppeling_V1/terugkoppelenInschrijvingVO'],
+    [
+      'the outbound contract, which institutions implement',
+      'http://duo.nl/contract/DUO_VOTerugkoppeling_V1/terugkoppelenInschrijvingVO',
+    ],
     ['a contract without the operation', 'http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1'],
   ])('SOAPAction %s is Client.DK0003', (_case, raw) => {
     expect(faultOf(() => contractBySoapAction(raw))).toBe('Client.DK0003');
   });
 
-  test('a contract\'s own address keeps its contract whatever the SOAPAction (the envelope rules check it)', () => {
+  test("a contract's own address keeps its contract whatever the SOAPAction (the envelope rules check it)", () => {
     const contract = findContract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1')!;
     expect(fixedContract(contract)(`"${INSCHRIJVING}"`)).toBe(contract);
     expect(fixedContract(contract)(undefined)).toBe(contract);

@@ -6,7 +6,9 @@ import { demoReceiptLine, loggable } from '../../src/delivery/demo-receiver.js';
 
 describe('demo receiver log line', () => {
   test('control characters are escaped, so a value cannot start a new line', () => {
-    expect(loggable('ok\r\n{"level":"error","message":"forged"}')).toBe('ok\\u000d\\u000a{"level":"error","message":"forged"}');
+    expect(loggable('ok\r\n{"level":"error","message":"forged"}')).toBe(
+      'ok\\u000d\\u000a{"level":"error","message":"forged"}',
+    );
     expect(loggable('a\u001b[31mb\u2028c')).toBe('a\\u001b[31mb\\u2028c');
   });
 
@@ -25,7 +27,13 @@ describe('demo receiver log line', () => {
   });
 
   test('an ordinary message logs as before', () => {
-    const xml = '<b:aanleverenInschrijvingVO_Request><b:leveringGoedgekeurd>J</b:leveringGoedgekeurd><b:signaalcode>V001</b:signaalcode><b:signaalcode>V002</b:signaalcode>';
-    expect(demoReceiptLine(xml, '25BE')).toEqual({ brin: '25BE', operation: 'aanleverenInschrijvingVO', leveringGoedgekeurd: 'J', signalen: 'V001,V002' });
+    const xml =
+      '<b:aanleverenInschrijvingVO_Request><b:leveringGoedgekeurd>J</b:leveringGoedgekeurd><b:signaalcode>V001</b:signaalcode><b:signaalcode>V002</b:signaalcode>';
+    expect(demoReceiptLine(xml, '25BE')).toEqual({
+      brin: '25BE',
+      operation: 'aanleverenInschrijvingVO',
+      leveringGoedgekeurd: 'J',
+      signalen: 'V001,V002',
+    });
   });
 });

@@ -4,8 +4,21 @@ import { createLogger } from '../../src/shared/log.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk: Buffer | string, _encoding, callback) { chunks.push(String(chunk)); callback(); } });
-  return { stream, lines: () => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
 }
 
 test('at warn, info and debug write nothing; warn and error are written with personal numbers masked', async () => {
@@ -16,7 +29,10 @@ test('at warn, info and debug write nothing; warn and error are written with per
   log.warn('warn line', { bsn: '123456782' });
   log.error('error line');
   await new Promise((resolve) => setImmediate(resolve));
-  expect(lines().map((line) => [line.level, line.message])).toEqual([['warn', 'warn line'], ['error', 'error line']]);
+  expect(lines().map((line) => [line.level, line.message])).toEqual([
+    ['warn', 'warn line'],
+    ['error', 'error line'],
+  ]);
   expect(lines()[0]!.bsn).toBe('******782');
 });
 
@@ -24,7 +40,12 @@ test('a call below the level does nothing at all: not even its fields are read',
   const { stream } = capture();
   const log = createLogger('warn', stream);
   let reads = 0;
-  const fields = { get bsn(): string { reads += 1; return '123456782'; } };
+  const fields = {
+    get bsn(): string {
+      reads += 1;
+      return '123456782';
+    },
+  };
   log.info('info line', fields);
   log.debug('debug line', fields);
   expect(reads).toBe(0);

@@ -1,7 +1,7 @@
 /** The logger's masker: personal numbers in any form and any place in a log entry never reach the output. */
 import { Writable } from 'node:stream';
-import { createLogger, maskPersonalNumbers } from '../../src/shared/log.js';
 import { isValidBsn, nextOnderwijsnummer } from '../../src/register/pgn.js';
+import { createLogger, maskPersonalNumbers } from '../../src/shared/log.js';
 
 const BSN = '123456782';
 const OWN = nextOnderwijsnummer(100_000_000);
@@ -21,7 +21,12 @@ function personalNumbersIn(text: string): string[] {
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write(chunk: Buffer | string, _encoding, callback) { chunks.push(String(chunk)); callback(); } });
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(String(chunk));
+      callback();
+    },
+  });
   return { stream, text: () => chunks.join('') };
 }
 
@@ -41,7 +46,8 @@ describe('maskPersonalNumbers', () => {
   });
 
   test('dates, times, durations, counts, UUIDs and OINs stay readable', () => {
-    const text = 'at 2026-09-01T10:15:00.123Z after 12.5 ms, 3 of 40 in 25BE, id 12345678-1234-4123-8123-123456789012, OIN 00000001800866472000 and 0000000700025BE00000';
+    const text =
+      'at 2026-09-01T10:15:00.123Z after 12.5 ms, 3 of 40 in 25BE, id 12345678-1234-4123-8123-123456789012, OIN 00000001800866472000 and 0000000700025BE00000';
     expect(maskPersonalNumbers(text)).toBe(text);
   });
 });
@@ -59,7 +65,10 @@ describe('the logger masks every field, nested ones too', () => {
     });
     log.warn(`top level 00${BSN}`);
     await new Promise((resolve) => setImmediate(resolve));
-    const [first, second] = text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+    const [first, second] = text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, any>);
     expect(first!.detail.reason).toBe("element burgerservicenummer: '******782x'");
     expect(first!.detail.deeper.list).toEqual(['******782', { own: `******${OWN.slice(-3)}` }]);
     expect(first!.errors[0]).toMatchObject({ name: 'Error', message: "value '******782' is not valid" });

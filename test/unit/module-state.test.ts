@@ -17,13 +17,17 @@ const moduleLevelBindings = (text: string): string[] =>
 
 describe('modules keep no mutable state', () => {
   it('finds a top-level let, and ignores one inside a function', () => {
-    expect(moduleLevelBindings('let processKey: string | undefined;\nexport let count = 0;')).toEqual(['processKey', 'count']);
+    expect(moduleLevelBindings('let processKey: string | undefined;\nexport let count = 0;')).toEqual([
+      'processKey',
+      'count',
+    ]);
     expect(moduleLevelBindings('function f() {\n  let local = 1;\n}')).toEqual([]);
   });
 
   it('no module under src/ has a top-level let or var', () => {
     const found = sourceFiles(path.join(PROJECT_ROOT, 'src')).flatMap((file) =>
-      moduleLevelBindings(fs.readFileSync(file, 'utf8')).map((name) => `${path.relative(PROJECT_ROOT, file)}: ${name}`));
+      moduleLevelBindings(fs.readFileSync(file, 'utf8')).map((name) => `${path.relative(PROJECT_ROOT, file)}: ${name}`),
+    );
     expect(found).toEqual([]);
   });
 });

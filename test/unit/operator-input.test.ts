@@ -1,9 +1,36 @@
-import { API_FIELDS, CLI_FIELDS, OperatorInputError, parseDuration, parseErrorFilter } from '../../src/operator/input.js';
+import {
+  API_FIELDS,
+  CLI_FIELDS,
+  OperatorInputError,
+  parseDuration,
+  parseErrorFilter,
+} from '../../src/operator/input.js';
 
 describe('operator input', () => {
   test('an error filter from CLI options or query parameters', () => {
-    expect(parseErrorFilter({ institution: '0000000700025BE00000', fault: ' HTTP 503 ', olderThan: '2h', newerThan: '7d', contract: 'C', operation: 'op', ids: ['4', '5'], limit: '10' }, CLI_FIELDS)).toEqual({
-      ids: [4, 5], institutionOin: '0000000700025BE00000', fault: 'HTTP 503', olderThanMs: 7_200_000, newerThanMs: 604_800_000, contract: 'C', operation: 'op', limit: 10,
+    expect(
+      parseErrorFilter(
+        {
+          institution: '0000000700025BE00000',
+          fault: ' HTTP 503 ',
+          olderThan: '2h',
+          newerThan: '7d',
+          contract: 'C',
+          operation: 'op',
+          ids: ['4', '5'],
+          limit: '10',
+        },
+        CLI_FIELDS,
+      ),
+    ).toEqual({
+      ids: [4, 5],
+      institutionOin: '0000000700025BE00000',
+      fault: 'HTTP 503',
+      olderThanMs: 7_200_000,
+      newerThanMs: 604_800_000,
+      contract: 'C',
+      operation: 'op',
+      limit: 10,
     });
     expect(parseErrorFilter({ institution: '', fault: '  ' }, CLI_FIELDS)).toEqual({});
   });
@@ -15,7 +42,9 @@ describe('operator input', () => {
   });
 
   test('bad values are refused with the reason and the field as the CLI spells it', () => {
-    expect(() => parseErrorFilter({ institution: '123' }, CLI_FIELDS)).toThrow('--institution: an OIN is 20 digits or capitals');
+    expect(() => parseErrorFilter({ institution: '123' }, CLI_FIELDS)).toThrow(
+      '--institution: an OIN is 20 digits or capitals',
+    );
     expect(() => parseErrorFilter({ olderThan: 'soon' }, CLI_FIELDS)).toThrow('--older-than: a duration such as 90s');
     expect(() => parseErrorFilter({ ids: ['4x'] }, CLI_FIELDS)).toThrow('a message id is a number');
     expect(parseDuration('90s')).toBe(90_000);
@@ -28,7 +57,11 @@ describe('operator input', () => {
     [{ newerThan: 'x' }, {}, 'newerThan: a duration such as 90s'],
     [{ institution: '123' }, {}, 'institution: an OIN is 20 digits or capitals'],
     [{ limit: 'many' }, {}, 'limit: '],
-    [{}, { requireScope: true }, 'name ids or a filter (institution, operation, contract, fault, olderThan, newerThan), or all'],
+    [
+      {},
+      { requireScope: true },
+      'name ids or a filter (institution, operation, contract, fault, olderThan, newerThan), or all',
+    ],
   ])('API input %j %j: the error names API fields', (input, options, message) => {
     let thrown: Error | undefined;
     try {

@@ -23,11 +23,23 @@ describe('operator secrets', () => {
   });
 
   test('values from the environment win; with all three set no file is written', () => {
-    const env = { BROKER_DATA_DIR: dir, ADMIN_READ_TOKEN: 'r'.repeat(16), ADMIN_OPERATOR_TOKEN: 'o'.repeat(16), TRACE_KEY: 't'.repeat(32) };
-    expect(resolveOperatorSecrets(loadConfig(env))).toEqual({ adminReadToken: 'r'.repeat(16), adminOperatorToken: 'o'.repeat(16), traceKey: 't'.repeat(32), generatedFile: undefined });
+    const env = {
+      BROKER_DATA_DIR: dir,
+      ADMIN_READ_TOKEN: 'r'.repeat(16),
+      ADMIN_OPERATOR_TOKEN: 'o'.repeat(16),
+      TRACE_KEY: 't'.repeat(32),
+    };
+    expect(resolveOperatorSecrets(loadConfig(env))).toEqual({
+      adminReadToken: 'r'.repeat(16),
+      adminOperatorToken: 'o'.repeat(16),
+      traceKey: 't'.repeat(32),
+      generatedFile: undefined,
+    });
     expect(fs.readdirSync(dir)).toEqual([]);
     const mixed = resolveOperatorSecrets(loadConfig({ BROKER_DATA_DIR: dir, ADMIN_OPERATOR_TOKEN: 'o'.repeat(16) }));
     expect(mixed.adminOperatorToken).toBe('o'.repeat(16));
-    expect(mixed.adminReadToken).toBe(JSON.parse(fs.readFileSync(secretsFile({ dataDir: dir }), 'utf8')).adminReadToken);
+    expect(mixed.adminReadToken).toBe(
+      JSON.parse(fs.readFileSync(secretsFile({ dataDir: dir }), 'utf8')).adminReadToken,
+    );
   });
 });

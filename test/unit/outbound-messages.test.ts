@@ -1,11 +1,20 @@
 import { XmlDocument } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { kwaliteitscontroleBody, persoonsgegevensBody, terugkoppelingBody } from '../../src/processing/outbound-messages.js';
+import {
+  kwaliteitscontroleBody,
+  persoonsgegevensBody,
+  terugkoppelingBody,
+} from '../../src/processing/outbound-messages.js';
 import { signal } from '../../src/register/signals.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 
 const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
-const header = { documentId: '5d0c3b7e-7d0c-4b8e-9a5f-0b8e3c2d1a10', brokerOin: '00000001800866472000', receiverBrin: '25BE', at: new Date('2026-09-01T08:00:00Z') };
+const header = {
+  documentId: '5d0c3b7e-7d0c-4b8e-9a5f-0b8e3c2d1a10',
+  brokerOin: '00000001800866472000',
+  receiverBrin: '25BE',
+  at: new Date('2026-09-01T08:00:00Z'),
+};
 
 function validate(xml: string): void {
   const doc = XmlDocument.fromString(xml);
@@ -18,41 +27,98 @@ function validate(xml: string): void {
 
 describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () => {
   test('an approved and a rejected terugkoppeling', () => {
-    const base = { identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000001', pgn: { kind: 'BSN' as const, value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '2026-0001' };
+    const base = {
+      identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000001',
+      pgn: { kind: 'BSN' as const, value: '123456782' },
+      brin: '25BE',
+      inschrijvingvolgnummer: '2026-0001',
+    };
     validate(terugkoppelingBody(header, { ...base, goedgekeurd: true, signals: [] }));
-    const rejected = terugkoppelingBody(header, { ...base, goedgekeurd: false, signals: [signal('I0003', [{ naam: 'vestiging', waarde: '00AH00' }]), signal('I0033')] });
+    const rejected = terugkoppelingBody(header, {
+      ...base,
+      goedgekeurd: false,
+      signals: [signal('I0003', [{ naam: 'vestiging', waarde: '00AH00' }]), signal('I0033')],
+    });
     validate(rejected);
     expect(rejected).toContain('<t:signaalcode>I0003</t:signaalcode>');
   });
 
   test('persoonsgegevens with an address in schema order, a puntadres, and a failed identification', () => {
-    validate(persoonsgegevensBody(header, {
-      reden: 'IDENTIFICATIE', identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000006',
-      person: { pgn: { kind: 'OWN', value: '100000004' }, achternaam: 'Jansen', geboorteDatum: '2012-05-00', geslacht: '1',
-        address: { binnenlandsAdres: { plaatsnaam: 'Groningen', postcode: '9712AB', straatnaam: 'Kerkstraat' } } },
-      signals: [],
-    }));
-    validate(persoonsgegevensBody(header, { reden: 'MUTATIE', person: { pgn: { kind: 'BSN', value: '123456782' }, address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } } }, signals: [] }));
-    validate(persoonsgegevensBody(header, { reden: 'IDENTIFICATIE', identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000005', person: {}, signals: [signal('I0012')] }));
+    validate(
+      persoonsgegevensBody(header, {
+        reden: 'IDENTIFICATIE',
+        identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000006',
+        person: {
+          pgn: { kind: 'OWN', value: '100000004' },
+          achternaam: 'Jansen',
+          geboorteDatum: '2012-05-00',
+          geslacht: '1',
+          address: { binnenlandsAdres: { plaatsnaam: 'Groningen', postcode: '9712AB', straatnaam: 'Kerkstraat' } },
+        },
+        signals: [],
+      }),
+    );
+    validate(
+      persoonsgegevensBody(header, {
+        reden: 'MUTATIE',
+        person: {
+          pgn: { kind: 'BSN', value: '123456782' },
+          address: { binnenlandsAdres: { straatnaam: '.', plaatsnaam: 'Groningen' } },
+        },
+        signals: [],
+      }),
+    );
+    validate(
+      persoonsgegevensBody(header, {
+        reden: 'IDENTIFICATIE',
+        identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000005',
+        person: {},
+        signals: [signal('I0012')],
+      }),
+    );
   });
 
   test('text is escaped', () => {
-    const xml = persoonsgegevensBody(header, { reden: 'MUTATIE', person: { achternaam: "O'Brien & <Zonen>" }, signals: [] });
+    const xml = persoonsgegevensBody(header, {
+      reden: 'MUTATIE',
+      person: { achternaam: "O'Brien & <Zonen>" },
+      signals: [],
+    });
     validate(xml);
     expect(xml).toContain('O&apos;Brien &amp; &lt;Zonen&gt;');
   });
 
-  test('a quality report: one entry per signal, enrolments by the pupil\'s PGN and volgnummer', () => {
+  test("a quality report: one entry per signal, enrolments by the pupil's PGN and volgnummer", () => {
     // Two pupils with volgnummer 1 at one school: only the PGN tells them apart.
-    const report = kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [
-      { pgn: { kind: 'BSN', value: '123456782' }, inschrijvingvolgnummer: '1', datumEersteMelding: '2026-09-08', signal: signal('Q0002', [{ naam: 'datumOverlijden', waarde: '2026-09-01' }]) },
-      { pgn: { kind: 'OWN', value: '100000004' }, inschrijvingvolgnummer: '1', datumEersteMelding: '2026-09-15', signal: signal('Q0013', [{ naam: 'brin', waarde: '30XY' }]) },
-    ] });
+    const report = kwaliteitscontroleBody(header, {
+      brin: '25BE',
+      datumControle: '2026-09-15',
+      signals: [
+        {
+          pgn: { kind: 'BSN', value: '123456782' },
+          inschrijvingvolgnummer: '1',
+          datumEersteMelding: '2026-09-08',
+          signal: signal('Q0002', [{ naam: 'datumOverlijden', waarde: '2026-09-01' }]),
+        },
+        {
+          pgn: { kind: 'OWN', value: '100000004' },
+          inschrijvingvolgnummer: '1',
+          datumEersteMelding: '2026-09-15',
+          signal: signal('Q0013', [{ naam: 'brin', waarde: '30XY' }]),
+        },
+      ],
+    });
     validate(report);
     expect(report.match(/<t:kwaliteitssignaal>/g)).toHaveLength(2);
-    expect(report).toContain('<t:kwaliteitssignaal><t:burgerservicenummer>123456782</t:burgerservicenummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>');
-    expect(report).toContain('<t:kwaliteitssignaal><t:onderwijsnummer>100000004</t:onderwijsnummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>');
+    expect(report).toContain(
+      '<t:kwaliteitssignaal><t:burgerservicenummer>123456782</t:burgerservicenummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>',
+    );
+    expect(report).toContain(
+      '<t:kwaliteitssignaal><t:onderwijsnummer>100000004</t:onderwijsnummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>',
+    );
     expect(() => validate(report.replace('<t:burgerservicenummer>123456782</t:burgerservicenummer>', ''))).toThrow(); // the schema requires the PGN
-    expect(() => validate(kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [] }))).toThrow();
+    expect(() =>
+      validate(kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [] })),
+    ).toThrow();
   });
 });

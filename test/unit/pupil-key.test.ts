@@ -18,9 +18,14 @@ describe('pupil key (keyed hash of a PGN)', () => {
   });
 
   test('finds BSNs and onderwijsnummers under any prefix, in CDATA, once each, and nothing else', () => {
-    const xml = '<a:burgerservicenummer>123456782</a:burgerservicenummer><onderwijsnummer><![CDATA[ 100000004 ]]></onderwijsnummer>'
-      + '<b:burgerservicenummer>123456782</b:burgerservicenummer><b:postcode>123456789</b:postcode><c:burgerservicenummerX>111222333</c:burgerservicenummerX>';
-    expect(pgnsIn(xml, '<t:onderwijsnummer>700000005</t:onderwijsnummer>')).toEqual(['123456782', '100000004', '700000005']);
+    const xml =
+      '<a:burgerservicenummer>123456782</a:burgerservicenummer><onderwijsnummer><![CDATA[ 100000004 ]]></onderwijsnummer>' +
+      '<b:burgerservicenummer>123456782</b:burgerservicenummer><b:postcode>123456789</b:postcode><c:burgerservicenummerX>111222333</c:burgerservicenummerX>';
+    expect(pgnsIn(xml, '<t:onderwijsnummer>700000005</t:onderwijsnummer>')).toEqual([
+      '123456782',
+      '100000004',
+      '700000005',
+    ]);
     expect(pgnsIn('<x/>')).toEqual([]);
   });
 });

@@ -1,23 +1,47 @@
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
-import { type QualityEnrolment, type QualityPupil, checkPupilQuality, controlYear } from '../../src/register/quality-checks.js';
+import {
+  checkPupilQuality,
+  controlYear,
+  type QualityEnrolment,
+  type QualityPupil,
+} from '../../src/register/quality-checks.js';
 
 const TODAY = '2026-09-15'; // school year 2026/27: control year from 2026-05-03 (90 days before 1 August)
 
 const period = (overrides: Partial<PeriodVO> = {}): PeriodVO => ({
-  datumBegin: '2026-08-20', opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: '25BE00', leerjaar: 2,
-  indicatieBekostigbaar: true, experimenten: [], ...overrides,
+  datumBegin: '2026-08-20',
+  opleidingcode: '0050',
+  aanvullendeOpleidingen: [],
+  vestiging: '25BE00',
+  leerjaar: 2,
+  indicatieBekostigbaar: true,
+  experimenten: [],
+  ...overrides,
 });
 const stand = (overrides: Partial<EnrolmentStand> = {}): EnrolmentStand => ({
-  pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '1', datumInschrijving: '2026-08-20',
-  perioden: [period()], ontwikkelingsperspectieven: [], verblijvenAndereInstelling: [], ...overrides,
+  pgn: { kind: 'BSN', value: '123456782' },
+  brin: '25BE',
+  inschrijvingvolgnummer: '1',
+  datumInschrijving: '2026-08-20',
+  perioden: [period()],
+  ontwikkelingsperspectieven: [],
+  verblijvenAndereInstelling: [],
+  ...overrides,
 });
 const enrolment = (overrides: Partial<EnrolmentStand> = {}, deliveredOn = '2026-08-20'): QualityEnrolment => {
   const s = stand(overrides);
   return { pgn: s.pgn, brin: s.brin, inschrijvingvolgnummer: s.inschrijvingvolgnummer, stand: s, deliveredOn };
 };
 /** A pupil aged 13 on 1 August 2026 (fits leerjaar 2), with one enrolment unless given others. */
-const pupil = (enrolments: QualityEnrolment[] = [enrolment()], person: Partial<QualityPupil> = {}): QualityPupil => ({ enrolments, birthDate: '2013-04-17', ...person });
-const codes = (p: QualityPupil, today = TODAY): string[] => checkPupilQuality(p, today).map((f) => f.signal.code).sort();
+const pupil = (enrolments: QualityEnrolment[] = [enrolment()], person: Partial<QualityPupil> = {}): QualityPupil => ({
+  enrolments,
+  birthDate: '2013-04-17',
+  ...person,
+});
+const codes = (p: QualityPupil, today = TODAY): string[] =>
+  checkPupilQuality(p, today)
+    .map((f) => f.signal.code)
+    .sort();
 
 describe('weekly quality checks', () => {
   test('a clean enrolment has no signals', () => {
@@ -31,9 +55,17 @@ describe('weekly quality checks', () => {
 
   test('an enrolment that ended before the control year is not checked', () => {
     // Its last day, 2 May, lies before the control year's first day (90 days before 1 August: 3 May).
-    const ended = enrolment({ datumInschrijving: '2020-08-20', datumUitschrijving: '2026-05-02', perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })] });
+    const ended = enrolment({
+      datumInschrijving: '2020-08-20',
+      datumUitschrijving: '2026-05-02',
+      perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })],
+    });
     expect(codes(pupil([ended], { dateOfDeath: '2021-01-01' }))).toEqual([]);
-    const endsInside = enrolment({ datumInschrijving: '2020-08-20', datumUitschrijving: '2026-05-04', perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })] });
+    const endsInside = enrolment({
+      datumInschrijving: '2020-08-20',
+      datumUitschrijving: '2026-05-04',
+      perioden: [period({ datumBegin: '2020-08-20', leerjaar: 1 })],
+    });
     expect(codes(pupil([endsInside], { dateOfDeath: '2021-01-01' }))).toEqual(['Q0002']);
   });
 
@@ -41,7 +73,9 @@ describe('weekly quality checks', () => {
     ['in-date exactly a year ahead', '2027-09-15', []],
     ['in-date a year and a day ahead', '2027-09-16', ['Q0001']],
   ])('Q0001: %s', (_name, date, expected) => {
-    expect(codes(pupil([enrolment({ datumInschrijving: date, perioden: [period({ datumBegin: date })] })]))).toEqual(expected);
+    expect(codes(pupil([enrolment({ datumInschrijving: date, perioden: [period({ datumBegin: date })] })]))).toEqual(
+      expected,
+    );
   });
 
   test.each([
@@ -57,14 +91,21 @@ describe('weekly quality checks', () => {
 
   test('Q0002 names the date of death; the finding names the enrolment by PGN, BRIN and volgnummer, the signal never by PGN', () => {
     const [finding] = checkPupilQuality(pupil([enrolment()], { dateOfDeath: '2026-09-01' }), TODAY);
-    expect(finding).toMatchObject({ pgn: { kind: 'BSN', value: '123456782' }, brin: '25BE', inschrijvingvolgnummer: '1', signal: { sleutelgegevens: [{ naam: 'datumOverlijden', waarde: '2026-09-01' }] } });
+    expect(finding).toMatchObject({
+      pgn: { kind: 'BSN', value: '123456782' },
+      brin: '25BE',
+      inschrijvingvolgnummer: '1',
+      signal: { sleutelgegevens: [{ naam: 'datumOverlijden', waarde: '2026-09-01' }] },
+    });
     expect(JSON.stringify(finding!.signal)).not.toContain('123456782');
   });
 
   test('two pupils with one volgnummer at one school: each finding names its own pupil', () => {
     const own = { kind: 'OWN', value: '100000004' } as const;
-    const findings = [pupil([enrolment()], { dateOfDeath: '2026-09-01' }), pupil([enrolment({ pgn: own })], { dateOfDeath: '2026-09-02' })]
-      .flatMap((p) => checkPupilQuality(p, TODAY));
+    const findings = [
+      pupil([enrolment()], { dateOfDeath: '2026-09-01' }),
+      pupil([enrolment({ pgn: own })], { dateOfDeath: '2026-09-02' }),
+    ].flatMap((p) => checkPupilQuality(p, TODAY));
     expect(findings.map((f) => [f.pgn, f.brin, f.inschrijvingvolgnummer, f.signal.code])).toEqual([
       [{ kind: 'BSN', value: '123456782' }, '25BE', '1', 'Q0002'],
       [own, '25BE', '1', 'Q0002'],
@@ -77,14 +118,28 @@ describe('weekly quality checks', () => {
     ['onderwijsnummer, first enrolled nine months and a day ago', own, '2025-12-14', ['Q0003']],
     ['BSN, first enrolled years ago', {}, '2020-08-20', []],
   ])('Q0003: %s', (_name, pgn, first, expected) => {
-    expect(codes(pupil([enrolment({ ...pgn, datumInschrijving: first, perioden: [period({ datumBegin: '2026-08-20' })] })]))).toEqual(expected);
+    expect(
+      codes(pupil([enrolment({ ...pgn, datumInschrijving: first, perioden: [period({ datumBegin: '2026-08-20' })] })])),
+    ).toEqual(expected);
   });
 
   test('Q0003 counts the first enrolment at any school, also one that ended long ago', () => {
-    const old = enrolment({ ...own, brin: '30XY', inschrijvingvolgnummer: 'old', datumInschrijving: '2019-08-20', datumUitschrijving: '2020-07-31', perioden: [period({ datumBegin: '2019-08-20', vestiging: '30XY00' })] });
+    const old = enrolment({
+      ...own,
+      brin: '30XY',
+      inschrijvingvolgnummer: 'old',
+      datumInschrijving: '2019-08-20',
+      datumUitschrijving: '2020-07-31',
+      perioden: [period({ datumBegin: '2019-08-20', vestiging: '30XY00' })],
+    });
     const current = enrolment({ ...own, datumInschrijving: '2026-08-20' });
-    expect(checkPupilQuality(pupil([old, current]), TODAY).map((f) => [f.brin, f.signal.code, f.signal.sleutelgegevens[0]?.waarde]))
-      .toEqual([['25BE', 'Q0003', '2019-08-20']]);
+    expect(
+      checkPupilQuality(pupil([old, current]), TODAY).map((f) => [
+        f.brin,
+        f.signal.code,
+        f.signal.sleutelgegevens[0]?.waarde,
+      ]),
+    ).toEqual([['25BE', 'Q0003', '2019-08-20']]);
   });
 
   // Age on 1 August 2026: born 2007-08-02 → 18, born 2007-08-01 → 19.
@@ -100,7 +155,9 @@ describe('weekly quality checks', () => {
     ['praktijkonderwijs at 20', 3, '2005-08-02', '0090', []],
     ['praktijkonderwijs at 21', 3, '2005-08-01', '0090', ['Q0007']],
   ])('age on 1 August: %s', (_name, leerjaar, birthDate, opleidingcode, expected) => {
-    expect(codes(pupil([enrolment({ perioden: [period({ leerjaar, opleidingcode })] })], { birthDate }))).toEqual(expected);
+    expect(codes(pupil([enrolment({ perioden: [period({ leerjaar, opleidingcode })] })], { birthDate }))).toEqual(
+      expected,
+    );
   });
 
   test('without a (full) birth date the age checks are skipped', () => {
@@ -114,21 +171,43 @@ describe('weekly quality checks', () => {
     ['praktijkonderwijs', [1, 3], { opleidingcode: '0090' }, []],
     ['versneld programma vwo', [1, 3], { experimenten: ['VERSNELD_PROGRAMMA_VWO'] }, []],
   ])('Q0006: %s', (_name, [first, second], extra, expected) => {
-    const perioden = [period({ datumBegin: '2026-08-20', leerjaar: first! }), period({ datumBegin: '2026-09-01', leerjaar: second!, ...extra })];
+    const perioden = [
+      period({ datumBegin: '2026-08-20', leerjaar: first! }),
+      period({ datumBegin: '2026-09-01', leerjaar: second!, ...extra }),
+    ];
     expect(codes(pupil([enrolment({ perioden })], { birthDate: '2012-01-01' }))).toEqual(expected);
   });
 
   test('Q0006 looks only at periods starting in the control year', () => {
-    const perioden = [period({ datumBegin: '2024-08-20', leerjaar: 1 }), period({ datumBegin: '2025-08-20', leerjaar: 4 }), period({ datumBegin: '2026-08-20', leerjaar: 5 })];
-    expect(codes(pupil([enrolment({ datumInschrijving: '2024-08-20', perioden })], { birthDate: '2010-01-01' }))).toEqual([]);
+    const perioden = [
+      period({ datumBegin: '2024-08-20', leerjaar: 1 }),
+      period({ datumBegin: '2025-08-20', leerjaar: 4 }),
+      period({ datumBegin: '2026-08-20', leerjaar: 5 }),
+    ];
+    expect(
+      codes(pupil([enrolment({ datumInschrijving: '2024-08-20', perioden })], { birthDate: '2010-01-01' })),
+    ).toEqual([]);
   });
 
-  const carriedOver = { datumInschrijving: '2025-08-20', perioden: [period({ datumBegin: '2025-08-20', leerjaar: 1 })] };
+  const carriedOver = {
+    datumInschrijving: '2025-08-20',
+    perioden: [period({ datumBegin: '2025-08-20', leerjaar: 1 })],
+  };
   test.each([
     ['ran last year, no period since 1 August', carriedOver, TODAY, ['Q0008']],
-    ['a period from 1 August', { ...carriedOver, perioden: [...carriedOver.perioden, period({ datumBegin: '2026-08-01' })] }, TODAY, []],
+    [
+      'a period from 1 August',
+      { ...carriedOver, perioden: [...carriedOver.perioden, period({ datumBegin: '2026-08-01' })] },
+      TODAY,
+      [],
+    ],
     ['in August schools are still delivering', carriedOver, '2026-08-31', []],
-    ['enrolled on 1 August itself', { ...carriedOver, datumInschrijving: '2026-08-01', perioden: [period({ datumBegin: '2026-08-01' })] }, TODAY, []],
+    [
+      'enrolled on 1 August itself',
+      { ...carriedOver, datumInschrijving: '2026-08-01', perioden: [period({ datumBegin: '2026-08-01' })] },
+      TODAY,
+      [],
+    ],
     ['out-date on 1 August still counts', { ...carriedOver, datumUitschrijving: '2026-08-01' }, TODAY, ['Q0008']],
     ['out-date 31 July: ended with the school year', { ...carriedOver, datumUitschrijving: '2026-07-31' }, TODAY, []],
   ])('Q0008: %s', (_name, overrides, today, expected) => {
@@ -148,7 +227,9 @@ describe('weekly quality checks', () => {
     ['vavo a year ahead', 'VAVO', '2027-09-15', []],
     ['another kind of stay far ahead', 'OPDC', '2028-01-01', []],
   ])('Q0011: %s', (_name, verblijfsoort, datumBegin, expected) => {
-    expect(codes(pupil([enrolment({ verblijvenAndereInstelling: [{ brin: '99ZZ', verblijfsoort, datumBegin }] })]))).toEqual(expected);
+    expect(
+      codes(pupil([enrolment({ verblijvenAndereInstelling: [{ brin: '99ZZ', verblijfsoort, datumBegin }] })])),
+    ).toEqual(expected);
   });
 
   test.each([
@@ -158,14 +239,49 @@ describe('weekly quality checks', () => {
     expect(codes(pupil([enrolment({ perioden: [period({ experimenten })] })]))).toEqual(expected);
   });
 
-  const other = (overrides: Partial<EnrolmentStand>) => enrolment({ brin: '30XY', inschrijvingvolgnummer: '9', perioden: [period({ vestiging: '30XY00' })], ...overrides });
+  const other = (overrides: Partial<EnrolmentStand>) =>
+    enrolment({ brin: '30XY', inschrijvingvolgnummer: '9', perioden: [period({ vestiging: '30XY00' })], ...overrides });
   test.each([
-    ['both enrolled this school year', '2026-08-20', other({ datumInschrijving: '2026-09-01' }), [['25BE', '30XY'], ['30XY', '25BE']]],
+    [
+      'both enrolled this school year',
+      '2026-08-20',
+      other({ datumInschrijving: '2026-09-01' }),
+      [
+        ['25BE', '30XY'],
+        ['30XY', '25BE'],
+      ],
+    ],
     // The out-date is the enrolment's last valid day: leaving on the day the other school starts is one day at both.
-    ['out-date on the other in-date: both enrolled that day', '2026-08-20', other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-20' }), [['25BE', '30XY'], ['30XY', '25BE']]],
-    ['a transfer: one leaves the day before the other starts', '2026-08-20', other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-19' }), []],
-    ['overlap only last school year (out on 31 July)', '2026-07-01', other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-07-31' }), []],
-    ['out on 1 August: one day of this school year at both', '2026-07-01', other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-08-01' }), [['25BE', '30XY'], ['30XY', '25BE']]],
+    [
+      'out-date on the other in-date: both enrolled that day',
+      '2026-08-20',
+      other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-20' }),
+      [
+        ['25BE', '30XY'],
+        ['30XY', '25BE'],
+      ],
+    ],
+    [
+      'a transfer: one leaves the day before the other starts',
+      '2026-08-20',
+      other({ datumInschrijving: '2026-08-01', datumUitschrijving: '2026-08-19' }),
+      [],
+    ],
+    [
+      'overlap only last school year (out on 31 July)',
+      '2026-07-01',
+      other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-07-31' }),
+      [],
+    ],
+    [
+      'out on 1 August: one day of this school year at both',
+      '2026-07-01',
+      other({ datumInschrijving: '2026-06-01', datumUitschrijving: '2026-08-01' }),
+      [
+        ['25BE', '30XY'],
+        ['30XY', '25BE'],
+      ],
+    ],
   ])('Q0013: %s', (_name, firstIn, second, expected) => {
     const first = enrolment({ datumInschrijving: firstIn, perioden: [period({ datumBegin: '2026-08-20' })] });
     const found = checkPupilQuality(pupil([first, second]), TODAY).filter((f) => f.signal.code === 'Q0013');

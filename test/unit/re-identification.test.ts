@@ -21,19 +21,36 @@ describe('birth dates of an onderwijsnummer and a BSN (a 00 part is unknown)', (
 describe('linking an onderwijsnummer to the BSN an identification found', () => {
   test.each([
     ['assigned, same birth date and gender', { birthDate: '2013-04-17', gender: '2' }, null, { link: true }],
-    ['assigned with an incomplete birth date that fits', { birthDate: '2013-04-00', gender: '2' }, null, { link: true }],
+    [
+      'assigned with an incomplete birth date that fits',
+      { birthDate: '2013-04-00', gender: '2' },
+      null,
+      { link: true },
+    ],
     ['assigned with gender 3 (unknown): not compared', { birthDate: '2013-04-17', gender: '3' }, null, { link: true }],
     ['never assigned', null, null, { link: false, signal: 'P0003' }],
     ['another birth date', { birthDate: '2013-04-18', gender: '2' }, null, { link: false, signal: 'P0004' }],
     ['another gender', { birthDate: '2013-04-17', gender: '1' }, null, { link: false, signal: 'P0004' }],
-    ['already linked to this BSN: nothing to do', { birthDate: '2013-04-17', gender: '2' }, BSN, { link: false, signal: null }],
-    ['already linked to another BSN', { birthDate: '2013-04-17', gender: '2' }, '111222333', { link: false, signal: 'P0005' }],
+    [
+      'already linked to this BSN: nothing to do',
+      { birthDate: '2013-04-17', gender: '2' },
+      BSN,
+      { link: false, signal: null },
+    ],
+    [
+      'already linked to another BSN',
+      { birthDate: '2013-04-17', gender: '2' },
+      '111222333',
+      { link: false, signal: 'P0005' },
+    ],
     ['already linked elsewhere outranks never assigned', null, '111222333', { link: false, signal: 'P0005' }],
   ])('%s', (_name, assigned, linkedBsn, decision) => {
     expect(linkDecision(assigned, person, linkedBsn)).toEqual(decision);
   });
 
   test('gender 3 in the population register is not compared either', () => {
-    expect(linkDecision({ birthDate: '2013-04-17', gender: '1' }, { ...person, gender: '3' }, null)).toEqual({ link: true });
+    expect(linkDecision({ birthDate: '2013-04-17', gender: '1' }, { ...person, gender: '3' }, null)).toEqual({
+      link: true,
+    });
   });
 });

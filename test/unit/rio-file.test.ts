@@ -2,7 +2,12 @@ import { rioLinksOf } from '../../src/operator/cli/rio.command.js';
 
 describe('a RIO stand-in file (bron-broker rio load)', () => {
   test('valid records become links; dates are optional', () => {
-    expect(rioLinksOf([{ vestiging: '25BE00', onderwijslocatie: '100X300' }, { vestiging: '25BE01', onderwijslocatie: '100X301', datumBegin: '2024-08-01', datumEinde: '2024-08-01' }])).toEqual([
+    expect(
+      rioLinksOf([
+        { vestiging: '25BE00', onderwijslocatie: '100X300' },
+        { vestiging: '25BE01', onderwijslocatie: '100X301', datumBegin: '2024-08-01', datumEinde: '2024-08-01' },
+      ]),
+    ).toEqual([
       { vestiging: '25BE00', onderwijslocatie: '100X300' },
       { vestiging: '25BE01', onderwijslocatie: '100X301', datumBegin: '2024-08-01', datumEinde: '2024-08-01' },
     ]);
@@ -11,12 +16,39 @@ describe('a RIO stand-in file (bron-broker rio load)', () => {
 
   test.each([
     ['not an array', { vestiging: '25BE00' }, 'the file must hold a JSON array'],
-    ['a vestiging in lower case', [{ vestiging: '25be00', onderwijslocatie: '100X300' }], 'record 1: vestiging must be a BRIN and two digits'],
-    ['a BRIN without vestiging digits', [{ vestiging: '25BE', onderwijslocatie: '100X300' }], 'record 1: vestiging must be a BRIN and two digits'],
-    ['an onderwijsaanbieder code for a locatie', [{ vestiging: '25BE00', onderwijslocatie: '100A300' }], 'record 1: onderwijslocatie must be three digits, X, three digits'],
-    ['a date that does not exist', [{ vestiging: '25BE00', onderwijslocatie: '100X300', datumBegin: '2024-13-01' }], 'record 1: datumBegin must be YYYY-MM-DD'],
-    ['an end before the begin', [{ vestiging: '25BE00', onderwijslocatie: '100X300', datumBegin: '2026-08-01', datumEinde: '2026-07-31' }], 'record 1: datumEinde lies before datumBegin'],
-    ['the same link twice', [{ vestiging: '25BE00', onderwijslocatie: '100X300' }, { vestiging: '25BE00', onderwijslocatie: '100X300' }], 'record 2: 25BE00/100X300 appears twice'],
+    [
+      'a vestiging in lower case',
+      [{ vestiging: '25be00', onderwijslocatie: '100X300' }],
+      'record 1: vestiging must be a BRIN and two digits',
+    ],
+    [
+      'a BRIN without vestiging digits',
+      [{ vestiging: '25BE', onderwijslocatie: '100X300' }],
+      'record 1: vestiging must be a BRIN and two digits',
+    ],
+    [
+      'an onderwijsaanbieder code for a locatie',
+      [{ vestiging: '25BE00', onderwijslocatie: '100A300' }],
+      'record 1: onderwijslocatie must be three digits, X, three digits',
+    ],
+    [
+      'a date that does not exist',
+      [{ vestiging: '25BE00', onderwijslocatie: '100X300', datumBegin: '2024-13-01' }],
+      'record 1: datumBegin must be YYYY-MM-DD',
+    ],
+    [
+      'an end before the begin',
+      [{ vestiging: '25BE00', onderwijslocatie: '100X300', datumBegin: '2026-08-01', datumEinde: '2026-07-31' }],
+      'record 1: datumEinde lies before datumBegin',
+    ],
+    [
+      'the same link twice',
+      [
+        { vestiging: '25BE00', onderwijslocatie: '100X300' },
+        { vestiging: '25BE00', onderwijslocatie: '100X300' },
+      ],
+      'record 2: 25BE00/100X300 appears twice',
+    ],
   ])('refused: %s', (_name, entries, message) => {
     expect(() => rioLinksOf(entries)).toThrow(message);
   });

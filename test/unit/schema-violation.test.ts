@@ -3,7 +3,10 @@ import { violationOf } from '../../src/shared/xml/body-validator.js';
 
 test.each([
   ["[facet 'pattern'] The value '123456782x' is not accepted by the pattern '[0-9]{9}'.", 'pattern'],
-  ["[facet 'length'] The value '123.456.782' has a length of '11'; this differs from the allowed length of '9'.", 'length'],
+  [
+    "[facet 'length'] The value '123.456.782' has a length of '11'; this differs from the allowed length of '9'.",
+    'length',
+  ],
   ["[facet 'enumeration'] The value '123456782' is not an element of the set {'J', 'N'}.", 'enumeration'],
   ["'123456782x' is not a valid value of the atomic type 'xs:date'.", 'type'],
   ["'123456782x' is not a valid value of the local atomic type.", 'type'],

@@ -1,31 +1,59 @@
 /** Who gets which bewijs, the half-year window, the peildatum and double enrolment: the pure rules at their edges. */
-import { type EnrolmentAt, bewijzenFor, withinBewijsWindow } from '../../src/register/bewijs.js';
+import { bewijzenFor, type EnrolmentAt, withinBewijsWindow } from '../../src/register/bewijs.js';
 import { addMonths, dutchDate, schoolYearOf } from '../../src/register/calendar.js';
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
 import { fundingStatus, relevantPeildatum } from '../../src/register/funding.js';
 
 const period = (brin: string, datumBegin: string, overrides: Partial<PeriodVO> = {}): PeriodVO => ({
-  datumBegin, opleidingcode: '0050', aanvullendeOpleidingen: [], vestiging: `${brin}00`, leerjaar: 1, indicatieBekostigbaar: true,
-  experimenten: [], onderwijsaanbieder: `${brin}-aanbieder`, onderwijslocatie: `${brin}-locatie`, ...overrides,
+  datumBegin,
+  opleidingcode: '0050',
+  aanvullendeOpleidingen: [],
+  vestiging: `${brin}00`,
+  leerjaar: 1,
+  indicatieBekostigbaar: true,
+  experimenten: [],
+  onderwijsaanbieder: `${brin}-aanbieder`,
+  onderwijslocatie: `${brin}-locatie`,
+  ...overrides,
 });
-const at = (brin: string, datumInschrijving: string, datumUitschrijving?: string, overrides: Partial<EnrolmentStand> = {}): EnrolmentAt => ({
-  brin, inschrijvingvolgnummer: `${brin}-1`,
+const at = (
+  brin: string,
+  datumInschrijving: string,
+  datumUitschrijving?: string,
+  overrides: Partial<EnrolmentStand> = {},
+): EnrolmentAt => ({
+  brin,
+  inschrijvingvolgnummer: `${brin}-1`,
   stand: {
-    pgn: { kind: 'BSN', value: '123456782' }, brin, inschrijvingvolgnummer: `${brin}-1`, datumInschrijving,
-    ...(datumUitschrijving ? { datumUitschrijving } : {}), perioden: [period(brin, datumInschrijving)], ontwikkelingsperspectieven: [],
-    verblijvenAndereInstelling: [], ...overrides,
+    pgn: { kind: 'BSN', value: '123456782' },
+    brin,
+    inschrijvingvolgnummer: `${brin}-1`,
+    datumInschrijving,
+    ...(datumUitschrijving ? { datumUitschrijving } : {}),
+    perioden: [period(brin, datumInschrijving)],
+    ontwikkelingsperspectieven: [],
+    verblijvenAndereInstelling: [],
+    ...overrides,
   },
 });
 const TODAY = '2026-11-27';
 /** The bewijzen of one change processed on `today`. */
-const bewijzen = (before: EnrolmentAt | undefined, after: EnrolmentAt | undefined, others: readonly EnrolmentAt[], today = TODAY) => bewijzenFor(before, after, others, today);
-const summary = (list: ReturnType<typeof bewijzenFor>): string[] => list.map((b) => `${b.receiver.brin}:${b.soort}:${b.about.brin}:${b.about.datum ?? '-'}`).sort();
+const bewijzen = (
+  before: EnrolmentAt | undefined,
+  after: EnrolmentAt | undefined,
+  others: readonly EnrolmentAt[],
+  today = TODAY,
+) => bewijzenFor(before, after, others, today);
+const summary = (list: ReturnType<typeof bewijzenFor>): string[] =>
+  list.map((b) => `${b.receiver.brin}:${b.soort}:${b.about.brin}:${b.about.datum ?? '-'}`).sort();
 
 describe('calendar', () => {
   // The processing day is the Dutch one: just after midnight in Amsterdam it is still yesterday in UTC.
   test.each([
-    ['2026-06-30T21:59:59Z', '2026-06-30'], ['2026-06-30T22:00:00Z', '2026-07-01'], // summer time, UTC+2
-    ['2026-12-31T22:59:59Z', '2026-12-31'], ['2026-12-31T23:00:00Z', '2027-01-01'], // winter time, UTC+1
+    ['2026-06-30T21:59:59Z', '2026-06-30'],
+    ['2026-06-30T22:00:00Z', '2026-07-01'], // summer time, UTC+2
+    ['2026-12-31T22:59:59Z', '2026-12-31'],
+    ['2026-12-31T23:00:00Z', '2027-01-01'], // winter time, UTC+1
     ['2026-09-30T23:30:00Z', '2026-10-01'], // the peildatum starts before 00:00 UTC
   ])('%s is %s in the Netherlands', (instant, day) => {
     expect(dutchDate(new Date(instant))).toBe(day);
@@ -56,21 +84,35 @@ describe('digital in- and uitschrijfbewijs', () => {
   test('transfer A → B: when A delivers its out-date, B gets an Uitschrijfbewijs with A’s data', () => {
     const before = at('25BE', '2024-08-20');
     const after = at('25BE', '2024-08-20', '2026-09-01');
-    expect(summary(bewijzen(before, after, [at('00AH', '2026-09-01')]))).toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01']);
+    expect(summary(bewijzen(before, after, [at('00AH', '2026-09-01')]))).toEqual([
+      '00AH:Uitschrijfbewijs:25BE:2026-09-01',
+    ]);
   });
 
   test('a new school learns of an out-date its old school already delivered', () => {
-    expect(summary(bewijzen(undefined, at('00AH', '2026-09-01'), [at('25BE', '2024-08-20', '2026-09-01')])))
-      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-09-01', '25BE:Inschrijfbewijs:00AH:2026-09-01']);
+    expect(summary(bewijzen(undefined, at('00AH', '2026-09-01'), [at('25BE', '2024-08-20', '2026-09-01')]))).toEqual([
+      '00AH:Uitschrijfbewijs:25BE:2026-09-01',
+      '25BE:Inschrijfbewijs:00AH:2026-09-01',
+    ]);
   });
 
   test('changed and removed dates send a new bewijs; an unchanged date sends none', () => {
     const a = at('25BE', '2024-08-20');
-    expect(summary(bewijzen(at('00AH', '2026-09-01'), at('00AH', '2026-09-08'), [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:2026-09-08']);
+    expect(summary(bewijzen(at('00AH', '2026-09-01'), at('00AH', '2026-09-08'), [a]))).toEqual([
+      '25BE:Inschrijfbewijs:00AH:2026-09-08',
+    ]);
     expect(summary(bewijzen(at('00AH', '2026-09-01'), undefined, [a]))).toEqual(['25BE:Inschrijfbewijs:00AH:-']);
     const b = at('00AH', '2026-09-01');
-    expect(summary(bewijzen(at('25BE', '2024-08-20', '2026-09-01'), at('25BE', '2024-08-20'), [b]))).toEqual(['00AH:Uitschrijfbewijs:25BE:-']);
-    expect(bewijzen(at('00AH', '2026-09-01'), at('00AH', '2026-09-01', undefined, { perioden: [period('00AH', '2026-09-01', { leerjaar: 2 })] }), [a])).toEqual([]);
+    expect(summary(bewijzen(at('25BE', '2024-08-20', '2026-09-01'), at('25BE', '2024-08-20'), [b]))).toEqual([
+      '00AH:Uitschrijfbewijs:25BE:-',
+    ]);
+    expect(
+      bewijzen(
+        at('00AH', '2026-09-01'),
+        at('00AH', '2026-09-01', undefined, { perioden: [period('00AH', '2026-09-01', { leerjaar: 2 })] }),
+        [a],
+      ),
+    ).toEqual([]);
   });
 
   // The handleiding counts "more than half a year ago" from the day the change is processed.
@@ -93,38 +135,56 @@ describe('digital in- and uitschrijfbewijs', () => {
   test('the window runs from the processing day, not from the new in-date, and only for the old school', () => {
     // Left nine months before the new in-date, but only three before today: the old school is told; the
     // new school, which started nine months after the pupil left, is not an old school's successor.
-    expect(summary(bewijzen(undefined, at('00AH', '2027-06-01'), [at('25BE', '2020-08-20', '2026-09-01')])))
-      .toEqual(['25BE:Inschrijfbewijs:00AH:2027-06-01']);
+    expect(summary(bewijzen(undefined, at('00AH', '2027-06-01'), [at('25BE', '2020-08-20', '2026-09-01')]))).toEqual([
+      '25BE:Inschrijfbewijs:00AH:2027-06-01',
+    ]);
     // Left three months before the new in-date, delivered eight months after leaving: the old school is
     // not told, but the new school still learns its old school's out-date (the window is the old school's).
-    expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')])))
-      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01']);
+    expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')]))).toEqual([
+      '00AH:Uitschrijfbewijs:25BE:2026-03-01',
+    ]);
     // The same delivery processed in time (June) is told.
-    expect(summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')], '2026-06-01')))
-      .toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-06-01']);
+    expect(
+      summary(bewijzen(undefined, at('00AH', '2026-06-01'), [at('25BE', '2020-08-20', '2026-03-01')], '2026-06-01')),
+    ).toEqual(['00AH:Uitschrijfbewijs:25BE:2026-03-01', '25BE:Inschrijfbewijs:00AH:2026-06-01']);
   });
 
   test('two old schools are both told; a later school is not an old school', () => {
-    const result = bewijzen(undefined, at('08PG', '2026-09-01'), [at('25BE', '2023-08-20'), at('00AH', '2024-08-20'), at('21AA', '2027-01-01')]);
+    const result = bewijzen(undefined, at('08PG', '2026-09-01'), [
+      at('25BE', '2023-08-20'),
+      at('00AH', '2024-08-20'),
+      at('21AA', '2027-01-01'),
+    ]);
     // 21AA starts later: it is not told, but 08PG (delivered after it) is its old school and learns of it.
-    expect(summary(result)).toEqual(['00AH:Inschrijfbewijs:08PG:2026-09-01', '08PG:Inschrijfbewijs:21AA:2027-01-01', '25BE:Inschrijfbewijs:08PG:2026-09-01']);
+    expect(summary(result)).toEqual([
+      '00AH:Inschrijfbewijs:08PG:2026-09-01',
+      '08PG:Inschrijfbewijs:21AA:2027-01-01',
+      '25BE:Inschrijfbewijs:08PG:2026-09-01',
+    ]);
   });
 
   test('a school passed through and left before the out-date is not a new school', () => {
     const before = at('25BE', '2020-08-20');
     const after = at('25BE', '2020-08-20', '2025-08-01');
-    expect(summary(bewijzen(before, after, [at('00AH', '2021-08-20', '2022-07-01'), at('08PG', '2025-08-01')]))).toEqual(['08PG:Uitschrijfbewijs:25BE:2025-08-01']);
+    expect(
+      summary(bewijzen(before, after, [at('00AH', '2021-08-20', '2022-07-01'), at('08PG', '2025-08-01')])),
+    ).toEqual(['08PG:Uitschrijfbewijs:25BE:2025-08-01']);
   });
 
   test('an explicit peildatum: the other school of a double enrolment hears about the overlap’s peildatum', () => {
     const a = at('25BE', '2024-08-20');
     const b = at('00AH', '2026-09-01');
     expect(fundingStatus(a, [b], '2026-07-15').doubleWith).toEqual([]); // its own peildatum: 1 October 2025
-    expect(fundingStatus(a, [b], '2026-07-15', '2026-10-01')).toMatchObject({ peildatum: '2026-10-01', doubleWith: ['00AH'] });
+    expect(fundingStatus(a, [b], '2026-07-15', '2026-10-01')).toMatchObject({
+      peildatum: '2026-10-01',
+      doubleWith: ['00AH'],
+    });
   });
 
   test('other enrolments at the same school are not told', () => {
-    expect(bewijzen(undefined, at('25BE', '2026-09-01'), [{ ...at('25BE', '2024-08-20'), inschrijvingvolgnummer: 'other' }])).toEqual([]);
+    expect(
+      bewijzen(undefined, at('25BE', '2026-09-01'), [{ ...at('25BE', '2024-08-20'), inschrijvingvolgnummer: 'other' }]),
+    ).toEqual([]);
   });
 });
 
@@ -154,10 +214,17 @@ describe('bekostigingsstatus', () => {
   });
 
   test('fundable when enrolled on the peildatum with a bekostigbaar period', () => {
-    expect(fundingStatus(at('25BE', '2026-08-20'), [], '2026-11-27')).toMatchObject({ peildatum: '2026-10-01', status: 'BEKOSTIGBAAR', doubleWith: [], signals: [] });
+    expect(fundingStatus(at('25BE', '2026-08-20'), [], '2026-11-27')).toMatchObject({
+      peildatum: '2026-10-01',
+      status: 'BEKOSTIGBAAR',
+      doubleWith: [],
+      signals: [],
+    });
     expect(fundingStatus(at('25BE', '2026-10-02'), [], '2026-11-27')).toMatchObject({ status: 'NIET_BEKOSTIGBAAR' }); // starts the day after
     expect(fundingStatus(at('25BE', '2026-10-01'), [], '2026-11-27')).toMatchObject({ status: 'BEKOSTIGBAAR' }); // on 1 October itself
-    const notFundable = at('25BE', '2026-08-20', undefined, { perioden: [period('25BE', '2026-08-20', { indicatieBekostigbaar: false })] });
+    const notFundable = at('25BE', '2026-08-20', undefined, {
+      perioden: [period('25BE', '2026-08-20', { indicatieBekostigbaar: false })],
+    });
     expect(fundingStatus(notFundable, [], '2026-11-27').status).toBe('NIET_BEKOSTIGBAAR');
   });
 
@@ -166,7 +233,15 @@ describe('bekostigingsstatus', () => {
     const b = at('00AH', '2026-09-01');
     const status = fundingStatus(b, [a], '2026-11-27', undefined, '2025-01-06'); // the register's day is later than A's in-date
     expect(status.doubleWith).toEqual(['25BE']);
-    expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([['I0018', [{ naam: 'brin', waarde: '25BE' }, { naam: 'peildatum', waarde: '2026-10-01' }]]]);
+    expect(status.signals.map((s) => [s.code, s.sleutelgegevens])).toEqual([
+      [
+        'I0018',
+        [
+          { naam: 'brin', waarde: '25BE' },
+          { naam: 'peildatum', waarde: '2026-10-01' },
+        ],
+      ],
+    ]);
     expect(status.datumEersteInschrijvingNL).toBe('2024-08-20');
   });
 

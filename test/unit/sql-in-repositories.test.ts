@@ -21,7 +21,11 @@ describe('all SQL lives in the repositories', () => {
   it('no module outside src/store/ sends a query, but shared infrastructure', () => {
     const querying = sourceFiles(path.join(PROJECT_ROOT, 'src'))
       .map((file) => path.relative(PROJECT_ROOT, file).split(path.sep).join('/'))
-      .filter((file) => !file.startsWith('src/store/') && /\.query(<|\()/.test(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8')));
+      .filter(
+        (file) =>
+          !file.startsWith('src/store/') &&
+          /\.query(<|\()/.test(fs.readFileSync(path.join(PROJECT_ROOT, file), 'utf8')),
+      );
     expect(querying.filter((file) => !INFRASTRUCTURE.includes(file))).toEqual([]);
   });
 });

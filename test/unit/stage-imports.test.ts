@@ -48,13 +48,20 @@ function violation(edge: ImportEdge): string | undefined {
   const from = area(edge.from);
   const to = area(edge.to);
   if (from === undefined || from === to) return undefined;
-  if (to === undefined) return edge.typeOnly && edge.to === path.join('src', 'config.ts') ? undefined : 'imports a composition root';
+  if (to === undefined)
+    return edge.typeOnly && edge.to === path.join('src', 'config.ts') ? undefined : 'imports a composition root';
   if (from === 'register') return 'the register is pure: it imports only itself';
   if (from === 'shared') return 'shared infrastructure imports no stage, no repository and no rule';
-  if (from === 'store') return to === 'shared' || to === 'register' ? undefined : 'a repository imports only shared infrastructure and register types';
+  if (from === 'store')
+    return to === 'shared' || to === 'register'
+      ? undefined
+      : 'a repository imports only shared infrastructure and register types';
   const fromStage = STAGES.indexOf(from as (typeof STAGES)[number]);
   if (fromStage < 0) return `src/${from}/ is neither a stage nor a foundation`;
-  if (to === 'register') return edge.typeOnly || fromStage >= STAGES.indexOf('processing') ? undefined : 'only processing and later apply rules';
+  if (to === 'register')
+    return edge.typeOnly || fromStage >= STAGES.indexOf('processing')
+      ? undefined
+      : 'only processing and later apply rules';
   if ((FOUNDATIONS as readonly string[]).includes(to)) return undefined;
   const toStage = STAGES.indexOf(to as (typeof STAGES)[number]);
   if (toStage < 0) return `src/${to}/ is neither a stage nor a foundation`;
@@ -65,7 +72,10 @@ describe('the tree follows the flow', () => {
   const files = sourceFiles(SRC);
 
   it('has only stages and foundations under src/', () => {
-    const folders = fs.readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = fs
+      .readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.sort()).toEqual([...STAGES, ...FOUNDATIONS].sort());
   });
 

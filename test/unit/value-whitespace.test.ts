@@ -5,18 +5,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
-import { BrokerFault } from '../../src/shared/errors.js';
 import { checkBody } from '../../src/inbound/body-rules.js';
 import { bodyElementOf, enrolmentStandOf, identificationOf } from '../../src/processing/parse-message.js';
+import { INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 import { XSD_DIR } from '../../src/shared/paths.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
 import { NORMALIZED_STRING_ELEMENTS, normaliseValue, whiteSpaceOf } from '../../src/shared/xml/whitespace.js';
-import { BROKER_OIN, CONTRACT_OF, bodyFixture, lasRequest } from '../support/soap.js';
+import { BROKER_OIN, bodyFixture, CONTRACT_OF, lasRequest } from '../support/soap.js';
 
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));
-afterAll(() => schemas.forEach((validator) => validator.dispose()));
+afterAll(() => {
+  for (const validator of schemas.values()) validator.dispose();
+});
 
 type Outcome = { fault: string; element: string } | { fields: Record<string, string>; read: unknown };
 
@@ -43,10 +45,16 @@ const person = (xml: string) => identificationOf(bodyElementOf(xml, 'aanleverenI
 
 /** The enrolment fixture with the text of the first `element` replaced by `text` (written as is: references stay references). */
 function enrolment(element: string, text: string): string {
-  return bodyFixture(ENROLMENT, DOCUMENT_ID).replace(new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`), `$1${text}$3`);
+  return bodyFixture(ENROLMENT, DOCUMENT_ID).replace(
+    new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`),
+    `$1${text}$3`,
+  );
 }
 function identification(element: string, text: string): string {
-  return bodyFixture(IDENTIFICATION, DOCUMENT_ID).replace(new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`), `$1${text}$3`);
+  return bodyFixture(IDENTIFICATION, DOCUMENT_ID).replace(
+    new RegExp(`(<(\\w+:)${element}>)[^<]*(</\\2${element}>)`),
+    `$1${text}$3`,
+  );
 }
 
 const accepted = (outcome: Outcome): { fields: Record<string, string>; read: unknown } => {
@@ -75,8 +83,10 @@ describe('white space in inbound values', () => {
       burgerservicenummer: (read as ReturnType<typeof stand>).pgn.value,
       inschrijvingvolgnummer: (read as ReturnType<typeof stand>).inschrijvingvolgnummer,
       datumInschrijving: (read as ReturnType<typeof stand>).datumInschrijving,
-      opleidingcode: period.opleidingcode, vestiging: period.vestiging,
-      leerjaar: String(period.leerjaar), indicatieBekostigbaar: String(period.indicatieBekostigbaar),
+      opleidingcode: period.opleidingcode,
+      vestiging: period.vestiging,
+      leerjaar: String(period.leerjaar),
+      indicatieBekostigbaar: String(period.indicatieBekostigbaar),
     };
     expect(seen[element]).toBe(value);
   });
@@ -85,7 +95,12 @@ describe('white space in inbound values', () => {
     ['identificatiecode with spaces around', 'identificatiecodeBedrijfsdocument', `  ${DOCUMENT_ID}\n`, DOCUMENT_ID],
     ['BRIN with spaces around', 'brin', '\t25BE ', '25BE'],
     ['sender with spaces around', 'verzendendeInstantie', ' 25BE ', '25BE'],
-    ['document time between line ends', 'datumTijdBedrijfsdocument', '\n2026-09-01T08:15:00Z\n', '2026-09-01T08:15:00Z'],
+    [
+      'document time between line ends',
+      'datumTijdBedrijfsdocument',
+      '\n2026-09-01T08:15:00Z\n',
+      '2026-09-01T08:15:00Z',
+    ],
   ])('%s: the accept path stores and answers with the normalised value', (_what, element, raw, value) => {
     const { fields } = accepted(inbound('aanleverenInschrijvingVO', enrolment(element, raw), stand));
     expect(fields[element]).toBe(value);
@@ -93,10 +108,30 @@ describe('white space in inbound values', () => {
 
   test.each([
     ['surname with spaces around', 'achternaam', '  Jansen ', { achternaam: 'Jansen' }],
-    ['first names with a tab and a line end between', 'voornamen', 'Pieter\tJan\nWillem', { voornamen: 'Pieter Jan Willem' }],
-    ['first names with an inner run of spaces (a normalizedString keeps it)', 'voornamen', 'Pieter  Jan', { voornamen: 'Pieter  Jan' }],
-    ['postcode with spaces around', 'postcode', ' 9712AB ', { address: { binnenlandsAdres: expect.objectContaining({ postcode: '9712AB' }) } }],
-    ['street name on its own line', 'straatnaam', '\n  Kerkstraat\n', { address: { binnenlandsAdres: expect.objectContaining({ straatnaam: 'Kerkstraat' }) } }],
+    [
+      'first names with a tab and a line end between',
+      'voornamen',
+      'Pieter\tJan\nWillem',
+      { voornamen: 'Pieter Jan Willem' },
+    ],
+    [
+      'first names with an inner run of spaces (a normalizedString keeps it)',
+      'voornamen',
+      'Pieter  Jan',
+      { voornamen: 'Pieter  Jan' },
+    ],
+    [
+      'postcode with spaces around',
+      'postcode',
+      ' 9712AB ',
+      { address: { binnenlandsAdres: expect.objectContaining({ postcode: '9712AB' }) } },
+    ],
+    [
+      'street name on its own line',
+      'straatnaam',
+      '\n  Kerkstraat\n',
+      { address: { binnenlandsAdres: expect.objectContaining({ straatnaam: 'Kerkstraat' }) } },
+    ],
     ['partial birth date with spaces around', 'geboorteDatum', ' 2012-05-00 ', null],
   ])('identification, %s: accepted as the normalised value', (_what, element, raw, expected) => {
     const { read } = accepted(inbound('aanleverenIdentificerenPersoonVO', identification(element, raw), person));
@@ -106,18 +141,93 @@ describe('white space in inbound values', () => {
   });
 
   test.each([
-    ['all-blank required BSN', 'aanleverenInschrijvingVO', enrolment('burgerservicenummer', '   '), 'Client.EK0035', 'burgerservicenummer'],
-    ['all-blank required vestiging (tab and line end)', 'aanleverenInschrijvingVO', enrolment('vestiging', '\t\n'), 'Client.EK0035', 'vestiging'],
-    ['all-blank volgnummer written as references', 'aanleverenInschrijvingVO', enrolment('inschrijvingvolgnummer', '&#x20;&#9;'), 'Client.EK0035', 'inschrijvingvolgnummer'],
-    ['empty optional out-date', 'aanleverenInschrijvingVO', bodyFixture(ENROLMENT).replace('</bas:datumInschrijving>', '</bas:datumInschrijving><bas:datumUitschrijving></bas:datumUitschrijving>'), 'Client.EK0035', 'datumUitschrijving'],
-    ['blank required surname (the schema alone would take it)', 'aanleverenIdentificerenPersoonVO', identification('achternaam', '    '), 'Client.EK0035', 'achternaam'],
-    ['blank optional prefix', 'aanleverenIdentificerenPersoonVO', identification('voorvoegsels', ' \n '), 'Client.EK0035', 'voorvoegsels'],
-    ['empty optional house number (a pattern that allows it)', 'aanleverenIdentificerenPersoonVO', identification('huisnummer', ''), 'Client.EK0035', 'huisnummer'],
-    ['BSN with inner spaces', 'aanleverenInschrijvingVO', enrolment('burgerservicenummer', '123 456 782'), 'Client.DK0004', 'burgerservicenummer'],
-    ['BSN after a no-break space (not XML white space)', 'aanleverenInschrijvingVO', enrolment('burgerservicenummer', '\u00a0123456782'), 'Client.DK0004', 'burgerservicenummer'],
-    ['date with a space inside', 'aanleverenInschrijvingVO', enrolment('datumInschrijving', '2026 -08-20'), 'Client.DK0004', 'datumInschrijving'],
-    ['code of fixed length with an inner space', 'aanleverenInschrijvingVO', enrolment('opleidingcode', '00 50'), 'Client.DK0004', 'opleidingcode'],
-    ['surname longer than allowed once tabs are spaces', 'aanleverenIdentificerenPersoonVO', identification('achternaam', `${'a'.repeat(199)}\t\t`), 'Client.DK0004', 'achternaam'],
+    [
+      'all-blank required BSN',
+      'aanleverenInschrijvingVO',
+      enrolment('burgerservicenummer', '   '),
+      'Client.EK0035',
+      'burgerservicenummer',
+    ],
+    [
+      'all-blank required vestiging (tab and line end)',
+      'aanleverenInschrijvingVO',
+      enrolment('vestiging', '\t\n'),
+      'Client.EK0035',
+      'vestiging',
+    ],
+    [
+      'all-blank volgnummer written as references',
+      'aanleverenInschrijvingVO',
+      enrolment('inschrijvingvolgnummer', '&#x20;&#9;'),
+      'Client.EK0035',
+      'inschrijvingvolgnummer',
+    ],
+    [
+      'empty optional out-date',
+      'aanleverenInschrijvingVO',
+      bodyFixture(ENROLMENT).replace(
+        '</bas:datumInschrijving>',
+        '</bas:datumInschrijving><bas:datumUitschrijving></bas:datumUitschrijving>',
+      ),
+      'Client.EK0035',
+      'datumUitschrijving',
+    ],
+    [
+      'blank required surname (the schema alone would take it)',
+      'aanleverenIdentificerenPersoonVO',
+      identification('achternaam', '    '),
+      'Client.EK0035',
+      'achternaam',
+    ],
+    [
+      'blank optional prefix',
+      'aanleverenIdentificerenPersoonVO',
+      identification('voorvoegsels', ' \n '),
+      'Client.EK0035',
+      'voorvoegsels',
+    ],
+    [
+      'empty optional house number (a pattern that allows it)',
+      'aanleverenIdentificerenPersoonVO',
+      identification('huisnummer', ''),
+      'Client.EK0035',
+      'huisnummer',
+    ],
+    [
+      'BSN with inner spaces',
+      'aanleverenInschrijvingVO',
+      enrolment('burgerservicenummer', '123 456 782'),
+      'Client.DK0004',
+      'burgerservicenummer',
+    ],
+    [
+      'BSN after a no-break space (not XML white space)',
+      'aanleverenInschrijvingVO',
+      enrolment('burgerservicenummer', '\u00a0123456782'),
+      'Client.DK0004',
+      'burgerservicenummer',
+    ],
+    [
+      'date with a space inside',
+      'aanleverenInschrijvingVO',
+      enrolment('datumInschrijving', '2026 -08-20'),
+      'Client.DK0004',
+      'datumInschrijving',
+    ],
+    [
+      'code of fixed length with an inner space',
+      'aanleverenInschrijvingVO',
+      enrolment('opleidingcode', '00 50'),
+      'Client.DK0004',
+      'opleidingcode',
+    ],
+    [
+      'surname longer than allowed once tabs are spaces',
+      'aanleverenIdentificerenPersoonVO',
+      identification('achternaam', `${'a'.repeat(199)}\t\t`),
+      'Client.DK0004',
+      'achternaam',
+    ],
   ])('%s: refused', (_what, operation, body, fault, element) => {
     expect(inbound(operation, body, () => undefined)).toEqual({ fault, element });
   });
@@ -130,7 +240,8 @@ describe('the white-space table follows xsd/', () => {
     const texts = files.map((f) => fs.readFileSync(path.join(XSD_DIR, f), 'utf8'));
     const baseOf = new Map<string, string>();
     for (const text of texts) {
-      for (const m of text.matchAll(/<xs:simpleType name="(\w+)">[\s\S]*?<xs:restriction base="([\w:]+)"/g)) baseOf.set(m[1]!, m[2]!);
+      for (const m of text.matchAll(/<xs:simpleType name="(\w+)">[\s\S]*?<xs:restriction base="([\w:]+)"/g))
+        baseOf.set(m[1]!, m[2]!);
     }
     const facetOf = (type: string): string => {
       const local = type.split(':').pop()!;
@@ -160,7 +271,12 @@ describe('the white-space table follows xsd/', () => {
   });
 
   test('normalising is idempotent and never leaves white space at the ends', () => {
-    for (const [name, text] of [['brin', ' \t25 BE\r\n'], ['voornamen', '\tA  B\n'], ['achternaam', ' '], ['leerjaar', '']] as const) {
+    for (const [name, text] of [
+      ['brin', ' \t25 BE\r\n'],
+      ['voornamen', '\tA  B\n'],
+      ['achternaam', ' '],
+      ['leerjaar', ''],
+    ] as const) {
       const once = normaliseValue(name, text);
       expect(normaliseValue(name, once)).toBe(once);
       expect(once).toBe(once.trim());

@@ -10,7 +10,11 @@ import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue
 import { WSDL_DIR, XSD_DIR } from '../../src/shared/paths.js';
 import { CONTRACT_NAMES } from '../support/duo-names.js';
 
-const NS = { wsdl: 'http://schemas.xmlsoap.org/wsdl/', soap: 'http://schemas.xmlsoap.org/wsdl/soap/', xs: 'http://www.w3.org/2001/XMLSchema' };
+const NS = {
+  wsdl: 'http://schemas.xmlsoap.org/wsdl/',
+  soap: 'http://schemas.xmlsoap.org/wsdl/soap/',
+  xs: 'http://www.w3.org/2001/XMLSchema',
+};
 const PUBLISHED = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];
 
 /** Runs `read` on a parsed file and frees it. */
@@ -24,13 +28,16 @@ function withDocument<T>(file: string, read: (doc: XmlDocument) => T): T {
 }
 
 const values = (doc: XmlDocument, xpath: string): string[] => doc.find(xpath, NS).map((node) => node.content);
-const wsdlValues = (contract: string, xpath: string): string[] => withDocument(path.join(WSDL_DIR, `${contract}.wsdl`), (doc) => values(doc, xpath));
+const wsdlValues = (contract: string, xpath: string): string[] =>
+  withDocument(path.join(WSDL_DIR, `${contract}.wsdl`), (doc) => values(doc, xpath));
 
 /** The XSD files a schema pulls in, itself included, following schemaLocation. */
 function schemaClosure(file: string, seen = new Set<string>()): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
-  for (const location of withDocument(path.join(XSD_DIR, file), (doc) => values(doc, '/xs:schema/xs:import/@schemaLocation | /xs:schema/xs:include/@schemaLocation'))) {
+  for (const location of withDocument(path.join(XSD_DIR, file), (doc) =>
+    values(doc, '/xs:schema/xs:import/@schemaLocation | /xs:schema/xs:include/@schemaLocation'),
+  )) {
     schemaClosure(path.basename(location), seen);
   }
   return seen;
@@ -39,10 +46,14 @@ function schemaClosure(file: string, seen = new Set<string>()): Set<string> {
 describe.each(PUBLISHED.map((c) => [c.name, c] as const))('%s.wsdl', (name, contract) => {
   test('declares no extension a client must understand, and nothing of WS-Addressing', () => {
     const wsdl = path.join(WSDL_DIR, `${name}.wsdl`);
-    const foreign = withDocument(wsdl, (doc) => [
-      ...doc.find(`//*[namespace-uri() != '${NS.wsdl}' and namespace-uri() != '${NS.soap}' and namespace-uri() != '${NS.xs}']`),
-      ...doc.find('//@*[namespace-uri() != ""]'),
-    ].map((node) => (node as XmlElement).name));
+    const foreign = withDocument(wsdl, (doc) =>
+      [
+        ...doc.find(
+          `//*[namespace-uri() != '${NS.wsdl}' and namespace-uri() != '${NS.soap}' and namespace-uri() != '${NS.xs}']`,
+        ),
+        ...doc.find('//@*[namespace-uri() != ""]'),
+      ].map((node) => (node as XmlElement).name),
+    );
     expect(foreign).toEqual([]);
     expect(fs.readFileSync(wsdl, 'utf8')).not.toMatch(/xmlns:\w+="[^"]*addressing/);
   });
@@ -54,10 +65,16 @@ describe.each(PUBLISHED.map((c) => [c.name, c] as const))('%s.wsdl', (name, cont
     const messages = wsdlValues(name, '/wsdl:definitions/wsdl:message/@name');
     expect(messages).toHaveLength(contract.operations.length * 2);
     for (const message of messages) {
-      expect([message, wsdlValues(name, `/wsdl:definitions/wsdl:message[@name='${message}']/wsdl:part/@name`)]).toEqual([message, ['body']]);
-      expect([message, wsdlValues(name, `/wsdl:definitions/wsdl:message[@name='${message}']/wsdl:part/@type`)]).toEqual([message, []]);
+      expect([message, wsdlValues(name, `/wsdl:definitions/wsdl:message[@name='${message}']/wsdl:part/@name`)]).toEqual(
+        [message, ['body']],
+      );
+      expect([message, wsdlValues(name, `/wsdl:definitions/wsdl:message[@name='${message}']/wsdl:part/@type`)]).toEqual(
+        [message, []],
+      );
     }
-    const inputs = wsdlValues(name, '/wsdl:definitions/wsdl:message[wsdl:part]/wsdl:part/@element').filter((e) => e.endsWith('_Request'));
+    const inputs = wsdlValues(name, '/wsdl:definitions/wsdl:message[wsdl:part]/wsdl:part/@element').filter((e) =>
+      e.endsWith('_Request'),
+    );
     expect(new Set(inputs).size).toBe(contract.operations.length);
   });
 
@@ -70,15 +87,30 @@ describe.each(PUBLISHED.map((c) => [c.name, c] as const))('%s.wsdl', (name, cont
   });
 
   test('gives each root element the type DUO names it with', () => {
-    const rootTypes = withDocument(path.join(XSD_DIR, contract.schemaFile), (doc) => Object.fromEntries(contract.operations.map((operation) => [operation.name, [
-      doc.get(`/xs:schema/xs:element[@name='${operation.requestElement}']/@type`, NS)?.content.replace(/^\w+:/, ''),
-      doc.get(`/xs:schema/xs:element[@name='${operation.responseElement}']/@type`, NS)?.content.replace(/^\w+:/, ''),
-    ]])));
+    const rootTypes = withDocument(path.join(XSD_DIR, contract.schemaFile), (doc) =>
+      Object.fromEntries(
+        contract.operations.map((operation) => [
+          operation.name,
+          [
+            doc
+              .get(`/xs:schema/xs:element[@name='${operation.requestElement}']/@type`, NS)
+              ?.content.replace(/^\w+:/, ''),
+            doc
+              .get(`/xs:schema/xs:element[@name='${operation.responseElement}']/@type`, NS)
+              ?.content.replace(/^\w+:/, ''),
+          ],
+        ]),
+      ),
+    );
     expect(rootTypes).toEqual(CONTRACT_NAMES[name]!.rootTypes);
   });
 
   test('imports schemas whose type names are unique, also ignoring case', () => {
-    const names = [...schemaClosure(contract.schemaFile)].flatMap((file) => withDocument(path.join(XSD_DIR, file), (doc) => values(doc, '/xs:schema/xs:complexType/@name | /xs:schema/xs:simpleType/@name')));
+    const names = [...schemaClosure(contract.schemaFile)].flatMap((file) =>
+      withDocument(path.join(XSD_DIR, file), (doc) =>
+        values(doc, '/xs:schema/xs:complexType/@name | /xs:schema/xs:simpleType/@name'),
+      ),
+    );
     const duplicates = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
     expect(duplicates).toEqual([]);
   });

@@ -1,15 +1,16 @@
-import { BrokerFault } from '../../src/shared/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { XmlDocument, XmlElement, XmlText, XmlCData } from 'libxml2-wasm';
-import { gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
+import { XmlCData, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm';
 import { bodyFingerprint, isResubmission } from '../../src/inbound/body-fingerprint.js';
+import { BrokerFault } from '../../src/shared/errors.js';
 import { maskPersonalNumbers } from '../../src/shared/log.js';
 import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
-import { FIXTURES, bodyFixture, envelope } from '../support/soap.js';
+import { gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
+import { bodyFixture, envelope, FIXTURES } from '../support/soap.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
-const wrap = (body: string, header = ''): string => `<s:Envelope xmlns:s="${SOAP}"><s:Header>${header}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+const wrap = (body: string, header = ''): string =>
+  `<s:Envelope xmlns:s="${SOAP}"><s:Header>${header}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
 
 function faultOf(action: () => unknown): string {
   try {
@@ -70,8 +71,11 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     const envelope = openSoapEnvelope(xml);
     try {
       return {
-        headers: envelope.headers, name: `{${envelope.bodyNamespace}}${envelope.bodyLocalName}`, fields: envelope.bodyFields,
-        libxml2Name: `{${envelope.bodyElement.namespaceUri}}${envelope.bodyElement.name}`, text: envelope.bodyText(),
+        headers: envelope.headers,
+        name: `{${envelope.bodyNamespace}}${envelope.bodyLocalName}`,
+        fields: envelope.bodyFields,
+        libxml2Name: `{${envelope.bodyElement.namespaceUri}}${envelope.bodyElement.name}`,
+        text: envelope.bodyText(),
       };
     } finally {
       envelope.dispose();
@@ -79,35 +83,67 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
   };
 
   test('header blocks, the body element and its direct fields, CDATA included', () => {
-    const result = read(wrap('<m:req xmlns:m="urn:m"><m:brin><![CDATA[25BE]]></m:brin><m:x><m:brin>no</m:brin></m:x></m:req>',
-      '<a:To xmlns:a="urn:a">t</a:To><a:From xmlns:a="urn:a"><a:Address>f</a:Address></a:From>'));
+    const result = read(
+      wrap(
+        '<m:req xmlns:m="urn:m"><m:brin><![CDATA[25BE]]></m:brin><m:x><m:brin>no</m:brin></m:x></m:req>',
+        '<a:To xmlns:a="urn:a">t</a:To><a:From xmlns:a="urn:a"><a:Address>f</a:Address></a:From>',
+      ),
+    );
     expect(result.name).toBe('{urn:m}req');
     expect(result.fields.get('brin')).toBe('25BE');
-    expect(result.headers.map((h) => [h.localName, h.text, h.children.get('{urn:a}Address')])).toEqual([['To', 't', undefined], ['From', 'f', 'f']]);
+    expect(result.headers.map((h) => [h.localName, h.text, h.children.get('{urn:a}Address')])).toEqual([
+      ['To', 't', undefined],
+      ['From', 'f', 'f'],
+    ]);
   });
 
   test('header children are keyed by namespace and name: a same-named child in another namespace is another child', () => {
-    const result = read(wrap('<m:req xmlns:m="urn:m"/>', '<a:From xmlns:a="urn:a"><b:Address xmlns:b="urn:b">b</b:Address><a:Address>a</a:Address></a:From>'));
-    expect([...result.headers[0]!.children]).toEqual([['{urn:b}Address', 'b'], ['{urn:a}Address', 'a']]);
+    const result = read(
+      wrap(
+        '<m:req xmlns:m="urn:m"/>',
+        '<a:From xmlns:a="urn:a"><b:Address xmlns:b="urn:b">b</b:Address><a:Address>a</a:Address></a:From>',
+      ),
+    );
+    expect([...result.headers[0]!.children]).toEqual([
+      ['{urn:b}Address', 'b'],
+      ['{urn:a}Address', 'a'],
+    ]);
   });
 
   test('mustUnderstand is read per header block, under any prefix of the SOAP 1.1 namespace only', () => {
-    const result = read(wrap('<m:req xmlns:m="urn:m"/>', '<a:One xmlns:a="urn:a" s:mustUnderstand="1"/><a:Two xmlns:a="urn:a" xmlns:t="urn:other" t:mustUnderstand="1"/>'
-      + `<a:Three xmlns:a="urn:a" xmlns:e="${SOAP}" e:mustUnderstand=" true "/><a:Four xmlns:a="urn:a" s:mustUnderstand="0"/><a:Five xmlns:a="urn:a"/>`));
-    expect(result.headers.map((h) => [h.localName, h.mustUnderstand])).toEqual([['One', true], ['Two', false], ['Three', true], ['Four', false], ['Five', false]]);
+    const result = read(
+      wrap(
+        '<m:req xmlns:m="urn:m"/>',
+        '<a:One xmlns:a="urn:a" s:mustUnderstand="1"/><a:Two xmlns:a="urn:a" xmlns:t="urn:other" t:mustUnderstand="1"/>' +
+          `<a:Three xmlns:a="urn:a" xmlns:e="${SOAP}" e:mustUnderstand=" true "/><a:Four xmlns:a="urn:a" s:mustUnderstand="0"/><a:Five xmlns:a="urn:a"/>`,
+      ),
+    );
+    expect(result.headers.map((h) => [h.localName, h.mustUnderstand])).toEqual([
+      ['One', true],
+      ['Two', false],
+      ['Three', true],
+      ['Four', false],
+      ['Five', false],
+    ]);
   });
 
   test('namespaces resolve by scope: default namespace, a prefix redeclared inside, an entity in the URI', () => {
-    const result = read(`<s:Envelope xmlns:s="${SOAP}" xmlns:m="urn:outer"><s:Body xmlns="urn:default">`
-      + '<m:req xmlns:m="urn:a&amp;b"><brin>25BE</brin><m:x xmlns:m="urn:inner"/></m:req></s:Body></s:Envelope>');
+    const result = read(
+      `<s:Envelope xmlns:s="${SOAP}" xmlns:m="urn:outer"><s:Body xmlns="urn:default">` +
+        '<m:req xmlns:m="urn:a&amp;b"><brin>25BE</brin><m:x xmlns:m="urn:inner"/></m:req></s:Body></s:Envelope>',
+    );
     expect(result.name).toBe('{urn:a&b}req');
     expect(result.libxml2Name).toBe(result.name);
     expect(result.fields.get('brin')).toBe('25BE');
   });
 
   test('text is decoded as libxml2 decodes it: entities, character references, CDATA as is, comments left out, CRLF', () => {
-    const result = read(wrap('<m:req xmlns:m="urn:m" a="x>y"><m:brin>&lt;a&amp;&#x42;&#67;&quot;&apos;&gt;</m:brin>'
-      + '<!-- no --><m:y><![CDATA[&amp;<b>]]></m:y>r\r\ns\rt</m:req>'));
+    const result = read(
+      wrap(
+        '<m:req xmlns:m="urn:m" a="x>y"><m:brin>&lt;a&amp;&#x42;&#67;&quot;&apos;&gt;</m:brin>' +
+          '<!-- no --><m:y><![CDATA[&amp;<b>]]></m:y>r\r\ns\rt</m:req>',
+      ),
+    );
     expect(result.fields.get('brin')).toBe('<a&BC"\'>');
     expect(result.text).toBe('<a&BC"\'>&amp;<b>r\ns\nt');
   });
@@ -143,7 +179,11 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
 
   test('a resubmission is the same operation with the same body content as the stored original', () => {
     const storedXml = wrap('<m:req xmlns:m="urn:m"><m:a>1</m:a><m:b>2</m:b></m:req>');
-    const check = (original: { operation: string; rawXml: string; bodyFingerprint: Buffer | null }, operation: string, xml: string): boolean => {
+    const check = (
+      original: { operation: string; rawXml: string; bodyFingerprint: Buffer | null },
+      operation: string,
+      xml: string,
+    ): boolean => {
       const envelope = openSoapEnvelope(xml);
       try {
         return isResubmission({ ...original, sharedId: 'identificatiecodeBedrijfsdocument' }, operation, envelope);
@@ -157,13 +197,49 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     expect(check(original, 'other', storedXml)).toBe(false);
     // Values are compared element by element: text moved between elements, or a space inside a name, is other content.
     expect(check(original, 'op', wrap('<m:req xmlns:m="urn:m"><m:a>12</m:a><m:b></m:b></m:req>'))).toBe(false);
-    const named = { operation: 'op', rawXml: wrap('<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>'), bodyFingerprint: null };
-    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>Bergvan</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>'))).toBe(false);
-    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>JanPiet</m:voornamen></m:req>'))).toBe(false);
+    const named = {
+      operation: 'op',
+      rawXml: wrap(
+        '<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>',
+      ),
+      bodyFingerprint: null,
+    };
+    expect(
+      check(
+        named,
+        'op',
+        wrap('<m:req xmlns:m="urn:m"><m:achternaam>Bergvan</m:achternaam><m:voornamen>Jan Piet</m:voornamen></m:req>'),
+      ),
+    ).toBe(false);
+    expect(
+      check(
+        named,
+        'op',
+        wrap('<m:req xmlns:m="urn:m"><m:achternaam>Berg</m:achternaam><m:voornamen>JanPiet</m:voornamen></m:req>'),
+      ),
+    ).toBe(false);
     // White space the types normalise away is not: around a value, a tab in a name, a run inside a code.
-    expect(check(named, 'op', wrap('<m:req xmlns:m="urn:m"><m:achternaam>\n Berg </m:achternaam><m:voornamen>Jan\tPiet</m:voornamen></m:req>'))).toBe(true);
-    const coded = { operation: 'op', rawXml: wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>2026 0001</m:inschrijvingvolgnummer></m:req>'), bodyFingerprint: null };
-    expect(check(coded, 'op', wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>\n  2026   0001 </m:inschrijvingvolgnummer></m:req>'))).toBe(true);
+    expect(
+      check(
+        named,
+        'op',
+        wrap(
+          '<m:req xmlns:m="urn:m"><m:achternaam>\n Berg </m:achternaam><m:voornamen>Jan\tPiet</m:voornamen></m:req>',
+        ),
+      ),
+    ).toBe(true);
+    const coded = {
+      operation: 'op',
+      rawXml: wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>2026 0001</m:inschrijvingvolgnummer></m:req>'),
+      bodyFingerprint: null,
+    };
+    expect(
+      check(
+        coded,
+        'op',
+        wrap('<m:req xmlns:m="urn:m"><m:inschrijvingvolgnummer>\n  2026   0001 </m:inschrijvingvolgnummer></m:req>'),
+      ),
+    ).toBe(true);
     // A row stored with its fingerprint (before migration 007) is compared by that, not re-read.
     const envelope = openSoapEnvelope(storedXml);
     const stored = { operation: 'op', rawXml: 'not read', bodyFingerprint: bodyFingerprint(envelope.bodyText()) };
@@ -172,37 +248,49 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
     // A stored original is read without today's gate limits (they may have been tightened since).
     const deep = wrap(`<m:req xmlns:m="urn:m">${'<d>'.repeat(70)}1${'</d>'.repeat(70)}</m:req>`);
     expect(() => gateXml(deep)).toThrow();
-    expect(check({ operation: 'op', rawXml: deep, bodyFingerprint: null }, 'op', wrap('<m:req xmlns:m="urn:m"><d>1</d></m:req>'))).toBe(true);
+    expect(
+      check(
+        { operation: 'op', rawXml: deep, bodyFingerprint: null },
+        'op',
+        wrap('<m:req xmlns:m="urn:m"><d>1</d></m:req>'),
+      ),
+    ).toBe(true);
   });
 
-  test('on every fixture the outline agrees with libxml2\'s own tree (names, namespaces, header and body texts)', () => {
+  test("on every fixture the outline agrees with libxml2's own tree (names, namespaces, header and body texts)", () => {
     const libxml2Text = (element: XmlElement): string => element.content;
     const elementChildren = (element: XmlElement): XmlElement[] => {
       const children: XmlElement[] = [];
       for (let node = element.firstChild; node; node = node.next) if (node instanceof XmlElement) children.push(node);
       return children;
     };
-    const fixtures = ['valid', 'invalid', 'outbound'].flatMap((folder) => fs.readdirSync(path.join(FIXTURES, folder)).map((file) => `${folder}/${file}`));
+    const fixtures = ['valid', 'invalid', 'outbound'].flatMap((folder) =>
+      fs.readdirSync(path.join(FIXTURES, folder)).map((file) => `${folder}/${file}`),
+    );
     expect(fixtures.length).toBeGreaterThan(20);
     // A WS-Security block nests deeper than the outline and declares its own prefixes.
-    const security = '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">'
-      + '<wsse:UsernameToken><wsse:Username>u &amp; v</wsse:Username></wsse:UsernameToken></wsse:Security>';
+    const security =
+      '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">' +
+      '<wsse:UsernameToken><wsse:Username>u &amp; v</wsse:Username></wsse:UsernameToken></wsse:Security>';
     for (const file of fixtures) {
       const xml = envelope(`\n  ${bodyFixture(file)}\n`, { extraHeaders: security });
       const root = gateXml(xml);
       const doc = XmlDocument.fromString(xml);
       try {
         const compare = (outline: ReturnType<typeof gateXml>, element: XmlElement, level: number): void => {
-          expect(`${file}: {${outline.namespace}}${outline.localName}`).toBe(`${file}: {${element.namespaceUri}}${element.name}`);
+          expect(`${file}: {${outline.namespace}}${outline.localName}`).toBe(
+            `${file}: {${element.namespaceUri}}${element.name}`,
+          );
           expect(textContent(xml, outline)).toBe(libxml2Text(element));
           if (level < 4) {
             const children = elementChildren(element);
             expect(outline.children.length).toBe(children.length);
-            outline.children.forEach((child, index) => compare(child, children[index]!, level + 1));
+            for (const [index, child] of outline.children.entries()) compare(child, children[index]!, level + 1);
           }
           if (level <= 2) {
             let direct = false;
-            for (let node = element.firstChild; node; node = node.next) if ((node instanceof XmlText || node instanceof XmlCData) && node.content.trim() !== '') direct = true;
+            for (let node = element.firstChild; node; node = node.next)
+              if ((node instanceof XmlText || node instanceof XmlCData) && node.content.trim() !== '') direct = true;
             expect(outline.hasText).toBe(direct);
           }
         };
@@ -236,14 +324,22 @@ describe('reading the envelope (gate outline + libxml2 parse)', () => {
 
 describe('masking personal numbers', () => {
   test('7 to 10 digit numbers keep only their last three digits; OINs, UUIDs and times stay whole', () => {
-    expect(maskPersonalNumbers("The value '123456782' is not accepted; OIN 00000001800866472000")).toBe("The value '******782' is not accepted; OIN 00000001800866472000");
+    expect(maskPersonalNumbers("The value '123456782' is not accepted; OIN 00000001800866472000")).toBe(
+      "The value '******782' is not accepted; OIN 00000001800866472000",
+    );
     expect(maskPersonalNumbers("'12345678' and 1234567890")).toBe("'******678' and ******890");
-    expect(maskPersonalNumbers('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456')).toBe('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456');
+    expect(
+      maskPersonalNumbers('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456'),
+    ).toBe('id 12345678-1234-4123-8123-123456789012 at 2026-09-01T10:15:00Z, BRIN 25BE, 123456');
     // A UUID whose last group ends in a run of digits is an id, not a personal number.
-    expect(maskPersonalNumbers('40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403')).toBe('40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403');
+    expect(maskPersonalNumbers('40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403')).toBe(
+      '40a18168-0fa7-4484-bcc3-427e12345403 and 40A18168-0FA7-4484-BCC3-4E2345678403',
+    );
     // ...but outside the UUID shape the same text is masked.
     expect(maskPersonalNumbers('0fa7-4484-bcc3-427e123456782')).toBe('0fa7-4484-bcc3-427e******782');
     // Glued to a label or punctuation, a personal number is still masked.
-    expect(maskPersonalNumbers('BSN:123456782 onbekend, PGN-123456782, x123456782.')).toBe('BSN:******782 onbekend, PGN-******782, x******782.');
+    expect(maskPersonalNumbers('BSN:123456782 onbekend, PGN-123456782, x123456782.')).toBe(
+      'BSN:******782 onbekend, PGN-******782, x******782.',
+    );
   });
 });

@@ -1,17 +1,17 @@
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
-import { SingleBar } from 'cli-progress';
 import type { Queue } from 'bullmq';
+import { SingleBar } from 'cli-progress';
+import { InvalidArgumentError } from 'commander';
 import { type Config, loadConfig } from '../../shared/config.js';
-import type { OperatorDeps } from '../error-queue.js';
-import { OperatorInputError, parseBrin, parseDuration, parseOin } from '../input.js';
-import { resolveTraceKey } from '../../shared/secrets.js';
-import { createProcessingQueue } from '../../shared/processing-queue.js';
-import { createProducerConnection } from '../../shared/redis.js';
-import { resolveDatabase, resolveRedis } from '../../shared/services/resolve-services.js';
 import { createPool, type Pool } from '../../shared/database.js';
 import { pendingMigrations } from '../../shared/migrate.js';
+import { createProcessingQueue } from '../../shared/processing-queue.js';
+import { createProducerConnection } from '../../shared/redis.js';
+import { resolveTraceKey } from '../../shared/secrets.js';
+import { resolveDatabase, resolveRedis } from '../../shared/services/resolve-services.js';
 import { serviceAddress } from '../../shared/startup-failure.js';
+import type { OperatorDeps } from '../error-queue.js';
+import { OperatorInputError, parseBrin, parseDuration, parseOin } from '../input.js';
 
 const say = (message: string): void => {
   process.stderr.write(`${message}\n`);
@@ -20,7 +20,9 @@ const say = (message: string): void => {
 /** The CLI's one line when the database lacks migrations: only a starting broker migrates. */
 export class DatabaseNotMigratedError extends Error {
   constructor(url: string, pending: readonly number[]) {
-    super(`the database at ${serviceAddress(url)} lacks ${pending.length} migration(s) (${pending.join(', ')}); start the broker once (any ROLE): it migrates at start, the CLI never does`);
+    super(
+      `the database at ${serviceAddress(url)} lacks ${pending.length} migration(s) (${pending.join(', ')}); start the broker once (any ROLE): it migrates at start, the CLI never does`,
+    );
     this.name = 'DatabaseNotMigratedError';
   }
 }
@@ -33,7 +35,10 @@ export async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise
   const config = loadConfig();
   const database = await resolveDatabase(config, say);
   // The CLI had to start the embedded database itself: no broker runs on it, so it may not be the one meant.
-  if (database.startedHere) say(`warning: no broker is running on the embedded PostgreSQL in ${path.resolve(config.dataDir, 'pg')}; started it for this command only (a broker elsewhere? run from its folder or set BROKER_DATA_DIR or DATABASE_URL)`);
+  if (database.startedHere)
+    say(
+      `warning: no broker is running on the embedded PostgreSQL in ${path.resolve(config.dataDir, 'pg')}; started it for this command only (a broker elsewhere? run from its folder or set BROKER_DATA_DIR or DATABASE_URL)`,
+    );
   const pool = createPool(database.url, 2);
   try {
     const pending = await pendingMigrations(pool);
@@ -70,14 +75,16 @@ export async function withOperator<T>(work: (deps: CliDeps) => Promise<T>): Prom
 }
 
 /** A commander argument parser from an operator input parser (its message becomes commander's). */
-const commanderParser = <T>(parse: (value: string) => T) => (value: string): T => {
-  try {
-    return parse(value);
-  } catch (error) {
-    if (error instanceof OperatorInputError) throw new InvalidArgumentError(error.message);
-    throw error;
-  }
-};
+const commanderParser =
+  <T>(parse: (value: string) => T) =>
+  (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof OperatorInputError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
 
 export const oin = commanderParser(parseOin);
 export const duration = commanderParser(parseDuration);
@@ -88,7 +95,13 @@ export const brins = (value: string, previous: string[] = []): string[] => [...p
 /** Prints rows as an aligned table (header first). */
 export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`);
+  for (const row of [header, ...rows])
+    process.stdout.write(
+      `${row
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 /** Prints a value as indented JSON (the `--json` form of every command). */
@@ -97,9 +110,10 @@ export function printJson(value: unknown): void {
 }
 
 /** Resolves once `stream` has handed everything written before to the OS (or can take no more). */
-const flushed = (stream: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => {
-  stream.write('', () => resolve()); // writes complete in order, so this callback comes after all earlier output
-});
+const flushed = (stream: NodeJS.WriteStream): Promise<void> =>
+  new Promise((resolve) => {
+    stream.write('', () => resolve()); // writes complete in order, so this callback comes after all earlier output
+  });
 
 /** A reader that went away (EPIPE, e.g. `| head`) just ends the output; another write error fails the command. */
 export function toleratePipeErrors(): void {
@@ -121,15 +135,24 @@ export async function exitWhenFlushed(code: number): Promise<never> {
 }
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, or `-`. */
-export const when = (date: Date | null | undefined): string => (date ? date.toISOString().replace('T', ' ').slice(0, 19) : '-');
+export const when = (date: Date | null | undefined): string =>
+  date ? date.toISOString().replace('T', ' ').slice(0, 19) : '-';
 
 /**
  * Progress of a bulk operation on stderr (stdout stays clean for `--json` and scripts): a bar on a
  * terminal, one plain line per batch otherwise (CI logs, pipes).
  */
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): { onProgress: (done: number, total: number) => void; stop: () => void } {
+export function progressReporter(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): { onProgress: (done: number, total: number) => void; stop: () => void } {
   if (stream.isTTY) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} ({percentage}%)`, stream, hideCursor: true, clearOnComplete: false });
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {value}/{total} ({percentage}%)`,
+      stream,
+      hideCursor: true,
+      clearOnComplete: false,
+    });
     let started = false;
     return {
       onProgress(done, total) {

@@ -1,17 +1,17 @@
 import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { withDatabase } from './cli-support.js';
+import type { PersonMutation } from '../../register/person-mutation.js';
+import { isValidBsn } from '../../register/pgn.js';
 import { loadConfig } from '../../shared/config.js';
 import { BrokerFault } from '../../shared/errors.js';
 import { createProcessingQueue, processingWakeUps } from '../../shared/processing-queue.js';
 import { createProducerConnection } from '../../shared/redis.js';
-import type { PersonMutation } from '../../register/person-mutation.js';
-import { isValidBsn } from '../../register/pgn.js';
 import { resolveRedis } from '../../shared/services/resolve-services.js';
 import type { AcceptedMessage } from '../../store/inbound-messages.repo.js';
-import { mutationMessage } from '../submit-person-mutation.js';
 import { cliActor } from '../audit.js';
 import { submitMutation } from '../operator-actions.js';
+import { mutationMessage } from '../submit-person-mutation.js';
+import { withDatabase } from './cli-support.js';
 
 /** The options of `population mutate`, as commander hands them over. */
 export interface MutateOptions {
@@ -61,18 +61,31 @@ function addressOf(options: MutateOptions): PersonMutation['address'] {
 export function mutationFromOptions(options: MutateOptions): PersonMutation {
   if (!isValidBsn(options.bsn)) throw new InvalidArgumentError('--bsn must be 9 digits passing the elfproef');
   if (options.surname === undefined && (options.prefixes !== undefined || options.firstNames !== undefined)) {
-    throw new InvalidArgumentError('a new name is replaced as a whole: give --surname with --prefixes or --first-names');
+    throw new InvalidArgumentError(
+      'a new name is replaced as a whole: give --surname with --prefixes or --first-names',
+    );
   }
-  if (options.dateOfDeath !== undefined && !isCalendarDate(options.dateOfDeath)) throw new InvalidArgumentError('--date-of-death must be a date YYYY-MM-DD');
+  if (options.dateOfDeath !== undefined && !isCalendarDate(options.dateOfDeath))
+    throw new InvalidArgumentError('--date-of-death must be a date YYYY-MM-DD');
   const address = addressOf(options);
   const mutation: PersonMutation = {
     bsn: options.bsn,
-    ...(options.surname !== undefined ? { name: { achternaam: options.surname, ...(options.prefixes ? { voorvoegsels: options.prefixes } : {}), ...(options.firstNames ? { voornamen: options.firstNames } : {}) } } : {}),
+    ...(options.surname !== undefined
+      ? {
+          name: {
+            achternaam: options.surname,
+            ...(options.prefixes ? { voorvoegsels: options.prefixes } : {}),
+            ...(options.firstNames ? { voornamen: options.firstNames } : {}),
+          },
+        }
+      : {}),
     ...(address ? { address } : {}),
     ...(options.dateOfDeath !== undefined ? { datumOverlijden: options.dateOfDeath } : {}),
   };
   if (!mutation.name && !mutation.address && !mutation.datumOverlijden) {
-    throw new InvalidArgumentError('nothing to change: give a name (--surname), an address (--street … --city or --puntadres --city) or --date-of-death');
+    throw new InvalidArgumentError(
+      'nothing to change: give a name (--surname), an address (--street … --city or --puntadres --city) or --date-of-death',
+    );
   }
   return mutation;
 }
@@ -82,7 +95,8 @@ function validMessage(mutation: PersonMutation): AcceptedMessage {
   try {
     return mutationMessage(loadConfig(), mutation);
   } catch (error) {
-    if (error instanceof BrokerFault && error.code === 'DK0004') throw new InvalidArgumentError(`not a valid mutation: ${error.reason}`);
+    if (error instanceof BrokerFault && error.code === 'DK0004')
+      throw new InvalidArgumentError(`not a valid mutation: ${error.reason}`);
     throw error;
   }
 }
@@ -115,9 +129,15 @@ async function enqueueProcessing(messageId: number): Promise<boolean> {
 
 /** `bron-broker population mutate`: a population-register change, processed exactly like one from the BRP source over SOAP. */
 export function registerMutateCommand(population: Command): void {
-  population.command('mutate')
-    .description('change a person\'s name, address or date of death as the BRP source would: every school with an active enrolment receives verstrekkenPersoonsgegevens (MUTATIE)')
-    .requiredOption('--bsn <bsn>', 'the person\'s BSN, or - to read it from standard input (keeps it out of shell history and ps)')
+  population
+    .command('mutate')
+    .description(
+      "change a person's name, address or date of death as the BRP source would: every school with an active enrolment receives verstrekkenPersoonsgegevens (MUTATIE)",
+    )
+    .requiredOption(
+      '--bsn <bsn>',
+      "the person's BSN, or - to read it from standard input (keeps it out of shell history and ps)",
+    )
     .option('--surname <achternaam>', 'new surname (the name is replaced as a whole)')
     .option('--prefixes <voorvoegsels>', 'new prefixes, e.g. "van der"')
     .option('--first-names <voornamen>', 'new first names')
@@ -133,9 +153,15 @@ export function registerMutateCommand(population: Command): void {
       const mutation = mutationFromOptions({ ...options, bsn });
       const message = validMessage(mutation);
       // What changed, never whose: the audit names the stored message, not the BSN.
-      const changes = [mutation.name && 'name', mutation.address && 'address', mutation.datumOverlijden && 'dateOfDeath'].filter((c): c is string => typeof c === 'string');
+      const changes = [
+        mutation.name && 'name',
+        mutation.address && 'address',
+        mutation.datumOverlijden && 'dateOfDeath',
+      ].filter((c): c is string => typeof c === 'string');
       const messageId = await withDatabase((pool) => submitMutation(pool, cliActor(), message, changes));
       const queued = await enqueueProcessing(messageId);
-      process.stdout.write(`stored mutation for BSN ******${mutation.bsn.slice(-3)} as message ${messageId}; ${queued ? 'queued for processing' : 'the broker\'s sweeper will queue it'}\n`);
+      process.stdout.write(
+        `stored mutation for BSN ******${mutation.bsn.slice(-3)} as message ${messageId}; ${queued ? 'queued for processing' : "the broker's sweeper will queue it"}\n`,
+      );
     });
 }

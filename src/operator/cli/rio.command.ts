@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { withDatabase } from './cli-support.js';
 import type { RioLink } from '../../register/rio-rules.js';
 import { cliActor } from '../audit.js';
 import { loadRioLinks } from '../operator-actions.js';
+import { withDatabase } from './cli-support.js';
 
 /** One record of a RIO stand-in file (JSON array). */
 interface RioFileRecord {
@@ -19,13 +19,22 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Checks one record and names the first problem, so a bad file is refused as a whole with a reason. */
 function toLink(entry: RioFileRecord, index: number): RioLink {
   const where = `record ${index + 1}`;
-  if (!/^[0-9]{2}[A-Z]{2}[0-9]{2}$/.test(String(entry.vestiging ?? ''))) throw new InvalidArgumentError(`${where}: vestiging must be a BRIN and two digits (25BE00)`);
-  if (!/^[0-9]{3}X[0-9]{3}$/.test(String(entry.onderwijslocatie ?? ''))) throw new InvalidArgumentError(`${where}: onderwijslocatie must be three digits, X, three digits (100X300)`);
+  if (!/^[0-9]{2}[A-Z]{2}[0-9]{2}$/.test(String(entry.vestiging ?? '')))
+    throw new InvalidArgumentError(`${where}: vestiging must be a BRIN and two digits (25BE00)`);
+  if (!/^[0-9]{3}X[0-9]{3}$/.test(String(entry.onderwijslocatie ?? '')))
+    throw new InvalidArgumentError(`${where}: onderwijslocatie must be three digits, X, three digits (100X300)`);
   for (const field of ['datumBegin', 'datumEinde'] as const) {
-    if (entry[field] !== undefined && !(DATE.test(entry[field]) && !Number.isNaN(Date.parse(entry[field])))) throw new InvalidArgumentError(`${where}: ${field} must be YYYY-MM-DD`);
+    if (entry[field] !== undefined && !(DATE.test(entry[field]) && !Number.isNaN(Date.parse(entry[field]))))
+      throw new InvalidArgumentError(`${where}: ${field} must be YYYY-MM-DD`);
   }
-  if (entry.datumBegin !== undefined && entry.datumEinde !== undefined && entry.datumEinde < entry.datumBegin) throw new InvalidArgumentError(`${where}: datumEinde lies before datumBegin`);
-  return { vestiging: entry.vestiging, onderwijslocatie: entry.onderwijslocatie, ...(entry.datumBegin ? { datumBegin: entry.datumBegin } : {}), ...(entry.datumEinde ? { datumEinde: entry.datumEinde } : {}) };
+  if (entry.datumBegin !== undefined && entry.datumEinde !== undefined && entry.datumEinde < entry.datumBegin)
+    throw new InvalidArgumentError(`${where}: datumEinde lies before datumBegin`);
+  return {
+    vestiging: entry.vestiging,
+    onderwijslocatie: entry.onderwijslocatie,
+    ...(entry.datumBegin ? { datumBegin: entry.datumBegin } : {}),
+    ...(entry.datumEinde ? { datumEinde: entry.datumEinde } : {}),
+  };
 }
 
 /** The links of a parsed RIO file, each checked; the first problem refuses the whole file. */
@@ -44,11 +53,16 @@ export function rioLinksOf(entries: unknown): RioLink[] {
 /** `bron-broker rio load FILE`: the RIO stand-in (which onderwijslocaties belong to which vestiging). */
 export function registerRioCommands(program: Command): void {
   const rio = program.command('rio').description('the RIO stand-in the broker checks onderwijslocaties against');
-  rio.command('load <file>')
-    .description('make a JSON array of {vestiging, onderwijslocatie, datumBegin?, datumEinde?} the whole set of onderwijslocaties of each vestiging it names')
+  rio
+    .command('load <file>')
+    .description(
+      'make a JSON array of {vestiging, onderwijslocatie, datumBegin?, datumEinde?} the whole set of onderwijslocaties of each vestiging it names',
+    )
     .action(async (file: string) => {
       const links = rioLinksOf(JSON.parse(fs.readFileSync(file, 'utf8')));
       await withDatabase((pool) => loadRioLinks(pool, cliActor(), links, path.basename(file)));
-      process.stdout.write(`loaded ${links.length} onderwijslocatie link(s) for ${new Set(links.map((l) => l.vestiging)).size} vestiging(en)\n`);
+      process.stdout.write(
+        `loaded ${links.length} onderwijslocatie link(s) for ${new Set(links.map((l) => l.vestiging)).size} vestiging(en)\n`,
+      );
     });
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { printJson, withOperator } from './cli-support.js';
 import { collectStats } from '../stats.js';
+import { printJson, withOperator } from './cli-support.js';
 
 /** `bron-broker stats`: the broker at a glance. */
 export function registerStatsCommands(program: Command): void {
-  program.command('stats')
+  program
+    .command('stats')
     .description('accepted, processed, queued, delivered, error queues, delivery latency, queue depths')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
@@ -13,7 +14,12 @@ export function registerStatsCommands(program: Command): void {
       const latency = stats.deliveryLatencyLastHour;
       const lines: [string, string][] = [
         ['accepted (1 h / 24 h)', `${stats.acceptedLastHour} / ${stats.acceptedLast24h}`],
-        ['outcomes (24 h)', Object.entries(stats.outcomesLast24h).map(([k, v]) => `${k} ${v}`).join(', ') || '-'],
+        [
+          'outcomes (24 h)',
+          Object.entries(stats.outcomesLast24h)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || '-',
+        ],
         ['processing backlog', String(stats.processingBacklog)],
         ['processing error queue', String(stats.processingErrors)],
         ['outbound pending', String(stats.outboundPending)],
@@ -21,7 +27,12 @@ export function registerStatsCommands(program: Command): void {
         ['delivery latency (1 h)', latency ? `p50 ${latency.p50} s, p95 ${latency.p95} s, max ${latency.max} s` : '-'],
         ['error queue', String(stats.errorQueue)],
         ['institutions', `${stats.institutions.total} (${stats.institutions.paused} paused)`],
-        ...Object.entries(stats.queues).map(([queue, counts]): [string, string] => [`queue ${queue}`, Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')]),
+        ...Object.entries(stats.queues).map(([queue, counts]): [string, string] => [
+          `queue ${queue}`,
+          Object.entries(counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ]),
       ];
       for (const [key, value] of lines) process.stdout.write(`${key.padEnd(24)} ${value}\n`);
     });

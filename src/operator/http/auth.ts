@@ -27,12 +27,24 @@ function claimedName(req: IncomingMessage): string | undefined {
  * The caller of an admin request, from `Authorization: Bearer <token>`: 401 without a known token,
  * 403 when the route needs the operator role and the token is the read-only one.
  */
-export function authoriseOperator(req: IncomingMessage, tokens: { readonly read: string; readonly operator: string }, needs: AdminRole): Caller {
+export function authoriseOperator(
+  req: IncomingMessage,
+  tokens: { readonly read: string; readonly operator: string },
+  needs: AdminRole,
+): Caller {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   const token = match?.[1];
-  const role: AdminRole | undefined = token === undefined ? undefined : same(token, tokens.operator) ? 'operator' : same(token, tokens.read) ? 'read' : undefined;
+  const role: AdminRole | undefined =
+    token === undefined
+      ? undefined
+      : same(token, tokens.operator)
+        ? 'operator'
+        : same(token, tokens.read)
+          ? 'read'
+          : undefined;
   if (!role) throw new HttpError(401, 'a valid bearer token is required');
-  if (needs === 'operator' && role !== 'operator') throw new HttpError(403, 'this needs the operator token; the read-only token may only look');
+  if (needs === 'operator' && role !== 'operator')
+    throw new HttpError(403, 'this needs the operator token; the read-only token may only look');
   const name = claimedName(req);
   return { role, actor: `api:${role}${name ? ` (${name})` : ''}` };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../shared/log.js';
 import type { ClusterScrape } from '../../shared/metrics/cluster-metrics.js';
-import { type ReadinessDeps, checkReadiness } from '../../shared/metrics/readiness.js';
+import { checkReadiness, type ReadinessDeps } from '../../shared/metrics/readiness.js';
 import { OperatorInputError } from '../input.js';
 import { type AdminApiDeps, findRoute } from './api.js';
 import { authoriseOperator } from './auth.js';
@@ -32,7 +32,11 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, de
   sendJson(res, 200, result);
 }
 
-async function sendMetrics(res: ServerResponse, registry: Registry, scrapeCluster: ClusterScrape | undefined): Promise<void> {
+async function sendMetrics(
+  res: ServerResponse,
+  registry: Registry,
+  scrapeCluster: ClusterScrape | undefined,
+): Promise<void> {
   const text = scrapeCluster ? await scrapeCluster() : await registry.metrics();
   res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -60,7 +64,8 @@ export function operatorRoutes(deps: OperatorHttpDeps) {
       } catch (error) {
         const status = error instanceof HttpError ? error.status : error instanceof OperatorInputError ? 400 : 500;
         if (status === 500) deps.log.error('admin API error', { path: pathname, error: (error as Error).message });
-        const headers: Record<string, string> = status === 401 ? { 'www-authenticate': 'Bearer realm="bron-broker admin"' } : {};
+        const headers: Record<string, string> =
+          status === 401 ? { 'www-authenticate': 'Bearer realm="bron-broker admin"' } : {};
         sendJson(res, status, { error: status === 500 ? 'internal error' : (error as Error).message }, headers);
       }
       return true;
@@ -69,7 +74,8 @@ export function operatorRoutes(deps: OperatorHttpDeps) {
       res.writeHead(301, { location: '/admin/' }).end();
       return true;
     }
-    if (req.method === 'GET' && pathname.startsWith('/admin/')) return serveDashboardFile(res, pathname.slice('/admin/'.length));
+    if (req.method === 'GET' && pathname.startsWith('/admin/'))
+      return serveDashboardFile(res, pathname.slice('/admin/'.length));
     return false;
   };
 }

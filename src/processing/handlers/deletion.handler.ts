@@ -1,6 +1,6 @@
 import { signal } from '../../register/signals.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
-import { type Deletion, bodyElementOf, deletionOf } from '../parse-message.js';
+import { bodyElementOf, type Deletion, deletionOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
 import { spontaneousPushes } from './spontaneous.js';
 

@@ -5,4 +5,5 @@ import { identificationHandler } from './identification.handler.js';
 import { personMutationHandler } from './person-mutation.handler.js';
 
 /** Every inbound operation's handler; building it fails at start-up if one is missing or doubled. */
-export const createHandlers = () => handlerRegistry([enrolmentHandler, deletionHandler, identificationHandler, personMutationHandler]);
+export const createHandlers = () =>
+  handlerRegistry([enrolmentHandler, deletionHandler, identificationHandler, personMutationHandler]);

@@ -1,21 +1,28 @@
-import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
-import { persoonsgegevensBody } from '../outbound-messages.js';
+import { dutchDate } from '../../register/calendar.js';
 import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
-import { type PersonMutation, applyMutation, sameDetails } from '../../register/person-mutation.js';
-import { signal } from '../../register/signals.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
+import { applyMutation, type PersonMutation, sameDetails } from '../../register/person-mutation.js';
 import type { PopulationRecord } from '../../register/population.js';
+import { signal } from '../../register/signals.js';
+import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
+import { persoonsgegevensBody } from '../outbound-messages.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
-import { dutchDate } from '../../register/calendar.js';
 
 const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
 
 /** `verstrekkenPersoonsgegevens` with reden MUTATIE for one school, caused by the mutation message. */
-function mutationPush(context: HandlerContext, person: PopulationRecord, recipient: MutationRecipient, institutionOin: string): OutboundDraft {
+function mutationPush(
+  context: HandlerContext,
+  person: PopulationRecord,
+  recipient: MutationRecipient,
+  institutionOin: string,
+): OutboundDraft {
   const documentId = context.newId();
-  const signals = recipient.volgnummersAfterDeath.map((volgnummer) => signal('P0002', [{ naam: 'inschrijvingvolgnummer', waarde: volgnummer }]));
+  const signals = recipient.volgnummersAfterDeath.map((volgnummer) =>
+    signal('P0002', [{ naam: 'inschrijvingvolgnummer', waarde: volgnummer }]),
+  );
   return {
     institutionOin,
     brin: recipient.brin,
@@ -52,10 +59,14 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
     await register.savePopulation(updated);
 
     const today = dutchDate(context.now);
-    const enrolments = register.enrolmentsOf(mutation.bsn).map((e) => ({ ...e.stand, administrationOin: e.administrationOin }));
+    const enrolments = register
+      .enrolmentsOf(mutation.bsn)
+      .map((e) => ({ ...e.stand, administrationOin: e.administrationOin }));
     const recipients = mutationRecipients(enrolments, today, updated.dateOfDeath);
     // A BRIN no institution serves any more has nobody to tell.
-    const outbound = recipients.flatMap((r) => (r.administrationOin ? [mutationPush(context, updated, r, r.administrationOin)] : []));
+    const outbound = recipients.flatMap((r) =>
+      r.administrationOin ? [mutationPush(context, updated, r, r.administrationOin)] : [],
+    );
     return { outcome: 'approved', outbound };
   },
 };

@@ -1,16 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../shared/log.js';
-import { kwaliteitscontroleBody } from '../outbound-messages.js';
 import { dutchDate } from '../../register/calendar.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
 import { checkPupilQuality, controlYear } from '../../register/quality-checks.js';
 import { type SignalCode, signal } from '../../register/signals.js';
-import { type Pool, inTransaction } from '../../shared/database.js';
+import { inTransaction, type Pool } from '../../shared/database.js';
+import type { Logger } from '../../shared/log.js';
 import {
-  type QualitySignalRow, dropStaleQualitySignals, finishQualityRun, insertQualityRun, loadQualityPupils, nextQualityPupils,
-  qualityReportRows, tryLockQualityRun, upsertQualitySignals,
+  dropStaleQualitySignals,
+  finishQualityRun,
+  insertQualityRun,
+  loadQualityPupils,
+  nextQualityPupils,
+  type QualitySignalRow,
+  qualityReportRows,
+  tryLockQualityRun,
+  upsertQualitySignals,
 } from '../../store/quality.repo.js';
-import type { OutboundDraft } from '../../register/outbound-draft.js';
-import { type Tx, insertOutbound } from '../../store/register.repo.js';
+import { insertOutbound, type Tx } from '../../store/register.repo.js';
+import { kwaliteitscontroleBody } from '../outbound-messages.js';
 
 /** What a quality run needs; `now` is injectable so tests choose the day. */
 export interface QualityRunDeps {
@@ -31,7 +38,14 @@ export interface QualityRunRequest {
 }
 
 export type QualityRunOutcome =
-  | { readonly ran: true; readonly runId: number; readonly checkDate: string; readonly pupils: number; readonly signals: number; readonly notified: number }
+  | {
+      readonly ran: true;
+      readonly runId: number;
+      readonly checkDate: string;
+      readonly pupils: number;
+      readonly signals: number;
+      readonly notified: number;
+    }
   | { readonly ran: false; readonly reason: 'busy' | 'not-due' };
 
 /** Pupils read and checked per round trip. */
@@ -54,11 +68,25 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
   for (const { brin, institutionOin, rows } of reports.values()) {
     const documentId = randomUUID();
     drafts.push({
-      institutionOin, brin, operation: 'verstrekkenKwaliteitscontrole', wsaMessageId: randomUUID(), documentId, causeMessageId: null,
-      bodyXml: kwaliteitscontroleBody({ documentId, brokerOin: deps.brokerOin, receiverBrin: brin, at }, {
-        brin, datumControle: checkDate,
-        signals: rows.map((r) => ({ pgn: r.pgn, inschrijvingvolgnummer: r.inschrijvingvolgnummer, datumEersteMelding: dutchDate(r.firstSeen), signal: signal(r.code as SignalCode, r.sleutelgegevens) })),
-      }),
+      institutionOin,
+      brin,
+      operation: 'verstrekkenKwaliteitscontrole',
+      wsaMessageId: randomUUID(),
+      documentId,
+      causeMessageId: null,
+      bodyXml: kwaliteitscontroleBody(
+        { documentId, brokerOin: deps.brokerOin, receiverBrin: brin, at },
+        {
+          brin,
+          datumControle: checkDate,
+          signals: rows.map((r) => ({
+            pgn: r.pgn,
+            inschrijvingvolgnummer: r.inschrijvingvolgnummer,
+            datumEersteMelding: dutchDate(r.firstSeen),
+            signal: signal(r.code as SignalCode, r.sleutelgegevens),
+          })),
+        },
+      ),
     });
   }
   await insertOutbound(tx, drafts);
@@ -71,7 +99,10 @@ async function queueReports(tx: Tx, deps: QualityRunDeps, at: Date, checkDate: s
  * deliverer's pollers. Holds an advisory lock, so one run at a time across processes; a scheduled
  * slot runs once (its key is unique), and a run that dies leaves nothing behind, so it runs again.
  */
-export async function runQualityChecks(deps: QualityRunDeps, request: QualityRunRequest = {}): Promise<QualityRunOutcome> {
+export async function runQualityChecks(
+  deps: QualityRunDeps,
+  request: QualityRunRequest = {},
+): Promise<QualityRunOutcome> {
   const clock = deps.now ?? (() => new Date());
   const now = clock();
   const checkDate = dutchDate(now); // the register's day, as processing's: Dutch, not UTC
@@ -83,18 +114,31 @@ export async function runQualityChecks(deps: QualityRunDeps, request: QualityRun
 }
 
 /** The run itself, in the caller's transaction: see runQualityChecks. */
-async function checkInTransaction(tx: Tx, deps: QualityRunDeps, request: QualityRunRequest, day: { now: Date; checkDate: string; clock: () => Date }): Promise<QualityRunOutcome> {
+async function checkInTransaction(
+  tx: Tx,
+  deps: QualityRunDeps,
+  request: QualityRunRequest,
+  day: { now: Date; checkDate: string; clock: () => Date },
+): Promise<QualityRunOutcome> {
   const { now, checkDate, clock } = day;
   if (!(await tryLockQualityRun(tx))) return { ran: false, reason: 'busy' } as const;
-  const runId = await insertQualityRun(tx, {
-    runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`, slot: request.slot ?? null,
-    trigger: request.slot ? 'schedule' : 'operator', actor: request.actor ?? null, checkDate, startedAt: now,
-  }, request.catchUpAfter);
+  const runId = await insertQualityRun(
+    tx,
+    {
+      runKey: request.slot ? `schedule:${request.slot.toISOString()}` : `operator:${randomUUID()}`,
+      slot: request.slot ?? null,
+      trigger: request.slot ? 'schedule' : 'operator',
+      actor: request.actor ?? null,
+      checkDate,
+      startedAt: now,
+    },
+    request.catchUpAfter,
+  );
   if (runId === null) return { ran: false, reason: 'not-due' } as const; // this slot ran, or it predates a fresh database's first scheduler
 
   const { from } = controlYear(checkDate);
   let pupils = 0;
-  for (let after = ''; ;) {
+  for (let after = ''; ; ) {
     const pgns = await nextQualityPupils(tx, after, from, PUPILS_PER_BATCH);
     if (pgns.length === 0) break;
     const findings = (await loadQualityPupils(tx, pgns)).flatMap((pupil) => checkPupilQuality(pupil, checkDate));
@@ -105,6 +149,13 @@ async function checkInTransaction(tx: Tx, deps: QualityRunDeps, request: Quality
   const signals = await dropStaleQualitySignals(tx, runId);
   const notified = await queueReports(tx, deps, now, checkDate);
   await finishQualityRun(tx, runId, { finishedAt: clock(), pupils, signals, notified });
-  deps.log.info('quality checks done', { runId, trigger: request.slot ? 'schedule' : 'operator', checkDate, pupils, signals, notified });
+  deps.log.info('quality checks done', {
+    runId,
+    trigger: request.slot ? 'schedule' : 'operator',
+    checkDate,
+    pupils,
+    signals,
+    notified,
+  });
   return { ran: true, runId, checkDate, pupils, signals, notified } as const;
 }

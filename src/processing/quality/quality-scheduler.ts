@@ -1,5 +1,5 @@
+import { latestSlot, type QualitySchedule } from '../../shared/schedule.js';
 import { type QualityRunDeps, type QualityRunOutcome, runQualityChecks } from './quality-run.js';
-import { type QualitySchedule, latestSlot } from '../../shared/schedule.js';
 
 /** How often each process looks whether a slot is due; a slot starts within this long. */
 const TICK_MS = 60_000;
@@ -21,9 +21,11 @@ export function startQualityScheduler(deps: QualityRunDeps & { readonly schedule
   const startedAt = clock();
   let running: Promise<QualityRunOutcome> | undefined;
   const tick = (): Promise<QualityRunOutcome> => {
-    running ??= runQualityChecks(deps, { slot: latestSlot(deps.schedule, clock()), catchUpAfter: startedAt }).finally(() => {
-      running = undefined;
-    });
+    running ??= runQualityChecks(deps, { slot: latestSlot(deps.schedule, clock()), catchUpAfter: startedAt }).finally(
+      () => {
+        running = undefined;
+      },
+    );
     return running;
   };
   const timer = setInterval(() => {

@@ -57,8 +57,14 @@ export function joinClusterMetrics(registries: readonly Registry[]): ClusterScra
         reject(new Error('the primary did not answer with cluster metrics'));
       }, timeoutMs);
       pending.set(id, {
-        resolve: (text) => { clearTimeout(timer); resolve(text); },
-        reject: (error) => { clearTimeout(timer); reject(error); },
+        resolve: (text) => {
+          clearTimeout(timer);
+          resolve(text);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
       process.send!({ type: REQUEST, id });
     });

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
  * The broker's event metrics (counters and histograms), in one registry per process. The pipeline's
@@ -54,7 +54,11 @@ const sweeperReenqueued = new Counter({
 });
 
 /** A SOAP request answered with a receipt (`accepted`, or `duplicate` for a resubmission) or a fault. */
-export function countInboundRequest(outcome: 'accepted' | 'duplicate' | 'rejected' | 'unanswered', operation: string | undefined, faultCode = ''): void {
+export function countInboundRequest(
+  outcome: 'accepted' | 'duplicate' | 'rejected' | 'unanswered',
+  operation: string | undefined,
+  faultCode = '',
+): void {
   inboundRequests.inc({ outcome, operation: operation ?? 'unknown', fault_code: faultCode });
 }
 

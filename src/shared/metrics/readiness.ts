@@ -5,7 +5,12 @@ import { latestAppliedMigration, listMigrations } from '../migrate.js';
 /** What /readyz checks, each true or false, and the reason of the first failure. */
 export interface Readiness {
   readonly ready: boolean;
-  readonly checks: { readonly postgres: boolean; readonly migrations: boolean; readonly redis: boolean; readonly schemas: boolean };
+  readonly checks: {
+    readonly postgres: boolean;
+    readonly migrations: boolean;
+    readonly redis: boolean;
+    readonly schemas: boolean;
+  };
   readonly problems: readonly string[];
 }
 
@@ -36,11 +41,19 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   }
   let redis = false;
   try {
-    redis = (await Promise.race([deps.redis.ping(), new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no answer within 1 s')), 1000).unref())])) === 'PONG';
+    redis =
+      (await Promise.race([
+        deps.redis.ping(),
+        new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no answer within 1 s')), 1000).unref()),
+      ])) === 'PONG';
   } catch (error) {
     problems.push(`Redis: ${(error as Error).message}`);
   }
   const schemas = deps.schemasLoaded();
   if (!schemas) problems.push('contract schemas not compiled');
-  return { ready: postgres && migrations && redis && schemas, checks: { postgres, migrations, redis, schemas }, problems };
+  return {
+    ready: postgres && migrations && redis && schemas,
+    checks: { postgres, migrations, redis, schemas },
+    problems,
+  };
 }

@@ -22,10 +22,17 @@ const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] a
 
 async function readSnapshot(readCounts: () => Promise<StoreCounts>, queues: readonly Queue[]): Promise<StoreSnapshot> {
   const [jobCounts, counts] = await Promise.all([
-    Promise.all(queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) }))),
+    Promise.all(
+      queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) })),
+    ),
     readCounts(),
   ]);
-  return { ...counts, queueJobs: jobCounts.flatMap(({ queue, counts: byState }) => QUEUE_STATES.map((state) => ({ queue, state, count: byState[state] ?? 0 }))) };
+  return {
+    ...counts,
+    queueJobs: jobCounts.flatMap(({ queue, counts: byState }) =>
+      QUEUE_STATES.map((state) => ({ queue, state, count: byState[state] ?? 0 })),
+    ),
+  };
 }
 
 /**
@@ -40,14 +47,25 @@ export function createStoreGauges(readCounts: () => Promise<StoreCounts>, queues
   // read while it is in flight gives each scrape exactly one fresh snapshot.
   let inFlight: Promise<StoreSnapshot | null> | undefined;
   const snapshot = (): Promise<StoreSnapshot | null> => {
-    inFlight ??= readSnapshot(readCounts, queues).catch(() => null).finally(() => {
-      inFlight = undefined;
-    });
+    inFlight ??= readSnapshot(readCounts, queues)
+      .catch(() => null)
+      .finally(() => {
+        inFlight = undefined;
+      });
     return inFlight;
   };
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, s: StoreSnapshot) => void): void => {
+  const gauge = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    fill: (g: Gauge<L>, s: StoreSnapshot) => void,
+  ): void => {
     new Gauge<L>({
-      name, help, labelNames, registers: [registry], aggregator: 'max',
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      aggregator: 'max',
       async collect() {
         const s = await snapshot();
         this.reset();
@@ -56,7 +74,10 @@ export function createStoreGauges(readCounts: () => Promise<StoreCounts>, queues
     });
   };
   new Gauge({
-    name: 'bron_store_up', help: 'Whether the last scrape could read PostgreSQL and Redis (1) or not (0)', registers: [registry], aggregator: 'max',
+    name: 'bron_store_up',
+    help: 'Whether the last scrape could read PostgreSQL and Redis (1) or not (0)',
+    registers: [registry],
+    aggregator: 'max',
     async collect() {
       this.set((await snapshot()) ? 1 : 0);
     },
@@ -64,16 +85,36 @@ export function createStoreGauges(readCounts: () => Promise<StoreCounts>, queues
   gauge('bron_queue_jobs', 'BullMQ wake-up jobs per queue (processing) and state', ['queue', 'state'], (g, s) => {
     for (const { queue, state, count } of s.queueJobs) g.set({ queue, state }, count);
   });
-  gauge('bron_processing_backlog_messages', 'Accepted messages not yet processed (waiting rows in the processing outbox)', [], (g, s) => g.set(s.processingBacklog));
-  gauge('bron_processing_error_queue_messages', 'Accepted messages that could not be processed (the processing error queue)', [], (g, s) => g.set(s.processingErrors));
-  gauge('bron_outbound_messages', 'Outbound messages waiting for delivery (pending) or in the error queue (error)', ['status'], (g, s) => {
-    for (const status of ['pending', 'error'] as const) g.set({ status }, s.outbound[status]);
-  });
+  gauge(
+    'bron_processing_backlog_messages',
+    'Accepted messages not yet processed (waiting rows in the processing outbox)',
+    [],
+    (g, s) => g.set(s.processingBacklog),
+  );
+  gauge(
+    'bron_processing_error_queue_messages',
+    'Accepted messages that could not be processed (the processing error queue)',
+    [],
+    (g, s) => g.set(s.processingErrors),
+  );
+  gauge(
+    'bron_outbound_messages',
+    'Outbound messages waiting for delivery (pending) or in the error queue (error)',
+    ['status'],
+    (g, s) => {
+      for (const status of ['pending', 'error'] as const) g.set({ status }, s.outbound[status]);
+    },
+  );
   gauge('bron_error_queue_messages', 'Messages in the error queue, per institution OIN', ['institution'], (g, s) => {
     for (const { oin, errorQueued } of s.institutions) g.set({ institution: oin }, errorQueued);
   });
-  gauge('bron_institution_paused', 'Institutions whose deliveries are paused (1 per paused institution OIN)', ['institution'], (g, s) => {
-    for (const { oin } of s.institutions.filter((i) => i.paused)) g.set({ institution: oin }, 1);
-  });
+  gauge(
+    'bron_institution_paused',
+    'Institutions whose deliveries are paused (1 per paused institution OIN)',
+    ['institution'],
+    (g, s) => {
+      for (const { oin } of s.institutions.filter((i) => i.paused)) g.set({ institution: oin }, 1);
+    },
+  );
   return registry;
 }

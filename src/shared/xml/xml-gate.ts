@@ -33,7 +33,14 @@ const OUTLINE_DEPTH = 4;
 const forbidden = (reason: string): BrokerFault => new BrokerFault('BB0002', reason);
 const malformed = (reason: string): BrokerFault => new BrokerFault('BB0003', `XML not well-formed: ${reason}`);
 
-const QUOT = 0x22, APOS = 0x27, SLASH = 0x2f, EQ = 0x3d, GT = 0x3e, BANG = 0x21, QUESTION = 0x3f, COLON = 0x3a;
+const QUOT = 0x22,
+  APOS = 0x27,
+  SLASH = 0x2f,
+  EQ = 0x3d,
+  GT = 0x3e,
+  BANG = 0x21,
+  QUESTION = 0x3f,
+  COLON = 0x3a;
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 const NON_SPACE = /\S/;
 const DECLARATION = /^\uFEFF?<\?xml\s[^>]*?\?>/;
@@ -54,7 +61,11 @@ function skipDeclaration(xml: string): number {
 /** Length of the name starting at `from`: up to white space, `=`, `/` or `>`. */
 function nameEnd(xml: string, from: number): number {
   let j = from;
-  for (let c = xml.charCodeAt(j); j < xml.length && !isSpace(c) && c !== EQ && c !== SLASH && c !== GT; c = xml.charCodeAt(++j));
+  for (
+    let c = xml.charCodeAt(j);
+    j < xml.length && !isSpace(c) && c !== EQ && c !== SLASH && c !== GT;
+    c = xml.charCodeAt(++j)
+  );
   return j;
 }
 
@@ -70,8 +81,13 @@ const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>
 const normaliseLineEnds = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw);
 
 /** A character reference XML allows (libxml2 refuses the others, so they are left for it to refuse). */
-const isXmlChar = (code: number): boolean => code === 0x9 || code === 0xa || code === 0xd
-  || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) || (code >= 0x10000 && code <= 0x10ffff);
+const isXmlChar = (code: number): boolean =>
+  code === 0x9 ||
+  code === 0xa ||
+  code === 0xd ||
+  (code >= 0x20 && code <= 0xd7ff) ||
+  (code >= 0xe000 && code <= 0xfffd) ||
+  (code >= 0x10000 && code <= 0x10ffff);
 
 /**
  * Character data as an XML parser reports it: line ends normalised, predefined entities and character
@@ -110,7 +126,7 @@ function tagEnd(xml: string, lt: number): number {
 export function textContent(xml: string, element: OutlineElement): string {
   let text = '';
   const end = element.contentEnd;
-  for (let i = element.contentStart; i < end;) {
+  for (let i = element.contentStart; i < end; ) {
     const lt = xml.indexOf('<', i);
     const stop = lt === -1 || lt > end ? end : lt;
     if (stop > i) text += decodeCharacterData(xml.slice(i, stop));
@@ -142,7 +158,12 @@ function resolveNamespace(scope: Scope, prefix: string): string | undefined {
  * with `scope`, its xmlns declarations are added to it. Returns where the tag ends, where its name ends
  * and whether it closes itself.
  */
-function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope | null): { end: number; nameEnd: number; selfClosing: boolean } {
+function readStartTag(
+  xml: string,
+  at: number,
+  limits: GateLimits,
+  scope: Scope | null,
+): { end: number; nameEnd: number; selfClosing: boolean } {
   const elementNameEnd = nameEnd(xml, at + 1);
   let j = elementNameEnd;
   if (j === at + 1) throw malformed(`'<' without an element name at offset ${at}`);
@@ -158,7 +179,8 @@ function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope 
     j = nameEnd(xml, j);
     if (j === nameStart) throw malformed(`unexpected character in a start tag at offset ${j}`);
     if (j - nameStart > limits.maxNameLength) throw forbidden(`attribute name longer than ${limits.maxNameLength}`);
-    if (++attributes > limits.maxAttributes) throw forbidden(`more than ${limits.maxAttributes} attributes on one element`);
+    if (++attributes > limits.maxAttributes)
+      throw forbidden(`more than ${limits.maxAttributes} attributes on one element`);
     const attributeNameEnd = j;
     j = skipSpace(xml, j);
     if (xml.charCodeAt(j) !== EQ) throw malformed(`attribute without a value at offset ${j}`);
@@ -168,7 +190,12 @@ function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope 
     const close = xml.indexOf(quote === QUOT ? '"' : "'", j + 1);
     if (close === -1) throw malformed('unterminated attribute value');
     if (scope && xml.startsWith('xmlns', nameStart)) {
-      const declares = attributeNameEnd === nameStart + 5 ? '' : xml.charCodeAt(nameStart + 5) === COLON ? xml.slice(nameStart + 6, attributeNameEnd) : null;
+      const declares =
+        attributeNameEnd === nameStart + 5
+          ? ''
+          : xml.charCodeAt(nameStart + 5) === COLON
+            ? xml.slice(nameStart + 6, attributeNameEnd)
+            : null;
       if (declares !== null) scope.push([declares, decodeCharacterData(xml.slice(j + 1, close))]);
     }
     j = close + 1;
@@ -188,7 +215,11 @@ function readStartTag(xml: string, at: number, limits: GateLimits, scope: Scope 
  * The outline holds one small object per element of those levels, bounded by the body size limit.
  * Returns the root element's outline.
  */
-export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS, outlineDepth = OUTLINE_DEPTH): OutlineElement {
+export function gateXml(
+  xml: string,
+  limits: GateLimits = DEFAULT_GATE_LIMITS,
+  outlineDepth = OUTLINE_DEPTH,
+): OutlineElement {
   let i = skipDeclaration(xml);
   let depth = 0;
   let root: OutlineElement | undefined;
@@ -196,15 +227,24 @@ export function gateXml(xml: string, limits: GateLimits = DEFAULT_GATE_LIMITS, o
   // Per outlined level: the open element and the scope length before its declarations.
   const open: OutlineElement[] = [];
   const scopeMarks: number[] = [];
-  const outline = (lt: number, tag: { end: number; nameEnd: number; selfClosing: boolean }, scopeMark: number): void => {
+  const outline = (
+    lt: number,
+    tag: { end: number; nameEnd: number; selfClosing: boolean },
+    scopeMark: number,
+  ): void => {
     const qname = xml.slice(lt + 1, tag.nameEnd);
     const colon = qname.indexOf(':');
     const prefix = colon === -1 ? '' : qname.slice(0, colon);
     const namespace = resolveNamespace(scope, prefix);
-    if (namespace === undefined) throw malformed(`namespace prefix '${prefix.slice(0, 60)}' of element ${qname.slice(0, 120)} is not declared`);
+    if (namespace === undefined)
+      throw malformed(`namespace prefix '${prefix.slice(0, 60)}' of element ${qname.slice(0, 120)} is not declared`);
     const element: OutlineElement = {
-      localName: colon === -1 ? qname : qname.slice(colon + 1), namespace,
-      contentStart: tag.end, contentEnd: tag.end, children: [], hasText: false,
+      localName: colon === -1 ? qname : qname.slice(colon + 1),
+      namespace,
+      contentStart: tag.end,
+      contentEnd: tag.end,
+      children: [],
+      hasText: false,
     };
     if (depth === 0) root = element;
     else open[depth - 1]!.children.push(element);
