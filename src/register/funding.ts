@@ -19,6 +19,9 @@ export interface FundingStatus {
 export const enrolledOn = (e: EnrolmentAt, date: IsoDate): boolean =>
   e.stand.datumInschrijving <= date && (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving >= date);
 
+// ISO dates compare as strings (Math.max would turn them into NaN).
+const laterDate = (a: IsoDate, b: IsoDate): IsoDate => (a < b ? b : a);
+
 /**
  * The peildatum that matters for an enrolment: 1 October of the school year of `today`, clamped into
  * the enrolment's own span (an enrolment that starts next school year counts from that year's
@@ -27,7 +30,7 @@ export const enrolledOn = (e: EnrolmentAt, date: IsoDate): boolean =>
 export function relevantPeildatum(e: EnrolmentAt, today: IsoDate): IsoDate {
   const lastDay = e.stand.datumUitschrijving;
   let day = today < e.stand.datumInschrijving ? e.stand.datumInschrijving : today;
-  if (lastDay !== undefined && day > lastDay) day = Math.max(lastDay, e.stand.datumInschrijving);
+  if (lastDay !== undefined && day > lastDay) day = laterDate(lastDay, e.stand.datumInschrijving);
   return peildatumOf(schoolYearOf(day));
 }
 
