@@ -1,7 +1,11 @@
+import type { Diploma } from '../register/diploma.js';
 import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
 import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
+import type { ProgrammeKind } from '../register/prior-education/prior-education-rules.js';
+import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { diplomasOf } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import { loadReferenceData, type ReferenceData } from '../store/reference.repo.js';
 import {
@@ -12,6 +16,12 @@ import {
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
+import {
+  endSubscriptions,
+  lockActiveSubscriptions,
+  programmeKinds,
+  startSubscription,
+} from '../store/subscriptions.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -50,6 +60,8 @@ export class RegisterSession {
   /** Onderwijsnummer → the BSN it resolves to. */
   private readonly bsnOf = new Map<string, string>();
   private reference: ReferenceData = { rioLinks: [], assigned: new Map() };
+  /** Prior-education subscriptions on the loaded pupils that had not ended when the batch began, by id. */
+  private readonly subscriptions = new Map<number, Subscription>();
 
   /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
   private readonly loadedPgns = new Set<string>();
@@ -69,6 +81,7 @@ export class RegisterSession {
       [...new Set([...bsns, ...session.bsnOf.values()])],
     );
     session.adopt(stored, people);
+    session.adoptSubscriptions(await lockActiveSubscriptions(tx, [...session.loadedPgns]));
     session.reference = await loadReferenceData(
       tx,
       [...new Set(needs.flatMap((n) => n.vestigingen ?? []))],
@@ -87,6 +100,45 @@ export class RegisterSession {
     if (fresh.length === 0) return;
     const { enrolments: stored, people } = await loadRegister(this.tx, fresh, fresh);
     this.adopt(stored, people);
+    this.adoptSubscriptions(await lockActiveSubscriptions(this.tx, fresh));
+  }
+
+  private adoptSubscriptions(subscriptions: readonly Subscription[]): void {
+    for (const subscription of subscriptions)
+      if (!this.subscriptions.has(subscription.id)) this.subscriptions.set(subscription.id, subscription);
+  }
+
+  /** The pupil's prior-education subscriptions not ended yet (under any of its numbers); whether their nine months are over is the caller's to judge. */
+  subscriptionsOf(pgn: string): Subscription[] {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    const pupil = this.pupilOf(pgn);
+    return [...this.subscriptions.values()].filter((s) => s.endedAt === null && this.pupilOf(s.pgn) === pupil);
+  }
+
+  /** Starts a subscription in the batch's transaction, or returns the one already running for this administration, BRIN and pupil. */
+  async subscribe(start: Parameters<typeof startSubscription>[1]): Promise<Subscription> {
+    const subscription = await startSubscription(this.tx, start);
+    this.subscriptions.set(subscription.id, subscription);
+    return subscription;
+  }
+
+  /** Ends a subscription in the batch's transaction; later messages of the batch see it ended. */
+  async endSubscription(subscription: Subscription, at: Date, reason: SubscriptionEndReason): Promise<void> {
+    await endSubscriptions(this.tx, [subscription.id], at, reason);
+    this.subscriptions.set(subscription.id, { ...subscription, endedAt: at, endReason: reason });
+  }
+
+  /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
+  async diplomasOf(pgn: string): Promise<Diploma[]> {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    const pupil = this.pupilOf(pgn);
+    const numbers = [...this.loadedPgns].filter((n) => this.pupilOf(n) === pupil);
+    return (await Promise.all(numbers.map((n) => diplomasOf(this.tx, n)))).flat();
+  }
+
+  /** What the programme stand-in says of these opleidingcodes. */
+  programmeKinds(codes: readonly string[]): Promise<Map<string, ProgrammeKind>> {
+    return programmeKinds(this.tx, [...new Set(codes)]);
   }
 
   /**

@@ -1,0 +1,142 @@
+/** Prior-education subscriptions (docs/prior-education.md) and the programme stand-in their messages read. */
+import type pg from 'pg';
+import type { ProgrammeKind } from '../register/prior-education/prior-education-rules.js';
+import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
+import { prepared } from '../shared/database.js';
+
+type Db = Pick<pg.PoolClient, 'query'>;
+
+interface SubscriptionRow {
+  id: string | number;
+  institution_oin: string;
+  brin: string;
+  pgn: string;
+  started_at: Date;
+  ends_at: Date;
+  ended_at: Date | null;
+  end_reason: SubscriptionEndReason | null;
+}
+
+const COLUMNS = 'id, institution_oin, brin, pgn, started_at, ends_at, ended_at, end_reason';
+
+const subscriptionOf = (r: SubscriptionRow): Subscription => ({
+  id: Number(r.id),
+  institutionOin: r.institution_oin,
+  brin: r.brin,
+  pgn: r.pgn,
+  startedAt: r.started_at,
+  endsAt: r.ends_at,
+  endedAt: r.ended_at,
+  endReason: r.end_reason,
+});
+
+/**
+ * The subscriptions not yet ended on these pupils' numbers, locked for the caller's transaction: the
+ * expiry job then waits for a processing transaction that may push on them, and sees what it changed.
+ */
+export async function lockActiveSubscriptions(tx: Db, pgns: readonly string[]): Promise<Subscription[]> {
+  if (pgns.length === 0) return [];
+  const result = await tx.query<SubscriptionRow>(
+    prepared(
+      'processing-load-subscriptions',
+      `SELECT ${COLUMNS} FROM prior_education_subscriptions WHERE pgn = ANY($1::text[]) AND ended_at IS NULL ORDER BY id FOR UPDATE`,
+      [pgns],
+    ),
+  );
+  return result.rows.map(subscriptionOf);
+}
+
+/**
+ * Starts a subscription unless one runs already for this administration, BRIN and pupil (then that one
+ * stays, with its own start and end). Returns the running one.
+ */
+export async function startSubscription(
+  tx: Db,
+  start: {
+    institutionOin: string;
+    brin: string;
+    pgn: string;
+    startedAt: Date;
+    endsAt: Date;
+    sourceMessageId: number;
+  },
+): Promise<Subscription> {
+  const inserted = await tx.query<SubscriptionRow>(
+    `INSERT INTO prior_education_subscriptions (institution_oin, brin, pgn, started_at, ends_at, source_message_id)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (institution_oin, brin, pgn) WHERE ended_at IS NULL DO NOTHING RETURNING ${COLUMNS}`,
+    [start.institutionOin, start.brin, start.pgn, start.startedAt, start.endsAt, start.sourceMessageId],
+  );
+  if (inserted.rows[0]) return subscriptionOf(inserted.rows[0]);
+  const running = await tx.query<SubscriptionRow>(
+    `SELECT ${COLUMNS} FROM prior_education_subscriptions
+     WHERE institution_oin = $1 AND brin = $2 AND pgn = $3 AND ended_at IS NULL`,
+    [start.institutionOin, start.brin, start.pgn],
+  );
+  return subscriptionOf(running.rows[0]!);
+}
+
+/** Ends these subscriptions (those still running) at `at`, for `reason`. */
+export async function endSubscriptions(
+  tx: Db,
+  ids: readonly number[],
+  at: Date,
+  reason: SubscriptionEndReason,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(
+    'UPDATE prior_education_subscriptions SET ended_at = $2, end_reason = $3 WHERE id = ANY($1::bigint[]) AND ended_at IS NULL',
+    [ids, at, reason],
+  );
+}
+
+/**
+ * The scheduled end: every subscription whose nine months are over at `now` ends at its own end
+ * instant; every one whose institution's registration of the pupil the register holds ended before
+ * `today` (all its enrolments of the pupil at that BRIN have an out-date before today) ends at `now`.
+ * Returns how many ended for each reason.
+ */
+export async function endDueSubscriptions(
+  db: Db,
+  now: Date,
+  today: string,
+): Promise<{ expired: number; registrationEnded: number }> {
+  const expired = await db.query(
+    `UPDATE prior_education_subscriptions SET ended_at = ends_at, end_reason = 'expired'
+     WHERE ended_at IS NULL AND ends_at <= $1`,
+    [now],
+  );
+  const registration = await db.query(
+    `UPDATE prior_education_subscriptions s SET ended_at = $1, end_reason = 'registration_ended'
+     WHERE s.ended_at IS NULL
+       AND EXISTS (SELECT 1 FROM enrolments e WHERE e.pgn = s.pgn AND e.brin = s.brin)
+       AND NOT EXISTS (SELECT 1 FROM enrolments e WHERE e.pgn = s.pgn AND e.brin = s.brin
+                         AND (e.datum_uitschrijving IS NULL OR e.datum_uitschrijving >= $2::date))`,
+    [now, today],
+  );
+  return { expired: expired.rowCount ?? 0, registrationEnded: registration.rowCount ?? 0 };
+}
+
+/** Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running ones only unless `all`. */
+export async function listSubscriptions(
+  db: Db,
+  filter: { institution?: string; all?: boolean; limit?: number },
+): Promise<Subscription[]> {
+  const result = await db.query<SubscriptionRow>(
+    `SELECT ${COLUMNS} FROM prior_education_subscriptions
+     WHERE ($1::text IS NULL OR institution_oin = $1 OR brin = $1) AND ($2 OR ended_at IS NULL)
+     ORDER BY started_at DESC, id DESC LIMIT $3`,
+    [filter.institution ?? null, filter.all ?? false, filter.limit ?? 1000],
+  );
+  return result.rows.map(subscriptionOf);
+}
+
+/** What the programme stand-in says of these opleidingcodes (codes it does not list are left out). */
+export async function programmeKinds(db: Db, codes: readonly string[]): Promise<Map<string, ProgrammeKind>> {
+  if (codes.length === 0) return new Map();
+  const result = await db.query<{ opleidingcode: string; soort: ProgrammeKind }>(
+    'SELECT opleidingcode, soort FROM opleiding_soorten WHERE opleidingcode = ANY($1::text[])',
+    [codes],
+  );
+  return new Map(result.rows.map((r) => [r.opleidingcode, r.soort]));
+}
