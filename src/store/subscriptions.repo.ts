@@ -84,29 +84,31 @@ export async function endSubscriptions(
   reason: SubscriptionEndReason,
 ): Promise<void> {
   if (ids.length === 0) return;
+  // "Still running" as end_reason IS NULL (the CHECK makes it the same): ended_at IS NULL would have the
+  // planner walk the partial index of every running subscription instead of the primary key.
   await tx.query(
-    'UPDATE prior_education_subscriptions SET ended_at = $2, end_reason = $3 WHERE id = ANY($1::bigint[]) AND ended_at IS NULL',
+    'UPDATE prior_education_subscriptions SET ended_at = $2, end_reason = $3 WHERE id = ANY($1::bigint[]) AND end_reason IS NULL',
     [ids, at, reason],
   );
 }
 
-/**
- * The scheduled end: every subscription whose nine months are over at `now` ends at its own end
- * instant; every one whose institution's registration of the pupil the register holds ended before
- * `today` (all its enrolments of the pupil at that BRIN have an out-date before today) ends at `now`.
- * Returns how many ended for each reason.
- */
-export async function endDueSubscriptions(
-  db: Db,
-  now: Date,
-  today: string,
-): Promise<{ expired: number; registrationEnded: number }> {
+/** The scheduled end after nine months: every running subscription whose end has passed at `now` ends at its own end. */
+export async function expireSubscriptions(db: Db, now: Date): Promise<number> {
   const expired = await db.query(
     `UPDATE prior_education_subscriptions SET ended_at = ends_at, end_reason = 'expired'
      WHERE ended_at IS NULL AND ends_at <= $1`,
     [now],
   );
-  const registration = await db.query(
+  return expired.rowCount ?? 0;
+}
+
+/**
+ * Ends, at `now`, every running subscription whose institution's registration of the pupil the register
+ * holds ended before `today`: it holds the pupil's enrolments at that BRIN and all have an out-date before
+ * today. Walks every running subscription, so the job runs it once a day.
+ */
+export async function endSubscriptionsOfEndedRegistrations(db: Db, now: Date, today: string): Promise<number> {
+  const ended = await db.query(
     `UPDATE prior_education_subscriptions s SET ended_at = $1, end_reason = 'registration_ended'
      WHERE s.ended_at IS NULL
        AND EXISTS (SELECT 1 FROM enrolments e WHERE e.pgn = s.pgn AND e.brin = s.brin)
@@ -114,7 +116,7 @@ export async function endDueSubscriptions(
                          AND (e.datum_uitschrijving IS NULL OR e.datum_uitschrijving >= $2::date))`,
     [now, today],
   );
-  return { expired: expired.rowCount ?? 0, registrationEnded: registration.rowCount ?? 0 };
+  return ended.rowCount ?? 0;
 }
 
 /** Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running ones only unless `all`. */

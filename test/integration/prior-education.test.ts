@@ -401,25 +401,19 @@ describe('prior education for MBO institutions', () => {
     const bsn = bsns[5]!;
     await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01', out: '2026-12-31' }));
     await step(oinOf(VO_A), 'aanvragenVooropleidingen', request(VO_A, bsn, true));
-    const job = startSubscriptionExpiry({
-      pool: broker().pool,
-      log: silentLogger(),
-      now: () => new Date('2026-12-31T12:00:00Z'),
-    });
+    let jobClock = new Date('2026-12-31T00:30:00Z');
+    const job = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => jobClock });
     try {
       expect((await job.tick()).registrationEnded).toBe(0); // its last day still counts
+      jobClock = new Date('2026-12-31T22:30:00Z'); // 23:30 in Amsterdam: still that day
+      expect((await job.tick()).registrationEnded).toBe(0);
+      jobClock = new Date('2026-12-31T23:30:00Z'); // 00:30 on 1 January in Amsterdam: a new day, checked once
+      expect((await job.tick()).registrationEnded).toBe(1);
+      expect(await subscriptionOf(bsn)).toEqual([
+        expect.objectContaining({ ended_at: jobClock, end_reason: 'registration_ended' }),
+      ]);
     } finally {
       await job.close();
-    }
-    const later = startSubscriptionExpiry({
-      pool: broker().pool,
-      log: silentLogger(),
-      now: () => new Date('2027-01-01T12:00:00Z'),
-    });
-    try {
-      expect((await later.tick()).registrationEnded).toBe(1);
-    } finally {
-      await later.close();
     }
     expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['registration_ended']);
   });

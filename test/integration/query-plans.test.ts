@@ -9,12 +9,13 @@ import { createPool, type Pool } from '../../src/shared/database.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
+import { ensureDiplomaTables } from '../support/diplomas.js';
 import { createTestDatabase } from '../support/services.js';
 import { acceptedMessage, BROKER_OIN, bodyFixture, operationOfFixture } from '../support/soap.js';
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
 const GROWING =
-  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links)(_|$)/;
+  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links|prior_education_subscriptions)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
 const accepted = (fixture: string): AcceptedMessage =>
@@ -77,6 +78,7 @@ describe('query plans on a growing database', () => {
     const setup = pool();
     await seedDemoInstitutions(setup);
     await seedDemoPopulation(setup);
+    await ensureDiplomaTables(setup);
     const store = async (fixtures: string[]): Promise<number[]> =>
       (await storeAcceptedBatch(setup, fixtures.map(accepted), null)).map((stored) => {
         if (stored instanceof Error) throw stored;
@@ -91,6 +93,8 @@ describe('query plans on a growing database', () => {
     const then = await store([
       'valid/aanleverenVerwijderingInschrijvingVO.xml',
       'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
+      'valid/aanvragenVooropleidingen.xml',
+      'valid/stoppenAbonnementVooropleidingen.xml',
     ]);
     const pipeline = createPipelinePool(url, loadConfig({}));
     pools.push(pipeline);
@@ -114,6 +118,8 @@ describe('query plans on a growing database', () => {
         'approved',
         'approved',
         'identified',
+        'approved',
+        'approved',
       ]);
       const outbound = results.flatMap((r) => r.outbound);
       const terms = { owner: 'query-plans', perInstitution: 100, leaseMs: 60_000, handoffMs: 0 };
