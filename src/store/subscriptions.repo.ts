@@ -142,3 +142,16 @@ export async function programmeKinds(db: Db, codes: readonly string[]): Promise<
   );
   return new Map(result.rows.map((r) => [r.opleidingcode, r.soort]));
 }
+
+/** Adds or replaces what the programme stand-in says of each named opleidingcode, in the caller's transaction. */
+export async function upsertProgrammeKinds(
+  tx: Db,
+  programmes: readonly { opleidingcode: string; soort: ProgrammeKind }[],
+): Promise<void> {
+  if (programmes.length === 0) return;
+  await tx.query(
+    `INSERT INTO opleiding_soorten (opleidingcode, soort) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (opleidingcode) DO UPDATE SET soort = EXCLUDED.soort`,
+    [programmes.map((p) => p.opleidingcode), programmes.map((p) => p.soort)],
+  );
+}
