@@ -44,8 +44,8 @@ const keyOfStored = (e: StoredEnrolment): string =>
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in five statements up front (the pupils' linked numbers, the locks, the links again, the register,
- * reference data), handlers read and change it in memory (a later message in the batch sees an earlier
+ * in six statements up front (the pupils' linked numbers, the locks, the links again, the register,
+ * their running prior-education subscriptions, reference data), handlers read and change it in memory (a later message in the batch sees an earlier
  * one's change), and `changes` hands what to write back, in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  *
