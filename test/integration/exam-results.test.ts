@@ -54,6 +54,15 @@ describe('exam results end to end', () => {
     ]);
     await broker().registry.refresh();
     pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
+    // The pupil's VO enrolment at 31AA; every exam check below reads it.
+    const body = enrolment('31AA');
+    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('31AA')));
+    const id = elementText(body, 'identificatiecodeBedrijfsdocument')!;
+    await waitFor(
+      async () => endpoints.received('31AA').some((r) => r.xml.includes(id)),
+      (found) => found,
+      5000,
+    );
   });
   afterAll(async () => {
     await pipeline.close();
@@ -121,18 +130,6 @@ describe('exam results end to end', () => {
         [brin],
       )
     ).rows;
-
-  beforeAll(async () => {
-    // The pupil's VO enrolment at 31AA; every exam check below reads it.
-    const body = enrolment('31AA');
-    await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('31AA')));
-    const id = elementText(body, 'identificatiecodeBedrijfsdocument')!;
-    await waitFor(
-      async () => endpoints.received('31AA').some((r) => r.xml.includes(id)),
-      (found) => found,
-      5000,
-    );
-  });
 
   test('an approved passed result: clean terugkoppeling, stored, and a diploma in the register', async () => {
     const xml = await deliver('31AA', examResult('31AA', 'P-1'));
