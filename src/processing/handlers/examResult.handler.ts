@@ -106,6 +106,7 @@ export const examResultHandler: MessageHandler<ExamResultStand> = {
       diplomaOf(stand),
       stored !== undefined && diplomaOf(stored.stand) !== null,
     );
+    // A changed diploma is listed by register.pupilsWithChangedDiplomas(): prior-education subscribers hear of it from there.
     return {
       outcome: 'approved',
       outbound: [examTerugkoppeling(context, stand, signals), ...vavoPushes(context, stand, enrolments)],
