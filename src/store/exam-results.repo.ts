@@ -102,13 +102,19 @@ export async function removeExamResults(tx: Db, keys: readonly ExamResultKey[]):
   );
 }
 
-/** The diplomas in the register under this number, oldest first (for prior-education data). */
+/**
+ * The pupil's diplomas in the register, oldest first (for prior-education data): those stored under
+ * this number and under every number linked to it (an onderwijsnummer and the BSN it was linked to are
+ * one pupil).
+ */
 export async function diplomasOf(db: Db, pgn: string): Promise<Diploma[]> {
   const result = await db.query<{ brin: string; level: string; diploma_date: string; subjects: Diploma['subjects'] }>(
     prepared(
       'diplomas-of',
-      `SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects
-     FROM diplomas WHERE pgn = $1 ORDER BY diploma_date, id`,
+      `WITH pupil AS (SELECT coalesce((SELECT bsn FROM pupil_links WHERE onderwijsnummer = $1), $1) AS bsn)
+     SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects FROM diplomas
+     WHERE pgn IN (SELECT bsn FROM pupil UNION ALL SELECT l.onderwijsnummer FROM pupil_links l JOIN pupil p ON l.bsn = p.bsn)
+     ORDER BY diploma_date, id`,
       [pgn],
     ),
   );

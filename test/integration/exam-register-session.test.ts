@@ -58,6 +58,7 @@ describe('exam results in the register session', () => {
     });
     expect(first).toEqual([OWN]);
     expect(await diplomasOf(broker().pool, OWN)).toHaveLength(1);
+    expect(await diplomasOf(broker().pool, BSN)).toHaveLength(1); // the linked BSN's pupil has it too
 
     const second = await inSession([BSN], async (session) => {
       expect((await session.examResultsOf(BSN)).map((r) => r.pgn)).toEqual([OWN]); // found under the other number
@@ -66,10 +67,17 @@ describe('exam results in the register session', () => {
     });
     expect(second.changed).toEqual([BSN]);
     expect(second.results.map((r) => r.pgn)).toEqual([BSN]);
-    expect(await diplomasOf(broker().pool, OWN)).toEqual([]);
-    expect(await diplomasOf(broker().pool, BSN)).toEqual([
-      { brin: '25BE', level: 'VWO', diplomaDate: '2027-06-12', subjects: [{ vak: 'NE', eindcijfer: '7' }] },
-    ]);
+    // One pupil, one diploma, whichever number asks.
+    const diploma = {
+      brin: '25BE',
+      level: 'VWO',
+      diplomaDate: '2027-06-12',
+      subjects: [{ vak: 'NE', eindcijfer: '7' }],
+    };
+    expect(await diplomasOf(broker().pool, BSN)).toEqual([diploma]);
+    expect(await diplomasOf(broker().pool, OWN)).toEqual([diploma]);
+    const rows = await broker().pool.query('SELECT pgn FROM diplomas');
+    expect(rows.rows).toEqual([{ pgn: BSN }]);
   });
 
   test('a failed stand takes the diploma away; a failed result over a failed one changes no diploma', async () => {
