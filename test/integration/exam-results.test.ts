@@ -213,6 +213,21 @@ describe('exam results end to end', () => {
     expect(await diplomas()).toBe(before - 1);
   });
 
+  test('a second exam result of the pupil (another volgnummer) is a second diploma', async () => {
+    const count = async () => (await diplomasOf(broker().pool, PUPIL)).length;
+    const before = await count();
+    const vwo = (x: string) =>
+      x.replace('<ex:niveau>HAVO<', '<ex:niveau>VWO<').replace('<ex:examenregime>2027<', '<ex:examenregime>2028<');
+    // A level other than the enrolment's opleiding (0050 and 0060 are HAVO in the stand-in): a warning, still a diploma.
+    const xml = await deliver(
+      '31AA',
+      examResult('31AA', 'S-2', (x) => vwo(x).replace(/2027-06-12</g, '2027-07-15<')),
+    );
+    expect(verdict(xml)).toEqual({ goedgekeurd: 'true', signalen: ['E0012'] });
+    expect(await count()).toBe(before + 1);
+    expect((await diplomasOf(broker().pool, PUPIL)).map((d) => d.level)).toContain('VWO');
+  });
+
   test('deletion removes the result and its diploma; an unknown one is rejected with E0002', async () => {
     await deliver('31AA', examResult('31AA', 'D-1'));
     const count = async () => (await diplomasOf(broker().pool, PUPIL)).length;
