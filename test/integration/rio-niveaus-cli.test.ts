@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { DEMO_OPLEIDING_NIVEAUS, seedDemoRio } from '../../src/demo-seed.js';
+import { createPool } from '../../src/shared/database.js';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { migrateDatabase } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';
@@ -57,6 +59,19 @@ describe('bron-broker rio niveaus (CLI)', () => {
       expect(audit).toEqual([{ affected: 2 }, { affected: 1 }]);
     } finally {
       await client.end();
+    }
+  });
+
+  test('the demo seeds the niveau of its opleidingcodes', async () => {
+    const url = await createTestDatabase();
+    await migrateDatabase(url);
+    const pool = createPool(url, 1);
+    try {
+      await seedDemoRio(pool);
+      const rows = (await pool.query('SELECT opleidingcode, niveau FROM rio_opleiding_niveaus ORDER BY 1')).rows;
+      expect(rows).toEqual(DEMO_OPLEIDING_NIVEAUS.map((r) => ({ ...r })));
+    } finally {
+      await pool.end();
     }
   });
 });
