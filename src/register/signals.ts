@@ -26,13 +26,13 @@ export const SIGNALS = {
     ernst: 'W',
     bekostiging: false,
     omschrijving:
-      'De leerling heeft op de datum van de uitslag geen geldige inschrijving bij de school. De datum uitslag mag niet na de datum uitschrijving liggen.',
+      'Op de datum van de uitslag staat de leerling niet ingeschreven bij de school. Controleer de datum uitslag en de in- en uitschrijfdatum.',
   },
   E0011: {
     ernst: 'W',
     bekostiging: false,
     omschrijving:
-      'De leerling is geslaagd, maar staat in het nieuwe schooljaar nog ingeschreven. Controleer of de leerling is uitgeschreven.',
+      'De leerling is geslaagd, maar de inschrijving loopt door in het volgende schooljaar. Is de uitschrijfdatum vergeten?',
   },
   E0012: {
     ernst: 'W',
@@ -72,7 +72,7 @@ export const SIGNALS = {
     ernst: 'W',
     bekostiging: false,
     omschrijving:
-      'Het cijfer van het werkstuk bevat een decimaal; lever alleen hele cijfers (bijvoorbeeld 70, niet 69).',
+      'Het werkstuk heeft een cijfer met een decimaal; een werkstuk krijgt een heel cijfer (in tienden: 60, 70, 80).',
   },
   E0019: {
     ernst: 'W',
