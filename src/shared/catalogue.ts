@@ -76,6 +76,11 @@ export const INBOUND_CONTRACTS: readonly Contract[] = [
   contract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1', NS.basisInformatiediensten, [
     ['aanleverenIdentificerenPersoonVO', false],
   ]),
+  // Ours (docs/domain.md, section 3), in the enrolment contract's style and on its base schema (receipts alike).
+  contract('DUO_VOAanlevering_ExamenresultaatVO_V1', NS.basisInschrijving, [
+    ['aanleverenExamenresultaatVO', true],
+    ['aanleverenVerwijderingExamenresultaatVO', true],
+  ]),
   // Ours (docs/domain.md, section 3): stands in for the population register's feed; reuses the identification base schema.
   contract('DUO_BRP_Persoonsmutaties_V1', NS.basisInformatiediensten, [
     ['verwerkenPersoonsmutatie', false, 'brp-source'],
@@ -109,5 +114,7 @@ export const OUTBOUND_CONTRACT: Contract = contract(
     ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
     ['verstrekkenBekostigingsstatus', true],
     ['verstrekkenKwaliteitscontrole', true],
+    ['terugkoppelenExamenresultaatVO', true],
+    ['verstrekkenExamenresultaatVO', true],
   ],
 );
