@@ -1,3 +1,4 @@
+import type { ExamResultStand } from '../register/exam-result.js';
 import type { PersonData } from '../register/person.js';
 import type { Pgn } from '../register/pgn.js';
 import type { Participation, PriorEducation } from '../register/prior-education/prior-education-rules.js';
@@ -62,6 +63,64 @@ export function terugkoppelingBody(
       el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) +
       el('leveringGoedgekeurd', String(result.goedgekeurd)) +
       signalElements(result.signals),
+  );
+}
+
+/** Feedback on one delivered exam result or its deletion (`terugkoppelenExamenresultaatVO`). */
+export function examTerugkoppelingBody(
+  header: OutboundHeader,
+  result: {
+    identificatiecodeAanlevering: string;
+    pgn: Pgn;
+    brin: string;
+    examenresultaatvolgnummer: string;
+    goedgekeurd: boolean;
+    signals: readonly Signal[];
+  },
+): string {
+  return wrap(
+    'terugkoppelenExamenresultaatVO_Request',
+    bedrijfsdocument(header) +
+      el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) +
+      pgnElement(result.pgn) +
+      el('brin', result.brin) +
+      el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
+      el('leveringGoedgekeurd', String(result.goedgekeurd)) +
+      signalElements(result.signals),
+  );
+}
+
+/** A vavo institution's exam result passed on to the VO school that placed the pupil (`verstrekkenExamenresultaatVO`). */
+export function examResultPushBody(
+  header: OutboundHeader,
+  push: { pgn: Pgn; eigenInschrijvingvolgnummer: string; result: ExamResultStand },
+): string {
+  const { result } = push;
+  const uitslag = result.uitslag;
+  return wrap(
+    'verstrekkenExamenresultaatVO_Request',
+    bedrijfsdocument(header) +
+      pgnElement(push.pgn) +
+      el('eigenInschrijvingvolgnummer', push.eigenInschrijvingvolgnummer) +
+      el('brin', result.brin) +
+      el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
+      el('examenregime', result.examenregime) +
+      el('niveau', result.niveau) +
+      (uitslag
+        ? `<t:uitslag>${el('datumUitslag', uitslag.datumUitslag)}${el('uitslagcode', uitslag.uitslagcode)}${el(
+            'indicatieCumLaude',
+            uitslag.indicatieCumLaude === undefined ? undefined : String(uitslag.indicatieCumLaude),
+          )}</t:uitslag>`
+        : '') +
+      result.vakken
+        .map(
+          (vak) =>
+            `<t:vak>${el('vakcode', vak.vakcode)}${el('eindcijfer', vak.eindcijfer)}${el('beoordeling', vak.beoordeling)}${el(
+              'indicatieDiplomavak',
+              String(vak.indicatieDiplomavak),
+            )}</t:vak>`,
+        )
+        .join(''),
   );
 }
 

@@ -1,13 +1,13 @@
 import type { Diploma } from '../register/diploma.js';
 import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
+import type { ExamResultKey, StoredExamResult } from '../register/exam-result.js';
 import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
-import type { ProgrammeKind } from '../register/prior-education/prior-education-rules.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
-import { diplomasOf } from '../store/exam-results.repo.js';
+import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
-import { loadReferenceData, type ReferenceData } from '../store/reference.repo.js';
+import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
   loadPupilLinks,
@@ -16,12 +16,7 @@ import {
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
-import {
-  endSubscriptions,
-  lockActiveSubscriptions,
-  programmeKinds,
-  startSubscription,
-} from '../store/subscriptions.repo.js';
+import { endSubscriptions, lockActiveSubscriptions, startSubscription } from '../store/subscriptions.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -65,6 +60,9 @@ export class RegisterSession {
 
   /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
   private readonly loadedPgns = new Set<string>();
+
+  /** Pupils (the number each message named) whose diplomas the batch changed, in order of change. */
+  private readonly diplomaChanges: string[] = [];
 
   private constructor(private readonly tx: Tx) {}
 
@@ -129,16 +127,9 @@ export class RegisterSession {
   }
 
   /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
-  async diplomasOf(pgn: string): Promise<Diploma[]> {
+  diplomasOf(pgn: string): Promise<Diploma[]> {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
-    const pupil = this.pupilOf(pgn);
-    const numbers = [...this.loadedPgns].filter((n) => this.pupilOf(n) === pupil);
-    return (await Promise.all(numbers.map((n) => diplomasOf(this.tx, n)))).flat();
-  }
-
-  /** What the programme stand-in says of these opleidingcodes. */
-  programmeKinds(codes: readonly string[]): Promise<Map<string, ProgrammeKind>> {
-    return programmeKinds(this.tx, [...new Set(codes)]);
+    return diplomasOf(this.tx, pgn);
   }
 
   /**
@@ -314,6 +305,58 @@ export class RegisterSession {
     const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);
+  }
+
+  /** Every number of the (loaded) pupil this number belongs to. */
+  private numbersOf(pgn: string): string[] {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    const pupil = this.pupilOf(pgn);
+    return [...this.loadedPgns].filter((number) => this.pupilOf(number) === pupil);
+  }
+
+  /**
+   * Every current exam result of the pupil, under each of its numbers. Read from the database in the
+   * batch's transaction, under the pupil's lock: exam results are written at once (below), so a later
+   * message of the batch sees an earlier one's change.
+   */
+  examResultsOf(pgn: string): Promise<StoredExamResult[]> {
+    return loadExamResults(this.tx, this.numbersOf(pgn));
+  }
+
+  /**
+   * Makes `stored` its exam result's current state, with the diploma it gives (or none), now; the same
+   * result stored under the pupil's other numbers goes.
+   */
+  async saveExamResult(stored: StoredExamResult, diploma: Diploma | null, hadDiploma: boolean): Promise<void> {
+    const others = this.numbersOf(stored.pgn).filter((number) => number !== stored.pgn);
+    await removeExamResults(
+      this.tx,
+      others.map((pgn) => ({ pgn, brin: stored.brin, examenresultaatvolgnummer: stored.examenresultaatvolgnummer })),
+    );
+    await saveExamResult(this.tx, stored, diploma);
+    if (diploma || hadDiploma) this.diplomaChanges.push(stored.pgn);
+  }
+
+  /** Removes the pupil's exam result with this BRIN and volgnummer (and its diploma), under whichever number it is stored. */
+  async removeExamResult(key: ExamResultKey, hadDiploma: boolean): Promise<void> {
+    await removeExamResults(
+      this.tx,
+      this.numbersOf(key.pgn).map((pgn) => ({ ...key, pgn })),
+    );
+    if (hadDiploma) this.diplomaChanges.push(key.pgn);
+  }
+
+  /**
+   * The pupils whose diplomas this batch added, changed or removed: those whose prior-education data
+   * changed, for the subscribers of that data.
+   */
+  pupilsWithChangedDiplomas(): readonly string[] {
+    return [...new Set(this.diplomaChanges)];
+  }
+
+  /** The RIO stand-in's niveau of these opleidingcodes (those it knows). */
+  opleidingNiveaus(codes: readonly string[]): Promise<Map<string, string>> {
+    return opleidingNiveaus(this.tx, [...new Set(codes)]);
   }
 
   /** Every change made through this session: one final state per enrolment. */

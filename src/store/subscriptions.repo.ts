@@ -1,6 +1,5 @@
-/** Prior-education subscriptions (docs/prior-education.md) and the programme stand-in their messages read. */
+/** Prior-education subscriptions (docs/prior-education.md). */
 import type pg from 'pg';
-import type { ProgrammeKind } from '../register/prior-education/prior-education-rules.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import { prepared } from '../shared/database.js';
 
@@ -131,27 +130,4 @@ export async function listSubscriptions(
     [filter.institution ?? null, filter.all ?? false, filter.limit ?? 1000],
   );
   return result.rows.map(subscriptionOf);
-}
-
-/** What the programme stand-in says of these opleidingcodes (codes it does not list are left out). */
-export async function programmeKinds(db: Db, codes: readonly string[]): Promise<Map<string, ProgrammeKind>> {
-  if (codes.length === 0) return new Map();
-  const result = await db.query<{ opleidingcode: string; soort: ProgrammeKind }>(
-    'SELECT opleidingcode, soort FROM opleiding_soorten WHERE opleidingcode = ANY($1::text[])',
-    [codes],
-  );
-  return new Map(result.rows.map((r) => [r.opleidingcode, r.soort]));
-}
-
-/** Adds or replaces what the programme stand-in says of each named opleidingcode, in the caller's transaction. */
-export async function upsertProgrammeKinds(
-  tx: Db,
-  programmes: readonly { opleidingcode: string; soort: ProgrammeKind }[],
-): Promise<void> {
-  if (programmes.length === 0) return;
-  await tx.query(
-    `INSERT INTO opleiding_soorten (opleidingcode, soort) SELECT * FROM unnest($1::text[], $2::text[])
-     ON CONFLICT (opleidingcode) DO UPDATE SET soort = EXCLUDED.soort`,
-    [programmes.map((p) => p.opleidingcode), programmes.map((p) => p.soort)],
-  );
 }

@@ -11,7 +11,6 @@ import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf, oinOf, registerSchool } from '../support/console.js';
-import { ensureDiplomaTables } from '../support/diplomas.js';
 import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
 import { ANONYMOUS, bodyFixture, lasRequest, send } from '../support/soap.js';
 
@@ -51,7 +50,6 @@ describe('prior education under a killed pipeline process', () => {
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
     await registerSchool(broker(), endpoints, MBO);
-    await ensureDiplomaTables(broker().pool);
     for (const bsn of bsns) {
       await upsertPopulationRecord(broker().pool, {
         bsn,

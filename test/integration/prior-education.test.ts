@@ -7,23 +7,20 @@
  */
 import { XmlDocument } from 'libxml2-wasm';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import type { MessageHandler } from '../../src/processing/handler.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
-import { notifySubscribers } from '../../src/processing/handlers/prior-education.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { startSubscriptionExpiry } from '../../src/processing/subscription-expiry.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
+import { upsertOpleidingNiveaus } from '../../src/store/reference.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { oinOf, registerSchool } from '../support/console.js';
-import { ensureDiplomaTables, insertDiploma } from '../support/diplomas.js';
 import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
-import { acceptedMessage, BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const VO_A = '31AA';
@@ -94,8 +91,7 @@ describe('prior education for MBO institutions', () => {
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
     for (const brin of SCHOOLS) await registerSchool(broker(), endpoints, brin);
-    await ensureDiplomaTables(broker().pool);
-    await broker().pool.query("INSERT INTO opleiding_soorten (opleidingcode, soort) VALUES ($1, 'HAVO')", [HAVO_CODE]);
+    await upsertOpleidingNiveaus(broker().pool, [{ opleidingcode: HAVO_CODE, niveau: 'HAVO' }]);
     for (const bsn of bsns) {
       await upsertPopulationRecord(broker().pool, {
         bsn,
@@ -176,48 +172,18 @@ describe('prior education for MBO institutions', () => {
       )
     ).rows;
 
-  /**
-   * What the exam-result flow does when it registers a diploma (its handler calls notifySubscribers):
-   * a message processed with a handler that only notifies, the diploma row written beforehand.
-   */
-  async function diplomaRegistered(bsn: string): Promise<string[]> {
-    const seen = endpoints.received(MBO).length;
-    await insertDiploma(broker().pool, {
-      pgn: bsn,
-      brin: VO_A,
-      level: 'HAVO',
-      date: '2026-07-10',
-      subjects: [
-        { vak: 'NE', eindcijfer: '7' },
-        { vak: 'LO', beoordeling: 'V' },
-      ],
-    });
-    const examHandler: MessageHandler<null> = {
-      operation: 'diplomaTestOnly',
-      parse: () => null,
-      needs: () => ({ pgns: [bsn] }),
-      handle: async (context) => ({ outcome: 'approved', outbound: await notifySubscribers(context, [bsn]) }),
-    };
-    const [stored] = await storeAcceptedBatch(
-      broker().pool,
-      [{ ...acceptedMessage('stoppenAbonnementVooropleidingen', stop(VO_A, bsn)), operation: 'diplomaTestOnly' }],
-      null,
-    );
-    if (!stored || stored instanceof Error) throw stored ?? new Error('not stored');
-    const result = await processMessage(broker().pool, new Map([['diplomaTestOnly', examHandler]]), stored.messageId, {
-      traceKey: TEST_SECRETS.TRACE_KEY,
-      brokerOin: broker().config.brokerOin,
-      now: () => now,
-    });
-    expect(result.outcome).toBe('approved');
-    await waitFor(
-      async () => endpoints.received(MBO).length,
-      (n) => n >= seen + result.outbound.length,
-    );
-    return endpoints
-      .received(MBO)
-      .slice(seen)
-      .map((r) => validated(r.xml));
+  /** A passed havo exam result from `brin` for the pupil's enrolment there (uitslag in July 2026). */
+  function examResult(brin: string, bsn: string): string {
+    return bodyFixture('valid/aanleverenExamenresultaatVO.xml')
+      .replace(
+        '<bas:datumTijdBedrijfsdocument>2027-06-12T14:00:00Z<',
+        `<bas:datumTijdBedrijfsdocument>${nextDocumentTime()}<`,
+      )
+      .replace(/25BE/g, brin)
+      .replace('123456782', bsn)
+      .replace('<ex:inschrijvingvolgnummer>2026-0001<', `<ex:inschrijvingvolgnummer>${brin}-${bsn}<`)
+      .replace('<ex:examenregime>2027<', '<ex:examenregime>2026<')
+      .replace('<ex:datumUitslag>2027-06-12<', '<ex:datumUitslag>2026-07-10<');
   }
 
   afterEach(() => {
@@ -288,20 +254,33 @@ describe('prior education for MBO institutions', () => {
       end_reason: null,
     });
 
-    const diploma = await diplomaRegistered(bsn);
+    // The school registers the pupil's diploma: the subscribed institution hears of it, once.
+    const seenByA = endpoints.received(VO_A).length;
+    const diploma = await step(oinOf(VO_A), 'aanleverenExamenresultaatVO', examResult(VO_A, bsn));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(seenByA)
+        .map((r) => elementText(r.xml, 'leveringGoedgekeurd')),
+    ).toEqual(['true']);
     expect(diploma).toHaveLength(1);
     expect({
       spontaan: elementText(diploma[0]!, 'indicatieSpontaneWijziging'),
       aanvraag: elementText(diploma[0]!, 'identificatiecodeAanvraag'),
       startkwalificatie: elementText(diploma[0]!, 'indicatieStartkwalificatie'),
       niveau: elementText(diploma[0]!, 'niveau'),
+      datum: elementText(diploma[0]!, 'datumDiploma'),
       vakken: [...diploma[0]!.matchAll(/<t:diplomavak>([\s\S]*?)<\/t:diplomavak>/g)].map((m) => m[1]),
     }).toEqual({
       spontaan: 'true',
       aanvraag: undefined,
       startkwalificatie: 'J',
       niveau: 'HAVO',
-      vakken: ['<t:vak>NE</t:vak><t:eindcijfer>7</t:eindcijfer>', '<t:vak>LO</t:vak><t:beoordeling>V</t:beoordeling>'],
+      datum: '2026-07-10',
+      vakken: expect.arrayContaining([
+        '<t:vak>NE</t:vak><t:eindcijfer>6</t:eindcijfer>',
+        '<t:vak>LO</t:vak><t:beoordeling>G</t:beoordeling>',
+      ]),
     });
 
     const moved = await mutate(move(bsn, 'Vismarkt'));

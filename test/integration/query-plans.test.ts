@@ -9,13 +9,12 @@ import { createPool, type Pool } from '../../src/shared/database.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
-import { ensureDiplomaTables } from '../support/diplomas.js';
 import { createTestDatabase } from '../support/services.js';
 import { acceptedMessage, BROKER_OIN, bodyFixture, operationOfFixture } from '../support/soap.js';
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
 const GROWING =
-  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links|prior_education_subscriptions)(_|$)/;
+  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links|exam_results|diplomas|prior_education_subscriptions)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
 const accepted = (fixture: string): AcceptedMessage =>
@@ -78,7 +77,6 @@ describe('query plans on a growing database', () => {
     const setup = pool();
     await seedDemoInstitutions(setup);
     await seedDemoPopulation(setup);
-    await ensureDiplomaTables(setup);
     const store = async (fixtures: string[]): Promise<number[]> =>
       (await storeAcceptedBatch(setup, fixtures.map(accepted), null)).map((stored) => {
         if (stored instanceof Error) throw stored;
@@ -89,10 +87,12 @@ describe('query plans on a growing database', () => {
       'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
       'valid/aanleverenIdentificerenPersoonVO-metPGN.xml',
       'valid/verwerkenPersoonsmutatie-adres.xml',
+      'valid/aanleverenExamenresultaatVO.xml',
     ]);
     const then = await store([
       'valid/aanleverenVerwijderingInschrijvingVO.xml',
       'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
+      'valid/aanleverenVerwijderingExamenresultaatVO.xml',
       'valid/aanvragenVooropleidingen.xml',
       'valid/stoppenAbonnementVooropleidingen.xml',
     ]);
@@ -117,7 +117,9 @@ describe('query plans on a growing database', () => {
         'identified',
         'approved',
         'approved',
+        'approved',
         'identified',
+        'approved',
         'approved',
         'approved',
       ]);

@@ -3,8 +3,6 @@
  * the dashboard's Subscriptions view, per institution, running or ended, the pupils' numbers masked.
  */
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
@@ -72,39 +70,6 @@ describe('prior-education subscriptions: admin API, CLI and dashboard', () => {
     const json = JSON.parse((await cli('subscriptions', 'list', '--institution', '42MB', '--all', '--json')).stdout);
     expect(json).toEqual([expect.objectContaining({ brin: '42MB', state: 'stopped' })]);
     for (const pgn of PUPILS) expect(table).not.toContain(pgn);
-  });
-
-  test('CLI: programmes load fills the programme stand-in, audited; a bad file changes nothing', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'programmes-'));
-    const good = path.join(dir, 'good.json');
-    fs.writeFileSync(
-      good,
-      JSON.stringify([
-        { opleidingcode: '2741', soort: 'HAVO' },
-        { opleidingcode: '2751', soort: 'VWO' },
-      ]),
-    );
-    expect((await cli('programmes', 'load', good)).stdout).toBe('loaded 2 opleidingcode(s)\n');
-    const bad = path.join(dir, 'bad.json');
-    fs.writeFileSync(
-      bad,
-      JSON.stringify([
-        { opleidingcode: '2741', soort: 'VWO' },
-        { opleidingcode: '9', soort: 'MBO' },
-      ]),
-    );
-    await expect(cli('programmes', 'load', bad)).rejects.toMatchObject({
-      code: 1,
-      stderr: expect.stringContaining('record 2: soort must be one of HAVO, VWO, VSO, VAVO'),
-    });
-    const rows = (await broker().pool.query('SELECT opleidingcode, soort FROM opleiding_soorten ORDER BY 1')).rows;
-    expect(rows).toEqual([
-      { opleidingcode: '2741', soort: 'HAVO' },
-      { opleidingcode: '2751', soort: 'VWO' },
-    ]);
-    const audit = (await broker().pool.query("SELECT affected FROM operator_audit WHERE action = 'programmes.load'"))
-      .rows;
-    expect(audit).toEqual([{ affected: 2 }]);
   });
 
   test('dashboard: the Subscriptions view lists them and filters per institution', async () => {

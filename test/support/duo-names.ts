@@ -38,6 +38,19 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
       ],
     },
   },
+  DUO_VOAanlevering_ExamenresultaatVO_V1: {
+    portType: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0_PortType',
+    binding: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0_Binding',
+    service: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0',
+    port: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0Port',
+    rootTypes: {
+      aanleverenExamenresultaatVO: ['AanleverenExamenresultaatVO_Request', 'AanleverenExamenresultaatVO_Response'],
+      aanleverenVerwijderingExamenresultaatVO: [
+        'AanleverenVerwijderingExamenresultaatVO_Request',
+        'AanleverenVerwijderingExamenresultaatVO_Response',
+      ],
+    },
+  },
   DUO_BRP_Persoonsmutaties_V1: {
     portType: 'DUO_BRP_Persoonsmutaties_V1.0_PortType',
     binding: 'DUO_BRP_Persoonsmutaties_V1.0_Binding',
@@ -82,6 +95,11 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
         'LeverenVooropleidingsgegevens_Request',
         'LeverenVooropleidingsgegevens_Response',
       ],
+      terugkoppelenExamenresultaatVO: [
+        'TerugkoppelenExamenresultaatVO_Request',
+        'TerugkoppelenExamenresultaatVO_Response',
+      ],
+      verstrekkenExamenresultaatVO: ['VerstrekkenExamenresultaatVO_Request', 'VerstrekkenExamenresultaatVO_Response'],
     },
   },
 };

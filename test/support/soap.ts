@@ -19,6 +19,8 @@ export const CONTRACT_OF: Record<string, string> = {
   verwerkenPersoonsmutatie: 'DUO_BRP_Persoonsmutaties_V1',
   aanvragenVooropleidingen: 'DUO_MBOAanlevering_Vooropleidingen_V1',
   stoppenAbonnementVooropleidingen: 'DUO_MBOAanlevering_Vooropleidingen_V1',
+  aanleverenExamenresultaatVO: 'DUO_VOAanlevering_ExamenresultaatVO_V1',
+  aanleverenVerwijderingExamenresultaatVO: 'DUO_VOAanlevering_ExamenresultaatVO_V1',
 };
 
 /** Who sends an operation unless a test says otherwise: demo school 25BE, or the BRP source for its mutations. */

@@ -6,7 +6,6 @@ import {
   indicatieStartkwalificatie,
   latestOrCurrent,
   type Participation,
-  type ProgrammeKind,
   priorEducationOf,
   registrationEnded,
 } from '../../src/register/prior-education/prior-education-rules.js';
@@ -52,10 +51,11 @@ const participation = (
   opleidingcode: '0050',
 });
 const diploma = (level: string, diplomaDate: string): Diploma => ({ brin: '31AA', level, diplomaDate, subjects: [] });
-const KINDS = new Map<string, ProgrammeKind>([
+/** The RIO stand-in's niveaus: 2741 havo, 2751 vwo, 0050 vmbo. */
+const NIVEAUS = new Map<string, string>([
   ['2741', 'HAVO'],
   ['2751', 'VWO'],
-  ['9001', 'VSO'],
+  ['0050', 'VMBO_TL'],
 ]);
 const NONE = { mboParticipations: [], mboDiplomas: [], hoParticipations: [], hoDegrees: [] };
 
@@ -108,7 +108,7 @@ describe('participations', () => {
           enrolment('32AA', { in: '2023-08-01' }, [period('2023-08-01', '2751', 2)]),
           enrolment('33AA', { in: '2019-08-01', out: '2020-07-31' }, [period('2019-08-01', '0050', 3)]),
         ],
-        programmeKinds: KINDS,
+        niveaus: NIVEAUS,
         diplomas: [],
         ...NONE,
       },
@@ -120,13 +120,10 @@ describe('participations', () => {
     expect(picture.latestOrCurrent?.brin).toBe('32AA');
   });
 
-  test('a VSO programme makes a VSO participation, reported only from 2012; VO from 2006', () => {
-    const vso = enrolment('31AA', { in: '2008-08-01', out: '2011-12-31' }, [period('2008-08-01', '9001', 1)]);
+  test('VO participations are reported when they ran in 2006 or later', () => {
     const vo = enrolment('32AA', { in: '2004-08-01', out: '2006-01-01' }, [period('2004-08-01', '0050', 1)]);
     const picture = (e: StoredEnrolment[]) =>
-      priorEducationOf({ enrolments: e, programmeKinds: KINDS, diplomas: [], ...NONE }, '2026-11-27').latestOrCurrent;
-    expect(picture([vso])).toBeUndefined();
-    expect(picture([{ ...vso, stand: { ...vso.stand, datumUitschrijving: '2012-01-01' } }])?.kind).toBe('VSO');
+      priorEducationOf({ enrolments: e, niveaus: NIVEAUS, diplomas: [], ...NONE }, '2026-11-27').latestOrCurrent;
     expect(picture([vo])?.kind).toBe('VO');
     expect(picture([{ ...vo, stand: { ...vo.stand, datumUitschrijving: '2005-12-31' } }])).toBeUndefined();
   });
@@ -137,7 +134,7 @@ describe('diplomas and indications', () => {
     const picture = priorEducationOf(
       {
         enrolments: [],
-        programmeKinds: KINDS,
+        niveaus: NIVEAUS,
         diplomas: [diploma('HAVO', '2024-07-10'), diploma('VMBO_TL', '2022-07-10'), diploma('VWO', '2005-07-10')],
         ...NONE,
       },
@@ -171,7 +168,7 @@ describe('diplomas and indications', () => {
   });
 
   test('the register holds no MBO or HO data: those sections stay empty and the count is 0', () => {
-    const picture = priorEducationOf({ enrolments: [], programmeKinds: KINDS, diplomas: [], ...NONE }, '2026-11-27');
+    const picture = priorEducationOf({ enrolments: [], niveaus: NIVEAUS, diplomas: [], ...NONE }, '2026-11-27');
     expect(picture).toEqual({
       havoVwoFromLeerjaar3: [],
       voDiplomas: [],

@@ -1,9 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { cliActor } from '../audit.js';
 import { CLI_FIELDS } from '../input.js';
-import { loadProgrammes, programmesOf } from '../programmes.js';
 import { listSubscriptionViews, parseSubscriptionFilter } from '../subscriptions.js';
 import { printJson, printTable, when, withDatabase } from './cli-support.js';
 
@@ -37,19 +33,5 @@ export function registerSubscriptionCommands(program: Command): void {
           s.endedAt ? when(s.endedAt) : '-',
         ]),
       );
-    });
-}
-
-/** `bron-broker programmes load FILE`: the programme stand-in prior education reads (which VO codes are havo, vwo, VSO, VAVO). */
-export function registerProgrammeCommands(program: Command): void {
-  program
-    .command('programmes')
-    .description('the programme stand-in prior education reads (docs/prior-education.md)')
-    .command('load <file>')
-    .description('add or replace each opleidingcode of a JSON array of {opleidingcode, soort: HAVO|VWO|VSO|VAVO}')
-    .action(async (file: string) => {
-      const programmes = programmesOf(JSON.parse(fs.readFileSync(file, 'utf8')));
-      await withDatabase((pool) => loadProgrammes(pool, cliActor(), programmes, path.basename(file)));
-      process.stdout.write(`loaded ${programmes.length} opleidingcode(s)\n`);
     });
 }

@@ -1,6 +1,8 @@
 import { handlerRegistry } from '../handler.js';
 import { deletionHandler } from './deletion.handler.js';
 import { enrolmentHandler } from './enrolment.handler.js';
+import { examResultHandler } from './examResult.handler.js';
+import { examResultDeletionHandler } from './examResultDeletion.handler.js';
 import { identificationHandler } from './identification.handler.js';
 import { personMutationHandler } from './person-mutation.handler.js';
 import { priorEducationRequestHandler, stopSubscriptionHandler } from './prior-education.js';
@@ -14,4 +16,6 @@ export const createHandlers = () =>
     personMutationHandler,
     priorEducationRequestHandler,
     stopSubscriptionHandler,
+    examResultHandler,
+    examResultDeletionHandler,
   ]);

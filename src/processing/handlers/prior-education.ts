@@ -27,13 +27,13 @@ const pgnOfNumber = (value: string): Pgn => ({ kind: isValidOnderwijsnummer(valu
 async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
-  const programmeKinds = await register.programmeKinds(
+  const niveaus = await register.opleidingNiveaus(
     enrolments.flatMap((e) => e.stand.perioden.map((p) => p.opleidingcode)),
   );
   return priorEducationOf(
     {
       enrolments,
-      programmeKinds,
+      niveaus,
       diplomas: await register.diplomasOf(pgn),
       mboParticipations: [],
       mboDiplomas: [],

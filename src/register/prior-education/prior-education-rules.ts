@@ -1,14 +1,15 @@
 /**
  * What `leverenVooropleidingsgegevens` holds for a pupil, from what the register has (docs/prior-education.md):
- * pure functions over the pupil's enrolments, diplomas and the programme stand-in.
+ * pure functions over the pupil's enrolments, diplomas and the RIO stand-in's niveau per opleidingcode.
  */
 import { schoolYearOf } from '../calendar.js';
 import type { Diploma } from '../diploma.js';
 import type { IsoDate, StoredEnrolment } from '../enrolment.js';
 
+/** The kinds of participation the message knows; the register's own enrolments are all VO (it cannot tell VSO or VAVO apart). */
 export type ParticipationKind = 'VO' | 'VSO' | 'VAVO' | 'MBO' | 'HO';
-/** What the programme stand-in says of a VO opleidingcode; a code it does not list is ordinary VO. */
-export type ProgrammeKind = 'HAVO' | 'VWO' | 'VSO' | 'VAVO';
+/** The RIO niveaus of a havo or vwo programme. */
+const HAVO_VWO = new Set(['HAVO', 'VWO']);
 
 /** The first day each kind of education is reported from: DUO's register holds it from that year on. */
 export const COVERED_FROM: Readonly<Record<ParticipationKind | 'WO', IsoDate>> = {
@@ -50,7 +51,8 @@ export interface HoDegree {
 /** What the register holds of one pupil that prior education is built from. */
 export interface PriorEducationSources {
   readonly enrolments: readonly StoredEnrolment[];
-  readonly programmeKinds: ReadonlyMap<string, ProgrammeKind>;
+  /** The RIO stand-in's niveau of the enrolments' opleidingcodes (those it knows). */
+  readonly niveaus: ReadonlyMap<string, string>;
   readonly diplomas: readonly Diploma[];
   /** Empty by design: the broker's register holds no MBO or HO data. */
   readonly mboParticipations: readonly Participation[];
@@ -83,16 +85,12 @@ const runsOn = (p: Pick<Participation, 'datumInschrijving' | 'datumUitschrijving
 const covered = (p: Participation): boolean =>
   p.datumUitschrijving === undefined || p.datumUitschrijving >= COVERED_FROM[p.kind];
 
-/** One VO enrolment as a participation: its kind from the latest period's opleidingcode, that period's data. */
-export function participationOf(
-  enrolment: StoredEnrolment,
-  programmeKinds: ReadonlyMap<string, ProgrammeKind>,
-): Participation {
+/** One VO enrolment as a participation, with its latest period's data. */
+export function participationOf(enrolment: StoredEnrolment): Participation {
   const { stand } = enrolment;
   const latest = [...stand.perioden].sort((a, b) => (a.datumBegin < b.datumBegin ? -1 : 1)).at(-1);
-  const programme = latest ? programmeKinds.get(latest.opleidingcode) : undefined;
   return {
-    kind: programme === 'VSO' || programme === 'VAVO' ? programme : 'VO',
+    kind: 'VO',
     brin: enrolment.brin,
     inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer,
     ...(latest?.onderwijsaanbieder ? { onderwijsaanbieder: latest.onderwijsaanbieder } : {}),
@@ -126,25 +124,25 @@ export function latestOrCurrent(participations: readonly Participation[], today:
 }
 
 /**
- * Havo and vwo participations from leerjaar 3: every enrolment with a havo or vwo period in leerjaar 3 or
- * higher, reported with the highest such period's opleidingcode and leerjaar.
+ * Havo and vwo participations from leerjaar 3: every enrolment with a period in leerjaar 3 or higher whose
+ * opleidingcode the RIO stand-in gives niveau HAVO or VWO, reported with the highest such period's
+ * opleidingcode and leerjaar.
  */
 export function havoVwoFromLeerjaar3(
   enrolments: readonly StoredEnrolment[],
-  programmeKinds: ReadonlyMap<string, ProgrammeKind>,
+  niveaus: ReadonlyMap<string, string>,
 ): Participation[] {
   const found: Participation[] = [];
   for (const enrolment of enrolments) {
-    const periods = enrolment.stand.perioden.filter((p) => {
-      const kind = programmeKinds.get(p.opleidingcode);
-      return (kind === 'HAVO' || kind === 'VWO') && (p.leerjaar ?? 0) >= 3;
-    });
+    const periods = enrolment.stand.perioden.filter(
+      (p) => HAVO_VWO.has(niveaus.get(p.opleidingcode) ?? '') && (p.leerjaar ?? 0) >= 3,
+    );
     const highest = periods
       .sort((a, b) => (a.leerjaar ?? 0) - (b.leerjaar ?? 0) || (a.datumBegin < b.datumBegin ? -1 : 1))
       .at(-1);
     if (!highest) continue;
     found.push({
-      ...participationOf(enrolment, programmeKinds),
+      ...participationOf(enrolment),
       opleidingcode: highest.opleidingcode,
       ...(highest.leerjaar !== undefined ? { leerjaar: highest.leerjaar } : {}),
     });
@@ -189,7 +187,7 @@ export function aantalJarenMboZonderDiploma(
 
 /** The whole picture for one pupil on `today`. */
 export function priorEducationOf(sources: PriorEducationSources, today: IsoDate): PriorEducation {
-  const vo = sources.enrolments.map((e) => participationOf(e, sources.programmeKinds));
+  const vo = sources.enrolments.map(participationOf);
   const all = [...vo, ...sources.mboParticipations, ...sources.hoParticipations].filter(covered);
   const latest = latestOrCurrent(all, today);
   const voDiplomas = sources.diplomas
@@ -199,7 +197,7 @@ export function priorEducationOf(sources: PriorEducationSources, today: IsoDate)
   const hoDegrees = sources.hoDegrees.filter((d) => d.datumGraad >= COVERED_FROM.HO);
   return {
     ...(latest ? { latestOrCurrent: latest } : {}),
-    havoVwoFromLeerjaar3: havoVwoFromLeerjaar3(sources.enrolments, sources.programmeKinds),
+    havoVwoFromLeerjaar3: havoVwoFromLeerjaar3(sources.enrolments, sources.niveaus),
     voDiplomas,
     mboDiplomas,
     hoDegrees,

@@ -25,9 +25,3 @@ CREATE INDEX prior_education_subscriptions_ends_idx ON prior_education_subscript
 -- Operators list them per institution.
 CREATE INDEX prior_education_subscriptions_institution_idx ON prior_education_subscriptions (institution_oin, started_at);
 
--- Stands in for DUO's register of programmes: which VO opleidingcodes are havo or vwo, or belong to
--- special secondary (VSO) or adult (VAVO) education. A code without a row is ordinary VO.
-CREATE TABLE opleiding_soorten (
-  opleidingcode text PRIMARY KEY,
-  soort         text NOT NULL CHECK (soort IN ('HAVO', 'VWO', 'VSO', 'VAVO'))
-);
