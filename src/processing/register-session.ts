@@ -40,8 +40,9 @@ const keyOfStored = (e: StoredEnrolment): string =>
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
  * in six statements up front (the pupils' linked numbers, the locks, the links again, the register,
- * their running prior-education subscriptions, reference data), handlers read and change it in memory (a later message in the batch sees an earlier
- * one's change), and `changes` hands what to write back, in one statement with the rest.
+ * their running prior-education subscriptions, reference data), handlers read and change it in memory
+ * (a later message in the batch sees an earlier one's change), and `changes` hands what to write back,
+ * in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  *
  * The session holds the batch's transaction itself: handlers reach the database only through its
@@ -106,14 +107,17 @@ export class RegisterSession {
       if (!this.subscriptions.has(subscription.id)) this.subscriptions.set(subscription.id, subscription);
   }
 
-  /** The pupil's prior-education subscriptions not ended yet (under any of its numbers); whether their nine months are over is the caller's to judge. */
+  /**
+   * The pupil's prior-education subscriptions not ended yet (under any of its numbers); whether their
+   * nine months are over is the caller's to judge.
+   */
   subscriptionsOf(pgn: string): Subscription[] {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
     const pupil = this.pupilOf(pgn);
     return [...this.subscriptions.values()].filter((s) => s.endedAt === null && this.pupilOf(s.pgn) === pupil);
   }
 
-  /** Starts a subscription in the batch's transaction, or returns the one already running for this administration, BRIN and pupil. */
+  /** Starts a subscription in the batch's transaction, or returns the one running for this administration, BRIN, pupil. */
   async subscribe(start: Parameters<typeof startSubscription>[1]): Promise<Subscription> {
     const subscription = await startSubscription(this.tx, start);
     this.subscriptions.set(subscription.id, subscription);

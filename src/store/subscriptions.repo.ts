@@ -91,7 +91,7 @@ export async function endSubscriptions(
   );
 }
 
-/** The scheduled end after nine months: every running subscription whose end has passed at `now` ends at its own end. */
+/** The end after nine months: every running subscription whose end has passed at `now` ends at its own end. */
 export async function expireSubscriptions(db: Db, now: Date): Promise<number> {
   const expired = await db.query(
     `UPDATE prior_education_subscriptions SET ended_at = ends_at, end_reason = 'expired'
@@ -118,7 +118,7 @@ export async function endSubscriptionsOfEndedRegistrations(db: Db, now: Date, to
   return ended.rowCount ?? 0;
 }
 
-/** Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running ones only unless `all`. */
+/** Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running only unless `all`. */
 export async function listSubscriptions(
   db: Db,
   filter: { institution?: string; all?: boolean; limit?: number },

@@ -141,7 +141,7 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
   },
 };
 
-/** `stoppenAbonnementVooropleidingen`: ends the sender's running subscription on the pupil; nothing to end changes nothing. */
+/** `stoppenAbonnementVooropleidingen`: ends the sender's running subscription on the pupil (none: nothing changes). */
 export const stopSubscriptionHandler: MessageHandler<PriorEducationRequest> = {
   operation: 'stoppenAbonnementVooropleidingen',
   parse: (message) =>

@@ -6,7 +6,7 @@ import { schoolYearOf } from '../calendar.js';
 import type { Diploma } from '../diploma.js';
 import type { IsoDate, StoredEnrolment } from '../enrolment.js';
 
-/** The kinds of participation the message knows; the register's own enrolments are all VO (it cannot tell VSO or VAVO apart). */
+/** The kinds of participation the message knows; the register's enrolments are all VO (it cannot tell VSO, VAVO apart). */
 export type ParticipationKind = 'VO' | 'VSO' | 'VAVO' | 'MBO' | 'HO';
 /** The RIO niveaus of a havo or vwo programme. */
 const HAVO_VWO = new Set(['HAVO', 'VWO']);
