@@ -294,6 +294,16 @@ describe('prior education for MBO institutions', () => {
     expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
     expect(await subscriptionOf(bsn)).toHaveLength(1);
 
+    // The school removes the result (delivered by mistake): the diploma is gone from the next picture.
+    const removed = await step(
+      oinOf(VO_A),
+      'aanleverenVerwijderingExamenresultaatVO',
+      bodyFixture('valid/aanleverenVerwijderingExamenresultaatVO.xml').replace(/25BE/g, VO_A).replace('123456782', bsn),
+    );
+    expect(removed.map((x) => [elementText(x, 'indicatieStartkwalificatie'), x.includes('diplomaVO')])).toEqual([
+      ['N', false],
+    ]);
+
     expect(await fromMbo('stoppenAbonnementVooropleidingen', stop(MBO, bsn))).toEqual([]);
     expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['stopped']);
     // After the stop nothing reaches the institution: not a mutation, not a new enrolment.
