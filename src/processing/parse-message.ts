@@ -296,3 +296,18 @@ export function personMutationOf(body: Node): PersonMutation {
     ...(dateOfDeath !== undefined ? { datumOverlijden: dateOfDeath } : {}),
   };
 }
+
+/** An `aanvragenVooropleidingen_Request` (subscribe: with indicatieAbonnement) or a `stoppenAbonnementVooropleidingen_Request`. */
+export interface PriorEducationRequest {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly subscribe: boolean;
+}
+
+export function priorEducationRequestOf(body: Node): PriorEducationRequest {
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    subscribe: ['true', '1'].includes(text(body, 'indicatieAbonnement') ?? 'false'),
+  };
+}

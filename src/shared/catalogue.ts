@@ -85,6 +85,11 @@ export const INBOUND_CONTRACTS: readonly Contract[] = [
   contract('DUO_BRP_Persoonsmutaties_V1', NS.basisInformatiediensten, [
     ['verwerkenPersoonsmutatie', false, 'brp-source'],
   ]),
+  // Ours, in DUO's style (docs/prior-education.md): an MBO institution asks for a student's prior education.
+  contract('DUO_MBOAanlevering_Vooropleidingen_V1', NS.basisInformatiediensten, [
+    ['aanvragenVooropleidingen', true],
+    ['stoppenAbonnementVooropleidingen', true],
+  ]),
 ];
 
 const contractsByName = new Map(INBOUND_CONTRACTS.map((c) => [c.name, c]));
@@ -114,6 +119,7 @@ export const OUTBOUND_CONTRACT: Contract = contract(
     ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
     ['verstrekkenBekostigingsstatus', true],
     ['verstrekkenKwaliteitscontrole', true],
+    ['leverenVooropleidingsgegevens', true],
     ['terugkoppelenExamenresultaatVO', true],
     ['verstrekkenExamenresultaatVO', true],
   ],

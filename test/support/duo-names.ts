@@ -58,6 +58,19 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
     port: 'DUO_BRP_Persoonsmutaties_V1.0Port',
     rootTypes: { verwerkenPersoonsmutatie: ['VerwerkenPersoonsmutatie_Request', 'VerwerkenPersoonsmutatie_Response'] },
   },
+  DUO_MBOAanlevering_Vooropleidingen_V1: {
+    portType: 'DUO_MBOAanlevering_Vooropleidingen_V1.0_PortType',
+    binding: 'DUO_MBOAanlevering_Vooropleidingen_V1.0_Binding',
+    service: 'DUO_MBOAanlevering_Vooropleidingen_V1.0',
+    port: 'DUO_MBOAanlevering_Vooropleidingen_V1.0Port',
+    rootTypes: {
+      aanvragenVooropleidingen: ['AanvragenVooropleidingen_Request', 'AanvragenVooropleidingen_Response'],
+      stoppenAbonnementVooropleidingen: [
+        'StoppenAbonnementVooropleidingen_Request',
+        'StoppenAbonnementVooropleidingen_Response',
+      ],
+    },
+  },
   DUO_VOTerugkoppeling_V1: {
     portType: 'DUO_VOTerugkoppeling_V1.0_PortType',
     binding: 'DUO_VOTerugkoppeling_V1.0_Binding',
@@ -77,6 +90,10 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
       verstrekkenKwaliteitscontrole: [
         'VerstrekkenKwaliteitscontrole_Request',
         'VerstrekkenKwaliteitscontrole_Response',
+      ],
+      leverenVooropleidingsgegevens: [
+        'LeverenVooropleidingsgegevens_Request',
+        'LeverenVooropleidingsgegevens_Response',
       ],
       terugkoppelenExamenresultaatVO: [
         'TerugkoppelenExamenresultaatVO_Request',

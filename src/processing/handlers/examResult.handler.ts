@@ -11,6 +11,7 @@ import { examResultPushBody } from '../outbound-messages.js';
 import { bodyElementOf, examResultStandOf } from '../parse-message.js';
 import { outboundDraft } from './drafts.js';
 import { examTerugkoppeling } from './exam-feedback.js';
+import { notifySubscribers } from './prior-education.js';
 
 /** The stored exam result with this stand's key, under whichever of the pupil's numbers (its own number first). */
 export function sameExamResult(
@@ -96,6 +97,8 @@ export const examResultHandler: MessageHandler<ExamResultStand> = {
       ...uitslagRemovedSignals(stored?.stand, stand, today),
     ];
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [examTerugkoppeling(context, stand, signals)] };
+    const diploma = diplomaOf(stand);
+    const hadDiploma = stored !== undefined && diplomaOf(stored.stand) !== null;
     await register.saveExamResult(
       {
         ...key,
@@ -103,13 +106,18 @@ export const examResultHandler: MessageHandler<ExamResultStand> = {
         stand,
         sourceMessageId: message.id,
       },
-      diplomaOf(stand),
-      stored !== undefined && diplomaOf(stored.stand) !== null,
+      diploma,
+      hadDiploma,
     );
-    // A changed diploma is listed by register.pupilsWithChangedDiplomas(): prior-education subscribers hear of it from there.
+    // A diploma given, changed or taken back changes the pupil's prior education: subscribed MBO institutions hear of it.
+    const priorEducation = diploma || hadDiploma ? await notifySubscribers(context, [stand.pgn.value]) : [];
     return {
       outcome: 'approved',
-      outbound: [examTerugkoppeling(context, stand, signals), ...vavoPushes(context, stand, enrolments)],
+      outbound: [
+        examTerugkoppeling(context, stand, signals),
+        ...vavoPushes(context, stand, enrolments),
+        ...priorEducation,
+      ],
     };
   },
 };

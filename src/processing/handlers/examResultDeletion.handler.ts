@@ -6,6 +6,7 @@ import type { HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, type ExamResultDeletion, examResultDeletionOf, examResultKeyOf } from '../parse-message.js';
 import { examTerugkoppeling } from './exam-feedback.js';
 import { sameExamResult } from './examResult.handler.js';
+import { notifySubscribers } from './prior-education.js';
 
 /** `aanleverenVerwijderingExamenresultaatVO`: removes an exam result delivered by mistake, and its diploma; an unknown one is rejected. */
 export const examResultDeletionHandler: MessageHandler<ExamResultDeletion> = {
@@ -19,8 +20,11 @@ export const examResultDeletionHandler: MessageHandler<ExamResultDeletion> = {
     const key = examResultKeyOf(deletion);
     const stored = sameExamResult(await register.examResultsOf(deletion.pgn.value), key);
     if (!stored) return { outcome: 'rejected', outbound: [examTerugkoppeling(context, deletion, [signal('E0002')])] };
-    await register.removeExamResult(key, diplomaOf(stored.stand) !== null);
+    const hadDiploma = diplomaOf(stored.stand) !== null;
+    await register.removeExamResult(key, hadDiploma);
     const signals = uitslagRemovedSignals(stored.stand, undefined, dutchDate(context.now));
-    return { outcome: 'approved', outbound: [examTerugkoppeling(context, deletion, signals)] };
+    // A diploma taken back changes the pupil's prior education: subscribed MBO institutions hear of it.
+    const priorEducation = hadDiploma ? await notifySubscribers(context, [deletion.pgn.value]) : [];
+    return { outcome: 'approved', outbound: [examTerugkoppeling(context, deletion, signals), ...priorEducation] };
   },
 };

@@ -5,6 +5,7 @@ import { examResultHandler } from './examResult.handler.js';
 import { examResultDeletionHandler } from './examResultDeletion.handler.js';
 import { identificationHandler } from './identification.handler.js';
 import { personMutationHandler } from './person-mutation.handler.js';
+import { priorEducationRequestHandler, stopSubscriptionHandler } from './prior-education.js';
 
 /** Every inbound operation's handler; building it fails at start-up if one is missing or doubled. */
 export const createHandlers = () =>
@@ -13,6 +14,8 @@ export const createHandlers = () =>
     deletionHandler,
     identificationHandler,
     personMutationHandler,
+    priorEducationRequestHandler,
+    stopSubscriptionHandler,
     examResultHandler,
     examResultDeletionHandler,
   ]);
