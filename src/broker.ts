@@ -9,6 +9,8 @@ import { Enqueuer } from './accept/enqueuer.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { ReplayGuard } from './inbound/wss/replay-guard.js';
+import { parseTrustAnchors } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
@@ -144,6 +146,11 @@ export async function startBroker(
       validators,
       registry,
       batcher,
+      wss: {
+        requiredByDefault: config.wssRequired,
+        trustAnchors: parseTrustAnchors(tls?.ca),
+        replay: new ReplayGuard(pool, log),
+      },
       log,
     },
     documents: new ContractDocuments(),

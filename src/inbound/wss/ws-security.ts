@@ -1,0 +1,261 @@
+import { createHash, type X509Certificate } from 'node:crypto';
+import { XmlC14NMode, XmlElement } from 'libxml2-wasm';
+import { SignedXml } from 'xml-crypto';
+import { NS } from '../../shared/catalogue.js';
+import { BrokerFault } from '../../shared/errors.js';
+import type { SoapEnvelope } from '../../shared/xml/soap-envelope.js';
+import { checkTimestamp } from './security-timestamp.js';
+import { checkSigningCertificate } from './signing-token.js';
+
+const DS = 'http://www.w3.org/2000/09/xmldsig#';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const X509V3 = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3';
+const BASE64_BINARY = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary';
+/** Attribute local names xml-crypto resolves a Reference URI by (wsu:Id among them): each value names one element. */
+const ID_ATTRIBUTES = new Set(['Id', 'ID', 'id']);
+
+/** What the broker requires of a request's WS-Security, and what it checks it against. */
+export interface WsSecurityPolicy {
+  /** Whether this sender must sign (its institution's wss_required, else WSS_REQUIRED). */
+  readonly required: boolean;
+  /** Trusted CAs for signing certificates (TLS_CA_FILE); none: no signature can be verified. */
+  readonly trustAnchors: readonly X509Certificate[];
+  readonly now: Date;
+}
+
+/** An unsigned request (allowed when not required), or a verified one with its replay key. */
+export type WsSecurityOutcome =
+  | { readonly signed: false }
+  | { readonly signed: true /** sha256 (base64) of the signature value. */; readonly signatureDigest: string };
+
+const fault = (reason: string, element: string): BrokerFault => new BrokerFault('EK0031', reason, element);
+
+function elementChildren(parent: XmlElement): XmlElement[] {
+  const children: XmlElement[] = [];
+  for (let child = parent.firstChild; child; child = child.next) if (child instanceof XmlElement) children.push(child);
+  return children;
+}
+
+const is = (element: XmlElement, namespace: string, localName: string): boolean =>
+  element.namespaceUri === namespace && element.name === localName;
+
+/** The one child with this name; none or several is refused naming it. */
+function onlyChild(parent: XmlElement, namespace: string, localName: string, what: string): XmlElement {
+  const found = elementChildren(parent).filter((child) => is(child, namespace, localName));
+  if (found.length !== 1) throw fault(`${what} must hold exactly one ${localName}, found ${found.length}`, localName);
+  return found[0]!;
+}
+
+const attribute = (element: XmlElement, localName: string, namespace = ''): string | undefined =>
+  element.attrs.find((a) => a.name === localName && a.namespaceUri === namespace)?.value;
+
+/** Every element carrying an id attribute, by id; an id on two elements is refused (signature wrapping). */
+function elementsById(root: XmlElement): Map<string, XmlElement> {
+  const byId = new Map<string, XmlElement>();
+  const visit = (element: XmlElement): void => {
+    for (const a of element.attrs) {
+      if (!ID_ATTRIBUTES.has(a.name)) continue;
+      const other = byId.get(a.value);
+      if (other && !other.isSameNode(element))
+        throw fault(`id '${a.value.slice(0, 80)}' occurs more than once`, a.name);
+      byId.set(a.value, element);
+    }
+    for (const child of elementChildren(element)) visit(child);
+  };
+  visit(root);
+  return byId;
+}
+
+function countElements(root: XmlElement, namespace: string, localName: string): number {
+  let count = is(root, namespace, localName) ? 1 : 0;
+  for (const child of elementChildren(root)) count += countElements(child, namespace, localName);
+  return count;
+}
+
+/** SHA-1 anywhere in the signature is refused by name; anything else but the one allowed algorithm too. */
+function requireAlgorithm(actual: string | undefined, allowed: string, element: string): void {
+  if (actual === allowed) return;
+  if (actual && /sha1$/i.test(actual)) throw fault(`SHA-1 refused (${element} ${actual})`, element);
+  throw fault(`${element} must be ${allowed}, not ${actual ?? 'missing'}`, element);
+}
+
+/** The parts of the wsse:Security header the broker reads, from libxml2's tree (the one the broker uses). */
+interface SecurityHeader {
+  readonly timestamp: XmlElement;
+  readonly token: XmlElement;
+  readonly signature: XmlElement;
+}
+
+function readSecurityHeader(security: XmlElement): SecurityHeader {
+  for (const child of elementChildren(security)) {
+    const known =
+      is(child, NS.wsu, 'Timestamp') || is(child, NS.wsse, 'BinarySecurityToken') || is(child, DS, 'Signature');
+    if (!known) throw fault(`wsse:Security holds ${child.name}, which this broker does not process`, child.name);
+  }
+  return {
+    timestamp: onlyChild(security, NS.wsu, 'Timestamp', 'wsse:Security'),
+    token: onlyChild(security, NS.wsse, 'BinarySecurityToken', 'wsse:Security'),
+    signature: onlyChild(security, DS, 'Signature', 'wsse:Security'),
+  };
+}
+
+/** The token must be an X.509v3 certificate in base64, and the signature's KeyInfo must point at it. */
+function tokenText(header: SecurityHeader): string {
+  const { token, signature } = header;
+  if (attribute(token, 'ValueType') !== X509V3)
+    throw fault('BinarySecurityToken must be X509v3', 'BinarySecurityToken');
+  const encoding = attribute(token, 'EncodingType');
+  if (encoding !== undefined && encoding !== BASE64_BINARY)
+    throw fault('BinarySecurityToken must be Base64Binary', 'BinarySecurityToken');
+  const tokenId = attribute(token, 'Id', NS.wsu);
+  const keyInfo = onlyChild(signature, DS, 'KeyInfo', 'ds:Signature');
+  const reference = onlyChild(
+    onlyChild(keyInfo, NS.wsse, 'SecurityTokenReference', 'ds:KeyInfo'),
+    NS.wsse,
+    'Reference',
+    'wsse:SecurityTokenReference',
+  );
+  if (!tokenId || attribute(reference, 'URI') !== `#${tokenId}`)
+    throw fault("ds:KeyInfo must refer to the request's BinarySecurityToken", 'KeyInfo');
+  return token.content;
+}
+
+/** An element a signature may cover, under the name a fault gives it. */
+interface Signable {
+  readonly element: XmlElement;
+  readonly name: string;
+  /** Whether the signature must cover it (the token it may). */
+  readonly required: boolean;
+}
+
+/** What a signature must cover: the Body, the Timestamp and every WS-Addressing header; it may cover the token. */
+function signableElements(envelopeRoot: XmlElement, body: XmlElement, header: SecurityHeader): Signable[] {
+  const soapHeader = elementChildren(envelopeRoot)[0]!;
+  return [
+    { element: body, name: 'Body', required: true },
+    { element: header.timestamp, name: 'Timestamp', required: true },
+    { element: header.token, name: 'BinarySecurityToken', required: false },
+    ...elementChildren(soapHeader)
+      .filter((block) => block.namespaceUri === NS.wsa)
+      .map((block) => ({ element: block, name: block.name, required: true })),
+  ];
+}
+
+/**
+ * Verifies a request's wsse:Security (docs/security.md): one Security header with a Timestamp, an X.509
+ * BinarySecurityToken and one ds:Signature; exclusive C14N and RSA-SHA256, SHA-256 digests (SHA-1 is
+ * refused); references, each to a distinct id that occurs once, covering the Body, the Timestamp and
+ * every WS-Addressing header; a token that chains to a trusted CA with the sender's OIN; a fresh
+ * Timestamp. xml-crypto checks the signature; the referenced elements of libxml2's tree, the one the broker
+ * reads, are then digested again, so what the broker uses is what was signed. Throws Client.EK0031.
+ */
+export function verifyWsSecurity(
+  xml: string,
+  envelope: SoapEnvelope,
+  senderOin: string,
+  policy: WsSecurityPolicy,
+): WsSecurityOutcome {
+  const body = envelope.bodyElement.parent!;
+  const root = body.parent!;
+  const soapHeader = elementChildren(root).find((part) => is(part, NS.soap11, 'Header'));
+  const securityBlocks = soapHeader
+    ? elementChildren(soapHeader).filter((block) => is(block, NS.wsse, 'Security'))
+    : [];
+  if (securityBlocks.length === 0) {
+    if (policy.required) throw fault('this sender must sign its requests: wsse:Security header missing', 'Security');
+    return { signed: false };
+  }
+  if (securityBlocks.length > 1) throw fault('more than one wsse:Security header', 'Security');
+  const header = readSecurityHeader(securityBlocks[0]!);
+  if (countElements(root, DS, 'Signature') !== 1 || countElements(root, DS, 'SignedInfo') !== 1)
+    throw fault('the request must hold exactly one ds:Signature with one ds:SignedInfo', 'Signature');
+  const byId = elementsById(root);
+  const certificate = checkSigningCertificate(tokenText(header), policy.trustAnchors, senderOin, policy.now);
+
+  const verifier = new SignedXml({ publicCert: certificate.toString() });
+  // libxml2's canonical form of the Signature, with every namespace in scope, is what xml-crypto reads it from.
+  verifier.loadSignature(header.signature.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_1_0 }));
+  requireAlgorithm(verifier.canonicalizationAlgorithm, EXC_C14N, 'CanonicalizationMethod');
+  requireAlgorithm(verifier.signatureAlgorithm, RSA_SHA256, 'SignatureMethod');
+  checkReferences(verifier, byId, signableElements(root, body, header));
+  let valid = false;
+  try {
+    valid = verifier.checkSignature(xml);
+  } catch {
+    valid = false;
+  }
+  if (!valid)
+    throw fault('the signature does not verify: a signed part was changed, or another key signed it', 'Signature');
+  // The references as verified (re-read from the signed SignedInfo), digested over libxml2's elements.
+  for (const reference of checkReferences(verifier, byId, signableElements(root, body, header))) {
+    const digest = createHash('sha256')
+      .update(
+        reference.element.canonicalizeToString({
+          mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0,
+          inclusiveNamespacePrefixes: reference.inclusivePrefixes,
+        }),
+      )
+      .digest('base64');
+    if (digest !== reference.digestValue)
+      throw fault(`the signed ${reference.name} is not the one this broker reads`, reference.name);
+  }
+  const child = (name: string): string | undefined =>
+    elementChildren(header.timestamp)
+      .find((element) => is(element, NS.wsu, name))
+      ?.content.trim();
+  checkTimestamp(child('Created'), child('Expires'), policy.now);
+  const signatureValue = onlyChild(header.signature, DS, 'SignatureValue', 'ds:Signature').content.replace(/\s+/g, '');
+  return { signed: true, signatureDigest: createHash('sha256').update(signatureValue).digest('base64') };
+}
+
+interface CheckedReference {
+  readonly element: XmlElement;
+  readonly name: string;
+  readonly digestValue: string;
+  readonly inclusivePrefixes: string[];
+}
+
+/**
+ * Each reference: SHA-256, exactly the exclusive C14N transform, a same-document id that no other
+ * reference names, resolving to an element the signature may cover; and together they cover all that
+ * must be signed.
+ */
+function checkReferences(
+  verifier: SignedXml,
+  byId: ReadonlyMap<string, XmlElement>,
+  signable: readonly Signable[],
+): CheckedReference[] {
+  // libxml2-wasm hands out a new wrapper per visit: nodes are compared with isSameNode, never by identity.
+  const covered: Signable[] = [];
+  const checked: CheckedReference[] = [];
+  for (const reference of verifier.getReferences()) {
+    requireAlgorithm(reference.digestAlgorithm, SHA256, 'DigestMethod');
+    if (reference.transforms.length !== 1 || reference.transforms[0] !== EXC_C14N)
+      throw fault('each Reference must have exactly the exclusive C14N transform', 'Transform');
+    const uri = reference.uri;
+    if (!uri.startsWith('#') || uri.length === 1)
+      throw fault(`Reference URI '${uri.slice(0, 80)}' is not '#id'`, 'Reference');
+    const element = byId.get(uri.slice(1));
+    const target = element && signable.find((candidate) => candidate.element.isSameNode(element));
+    if (!element || !target) {
+      throw fault(
+        `Reference ${uri.slice(0, 80)} is not the Body, the Timestamp or a WS-Addressing header of this envelope`,
+        'Reference',
+      );
+    }
+    if (covered.includes(target)) throw fault(`${target.name} is referenced more than once`, 'Reference');
+    covered.push(target);
+    checked.push({
+      element,
+      name: target.name,
+      digestValue: String(reference.digestValue),
+      inclusivePrefixes: reference.inclusiveNamespacesPrefixList,
+    });
+  }
+  for (const { name, required } of signable) {
+    if (required && !covered.some((part) => part.name === name)) throw fault(`${name} is not signed`, name);
+  }
+  return checked;
+}
