@@ -10,7 +10,7 @@ import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { ReplayGuard } from './inbound/wss/replay-guard.js';
-import { parseTrustAnchors } from './inbound/wss/signing-token.js';
+import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
@@ -148,7 +148,7 @@ export async function startBroker(
       batcher,
       wss: {
         requiredByDefault: config.wssRequired,
-        trustAnchors: parseTrustAnchors(tls?.ca),
+        certificates: new SigningCertificates(parseTrustAnchors(tls?.ca)),
         replay: new ReplayGuard(pool, log),
       },
       log,

@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
@@ -22,6 +21,7 @@ import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
 import type { ReplayGuard } from './wss/replay-guard.js';
+import type { SigningCertificates } from './wss/signing-token.js';
 import { verifyWsSecurity } from './wss/ws-security.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
@@ -48,8 +48,8 @@ export interface InboundDeps {
 export interface WsSecurityDeps {
   /** WSS_REQUIRED: whether a sender whose institution does not say signs. */
   readonly requiredByDefault: boolean;
-  /** Trusted CAs for signing certificates (TLS_CA_FILE); empty without TLS. */
-  readonly trustAnchors: readonly X509Certificate[];
+  /** Signing certificates, checked against the trusted CAs (TLS_CA_FILE; none without TLS). */
+  readonly certificates: SigningCertificates;
   readonly replay: ReplayGuard;
 }
 
@@ -87,9 +87,9 @@ async function accept(
       (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
     );
     // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
-    const signed = verifyWsSecurity(xml, envelope, senderOin, {
+    const signed = verifyWsSecurity(envelope, senderOin, {
       required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
-      trustAnchors: deps.wss.trustAnchors,
+      certificates: deps.wss.certificates,
       now: new Date(),
     });
     const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);

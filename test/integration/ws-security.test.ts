@@ -140,7 +140,7 @@ describe('refused with Client.EK0031, nothing stored', () => {
     const request = signed();
     const xml = request.xml.replace('<bas:datumInschrijving>2026-08-20<', '<bas:datumInschrijving>2026-08-21<');
     expect(xml).not.toBe(request.xml);
-    await expectRefused({ ...request, xml }, 'Signature', /does not verify/);
+    await expectRefused({ ...request, xml }, 'Body', /Body was changed after signing/);
   });
 
   test('a wrapped body: the signed Body moved into the header, another Body in its place', async () => {
