@@ -4,12 +4,18 @@
  * another party gets Client.EK0031 naming the element, and nothing is stored. A request signed with the
  * xmlsec1 command is accepted too, so the broker does not merely agree with its own signing library.
  */
+
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Broker } from '../../src/broker.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { installDebianPackage, onPath } from '../../src/shared/services/process-tools.js';
 import { setInstitutionWssRequired } from '../../src/store/institutions.repo.js';
 import { startTestBroker, storedCounts } from '../support/broker.js';
+import { databaseUrlOf } from '../support/console.js';
 import { brokerTlsEnv, type Credentials, generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, bodyFixture, elementText, lasRequest, OIN_25BE } from '../support/soap.js';
 import {
@@ -23,6 +29,7 @@ import {
   wssEnvelope,
 } from '../support/wss-sign.js';
 
+const run = promisify(execFile);
 const OIN_00AH = '0000000700000AH00000';
 const INSCHRIJVING = 'aanleverenInschrijvingVO';
 
@@ -278,6 +285,24 @@ describe('required per institution', () => {
     await broker.registry.refresh();
     await expectRefused(lasRequest(INSCHRIJVING, body()), 'Security', /must sign/);
     expect((await postTls(signed())).status).toBe(200);
+  });
+
+  test('the operator sets it with `institution signing`, audited', async () => {
+    const cli = (...args: string[]) =>
+      run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'bron-broker.js'), ...args], {
+        env: { ...process.env, DATABASE_URL: databaseUrlOf(broker), USER: 'tester' },
+      });
+    expect((await cli('institution', 'signing', OIN_25BE, 'required')).stdout).toBe(
+      `signing required for ${OIN_25BE}\n`,
+    );
+    await broker.registry.refresh();
+    await expectRefused(lasRequest(INSCHRIJVING, body()), 'Security', /must sign/);
+    const audit = await broker.pool.query("SELECT target FROM operator_audit WHERE action = 'institution.signing'");
+    expect(audit.rows).toEqual([{ target: { institution: OIN_25BE, signing: 'required' } }]);
+    await expect(cli('institution', 'signing', OIN_25BE, 'always')).rejects.toThrow(/required, optional or default/);
+    await cli('institution', 'signing', OIN_25BE, 'default');
+    await broker.registry.refresh();
+    expect((await postTls(lasRequest(INSCHRIJVING, body()))).status).toBe(200);
   });
 
   test('an institution that need not sign (WSS_REQUIRED=false): unsigned is accepted', async () => {
