@@ -43,6 +43,12 @@ export interface SignOptions {
   unsigned?: readonly string[];
   /** wsu:Id → a second reference to it. */
   extraReferences?: readonly string[];
+  /** SignedInfo's canonicalisation; default exclusive. */
+  canonicalization?: 'exclusive' | 'inclusive';
+  /** InclusiveNamespaces PrefixList of every reference's transform. */
+  inclusivePrefixes?: readonly string[];
+  /** The transforms of every reference; default exclusive C14N alone. */
+  transforms?: readonly string[];
 }
 
 const ids = { To: 'id-to', Action: 'id-action', MessageID: 'id-messageid', From: 'id-from' } as const;
@@ -94,7 +100,8 @@ export function signEnvelope(xml: string, signer: SigningCredentials, options: S
   const sig = new SignedXml({
     privateKey: signer.key,
     signatureAlgorithm: algorithms.signature,
-    canonicalizationAlgorithm: EXC_C14N,
+    canonicalizationAlgorithm:
+      options.canonicalization === 'inclusive' ? 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315' : EXC_C14N,
     getKeyInfoContent: () =>
       `<wsse:SecurityTokenReference><wsse:Reference URI="#${TOKEN_ID}" ValueType="${X509V3}"/></wsse:SecurityTokenReference>`,
   });
@@ -103,9 +110,10 @@ export function signEnvelope(xml: string, signer: SigningCredentials, options: S
     if (options.unsigned?.includes(id)) continue;
     sig.addReference({
       xpath: `//*[@*[local-name(.)='Id']='${id}']`,
-      transforms: [EXC_C14N],
+      transforms: options.transforms ?? [EXC_C14N],
       digestAlgorithm,
       uri: `#${id}`,
+      inclusiveNamespacesPrefixList: [...(options.inclusivePrefixes ?? [])],
     });
   }
   sig.computeSignature(xml, {
