@@ -11,9 +11,13 @@ import https from 'node:https';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Broker } from '../../src/broker.js';
+import { ReplayGuard } from '../../src/inbound/wss/replay-guard.js';
+import { REPLAY_WINDOW_MS } from '../../src/inbound/wss/security-timestamp.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { installDebianPackage, onPath } from '../../src/shared/services/process-tools.js';
 import { setInstitutionWssRequired } from '../../src/store/institutions.repo.js';
+import { pruneSignedRequests } from '../../src/store/wss-replay.repo.js';
 import { startTestBroker, storedCounts } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
 import { brokerTlsEnv, type Credentials, generateTestPki, type TestPki } from '../support/pki.js';
@@ -271,6 +275,27 @@ describe('replay', () => {
     const messageId = elementText(request.xml, 'MessageID')!;
     const rows = await broker.pool.query('SELECT sender_oin FROM wss_replay WHERE message_id = $1', [messageId]);
     expect(rows.rows).toEqual([{ sender_oin: OIN_25BE }]);
+  });
+});
+
+describe('the replay guard', () => {
+  test('admits a key once, admits it again once forgotten, and prunes records past the window', async () => {
+    const guard = new ReplayGuard(broker.pool, silentLogger());
+    const key = { senderOin: OIN_25BE, messageId: `urn:uuid:${randomUUID()}`, signatureDigest: 'digest-a' };
+    await guard.admit(key);
+    await expect(guard.admit(key)).rejects.toMatchObject({ code: 'EK0031', element: 'MessageID' });
+    await guard.admit({ ...key, signatureDigest: 'digest-b' }); // re-signed: another signature
+    await guard.forget(key);
+    await guard.admit(key);
+    await broker.pool.query(
+      "UPDATE wss_replay SET seen_at = now() - interval '421 seconds' WHERE message_id = $1 AND signature_digest = 'digest-a'",
+      [key.messageId],
+    );
+    expect(await pruneSignedRequests(broker.pool, REPLAY_WINDOW_MS)).toBeGreaterThanOrEqual(1);
+    const left = await broker.pool.query('SELECT signature_digest FROM wss_replay WHERE message_id = $1', [
+      key.messageId,
+    ]);
+    expect(left.rows).toEqual([{ signature_digest: 'digest-b' }]);
   });
 });
 
