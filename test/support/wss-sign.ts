@@ -147,7 +147,7 @@ export function issueSigningCertificate(
   file: string,
   name: string,
   oin: string,
-  options: { ca?: 'root' | 'rogue'; dates?: string[] } = {},
+  options: { ca?: 'root' | 'rogue'; dates?: string[]; bits?: number } = {},
 ): SigningCredentials {
   const dir = path.join(pki.dir, options.ca ?? 'root');
   const base = path.join(dir, file);
@@ -167,7 +167,7 @@ export function issueSigningCertificate(
     'req',
     '-new',
     '-newkey',
-    'rsa:2048',
+    `rsa:${options.bits ?? 2048}`,
     '-nodes',
     '-keyout',
     `${base}.key`,

@@ -173,6 +173,12 @@ describe('refused with EK0031', () => {
     expect(refusal(signedXml({ created: later }), { now: later })).toMatch(/^BinarySecurityToken: .*expired/);
   });
 
+  test('a signing certificate with a 1024-bit RSA key', () => {
+    const weak = issueSigningCertificate(pki, 'unit-weak', 'weak signer 25BE', OIN_25BE, { bits: 1024 });
+    const xml = signEnvelope(wssEnvelope(INSCHRIJVING, body(), weak), weak);
+    expect(refusal(xml)).toMatch(/^BinarySecurityToken: .*shorter than 2048 bits/);
+  });
+
   test('a token that is not base64, or no certificate', () => {
     const notBase64 = signedXml().replace(/(<wsse:BinarySecurityToken[^>]*>)[^<]+/, '$1not*base64');
     expect(refusal(notBase64)).toMatch(/^BinarySecurityToken: the BinarySecurityToken is not base64/);

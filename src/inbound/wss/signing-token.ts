@@ -10,6 +10,9 @@ export function parseTrustAnchors(pem: Buffer | undefined): X509Certificate[] {
 
 const tokenFault = (reason: string): BrokerFault => new BrokerFault('EK0031', reason, 'BinarySecurityToken');
 
+/** The shortest RSA key accepted for signing. */
+const MIN_RSA_BITS = 2048;
+
 /** Chains longer than this are refused (PKIoverheid: root, domain, organisation CA, leaf). */
 const MAX_CHAIN = 5;
 
@@ -79,6 +82,9 @@ export class SigningCertificates {
     }
     if (certificate.ca) throw tokenFault('the signing certificate is a CA certificate');
     if (certificate.publicKey.asymmetricKeyType !== 'rsa') throw tokenFault('the signing certificate has no RSA key');
+    // PKIoverheid issues 2048 bits and more; a shorter key can be factored.
+    if ((certificate.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS)
+      throw tokenFault(`the signing certificate's RSA key is shorter than ${MIN_RSA_BITS} bits`);
     if (this.anchors.length === 0)
       throw tokenFault('the broker has no trusted CA to check signing certificates against');
     let validFrom = Date.parse(certificate.validFrom);
