@@ -135,10 +135,19 @@ describe('a signed request', () => {
     expect((await storedCounts(broker)).messages).toBe(before.messages + 1);
   });
 
-  test('signed with the xmlsec1 command: a receipt too', async () => {
+  test.each([
+    ['', {}],
+    [
+      ', with InclusiveNamespaces prefix lists on SignedInfo and every reference (as WSS4J writes them)',
+      {
+        signedInfo: 'soapenv wsa wsse',
+        references: 'soapenv wsu',
+      },
+    ],
+  ])('signed with the xmlsec1 command%s: a receipt too', async (_name, prefixes) => {
     if (!onPath('xmlsec1')) installDebianPackage('xmlsec1', (line) => process.stderr.write(`${line}\n`));
     const before = await storedCounts(broker);
-    const xml = signWithXmlsec1(wssEnvelope(INSCHRIJVING, body(), signer25BE), signer25BE, pki.dir);
+    const xml = signWithXmlsec1(wssEnvelope(INSCHRIJVING, body(), signer25BE), signer25BE, pki.dir, prefixes);
     expect(xml).toMatch(/<ds:DigestValue>[^<]+<\/ds:DigestValue>/);
     const answer = await postTls({ ...lasRequest(INSCHRIJVING, body()), xml });
     expect(answer).toMatchObject({ status: 200, faultCode: null });

@@ -204,17 +204,25 @@ export function issueSigningCertificate(
  * Signs an envelope from wssEnvelope with the xmlsec1 command instead of xml-crypto: a signature
  * template with the same references, filled in by xmlsec1 (`--id-attr` tells it which attributes are ids).
  */
-export function signWithXmlsec1(xml: string, signer: SigningCredentials, workDir: string): string {
+export function signWithXmlsec1(
+  xml: string,
+  signer: SigningCredentials,
+  workDir: string,
+  /** InclusiveNamespaces PrefixLists, as WSS4J writes them: on SignedInfo's canonicalisation and on each transform. */
+  prefixes: { signedInfo?: string; references?: string } = {},
+): string {
+  const inclusive = (list: string | undefined): string =>
+    list ? `<ec:InclusiveNamespaces xmlns:ec="${EXC_C14N}" PrefixList="${list}"/>` : '';
   const references = [...Object.values(ids), TIMESTAMP_ID, BODY_ID]
     .map(
       (id) =>
-        `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}"/></ds:Transforms>` +
+        `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${EXC_C14N}">${inclusive(prefixes.references)}</ds:Transform></ds:Transforms>` +
         `<ds:DigestMethod Algorithm="${ALGORITHMS.sha256.digest}"/><ds:DigestValue/></ds:Reference>`,
     )
     .join('');
   const template =
     '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>' +
-    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"/><ds:SignatureMethod Algorithm="${ALGORITHMS.sha256.signature}"/>` +
+    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}">${inclusive(prefixes.signedInfo)}</ds:CanonicalizationMethod><ds:SignatureMethod Algorithm="${ALGORITHMS.sha256.signature}"/>` +
     `${references}</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><wsse:SecurityTokenReference>` +
     `<wsse:Reference URI="#${TOKEN_ID}" ValueType="${X509V3}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>`;
   const input = path.join(workDir, `xmlsec-${randomUUID()}.xml`);
