@@ -55,6 +55,8 @@ export interface WsSecurityDeps {
 
 /** Everything the accept steps learned; partial when a step refused the request. */
 interface Accepted {
+  /** The authenticated sender, once known (logged with a fault that comes after it, such as EK0031). */
+  senderOin?: string;
   contract?: Contract;
   addressing?: Addressing;
   document?: CheckedDocumentHeader;
@@ -86,6 +88,7 @@ async function accept(
       peerOf(req),
       (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
     );
+    facts.senderOin = senderOin;
     // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
     const signed = verifyWsSecurity(envelope, senderOin, {
       required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
@@ -142,7 +145,7 @@ async function accept(
         reused,
       );
     }
-    return { contract, addressing, document, parties, stored };
+    return { senderOin, contract, addressing, document, parties, stored };
   } finally {
     envelope.dispose();
   }
@@ -262,7 +265,7 @@ export async function handleSoapPost(
       element: fault.element,
       reason: faultSummary(fault),
       operation: facts.addressing?.operation.name,
-      senderOin: facts.parties?.institution.oin,
+      senderOin: facts.parties?.institution.oin ?? facts.senderOin,
       ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),

@@ -9,16 +9,17 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Broker } from '../../src/broker.js';
 import { ReplayGuard } from '../../src/inbound/wss/replay-guard.js';
 import { REPLAY_WINDOW_MS } from '../../src/inbound/wss/security-timestamp.js';
-import { silentLogger } from '../../src/shared/log.js';
+import { createLogger, silentLogger } from '../../src/shared/log.js';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { installDebianPackage, onPath } from '../../src/shared/services/process-tools.js';
 import { setInstitutionWssRequired } from '../../src/store/institutions.repo.js';
 import { pruneSignedRequests } from '../../src/store/wss-replay.repo.js';
-import { startTestBroker, storedCounts } from '../support/broker.js';
+import { startTestBroker, storedCounts, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
 import { brokerTlsEnv, type Credentials, generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, bodyFixture, elementText, lasRequest, OIN_25BE } from '../support/soap.js';
@@ -37,6 +38,15 @@ const run = promisify(execFile);
 const OIN_00AH = '0000000700000AH00000';
 const INSCHRIJVING = 'aanleverenInschrijvingVO';
 
+/** The broker's log lines, as JSON. */
+const logLines: Record<string, unknown>[] = [];
+const capture = new Writable({
+  write(chunk: Buffer | string, _encoding, callback) {
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
+    callback();
+  },
+});
 let pki: TestPki;
 let broker: Broker;
 let signer25BE: SigningCredentials;
@@ -52,7 +62,10 @@ beforeAll(async () => {
   expired25BE = issueSigningCertificate(pki, 'sign-expired', 'expired signer 25BE', OIN_25BE, {
     dates: ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'],
   });
-  broker = await startTestBroker({ env: { ...brokerTlsEnv(pki), WSS_REQUIRED: 'false' } });
+  broker = await startTestBroker({
+    env: { ...brokerTlsEnv(pki), WSS_REQUIRED: 'false' },
+    log: createLogger('info', capture),
+  });
 });
 
 afterAll(async () => {
@@ -253,6 +266,30 @@ describe('refused with Client.EK0031, nothing stored', () => {
         '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>',
     });
     await expectRefused(request, 'Timestamp', /exactly one Timestamp/);
+  });
+});
+
+describe('the log', () => {
+  test("an EK0031 line names the sender's OIN, the fault and the element, and no value of the message", async () => {
+    const request = signed(signer00AH);
+    const answer = await postTls(request);
+    expect(answer.faultCode).toBe('Client.EK0031');
+    const line = (
+      await waitFor(
+        async () => logLines.filter((l) => l.message === 'request' && l.faultCode === 'Client.EK0031'),
+        (found) => found.length > 0,
+      )
+    ).at(-1)!;
+    expect(line).toMatchObject({
+      outcome: 'fault',
+      faultCode: 'Client.EK0031',
+      element: 'BinarySecurityToken',
+      senderOin: OIN_25BE,
+      reason: 'WS-Security signature missing or not valid',
+    });
+    const signatureValue = /<ds:SignatureValue>([^<]{20})/.exec(request.xml)![1]!;
+    expect(JSON.stringify(logLines)).not.toContain(signatureValue);
+    expect(JSON.stringify(logLines)).not.toContain('123456782');
   });
 });
 
