@@ -86,6 +86,19 @@ describe('accepted', () => {
     expect(verify(xml)).toEqual(verify(xml));
     expect(verify(signedXml())).not.toEqual(verify(xml));
   });
+
+  test('the same signature spelled otherwise in base64 (line breaks, unused bits) gives the same replay digest', () => {
+    const xml = signedXml();
+    const value = /<ds:SignatureValue>([^<]+)<\/ds:SignatureValue>/.exec(xml)![1]!;
+    expect(value).toMatch(/[A-Za-z0-9+/]==$/); // 256 bytes: the last character carries 4 unused bits
+    const last = value.at(-3)!;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const respelled = alphabet[alphabet.indexOf(last) ^ 0b0001]!;
+    const other = `${value.slice(0, 40)}\n${value.slice(40, -3)}${respelled}==`;
+    const replayed = xml.replace(value, other);
+    expect(replayed).not.toBe(xml);
+    expect(verify(replayed)).toEqual(verify(xml));
+  });
 });
 
 describe('refused with EK0031', () => {

@@ -268,7 +268,9 @@ export function verifyWsSecurity(
       .find((element) => is(element, NS.wsu, name))
       ?.content.trim();
   checkTimestamp(child('Created'), child('Expires'), policy.now);
-  return { signed: true, signatureDigest: createHash('sha256').update(signatureValue).digest('base64') };
+  // Of the bytes, not the base64 text: unused bits and line breaks could spell the same signature anew.
+  const signatureBytes = Buffer.from(signatureValue, 'base64');
+  return { signed: true, signatureDigest: createHash('sha256').update(signatureBytes).digest('base64') };
 }
 
 interface CheckedReference {
