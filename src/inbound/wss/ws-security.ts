@@ -226,17 +226,18 @@ export function verifyWsSecurity(
   senderOin: string,
   policy: WsSecurityPolicy,
 ): WsSecurityOutcome {
-  const body = envelope.bodyElement.parent!;
-  const root = body.parent!;
-  const soapHeader = elementChildren(root).find((part) => is(part, NS.soap11, 'Header'));
-  const securityBlocks = soapHeader
-    ? elementChildren(soapHeader).filter((block) => is(block, NS.wsse, 'Security'))
-    : [];
-  if (securityBlocks.length === 0) {
+  // The header blocks as outlined (plain JS): an unsigned request never walks libxml2's tree here.
+  const securityCount = envelope.headers.filter((b) => b.namespace === NS.wsse && b.localName === 'Security').length;
+  if (securityCount === 0) {
     if (policy.required) throw fault('this sender must sign its requests: wsse:Security header missing', 'Security');
     return { signed: false };
   }
-  if (securityBlocks.length > 1) throw fault('more than one wsse:Security header', 'Security');
+  if (securityCount > 1) throw fault('more than one wsse:Security header', 'Security');
+  const body = envelope.bodyElement.parent!;
+  const root = body.parent!;
+  const soapHeader = elementChildren(root).find((part) => is(part, NS.soap11, 'Header'))!;
+  const securityBlocks = elementChildren(soapHeader).filter((block) => is(block, NS.wsse, 'Security'));
+  if (securityBlocks.length !== 1) throw new Error('libxml2 tree and gate outline disagree on wsse:Security');
   const header = readSecurityHeader(securityBlocks[0]!);
   if (signatureElements(root) !== 2)
     throw fault('the request must hold exactly one ds:Signature with one ds:SignedInfo', 'Signature');
