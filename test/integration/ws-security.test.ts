@@ -265,7 +265,7 @@ describe('refused with Client.EK0031, nothing stored', () => {
       extraHeaders:
         '<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>',
     });
-    await expectRefused(request, 'Timestamp', /exactly one Timestamp/);
+    await expectRefused(request, 'Signature', /exactly one Signature, found 0/);
   });
 });
 

@@ -25,27 +25,36 @@ export interface WsSecurityPolicy {
   readonly now: Date;
 }
 
-/** An unsigned request (allowed when not required), or a verified one with its replay key. */
+/** An unsigned request (allowed when not required), or a verified one with its replay key: sha256 (base64) of the signature's bytes. */
 export type WsSecurityOutcome =
   | { readonly signed: false }
-  | { readonly signed: true /** sha256 (base64) of the signature value. */; readonly signatureDigest: string };
+  | { readonly signed: true; readonly signatureDigest: string };
 
 const fault = (reason: string, element: string): BrokerFault => new BrokerFault('EK0031', reason, element);
 
-function elementChildren(parent: XmlElement): XmlElement[] {
-  const children: XmlElement[] = [];
-  for (let child = parent.firstChild; child; child = child.next) if (child instanceof XmlElement) children.push(child);
+/** A child element with its name read once (each read of a libxml2-wasm node property crosses into wasm). */
+interface Child {
+  readonly element: XmlElement;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+function childrenOf(parent: XmlElement): Child[] {
+  const children: Child[] = [];
+  for (let node = parent.firstChild; node; node = node.next) {
+    if (node instanceof XmlElement) children.push({ element: node, namespace: node.namespaceUri, name: node.name });
+  }
   return children;
 }
 
-const is = (element: XmlElement, namespace: string, localName: string): boolean =>
-  element.namespaceUri === namespace && element.name === localName;
+const is = (child: Child | undefined, namespace: string, localName: string): child is Child =>
+  child !== undefined && child.namespace === namespace && child.name === localName;
 
 /** The one child with this name; none or several is refused naming it. */
-function onlyChild(parent: XmlElement, namespace: string, localName: string, what: string): XmlElement {
-  const found = elementChildren(parent).filter((child) => is(child, namespace, localName));
+function onlyChild(children: readonly Child[], namespace: string, localName: string, what: string): XmlElement {
+  const found = children.filter((child) => is(child, namespace, localName));
   if (found.length !== 1) throw fault(`${what} must hold exactly one ${localName}, found ${found.length}`, localName);
-  return found[0]!;
+  return found[0]!.element;
 }
 
 const attribute = (element: XmlElement, localName: string, namespace = ''): string | undefined =>
@@ -100,33 +109,34 @@ interface SignedInfo {
  * a SHA-256 digest. Nothing else is allowed in SignedInfo (no HMAC output length, no other transforms).
  */
 function readSignedInfo(signedInfo: XmlElement): SignedInfo {
-  const [method, signatureMethod, ...references] = elementChildren(signedInfo);
-  if (!method || !is(method, DS, 'CanonicalizationMethod'))
+  const [method, signatureMethod, ...references] = childrenOf(signedInfo);
+  if (!is(method, DS, 'CanonicalizationMethod'))
     throw fault('ds:SignedInfo must start with ds:CanonicalizationMethod', 'CanonicalizationMethod');
-  requireAlgorithm(attribute(method, 'Algorithm'), EXC_C14N, 'CanonicalizationMethod');
-  if (!signatureMethod || !is(signatureMethod, DS, 'SignatureMethod') || elementChildren(signatureMethod).length > 0)
+  requireAlgorithm(attribute(method.element, 'Algorithm'), EXC_C14N, 'CanonicalizationMethod');
+  if (!is(signatureMethod, DS, 'SignatureMethod') || childrenOf(signatureMethod.element).length > 0)
     throw fault('ds:SignatureMethod must follow ds:CanonicalizationMethod, empty', 'SignatureMethod');
-  requireAlgorithm(attribute(signatureMethod, 'Algorithm'), RSA_SHA256, 'SignatureMethod');
+  requireAlgorithm(attribute(signatureMethod.element, 'Algorithm'), RSA_SHA256, 'SignatureMethod');
   if (references.length === 0) throw fault('ds:SignedInfo holds no ds:Reference', 'Reference');
   return {
     element: signedInfo,
-    inclusivePrefixes: inclusivePrefixes(method),
+    inclusivePrefixes: inclusivePrefixes(method.element),
     references: references.map((reference) => {
-      if (!is(reference, DS, 'Reference')) throw fault(`ds:SignedInfo holds ${reference.name}`, reference.name);
-      const [transforms, digestMethod, digestValue, ...rest] = elementChildren(reference);
-      const transform = transforms && is(transforms, DS, 'Transforms') ? elementChildren(transforms) : [];
-      if (transform.length !== 1 || !is(transform[0]!, DS, 'Transform'))
+      const { name } = reference;
+      if (!is(reference, DS, 'Reference')) throw fault(`ds:SignedInfo holds ${name}`, name);
+      const [transforms, digestMethod, digestValue, ...rest] = childrenOf(reference.element);
+      const transform = is(transforms, DS, 'Transforms') ? childrenOf(transforms.element) : [];
+      if (transform.length !== 1 || !is(transform[0], DS, 'Transform'))
         throw fault('each Reference must have exactly one Transform, exclusive C14N', 'Transform');
-      requireAlgorithm(attribute(transform[0]!, 'Algorithm'), EXC_C14N, 'Transform');
-      if (!digestMethod || !is(digestMethod, DS, 'DigestMethod'))
+      requireAlgorithm(attribute(transform[0].element, 'Algorithm'), EXC_C14N, 'Transform');
+      if (!is(digestMethod, DS, 'DigestMethod'))
         throw fault('ds:Reference must hold ds:DigestMethod after ds:Transforms', 'DigestMethod');
-      requireAlgorithm(attribute(digestMethod, 'Algorithm'), SHA256, 'DigestMethod');
-      if (!digestValue || !is(digestValue, DS, 'DigestValue') || rest.length > 0)
+      requireAlgorithm(attribute(digestMethod.element, 'Algorithm'), SHA256, 'DigestMethod');
+      if (!is(digestValue, DS, 'DigestValue') || rest.length > 0)
         throw fault('ds:Reference must end with one ds:DigestValue', 'DigestValue');
       return {
-        uri: attribute(reference, 'URI') ?? '',
-        digestValue: digestValue.content.replace(/\s+/g, ''),
-        inclusivePrefixes: inclusivePrefixes(transform[0]!),
+        uri: attribute(reference.element, 'URI') ?? '',
+        digestValue: digestValue.element.content.replace(/\s+/g, ''),
+        inclusivePrefixes: inclusivePrefixes(transform[0].element),
       };
     }),
   };
@@ -137,37 +147,38 @@ interface SecurityHeader {
   readonly timestamp: XmlElement;
   readonly token: XmlElement;
   readonly signature: XmlElement;
+  readonly signatureParts: readonly Child[];
 }
 
 function readSecurityHeader(security: XmlElement): SecurityHeader {
-  for (const child of elementChildren(security)) {
+  const children = childrenOf(security);
+  for (const child of children) {
+    const { name } = child;
     const known =
       is(child, NS.wsu, 'Timestamp') || is(child, NS.wsse, 'BinarySecurityToken') || is(child, DS, 'Signature');
-    if (!known) throw fault(`wsse:Security holds ${child.name}, which this broker does not process`, child.name);
+    if (!known) throw fault(`wsse:Security holds ${name}, which this broker does not process`, name);
   }
+  const signature = onlyChild(children, DS, 'Signature', 'wsse:Security');
   return {
-    timestamp: onlyChild(security, NS.wsu, 'Timestamp', 'wsse:Security'),
-    token: onlyChild(security, NS.wsse, 'BinarySecurityToken', 'wsse:Security'),
-    signature: onlyChild(security, DS, 'Signature', 'wsse:Security'),
+    timestamp: onlyChild(children, NS.wsu, 'Timestamp', 'wsse:Security'),
+    token: onlyChild(children, NS.wsse, 'BinarySecurityToken', 'wsse:Security'),
+    signature,
+    signatureParts: childrenOf(signature),
   };
 }
 
 /** The token must be an X.509v3 certificate in base64, and the signature's KeyInfo must point at it. */
 function tokenText(header: SecurityHeader): string {
-  const { token, signature } = header;
+  const { token, signatureParts } = header;
   if (attribute(token, 'ValueType') !== X509V3)
     throw fault('BinarySecurityToken must be X509v3', 'BinarySecurityToken');
   const encoding = attribute(token, 'EncodingType');
   if (encoding !== undefined && encoding !== BASE64_BINARY)
     throw fault('BinarySecurityToken must be Base64Binary', 'BinarySecurityToken');
   const tokenId = attribute(token, 'Id', NS.wsu);
-  const keyInfo = onlyChild(signature, DS, 'KeyInfo', 'ds:Signature');
-  const reference = onlyChild(
-    onlyChild(keyInfo, NS.wsse, 'SecurityTokenReference', 'ds:KeyInfo'),
-    NS.wsse,
-    'Reference',
-    'wsse:SecurityTokenReference',
-  );
+  const keyInfo = onlyChild(signatureParts, DS, 'KeyInfo', 'ds:Signature');
+  const tokenReference = onlyChild(childrenOf(keyInfo), NS.wsse, 'SecurityTokenReference', 'ds:KeyInfo');
+  const reference = onlyChild(childrenOf(tokenReference), NS.wsse, 'Reference', 'wsse:SecurityTokenReference');
   if (!tokenId || attribute(reference, 'URI') !== `#${tokenId}`)
     throw fault("ds:KeyInfo must refer to the request's BinarySecurityToken", 'KeyInfo');
   return token.content;
@@ -182,15 +193,14 @@ interface Signable {
 }
 
 /** What a signature must cover: the Body, the Timestamp and every WS-Addressing header; it may cover the token. */
-function signableElements(envelopeRoot: XmlElement, body: XmlElement, header: SecurityHeader): Signable[] {
-  const soapHeader = elementChildren(envelopeRoot)[0]!;
+function signableElements(headerBlocks: readonly Child[], body: XmlElement, header: SecurityHeader): Signable[] {
   return [
     { element: body, name: 'Body', required: true },
     { element: header.timestamp, name: 'Timestamp', required: true },
     { element: header.token, name: 'BinarySecurityToken', required: false },
-    ...elementChildren(soapHeader)
-      .filter((block) => block.namespaceUri === NS.wsa)
-      .map((block) => ({ element: block, name: block.name, required: true })),
+    ...headerBlocks
+      .filter((block) => block.namespace === NS.wsa)
+      .map((block) => ({ element: block.element, name: block.name, required: true })),
   ];
 }
 
@@ -207,8 +217,8 @@ const exclusiveC14n = (element: XmlElement, inclusiveNamespacePrefixes: string[]
 
 /** The prefixes an exclusive C14N method or transform lists as inclusive (InclusiveNamespaces/@PrefixList). */
 function inclusivePrefixes(method: XmlElement): string[] {
-  const list = elementChildren(method).find((child) => is(child, EXC_C14N, 'InclusiveNamespaces'));
-  return (list && attribute(list, 'PrefixList')?.split(/\s+/).filter(Boolean)) || [];
+  const list = childrenOf(method).find((child) => is(child, EXC_C14N, 'InclusiveNamespaces'));
+  return (list && attribute(list.element, 'PrefixList')?.split(/\s+/).filter(Boolean)) || [];
 }
 
 /**
@@ -235,40 +245,38 @@ export function verifyWsSecurity(
   if (securityCount > 1) throw fault('more than one wsse:Security header', 'Security');
   const body = envelope.bodyElement.parent!;
   const root = body.parent!;
-  const soapHeader = elementChildren(root).find((part) => is(part, NS.soap11, 'Header'))!;
-  const securityBlocks = elementChildren(soapHeader).filter((block) => is(block, NS.wsse, 'Security'));
+  const soapHeader = childrenOf(root).find((part) => is(part, NS.soap11, 'Header'))!;
+  const headerBlocks = childrenOf(soapHeader.element);
+  const securityBlocks = headerBlocks.filter((block) => is(block, NS.wsse, 'Security'));
   if (securityBlocks.length !== 1) throw new Error('libxml2 tree and gate outline disagree on wsse:Security');
-  const header = readSecurityHeader(securityBlocks[0]!);
+  const header = readSecurityHeader(securityBlocks[0]!.element);
   if (signatureElements(root) !== 2)
     throw fault('the request must hold exactly one ds:Signature with one ds:SignedInfo', 'Signature');
   const byId = elementsById(root);
 
-  const signedInfo = readSignedInfo(onlyChild(header.signature, DS, 'SignedInfo', 'ds:Signature'));
-  const references = checkReferences(signedInfo.references, byId, signableElements(root, body, header));
+  const signedInfo = readSignedInfo(onlyChild(header.signatureParts, DS, 'SignedInfo', 'ds:Signature'));
+  const references = checkReferences(signedInfo.references, byId, signableElements(headerBlocks, body, header));
   const publicKey = policy.certificates.publicKeyFor(tokenText(header), senderOin, policy.now);
 
   // xml-crypto's algorithms check the signature value and the digests over libxml2's canonical forms.
   const algorithms = new SignedXml();
-  const signatureValue = onlyChild(header.signature, DS, 'SignatureValue', 'ds:Signature').content.replace(/\s+/g, '');
+  const signatureValue = onlyChild(header.signatureParts, DS, 'SignatureValue', 'ds:Signature').content.replace(
+    /\s+/g,
+    '',
+  );
   const rsaSha256 = new algorithms.SignatureAlgorithms[RSA_SHA256]!();
-  if (
-    !rsaSha256.verifySignature(
-      exclusiveC14n(signedInfo.element, signedInfo.inclusivePrefixes),
-      publicKey,
-      signatureValue,
-    )
-  )
+  const canonicalSignedInfo = exclusiveC14n(signedInfo.element, signedInfo.inclusivePrefixes);
+  if (!rsaSha256.verifySignature(canonicalSignedInfo, publicKey, signatureValue))
     throw fault('the signature does not verify: another key signed it, or SignedInfo was changed', 'Signature');
   const sha256 = new algorithms.HashAlgorithms[SHA256]!();
   for (const reference of references) {
     if (sha256.getHash(exclusiveC14n(reference.element, reference.inclusivePrefixes)) !== reference.digestValue)
       throw fault(`${reference.name} was changed after signing: its digest does not match`, reference.name);
   }
-  const child = (name: string): string | undefined =>
-    elementChildren(header.timestamp)
-      .find((element) => is(element, NS.wsu, name))
-      ?.content.trim();
-  checkTimestamp(child('Created'), child('Expires'), policy.now);
+  const times = childrenOf(header.timestamp);
+  const time = (name: string): string | undefined =>
+    times.find((child) => is(child, NS.wsu, name))?.element.content.trim();
+  checkTimestamp(time('Created'), time('Expires'), policy.now);
   // Of the bytes, not the base64 text: unused bits and line breaks could spell the same signature anew.
   const signatureBytes = Buffer.from(signatureValue, 'base64');
   return { signed: true, signatureDigest: createHash('sha256').update(signatureBytes).digest('base64') };
