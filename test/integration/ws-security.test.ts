@@ -343,6 +343,11 @@ describe('the replay guard', () => {
     ]);
     expect(left.rows).toEqual([{ signature_digest: 'digest-b' }]);
   });
+
+  test('the record costs no WAL flush of its own: the table is unlogged', async () => {
+    const table = await broker.pool.query("SELECT relpersistence FROM pg_class WHERE relname = 'wss_replay'");
+    expect(table.rows).toEqual([{ relpersistence: 'u' }]);
+  });
 });
 
 describe('required per institution', () => {

@@ -2,7 +2,11 @@
 -- same wsa:MessageID with the same signature within the timestamp window. A resend re-signed with a new
 -- wsu:Timestamp carries another signature and is not a replay (the usual idempotency then applies), so the
 -- signature is part of the key. Rows are pruned once no request carrying them can pass the timestamp check.
-CREATE TABLE wss_replay (
+-- Unlogged: recording a signed request costs no WAL flush of its own (the accept path pays one per group
+-- commit). A crash empties it, which can let a replay of the last minutes through the check, but not into
+-- the store: the message's identificatiecode and MessageID are unique per sender there (a duplicate gets
+-- the original receipt).
+CREATE UNLOGGED TABLE wss_replay (
   sender_oin text NOT NULL,
   message_id text NOT NULL,
   -- sha256 (base64) of the signature value: identical for an identical replay, short whatever the key size.
