@@ -55,6 +55,8 @@ let rogue25BE: SigningCredentials;
 let expired25BE: SigningCredentials;
 
 beforeAll(async () => {
+  // The cross-check signs with the xmlsec1 command; installed like redis-server when missing (root, apt-get).
+  if (!onPath('xmlsec1')) installDebianPackage('xmlsec1', (line) => process.stderr.write(`${line}\n`));
   pki = generateTestPki({ broker: BROKER_OIN, school25BE: OIN_25BE, school00AH: OIN_00AH });
   signer25BE = issueSigningCertificate(pki, 'sign-25BE', 'LAS signer 25BE', OIN_25BE);
   signer00AH = issueSigningCertificate(pki, 'sign-00AH', 'LAS signer 00AH', OIN_00AH);
@@ -158,7 +160,6 @@ describe('a signed request', () => {
       },
     ],
   ])('signed with the xmlsec1 command%s: a receipt too', async (_name, prefixes) => {
-    if (!onPath('xmlsec1')) installDebianPackage('xmlsec1', (line) => process.stderr.write(`${line}\n`));
     const before = await storedCounts(broker);
     const xml = signWithXmlsec1(wssEnvelope(INSCHRIJVING, body(), signer25BE), signer25BE, pki.dir, prefixes);
     expect(xml).toMatch(/<ds:DigestValue>[^<]+<\/ds:DigestValue>/);
