@@ -26,6 +26,7 @@ import { BROKER_OIN, bodyFixture, elementText, lasRequest, OIN_25BE } from '../s
 import {
   BODY_ID,
   issueSigningCertificate,
+  revokeCertificate,
   type SigningCredentials,
   type SignOptions,
   signEnvelope,
@@ -53,6 +54,7 @@ let signer25BE: SigningCredentials;
 let signer00AH: SigningCredentials;
 let rogue25BE: SigningCredentials;
 let expired25BE: SigningCredentials;
+let revoked25BE: SigningCredentials;
 
 beforeAll(async () => {
   // The cross-check signs with the xmlsec1 command; installed like redis-server when missing (root, apt-get).
@@ -64,8 +66,10 @@ beforeAll(async () => {
   expired25BE = issueSigningCertificate(pki, 'sign-expired', 'expired signer 25BE', OIN_25BE, {
     dates: ['-startdate', '20200101000000Z', '-enddate', '20210101000000Z'],
   });
+  revoked25BE = issueSigningCertificate(pki, 'sign-revoked', 'revoked signer 25BE', OIN_25BE);
+  revokeCertificate(pki, revoked25BE); // writes the root's CRL anew: TLS_CRL_FILE
   broker = await startTestBroker({
-    env: { ...brokerTlsEnv(pki), WSS_REQUIRED: 'false' },
+    env: { ...brokerTlsEnv(pki, { crl: true }), WSS_REQUIRED: 'false' },
     log: createLogger('info', capture),
   });
 });
@@ -242,6 +246,10 @@ describe('refused with Client.EK0031, nothing stored', () => {
 
   test('an expired certificate in the token', async () => {
     await expectRefused(signed(expired25BE), 'BinarySecurityToken', /expired/);
+  });
+
+  test('a revoked certificate in the token (TLS_CRL_FILE)', async () => {
+    await expectRefused(signed(revoked25BE), 'BinarySecurityToken', /revoked \(TLS_CRL_FILE\)/);
   });
 
   test('a WS-Addressing header left out of the signature', async () => {

@@ -201,6 +201,21 @@ export function issueSigningCertificate(
 }
 
 /**
+ * Revokes a certificate of one of the test PKI's CAs and writes that CA's CRL anew: to `out`, or for the
+ * root to the PKI's CRL file (TLS_CRL_FILE). Returns the CRL (PEM).
+ */
+export function revokeCertificate(pki: TestPki, credentials: Credentials, ca: 'root' | 'rogue' = 'root'): Buffer {
+  const config = path.join(pki.dir, ca, 'openssl.cnf');
+  const out = ca === 'root' ? pki.crlFile : path.join(pki.dir, ca, 'crl.pem');
+  for (const args of [
+    ['ca', '-batch', '-config', config, '-revoke', credentials.certFile],
+    ['ca', '-batch', '-config', config, '-gencrl', '-out', out],
+  ])
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return fs.readFileSync(out);
+}
+
+/**
  * Signs an envelope from wssEnvelope with the xmlsec1 command instead of xml-crypto: a signature
  * template with the same references, filled in by xmlsec1 (`--id-attr` tells it which attributes are ids).
  */

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Revocations } from '../../src/inbound/wss/revocations.js';
 import { checkTimestamp } from '../../src/inbound/wss/security-timestamp.js';
 import { parseTrustAnchors, SigningCertificates } from '../../src/inbound/wss/signing-token.js';
 import { verifyWsSecurity, type WsSecurityOutcome } from '../../src/inbound/wss/ws-security.js';
@@ -13,6 +14,7 @@ import { generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, bodyFixture, OIN_25BE } from '../support/soap.js';
 import {
   issueSigningCertificate,
+  revokeCertificate,
   type SigningCredentials,
   type SignOptions,
   signEnvelope,
@@ -190,6 +192,24 @@ describe('refused with EK0031', () => {
     const weak = issueSigningCertificate(pki, 'unit-weak', 'weak signer 25BE', OIN_25BE, { bits: 1024 });
     const xml = signEnvelope(wssEnvelope(INSCHRIJVING, body(), weak), weak);
     expect(refusal(xml)).toMatch(/^BinarySecurityToken: .*shorter than 2048 bits/);
+  });
+
+  test('a signing certificate revoked by a CRL of TLS_CRL_FILE; the others still pass', () => {
+    const revoked = issueSigningCertificate(pki, 'unit-revoked', 'revoked signer 25BE', OIN_25BE);
+    const anchors = parseTrustAnchors(pki.ca);
+    const withCrl = new SigningCertificates(anchors, Revocations.fromPem(revokeCertificate(pki, revoked), anchors));
+    const xml = signEnvelope(wssEnvelope(INSCHRIJVING, body(), revoked), revoked);
+    expect(verify(xml).signed).toBe(true); // without the CRL
+    expect(refusal(xml, { certificates: withCrl })).toMatch(/^BinarySecurityToken: .*is revoked \(TLS_CRL_FILE\)/);
+    expect(verify(signedXml(), { certificates: withCrl }).signed).toBe(true);
+  });
+
+  test('a CRL that no trusted CA signed stops the start', () => {
+    const rogue = issueSigningCertificate(pki, 'unit-rogue', 'rogue signer', OIN_25BE, { ca: 'rogue' });
+    const crl = revokeCertificate(pki, rogue, 'rogue');
+    expect(() => Revocations.fromPem(crl, parseTrustAnchors(pki.ca))).toThrow(
+      /^TLS_CRL_FILE: a CRL cannot be used for signing certificates: CRL not signed by a CA in TLS_CA_FILE$/,
+    );
   });
 
   test('a token that is not base64, or no certificate', () => {

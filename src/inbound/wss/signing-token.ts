@@ -1,6 +1,7 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import { OIN_PATTERN } from '../../shared/catalogue.js';
 import { BrokerFault } from '../../shared/errors.js';
+import { Revocations } from './revocations.js';
 
 /** The CA certificates a signing certificate must chain to (TLS_CA_FILE), parsed once at start-up. */
 export function parseTrustAnchors(pem: Buffer | undefined): X509Certificate[] {
@@ -38,14 +39,17 @@ interface CheckedCertificate {
 const CACHE_SIZE = 1000;
 
 /**
- * The signing certificates of BinarySecurityTokens, checked against the trusted CAs (TLS_CA_FILE). A
- * chain is verified once per certificate (parsing and verifying it cost ~1 ms); the dates and the OIN
+ * The signing certificates of BinarySecurityTokens, checked against the trusted CAs (TLS_CA_FILE) and
+ * their revocation lists (TLS_CRL_FILE, read at start like the TLS layer's). A chain is verified once per certificate (parsing and verifying it cost ~1 ms); the dates and the OIN
  * are checked on every request.
  */
 export class SigningCertificates {
   private readonly checked = new Map<string, CheckedCertificate>();
 
-  constructor(private readonly anchors: readonly X509Certificate[]) {}
+  constructor(
+    private readonly anchors: readonly X509Certificate[],
+    private readonly revocations: Revocations = Revocations.none(),
+  ) {}
 
   /**
    * The public key of the token's certificate: an RSA end-entity certificate, valid now, that chains
@@ -93,6 +97,8 @@ export class SigningCertificates {
     for (let links = 0; ; links++) {
       const issuer = this.anchors.find((ca) => ca.ca && current.checkIssued(ca) && current.verify(ca.publicKey));
       if (!issuer || links >= MAX_CHAIN) throw tokenFault('the signing certificate does not chain to a trusted CA');
+      if (this.revocations.isRevoked(current, issuer))
+        throw tokenFault(`certificate serial ${current.serialNumber} of the signing chain is revoked (TLS_CRL_FILE)`);
       validFrom = Math.max(validFrom, Date.parse(issuer.validFrom));
       validTo = Math.min(validTo, Date.parse(issuer.validTo));
       if (issuer.checkIssued(issuer) && issuer.verify(issuer.publicKey)) break;
