@@ -9,6 +9,9 @@ import { Enqueuer } from './accept/enqueuer.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { ReplayGuard } from './inbound/wss/replay-guard.js';
+import { Revocations } from './inbound/wss/revocations.js';
+import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
@@ -80,6 +83,9 @@ export async function startBroker(
 ): Promise<Broker> {
   // First: a bad certificate or key stops the start before anything is opened.
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
+  // Signing certificates (WS-Security) are checked against the same CAs and CRLs as TLS client certificates.
+  const anchors = parseTrustAnchors(tls?.ca);
+  const signingCertificates = new SigningCertificates(anchors, Revocations.fromPem(tls?.crl, anchors));
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
   const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
@@ -144,6 +150,11 @@ export async function startBroker(
       validators,
       registry,
       batcher,
+      wss: {
+        requiredByDefault: config.wssRequired,
+        certificates: signingCertificates,
+        replay: new ReplayGuard(pool, log),
+      },
       log,
     },
     documents: new ContractDocuments(),

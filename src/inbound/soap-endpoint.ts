@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
+import { BrokerFault, StoreUnavailableError } from '../shared/errors.js';
 import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
@@ -20,6 +20,9 @@ import type { InstitutionRegistry } from './institution-registry.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
+import type { ReplayGuard } from './wss/replay-guard.js';
+import type { SigningCertificates } from './wss/signing-token.js';
+import { verifyWsSecurity } from './wss/ws-security.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
 export interface DurableAccept {
@@ -37,11 +40,23 @@ export interface InboundDeps {
   readonly registry: InstitutionRegistry;
   /** Stores accepted messages; it also enqueues their processing job (one per group commit). */
   readonly batcher: DurableAccept;
+  readonly wss: WsSecurityDeps;
   readonly log: Logger;
+}
+
+/** What WS-Security checking needs (docs/security.md). */
+export interface WsSecurityDeps {
+  /** WSS_REQUIRED: whether a sender whose institution does not say signs. */
+  readonly requiredByDefault: boolean;
+  /** Signing certificates, checked against the trusted CAs (TLS_CA_FILE; none without TLS). */
+  readonly certificates: SigningCertificates;
+  readonly replay: ReplayGuard;
 }
 
 /** Everything the accept steps learned; partial when a step refused the request. */
 interface Accepted {
+  /** The authenticated sender, once known (logged with a fault that comes after it, such as EK0031). */
+  senderOin?: string;
   contract?: Contract;
   addressing?: Addressing;
   document?: CheckedDocumentHeader;
@@ -73,6 +88,13 @@ async function accept(
       peerOf(req),
       (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
     );
+    facts.senderOin = senderOin;
+    // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
+    const signed = verifyWsSecurity(envelope, senderOin, {
+      required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
+      certificates: deps.wss.certificates,
+      now: new Date(),
+    });
     const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
     facts.document = document;
     const parties = authoriseSender(
@@ -83,19 +105,30 @@ async function accept(
       deps.brpSourceOin,
     );
     facts.parties = parties;
-    const stored = await deps.batcher.submit({
-      contract: contract.name,
-      operation: addressing.operation.name,
-      senderOin,
-      brin: parties.brin,
-      documentId: document.documentId,
-      documentTime: document.documentTime,
-      wsaMessageId: addressing.messageId,
-      requestId,
-      receiptId: randomUUID(),
-      receiptAt: new Date(),
-      rawXml: xml,
-    });
+    // Recorded last, so that a request refused for anything else is no replay when it comes again.
+    const replayKey = signed.signed
+      ? { senderOin, messageId: addressing.messageId, signatureDigest: signed.signatureDigest }
+      : undefined;
+    if (replayKey) await deps.wss.replay.admit(replayKey);
+    const stored = await deps.batcher
+      .submit({
+        contract: contract.name,
+        operation: addressing.operation.name,
+        senderOin,
+        brin: parties.brin,
+        documentId: document.documentId,
+        documentTime: document.documentTime,
+        wsaMessageId: addressing.messageId,
+        requestId,
+        receiptId: randomUUID(),
+        receiptAt: new Date(),
+        rawXml: xml,
+      })
+      .catch(async (error: unknown) => {
+        // Known not stored: its identical resend is a resend, not a replay.
+        if (replayKey && error instanceof StoreUnavailableError) await deps.wss.replay.forget(replayKey);
+        throw error;
+      });
     facts.stored = stored;
     const reused = reusedId(stored, addressing.operation.name, envelope);
     if (reused === 'identificatiecodeBedrijfsdocument') {
@@ -112,7 +145,7 @@ async function accept(
         reused,
       );
     }
-    return { contract, addressing, document, parties, stored };
+    return { senderOin, contract, addressing, document, parties, stored };
   } finally {
     envelope.dispose();
   }
@@ -232,7 +265,7 @@ export async function handleSoapPost(
       element: fault.element,
       reason: faultSummary(fault),
       operation: facts.addressing?.operation.name,
-      senderOin: facts.parties?.institution.oin,
+      senderOin: facts.parties?.institution.oin ?? facts.senderOin,
       ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),

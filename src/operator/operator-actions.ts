@@ -11,6 +11,7 @@ import {
   lockInstitutionAdds,
   otherInstitutionsServing,
   setInstitutionPaused,
+  setInstitutionWssRequired,
   upsertInstitution,
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
@@ -173,6 +174,31 @@ export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: 
     }),
   );
   return paused !== null;
+}
+
+/**
+ * Sets whether an institution must sign its requests with WS-Security (null: the broker's WSS_REQUIRED);
+ * the broker applies it within its registry refresh (5 s). False when there is no such institution.
+ */
+export async function setInstitutionSigning(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  required: boolean | null,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setInstitutionWssRequired(tx, oin, required)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.signing',
+      target: { institution: oin, signing: required === null ? 'default' : required ? 'required' : 'optional' },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
 }
 
 /**

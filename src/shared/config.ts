@@ -106,6 +106,11 @@ export interface Config {
    * null: plain HTTP, for development only (docs/security.md).
    */
   readonly tls: TlsSettings | null;
+  /**
+   * Whether senders must sign their requests with WS-Security (`WSS_REQUIRED`, default false); an
+   * institution's own `wss_required` overrides it. A signature that is present is verified either way.
+   */
+  readonly wssRequired: boolean;
   /** The broker's address as senders reach it, used in the WSDLs' soap:address (`PUBLIC_URL`; unset: the listen address). */
   readonly publicUrl: string | undefined;
   /** Limits that follow from the settings above, computed here so no call site invents its own. */
@@ -282,6 +287,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const tls = tlsSettings(env, problems);
+  const wssRequired = bool('WSS_REQUIRED', false);
+  // Signing certificates are checked against TLS_CA_FILE: without it no signature could ever be verified.
+  if (wssRequired && !tls)
+    problems.push('WSS_REQUIRED=true needs TLS=on (signing certificates must chain to TLS_CA_FILE)');
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
   // An embedded PostgreSQL is what `npm start` on a developer's machine uses; a deployment names its database.
   const profile = (env.BROKER_PROFILE || (env.DATABASE_URL ? 'production' : 'development')) as Profile;
@@ -335,6 +344,7 @@ export function loadConfig(env: Env = process.env): Config {
     traceKey: secret('TRACE_KEY', 32),
     qualitySchedule,
     tls,
+    wssRequired,
     publicUrl,
   };
   if (problems.length > 0) throw new ConfigError(problems);

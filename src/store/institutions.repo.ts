@@ -7,6 +7,8 @@ export interface Institution {
   readonly brins: readonly string[];
   readonly endpointUrl: string | null;
   readonly enabled: boolean;
+  /** Whether its requests must be signed (WS-Security); null or absent: the broker's WSS_REQUIRED. */
+  readonly wssRequired?: boolean | null;
 }
 
 interface InstitutionRow {
@@ -15,6 +17,7 @@ interface InstitutionRow {
   brins: string[];
   endpoint_url: string | null;
   enabled: boolean;
+  wss_required?: boolean | null;
 }
 
 /** The columns an InstitutionRow reads. */
@@ -26,6 +29,7 @@ const toInstitution = (row: InstitutionRow): Institution => ({
   brins: row.brins,
   endpointUrl: row.endpoint_url,
   enabled: row.enabled,
+  ...(row.wss_required === undefined ? {} : { wssRequired: row.wss_required }),
 });
 
 /** Inserts or replaces an institution by OIN. */
@@ -50,7 +54,9 @@ export async function insertInstitutionIfAbsent(pool: Pool, institution: Institu
 
 /** All institutions, by OIN. */
 export async function listInstitutions(pool: Pool): Promise<Institution[]> {
-  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions ORDER BY oin`);
+  const result = await pool.query<InstitutionRow>(
+    `SELECT ${INSTITUTION_COLUMNS}, wss_required FROM institutions ORDER BY oin`,
+  );
   return result.rows.map(toInstitution);
 }
 
@@ -87,6 +93,18 @@ export async function otherInstitutionsServing(
 export async function setInstitutionPaused(db: Pick<Pool, 'query'>, oin: string, paused: boolean): Promise<boolean> {
   return (
     (await db.query('UPDATE institutions SET paused = $2, updated_at = now() WHERE oin = $1', [oin, paused]))
+      .rowCount === 1
+  );
+}
+
+/** Sets whether an institution must sign its requests (null: the broker's WSS_REQUIRED); false when there is no such institution. */
+export async function setInstitutionWssRequired(
+  db: Pick<Pool, 'query'>,
+  oin: string,
+  required: boolean | null,
+): Promise<boolean> {
+  return (
+    (await db.query('UPDATE institutions SET wss_required = $2, updated_at = now() WHERE oin = $1', [oin, required]))
       .rowCount === 1
   );
 }

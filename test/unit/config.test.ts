@@ -295,6 +295,19 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       expect(loadConfig({ PUBLIC_URL: 'https://bron.example.nl/' }).publicUrl).toBe('https://bron.example.nl');
     });
 
+    test('WSS_REQUIRED: false by default, a boolean, and true only with TLS (its CA bundle checks signing certificates)', () => {
+      const file = new URL(import.meta.url).pathname;
+      const tlsOn = { TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file };
+      expect(loadConfig({}).wssRequired).toBe(false);
+      expect(loadConfig({ ...tlsOn, WSS_REQUIRED: 'true' }).wssRequired).toBe(true);
+      expect(problemsOf({ WSS_REQUIRED: 'true' })).toEqual([
+        'WSS_REQUIRED=true needs TLS=on (signing certificates must chain to TLS_CA_FILE)',
+      ]);
+      expect(problemsOf({ WSS_REQUIRED: 'sometimes' })).toEqual([
+        "WSS_REQUIRED must be true or false, got 'sometimes'",
+      ]);
+    });
+
     test('readable files: on, with the delivery CA bundle defaulting to TLS_CA_FILE', () => {
       const file = new URL(import.meta.url).pathname;
       const tls = loadConfig({ TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file }).tls;

@@ -4,7 +4,7 @@ import { cliActor } from '../audit.js';
 import { endpointPolicy } from '../endpoint-url.js';
 import { listErrors } from '../error-queue.js';
 import { type InstitutionOverview, institutionOverview, type PingResult } from '../institutions.js';
-import { addInstitution, pauseInstitution, resumeInstitution } from '../operator-actions.js';
+import { addInstitution, pauseInstitution, resumeInstitution, setInstitutionSigning } from '../operator-actions.js';
 import { pingInstitution } from '../ping.js';
 import { brins, oin, printJson, printTable, when, withDatabase, withOperator } from './cli-support.js';
 
@@ -185,5 +185,17 @@ export function registerInstitutionCommands(program: Command): void {
       const queued = await withOperator((deps) => resumeInstitution(deps, cliActor(), oin(value)));
       if (queued === null) throw new Error(`no institution ${value}`);
       process.stdout.write(`resumed ${value}; ${queued} message(s) queued\n`);
+    });
+
+  institution
+    .command('signing <oin> <rule>')
+    .description('whether its requests must be signed (WS-Security): required, optional, or default (WSS_REQUIRED)')
+    .action(async (value: string, rule: string) => {
+      const rules: Readonly<Record<string, boolean | null>> = { required: true, optional: false, default: null };
+      if (!Object.hasOwn(rules, rule)) throw new Error(`signing must be required, optional or default, got '${rule}'`);
+      const required = rules[rule] ?? null;
+      if (!(await withDatabase((pool) => setInstitutionSigning({ pool }, cliActor(), oin(value), required))))
+        throw new Error(`no institution ${value}`);
+      process.stdout.write(`signing ${rule} for ${value}\n`);
     });
 }
