@@ -81,7 +81,7 @@ export async function startBroker(
   // First: a bad certificate or key stops the start before anything is opened.
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
-  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
+  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize, { dataKeys: config.dataKeys });
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
   const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
   const registry = new InstitutionRegistry(pool, log);
@@ -100,12 +100,14 @@ export async function startBroker(
   const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, {
     statementTimeoutMs: config.acceptTimeoutMs,
     plans: 'cached',
+    dataKeys: config.dataKeys,
   });
   // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
   const outcomePool = createPool(urls.databaseUrl, 1, {
     queryTimeoutMs: 2000,
     statementTimeoutMs: 1000,
     lockTimeoutMs: 1000,
+    dataKeys: config.dataKeys,
   });
   const batcher = new AcceptBatcher(acceptPool, {
     maxBatch: config.acceptBatchSize,

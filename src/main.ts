@@ -83,6 +83,13 @@ function logTransport(config: Config, log: Logger): void {
   }
 }
 
+/** The start's one line on data at rest: stored messages sealed under a key, or plain text (development only). */
+function logDataAtRest(config: Config, log: Logger): void {
+  const current = config.dataKeys.current;
+  if (current) log.info('stored messages encrypted at rest (AES-256-GCM)', { dataKey: current.id });
+  else log.warn('DATA_KEYS unset: stored messages are kept in plain text; for development only (docs/security.md)');
+}
+
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
 async function runHttp(
   config: Config,
@@ -231,6 +238,7 @@ async function main(): Promise<void> {
     // A bad certificate or key stops the start with one line before any service is started.
     if (config.tls) loadTlsMaterial(config.tls);
     logTransport(config, log);
+    logDataAtRest(config, log);
     return runPrimary(config, log);
   }
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };

@@ -28,7 +28,7 @@ export interface Pipeline {
  * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */
 export function createPipelinePool(databaseUrl: string, config: Config): Pool {
-  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups' });
+  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups', dataKeys: config.dataKeys });
 }
 
 export function startPipeline(
