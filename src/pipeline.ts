@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
+import { addressGuard } from './delivery/address-check.js';
 import { Deliverer } from './delivery/deliverer.js';
 import { httpsAgentFor } from './delivery/http-post.js';
 import { createHandlers } from './processing/handlers/index.js';
@@ -58,6 +59,10 @@ export function startPipeline(
     log,
     onDelivered: observeDeliveryLatency,
     ...(httpsAgent ? { httpsAgent } : {}),
+    addressGuard: addressGuard({
+      allowLoopback: config.allowLoopbackEndpoints,
+      allowPrivate: config.allowPrivateEndpoints,
+    }),
   });
   const processing: Worker = startProcessingWorker({
     redisUrl,

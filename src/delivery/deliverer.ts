@@ -15,6 +15,7 @@ import {
   recordAttempts,
   releaseLeases,
 } from '../store/outbound.repo.js';
+import type { AddressGuard } from './address-check.js';
 import { classify, type RetryPolicy } from './policy.js';
 import { attemptDelivery, outboundEnvelope } from './soap-client.js';
 
@@ -35,6 +36,8 @@ export interface DelivererOptions {
   readonly onDelivered?: (seconds: number) => void;
   /** Mutual TLS to https endpoints: the broker's client certificate and the trusted CAs (absent: Node's defaults). */
   readonly httpsAgent?: https.Agent;
+  /** The send-time check of endpoint addresses (absent: any address). */
+  readonly addressGuard?: AddressGuard;
 }
 
 /** Most due messages one poll leases. */
@@ -305,6 +308,7 @@ export class Deliverer {
         this.options.validator,
         message.wsaMessageId,
         this.options.httpsAgent,
+        this.options.addressGuard,
       );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
