@@ -10,6 +10,7 @@ import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
+import { createAdminServer } from './operator/http/admin-listener.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
 import { Sweeper } from './processing/sweeper.js';
@@ -38,6 +39,8 @@ export interface Broker {
   readonly port: number;
   /** `https://…` with mutual TLS, `http://…` without; on localhost. */
   readonly baseUrl: string;
+  /** Where /admin, /metrics and /readyz are served: the admin listener (ADMIN_PORT, plain HTTP), or baseUrl. */
+  readonly adminBaseUrl: string;
   /** The base of the WSDLs' soap:address: PUBLIC_URL, or the listen address. */
   readonly publicUrl: string;
   readonly pool: Pool;
@@ -137,6 +140,8 @@ export async function startBroker(
     log,
   });
 
+  // With ADMIN_PORT the operator's routes are served there only: the SOAP listener answers 404 for them.
+  const adminServer = config.admin ? createAdminServer(operator, log) : undefined;
   let publicUrl = config.publicUrl ?? listenUrl(config, config.port);
   const server = createHttpServer({
     inbound: {
@@ -151,7 +156,7 @@ export async function startBroker(
     documents: new ContractDocuments(),
     log,
     publicBaseUrl: () => publicUrl,
-    operator,
+    ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
   });
@@ -160,6 +165,14 @@ export async function startBroker(
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  if (adminServer && config.admin) {
+    const { port: adminPort, host: adminHost } = config.admin;
+    await new Promise<void>((resolve, reject) => {
+      adminServer.once('error', reject);
+      adminServer.listen(adminPort, adminHost, () => resolve());
+    });
+  }
+  const baseUrl = listenUrl({ host: 'localhost', tls: config.tls }, port);
   // PORT=0 (tests) chooses the port only now.
   publicUrl = config.publicUrl ?? listenUrl(config, port);
 
@@ -167,7 +180,10 @@ export async function startBroker(
     config,
     server,
     port,
-    baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port),
+    baseUrl,
+    adminBaseUrl: adminServer
+      ? listenUrl({ host: 'localhost', tls: null }, (adminServer.address() as AddressInfo).port)
+      : baseUrl,
     publicUrl,
     pool,
     redis,
@@ -179,6 +195,10 @@ export async function startBroker(
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (adminServer) {
+        adminServer.closeIdleConnections();
+        await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+      }
       await sweeper.stop();
       await enqueuer.drain();
       registry.stop();

@@ -64,8 +64,9 @@ function printUrls(config: Config): void {
   }
   // The tokens themselves are not printed: stdout usually ends up in a log.
   const { generatedFile } = resolveOperatorSecrets(config);
+  const admin = config.admin ? listenUrl({ host: config.admin.host, tls: null }, config.admin.port) : local;
   process.stdout.write(
-    `Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
+    `Admin dashboard: ${admin}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
   );
 }
 

@@ -31,7 +31,9 @@ export function endpointPolicy(config: Config): EndpointPolicy {
     allowHttp: config.allowHttpEndpoints,
     allowLoopback: config.allowLoopbackEndpoints,
     allowPrivate: config.allowPrivateEndpoints,
-    ownPorts: [config.port, config.embeddedPgPort, config.embeddedRedisPort].filter((port) => port > 0),
+    ownPorts: [config.port, config.admin?.port ?? 0, config.embeddedPgPort, config.embeddedRedisPort].filter(
+      (port) => port > 0,
+    ),
     ownPathPrefixes: config.seedDemo ? [DEMO_RECEIVER_PATH] : [],
   };
 }

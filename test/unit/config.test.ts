@@ -384,3 +384,13 @@ describe('DATA_KEYS', () => {
     expect(problems[0]).not.toContain(short.slice(3));
   });
 });
+
+describe('ADMIN_PORT', () => {
+  test('unset: no admin listener; set: its port on ADMIN_HOST, 127.0.0.1 by default; never PORT itself', () => {
+    expect(loadConfig({}).admin).toBeNull();
+    expect(loadConfig({ ADMIN_PORT: '9091' }).admin).toEqual({ port: 9091, host: '127.0.0.1' });
+    expect(loadConfig({ ADMIN_PORT: '9091', ADMIN_HOST: '10.0.0.5' }).admin).toEqual({ port: 9091, host: '10.0.0.5' });
+    expect(() => loadConfig({ ADMIN_PORT: '8080' })).toThrow('ADMIN_PORT must differ from PORT');
+    expect(() => loadConfig({ ADMIN_PORT: 'x' })).toThrow('ADMIN_PORT must be a whole number from 0 to 65535');
+  });
+});
