@@ -5,6 +5,7 @@ import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -316,7 +317,7 @@ export class Deliverer {
       await this.recorder.submit({
         outboundId: message.id,
         startedAt,
-        endpoint: message.endpointUrl,
+        endpoint: withoutCredentials(message.endpointUrl),
         latencyMs,
         outcome: outcome.kind,
         status: verdict.status,
