@@ -271,6 +271,7 @@ async function main(): Promise<void> {
     REDIS_URL: redisService.url,
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
+    ALLOW_LOOPBACK_ENDPOINTS: 'true', // the endpoints are on loopback, which deliveries re-check
     // Production requires a data key: a fresh one per run unless given (BROKER_PROFILE=development DATA_KEYS= for none).
     DATA_KEYS: process.env.DATA_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
     DELIVERY_TIMEOUT_MS: '2000',
