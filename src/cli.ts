@@ -9,6 +9,7 @@ import { registerProcessingErrorCommands } from './operator/cli/processing-error
 import { registerQualityCommands } from './operator/cli/quality.command.js';
 import { registerRioCommands } from './operator/cli/rio.command.js';
 import { registerStatsCommands } from './operator/cli/stats.command.js';
+import { registerSubscriptionCommands } from './operator/cli/subscriptions.command.js';
 import { registerTraceCommand } from './operator/cli/trace.command.js';
 import { ConfigError } from './shared/config.js';
 
@@ -31,6 +32,7 @@ registerAuditCommand(program);
 registerPopulationCommands(program);
 registerQualityCommands(program);
 registerRioCommands(program);
+registerSubscriptionCommands(program);
 registerKeysCommands(program);
 
 program.parseAsync().then(

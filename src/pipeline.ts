@@ -7,6 +7,7 @@ import { httpsAgentFor } from './delivery/http-post.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { startProcessingWorker } from './processing/processing-worker.js';
 import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
+import { startSubscriptionExpiry } from './processing/subscription-expiry.js';
 import { OUTBOUND_CONTRACT } from './shared/catalogue.js';
 import type { Config } from './shared/config.js';
 import { createPool, type Pool } from './shared/database.js';
@@ -91,8 +92,10 @@ export function startPipeline(
         ...(options.now ? { now: options.now } : {}),
       })
     : undefined;
+  const expiry = startSubscriptionExpiry({ pool, log, ...(options.now ? { now: options.now } : {}) });
   return {
     async close() {
+      await expiry.close();
       await quality?.close();
       await processing.close(); // nothing new is offered once processing has stopped
       await deliverer.close();

@@ -15,7 +15,7 @@ import {
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
-import { replaceRioLinksInTransaction } from '../store/reference.repo.js';
+import { replaceRioLinksInTransaction, upsertOpleidingNiveaus } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.js';
 import { type BulkOptions, moveErrorQueueInBatches, type OperatorDeps } from './error-queue.js';
@@ -366,6 +366,30 @@ export async function loadRioLinks(
       actor,
       action: 'rio.load',
       target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+}
+
+/** Sets the niveau of opleidingcodes in the RIO stand-in (exam results are checked against it); returns how many. */
+export async function loadOpleidingNiveaus(
+  pool: Pool,
+  actor: Actor,
+  rows: readonly { readonly opleidingcode: string; readonly niveau: string }[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      await upsertOpleidingNiveaus(tx, rows);
+      return rows.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'rio.niveaus',
+      target: { file: fileName },
       affected: loaded,
       dryRun: false,
       outboundIds: [],

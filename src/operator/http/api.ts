@@ -29,6 +29,7 @@ import { pingInstitution } from '../ping.js';
 import { listProcessingErrorQueue } from '../processing-error-queue.js';
 import { listQuality, parseQualityFilter, qualityOverview } from '../quality.js';
 import { collectStats, messageSeries } from '../stats.js';
+import { listSubscriptionViews, parseSubscriptionFilter } from '../subscriptions.js';
 import { traceByBrin, traceByPupil, traceMessage } from '../trace.js';
 import type { AdminRole, Caller } from './auth.js';
 import { HttpError, readJson } from './http-json.js';
@@ -308,6 +309,23 @@ const ROUTES: readonly Route[] = [
       if (!outcome.ran) throw new HttpError(409, 'another quality run is under way');
       return outcome;
     },
+  },
+  {
+    method: 'GET',
+    path: /^subscriptions$/,
+    role: 'read',
+    run: ({ query, deps }) =>
+      listSubscriptionViews(
+        deps.pool,
+        parseSubscriptionFilter(
+          {
+            institution: query.get('institution') ?? undefined,
+            all: query.get('all') ?? undefined,
+            limit: query.get('limit') ?? undefined,
+          },
+          API_FIELDS,
+        ),
+      ),
   },
   {
     method: 'GET',
