@@ -13,6 +13,7 @@ import { ReplayGuard } from './inbound/wss/replay-guard.js';
 import { Revocations } from './inbound/wss/revocations.js';
 import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
+import { createAdminServer } from './operator/http/admin-listener.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
 import { Sweeper } from './processing/sweeper.js';
@@ -41,6 +42,8 @@ export interface Broker {
   readonly port: number;
   /** `https://…` with mutual TLS, `http://…` without; on localhost. */
   readonly baseUrl: string;
+  /** Where /admin, /metrics and /readyz are served: the admin listener (ADMIN_PORT, plain HTTP), or baseUrl. */
+  readonly adminBaseUrl: string;
   /** The base of the WSDLs' soap:address: PUBLIC_URL, or the listen address. */
   readonly publicUrl: string;
   readonly pool: Pool;
@@ -87,7 +90,7 @@ export async function startBroker(
   const anchors = parseTrustAnchors(tls?.ca);
   const signingCertificates = new SigningCertificates(anchors, Revocations.fromPem(tls?.crl, anchors));
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
-  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
+  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize, { dataKeys: config.dataKeys });
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
   const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
   const registry = new InstitutionRegistry(pool, log);
@@ -106,12 +109,14 @@ export async function startBroker(
   const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, {
     statementTimeoutMs: config.acceptTimeoutMs,
     plans: 'cached',
+    dataKeys: config.dataKeys,
   });
   // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
   const outcomePool = createPool(urls.databaseUrl, 1, {
     queryTimeoutMs: 2000,
     statementTimeoutMs: 1000,
     lockTimeoutMs: 1000,
+    dataKeys: config.dataKeys,
   });
   const batcher = new AcceptBatcher(acceptPool, {
     maxBatch: config.acceptBatchSize,
@@ -141,6 +146,8 @@ export async function startBroker(
     log,
   });
 
+  // With ADMIN_PORT the operator's routes are served there only: the SOAP listener answers 404 for them.
+  const adminServer = config.admin ? createAdminServer(operator, log) : undefined;
   let publicUrl = config.publicUrl ?? listenUrl(config, config.port);
   const server = createHttpServer({
     inbound: {
@@ -160,7 +167,7 @@ export async function startBroker(
     documents: new ContractDocuments(),
     log,
     publicBaseUrl: () => publicUrl,
-    operator,
+    ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
   });
@@ -169,6 +176,14 @@ export async function startBroker(
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  if (adminServer && config.admin) {
+    const { port: adminPort, host: adminHost } = config.admin;
+    await new Promise<void>((resolve, reject) => {
+      adminServer.once('error', reject);
+      adminServer.listen(adminPort, adminHost, () => resolve());
+    });
+  }
+  const baseUrl = listenUrl({ host: 'localhost', tls: config.tls }, port);
   // PORT=0 (tests) chooses the port only now.
   publicUrl = config.publicUrl ?? listenUrl(config, port);
 
@@ -176,7 +191,10 @@ export async function startBroker(
     config,
     server,
     port,
-    baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port),
+    baseUrl,
+    adminBaseUrl: adminServer
+      ? listenUrl({ host: 'localhost', tls: null }, (adminServer.address() as AddressInfo).port)
+      : baseUrl,
     publicUrl,
     pool,
     redis,
@@ -188,6 +206,10 @@ export async function startBroker(
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (adminServer) {
+        adminServer.closeIdleConnections();
+        await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+      }
       await sweeper.stop();
       await enqueuer.drain();
       registry.stop();

@@ -64,8 +64,9 @@ function printUrls(config: Config): void {
   }
   // The tokens themselves are not printed: stdout usually ends up in a log.
   const { generatedFile } = resolveOperatorSecrets(config);
+  const admin = config.admin ? listenUrl({ host: config.admin.host, tls: null }, config.admin.port) : local;
   process.stdout.write(
-    `Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
+    `Admin dashboard: ${admin}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
   );
 }
 
@@ -81,6 +82,13 @@ function logTransport(config: Config, log: Logger): void {
       'TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)',
     );
   }
+}
+
+/** The start's one line on data at rest: stored messages sealed under a key, or plain text (development only). */
+function logDataAtRest(config: Config, log: Logger): void {
+  const current = config.dataKeys.current;
+  if (current) log.info('stored messages encrypted at rest (AES-256-GCM)', { dataKey: current.id });
+  else log.warn('DATA_KEYS unset: stored messages are kept in plain text; for development only (docs/security.md)');
 }
 
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
@@ -231,6 +239,7 @@ async function main(): Promise<void> {
     // A bad certificate or key stops the start with one line before any service is started.
     if (config.tls) loadTlsMaterial(config.tls);
     logTransport(config, log);
+    logDataAtRest(config, log);
     return runPrimary(config, log);
   }
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };

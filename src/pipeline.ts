@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
+import { addressGuard } from './delivery/address-check.js';
 import { Deliverer } from './delivery/deliverer.js';
 import { httpsAgentFor } from './delivery/http-post.js';
 import { createHandlers } from './processing/handlers/index.js';
@@ -29,7 +30,7 @@ export interface Pipeline {
  * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */
 export function createPipelinePool(databaseUrl: string, config: Config): Pool {
-  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups' });
+  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups', dataKeys: config.dataKeys });
 }
 
 export function startPipeline(
@@ -59,6 +60,10 @@ export function startPipeline(
     log,
     onDelivered: observeDeliveryLatency,
     ...(httpsAgent ? { httpsAgent } : {}),
+    addressGuard: addressGuard({
+      allowLoopback: config.allowLoopbackEndpoints,
+      allowPrivate: config.allowPrivateEndpoints,
+    }),
   });
   const processing: Worker = startProcessingWorker({
     redisUrl,

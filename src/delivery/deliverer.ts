@@ -5,6 +5,7 @@ import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -15,6 +16,7 @@ import {
   recordAttempts,
   releaseLeases,
 } from '../store/outbound.repo.js';
+import type { AddressGuard } from './address-check.js';
 import { classify, type RetryPolicy } from './policy.js';
 import { attemptDelivery, outboundEnvelope } from './soap-client.js';
 
@@ -35,6 +37,8 @@ export interface DelivererOptions {
   readonly onDelivered?: (seconds: number) => void;
   /** Mutual TLS to https endpoints: the broker's client certificate and the trusted CAs (absent: Node's defaults). */
   readonly httpsAgent?: https.Agent;
+  /** The send-time check of endpoint addresses (absent: any address). */
+  readonly addressGuard?: AddressGuard;
 }
 
 /** Most due messages one poll leases. */
@@ -305,6 +309,7 @@ export class Deliverer {
         this.options.validator,
         message.wsaMessageId,
         this.options.httpsAgent,
+        this.options.addressGuard,
       );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
@@ -312,7 +317,7 @@ export class Deliverer {
       await this.recorder.submit({
         outboundId: message.id,
         startedAt,
-        endpoint: message.endpointUrl,
+        endpoint: withoutCredentials(message.endpointUrl),
         latencyMs,
         outcome: outcome.kind,
         status: verdict.status,

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 
 /** An answer read in full: its exact bytes and their UTF-8 text. */
@@ -37,6 +38,8 @@ export interface PostOptions {
   readonly maxAnswerBytes: number;
   /** For https URLs; default: Node's trust store and no client certificate. */
   readonly httpsAgent?: https.Agent;
+  /** Resolves the host for a new connection (default dns.lookup): the send-time address check (address-check.ts). */
+  readonly lookup?: LookupFunction;
 }
 
 /**
@@ -76,6 +79,7 @@ export function postText(
         method: 'POST',
         agent: target.protocol === 'https:' ? (options.httpsAgent ?? agents['https:']) : agents['http:'],
         headers: { ...headers, 'content-length': payload.length },
+        ...(options.lookup ? { lookup: options.lookup } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];

@@ -6,6 +6,7 @@ import { faultSummary } from '../shared/fault-summary.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { AddressGuard } from './address-check.js';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
 /** How one attempt ended, and what to do next. */
@@ -88,14 +89,23 @@ export async function attemptDelivery(
   validator: XsdValidator,
   messageId: string,
   httpsAgent?: https.Agent,
+  guard?: AddressGuard,
 ): Promise<AttemptOutcome> {
+  // An address refused now may be allowed later (the operator fixes the endpoint): retried like a refused connection.
+  const refused = guard?.refusal(endpoint);
+  if (refused) return { kind: 'retry', error: refused };
   let answer: HttpAnswer;
   try {
     answer = await postText(
       endpoint,
       envelopeXml,
       { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` },
-      { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES, ...(httpsAgent ? { httpsAgent } : {}) },
+      {
+        timeoutMs,
+        maxAnswerBytes: MAX_ANSWER_BYTES,
+        ...(httpsAgent ? { httpsAgent } : {}),
+        ...(guard ? { lookup: guard.lookup } : {}),
+      },
     );
   } catch (error) {
     const failure = error as HttpPostError;

@@ -1,5 +1,6 @@
 import type { Pool } from '../shared/database.js';
 import { maskPersonalNumbers } from '../shared/log.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import { listInstitutionActivity } from '../store/institutions.repo.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */
@@ -39,7 +40,8 @@ export async function institutionOverview(pool: Pool, oin?: string): Promise<Ins
     oin: r.oin,
     name: r.name,
     brins: r.brins,
-    endpointUrl: r.endpointUrl,
+    // Never a user or password, even from a row stored before endpoint URLs were checked.
+    endpointUrl: r.endpointUrl === null ? null : withoutCredentials(r.endpointUrl),
     enabled: r.enabled,
     paused: r.paused,
     queued: r.queued,

@@ -1,4 +1,5 @@
 import type { Pool } from '../shared/database.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import { insertAuditRow } from '../store/audit.repo.js';
 import { checkEndpointUrl, type EndpointPolicy, EndpointUrlError } from './endpoint-url.js';
 import { type PingResult, pingEndpoint } from './institutions.js';
@@ -18,18 +19,6 @@ export interface PingDeps {
 
 /** What the read role is told about an endpoint that is not healthy. */
 export const GENERIC_PING_ERROR = 'the endpoint did not answer as a healthy service (the operator role sees why)';
-
-/** The URL without user and password, for showing and auditing. */
-export function withoutCredentials(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = '';
-    url.password = '';
-    return url.href;
-  } catch {
-    return endpoint.replace(/\/\/[^/@]*@/, '//');
-  }
-}
 
 /**
  * Probes an institution's endpoint and records the ping in the audit log. An endpoint the endpoint

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OIN_PATTERN } from './catalogue.js';
+import { DataKeys } from './data-keys.js';
 import { parseSchedule, type QualitySchedule } from './schedule.js';
 
 /** Validated, frozen broker configuration, read once from the environment at start-up. */
@@ -113,6 +114,16 @@ export interface Config {
   readonly wssRequired: boolean;
   /** The broker's address as senders reach it, used in the WSDLs' soap:address (`PUBLIC_URL`; unset: the listen address). */
   readonly publicUrl: string | undefined;
+  /**
+   * Keys that seal stored messages at rest, AES-256-GCM (`DATA_KEYS`, `id:base64key,…`: the first seals,
+   * all open). Unset: plain text, allowed in the development profile only (docs/security.md).
+   */
+  readonly dataKeys: DataKeys;
+  /**
+   * A listener of its own for /admin, /metrics and /readyz (`ADMIN_PORT`; unset: they are served on
+   * `PORT`), on `ADMIN_HOST` (default 127.0.0.1), plain HTTP.
+   */
+  readonly admin: { readonly port: number; readonly host: string } | null;
   /** Limits that follow from the settings above, computed here so no call site invents its own. */
   readonly limits: DerivedLimits;
   /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
@@ -302,6 +313,11 @@ export function loadConfig(env: Env = process.env): Config {
     url('DEMO_BASE_URL', ['http:', 'https:']) ?? `${tls ? 'https' : 'http'}://localhost:${port}`
   ).replace(/\/+$/, '');
 
+  const dataKeys = dataKeysSetting(env, development, problems);
+  const adminPort = env.ADMIN_PORT ? int('ADMIN_PORT', 0, 0, 65535) : undefined;
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port)
+    problems.push('ADMIN_PORT must differ from PORT');
+
   const settings = {
     port,
     host: env.HOST || '0.0.0.0',
@@ -346,9 +362,27 @@ export function loadConfig(env: Env = process.env): Config {
     tls,
     wssRequired,
     publicUrl,
+    dataKeys,
+    admin: adminPort === undefined ? null : { port: adminPort, host: env.ADMIN_HOST || '127.0.0.1' },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
+}
+
+/** DATA_KEYS parsed; required in production, where a stolen backup must not hold readable messages. */
+function dataKeysSetting(env: Env, development: boolean, problems: string[]): DataKeys {
+  const raw = env.DATA_KEYS?.trim();
+  if (!raw) {
+    if (!development)
+      problems.push('DATA_KEYS must be set in the production profile: id:base64key of 32 bytes (docs/security.md)');
+    return DataKeys.NONE;
+  }
+  try {
+    return DataKeys.parse(raw);
+  } catch (error) {
+    problems.push(`DATA_KEYS: ${(error as Error).message}`);
+    return DataKeys.NONE;
+  }
 }
 
 const TLS_FILES = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE', caFile: 'TLS_CA_FILE' } as const;

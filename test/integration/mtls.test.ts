@@ -279,3 +279,31 @@ describe('deliveries over mutual TLS', () => {
     }
   });
 });
+
+describe('ADMIN_PORT with TLS on', () => {
+  let withAdmin: Broker;
+  beforeAll(async () => {
+    withAdmin = await startTestBroker({ env: { ...brokerTlsEnv(pki), ADMIN_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await withAdmin?.close();
+  });
+
+  const getTls = (url: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      https
+        .get(url, { agent: false, ca: pki.ca, cert: pki.school25BE.cert, key: pki.school25BE.key }, (res) => {
+          res.resume().on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject);
+    });
+
+  test('the operator routes answer on the plain-HTTP admin listener without a client certificate, and not on the TLS port', async () => {
+    expect(withAdmin.adminBaseUrl.startsWith('http://')).toBe(true);
+    expect((await fetch(`${withAdmin.adminBaseUrl}/metrics`)).status).toBe(200);
+    expect((await fetch(`${withAdmin.adminBaseUrl}/readyz`)).status).toBe(200);
+    // A school with a valid certificate finds none of them on the SOAP port.
+    expect(await getTls(`${withAdmin.baseUrl}/metrics`)).toBe(404);
+    expect(await getTls(`${withAdmin.baseUrl}/admin/`)).toBe(404);
+  });
+});
