@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { AcceptBatcher } from './accept/accept-batcher.js';
 import { Enqueuer } from './accept/enqueuer.js';
+import { httpsAgentFor } from './delivery/http-post.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
@@ -28,7 +29,8 @@ import {
 } from './shared/processing-queue.js';
 import { createProducerConnection } from './shared/redis.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
-import { loadTlsMaterial } from './shared/tls.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
+import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
@@ -80,6 +82,7 @@ export async function startBroker(
 ): Promise<Broker> {
   // First: a bad certificate or key stops the start before anything is opened.
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
+  const signer = loadEnvelopeSigner(config.signing);
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
   const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
@@ -127,6 +130,7 @@ export async function startBroker(
       brokerOin: config.brokerOin,
       log,
       endpointPolicy: endpointPolicy(config),
+      httpsAgent: tls ? httpsAgentFor(clientTlsOptions(tls)) : undefined,
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -145,6 +149,7 @@ export async function startBroker(
       registry,
       batcher,
       log,
+      signer,
     },
     documents: new ContractDocuments(),
     log,

@@ -12,6 +12,7 @@ import { metricsRegistry } from './shared/metrics/metrics.js';
 import { migrate } from './shared/migrate.js';
 import { resolveOperatorSecrets } from './shared/secrets.js';
 import { resolveDatabase, resolveRedis } from './shared/services/resolve-services.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
 import { databaseUnreachable, StartupError, startupFailureLine } from './shared/startup-failure.js';
 import { loadTlsMaterial } from './shared/tls.js';
 
@@ -230,6 +231,7 @@ async function main(): Promise<void> {
     for (const line of config.deprecations) log.warn(line);
     // A bad certificate or key stops the start with one line before any service is started.
     if (config.tls) loadTlsMaterial(config.tls);
+    loadEnvelopeSigner(config.signing);
     logTransport(config, log);
     return runPrimary(config, log);
   }

@@ -5,6 +5,8 @@ import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
+import type { TrustAnchors } from '../shared/xml/wss-signature.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -35,6 +37,10 @@ export interface DelivererOptions {
   readonly onDelivered?: (seconds: number) => void;
   /** Mutual TLS to https endpoints: the broker's client certificate and the trusted CAs (absent: Node's defaults). */
   readonly httpsAgent?: https.Agent;
+  /** Signs every attempt's envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner;
+  /** CAs an institution's receipt signature must chain to, for institutions that have it checked (DELIVERY_CA_FILE). */
+  readonly receiptTrust?: TrustAnchors;
 }
 
 /** Most due messages one poll leases. */
@@ -296,6 +302,7 @@ export class Deliverer {
         message.wsaMessageId,
         message.institutionOin,
         this.options.brokerOin,
+        this.options.signer,
       );
       const outcome = await attemptDelivery(
         message.endpointUrl,
@@ -305,6 +312,9 @@ export class Deliverer {
         this.options.validator,
         message.wsaMessageId,
         this.options.httpsAgent,
+        message.verifyReceiptSignature
+          ? { institutionOin: message.institutionOin, trust: this.options.receiptTrust }
+          : undefined,
       );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
