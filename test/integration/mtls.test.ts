@@ -7,9 +7,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Broker } from '../../src/broker.js';
-import { httpsAgentFor } from '../../src/delivery/http-post.js';
+import { deliveryHttpsAgent, httpsAgentFor } from '../../src/delivery/http-post.js';
 import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
 import { attemptDelivery, outboundEnvelope } from '../../src/delivery/soap-client.js';
+import { pingEndpoint } from '../../src/operator/institutions.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { loadConfig } from '../../src/shared/config.js';
 import { StartupError } from '../../src/shared/startup-failure.js';
@@ -263,6 +264,27 @@ describe('deliveries over mutual TLS', () => {
       expect(school.clientOins).toEqual([BROKER_OIN]);
     } finally {
       await school.close();
+    }
+  });
+
+  test("a ping goes over the same transport: it presents the broker's certificate and trusts only the configured CAs", async () => {
+    const school = await startSchool(pki.school25BE);
+    const rogue = await startSchool(pki.untrusted);
+    try {
+      const agent = deliveryHttpsAgent(loadConfig(brokerTlsEnv(pki)).tls);
+      expect(await pingEndpoint(school.url, 5000, agent)).toMatchObject({
+        reachable: true,
+        healthy: true,
+        httpStatus: 200,
+      });
+      expect(school.clientOins).toEqual([BROKER_OIN]);
+      const refused = await pingEndpoint(rogue.url, 5000, agent);
+      expect(refused).toMatchObject({ reachable: false, healthy: false });
+      expect(refused.error).toMatch(/^connection failed/);
+      expect(rogue.clientOins).toEqual([]);
+    } finally {
+      await school.close();
+      await rogue.close();
     }
   });
 

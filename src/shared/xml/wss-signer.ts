@@ -74,7 +74,8 @@ function canonicalBody(content: string): string {
     { option: PARSE_OPTIONS },
   );
   try {
-    return doc.root.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 });
+    // The whole document (its root is the Body): no per-node visibility callback into JavaScript.
+    return doc.canonicalizeToString({ mode: XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 });
   } finally {
     doc.dispose();
   }
