@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Broker } from '../../src/broker.js';
 import { deliveryHttpsAgent, httpsAgentFor } from '../../src/delivery/http-post.js';
@@ -13,6 +14,7 @@ import { attemptDelivery, outboundEnvelope } from '../../src/delivery/soap-clien
 import { pingEndpoint } from '../../src/operator/institutions.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { loadConfig } from '../../src/shared/config.js';
+import { loadEnvelopeSigner } from '../../src/shared/signing.js';
 import { StartupError } from '../../src/shared/startup-failure.js';
 import { clientTlsOptions, loadTlsMaterial } from '../../src/shared/tls.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
@@ -185,6 +187,28 @@ describe('start-up checks', () => {
     expect(error).toBeInstanceOf(StartupError);
     expect((error as Error).message).not.toContain('\n');
     expect((error as Error).message).toMatch(/TLS_KEY_FILE.*key values mismatch/);
+  });
+
+  test("a signing key that is not RSA, or not the certificate's, stops the start with one line", () => {
+    const lineOf = (env: Record<string, string>): string => {
+      try {
+        loadEnvelopeSigner(loadConfig({ ...brokerTlsEnv(pki), ...env }).signing);
+        return 'started';
+      } catch (error) {
+        expect(error).toBeInstanceOf(StartupError);
+        return (error as Error).message;
+      }
+    };
+    expect(lineOf({})).toBe('started');
+    // The test CA's own key is EC.
+    expect(
+      lineOf({ SIGNING_KEY_FILE: path.join(path.dirname(pki.caFile), 'ca.key'), SIGNING_CERT_FILE: pki.caFile }),
+    ).toMatch(
+      /^SIGNING_KEY_FILE and SIGNING_CERT_FILE \(default TLS_KEY_FILE and TLS_CERT_FILE\): the signing key must be RSA \(RSA-SHA256\), not ec$/,
+    );
+    expect(lineOf({ SIGNING_KEY_FILE: pki.school25BE.keyFile })).toMatch(
+      /: the key does not belong to the certificate$/,
+    );
   });
 
   test('a CA bundle without a certificate, or a CRL that is none, stops the start with one line naming the setting', () => {
