@@ -3,6 +3,7 @@
  * every push attempt carry a signature by the broker's key that verifies with xml-crypto and with
  * xmlsec1; a school's receipt signature is checked when its institution has that set.
  */
+import { randomUUID } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
@@ -12,9 +13,21 @@ import { EnvelopeSigner, loadSigningMaterial } from '../../src/shared/xml/wss-si
 import { findInstitution, upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
+import { PHP_LAS_CLIENT, runForJson, soapClientValue } from '../support/las-clients.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { generateTestPki, type TestPki } from '../support/pki.js';
-import { ANONYMOUS, BROKER_OIN, bodyFixture, elementText, lasRequest, OIN_25BE, post, send } from '../support/soap.js';
+import {
+  ANONYMOUS,
+  actionOf,
+  BROKER_OIN,
+  bodyFixture,
+  CONTRACT_OF,
+  elementText,
+  lasRequest,
+  OIN_25BE,
+  post,
+  send,
+} from '../support/soap.js';
 import { ensureXmlsec1, tokenCertificate, verifyWithXmlsec1 } from '../support/xmlsec.js';
 
 const OIN_00AH = '0000000700000AH00000';
@@ -74,6 +87,29 @@ describe('receipts and faults', () => {
     expect(Date.parse(elementText(answer.text, 'Expires')!) - created).toBe(300_000);
     expect(Math.abs(created - Date.now())).toBeLessThan(5000);
     expect(verifyEnvelopeSignature(answer.text, new TrustAnchors(pki.ca), new Date()).oin).toBe(BROKER_OIN);
+  });
+
+  test('a PHP SoapClient LAS reads a signed receipt as any other (the header is not mustUnderstand)', async () => {
+    const operation = 'aanleverenInschrijvingVO';
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml');
+    const answer = await runForJson<{ receipt?: Record<string, string>; fault?: unknown; error?: string }>(
+      'php',
+      [PHP_LAS_CLIENT],
+      JSON.stringify({
+        mode: 'call',
+        wsdl: `${broker().baseUrl}/vo-webservices/${CONTRACT_OF[operation]}?wsdl`,
+        operation,
+        body: soapClientValue(body),
+        headers: {
+          Action: actionOf(operation),
+          To: `${ANONYMOUS}?oin=${BROKER_OIN}`,
+          MessageID: `urn:uuid:${randomUUID()}`,
+          From: `${ANONYMOUS}?oin=${OIN_25BE}`,
+        },
+      }),
+    );
+    expect(answer.fault ?? answer.error).toBeUndefined();
+    expect(answer.receipt).toMatchObject({ ontvangstBevestiging: 'J' });
   });
 
   test('a receipt changed after signing fails both checks', async () => {
