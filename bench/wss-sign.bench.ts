@@ -105,7 +105,7 @@ try {
     ['receipt, signed with xml-crypto SignedXml', cpuPerCall(() => xmlCryptoSigned(material), ITERATIONS / 4)],
     ['RSA-2048 SHA-256 signature alone', cpuPerCall(() => sign('sha256', payload, material.key))],
     [
-      'verify a signed receipt (xml-crypto)',
+      'verify a signed receipt (wss-signature.ts)',
       cpuPerCall(() => verifyEnvelopeSignature(signed, trust, new Date()), ITERATIONS / 4),
     ],
   ];
