@@ -4,10 +4,16 @@
  * xmlsec1; a school's receipt signature is checked when its institution has that set.
  */
 import { randomUUID } from 'node:crypto';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { SignedXml } from 'xml-crypto';
+import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
+import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { NS } from '../../src/shared/catalogue.js';
+import { silentLogger } from '../../src/shared/log.js';
 import { TrustAnchors, verifyEnvelopeSignature } from '../../src/shared/xml/wss-signature.js';
 import { EnvelopeSigner, loadSigningMaterial } from '../../src/shared/xml/wss-signer.js';
 import { findInstitution, upsertInstitution } from '../../src/store/institutions.repo.js';
@@ -15,7 +21,7 @@ import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import { PHP_LAS_CLIENT, runForJson, soapClientValue } from '../support/las-clients.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
-import { generateTestPki, type TestPki } from '../support/pki.js';
+import { brokerTlsEnv, generateTestPki, type TestPki } from '../support/pki.js';
 import {
   ANONYMOUS,
   actionOf,
@@ -298,5 +304,119 @@ describe('pushes and receipts from schools', () => {
       enabled: true,
     });
     expect((await findInstitution(broker().pool, OIN_25BE))?.verifyReceiptSignature).toBe(true);
+  });
+});
+
+describe('in production: mutual TLS, signing from the TLS files, a school that signs its receipts', () => {
+  const broker = useTestBroker({
+    env: { ...brokerTlsEnv(pki), DELIVERY_RETRIES: '1', DELIVERY_BACKOFF_MS: '50', DELIVERY_TIMEOUT_MS: '2000' },
+  });
+  const schoolSigner = new EnvelopeSigner(loadSigningMaterial(pki.school25BE.key, pki.school25BE.cert, 'school'));
+  const received: { xml: string; clientOin: string }[] = [];
+  let signReceipts = true;
+  let school: https.Server;
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    // The school's https endpoint: its server certificate from the test CA, demanding the broker's client certificate.
+    school = https.createServer(
+      { cert: pki.school25BE.cert, key: pki.school25BE.key, ca: pki.ca, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        let xml = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (xml += chunk));
+        req.on('end', () => {
+          received.push({
+            xml,
+            clientOin: String((req.socket as TLSSocket).getPeerCertificate().subject.serialNumber),
+          });
+          res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8' });
+          res.end(institutionReceipt(xml, signReceipts ? schoolSigner : undefined));
+        });
+      },
+    );
+    await new Promise<void>((resolve) => school.listen(0, '127.0.0.1', resolve));
+    await upsertInstitution(broker().pool, {
+      oin: OIN_25BE,
+      name: 'School 25BE',
+      brins: ['25BE'],
+      endpointUrl: `https://127.0.0.1:${(school.address() as AddressInfo).port}/las`,
+      enabled: true,
+      verifyReceiptSignature: true,
+    });
+    await broker().registry.refresh();
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
+  });
+  afterAll(async () => {
+    await pipeline?.close();
+    school?.closeAllConnections();
+    await new Promise<void>((resolve) => (school ? school.close(() => resolve()) : resolve()));
+  });
+
+  /** An enrolment from 25BE over mutual TLS (its client certificate); returns the signed receipt and its document id. */
+  function enrol(volgnummer: string): Promise<{ xml: string; documentId: string }> {
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, volgnummer);
+    const request = lasRequest('aanleverenInschrijvingVO', body, { from: `${ANONYMOUS}?oin=${OIN_25BE}` });
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        `${broker().baseUrl}${request.path}`,
+        {
+          method: 'POST',
+          agent: false,
+          ca: pki.ca,
+          cert: pki.school25BE.cert,
+          key: pki.school25BE.key,
+          headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: request.soapAction },
+        },
+        (res) => {
+          let xml = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (xml += chunk));
+          res.on('end', () => resolve({ xml, documentId: elementText(body, 'identificatiecodeBedrijfsdocument')! }));
+        },
+      );
+      req.on('error', reject);
+      req.end(request.xml);
+    });
+  }
+
+  /** The terugkoppeling of the enrolment with this document id, once it is no longer pending. */
+  const feedbackState = (documentId: string) =>
+    waitFor(
+      async () =>
+        (
+          await broker().pool.query(
+            `SELECT o.status, o.attempts, o.last_error FROM outbound_messages o JOIN inbound_messages m ON m.id = o.cause_message_id
+             WHERE m.document_id = $1 AND o.operation = 'terugkoppelenInschrijvingVO'`,
+            [documentId],
+          )
+        ).rows[0],
+      (row) => row !== undefined && row.status !== 'pending',
+      20_000,
+    );
+
+  test('the receipt and the push are signed by the broker; the signed receipt from the school is accepted', async () => {
+    const { xml, documentId } = await enrol('2026-0101');
+    expect(elementText(xml, 'ontvangstBevestiging')).toBe('J');
+    expect(verifyWithXmlsec1(xml, pki.caFile)).toMatchObject({ status: 0, chain: true });
+    expect(await feedbackState(documentId)).toMatchObject({ status: 'delivered', attempts: 1 });
+    const push = received.at(-1)!;
+    expect(push.clientOin).toBe(BROKER_OIN);
+    expect(xmlCryptoVerifies(push.xml, pki.broker.cert).valid).toBe(true);
+    expect(verifyWithXmlsec1(push.xml, pki.caFile)).toMatchObject({ status: 0, chain: true });
+  });
+
+  test('an unsigned receipt from the school is retried, then the error queue', async () => {
+    signReceipts = false;
+    try {
+      const { documentId } = await enrol('2026-0102');
+      expect(await feedbackState(documentId)).toMatchObject({
+        status: 'error',
+        attempts: 2,
+        last_error: 'receipt signature refused: no wsse:Security header',
+      });
+    } finally {
+      signReceipts = true;
+    }
   });
 });
