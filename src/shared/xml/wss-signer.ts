@@ -51,7 +51,7 @@ export interface AddressingHeader {
 
 /** Text escaped as Canonical XML writes it (so the same string is both sent and digested). */
 const C14N_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };
-export const canonicalText = (value: string): string => value.replace(/[&<>\r]/g, (char) => C14N_TEXT[char]!);
+const canonicalText = (value: string): string => value.replace(/[&<>\r]/g, (char) => C14N_TEXT[char]!);
 
 const TOKEN_ID = 'id-X509Token';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
