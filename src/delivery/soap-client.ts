@@ -115,8 +115,8 @@ function checkReceiptSignature(xml: string, check: ReceiptSignatureCheck, status
       return refused(`signed by ${oin ? `OIN ${oin}` : 'a certificate without an OIN'}, not by the institution's OIN`);
     return { kind: 'delivered', httpStatus: status };
   } catch (error) {
-    if (error instanceof SignatureRefusedError) return refused(error.message);
-    throw error;
+    // Anything else that fails on a hostile receipt is a refusal too, never a value from it.
+    return refused(error instanceof SignatureRefusedError ? error.message : 'the signature could not be checked');
   }
 }
 

@@ -4,6 +4,7 @@
  * parts, a signed Body moved aside for another (wrapping), an Id used twice, an unsigned header, a stale
  * Timestamp, a token from another CA.
  */
+import { X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { responseEnvelope } from '../../src/inbound/response-envelope.js';
 import { NS } from '../../src/shared/catalogue.js';
@@ -115,6 +116,9 @@ test('an unsigned wsa header, no Security header, a stale Timestamp or an untrus
   expect(reasonOf(responseEnvelope(ADDRESSING, BODY, rogue))).toBe(
     'the token is not a valid certificate from a trusted CA',
   );
+  // The test CA's own certificate (trusted, an EC key) put in as the token: no RSA signature can be its.
+  const caToken = new X509Certificate(pki.ca).raw.toString('base64');
+  expect(reasonOf(xml.replace(broker.tokenBase64, caToken))).toBe("the token's key is not RSA");
   expect(reasonOf(xml.replace('URI="#id-X509Token"', 'URI="#elsewhere"'))).toBe(
     'the SecurityTokenReference names no one token',
   );
