@@ -70,7 +70,7 @@ function printUrls(config: Config): void {
   );
 }
 
-/** The start's one line on transport security: plain HTTP is for development only, and says so. */
+/** The start's lines on transport security and signing: plain HTTP is for development only, and says so. */
 function logTransport(config: Config, log: Logger): void {
   if (config.tls) {
     log.info(
@@ -82,6 +82,12 @@ function logTransport(config: Config, log: Logger): void {
       'TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)',
     );
   }
+  // Whether what the broker sends is signed is as much the operator's to see at a glance as the transport.
+  if (config.signing)
+    log.info('WS-Security signing on: receipts, faults about a message and pushes are signed', {
+      signingCertFile: config.signing.certFile,
+    });
+  else if (config.tls) log.warn('WS-Security signing off (SIGNING=off): receipts and pushes go unsigned');
 }
 
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
