@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { AcceptBatcher } from './accept/accept-batcher.js';
 import { Enqueuer } from './accept/enqueuer.js';
+import { httpsAgentFor } from './delivery/http-post.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
@@ -32,7 +33,8 @@ import {
 } from './shared/processing-queue.js';
 import { createProducerConnection } from './shared/redis.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
-import { loadTlsMaterial } from './shared/tls.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
+import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
@@ -89,6 +91,7 @@ export async function startBroker(
   // Signing certificates (WS-Security) are checked against the same CAs and CRLs as TLS client certificates.
   const anchors = parseTrustAnchors(tls?.ca);
   const signingCertificates = new SigningCertificates(anchors, Revocations.fromPem(tls?.crl, anchors));
+  const signer = loadEnvelopeSigner(config.signing);
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
   const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize, { dataKeys: config.dataKeys });
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
@@ -138,6 +141,7 @@ export async function startBroker(
       brokerOin: config.brokerOin,
       log,
       endpointPolicy: endpointPolicy(config),
+      httpsAgent: tls ? httpsAgentFor(clientTlsOptions(tls)) : undefined,
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -163,6 +167,7 @@ export async function startBroker(
         replay: new ReplayGuard(pool, log),
       },
       log,
+      signer,
     },
     documents: new ContractDocuments(),
     log,

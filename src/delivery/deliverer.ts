@@ -6,6 +6,8 @@ import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
 import { withoutCredentials } from '../shared/url-credentials.js';
+import type { TrustAnchors } from '../shared/xml/wss-signature.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -39,6 +41,10 @@ export interface DelivererOptions {
   readonly httpsAgent?: https.Agent;
   /** The send-time check of endpoint addresses (absent: any address). */
   readonly addressGuard?: AddressGuard;
+  /** Signs every attempt's envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner;
+  /** CAs an institution's receipt signature must chain to, for institutions that have it checked (DELIVERY_CA_FILE). */
+  readonly receiptTrust?: TrustAnchors;
 }
 
 /** Most due messages one poll leases. */
@@ -300,6 +306,7 @@ export class Deliverer {
         message.wsaMessageId,
         message.institutionOin,
         this.options.brokerOin,
+        this.options.signer,
       );
       const outcome = await attemptDelivery(
         message.endpointUrl,
@@ -310,6 +317,9 @@ export class Deliverer {
         message.wsaMessageId,
         this.options.httpsAgent,
         this.options.addressGuard,
+        message.verifyReceiptSignature
+          ? { institutionOin: message.institutionOin, trust: this.options.receiptTrust }
+          : undefined,
       );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();

@@ -7,6 +7,7 @@ import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
@@ -42,6 +43,8 @@ export interface InboundDeps {
   readonly batcher: DurableAccept;
   readonly wss: WsSecurityDeps;
   readonly log: Logger;
+  /** Signs receipts, and faults about a readable envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner | undefined;
 }
 
 /** What WS-Security checking needs (docs/security.md). */
@@ -160,7 +163,13 @@ function send(res: ServerResponse, status: number, requestId: string, xml: strin
   res.end(xml);
 }
 
-function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<Accepted>, brokerOin: string): void {
+function sendReceipt(
+  res: ServerResponse,
+  requestId: string,
+  accepted: Required<Accepted>,
+  brokerOin: string,
+  signer: EnvelopeSigner | undefined,
+): void {
   const { contract, addressing, document, stored } = accepted;
   const body = receiptBody(addressing.operation, contract.schemaNamespace, {
     receiptId: stored.receiptId,
@@ -181,6 +190,7 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
         fromOin: brokerOin,
       },
       body,
+      signer,
     ),
   );
 }
@@ -192,6 +202,7 @@ function sendFault(
   fault: BrokerFault,
   addressing: Addressing | undefined,
   brokerOin: string,
+  signer: EnvelopeSigner | undefined,
 ): void {
   // Whatever was not read must not be parsed as the next request on this connection.
   if (!req.complete) res.setHeader('connection', 'close');
@@ -209,6 +220,9 @@ function sendFault(
           fromOin: brokerOin,
         },
         faultBody(fault),
+        // A fault before the envelope's addressing was read answers no message: unsigned, so that bytes
+        // that are not a SOAP message cannot make the broker spend a signature.
+        addressing ? signer : undefined,
       ),
     );
   }
@@ -228,7 +242,7 @@ export async function handleSoapPost(
   const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
     const accepted = await accept(req, choose, deps, requestId, facts);
-    sendReceipt(res, requestId, accepted, deps.brokerOin);
+    sendReceipt(res, requestId, accepted, deps.brokerOin, deps.signer);
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId,
@@ -255,7 +269,7 @@ export async function handleSoapPost(
       });
       return;
     }
-    sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
+    sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin, deps.signer);
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.

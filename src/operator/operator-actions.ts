@@ -12,6 +12,7 @@ import {
   otherInstitutionsServing,
   setInstitutionPaused,
   setInstitutionWssRequired,
+  setReceiptSignatureCheck,
   upsertInstitution,
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
@@ -202,6 +203,32 @@ export async function setInstitutionSigning(
 }
 
 /**
+ * Turns the check of an institution's receipt signatures on or off (docs/security.md): with it on, a
+ * receipt counts as delivered only when signed by a trusted certificate with the institution's OIN.
+ * False when there is no such institution.
+ */
+export async function setReceiptSignatureVerification(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  verify: boolean,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setReceiptSignatureCheck(tx, oin, verify)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.update',
+      target: { institution: oin, verifyReceiptSignature: verify },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
+}
+
+/**
  * Resumes deliveries to an institution: its waiting messages are due at once (a retry's backoff is not
  * waited out), and every delivery process's next poll takes them. Returns how many, or null when there
  * is no such institution.
@@ -292,6 +319,9 @@ export async function addInstitution(
         brins: institution.brins,
         endpoint: institution.endpointUrl,
         enabled: institution.enabled,
+        ...(institution.verifyReceiptSignature !== undefined
+          ? { verifyReceiptSignature: institution.verifyReceiptSignature }
+          : {}),
         ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
       },
     }),

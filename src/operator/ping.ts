@@ -1,3 +1,4 @@
+import type https from 'node:https';
 import type { Pool } from '../shared/database.js';
 import { withoutCredentials } from '../shared/url-credentials.js';
 import { insertAuditRow } from '../store/audit.repo.js';
@@ -15,6 +16,8 @@ export interface GenericPingResult {
 export interface PingDeps {
   readonly pool: Pick<Pool, 'query'>;
   readonly endpointPolicy: EndpointPolicy;
+  /** The delivery transport's https agent (client certificate, trusted CAs); absent with TLS off. */
+  readonly httpsAgent?: https.Agent | undefined;
 }
 
 /** What the read role is told about an endpoint that is not healthy. */
@@ -35,7 +38,7 @@ export async function pingInstitution(
   let result: PingResult;
   try {
     await checkEndpointUrl(endpoint, 'endpoint', deps.endpointPolicy);
-    result = await pingEndpoint(endpoint, options.timeoutMs);
+    result = await pingEndpoint(endpoint, options.timeoutMs, deps.httpsAgent);
   } catch (error) {
     if (!(error instanceof EndpointUrlError)) throw error;
     result = {

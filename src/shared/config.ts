@@ -124,6 +124,11 @@ export interface Config {
    * `PORT`), on `ADMIN_HOST` (default 127.0.0.1), plain HTTP.
    */
   readonly admin: { readonly port: number; readonly host: string } | null;
+  /**
+   * WS-Security signing of receipts and pushes (`SIGNING=on|off`; unset: on when a key is configured:
+   * `SIGNING_KEY_FILE`, or `TLS_KEY_FILE` with TLS on). null: unsigned (docs/security.md).
+   */
+  readonly signing: SigningSettings | null;
   /** Limits that follow from the settings above, computed here so no call site invents its own. */
   readonly limits: DerivedLimits;
   /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
@@ -151,6 +156,14 @@ export interface TlsSettings {
   /** CA bundle a school's server certificate must chain to on delivery (`DELIVERY_CA_FILE`, default `TLS_CA_FILE`). */
   readonly deliveryCaFile: string;
 }
+/** Where the broker's signing key and certificate are (read and checked at start-up in src/shared/signing.ts). */
+export interface SigningSettings {
+  /** The RSA private key that signs (`SIGNING_KEY_FILE`, default `TLS_KEY_FILE`). */
+  readonly keyFile: string;
+  /** Its certificate (chain), PEM; the first is sent as the BinarySecurityToken (`SIGNING_CERT_FILE`, default `TLS_CERT_FILE`). */
+  readonly certFile: string;
+}
+
 /** `development`: the demo and loopback/plain-http endpoints are on by default; `production`: off. */
 export const PROFILES = ['development', 'production'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -302,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
   // Signing certificates are checked against TLS_CA_FILE: without it no signature could ever be verified.
   if (wssRequired && !tls)
     problems.push('WSS_REQUIRED=true needs TLS=on (signing certificates must chain to TLS_CA_FILE)');
+  const signing = signingSettings(env, tls, problems);
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
   // An embedded PostgreSQL is what `npm start` on a developer's machine uses; a deployment names its database.
   const profile = (env.BROKER_PROFILE || (env.DATABASE_URL ? 'production' : 'development')) as Profile;
@@ -364,6 +378,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataKeys,
     admin: adminPort === undefined ? null : { port: adminPort, host: env.ADMIN_HOST || '127.0.0.1' },
+    signing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
@@ -414,4 +429,36 @@ function tlsSettings(env: Env, problems: string[]): TlsSettings | null {
   const deliveryCaFile = file('DELIVERY_CA_FILE', false) ?? caFile;
   if (!certFile || !keyFile || !caFile || !deliveryCaFile) return null;
   return { certFile, keyFile, caFile, crlFile, deliveryCaFile };
+}
+
+/**
+ * Signing on (key and certificate named and readable), or off: explicitly, or by default when neither
+ * SIGNING_KEY_FILE nor (with TLS on) TLS_KEY_FILE names a key. The files default to TLS's.
+ */
+function signingSettings(env: Env, tls: TlsSettings | null, problems: string[]): SigningSettings | null {
+  const configured = Boolean(env.SIGNING_KEY_FILE) || tls !== null;
+  const mode = env.SIGNING || (configured ? 'on' : 'off');
+  if (mode !== 'on' && mode !== 'off') {
+    problems.push(`SIGNING must be on or off, got '${env.SIGNING}'`);
+    return null;
+  }
+  if (mode === 'off') return null;
+  const file = (name: string, fallback: string | undefined): string | undefined => {
+    const raw = env[name];
+    if (!raw) {
+      if (!fallback) problems.push(`${name} must name a PEM file when SIGNING is on (or set TLS_* with TLS on)`);
+      return fallback;
+    }
+    const resolved = path.resolve(raw);
+    try {
+      fs.accessSync(resolved, fs.constants.R_OK);
+    } catch {
+      problems.push(`${name} names ${resolved}, which cannot be read`);
+    }
+    return resolved;
+  };
+  const keyFile = file('SIGNING_KEY_FILE', tls?.keyFile);
+  const certFile = file('SIGNING_CERT_FILE', tls?.certFile);
+  if (!keyFile || !certFile) return null;
+  return { keyFile, certFile };
 }

@@ -9,6 +9,11 @@ export interface Institution {
   readonly enabled: boolean;
   /** Whether its requests must be signed (WS-Security); null or absent: the broker's WSS_REQUIRED. */
   readonly wssRequired?: boolean | null;
+  /**
+   * Whether its receipts must carry a valid WS-Security signature with its OIN (docs/security.md).
+   * Always read; when writing, absent keeps what is stored (false for a new institution).
+   */
+  readonly verifyReceiptSignature?: boolean;
 }
 
 interface InstitutionRow {
@@ -18,10 +23,13 @@ interface InstitutionRow {
   endpoint_url: string | null;
   enabled: boolean;
   wss_required?: boolean | null;
+  verify_receipt_signature: boolean;
 }
 
 /** The columns an InstitutionRow reads. */
-const INSTITUTION_COLUMNS = 'oin, name, brins, endpoint_url, enabled';
+const INSTITUTION_COLUMNS = 'oin, name, brins, endpoint_url, enabled, verify_receipt_signature';
+/** The columns an insert writes (the signature setting is written on its own: absent keeps it). */
+const WRITTEN_COLUMNS = 'oin, name, brins, endpoint_url, enabled';
 
 const toInstitution = (row: InstitutionRow): Institution => ({
   oin: row.oin,
@@ -30,22 +38,47 @@ const toInstitution = (row: InstitutionRow): Institution => ({
   endpointUrl: row.endpoint_url,
   enabled: row.enabled,
   ...(row.wss_required === undefined ? {} : { wssRequired: row.wss_required }),
+  verifyReceiptSignature: row.verify_receipt_signature,
 });
 
-/** Inserts or replaces an institution by OIN. */
+/** Inserts or replaces an institution by OIN; its receipt-signature setting only when given. */
 export async function upsertInstitution(pool: Pick<Pool, 'query'>, institution: Institution): Promise<void> {
   await pool.query(
-    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${WRITTEN_COLUMNS}, verify_receipt_signature) VALUES ($1, $2, $3, $4, $5, coalesce($6, false))
      ON CONFLICT (oin) DO UPDATE SET name = EXCLUDED.name, brins = EXCLUDED.brins,
-       endpoint_url = EXCLUDED.endpoint_url, enabled = EXCLUDED.enabled, updated_at = now()`,
-    [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
+       endpoint_url = EXCLUDED.endpoint_url, enabled = EXCLUDED.enabled,
+       verify_receipt_signature = coalesce($6, institutions.verify_receipt_signature), updated_at = now()`,
+    [
+      institution.oin,
+      institution.name,
+      [...institution.brins],
+      institution.endpointUrl,
+      institution.enabled,
+      institution.verifyReceiptSignature ?? null,
+    ],
+  );
+}
+
+/** Turns the check of an institution's receipt signatures on or off; false when there is no such institution. */
+export async function setReceiptSignatureCheck(
+  db: Pick<Pool, 'query'>,
+  oin: string,
+  verify: boolean,
+): Promise<boolean> {
+  return (
+    (
+      await db.query('UPDATE institutions SET verify_receipt_signature = $2, updated_at = now() WHERE oin = $1', [
+        oin,
+        verify,
+      ])
+    ).rowCount === 1
   );
 }
 
 /** Inserts an institution only when its OIN is not registered yet (idempotent demo seed). */
 export async function insertInstitutionIfAbsent(pool: Pool, institution: Institution): Promise<boolean> {
   const result = await pool.query(
-    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${WRITTEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (oin) DO NOTHING`,
     [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
   );
@@ -189,7 +222,7 @@ export async function listInstitutionActivity(db: Pick<Pool, 'query'>, oin?: str
        WHERE a.started_at > now() - ${HEALTH_WINDOW}),
      last AS (SELECT DISTINCT ON (institution_oin) * FROM recent ORDER BY institution_oin, started_at DESC),
      tally AS (SELECT institution_oin, count(*)::int AS attempts, count(*) FILTER (WHERE outcome <> 'delivered')::int AS failed FROM recent GROUP BY institution_oin)
-     SELECT i.oin, i.name, i.brins, i.endpoint_url, i.enabled, i.paused,
+     SELECT i.oin, i.name, i.brins, i.endpoint_url, i.enabled, i.verify_receipt_signature, i.paused,
        coalesce(open.queued, 0) AS queued, coalesce(open.in_delivery, 0) AS in_delivery,
        coalesce(delivered.n, 0) AS delivered_last_hour, coalesce(open.error_queued, 0) AS error_queued,
        last.started_at AS last_at, last.outcome AS last_outcome, last.error AS last_error,

@@ -14,6 +14,8 @@ export interface OutboundForDelivery {
   readonly institutionOin: string;
   readonly endpointUrl: string | null;
   readonly paused: boolean;
+  /** Whether the institution's receipt must carry a valid signature with its OIN. */
+  readonly verifyReceiptSignature: boolean;
   /** When it was queued (the delivery-latency metric counts from here). */
   readonly createdAt: Date;
 }
@@ -33,12 +35,13 @@ export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promi
     institution_oin: string;
     endpoint_url: string | null;
     paused: boolean;
+    verify_receipt_signature: boolean;
     created_at: Date;
   }>(
     prepared(
       'delivery-load',
       `SELECT o.id, o.operation, o.wsa_message_id, ${storedTextColumns(BODY_XML, 'o')}, o.status, o.attempts - o.replayed_attempts AS attempts, o.last_error,
-       o.institution_oin, i.endpoint_url, i.paused, o.created_at
+       o.institution_oin, i.endpoint_url, i.paused, i.verify_receipt_signature, o.created_at
      FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
       [ids],
     ),
@@ -57,6 +60,7 @@ export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promi
         institutionOin: r.institution_oin,
         endpointUrl: r.endpoint_url,
         paused: r.paused,
+        verifyReceiptSignature: r.verify_receipt_signature,
         createdAt: r.created_at,
       },
     ]),

@@ -211,6 +211,7 @@ export interface QueuedOutbound {
   readonly draft: OutboundDraft;
   readonly endpointUrl: string | null;
   readonly paused: boolean;
+  readonly verifyReceiptSignature: boolean;
 }
 
 /** An enrolment row by its key: what a processing batch removes. */
@@ -266,8 +267,17 @@ const outboundInsert = <W>(unnest: Unnest<W>, drafts: (input: W) => readonly Sto
   INSERT INTO outbound_messages (${columnNames(OUTBOUND_COLUMNS)}) SELECT * FROM ${unnest(drafts, OUTBOUND_COLUMNS)}
   RETURNING id, cause_message_id, wsa_message_id, institution_oin`;
 
+/** A queued row with where it goes, as WITH_DESTINATION reads it. */
+interface DestinationRow {
+  id: number;
+  wsa_message_id: string;
+  endpoint_url: string | null;
+  paused: boolean;
+  verify_receipt_signature: boolean;
+}
+
 /** Each queued row with where it goes, read in the same statement. */
-const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
+const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused, coalesce(i.verify_receipt_signature, false) AS verify_receipt_signature FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
 
 const OUTBOUND_INSERT = arrayStatement<readonly StoredDraft[]>((unnest) => outboundInsert(unnest, (drafts) => drafts));
 const QUEUE_OUTBOUND = arrayStatement<readonly StoredDraft[]>(
@@ -290,10 +300,7 @@ export async function insertOutbound(
 /** Queues messages and returns them ready for delivery (with where they go), in the caller's transaction. */
 export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<OutboundForDelivery[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    QUEUE_OUTBOUND.text,
-    QUEUE_OUTBOUND.values(storedDrafts(tx, drafts)),
-  );
+  const result = await tx.query<DestinationRow>(QUEUE_OUTBOUND.text, QUEUE_OUTBOUND.values(storedDrafts(tx, drafts)));
   const draftOf = new Map(drafts.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) =>
     outboundForDelivery({
@@ -301,12 +308,19 @@ export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraf
       draft: draftOf.get(r.wsa_message_id)!,
       endpointUrl: r.endpoint_url,
       paused: r.paused,
+      verifyReceiptSignature: r.verify_receipt_signature,
     }),
   );
 }
 
 /** A message just queued, as delivery takes it: pending, no attempts yet. */
-export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOutbound): OutboundForDelivery => ({
+export const outboundForDelivery = ({
+  id,
+  draft,
+  endpointUrl,
+  paused,
+  verifyReceiptSignature,
+}: QueuedOutbound): OutboundForDelivery => ({
   id,
   operation: draft.operation,
   wsaMessageId: draft.wsaMessageId,
@@ -317,6 +331,7 @@ export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOu
   institutionOin: draft.institutionOin,
   endpointUrl,
   paused,
+  verifyReceiptSignature,
   createdAt: new Date(),
 });
 
@@ -368,15 +383,19 @@ export function processingWriteStatement(
  */
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const { text, values } = processingWriteStatement(tx, writes);
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('processing-write', text, values),
-  );
+  const result = await tx.query<DestinationRow>(prepared('processing-write', text, values));
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => {
     const draft = draftOf.get(r.wsa_message_id);
     if (!draft) throw new Error(`queued outbound message ${r.id} matches no draft`); // before COMMIT: the batch rolls back
-    return { id: r.id, draft, endpointUrl: r.endpoint_url, paused: r.paused };
+    return {
+      id: r.id,
+      draft,
+      endpointUrl: r.endpoint_url,
+      paused: r.paused,
+      verifyReceiptSignature: r.verify_receipt_signature,
+    };
   });
 }
 

@@ -320,6 +320,43 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     });
   });
 
+  describe('SIGNING', () => {
+    const file = new URL(import.meta.url).pathname;
+    const problemsOf = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+
+    test('off in plain-HTTP development; on with TLS, signing with the TLS files', () => {
+      expect(loadConfig({}).signing).toBeNull();
+      const tls = { TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file };
+      expect(loadConfig(tls).signing).toEqual({ keyFile: file, certFile: file });
+      expect(loadConfig({ ...tls, SIGNING: 'off' }).signing).toBeNull();
+    });
+
+    test('SIGNING_KEY_FILE turns it on without TLS, and then needs SIGNING_CERT_FILE; both must be readable', () => {
+      expect(loadConfig({ SIGNING_KEY_FILE: file, SIGNING_CERT_FILE: file }).signing).toEqual({
+        keyFile: file,
+        certFile: file,
+      });
+      expect(problemsOf({ SIGNING_KEY_FILE: file })).toEqual([
+        'SIGNING_CERT_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+      ]);
+      expect(problemsOf({ SIGNING: 'on' })).toEqual([
+        'SIGNING_KEY_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+        'SIGNING_CERT_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+      ]);
+      expect(problemsOf({ SIGNING_KEY_FILE: '/nowhere/key.pem', SIGNING_CERT_FILE: file })).toEqual([
+        'SIGNING_KEY_FILE names /nowhere/key.pem, which cannot be read',
+      ]);
+      expect(problemsOf({ SIGNING: 'maybe' })).toEqual(["SIGNING must be on or off, got 'maybe'"]);
+    });
+  });
+
   test('the profile is development on embedded PostgreSQL (no DATABASE_URL), production with a named database, or as BROKER_PROFILE says', () => {
     expect(loadConfig({}).profile).toBe('development');
     expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', DATA_KEYS: KEY }).profile).toBe('production');
