@@ -34,6 +34,7 @@ import {
   post,
   send,
 } from '../support/soap.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 import { ensureXmlsec1, tokenCertificate, verifyWithXmlsec1 } from '../support/xmlsec.js';
 
 const OIN_00AH = '0000000700000AH00000';
@@ -207,12 +208,15 @@ describe('pushes and receipts from schools', () => {
   const finalState = (id: number) =>
     waitFor(
       async () =>
-        (
-          await broker().pool.query(
-            'SELECT status, attempts, last_error, body_xml FROM outbound_messages WHERE id = $1',
-            [id],
-          )
-        ).rows[0],
+        withOpenedBodies(
+          broker().pool,
+          (
+            await broker().pool.query(
+              `SELECT status, attempts, last_error, ${BODY_XML_COLUMNS} FROM outbound_messages WHERE id = $1`,
+              [id],
+            )
+          ).rows,
+        )[0]!,
       (row) => row.status !== 'pending',
       15_000,
     );
