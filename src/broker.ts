@@ -9,6 +9,7 @@ import { Enqueuer } from './accept/enqueuer.js';
 import { createHttpServer } from './http-server.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { SenderGate } from './inbound/sender-gate.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
@@ -30,6 +31,7 @@ import { createProducerConnection } from './shared/redis.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
 import { loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits } from './shared/xml/xml-gate.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
@@ -71,6 +73,14 @@ export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): s
   const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
+
+/** The inbound gate's limits: the fixed structural ones and those the settings choose. */
+const gateLimitsOf = (config: Config): GateLimits => ({
+  ...DEFAULT_GATE_LIMITS,
+  maxElements: config.maxElements,
+  maxHeaderBytes: config.maxHeaderBytes,
+  maxHeaderElements: config.maxHeaderElements,
+});
 
 export async function startBroker(
   config: Config,
@@ -141,6 +151,11 @@ export async function startBroker(
       brokerOin: config.brokerOin,
       brpSourceOin: config.brpSourceOin,
       maxBodyBytes: config.maxBodyBytes,
+      gateLimits: gateLimitsOf(config),
+      senders: new SenderGate(
+        (oin) => oin === config.brpSourceOin || registry.get(oin) !== undefined,
+        config.maxInFlightPerSender,
+      ),
       validators,
       registry,
       batcher,
@@ -152,6 +167,7 @@ export async function startBroker(
     operator,
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
+    connections: { max: config.maxConnections, perIp: config.maxConnectionsPerIp },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -7,6 +7,7 @@ import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { GateLimits } from '../shared/xml/xml-gate.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
@@ -17,9 +18,11 @@ import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
 import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
+import { lingerAfterAnswer } from './linger.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
+import type { Release, SenderGate } from './sender-gate.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
 export interface DurableAccept {
@@ -32,6 +35,10 @@ export interface InboundDeps {
   /** The only sender of population-register mutations (config BRP_SOURCE_OIN). */
   readonly brpSourceOin: string;
   readonly maxBodyBytes: number;
+  /** The gate's limits: header size and elements, elements in all (MAX_HEADER_BYTES, MAX_HEADER_ELEMENTS, MAX_ELEMENTS). */
+  readonly gateLimits: GateLimits;
+  /** Checks the sender before the body costs anything, and caps each sender's requests in flight. */
+  readonly senders: SenderGate;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
@@ -49,6 +56,11 @@ interface Accepted {
   stored?: StoredReceipt;
 }
 
+/** The sender's slot among its requests in flight, taken as soon as the sender is known, given back once answered. */
+interface Admission {
+  release?: Release;
+}
+
 /**
  * Gate → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
@@ -59,10 +71,22 @@ async function accept(
   deps: InboundDeps,
   requestId: string,
   facts: Accepted,
+  admission: Admission,
 ): Promise<Required<Accepted>> {
+  const peer = peerOf(req);
+  // Over mutual TLS the sender is known before a byte of the body is read.
+  if (peer.transport === 'mutual-tls') admission.release = deps.senders.admitCertificate(peer);
   const bytes = await readBody(req, deps.maxBodyBytes);
   const xml = decodeUtf8(bytes, req.headers['content-type']);
-  const envelope = openSoapEnvelope(xml, bytes);
+  const envelope = openSoapEnvelope(xml, bytes, {
+    limits: deps.gateLimits,
+    // Plain HTTP: the OIN wsa:From claims, as soon as soap:Header is scanned, before the body is.
+    onHeaders: admission.release
+      ? undefined
+      : (headers) => {
+          admission.release = deps.senders.admitClaimed(headers);
+        },
+  });
   try {
     const soapAction = req.headers.soapaction as string | undefined;
     const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
@@ -118,11 +142,12 @@ async function accept(
   }
 }
 
-function send(res: ServerResponse, status: number, requestId: string, xml: string): void {
+function send(res: ServerResponse, status: number, requestId: string, xml: string, retryAfter?: number): void {
   res.writeHead(status, {
     'content-type': 'text/xml; charset=UTF-8',
     'content-length': Buffer.byteLength(xml),
     'x-request-id': requestId,
+    ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
   });
   res.end(xml);
 }
@@ -152,16 +177,22 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
   );
 }
 
+/**
+ * After a fault answered before the body was read whole, the rest is read and discarded for at most
+ * this long, and at most this many times MAX_BODY_BYTES (16 MiB by default: a 10 MB upload still reads
+ * its fault); past either the connection is closed.
+ */
+const LINGER_MS = 5000;
+const DISCARD_BODIES = 16;
+
 function sendFault(
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
   fault: BrokerFault,
   addressing: Addressing | undefined,
-  brokerOin: string,
+  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes'>,
 ): void {
-  // Whatever was not read must not be parsed as the next request on this connection.
-  if (!req.complete) res.setHeader('connection', 'close');
   if (!res.headersSent) {
     send(
       res,
@@ -173,13 +204,16 @@ function sendFault(
           messageId: randomUUID(),
           relatesTo: addressing?.messageId,
           to: addressing?.fromAddress,
-          fromOin: brokerOin,
+          fromOin: deps.brokerOin,
         },
         faultBody(fault),
       ),
+      // A sender over its share of requests in flight may try again in a second.
+      fault.code === 'BB0006' ? 1 : undefined,
     );
   }
-  if (!req.complete) req.resume();
+  // HTTP frames the rest of the body, so it is never read as a next request; the sender gets to read its answer.
+  lingerAfterAnswer(req, DISCARD_BODIES * deps.maxBodyBytes, LINGER_MS);
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
@@ -192,9 +226,10 @@ export async function handleSoapPost(
   const started = performance.now();
   const requestId = randomUUID();
   const facts: Accepted = {};
+  const admission: Admission = {};
   const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const accepted = await accept(req, choose, deps, requestId, facts);
+    const accepted = await accept(req, choose, deps, requestId, facts, admission);
     sendReceipt(res, requestId, accepted, deps.brokerOin);
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
@@ -222,7 +257,7 @@ export async function handleSoapPost(
       });
       return;
     }
-    sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
+    sendFault(req, res, requestId, fault, facts.addressing, deps);
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.
@@ -237,5 +272,7 @@ export async function handleSoapPost(
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
     });
+  } finally {
+    admission.release?.();
   }
 }

@@ -2,7 +2,7 @@ import { ParseOption, XmlDocument, XmlElement } from 'libxml2-wasm';
 import { NS } from '../catalogue.js';
 import { BrokerFault } from '../errors.js';
 import { isBlank, normaliseValue } from './whitespace.js';
-import { DEFAULT_GATE_LIMITS, gateXml, type OutlineElement, textContent } from './xml-gate.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits, gateXml, type OutlineElement, textContent } from './xml-gate.js';
 
 /** One SOAP header block: its qualified name, its text and its child elements' texts. */
 export interface HeaderBlock {
@@ -134,6 +134,18 @@ const lineAt = (xml: string, offset: number): number => {
   return line;
 };
 
+/** A header block as the gate's outline shows it, before libxml2 has parsed anything (so without mustUnderstand). */
+export type OutlinedHeaderBlock = Omit<HeaderBlock, 'mustUnderstand'>;
+
+function headerBlocks(xml: string, header: OutlineElement | undefined): OutlinedHeaderBlock[] {
+  return (header?.children ?? []).map((block) => ({
+    namespace: block.namespace,
+    localName: block.localName,
+    text: textContent(xml, block).trim(),
+    children: childTexts(xml, block),
+  }));
+}
+
 /**
  * A SOAP 1.1 Envelope root (else VersionMismatch.DK0001), with an optional soap:Header first and
  * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
@@ -174,11 +186,8 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
   const mustUnderstand =
     header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
-    headers: (header?.children ?? []).map((block, index) => ({
-      namespace: block.namespace,
-      localName: block.localName,
-      text: textContent(xml, block).trim(),
-      children: childTexts(xml, block),
+    headers: headerBlocks(xml, header).map((block, index) => ({
+      ...block,
       mustUnderstand: mustUnderstand[index] ?? false,
     })),
     bodyElement,
@@ -203,13 +212,34 @@ export interface OpenedSoapEnvelope extends SoapEnvelope {
   dispose(): void;
 }
 
+/** How the gate reads a request: its limits, and who looks at the header blocks before the body is scanned. */
+export interface EnvelopeGate {
+  readonly limits?: GateLimits;
+  /**
+   * Called once soap:Header has been scanned (not when there is none), before the body is: it may
+   * throw to refuse the request then. The blocks' text is the gate's reading, not yet checked by
+   * libxml2 (character references a parser would refuse are left as they are).
+   */
+  readonly onHeaders?: (headers: readonly OutlinedHeaderBlock[]) => void;
+}
+
 /**
  * Gate (lexical limits and outline) → libxml2 parse of the exact bytes → envelope. `bytes` are the
  * UTF-8 bytes of `xml` (given when the caller already has them).
  */
-export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xml)): OpenedSoapEnvelope {
+export function openSoapEnvelope(
+  xml: string,
+  bytes: Uint8Array = Buffer.from(xml),
+  gate: EnvelopeGate = {},
+): OpenedSoapEnvelope {
+  const onHeaders = gate.onHeaders;
   // Every level, so that a blank value deep in the body is found without libxml2's tree (~6 µs a message).
-  const outline = gateXml(xml, DEFAULT_GATE_LIMITS, Infinity);
+  const outline = gateXml(
+    xml,
+    gate.limits ?? DEFAULT_GATE_LIMITS,
+    Infinity,
+    onHeaders && ((header) => onHeaders(headerBlocks(xml, header))),
+  );
   const doc = parseSoapDocument(bytes);
   try {
     return { ...readEnvelope(xml, outline, doc), dispose: () => doc.dispose() };
@@ -220,7 +250,14 @@ export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xm
 }
 
 /** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */
-const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, maxNameLength: Infinity };
+const STORED_MESSAGE_LIMITS: GateLimits = {
+  maxDepth: Infinity,
+  maxAttributes: Infinity,
+  maxNameLength: Infinity,
+  maxElements: Infinity,
+  maxHeaderBytes: Infinity,
+  maxHeaderElements: Infinity,
+};
 
 /**
  * The body's values of a message the broker accepted and stored earlier, read as `bodyValues` reads
