@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { AcceptBatcher } from './accept/accept-batcher.js';
 import { Enqueuer } from './accept/enqueuer.js';
 import { createHttpServer } from './http-server.js';
+import { BulkLane } from './inbound/bulk-lane.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { SenderGate } from './inbound/sender-gate.js';
@@ -73,6 +74,13 @@ export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): s
   const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
+
+/**
+ * Bodies over 64 KiB (an enrolment is ~3 KB, the largest legitimate message in the tests under 3 KB)
+ * are read and parsed one at a time per HTTP process, waiting at most 10 s for their turn.
+ */
+const BULK_BODY_BYTES = 64 * 1024;
+const BULK_WAIT_MS = 10_000;
 
 /** The inbound gate's limits: the fixed structural ones and those the settings choose. */
 const gateLimitsOf = (config: Config): GateLimits => ({
@@ -156,6 +164,7 @@ export async function startBroker(
         (oin) => oin === config.brpSourceOin || registry.get(oin) !== undefined,
         config.maxInFlightPerSender,
       ),
+      bulkLane: new BulkLane(BULK_BODY_BYTES, 1, BULK_WAIT_MS),
       validators,
       registry,
       batcher,

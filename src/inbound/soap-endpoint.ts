@@ -12,6 +12,7 @@ import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.r
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
+import type { BulkLane } from './bulk-lane.js';
 import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
@@ -39,6 +40,8 @@ export interface InboundDeps {
   readonly gateLimits: GateLimits;
   /** Checks the sender before the body costs anything, and caps each sender's requests in flight. */
   readonly senders: SenderGate;
+  /** Where bodies larger than any legitimate message wait their turn, one at a time. */
+  readonly bulkLane: BulkLane;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
@@ -59,6 +62,8 @@ interface Accepted {
 /** The sender's slot among its requests in flight, taken as soon as the sender is known, given back once answered. */
 interface Admission {
   release?: Release;
+  /** A place in the lane for large bodies, taken by a body over its threshold. */
+  releaseBulk?: Release;
 }
 
 /**
@@ -76,7 +81,12 @@ async function accept(
   const peer = peerOf(req);
   // Over mutual TLS the sender is known before a byte of the body is read.
   if (peer.transport === 'mutual-tls') admission.release = deps.senders.admitCertificate(peer);
-  const bytes = await readBody(req, deps.maxBodyBytes);
+  const bytes = await readBody(req, deps.maxBodyBytes, {
+    thresholdBytes: deps.bulkLane.thresholdBytes,
+    wait: async () => {
+      admission.releaseBulk = await deps.bulkLane.enter();
+    },
+  });
   const xml = decodeUtf8(bytes, req.headers['content-type']);
   const envelope = openSoapEnvelope(xml, bytes, {
     limits: deps.gateLimits,
@@ -274,5 +284,6 @@ export async function handleSoapPost(
     });
   } finally {
     admission.release?.();
+    admission.releaseBulk?.();
   }
 }

@@ -64,8 +64,8 @@ export const FAULTS = {
   BB0004: { kind: 'Client', title: 'unsupported or corrupt Content-Encoding' },
   /** (ours) A header block marked mustUnderstand="1" that the broker does not process (SOAP 1.1 MustUnderstand fault). */
   BB0005: { kind: 'MustUnderstand', title: 'header block not understood' },
-  /** (ours) The sender already has as many requests in flight as one HTTP process takes from it (MAX_IN_FLIGHT_PER_SENDER); nothing was stored. */
-  BB0006: { kind: 'Server', title: 'too many requests in flight from this sender' },
+  /** (ours) The sender already has as many requests in flight as one HTTP process takes from it (MAX_IN_FLIGHT_PER_SENDER), or a large body found no turn; nothing was stored. */
+  BB0006: { kind: 'Server', title: 'too many requests in flight' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;
