@@ -1,0 +1,122 @@
+/**
+ * The hostile senders of bench:hostile, in a worker thread of their own so that making their load
+ * does not delay the valid sender's timing in the main thread. Each sender loops until told to stop:
+ * a request on a connection of its own, its answer read, the connection closed, the next request.
+ * 'pause' and 'resume' switch them off and on for the bench's quiet windows.
+ */
+import http from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface HostileKind {
+  readonly name: string;
+  readonly senders: number;
+  /** The request: path, SOAPAction and body (bytes), made once. */
+  readonly path: string;
+  readonly soapAction: string;
+  readonly body: Uint8Array;
+  /** Send the body this many bytes at a time with `pauseMs` between (a slow sender); else at once. */
+  readonly slow?: { readonly bytes: number; readonly pauseMs: number; readonly connections: number };
+}
+
+export interface HostileReport {
+  /** Per kind: answers by status and fault code, and connections that ended without an answer. */
+  readonly answers: Record<string, Record<string, number>>;
+}
+
+const FAULT_CODE = /<faultcode>soapenv:([^<]+)<\/faultcode>/;
+
+interface Setup {
+  readonly port: number;
+  readonly kinds: readonly HostileKind[];
+}
+
+const { port, kinds } = workerData as Setup;
+let running = true;
+/** While paused (the quiet windows), senders finish what they sent and wait. */
+let paused = false;
+let unpause: Promise<void> = Promise.resolve();
+let resume: () => void = () => undefined;
+const answers: Record<string, Record<string, number>> = {};
+const count = (kind: string, outcome: string): void => {
+  const byOutcome = answers[kind] ?? {};
+  byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+  answers[kind] = byOutcome;
+};
+
+function once(kind: HostileKind): Promise<void> {
+  return new Promise((resolve) => {
+    const body = Buffer.from(kind.body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: kind.path,
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'text/xml; charset=UTF-8',
+          'content-length': body.length,
+          soapaction: kind.soapAction,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const code = FAULT_CODE.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
+          count(kind.name, `${res.statusCode} ${code ?? ''}`.trim());
+          // A sender that got its answer stops sending (as curl does) rather than upload the rest.
+          req.destroy();
+          resolve();
+        });
+        res.on('error', () => resolve());
+      },
+    );
+    req.on('error', () => {
+      count(kind.name, 'no answer');
+      resolve();
+    });
+    void (async () => {
+      if (!kind.slow) {
+        req.end(body);
+        return;
+      }
+      for (let at = 0; at < body.length && running && !paused && !req.destroyed; at += kind.slow.bytes) {
+        req.write(body.subarray(at, at + kind.slow.bytes));
+        await new Promise((r) => setTimeout(r, kind.slow!.pauseMs));
+      }
+      if (running && !paused) req.end();
+      else req.destroy();
+    })();
+  });
+}
+
+async function sender(kind: HostileKind): Promise<void> {
+  while (running) {
+    if (paused) await unpause;
+    else await once(kind);
+  }
+}
+
+const loops = kinds.flatMap((kind) =>
+  Array.from({ length: kind.senders * (kind.slow?.connections ?? 1) }, () => sender(kind)),
+);
+parentPort!.on('message', (message: string) => {
+  if (message === 'pause' && !paused) {
+    paused = true;
+    unpause = new Promise((resolve) => {
+      resume = resolve;
+    });
+  }
+  if (message === 'resume' && paused) {
+    paused = false;
+    resume();
+  }
+  if (message !== 'stop') return;
+  running = false;
+  paused = false;
+  resume();
+  void Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 3000))]).then(() =>
+    parentPort!.postMessage({ answers } satisfies HostileReport),
+  );
+});
