@@ -5,6 +5,7 @@
  * 'pause' and 'resume' switch them off and on for the bench's quiet windows.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface HostileKind {
@@ -16,6 +17,8 @@ export interface HostileKind {
   readonly body: Uint8Array;
   /** Send the body this many bytes at a time with `pauseMs` between (a slow sender); else at once. */
   readonly slow?: { readonly bytes: number; readonly pauseMs: number; readonly connections: number };
+  /** Over mutual TLS: the client certificate and key (PEM) the sender presents. */
+  readonly client?: { readonly cert: Uint8Array; readonly key: Uint8Array };
 }
 
 export interface HostileReport {
@@ -28,9 +31,11 @@ const FAULT_CODE = /<faultcode>soapenv:([^<]+)<\/faultcode>/;
 interface Setup {
   readonly port: number;
   readonly kinds: readonly HostileKind[];
+  /** Mutual TLS: the CA the broker's certificate chains to. */
+  readonly ca?: Uint8Array;
 }
 
-const { port, kinds } = workerData as Setup;
+const { port, kinds, ca } = workerData as Setup;
 let running = true;
 /** While paused (the quiet windows), senders finish what they sent and wait. */
 let paused = false;
@@ -43,16 +48,18 @@ const count = (kind: string, outcome: string): void => {
   answers[kind] = byOutcome;
 };
 
-function once(kind: HostileKind): Promise<void> {
+/** Over TLS a sender keeps its connection (as a LAS does) rather than pay a handshake per request. */
+function once(kind: HostileKind, agent: https.Agent | undefined): Promise<void> {
   return new Promise((resolve) => {
     const body = Buffer.from(kind.body);
-    const req = http.request(
+    const request = agent ? https.request : http.request;
+    const req = request(
       {
         host: '127.0.0.1',
         port,
         path: kind.path,
         method: 'POST',
-        agent: false,
+        agent: agent ?? false,
         headers: {
           'content-type': 'text/xml; charset=UTF-8',
           'content-length': body.length,
@@ -66,7 +73,7 @@ function once(kind: HostileKind): Promise<void> {
           const code = FAULT_CODE.exec(Buffer.concat(chunks).toString('utf8'))?.[1];
           count(kind.name, `${res.statusCode} ${code ?? ''}`.trim());
           // A sender that got its answer stops sending (as curl does) rather than upload the rest.
-          req.destroy();
+          if (!agent || !req.writableFinished) req.destroy();
           resolve();
         });
         res.on('error', () => resolve());
@@ -92,10 +99,21 @@ function once(kind: HostileKind): Promise<void> {
 }
 
 async function sender(kind: HostileKind): Promise<void> {
+  const agent =
+    ca && kind.client
+      ? new https.Agent({
+          keepAlive: !kind.slow,
+          maxSockets: 1,
+          ca: Buffer.from(ca),
+          cert: Buffer.from(kind.client.cert),
+          key: Buffer.from(kind.client.key),
+        })
+      : undefined;
   while (running) {
     if (paused) await unpause;
-    else await once(kind);
+    else await once(kind, agent);
   }
+  agent?.destroy();
 }
 
 const loops = kinds.flatMap((kind) =>

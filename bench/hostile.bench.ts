@@ -7,13 +7,17 @@
  * phases and their ratio (goal ≤ 2×), the HTTP process's RSS growth (goal ≤ 100 MB), and the rows the
  * hostile senders left in inbound_messages (must be 0).
  *
- * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (valid requests per second, 50), BENCH_WINDOW_MS (2500),
- * BENCH_BROKER_NODE_ARGS (extra node flags for the broker).
+ * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (valid requests per second, 50), BENCH_WINDOW_MS (2500; 0: the quiet phase whole, then the hostile one),
+ * BENCH_BROKER_NODE_ARGS (extra node flags for the broker), BENCH_TLS=1 (mutual TLS: each sender presents
+ * the certificate of the OIN it claims, the unregistered one a certificate of an unknown OIN).
  */
+
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -24,11 +28,15 @@ import { startEmbeddedPostgres } from '../src/shared/services/embedded-postgres.
 import { startLocalRedis } from '../src/shared/services/local-redis.js';
 import { freePort } from '../src/shared/services/process-tools.js';
 import { upsertInstitution } from '../src/store/institutions.repo.js';
-import { ANONYMOUS, bodyFixture, lasRequest } from '../test/support/soap.js';
+import { brokerTlsEnv, generateTestPki, type TestPki } from '../test/support/pki.js';
+import { ANONYMOUS, BROKER_OIN, bodyFixture, lasRequest } from '../test/support/soap.js';
 import { waitUntilHealthy } from './bench-support.js';
 import type { HostileKind, HostileReport } from './hostile-senders.js';
+import { sampleCpu, sampleMachine } from './process-cpu.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+/** BENCH_TLS=1: mutual TLS, the sender known from its certificate before the body is read (production). */
+const TLS = process.env.BENCH_TLS === '1';
 /** Extra node arguments for the broker, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 const BROKER_NODE_ARGS = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const RATE = Number(process.env.BENCH_RATE ?? 50);
@@ -37,8 +45,11 @@ const HOSTILE_BRIN = '20BB';
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
 const UNREGISTERED_OIN = '00000003999999990000';
 const MIB = 1024 * 1024;
-/** Quiet and hostile windows alternate this long each; a valid request started in a window's first SETTLE_MS is not counted. */
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 2500);
+/**
+ * Quiet and hostile windows alternate this long each (0: one quiet phase, then one hostile phase); a
+ * valid request started in a window's first SETTLE_MS is not counted.
+ */
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 2500) || SECONDS * 1000;
 const SETTLE_MS = 300;
 
 /** An enrolment of `brin`, sent as `fromOin`, with fresh ids; `edit` changes its text. */
@@ -58,21 +69,26 @@ function enrolment(
 }
 
 /** The hostile mix: 16 senders in all (the slow ones each keep several connections open). */
-function hostileKinds(): HostileKind[] {
+function hostileKinds(pki: TestPki | undefined): HostileKind[] {
   const hostile = oinOf(HOSTILE_BRIN);
   const kind = (
     name: string,
     senders: number,
     request: { path: string; soapAction: string; xml: string },
     slow?: HostileKind['slow'],
-  ): HostileKind => ({
-    name,
-    senders,
-    path: request.path,
-    soapAction: request.soapAction,
-    body: Buffer.from(request.xml),
-    ...(slow ? { slow } : {}),
-  });
+  ): HostileKind => {
+    // Over mutual TLS each presents the certificate of the OIN its wsa:From names.
+    const client = request.xml.includes(UNREGISTERED_OIN) ? pki?.unknownOin : pki?.school00AH;
+    return {
+      name,
+      senders,
+      path: request.path,
+      soapAction: request.soapAction,
+      body: Buffer.from(request.xml),
+      ...(slow ? { slow } : {}),
+      ...(client ? { client: { cert: client.cert, key: client.key } } : {}),
+    };
+  };
   // 259,000 empty elements in soap:Header, just under 1 MiB.
   const hugeHeader = enrolment(HOSTILE_BRIN, hostile, { extraHeaders: '<a/>'.repeat(259_000) });
   // A valid request of an OIN no one registered.
@@ -103,6 +119,35 @@ function hostileKinds(): HostileKind[] {
   ];
 }
 
+/** /healthz over mutual TLS, as the valid sender. */
+async function waitUntilHealthyTls(port: number, pki: TestPki, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/healthz',
+            ca: pki.ca,
+            cert: pki.school25BE.cert,
+            key: pki.school25BE.key,
+            servername: 'localhost',
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode === 200);
+          },
+        )
+        .on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('broker did not become healthy');
+}
+
 const rssMb = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -122,8 +167,17 @@ async function validSender(
   port: number,
   seconds: number,
   phase: () => string | null = () => 'all',
+  pki?: TestPki,
 ): Promise<Map<string, ValidRun>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = pki
+    ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 1,
+        ca: pki.ca,
+        cert: pki.school25BE.cert,
+        key: pki.school25BE.key,
+      })
+    : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const runs = new Map<string, ValidRun>();
   const interval = 1000 / RATE;
   const end = performance.now() + seconds * 1000;
@@ -133,7 +187,7 @@ async function validSender(
       const name = phase();
       const started = performance.now();
       const outcome = await new Promise<string>((resolve) => {
-        const req = http.request(
+        const req = (pki ? https.request : http.request)(
           {
             host: '127.0.0.1',
             port,
@@ -186,6 +240,10 @@ const summary = (
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-hostile-'));
   fs.chmodSync(dir, 0o755);
+  // The valid sender is the first school's certificate, the registered hostile one the second's.
+  const pki = TLS
+    ? generateTestPki({ broker: BROKER_OIN, school25BE: oinOf(VALID_BRIN), school00AH: oinOf(HOSTILE_BRIN) })
+    : undefined;
   const log = (m: string): void => void process.stderr.write(`${m}\n`);
   const database = await startEmbeddedPostgres({
     dataDir: path.join(dir, 'pg'),
@@ -203,6 +261,7 @@ async function main(): Promise<void> {
   const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
   const broker = spawn(process.execPath, [...BROKER_NODE_ARGS, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
     env: {
+      ...(pki ? brokerTlsEnv(pki) : {}),
       ...process.env,
       ROLE: 'http',
       PORT: String(port),
@@ -217,11 +276,12 @@ async function main(): Promise<void> {
   });
   let worker: Worker | undefined;
   try {
-    await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
-    await validSender(port, Math.min(5, SECONDS)); // warm-up
+    if (pki) await waitUntilHealthyTls(port, pki, broker);
+    else await waitUntilHealthy(`http://127.0.0.1:${port}/healthz`, broker);
+    await validSender(port, Math.min(5, SECONDS), undefined, pki); // warm-up
     const rssBefore = rssMb(broker.pid!);
     worker = new Worker(new URL('./hostile-senders.js', import.meta.url), {
-      workerData: { port, kinds: hostileKinds() },
+      workerData: { port, kinds: hostileKinds(pki), ...(pki ? { ca: pki.ca } : {}) },
     });
     worker.postMessage('pause');
     let rssPeak = rssBefore;
@@ -236,14 +296,25 @@ async function main(): Promise<void> {
       return Math.floor(into / WINDOW_MS) % 2 === 0 ? 'quiet' : 'hostile';
     };
     let current = 'quiet';
+    // Broker CPU seconds, the machine's busy and total CPU seconds, per phase.
+    const usage = { quiet: [0, 0, 0], hostile: [0, 0, 0] };
+    let last = [sampleCpu(broker.pid!).broker, sampleMachine().busy, sampleMachine().total];
+    const account = (into: 'quiet' | 'hostile'): void => {
+      const machine = sampleMachine();
+      const now = [sampleCpu(broker.pid!).broker, machine.busy, machine.total];
+      for (let i = 0; i < 3; i++) usage[into][i]! += now[i]! - last[i]!;
+      last = now;
+    };
     const switcher = setInterval(() => {
       const next = Math.floor((performance.now() - started) / WINDOW_MS) % 2 === 0 ? 'quiet' : 'hostile';
       if (next === current) return;
+      account(current as 'quiet' | 'hostile');
       current = next;
       worker!.postMessage(next === 'hostile' ? 'resume' : 'pause');
     }, 10);
-    const runs = await validSender(port, 2 * SECONDS, phase);
+    const runs = await validSender(port, 2 * SECONDS, phase, pki);
     clearInterval(switcher);
+    account(current as 'quiet' | 'hostile');
     const quietRun = runs.get('quiet');
     const hostileRun = runs.get('hostile') ?? { latencies: [], failures: {} };
     const quiet = summary(quietRun);
@@ -261,7 +332,7 @@ async function main(): Promise<void> {
     ).rows[0]!.n;
     const ms = (value: number): string => value.toFixed(1);
     process.stdout.write(
-      `\n${SECONDS}s per phase in alternating ${WINDOW_MS / 1000}s windows, valid sender ${RATE} req/s on one kept-alive connection, ${os.cpus().length} cores (load average ${os.loadavg()[0]!.toFixed(1)}), node ${process.version}\n\n`,
+      `\n${SECONDS}s per phase${WINDOW_MS < SECONDS * 1000 ? ` in alternating ${WINDOW_MS / 1000}s windows` : ', quiet first'}, valid sender ${RATE} req/s on one kept-alive connection, ${TLS ? 'mutual TLS' : 'plain HTTP'}, ${os.cpus().length} cores (load average ${os.loadavg()[0]!.toFixed(1)}), node ${process.version}\n\n`,
     );
     process.stdout.write('| phase | valid requests | failed | p50 ms | p99 ms |\n|---|---:|---:|---:|---:|\n');
     process.stdout.write(`| quiet | ${quiet.n} | ${quiet.failed} | ${ms(quiet.p50)} | ${ms(quiet.p99)} |\n`);
@@ -274,6 +345,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       `HTTP process RSS: ${rssBefore.toFixed(0)} MB before, ${rssPeak.toFixed(0)} MB at most under attack: +${(rssPeak - rssBefore).toFixed(0)} MB (goal ≤ 100)\n`,
     );
+    const share = (part: number[]): string =>
+      `broker ${((100 * part[0]!) / (part[2]! / os.cpus().length)).toFixed(0)} % of a core, machine ${((100 * part[1]!) / part[2]!).toFixed(0)} % busy`;
+    process.stdout.write(`CPU: quiet ${share(usage.quiet)}; hostile ${share(usage.hostile)}\n`);
     process.stdout.write(`rows stored for hostile senders: ${junk} (must be 0)\n\nhostile answers:\n`);
     for (const [name, outcomes] of Object.entries(report.answers))
       process.stdout.write(
@@ -289,6 +363,7 @@ async function main(): Promise<void> {
     await redis.stop();
     await database.stop();
     fs.rmSync(dir, { recursive: true, force: true });
+    pki?.remove();
   }
 }
 

@@ -23,7 +23,7 @@ import { lingerAfterAnswer } from './linger.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
-import type { Release, SenderGate } from './sender-gate.js';
+import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
 export interface DurableAccept {
@@ -61,7 +61,7 @@ interface Accepted {
 
 /** The sender's slot among its requests in flight, taken as soon as the sender is known, given back once answered. */
 interface Admission {
-  release?: Release;
+  sender?: SenderSlot;
   /** A place in the lane for large bodies, taken by a body over its threshold. */
   releaseBulk?: Release;
 }
@@ -80,7 +80,7 @@ async function accept(
 ): Promise<Required<Accepted>> {
   const peer = peerOf(req);
   // Over mutual TLS the sender is known before a byte of the body is read.
-  if (peer.transport === 'mutual-tls') admission.release = deps.senders.admitCertificate(peer);
+  if (peer.transport === 'mutual-tls') admission.sender = deps.senders.admitCertificate(peer);
   const bytes = await readBody(req, deps.maxBodyBytes, {
     thresholdBytes: deps.bulkLane.thresholdBytes,
     wait: async () => {
@@ -91,10 +91,10 @@ async function accept(
   const envelope = openSoapEnvelope(xml, bytes, {
     limits: deps.gateLimits,
     // Plain HTTP: the OIN wsa:From claims, as soon as soap:Header is scanned, before the body is.
-    onHeaders: admission.release
+    onHeaders: admission.sender
       ? undefined
       : (headers) => {
-          admission.release = deps.senders.admitClaimed(headers);
+          admission.sender = deps.senders.admitClaimed(headers);
         },
   });
   try {
@@ -189,8 +189,9 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
 
 /**
  * After a fault answered before the body was read whole, the rest is read and discarded for at most
- * this long, and at most this many times MAX_BODY_BYTES (16 MiB by default: a 10 MB upload still reads
- * its fault); past either the connection is closed.
+ * this long, and at most this many times MAX_BODY_BYTES for a body over the limit (16 MiB by default:
+ * a 10 MB upload still reads its fault), once MAX_BODY_BYTES for a request refused on its sender before
+ * its body was read; past either the connection is closed.
  */
 const LINGER_MS = 5000;
 const DISCARD_BODIES = 16;
@@ -223,7 +224,8 @@ function sendFault(
     );
   }
   // HTTP frames the rest of the body, so it is never read as a next request; the sender gets to read its answer.
-  lingerAfterAnswer(req, DISCARD_BODIES * deps.maxBodyBytes, LINGER_MS);
+  // A body refused for its size may be a sender's honest mistake; one refused before it was read, at most its limit.
+  lingerAfterAnswer(req, (fault.code === 'BB0001' ? DISCARD_BODIES : 1) * deps.maxBodyBytes, LINGER_MS);
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
@@ -241,6 +243,7 @@ export async function handleSoapPost(
   try {
     const accepted = await accept(req, choose, deps, requestId, facts, admission);
     sendReceipt(res, requestId, accepted, deps.brokerOin);
+    admission.sender?.accepted();
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId,
@@ -268,6 +271,7 @@ export async function handleSoapPost(
       return;
     }
     sendFault(req, res, requestId, fault, facts.addressing, deps);
+    if (fault.kind !== 'Server') admission.sender?.refused();
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.
@@ -283,7 +287,7 @@ export async function handleSoapPost(
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
     });
   } finally {
-    admission.release?.();
+    admission.sender?.release();
     admission.releaseBulk?.();
   }
 }
