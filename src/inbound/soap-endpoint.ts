@@ -84,7 +84,13 @@ async function accept(
   const bytes = await readBody(req, deps.maxBodyBytes, {
     thresholdBytes: deps.bulkLane.thresholdBytes,
     wait: async () => {
-      admission.releaseBulk = await deps.bulkLane.enter();
+      const release = await deps.bulkLane.enter();
+      // A sender gone while it waited has been answered already: its turn goes to the next at once.
+      if (req.destroyed) {
+        release();
+        throw new Error('request closed while waiting for the bulk lane');
+      }
+      admission.releaseBulk = release;
     },
   });
   const xml = decodeUtf8(bytes, req.headers['content-type']);

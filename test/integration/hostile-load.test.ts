@@ -201,6 +201,39 @@ describe('plain HTTP (development): limits, the sender before the body, no junk 
     expect(stdout).toContain('<faultcode>soapenv:Client.BB0001</faultcode>');
   });
 
+  test('large bodies take turns; a sender gone while waiting for its turn does not keep the lane', async () => {
+    /** Headers and 100 bytes of a declared 200 KB body: it takes (or waits for) the lane and stalls there. */
+    const stall = (): http.ClientRequest => {
+      const request = inschrijving();
+      const req = http.request(`${broker.baseUrl}${request.path}`, {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'text/xml; charset=UTF-8',
+          soapaction: request.soapAction,
+          'content-length': 200_000,
+        },
+      });
+      req.on('error', () => undefined);
+      req.write(request.xml.slice(0, 100));
+      return req;
+    };
+    const holding = stall();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const waiting = stall();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    waiting.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    holding.destroy();
+    // A valid message padded past 64 KiB with a comment: it needs the lane, and gets it at once.
+    const padded = inschrijving();
+    const xml = padded.xml.replace('<soapenv:Body>', `<soapenv:Body><!--${'x'.repeat(100_000)}-->`);
+    const answer = await rawPost(broker.baseUrl, { ...asRaw(padded), body: Buffer.from(xml) });
+    expect(answer.faultCode).toBeNull();
+    expect(elementText(answer.text, 'ontvangstBevestiging')).toBe('J');
+    expect(answer.ms).toBeLessThan(3000);
+  });
+
   test('16 hostile senders at once store nothing, and a valid sender is still answered', async () => {
     const before = await storedCounts(broker);
     const valid = inschrijving();

@@ -151,7 +151,13 @@ function headerBlocks(xml: string, header: OutlineElement | undefined): Outlined
  * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
  * text that libxml2 parsed into `doc`; only the body element is taken from libxml2's tree (to validate it).
  */
-function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
+function readEnvelope(
+  xml: string,
+  root: OutlineElement,
+  doc: XmlDocument,
+  /** The header blocks as read for the gate's onHeaders already, so they are not read twice. */
+  headersRead: readonly OutlinedHeaderBlock[] | undefined,
+): SoapEnvelope {
   if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
     const what =
       root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
@@ -186,7 +192,7 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
   const mustUnderstand =
     header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
-    headers: headerBlocks(xml, header).map((block, index) => ({
+    headers: (headersRead ?? headerBlocks(xml, header)).map((block, index) => ({
       ...block,
       mustUnderstand: mustUnderstand[index] ?? false,
     })),
@@ -233,16 +239,21 @@ export function openSoapEnvelope(
   gate: EnvelopeGate = {},
 ): OpenedSoapEnvelope {
   const onHeaders = gate.onHeaders;
+  let headersRead: OutlinedHeaderBlock[] | undefined;
   // Every level, so that a blank value deep in the body is found without libxml2's tree (~6 µs a message).
   const outline = gateXml(
     xml,
     gate.limits ?? DEFAULT_GATE_LIMITS,
     Infinity,
-    onHeaders && ((header) => onHeaders(headerBlocks(xml, header))),
+    onHeaders &&
+      ((header) => {
+        headersRead = headerBlocks(xml, header);
+        onHeaders(headersRead);
+      }),
   );
   const doc = parseSoapDocument(bytes);
   try {
-    return { ...readEnvelope(xml, outline, doc), dispose: () => doc.dispose() };
+    return { ...readEnvelope(xml, outline, doc, headersRead), dispose: () => doc.dispose() };
   } catch (error) {
     doc.dispose();
     throw error;
