@@ -67,7 +67,8 @@ interface Admission {
 }
 
 /**
- * Gate → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
+ * Sender (over TLS, before the body) → body → gate (the sender claimed over plain HTTP once the header is
+ * scanned) → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
 async function accept(
