@@ -1,12 +1,12 @@
 /**
- * The hostile senders of bench:hostile, in a worker thread of their own so that making their load
- * does not delay the valid sender's timing in the main thread. Each sender loops until told to stop:
+ * The hostile senders of bench:hostile, in a process of their own at the lowest CPU priority (`nice`),
+ * standing in for the attackers' own machines: their CPU is not the broker's, nor the valid sender's.
+ * The bench sends the setup as the first message (advanced serialization). Each sender loops until told to stop:
  * a request on a connection of its own, its answer read, the connection closed, the next request.
  * 'pause' and 'resume' switch them off and on for the bench's quiet windows.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { parentPort, workerData } from 'node:worker_threads';
 
 export interface HostileKind {
   readonly name: string;
@@ -35,7 +35,7 @@ interface Setup {
   readonly ca?: Uint8Array;
 }
 
-const { port, kinds, ca } = workerData as Setup;
+let setup: Setup = { port: 0, kinds: [] };
 let running = true;
 /** While paused (the quiet windows), senders finish what they sent and wait. */
 let paused = false;
@@ -56,7 +56,7 @@ function once(kind: HostileKind, agent: https.Agent | undefined): Promise<void> 
     const req = request(
       {
         host: '127.0.0.1',
-        port,
+        port: setup.port,
         path: kind.path,
         method: 'POST',
         agent: agent ?? false,
@@ -99,6 +99,7 @@ function once(kind: HostileKind, agent: https.Agent | undefined): Promise<void> 
 }
 
 async function sender(kind: HostileKind): Promise<void> {
+  const ca = setup.ca;
   const agent =
     ca && kind.client
       ? new https.Agent({
@@ -116,10 +117,15 @@ async function sender(kind: HostileKind): Promise<void> {
   agent?.destroy();
 }
 
-const loops = kinds.flatMap((kind) =>
-  Array.from({ length: kind.senders * (kind.slow?.connections ?? 1) }, () => sender(kind)),
-);
-parentPort!.on('message', (message: string) => {
+let loops: Promise<void>[] = [];
+process.on('message', (message: string | Setup) => {
+  if (typeof message !== 'string') {
+    setup = message;
+    loops = setup.kinds.flatMap((kind) =>
+      Array.from({ length: kind.senders * (kind.slow?.connections ?? 1) }, () => sender(kind)),
+    );
+    return;
+  }
   if (message === 'pause' && !paused) {
     paused = true;
     unpause = new Promise((resolve) => {
@@ -135,6 +141,6 @@ parentPort!.on('message', (message: string) => {
   paused = false;
   resume();
   void Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 3000))]).then(() =>
-    parentPort!.postMessage({ answers } satisfies HostileReport),
+    process.send!({ answers } satisfies HostileReport, () => process.exit(0)),
   );
 });
