@@ -3,11 +3,13 @@ import { registerAuditCommand } from './operator/cli/audit.command.js';
 import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
 import { registerErrorCommands } from './operator/cli/errors.command.js';
 import { registerInstitutionCommands } from './operator/cli/institutions.command.js';
+import { registerKeysCommands } from './operator/cli/keys.command.js';
 import { registerPopulationCommands } from './operator/cli/population.command.js';
 import { registerProcessingErrorCommands } from './operator/cli/processing-errors.command.js';
 import { registerQualityCommands } from './operator/cli/quality.command.js';
 import { registerRioCommands } from './operator/cli/rio.command.js';
 import { registerStatsCommands } from './operator/cli/stats.command.js';
+import { registerSubscriptionCommands } from './operator/cli/subscriptions.command.js';
 import { registerTraceCommand } from './operator/cli/trace.command.js';
 import { ConfigError } from './shared/config.js';
 
@@ -30,6 +32,8 @@ registerAuditCommand(program);
 registerPopulationCommands(program);
 registerQualityCommands(program);
 registerRioCommands(program);
+registerSubscriptionCommands(program);
+registerKeysCommands(program);
 
 program.parseAsync().then(
   () => exitWhenFlushed(Number(process.exitCode ?? 0)),

@@ -4,7 +4,7 @@ import type { PopulationRecord } from './register/population.js';
 import type { RioLink } from './register/rio-rules.js';
 import type { Pool } from './shared/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
-import { replaceRioLinks } from './store/reference.repo.js';
+import { replaceRioLinks, upsertOpleidingNiveaus } from './store/reference.repo.js';
 import { upsertPopulationRecord } from './store/register.repo.js';
 
 export { DEMO_RECEIVER_PATH };
@@ -88,6 +88,13 @@ export const DEMO_RIO_LINKS: readonly RioLink[] = [
   { vestiging: '08PG00', onderwijslocatie: '300X300' },
 ];
 
+/** The niveau of the demo's opleidingcodes (the README's enrolment uses 0050), for the exam results' level check. */
+export const DEMO_OPLEIDING_NIVEAUS = [
+  { opleidingcode: '0050', niveau: 'HAVO' },
+  { opleidingcode: '0060', niveau: 'HAVO' },
+] as const;
+
 export async function seedDemoRio(pool: Pool): Promise<void> {
   await replaceRioLinks(pool, DEMO_RIO_LINKS);
+  await upsertOpleidingNiveaus(pool, DEMO_OPLEIDING_NIVEAUS);
 }

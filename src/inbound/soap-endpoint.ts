@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
+import { BrokerFault, StoreUnavailableError } from '../shared/errors.js';
 import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import type { GateLimits } from '../shared/xml/xml-gate.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
@@ -24,6 +25,9 @@ import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
 import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
+import type { ReplayGuard } from './wss/replay-guard.js';
+import type { SigningCertificates } from './wss/signing-token.js';
+import { verifyWsSecurity } from './wss/ws-security.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
 export interface DurableAccept {
@@ -47,11 +51,25 @@ export interface InboundDeps {
   readonly registry: InstitutionRegistry;
   /** Stores accepted messages; it also enqueues their processing job (one per group commit). */
   readonly batcher: DurableAccept;
+  readonly wss: WsSecurityDeps;
   readonly log: Logger;
+  /** Signs receipts, and faults about a readable envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner | undefined;
+}
+
+/** What WS-Security checking needs (docs/security.md). */
+export interface WsSecurityDeps {
+  /** WSS_REQUIRED: whether a sender whose institution does not say signs. */
+  readonly requiredByDefault: boolean;
+  /** Signing certificates, checked against the trusted CAs (TLS_CA_FILE; none without TLS). */
+  readonly certificates: SigningCertificates;
+  readonly replay: ReplayGuard;
 }
 
 /** Everything the accept steps learned; partial when a step refused the request. */
 interface Accepted {
+  /** The authenticated sender, once known (logged with a fault that comes after it, such as EK0031). */
+  senderOin?: string;
   contract?: Contract;
   addressing?: Addressing;
   document?: CheckedDocumentHeader;
@@ -114,6 +132,13 @@ async function accept(
       peerOf(req),
       (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
     );
+    facts.senderOin = senderOin;
+    // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
+    const signed = verifyWsSecurity(envelope, senderOin, {
+      required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
+      certificates: deps.wss.certificates,
+      now: new Date(),
+    });
     const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
     facts.document = document;
     const parties = authoriseSender(
@@ -124,19 +149,30 @@ async function accept(
       deps.brpSourceOin,
     );
     facts.parties = parties;
-    const stored = await deps.batcher.submit({
-      contract: contract.name,
-      operation: addressing.operation.name,
-      senderOin,
-      brin: parties.brin,
-      documentId: document.documentId,
-      documentTime: document.documentTime,
-      wsaMessageId: addressing.messageId,
-      requestId,
-      receiptId: randomUUID(),
-      receiptAt: new Date(),
-      rawXml: xml,
-    });
+    // Recorded last, so that a request refused for anything else is no replay when it comes again.
+    const replayKey = signed.signed
+      ? { senderOin, messageId: addressing.messageId, signatureDigest: signed.signatureDigest }
+      : undefined;
+    if (replayKey) await deps.wss.replay.admit(replayKey);
+    const stored = await deps.batcher
+      .submit({
+        contract: contract.name,
+        operation: addressing.operation.name,
+        senderOin,
+        brin: parties.brin,
+        documentId: document.documentId,
+        documentTime: document.documentTime,
+        wsaMessageId: addressing.messageId,
+        requestId,
+        receiptId: randomUUID(),
+        receiptAt: new Date(),
+        rawXml: xml,
+      })
+      .catch(async (error: unknown) => {
+        // Known not stored: its identical resend is a resend, not a replay.
+        if (replayKey && error instanceof StoreUnavailableError) await deps.wss.replay.forget(replayKey);
+        throw error;
+      });
     facts.stored = stored;
     const reused = reusedId(stored, addressing.operation.name, envelope);
     if (reused === 'identificatiecodeBedrijfsdocument') {
@@ -153,7 +189,7 @@ async function accept(
         reused,
       );
     }
-    return { contract, addressing, document, parties, stored };
+    return { senderOin, contract, addressing, document, parties, stored };
   } finally {
     envelope.dispose();
   }
@@ -169,7 +205,13 @@ function send(res: ServerResponse, status: number, requestId: string, xml: strin
   res.end(xml);
 }
 
-function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<Accepted>, brokerOin: string): void {
+function sendReceipt(
+  res: ServerResponse,
+  requestId: string,
+  accepted: Required<Accepted>,
+  brokerOin: string,
+  signer: EnvelopeSigner | undefined,
+): void {
   const { contract, addressing, document, stored } = accepted;
   const body = receiptBody(addressing.operation, contract.schemaNamespace, {
     receiptId: stored.receiptId,
@@ -190,6 +232,7 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
         fromOin: brokerOin,
       },
       body,
+      signer,
     ),
   );
 }
@@ -209,7 +252,7 @@ function sendFault(
   requestId: string,
   fault: BrokerFault,
   addressing: Addressing | undefined,
-  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes'>,
+  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer'>,
 ): void {
   if (!res.headersSent) {
     send(
@@ -225,6 +268,9 @@ function sendFault(
           fromOin: deps.brokerOin,
         },
         faultBody(fault),
+        // A fault before the envelope's addressing was read answers no message: unsigned, so that bytes
+        // that are not a SOAP message cannot make the broker spend a signature.
+        addressing ? deps.signer : undefined,
       ),
       // A sender over its share of requests in flight may try again in a second.
       fault.code === 'BB0006' ? 1 : undefined,
@@ -249,7 +295,7 @@ export async function handleSoapPost(
   const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
     const accepted = await accept(req, choose, deps, requestId, facts, admission);
-    sendReceipt(res, requestId, accepted, deps.brokerOin);
+    sendReceipt(res, requestId, accepted, deps.brokerOin, deps.signer);
     admission.sender?.accepted();
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
@@ -288,7 +334,7 @@ export async function handleSoapPost(
       element: fault.element,
       reason: faultSummary(fault),
       operation: facts.addressing?.operation.name,
-      senderOin: facts.parties?.institution.oin,
+      senderOin: facts.parties?.institution.oin ?? facts.senderOin,
       ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),

@@ -11,11 +11,13 @@ import {
   lockInstitutionAdds,
   otherInstitutionsServing,
   setInstitutionPaused,
+  setInstitutionWssRequired,
+  setReceiptSignatureCheck,
   upsertInstitution,
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
-import { replaceRioLinksInTransaction } from '../store/reference.repo.js';
+import { replaceRioLinksInTransaction, upsertOpleidingNiveaus } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.js';
 import { type BulkOptions, moveErrorQueueInBatches, type OperatorDeps } from './error-queue.js';
@@ -176,6 +178,57 @@ export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: 
 }
 
 /**
+ * Sets whether an institution must sign its requests with WS-Security (null: the broker's WSS_REQUIRED);
+ * the broker applies it within its registry refresh (5 s). False when there is no such institution.
+ */
+export async function setInstitutionSigning(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  required: boolean | null,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setInstitutionWssRequired(tx, oin, required)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.signing',
+      target: { institution: oin, signing: required === null ? 'default' : required ? 'required' : 'optional' },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
+}
+
+/**
+ * Turns the check of an institution's receipt signatures on or off (docs/security.md): with it on, a
+ * receipt counts as delivered only when signed by a trusted certificate with the institution's OIN.
+ * False when there is no such institution.
+ */
+export async function setReceiptSignatureVerification(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  verify: boolean,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setReceiptSignatureCheck(tx, oin, verify)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.update',
+      target: { institution: oin, verifyReceiptSignature: verify },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
+}
+
+/**
  * Resumes deliveries to an institution: its waiting messages are due at once (a retry's backoff is not
  * waited out), and every delivery process's next poll takes them. Returns how many, or null when there
  * is no such institution.
@@ -266,6 +319,9 @@ export async function addInstitution(
         brins: institution.brins,
         endpoint: institution.endpointUrl,
         enabled: institution.enabled,
+        ...(institution.verifyReceiptSignature !== undefined
+          ? { verifyReceiptSignature: institution.verifyReceiptSignature }
+          : {}),
         ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
       },
     }),
@@ -366,6 +422,30 @@ export async function loadRioLinks(
       actor,
       action: 'rio.load',
       target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+}
+
+/** Sets the niveau of opleidingcodes in the RIO stand-in (exam results are checked against it); returns how many. */
+export async function loadOpleidingNiveaus(
+  pool: Pool,
+  actor: Actor,
+  rows: readonly { readonly opleidingcode: string; readonly niveau: string }[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      await upsertOpleidingNiveaus(tx, rows);
+      return rows.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'rio.niveaus',
+      target: { file: fileName },
       affected: loaded,
       dryRun: false,
       outboundIds: [],

@@ -1,5 +1,7 @@
+import type { ExamResultStand } from '../register/exam-result.js';
 import type { PersonData } from '../register/person.js';
 import type { Pgn } from '../register/pgn.js';
+import type { Participation, PriorEducation } from '../register/prior-education/prior-education-rules.js';
 import type { Signal } from '../register/signals.js';
 import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
 import { escapeXml } from '../shared/xml/escape.js';
@@ -61,6 +63,64 @@ export function terugkoppelingBody(
       el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) +
       el('leveringGoedgekeurd', String(result.goedgekeurd)) +
       signalElements(result.signals),
+  );
+}
+
+/** Feedback on one delivered exam result or its deletion (`terugkoppelenExamenresultaatVO`). */
+export function examTerugkoppelingBody(
+  header: OutboundHeader,
+  result: {
+    identificatiecodeAanlevering: string;
+    pgn: Pgn;
+    brin: string;
+    examenresultaatvolgnummer: string;
+    goedgekeurd: boolean;
+    signals: readonly Signal[];
+  },
+): string {
+  return wrap(
+    'terugkoppelenExamenresultaatVO_Request',
+    bedrijfsdocument(header) +
+      el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) +
+      pgnElement(result.pgn) +
+      el('brin', result.brin) +
+      el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
+      el('leveringGoedgekeurd', String(result.goedgekeurd)) +
+      signalElements(result.signals),
+  );
+}
+
+/** A vavo institution's exam result passed on to the VO school that placed the pupil (`verstrekkenExamenresultaatVO`). */
+export function examResultPushBody(
+  header: OutboundHeader,
+  push: { pgn: Pgn; eigenInschrijvingvolgnummer: string; result: ExamResultStand },
+): string {
+  const { result } = push;
+  const uitslag = result.uitslag;
+  return wrap(
+    'verstrekkenExamenresultaatVO_Request',
+    bedrijfsdocument(header) +
+      pgnElement(push.pgn) +
+      el('eigenInschrijvingvolgnummer', push.eigenInschrijvingvolgnummer) +
+      el('brin', result.brin) +
+      el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
+      el('examenregime', result.examenregime) +
+      el('niveau', result.niveau) +
+      (uitslag
+        ? `<t:uitslag>${el('datumUitslag', uitslag.datumUitslag)}${el('uitslagcode', uitslag.uitslagcode)}${el(
+            'indicatieCumLaude',
+            uitslag.indicatieCumLaude === undefined ? undefined : String(uitslag.indicatieCumLaude),
+          )}</t:uitslag>`
+        : '') +
+      result.vakken
+        .map(
+          (vak) =>
+            `<t:vak>${el('vakcode', vak.vakcode)}${el('eindcijfer', vak.eindcijfer)}${el('beoordeling', vak.beoordeling)}${el(
+              'indicatieDiplomavak',
+              String(vak.indicatieDiplomavak),
+            )}</t:vak>`,
+        )
+        .join(''),
   );
 }
 
@@ -185,6 +245,84 @@ export function kwaliteitscontroleBody(
             `<t:kwaliteitssignaal>${pgnElement(s.pgn)}${el('inschrijvingvolgnummer', s.inschrijvingvolgnummer)}${el('datumEersteMelding', s.datumEersteMelding)}${signalElements(
               [s.signal],
             )}</t:kwaliteitssignaal>`,
+        )
+        .join(''),
+  );
+}
+
+function participationElement(name: string, p: Participation): string {
+  return (
+    `<t:${name}>` +
+    el('soortDeelname', p.kind) +
+    el('brin', p.brin) +
+    el('inschrijvingvolgnummer', p.inschrijvingvolgnummer) +
+    el('onderwijsaanbieder', p.onderwijsaanbieder) +
+    el('onderwijslocatie', p.onderwijslocatie) +
+    el('datumInschrijving', p.datumInschrijving) +
+    el('datumUitschrijving', p.datumUitschrijving) +
+    el('opleidingcode', p.opleidingcode) +
+    el('leerjaar', p.leerjaar === undefined ? undefined : String(p.leerjaar)) +
+    `</t:${name}>`
+  );
+}
+
+/**
+ * A student's prior education for an MBO institution (`leverenVooropleidingsgegevens`): the answer to its
+ * request (with the request's identificatiecode), or a push while its subscription runs.
+ */
+export function vooropleidingsgegevensBody(
+  header: OutboundHeader,
+  message: {
+    identificatiecodeAanvraag?: string;
+    pgn: Pgn;
+    brin: string;
+    spontaneous: boolean;
+    subscriptionEnds?: string;
+    person: PersonData;
+    priorEducation: PriorEducation;
+  },
+): string {
+  const { person: p, priorEducation: e } = message;
+  return wrap(
+    'leverenVooropleidingsgegevens_Request',
+    bedrijfsdocument(header) +
+      el('identificatiecodeAanvraag', message.identificatiecodeAanvraag) +
+      pgnElement(message.pgn) +
+      el('brin', message.brin) +
+      el('indicatieSpontaneWijziging', String(message.spontaneous)) +
+      el('indicatieAbonnement', String(message.subscriptionEnds !== undefined)) +
+      el('datumEindeAbonnement', message.subscriptionEnds) +
+      el('achternaam', p.achternaam) +
+      el('voorvoegsels', p.voorvoegsels) +
+      el('voornamen', p.voornamen) +
+      el('geboorteDatum', p.geboorteDatum) +
+      el('geslacht', p.geslacht) +
+      addressElement(p.address) +
+      el('indicatieStartkwalificatie', e.indicatieStartkwalificatie) +
+      el('aantalJarenMboZonderDiploma', String(e.aantalJarenMboZonderDiploma)) +
+      (e.latestOrCurrent ? participationElement('laatsteOfLopendeDeelname', e.latestOrCurrent) : '') +
+      e.havoVwoFromLeerjaar3.map((d) => participationElement('deelnameHavoVwo', d)).join('') +
+      e.voDiplomas
+        .map(
+          (d) =>
+            `<t:diplomaVO>${el('brin', d.brin)}${el('niveau', d.level)}${el('datumDiploma', d.diplomaDate)}${d.subjects
+              .map(
+                (v) =>
+                  `<t:diplomavak>${el('vak', v.vak)}${el('eindcijfer', v.eindcijfer)}${el('beoordeling', v.beoordeling)}</t:diplomavak>`,
+              )
+              .join('')}</t:diplomaVO>`,
+        )
+        .join('') +
+      e.mboDiplomas
+        .map(
+          (d) =>
+            `<t:diplomaMBO>${el('brin', d.brin)}${el('opleidingcode', d.opleidingcode)}${el('niveau', d.niveau)}${el('datumDiploma', d.datumDiploma)}</t:diplomaMBO>`,
+        )
+        .join('') +
+      e.hoDegrees
+        .map(
+          (d) =>
+            `<t:graadHO>${el('brin', d.brin)}${el('opleidingcode', d.opleidingcode)}${el('graad', d.graad)}${el('datumGraad', d.datumGraad)}</t:graadHO>`,
         )
         .join(''),
   );

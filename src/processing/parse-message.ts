@@ -1,4 +1,5 @@
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
+import type { ExamResultKey, ExamResultStand, Niveau, VakResultaat } from '../register/exam-result.js';
 import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
@@ -24,6 +25,9 @@ const REPEATING = new Set([
   'verblijfAndereInstelling',
   'aanvullendeOpleiding',
   'experiment',
+  'vak',
+  'toets',
+  'herkansing',
 ]);
 
 /** A leaf is its value as its type normalises white space; an element with children a record of them by local name. */
@@ -144,6 +148,93 @@ export function deletionOf(body: Node): Deletion {
   };
 }
 
+const bool = (value: string | undefined): boolean => value === 'true' || value === '1';
+/** The optional string fields of a node that are present, as a record to spread. */
+const present = (node: Node, names: readonly string[]): Record<string, string> =>
+  Object.fromEntries(names.flatMap((name) => (text(node, name) !== undefined ? [[name, text(node, name)!]] : [])));
+
+function vakOf(node: Node): VakResultaat {
+  const combinatie = text(node, 'indicatieCombinatiecijfer');
+  return {
+    vakcode: required(node, 'vakcode'),
+    ...present(node, [
+      'cijferSchoolexamen',
+      'cijferCentraalExamen',
+      'tijdvakCentraalExamen',
+      'eindcijfer',
+      'beoordeling',
+      'redenNietDeelname',
+    ]),
+    indicatieDiplomavak: bool(required(node, 'indicatieDiplomavak')),
+    ...(combinatie !== undefined ? { indicatieCombinatiecijfer: bool(combinatie) } : {}),
+  };
+}
+
+/** An `aanleverenExamenresultaatVO_Request` as a stand. */
+export function examResultStandOf(body: Node): ExamResultStand {
+  const uitslag = body.uitslag as Node | undefined;
+  const cumLaude = uitslag && text(uitslag, 'indicatieCumLaude');
+  const combinatie = body.combinatiecijfer as Node | undefined;
+  const werkstuk = body.werkstuk as Node | undefined;
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    examenresultaatvolgnummer: required(body, 'examenresultaatvolgnummer'),
+    ...present(body, ['inschrijvingvolgnummer', 'onderwijsaanbieder', 'vestiging']),
+    indicaties: {
+      teruggetrokken: bool(text(body, 'indicatieTeruggetrokken')),
+      eerderLeerjaar: bool(text(body, 'indicatieEerderLeerjaar')),
+      gespreidExamen: bool(text(body, 'indicatieGespreidExamen')),
+      doorlopendeLeerlijn: bool(text(body, 'indicatieDoorlopendeLeerlijn')),
+    },
+    examenregime: required(body, 'examenregime'),
+    niveau: required(body, 'niveau') as Niveau,
+    ...(uitslag
+      ? {
+          uitslag: {
+            datumUitslag: requiredDate(uitslag, 'datumUitslag'),
+            uitslagcode: required(uitslag, 'uitslagcode') as 'G' | 'A',
+            ...(cumLaude !== undefined ? { indicatieCumLaude: bool(cumLaude) } : {}),
+          },
+        }
+      : {}),
+    vakken: list(body, 'vak').map(vakOf),
+    ...(combinatie ? { combinatiecijfer: { eindcijfer: required(combinatie, 'eindcijfer') } } : {}),
+    ...(werkstuk ? { werkstuk: present(werkstuk, ['cijfer', 'beoordeling']) } : {}),
+    toetsen: list(body, 'toets').map((toets) => ({
+      toetscode: required(toets, 'toetscode'),
+      ...present(toets, ['eindcijfer', 'redenNietDeelname']),
+    })),
+    herkansingen: list(body, 'herkansing').map((h) => ({
+      vakcode: required(h, 'vakcode'),
+      tijdvak: required(h, 'tijdvak'),
+    })),
+  };
+}
+
+/** Which exam result to delete, with the number it was delivered under. */
+export interface ExamResultDeletion {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly examenresultaatvolgnummer: string;
+}
+
+/** An `aanleverenVerwijderingExamenresultaatVO_Request`. */
+export function examResultDeletionOf(body: Node): ExamResultDeletion {
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    examenresultaatvolgnummer: required(body, 'examenresultaatvolgnummer'),
+  };
+}
+
+/** The register's key of a parsed exam result or deletion. */
+export const examResultKeyOf = (about: ExamResultDeletion): ExamResultKey => ({
+  pgn: about.pgn.value,
+  brin: about.brin,
+  examenresultaatvolgnummer: about.examenresultaatvolgnummer,
+});
+
 const strings = (node: Node): Record<string, string> =>
   Object.fromEntries(Object.entries(node).map(([k, v]) => [k, String(v)]));
 
@@ -203,5 +294,20 @@ export function personMutationOf(body: Node): PersonMutation {
       : {}),
     ...(address ? { address } : {}),
     ...(dateOfDeath !== undefined ? { datumOverlijden: dateOfDeath } : {}),
+  };
+}
+
+/** An `aanvragenVooropleidingen_Request` (subscribe: with indicatieAbonnement) or a `stoppenAbonnementVooropleidingen_Request`. */
+export interface PriorEducationRequest {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly subscribe: boolean;
+}
+
+export function priorEducationRequestOf(body: Node): PriorEducationRequest {
+  return {
+    pgn: pgnOf(body),
+    brin: required(body, 'brin'),
+    subscribe: ['true', '1'].includes(text(body, 'indicatieAbonnement') ?? 'false'),
   };
 }

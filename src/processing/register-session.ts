@@ -1,9 +1,13 @@
+import type { Diploma } from '../register/diploma.js';
 import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
+import type { ExamResultKey, StoredExamResult } from '../register/exam-result.js';
 import type { Address, IdentificationRequest, PersonData } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
+import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
-import { loadReferenceData, type ReferenceData } from '../store/reference.repo.js';
+import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
   loadPupilLinks,
@@ -12,6 +16,7 @@ import {
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
+import { endSubscriptions, lockActiveSubscriptions, startSubscription } from '../store/subscriptions.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -34,9 +39,10 @@ const keyOfStored = (e: StoredEnrolment): string =>
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in five statements up front (the pupils' linked numbers, the locks, the links again, the register,
- * reference data), handlers read and change it in memory (a later message in the batch sees an earlier
- * one's change), and `changes` hands what to write back, in one statement with the rest.
+ * in six statements up front (the pupils' linked numbers, the locks, the links again, the register,
+ * their running prior-education subscriptions, reference data), handlers read and change it in memory
+ * (a later message in the batch sees an earlier one's change), and `changes` hands what to write back,
+ * in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.
  *
  * The session holds the batch's transaction itself: handlers reach the database only through its
@@ -50,9 +56,14 @@ export class RegisterSession {
   /** Onderwijsnummer → the BSN it resolves to. */
   private readonly bsnOf = new Map<string, string>();
   private reference: ReferenceData = { rioLinks: [], assigned: new Map() };
+  /** Prior-education subscriptions on the loaded pupils that had not ended when the batch began, by id. */
+  private readonly subscriptions = new Map<number, Subscription>();
 
   /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
   private readonly loadedPgns = new Set<string>();
+
+  /** Pupils (the number each message named) whose diplomas the batch changed, in order of change. */
+  private readonly diplomaChanges: string[] = [];
 
   private constructor(private readonly tx: Tx) {}
 
@@ -69,6 +80,7 @@ export class RegisterSession {
       [...new Set([...bsns, ...session.bsnOf.values()])],
     );
     session.adopt(stored, people);
+    session.adoptSubscriptions(await lockActiveSubscriptions(tx, [...session.loadedPgns]));
     session.reference = await loadReferenceData(
       tx,
       [...new Set(needs.flatMap((n) => n.vestigingen ?? []))],
@@ -87,6 +99,41 @@ export class RegisterSession {
     if (fresh.length === 0) return;
     const { enrolments: stored, people } = await loadRegister(this.tx, fresh, fresh);
     this.adopt(stored, people);
+    this.adoptSubscriptions(await lockActiveSubscriptions(this.tx, fresh));
+  }
+
+  private adoptSubscriptions(subscriptions: readonly Subscription[]): void {
+    for (const subscription of subscriptions)
+      if (!this.subscriptions.has(subscription.id)) this.subscriptions.set(subscription.id, subscription);
+  }
+
+  /**
+   * The pupil's prior-education subscriptions not ended yet (under any of its numbers); whether their
+   * nine months are over is the caller's to judge.
+   */
+  subscriptionsOf(pgn: string): Subscription[] {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    const pupil = this.pupilOf(pgn);
+    return [...this.subscriptions.values()].filter((s) => s.endedAt === null && this.pupilOf(s.pgn) === pupil);
+  }
+
+  /** Starts a subscription in the batch's transaction, or returns the one running for this administration, BRIN, pupil. */
+  async subscribe(start: Parameters<typeof startSubscription>[1]): Promise<Subscription> {
+    const subscription = await startSubscription(this.tx, start);
+    this.subscriptions.set(subscription.id, subscription);
+    return subscription;
+  }
+
+  /** Ends a subscription in the batch's transaction; later messages of the batch see it ended. */
+  async endSubscription(subscription: Subscription, at: Date, reason: SubscriptionEndReason): Promise<void> {
+    await endSubscriptions(this.tx, [subscription.id], at, reason);
+    this.subscriptions.set(subscription.id, { ...subscription, endedAt: at, endReason: reason });
+  }
+
+  /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
+  diplomasOf(pgn: string): Promise<Diploma[]> {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    return diplomasOf(this.tx, pgn);
   }
 
   /**
@@ -262,6 +309,58 @@ export class RegisterSession {
     const key = keyOf(enrolment);
     this.enrolments.set(key, null);
     this.dirty.add(key);
+  }
+
+  /** Every number of the (loaded) pupil this number belongs to. */
+  private numbersOf(pgn: string): string[] {
+    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    const pupil = this.pupilOf(pgn);
+    return [...this.loadedPgns].filter((number) => this.pupilOf(number) === pupil);
+  }
+
+  /**
+   * Every current exam result of the pupil, under each of its numbers. Read from the database in the
+   * batch's transaction, under the pupil's lock: exam results are written at once (below), so a later
+   * message of the batch sees an earlier one's change.
+   */
+  examResultsOf(pgn: string): Promise<StoredExamResult[]> {
+    return loadExamResults(this.tx, this.numbersOf(pgn));
+  }
+
+  /**
+   * Makes `stored` its exam result's current state, with the diploma it gives (or none), now; the same
+   * result stored under the pupil's other numbers goes.
+   */
+  async saveExamResult(stored: StoredExamResult, diploma: Diploma | null, hadDiploma: boolean): Promise<void> {
+    const others = this.numbersOf(stored.pgn).filter((number) => number !== stored.pgn);
+    await removeExamResults(
+      this.tx,
+      others.map((pgn) => ({ pgn, brin: stored.brin, examenresultaatvolgnummer: stored.examenresultaatvolgnummer })),
+    );
+    await saveExamResult(this.tx, stored, diploma);
+    if (diploma || hadDiploma) this.diplomaChanges.push(stored.pgn);
+  }
+
+  /** Removes the pupil's exam result with this BRIN and volgnummer (and its diploma), under whichever number it is stored. */
+  async removeExamResult(key: ExamResultKey, hadDiploma: boolean): Promise<void> {
+    await removeExamResults(
+      this.tx,
+      this.numbersOf(key.pgn).map((pgn) => ({ ...key, pgn })),
+    );
+    if (hadDiploma) this.diplomaChanges.push(key.pgn);
+  }
+
+  /**
+   * The pupils whose diplomas this batch added, changed or removed: those whose prior-education data
+   * changed, for the subscribers of that data.
+   */
+  pupilsWithChangedDiplomas(): readonly string[] {
+    return [...new Set(this.diplomaChanges)];
+  }
+
+  /** The RIO stand-in's niveau of these opleidingcodes (those it knows). */
+  opleidingNiveaus(codes: readonly string[]): Promise<Map<string, string>> {
+    return opleidingNiveaus(this.tx, [...new Set(codes)]);
   }
 
   /** Every change made through this session: one final state per enrolment. */

@@ -2,7 +2,7 @@ import type { EnrolmentStand, IsoDate } from './enrolment.js';
 import { overlaps } from './enrolment.js';
 import { ageSignals, leerjaarStepSignals } from './leerjaar-rules.js';
 import { nieuwkomersSignals } from './nieuwkomers.js';
-import { isValidBsn, isValidOnderwijsnummer } from './pgn.js';
+import { isValidBsn, isValidOnderwijsnummer, type Pgn } from './pgn.js';
 import { onderwijslocatieSignals, type RioLink, rioRequiredSignals } from './rio-rules.js';
 import { type Signal, signal } from './signals.js';
 
@@ -25,7 +25,11 @@ export interface EnrolmentContext {
 const addYears = (date: IsoDate, years: number): IsoDate =>
   `${String(Number(date.slice(0, 4)) + years).padStart(4, '0')}${date.slice(4)}`;
 
-function pgnSignals(stand: EnrolmentStand, context: EnrolmentContext): Signal[] {
+/** The checks of the personal number any delivery carries (enrolments and exam results alike). */
+export function pgnSignals(
+  stand: { readonly pgn: Pgn },
+  context: Pick<EnrolmentContext, 'knownToPopulationRegister' | 'assignedOnderwijsnummer'>,
+): Signal[] {
   if (stand.pgn.kind === 'BSN') {
     if (!isValidBsn(stand.pgn.value)) return [signal('I0001')];
     return context.knownToPopulationRegister === false ? [signal('I0012')] : [];

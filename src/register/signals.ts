@@ -7,6 +7,79 @@
 export type Ernst = 'A' | 'W';
 
 export const SIGNALS = {
+  E0001: {
+    ernst: 'A',
+    bekostiging: false,
+    omschrijving: 'Het examenresultaat mist de onderwijsaanbieder (RIO); die is bij een examenresultaat verplicht.',
+  },
+  E0002: {
+    ernst: 'A',
+    bekostiging: false,
+    omschrijving: 'Het te verwijderen examenresultaat is niet bekend.',
+  },
+  E0003: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving: 'Er is al een nieuwere stand van dit examenresultaat verwerkt; deze stand is niet verwerkt.',
+  },
+  E0010: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'Op de datum van de uitslag staat de leerling niet ingeschreven bij de school. Controleer de datum uitslag en de in- en uitschrijfdatum.',
+  },
+  E0011: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'De leerling is geslaagd, maar de inschrijving loopt door in het volgende schooljaar. Is de uitschrijfdatum vergeten?',
+  },
+  E0012: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving: 'Het niveau van het examenresultaat wijkt af van het niveau van de opleiding van de inschrijving.',
+  },
+  E0013: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'CE verwacht, maar niet geleverd: er is een uitslag, maar geen enkel vak heeft een cijfer centraal examen.',
+  },
+  E0014: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'SE verwacht, maar niet geleverd: er is een uitslag, maar geen enkel vak heeft een cijfer schoolexamen.',
+  },
+  E0015: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving: 'Uitslag verwacht, maar niet geleverd: er is een cijfer centraal examen geleverd, maar geen uitslag.',
+  },
+  E0016: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'Het resultaat van de aangegeven herkansing ontbreekt: geen cijfer centraal examen van het vak in dat tijdvak.',
+  },
+  E0017: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'Het vak is niet compleet: een vak op de cijferlijst dat niet voor het diploma telt, heeft geen eindcijfer of beoordeling.',
+  },
+  E0018: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'Het werkstuk heeft een cijfer met een decimaal; een werkstuk krijgt een heel cijfer (in tienden: 60, 70, 80).',
+  },
+  E0019: {
+    ernst: 'W',
+    bekostiging: false,
+    omschrijving:
+      'De uitslag van een examen uit een vorig schooljaar is verwijderd. Controleer of dit de bedoeling is.',
+  },
   I0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het burgerservicenummer voldoet niet aan de elfproef.' },
   I0002: {
     ernst: 'A',

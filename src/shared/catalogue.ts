@@ -76,9 +76,19 @@ export const INBOUND_CONTRACTS: readonly Contract[] = [
   contract('DUO_VOInformatiediensten_IdentificerenPersoonVO_V1', NS.basisInformatiediensten, [
     ['aanleverenIdentificerenPersoonVO', false],
   ]),
+  // Ours (docs/domain.md, section 3), in the enrolment contract's style and on its base schema (receipts alike).
+  contract('DUO_VOAanlevering_ExamenresultaatVO_V1', NS.basisInschrijving, [
+    ['aanleverenExamenresultaatVO', true],
+    ['aanleverenVerwijderingExamenresultaatVO', true],
+  ]),
   // Ours (docs/domain.md, section 3): stands in for the population register's feed; reuses the identification base schema.
   contract('DUO_BRP_Persoonsmutaties_V1', NS.basisInformatiediensten, [
     ['verwerkenPersoonsmutatie', false, 'brp-source'],
+  ]),
+  // Ours, in DUO's style (docs/prior-education.md): an MBO institution asks for a student's prior education.
+  contract('DUO_MBOAanlevering_Vooropleidingen_V1', NS.basisInformatiediensten, [
+    ['aanvragenVooropleidingen', true],
+    ['stoppenAbonnementVooropleidingen', true],
   ]),
 ];
 
@@ -109,5 +119,8 @@ export const OUTBOUND_CONTRACT: Contract = contract(
     ['verstrekkenDigitaalInUitschrijfbewijsVO', true],
     ['verstrekkenBekostigingsstatus', true],
     ['verstrekkenKwaliteitscontrole', true],
+    ['leverenVooropleidingsgegevens', true],
+    ['terugkoppelenExamenresultaatVO', true],
+    ['verstrekkenExamenresultaatVO', true],
   ],
 );

@@ -46,6 +46,8 @@ export const FAULTS = {
   EK0023: { kind: 'Client', title: 'wsa:MessageID is not a UUID' },
   /** The TLS client certificate's OIN (subject serialNumber) is missing or not a known party's. */
   EK0030: { kind: 'Client', title: 'certificate OIN unknown' },
+  /** WS-Security: signature missing where required, or not valid (algorithm, references, token, timestamp, replay). */
+  EK0031: { kind: 'Client', title: 'WS-Security signature missing or not valid' },
   /** An element in the body holds no value: empty, or nothing but white space. */
   EK0035: { kind: 'Client', title: 'element has no value' },
   /** An identificatiecodeBedrijfsdocument or wsa:MessageID of a stored message, sent again with another body or operation. */

@@ -76,3 +76,29 @@ export async function replaceRioLinksInTransaction(tx: Pick<Pool, 'query'>, link
     ],
   );
 }
+
+/** The RIO stand-in's niveau of these opleidingcodes (those it knows), for the exam checks. */
+export async function opleidingNiveaus(db: Pick<Tx, 'query'>, codes: readonly string[]): Promise<Map<string, string>> {
+  if (codes.length === 0) return new Map();
+  const result = await db.query<{ opleidingcode: string; niveau: string }>(
+    prepared(
+      'rio-opleiding-niveaus',
+      'SELECT opleidingcode, niveau FROM rio_opleiding_niveaus WHERE opleidingcode = ANY($1::text[])',
+      [codes],
+    ),
+  );
+  return new Map(result.rows.map((r) => [r.opleidingcode, r.niveau]));
+}
+
+/** Sets the niveau of these opleidingcodes in the RIO stand-in (CLI loader, demo seed); other codes keep theirs. */
+export async function upsertOpleidingNiveaus(
+  db: Pick<Pool, 'query'>,
+  rows: readonly { readonly opleidingcode: string; readonly niveau: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO rio_opleiding_niveaus (opleidingcode, niveau) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (opleidingcode) DO UPDATE SET niveau = EXCLUDED.niveau, updated_at = now()`,
+    [rows.map((r) => r.opleidingcode), rows.map((r) => r.niveau)],
+  );
+}

@@ -14,7 +14,7 @@ import { acceptedMessage, BROKER_OIN, bodyFixture, operationOfFixture } from '..
 
 /** Tables that grow with every message: a plan may only reach their rows through an index condition. */
 const GROWING =
-  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links)(_|$)/;
+  /^(inbound_messages|processing_outbox|processing_results|enrolments|outbound_messages|delivery_attempts|population_register|assigned_persons|pupil_trace|pupil_links|exam_results|diplomas|prior_education_subscriptions)(_|$)/;
 
 /** A stored message as the accept path would store it, from a body fixture. */
 const accepted = (fixture: string): AcceptedMessage =>
@@ -87,10 +87,14 @@ describe('query plans on a growing database', () => {
       'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
       'valid/aanleverenIdentificerenPersoonVO-metPGN.xml',
       'valid/verwerkenPersoonsmutatie-adres.xml',
+      'valid/aanleverenExamenresultaatVO.xml',
     ]);
     const then = await store([
       'valid/aanleverenVerwijderingInschrijvingVO.xml',
       'valid/aanleverenIdentificerenPersoonVO-zonderPGN.xml',
+      'valid/aanleverenVerwijderingExamenresultaatVO.xml',
+      'valid/aanvragenVooropleidingen.xml',
+      'valid/stoppenAbonnementVooropleidingen.xml',
     ]);
     const pipeline = createPipelinePool(url, loadConfig({}));
     pools.push(pipeline);
@@ -113,7 +117,11 @@ describe('query plans on a growing database', () => {
         'identified',
         'approved',
         'approved',
+        'approved',
         'identified',
+        'approved',
+        'approved',
+        'approved',
       ]);
       const outbound = results.flatMap((r) => r.outbound);
       const terms = { owner: 'query-plans', perInstitution: 100, leaseMs: 60_000, handoffMs: 0 };

@@ -8,6 +8,10 @@ const FIXTURE_OF: Record<string, string> = {
   aanleverenVerwijderingInschrijvingVO: 'valid/aanleverenVerwijderingInschrijvingVO.xml',
   aanleverenIdentificerenPersoonVO: 'valid/aanleverenIdentificerenPersoonVO-metPGN.xml',
   verwerkenPersoonsmutatie: 'valid/verwerkenPersoonsmutatie-adres.xml',
+  aanleverenExamenresultaatVO: 'valid/aanleverenExamenresultaatVO.xml',
+  aanleverenVerwijderingExamenresultaatVO: 'valid/aanleverenVerwijderingExamenresultaatVO.xml',
+  aanvragenVooropleidingen: 'valid/aanvragenVooropleidingen.xml',
+  stoppenAbonnementVooropleidingen: 'valid/stoppenAbonnementVooropleidingen.xml',
 };
 
 describe('the shared address /vo-webservices/', () => {

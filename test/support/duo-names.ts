@@ -38,12 +38,38 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
       ],
     },
   },
+  DUO_VOAanlevering_ExamenresultaatVO_V1: {
+    portType: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0_PortType',
+    binding: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0_Binding',
+    service: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0',
+    port: 'DUO_VOAanlevering_ExamenresultaatVO_V1.0Port',
+    rootTypes: {
+      aanleverenExamenresultaatVO: ['AanleverenExamenresultaatVO_Request', 'AanleverenExamenresultaatVO_Response'],
+      aanleverenVerwijderingExamenresultaatVO: [
+        'AanleverenVerwijderingExamenresultaatVO_Request',
+        'AanleverenVerwijderingExamenresultaatVO_Response',
+      ],
+    },
+  },
   DUO_BRP_Persoonsmutaties_V1: {
     portType: 'DUO_BRP_Persoonsmutaties_V1.0_PortType',
     binding: 'DUO_BRP_Persoonsmutaties_V1.0_Binding',
     service: 'DUO_BRP_Persoonsmutaties_V1.0',
     port: 'DUO_BRP_Persoonsmutaties_V1.0Port',
     rootTypes: { verwerkenPersoonsmutatie: ['VerwerkenPersoonsmutatie_Request', 'VerwerkenPersoonsmutatie_Response'] },
+  },
+  DUO_MBOAanlevering_Vooropleidingen_V1: {
+    portType: 'DUO_MBOAanlevering_Vooropleidingen_V1.0_PortType',
+    binding: 'DUO_MBOAanlevering_Vooropleidingen_V1.0_Binding',
+    service: 'DUO_MBOAanlevering_Vooropleidingen_V1.0',
+    port: 'DUO_MBOAanlevering_Vooropleidingen_V1.0Port',
+    rootTypes: {
+      aanvragenVooropleidingen: ['AanvragenVooropleidingen_Request', 'AanvragenVooropleidingen_Response'],
+      stoppenAbonnementVooropleidingen: [
+        'StoppenAbonnementVooropleidingen_Request',
+        'StoppenAbonnementVooropleidingen_Response',
+      ],
+    },
   },
   DUO_VOTerugkoppeling_V1: {
     portType: 'DUO_VOTerugkoppeling_V1.0_PortType',
@@ -65,6 +91,15 @@ export const CONTRACT_NAMES: Readonly<Record<string, ContractNames>> = {
         'VerstrekkenKwaliteitscontrole_Request',
         'VerstrekkenKwaliteitscontrole_Response',
       ],
+      leverenVooropleidingsgegevens: [
+        'LeverenVooropleidingsgegevens_Request',
+        'LeverenVooropleidingsgegevens_Response',
+      ],
+      terugkoppelenExamenresultaatVO: [
+        'TerugkoppelenExamenresultaatVO_Request',
+        'TerugkoppelenExamenresultaatVO_Response',
+      ],
+      verstrekkenExamenresultaatVO: ['VerstrekkenExamenresultaatVO_Request', 'VerstrekkenExamenresultaatVO_Response'],
     },
   },
 };

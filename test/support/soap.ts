@@ -17,6 +17,10 @@ export const CONTRACT_OF: Record<string, string> = {
   aanleverenVerwijderingInschrijvingVO: 'DUO_VOAanlevering_InschrijvingVO_V1',
   aanleverenIdentificerenPersoonVO: 'DUO_VOInformatiediensten_IdentificerenPersoonVO_V1',
   verwerkenPersoonsmutatie: 'DUO_BRP_Persoonsmutaties_V1',
+  aanvragenVooropleidingen: 'DUO_MBOAanlevering_Vooropleidingen_V1',
+  stoppenAbonnementVooropleidingen: 'DUO_MBOAanlevering_Vooropleidingen_V1',
+  aanleverenExamenresultaatVO: 'DUO_VOAanlevering_ExamenresultaatVO_V1',
+  aanleverenVerwijderingExamenresultaatVO: 'DUO_VOAanlevering_ExamenresultaatVO_V1',
 };
 
 /** Who sends an operation unless a test says otherwise: demo school 25BE, or the BRP source for its mutations. */

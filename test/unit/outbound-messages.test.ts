@@ -1,5 +1,9 @@
 import { XmlDocument } from 'libxml2-wasm';
+import { examResultHandler } from '../../src/processing/handlers/examResult.handler.js';
+import { examResultDeletionHandler } from '../../src/processing/handlers/examResultDeletion.handler.js';
 import {
+  examResultPushBody,
+  examTerugkoppelingBody,
   kwaliteitscontroleBody,
   persoonsgegevensBody,
   terugkoppelingBody,
@@ -26,6 +30,52 @@ function validate(xml: string): void {
 }
 
 describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () => {
+  test('an exam terugkoppeling, approved with a warning and rejected', () => {
+    const base = {
+      identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000021',
+      pgn: { kind: 'OWN' as const, value: '100000004' },
+      brin: '25BE',
+      examenresultaatvolgnummer: 'EX 1',
+    };
+    const warned = examTerugkoppelingBody(header, {
+      ...base,
+      goedgekeurd: true,
+      signals: [
+        signal('E0016', [
+          { naam: 'vakcode', waarde: 'NE' },
+          { naam: 'tijdvak', waarde: '2' },
+        ]),
+      ],
+    });
+    validate(warned);
+    expect(warned).toContain('<t:examenresultaatvolgnummer>EX 1</t:examenresultaatvolgnummer>');
+    validate(examTerugkoppelingBody(header, { ...base, goedgekeurd: false, signals: [signal('E0001')] }));
+  });
+
+  test('a vavo exam result for the VO school: with and without uitslag, grades and beoordelingen', () => {
+    const result = {
+      pgn: { kind: 'BSN' as const, value: '123456782' },
+      brin: '08PG',
+      examenresultaatvolgnummer: 'V-17',
+      indicaties: { teruggetrokken: false, eerderLeerjaar: false, gespreidExamen: false, doorlopendeLeerlijn: false },
+      examenregime: '2027',
+      niveau: 'VWO' as const,
+      uitslag: { datumUitslag: '2027-06-12', uitslagcode: 'G' as const, indicatieCumLaude: true },
+      vakken: [
+        { vakcode: 'NE', cijferSchoolexamen: '68', eindcijfer: '7', indicatieDiplomavak: true },
+        { vakcode: 'LO', beoordeling: 'G', indicatieDiplomavak: true },
+        { vakcode: 'FA', indicatieDiplomavak: false },
+      ],
+      toetsen: [],
+      herkansingen: [],
+    };
+    const push = examResultPushBody(header, { pgn: result.pgn, eigenInschrijvingvolgnummer: '2026-0001', result });
+    validate(push);
+    expect(push).toContain('<t:indicatieCumLaude>true</t:indicatieCumLaude>');
+    const { uitslag: _, ...open } = result;
+    validate(examResultPushBody(header, { pgn: result.pgn, eigenInschrijvingvolgnummer: '2026-0001', result: open }));
+  });
+
   test('an approved and a rejected terugkoppeling', () => {
     const base = {
       identificatiecodeAanlevering: '00000000-0000-4000-8000-000000000001',
@@ -120,5 +170,52 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
     expect(() =>
       validate(kwaliteitscontroleBody(header, { brin: '25BE', datumControle: '2026-09-15', signals: [] })),
     ).toThrow();
+  });
+});
+
+describe('an exam result that cannot be processed', () => {
+  const context = {
+    message: {
+      id: 7,
+      operation: 'aanleverenExamenresultaatVO',
+      senderOin: '0000000700025BE00000',
+      brin: '25BE',
+      documentId: '00000000-0000-4000-8000-000000000021',
+      documentTime: '2027-06-12T14:00:00.000Z',
+      rawXml: '',
+    },
+    brokerOin: '00000001800866472000',
+    now: new Date('2027-06-12T14:00:01Z'),
+    newId: () => '5d0c3b7e-7d0c-4b8e-9a5f-0b8e3c2d1a11',
+  };
+  const about = { pgn: { kind: 'BSN' as const, value: '123456782' }, brin: '25BE', examenresultaatvolgnummer: 'EX1' };
+
+  test.each([
+    [
+      'a stand',
+      () =>
+        examResultHandler.failureFeedback!(context, {
+          ...about,
+          indicaties: {
+            teruggetrokken: false,
+            eerderLeerjaar: false,
+            gespreidExamen: false,
+            doorlopendeLeerlijn: false,
+          },
+          examenregime: '2027',
+          niveau: 'HAVO',
+          vakken: [],
+          toetsen: [],
+          herkansingen: [],
+        }),
+    ],
+    ['a deletion', () => examResultDeletionHandler.failureFeedback!(context, about)],
+  ])('%s gets a rejecting terugkoppelenExamenresultaatVO with V0001, to its sender', (_name, feedback) => {
+    const [draft] = feedback();
+    expect(draft?.operation).toBe('terugkoppelenExamenresultaatVO');
+    expect(draft?.institutionOin).toBe('0000000700025BE00000');
+    validate(draft!.bodyXml);
+    expect(draft!.bodyXml).toContain('<t:signaalcode>V0001</t:signaalcode>');
+    expect(draft!.bodyXml).toContain('<t:leveringGoedgekeurd>false</t:leveringGoedgekeurd>');
   });
 });

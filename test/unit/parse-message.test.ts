@@ -5,6 +5,8 @@ import {
   bodyElementOf,
   deletionOf,
   enrolmentStandOf,
+  examResultDeletionOf,
+  examResultStandOf,
   identificationOf,
   personMutationOf,
 } from '../../src/processing/parse-message.js';
@@ -13,6 +15,65 @@ import { bodyFixture, lasRequest } from '../support/soap.js';
 const stored = (operation: string, fixture: string): string => lasRequest(operation, bodyFixture(fixture)).xml;
 
 describe('parsing stored messages', () => {
+  test('an exam result with uitslag, vakken, combinatiecijfer, werkstuk and a herkansing', () => {
+    const stand = examResultStandOf(
+      bodyElementOf(
+        stored('aanleverenExamenresultaatVO', 'valid/aanleverenExamenresultaatVO.xml'),
+        'aanleverenExamenresultaatVO_Request',
+      ),
+    );
+    expect(stand).toMatchObject({
+      pgn: { kind: 'BSN', value: '123456782' },
+      brin: '25BE',
+      examenresultaatvolgnummer: 'EX-2027-01',
+      inschrijvingvolgnummer: '2026-0001',
+      onderwijsaanbieder: '100A200',
+      indicaties: { teruggetrokken: false, eerderLeerjaar: false, gespreidExamen: false, doorlopendeLeerlijn: false },
+      examenregime: '2027',
+      niveau: 'HAVO',
+      uitslag: { datumUitslag: '2027-06-12', uitslagcode: 'G', indicatieCumLaude: false },
+      combinatiecijfer: { eindcijfer: '7' },
+      werkstuk: { cijfer: '70' },
+      toetsen: [],
+      herkansingen: [{ vakcode: 'WISA', tijdvak: '2' }],
+    });
+    expect(stand.vakken).toHaveLength(4);
+    expect(stand.vakken[0]).toEqual({
+      vakcode: 'NE',
+      cijferSchoolexamen: '68',
+      cijferCentraalExamen: '61',
+      tijdvakCentraalExamen: '1',
+      eindcijfer: '6',
+      indicatieDiplomavak: true,
+    });
+    expect(stand.vakken[2]).toEqual({ vakcode: 'LO', beoordeling: 'G', indicatieDiplomavak: true });
+    expect(stand.vakken[3]?.indicatieCombinatiecijfer).toBe(true);
+  });
+
+  test('an exam result without uitslag, and an exam result deletion', () => {
+    const stand = examResultStandOf(
+      bodyElementOf(
+        stored('aanleverenExamenresultaatVO', 'valid/aanleverenExamenresultaatVO-zonder-uitslag.xml'),
+        'aanleverenExamenresultaatVO_Request',
+      ),
+    );
+    expect(stand.uitslag).toBeUndefined();
+    expect(stand.pgn).toEqual({ kind: 'OWN', value: '100000004' });
+    expect(stand.indicaties.gespreidExamen).toBe(true);
+    expect(stand.toetsen).toEqual([{ toetscode: 'REK', redenNietDeelname: 'VRIJSTELLING' }]);
+    const deletion = examResultDeletionOf(
+      bodyElementOf(
+        stored('aanleverenVerwijderingExamenresultaatVO', 'valid/aanleverenVerwijderingExamenresultaatVO.xml'),
+        'aanleverenVerwijderingExamenresultaatVO_Request',
+      ),
+    );
+    expect(deletion).toEqual({
+      pgn: { kind: 'BSN', value: '123456782' },
+      brin: '25BE',
+      examenresultaatvolgnummer: 'EX-2027-01',
+    });
+  });
+
   test('an enrolment with two periods, OPP and VAI', () => {
     const stand = enrolmentStandOf(
       bodyElementOf(
@@ -164,6 +225,9 @@ describe('parsing stored messages', () => {
         'verblijfAndereInstelling',
         'aanvullendeOpleiding',
         'experiment',
+        'vak',
+        'toets',
+        'herkansing',
       ].includes(name),
   });
   const referenceBody = (xml: string, element: string): unknown => reference.parse(xml).Envelope.Body[element];

@@ -1,4 +1,4 @@
-import { rioLinksOf } from '../../src/operator/cli/rio.command.js';
+import { opleidingNiveausOf, rioLinksOf } from '../../src/operator/cli/rio.command.js';
 
 describe('a RIO stand-in file (bron-broker rio load)', () => {
   test('valid records become links; dates are optional', () => {
@@ -51,5 +51,35 @@ describe('a RIO stand-in file (bron-broker rio load)', () => {
     ],
   ])('refused: %s', (_name, entries, message) => {
     expect(() => rioLinksOf(entries)).toThrow(message);
+  });
+});
+
+describe('an opleiding-niveau file (bron-broker rio niveaus)', () => {
+  test('valid records pass as they are', () => {
+    expect(
+      opleidingNiveausOf([
+        { opleidingcode: '0050', niveau: 'HAVO' },
+        { opleidingcode: '0060', niveau: 'VMBO_TL' },
+      ]),
+    ).toEqual([
+      { opleidingcode: '0050', niveau: 'HAVO' },
+      { opleidingcode: '0060', niveau: 'VMBO_TL' },
+    ]);
+  });
+
+  test.each([
+    ['not an array', { opleidingcode: '0050' }, 'the file must hold a JSON array'],
+    ['a code of three characters', [{ opleidingcode: '050', niveau: 'HAVO' }], 'record 1: opleidingcode must be four'],
+    ['an unknown niveau', [{ opleidingcode: '0050', niveau: 'VMBO-TL' }], 'record 1: niveau must be one of'],
+    [
+      'a code twice',
+      [
+        { opleidingcode: '0050', niveau: 'HAVO' },
+        { opleidingcode: '0050', niveau: 'VWO' },
+      ],
+      'record 2: opleidingcode 0050 appears twice',
+    ],
+  ])('refuses %s', (_name, entries, message) => {
+    expect(() => opleidingNiveausOf(entries)).toThrow(message);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { RioLink } from '../../register/rio-rules.js';
 import { cliActor } from '../audit.js';
-import { loadRioLinks } from '../operator-actions.js';
+import { loadOpleidingNiveaus, loadRioLinks } from '../operator-actions.js';
 import { withDatabase } from './cli-support.js';
 
 /** One record of a RIO stand-in file (JSON array). */
@@ -50,6 +50,25 @@ export function rioLinksOf(entries: unknown): RioLink[] {
   return links;
 }
 
+/** The niveau codes exam results are delivered with: what an opleidingcode's niveau is compared with. */
+const NIVEAUS = ['VMBO_BB', 'VMBO_KB', 'VMBO_GL', 'VMBO_TL', 'HAVO', 'VWO'];
+
+/** The records of a parsed opleiding-niveau file, each checked; the first problem refuses the whole file. */
+export function opleidingNiveausOf(entries: unknown): { opleidingcode: string; niveau: string }[] {
+  if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
+  const seen = new Set<string>();
+  return (entries as { opleidingcode?: unknown; niveau?: unknown }[]).map((entry, index) => {
+    const where = `record ${index + 1}`;
+    const code = String(entry?.opleidingcode ?? '');
+    if (!/^\S{4}$/.test(code)) throw new InvalidArgumentError(`${where}: opleidingcode must be four characters (0050)`);
+    if (!NIVEAUS.includes(String(entry.niveau)))
+      throw new InvalidArgumentError(`${where}: niveau must be one of ${NIVEAUS.join(', ')}`);
+    if (seen.has(code)) throw new InvalidArgumentError(`${where}: opleidingcode ${code} appears twice`);
+    seen.add(code);
+    return { opleidingcode: code, niveau: String(entry.niveau) };
+  });
+}
+
 /** `bron-broker rio load FILE`: the RIO stand-in (which onderwijslocaties belong to which vestiging). */
 export function registerRioCommands(program: Command): void {
   const rio = program.command('rio').description('the RIO stand-in the broker checks onderwijslocaties against');
@@ -64,5 +83,15 @@ export function registerRioCommands(program: Command): void {
       process.stdout.write(
         `loaded ${links.length} onderwijslocatie link(s) for ${new Set(links.map((l) => l.vestiging)).size} vestiging(en)\n`,
       );
+    });
+  rio
+    .command('niveaus <file>')
+    .description(
+      'set the niveau of each opleidingcode in a JSON array of {opleidingcode, niveau} (exam results are checked against it); other codes keep theirs',
+    )
+    .action(async (file: string) => {
+      const rows = opleidingNiveausOf(JSON.parse(fs.readFileSync(file, 'utf8')));
+      await withDatabase((pool) => loadOpleidingNiveaus(pool, cliActor(), rows, path.basename(file)));
+      process.stdout.write(`loaded the niveau of ${rows.length} opleidingcode(s)\n`);
     });
 }

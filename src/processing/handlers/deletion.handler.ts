@@ -2,6 +2,7 @@ import { signal } from '../../register/signals.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, type Deletion, deletionOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
+import { notifySubscribers } from './prior-education.js';
 import { spontaneousPushes } from './spontaneous.js';
 
 /** `aanleverenVerwijderingInschrijvingVO`: removes an enrolment delivered by mistake; an unknown one is rejected. */
@@ -19,6 +20,7 @@ export const deletionHandler: MessageHandler<Deletion> = {
     const before = context.register.enrolmentsOf(deletion.pgn.value);
     context.register.remove(key); // under whichever of the pupil's numbers it is stored
     const pushes = spontaneousPushes(context, key, before, context.register.enrolmentsOf(deletion.pgn.value));
-    return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes] };
+    const priorEducation = await notifySubscribers(context, [deletion.pgn.value]);
+    return { outcome: 'approved', outbound: [terugkoppeling(context, deletion, []), ...pushes, ...priorEducation] };
   },
 };

@@ -8,6 +8,7 @@ import { decideStand } from '../../register/stand-order.js';
 import type { HandlerResult, MessageHandler } from '../handler.js';
 import { bodyElementOf, enrolmentStandOf } from '../parse-message.js';
 import { terugkoppeling } from './feedback.js';
+import { notifySubscribers } from './prior-education.js';
 import { spontaneousPushes } from './spontaneous.js';
 
 /** `aanleverenInschrijvingVO`: the stand replaces the enrolment's state when it is newer and passes the rules. */
@@ -65,6 +66,7 @@ export const enrolmentHandler: MessageHandler<EnrolmentStand> = {
     const before = register.enrolmentsOf(stand.pgn.value);
     register.save(stand, message.documentTime, message.id, message.senderOin);
     const pushes = spontaneousPushes(context, key, before, register.enrolmentsOf(stand.pgn.value));
-    return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals), ...pushes] };
+    const priorEducation = await notifySubscribers(context, [stand.pgn.value]);
+    return { outcome: 'approved', outbound: [terugkoppeling(context, about, signals), ...pushes, ...priorEducation] };
   },
 };

@@ -9,6 +9,7 @@ import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.j
 import { persoonsgegevensBody } from '../outbound-messages.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';
 import { personFromPopulation } from './person-data.js';
+import { notifySubscribers } from './prior-education.js';
 
 const VERSTREKKEN = OUTBOUND_CONTRACT.operations.find((o) => o.name === 'verstrekkenPersoonsgegevens')!;
 
@@ -67,6 +68,7 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
     const outbound = recipients.flatMap((r) =>
       r.administrationOin ? [mutationPush(context, updated, r, r.administrationOin)] : [],
     );
-    return { outcome: 'approved', outbound };
+    // Subscribed MBO institutions get the student's prior education again, with the changed person data.
+    return { outcome: 'approved', outbound: [...outbound, ...(await notifySubscribers(context, [mutation.bsn]))] };
   },
 };

@@ -522,6 +522,33 @@ async function renderAudit() {
   );
 }
 
+// ---- prior-education subscriptions ---------------------------------------------------------
+
+async function renderSubscriptions() {
+  const data = new FormData($('#subscriptions-filter'));
+  const filter = Object.fromEntries(
+    [...data.entries()].map(([k, v]) => [k, String(v).trim()]).filter(([, v]) => v !== ''),
+  );
+  const rows = await api(`subscriptions?${new URLSearchParams(filter)}`);
+  $('#subscriptions tbody').replaceChildren(
+    ...rows.map((s) =>
+      h(
+        'tr',
+        { 'data-id': s.id, 'data-state': s.state },
+        h('td', {}, s.id),
+        h('td', {}, s.institutionOin),
+        h('td', {}, s.brin),
+        h('td', {}, s.maskedPgn),
+        h('td', {}, when(s.startedAt)),
+        h('td', {}, when(s.endsAt)),
+        h('td', {}, s.state),
+        h('td', {}, s.endedAt ? when(s.endedAt) : '–'),
+      ),
+    ),
+  );
+  $('#subscriptions-empty').hidden = rows.length > 0;
+}
+
 // ---- navigation and sign-in -----------------------------------------------------------------
 
 const VIEWS = {
@@ -529,6 +556,7 @@ const VIEWS = {
   errors: renderErrors,
   'processing-errors': renderProcessingErrors,
   quality: renderQuality,
+  subscriptions: renderSubscriptions,
   trace: async () => undefined,
   audit: renderAudit,
 };
@@ -550,6 +578,8 @@ async function show() {
   if (view === 'quality')
     for (const name of ['institution', 'brin', 'code'])
       $(`#quality-filter [name="${name}"]`).value = params.get(name) || '';
+  if (view === 'subscriptions' && params.get('institution'))
+    $('#subscriptions-filter [name="institution"]').value = params.get('institution');
   if (view === 'processing-errors' && params.get('sender'))
     $('#processing-filter [name="sender"]').value = params.get('sender');
   try {
@@ -605,6 +635,10 @@ function wire() {
   $('#quality-filter').addEventListener('submit', (event) => {
     event.preventDefault();
     renderQuality().catch((e) => flash(e.message, 'error'));
+  });
+  $('#subscriptions-filter').addEventListener('submit', (event) => {
+    event.preventDefault();
+    renderSubscriptions().catch((e) => flash(e.message, 'error'));
   });
   $('#quality-run').addEventListener('click', () => runQualityNow().catch((e) => flash(e.message, 'error')));
   $('#trace-form').addEventListener('submit', (event) => {

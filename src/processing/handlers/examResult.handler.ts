@@ -1,0 +1,123 @@
+import { dutchDate } from '../../register/calendar.js';
+import { diplomaOf } from '../../register/diploma.js';
+import type { StoredEnrolment } from '../../register/enrolment.js';
+import type { ExamResultStand, StoredExamResult } from '../../register/exam-result.js';
+import { checkExamResultStand, examDay, uitslagRemovedSignals, vavoPlacements } from '../../register/exam-rules.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
+import { isRejected, signal } from '../../register/signals.js';
+import { decideStand } from '../../register/stand-order.js';
+import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
+import { examResultPushBody } from '../outbound-messages.js';
+import { bodyElementOf, examResultStandOf } from '../parse-message.js';
+import { outboundDraft } from './drafts.js';
+import { examTerugkoppeling } from './exam-feedback.js';
+import { notifySubscribers } from './prior-education.js';
+
+/** The stored exam result with this stand's key, under whichever of the pupil's numbers (its own number first). */
+export function sameExamResult(
+  results: readonly StoredExamResult[],
+  key: { pgn: string; brin: string; examenresultaatvolgnummer: string },
+): StoredExamResult | undefined {
+  const same = results.filter(
+    (r) => r.brin === key.brin && r.examenresultaatvolgnummer === key.examenresultaatvolgnummer,
+  );
+  return same.find((r) => r.pgn === key.pgn) ?? same[0];
+}
+
+/**
+ * The handleiding: a vavo institution delivers the exam result of a pupil a VO school placed there and
+ * passes it on to that school. The broker does the passing on: every VO enrolment whose VAVO stay at the
+ * delivering BRIN runs on the exam day gets the result, at the administration that delivered it.
+ */
+function vavoPushes(
+  context: HandlerContext,
+  stand: ExamResultStand,
+  enrolments: readonly StoredEnrolment[],
+): OutboundDraft[] {
+  const placed = new Set(
+    vavoPlacements(
+      stand.brin,
+      enrolments.map((e) => e.stand),
+      examDay(stand),
+    ),
+  );
+  return enrolments.flatMap((enrolment) => {
+    if (!placed.has(enrolment.stand) || !enrolment.administrationOin) return [];
+    return [
+      outboundDraft(
+        context,
+        { institutionOin: enrolment.administrationOin, brin: enrolment.brin, receiverBrin: enrolment.brin },
+        'verstrekkenExamenresultaatVO',
+        (header) =>
+          examResultPushBody(header, {
+            pgn: enrolment.stand.pgn,
+            eigenInschrijvingvolgnummer: enrolment.inschrijvingvolgnummer,
+            result: stand,
+          }),
+      ),
+    ];
+  });
+}
+
+/** `aanleverenExamenresultaatVO`: the stand replaces the exam result when it is newer and passes the rules; passed, it is a diploma. */
+export const examResultHandler: MessageHandler<ExamResultStand> = {
+  operation: 'aanleverenExamenresultaatVO',
+  parse: (message) => examResultStandOf(bodyElementOf(message.rawXml, 'aanleverenExamenresultaatVO_Request')),
+  needs: (stand) => ({
+    pgns: [stand.pgn.value],
+    ...(stand.pgn.kind === 'BSN' ? { bsns: [stand.pgn.value] } : { onderwijsnummers: [stand.pgn.value] }),
+  }),
+  failureFeedback: (context, stand) => [examTerugkoppeling(context, stand, [signal('V0001')])],
+  async handle(context, stand): Promise<HandlerResult> {
+    const { register, message } = context;
+    const key = { pgn: stand.pgn.value, brin: stand.brin, examenresultaatvolgnummer: stand.examenresultaatvolgnummer };
+    const results = await register.examResultsOf(stand.pgn.value);
+    const stored = sameExamResult(results, key);
+    const decision = decideStand({ documentTime: message.documentTime, stand }, stored);
+    if (decision === 'identical') return { outcome: 'unchanged', outbound: [examTerugkoppeling(context, stand, [])] };
+    if (decision === 'older')
+      return { outcome: 'older', outbound: [examTerugkoppeling(context, stand, [signal('E0003')])] };
+
+    const enrolments = register.enrolmentsOf(stand.pgn.value);
+    const today = dutchDate(context.now);
+    const signals = [
+      ...checkExamResultStand(stand, {
+        today,
+        ...(stand.pgn.kind === 'BSN'
+          ? { knownToPopulationRegister: register.pupilPopulation(stand.pgn.value) !== null }
+          : { assignedOnderwijsnummer: register.assignedOnderwijsnummer(stand.pgn.value) !== null }),
+        enrolments: enrolments.map((e) => e.stand),
+        otherExamenregimes: results
+          .filter((r) => r !== stored && r.brin === stand.brin)
+          .map((r) => r.stand.examenregime),
+        opleidingNiveaus: await register.opleidingNiveaus(
+          enrolments.flatMap((e) => e.stand.perioden.map((p) => p.opleidingcode)),
+        ),
+      }),
+      ...uitslagRemovedSignals(stored?.stand, stand, today),
+    ];
+    if (isRejected(signals)) return { outcome: 'rejected', outbound: [examTerugkoppeling(context, stand, signals)] };
+    const diploma = diplomaOf(stand);
+    const hadDiploma = stored !== undefined && diplomaOf(stored.stand) !== null;
+    await register.saveExamResult(
+      {
+        ...key,
+        documentTime: message.documentTime,
+        stand,
+        sourceMessageId: message.id,
+      },
+      diploma,
+      hadDiploma,
+    );
+    // A diploma given, changed or taken back changes the pupil's prior education: subscribed MBO institutions hear of it.
+    const priorEducation = diploma || hadDiploma ? await notifySubscribers(context, [stand.pgn.value]) : [];
+    return {
+      outcome: 'approved',
+      outbound: [
+        examTerugkoppeling(context, stand, signals),
+        ...vavoPushes(context, stand, enrolments),
+        ...priorEducation,
+      ],
+    };
+  },
+};

@@ -1,0 +1,156 @@
+/**
+ * Prior education for MBO institutions (docs/prior-education.md): the message built from the register,
+ * the pushes to running subscriptions, and the two inbound operations.
+ */
+import { dutchDate } from '../../register/calendar.js';
+import type { OutboundDraft } from '../../register/outbound-draft.js';
+import type { Pgn } from '../../register/pgn.js';
+import { isValidOnderwijsnummer } from '../../register/pgn.js';
+import {
+  type PriorEducation,
+  priorEducationOf,
+  registrationEnded,
+} from '../../register/prior-education/prior-education-rules.js';
+import { runsAt, type Subscription, subscriptionEnd } from '../../register/prior-education/subscription.js';
+import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
+import { vooropleidingsgegevensBody } from '../outbound-messages.js';
+import { bodyElementOf, type PriorEducationRequest, priorEducationRequestOf } from '../parse-message.js';
+import { outboundDraft } from './drafts.js';
+import { personFromPopulation } from './person-data.js';
+
+const OPERATION = 'leverenVooropleidingsgegevens';
+
+/** A stored number as a PGN: the two checks are disjoint (remainder 0 or 5), so the number says which it is. */
+const pgnOfNumber = (value: string): Pgn => ({ kind: isValidOnderwijsnummer(value) ? 'OWN' : 'BSN', value });
+
+/** The register's prior-education picture of the pupil today. MBO and HO sources are empty by design. */
+async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
+  const { register } = context;
+  const enrolments = register.enrolmentsOf(pgn);
+  const niveaus = await register.opleidingNiveaus(
+    enrolments.flatMap((e) => e.stand.perioden.map((p) => p.opleidingcode)),
+  );
+  return priorEducationOf(
+    {
+      enrolments,
+      niveaus,
+      diplomas: await register.diplomasOf(pgn),
+      mboParticipations: [],
+      mboDiplomas: [],
+      hoParticipations: [],
+      hoDegrees: [],
+    },
+    dutchDate(context.now),
+  );
+}
+
+async function priorEducationDraft(
+  context: HandlerContext,
+  to: { institutionOin: string; brin: string; pgn: string },
+  options: { request?: string; subscription: Subscription | null },
+): Promise<OutboundDraft> {
+  const priorEducation = await priorEducationNow(context, to.pgn);
+  const population = context.register.pupilPopulation(to.pgn);
+  const { pgn: _number, ...person } = population ? personFromPopulation(population) : {};
+  return outboundDraft(
+    context,
+    { institutionOin: to.institutionOin, brin: to.brin, receiverBrin: to.brin },
+    OPERATION,
+    (header) =>
+      vooropleidingsgegevensBody(header, {
+        ...(options.request ? { identificatiecodeAanvraag: options.request } : {}),
+        pgn: pgnOfNumber(to.pgn),
+        brin: to.brin,
+        spontaneous: options.request === undefined,
+        ...(options.subscription ? { subscriptionEnds: dutchDate(options.subscription.endsAt) } : {}),
+        person,
+        priorEducation,
+      }),
+  );
+}
+
+/**
+ * Fresh prior education for every running subscription on these pupils, after a change the message being
+ * handled made (a new or ended enrolment, a population-register mutation, a new diploma): one push per
+ * subscription, caused by that message, so a retried or re-run batch never queues it twice (the outbox
+ * claim). A subscription whose nine months are over, or whose institution's registration of the pupil
+ * the register holds has ended, is ended here instead, and pushes nothing.
+ */
+export async function notifySubscribers(context: HandlerContext, pgns: readonly string[]): Promise<OutboundDraft[]> {
+  const { register, now } = context;
+  const today = dutchDate(now);
+  const seen = new Set<number>();
+  const drafts: OutboundDraft[] = [];
+  for (const pgn of pgns) {
+    for (const subscription of register.subscriptionsOf(pgn)) {
+      if (seen.has(subscription.id)) continue;
+      seen.add(subscription.id);
+      if (!runsAt(subscription, now)) {
+        await register.endSubscription(subscription, subscription.endsAt, 'expired');
+      } else if (registrationEnded(register.enrolmentsOf(subscription.pgn), subscription.brin, today)) {
+        await register.endSubscription(subscription, now, 'registration_ended');
+      } else {
+        drafts.push(await priorEducationDraft(context, subscription, { subscription }));
+      }
+    }
+  }
+  return drafts;
+}
+
+/** The running subscription of this administration and BRIN on the pupil, if any. */
+const ownSubscription = (context: HandlerContext, request: PriorEducationRequest): Subscription | undefined =>
+  context.register
+    .subscriptionsOf(request.pgn.value)
+    .find((s) => s.institutionOin === context.message.senderOin && s.brin === request.brin && runsAt(s, context.now));
+
+/**
+ * `aanvragenVooropleidingen`: the student's prior education once, to the administration that asked; with
+ * indicatieAbonnement it also subscribes for nine months from now (a request while its subscription runs
+ * keeps that one, with its own end).
+ */
+export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest> = {
+  operation: 'aanvragenVooropleidingen',
+  parse: (message) => priorEducationRequestOf(bodyElementOf(message.rawXml, 'aanvragenVooropleidingen_Request')),
+  needs: (request) => ({
+    pgns: [request.pgn.value],
+    ...(request.pgn.kind === 'BSN' ? { bsns: [request.pgn.value] } : {}),
+  }),
+  async handle(context, request): Promise<HandlerResult> {
+    const { message, now, register } = context;
+    // One whose nine months are over but the job has not ended yet would block a new one: end it first.
+    for (const over of register.subscriptionsOf(request.pgn.value))
+      if (over.institutionOin === message.senderOin && over.brin === request.brin && !runsAt(over, now))
+        await register.endSubscription(over, over.endsAt, 'expired');
+    let subscription = ownSubscription(context, request) ?? null;
+    if (request.subscribe && !subscription) {
+      subscription = await register.subscribe({
+        institutionOin: message.senderOin,
+        brin: request.brin,
+        pgn: request.pgn.value,
+        startedAt: now,
+        endsAt: subscriptionEnd(now),
+        sourceMessageId: message.id,
+      });
+    }
+    const draft = await priorEducationDraft(
+      context,
+      { institutionOin: message.senderOin, brin: request.brin, pgn: request.pgn.value },
+      { request: message.documentId, subscription },
+    );
+    return { outcome: 'approved', outbound: [draft] };
+  },
+};
+
+/** `stoppenAbonnementVooropleidingen`: ends the sender's running subscription on the pupil (none: nothing changes). */
+export const stopSubscriptionHandler: MessageHandler<PriorEducationRequest> = {
+  operation: 'stoppenAbonnementVooropleidingen',
+  parse: (message) =>
+    priorEducationRequestOf(bodyElementOf(message.rawXml, 'stoppenAbonnementVooropleidingen_Request')),
+  needs: (request) => ({ pgns: [request.pgn.value] }),
+  async handle(context, request): Promise<HandlerResult> {
+    const subscription = ownSubscription(context, request);
+    if (!subscription) return { outcome: 'unchanged', outbound: [] };
+    await context.register.endSubscription(subscription, context.now, 'stopped');
+    return { outcome: 'approved', outbound: [] };
+  },
+};

@@ -1,0 +1,444 @@
+/**
+ * Prior education for an MBO institution end to end, with the schools' endpoints played by the test and
+ * the processing clock driven by it: a request without a subscription (one push), a subscription that
+ * receives a diploma and an address change, a stop, the automatic end at exactly nine months, the end
+ * with the registration, and nothing after an end or twice under a retry. Every push validates against
+ * our outbound XSD.
+ */
+import { XmlDocument } from 'libxml2-wasm';
+import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { processMessage } from '../../src/processing/process-message.js';
+import { startSubscriptionExpiry } from '../../src/processing/subscription-expiry.js';
+import { isValidBsn } from '../../src/register/pgn.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { upsertOpleidingNiveaus } from '../../src/store/reference.repo.js';
+import { upsertPopulationRecord } from '../../src/store/register.repo.js';
+import { useTestBroker, waitFor } from '../support/broker.js';
+import { oinOf, registerSchool } from '../support/console.js';
+import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
+import { BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+const VO_A = '31AA';
+const VO_B = '32AA';
+const MBO = '41MB';
+const SCHOOLS = [VO_A, VO_B, MBO] as const;
+const HAVO_CODE = '2741';
+
+const bsns = (() => {
+  const found: string[] = [];
+  for (let n = 400_000_000; found.length < 12; n++) if (isValidBsn(String(n))) found.push(String(n));
+  return found;
+})();
+
+let documentClock = 0;
+const nextDocumentTime = (): string => {
+  documentClock += 1;
+  return new Date(Date.UTC(2026, 10, 1, 8, 0, documentClock)).toISOString();
+};
+
+/** A minimal valid stand at `brin`: one period (havo leerjaar 4 unless told) from the in-date. */
+function stand(brin: string, bsn: string, dates: { in: string; out?: string }, opleidingcode = HAVO_CODE): string {
+  return bodyFixture('valid/aanleverenInschrijvingVO.xml')
+    .replace(/<ins:inschrijvingPeriodeVO>\s*<bas:datumBegin>2027-08-19[\s\S]*?<\/ins:inschrijvingPeriodeVO>/, '')
+    .replace(/<ins:ontwikkelingsperspectief>[\s\S]*<\/ins:verblijfAndereInstelling>/, '')
+    .replace(
+      '<bas:datumTijdBedrijfsdocument>2026-09-01T08:15:00Z<',
+      `<bas:datumTijdBedrijfsdocument>${nextDocumentTime()}<`,
+    )
+    .replace(/25BE/g, brin)
+    .replace('123456782', bsn)
+    .replace(/2026-0001/g, `${brin}-${bsn}`)
+    .replace(
+      '<bas:datumInschrijving>2026-08-20</bas:datumInschrijving>',
+      `<bas:datumInschrijving>${dates.in}</bas:datumInschrijving>${dates.out ? `<bas:datumUitschrijving>${dates.out}</bas:datumUitschrijving>` : ''}`,
+    )
+    .replace('<bas:datumBegin>2026-08-20<', `<bas:datumBegin>${dates.in}<`)
+    .replace('<bas:opleidingcode>0050<', `<bas:opleidingcode>${opleidingcode}<`)
+    .replace('<ins:leerjaar>1<', '<ins:leerjaar>4<')
+    .replace(/<bas:aanvullendeOpleiding>[\s\S]*?<\/bas:aanvullendeOpleiding>/, '')
+    .replace(/<ins:experiment>[\s\S]*?<\/ins:experiment>/, '');
+}
+
+function request(brin: string, bsn: string, subscribe: boolean): string {
+  return bodyFixture('valid/aanvragenVooropleidingen.xml')
+    .replace(/25BE/g, brin)
+    .replace('123456782', bsn)
+    .replace('<vo:indicatieAbonnement>true<', `<vo:indicatieAbonnement>${subscribe}<`);
+}
+
+const stop = (brin: string, bsn: string): string =>
+  bodyFixture('valid/stoppenAbonnementVooropleidingen.xml').replace(/25BE/g, brin).replace('123456782', bsn);
+
+function move(bsn: string, street: string): string {
+  return bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml')
+    .replace('123456782', bsn)
+    .replace('<bd:straatnaam>Vismarkt<', `<bd:straatnaam>${street}<`);
+}
+
+const START = new Date('2026-11-27T12:00:00Z');
+let now = START;
+
+describe('prior education for MBO institutions', () => {
+  const broker = useTestBroker();
+  let endpoints: TestEndpoints;
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    for (const brin of SCHOOLS) await registerSchool(broker(), endpoints, brin);
+    await upsertOpleidingNiveaus(broker().pool, [{ opleidingcode: HAVO_CODE, niveau: 'HAVO' }]);
+    for (const bsn of bsns) {
+      await upsertPopulationRecord(broker().pool, {
+        bsn,
+        birthDate: '2009-04-17',
+        gender: '2',
+        surname: 'Leerling',
+        prefixes: null,
+        firstNames: 'Anna',
+        address: {
+          binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' },
+        },
+        dateOfDeath: null,
+      });
+    }
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {
+      now: () => now,
+    });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await endpoints.close();
+  });
+
+  /** Validates a received push against the outbound XSD and returns its body. */
+  function validated(xml: string): string {
+    const doc = XmlDocument.fromString(xml);
+    try {
+      outboundSchema.validate(doc.get('//*[local-name()="Body"]/*') as never);
+    } finally {
+      doc.dispose();
+    }
+    return xml;
+  }
+
+  /** Waits until the message with this document id is processed and all it caused delivered; returns its id. */
+  async function settled(documentId: string): Promise<number> {
+    const row = await waitFor(
+      async () =>
+        (
+          await broker().pool.query<{ id: number; open: number; processed: boolean }>(
+            `SELECT m.id, (SELECT count(*) FROM outbound_messages o WHERE o.cause_message_id = m.id AND o.status <> 'delivered')::int AS open,
+              EXISTS (SELECT 1 FROM processing_results r WHERE r.message_id = m.id) AS processed
+             FROM inbound_messages m WHERE m.document_id = $1`,
+            [documentId],
+          )
+        ).rows[0],
+      (r) => r?.processed === true && r.open === 0,
+      10_000,
+    );
+    expect(row).toEqual(expect.objectContaining({ open: 0, processed: true }));
+    return row!.id;
+  }
+
+  /** Sends one message and returns the prior-education pushes the MBO institution received because of it. */
+  async function step(senderOin: string, operation: string, body: string): Promise<string[]> {
+    const seen = endpoints.received(MBO).length;
+    const answer = await send(
+      broker().baseUrl,
+      lasRequest(operation, body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${senderOin}` }),
+    );
+    expect([answer.status, answer.faultString]).toEqual([200, null]);
+    await settled(elementText(body, 'identificatiecodeBedrijfsdocument')!);
+    return endpoints
+      .received(MBO)
+      .slice(seen)
+      .map((r) => validated(r.xml))
+      .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
+  }
+  const fromMbo = (operation: string, body: string) => step(oinOf(MBO), operation, body);
+  const enrol = (brin: string, body: string) => step(oinOf(brin), 'aanleverenInschrijvingVO', body);
+  const mutate = (body: string) => step(BRP_OIN, 'verwerkenPersoonsmutatie', body);
+
+  const subscriptionOf = async (bsn: string) =>
+    (
+      await broker().pool.query(
+        'SELECT started_at, ends_at, ended_at, end_reason FROM prior_education_subscriptions WHERE pgn = $1 ORDER BY id',
+        [bsn],
+      )
+    ).rows;
+
+  /** A passed havo exam result from `brin` for the pupil's enrolment there (uitslag in July 2026). */
+  function examResult(brin: string, bsn: string): string {
+    return bodyFixture('valid/aanleverenExamenresultaatVO.xml')
+      .replace(
+        '<bas:datumTijdBedrijfsdocument>2027-06-12T14:00:00Z<',
+        `<bas:datumTijdBedrijfsdocument>${nextDocumentTime()}<`,
+      )
+      .replace(/25BE/g, brin)
+      .replace('123456782', bsn)
+      .replace('<ex:inschrijvingvolgnummer>2026-0001<', `<ex:inschrijvingvolgnummer>${brin}-${bsn}<`)
+      .replace('<ex:examenregime>2027<', '<ex:examenregime>2026<')
+      .replace('<ex:datumUitslag>2027-06-12<', '<ex:datumUitslag>2026-07-10<');
+  }
+
+  afterEach(() => {
+    now = START;
+  });
+
+  test('a request without a subscription: one push with the register’s picture, none after a change', async () => {
+    const bsn = bsns[0]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2022-08-20', out: '2026-07-31' }));
+    await enrol(VO_B, stand(VO_B, bsn, { in: '2026-08-01' }, '0050'));
+    const body = request(MBO, bsn, false);
+    const pushes = await fromMbo('aanvragenVooropleidingen', body);
+    expect(pushes).toHaveLength(1);
+    const xml = pushes[0]!;
+    expect({
+      aanvraag: elementText(xml, 'identificatiecodeAanvraag'),
+      pgn: elementText(xml, 'burgerservicenummer'),
+      brin: elementText(xml, 'ontvangendeInstantie'),
+      spontaan: elementText(xml, 'indicatieSpontaneWijziging'),
+      abonnement: elementText(xml, 'indicatieAbonnement'),
+      einde: elementText(xml, 'datumEindeAbonnement'),
+      achternaam: elementText(xml, 'achternaam'),
+      startkwalificatie: elementText(xml, 'indicatieStartkwalificatie'),
+      mboJaren: elementText(xml, 'aantalJarenMboZonderDiploma'),
+    }).toEqual({
+      aanvraag: elementText(body, 'identificatiecodeBedrijfsdocument'),
+      pgn: bsn,
+      brin: MBO,
+      spontaan: 'false',
+      abonnement: 'false',
+      einde: undefined,
+      achternaam: 'Leerling',
+      startkwalificatie: 'N',
+      mboJaren: '0',
+    });
+    // The current participation is B's (running today); A's havo from leerjaar 3 is listed; no MBO or HO.
+    const latest = /<t:laatsteOfLopendeDeelname>([\s\S]*?)<\/t:laatsteOfLopendeDeelname>/.exec(xml)![1]!;
+    expect([
+      elementText(latest, 'soortDeelname'),
+      elementText(latest, 'brin'),
+      elementText(latest, 'opleidingcode'),
+    ]).toEqual(['VO', VO_B, '0050']);
+    const havo = [...xml.matchAll(/<t:deelnameHavoVwo>([\s\S]*?)<\/t:deelnameHavoVwo>/g)].map((m) => [
+      elementText(m[1]!, 'brin'),
+      elementText(m[1]!, 'leerjaar'),
+      elementText(m[1]!, 'datumUitschrijving'),
+    ]);
+    expect(havo).toEqual([[VO_A, '4', '2026-07-31']]);
+    expect(xml).not.toMatch(/diplomaMBO|graadHO|diplomaVO/);
+    expect(await subscriptionOf(bsn)).toEqual([]);
+
+    // No subscription: a later change elsewhere pushes nothing to the MBO institution.
+    expect(await enrol(VO_B, stand(VO_B, bsn, { in: '2026-08-01', out: '2026-12-31' }, '0050'))).toEqual([]);
+  });
+
+  test('a subscription receives a diploma and an address change, each once; a stop ends it', async () => {
+    const bsn = bsns[1]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2021-08-20', out: '2026-07-31' }));
+    const first = await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    expect(first.map((x) => [elementText(x, 'indicatieAbonnement'), elementText(x, 'datumEindeAbonnement')])).toEqual([
+      ['true', '2027-08-27'],
+    ]);
+    const [row] = await subscriptionOf(bsn);
+    expect(row).toEqual({
+      started_at: START,
+      ends_at: new Date('2027-08-27T12:00:00Z'),
+      ended_at: null,
+      end_reason: null,
+    });
+
+    // The school registers the pupil's diploma: the subscribed institution hears of it, once.
+    const seenByA = endpoints.received(VO_A).length;
+    const diploma = await step(oinOf(VO_A), 'aanleverenExamenresultaatVO', examResult(VO_A, bsn));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(seenByA)
+        .map((r) => elementText(r.xml, 'leveringGoedgekeurd')),
+    ).toEqual(['true']);
+    expect(diploma).toHaveLength(1);
+    expect({
+      spontaan: elementText(diploma[0]!, 'indicatieSpontaneWijziging'),
+      aanvraag: elementText(diploma[0]!, 'identificatiecodeAanvraag'),
+      startkwalificatie: elementText(diploma[0]!, 'indicatieStartkwalificatie'),
+      niveau: elementText(diploma[0]!, 'niveau'),
+      datum: elementText(diploma[0]!, 'datumDiploma'),
+      vakken: [...diploma[0]!.matchAll(/<t:diplomavak>([\s\S]*?)<\/t:diplomavak>/g)].map((m) => m[1]),
+    }).toEqual({
+      spontaan: 'true',
+      aanvraag: undefined,
+      startkwalificatie: 'J',
+      niveau: 'HAVO',
+      datum: '2026-07-10',
+      vakken: expect.arrayContaining([
+        '<t:vak>NE</t:vak><t:eindcijfer>6</t:eindcijfer>',
+        '<t:vak>LO</t:vak><t:beoordeling>G</t:beoordeling>',
+      ]),
+    });
+
+    const moved = await mutate(move(bsn, 'Vismarkt'));
+    expect(moved.map((x) => [elementText(x, 'straatnaam'), elementText(x, 'indicatieStartkwalificatie')])).toEqual([
+      ['Vismarkt', 'J'],
+    ]);
+    // The same address again changes nothing: no push.
+    expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
+
+    // A second request while it runs keeps the subscription (one row, same end) and answers once.
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
+    expect(await subscriptionOf(bsn)).toHaveLength(1);
+
+    // The school removes the result (delivered by mistake): the diploma is gone from the next picture.
+    const removed = await step(
+      oinOf(VO_A),
+      'aanleverenVerwijderingExamenresultaatVO',
+      bodyFixture('valid/aanleverenVerwijderingExamenresultaatVO.xml').replace(/25BE/g, VO_A).replace('123456782', bsn),
+    );
+    expect(removed.map((x) => [elementText(x, 'indicatieStartkwalificatie'), x.includes('diplomaVO')])).toEqual([
+      ['N', false],
+    ]);
+
+    expect(await fromMbo('stoppenAbonnementVooropleidingen', stop(MBO, bsn))).toEqual([]);
+    expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['stopped']);
+    // After the stop nothing reaches the institution: not a mutation, not a new enrolment.
+    expect(await mutate(move(bsn, 'Grote Markt'))).toEqual([]);
+    expect(await enrol(VO_B, stand(VO_B, bsn, { in: '2026-08-01' }))).toEqual([]);
+  });
+
+  test('nine months to the millisecond: a change just before the end pushes, at the end nothing', async () => {
+    const bsn = bsns[2]!;
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    const endsAt = new Date('2027-08-27T12:00:00Z');
+    now = new Date(endsAt.getTime() - 1);
+    expect(await mutate(move(bsn, 'Vismarkt'))).toHaveLength(1);
+    now = endsAt;
+    expect(await mutate(move(bsn, 'Oude Ebbingestraat'))).toEqual([]);
+    expect(await subscriptionOf(bsn)).toEqual([
+      { started_at: START, ends_at: endsAt, ended_at: endsAt, end_reason: 'expired' },
+    ]);
+  });
+
+  test('the expiry job ends a subscription at exactly nine months, and nothing is pushed after', async () => {
+    const bsn = bsns[3]!;
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    const endsAt = new Date('2027-08-27T12:00:00Z');
+    let jobClock = new Date(endsAt.getTime() - 1);
+    const job = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => jobClock });
+    try {
+      expect((await job.tick()).expired).toBe(0);
+      expect((await subscriptionOf(bsn))[0].end_reason).toBeNull();
+      jobClock = new Date(endsAt.getTime() + 90_000); // a tick late: it still ends at its own end
+      expect((await job.tick()).expired).toBeGreaterThanOrEqual(1);
+      expect(await subscriptionOf(bsn)).toEqual([
+        { started_at: START, ends_at: endsAt, ended_at: endsAt, end_reason: 'expired' },
+      ]);
+      expect((await job.tick()).expired).toBe(0);
+    } finally {
+      await job.close();
+    }
+    now = new Date(endsAt.getTime() - 60_000); // even a processing clock behind the job's: ended is ended
+    expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
+  });
+
+  test('the subscription ends with the institution’s own registration of the pupil', async () => {
+    const bsn = bsns[4]!;
+    // An institution that also delivers enrolments to the register (a VAVO at a school, say): its own one ends.
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01' }));
+    const seenByA = endpoints.received(VO_A).length;
+    await step(oinOf(VO_A), 'aanvragenVooropleidingen', request(VO_A, bsn, true));
+    const answered = endpoints
+      .received(VO_A)
+      .slice(seenByA)
+      .filter((r) => r.xml.includes('leverenVooropleidingsgegevens'));
+    expect(answered).toHaveLength(1);
+    // Another school's change pushes to A while its registration runs ...
+    const before = endpoints.received(VO_A).length;
+    await enrol(VO_B, stand(VO_B, bsn, { in: '2026-09-01' }, '0050'));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(before)
+        .filter((r) => r.xml.includes('leverenVooropleidingsgegevens')),
+    ).toHaveLength(1);
+    // ... A ends its enrolment before today: the subscription ends, and that change pushes no prior education.
+    const ending = endpoints.received(VO_A).length;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01', out: '2026-11-26' }));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(ending)
+        .filter((r) => r.xml.includes('leverenVooropleidingsgegevens')),
+    ).toEqual([]);
+    expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['registration_ended']);
+    const after = endpoints.received(VO_A).length;
+    await mutate(move(bsn, 'Vismarkt'));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(after)
+        .filter((r) => r.xml.includes('leverenVooropleidingsgegevens')),
+    ).toEqual([]);
+  });
+
+  test('the expiry job ends a subscription whose registration’s out-date has passed', async () => {
+    const bsn = bsns[5]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01', out: '2026-12-31' }));
+    await step(oinOf(VO_A), 'aanvragenVooropleidingen', request(VO_A, bsn, true));
+    let jobClock = new Date('2026-12-31T00:30:00Z');
+    const job = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => jobClock });
+    try {
+      expect((await job.tick()).registrationEnded).toBe(0); // its last day still counts
+      jobClock = new Date('2026-12-31T22:30:00Z'); // 23:30 in Amsterdam: still that day
+      expect((await job.tick()).registrationEnded).toBe(0);
+      jobClock = new Date('2026-12-31T23:30:00Z'); // 00:30 on 1 January in Amsterdam: a new day, checked once
+      expect((await job.tick()).registrationEnded).toBe(1);
+      expect(await subscriptionOf(bsn)).toEqual([
+        expect.objectContaining({ ended_at: jobClock, end_reason: 'registration_ended' }),
+      ]);
+    } finally {
+      await job.close();
+    }
+    expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['registration_ended']);
+  });
+
+  test('a retried processing run queues no second push', async () => {
+    const bsn = bsns[6]!;
+    const body = request(MBO, bsn, true);
+    expect(await fromMbo('aanvragenVooropleidingen', body)).toHaveLength(1);
+    const id = await settled(elementText(body, 'identificatiecodeBedrijfsdocument')!);
+    const again = await processMessage(broker().pool, createHandlers(), id, {
+      traceKey: TEST_SECRETS.TRACE_KEY,
+      brokerOin: broker().config.brokerOin,
+      now: () => now,
+    });
+    expect(again.outcome).toBeNull();
+    const moved = move(bsn, 'Vismarkt');
+    expect(await mutate(moved)).toHaveLength(1);
+    const mutationId = await settled(elementText(moved, 'identificatiecodeBedrijfsdocument')!);
+    expect(
+      (
+        await processMessage(broker().pool, createHandlers(), mutationId, {
+          traceKey: TEST_SECRETS.TRACE_KEY,
+          brokerOin: broker().config.brokerOin,
+        })
+      ).outcome,
+    ).toBeNull();
+    const rows = (
+      await broker().pool.query(
+        "SELECT cause_message_id, count(*)::int AS n FROM outbound_messages WHERE operation = 'leverenVooropleidingsgegevens' AND cause_message_id = ANY($1) GROUP BY 1 ORDER BY 1",
+        [[id, mutationId]],
+      )
+    ).rows;
+    expect(rows).toEqual([
+      { cause_message_id: id, n: 1 },
+      { cause_message_id: mutationId, n: 1 },
+    ]);
+    expect(await subscriptionOf(bsn)).toHaveLength(1);
+  });
+});
