@@ -16,7 +16,6 @@ import { ANONYMOUS, BROKER_OIN, bodyFixture, elementText, lasRequest, OIN_25BE, 
 
 const execFileAsync = promisify(execFile);
 const OIN_00AH = '0000000700000AH00000';
-const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
 
 interface Answer {
   status: number;
@@ -102,9 +101,8 @@ const asRaw = (request: { path: string; soapAction: string; xml: string }): RawR
   body: Buffer.from(request.xml),
 });
 
-/** wsse:Security holding `children` empty elements: allowed, ignored, and counted by MAX_HEADER_ELEMENTS. */
-const securityHeader = (children: number): string =>
-  `<wsse:Security xmlns:wsse="${WSSE}">${'<wsse:x/>'.repeat(children)}</wsse:Security>`;
+/** wsa:ReplyTo holding `children` empty elements: allowed, not read, and counted by MAX_HEADER_ELEMENTS. */
+const replyToHeader = (children: number): string => `<wsa:ReplyTo>${'<x/>'.repeat(children)}</wsa:ReplyTo>`;
 
 describe('plain HTTP (development): limits, the sender before the body, no junk stored', () => {
   let broker: Broker;
@@ -128,10 +126,10 @@ describe('plain HTTP (development): limits, the sender before the body, no junk 
   });
 
   test('soap:Header at 100 elements is accepted, at 101 it is Client.BB0002', async () => {
-    // To, Action, MessageID, From, From/Address: 5; wsse:Security and its children make up the rest.
-    const atLimit = await send(broker.baseUrl, inschrijving({ extraHeaders: securityHeader(94) }));
+    // To, Action, MessageID, From, From/Address: 5; wsa:ReplyTo and its children make up the rest.
+    const atLimit = await send(broker.baseUrl, inschrijving({ extraHeaders: replyToHeader(94) }));
     expect(elementText(atLimit.text, 'ontvangstBevestiging')).toBe('J');
-    const over = await send(broker.baseUrl, inschrijving({ extraHeaders: securityHeader(95) }));
+    const over = await send(broker.baseUrl, inschrijving({ extraHeaders: replyToHeader(95) }));
     expect(over.faultCode).toBe('Client.BB0002');
     expect(over.faultString).toContain('more than 100 elements in soap:Header');
   });
