@@ -8,8 +8,10 @@ import { AcceptBatcher } from './accept/accept-batcher.js';
 import { Enqueuer } from './accept/enqueuer.js';
 import { httpsAgentFor } from './delivery/http-post.js';
 import { createHttpServer } from './http-server.js';
+import { BulkLane } from './inbound/bulk-lane.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { SenderGate } from './inbound/sender-gate.js';
 import { ReplayGuard } from './inbound/wss/replay-guard.js';
 import { Revocations } from './inbound/wss/revocations.js';
 import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
@@ -36,6 +38,7 @@ import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.j
 import { loadEnvelopeSigner } from './shared/signing.js';
 import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits } from './shared/xml/xml-gate.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
@@ -79,6 +82,21 @@ export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): s
   const host = local ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
+
+/**
+ * Bodies over 64 KiB (an enrolment is ~3 KB, the largest legitimate message in the tests under 3 KB)
+ * are read and parsed one at a time per HTTP process, waiting at most 10 s for their turn.
+ */
+const BULK_BODY_BYTES = 64 * 1024;
+const BULK_WAIT_MS = 10_000;
+
+/** The inbound gate's limits: the fixed structural ones and those the settings choose. */
+const gateLimitsOf = (config: Config): GateLimits => ({
+  ...DEFAULT_GATE_LIMITS,
+  maxElements: config.maxElements,
+  maxHeaderBytes: config.maxHeaderBytes,
+  maxHeaderElements: config.maxHeaderElements,
+});
 
 export async function startBroker(
   config: Config,
@@ -158,6 +176,12 @@ export async function startBroker(
       brokerOin: config.brokerOin,
       brpSourceOin: config.brpSourceOin,
       maxBodyBytes: config.maxBodyBytes,
+      gateLimits: gateLimitsOf(config),
+      senders: new SenderGate(
+        (oin) => oin === config.brpSourceOin || registry.get(oin) !== undefined,
+        config.maxInFlightPerSender,
+      ),
+      bulkLane: new BulkLane(BULK_BODY_BYTES, 1, BULK_WAIT_MS),
       validators,
       registry,
       batcher,
@@ -175,6 +199,7 @@ export async function startBroker(
     ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
+    connections: { max: config.maxConnections, perIp: config.maxConnectionsPerIp },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -31,6 +31,18 @@ export interface Config {
   readonly logLevel: string;
   /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
   readonly maxBodyBytes: number;
+  /** Largest soap:Header, its tags included (`MAX_HEADER_BYTES`, default 16 KiB). */
+  readonly maxHeaderBytes: number;
+  /** Most elements inside soap:Header (`MAX_HEADER_ELEMENTS`, default 100). */
+  readonly maxHeaderElements: number;
+  /** Most elements in a whole message (`MAX_ELEMENTS`, default 20,000). */
+  readonly maxElements: number;
+  /** Requests of one sender OIN in flight at once in one HTTP process; more get Server.BB0006 (`MAX_IN_FLIGHT_PER_SENDER`, default 32). */
+  readonly maxInFlightPerSender: number;
+  /** Open connections one HTTP process takes; more are closed unanswered (`MAX_CONNECTIONS`, default 1024). */
+  readonly maxConnections: number;
+  /** Open connections one HTTP process takes from one IP address (`MAX_CONNECTIONS_PER_IP`, default 64; 0: no cap). */
+  readonly maxConnectionsPerIp: number;
   /**
    * Longest wait for a transaction slot, and longest a group commit may take, before Server.DK0051
    * (`ACCEPT_TIMEOUT_MS`, default 1500): PostgreSQL refuses to commit a statement past it.
@@ -344,6 +356,12 @@ export function loadConfig(env: Env = process.env): Config {
     brpSourceOin,
     logLevel,
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxHeaderBytes: int('MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    maxHeaderElements: int('MAX_HEADER_ELEMENTS', 100, 10, 10_000),
+    maxElements: int('MAX_ELEMENTS', 20_000, 100, 1_000_000),
+    maxInFlightPerSender: int('MAX_IN_FLIGHT_PER_SENDER', 32, 1, 10_000),
+    maxConnections: int('MAX_CONNECTIONS', 1024, 1, 100_000),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 64, 0, 100_000),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
     acceptOutcomeWaitMs: int('ACCEPT_OUTCOME_WAIT_MS', 10_000, 100, 600_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),

@@ -58,7 +58,7 @@ export const FAULTS = {
   DK0051: { kind: 'Server', title: 'service unavailable' },
   /** (ours) The body is larger than allowed, compressed or decompressed. */
   BB0001: { kind: 'Client', title: 'message too large' },
-  /** (ours) A forbidden XML construct: DOCTYPE, entity, processing instruction, too deep, too many attributes, too long a name. */
+  /** (ours) A forbidden XML construct: DOCTYPE, entity, processing instruction, too deep, too many attributes or elements, too long a name, too large a soap:Header. */
   BB0002: { kind: 'Client', title: 'forbidden XML construct' },
   /** (ours) The XML is not well-formed (syntax error, several roots, text outside the root). */
   BB0003: { kind: 'Client', title: 'XML not well-formed' },
@@ -66,6 +66,8 @@ export const FAULTS = {
   BB0004: { kind: 'Client', title: 'unsupported or corrupt Content-Encoding' },
   /** (ours) A header block marked mustUnderstand="1" that the broker does not process (SOAP 1.1 MustUnderstand fault). */
   BB0005: { kind: 'MustUnderstand', title: 'header block not understood' },
+  /** (ours) The sender already has as many requests in flight as one HTTP process takes from it (MAX_IN_FLIGHT_PER_SENDER), or a large body found no turn; nothing was stored. */
+  BB0006: { kind: 'Server', title: 'too many requests in flight' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;
