@@ -1,5 +1,5 @@
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
-import type { ExamResultKey, ExamResultStand, Niveau, VakResultaat } from '../register/exam-result.js';
+import type { ExamResultKey, ExamResultStand, Niveau, Uitslagcode, VakResultaat } from '../register/exam-result.js';
 import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
@@ -193,7 +193,7 @@ export function examResultStandOf(body: Node): ExamResultStand {
       ? {
           uitslag: {
             datumUitslag: requiredDate(uitslag, 'datumUitslag'),
-            uitslagcode: required(uitslag, 'uitslagcode') as 'G' | 'A',
+            uitslagcode: required(uitslag, 'uitslagcode') as Uitslagcode,
             ...(cumLaude !== undefined ? { indicatieCumLaude: bool(cumLaude) } : {}),
           },
         }

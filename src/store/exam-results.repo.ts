@@ -22,10 +22,11 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
     document_time: Date;
     result: ExamResultStand;
     source_message_id: string;
+    uitslag_stored_at: Date | null;
   }>(
     prepared(
       'exam-results-load',
-      `SELECT brin, examenresultaatvolgnummer, pgn, document_time, result, source_message_id
+      `SELECT brin, examenresultaatvolgnummer, pgn, document_time, result, source_message_id, uitslag_stored_at
      FROM exam_results WHERE pgn = ANY($1::text[]) ORDER BY id`,
       [pgns],
     ),
@@ -37,6 +38,7 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
     documentTime: r.document_time.toISOString(),
     stand: r.result,
     sourceMessageId: Number(r.source_message_id),
+    ...(r.uitslag_stored_at ? { uitslagStoredAt: r.uitslag_stored_at.toISOString() } : {}),
   }));
 }
 
@@ -50,12 +52,12 @@ export async function saveExamResult(tx: Db, stored: StoredExamResult, diploma: 
     prepared(
       'exam-results-save',
       `INSERT INTO exam_results (brin, examenresultaatvolgnummer, pgn, onderwijsaanbieder, level, uitslag, uitslag_date,
-       document_time, result, source_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       document_time, result, source_message_id, uitslag_stored_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (brin, examenresultaatvolgnummer, pgn) DO UPDATE SET onderwijsaanbieder = EXCLUDED.onderwijsaanbieder,
        level = EXCLUDED.level, uitslag = EXCLUDED.uitslag, uitslag_date = EXCLUDED.uitslag_date,
        document_time = EXCLUDED.document_time, result = EXCLUDED.result, source_message_id = EXCLUDED.source_message_id,
-       updated_at = now()
+       uitslag_stored_at = EXCLUDED.uitslag_stored_at, updated_at = now()
      RETURNING id`,
       [
         stored.brin,
@@ -69,6 +71,7 @@ export async function saveExamResult(tx: Db, stored: StoredExamResult, diploma: 
         stored.documentTime,
         JSON.stringify(stand),
         stored.sourceMessageId,
+        stored.uitslagStoredAt ?? null,
       ],
     ),
   );
