@@ -99,7 +99,6 @@ export const examResultHandler: MessageHandler<ExamResultStand> = {
         ...(storedAt !== undefined ? { uitslagStoredAt: storedAt } : {}),
       },
       diploma,
-      hadDiploma,
     );
     // A diploma given, changed or taken back changes prior education: notifySubscribers pushes it to MBO subscribers.
     const priorEducation = diploma || hadDiploma ? await notifySubscribers(context, [stand.pgn.value]) : [];

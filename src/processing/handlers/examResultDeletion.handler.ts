@@ -22,7 +22,7 @@ export const examResultDeletionHandler: MessageHandler<ExamResultDeletion> = {
     const stored = sameExamResult(await register.examResultsOf(deletion.pgn.value), key);
     if (!stored) return { outcome: 'rejected', outbound: [examTerugkoppeling(context, deletion, [signal('E0002')])] };
     const hadDiploma = diplomaOf(stored.stand) !== null;
-    await register.removeExamResult(key, hadDiploma);
+    await register.removeExamResult(key);
     const signals = uitslagRemovedSignals(stored, undefined, dutchDate(context.now));
     // A diploma taken back changes the pupil's prior education: subscribed MBO institutions hear of it.
     const priorEducation = hadDiploma ? await notifySubscribers(context, [deletion.pgn.value]) : [];
