@@ -51,6 +51,21 @@ export function vavoPlacements(
   );
 }
 
+/**
+ * One stand per enrolment (BRIN and inschrijvingvolgnummer): an enrolment delivered under both of a
+ * pupil's numbers before they were linked is stored twice; the stand under `pgn` (the result's own
+ * number) wins, else the first.
+ */
+export function oneStandPerEnrolment(enrolments: readonly EnrolmentStand[], pgn: string): EnrolmentStand[] {
+  const byKey = new Map<string, EnrolmentStand>();
+  for (const enrolment of enrolments) {
+    const key = `${enrolment.brin}\u0000${enrolment.inschrijvingvolgnummer}`;
+    const kept = byKey.get(key);
+    if (!kept || (kept.pgn.value !== pgn && enrolment.pgn.value === pgn)) byKey.set(key, enrolment);
+  }
+  return [...byKey.values()];
+}
+
 /** The day the exam checks look at the enrolment: the uitslag's, or (handleiding, no uitslag yet) 1 May of the examenregime. */
 export const examDay = (stand: ExamResultStand): IsoDate =>
   stand.uitslag?.datumUitslag ?? `${stand.examenregime}-05-01`;
@@ -64,8 +79,9 @@ const periodOn = (periods: readonly PeriodVO[], day: IsoDate): PeriodVO | undefi
 function enrolmentSignals(stand: ExamResultStand, context: ExamContext): Signal[] {
   const signals: Signal[] = [];
   const day = examDay(stand);
-  const own = context.enrolments.filter((e) => e.brin === stand.brin);
-  const placed = vavoPlacements(stand.brin, context.enrolments, day);
+  const enrolments = oneStandPerEnrolment(context.enrolments, stand.pgn.value);
+  const own = enrolments.filter((e) => e.brin === stand.brin);
+  const placed = vavoPlacements(stand.brin, enrolments, day);
   if (stand.uitslag) {
     const { datumUitslag, uitslagcode } = stand.uitslag;
     // A vavo institution's pupil is enrolled there through the VO school's stay: that counts as enrolled.

@@ -108,15 +108,20 @@ export async function removeExamResults(tx: Db, keys: readonly ExamResultKey[]):
 /**
  * The pupil's diplomas in the register, oldest first (for prior-education data): those stored under
  * this number and under every number linked to it (an onderwijsnummer and the BSN it was linked to are
- * one pupil).
+ * one pupil). One exam result stored under both numbers before they were linked is one diploma: that
+ * of its newest stand.
  */
 export async function diplomasOf(db: Db, pgn: string): Promise<Diploma[]> {
   const result = await db.query<{ brin: string; level: string; diploma_date: string; subjects: Diploma['subjects'] }>(
     prepared(
       'diplomas-of',
-      `WITH pupil AS (SELECT coalesce((SELECT bsn FROM pupil_links WHERE onderwijsnummer = $1), $1) AS bsn)
-     SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects FROM diplomas
-     WHERE pgn IN (SELECT bsn FROM pupil UNION ALL SELECT l.onderwijsnummer FROM pupil_links l JOIN pupil p ON l.bsn = p.bsn)
+      `WITH pupil AS (SELECT coalesce((SELECT bsn FROM pupil_links WHERE onderwijsnummer = $1), $1) AS bsn),
+     one_per_result AS (
+       SELECT DISTINCT ON (d.brin, e.examenresultaatvolgnummer) d.id, d.brin, d.level, d.diploma_date, d.subjects
+       FROM diplomas d JOIN exam_results e ON e.id = d.exam_result_id
+       WHERE d.pgn IN (SELECT bsn FROM pupil UNION ALL SELECT l.onderwijsnummer FROM pupil_links l JOIN pupil p ON l.bsn = p.bsn)
+       ORDER BY d.brin, e.examenresultaatvolgnummer, e.document_time DESC, d.id DESC)
+     SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects FROM one_per_result
      ORDER BY diploma_date, id`,
       [pgn],
     ),

@@ -86,6 +86,24 @@ describe('exam results in the register session', () => {
     expect(await diplomasOf(broker().pool, BSN)).toEqual([]);
   });
 
+  test('one result stored under both numbers before they were linked is one diploma, its newest stand’s', async () => {
+    const bsn = '111222333';
+    const own = '100000016';
+    const result = (pgn: { kind: 'BSN' | 'OWN'; value: string }, datumUitslag: string): ExamResultStand => ({
+      ...stand(pgn, 'G'),
+      uitslag: { datumUitslag, uitslagcode: 'G' },
+    });
+    await inSession([own], (session) =>
+      save(session, result({ kind: 'OWN', value: own }, '2027-06-12'), '2027-06-12T10:00:00.000Z'),
+    );
+    await inSession([bsn], (session) =>
+      save(session, result({ kind: 'BSN', value: bsn }, '2027-06-14'), '2027-06-14T10:00:00.000Z'),
+    );
+    await inTransaction(broker().pool, (tx) => linkOnderwijsnummer(tx, { onderwijsnummer: own, bsn }));
+    for (const number of [bsn, own])
+      expect((await diplomasOf(broker().pool, number)).map((d) => d.diplomaDate)).toEqual(['2027-06-14']);
+  });
+
   test('removing removes under every number, with the diploma', async () => {
     await inSession([BSN], (session) =>
       save(session, stand({ kind: 'BSN', value: BSN }, 'G'), '2027-06-22T10:00:00.000Z'),

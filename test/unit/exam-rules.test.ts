@@ -9,6 +9,7 @@ import {
 import {
   checkExamResultStand,
   type ExamContext,
+  oneStandPerEnrolment,
   uitslagRemovedSignals,
   vavoPlacements,
 } from '../../src/register/exam-rules.js';
@@ -366,6 +367,30 @@ describe('exam result rules', () => {
       expect(uitslagStoredAt({ stand: result({ uitslag: undefined }) }, result(), now)).toBe(now.toISOString());
       expect(uitslagStoredAt(undefined, result(), now)).toBe(now.toISOString());
     });
+  });
+
+  test('one enrolment stored under both of the pupil’s numbers is checked once', () => {
+    const underBsn = enrolment({ datumUitschrijving: undefined, perioden: [period({ opleidingcode: '0070' })] });
+    const underOwn = { ...underBsn, pgn: { kind: 'OWN' as const, value: '100000004' } };
+    const c = context({
+      today: '2027-08-01',
+      enrolments: [underOwn, underBsn],
+      opleidingNiveaus: new Map([['0070', 'VWO']]),
+    });
+    expect(codes(result(), c)).toEqual(['E0011', 'E0012']);
+    // Another volgnummer is another enrolment.
+    const second = { ...underOwn, inschrijvingvolgnummer: '2' };
+    expect(codes(result(), { ...c, enrolments: [underBsn, second] })).toEqual(['E0011', 'E0011', 'E0012', 'E0012']);
+  });
+
+  test('oneStandPerEnrolment: the stand under the result’s own number wins, else the first', () => {
+    const underBsn = enrolment();
+    const underOwn = { ...underBsn, pgn: { kind: 'OWN' as const, value: '100000004' } };
+    expect(oneStandPerEnrolment([underOwn, underBsn], '123456782')).toEqual([underBsn]);
+    expect(oneStandPerEnrolment([underOwn, underBsn], '100000004')).toEqual([underOwn]);
+    expect(oneStandPerEnrolment([underOwn, underBsn], '999999999')).toEqual([underOwn]);
+    const elsewhere = { ...underOwn, brin: '00AH' };
+    expect(oneStandPerEnrolment([underBsn, elsewhere], '123456782')).toEqual([underBsn, elsewhere]);
   });
 
   test('vavoPlacements: only a VAVO stay at that BRIN, in an enrolment running that day', () => {

@@ -2,7 +2,13 @@ import { dutchDate } from '../../register/calendar.js';
 import { diplomaOf } from '../../register/diploma.js';
 import type { StoredEnrolment } from '../../register/enrolment.js';
 import { type ExamResultStand, sameExamResult, uitslagStoredAt } from '../../register/exam-result.js';
-import { checkExamResultStand, examDay, uitslagRemovedSignals, vavoPlacements } from '../../register/exam-rules.js';
+import {
+  checkExamResultStand,
+  examDay,
+  oneStandPerEnrolment,
+  uitslagRemovedSignals,
+  vavoPlacements,
+} from '../../register/exam-rules.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import { isRejected, signal } from '../../register/signals.js';
 import { decideStand } from '../../register/stand-order.js';
@@ -27,7 +33,10 @@ export function vavoPushes(
   const placed = new Set(
     vavoPlacements(
       stand.brin,
-      enrolments.map((e) => e.stand),
+      oneStandPerEnrolment(
+        enrolments.map((e) => e.stand),
+        stand.pgn.value,
+      ),
       examDay(stand),
     ),
   );
