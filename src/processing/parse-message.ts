@@ -3,6 +3,7 @@ import type { ExamResultKey, ExamResultStand, Niveau, Uitslagcode, VakResultaat 
 import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
+import { InvariantError } from '../shared/errors.js';
 import { storedBodyElement } from '../shared/xml/soap-envelope.js';
 import { normaliseValue } from '../shared/xml/whitespace.js';
 import { type OutlineElement, textContent } from '../shared/xml/xml-gate.js';
@@ -56,7 +57,7 @@ const text = (node: Node, name: string): string | undefined =>
   node[name] === undefined ? undefined : String(node[name]);
 const required = (node: Node, name: string): string => {
   const value = text(node, name);
-  if (value === undefined) throw new Error(`validated message lacks ${name}`);
+  if (value === undefined) throw new InvariantError(`validated message lacks ${name}`);
   return value;
 };
 /** xs:date allows a time zone (`2026-08-20+02:00`); the register keeps calendar dates, so it is dropped. */

@@ -1,8 +1,9 @@
 import type { IsoDate } from './enrolment.js';
 import type { Pgn } from './pgn.js';
 
-/** The niveau codes an exam result is delivered with. */
-export type Niveau = 'VMBO_BB' | 'VMBO_KB' | 'VMBO_GL' | 'VMBO_TL' | 'HAVO' | 'VWO';
+/** The niveau codes an exam result is delivered with (also what an opleidingcode's RIO niveau is compared with). */
+export const NIVEAUS = ['VMBO_BB', 'VMBO_KB', 'VMBO_GL', 'VMBO_TL', 'HAVO', 'VWO'] as const;
+export type Niveau = (typeof NIVEAUS)[number];
 
 /** The uitslag codes: G geslaagd (passed), A afgewezen (failed), T teruggetrokken (withdrawn from the exam). */
 export type Uitslagcode = 'G' | 'A' | 'T';

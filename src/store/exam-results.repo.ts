@@ -1,6 +1,7 @@
 import type { Diploma } from '../register/diploma.js';
 import type { ExamResultKey, ExamResultStand, StoredExamResult } from '../register/exam-result.js';
 import { prepared } from '../shared/database.js';
+import { InvariantError } from '../shared/errors.js';
 import type { Tx } from './register.repo.js';
 
 /** Anything that sends queries: a pool, or a transaction's client. */
@@ -48,6 +49,8 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
  */
 export async function saveExamResult(tx: Db, stored: StoredExamResult, diploma: Diploma | null): Promise<number> {
   const { stand } = stored;
+  // The rules reject a stand without one (E0001): only an approved stand is saved.
+  if (stand.onderwijsaanbieder === undefined) throw new InvariantError('exam result saved without onderwijsaanbieder');
   const saved = await tx.query<{ id: string }>(
     prepared(
       'exam-results-save',
@@ -63,8 +66,7 @@ export async function saveExamResult(tx: Db, stored: StoredExamResult, diploma: 
         stored.brin,
         stored.examenresultaatvolgnummer,
         stored.pgn,
-        // The rules reject a stand without one: only an approved stand is saved.
-        stand.onderwijsaanbieder ?? '',
+        stand.onderwijsaanbieder,
         stand.niveau,
         stand.uitslag?.uitslagcode ?? null,
         stand.uitslag?.datumUitslag ?? null,

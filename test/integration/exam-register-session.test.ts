@@ -6,6 +6,7 @@ import { RegisterSession } from '../../src/processing/register-session.js';
 import { diplomaOf } from '../../src/register/diploma.js';
 import type { ExamResultStand } from '../../src/register/exam-result.js';
 import { inTransaction } from '../../src/shared/database.js';
+import { InvariantError } from '../../src/shared/errors.js';
 import { diplomasOf } from '../../src/store/exam-results.repo.js';
 import { linkOnderwijsnummer } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
@@ -102,6 +103,13 @@ describe('exam results in the register session', () => {
     await inTransaction(broker().pool, (tx) => linkOnderwijsnummer(tx, { onderwijsnummer: own, bsn }));
     for (const number of [bsn, own])
       expect((await diplomasOf(broker().pool, number)).map((d) => d.diplomaDate)).toEqual(['2027-06-14']);
+  });
+
+  test('a stand without onderwijsaanbieder is never saved: the rules reject it first', async () => {
+    const { onderwijsaanbieder: _, ...without } = stand({ kind: 'BSN', value: BSN }, 'A');
+    await expect(inSession([BSN], (session) => save(session, without, '2027-06-30T10:00:00.000Z'))).rejects.toThrow(
+      InvariantError,
+    );
   });
 
   test('removing removes under every number, with the diploma', async () => {
