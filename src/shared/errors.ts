@@ -113,3 +113,14 @@ export class StoreOutcomeUnknownError extends Error {
     this.name = 'StoreOutcomeUnknownError';
   }
 }
+
+/**
+ * A value the schema or the rules guarantee is missing: a bug in the broker, never the sender's fault.
+ * Processing parks the message in the processing error queue like any other failure.
+ */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvariantError';
+  }
+}
