@@ -7,6 +7,7 @@ import type { Subscription, SubscriptionEndReason } from '../register/prior-educ
 import type { RioLink } from '../register/rio-rules.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
+import { identifiedBy } from '../store/pupil-trace.repo.js';
 import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
@@ -130,6 +131,14 @@ export class RegisterSession {
     this.subscriptions.set(subscription.id, { ...subscription, endedAt: at, endReason: reason });
   }
 
+  /**
+   * Whether this administration identified the pupil before, under any of its numbers (its identification
+   * requests processed as identified; the pupil index is keyed with `traceKey`).
+   */
+  identifiedBy(senderOin: string, pgn: string, traceKey: string): Promise<boolean> {
+    return identifiedBy(this.tx, traceKey, senderOin, this.numbersOf(pgn));
+  }
+
   /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
   diplomasOf(pgn: string): Promise<Diploma[]> {
     if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
@@ -176,7 +185,7 @@ export class RegisterSession {
   }
 
   /** The pupil a number belongs to: a linked onderwijsnummer's BSN, otherwise the number itself. */
-  private pupilOf(pgn: string): string {
+  pupilOf(pgn: string): string {
     return this.bsnOf.get(pgn) ?? pgn;
   }
 

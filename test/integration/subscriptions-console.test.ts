@@ -29,6 +29,7 @@ describe('prior-education subscriptions: admin API, CLI and dashboard', () => {
         institutionOin: oinOf(brin),
         brin,
         pgn,
+        pgnKind: 'BSN',
         startedAt: new Date(startedAt),
         endsAt: new Date(new Date(startedAt).getTime() + 270 * 86_400_000),
         sourceMessageId: 0,

@@ -3,15 +3,16 @@
  * the pushes to running subscriptions, and the two inbound operations.
  */
 import { dutchDate } from '../../register/calendar.js';
+import { pgnSignals } from '../../register/enrolment-rules.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { Pgn } from '../../register/pgn.js';
-import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import {
   type PriorEducation,
   priorEducationOf,
   registrationEnded,
 } from '../../register/prior-education/prior-education-rules.js';
-import { runsAt, type Subscription, subscriptionEnd } from '../../register/prior-education/subscription.js';
+import { runsAt, type Subscription, startDay, subscriptionEnd } from '../../register/prior-education/subscription.js';
+import { isRejected } from '../../register/signals.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { vooropleidingsgegevensBody } from '../outbound-messages.js';
 import { bodyElementOf, type PriorEducationRequest, priorEducationRequestOf } from '../parse-message.js';
@@ -20,10 +21,7 @@ import { personFromPopulation } from './person-data.js';
 
 const OPERATION = 'leverenVooropleidingsgegevens';
 
-/** A stored number as a PGN: the two checks are disjoint (remainder 0 or 5), so the number says which it is. */
-const pgnOfNumber = (value: string): Pgn => ({ kind: isValidOnderwijsnummer(value) ? 'OWN' : 'BSN', value });
-
-/** The register's prior-education picture of the pupil today. MBO and HO sources are empty by design. */
+/** The register's prior-education picture of the pupil today. It holds no MBO or HO data: those sources are absent. */
 async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
@@ -35,10 +33,6 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
       enrolments,
       niveaus,
       diplomas: await register.diplomasOf(pgn),
-      mboParticipations: [],
-      mboDiplomas: [],
-      hoParticipations: [],
-      hoDegrees: [],
     },
     dutchDate(context.now),
   );
@@ -46,11 +40,11 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
 
 async function priorEducationDraft(
   context: HandlerContext,
-  to: { institutionOin: string; brin: string; pgn: string },
+  to: { institutionOin: string; brin: string; pgn: Pgn },
   options: { request?: string; subscription: Subscription | null },
 ): Promise<OutboundDraft> {
-  const priorEducation = await priorEducationNow(context, to.pgn);
-  const population = context.register.pupilPopulation(to.pgn);
+  const priorEducation = await priorEducationNow(context, to.pgn.value);
+  const population = context.register.pupilPopulation(to.pgn.value);
   const { pgn: _number, ...person } = population ? personFromPopulation(population) : {};
   return outboundDraft(
     context,
@@ -59,7 +53,7 @@ async function priorEducationDraft(
     (header) =>
       vooropleidingsgegevensBody(header, {
         ...(options.request ? { identificatiecodeAanvraag: options.request } : {}),
-        pgn: pgnOfNumber(to.pgn),
+        pgn: to.pgn,
         brin: to.brin,
         spontaneous: options.request === undefined,
         ...(options.subscription ? { subscriptionEnds: dutchDate(options.subscription.endsAt) } : {}),
@@ -72,25 +66,37 @@ async function priorEducationDraft(
 /**
  * Fresh prior education for every running subscription on these pupils, after a change the message being
  * handled made (a new or ended enrolment, a population-register mutation, a new diploma): one push per
- * subscription, caused by that message, so a retried or re-run batch never queues it twice (the outbox
- * claim). A subscription whose nine months are over, or whose institution's registration of the pupil
- * the register holds has ended, is ended here instead, and pushes nothing.
+ * administration, BRIN and pupil (two subscriptions under linked numbers are one), caused by that message,
+ * so a retried or re-run batch never queues it twice (the outbox claim). A subscription whose nine months
+ * are over, whose administration no longer serves the BRIN, or whose institution's registration of the
+ * pupil the register holds has ended, is ended here instead, and pushes nothing. Nothing is pushed while
+ * the register holds no enrolment of the pupil (DUO sends changes while an enrolment is present), nor to a
+ * disabled administration.
  */
 export async function notifySubscribers(context: HandlerContext, pgns: readonly string[]): Promise<OutboundDraft[]> {
   const { register, now } = context;
   const today = dutchDate(now);
   const seen = new Set<number>();
+  const pushedTo = new Set<string>();
   const drafts: OutboundDraft[] = [];
   for (const pgn of pgns) {
     for (const subscription of register.subscriptionsOf(pgn)) {
       if (seen.has(subscription.id)) continue;
       seen.add(subscription.id);
+      const enrolments = register.enrolmentsOf(subscription.pgn);
       if (!runsAt(subscription, now)) {
         await register.endSubscription(subscription, subscription.endsAt, 'expired');
-      } else if (registrationEnded(register.enrolmentsOf(subscription.pgn), subscription.brin, today)) {
+      } else if (subscription.administration === 'changed') {
+        await register.endSubscription(subscription, now, 'administration_changed');
+      } else if (registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today)) {
         await register.endSubscription(subscription, now, 'registration_ended');
-      } else {
-        drafts.push(await priorEducationDraft(context, subscription, { subscription }));
+      } else if (subscription.administration !== 'disabled' && enrolments.length > 0) {
+        // U+001F cannot occur in an OIN, BRIN or PGN.
+        const to = `${subscription.institutionOin}\u001f${subscription.brin}\u001f${register.pupilOf(subscription.pgn)}`;
+        if (pushedTo.has(to)) continue;
+        pushedTo.add(to);
+        const addressed = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
+        drafts.push(await priorEducationDraft(context, addressed, { subscription }));
       }
     }
   }
@@ -113,12 +119,25 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
   parse: (message) => priorEducationRequestOf(bodyElementOf(message.rawXml, 'aanvragenVooropleidingen_Request')),
   needs: (request) => ({
     pgns: [request.pgn.value],
-    ...(request.pgn.kind === 'BSN' ? { bsns: [request.pgn.value] } : {}),
+    ...(request.pgn.kind === 'BSN' ? { bsns: [request.pgn.value] } : { onderwijsnummers: [request.pgn.value] }),
   }),
   async handle(context, request): Promise<HandlerResult> {
     const { message, now, register } = context;
+    const pgn = request.pgn.value;
+    // The same checks of the number as an enrolment's: a number that is not a person gets nothing.
+    const signals = pgnSignals(
+      request,
+      request.pgn.kind === 'BSN'
+        ? { knownToPopulationRegister: register.population(pgn) !== null }
+        : { assignedOnderwijsnummer: register.assignedOnderwijsnummer(pgn) !== null },
+    );
+    if (isRejected(signals)) return { outcome: 'rejected', outbound: [] };
+    // Only an institution that identified the student (or holds its enrolment at that BRIN) may ask.
+    const enrolledThere = register.enrolmentsOf(pgn).some((e) => e.brin === request.brin);
+    if (!enrolledThere && !(await register.identifiedBy(message.senderOin, pgn, context.traceKey)))
+      return { outcome: 'rejected', outbound: [] };
     // One whose nine months are over but the job has not ended yet would block a new one: end it first.
-    for (const over of register.subscriptionsOf(request.pgn.value))
+    for (const over of register.subscriptionsOf(pgn))
       if (over.institutionOin === message.senderOin && over.brin === request.brin && !runsAt(over, now))
         await register.endSubscription(over, over.endsAt, 'expired');
     let subscription = ownSubscription(context, request) ?? null;
@@ -126,7 +145,8 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
       subscription = await register.subscribe({
         institutionOin: message.senderOin,
         brin: request.brin,
-        pgn: request.pgn.value,
+        pgn,
+        pgnKind: request.pgn.kind,
         startedAt: now,
         endsAt: subscriptionEnd(now),
         sourceMessageId: message.id,
@@ -134,7 +154,7 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
     }
     const draft = await priorEducationDraft(
       context,
-      { institutionOin: message.senderOin, brin: request.brin, pgn: request.pgn.value },
+      { institutionOin: message.senderOin, brin: request.brin, pgn: request.pgn },
       { request: message.documentId, subscription },
     );
     return { outcome: 'approved', outbound: [draft] };

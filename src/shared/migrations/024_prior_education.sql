@@ -1,16 +1,17 @@
 -- Prior education for MBO institutions (docs/prior-education.md).
 -- A subscription: an institution's administration (OIN) and BRIN follow one pupil's prior education for
--- nine months. ends_at is computed once, at the start (PostgreSQL's month arithmetic clamps month ends:
--- 31 May + 9 months is 28/29 February). An ended row is kept, with why it ended.
+-- nine months. ends_at is computed once, at the start, by the broker (src/register/prior-education/subscription.ts:
+-- nine months on the Dutch wall clock, a month end clamped). An ended row is kept, with why it ended.
 CREATE TABLE prior_education_subscriptions (
   id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   institution_oin   text NOT NULL,
   brin              text NOT NULL,
   pgn               text NOT NULL,                        -- as the request named the pupil
+  pgn_kind          text NOT NULL CHECK (pgn_kind IN ('BSN', 'OWN')), -- which element the request used
   started_at        timestamptz NOT NULL,
   ends_at           timestamptz NOT NULL,
   ended_at          timestamptz,
-  end_reason        text CHECK (end_reason IN ('stopped', 'registration_ended', 'expired')),
+  end_reason        text CHECK (end_reason IN ('stopped', 'registration_ended', 'expired', 'administration_changed')),
   source_message_id bigint NOT NULL,                      -- the request that started it
   CHECK ((ended_at IS NULL) = (end_reason IS NULL)),
   CHECK (ends_at > started_at)
