@@ -618,4 +618,24 @@ describe('prior education for MBO institutions', () => {
     }
     expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
   });
+
+  test('a population-register mutation tells the subscriber with verstrekkenPersoonsgegevens too, once', async () => {
+    const bsn = bsns[13]!;
+    await identifiedByMbo(bsn);
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    const mutations = () =>
+      endpoints
+        .received(MBO)
+        .map((r) => r.xml)
+        .filter((xml) => xml.includes('verstrekkenPersoonsgegevens_Request') && xml.includes('MUTATIE'));
+    const before = mutations().length;
+    // No enrolment in the register: no prior education, but the subscriber still hears of the death.
+    const death = bodyFixture('valid/verwerkenPersoonsmutatie-overlijden.xml').replace('123456782', bsn);
+    expect(await mutate(death)).toEqual([]);
+    const told = mutations().slice(before).map(validated);
+    expect(
+      told.map((xml) => [elementText(xml, 'burgerservicenummer'), elementText(xml, 'ontvangendeInstantie')]),
+    ).toEqual([[bsn, MBO]]);
+    expect(elementText(told[0]!, 'datumOverlijden')).toBe(elementText(death, 'datumOverlijden'));
+  });
 });

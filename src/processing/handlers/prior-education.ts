@@ -63,17 +63,29 @@ async function priorEducationDraft(
   );
 }
 
+/** Where a subscription's pushes go: its administration and BRIN, addressed with the number the request named. */
+export interface SubscriberAddress {
+  readonly institutionOin: string;
+  readonly brin: string;
+  readonly pgn: Pgn;
+}
+
 /**
  * Fresh prior education for every running subscription on these pupils, after a change the message being
  * handled made (a new or ended enrolment, a population-register mutation, a new diploma): one push per
  * administration, BRIN and pupil (two subscriptions under linked numbers are one), caused by that message,
  * so a retried or re-run batch never queues it twice (the outbox claim). A subscription whose nine months
  * are over, whose administration no longer serves the BRIN, or whose institution's registration of the
- * pupil the register holds has ended, is ended here instead, and pushes nothing. Nothing is pushed while
- * the register holds no enrolment of the pupil (DUO sends changes while an enrolment is present), nor to a
- * disabled administration.
+ * pupil the register holds has ended, is ended here instead, and pushes nothing. Nothing is pushed to a
+ * disabled administration, and no prior education while the register holds no enrolment of the pupil
+ * (DUO sends changes while an enrolment is present). `alsoTell` adds a message of the caller's to each
+ * running subscription's administration (a population-register mutation's verstrekkenPersoonsgegevens).
  */
-export async function notifySubscribers(context: HandlerContext, pgns: readonly string[]): Promise<OutboundDraft[]> {
+export async function notifySubscribers(
+  context: HandlerContext,
+  pgns: readonly string[],
+  alsoTell?: (to: SubscriberAddress) => readonly OutboundDraft[],
+): Promise<OutboundDraft[]> {
   const { register, now } = context;
   const today = dutchDate(now);
   const seen = new Set<number>();
@@ -90,13 +102,14 @@ export async function notifySubscribers(context: HandlerContext, pgns: readonly 
         await register.endSubscription(subscription, now, 'administration_changed');
       } else if (registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today)) {
         await register.endSubscription(subscription, now, 'registration_ended');
-      } else if (subscription.administration !== 'disabled' && enrolments.length > 0) {
+      } else if (subscription.administration !== 'disabled') {
         // U+001F cannot occur in an OIN, BRIN or PGN.
-        const to = `${subscription.institutionOin}\u001f${subscription.brin}\u001f${register.pupilOf(subscription.pgn)}`;
-        if (pushedTo.has(to)) continue;
-        pushedTo.add(to);
-        const addressed = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
-        drafts.push(await priorEducationDraft(context, addressed, { subscription }));
+        const key = `${subscription.institutionOin}\u001f${subscription.brin}\u001f${register.pupilOf(subscription.pgn)}`;
+        if (pushedTo.has(key)) continue;
+        pushedTo.add(key);
+        const to = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
+        if (alsoTell) drafts.push(...alsoTell(to));
+        if (enrolments.length > 0) drafts.push(await priorEducationDraft(context, to, { subscription }));
       }
     }
   }
