@@ -184,7 +184,8 @@ describe('prior education under a killed pipeline process', () => {
     expect(delivered).toBe(2 * PUPILS); // one answer per request, one push per address change
     const doubled = (
       await broker().pool.query(
-        'SELECT cause_message_id, operation, count(*)::int AS n FROM outbound_messages GROUP BY 1, 2 HAVING count(*) > 1',
+        // A mutation tells the enrolling school and the subscriber: one message each.
+        'SELECT cause_message_id, operation, institution_oin, count(*)::int AS n FROM outbound_messages GROUP BY 1, 2, 3 HAVING count(*) > 1',
       )
     ).rows;
     expect(doubled).toEqual([]);
