@@ -5,6 +5,7 @@ import type { Address, IdentificationRequest, PersonData } from '../register/per
 import type { PopulationRecord, PupilLink } from '../register/population.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { PupilNotLoadedError } from '../shared/errors.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import { identifiedBy } from '../store/pupil-trace.repo.js';
@@ -113,7 +114,7 @@ export class RegisterSession {
    * nine months are over is the caller's to judge.
    */
   subscriptionsOf(pgn: string): Subscription[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.subscriptions.values()].filter((s) => s.endedAt === null && this.pupilOf(s.pgn) === pupil);
   }
@@ -141,7 +142,7 @@ export class RegisterSession {
 
   /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
   diplomasOf(pgn: string): Promise<Diploma[]> {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     return diplomasOf(this.tx, pgn);
   }
 
@@ -206,7 +207,7 @@ export class RegisterSession {
 
   /** Every current enrolment of this pupil, under each of its numbers. */
   enrolmentsOf(pgn: string): StoredEnrolment[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.enrolments.values()].filter(
       (e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil,
@@ -243,7 +244,7 @@ export class RegisterSession {
 
   /** The BSN a locked onderwijsnummer is linked to, or null. */
   linkedBsn(onderwijsnummer: string): string | null {
-    if (!this.loadedPgns.has(onderwijsnummer)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(onderwijsnummer)) throw new PupilNotLoadedError();
     return this.bsnOf.get(onderwijsnummer) ?? null;
   }
 
@@ -322,7 +323,7 @@ export class RegisterSession {
 
   /** Every number of the (loaded) pupil this number belongs to. */
   private numbersOf(pgn: string): string[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.loadedPgns].filter((number) => this.pupilOf(number) === pupil);
   }
