@@ -638,4 +638,37 @@ describe('prior education for MBO institutions', () => {
     ).toEqual([[bsn, MBO]]);
     expect(elementText(told[0]!, 'datumOverlijden')).toBe(elementText(death, 'datumOverlijden'));
   });
+
+  test('two subscriptions on one student under numbers linked later get one push per change', async () => {
+    const bsn = bsns[14]!;
+    let own = 100_000_300;
+    while (!isValidOnderwijsnummer(String(own))) own++;
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2009-04-17', '2', 'Leerling', $1)",
+      [String(own)],
+    );
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    // The institution knew the student by an onderwijsnummer first, subscribed, and later by the BSN too.
+    const byOwn = (body: string) =>
+      body.replace(
+        /<(\w+):burgerservicenummer>[^<]*<\/\1:burgerservicenummer>/,
+        `<$1:onderwijsnummer>${own}</$1:onderwijsnummer>`,
+      );
+    await fromMbo('aanleverenIdentificerenPersoonVO', byOwn(identification(MBO, bsn)));
+    const answered = await fromMbo('aanvragenVooropleidingen', byOwn(request(MBO, bsn, true)));
+    expect(answered.map((xml) => elementText(xml, 'onderwijsnummer'))).toEqual([String(own)]);
+    await identifiedByMbo(bsn);
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    // Then the register links the numbers: one student, two subscriptions of one administration and BRIN.
+    await broker().pool.query('INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2)', [String(own), bsn]);
+    const rows = await broker().pool.query(
+      'SELECT pgn, pgn_kind FROM prior_education_subscriptions WHERE pgn = ANY($1) AND ended_at IS NULL ORDER BY id',
+      [[bsn, String(own)]],
+    );
+    expect(rows.rows).toEqual([
+      { pgn: String(own), pgn_kind: 'OWN' },
+      { pgn: bsn, pgn_kind: 'BSN' },
+    ]);
+    expect(await mutate(move(bsn, 'Vismarkt'))).toHaveLength(1);
+  });
 });
