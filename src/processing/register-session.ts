@@ -18,7 +18,12 @@ import {
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
-import { endSubscriptions, lockActiveSubscriptions, startSubscription } from '../store/subscriptions.repo.js';
+import {
+  endSubscriptions,
+  lockActiveSubscriptions,
+  recordPushedDigest,
+  startSubscription,
+} from '../store/subscriptions.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -124,6 +129,15 @@ export class RegisterSession {
     const subscription = await startSubscription(this.tx, start);
     this.subscriptions.set(subscription.id, subscription);
     return subscription;
+  }
+
+  /** Records what was just sent on a subscription; later messages of the batch compare with it. */
+  async recordPushedDigest(subscription: Subscription, digest: string): Promise<void> {
+    await recordPushedDigest(this.tx, subscription.id, digest);
+    this.subscriptions.set(subscription.id, {
+      ...(this.subscriptions.get(subscription.id) ?? subscription),
+      pushedDigest: digest,
+    });
   }
 
   /** Ends a subscription in the batch's transaction; later messages of the batch see it ended. */

@@ -19,10 +19,11 @@ interface SubscriptionRow {
   ends_at: Date;
   ended_at: Date | null;
   end_reason: SubscriptionEndReason | null;
+  pushed_digest: string | null;
   administration?: AdministrationState;
 }
 
-const COLUMNS = 'id, institution_oin, brin, pgn, pgn_kind, started_at, ends_at, ended_at, end_reason';
+const COLUMNS = 'id, institution_oin, brin, pgn, pgn_kind, started_at, ends_at, ended_at, end_reason, pushed_digest';
 
 const subscriptionOf = (r: SubscriptionRow): Subscription => ({
   id: Number(r.id),
@@ -34,6 +35,7 @@ const subscriptionOf = (r: SubscriptionRow): Subscription => ({
   endsAt: r.ends_at,
   endedAt: r.ended_at,
   endReason: r.end_reason,
+  ...(r.pushed_digest ? { pushedDigest: r.pushed_digest } : {}),
   ...(r.administration ? { administration: r.administration } : {}),
 });
 
@@ -89,6 +91,17 @@ export async function startSubscription(
     [start.institutionOin, start.brin, start.pgn],
   );
   return subscriptionOf(running.rows[0]!);
+}
+
+/** Records the digest of the picture just sent on a subscription, in the sending transaction. */
+export async function recordPushedDigest(tx: Db, id: number, digest: string): Promise<void> {
+  await tx.query(
+    prepared(
+      'processing-subscription-digest',
+      'UPDATE prior_education_subscriptions SET pushed_digest = $2 WHERE id = $1',
+      [id, digest],
+    ),
+  );
 }
 
 /** Ends these subscriptions (those still running) at `at`, for `reason`. */

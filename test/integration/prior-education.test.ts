@@ -671,4 +671,21 @@ describe('prior education for MBO institutions', () => {
     ]);
     expect(await mutate(move(bsn, 'Vismarkt'))).toHaveLength(1);
   });
+
+  test('a change that leaves the picture as last sent pushes nothing', async () => {
+    const bsn = bsns[15]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
+    // A newer stand that only changes the funding flag: approved, but nothing the MBO institution sees.
+    const unfunded = stand(VO_A, bsn, { in: '2023-08-20' }).replace(
+      '<ins:indicatieBekostigbaar>true<',
+      '<ins:indicatieBekostigbaar>false<',
+    );
+    expect(await enrol(VO_A, unfunded)).toEqual([]);
+    expect(await outcomeOf(unfunded)).toBe('approved');
+    // A change it does see is sent, and a second request still answers.
+    expect(await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20', out: '2027-07-31' }))).toHaveLength(1);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
+  });
 });

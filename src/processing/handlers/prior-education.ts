@@ -2,9 +2,11 @@
  * Prior education for MBO institutions (docs/prior-education.md): the message built from the register,
  * the pushes to running subscriptions, and the two inbound operations.
  */
+import { createHash } from 'node:crypto';
 import { dutchDate } from '../../register/calendar.js';
 import { pgnSignals } from '../../register/enrolment-rules.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
+import type { PersonData } from '../../register/person.js';
 import type { Pgn } from '../../register/pgn.js';
 import {
   type PriorEducation,
@@ -38,27 +40,49 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
   );
 }
 
-async function priorEducationDraft(
+/** What one message tells the institution about the student, without its bedrijfsdocument and request id. */
+interface Picture {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly subscriptionEnds?: string;
+  readonly person: Omit<PersonData, 'pgn'>;
+  readonly priorEducation: PriorEducation;
+}
+
+async function pictureFor(
   context: HandlerContext,
-  to: { institutionOin: string; brin: string; pgn: Pgn },
-  options: { request?: string; subscription: Subscription | null },
-): Promise<OutboundDraft> {
-  const priorEducation = await priorEducationNow(context, to.pgn.value);
+  to: { brin: string; pgn: Pgn },
+  subscription: Subscription | null,
+): Promise<Picture> {
   const population = context.register.pupilPopulation(to.pgn.value);
   const { pgn: _number, ...person } = population ? personFromPopulation(population) : {};
+  return {
+    pgn: to.pgn,
+    brin: to.brin,
+    ...(subscription ? { subscriptionEnds: dutchDate(subscription.endsAt) } : {}),
+    person,
+    priorEducation: await priorEducationNow(context, to.pgn.value),
+  };
+}
+
+/** A digest of a picture: built the same way each time, so an unchanged picture has an unchanged digest. */
+const digestOf = (picture: Picture): string => createHash('sha256').update(JSON.stringify(picture)).digest('hex');
+
+function priorEducationDraft(
+  context: HandlerContext,
+  institutionOin: string,
+  picture: Picture,
+  request?: string,
+): OutboundDraft {
   return outboundDraft(
     context,
-    { institutionOin: to.institutionOin, brin: to.brin, receiverBrin: to.brin },
+    { institutionOin, brin: picture.brin, receiverBrin: picture.brin },
     OPERATION,
     (header) =>
       vooropleidingsgegevensBody(header, {
-        ...(options.request ? { identificatiecodeAanvraag: options.request } : {}),
-        pgn: to.pgn,
-        brin: to.brin,
-        spontaneous: options.request === undefined,
-        ...(options.subscription ? { subscriptionEnds: dutchDate(options.subscription.endsAt) } : {}),
-        person,
-        priorEducation,
+        ...(request ? { identificatiecodeAanvraag: request } : {}),
+        ...picture,
+        spontaneous: request === undefined,
       }),
   );
 }
@@ -109,7 +133,13 @@ export async function notifySubscribers(
         pushedTo.add(key);
         const to = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
         if (alsoTell) drafts.push(...alsoTell(to));
-        if (enrolments.length > 0) drafts.push(await priorEducationDraft(context, to, { subscription }));
+        if (enrolments.length === 0) continue;
+        // A change that leaves the picture as last sent (a funding flag, say) is not one the institution needs.
+        const picture = await pictureFor(context, to, subscription);
+        const digest = digestOf(picture);
+        if (digest === subscription.pushedDigest) continue;
+        await register.recordPushedDigest(subscription, digest);
+        drafts.push(priorEducationDraft(context, subscription.institutionOin, picture));
       }
     }
   }
@@ -165,12 +195,12 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
         sourceMessageId: message.id,
       });
     }
-    const draft = await priorEducationDraft(
-      context,
-      { institutionOin: message.senderOin, brin: request.brin, pgn: request.pgn },
-      { request: message.documentId, subscription },
-    );
-    return { outcome: 'approved', outbound: [draft] };
+    const picture = await pictureFor(context, { brin: request.brin, pgn: request.pgn }, subscription);
+    if (subscription) await register.recordPushedDigest(subscription, digestOf(picture));
+    return {
+      outcome: 'approved',
+      outbound: [priorEducationDraft(context, message.senderOin, picture, message.documentId)],
+    };
   },
 };
 

@@ -24,6 +24,8 @@ export interface Subscription {
   readonly endsAt: Date;
   readonly endedAt: Date | null;
   readonly endReason: SubscriptionEndReason | null;
+  /** A digest of the picture last sent on this subscription (none sent yet: absent). */
+  readonly pushedDigest?: string;
   /** Read with the subscription when processing locks it; absent where nobody asked. */
   readonly administration?: AdministrationState;
 }

@@ -13,6 +13,7 @@ CREATE TABLE prior_education_subscriptions (
   ended_at          timestamptz,
   end_reason        text CHECK (end_reason IN ('stopped', 'registration_ended', 'expired', 'administration_changed')),
   source_message_id bigint NOT NULL,                      -- the request that started it
+  pushed_digest     text,                                 -- SHA-256 of the picture last sent: an unchanged one is not sent again
   CHECK ((ended_at IS NULL) = (end_reason IS NULL)),
   CHECK (ends_at > started_at)
 );
