@@ -157,16 +157,30 @@ export async function registrationEndCandidates(db: Db, today: string): Promise<
   return result.rows.map((r) => ({ id: Number(r.id), pgn: r.pgn }));
 }
 
-/** Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running only unless `all`. */
+/** Which subscriptions operators list: one administration's (OIN), one BRIN's, or all. */
+export type SubscriptionOwner = { readonly institutionOin: string } | { readonly brin: string } | Record<string, never>;
+
+/**
+ * Subscriptions for operators, newest first: of one administration (OIN) or BRIN, or all; running only
+ * unless `all`. One statement per kind of filter, each on its own index (an OR of both columns would read
+ * the whole table).
+ */
 export async function listSubscriptions(
   db: Db,
-  filter: { institution?: string; all?: boolean; limit?: number },
+  filter: { owner?: SubscriptionOwner; all?: boolean; limit?: number },
 ): Promise<Subscription[]> {
+  const owner = filter.owner ?? {};
+  const [where, value] =
+    'institutionOin' in owner
+      ? ['institution_oin = $3', owner.institutionOin]
+      : 'brin' in owner
+        ? ['brin = $3', owner.brin]
+        : ['$3::text IS NULL', null];
   const result = await db.query<SubscriptionRow>(
     `SELECT ${COLUMNS} FROM prior_education_subscriptions
-     WHERE ($1::text IS NULL OR institution_oin = $1 OR brin = $1) AND ($2 OR ended_at IS NULL)
-     ORDER BY started_at DESC, id DESC LIMIT $3`,
-    [filter.institution ?? null, filter.all ?? false, filter.limit ?? 1000],
+     WHERE ${where} AND ($1 OR ended_at IS NULL)
+     ORDER BY started_at DESC, id DESC LIMIT $2`,
+    [filter.all ?? false, filter.limit ?? 1000, value],
   );
   return result.rows.map(subscriptionOf);
 }

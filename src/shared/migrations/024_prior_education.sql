@@ -24,6 +24,7 @@ CREATE UNIQUE INDEX prior_education_subscriptions_active_idx
 CREATE INDEX prior_education_subscriptions_pgn_idx ON prior_education_subscriptions (pgn) WHERE ended_at IS NULL;
 -- The expiry job walks the running ones by their end.
 CREATE INDEX prior_education_subscriptions_ends_idx ON prior_education_subscriptions (ends_at) WHERE ended_at IS NULL;
--- Operators list them per institution.
+-- Operators list them per administration or per BRIN, newest first.
 CREATE INDEX prior_education_subscriptions_institution_idx ON prior_education_subscriptions (institution_oin, started_at);
+CREATE INDEX prior_education_subscriptions_brin_idx ON prior_education_subscriptions (brin, started_at);
 
