@@ -133,6 +133,9 @@ async function main(): Promise<void> {
           SEED_DEMO: 'true',
           BROKER_PROFILE: 'development',
           ROLE: 'http',
+          // Every connection is one sender's from one address: the bench measures throughput, not the caps.
+          MAX_IN_FLIGHT_PER_SENDER: process.env.MAX_IN_FLIGHT_PER_SENDER ?? String(Math.max(32, CONNECTIONS)),
+          MAX_CONNECTIONS_PER_IP: process.env.MAX_CONNECTIONS_PER_IP ?? String(Math.max(64, CONNECTIONS + 8)),
         },
         stdio: ['ignore', logFile, logFile],
       },

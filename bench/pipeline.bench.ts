@@ -8,7 +8,7 @@
  * BENCH_PG_FLAGS (extra PostgreSQL server flags, e.g. `-c synchronous_commit=off` to see what commits' flushes cost).
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -271,6 +271,9 @@ async function main(): Promise<void> {
     REDIS_URL: redisService.url,
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
+    ALLOW_LOOPBACK_ENDPOINTS: 'true', // the endpoints are on loopback, which deliveries re-check
+    // Production requires a data key: a fresh one per run unless given (BROKER_PROFILE=development DATA_KEYS= for none).
+    DATA_KEYS: process.env.DATA_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
     DELIVERY_TIMEOUT_MS: '2000',
     DELIVERY_BACKOFF_MS: '60000',
   };

@@ -6,10 +6,17 @@ import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { AcceptBatcher } from './accept/accept-batcher.js';
 import { Enqueuer } from './accept/enqueuer.js';
+import { httpsAgentFor } from './delivery/http-post.js';
 import { createHttpServer } from './http-server.js';
+import { BulkLane } from './inbound/bulk-lane.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
+import { SenderGate } from './inbound/sender-gate.js';
+import { ReplayGuard } from './inbound/wss/replay-guard.js';
+import { Revocations } from './inbound/wss/revocations.js';
+import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
+import { createAdminServer } from './operator/http/admin-listener.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
 import { readStoreCounts } from './operator/stats.js';
 import { Sweeper } from './processing/sweeper.js';
@@ -28,8 +35,10 @@ import {
 } from './shared/processing-queue.js';
 import { createProducerConnection } from './shared/redis.js';
 import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
-import { loadTlsMaterial } from './shared/tls.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
+import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits } from './shared/xml/xml-gate.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {
@@ -38,6 +47,8 @@ export interface Broker {
   readonly port: number;
   /** `https://…` with mutual TLS, `http://…` without; on localhost. */
   readonly baseUrl: string;
+  /** Where /admin, /metrics and /readyz are served: the admin listener (ADMIN_PORT, plain HTTP), or baseUrl. */
+  readonly adminBaseUrl: string;
   /** The base of the WSDLs' soap:address: PUBLIC_URL, or the listen address. */
   readonly publicUrl: string;
   readonly pool: Pool;
@@ -72,6 +83,21 @@ export function listenUrl(config: Pick<Config, 'host' | 'tls'>, port: number): s
   return `${config.tls ? 'https' : 'http'}://${host}:${port}`;
 }
 
+/**
+ * Bodies over 64 KiB (an enrolment is ~3 KB, the largest legitimate message in the tests under 3 KB)
+ * are read and parsed one at a time per HTTP process, waiting at most 10 s for their turn.
+ */
+const BULK_BODY_BYTES = 64 * 1024;
+const BULK_WAIT_MS = 10_000;
+
+/** The inbound gate's limits: the fixed structural ones and those the settings choose. */
+const gateLimitsOf = (config: Config): GateLimits => ({
+  ...DEFAULT_GATE_LIMITS,
+  maxElements: config.maxElements,
+  maxHeaderBytes: config.maxHeaderBytes,
+  maxHeaderElements: config.maxHeaderElements,
+});
+
 export async function startBroker(
   config: Config,
   urls: { databaseUrl: string; redisUrl: string },
@@ -80,8 +106,12 @@ export async function startBroker(
 ): Promise<Broker> {
   // First: a bad certificate or key stops the start before anything is opened.
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
+  // Signing certificates (WS-Security) are checked against the same CAs and CRLs as TLS client certificates.
+  const anchors = parseTrustAnchors(tls?.ca);
+  const signingCertificates = new SigningCertificates(anchors, Revocations.fromPem(tls?.crl, anchors));
+  const signer = loadEnvelopeSigner(config.signing);
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
-  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize);
+  const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize, { dataKeys: config.dataKeys });
   const compiled = compileSchemas(INBOUND_CONTRACTS.map((contract) => contract.schemaFile));
   const validators = new Map(INBOUND_CONTRACTS.map((contract) => [contract.name, compiled.get(contract.schemaFile)!]));
   const registry = new InstitutionRegistry(pool, log);
@@ -100,12 +130,14 @@ export async function startBroker(
   const acceptPool = createPool(urls.databaseUrl, config.limits.acceptPoolSize, {
     statementTimeoutMs: config.acceptTimeoutMs,
     plans: 'cached',
+    dataKeys: config.dataKeys,
   });
   // One connection, used only when an accept statement went unanswered; short waits, so it retries rather than hangs.
   const outcomePool = createPool(urls.databaseUrl, 1, {
     queryTimeoutMs: 2000,
     statementTimeoutMs: 1000,
     lockTimeoutMs: 1000,
+    dataKeys: config.dataKeys,
   });
   const batcher = new AcceptBatcher(acceptPool, {
     maxBatch: config.acceptBatchSize,
@@ -127,6 +159,7 @@ export async function startBroker(
       brokerOin: config.brokerOin,
       log,
       endpointPolicy: endpointPolicy(config),
+      httpsAgent: tls ? httpsAgentFor(clientTlsOptions(tls)) : undefined,
     },
     tokens: { read: secrets.adminReadToken, operator: secrets.adminOperatorToken },
     metrics: Registry.merge([metricsRegistry, storeGauges]),
@@ -135,29 +168,52 @@ export async function startBroker(
     log,
   });
 
+  // With ADMIN_PORT the operator's routes are served there only: the SOAP listener answers 404 for them.
+  const adminServer = config.admin ? createAdminServer(operator, log) : undefined;
   let publicUrl = config.publicUrl ?? listenUrl(config, config.port);
   const server = createHttpServer({
     inbound: {
       brokerOin: config.brokerOin,
       brpSourceOin: config.brpSourceOin,
       maxBodyBytes: config.maxBodyBytes,
+      gateLimits: gateLimitsOf(config),
+      senders: new SenderGate(
+        (oin) => oin === config.brpSourceOin || registry.get(oin) !== undefined,
+        config.maxInFlightPerSender,
+      ),
+      bulkLane: new BulkLane(BULK_BODY_BYTES, 1, BULK_WAIT_MS),
       validators,
       registry,
       batcher,
+      wss: {
+        requiredByDefault: config.wssRequired,
+        certificates: signingCertificates,
+        replay: new ReplayGuard(pool, log),
+      },
       log,
+      signer,
     },
     documents: new ContractDocuments(),
     log,
     publicBaseUrl: () => publicUrl,
-    operator,
+    ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
+    connections: { max: config.maxConnections, perIp: config.maxConnectionsPerIp },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  if (adminServer && config.admin) {
+    const { port: adminPort, host: adminHost } = config.admin;
+    await new Promise<void>((resolve, reject) => {
+      adminServer.once('error', reject);
+      adminServer.listen(adminPort, adminHost, () => resolve());
+    });
+  }
+  const baseUrl = listenUrl({ host: 'localhost', tls: config.tls }, port);
   // PORT=0 (tests) chooses the port only now.
   publicUrl = config.publicUrl ?? listenUrl(config, port);
 
@@ -165,7 +221,10 @@ export async function startBroker(
     config,
     server,
     port,
-    baseUrl: listenUrl({ host: 'localhost', tls: config.tls }, port),
+    baseUrl,
+    adminBaseUrl: adminServer
+      ? listenUrl({ host: 'localhost', tls: null }, (adminServer.address() as AddressInfo).port)
+      : baseUrl,
     publicUrl,
     pool,
     redis,
@@ -177,6 +236,10 @@ export async function startBroker(
     async close() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (adminServer) {
+        adminServer.closeIdleConnections();
+        await new Promise<void>((resolve) => adminServer.close(() => resolve()));
+      }
       await sweeper.stop();
       await enqueuer.drain();
       registry.stop();

@@ -3,6 +3,7 @@ import { registerAuditCommand } from './operator/cli/audit.command.js';
 import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
 import { registerErrorCommands } from './operator/cli/errors.command.js';
 import { registerInstitutionCommands } from './operator/cli/institutions.command.js';
+import { registerKeysCommands } from './operator/cli/keys.command.js';
 import { registerPopulationCommands } from './operator/cli/population.command.js';
 import { registerProcessingErrorCommands } from './operator/cli/processing-errors.command.js';
 import { registerQualityCommands } from './operator/cli/quality.command.js';
@@ -32,6 +33,7 @@ registerPopulationCommands(program);
 registerQualityCommands(program);
 registerRioCommands(program);
 registerSubscriptionCommands(program);
+registerKeysCommands(program);
 
 program.parseAsync().then(
   () => exitWhenFlushed(Number(process.exitCode ?? 0)),

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { DEMO_RECEIVER_PATH, receiveAsDemoInstitution } from './delivery/demo-receiver.js';
+import { type ConnectionCaps, capConnections } from './inbound/connection-caps.js';
 import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
 import { handleSoapPost, type InboundDeps } from './inbound/soap-endpoint.js';
@@ -21,6 +22,8 @@ export interface HttpDeps {
   readonly operator?: OperatorRoutes;
   /** Mount the unauthenticated demo receiver: only while the demo is on (SEED_DEMO). */
   readonly demoReceiver?: boolean;
+  /** Open connections taken, in all and per IP address (MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP). */
+  readonly connections?: ConnectionCaps;
 }
 
 const SERVICE_PREFIX = '/vo-webservices/';
@@ -88,7 +91,10 @@ export function createHttpServer(deps: HttpDeps): http.Server | https.Server {
     });
   };
   const options = { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 65_000 };
-  if (!deps.tls) return http.createServer(options, handle);
   // The certificate is checked in the handshake: a sender without a trusted one never gets to send a byte of HTTP.
-  return https.createServer({ ...options, ...serverTlsOptions(deps.tls) }, handle);
+  const server = deps.tls
+    ? https.createServer({ ...options, ...serverTlsOptions(deps.tls) }, handle)
+    : http.createServer(options, handle);
+  if (deps.connections) capConnections(server, deps.connections);
+  return server;
 }

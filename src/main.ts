@@ -12,6 +12,7 @@ import { metricsRegistry } from './shared/metrics/metrics.js';
 import { migrate } from './shared/migrate.js';
 import { resolveOperatorSecrets } from './shared/secrets.js';
 import { resolveDatabase, resolveRedis } from './shared/services/resolve-services.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
 import { databaseUnreachable, StartupError, startupFailureLine } from './shared/startup-failure.js';
 import { loadTlsMaterial } from './shared/tls.js';
 
@@ -64,12 +65,13 @@ function printUrls(config: Config): void {
   }
   // The tokens themselves are not printed: stdout usually ends up in a log.
   const { generatedFile } = resolveOperatorSecrets(config);
+  const admin = config.admin ? listenUrl({ host: config.admin.host, tls: null }, config.admin.port) : local;
   process.stdout.write(
-    `Admin dashboard: ${local}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
+    `Admin dashboard: ${admin}/admin/ (tokens: ${generatedFile ? `generated in ${generatedFile}` : 'ADMIN_READ_TOKEN / ADMIN_OPERATOR_TOKEN'})\n`,
   );
 }
 
-/** The start's one line on transport security: plain HTTP is for development only, and says so. */
+/** The start's lines on transport security and signing: plain HTTP is for development only, and says so. */
 function logTransport(config: Config, log: Logger): void {
   if (config.tls) {
     log.info(
@@ -81,6 +83,19 @@ function logTransport(config: Config, log: Logger): void {
       'TLS off: plain HTTP, sender taken from wsa:From without a certificate; for development only (set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CA_FILE; docs/security.md)',
     );
   }
+  // Whether what the broker sends is signed is as much the operator's to see at a glance as the transport.
+  if (config.signing)
+    log.info('WS-Security signing on: receipts, faults about a message and pushes are signed', {
+      signingCertFile: config.signing.certFile,
+    });
+  else if (config.tls) log.warn('WS-Security signing off (SIGNING=off): receipts and pushes go unsigned');
+}
+
+/** The start's one line on data at rest: stored messages sealed under a key, or plain text (development only). */
+function logDataAtRest(config: Config, log: Logger): void {
+  const current = config.dataKeys.current;
+  if (current) log.info('stored messages encrypted at rest (AES-256-GCM)', { dataKey: current.id });
+  else log.warn('DATA_KEYS unset: stored messages are kept in plain text; for development only (docs/security.md)');
 }
 
 /** An HTTP process: accepts, stores and queues; the sweeper wakes what waits. No processing or delivery. */
@@ -230,7 +245,9 @@ async function main(): Promise<void> {
     for (const line of config.deprecations) log.warn(line);
     // A bad certificate or key stops the start with one line before any service is started.
     if (config.tls) loadTlsMaterial(config.tls);
+    loadEnvelopeSigner(config.signing);
     logTransport(config, log);
+    logDataAtRest(config, log);
     return runPrimary(config, log);
   }
   const urls = { databaseUrl: process.env.BRON_DATABASE_URL!, redisUrl: process.env.BRON_REDIS_URL! };

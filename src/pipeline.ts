@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
+import { addressGuard } from './delivery/address-check.js';
 import { Deliverer } from './delivery/deliverer.js';
 import { httpsAgentFor } from './delivery/http-post.js';
 import { createHandlers } from './processing/handlers/index.js';
@@ -14,8 +15,10 @@ import type { Logger } from './shared/log.js';
 import { observeDeliveryLatency } from './shared/metrics/metrics.js';
 import { watchProcessingWorker } from './shared/metrics/worker-metrics.js';
 import { resolveTraceKey } from './shared/secrets.js';
+import { loadEnvelopeSigner } from './shared/signing.js';
 import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { TrustAnchors } from './shared/xml/wss-signature.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {
@@ -29,7 +32,7 @@ export interface Pipeline {
  * createPool); test/integration/query-plans.test.ts explains those its scenario sends.
  */
 export function createPipelinePool(databaseUrl: string, config: Config): Pool {
-  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups' });
+  return createPool(databaseUrl, config.limits.pipelinePoolSize, { plans: 'key-lookups', dataKeys: config.dataKeys });
 }
 
 export function startPipeline(
@@ -40,7 +43,12 @@ export function startPipeline(
   options: { now?: () => Date },
 ): Pipeline {
   // Mutual TLS to schools' https endpoints; read first, so a bad file stops the start with one line.
-  const httpsAgent = config.tls ? httpsAgentFor(clientTlsOptions(loadTlsMaterial(config.tls))) : undefined;
+  const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
+  const httpsAgent = tls ? httpsAgentFor(clientTlsOptions(tls)) : undefined;
+  // Schools' receipt signatures chain to the same CAs as their server certificates.
+  const receiptTrust = tls ? new TrustAnchors(tls.deliveryCa) : undefined;
+  // Every push is signed per attempt (its Timestamp is the attempt's); the stored message stays unsigned.
+  const signer = loadEnvelopeSigner(config.signing);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverer = new Deliverer({
     pool,
@@ -59,6 +67,12 @@ export function startPipeline(
     log,
     onDelivered: observeDeliveryLatency,
     ...(httpsAgent ? { httpsAgent } : {}),
+    addressGuard: addressGuard({
+      allowLoopback: config.allowLoopbackEndpoints,
+      allowPrivate: config.allowPrivateEndpoints,
+    }),
+    ...(signer ? { signer } : {}),
+    ...(receiptTrust ? { receiptTrust } : {}),
   });
   const processing: Worker = startProcessingWorker({
     redisUrl,

@@ -5,6 +5,9 @@ import type { Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
+import type { TrustAnchors } from '../shared/xml/wss-signature.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -15,6 +18,7 @@ import {
   recordAttempts,
   releaseLeases,
 } from '../store/outbound.repo.js';
+import type { AddressGuard } from './address-check.js';
 import { classify, type RetryPolicy } from './policy.js';
 import { attemptDelivery, outboundEnvelope } from './soap-client.js';
 
@@ -35,6 +39,12 @@ export interface DelivererOptions {
   readonly onDelivered?: (seconds: number) => void;
   /** Mutual TLS to https endpoints: the broker's client certificate and the trusted CAs (absent: Node's defaults). */
   readonly httpsAgent?: https.Agent;
+  /** The send-time check of endpoint addresses (absent: any address). */
+  readonly addressGuard?: AddressGuard;
+  /** Signs every attempt's envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner;
+  /** CAs an institution's receipt signature must chain to, for institutions that have it checked (DELIVERY_CA_FILE). */
+  readonly receiptTrust?: TrustAnchors;
 }
 
 /** Most due messages one poll leases. */
@@ -296,6 +306,7 @@ export class Deliverer {
         message.wsaMessageId,
         message.institutionOin,
         this.options.brokerOin,
+        this.options.signer,
       );
       const outcome = await attemptDelivery(
         message.endpointUrl,
@@ -305,6 +316,10 @@ export class Deliverer {
         this.options.validator,
         message.wsaMessageId,
         this.options.httpsAgent,
+        this.options.addressGuard,
+        message.verifyReceiptSignature
+          ? { institutionOin: message.institutionOin, trust: this.options.receiptTrust }
+          : undefined,
       );
       answered();
       const latencyMs = Date.now() - startedAt.getTime();
@@ -312,7 +327,7 @@ export class Deliverer {
       await this.recorder.submit({
         outboundId: message.id,
         startedAt,
-        endpoint: message.endpointUrl,
+        endpoint: withoutCredentials(message.endpointUrl),
         latencyMs,
         outcome: outcome.kind,
         status: verdict.status,

@@ -1,6 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import type { TlsSettings } from '../shared/config.js';
+import { clientTlsOptions, loadTlsMaterial } from '../shared/tls.js';
 
 /** An answer read in full: its exact bytes and their UTF-8 text. */
 export interface HttpAnswer {
@@ -37,6 +40,8 @@ export interface PostOptions {
   readonly maxAnswerBytes: number;
   /** For https URLs; default: Node's trust store and no client certificate. */
   readonly httpsAgent?: https.Agent;
+  /** Resolves the host for a new connection (default dns.lookup): the send-time address check (address-check.ts). */
+  readonly lookup?: LookupFunction;
 }
 
 /**
@@ -76,6 +81,7 @@ export function postText(
         method: 'POST',
         agent: target.protocol === 'https:' ? (options.httpsAgent ?? agents['https:']) : agents['http:'],
         headers: { ...headers, 'content-length': payload.length },
+        ...(options.lookup ? { lookup: options.lookup } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -119,5 +125,56 @@ export function postText(
       finish(() => reject(new HttpPostError('connection', `connection failed: ${error.code ?? error.message}`))),
     );
     request.end(payload);
+  });
+}
+
+/**
+ * The agent deliveries use for https endpoints: with TLS on, the broker's client certificate and only
+ * DELIVERY_CA_FILE trusted; with TLS off, undefined (Node's trust store, no client certificate).
+ */
+export function deliveryHttpsAgent(tls: TlsSettings | null): https.Agent | undefined {
+  return tls ? httpsAgentFor(clientTlsOptions(loadTlsMaterial(tls))) : undefined;
+}
+
+/**
+ * GETs a URL over the same transport as deliveries (the agent's TLS settings) and returns the answer's
+ * status, its body discarded; never follows a redirect. Rejects with HttpPostError (timeout, connection).
+ */
+export function probeStatus(url: string, options: { timeoutMs: number; httpsAgent?: https.Agent }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      reject(new HttpPostError('connection', `not a URL: ${url}`));
+      return;
+    }
+    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
+    if (!client) {
+      reject(new HttpPostError('connection', `unsupported protocol ${target.protocol}`));
+      return;
+    }
+    const request = client.request(target, {
+      method: 'GET',
+      agent: target.protocol === 'https:' ? (options.httpsAgent ?? false) : false,
+    });
+    const timer = setTimeout(() => {
+      request.destroy(new HttpPostError('timeout', `no answer within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    request.on('response', (response) => {
+      clearTimeout(timer);
+      response.resume();
+      request.destroy();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        error instanceof HttpPostError
+          ? error
+          : new HttpPostError('connection', `connection failed: ${error.code ?? error.message}`),
+      );
+    });
+    request.end();
   });
 }

@@ -6,6 +6,9 @@ import { faultSummary } from '../shared/fault-summary.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import { SignatureRefusedError, type TrustAnchors, verifyEnvelopeSignature } from '../shared/xml/wss-signature.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
+import type { AddressGuard } from './address-check.js';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
 
 /** How one attempt ended, and what to do next. */
@@ -18,15 +21,30 @@ const ANONYMOUS = 'http://www.w3.org/2005/08/addressing/anonymous';
 /** A receipt is a few KB; an institution answering with more is not answering with a receipt. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-/** A request envelope to an institution, with the message's own MessageID (the same on every attempt). */
+/**
+ * A request envelope to an institution, with the message's own MessageID (the same on every attempt);
+ * signed (WS-Security, a new Timestamp per attempt) when a signer is given.
+ */
 export function outboundEnvelope(
   bodyXml: string,
   operation: string,
   messageId: string,
   receiverOin: string,
   brokerOin: string,
+  signer?: EnvelopeSigner,
 ): string {
   const action = `http://duo.nl/contract/${OUTBOUND_CONTRACT.name}/${operation}`;
+  if (signer) {
+    return signer.envelope(
+      [
+        { name: 'To', value: `${ANONYMOUS}?oin=${receiverOin}` },
+        { name: 'Action', value: action },
+        { name: 'MessageID', value: `urn:uuid:${messageId}` },
+        { name: 'From', value: `${ANONYMOUS}?oin=${brokerOin}` },
+      ],
+      bodyXml,
+    );
+  }
   return (
     `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${NS.soap11}" xmlns:wsa="${NS.wsa}"><soapenv:Header>` +
     `<wsa:To>${ANONYMOUS}?oin=${escapeXml(receiverOin)}</wsa:To><wsa:Action>${action}</wsa:Action>` +
@@ -74,11 +92,41 @@ function classifyAnswer(
   }
 }
 
+/** An institution whose receipts must be signed: by a certificate from `trust` that carries its OIN. */
+export interface ReceiptSignatureCheck {
+  readonly institutionOin: string;
+  /** The CAs a school's signing certificate must chain to (DELIVERY_CA_FILE); absent: none configured. */
+  readonly trust: TrustAnchors | undefined;
+}
+
+/**
+ * A receipt that must be signed and is not, or not validly, or not by the institution: not delivered.
+ * Retried (the school may fix its signing), then the error queue, with a reason that holds no body value.
+ */
+function checkReceiptSignature(xml: string, check: ReceiptSignatureCheck, status: number): AttemptOutcome {
+  const refused = (reason: string): AttemptOutcome => ({
+    kind: 'retry',
+    httpStatus: status,
+    error: `receipt signature refused: ${reason}`,
+  });
+  if (!check.trust) return refused('no trusted CAs to check it against (TLS with DELIVERY_CA_FILE is off)');
+  try {
+    const { oin } = verifyEnvelopeSignature(xml, check.trust, new Date());
+    if (oin !== check.institutionOin)
+      return refused(`signed by ${oin ? `OIN ${oin}` : 'a certificate without an OIN'}, not by the institution's OIN`);
+    return { kind: 'delivered', httpStatus: status };
+  } catch (error) {
+    // Anything else that fails on a hostile receipt is a refusal too, never a value from it.
+    return refused(error instanceof SignatureRefusedError ? error.message : 'the signature could not be checked');
+  }
+}
+
 /**
  * One delivery attempt: POST with a timeout. Timeouts, connection errors (a refused TLS handshake among
  * them: the school's certificate not trusted), HTTP 5xx/408/429 and Server faults are worth another
  * attempt; Client faults, other HTTP 4xx and answers that are not a valid receipt are not.
- * `httpsAgent` carries the broker's client certificate and the trusted CAs (mutual TLS).
+ * `httpsAgent` carries the broker's client certificate and the trusted CAs (mutual TLS). With
+ * `receiptSignature` a receipt counts only when its WS-Security signature is valid and the institution's.
  */
 export async function attemptDelivery(
   endpoint: string,
@@ -88,14 +136,24 @@ export async function attemptDelivery(
   validator: XsdValidator,
   messageId: string,
   httpsAgent?: https.Agent,
+  guard?: AddressGuard,
+  receiptSignature?: ReceiptSignatureCheck,
 ): Promise<AttemptOutcome> {
+  // An address refused now may be allowed later (the operator fixes the endpoint): retried like a refused connection.
+  const refused = guard?.refusal(endpoint);
+  if (refused) return { kind: 'retry', error: refused };
   let answer: HttpAnswer;
   try {
     answer = await postText(
       endpoint,
       envelopeXml,
       { 'content-type': 'text/xml; charset=UTF-8', soapaction: `"${soapAction}"` },
-      { timeoutMs, maxAnswerBytes: MAX_ANSWER_BYTES, ...(httpsAgent ? { httpsAgent } : {}) },
+      {
+        timeoutMs,
+        maxAnswerBytes: MAX_ANSWER_BYTES,
+        ...(httpsAgent ? { httpsAgent } : {}),
+        ...(guard ? { lookup: guard.lookup } : {}),
+      },
     );
   } catch (error) {
     const failure = error as HttpPostError;
@@ -107,5 +165,7 @@ export async function attemptDelivery(
     };
   }
   // The validator judges receipts of the outbound contract's response elements.
-  return classifyAnswer(answer, validator, messageId);
+  const outcome = classifyAnswer(answer, validator, messageId);
+  if (outcome.kind !== 'delivered' || !receiptSignature) return outcome;
+  return checkReceiptSignature(answer.text, receiptSignature, answer.status);
 }

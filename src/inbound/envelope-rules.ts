@@ -15,11 +15,8 @@ export interface Addressing {
 }
 
 const ALLOWED_HEADER_NAMESPACES = new Set<string>([NS.wsa, NS.wsse, NS.wsu]);
-/**
- * Header blocks the broker processes, so a sender may mark them mustUnderstand. WS-Security is allowed
- * but not processed yet: when signature checking lands, NS.wsse joins this set.
- */
-const UNDERSTOOD_HEADER_NAMESPACES = new Set<string>([NS.wsa]);
+/** Header blocks the broker processes, so a sender may mark them mustUnderstand (wsse:Security: src/inbound/wss/). */
+const UNDERSTOOD_HEADER_NAMESPACES = new Set<string>([NS.wsa, NS.wsse]);
 const UUID = /^(?:urn:uuid:)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const WSA_ADDRESS = qualifiedName(NS.wsa, 'Address');
 

@@ -35,16 +35,13 @@ export function peerOf(req: IncomingMessage): Peer {
 }
 
 /**
- * The OIN the request is authenticated as: the one place it comes from. Over mutual TLS it is the client
- * certificate's OIN, which must be a known party's (else Client.EK0030) and the one wsa:From names (else
- * Client.EK0021). Over plain HTTP (development only) it is the OIN claimed in wsa:From.
+ * The client certificate's OIN, which must be a known party's (else Client.EK0030). Known from the
+ * connection alone: the request path checks it before it reads a byte of the body.
  */
-export function authenticatedSenderOin(
-  addressing: Addressing,
-  peer: Peer,
+export function knownCertificateOin(
+  peer: Extract<Peer, { transport: 'mutual-tls' }>,
   isKnownParty: (oin: string) => boolean,
 ): string {
-  if (peer.transport === 'plain') return addressing.fromOin;
   const oin = peer.certificateOin;
   if (oin === null)
     throw new BrokerFault('EK0030', 'the TLS client certificate carries no OIN in its subject serialNumber', 'From');
@@ -55,6 +52,21 @@ export function authenticatedSenderOin(
       'From',
     );
   }
+  return oin;
+}
+
+/**
+ * The OIN the request is authenticated as: the one place it comes from. Over mutual TLS it is the client
+ * certificate's OIN, which must be a known party's (else Client.EK0030) and the one wsa:From names (else
+ * Client.EK0021). Over plain HTTP (development only) it is the OIN claimed in wsa:From.
+ */
+export function authenticatedSenderOin(
+  addressing: Addressing,
+  peer: Peer,
+  isKnownParty: (oin: string) => boolean,
+): string {
+  if (peer.transport === 'plain') return addressing.fromOin;
+  const oin = knownCertificateOin(peer, isKnownParty);
   if (addressing.fromOin !== oin) {
     throw new BrokerFault(
       'EK0021',

@@ -9,13 +9,35 @@ const inflate = promisify(zlib.inflate);
 const tooLarge = (limit: number, what: string): BrokerFault =>
   new BrokerFault('BB0001', `${what} is larger than the limit of ${limit} bytes`);
 
-/** Reads the raw request body, refusing more than `limit` bytes without buffering the excess. */
-function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** A body over `thresholdBytes` waits for `wait()` before it is read on (or, decompressed, returned). */
+export interface LargeBody {
+  readonly thresholdBytes: number;
+  wait(): Promise<void>;
+}
+
+/**
+ * Reads the raw request body, refusing more than `limit` bytes without buffering the excess. Once the
+ * body is known to pass `large.thresholdBytes` (declared or read), reading pauses until `large.wait()`.
+ */
+function readRaw(req: IncomingMessage, limit: number, large: LargeBody | undefined): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, 'request body'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let waited = false;
+    const waitIfLarge = (bytes: number): void => {
+      if (!large || waited || bytes <= large.thresholdBytes) return;
+      waited = true;
+      req.pause();
+      large.wait().then(
+        () => req.resume(),
+        (error: unknown) => {
+          req.off('data', onData);
+          reject(error);
+        },
+      );
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
@@ -24,8 +46,10 @@ function readRaw(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
+      waitIfLarge(size);
     };
     req.on('data', onData);
+    if (Number.isFinite(declared)) waitIfLarge(declared);
     req.once('end', () => resolve(Buffer.concat(chunks, size)));
     req.once('error', reject);
   });
@@ -46,9 +70,10 @@ async function decompress(body: Buffer, encoding: string, limit: number): Promis
 
 /**
  * The request body as bytes: at most `limit` bytes on the wire and, for gzip/deflate bodies, at most
- * `limit` bytes once decompressed.
+ * `limit` bytes once decompressed. A body over `large.thresholdBytes`, sent or decompressed, is
+ * returned only after `large.wait()` (called once).
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, large?: LargeBody): Promise<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (!['identity', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
     throw new BrokerFault(
@@ -56,6 +81,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
       `Content-Encoding '${encoding.slice(0, 40)}' is not supported (use gzip, deflate or none)`,
     );
   }
-  const raw = await readRaw(req, limit);
-  return encoding === 'identity' ? raw : decompress(raw, encoding, limit);
+  const raw = await readRaw(req, limit, large);
+  if (encoding === 'identity') return raw;
+  const body = await decompress(raw, encoding, limit);
+  // A small compressed body can be a large one to parse.
+  if (large && raw.length <= large.thresholdBytes && body.length > large.thresholdBytes) await large.wait();
+  return body;
 }

@@ -2,24 +2,32 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { XsdValidator } from 'libxml2-wasm';
 import type { Contract } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
+import { BrokerFault, StoreUnavailableError } from '../shared/errors.js';
 import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
+import type { GateLimits } from '../shared/xml/xml-gate.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
 import { type AuthorisedParties, authoriseSender } from './authorise.js';
 import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
+import type { BulkLane } from './bulk-lane.js';
 import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
 import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
+import { lingerAfterAnswer } from './linger.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
+import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
+import type { ReplayGuard } from './wss/replay-guard.js';
+import type { SigningCertificates } from './wss/signing-token.js';
+import { verifyWsSecurity } from './wss/ws-security.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */
 export interface DurableAccept {
@@ -32,16 +40,36 @@ export interface InboundDeps {
   /** The only sender of population-register mutations (config BRP_SOURCE_OIN). */
   readonly brpSourceOin: string;
   readonly maxBodyBytes: number;
+  /** The gate's limits: header size and elements, elements in all (MAX_HEADER_BYTES, MAX_HEADER_ELEMENTS, MAX_ELEMENTS). */
+  readonly gateLimits: GateLimits;
+  /** Checks the sender before the body costs anything, and caps each sender's requests in flight. */
+  readonly senders: SenderGate;
+  /** Where bodies larger than any legitimate message wait their turn, one at a time. */
+  readonly bulkLane: BulkLane;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
   /** Stores accepted messages; it also enqueues their processing job (one per group commit). */
   readonly batcher: DurableAccept;
+  readonly wss: WsSecurityDeps;
   readonly log: Logger;
+  /** Signs receipts, and faults about a readable envelope (WS-Security); absent: unsigned (SIGNING=off). */
+  readonly signer?: EnvelopeSigner | undefined;
+}
+
+/** What WS-Security checking needs (docs/security.md). */
+export interface WsSecurityDeps {
+  /** WSS_REQUIRED: whether a sender whose institution does not say signs. */
+  readonly requiredByDefault: boolean;
+  /** Signing certificates, checked against the trusted CAs (TLS_CA_FILE; none without TLS). */
+  readonly certificates: SigningCertificates;
+  readonly replay: ReplayGuard;
 }
 
 /** Everything the accept steps learned; partial when a step refused the request. */
 interface Accepted {
+  /** The authenticated sender, once known (logged with a fault that comes after it, such as EK0031). */
+  senderOin?: string;
   contract?: Contract;
   addressing?: Addressing;
   document?: CheckedDocumentHeader;
@@ -49,8 +77,16 @@ interface Accepted {
   stored?: StoredReceipt;
 }
 
+/** The sender's slot among its requests in flight, taken as soon as the sender is known, given back once answered. */
+interface Admission {
+  sender?: SenderSlot;
+  /** A place in the lane for large bodies, taken by a body over its threshold. */
+  releaseBulk?: Release;
+}
+
 /**
- * Gate → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
+ * Sender (over TLS, before the body) → body → gate (the sender claimed over plain HTTP once the header is
+ * scanned) → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
 async function accept(
@@ -59,10 +95,33 @@ async function accept(
   deps: InboundDeps,
   requestId: string,
   facts: Accepted,
+  admission: Admission,
 ): Promise<Required<Accepted>> {
-  const bytes = await readBody(req, deps.maxBodyBytes);
+  const peer = peerOf(req);
+  // Over mutual TLS the sender is known before a byte of the body is read.
+  if (peer.transport === 'mutual-tls') admission.sender = deps.senders.admitCertificate(peer);
+  const bytes = await readBody(req, deps.maxBodyBytes, {
+    thresholdBytes: deps.bulkLane.thresholdBytes,
+    wait: async () => {
+      const release = await deps.bulkLane.enter();
+      // A sender gone while it waited has been answered already: its turn goes to the next at once.
+      if (req.destroyed) {
+        release();
+        throw new Error('request closed while waiting for the bulk lane');
+      }
+      admission.releaseBulk = release;
+    },
+  });
   const xml = decodeUtf8(bytes, req.headers['content-type']);
-  const envelope = openSoapEnvelope(xml, bytes);
+  const envelope = openSoapEnvelope(xml, bytes, {
+    limits: deps.gateLimits,
+    // Plain HTTP: the OIN wsa:From claims, as soon as soap:Header is scanned, before the body is.
+    onHeaders: admission.sender
+      ? undefined
+      : (headers) => {
+          admission.sender = deps.senders.admitClaimed(headers);
+        },
+  });
   try {
     const soapAction = req.headers.soapaction as string | undefined;
     const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
@@ -73,6 +132,13 @@ async function accept(
       peerOf(req),
       (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
     );
+    facts.senderOin = senderOin;
+    // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
+    const signed = verifyWsSecurity(envelope, senderOin, {
+      required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
+      certificates: deps.wss.certificates,
+      now: new Date(),
+    });
     const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
     facts.document = document;
     const parties = authoriseSender(
@@ -83,19 +149,30 @@ async function accept(
       deps.brpSourceOin,
     );
     facts.parties = parties;
-    const stored = await deps.batcher.submit({
-      contract: contract.name,
-      operation: addressing.operation.name,
-      senderOin,
-      brin: parties.brin,
-      documentId: document.documentId,
-      documentTime: document.documentTime,
-      wsaMessageId: addressing.messageId,
-      requestId,
-      receiptId: randomUUID(),
-      receiptAt: new Date(),
-      rawXml: xml,
-    });
+    // Recorded last, so that a request refused for anything else is no replay when it comes again.
+    const replayKey = signed.signed
+      ? { senderOin, messageId: addressing.messageId, signatureDigest: signed.signatureDigest }
+      : undefined;
+    if (replayKey) await deps.wss.replay.admit(replayKey);
+    const stored = await deps.batcher
+      .submit({
+        contract: contract.name,
+        operation: addressing.operation.name,
+        senderOin,
+        brin: parties.brin,
+        documentId: document.documentId,
+        documentTime: document.documentTime,
+        wsaMessageId: addressing.messageId,
+        requestId,
+        receiptId: randomUUID(),
+        receiptAt: new Date(),
+        rawXml: xml,
+      })
+      .catch(async (error: unknown) => {
+        // Known not stored: its identical resend is a resend, not a replay.
+        if (replayKey && error instanceof StoreUnavailableError) await deps.wss.replay.forget(replayKey);
+        throw error;
+      });
     facts.stored = stored;
     const reused = reusedId(stored, addressing.operation.name, envelope);
     if (reused === 'identificatiecodeBedrijfsdocument') {
@@ -112,22 +189,29 @@ async function accept(
         reused,
       );
     }
-    return { contract, addressing, document, parties, stored };
+    return { senderOin, contract, addressing, document, parties, stored };
   } finally {
     envelope.dispose();
   }
 }
 
-function send(res: ServerResponse, status: number, requestId: string, xml: string): void {
+function send(res: ServerResponse, status: number, requestId: string, xml: string, retryAfter?: number): void {
   res.writeHead(status, {
     'content-type': 'text/xml; charset=UTF-8',
     'content-length': Buffer.byteLength(xml),
     'x-request-id': requestId,
+    ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
   });
   res.end(xml);
 }
 
-function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<Accepted>, brokerOin: string): void {
+function sendReceipt(
+  res: ServerResponse,
+  requestId: string,
+  accepted: Required<Accepted>,
+  brokerOin: string,
+  signer: EnvelopeSigner | undefined,
+): void {
   const { contract, addressing, document, stored } = accepted;
   const body = receiptBody(addressing.operation, contract.schemaNamespace, {
     receiptId: stored.receiptId,
@@ -148,9 +232,19 @@ function sendReceipt(res: ServerResponse, requestId: string, accepted: Required<
         fromOin: brokerOin,
       },
       body,
+      signer,
     ),
   );
 }
+
+/**
+ * After a fault answered before the body was read whole, the rest is read and discarded for at most
+ * this long, and at most this many times MAX_BODY_BYTES for a body over the limit (16 MiB by default:
+ * a 10 MB upload still reads its fault), once MAX_BODY_BYTES for a request refused on its sender before
+ * its body was read; past either the connection is closed.
+ */
+const LINGER_MS = 5000;
+const DISCARD_BODIES = 16;
 
 function sendFault(
   req: IncomingMessage,
@@ -158,10 +252,8 @@ function sendFault(
   requestId: string,
   fault: BrokerFault,
   addressing: Addressing | undefined,
-  brokerOin: string,
+  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer'>,
 ): void {
-  // Whatever was not read must not be parsed as the next request on this connection.
-  if (!req.complete) res.setHeader('connection', 'close');
   if (!res.headersSent) {
     send(
       res,
@@ -173,13 +265,20 @@ function sendFault(
           messageId: randomUUID(),
           relatesTo: addressing?.messageId,
           to: addressing?.fromAddress,
-          fromOin: brokerOin,
+          fromOin: deps.brokerOin,
         },
         faultBody(fault),
+        // A fault before the envelope's addressing was read answers no message: unsigned, so that bytes
+        // that are not a SOAP message cannot make the broker spend a signature.
+        addressing ? deps.signer : undefined,
       ),
+      // A sender over its share of requests in flight may try again in a second.
+      fault.code === 'BB0006' ? 1 : undefined,
     );
   }
-  if (!req.complete) req.resume();
+  // HTTP frames the rest of the body, so it is never read as a next request; the sender gets to read its answer.
+  // A body refused for its size may be a sender's honest mistake; one refused before it was read, at most its limit.
+  lingerAfterAnswer(req, (fault.code === 'BB0001' ? DISCARD_BODIES : 1) * deps.maxBodyBytes, LINGER_MS);
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */
@@ -192,10 +291,12 @@ export async function handleSoapPost(
   const started = performance.now();
   const requestId = randomUUID();
   const facts: Accepted = {};
+  const admission: Admission = {};
   const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
   try {
-    const accepted = await accept(req, choose, deps, requestId, facts);
-    sendReceipt(res, requestId, accepted, deps.brokerOin);
+    const accepted = await accept(req, choose, deps, requestId, facts, admission);
+    sendReceipt(res, requestId, accepted, deps.brokerOin, deps.signer);
+    admission.sender?.accepted();
     countInboundRequest(accepted.stored.isNew ? 'accepted' : 'duplicate', accepted.addressing.operation.name);
     deps.log.info('request', {
       requestId,
@@ -222,7 +323,8 @@ export async function handleSoapPost(
       });
       return;
     }
-    sendFault(req, res, requestId, fault, facts.addressing, deps.brokerOin);
+    sendFault(req, res, requestId, fault, facts.addressing, deps);
+    if (fault.kind !== 'Server') admission.sender?.refused();
     countInboundRequest('rejected', facts.addressing?.operation.name, fault.faultCode);
     deps.log.log(fault.kind === 'Server' ? 'warn' : 'info', 'request', {
       // The reason may quote the sender's values (a personal number among them): the log names only the element and the kind.
@@ -232,10 +334,13 @@ export async function handleSoapPost(
       element: fault.element,
       reason: faultSummary(fault),
       operation: facts.addressing?.operation.name,
-      senderOin: facts.parties?.institution.oin,
+      senderOin: facts.parties?.institution.oin ?? facts.senderOin,
       ms: ms(),
       // The cause of a Server fault is for the operator, never for the sender.
       ...(fault.kind === 'Server' && error !== fault ? { cause: String((error as Error)?.message ?? error) } : {}),
     });
+  } finally {
+    admission.sender?.release();
+    admission.releaseBulk?.();
   }
 }

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { DEMO_RECEIVER_PATH } from '../delivery/demo-receiver.js';
 import type { Config } from '../shared/config.js';
+import { type AddressKind, addressAllowed, addressKind, KIND_RULE } from '../shared/ip-address.js';
 import { OperatorInputError } from './input.js';
 
 /**
@@ -22,13 +23,17 @@ export interface EndpointPolicy {
   readonly ownPathPrefixes: readonly string[];
 }
 
+export { type AddressKind, addressKind };
+
 /** The policy the settings give. */
 export function endpointPolicy(config: Config): EndpointPolicy {
   return {
     allowHttp: config.allowHttpEndpoints,
     allowLoopback: config.allowLoopbackEndpoints,
     allowPrivate: config.allowPrivateEndpoints,
-    ownPorts: [config.port, config.embeddedPgPort, config.embeddedRedisPort].filter((port) => port > 0),
+    ownPorts: [config.port, config.admin?.port ?? 0, config.embeddedPgPort, config.embeddedRedisPort].filter(
+      (port) => port > 0,
+    ),
     ownPathPrefixes: config.seedDemo ? [DEMO_RECEIVER_PATH] : [],
   };
 }
@@ -64,68 +69,6 @@ export const resolveHost: Resolve = async (hostname) => {
     clearTimeout(timer);
   }
 };
-
-/** What kind of address an IP is, as far as the policy cares. */
-export type AddressKind = 'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'reserved';
-
-const KIND_RULE: Record<Exclude<AddressKind, 'public'>, string> = {
-  loopback: 'a loopback address (allowed only with ALLOW_LOOPBACK_ENDPOINTS=true)',
-  private: 'a private address (allowed only with ALLOW_PRIVATE_ENDPOINTS=true)',
-  'link-local': 'a link-local address (169.254/16, fe80::/10, e.g. cloud metadata): never an institution',
-  unspecified: 'the unspecified address (0.0.0.0, ::): never an institution',
-  reserved: 'a multicast, broadcast or reserved address: never an institution',
-};
-
-function ipv4Kind(address: string): AddressKind {
-  const [a = 0, b = 0] = address.split('.').map(Number);
-  if (a === 0) return 'unspecified';
-  if (a === 127) return 'loopback';
-  if (a === 169 && b === 254) return 'link-local';
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127))
-    return 'private';
-  if (a >= 224) return 'reserved';
-  return 'public';
-}
-
-/** The eight 16-bit groups of an IPv6 address (an embedded dotted IPv4 tail included). */
-function ipv6Groups(address: string): number[] {
-  let text = address.toLowerCase().split('%')[0]!;
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted[1]!.split('.').map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] =>
-    part === '' ? [] : part.split(':').map((group) => Number.parseInt(group, 16));
-  const front = parse(head);
-  const back = tail === undefined ? [] : parse(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-function ipv6Kind(address: string): AddressKind {
-  const g = ipv6Groups(address);
-  const first = g[0]!;
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff)
-    return ipv4Kind(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
-  if (g.every((x) => x === 0)) return 'unspecified';
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
-  if ((first & 0xffc0) === 0xfe80) return 'link-local';
-  if ((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfec0) return 'private';
-  if ((first & 0xff00) === 0xff00) return 'reserved';
-  return 'public';
-}
-
-/** The kind of an IPv4 or IPv6 address. */
-export function addressKind(address: string): AddressKind {
-  return isIP(address) === 6 ? ipv6Kind(address) : ipv4Kind(address);
-}
-
-function allowed(kind: AddressKind, policy: EndpointPolicy): boolean {
-  return (
-    kind === 'public' || (kind === 'loopback' && policy.allowLoopback) || (kind === 'private' && policy.allowPrivate)
-  );
-}
 
 /** This machine's own addresses: an endpoint there on one of the broker's ports is the broker itself. */
 function isOwnAddress(address: string): boolean {
@@ -172,7 +115,7 @@ export async function checkEndpointUrl(
   const localName = host === 'localhost' || host.endsWith('.localhost');
   const addresses = literal ? [host] : localName ? ['127.0.0.1'] : await resolve(host);
   const kinds = addresses.map(addressKind);
-  if (kinds.length > 0 && !kinds.some((kind) => allowed(kind, policy))) {
+  if (kinds.length > 0 && !kinds.some((kind) => addressAllowed(kind, policy))) {
     const rule = KIND_RULE[kinds.find((kind) => kind !== 'public') as Exclude<AddressKind, 'public'>];
     refuse(literal ? `must not be ${rule}` : `must not name a host that resolves only to ${rule}`);
   }

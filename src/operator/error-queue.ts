@@ -1,5 +1,6 @@
 import type { Pool } from '../shared/database.js';
 import { maskPersonalNumbers } from '../shared/log.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import {
   type DeliveryAttempt,
   type ErrorFilter,
@@ -47,7 +48,11 @@ export async function showOutbound(
   const attempts = await listDeliveryAttempts(deps.pool, [id]);
   return {
     message: { ...message, lastError: masked(message.lastError) },
-    attempts: attempts.map(({ outboundId: _outboundId, ...attempt }) => ({ ...attempt, error: masked(attempt.error) })),
+    attempts: attempts.map(({ outboundId: _outboundId, ...attempt }) => ({
+      ...attempt,
+      endpoint: withoutCredentials(attempt.endpoint),
+      error: masked(attempt.error),
+    })),
   };
 }
 

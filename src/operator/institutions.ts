@@ -1,5 +1,8 @@
+import type https from 'node:https';
+import { HttpPostError, probeStatus } from '../delivery/http-post.js';
 import type { Pool } from '../shared/database.js';
 import { maskPersonalNumbers } from '../shared/log.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import { listInstitutionActivity } from '../store/institutions.repo.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */
@@ -20,6 +23,8 @@ export interface InstitutionOverview {
   readonly brins: readonly string[];
   readonly endpointUrl: string | null;
   readonly enabled: boolean;
+  /** Whether its receipts must carry a valid WS-Security signature with its OIN. */
+  readonly verifyReceiptSignature: boolean;
   readonly paused: boolean;
   /** Pending, not attempted yet. */
   readonly queued: number;
@@ -39,8 +44,10 @@ export async function institutionOverview(pool: Pool, oin?: string): Promise<Ins
     oin: r.oin,
     name: r.name,
     brins: r.brins,
-    endpointUrl: r.endpointUrl,
+    // Never a user or password, even from a row stored before endpoint URLs were checked.
+    endpointUrl: r.endpointUrl === null ? null : withoutCredentials(r.endpointUrl),
     enabled: r.enabled,
+    verifyReceiptSignature: r.verifyReceiptSignature ?? false,
     paused: r.paused,
     queued: r.queued,
     inDelivery: r.inDelivery,
@@ -83,32 +90,29 @@ const unhealthyReason = (status: number): string =>
 
 /**
  * Probes an endpoint with a GET (never a POST: a probe must not look like a message to the
- * institution), bounded by `timeoutMs`. Reports status and latency; the body is discarded.
+ * institution), bounded by `timeoutMs`, over the transport deliveries use: `httpsAgent` presents the
+ * broker's client certificate and trusts only DELIVERY_CA_FILE, so an endpoint a delivery could not
+ * reach is not healthy. Reports status and latency; the body is discarded.
  */
-export async function pingEndpoint(endpoint: string, timeoutMs: number): Promise<PingResult> {
+export async function pingEndpoint(endpoint: string, timeoutMs: number, httpsAgent?: https.Agent): Promise<PingResult> {
   const started = performance.now();
   const latency = (): number => Math.round(performance.now() - started);
   try {
-    const response = await fetch(endpoint, {
-      method: 'GET',
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-    });
-    await response.body?.cancel();
-    const healthy = isHealthyAnswer(response.status);
+    const status = await probeStatus(endpoint, { timeoutMs, ...(httpsAgent ? { httpsAgent } : {}) });
+    const healthy = isHealthyAnswer(status);
     return {
       endpoint,
       reachable: true,
       healthy,
-      httpStatus: response.status,
+      httpStatus: status,
       latencyMs: latency(),
-      error: healthy ? null : unhealthyReason(response.status),
+      error: healthy ? null : unhealthyReason(status),
     };
   } catch (error) {
     const reason =
-      (error as Error).name === 'TimeoutError'
-        ? `no answer within ${timeoutMs} ms`
-        : `connection failed: ${String((error as Error).cause ?? (error as Error).message).slice(0, 200)}`;
+      error instanceof HttpPostError
+        ? error.message.slice(0, 200)
+        : `connection failed: ${String(error).slice(0, 200)}`;
     return { endpoint, reachable: false, healthy: false, httpStatus: null, latencyMs: latency(), error: reason };
   }
 }

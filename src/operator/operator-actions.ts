@@ -11,6 +11,8 @@ import {
   lockInstitutionAdds,
   otherInstitutionsServing,
   setInstitutionPaused,
+  setInstitutionWssRequired,
+  setReceiptSignatureCheck,
   upsertInstitution,
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
@@ -176,6 +178,57 @@ export async function pauseInstitution(deps: Pick<OperatorDeps, 'pool'>, actor: 
 }
 
 /**
+ * Sets whether an institution must sign its requests with WS-Security (null: the broker's WSS_REQUIRED);
+ * the broker applies it within its registry refresh (5 s). False when there is no such institution.
+ */
+export async function setInstitutionSigning(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  required: boolean | null,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setInstitutionWssRequired(tx, oin, required)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.signing',
+      target: { institution: oin, signing: required === null ? 'default' : required ? 'required' : 'optional' },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
+}
+
+/**
+ * Turns the check of an institution's receipt signatures on or off (docs/security.md): with it on, a
+ * receipt counts as delivered only when signed by a trusted certificate with the institution's OIN.
+ * False when there is no such institution.
+ */
+export async function setReceiptSignatureVerification(
+  deps: Pick<OperatorDeps, 'pool'>,
+  actor: Actor,
+  oin: string,
+  verify: boolean,
+): Promise<boolean> {
+  const set = await onInstitution(
+    deps.pool,
+    async (tx) => ((await setReceiptSignatureCheck(tx, oin, verify)) ? true : null),
+    () => ({
+      actor,
+      action: 'institution.update',
+      target: { institution: oin, verifyReceiptSignature: verify },
+      affected: 1,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+  return set !== null;
+}
+
+/**
  * Resumes deliveries to an institution: its waiting messages are due at once (a retry's backoff is not
  * waited out), and every delivery process's next poll takes them. Returns how many, or null when there
  * is no such institution.
@@ -266,6 +319,9 @@ export async function addInstitution(
         brins: institution.brins,
         endpoint: institution.endpointUrl,
         enabled: institution.enabled,
+        ...(institution.verifyReceiptSignature !== undefined
+          ? { verifyReceiptSignature: institution.verifyReceiptSignature }
+          : {}),
         ...(shared.length > 0 ? { alsoServedBy: shared } : {}),
       },
     }),

@@ -1,4 +1,6 @@
+import type https from 'node:https';
 import type { Pool } from '../shared/database.js';
+import { withoutCredentials } from '../shared/url-credentials.js';
 import { insertAuditRow } from '../store/audit.repo.js';
 import { checkEndpointUrl, type EndpointPolicy, EndpointUrlError } from './endpoint-url.js';
 import { type PingResult, pingEndpoint } from './institutions.js';
@@ -14,22 +16,12 @@ export interface GenericPingResult {
 export interface PingDeps {
   readonly pool: Pick<Pool, 'query'>;
   readonly endpointPolicy: EndpointPolicy;
+  /** The delivery transport's https agent (client certificate, trusted CAs); absent with TLS off. */
+  readonly httpsAgent?: https.Agent | undefined;
 }
 
 /** What the read role is told about an endpoint that is not healthy. */
 export const GENERIC_PING_ERROR = 'the endpoint did not answer as a healthy service (the operator role sees why)';
-
-/** The URL without user and password, for showing and auditing. */
-export function withoutCredentials(endpoint: string): string {
-  try {
-    const url = new URL(endpoint);
-    url.username = '';
-    url.password = '';
-    return url.href;
-  } catch {
-    return endpoint.replace(/\/\/[^/@]*@/, '//');
-  }
-}
 
 /**
  * Probes an institution's endpoint and records the ping in the audit log. An endpoint the endpoint
@@ -46,7 +38,7 @@ export async function pingInstitution(
   let result: PingResult;
   try {
     await checkEndpointUrl(endpoint, 'endpoint', deps.endpointPolicy);
-    result = await pingEndpoint(endpoint, options.timeoutMs);
+    result = await pingEndpoint(endpoint, options.timeoutMs, deps.httpsAgent);
   } catch (error) {
     if (!(error instanceof EndpointUrlError)) throw error;
     result = {

@@ -93,7 +93,7 @@ export function examTerugkoppelingBody(
 /** A vavo institution's exam result passed on to the VO school that placed the pupil (`verstrekkenExamenresultaatVO`). */
 export function examResultPushBody(
   header: OutboundHeader,
-  push: { pgn: Pgn; eigenInschrijvingvolgnummer: string; result: ExamResultStand },
+  push: { pgn: Pgn; eigenInschrijvingvolgnummer: string; result: ExamResultStand; removed?: boolean },
 ): string {
   const { result } = push;
   const uitslag = result.uitslag;
@@ -104,6 +104,7 @@ export function examResultPushBody(
       el('eigenInschrijvingvolgnummer', push.eigenInschrijvingvolgnummer) +
       el('brin', result.brin) +
       el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
+      el('indicatieVerwijderd', push.removed ? 'true' : undefined) +
       el('examenregime', result.examenregime) +
       el('niveau', result.niveau) +
       (uitslag

@@ -1,8 +1,9 @@
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
-import type { ExamResultKey, ExamResultStand, Niveau, VakResultaat } from '../register/exam-result.js';
+import type { ExamResultKey, ExamResultStand, Niveau, Uitslagcode, VakResultaat } from '../register/exam-result.js';
 import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
+import { InvariantError } from '../shared/errors.js';
 import { storedBodyElement } from '../shared/xml/soap-envelope.js';
 import { normaliseValue } from '../shared/xml/whitespace.js';
 import { type OutlineElement, textContent } from '../shared/xml/xml-gate.js';
@@ -56,7 +57,7 @@ const text = (node: Node, name: string): string | undefined =>
   node[name] === undefined ? undefined : String(node[name]);
 const required = (node: Node, name: string): string => {
   const value = text(node, name);
-  if (value === undefined) throw new Error(`validated message lacks ${name}`);
+  if (value === undefined) throw new InvariantError(`validated message lacks ${name}`);
   return value;
 };
 /** xs:date allows a time zone (`2026-08-20+02:00`); the register keeps calendar dates, so it is dropped. */
@@ -193,7 +194,7 @@ export function examResultStandOf(body: Node): ExamResultStand {
       ? {
           uitslag: {
             datumUitslag: requiredDate(uitslag, 'datumUitslag'),
-            uitslagcode: required(uitslag, 'uitslagcode') as 'G' | 'A',
+            uitslagcode: required(uitslag, 'uitslagcode') as Uitslagcode,
             ...(cumLaude !== undefined ? { indicatieCumLaude: bool(cumLaude) } : {}),
           },
         }

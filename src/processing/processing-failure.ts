@@ -46,6 +46,18 @@ export function failureReason(error: unknown): string {
 }
 
 /**
+ * What a failing job hands BullMQ, which keeps its message (`failedReason`, also in the queue's event
+ * stream) and its stack in Redis: the masked reason alone, with no stack of the original (whose text
+ * and frames could quote a value), so no personal number reaches Redis.
+ */
+export function maskedJobFailure(error: unknown): Error {
+  const masked = new Error(failureReason(error));
+  masked.name = 'ProcessingJobFailure';
+  masked.stack = `${masked.name}: ${masked.message}`;
+  return masked;
+}
+
+/**
  * Moves a message that cannot be processed to the processing error queue, in one transaction with the
  * feedback that tells its sender (signal V0001), when its handler gives one. Nothing happens when the
  * message is no longer waiting. Returns the feedback queued, for delivery.

@@ -7,7 +7,12 @@ import { createConsumerConnection } from '../shared/redis.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { MessageHandler } from './handler.js';
 import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
-import { classifyProcessingFailure, failureReason, moveToProcessingErrorQueue } from './processing-failure.js';
+import {
+  classifyProcessingFailure,
+  failureReason,
+  maskedJobFailure,
+  moveToProcessingErrorQueue,
+} from './processing-failure.js';
 
 export interface ProcessingWorkerOptions {
   readonly redisUrl: string;
@@ -118,19 +123,24 @@ export function startProcessingWorker(options: ProcessingWorkerOptions): Worker<
     async (job) => {
       // Each message's outbound messages go to delivery as soon as its own transaction has committed.
       const messageIds = messageIdsOf(job.data);
-      return Promise.all(
-        messageIds.map(async (id) => {
-          const result = await batcher.submit(id).catch((error: Error) => error);
-          if (result instanceof Error) return settleFailure(id, result);
-          if (result.outbound.length > 0) options.onOutbound?.(result.outbound);
-          options.log.debug('processed', {
-            messageId: id,
-            outcome: result.outcome ?? 'already-processed',
-            outbound: result.outbound.length,
-          });
-          return result.outcome;
-        }),
-      );
+      try {
+        return await Promise.all(
+          messageIds.map(async (id) => {
+            const result = await batcher.submit(id).catch((error: Error) => error);
+            if (result instanceof Error) return settleFailure(id, result);
+            if (result.outbound.length > 0) options.onOutbound?.(result.outbound);
+            options.log.debug('processed', {
+              messageId: id,
+              outcome: result.outcome ?? 'already-processed',
+              outbound: result.outbound.length,
+            });
+            return result.outcome;
+          }),
+        );
+      } catch (error) {
+        // Whatever BullMQ is handed, it keeps in Redis: the masked reason only.
+        throw maskedJobFailure(error);
+      }
     },
     {
       connection: createConsumerConnection(options.redisUrl),

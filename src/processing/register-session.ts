@@ -69,9 +69,6 @@ export class RegisterSession {
   /** Numbers whose pupil lock this transaction holds and whose enrolments it has loaded. */
   private readonly loadedPgns = new Set<string>();
 
-  /** Pupils (the number each message named) whose diplomas the batch changed, in order of change. */
-  private readonly diplomaChanges: string[] = [];
-
   private constructor(private readonly tx: Tx) {}
 
   /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
@@ -355,31 +352,21 @@ export class RegisterSession {
    * Makes `stored` its exam result's current state, with the diploma it gives (or none), now; the same
    * result stored under the pupil's other numbers goes.
    */
-  async saveExamResult(stored: StoredExamResult, diploma: Diploma | null, hadDiploma: boolean): Promise<void> {
+  async saveExamResult(stored: StoredExamResult, diploma: Diploma | null): Promise<void> {
     const others = this.numbersOf(stored.pgn).filter((number) => number !== stored.pgn);
     await removeExamResults(
       this.tx,
       others.map((pgn) => ({ pgn, brin: stored.brin, examenresultaatvolgnummer: stored.examenresultaatvolgnummer })),
     );
     await saveExamResult(this.tx, stored, diploma);
-    if (diploma || hadDiploma) this.diplomaChanges.push(stored.pgn);
   }
 
   /** Removes the pupil's exam result with this BRIN and volgnummer (and its diploma), under whichever number it is stored. */
-  async removeExamResult(key: ExamResultKey, hadDiploma: boolean): Promise<void> {
+  async removeExamResult(key: ExamResultKey): Promise<void> {
     await removeExamResults(
       this.tx,
       this.numbersOf(key.pgn).map((pgn) => ({ ...key, pgn })),
     );
-    if (hadDiploma) this.diplomaChanges.push(key.pgn);
-  }
-
-  /**
-   * The pupils whose diplomas this batch added, changed or removed: those whose prior-education data
-   * changed, for the subscribers of that data.
-   */
-  pupilsWithChangedDiplomas(): readonly string[] {
-    return [...new Set(this.diplomaChanges)];
   }
 
   /** The RIO stand-in's niveau of these opleidingcodes (those it knows). */

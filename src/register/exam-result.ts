@@ -1,13 +1,17 @@
 import type { IsoDate } from './enrolment.js';
 import type { Pgn } from './pgn.js';
 
-/** The niveau codes an exam result is delivered with. */
-export type Niveau = 'VMBO_BB' | 'VMBO_KB' | 'VMBO_GL' | 'VMBO_TL' | 'HAVO' | 'VWO';
+/** The niveau codes an exam result is delivered with (also what an opleidingcode's RIO niveau is compared with). */
+export const NIVEAUS = ['VMBO_BB', 'VMBO_KB', 'VMBO_GL', 'VMBO_TL', 'HAVO', 'VWO'] as const;
+export type Niveau = (typeof NIVEAUS)[number];
 
-/** The uitslag of the whole exam: G geslaagd (passed) or A afgewezen (failed), on datumUitslag. */
+/** The uitslag codes: G geslaagd (passed), A afgewezen (failed), T teruggetrokken (withdrawn from the exam). */
+export type Uitslagcode = 'G' | 'A' | 'T';
+
+/** The uitslag of the whole exam, on datumUitslag. */
 export interface Uitslag {
   readonly datumUitslag: IsoDate;
-  readonly uitslagcode: 'G' | 'A';
+  readonly uitslagcode: Uitslagcode;
   readonly indicatieCumLaude?: boolean;
 }
 
@@ -71,6 +75,8 @@ export interface StoredExamResult {
   readonly documentTime: string;
   readonly stand: ExamResultStand;
   readonly sourceMessageId: number;
+  /** When an uitslag first came into the register (ISO instant); kept while an uitslag stays, absent without one. */
+  readonly uitslagStoredAt?: string;
 }
 
 /** Which exam result: the volgnummer is unique per pupil and BRIN (handleiding). */
@@ -78,4 +84,22 @@ export interface ExamResultKey {
   readonly pgn: string;
   readonly brin: string;
   readonly examenresultaatvolgnummer: string;
+}
+
+/** The stored exam result with this key, under whichever of the pupil's numbers (its own number first). */
+export function sameExamResult(results: readonly StoredExamResult[], key: ExamResultKey): StoredExamResult | undefined {
+  const same = results.filter(
+    (r) => r.brin === key.brin && r.examenresultaatvolgnummer === key.examenresultaatvolgnummer,
+  );
+  return same.find((r) => r.pgn === key.pgn) ?? same[0];
+}
+
+/** When the uitslag of a new stand came into the register: kept from the stored stand while it had one, else now. */
+export function uitslagStoredAt(
+  stored: Pick<StoredExamResult, 'stand' | 'uitslagStoredAt'> | undefined,
+  incoming: ExamResultStand,
+  now: Date,
+): string | undefined {
+  if (!incoming.uitslag) return undefined;
+  return stored?.stand.uitslag && stored.uitslagStoredAt !== undefined ? stored.uitslagStoredAt : now.toISOString();
 }

@@ -1,7 +1,7 @@
-import { schoolYearOf } from './calendar.js';
+import { dutchDate, schoolYearOf } from './calendar.js';
 import type { EnrolmentStand, IsoDate, PeriodVO } from './enrolment.js';
 import { pgnSignals } from './enrolment-rules.js';
-import type { ExamResultStand } from './exam-result.js';
+import type { ExamResultStand, StoredExamResult } from './exam-result.js';
 import { type Signal, signal } from './signals.js';
 
 /** What the exam checks need besides the stand itself; gathered by the caller from the register. */
@@ -14,8 +14,8 @@ export interface ExamContext {
   readonly assignedOnderwijsnummer?: boolean;
   /** Every current enrolment of the pupil, at any BRIN and under any of its numbers. */
   readonly enrolments: readonly EnrolmentStand[];
-  /** The examenregimes of the pupil's other exam results at the same BRIN. */
-  readonly otherExamenregimes: readonly string[];
+  /** The examenregimes of the pupil's stored exam results at the same BRIN, this result's stored stand included. */
+  readonly examenregimesAtBrin: readonly string[];
   /** The RIO stand-in's niveau per opleidingcode (a code it does not know is not checked). */
   readonly opleidingNiveaus: ReadonlyMap<string, string>;
 }
@@ -51,6 +51,21 @@ export function vavoPlacements(
   );
 }
 
+/**
+ * One stand per enrolment (BRIN and inschrijvingvolgnummer): an enrolment delivered under both of a
+ * pupil's numbers before they were linked is stored twice; the stand under `pgn` (the result's own
+ * number) wins, else the first.
+ */
+export function oneStandPerEnrolment(enrolments: readonly EnrolmentStand[], pgn: string): EnrolmentStand[] {
+  const byKey = new Map<string, EnrolmentStand>();
+  for (const enrolment of enrolments) {
+    const key = `${enrolment.brin}\u0000${enrolment.inschrijvingvolgnummer}`;
+    const kept = byKey.get(key);
+    if (!kept || (kept.pgn.value !== pgn && enrolment.pgn.value === pgn)) byKey.set(key, enrolment);
+  }
+  return [...byKey.values()];
+}
+
 /** The day the exam checks look at the enrolment: the uitslag's, or (handleiding, no uitslag yet) 1 May of the examenregime. */
 export const examDay = (stand: ExamResultStand): IsoDate =>
   stand.uitslag?.datumUitslag ?? `${stand.examenregime}-05-01`;
@@ -64,16 +79,22 @@ const periodOn = (periods: readonly PeriodVO[], day: IsoDate): PeriodVO | undefi
 function enrolmentSignals(stand: ExamResultStand, context: ExamContext): Signal[] {
   const signals: Signal[] = [];
   const day = examDay(stand);
-  const own = context.enrolments.filter((e) => e.brin === stand.brin);
-  const placed = vavoPlacements(stand.brin, context.enrolments, day);
+  const enrolments = oneStandPerEnrolment(context.enrolments, stand.pgn.value);
+  const own = enrolments.filter((e) => e.brin === stand.brin);
+  const placed = vavoPlacements(stand.brin, enrolments, day);
   if (stand.uitslag) {
     const { datumUitslag, uitslagcode } = stand.uitslag;
     // A vavo institution's pupil is enrolled there through the VO school's stay: that counts as enrolled.
     if (!own.some((e) => runsOn(e, datumUitslag)) && placed.length === 0)
       signals.push(signal('E0010', [{ naam: 'datumUitslag', waarde: datumUitslag }]));
-    if (uitslagcode === 'G') {
-      const nextYear = nextSchoolYearStart(datumUitslag);
-      for (const e of own.filter((e) => e.datumUitschrijving === undefined || e.datumUitschrijving >= nextYear))
+    const nextYear = nextSchoolYearStart(datumUitslag);
+    // Handleiding: still an active enrolment in the new school year, so only once that year has begun, and only
+    // the enrolment the pupil passed in (one starting later is a new course, not a missed unenrolment).
+    if (uitslagcode === 'G' && context.today >= nextYear) {
+      const stillEnrolled = own.filter(
+        (e) => runsOn(e, datumUitslag) && (e.datumUitschrijving === undefined || e.datumUitschrijving >= nextYear),
+      );
+      for (const e of stillEnrolled)
         signals.push(signal('E0011', [{ naam: 'inschrijvingvolgnummer', waarde: e.inschrijvingvolgnummer }]));
     }
   }
@@ -101,32 +122,48 @@ function noUitslagExpected(stand: ExamResultStand, context: ExamContext): boolea
   const { teruggetrokken, doorlopendeLeerlijn, gespreidExamen, eerderLeerjaar } = stand.indicaties;
   if (teruggetrokken || doorlopendeLeerlijn) return true;
   const previousRegime = String(Number(stand.examenregime) - 1);
-  return (gespreidExamen || eerderLeerjaar) && !context.otherExamenregimes.includes(previousRegime);
+  return (gespreidExamen || eerderLeerjaar) && !context.examenregimesAtBrin.includes(previousRegime);
+}
+
+/**
+ * Handleiding: "uitslag expected" and "resit result missing" concern the past examenregime, checked from
+ * 1 August on; before then the exam period (resits included) may still be running.
+ */
+const examPeriodOver = (stand: ExamResultStand, today: IsoDate): boolean =>
+  schoolYearOf(today) >= Number(stand.examenregime);
+
+/** A herkansing needs a CE grade of that vak in that tijdvak. */
+function resitSignals(stand: ExamResultStand): Signal[] {
+  return stand.herkansingen
+    .filter(
+      (resit) =>
+        !stand.vakken.some(
+          (vak) =>
+            vak.vakcode === resit.vakcode &&
+            vak.tijdvakCentraalExamen === resit.tijdvak &&
+            vak.cijferCentraalExamen !== undefined,
+        ),
+    )
+    .map((resit) =>
+      signal('E0016', [
+        { naam: 'vakcode', waarde: resit.vakcode },
+        { naam: 'tijdvak', waarde: resit.tijdvak },
+      ]),
+    );
 }
 
 function completenessSignals(stand: ExamResultStand, context: ExamContext): Signal[] {
   const signals: Signal[] = [];
   const regime = [{ naam: 'examenregime', waarde: stand.examenregime }];
   const withCe = stand.vakken.some((vak) => vak.cijferCentraalExamen !== undefined);
-  if (stand.uitslag && !stand.indicaties.teruggetrokken) {
+  // A withdrawn exam (indication or uitslag T) has no CE or SE to expect.
+  if (stand.uitslag && stand.uitslag.uitslagcode !== 'T' && !stand.indicaties.teruggetrokken) {
     if (!withCe) signals.push(signal('E0013', regime));
     if (!stand.vakken.some((vak) => vak.cijferSchoolexamen !== undefined)) signals.push(signal('E0014', regime));
   }
-  if (!stand.uitslag && withCe && !noUitslagExpected(stand, context)) signals.push(signal('E0015', regime));
-  for (const resit of stand.herkansingen) {
-    const done = stand.vakken.some(
-      (vak) =>
-        vak.vakcode === resit.vakcode &&
-        vak.tijdvakCentraalExamen === resit.tijdvak &&
-        vak.cijferCentraalExamen !== undefined,
-    );
-    if (!done)
-      signals.push(
-        signal('E0016', [
-          { naam: 'vakcode', waarde: resit.vakcode },
-          { naam: 'tijdvak', waarde: resit.tijdvak },
-        ]),
-      );
+  if (examPeriodOver(stand, context.today)) {
+    if (!stand.uitslag && withCe && !noUitslagExpected(stand, context)) signals.push(signal('E0015', regime));
+    signals.push(...resitSignals(stand));
   }
   if (stand.uitslag) {
     for (const vak of stand.vakken) {
@@ -159,18 +196,18 @@ export function checkExamResultStand(stand: ExamResultStand, context: ExamContex
 }
 
 /**
- * "Uitslag examen verwijderd": an uitslag of an earlier school year (before 1 August of today's) that a
- * deletion or a new stand without uitslag takes away.
+ * "Uitslag examen verwijderd": the handleiding signals when on 1 August of the running school year the
+ * result with an uitslag was in the register, and a deletion or a new stand without uitslag takes it away.
  */
 export function uitslagRemovedSignals(
-  stored: ExamResultStand | undefined,
+  stored: Pick<StoredExamResult, 'stand' | 'uitslagStoredAt'> | undefined,
   incoming: ExamResultStand | undefined,
   today: IsoDate,
 ): Signal[] {
-  const removed = stored?.uitslag && !incoming?.uitslag ? stored.uitslag : undefined;
-  if (!removed) return [];
+  const removed = stored?.stand.uitslag && !incoming?.uitslag ? stored.stand.uitslag : undefined;
+  if (!removed || stored?.uitslagStoredAt === undefined) return [];
   const schoolYearStart = `${String(schoolYearOf(today)).padStart(4, '0')}-08-01`;
-  return removed.datumUitslag < schoolYearStart
+  return dutchDate(new Date(stored.uitslagStoredAt)) <= schoolYearStart
     ? [signal('E0019', [{ naam: 'datumUitslag', waarde: removed.datumUitslag }])]
     : [];
 }

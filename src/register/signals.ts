@@ -78,7 +78,7 @@ export const SIGNALS = {
     ernst: 'W',
     bekostiging: false,
     omschrijving:
-      'De uitslag van een examen uit een vorig schooljaar is verwijderd. Controleer of dit de bedoeling is.',
+      'Een uitslag die op 1 augustus van dit schooljaar in het register stond, is verwijderd. Controleer of dit de bedoeling is.',
   },
   I0001: { ernst: 'A', bekostiging: true, omschrijving: 'Het burgerservicenummer voldoet niet aan de elfproef.' },
   I0002: {

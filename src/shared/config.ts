@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OIN_PATTERN } from './catalogue.js';
+import { DataKeys } from './data-keys.js';
 import { parseSchedule, type QualitySchedule } from './schedule.js';
 
 /** Validated, frozen broker configuration, read once from the environment at start-up. */
@@ -30,6 +31,18 @@ export interface Config {
   readonly logLevel: string;
   /** Largest accepted body, compressed and decompressed (`MAX_BODY_BYTES`, default 1 MiB). */
   readonly maxBodyBytes: number;
+  /** Largest soap:Header, its tags included (`MAX_HEADER_BYTES`, default 16 KiB). */
+  readonly maxHeaderBytes: number;
+  /** Most elements inside soap:Header (`MAX_HEADER_ELEMENTS`, default 100). */
+  readonly maxHeaderElements: number;
+  /** Most elements in a whole message (`MAX_ELEMENTS`, default 20,000). */
+  readonly maxElements: number;
+  /** Requests of one sender OIN in flight at once in one HTTP process; more get Server.BB0006 (`MAX_IN_FLIGHT_PER_SENDER`, default 32). */
+  readonly maxInFlightPerSender: number;
+  /** Open connections one HTTP process takes; more are closed unanswered (`MAX_CONNECTIONS`, default 1024). */
+  readonly maxConnections: number;
+  /** Open connections one HTTP process takes from one IP address (`MAX_CONNECTIONS_PER_IP`, default 64; 0: no cap). */
+  readonly maxConnectionsPerIp: number;
   /**
    * Longest wait for a transaction slot, and longest a group commit may take, before Server.DK0051
    * (`ACCEPT_TIMEOUT_MS`, default 1500): PostgreSQL refuses to commit a statement past it.
@@ -106,8 +119,28 @@ export interface Config {
    * null: plain HTTP, for development only (docs/security.md).
    */
   readonly tls: TlsSettings | null;
+  /**
+   * Whether senders must sign their requests with WS-Security (`WSS_REQUIRED`, default false); an
+   * institution's own `wss_required` overrides it. A signature that is present is verified either way.
+   */
+  readonly wssRequired: boolean;
   /** The broker's address as senders reach it, used in the WSDLs' soap:address (`PUBLIC_URL`; unset: the listen address). */
   readonly publicUrl: string | undefined;
+  /**
+   * Keys that seal stored messages at rest, AES-256-GCM (`DATA_KEYS`, `id:base64key,…`: the first seals,
+   * all open). Unset: plain text, allowed in the development profile only (docs/security.md).
+   */
+  readonly dataKeys: DataKeys;
+  /**
+   * A listener of its own for /admin, /metrics and /readyz (`ADMIN_PORT`; unset: they are served on
+   * `PORT`), on `ADMIN_HOST` (default 127.0.0.1), plain HTTP.
+   */
+  readonly admin: { readonly port: number; readonly host: string } | null;
+  /**
+   * WS-Security signing of receipts and pushes (`SIGNING=on|off`; unset: on when a key is configured:
+   * `SIGNING_KEY_FILE`, or `TLS_KEY_FILE` with TLS on). null: unsigned (docs/security.md).
+   */
+  readonly signing: SigningSettings | null;
   /** Limits that follow from the settings above, computed here so no call site invents its own. */
   readonly limits: DerivedLimits;
   /** One line per old setting name still in the environment, naming what replaced it (logged at start). */
@@ -135,6 +168,14 @@ export interface TlsSettings {
   /** CA bundle a school's server certificate must chain to on delivery (`DELIVERY_CA_FILE`, default `TLS_CA_FILE`). */
   readonly deliveryCaFile: string;
 }
+/** Where the broker's signing key and certificate are (read and checked at start-up in src/shared/signing.ts). */
+export interface SigningSettings {
+  /** The RSA private key that signs (`SIGNING_KEY_FILE`, default `TLS_KEY_FILE`). */
+  readonly keyFile: string;
+  /** Its certificate (chain), PEM; the first is sent as the BinarySecurityToken (`SIGNING_CERT_FILE`, default `TLS_CERT_FILE`). */
+  readonly certFile: string;
+}
+
 /** `development`: the demo and loopback/plain-http endpoints are on by default; `production`: off. */
 export const PROFILES = ['development', 'production'] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -282,6 +323,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const tls = tlsSettings(env, problems);
+  const wssRequired = bool('WSS_REQUIRED', false);
+  // Signing certificates are checked against TLS_CA_FILE: without it no signature could ever be verified.
+  if (wssRequired && !tls)
+    problems.push('WSS_REQUIRED=true needs TLS=on (signing certificates must chain to TLS_CA_FILE)');
+  const signing = signingSettings(env, tls, problems);
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:'])?.replace(/\/+$/, '');
   // An embedded PostgreSQL is what `npm start` on a developer's machine uses; a deployment names its database.
   const profile = (env.BROKER_PROFILE || (env.DATABASE_URL ? 'production' : 'development')) as Profile;
@@ -292,6 +338,11 @@ export function loadConfig(env: Env = process.env): Config {
   const demoBaseUrl = (
     url('DEMO_BASE_URL', ['http:', 'https:']) ?? `${tls ? 'https' : 'http'}://localhost:${port}`
   ).replace(/\/+$/, '');
+
+  const dataKeys = dataKeysSetting(env, development, problems);
+  const adminPort = env.ADMIN_PORT ? int('ADMIN_PORT', 0, 0, 65535) : undefined;
+  if (adminPort !== undefined && adminPort !== 0 && adminPort === port)
+    problems.push('ADMIN_PORT must differ from PORT');
 
   const settings = {
     port,
@@ -305,6 +356,12 @@ export function loadConfig(env: Env = process.env): Config {
     brpSourceOin,
     logLevel,
     maxBodyBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxHeaderBytes: int('MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    maxHeaderElements: int('MAX_HEADER_ELEMENTS', 100, 10, 10_000),
+    maxElements: int('MAX_ELEMENTS', 20_000, 100, 1_000_000),
+    maxInFlightPerSender: int('MAX_IN_FLIGHT_PER_SENDER', 32, 1, 10_000),
+    maxConnections: int('MAX_CONNECTIONS', 1024, 1, 100_000),
+    maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 64, 0, 100_000),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
     acceptOutcomeWaitMs: int('ACCEPT_OUTCOME_WAIT_MS', 10_000, 100, 600_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),
@@ -335,10 +392,30 @@ export function loadConfig(env: Env = process.env): Config {
     traceKey: secret('TRACE_KEY', 32),
     qualitySchedule,
     tls,
+    wssRequired,
     publicUrl,
+    dataKeys,
+    admin: adminPort === undefined ? null : { port: adminPort, host: env.ADMIN_HOST || '127.0.0.1' },
+    signing,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...settings, limits: Object.freeze(deriveLimits(settings)), deprecations });
+}
+
+/** DATA_KEYS parsed; required in production, where a stolen backup must not hold readable messages. */
+function dataKeysSetting(env: Env, development: boolean, problems: string[]): DataKeys {
+  const raw = env.DATA_KEYS?.trim();
+  if (!raw) {
+    if (!development)
+      problems.push('DATA_KEYS must be set in the production profile: id:base64key of 32 bytes (docs/security.md)');
+    return DataKeys.NONE;
+  }
+  try {
+    return DataKeys.parse(raw);
+  } catch (error) {
+    problems.push(`DATA_KEYS: ${(error as Error).message}`);
+    return DataKeys.NONE;
+  }
 }
 
 const TLS_FILES = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE', caFile: 'TLS_CA_FILE' } as const;
@@ -370,4 +447,36 @@ function tlsSettings(env: Env, problems: string[]): TlsSettings | null {
   const deliveryCaFile = file('DELIVERY_CA_FILE', false) ?? caFile;
   if (!certFile || !keyFile || !caFile || !deliveryCaFile) return null;
   return { certFile, keyFile, caFile, crlFile, deliveryCaFile };
+}
+
+/**
+ * Signing on (key and certificate named and readable), or off: explicitly, or by default when neither
+ * SIGNING_KEY_FILE nor (with TLS on) TLS_KEY_FILE names a key. The files default to TLS's.
+ */
+function signingSettings(env: Env, tls: TlsSettings | null, problems: string[]): SigningSettings | null {
+  const configured = Boolean(env.SIGNING_KEY_FILE) || tls !== null;
+  const mode = env.SIGNING || (configured ? 'on' : 'off');
+  if (mode !== 'on' && mode !== 'off') {
+    problems.push(`SIGNING must be on or off, got '${env.SIGNING}'`);
+    return null;
+  }
+  if (mode === 'off') return null;
+  const file = (name: string, fallback: string | undefined): string | undefined => {
+    const raw = env[name];
+    if (!raw) {
+      if (!fallback) problems.push(`${name} must name a PEM file when SIGNING is on (or set TLS_* with TLS on)`);
+      return fallback;
+    }
+    const resolved = path.resolve(raw);
+    try {
+      fs.accessSync(resolved, fs.constants.R_OK);
+    } catch {
+      problems.push(`${name} names ${resolved}, which cannot be read`);
+    }
+    return resolved;
+  };
+  const keyFile = file('SIGNING_KEY_FILE', tls?.keyFile);
+  const certFile = file('SIGNING_CERT_FILE', tls?.certFile);
+  if (!keyFile || !certFile) return null;
+  return { keyFile, certFile };
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DataKeys } from './data-keys.js';
 
 export type Pool = pg.Pool;
 
@@ -19,7 +20,19 @@ export interface PoolOptions {
    * table growth could make wrong.
    */
   readonly plans?: PlanMode;
+  /** The keys stored messages are sealed and opened with by the repositories (default: none, plain text). */
+  readonly dataKeys?: DataKeys;
 }
+
+/** Where a pool, and every client it hands out, carries its data keys. */
+const DATA_KEYS = Symbol('dataKeys');
+
+/** The data keys of this pool or of the pool this client came from (none for a client made otherwise). */
+export const dataKeysOf = (db: object): DataKeys => (db as { [DATA_KEYS]?: DataKeys })[DATA_KEYS] ?? DataKeys.NONE;
+
+const carryDataKeys = (db: object, keys: DataKeys): void => {
+  Object.defineProperty(db, DATA_KEYS, { value: keys, enumerable: false });
+};
 
 export type PlanMode = 'per-call' | 'cached' | 'key-lookups';
 
@@ -57,6 +70,10 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
     idleTimeoutMillis: 30_000,
     application_name: 'bron-broker',
   });
+  // The repositories seal and open stored messages with these, in a pool's transactions too.
+  const dataKeys = options.dataKeys ?? DataKeys.NONE;
+  carryDataKeys(pool, dataKeys);
+  pool.on('connect', (client) => carryDataKeys(client, dataKeys));
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
   // Nor a checked-out one between two queries (a transaction's client when PostgreSQL dies): the next

@@ -46,6 +46,8 @@ export const FAULTS = {
   EK0023: { kind: 'Client', title: 'wsa:MessageID is not a UUID' },
   /** The TLS client certificate's OIN (subject serialNumber) is missing or not a known party's. */
   EK0030: { kind: 'Client', title: 'certificate OIN unknown' },
+  /** WS-Security: signature missing where required, or not valid (algorithm, references, token, timestamp, replay). */
+  EK0031: { kind: 'Client', title: 'WS-Security signature missing or not valid' },
   /** An element in the body holds no value: empty, or nothing but white space. */
   EK0035: { kind: 'Client', title: 'element has no value' },
   /** An identificatiecodeBedrijfsdocument or wsa:MessageID of a stored message, sent again with another body or operation. */
@@ -56,7 +58,7 @@ export const FAULTS = {
   DK0051: { kind: 'Server', title: 'service unavailable' },
   /** (ours) The body is larger than allowed, compressed or decompressed. */
   BB0001: { kind: 'Client', title: 'message too large' },
-  /** (ours) A forbidden XML construct: DOCTYPE, entity, processing instruction, too deep, too many attributes, too long a name. */
+  /** (ours) A forbidden XML construct: DOCTYPE, entity, processing instruction, too deep, too many attributes or elements, too long a name, too large a soap:Header. */
   BB0002: { kind: 'Client', title: 'forbidden XML construct' },
   /** (ours) The XML is not well-formed (syntax error, several roots, text outside the root). */
   BB0003: { kind: 'Client', title: 'XML not well-formed' },
@@ -64,6 +66,8 @@ export const FAULTS = {
   BB0004: { kind: 'Client', title: 'unsupported or corrupt Content-Encoding' },
   /** (ours) A header block marked mustUnderstand="1" that the broker does not process (SOAP 1.1 MustUnderstand fault). */
   BB0005: { kind: 'MustUnderstand', title: 'header block not understood' },
+  /** (ours) The sender already has as many requests in flight as one HTTP process takes from it (MAX_IN_FLIGHT_PER_SENDER), or a large body found no turn; nothing was stored. */
+  BB0006: { kind: 'Server', title: 'too many requests in flight' },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultCode = keyof typeof FAULTS;
@@ -107,6 +111,17 @@ export class StoreOutcomeUnknownError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreOutcomeUnknownError';
+  }
+}
+
+/**
+ * A value the schema or the rules guarantee is missing: a bug in the broker, never the sender's fault.
+ * Processing parks the message in the processing error queue like any other failure.
+ */
+export class InvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvariantError';
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Diploma } from '../register/diploma.js';
 import type { ExamResultKey, ExamResultStand, StoredExamResult } from '../register/exam-result.js';
 import { prepared } from '../shared/database.js';
+import { InvariantError } from '../shared/errors.js';
 import type { Tx } from './register.repo.js';
 
 /** Anything that sends queries: a pool, or a transaction's client. */
@@ -22,10 +23,11 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
     document_time: Date;
     result: ExamResultStand;
     source_message_id: string;
+    uitslag_stored_at: Date | null;
   }>(
     prepared(
       'exam-results-load',
-      `SELECT brin, examenresultaatvolgnummer, pgn, document_time, result, source_message_id
+      `SELECT brin, examenresultaatvolgnummer, pgn, document_time, result, source_message_id, uitslag_stored_at
      FROM exam_results WHERE pgn = ANY($1::text[]) ORDER BY id`,
       [pgns],
     ),
@@ -37,6 +39,7 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
     documentTime: r.document_time.toISOString(),
     stand: r.result,
     sourceMessageId: Number(r.source_message_id),
+    ...(r.uitslag_stored_at ? { uitslagStoredAt: r.uitslag_stored_at.toISOString() } : {}),
   }));
 }
 
@@ -46,29 +49,31 @@ export async function loadExamResults(tx: Db, pgns: readonly string[]): Promise<
  */
 export async function saveExamResult(tx: Db, stored: StoredExamResult, diploma: Diploma | null): Promise<number> {
   const { stand } = stored;
+  // The rules reject a stand without one (E0001): only an approved stand is saved.
+  if (stand.onderwijsaanbieder === undefined) throw new InvariantError('exam result saved without onderwijsaanbieder');
   const saved = await tx.query<{ id: string }>(
     prepared(
       'exam-results-save',
       `INSERT INTO exam_results (brin, examenresultaatvolgnummer, pgn, onderwijsaanbieder, level, uitslag, uitslag_date,
-       document_time, result, source_message_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       document_time, result, source_message_id, uitslag_stored_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (brin, examenresultaatvolgnummer, pgn) DO UPDATE SET onderwijsaanbieder = EXCLUDED.onderwijsaanbieder,
        level = EXCLUDED.level, uitslag = EXCLUDED.uitslag, uitslag_date = EXCLUDED.uitslag_date,
        document_time = EXCLUDED.document_time, result = EXCLUDED.result, source_message_id = EXCLUDED.source_message_id,
-       updated_at = now()
+       uitslag_stored_at = EXCLUDED.uitslag_stored_at, updated_at = now()
      RETURNING id`,
       [
         stored.brin,
         stored.examenresultaatvolgnummer,
         stored.pgn,
-        // The rules reject a stand without one: only an approved stand is saved.
-        stand.onderwijsaanbieder ?? '',
+        stand.onderwijsaanbieder,
         stand.niveau,
         stand.uitslag?.uitslagcode ?? null,
         stand.uitslag?.datumUitslag ?? null,
         stored.documentTime,
         JSON.stringify(stand),
         stored.sourceMessageId,
+        stored.uitslagStoredAt ?? null,
       ],
     ),
   );
@@ -105,15 +110,20 @@ export async function removeExamResults(tx: Db, keys: readonly ExamResultKey[]):
 /**
  * The pupil's diplomas in the register, oldest first (for prior-education data): those stored under
  * this number and under every number linked to it (an onderwijsnummer and the BSN it was linked to are
- * one pupil).
+ * one pupil). One exam result stored under both numbers before they were linked is one diploma: that
+ * of its newest stand.
  */
 export async function diplomasOf(db: Db, pgn: string): Promise<Diploma[]> {
   const result = await db.query<{ brin: string; level: string; diploma_date: string; subjects: Diploma['subjects'] }>(
     prepared(
       'diplomas-of',
-      `WITH pupil AS (SELECT coalesce((SELECT bsn FROM pupil_links WHERE onderwijsnummer = $1), $1) AS bsn)
-     SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects FROM diplomas
-     WHERE pgn IN (SELECT bsn FROM pupil UNION ALL SELECT l.onderwijsnummer FROM pupil_links l JOIN pupil p ON l.bsn = p.bsn)
+      `WITH pupil AS (SELECT coalesce((SELECT bsn FROM pupil_links WHERE onderwijsnummer = $1), $1) AS bsn),
+     one_per_result AS (
+       SELECT DISTINCT ON (d.brin, e.examenresultaatvolgnummer) d.id, d.brin, d.level, d.diploma_date, d.subjects
+       FROM diplomas d JOIN exam_results e ON e.id = d.exam_result_id
+       WHERE d.pgn IN (SELECT bsn FROM pupil UNION ALL SELECT l.onderwijsnummer FROM pupil_links l JOIN pupil p ON l.bsn = p.bsn)
+       ORDER BY d.brin, e.examenresultaatvolgnummer, e.document_time DESC, d.id DESC)
+     SELECT brin, level, to_char(diploma_date, 'YYYY-MM-DD') AS diploma_date, subjects FROM one_per_result
      ORDER BY diploma_date, id`,
       [pgn],
     ),

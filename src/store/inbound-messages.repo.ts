@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { type Pool, prepared } from '../shared/database.js';
+import { dataKeysOf, type Pool, prepared } from '../shared/database.js';
 import type { BucketSpan } from './outbound.repo.js';
+import { openRawXml, RAW_XML, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
 
 /** An inbound message that passed every check and is to be stored before it is acknowledged. */
 export interface AcceptedMessage {
@@ -53,13 +54,12 @@ interface StoredRow {
 }
 
 /** A stored message that shares an id with an input, as SELECT_EXISTING reads it back. */
-interface ExistingRow {
+interface ExistingRow extends StoredTextRow<'raw_xml'> {
   ord: number;
   id: number;
   receipt_id: string;
   receipt_at: Date;
   operation: string;
-  raw_xml: string;
   body_fingerprint: Buffer | null;
   same_document: boolean;
 }
@@ -80,14 +80,15 @@ const MESSAGE_UUID = (column: string): string => `regexp_replace(${column}, '^ur
 const INSERT_BATCH = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::timestamptz[],
-                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[])
+                       $7::text[], $8::text[], $9::uuid[], $10::timestamptz[], $11::text[], $14::text[], $15::text[])
     WITH ORDINALITY AS t(contract, operation, sender_oin, brin, document_id, document_time,
-                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, ord)
+                         wsa_message_id, request_id, receipt_id, receipt_at, raw_xml, raw_xml_sealed_base64, raw_xml_key_id, ord)
 ), inserted AS (
   INSERT INTO inbound_messages (contract, operation, sender_oin, brin, document_id, document_time,
-                                wsa_message_id, wsa_message_uuid, request_id, receipt_id, receipt_at, raw_xml)
+                                wsa_message_id, wsa_message_uuid, request_id, receipt_id, receipt_at, ${storedTextColumns(RAW_XML)})
   SELECT contract, operation, sender_oin, brin, document_id, document_time,
-         wsa_message_id, ${MESSAGE_UUID('wsa_message_id')}, request_id, receipt_id, receipt_at, raw_xml
+         wsa_message_id, ${MESSAGE_UUID('wsa_message_id')}, request_id, receipt_id, receipt_at,
+         raw_xml, decode(raw_xml_sealed_base64, 'base64'), raw_xml_key_id
   FROM input
   ON CONFLICT DO NOTHING
   RETURNING id, sender_oin, document_id, receipt_id, receipt_at, operation
@@ -110,10 +111,10 @@ ORDER BY i.ord`;
  */
 const SELECT_EXISTING = `
 WITH t AS (SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS t(sender_oin, document_id, wsa_message_id, ord))
-SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, m.operation, m.raw_xml, m.body_fingerprint, true AS same_document
+SELECT t.ord::int AS ord, m.id, m.receipt_id, m.receipt_at, m.operation, ${storedTextColumns(RAW_XML, 'm')}, m.body_fingerprint, true AS same_document
 FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.document_id = t.document_id
 UNION ALL
-SELECT t.ord::int, m.id, m.receipt_id, m.receipt_at, m.operation, m.raw_xml, m.body_fingerprint, false
+SELECT t.ord::int, m.id, m.receipt_id, m.receipt_at, m.operation, ${storedTextColumns(RAW_XML, 'm')}, m.body_fingerprint, false
 FROM t JOIN inbound_messages m ON m.sender_oin = t.sender_oin AND m.wsa_message_uuid = ${MESSAGE_UUID('t.wsa_message_id')}
 WHERE m.document_id <> t.document_id`;
 
@@ -124,9 +125,9 @@ const existingParameters = (messages: readonly AcceptedMessage[]): [string[], st
   messages.map((m) => m.wsaMessageId),
 ];
 
-const originalOf = (row: ExistingRow): StoredOriginal => ({
+const originalOf = (db: object, row: ExistingRow): StoredOriginal => ({
   operation: row.operation,
-  rawXml: row.raw_xml,
+  rawXml: openRawXml(db, row),
   bodyFingerprint: row.body_fingerprint,
   sharedId: row.same_document ? 'identificatiecodeBedrijfsdocument' : 'MessageID',
 });
@@ -136,7 +137,11 @@ const originalOf = (row: ExistingRow): StoredOriginal => ({
  * identificatiecode carries its own receipt id; otherwise a duplicate of that row (or, without one, of
  * the row with its MessageID), for the caller to compare. Undefined when no row was found.
  */
-function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRow[]): StoredReceipt | undefined {
+function receiptFromExisting(
+  db: object,
+  message: AcceptedMessage,
+  rows: readonly ExistingRow[],
+): StoredReceipt | undefined {
   const sameDocument = rows.find((row) => row.same_document);
   const sameMessageId = rows.find((row) => !row.same_document);
   const stored = sameDocument ?? sameMessageId;
@@ -146,8 +151,8 @@ function receiptFromExisting(message: AcceptedMessage, rows: readonly ExistingRo
   return {
     ...receipt,
     isNew: false,
-    original: originalOf(stored),
-    ...(sameDocument && sameMessageId ? { messageIdTakenBy: originalOf(sameMessageId) } : {}),
+    original: originalOf(db, stored),
+    ...(sameDocument && sameMessageId ? { messageIdTakenBy: originalOf(db, sameMessageId) } : {}),
   };
 }
 
@@ -177,13 +182,16 @@ export class CommitOutcomeUnknownError extends Error {
 /** How long after its deadline the client still waits for the statement's answer before it asks. */
 export const DEADLINE_MARGIN_MS = 250;
 
-/** INSERT_BATCH for these messages, as a named statement. */
+/** INSERT_BATCH for these messages, as a named statement; each message sealed with `db`'s current data key. */
 function insertBatchStatement(
+  db: object,
   messages: readonly AcceptedMessage[],
   jobKey: string | null,
   deadline: Date | null,
 ): pg.QueryConfig {
   const column = <T>(pick: (m: AcceptedMessage) => T): T[] => messages.map(pick);
+  // One cipher call per message, in the same statement: sealing adds no round trip.
+  const stored = messages.map((m) => sealFor(db, RAW_XML, m.rawXml));
   return prepared('accept-batch', INSERT_BATCH, [
     column((m) => m.contract),
     column((m) => m.operation),
@@ -195,9 +203,12 @@ function insertBatchStatement(
     column((m) => m.requestId),
     column((m) => m.receiptId),
     column((m) => m.receiptAt),
-    column((m) => m.rawXml),
+    stored.map((s) => s.plain),
     jobKey,
     deadline,
+    // Base64 text, decoded by PostgreSQL: node-postgres writes a bytea[] element as hex, several times slower.
+    stored.map((s) => s.sealed?.toString('base64') ?? null),
+    stored.map((s) => s.keyId),
   ]);
 }
 
@@ -219,7 +230,7 @@ export async function storeAcceptedBatch(
   // Nothing is sent before a connection is had; a slow connect must not eat the commit's time.
   const client = await pool.connect();
   const deadline = commitWithinMs === undefined ? null : new Date(Date.now() + commitWithinMs);
-  const statement: pg.QueryConfig & { query_timeout?: number } = insertBatchStatement(messages, jobKey, deadline);
+  const statement: pg.QueryConfig & { query_timeout?: number } = insertBatchStatement(pool, messages, jobKey, deadline);
   // Waiting longer than the deadline allows is pointless: the answer is learnt another way then.
   if (deadline) statement.query_timeout = Math.max(1, deadline.getTime() - Date.now() + DEADLINE_MARGIN_MS);
   let rows: StoredRow[];
@@ -253,7 +264,7 @@ export async function storeAcceptedBatch(
     const found = existing[next];
     const message = duplicates[next++]!;
     if (readBackFailure) return readBackFailure;
-    return receiptFromExisting(message, found ?? []) ?? new Error('stored message not found after conflict');
+    return receiptFromExisting(pool, message, found ?? []) ?? new Error('stored message not found after conflict');
   });
 }
 
@@ -267,7 +278,7 @@ export async function insertAcceptedInTransaction(
   tx: Pick<Pool, 'query'>,
   messages: readonly AcceptedMessage[],
 ): Promise<{ messageId: number; isNew: boolean }[]> {
-  const rows = (await tx.query<StoredRow>(insertBatchStatement(messages, null, null))).rows;
+  const rows = (await tx.query<StoredRow>(insertBatchStatement(tx, messages, null, null))).rows;
   return rows.map((row) => ({ messageId: row.id, isNew: row.inserted }));
 }
 
@@ -296,7 +307,7 @@ export async function readSettledReceipts(
   await client.query('COMMIT');
   if (!past) return undefined;
   const byMessage = existingByMessage(messages, found);
-  return messages.map((message, i) => receiptFromExisting(message, byMessage[i]!) ?? null);
+  return messages.map((message, i) => receiptFromExisting(client, message, byMessage[i]!) ?? null);
 }
 
 /** Messages accepted in the last hour and the last 24 hours (BRIN-indexed receipt times, never the whole archive). */
@@ -336,4 +347,42 @@ export async function acceptedPerBucket(
       [span.minutes, span.bucketSeconds],
     )
   ).rows;
+}
+
+/**
+ * Re-seals, under `tx`'s current data key, up to `limit` stored messages after id `afterId` that are
+ * not under it yet (plain text or an older key), in id order, locking them. Returns how many it
+ * changed and the last id it looked at (null: none left).
+ */
+export async function resealInboundBatch(
+  tx: Pick<Pool, 'query'>,
+  afterId: number,
+  limit: number,
+): Promise<{ resealed: number; lastId: number | null }> {
+  const current = dataKeysOf(tx).current;
+  if (!current) throw new Error('no data key to seal with');
+  const rows = (
+    await tx.query<{ id: number } & StoredTextRow<'raw_xml'>>(
+      `SELECT id, ${storedTextColumns(RAW_XML)} FROM inbound_messages
+     WHERE id > $1 AND raw_xml_key_id IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE`,
+      [afterId, current.id, limit],
+    )
+  ).rows;
+  const sealed = rows.map((row) => sealFor(tx, RAW_XML, openRawXml(tx, row)));
+  await tx.query(
+    `UPDATE inbound_messages m SET raw_xml = NULL, raw_xml_sealed = s.sealed, raw_xml_key_id = s.key_id
+     FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS s(id, sealed, key_id) WHERE m.id = s.id`,
+    [rows.map((r) => r.id), sealed.map((s) => s.sealed), sealed.map((s) => s.keyId)],
+  );
+  return { resealed: rows.length, lastId: rows.at(-1)?.id ?? null };
+}
+
+/** Stored messages per data key (null: plain text), for `keys status` and the rotation's progress. */
+export async function countInboundByDataKey(db: Pick<Pool, 'query'>): Promise<Record<string, number>> {
+  const rows = (
+    await db.query<{ key_id: string | null; n: number }>(
+      'SELECT raw_xml_key_id AS key_id, count(*)::int AS n FROM inbound_messages GROUP BY 1',
+    )
+  ).rows;
+  return Object.fromEntries(rows.map((r) => [r.key_id ?? 'plain', r.n]));
 }

@@ -7,6 +7,13 @@ export interface Institution {
   readonly brins: readonly string[];
   readonly endpointUrl: string | null;
   readonly enabled: boolean;
+  /** Whether its requests must be signed (WS-Security); null or absent: the broker's WSS_REQUIRED. */
+  readonly wssRequired?: boolean | null;
+  /**
+   * Whether its receipts must carry a valid WS-Security signature with its OIN (docs/security.md).
+   * Always read; when writing, absent keeps what is stored (false for a new institution).
+   */
+  readonly verifyReceiptSignature?: boolean;
 }
 
 interface InstitutionRow {
@@ -15,10 +22,14 @@ interface InstitutionRow {
   brins: string[];
   endpoint_url: string | null;
   enabled: boolean;
+  wss_required?: boolean | null;
+  verify_receipt_signature: boolean;
 }
 
 /** The columns an InstitutionRow reads. */
-const INSTITUTION_COLUMNS = 'oin, name, brins, endpoint_url, enabled';
+const INSTITUTION_COLUMNS = 'oin, name, brins, endpoint_url, enabled, verify_receipt_signature';
+/** The columns an insert writes (the signature setting is written on its own: absent keeps it). */
+const WRITTEN_COLUMNS = 'oin, name, brins, endpoint_url, enabled';
 
 const toInstitution = (row: InstitutionRow): Institution => ({
   oin: row.oin,
@@ -26,22 +37,48 @@ const toInstitution = (row: InstitutionRow): Institution => ({
   brins: row.brins,
   endpointUrl: row.endpoint_url,
   enabled: row.enabled,
+  ...(row.wss_required === undefined ? {} : { wssRequired: row.wss_required }),
+  verifyReceiptSignature: row.verify_receipt_signature,
 });
 
-/** Inserts or replaces an institution by OIN. */
+/** Inserts or replaces an institution by OIN; its receipt-signature setting only when given. */
 export async function upsertInstitution(pool: Pick<Pool, 'query'>, institution: Institution): Promise<void> {
   await pool.query(
-    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${WRITTEN_COLUMNS}, verify_receipt_signature) VALUES ($1, $2, $3, $4, $5, coalesce($6, false))
      ON CONFLICT (oin) DO UPDATE SET name = EXCLUDED.name, brins = EXCLUDED.brins,
-       endpoint_url = EXCLUDED.endpoint_url, enabled = EXCLUDED.enabled, updated_at = now()`,
-    [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
+       endpoint_url = EXCLUDED.endpoint_url, enabled = EXCLUDED.enabled,
+       verify_receipt_signature = coalesce($6, institutions.verify_receipt_signature), updated_at = now()`,
+    [
+      institution.oin,
+      institution.name,
+      [...institution.brins],
+      institution.endpointUrl,
+      institution.enabled,
+      institution.verifyReceiptSignature ?? null,
+    ],
+  );
+}
+
+/** Turns the check of an institution's receipt signatures on or off; false when there is no such institution. */
+export async function setReceiptSignatureCheck(
+  db: Pick<Pool, 'query'>,
+  oin: string,
+  verify: boolean,
+): Promise<boolean> {
+  return (
+    (
+      await db.query('UPDATE institutions SET verify_receipt_signature = $2, updated_at = now() WHERE oin = $1', [
+        oin,
+        verify,
+      ])
+    ).rowCount === 1
   );
 }
 
 /** Inserts an institution only when its OIN is not registered yet (idempotent demo seed). */
 export async function insertInstitutionIfAbsent(pool: Pool, institution: Institution): Promise<boolean> {
   const result = await pool.query(
-    `INSERT INTO institutions (${INSTITUTION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO institutions (${WRITTEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (oin) DO NOTHING`,
     [institution.oin, institution.name, [...institution.brins], institution.endpointUrl, institution.enabled],
   );
@@ -50,7 +87,9 @@ export async function insertInstitutionIfAbsent(pool: Pool, institution: Institu
 
 /** All institutions, by OIN. */
 export async function listInstitutions(pool: Pool): Promise<Institution[]> {
-  const result = await pool.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions ORDER BY oin`);
+  const result = await pool.query<InstitutionRow>(
+    `SELECT ${INSTITUTION_COLUMNS}, wss_required FROM institutions ORDER BY oin`,
+  );
   return result.rows.map(toInstitution);
 }
 
@@ -87,6 +126,18 @@ export async function otherInstitutionsServing(
 export async function setInstitutionPaused(db: Pick<Pool, 'query'>, oin: string, paused: boolean): Promise<boolean> {
   return (
     (await db.query('UPDATE institutions SET paused = $2, updated_at = now() WHERE oin = $1', [oin, paused]))
+      .rowCount === 1
+  );
+}
+
+/** Sets whether an institution must sign its requests (null: the broker's WSS_REQUIRED); false when there is no such institution. */
+export async function setInstitutionWssRequired(
+  db: Pick<Pool, 'query'>,
+  oin: string,
+  required: boolean | null,
+): Promise<boolean> {
+  return (
+    (await db.query('UPDATE institutions SET wss_required = $2, updated_at = now() WHERE oin = $1', [oin, required]))
       .rowCount === 1
   );
 }
@@ -171,7 +222,7 @@ export async function listInstitutionActivity(db: Pick<Pool, 'query'>, oin?: str
        WHERE a.started_at > now() - ${HEALTH_WINDOW}),
      last AS (SELECT DISTINCT ON (institution_oin) * FROM recent ORDER BY institution_oin, started_at DESC),
      tally AS (SELECT institution_oin, count(*)::int AS attempts, count(*) FILTER (WHERE outcome <> 'delivered')::int AS failed FROM recent GROUP BY institution_oin)
-     SELECT i.oin, i.name, i.brins, i.endpoint_url, i.enabled, i.paused,
+     SELECT i.oin, i.name, i.brins, i.endpoint_url, i.enabled, i.verify_receipt_signature, i.paused,
        coalesce(open.queued, 0) AS queued, coalesce(open.in_delivery, 0) AS in_delivery,
        coalesce(delivered.n, 0) AS delivered_last_hour, coalesce(open.error_queued, 0) AS error_queued,
        last.started_at AS last_at, last.outcome AS last_outcome, last.error AS last_error,

@@ -1,4 +1,5 @@
-import { type Pool, prepared } from '../shared/database.js';
+import { dataKeysOf, type Pool, prepared } from '../shared/database.js';
+import { BODY_XML, openBodyXml, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
 
 /** An outbound message with where it goes. */
 export interface OutboundForDelivery {
@@ -13,6 +14,8 @@ export interface OutboundForDelivery {
   readonly institutionOin: string;
   readonly endpointUrl: string | null;
   readonly paused: boolean;
+  /** Whether the institution's receipt must carry a valid signature with its OIN. */
+  readonly verifyReceiptSignature: boolean;
   /** When it was queued (the delivery-latency metric counts from here). */
   readonly createdAt: Date;
 }
@@ -23,19 +26,22 @@ export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promi
     id: number;
     operation: string;
     wsa_message_id: string;
-    body_xml: string;
+    body_xml: string | null;
+    body_xml_sealed: Buffer | null;
+    body_xml_key_id: string | null;
     status: string;
     attempts: number;
     last_error: string | null;
     institution_oin: string;
     endpoint_url: string | null;
     paused: boolean;
+    verify_receipt_signature: boolean;
     created_at: Date;
   }>(
     prepared(
       'delivery-load',
-      `SELECT o.id, o.operation, o.wsa_message_id, o.body_xml, o.status, o.attempts - o.replayed_attempts AS attempts, o.last_error,
-       o.institution_oin, i.endpoint_url, i.paused, o.created_at
+      `SELECT o.id, o.operation, o.wsa_message_id, ${storedTextColumns(BODY_XML, 'o')}, o.status, o.attempts - o.replayed_attempts AS attempts, o.last_error,
+       o.institution_oin, i.endpoint_url, i.paused, i.verify_receipt_signature, o.created_at
      FROM outbound_messages o JOIN institutions i ON i.oin = o.institution_oin WHERE o.id = ANY($1::bigint[])`,
       [ids],
     ),
@@ -47,13 +53,14 @@ export async function loadForDelivery(pool: Pool, ids: readonly number[]): Promi
         id: r.id,
         operation: r.operation,
         wsaMessageId: r.wsa_message_id,
-        bodyXml: r.body_xml,
+        bodyXml: openBodyXml(pool, r),
         status: r.status,
         attempts: r.attempts,
         lastError: r.last_error,
         institutionOin: r.institution_oin,
         endpointUrl: r.endpoint_url,
         paused: r.paused,
+        verifyReceiptSignature: r.verify_receipt_signature,
         createdAt: r.created_at,
       },
     ]),
@@ -338,7 +345,9 @@ interface OutboundDetailRow {
   delivered_at: Date | null;
   cause_message_id: number | null;
   document_id: string;
-  body_xml: string;
+  body_xml: string | null;
+  body_xml_sealed: Buffer | null;
+  body_xml_key_id: string | null;
 }
 
 /** The outbound messages a lookup finds, by id (a UUID finds at most one). */
@@ -352,7 +361,7 @@ export async function findOutboundMessages(db: Queryable, lookup: OutboundLookup
   const rows = (
     await db.query<OutboundDetailRow>(
       `SELECT id, institution_oin, brin, operation, wsa_message_id, status, attempts, CASE WHEN status = 'pending' THEN next_attempt_at END AS next_attempt_at,
-       last_error, created_at, delivered_at, cause_message_id, document_id, body_xml
+       last_error, created_at, delivered_at, cause_message_id, document_id, ${storedTextColumns(BODY_XML)}
      FROM outbound_messages WHERE ${where} ORDER BY id${'uuid' in lookup ? ' LIMIT 1' : ''}`,
       [value],
     )
@@ -371,7 +380,7 @@ export async function findOutboundMessages(db: Queryable, lookup: OutboundLookup
     deliveredAt: r.delivered_at,
     causeMessageId: r.cause_message_id,
     documentId: r.document_id,
-    bodyXml: r.body_xml,
+    bodyXml: openBodyXml(db, r),
   }));
 }
 
@@ -462,4 +471,38 @@ export async function deliveredPerBucket(db: Queryable, span: BucketSpan): Promi
     )
   ).rows;
   return new Map(rows.map((r) => [r.start.getTime(), r.n]));
+}
+
+/** As resealInboundBatch, for the bodies of outbound messages. */
+export async function resealOutboundBatch(
+  tx: Queryable,
+  afterId: number,
+  limit: number,
+): Promise<{ resealed: number; lastId: number | null }> {
+  const current = dataKeysOf(tx).current;
+  if (!current) throw new Error('no data key to seal with');
+  const rows = (
+    await tx.query<{ id: number } & StoredTextRow<'body_xml'>>(
+      `SELECT id, ${storedTextColumns(BODY_XML)} FROM outbound_messages
+     WHERE id > $1 AND body_xml_key_id IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE`,
+      [afterId, current.id, limit],
+    )
+  ).rows;
+  const sealed = rows.map((row) => sealFor(tx, BODY_XML, openBodyXml(tx, row)));
+  await tx.query(
+    `UPDATE outbound_messages o SET body_xml = NULL, body_xml_sealed = s.sealed, body_xml_key_id = s.key_id
+     FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS s(id, sealed, key_id) WHERE o.id = s.id`,
+    [rows.map((r) => r.id), sealed.map((s) => s.sealed), sealed.map((s) => s.keyId)],
+  );
+  return { resealed: rows.length, lastId: rows.at(-1)?.id ?? null };
+}
+
+/** Outbound bodies per data key (null: plain text). */
+export async function countOutboundByDataKey(db: Queryable): Promise<Record<string, number>> {
+  const rows = (
+    await db.query<{ key_id: string | null; n: number }>(
+      'SELECT body_xml_key_id AS key_id, count(*)::int AS n FROM outbound_messages GROUP BY 1',
+    )
+  ).rows;
+  return Object.fromEntries(rows.map((r) => [r.key_id ?? 'plain', r.n]));
 }

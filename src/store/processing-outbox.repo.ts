@@ -1,5 +1,6 @@
 import { type Pool, prepared } from '../shared/database.js';
 import type { Tx } from './register.repo.js';
+import { openRawXml, RAW_XML, storedTextColumns } from './stored-text.js';
 
 /**
  * Outbox rows due for a wake-up: waiting (not in the processing error queue), not being processed (a
@@ -42,9 +43,11 @@ export async function lockWaitingMessage(
     brin: string | null;
     document_id: string;
     document_time: Date;
-    raw_xml: string;
+    raw_xml: string | null;
+    raw_xml_sealed: Buffer | null;
+    raw_xml_key_id: string | null;
   }>(
-    `SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
+    `SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, ${storedTextColumns(RAW_XML, 'm')}
      FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id
      WHERE o.message_id = $1 AND o.failed_at IS NULL FOR UPDATE OF o`,
     [messageId],
@@ -58,7 +61,7 @@ export async function lockWaitingMessage(
         brin: row.brin,
         documentId: row.document_id,
         documentTime: row.document_time.toISOString(),
-        rawXml: row.raw_xml,
+        rawXml: openRawXml(tx, row),
       }
     : null;
 }

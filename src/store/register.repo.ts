@@ -3,10 +3,12 @@ import type { EnrolmentStand, StoredEnrolment } from '../register/enrolment.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { Address } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
+import type { StoredText } from '../shared/data-keys.js';
 import { prepared } from '../shared/database.js';
 import { type ArrayColumn, arrayStatement, columnNames, type Unnest } from './array-parameters.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 import type { OutboundForDelivery } from './outbound.repo.js';
+import { BODY_XML, openRawXml, RAW_XML, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
 
 /** A transaction's client; every function here runs inside the processing transaction. */
 export type Tx = pg.PoolClient;
@@ -27,19 +29,20 @@ export interface ClaimedMessage {
  * concurrent claims.
  */
 export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
-  const result = await tx.query<{
-    id: number;
-    operation: string;
-    sender_oin: string;
-    brin: string | null;
-    document_id: string;
-    document_time: Date;
-    raw_xml: string;
-  }>(
+  const result = await tx.query<
+    {
+      id: number;
+      operation: string;
+      sender_oin: string;
+      brin: string | null;
+      document_id: string;
+      document_time: Date;
+    } & StoredTextRow<'raw_xml'>
+  >(
     prepared(
       'processing-claim',
       `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) AND (failed_at IS NULL) IS TRUE RETURNING message_id)
-     SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, m.raw_xml
+     SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, ${storedTextColumns(RAW_XML, 'm')}
      FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
       [messageIds],
     ),
@@ -51,7 +54,7 @@ export async function claimForProcessing(tx: Tx, messageIds: readonly number[]):
     brin: row.brin,
     documentId: row.document_id,
     documentTime: row.document_time.toISOString(),
-    rawXml: row.raw_xml,
+    rawXml: openRawXml(tx, row),
   }));
 }
 
@@ -208,6 +211,7 @@ export interface QueuedOutbound {
   readonly draft: OutboundDraft;
   readonly endpointUrl: string | null;
   readonly paused: boolean;
+  readonly verifyReceiptSignature: boolean;
 }
 
 /** An enrolment row by its key: what a processing batch removes. */
@@ -240,28 +244,43 @@ const PUPIL_TRACE_COLUMNS: readonly ArrayColumn<ProcessingWrites['pupilTrace'][n
   { column: 'inbound_message_id', type: 'bigint', value: (t) => t.inboundMessageId },
 ];
 
-const OUTBOUND_COLUMNS: readonly ArrayColumn<OutboundDraft>[] = [
+/** A draft with its body as it is stored (sealed under the current data key, or plain without one). */
+type StoredDraft = OutboundDraft & { readonly storedBody: StoredText };
+
+const storedDrafts = (db: object, drafts: readonly OutboundDraft[]): StoredDraft[] =>
+  drafts.map((draft) => ({ ...draft, storedBody: sealFor(db, BODY_XML, draft.bodyXml) }));
+
+const OUTBOUND_COLUMNS: readonly ArrayColumn<StoredDraft>[] = [
   { column: 'institution_oin', type: 'text', value: (d) => d.institutionOin },
   { column: 'brin', type: 'text', value: (d) => d.brin },
   { column: 'operation', type: 'text', value: (d) => d.operation },
   { column: 'wsa_message_id', type: 'uuid', value: (d) => d.wsaMessageId },
   { column: 'document_id', type: 'uuid', value: (d) => d.documentId },
-  { column: 'body_xml', type: 'text', value: (d) => d.bodyXml },
+  { column: 'body_xml', type: 'text', value: (d) => d.storedBody.plain },
+  { column: 'body_xml_sealed', type: 'bytea', value: (d) => d.storedBody.sealed },
+  { column: 'body_xml_key_id', type: 'text', value: (d) => d.storedBody.keyId },
   { column: 'cause_message_id', type: 'bigint', value: (d) => d.causeMessageId },
 ];
 
 /** Inserts the drafts `drafts` picks from the statement's input; returns what delivery and the caller match on. */
-const outboundInsert = <W>(unnest: Unnest<W>, drafts: (input: W) => readonly OutboundDraft[]): string => `
+const outboundInsert = <W>(unnest: Unnest<W>, drafts: (input: W) => readonly StoredDraft[]): string => `
   INSERT INTO outbound_messages (${columnNames(OUTBOUND_COLUMNS)}) SELECT * FROM ${unnest(drafts, OUTBOUND_COLUMNS)}
   RETURNING id, cause_message_id, wsa_message_id, institution_oin`;
 
-/** Each queued row with where it goes, read in the same statement. */
-const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
+/** A queued row with where it goes, as WITH_DESTINATION reads it. */
+interface DestinationRow {
+  id: number;
+  wsa_message_id: string;
+  endpoint_url: string | null;
+  paused: boolean;
+  verify_receipt_signature: boolean;
+}
 
-const OUTBOUND_INSERT = arrayStatement<readonly OutboundDraft[]>((unnest) =>
-  outboundInsert(unnest, (drafts) => drafts),
-);
-const QUEUE_OUTBOUND = arrayStatement<readonly OutboundDraft[]>(
+/** Each queued row with where it goes, read in the same statement. */
+const WITH_DESTINATION = `SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused, coalesce(i.verify_receipt_signature, false) AS verify_receipt_signature FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin`;
+
+const OUTBOUND_INSERT = arrayStatement<readonly StoredDraft[]>((unnest) => outboundInsert(unnest, (drafts) => drafts));
+const QUEUE_OUTBOUND = arrayStatement<readonly StoredDraft[]>(
   (unnest) => `WITH queued AS (${outboundInsert(unnest, (drafts) => drafts)}) ${WITH_DESTINATION}`,
 );
 
@@ -273,7 +292,7 @@ export async function insertOutbound(
   if (drafts.length === 0) return [];
   const result = await tx.query<{ id: number; cause_message_id: number | null }>(
     OUTBOUND_INSERT.text,
-    OUTBOUND_INSERT.values(drafts),
+    OUTBOUND_INSERT.values(storedDrafts(tx, drafts)),
   );
   return result.rows.map((r) => ({ id: r.id, causeMessageId: r.cause_message_id }));
 }
@@ -281,10 +300,7 @@ export async function insertOutbound(
 /** Queues messages and returns them ready for delivery (with where they go), in the caller's transaction. */
 export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraft[]): Promise<OutboundForDelivery[]> {
   if (drafts.length === 0) return [];
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    QUEUE_OUTBOUND.text,
-    QUEUE_OUTBOUND.values(drafts),
-  );
+  const result = await tx.query<DestinationRow>(QUEUE_OUTBOUND.text, QUEUE_OUTBOUND.values(storedDrafts(tx, drafts)));
   const draftOf = new Map(drafts.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) =>
     outboundForDelivery({
@@ -292,12 +308,19 @@ export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraf
       draft: draftOf.get(r.wsa_message_id)!,
       endpointUrl: r.endpoint_url,
       paused: r.paused,
+      verifyReceiptSignature: r.verify_receipt_signature,
     }),
   );
 }
 
 /** A message just queued, as delivery takes it: pending, no attempts yet. */
-export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOutbound): OutboundForDelivery => ({
+export const outboundForDelivery = ({
+  id,
+  draft,
+  endpointUrl,
+  paused,
+  verifyReceiptSignature,
+}: QueuedOutbound): OutboundForDelivery => ({
   id,
   operation: draft.operation,
   wsaMessageId: draft.wsaMessageId,
@@ -308,6 +331,7 @@ export const outboundForDelivery = ({ id, draft, endpointUrl, paused }: QueuedOu
   institutionOin: draft.institutionOin,
   endpointUrl,
   paused,
+  verifyReceiptSignature,
   createdAt: new Date(),
 });
 
@@ -323,7 +347,7 @@ export interface ProcessingWrites {
 
 const SAVED_COLUMNS = [...ENROLMENT_KEY, ...ENROLMENT_VALUES];
 /** One statement for a whole batch; each column above is named once, its placeholder and parameter generated. */
-const PROCESSING_WRITE = arrayStatement<ProcessingWrites>(
+const PROCESSING_WRITE = arrayStatement<ProcessingWrites & { readonly storedOutbound: readonly StoredDraft[] }>(
   (unnest) => `WITH
   removed AS (
     DELETE FROM enrolments e USING ${unnest((w) => w.removed, ENROLMENT_KEY)} AS k(${columnNames(ENROLMENT_KEY)})
@@ -337,16 +361,20 @@ const PROCESSING_WRITE = arrayStatement<ProcessingWrites>(
   traced AS (
     INSERT INTO pupil_trace (${columnNames(PUPIL_TRACE_COLUMNS)}) SELECT * FROM ${unnest((w) => w.pupilTrace, PUPIL_TRACE_COLUMNS)}
     ON CONFLICT DO NOTHING RETURNING 1),
-  queued AS (${outboundInsert(unnest, (w) => w.outbound)})
+  queued AS (${outboundInsert(unnest, (w) => w.storedOutbound)})
   ${WITH_DESTINATION}`,
 );
 
 /** The processing write's text and parameters for these writes (exported for the test that holds them together). */
-export function processingWriteStatement(writes: ProcessingWrites): {
+export function processingWriteStatement(
+  db: object,
+  writes: ProcessingWrites,
+): {
   readonly text: string;
   readonly values: unknown[];
 } {
-  return { text: PROCESSING_WRITE.text, values: PROCESSING_WRITE.values(writes) };
+  const storedOutbound = storedDrafts(db, writes.outbound);
+  return { text: PROCESSING_WRITE.text, values: PROCESSING_WRITE.values({ ...writes, storedOutbound }) };
 }
 
 /**
@@ -354,16 +382,20 @@ export function processingWriteStatement(writes: ProcessingWrites): {
  * size). A key is never both removed and saved: the register session keeps one final state per key.
  */
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
-  const { text, values } = processingWriteStatement(writes);
-  const result = await tx.query<{ id: number; wsa_message_id: string; endpoint_url: string | null; paused: boolean }>(
-    prepared('processing-write', text, values),
-  );
+  const { text, values } = processingWriteStatement(tx, writes);
+  const result = await tx.query<DestinationRow>(prepared('processing-write', text, values));
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => {
     const draft = draftOf.get(r.wsa_message_id);
     if (!draft) throw new Error(`queued outbound message ${r.id} matches no draft`); // before COMMIT: the batch rolls back
-    return { id: r.id, draft, endpointUrl: r.endpoint_url, paused: r.paused };
+    return {
+      id: r.id,
+      draft,
+      endpointUrl: r.endpoint_url,
+      paused: r.paused,
+      verifyReceiptSignature: r.verify_receipt_signature,
+    };
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Pool } from '../shared/database.js';
+import { openRawXml, RAW_XML, storedTextColumns } from './stored-text.js';
 
 /** An inbound message with how its processing went, as a trace shows it. */
 export interface InboundTraceRow {
@@ -41,7 +42,9 @@ interface Row {
   received_at: Date;
   processed_at: Date | null;
   outcome: string | null;
-  raw_xml: string;
+  raw_xml: string | null;
+  raw_xml_sealed: Buffer | null;
+  raw_xml_key_id: string | null;
   failed_at: Date | null;
   failure: string | null;
 }
@@ -60,7 +63,7 @@ export async function findInboundForTrace(pool: Pool, lookup: InboundTraceLookup
   const rows = (
     await pool.query<Row>(
       `SELECT m.id, m.contract, m.operation, m.sender_oin, m.brin, m.document_id, m.wsa_message_id, m.request_id, m.receipt_id, m.receipt_at, m.received_at,
-       r.processed_at, r.outcome, m.raw_xml, o.failed_at, o.failure
+       r.processed_at, r.outcome, ${storedTextColumns(RAW_XML, 'm')}, o.failed_at, o.failure
      FROM inbound_messages m LEFT JOIN processing_results r ON r.message_id = m.id LEFT JOIN processing_outbox o ON o.message_id = m.id
      WHERE ${where}`,
       [value],
@@ -80,7 +83,7 @@ export async function findInboundForTrace(pool: Pool, lookup: InboundTraceLookup
     receivedAt: r.received_at,
     processedAt: r.processed_at,
     outcome: r.outcome,
-    rawXml: r.raw_xml,
+    rawXml: openRawXml(pool, r),
     failedAt: r.failed_at,
     failure: r.failure,
   }));

@@ -50,7 +50,10 @@ export class InstitutionEndpoint {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const xml = Buffer.concat(chunks).toString('utf8');
-        const messageId = (/<wsa:MessageID>([^<]+)<\/wsa:MessageID>/.exec(xml)?.[1] ?? '').replace(/^urn:uuid:/, '');
+        const messageId = (/<wsa:MessageID(?:\s[^>]*)?>([^<]+)<\/wsa:MessageID>/.exec(xml)?.[1] ?? '').replace(
+          /^urn:uuid:/,
+          '',
+        );
         const operation = /<(?:[\w.-]+:)?(\w+)_Request[\s>]/.exec(xml)?.[1] ?? '?';
         const mode = this.mode === 'down' ? 'ok' : this.mode; // a request that got in before the close
         this.pushes.push({ messageId, operation, answered: mode, at: Date.now() });

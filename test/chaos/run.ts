@@ -368,6 +368,8 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
     ...PROFILE.env,
     DATABASE_URL: databaseUrl,
     REDIS_URL: redis.url,
+    // Production profile (a named database): the endpoints are on loopback, which deliveries re-check.
+    ALLOW_LOOPBACK_ENDPOINTS: 'true',
     PORT: String(port),
     HOST: '127.0.0.1',
     SEED_DEMO: 'false',

@@ -5,6 +5,7 @@ import { XmlDocument, type XmlElement } from 'libxml2-wasm';
 import { INBOUND_CONTRACTS, NS } from '../../src/shared/catalogue.js';
 import { processingBatchJobId } from '../../src/shared/processing-queue.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { openRawXml } from '../../src/store/stored-text.js';
 import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 import {
   ANONYMOUS,
@@ -73,8 +74,12 @@ describe('accepting valid messages', () => {
       operation,
       sender_oin: defaultSenderOin(operation),
       wsa_message_id: messageId,
-      raw_xml: request.xml,
+      raw_xml: null,
+      raw_xml_key_id: 'test',
     });
+    // Stored sealed (DATA_KEYS), no byte of the body readable in the row; the repository opens it whole.
+    expect(row.raw_xml_sealed.includes(Buffer.from(documentId))).toBe(false);
+    expect(openRawXml(broker().pool, row)).toBe(request.xml);
     expect(row.receipt_id).toBe(receiptId);
     await waitFor(
       () => jobCount(broker()),

@@ -270,6 +270,50 @@ describe('admin API', () => {
     });
   });
 
+  test("an institution's receipt-signature check is set on add and on its own, by the operator role only, audited", async () => {
+    const school = { oin: oinOf('46AA'), name: 'School 46AA', brins: ['46AA'] };
+    expect(
+      (
+        await call('institutions', {
+          method: 'POST',
+          token: OPERATOR,
+          body: { ...school, verifyReceiptSignature: 'yes' },
+        })
+      ).status,
+    ).toBe(400);
+    const added = await call('institutions', {
+      method: 'POST',
+      token: OPERATOR,
+      body: { ...school, verifyReceiptSignature: true },
+    });
+    expect(added.body).toMatchObject({ verifyReceiptSignature: true });
+    expect((await call(`institutions/${school.oin}`, { token: READ })).body.institution.verifyReceiptSignature).toBe(
+      true,
+    );
+    const path = `institutions/${school.oin}/receipt-signature`;
+    expect((await call(path, { method: 'POST', token: READ, body: { verify: false } })).status).toBe(403);
+    expect((await call(path, { method: 'POST', token: OPERATOR, body: {} })).status).toBe(400);
+    expect((await call(path, { method: 'POST', token: OPERATOR, body: { verify: false } })).body).toEqual({
+      institution: school.oin,
+      verifyReceiptSignature: false,
+    });
+    expect((await call(`institutions/${school.oin}`, { token: READ })).body.institution.verifyReceiptSignature).toBe(
+      false,
+    );
+    expect(
+      (
+        await call('institutions/00000007000047AA00000/receipt-signature', {
+          method: 'POST',
+          token: OPERATOR,
+          body: { verify: true },
+        })
+      ).status,
+    ).toBe(404);
+    expect((await call('audit?action=institution.update', { token: READ })).body[0]).toMatchObject({
+      target: { institution: school.oin, verifyReceiptSignature: false },
+    });
+  });
+
   test('overview, stats and the accepted/delivered series reflect the traffic', async () => {
     const overview = (await call('overview', { token: READ })).body as {
       oin: string;

@@ -9,6 +9,7 @@ import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { BROKER_OIN, BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 
 const handlers = createHandlers();
 const parties = { brpSourceOin: BRP_OIN, brokerOin: BROKER_OIN };
@@ -44,7 +45,10 @@ describe('processing population-register mutations', () => {
   });
 
   const bodyOf = async (outboundId: number): Promise<string> =>
-    (await broker().pool.query('SELECT body_xml FROM outbound_messages WHERE id = $1', [outboundId])).rows[0].body_xml;
+    withOpenedBodies(
+      broker().pool,
+      (await broker().pool.query(`SELECT ${BODY_XML_COLUMNS} FROM outbound_messages WHERE id = $1`, [outboundId])).rows,
+    )[0]!.body_xml;
 
   test('a name change and an address change in one batch both land, the second push carrying both', async () => {
     const rename = await submitPersonMutation(broker().pool, parties, {

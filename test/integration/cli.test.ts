@@ -103,6 +103,28 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     expect(table).toMatch(/00000003123456780000\s+25BE,25BF\s+yes\s+no/);
   });
 
+  test('institution update turns the check of receipt signatures on and off; add keeps it unless told', async () => {
+    const oin = '00000003123456780000'; // added by the test above
+    const show = async () =>
+      JSON.parse((await run(process.execPath, [CLI, 'institution', 'list', '--json'], { env })).stdout).find(
+        (i: { oin: string }) => i.oin === oin,
+      ).verifyReceiptSignature;
+    expect(await show()).toBe(false);
+    const on = await run(process.execPath, [CLI, 'institution', 'update', oin, '--verify-receipt-signature'], { env });
+    expect(on.stdout).toBe(`${oin}: receipt signatures checked\n`);
+    expect(await show()).toBe(true);
+    const addAgain = ['institution', 'add', '--oin', oin, '--name', 'Vendor X', '--brin', '25BE', '--brin', '25BF'];
+    await run(process.execPath, [CLI, ...addAgain], { env });
+    expect(await show()).toBe(true);
+    await run(process.execPath, [CLI, ...addAgain, '--no-verify-receipt-signature'], { env });
+    expect(await show()).toBe(false);
+    const nothing = await run(process.execPath, [CLI, 'institution', 'update', oin], { env }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(nothing?.stderr).toContain('--verify-receipt-signature or --no-verify-receipt-signature');
+  });
+
   test('a BRIN another institution serves is refused, naming it and --also; with --also it is added as a further administration', async () => {
     const add = (...more: string[]) =>
       run(

@@ -54,6 +54,8 @@ describe('crash safety', () => {
       ...process.env,
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.TEST_REDIS_URL,
+      // Production profile (a named database): the test's endpoints are on loopback, which deliveries re-check.
+      ALLOW_LOOPBACK_ENDPOINTS: 'true',
       QUEUE_PREFIX: broker().config.queuePrefix,
       JOB_LOCK_MS: '1000',
       SWEEP_INTERVAL_MS: '300',

@@ -30,11 +30,17 @@ function validateOutbound(xml: string, element: string): void {
 }
 
 const PUPIL = '123456782';
+/** The processing clock: a week after the June uitslag of examenregime 2027, unless a test moves it. */
+const JUNE = new Date('2027-06-20T10:00:00Z');
 
 describe('exam results end to end', () => {
   const broker = useTestBroker();
   let endpoints: TestEndpoints;
   let pipeline: Pipeline;
+  let now = JUNE;
+  beforeEach(() => {
+    now = JUNE;
+  });
 
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
@@ -53,7 +59,9 @@ describe('exam results end to end', () => {
       { opleidingcode: '0060', niveau: 'HAVO' },
     ]);
     await broker().registry.refresh();
-    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {});
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {
+      now: () => now,
+    });
     // The pupil's VO enrolment at 31AA; every exam check below reads it.
     const body = enrolment('31AA');
     await send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body, from('31AA')));
@@ -153,11 +161,23 @@ describe('exam results end to end', () => {
     ]);
   });
 
-  test('the same stand again changes nothing and is not signalled', async () => {
-    const again = examResult('31AA', 'P-1');
-    const xml = await deliver('31AA', again);
-    expect(verdict(xml)).toEqual({ goedgekeurd: 'true', signalen: [] });
-    expect(await diplomasOf(broker().pool, PUPIL)).toHaveLength(1);
+  test('the same stand again changes nothing, but its warnings are given again', async () => {
+    const withWarning = (x: string) => x.replace('<ex:cijfer>70<', '<ex:cijfer>69<');
+    const first = await deliver('31AA', examResult('31AA', 'I-1', withWarning));
+    expect(verdict(first)).toEqual({ goedgekeurd: 'true', signalen: ['E0018'] });
+    const diplomas = (await diplomasOf(broker().pool, PUPIL)).length;
+    const stored = async () =>
+      (await broker().pool.query(`SELECT source_message_id FROM exam_results WHERE examenresultaatvolgnummer = 'I-1'`))
+        .rows;
+    const before = await stored();
+    // A school that did not fix its administration sends the very same stand: still the warning, nothing saved.
+    const again = await deliver('31AA', examResult('31AA', 'I-1', withWarning));
+    expect(verdict(again)).toEqual({ goedgekeurd: 'true', signalen: ['E0018'] });
+    expect(await stored()).toEqual(before);
+    expect(await diplomasOf(broker().pool, PUPIL)).toHaveLength(diplomas);
+    // A clean stand sent twice stays clean.
+    await deliver('31AA', examResult('31AA', 'I-2'));
+    expect(verdict(await deliver('31AA', examResult('31AA', 'I-2')))).toEqual({ goedgekeurd: 'true', signalen: [] });
   });
 
   test('a rejected stand: no onderwijsaanbieder (schema-valid), E0001, nothing stored', async () => {
@@ -165,34 +185,76 @@ describe('exam results end to end', () => {
       x.replace('<ex:onderwijsaanbieder>100A200</ex:onderwijsaanbieder>', ''),
     );
     expect(verdict(await deliver('31AA', body))).toEqual({ goedgekeurd: 'false', signalen: ['E0001'] });
-    expect((await storedResults('31AA')).map((r) => r.examenresultaatvolgnummer)).toEqual(['P-1']);
+    expect((await storedResults('31AA')).map((r) => r.examenresultaatvolgnummer)).not.toContain('R-1');
   });
 
+  const AUGUST = new Date('2027-08-01T10:00:00Z');
+  const JULY_31 = new Date('2027-07-31T10:00:00Z');
+  const noCe = (x: string) => x.replace(/<ex:cijferCentraalExamen>\d+<\/ex:cijferCentraalExamen>/g, '');
+  const noUitslag = (x: string) => x.replace(/<ex:uitslag>[\s\S]*<\/ex:uitslag>/, '');
+  let warnings = 0;
   test.each([
-    ['uitslag the day after the out-date', (x: string) => x.replace(/2027-06-12</g, '2027-08-01<'), ['E0010']],
-    ['uitslag on the out-date', (x: string) => x.replace(/2027-06-12</g, '2027-07-31<'), []],
-    ['uitslag the day before the in-date', (x: string) => x.replace(/2027-06-12</g, '2026-08-19<'), ['E0010']],
+    ['uitslag the day after the out-date', (x: string) => x.replace(/2027-06-12</g, '2027-08-01<'), JUNE, ['E0010']],
+    ['uitslag on the out-date', (x: string) => x.replace(/2027-06-12</g, '2027-07-31<'), JUNE, []],
+    ['uitslag the day before the in-date', (x: string) => x.replace(/2027-06-12</g, '2026-08-19<'), JUNE, ['E0010']],
     [
       'a level other than the enrolment’s opleiding',
       (x: string) => x.replace('<ex:niveau>HAVO<', '<ex:niveau>VWO<'),
+      JUNE,
       ['E0012'],
     ],
+    ['no CE grade with an uitslag, in June: the resit may still come', noCe, JUNE, ['E0013']],
+    ['no CE grade with an uitslag, on 31 July', noCe, JULY_31, ['E0013']],
+    ['no CE grade with an uitslag, from 1 August: the resit is missing', noCe, AUGUST, ['E0013', 'E0016']],
+    ['a werkstuk grade with a decimal', (x: string) => x.replace('<ex:cijfer>70<', '<ex:cijfer>69<'), JUNE, ['E0018']],
+    ['a CE grade without uitslag, in June: not yet expected', noUitslag, JUNE, []],
+    ['a CE grade without uitslag, on 31 July', noUitslag, JULY_31, []],
+    ['a CE grade without uitslag, from 1 August', noUitslag, AUGUST, ['E0015']],
     [
-      'no CE grade with an uitslag',
-      (x: string) => x.replace(/<ex:cijferCentraalExamen>\d+<\/ex:cijferCentraalExamen>/g, ''),
-      ['E0013', 'E0016'],
-    ],
-    ['a werkstuk grade with a decimal', (x: string) => x.replace('<ex:cijfer>70<', '<ex:cijfer>69<'), ['E0018']],
-    ['a CE grade without uitslag', (x: string) => x.replace(/<ex:uitslag>[\s\S]*<\/ex:uitslag>/, ''), ['E0015']],
-    [
-      'passed in June, still enrolled after 1 August',
+      'passed before the enrolment began: not "still enrolled", that enrolment is a later one',
       (x: string) => x.replace(/2027-06-12</g, '2026-06-12<'),
-      ['E0010', 'E0011'],
+      AUGUST,
+      ['E0010'],
     ],
-  ])('warning: %s', async (_name, change, signalen) => {
-    const volgnummer = `W-${Math.random().toString(36).slice(2, 8)}`;
-    const xml = await deliver('31AA', examResult('31AA', volgnummer, change));
+    [
+      'uitslag T (withdrawn) without CE or SE grades',
+      (x: string) =>
+        noCe(x)
+          .replace('<ex:uitslagcode>G<', '<ex:uitslagcode>T<')
+          .replace(/<ex:cijferSchoolexamen>\d+<\/ex:cijferSchoolexamen>/g, ''),
+      AUGUST,
+      ['E0016'],
+    ],
+  ])('warning: %s', async (_name, change, today, signalen) => {
+    now = today;
+    const xml = await deliver('31AA', examResult('31AA', `W-${++warnings}`, change));
     expect(verdict(xml)).toEqual({ goedgekeurd: 'true', signalen });
+  });
+
+  test('uitslag T is accepted, stored, and no diploma', async () => {
+    const count = async () => (await diplomasOf(broker().pool, PUPIL)).length;
+    const before = await count();
+    const withdrawn = (x: string) => x.replace('<ex:uitslagcode>G<', '<ex:uitslagcode>T<');
+    expect(verdict(await deliver('31AA', examResult('31AA', 'T-1', withdrawn)))).toEqual({
+      goedgekeurd: 'true',
+      signalen: [],
+    });
+    expect((await storedResults('31AA')).find((r) => r.examenresultaatvolgnummer === 'T-1')?.uitslag).toBe('T');
+    expect(await count()).toBe(before);
+  });
+
+  test('a spread exam: the same result’s earlier examenregime ends the first-year exception', async () => {
+    now = AUGUST;
+    const spread = (regime: string, time: string) => (x: string) =>
+      at(time)(noUitslag(x))
+        .replace('<ex:examenregime>2027<', `<ex:examenregime>${regime}<`)
+        .replace('<ex:examenregime>', '<ex:indicatieGespreidExamen>true</ex:indicatieGespreidExamen><ex:examenregime>');
+    // The first year (2026): no uitslag expected.
+    const first = await deliver('31AA', examResult('31AA', 'G-1', spread('2026', '2026-06-20T10:00:00Z')));
+    expect(verdict(first)).toEqual({ goedgekeurd: 'true', signalen: [] });
+    // The same result in its second year (2027): the earlier stand was the first year, so an uitslag is expected.
+    const second = await deliver('31AA', examResult('31AA', 'G-1', spread('2027', '2027-06-20T10:00:00Z')));
+    expect(verdict(second)).toEqual({ goedgekeurd: 'true', signalen: ['E0015'] });
   });
 
   test('a second stand newer wins: failed replaces passed and the diploma goes; an older one is not processed', async () => {
@@ -241,13 +303,32 @@ describe('exam results end to end', () => {
     });
   });
 
-  test('deleting an uitslag of an earlier school year warns with E0019', async () => {
-    const lastYear = (x: string) => x.replace(/2027-06-12</g, '2026-06-12<');
-    await deliver('31AA', examResult('31AA', 'D-2', lastYear));
+  test('E0019: deleting an uitslag that was in the register on 1 August of the running school year', async () => {
+    now = JUNE;
+    await deliver('31AA', examResult('31AA', 'D-2'));
+    now = new Date('2027-08-02T10:00:00Z');
     expect(verdict(await remove('31AA', deletion('31AA', 'D-2')))).toEqual({
       goedgekeurd: 'true',
       signalen: ['E0019'],
     });
+  });
+
+  test('E0019: not for an uitslag of last school year that came into the register after 1 August', async () => {
+    now = new Date('2027-08-02T10:00:00Z');
+    await deliver('31AA', examResult('31AA', 'D-3'));
+    now = new Date('2027-09-01T10:00:00Z');
+    expect(verdict(await remove('31AA', deletion('31AA', 'D-3')))).toEqual({ goedgekeurd: 'true', signalen: [] });
+  });
+
+  test('E0019: a newer stand without uitslag takes away an uitslag stored before 1 August', async () => {
+    now = JUNE;
+    await deliver('31AA', examResult('31AA', 'D-4', at('2027-06-12T10:00:00Z')));
+    now = new Date('2027-08-02T10:00:00Z');
+    const without = await deliver(
+      '31AA',
+      examResult('31AA', 'D-4', (x) => at('2027-08-02T09:00:00Z')(noUitslag(x))),
+    );
+    expect(verdict(without)).toEqual({ goedgekeurd: 'true', signalen: ['E0015', 'E0019'] });
   });
 
   test('a vavo institution’s result for a VO pupil placed there reaches the VO school', async () => {
@@ -283,5 +364,25 @@ describe('exam results end to end', () => {
     expect((await diplomasOf(broker().pool, '111222333')).map((d) => d.brin)).toEqual(['33AA']);
     // A school without a placement there hears nothing.
     expect(endpoints.received('31AA').some((r) => r.xml.includes('verstrekkenExamenresultaatVO_Request'))).toBe(false);
+
+    // The vavo institution deletes the result: the VO school hears it is gone.
+    expect(verdict(await remove('33AA', deletion('33AA', 'V-17').replace(/123456782/g, '111222333')))).toEqual({
+      goedgekeurd: 'true',
+      signalen: [],
+    });
+    const removal = await waitFor(
+      async () => endpoints.received('32AA').find((r) => r.xml.includes('indicatieVerwijderd')),
+      (r) => r !== undefined,
+      5000,
+    );
+    expect(removal).toBeDefined();
+    validateOutbound(removal!.xml, 'verstrekkenExamenresultaatVO_Request');
+    expect([
+      elementText(removal!.xml, 'indicatieVerwijderd'),
+      elementText(removal!.xml, 'eigenInschrijvingvolgnummer'),
+      elementText(removal!.xml, 'examenresultaatvolgnummer'),
+      elementText(removal!.xml, 'ontvangendeInstantie'),
+    ]).toEqual(['true', '2026-0001', 'V-17', '32AA']);
+    expect(await diplomasOf(broker().pool, '111222333')).toEqual([]);
   });
 });

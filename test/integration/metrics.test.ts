@@ -9,6 +9,7 @@ import { waitFor } from '../support/broker.js';
 import { errorQueued, oinOf, outboundOf, sendEnrolment, useBrokerWithSchools } from '../support/console.js';
 import { sample, scrape } from '../support/metrics-text.js';
 import { bodyFixture, lasRequest, send } from '../support/soap.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 
 describe('metrics', () => {
   const { broker, endpoints } = useBrokerWithSchools(['51AA', '52AA', '53AA']);
@@ -51,11 +52,15 @@ describe('metrics', () => {
       (n) => n === 4,
     );
     // 1 pending row that no process offered (a copy of a delivered feedback): only a poll of PostgreSQL finds it.
-    const bodyXml = (
-      await broker().pool.query('SELECT body_xml FROM outbound_messages WHERE institution_oin = $1 LIMIT 1', [
-        oinOf('51AA'),
-      ])
-    ).rows[0].body_xml;
+    const bodyXml = withOpenedBodies(
+      broker().pool,
+      (
+        await broker().pool.query(
+          `SELECT ${BODY_XML_COLUMNS} FROM outbound_messages WHERE institution_oin = $1 LIMIT 1`,
+          [oinOf('51AA')],
+        )
+      ).rows,
+    )[0]!.body_xml;
     const client = await broker().pool.connect();
     const [orphan] = await insertOutbound(client, [
       {

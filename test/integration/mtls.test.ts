@@ -5,13 +5,16 @@
  */
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { Broker } from '../../src/broker.js';
-import { httpsAgentFor } from '../../src/delivery/http-post.js';
+import { deliveryHttpsAgent, httpsAgentFor } from '../../src/delivery/http-post.js';
 import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
 import { attemptDelivery, outboundEnvelope } from '../../src/delivery/soap-client.js';
+import { pingEndpoint } from '../../src/operator/institutions.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { loadConfig } from '../../src/shared/config.js';
+import { loadEnvelopeSigner } from '../../src/shared/signing.js';
 import { StartupError } from '../../src/shared/startup-failure.js';
 import { clientTlsOptions, loadTlsMaterial } from '../../src/shared/tls.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
@@ -186,6 +189,28 @@ describe('start-up checks', () => {
     expect((error as Error).message).toMatch(/TLS_KEY_FILE.*key values mismatch/);
   });
 
+  test("a signing key that is not RSA, or not the certificate's, stops the start with one line", () => {
+    const lineOf = (env: Record<string, string>): string => {
+      try {
+        loadEnvelopeSigner(loadConfig({ ...brokerTlsEnv(pki), ...env }).signing);
+        return 'started';
+      } catch (error) {
+        expect(error).toBeInstanceOf(StartupError);
+        return (error as Error).message;
+      }
+    };
+    expect(lineOf({})).toBe('started');
+    // The test CA's own key is EC.
+    expect(
+      lineOf({ SIGNING_KEY_FILE: path.join(path.dirname(pki.caFile), 'ca.key'), SIGNING_CERT_FILE: pki.caFile }),
+    ).toMatch(
+      /^SIGNING_KEY_FILE and SIGNING_CERT_FILE \(default TLS_KEY_FILE and TLS_CERT_FILE\): the signing key must be RSA \(RSA-SHA256\), not ec$/,
+    );
+    expect(lineOf({ SIGNING_KEY_FILE: pki.school25BE.keyFile })).toMatch(
+      /: the key does not belong to the certificate$/,
+    );
+  });
+
   test('a CA bundle without a certificate, or a CRL that is none, stops the start with one line naming the setting', () => {
     const lineOf = (env: Record<string, string>): string => {
       try {
@@ -266,6 +291,27 @@ describe('deliveries over mutual TLS', () => {
     }
   });
 
+  test("a ping goes over the same transport: it presents the broker's certificate and trusts only the configured CAs", async () => {
+    const school = await startSchool(pki.school25BE);
+    const rogue = await startSchool(pki.untrusted);
+    try {
+      const agent = deliveryHttpsAgent(loadConfig(brokerTlsEnv(pki)).tls);
+      expect(await pingEndpoint(school.url, 5000, agent)).toMatchObject({
+        reachable: true,
+        healthy: true,
+        httpStatus: 200,
+      });
+      expect(school.clientOins).toEqual([BROKER_OIN]);
+      const refused = await pingEndpoint(rogue.url, 5000, agent);
+      expect(refused).toMatchObject({ reachable: false, healthy: false });
+      expect(refused.error).toMatch(/^connection failed/);
+      expect(rogue.clientOins).toEqual([]);
+    } finally {
+      await school.close();
+      await rogue.close();
+    }
+  });
+
   test('to an endpoint whose certificate is not trusted: a transport failure, retried, nothing sent', async () => {
     const school = await startSchool(pki.untrusted);
     try {
@@ -277,5 +323,33 @@ describe('deliveries over mutual TLS', () => {
     } finally {
       await school.close();
     }
+  });
+});
+
+describe('ADMIN_PORT with TLS on', () => {
+  let withAdmin: Broker;
+  beforeAll(async () => {
+    withAdmin = await startTestBroker({ env: { ...brokerTlsEnv(pki), ADMIN_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await withAdmin?.close();
+  });
+
+  const getTls = (url: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      https
+        .get(url, { agent: false, ca: pki.ca, cert: pki.school25BE.cert, key: pki.school25BE.key }, (res) => {
+          res.resume().on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject);
+    });
+
+  test('the operator routes answer on the plain-HTTP admin listener without a client certificate, and not on the TLS port', async () => {
+    expect(withAdmin.adminBaseUrl.startsWith('http://')).toBe(true);
+    expect((await fetch(`${withAdmin.adminBaseUrl}/metrics`)).status).toBe(200);
+    expect((await fetch(`${withAdmin.adminBaseUrl}/readyz`)).status).toBe(200);
+    // A school with a valid certificate finds none of them on the SOAP port.
+    expect(await getTls(`${withAdmin.baseUrl}/metrics`)).toBe(404);
+    expect(await getTls(`${withAdmin.baseUrl}/admin/`)).toBe(404);
   });
 });

@@ -8,8 +8,11 @@ import { Writable } from 'node:stream';
 import type { Broker } from '../../src/broker.js';
 import { DEMO_INSTITUTIONS, seedDemoPopulation } from '../../src/demo-seed.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { createHandlers } from '../../src/processing/handlers/index.js';
+import { startProcessingWorker } from '../../src/processing/processing-worker.js';
 import { isValidBsn, isValidOnderwijsnummer } from '../../src/register/pgn.js';
 import { createLogger } from '../../src/shared/log.js';
+import { createProcessingQueue } from '../../src/shared/processing-queue.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { startTestBroker, waitFor } from '../support/broker.js';
 import { scrape } from '../support/metrics-text.js';
@@ -48,10 +51,16 @@ function personalNumbersIn(text: string): string[] {
   return found;
 }
 
-/** Every key of this broker's queue prefix, with its contents, as text. */
+/** Every key in Redis (SCAN over the whole database, not only this broker's prefix), with its contents, as text. */
 async function redisText(broker: Broker): Promise<string> {
   const { redis } = broker;
-  const keys = await redis.keys(`${broker.config.queuePrefix}:*`);
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
   const parts: string[] = [];
   for (const key of keys) {
     const type = await redis.type(key);
@@ -170,6 +179,14 @@ describe('personal data stays out of logs, Redis and metrics', () => {
     // A message the broker accepts and processes; its feedback is delivered to the demo school.
     const accepted = await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', enrolment()));
     expect(accepted.status).toBe(200);
+    // Accepted too, each bypass form in a free-text field (the school's own volgnummer), processed and fed back.
+    for (const form of BYPASS_FORMS) {
+      const body = withElement(enrolment(), 'inschrijvingvolgnummer', form);
+      expect([form, (await send(broker.baseUrl, lasRequest('aanleverenInschrijvingVO', body))).status]).toEqual([
+        form,
+        200,
+      ]);
+    }
     await waitFor(
       async () => lines.join(''),
       (text) => text.includes('demo institution received'),
@@ -188,14 +205,19 @@ describe('personal data stays out of logs, Redis and metrics', () => {
       text.split('\n').filter((line) => line.includes('"message":"request"'));
     const logText = await waitFor(
       async () => lines.join(''),
-      (text) => requestLinesIn(text).length >= refusals.length + 2,
+      (text) => requestLinesIn(text).length >= refusals.length + 2 + BYPASS_FORMS.length,
+    );
+    await waitFor(
+      async () =>
+        (await broker.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM processing_results')).rows[0]!.n,
+      (n) => n >= 1 + BYPASS_FORMS.length,
     );
     expect(personalNumbersIn(logText)).toEqual([]);
     expect(personalNumbersIn(await redisText(broker))).toEqual([]);
     expect(personalNumbersIn(seriesOf(await scrape(broker.baseUrl)))).toEqual([]);
     // The log still says what was wrong: the element and the kind of failure.
     const requestLines = requestLinesIn(logText).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(requestLines).toHaveLength(refusals.length + 2);
+    expect(requestLines).toHaveLength(refusals.length + 2 + BYPASS_FORMS.length);
     expect(requestLines[0]).toMatchObject({
       faultCode: 'Client.DK0004',
       element: 'burgerservicenummer',
@@ -206,5 +228,43 @@ describe('personal data stays out of logs, Redis and metrics', () => {
       element: 'x******782',
       reason: 'body not valid against the schema: unexpected element',
     });
+  });
+
+  test('a processing job that fails leaves only the masked reason in Redis: no failedReason, stack or event with a number', async () => {
+    const prefix = `${broker.config.queuePrefix}f`;
+    // Any error out of the job's code stands for them all: here the worker's log line throws one quoting a BSN.
+    const log = createLogger('error', capture);
+    log.debug = (() => {
+      throw new Error(`cannot log pupil ${BSN} (${BYPASS_FORMS.join(', ')})`);
+    }) as unknown as typeof log.debug;
+    const worker = startProcessingWorker({
+      redisUrl: process.env.TEST_REDIS_URL!,
+      prefix,
+      pool: broker.pool,
+      handlers: createHandlers(),
+      brokerOin: BROKER_OIN,
+      traceKey: 'test-trace-key-for-the-failing-job-0123456789',
+      concurrency: 1,
+      batchSize: 1,
+      transactions: 1,
+      log,
+    });
+    const queue = createProcessingQueue(broker.redis, prefix);
+    try {
+      const failed = new Promise<string>((resolve) => worker.on('failed', (_job, error) => resolve(error.message)));
+      await queue.add('process', { messageIds: [987_654_321] });
+      expect(await failed).toContain('******782');
+      // The reason reached Redis (the queue's event stream keeps it), masked.
+      const stored = await waitFor(
+        () => redisText(broker),
+        (text) => text.includes('cannot log pupil'),
+      );
+      expect(stored).toContain('cannot log pupil ******782');
+      expect(personalNumbersIn(stored)).toEqual([]);
+    } finally {
+      await worker.close();
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });

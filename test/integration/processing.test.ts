@@ -12,6 +12,7 @@ import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 
 const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const handlers = createHandlers();
@@ -50,12 +51,15 @@ describe('processing', () => {
       brokerOin: '00000001800866472000',
       ...(now ? { now: () => now } : {}),
     });
-    const outbound = (
-      await broker().pool.query(
-        'SELECT operation, body_xml, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id',
-        [result.outbound.map((o) => o.id)],
-      )
-    ).rows;
+    const outbound = withOpenedBodies<{ operation: string; body_xml: string; institution_oin: string }>(
+      broker().pool,
+      (
+        await broker().pool.query(
+          `SELECT operation, ${BODY_XML_COLUMNS}, institution_oin FROM outbound_messages WHERE id = ANY($1) ORDER BY id`,
+          [result.outbound.map((o) => o.id)],
+        )
+      ).rows,
+    );
     for (const row of outbound) {
       const doc = XmlDocument.fromString(row.body_xml);
       try {

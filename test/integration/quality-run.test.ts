@@ -8,8 +8,21 @@ import { listQualityRuns, listQualitySignals } from '../../src/store/quality.rep
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig, TEST_BROKER_OIN } from '../support/delivery-rig.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 
 const broker = useTestBroker();
+
+/** The bodies of the quality reports queued for a school, oldest first. */
+const reportsTo = async (brin: string): Promise<string[]> =>
+  withOpenedBodies(
+    broker().pool,
+    (
+      await broker().pool.query(
+        `SELECT ${BODY_XML_COLUMNS} FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = $1 ORDER BY id`,
+        [brin],
+      )
+    ).rows,
+  ).map((row) => row.body_xml);
 let rig: DeliveryRig;
 const lines: string[] = [];
 const log = createLogger(
@@ -265,12 +278,9 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
         .filter((r) => r.inschrijvingvolgnummer === 'A-young')
         .map((r) => r.code);
       // This run's report to the school, if it got one.
-      const report = (
-        await broker().pool.query(
-          "SELECT body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = $1 AND body_xml LIKE $2",
-          [SCHOOL_A, `%<t:datumControle>${iso.slice(0, 10)}</t:datumControle>%`],
-        )
-      ).rows[0]?.body_xml as string | undefined;
+      const report = (await reportsTo(SCHOOL_A)).find((body) =>
+        body.includes(`<t:datumControle>${iso.slice(0, 10)}</t:datumControle>`),
+      );
       return {
         listed,
         sent: report?.includes('<t:inschrijvingvolgnummer>A-young</t:inschrijvingvolgnummer>') ?? false,
@@ -314,12 +324,9 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
       [{ kind: 'OWN', value: onderwijsnummer }, 'Q0001', '2028-10-01'],
       [{ kind: 'BSN', value: bsn }, 'Q0001', '2028-09-01'],
     ]);
-    const report = (
-      await broker().pool.query(
-        "SELECT body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = $1 AND body_xml LIKE '%<t:datumControle>2027-03-01</t:datumControle>%'",
-        [SCHOOL_A],
-      )
-    ).rows[0].body_xml as string;
+    const report = (await reportsTo(SCHOOL_A)).find((body) =>
+      body.includes('<t:datumControle>2027-03-01</t:datumControle>'),
+    )!;
     expect(report).toContain(
       `<t:burgerservicenummer>${bsn}</t:burgerservicenummer><t:inschrijvingvolgnummer>1</t:inschrijvingvolgnummer>`,
     );
@@ -351,16 +358,19 @@ describe('the weekly quality run (real PostgreSQL, delivery to real HTTP endpoin
     await saveEnrolment('44DD', 'Y-1', '555666777', { datumInschrijving: '2029-10-01', perioden: [] }, y); // Q0001, delivered by Y
     await runQualityChecks({ pool: broker().pool, brokerOin: TEST_BROKER_OIN, log, now: at('2027-04-01T01:00:00Z') });
 
-    const reports = (
-      await broker().pool.query(
-        "SELECT institution_oin, body_xml FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = '44DD' ORDER BY institution_oin",
-      )
-    ).rows;
+    const reports = withOpenedBodies(
+      broker().pool,
+      (
+        await broker().pool.query(
+          `SELECT institution_oin, ${BODY_XML_COLUMNS} FROM outbound_messages WHERE operation = 'verstrekkenKwaliteitscontrole' AND brin = '44DD' ORDER BY institution_oin`,
+        )
+      ).rows,
+    );
     expect(reports.map((r) => r.institution_oin)).toEqual([x, y]);
-    expect(reports[0].body_xml).toContain('<t:inschrijvingvolgnummer>X-1</t:inschrijvingvolgnummer>');
-    expect(reports[0].body_xml).not.toContain('Y-1');
-    expect(reports[1].body_xml).toContain('<t:inschrijvingvolgnummer>Y-1</t:inschrijvingvolgnummer>');
-    expect(reports[1].body_xml).not.toContain('X-1');
+    expect(reports[0]!.body_xml).toContain('<t:inschrijvingvolgnummer>X-1</t:inschrijvingvolgnummer>');
+    expect(reports[0]!.body_xml).not.toContain('Y-1');
+    expect(reports[1]!.body_xml).toContain('<t:inschrijvingvolgnummer>Y-1</t:inschrijvingvolgnummer>');
+    expect(reports[1]!.body_xml).not.toContain('X-1');
     await waitFor(
       async () => [rig.endpoints.received('44DX').length, rig.endpoints.received('44DY').length],
       ([a, b]) => a === 1 && b === 1,

@@ -11,6 +11,7 @@ import { useTestBroker } from '../support/broker.js';
 import { oinOf } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { ANONYMOUS, BROKER_OIN, BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+import { BODY_XML_COLUMNS, withOpenedBodies } from '../support/stored-text.js';
 
 const handlers = createHandlers();
 const OWN = '100000004';
@@ -60,12 +61,15 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
       brokerOin: BROKER_OIN,
       now,
     });
-    const outbound = (
-      await broker().pool.query<Queued>(
-        'SELECT brin, operation, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY id',
-        [result.outbound.map((o) => o.id)],
-      )
-    ).rows;
+    const outbound: Queued[] = withOpenedBodies(
+      broker().pool,
+      (
+        await broker().pool.query(
+          `SELECT brin, operation, ${BODY_XML_COLUMNS} FROM outbound_messages WHERE id = ANY($1) ORDER BY id`,
+          [result.outbound.map((o) => o.id)],
+        )
+      ).rows,
+    );
     return { outcome: result.outcome, outbound };
   }
   const ownEnrolment = (): string =>
@@ -118,12 +122,15 @@ describe('re-identification: an onderwijsnummer pupil identified with a BSN', ()
       brokerOin: BROKER_OIN,
       now,
     });
-    const told = (
-      await broker().pool.query<{ brin: string; body_xml: string }>(
-        'SELECT brin, body_xml FROM outbound_messages WHERE id = ANY($1) ORDER BY brin',
-        [mutated!.outbound.map((o) => o.id)],
-      )
-    ).rows;
+    const told = withOpenedBodies(
+      broker().pool,
+      (
+        await broker().pool.query(
+          `SELECT brin, ${BODY_XML_COLUMNS} FROM outbound_messages WHERE id = ANY($1) ORDER BY brin`,
+          [mutated!.outbound.map((o) => o.id)],
+        )
+      ).rows,
+    );
     // Each school is told under the number of its own enrolment: 25BE knows the onderwijsnummer only.
     expect(
       told.map((m) => [

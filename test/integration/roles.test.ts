@@ -41,6 +41,8 @@ function startRole(env: NodeJS.ProcessEnv, ready: string): Promise<Started> {
       BROKER_DATA_DIR: dataDir,
       SEED_DEMO: 'false',
       LOG_LEVEL: 'warn',
+      // Production profile (a named database): the test's endpoints are on loopback, which deliveries re-check.
+      ALLOW_LOOPBACK_ENDPOINTS: 'true',
       ...TEST_SECRETS,
       ...env,
     },
@@ -179,6 +181,37 @@ describe('roles', () => {
       await pool.end();
     }
   }, 90_000);
+
+  test('without DATA_KEYS, allowed in development only, the start says in one line that messages are kept in plain text', async () => {
+    const { url, pool } = await freshDatabase();
+    try {
+      const http = await startRole(
+        {
+          ROLE: 'http',
+          BROKER_PROFILE: 'development',
+          DATA_KEYS: '',
+          DATABASE_URL: url,
+          REDIS_URL: process.env.TEST_REDIS_URL!,
+          QUEUE_PREFIX: `roles${randomBytes(4).toString('hex')}`,
+          PORT: String(await freePort()),
+          HOST: '127.0.0.1',
+        },
+        HTTP_READY,
+      );
+      const lines = http
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('DATA_KEYS unset'));
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({
+        level: 'warn',
+        message: 'DATA_KEYS unset: stored messages are kept in plain text; for development only (docs/security.md)',
+      });
+      expect(await stop(http)).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  }, 60_000);
 
   test('ROLE=pipeline started first migrates the database itself', async () => {
     const { url, pool } = await freshDatabase();

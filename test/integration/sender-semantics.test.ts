@@ -1,7 +1,7 @@
 /**
  * Who the sender is, read strictly (docs/security.md): wsa:From/wsa:Address in the WS-Addressing
- * namespace only, the URL's own `oin` query parameter only; a WS-Security header the broker cannot
- * process yet must not be ignored when marked mustUnderstand; the WSDL's address is configuration.
+ * namespace only, the URL's own `oin` query parameter only; a header block the broker does not process
+ * must not be ignored when marked mustUnderstand (wsse:Security it processes); the WSDL's address is configuration.
  */
 import http from 'node:http';
 import { storedCounts, useTestBroker } from '../support/broker.js';
@@ -13,6 +13,7 @@ const INSCHRIJVING = 'aanleverenInschrijvingVO';
 const body = (): string => bodyFixture('valid/aanleverenInschrijvingVO.xml');
 const WSA = 'http://www.w3.org/2005/08/addressing';
 const WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd';
+const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd';
 
 /** The request with its wsa:From replaced by `from` (the whole element). */
 function withFrom(from: string): { path: string; soapAction: string; xml: string } {
@@ -75,20 +76,23 @@ describe('wsa:From', () => {
 });
 
 describe('mustUnderstand', () => {
-  test('a wsse:Security header marked mustUnderstand="1" gets the SOAP 1.1 MustUnderstand fault, nothing stored', async () => {
-    const security = `<wsse:Security xmlns:wsse="${WSSE}" soapenv:mustUnderstand="1"><wsse:BinarySecurityToken>AAAA</wsse:BinarySecurityToken></wsse:Security>`;
-    await expectRefused(lasRequest(INSCHRIJVING, body(), { extraHeaders: security }), 'MustUnderstand.BB0005');
+  test('a wsu header block marked mustUnderstand="1" gets the SOAP 1.1 MustUnderstand fault, nothing stored', async () => {
+    const timestamp = `<wsu:Timestamp xmlns:wsu="${WSU}" soapenv:mustUnderstand="1"><wsu:Created>2026-01-01T00:00:00Z</wsu:Created></wsu:Timestamp>`;
+    await expectRefused(lasRequest(INSCHRIJVING, body(), { extraHeaders: timestamp }), 'MustUnderstand.BB0005');
   });
 
   test('the attribute under another prefix of the SOAP 1.1 namespace counts too', async () => {
-    const security = `<wsse:Security xmlns:wsse="${WSSE}" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:mustUnderstand="true"/>`;
-    await expectRefused(lasRequest(INSCHRIJVING, body(), { extraHeaders: security }), 'MustUnderstand.BB0005');
+    const timestamp = `<wsu:Timestamp xmlns:wsu="${WSU}" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:mustUnderstand="true"/>`;
+    await expectRefused(lasRequest(INSCHRIJVING, body(), { extraHeaders: timestamp }), 'MustUnderstand.BB0005');
   });
 
-  test('a wsse:Security header without mustUnderstand, and WS-Addressing headers marked mustUnderstand, are accepted', async () => {
-    const request = lasRequest(INSCHRIJVING, body(), {
-      extraHeaders: `<wsse:Security xmlns:wsse="${WSSE}" soapenv:mustUnderstand="0"/>`,
-    });
+  test('a wsse:Security header marked mustUnderstand is understood: it is verified, so an empty one gets Client.EK0031', async () => {
+    const security = `<wsse:Security xmlns:wsse="${WSSE}" soapenv:mustUnderstand="1"><wsse:BinarySecurityToken>AAAA</wsse:BinarySecurityToken></wsse:Security>`;
+    await expectRefused(lasRequest(INSCHRIJVING, body(), { extraHeaders: security }), 'Client.EK0031');
+  });
+
+  test('WS-Addressing headers marked mustUnderstand are accepted', async () => {
+    const request = lasRequest(INSCHRIJVING, body());
     const xml = request.xml.replace('<wsa:Action>', '<wsa:Action soapenv:mustUnderstand="1">');
     const answer = await send(broker().baseUrl, { ...request, xml });
     expect(answer).toMatchObject({ status: 200, faultCode: null });

@@ -10,6 +10,8 @@ const FIXTURE_OF: Record<string, string> = {
   verwerkenPersoonsmutatie: 'valid/verwerkenPersoonsmutatie-adres.xml',
   aanleverenExamenresultaatVO: 'valid/aanleverenExamenresultaatVO.xml',
   aanleverenVerwijderingExamenresultaatVO: 'valid/aanleverenVerwijderingExamenresultaatVO.xml',
+  aanvragenVooropleidingen: 'valid/aanvragenVooropleidingen.xml',
+  stoppenAbonnementVooropleidingen: 'valid/stoppenAbonnementVooropleidingen.xml',
 };
 
 describe('the shared address /vo-webservices/', () => {

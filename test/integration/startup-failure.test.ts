@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { freePort } from '../../src/shared/services/process-tools.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { createTestDatabase } from '../support/services.js';
 
 const MAIN = path.join(PROJECT_ROOT, 'dist', 'src', 'main.js');
@@ -25,7 +26,14 @@ function startBroker(env: NodeJS.ProcessEnv, limitMs = 40_000): Promise<Exit> {
     const began = Date.now();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-startup-'));
     const child = spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, BROKER_DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'warn', ...env },
+      env: {
+        PATH: process.env.PATH,
+        BROKER_DATA_DIR: dataDir,
+        SEED_DEMO: 'false',
+        LOG_LEVEL: 'warn',
+        DATA_KEYS: TEST_SECRETS.DATA_KEYS, // production (a named database) requires one
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -87,6 +95,18 @@ describe('start-up failures', () => {
     expect(nonEmptyLines(exit.stderr)).toEqual([
       'bron-broker cannot start: SEED_DEMO is on, but DEMO_BASE_URL: must use https:// (plain http:// is allowed only with ALLOW_HTTP_ENDPOINTS=true)',
     ]);
+  });
+
+  test('production without DATA_KEYS: the configuration error names it, exit 1, nothing started', async () => {
+    const exit = await startBroker({
+      PORT: String(await freePort()),
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: process.env.TEST_REDIS_URL!,
+      DATA_KEYS: '',
+    });
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toContain('DATA_KEYS must be set in the production profile');
+    expect(exit.stderr).not.toContain(TEST_SECRETS.DATA_KEYS.split(':')[1]!);
   });
 
   test('PostgreSQL unreachable: one line naming the address, never the password', async () => {

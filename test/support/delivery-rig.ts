@@ -10,6 +10,8 @@ import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import type { Pool } from '../../src/shared/database.js';
 import { type Logger, silentLogger } from '../../src/shared/log.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import type { TrustAnchors } from '../../src/shared/xml/wss-signature.js';
+import type { EnvelopeSigner } from '../../src/shared/xml/wss-signer.js';
 import { startTestEndpoints, type TestEndpoints } from './institution-endpoint.js';
 
 export const TEST_BROKER_OIN = '00000001800866472000';
@@ -33,11 +35,17 @@ export interface DeliveryRigOptions {
   readonly leaseMs?: number;
   readonly onDelivered?: (seconds: number) => void;
   readonly log?: Logger;
+  /** Signs the deliverers' envelopes (WS-Security). */
+  readonly signer?: EnvelopeSigner;
+  /** Verifies institutions' receipt signatures (for those with verifyReceiptSignature). */
+  readonly receiptTrust?: TrustAnchors;
+  /** Signs the receipts the test's institution endpoints answer with. */
+  readonly receiptSigner?: EnvelopeSigner;
 }
 
 /** Starts the rig; attempts time out after `timeoutMs`, retries wait 50 ms each. */
 export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptions): Promise<DeliveryRig> {
-  const endpoints = await startTestEndpoints();
+  const endpoints = await startTestEndpoints(options.receiptSigner ? { receiptSigner: options.receiptSigner } : {});
   await seedDemoPopulation(broker.pool);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverers: Deliverer[] = [];
@@ -58,6 +66,8 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
       pollMs: options.pollMs ?? 50,
       log: options.log ?? silentLogger(),
       ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
+      ...(options.signer ? { signer: options.signer } : {}),
+      ...(options.receiptTrust ? { receiptTrust: options.receiptTrust } : {}),
       ...overrides,
     });
     deliverer.start();

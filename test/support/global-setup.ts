@@ -2,11 +2,16 @@ import { ensureChromium } from './chromium.js';
 import { ensureLasClients } from './las-clients.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { startTestServices } from './services.js';
+import { ensureXmlsec1 } from './xmlsec.js';
 
-/** Starts the shared PostgreSQL and Redis once for the whole run, and makes sure the dashboard test has its browser and the client tests their PHP and zeep. */
+/**
+ * Starts the shared PostgreSQL and Redis once for the whole run, and makes sure the dashboard test has
+ * its browser, the client tests their PHP and zeep, and the signature tests xmlsec1.
+ */
 export default async function globalSetup(): Promise<void> {
   ensureChromium((message) => process.stderr.write(`${message}\n`));
   ensureLasClients((message) => process.stderr.write(`${message}\n`));
+  ensureXmlsec1();
   // Every test file and spawned broker or worker uses these, so nothing writes ./var/operator-secrets.json.
   Object.assign(process.env, TEST_SECRETS);
   const services = await startTestServices('test');

@@ -2,8 +2,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
+import type { EnvelopeSigner } from '../../src/shared/xml/wss-signer.js';
 
-export type EndpointMode = 'ok' | 'hang' | 'server-error' | 'client-fault' | 'server-fault' | 'garbage';
+export type EndpointMode =
+  | 'ok'
+  | 'hang'
+  | 'server-error'
+  | 'client-fault'
+  | 'server-fault'
+  | 'garbage'
+  /** A receipt without a signature, also when the endpoints sign. */
+  | 'unsigned'
+  /** A signed receipt changed after signing (its ontvangstBevestiging's document id). */
+  | 'tampered';
 
 export interface Received {
   readonly xml: string;
@@ -25,7 +36,9 @@ export interface TestEndpoints {
 const fault = (code: string): string =>
   `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode>s:${code}</faultcode><faultstring>${code}</faultstring></s:Fault></s:Body></s:Envelope>`;
 
-export async function startTestEndpoints(options: { keepBodies?: boolean } = {}): Promise<TestEndpoints> {
+export async function startTestEndpoints(
+  options: { keepBodies?: boolean; receiptSigner?: EnvelopeSigner } = {},
+): Promise<TestEndpoints> {
   const scripts = new Map<string, EndpointMode[]>();
   const always = new Map<string, EndpointMode>();
   const log = new Map<string, Received[]>();
@@ -36,7 +49,7 @@ export async function startTestEndpoints(options: { keepBodies?: boolean } = {})
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const xml = Buffer.concat(chunks).toString('utf8');
-      const messageId = /<wsa:MessageID>([^<]+)<\/wsa:MessageID>/.exec(xml)?.[1] ?? '';
+      const messageId = /<wsa:MessageID(?:\s[^>]*)?>([^<]+)<\/wsa:MessageID>/.exec(xml)?.[1] ?? '';
       const entries = log.get(brin) ?? [];
       entries.push({ xml: options.keepBodies === false ? '' : xml, messageId, at: Date.now() });
       log.set(brin, entries);
@@ -50,7 +63,16 @@ export async function startTestEndpoints(options: { keepBodies?: boolean } = {})
       else if (mode === 'client-fault') send(500, fault('Client.DK0004'));
       else if (mode === 'server-fault') send(500, fault('Server.DK0051'));
       else if (mode === 'garbage') send(200, '<ok/>');
-      else send(200, institutionReceipt(xml));
+      else if (mode === 'unsigned') send(200, institutionReceipt(xml));
+      else if (mode === 'tampered')
+        send(
+          200,
+          institutionReceipt(xml, options.receiptSigner).replace(
+            /(Bedrijfsdocument>)([0-9a-f])/,
+            (_, tag, c) => tag + (c === '0' ? '1' : '0'),
+          ),
+        );
+      else send(200, institutionReceipt(xml, options.receiptSigner));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

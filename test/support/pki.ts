@@ -2,7 +2,7 @@
  * A throw-away PKI for the mutual-TLS tests, made with the openssl CLI in a temporary directory (never
  * committed): a root CA; the broker; schools with their OIN as the subject's serialNumber
  * (PKIoverheid style); an expired, a revoked and an OIN-less certificate; and a second, untrusted CA
- * with a server certificate of its own.
+ * with a server certificate of its own. CAs have EC keys, leaves RSA keys.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,6 +80,8 @@ authorityKeyIdentifier = keyid
 `;
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+// Leaves are RSA, as PKIoverheid's are: the broker signs with its key as RSA-SHA256 (WS-Security).
+const RSA_KEY = ['-newkey', 'rsa:2048', '-nodes'];
 
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -114,7 +116,7 @@ function createCa(dir: string, name: string) {
     openssl([
       'req',
       '-new',
-      ...EC_KEY,
+      ...RSA_KEY,
       '-keyout',
       `${base}.key`,
       '-out',

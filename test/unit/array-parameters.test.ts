@@ -81,7 +81,8 @@ describe('array-parameter statements', () => {
       ],
       pupilTrace: [{ pupilKey: Buffer.from('key'), inboundMessageId: 44 }],
     };
-    const { text, values } = processingWriteStatement(writes);
+    // A pool-less object has no data keys: the body goes into the plain-text column.
+    const { text, values } = processingWriteStatement({}, writes);
 
     it('uses every parameter exactly once, numbered 1 to n', () => {
       const used = [...text.matchAll(/\$(\d+)::/g)].map((m) => Number(m[1]));
@@ -110,6 +111,8 @@ describe('array-parameter statements', () => {
           wsa_message_id: 'wsa-o',
           document_id: 'doc-o',
           body_xml: '<body/>',
+          body_xml_sealed: null,
+          body_xml_key_id: null,
           cause_message_id: 43,
         },
       };

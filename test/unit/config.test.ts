@@ -1,5 +1,8 @@
 import { ConfigError, loadConfig } from '../../src/shared/config.js';
 
+/** A well-formed data key (production requires one). */
+const KEY = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+
 describe('configuration', () => {
   test('defaults', () => {
     const config = loadConfig({});
@@ -25,6 +28,7 @@ describe('configuration', () => {
         REDIS_URL: 'not a url',
         LOG_LEVEL: 'loud',
         SEED_DEMO: 'maybe',
+        BROKER_PROFILE: 'development',
       });
     } catch (caught) {
       error = caught;
@@ -39,6 +43,7 @@ describe('configuration', () => {
   test('external services and a BRIN-derived broker OIN are accepted', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgres://u:p@db:5432/bron',
+      DATA_KEYS: KEY,
       REDIS_URL: 'redis://redis:6379',
       BROKER_OIN: '0000000700025BE00000',
     });
@@ -200,6 +205,12 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     ['EMBEDDED_PG_PORT', 'embeddedPgPort', 54329, 1, 65535],
     ['EMBEDDED_REDIS_PORT', 'embeddedRedisPort', 63790, 1, 65535],
     ['MAX_BODY_BYTES', 'maxBodyBytes', 1024 * 1024, 1024, 64 * 1024 * 1024],
+    ['MAX_HEADER_BYTES', 'maxHeaderBytes', 16 * 1024, 1024, 1024 * 1024],
+    ['MAX_HEADER_ELEMENTS', 'maxHeaderElements', 100, 10, 10_000],
+    ['MAX_ELEMENTS', 'maxElements', 20_000, 100, 1_000_000],
+    ['MAX_IN_FLIGHT_PER_SENDER', 'maxInFlightPerSender', 32, 1, 10_000],
+    ['MAX_CONNECTIONS', 'maxConnections', 1024, 1, 100_000],
+    ['MAX_CONNECTIONS_PER_IP', 'maxConnectionsPerIp', 64, 0, 100_000],
     ['ACCEPT_TIMEOUT_MS', 'acceptTimeoutMs', 1500, 100, 60_000],
     ['ACCEPT_OUTCOME_WAIT_MS', 'acceptOutcomeWaitMs', 10_000, 100, 600_000],
     ['ACCEPT_BATCH_SIZE', 'acceptBatchSize', 100, 1, 1000],
@@ -295,6 +306,19 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       expect(loadConfig({ PUBLIC_URL: 'https://bron.example.nl/' }).publicUrl).toBe('https://bron.example.nl');
     });
 
+    test('WSS_REQUIRED: false by default, a boolean, and true only with TLS (its CA bundle checks signing certificates)', () => {
+      const file = new URL(import.meta.url).pathname;
+      const tlsOn = { TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file };
+      expect(loadConfig({}).wssRequired).toBe(false);
+      expect(loadConfig({ ...tlsOn, WSS_REQUIRED: 'true' }).wssRequired).toBe(true);
+      expect(problemsOf({ WSS_REQUIRED: 'true' })).toEqual([
+        'WSS_REQUIRED=true needs TLS=on (signing certificates must chain to TLS_CA_FILE)',
+      ]);
+      expect(problemsOf({ WSS_REQUIRED: 'sometimes' })).toEqual([
+        "WSS_REQUIRED must be true or false, got 'sometimes'",
+      ]);
+    });
+
     test('readable files: on, with the delivery CA bundle defaulting to TLS_CA_FILE', () => {
       const file = new URL(import.meta.url).pathname;
       const tls = loadConfig({ TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file }).tls;
@@ -302,13 +326,50 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     });
   });
 
+  describe('SIGNING', () => {
+    const file = new URL(import.meta.url).pathname;
+    const problemsOf = (env: Record<string, string>): readonly string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+
+    test('off in plain-HTTP development; on with TLS, signing with the TLS files', () => {
+      expect(loadConfig({}).signing).toBeNull();
+      const tls = { TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file };
+      expect(loadConfig(tls).signing).toEqual({ keyFile: file, certFile: file });
+      expect(loadConfig({ ...tls, SIGNING: 'off' }).signing).toBeNull();
+    });
+
+    test('SIGNING_KEY_FILE turns it on without TLS, and then needs SIGNING_CERT_FILE; both must be readable', () => {
+      expect(loadConfig({ SIGNING_KEY_FILE: file, SIGNING_CERT_FILE: file }).signing).toEqual({
+        keyFile: file,
+        certFile: file,
+      });
+      expect(problemsOf({ SIGNING_KEY_FILE: file })).toEqual([
+        'SIGNING_CERT_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+      ]);
+      expect(problemsOf({ SIGNING: 'on' })).toEqual([
+        'SIGNING_KEY_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+        'SIGNING_CERT_FILE must name a PEM file when SIGNING is on (or set TLS_* with TLS on)',
+      ]);
+      expect(problemsOf({ SIGNING_KEY_FILE: '/nowhere/key.pem', SIGNING_CERT_FILE: file })).toEqual([
+        'SIGNING_KEY_FILE names /nowhere/key.pem, which cannot be read',
+      ]);
+      expect(problemsOf({ SIGNING: 'maybe' })).toEqual(["SIGNING must be on or off, got 'maybe'"]);
+    });
+  });
+
   test('the profile is development on embedded PostgreSQL (no DATABASE_URL), production with a named database, or as BROKER_PROFILE says', () => {
     expect(loadConfig({}).profile).toBe('development');
-    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron' }).profile).toBe('production');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', DATA_KEYS: KEY }).profile).toBe('production');
     expect(loadConfig({ DATABASE_URL: 'postgres://db/bron', BROKER_PROFILE: 'development' }).profile).toBe(
       'development',
     );
-    expect(loadConfig({ BROKER_PROFILE: 'production' }).profile).toBe('production');
+    expect(loadConfig({ BROKER_PROFILE: 'production', DATA_KEYS: KEY }).profile).toBe('production');
     expect(() => loadConfig({ BROKER_PROFILE: 'staging' })).toThrow(
       "BROKER_PROFILE must be development or production, got 'staging'",
     );
@@ -319,7 +380,7 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       const { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints } = loadConfig(env);
       return { seedDemo, allowHttpEndpoints, allowLoopbackEndpoints, allowPrivateEndpoints };
     };
-    expect(endpointSettings({ DATABASE_URL: 'postgres://db/bron' })).toEqual({
+    expect(endpointSettings({ DATABASE_URL: 'postgres://db/bron', DATA_KEYS: KEY })).toEqual({
       seedDemo: false,
       allowHttpEndpoints: false,
       allowLoopbackEndpoints: false,
@@ -331,7 +392,7 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
       allowLoopbackEndpoints: true,
       allowPrivateEndpoints: false,
     });
-    expect(endpointSettings({ BROKER_PROFILE: 'production', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+    expect(endpointSettings({ BROKER_PROFILE: 'production', SEED_DEMO: 'true', DATA_KEYS: KEY }).seedDemo).toBe(true);
     expect(endpointSettings({ SEED_DEMO: 'false', ALLOW_HTTP_ENDPOINTS: 'false' })).toMatchObject({
       seedDemo: false,
       allowHttpEndpoints: false,
@@ -342,5 +403,50 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     expect(loadConfig({ PORT: '9090' }).demoBaseUrl).toBe('http://localhost:9090');
     expect(loadConfig({ DEMO_BASE_URL: 'http://http:8080/' }).demoBaseUrl).toBe('http://http:8080');
     expect(() => loadConfig({ DEMO_BASE_URL: 'ftp://x' })).toThrow('DEMO_BASE_URL must use http: or https:');
+  });
+});
+
+describe('DATA_KEYS', () => {
+  const key = (id: string, bytes = 32): string => `${id}:${Buffer.alloc(bytes, id.length).toString('base64')}`;
+  const problemsOf = (env: Record<string, string>): readonly string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  test('production requires a key; development without one stores plain text', () => {
+    expect(problemsOf({ BROKER_PROFILE: 'production' })).toEqual([
+      'DATA_KEYS must be set in the production profile: id:base64key of 32 bytes (docs/security.md)',
+    ]);
+    expect(loadConfig({}).dataKeys.current).toBeUndefined();
+  });
+
+  test('the first key seals, every key is kept for opening', () => {
+    const config = loadConfig({ DATA_KEYS: `${key('k2')}, ${key('k1')}` });
+    expect(config.dataKeys.current?.id).toBe('k2');
+    expect(config.dataKeys.keys.map((k) => k.id)).toEqual(['k2', 'k1']);
+  });
+
+  test('32 bytes each, an id each, ids unique; the key itself never in the message', () => {
+    const short = key('k1', 16);
+    const problems = problemsOf({ DATA_KEYS: `${short},${key('k2')},${key('k2')},nokey` });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('key k1 must be 32 bytes in base64, got 16');
+    expect(problems[0]).toContain('key ids must be unique: k2');
+    expect(problems[0]).toContain("key 4 needs an id of letters, digits, _ . - before ':'");
+    expect(problems[0]).not.toContain(short.slice(3));
+  });
+});
+
+describe('ADMIN_PORT', () => {
+  test('unset: no admin listener; set: its port on ADMIN_HOST, 127.0.0.1 by default; never PORT itself', () => {
+    expect(loadConfig({}).admin).toBeNull();
+    expect(loadConfig({ ADMIN_PORT: '9091' }).admin).toEqual({ port: 9091, host: '127.0.0.1' });
+    expect(loadConfig({ ADMIN_PORT: '9091', ADMIN_HOST: '10.0.0.5' }).admin).toEqual({ port: 9091, host: '10.0.0.5' });
+    expect(() => loadConfig({ ADMIN_PORT: '8080' })).toThrow('ADMIN_PORT must differ from PORT');
+    expect(() => loadConfig({ ADMIN_PORT: 'x' })).toThrow('ADMIN_PORT must be a whole number from 0 to 65535');
   });
 });

@@ -13,6 +13,7 @@ import {
   type Resolve,
 } from '../../src/operator/endpoint-url.js';
 import { loadConfig } from '../../src/shared/config.js';
+import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const PRODUCTION: EndpointPolicy = {
   allowHttp: false,
@@ -155,7 +156,9 @@ describe('endpoint URL policy', () => {
       ownPorts: [8080, 54329, 63790],
       ownPathPrefixes: [DEMO_RECEIVER_PATH],
     });
-    expect(endpointPolicy(loadConfig({ BROKER_PROFILE: 'production', PORT: '9090' }))).toEqual({
+    expect(
+      endpointPolicy(loadConfig({ BROKER_PROFILE: 'production', PORT: '9090', DATA_KEYS: TEST_SECRETS.DATA_KEYS })),
+    ).toEqual({
       allowHttp: false,
       allowLoopback: false,
       allowPrivate: false,
@@ -166,6 +169,7 @@ describe('endpoint URL policy', () => {
       endpointPolicy(
         loadConfig({
           BROKER_PROFILE: 'production',
+          DATA_KEYS: TEST_SECRETS.DATA_KEYS,
           ALLOW_HTTP_ENDPOINTS: 'true',
           ALLOW_LOOPBACK_ENDPOINTS: 'yes',
           ALLOW_PRIVATE_ENDPOINTS: '1',

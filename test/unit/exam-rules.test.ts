@@ -1,9 +1,15 @@
 import { diplomaOf } from '../../src/register/diploma.js';
 import type { EnrolmentStand, PeriodVO } from '../../src/register/enrolment.js';
-import type { ExamResultStand, VakResultaat } from '../../src/register/exam-result.js';
+import {
+  type ExamResultStand,
+  type Uitslagcode,
+  uitslagStoredAt,
+  type VakResultaat,
+} from '../../src/register/exam-result.js';
 import {
   checkExamResultStand,
   type ExamContext,
+  oneStandPerEnrolment,
   uitslagRemovedSignals,
   vavoPlacements,
 } from '../../src/register/exam-rules.js';
@@ -59,7 +65,7 @@ const result = (overrides: Partial<ExamResultStand> = {}): ExamResultStand => ({
 const context = (overrides: Partial<ExamContext> = {}): ExamContext => ({
   today: '2027-06-15',
   enrolments: [enrolment()],
-  otherExamenregimes: [],
+  examenregimesAtBrin: [],
   opleidingNiveaus: new Map(),
   ...overrides,
 });
@@ -67,7 +73,9 @@ const codes = (s: ExamResultStand, c: ExamContext = context()): string[] =>
   checkExamResultStand(s, c)
     .map((x) => x.code)
     .sort();
-const uitslagOn = (datumUitslag: string, uitslagcode: 'G' | 'A' = 'A') => ({ uitslag: { datumUitslag, uitslagcode } });
+const uitslagOn = (datumUitslag: string, uitslagcode: Uitslagcode = 'A') => ({
+  uitslag: { datumUitslag, uitslagcode },
+});
 
 describe('exam result rules', () => {
   test('a clean passed result has no signals', () => {
@@ -130,27 +138,47 @@ describe('exam result rules', () => {
   });
 
   describe('E0011: passed but still enrolled in the next school year', () => {
+    const newYear = (enrolments: EnrolmentStand[], today = '2027-08-01') => context({ today, enrolments });
     test.each([
       ['out-date 31 July', '2027-07-31', []],
       ['out-date 1 August', '2027-08-01', ['E0011']],
       ['no out-date', undefined, ['E0011']],
     ])('%s', (_name, out, expected) => {
-      expect(codes(result(), context({ enrolments: [enrolment({ datumUitschrijving: out })] }))).toEqual(expected);
+      expect(codes(result(), newYear([enrolment({ datumUitschrijving: out })]))).toEqual(expected);
     });
 
-    test('a failed pupil may stay; an uitslag in August looks at the year after', () => {
-      const staying = context({ enrolments: [enrolment({ datumUitschrijving: undefined })] });
+    test('only once the new school year has begun: not on 31 July, from 1 August', () => {
+      const staying = [enrolment({ datumUitschrijving: undefined })];
+      expect(codes(result(), newYear(staying, '2027-07-31'))).toEqual([]);
+      expect(codes(result(), newYear(staying, '2027-08-01'))).toEqual(['E0011']);
+    });
+
+    test('only the enrolment the pupil passed in: one starting after the uitslag is a new course', () => {
+      const later = enrolment({
+        inschrijvingvolgnummer: '2',
+        datumInschrijving: '2027-06-13',
+        datumUitschrijving: undefined,
+      });
+      expect(codes(result(), newYear([enrolment(), later]))).toEqual([]);
+      const fromUitslagDay = { ...later, datumInschrijving: '2027-06-12' };
+      expect(codes(result(), newYear([enrolment(), fromUitslagDay]))).toEqual(['E0011']);
+    });
+
+    test('a failed or withdrawn pupil may stay; an uitslag in August looks at the year after', () => {
+      const staying = newYear([enrolment({ datumUitschrijving: undefined })], '2028-08-01');
       expect(codes(result(uitslagOn('2027-06-12', 'A')), staying)).toEqual([]);
-      const august = context({ enrolments: [enrolment({ datumUitschrijving: '2028-07-31' })] });
+      expect(codes(result(uitslagOn('2027-06-12', 'T')), staying)).toEqual([]);
+      const august = newYear([enrolment({ datumUitschrijving: '2028-07-31' })], '2028-08-01');
       expect(codes(result(uitslagOn('2027-08-01', 'G')), august)).toEqual([]);
-      const augustOn = context({ enrolments: [enrolment({ datumUitschrijving: '2028-08-01' })] });
+      const augustOn = newYear([enrolment({ datumUitschrijving: '2028-08-01' })], '2028-08-01');
       expect(codes(result(uitslagOn('2027-08-01', 'G')), augustOn)).toEqual(['E0011']);
+      expect(codes(result(uitslagOn('2027-08-01', 'G')), { ...augustOn, today: '2028-07-31' })).toEqual([]);
     });
 
     test('names the enrolment', () => {
       const [found] = checkExamResultStand(
         result(),
-        context({ enrolments: [enrolment({ inschrijvingvolgnummer: '7', datumUitschrijving: undefined })] }),
+        newYear([enrolment({ inschrijvingvolgnummer: '7', datumUitschrijving: undefined })]),
       );
       expect(found?.sleutelgegevens).toEqual([{ naam: 'inschrijvingvolgnummer', waarde: '7' }]);
     });
@@ -211,46 +239,70 @@ describe('exam result rules', () => {
       expect(codes(result({ vakken: [] }))).toEqual(['E0013', 'E0014']);
     });
 
-    test('not for a withdrawn result, nor without uitslag', () => {
+    test('not for a withdrawn result (indication or uitslag T), nor without uitslag', () => {
       const withdrawn = { ...result().indicaties, teruggetrokken: true };
       expect(codes(result({ vakken: [], indicaties: withdrawn }))).toEqual([]);
+      expect(codes(result({ vakken: [], ...uitslagOn('2027-06-12', 'T') }))).toEqual([]);
+      expect(codes(result({ vakken: [], ...uitslagOn('2027-06-12', 'A') }))).toEqual(['E0013', 'E0014']);
       expect(codes(result({ vakken: [], uitslag: undefined }))).toEqual([]);
     });
   });
+
+  /** After the exam period of examenregime 2027: the checks on the past examenregime run. */
+  const afterExams = (overrides: Partial<ExamContext> = {}) => context({ today: '2027-08-01', ...overrides });
 
   describe('E0015: uitslag expected', () => {
     const noUitslag = (indicaties: Partial<ExamResultStand['indicaties']> = {}) =>
       result({ uitslag: undefined, indicaties: { ...result().indicaties, ...indicaties } });
     test('a CE grade without uitslag; none without a CE grade', () => {
-      expect(codes(noUitslag())).toEqual(['E0015']);
-      expect(codes(result({ uitslag: undefined, vakken: [vak({ cijferCentraalExamen: undefined })] }))).toEqual([]);
+      expect(codes(noUitslag(), afterExams())).toEqual(['E0015']);
+      expect(
+        codes(result({ uitslag: undefined, vakken: [vak({ cijferCentraalExamen: undefined })] }), afterExams()),
+      ).toEqual([]);
+    });
+    test('only once the examenregime is past: not on 31 July, from 1 August', () => {
+      expect(codes(noUitslag(), context({ today: '2027-07-31' }))).toEqual([]);
+      expect(codes(noUitslag(), context({ today: '2027-08-01' }))).toEqual(['E0015']);
+      expect(codes(noUitslag(), context({ today: '2028-03-01' }))).toEqual(['E0015']);
     });
     test('not when withdrawn or in a doorlopende leerlijn', () => {
-      expect(codes(noUitslag({ teruggetrokken: true }))).toEqual([]);
-      expect(codes(noUitslag({ doorlopendeLeerlijn: true }))).toEqual([]);
+      expect(codes(noUitslag({ teruggetrokken: true }), afterExams())).toEqual([]);
+      expect(codes(noUitslag({ doorlopendeLeerlijn: true }), afterExams())).toEqual([]);
     });
     test.each(['gespreidExamen', 'eerderLeerjaar'] as const)(
       '%s: not in the first year, but once a result of the examenregime before exists',
       (indicatie: 'gespreidExamen' | 'eerderLeerjaar') => {
-        expect(codes(noUitslag({ [indicatie]: true }))).toEqual([]);
-        expect(codes(noUitslag({ [indicatie]: true }), context({ otherExamenregimes: ['2026'] }))).toEqual(['E0015']);
-        expect(codes(noUitslag({ [indicatie]: true }), context({ otherExamenregimes: ['2025'] }))).toEqual([]);
+        expect(codes(noUitslag({ [indicatie]: true }), afterExams())).toEqual([]);
+        expect(codes(noUitslag({ [indicatie]: true }), afterExams({ examenregimesAtBrin: ['2026'] }))).toEqual([
+          'E0015',
+        ]);
+        expect(codes(noUitslag({ [indicatie]: true }), afterExams({ examenregimesAtBrin: ['2025'] }))).toEqual([]);
       },
     );
   });
 
-  test('E0016: a herkansing needs a CE grade of that vak in that tijdvak', () => {
+  describe('E0016: a herkansing needs a CE grade of that vak in that tijdvak', () => {
     const resit = { herkansingen: [{ vakcode: 'NE', tijdvak: '2' }] };
-    expect(codes(result({ ...resit, vakken: [vak({ tijdvakCentraalExamen: '2' })] }))).toEqual([]);
-    expect(codes(result({ ...resit, vakken: [vak({ tijdvakCentraalExamen: '1' })] }))).toEqual(['E0016']);
-    expect(codes(result({ ...resit, vakken: [vak({ vakcode: 'EN', tijdvakCentraalExamen: '2' })] }))).toEqual([
-      'E0016',
-    ]);
-    const [found] = checkExamResultStand(result(resit), context());
-    expect(found?.sleutelgegevens).toEqual([
-      { naam: 'vakcode', waarde: 'NE' },
-      { naam: 'tijdvak', waarde: '2' },
-    ]);
+    test('checked once the examenregime is past', () => {
+      const c = afterExams();
+      expect(codes(result({ ...resit, vakken: [vak({ tijdvakCentraalExamen: '2' })] }), c)).toEqual([]);
+      expect(codes(result({ ...resit, vakken: [vak({ tijdvakCentraalExamen: '1' })] }), c)).toEqual(['E0016']);
+      expect(codes(result({ ...resit, vakken: [vak({ vakcode: 'EN', tijdvakCentraalExamen: '2' })] }), c)).toEqual([
+        'E0016',
+      ]);
+    });
+    test('not before 1 August of the exam year: the resit may still come', () => {
+      const missing = result({ ...resit, vakken: [vak({ tijdvakCentraalExamen: '1' })] });
+      expect(codes(missing, context({ today: '2027-07-31' }))).toEqual([]);
+      expect(codes(missing, context({ today: '2027-08-01' }))).toEqual(['E0016']);
+    });
+    test('names the vak and tijdvak', () => {
+      const [found] = checkExamResultStand(result(resit), afterExams());
+      expect(found?.sleutelgegevens).toEqual([
+        { naam: 'vakcode', waarde: 'NE' },
+        { naam: 'tijdvak', waarde: '2' },
+      ]);
+    });
   });
 
   test('E0017: a vak on the list outside the diploma needs an eindcijfer or beoordeling', () => {
@@ -262,7 +314,7 @@ describe('exam result rules', () => {
     expect(codes(extra({ eindcijfer: undefined, redenNietDeelname: 'ONTHEFFING' }))).toEqual([]);
     // A diploma vak without a grade is not this check; nor is a list without uitslag yet.
     expect(codes(result({ vakken: [vak({ eindcijfer: undefined })] }))).toEqual([]);
-    expect(codes({ ...extra({ eindcijfer: undefined }), uitslag: undefined })).toEqual(['E0015']);
+    expect(codes({ ...extra({ eindcijfer: undefined }), uitslag: undefined }, afterExams())).toEqual(['E0015']);
   });
 
   test.each([
@@ -275,21 +327,70 @@ describe('exam result rules', () => {
     expect(codes(result({ werkstuk: { beoordeling: 'G' } }))).toEqual([]);
   });
 
-  describe('E0019: an uitslag of an earlier school year removed', () => {
-    const stored = result(uitslagOn('2027-07-31', 'G'));
+  describe('E0019: an uitslag that was in the register on 1 August of the running school year removed', () => {
+    /** A stored result with an uitslag of June 2027 that came into the register at `storedAt`. */
+    const storedAt = (at: string) => ({ stand: result(uitslagOn('2027-06-12', 'G')), uitslagStoredAt: at });
     test.each([
-      ['an uitslag of 31 July, removed on 1 August', '2027-07-31', '2027-08-01', ['E0019']],
-      ['an uitslag of 31 July, removed on 31 July', '2027-07-31', '2027-07-31', []],
-      ['an uitslag of 1 August, removed the same school year', '2027-08-01', '2028-07-31', []],
-    ])('%s', (_name, day, today, expected) => {
-      const before = result(uitslagOn(day, 'G'));
-      expect(uitslagRemovedSignals(before, undefined, today).map((s) => s.code)).toEqual(expected);
-      expect(uitslagRemovedSignals(before, result({ uitslag: undefined }), today).map((s) => s.code)).toEqual(expected);
+      ['stored 31 July, removed on 1 August', '2027-07-31T10:00:00Z', '2027-08-01', ['E0019']],
+      ['stored on 1 August (Dutch day), removed the same school year', '2027-08-01T09:00:00Z', '2028-07-31', ['E0019']],
+      ['stored 31 July, removed on 31 July', '2027-07-31T10:00:00Z', '2027-07-31', []],
+      ['stored 2 August, removed the same school year', '2027-08-02T10:00:00Z', '2028-07-31', []],
+      // The old reading looked at the uitslag's date (June 2027, an earlier school year): not the handleiding's fact.
+      ['an uitslag of last school year first stored in September', '2027-09-01T10:00:00Z', '2027-10-01', []],
+      [
+        'stored 31 July 23:30 Dutch time (21:30 UTC), removed on 1 August',
+        '2027-07-31T21:30:00Z',
+        '2027-08-01',
+        ['E0019'],
+      ],
+      [
+        'stored 1 August 00:30 Dutch time (31 July UTC), removed a year later',
+        '2027-07-31T22:30:00Z',
+        '2028-08-01',
+        ['E0019'],
+      ],
+    ])('%s', (_name, at, today, expected) => {
+      expect(uitslagRemovedSignals(storedAt(at), undefined, today).map((s) => s.code)).toEqual(expected);
+      expect(uitslagRemovedSignals(storedAt(at), result({ uitslag: undefined }), today).map((s) => s.code)).toEqual(
+        expected,
+      );
     });
     test('a new stand keeping an uitslag removes nothing', () => {
-      expect(uitslagRemovedSignals(stored, result(), '2028-01-01')).toEqual([]);
+      expect(uitslagRemovedSignals(storedAt('2027-06-20T10:00:00Z'), result(), '2028-01-01')).toEqual([]);
       expect(uitslagRemovedSignals(undefined, undefined, '2028-01-01')).toEqual([]);
     });
+    test('the moment an uitslag came in is kept while an uitslag stays and reset when it goes', () => {
+      const now = new Date('2027-09-01T10:00:00Z');
+      const withUitslag = storedAt('2027-06-20T10:00:00Z');
+      expect(uitslagStoredAt(withUitslag, result(uitslagOn('2027-06-12', 'A')), now)).toBe('2027-06-20T10:00:00Z');
+      expect(uitslagStoredAt(withUitslag, result({ uitslag: undefined }), now)).toBeUndefined();
+      expect(uitslagStoredAt({ stand: result({ uitslag: undefined }) }, result(), now)).toBe(now.toISOString());
+      expect(uitslagStoredAt(undefined, result(), now)).toBe(now.toISOString());
+    });
+  });
+
+  test('one enrolment stored under both of the pupil’s numbers is checked once', () => {
+    const underBsn = enrolment({ datumUitschrijving: undefined, perioden: [period({ opleidingcode: '0070' })] });
+    const underOwn = { ...underBsn, pgn: { kind: 'OWN' as const, value: '100000004' } };
+    const c = context({
+      today: '2027-08-01',
+      enrolments: [underOwn, underBsn],
+      opleidingNiveaus: new Map([['0070', 'VWO']]),
+    });
+    expect(codes(result(), c)).toEqual(['E0011', 'E0012']);
+    // Another volgnummer is another enrolment.
+    const second = { ...underOwn, inschrijvingvolgnummer: '2' };
+    expect(codes(result(), { ...c, enrolments: [underBsn, second] })).toEqual(['E0011', 'E0011', 'E0012', 'E0012']);
+  });
+
+  test('oneStandPerEnrolment: the stand under the result’s own number wins, else the first', () => {
+    const underBsn = enrolment();
+    const underOwn = { ...underBsn, pgn: { kind: 'OWN' as const, value: '100000004' } };
+    expect(oneStandPerEnrolment([underOwn, underBsn], '123456782')).toEqual([underBsn]);
+    expect(oneStandPerEnrolment([underOwn, underBsn], '100000004')).toEqual([underOwn]);
+    expect(oneStandPerEnrolment([underOwn, underBsn], '999999999')).toEqual([underOwn]);
+    const elsewhere = { ...underOwn, brin: '00AH' };
+    expect(oneStandPerEnrolment([underBsn, elsewhere], '123456782')).toEqual([underBsn, elsewhere]);
   });
 
   test('vavoPlacements: only a VAVO stay at that BRIN, in an enrolment running that day', () => {
@@ -327,6 +428,7 @@ describe('diplomas', () => {
       ],
     });
     expect(diplomaOf(result(uitslagOn('2027-06-12', 'A')))).toBeNull();
+    expect(diplomaOf(result(uitslagOn('2027-06-12', 'T')))).toBeNull();
     expect(diplomaOf(result({ uitslag: undefined }))).toBeNull();
   });
 });

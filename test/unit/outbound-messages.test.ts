@@ -76,6 +76,17 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
     expect(push).toContain('<t:indicatieCumLaude>true</t:indicatieCumLaude>');
     const { uitslag: _, ...open } = result;
     validate(examResultPushBody(header, { pgn: result.pgn, eigenInschrijvingvolgnummer: '2026-0001', result: open }));
+    expect(push).not.toContain('indicatieVerwijderd');
+    // The vavo institution deleted it; a withdrawn uitslag (T) travels too.
+    const withdrawn = { ...result, uitslag: { datumUitslag: '2027-06-12', uitslagcode: 'T' as const } };
+    const removed = examResultPushBody(header, {
+      pgn: result.pgn,
+      eigenInschrijvingvolgnummer: '2026-0001',
+      result: withdrawn,
+      removed: true,
+    });
+    validate(removed);
+    expect(removed).toContain('<t:indicatieVerwijderd>true</t:indicatieVerwijderd>');
   });
 
   test('an approved and a rejected terugkoppeling', () => {

@@ -5,7 +5,7 @@ import { bodyFingerprint, isResubmission } from '../../src/inbound/body-fingerpr
 import { BrokerFault } from '../../src/shared/errors.js';
 import { maskPersonalNumbers } from '../../src/shared/log.js';
 import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
-import { gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
+import { DEFAULT_GATE_LIMITS, gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
 import { bodyFixture, envelope, FIXTURES } from '../support/soap.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
@@ -341,5 +341,64 @@ describe('masking personal numbers', () => {
     expect(maskPersonalNumbers('BSN:123456782 onbekend, PGN-123456782, x123456782.')).toBe(
       'BSN:******782 onbekend, PGN-******782, x******782.',
     );
+  });
+});
+
+describe('gate limits on soap:Header and elements', () => {
+  const limits = {
+    ...DEFAULT_GATE_LIMITS,
+    maxElements: 10,
+    maxHeaderBytes: 200,
+    maxHeaderElements: 3,
+  };
+  const header = (blocks: number): string => '<h:x xmlns:h="urn:h"/>'.repeat(blocks);
+
+  test.each([
+    ['3 header elements', wrap('<m:req xmlns:m="urn:m"/>', header(3)), 'none'],
+    ['4 header elements', wrap('<m:req xmlns:m="urn:m"/>', header(4)), 'Client.BB0002'],
+    // Envelope, Header, Body, req: 4; 6 more is the 10th element, 7 more the 11th.
+    ['10 elements in all', wrap(`<m:req xmlns:m="urn:m">${'<a/>'.repeat(6)}</m:req>`), 'none'],
+    ['11 elements in all', wrap(`<m:req xmlns:m="urn:m">${'<a/>'.repeat(7)}</m:req>`), 'Client.BB0002'],
+    [
+      'a header of 200 characters',
+      wrap('<m:req xmlns:m="urn:m"/>', `<h:x xmlns:h="urn:h">${'a'.repeat(152)}</h:x>`),
+      'none',
+    ],
+    [
+      'a header of 201 characters',
+      wrap('<m:req xmlns:m="urn:m"/>', `<h:x xmlns:h="urn:h">${'a'.repeat(153)}</h:x>`),
+      'Client.BB0002',
+    ],
+    ['a header that never ends', `<s:Envelope xmlns:s="${SOAP}"><s:Header>${'a'.repeat(300)}`, 'Client.BB0002'],
+  ])('%s', (_name, xml, expected) => {
+    expect(faultOf(() => gateXml(xml, limits, Infinity))).toBe(expected);
+  });
+
+  test('the header is handed over before the body is scanned, so refusing it there skips the body', () => {
+    const seen: string[] = [];
+    const broken = wrap('<m:req xmlns:m="urn:m"><unclosed></m:req>', header(2));
+    expect(faultOf(() => gateXml(broken))).toBe('Client.BB0003');
+    expect(
+      faultOf(() =>
+        gateXml(broken, DEFAULT_GATE_LIMITS, Infinity, (h) => {
+          seen.push(...h.children.map((c) => `{${c.namespace}}${c.localName}`));
+          throw new BrokerFault('DK0002', 'unknown sender');
+        }),
+      ),
+    ).toBe('Client.DK0002');
+    expect(seen).toEqual(['{urn:h}x', '{urn:h}x']);
+  });
+
+  test('a self-closing soap:Header is handed over too, without blocks', () => {
+    let blocks = -1;
+    gateXml(
+      `<s:Envelope xmlns:s="${SOAP}"><s:Header/><s:Body><a/></s:Body></s:Envelope>`,
+      DEFAULT_GATE_LIMITS,
+      4,
+      (h) => {
+        blocks = h.children.length;
+      },
+    );
+    expect(blocks).toBe(0);
   });
 });

@@ -39,7 +39,7 @@ export async function withDatabase<T>(work: (pool: Pool) => Promise<T>): Promise
     say(
       `warning: no broker is running on the embedded PostgreSQL in ${path.resolve(config.dataDir, 'pg')}; started it for this command only (a broker elsewhere? run from its folder or set BROKER_DATA_DIR or DATABASE_URL)`,
     );
-  const pool = createPool(database.url, 2);
+  const pool = createPool(database.url, 2, { dataKeys: config.dataKeys });
   try {
     const pending = await pendingMigrations(pool);
     if (pending.length > 0) throw new DatabaseNotMigratedError(database.url, pending);

@@ -1,10 +1,17 @@
 import type { Command } from 'commander';
+import { deliveryHttpsAgent } from '../../delivery/http-post.js';
 import { loadConfig } from '../../shared/config.js';
 import { cliActor } from '../audit.js';
 import { endpointPolicy } from '../endpoint-url.js';
 import { listErrors } from '../error-queue.js';
 import { type InstitutionOverview, institutionOverview, type PingResult } from '../institutions.js';
-import { addInstitution, pauseInstitution, resumeInstitution } from '../operator-actions.js';
+import {
+  addInstitution,
+  pauseInstitution,
+  resumeInstitution,
+  setInstitutionSigning,
+  setReceiptSignatureVerification,
+} from '../operator-actions.js';
 import { pingInstitution } from '../ping.js';
 import { brins, oin, printJson, printTable, when, withDatabase, withOperator } from './cli-support.js';
 
@@ -19,6 +26,7 @@ function printInstitution(i: InstitutionOverview): void {
     ['endpoint', i.endpointUrl ?? '-'],
     ['enabled', i.enabled ? 'yes' : 'no'],
     ['paused', i.paused ? 'yes' : 'no'],
+    ['receipt signed', i.verifyReceiptSignature ? 'checked' : 'not checked'],
     ['queued', String(i.queued)],
     ['in delivery', String(i.inDelivery)],
     ['delivered (1 h)', String(i.deliveredLastHour)],
@@ -58,6 +66,11 @@ export function registerInstitutionCommands(program: Command): void {
     .option('--endpoint <url>', 'its SOAP endpoint for pushes (https://, a public address: see docs/operations.md)')
     .option('--disabled', 'register it disabled')
     .option('--also', 'a BRIN another institution serves: add this one as a further administration for it')
+    .option(
+      '--verify-receipt-signature',
+      'its receipts must carry a valid WS-Security signature with its OIN (docs/security.md); replacing an institution keeps the setting unless given',
+    )
+    .option('--no-verify-receipt-signature', 'do not check its receipt signatures')
     .action(
       async (options: {
         oin: string;
@@ -66,6 +79,7 @@ export function registerInstitutionCommands(program: Command): void {
         endpoint?: string;
         disabled?: boolean;
         also?: boolean;
+        verifyReceiptSignature?: boolean;
       }) => {
         const given = {
           oin: options.oin,
@@ -73,6 +87,9 @@ export function registerInstitutionCommands(program: Command): void {
           brins: options.brin,
           endpointUrl: options.endpoint ?? null,
           enabled: !options.disabled,
+          ...(options.verifyReceiptSignature !== undefined
+            ? { verifyReceiptSignature: options.verifyReceiptSignature }
+            : {}),
         };
         const endpoint = { policy: endpointPolicy(loadConfig()), field: '--endpoint' };
         const stored = await withDatabase((pool) =>
@@ -81,6 +98,22 @@ export function registerInstitutionCommands(program: Command): void {
         process.stdout.write(`saved ${stored.oin} ${stored.name} (${stored.brins.join(', ')})\n`);
       },
     );
+
+  institution
+    .command('update <oin>')
+    .description("change a registered institution's settings: whether its receipt signatures are checked")
+    .option('--verify-receipt-signature', 'its receipts must carry a valid WS-Security signature with its OIN')
+    .option('--no-verify-receipt-signature', 'do not check its receipt signatures')
+    .action(async (value: string, options: { verifyReceiptSignature?: boolean }) => {
+      if (options.verifyReceiptSignature === undefined)
+        throw new Error('say what to change: --verify-receipt-signature or --no-verify-receipt-signature');
+      const verify = options.verifyReceiptSignature;
+      const found = await withDatabase((pool) =>
+        setReceiptSignatureVerification({ pool }, cliActor(), oin(value), verify),
+      );
+      if (!found) throw new Error(`no institution ${value}`);
+      process.stdout.write(`${value}: receipt signatures ${verify ? 'checked' : 'not checked'}\n`);
+    });
 
   institution
     .command('list')
@@ -153,7 +186,9 @@ export function registerInstitutionCommands(program: Command): void {
       const found = await findOrFail(value);
       if (!found.endpointUrl) throw new Error(`${found.oin} has no endpoint registered`);
       const target = { oin: found.oin, endpointUrl: found.endpointUrl };
-      const deps = { endpointPolicy: endpointPolicy(loadConfig()) };
+      const config = loadConfig();
+      // The same transport as deliveries: the broker's client certificate, DELIVERY_CA_FILE trusted.
+      const deps = { endpointPolicy: endpointPolicy(config), httpsAgent: deliveryHttpsAgent(config.tls) };
       // The CLI runs with database access: the operator's detail.
       const result = (await withDatabase((pool) =>
         pingInstitution({ ...deps, pool }, cliActor(), target, { timeoutMs: options.timeout, detail: true }),
@@ -185,5 +220,17 @@ export function registerInstitutionCommands(program: Command): void {
       const queued = await withOperator((deps) => resumeInstitution(deps, cliActor(), oin(value)));
       if (queued === null) throw new Error(`no institution ${value}`);
       process.stdout.write(`resumed ${value}; ${queued} message(s) queued\n`);
+    });
+
+  institution
+    .command('signing <oin> <rule>')
+    .description('whether its requests must be signed (WS-Security): required, optional, or default (WSS_REQUIRED)')
+    .action(async (value: string, rule: string) => {
+      const rules: Readonly<Record<string, boolean | null>> = { required: true, optional: false, default: null };
+      if (!Object.hasOwn(rules, rule)) throw new Error(`signing must be required, optional or default, got '${rule}'`);
+      const required = rules[rule] ?? null;
+      if (!(await withDatabase((pool) => setInstitutionSigning({ pool }, cliActor(), oin(value), required))))
+        throw new Error(`no institution ${value}`);
+      process.stdout.write(`signing ${rule} for ${value}\n`);
     });
 }

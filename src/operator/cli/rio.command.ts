@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { NIVEAUS } from '../../register/exam-result.js';
 import type { RioLink } from '../../register/rio-rules.js';
 import { cliActor } from '../audit.js';
 import { loadOpleidingNiveaus, loadRioLinks } from '../operator-actions.js';
@@ -50,9 +51,6 @@ export function rioLinksOf(entries: unknown): RioLink[] {
   return links;
 }
 
-/** The niveau codes exam results are delivered with: what an opleidingcode's niveau is compared with. */
-const NIVEAUS = ['VMBO_BB', 'VMBO_KB', 'VMBO_GL', 'VMBO_TL', 'HAVO', 'VWO'];
-
 /** The records of a parsed opleiding-niveau file, each checked; the first problem refuses the whole file. */
 export function opleidingNiveausOf(entries: unknown): { opleidingcode: string; niveau: string }[] {
   if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
@@ -61,7 +59,7 @@ export function opleidingNiveausOf(entries: unknown): { opleidingcode: string; n
     const where = `record ${index + 1}`;
     const code = String(entry?.opleidingcode ?? '');
     if (!/^\S{4}$/.test(code)) throw new InvalidArgumentError(`${where}: opleidingcode must be four characters (0050)`);
-    if (!NIVEAUS.includes(String(entry.niveau)))
+    if (!(NIVEAUS as readonly string[]).includes(String(entry.niveau)))
       throw new InvalidArgumentError(`${where}: niveau must be one of ${NIVEAUS.join(', ')}`);
     if (seen.has(code)) throw new InvalidArgumentError(`${where}: opleidingcode ${code} appears twice`);
     seen.add(code);

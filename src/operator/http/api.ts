@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type https from 'node:https';
 import type { Queue } from 'bullmq';
 import type { Logger } from '../../shared/log.js';
 import { isPgnShaped } from '../../shared/pupil-key.js';
@@ -24,6 +25,7 @@ import {
   replayProcessing,
   resumeInstitution,
   runQuality,
+  setReceiptSignatureVerification,
 } from '../operator-actions.js';
 import { pingInstitution } from '../ping.js';
 import { listProcessingErrorQueue } from '../processing-error-queue.js';
@@ -41,6 +43,8 @@ export interface AdminApiDeps extends OperatorDeps {
   readonly pingTimeoutMs: number;
   /** The rules an institution's endpoint URL must meet (added, and again when pinged). */
   readonly endpointPolicy: EndpointPolicy;
+  /** Pings use the delivery transport: the broker's client certificate, DELIVERY_CA_FILE trusted (TLS on). */
+  readonly httpsAgent?: https.Agent | undefined;
   /** For an operator's quality run: the sender of its reports, and where it logs. */
   readonly brokerOin: string;
   readonly log: Logger;
@@ -160,12 +164,18 @@ const ROUTES: readonly Route[] = [
       const endpoint = text(body.endpoint);
       if (body.also !== undefined && typeof body.also !== 'boolean')
         throw new OperatorInputError('also must be true or false');
+      if (body.verifyReceiptSignature !== undefined && typeof body.verifyReceiptSignature !== 'boolean')
+        throw new OperatorInputError('verifyReceiptSignature must be true or false');
       const institution = {
         oin: parseOin(text(body.oin) ?? ''),
         name,
         brins,
         endpointUrl: endpoint || null,
         enabled: body.enabled !== false,
+        // Absent: a replaced institution keeps its setting.
+        ...(typeof body.verifyReceiptSignature === 'boolean'
+          ? { verifyReceiptSignature: body.verifyReceiptSignature }
+          : {}),
       };
       return addInstitution(deps.pool, caller.actor, institution, {
         also: body.also === true,
@@ -192,6 +202,18 @@ const ROUTES: readonly Route[] = [
       const queued = await resumeInstitution(deps, caller.actor, params[0]!);
       if (queued === null) throw new HttpError(404, `no institution ${params[0]}`);
       return { resumed: params[0], queued };
+    },
+  },
+  {
+    method: 'POST',
+    path: new RegExp(`^institutions/${OIN}/receipt-signature$`),
+    role: 'operator',
+    run: async ({ req, params, deps, caller }) => {
+      const body = await readJson(req);
+      if (typeof body.verify !== 'boolean') throw new OperatorInputError('verify must be true or false');
+      if (!(await setReceiptSignatureVerification(deps, caller.actor, params[0]!, body.verify)))
+        throw new HttpError(404, `no institution ${params[0]}`);
+      return { institution: params[0], verifyReceiptSignature: body.verify };
     },
   },
   {

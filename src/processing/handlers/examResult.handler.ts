@@ -1,8 +1,14 @@
 import { dutchDate } from '../../register/calendar.js';
 import { diplomaOf } from '../../register/diploma.js';
 import type { StoredEnrolment } from '../../register/enrolment.js';
-import type { ExamResultStand, StoredExamResult } from '../../register/exam-result.js';
-import { checkExamResultStand, examDay, uitslagRemovedSignals, vavoPlacements } from '../../register/exam-rules.js';
+import { type ExamResultStand, sameExamResult, uitslagStoredAt } from '../../register/exam-result.js';
+import {
+  checkExamResultStand,
+  examDay,
+  oneStandPerEnrolment,
+  uitslagRemovedSignals,
+  vavoPlacements,
+} from '../../register/exam-rules.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import { isRejected, signal } from '../../register/signals.js';
 import { decideStand } from '../../register/stand-order.js';
@@ -13,31 +19,24 @@ import { outboundDraft } from './drafts.js';
 import { examTerugkoppeling } from './exam-feedback.js';
 import { notifySubscribers } from './prior-education.js';
 
-/** The stored exam result with this stand's key, under whichever of the pupil's numbers (its own number first). */
-export function sameExamResult(
-  results: readonly StoredExamResult[],
-  key: { pgn: string; brin: string; examenresultaatvolgnummer: string },
-): StoredExamResult | undefined {
-  const same = results.filter(
-    (r) => r.brin === key.brin && r.examenresultaatvolgnummer === key.examenresultaatvolgnummer,
-  );
-  return same.find((r) => r.pgn === key.pgn) ?? same[0];
-}
-
 /**
  * The handleiding: a vavo institution delivers the exam result of a pupil a VO school placed there and
  * passes it on to that school. The broker does the passing on: every VO enrolment whose VAVO stay at the
  * delivering BRIN runs on the exam day gets the result, at the administration that delivered it.
  */
-function vavoPushes(
+export function vavoPushes(
   context: HandlerContext,
   stand: ExamResultStand,
   enrolments: readonly StoredEnrolment[],
+  removed = false,
 ): OutboundDraft[] {
   const placed = new Set(
     vavoPlacements(
       stand.brin,
-      enrolments.map((e) => e.stand),
+      oneStandPerEnrolment(
+        enrolments.map((e) => e.stand),
+        stand.pgn.value,
+      ),
       examDay(stand),
     ),
   );
@@ -53,6 +52,7 @@ function vavoPushes(
             pgn: enrolment.stand.pgn,
             eigenInschrijvingvolgnummer: enrolment.inschrijvingvolgnummer,
             result: stand,
+            removed,
           }),
       ),
     ];
@@ -74,42 +74,42 @@ export const examResultHandler: MessageHandler<ExamResultStand> = {
     const results = await register.examResultsOf(stand.pgn.value);
     const stored = sameExamResult(results, key);
     const decision = decideStand({ documentTime: message.documentTime, stand }, stored);
-    if (decision === 'identical') return { outcome: 'unchanged', outbound: [examTerugkoppeling(context, stand, [])] };
     if (decision === 'older')
       return { outcome: 'older', outbound: [examTerugkoppeling(context, stand, [signal('E0003')])] };
 
     const enrolments = register.enrolmentsOf(stand.pgn.value);
     const today = dutchDate(context.now);
-    const signals = [
-      ...checkExamResultStand(stand, {
-        today,
-        ...(stand.pgn.kind === 'BSN'
-          ? { knownToPopulationRegister: register.pupilPopulation(stand.pgn.value) !== null }
-          : { assignedOnderwijsnummer: register.assignedOnderwijsnummer(stand.pgn.value) !== null }),
-        enrolments: enrolments.map((e) => e.stand),
-        otherExamenregimes: results
-          .filter((r) => r !== stored && r.brin === stand.brin)
-          .map((r) => r.stand.examenregime),
-        opleidingNiveaus: await register.opleidingNiveaus(
-          enrolments.flatMap((e) => e.stand.perioden.map((p) => p.opleidingcode)),
-        ),
-      }),
-      ...uitslagRemovedSignals(stored?.stand, stand, today),
-    ];
+    const checked = checkExamResultStand(stand, {
+      today,
+      ...(stand.pgn.kind === 'BSN'
+        ? { knownToPopulationRegister: register.pupilPopulation(stand.pgn.value) !== null }
+        : { assignedOnderwijsnummer: register.assignedOnderwijsnummer(stand.pgn.value) !== null }),
+      enrolments: enrolments.map((e) => e.stand),
+      // The stored stand of this very result counts too: its earlier examenregime is the spread exam's first year.
+      examenregimesAtBrin: results.filter((r) => r.brin === stand.brin).map((r) => r.stand.examenregime),
+      opleidingNiveaus: await register.opleidingNiveaus(
+        enrolments.flatMap((e) => e.stand.perioden.map((p) => p.opleidingcode)),
+      ),
+    });
+    // Schools fix their administration and send the same stand again: it changes nothing, but its warnings still count.
+    if (decision === 'identical')
+      return { outcome: 'unchanged', outbound: [examTerugkoppeling(context, stand, checked)] };
+    const signals = [...checked, ...uitslagRemovedSignals(stored, stand, today)];
     if (isRejected(signals)) return { outcome: 'rejected', outbound: [examTerugkoppeling(context, stand, signals)] };
     const diploma = diplomaOf(stand);
     const hadDiploma = stored !== undefined && diplomaOf(stored.stand) !== null;
+    const storedAt = uitslagStoredAt(stored, stand, context.now);
     await register.saveExamResult(
       {
         ...key,
         documentTime: message.documentTime,
         stand,
         sourceMessageId: message.id,
+        ...(storedAt !== undefined ? { uitslagStoredAt: storedAt } : {}),
       },
       diploma,
-      hadDiploma,
     );
-    // A diploma given, changed or taken back changes the pupil's prior education: subscribed MBO institutions hear of it.
+    // A diploma given, changed or taken back changes prior education: notifySubscribers pushes it to MBO subscribers.
     const priorEducation = diploma || hadDiploma ? await notifySubscribers(context, [stand.pgn.value]) : [];
     return {
       outcome: 'approved',

@@ -9,14 +9,16 @@ CREATE TABLE exam_results (
   pgn                        text NOT NULL,        -- same as enrolments.pgn
   onderwijsaanbieder         text NOT NULL,        -- RIO code
   level                      text NOT NULL,        -- the delivered niveau code (VMBO_TL, HAVO, VWO, ...)
-  uitslag                    text,                 -- the delivered uitslag code (G geslaagd, A afgewezen)
+  uitslag                    text,                 -- the delivered uitslag code (G geslaagd, A afgewezen, T teruggetrokken)
   uitslag_date               date,
+  uitslag_stored_at          timestamptz,          -- when an uitslag came into the register; kept while one stays (E0019)
   document_time              timestamptz NOT NULL,
   result                     jsonb NOT NULL,       -- the whole stand: vakken with cijfers/beoordeling, combinatiecijfer, werkstuk ...
   source_message_id          bigint NOT NULL,
   updated_at                 timestamptz NOT NULL DEFAULT now(),
   UNIQUE (brin, examenresultaatvolgnummer, pgn),
-  CHECK ((uitslag IS NULL) = (uitslag_date IS NULL))
+  CHECK ((uitslag IS NULL) = (uitslag_date IS NULL)),
+  CHECK ((uitslag IS NULL) = (uitslag_stored_at IS NULL))
 );
 CREATE INDEX exam_results_pgn_idx ON exam_results (pgn);
 
@@ -33,7 +35,7 @@ CREATE TABLE diplomas (
 CREATE INDEX diplomas_pgn_idx ON diplomas (pgn);
 
 -- Stands in for RIO's level of an opleiding (elementcode), for the exam check "level differs from the
--- enrolment". Loaded by the CLI (`rio load`), seeded for the demo; a code without a row is not checked.
+-- enrolment". Loaded by the CLI (`rio niveaus`), seeded for the demo; a code without a row is not checked.
 CREATE TABLE rio_opleiding_niveaus (
   opleidingcode text PRIMARY KEY,
   niveau        text NOT NULL CHECK (niveau ~ '^[A-Z0-9_]{1,70}$'),

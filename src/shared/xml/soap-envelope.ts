@@ -2,7 +2,7 @@ import { ParseOption, XmlDocument, XmlElement } from 'libxml2-wasm';
 import { NS } from '../catalogue.js';
 import { BrokerFault } from '../errors.js';
 import { isBlank, normaliseValue } from './whitespace.js';
-import { DEFAULT_GATE_LIMITS, gateXml, type OutlineElement, textContent } from './xml-gate.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits, gateXml, type OutlineElement, textContent } from './xml-gate.js';
 
 /** One SOAP header block: its qualified name, its text and its child elements' texts. */
 export interface HeaderBlock {
@@ -134,12 +134,30 @@ const lineAt = (xml: string, offset: number): number => {
   return line;
 };
 
+/** A header block as the gate's outline shows it, before libxml2 has parsed anything (so without mustUnderstand). */
+export type OutlinedHeaderBlock = Omit<HeaderBlock, 'mustUnderstand'>;
+
+function headerBlocks(xml: string, header: OutlineElement | undefined): OutlinedHeaderBlock[] {
+  return (header?.children ?? []).map((block) => ({
+    namespace: block.namespace,
+    localName: block.localName,
+    text: textContent(xml, block).trim(),
+    children: childTexts(xml, block),
+  }));
+}
+
 /**
  * A SOAP 1.1 Envelope root (else VersionMismatch.DK0001), with an optional soap:Header first and
  * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
  * text that libxml2 parsed into `doc`; only the body element is taken from libxml2's tree (to validate it).
  */
-function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
+function readEnvelope(
+  xml: string,
+  root: OutlineElement,
+  doc: XmlDocument,
+  /** The header blocks as read for the gate's onHeaders already, so they are not read twice. */
+  headersRead: readonly OutlinedHeaderBlock[] | undefined,
+): SoapEnvelope {
   if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
     const what =
       root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
@@ -174,11 +192,8 @@ function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): Soap
   const mustUnderstand =
     header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
-    headers: (header?.children ?? []).map((block, index) => ({
-      namespace: block.namespace,
-      localName: block.localName,
-      text: textContent(xml, block).trim(),
-      children: childTexts(xml, block),
+    headers: (headersRead ?? headerBlocks(xml, header)).map((block, index) => ({
+      ...block,
       mustUnderstand: mustUnderstand[index] ?? false,
     })),
     bodyElement,
@@ -203,16 +218,42 @@ export interface OpenedSoapEnvelope extends SoapEnvelope {
   dispose(): void;
 }
 
+/** How the gate reads a request: its limits, and who looks at the header blocks before the body is scanned. */
+export interface EnvelopeGate {
+  readonly limits?: GateLimits;
+  /**
+   * Called once soap:Header has been scanned (not when there is none), before the body is: it may
+   * throw to refuse the request then. The blocks' text is the gate's reading, not yet checked by
+   * libxml2 (character references a parser would refuse are left as they are).
+   */
+  readonly onHeaders?: (headers: readonly OutlinedHeaderBlock[]) => void;
+}
+
 /**
  * Gate (lexical limits and outline) → libxml2 parse of the exact bytes → envelope. `bytes` are the
  * UTF-8 bytes of `xml` (given when the caller already has them).
  */
-export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xml)): OpenedSoapEnvelope {
+export function openSoapEnvelope(
+  xml: string,
+  bytes: Uint8Array = Buffer.from(xml),
+  gate: EnvelopeGate = {},
+): OpenedSoapEnvelope {
+  const onHeaders = gate.onHeaders;
+  let headersRead: OutlinedHeaderBlock[] | undefined;
   // Every level, so that a blank value deep in the body is found without libxml2's tree (~6 µs a message).
-  const outline = gateXml(xml, DEFAULT_GATE_LIMITS, Infinity);
+  const outline = gateXml(
+    xml,
+    gate.limits ?? DEFAULT_GATE_LIMITS,
+    Infinity,
+    onHeaders &&
+      ((header) => {
+        headersRead = headerBlocks(xml, header);
+        onHeaders(headersRead);
+      }),
+  );
   const doc = parseSoapDocument(bytes);
   try {
-    return { ...readEnvelope(xml, outline, doc), dispose: () => doc.dispose() };
+    return { ...readEnvelope(xml, outline, doc, headersRead), dispose: () => doc.dispose() };
   } catch (error) {
     doc.dispose();
     throw error;
@@ -220,7 +261,14 @@ export function openSoapEnvelope(xml: string, bytes: Uint8Array = Buffer.from(xm
 }
 
 /** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */
-const STORED_MESSAGE_LIMITS = { maxDepth: Infinity, maxAttributes: Infinity, maxNameLength: Infinity };
+const STORED_MESSAGE_LIMITS: GateLimits = {
+  maxDepth: Infinity,
+  maxAttributes: Infinity,
+  maxNameLength: Infinity,
+  maxElements: Infinity,
+  maxHeaderBytes: Infinity,
+  maxHeaderElements: Infinity,
+};
 
 /**
  * The body's values of a message the broker accepted and stored earlier, read as `bodyValues` reads

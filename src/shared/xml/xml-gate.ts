@@ -1,3 +1,4 @@
+import { NS } from '../catalogue.js';
 import { BrokerFault } from '../errors.js';
 
 /** Structural limits of the gate (docs/protocol.md lists the faults they give). */
@@ -5,9 +6,22 @@ export interface GateLimits {
   readonly maxDepth: number;
   readonly maxAttributes: number;
   readonly maxNameLength: number;
+  /** Elements in the whole document (MAX_ELEMENTS). */
+  readonly maxElements: number;
+  /** Characters of the soap:Header element, its tags included (MAX_HEADER_BYTES; the gate counts UTF-16 units, never fewer than bytes for the ASCII a header holds). */
+  readonly maxHeaderBytes: number;
+  /** Elements inside soap:Header, the Header itself not counted (MAX_HEADER_ELEMENTS). */
+  readonly maxHeaderElements: number;
 }
 
-export const DEFAULT_GATE_LIMITS: GateLimits = { maxDepth: 64, maxAttributes: 32, maxNameLength: 256 };
+export const DEFAULT_GATE_LIMITS: GateLimits = {
+  maxDepth: 64,
+  maxAttributes: 32,
+  maxNameLength: 256,
+  maxElements: 20_000,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderElements: 100,
+};
 
 /**
  * One element of the document's top levels (the SOAP envelope's Envelope, Header/Body, header
@@ -30,7 +44,7 @@ export interface OutlineElement {
 /** Levels recorded by default: Envelope (1), Header/Body (2), header blocks/body element (3), their children (4). */
 const OUTLINE_DEPTH = 4;
 
-const forbidden = (reason: string): BrokerFault => new BrokerFault('BB0002', reason);
+const forbidden = (reason: string, element?: string): BrokerFault => new BrokerFault('BB0002', reason, element);
 const malformed = (reason: string): BrokerFault => new BrokerFault('BB0003', `XML not well-formed: ${reason}`);
 
 const QUOT = 0x22,
@@ -212,17 +226,27 @@ function readStartTag(
  * In the same pass it outlines the top `outlineDepth` levels (names, namespaces, content offsets), so the
  * SOAP envelope can be read without walking libxml2's tree node by node (each step crosses into wasm).
  * An undeclared namespace prefix on those levels is refused here (BB0003), before limits further on.
- * The outline holds one small object per element of those levels, bounded by the body size limit.
+ * The outline holds one small object per element of those levels, bounded by `maxElements`.
+ * A soap:Header (a SOAP 1.1 Header child of the root) is held to `maxHeaderBytes` and
+ * `maxHeaderElements`, and `onHeader` gets its outline as soon as it ends, before the body is scanned:
+ * the sender can be checked before the rest of the message costs anything.
  * Returns the root element's outline.
  */
 export function gateXml(
   xml: string,
   limits: GateLimits = DEFAULT_GATE_LIMITS,
   outlineDepth = OUTLINE_DEPTH,
+  onHeader?: (header: OutlineElement) => void,
 ): OutlineElement {
   let i = skipDeclaration(xml);
   let depth = 0;
   let root: OutlineElement | undefined;
+  let elements = 0;
+  // Offset of the open soap:Header's '<' (-1: not in it), and the elements seen inside it.
+  let headerStart = -1;
+  let headerElements = 0;
+  const headerTooLarge = (): BrokerFault =>
+    forbidden(`soap:Header larger than ${limits.maxHeaderBytes} bytes (MAX_HEADER_BYTES)`, 'Header');
   const scope: Scope = [];
   // Per outlined level: the open element and the scope length before its declarations.
   const open: OutlineElement[] = [];
@@ -257,6 +281,8 @@ export function gateXml(
   };
   for (;;) {
     const lt = xml.indexOf('<', i);
+    if (headerStart !== -1 && (lt === -1 ? xml.length : lt) - headerStart > limits.maxHeaderBytes)
+      throw headerTooLarge();
     if (depth <= 2 && (lt === -1 || lt > i) && hasNonSpace(lt === -1 ? xml.slice(i) : xml.slice(i, lt))) {
       if (depth === 0) throw malformed('text outside the root element');
       open[depth - 1]!.hasText = true;
@@ -286,14 +312,33 @@ export function gateXml(
         open[depth]!.contentEnd = lt;
         scope.length = scopeMarks[depth]!;
       }
+      if (depth === 1 && headerStart !== -1) {
+        if (end + 1 - headerStart > limits.maxHeaderBytes) throw headerTooLarge();
+        headerStart = -1;
+        onHeader?.(open[1]!);
+      }
       i = end + 1;
     } else {
       if (depth === 0 && root) throw malformed('more than one root element');
       if (depth + 1 > limits.maxDepth) throw forbidden(`elements nested deeper than ${limits.maxDepth}`);
+      if (++elements > limits.maxElements)
+        throw forbidden(`more than ${limits.maxElements} elements in the message (MAX_ELEMENTS)`);
+      if (headerStart !== -1 && ++headerElements > limits.maxHeaderElements)
+        throw forbidden(
+          `more than ${limits.maxHeaderElements} elements in soap:Header (MAX_HEADER_ELEMENTS)`,
+          'Header',
+        );
       const outlined = depth < outlineDepth;
       const scopeMark = scope.length;
       const tag = readStartTag(xml, lt, limits, outlined ? scope : null);
       if (outlined) outline(lt, tag, scopeMark);
+      if (depth === 1 && outlined) {
+        const part = open[0]!.children.at(-1)!;
+        if (part.localName === 'Header' && part.namespace === NS.soap11) {
+          if (tag.selfClosing) onHeader?.(part);
+          else headerStart = lt;
+        }
+      }
       if (!tag.selfClosing) depth += 1;
       i = tag.end;
     }

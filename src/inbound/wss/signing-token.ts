@@ -1,0 +1,109 @@
+import { type KeyObject, X509Certificate } from 'node:crypto';
+import { OIN_PATTERN } from '../../shared/catalogue.js';
+import { BrokerFault } from '../../shared/errors.js';
+import { Revocations } from './revocations.js';
+
+/** The CA certificates a signing certificate must chain to (TLS_CA_FILE), parsed once at start-up. */
+export function parseTrustAnchors(pem: Buffer | undefined): X509Certificate[] {
+  const blocks = pem?.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => new X509Certificate(block));
+}
+
+const tokenFault = (reason: string): BrokerFault => new BrokerFault('EK0031', reason, 'BinarySecurityToken');
+
+/** The shortest RSA key accepted for signing. */
+const MIN_RSA_BITS = 2048;
+
+/** Chains longer than this are refused (PKIoverheid: root, domain, organisation CA, leaf). */
+const MAX_CHAIN = 5;
+
+/** The subject's serialNumber attribute, the OIN (PKIoverheid), when there is exactly one and it is an OIN. */
+export function certificateSubjectOin(certificate: X509Certificate): string | null {
+  const values = certificate.subject
+    .split('\n')
+    .filter((line) => line.startsWith('serialNumber='))
+    .map((line) => line.slice('serialNumber='.length));
+  return values.length === 1 && OIN_PATTERN.test(values[0]!) ? values[0]! : null;
+}
+
+/** A signing certificate that passed the checks below, and until when the result holds. */
+interface CheckedCertificate {
+  readonly publicKey: KeyObject;
+  readonly oin: string | null;
+  /** The latest notBefore and the earliest notAfter along its chain. */
+  readonly validFrom: number;
+  readonly validTo: number;
+}
+
+/** Checked certificates kept at most, by token text: a LAS signs every request with the same one. */
+const CACHE_SIZE = 1000;
+
+/**
+ * The signing certificates of BinarySecurityTokens, checked against the trusted CAs (TLS_CA_FILE) and
+ * their revocation lists (TLS_CRL_FILE, read at start like the TLS layer's). A chain is verified once per certificate (parsing and verifying it cost ~1 ms); the dates and the OIN
+ * are checked on every request.
+ */
+export class SigningCertificates {
+  private readonly checked = new Map<string, CheckedCertificate>();
+
+  constructor(
+    private readonly anchors: readonly X509Certificate[],
+    private readonly revocations: Revocations = Revocations.none(),
+  ) {}
+
+  /**
+   * The public key of the token's certificate: an RSA end-entity certificate, valid now, that chains
+   * (each link's signature and dates checked) to a self-signed CA among the anchors, with the sender's
+   * OIN as its subject's serialNumber. Throws Client.EK0031 naming BinarySecurityToken.
+   */
+  publicKeyFor(base64: string, senderOin: string, now: Date): KeyObject {
+    const text = base64.replace(/\s+/g, '');
+    let entry = this.checked.get(text);
+    if (!entry) {
+      entry = this.checkChain(text);
+      if (this.checked.size >= CACHE_SIZE) this.checked.clear();
+      this.checked.set(text, entry);
+    }
+    if (now.getTime() < entry.validFrom || now.getTime() > entry.validTo)
+      throw tokenFault('the signing certificate or a CA of its chain is expired or not yet valid');
+    if (entry.oin !== senderOin) {
+      throw tokenFault(
+        entry.oin === null
+          ? 'the signing certificate carries no OIN in its subject serialNumber'
+          : `the signing certificate's OIN ${entry.oin} is not the sender's (${senderOin})`,
+      );
+    }
+    return entry.publicKey;
+  }
+
+  private checkChain(text: string): CheckedCertificate {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw tokenFault('the BinarySecurityToken is not base64');
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(Buffer.from(text, 'base64'));
+    } catch {
+      throw tokenFault('the BinarySecurityToken holds no X.509 certificate');
+    }
+    if (certificate.ca) throw tokenFault('the signing certificate is a CA certificate');
+    if (certificate.publicKey.asymmetricKeyType !== 'rsa') throw tokenFault('the signing certificate has no RSA key');
+    // PKIoverheid issues 2048 bits and more; a shorter key can be factored.
+    if ((certificate.publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS)
+      throw tokenFault(`the signing certificate's RSA key is shorter than ${MIN_RSA_BITS} bits`);
+    if (this.anchors.length === 0)
+      throw tokenFault('the broker has no trusted CA to check signing certificates against');
+    let validFrom = Date.parse(certificate.validFrom);
+    let validTo = Date.parse(certificate.validTo);
+    let current = certificate;
+    for (let links = 0; ; links++) {
+      const issuer = this.anchors.find((ca) => ca.ca && current.checkIssued(ca) && current.verify(ca.publicKey));
+      if (!issuer || links >= MAX_CHAIN) throw tokenFault('the signing certificate does not chain to a trusted CA');
+      if (this.revocations.isRevoked(current, issuer))
+        throw tokenFault(`certificate serial ${current.serialNumber} of the signing chain is revoked (TLS_CRL_FILE)`);
+      validFrom = Math.max(validFrom, Date.parse(issuer.validFrom));
+      validTo = Math.min(validTo, Date.parse(issuer.validTo));
+      if (issuer.checkIssued(issuer) && issuer.verify(issuer.publicKey)) break;
+      current = issuer;
+    }
+    return { publicKey: certificate.publicKey, oin: certificateSubjectOin(certificate), validFrom, validTo };
+  }
+}
