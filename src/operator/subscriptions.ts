@@ -1,7 +1,7 @@
 import type { SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { Pool } from '../shared/database.js';
 import { maskPgn } from '../shared/pupil-key.js';
-import { listSubscriptions } from '../store/subscriptions.repo.js';
+import { listSubscriptions, type SubscriptionOwner } from '../store/subscriptions.repo.js';
 import { type FieldNames, OperatorInputError, parseBrin, parseOin } from './input.js';
 
 /** What operators list prior-education subscriptions by: an institution's OIN or a BRIN; ended ones too with `all`. */
@@ -41,6 +41,10 @@ export function parseSubscriptionFilter(
 
 /** Prior-education subscriptions, newest first: running ones (or all with `all`), PGNs masked. */
 export async function listSubscriptionViews(pool: Pool, filter: SubscriptionFilter = {}): Promise<SubscriptionView[]> {
-  const rows = await listSubscriptions(pool, filter);
+  const { institution, ...rest } = filter;
+  // The filter holds a BRIN (4 characters) or an OIN (20), as parseSubscriptionFilter checked.
+  const owner: SubscriptionOwner =
+    institution === undefined ? {} : institution.length === 4 ? { brin: institution } : { institutionOin: institution };
+  const rows = await listSubscriptions(pool, { ...rest, owner });
   return rows.map(({ pgn, ...s }) => ({ ...s, maskedPgn: maskPgn(pgn), state: s.endReason ?? 'running' }));
 }

@@ -9,6 +9,8 @@ export interface HandlerContext {
   readonly message: ClaimedMessage;
   readonly brokerOin: string;
   readonly now: Date;
+  /** The secret the pupil index is keyed with (a handler that asks the index needs it). */
+  readonly traceKey: string;
   /** Fresh UUIDs (injectable so tests can predict them). */
   readonly newId: () => string;
 }

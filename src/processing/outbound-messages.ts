@@ -317,7 +317,14 @@ export function vooropleidingsgegevensBody(
       e.mboDiplomas
         .map(
           (d) =>
-            `<t:diplomaMBO>${el('brin', d.brin)}${el('opleidingcode', d.opleidingcode)}${el('niveau', d.niveau)}${el('datumDiploma', d.datumDiploma)}</t:diplomaMBO>`,
+            `<t:diplomaMBO>${el('brin', d.brin)}${el('opleidingcode', d.opleidingcode)}${el('niveau', d.niveau)}${el('datumDiploma', d.datumDiploma)}${(
+              d.resultaten ?? []
+            )
+              .map(
+                (r) =>
+                  `<t:resultaat>${el('onderdeel', r.onderdeel)}${el('eindcijfer', r.eindcijfer)}${el('beoordeling', r.beoordeling)}</t:resultaat>`,
+              )
+              .join('')}</t:diplomaMBO>`,
         )
         .join('') +
       e.hoDegrees

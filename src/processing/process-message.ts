@@ -52,7 +52,7 @@ export async function processBatch(
     );
     for (const { message, handler, parsed } of work) {
       const result = await handler.handle(
-        { register, message, brokerOin: options.brokerOin, now, newId: randomUUID },
+        { register, message, brokerOin: options.brokerOin, now, traceKey: options.traceKey, newId: randomUUID },
         parsed,
       );
       drafts.push(...result.outbound);

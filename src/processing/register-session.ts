@@ -5,8 +5,10 @@ import type { Address, IdentificationRequest, PersonData } from '../register/per
 import type { PopulationRecord, PupilLink } from '../register/population.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
+import { PupilNotLoadedError } from '../shared/errors.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
+import { identifiedBy } from '../store/pupil-trace.repo.js';
 import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
@@ -16,7 +18,12 @@ import {
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
-import { endSubscriptions, lockActiveSubscriptions, startSubscription } from '../store/subscriptions.repo.js';
+import {
+  endSubscriptions,
+  lockActiveSubscriptions,
+  recordPushedDigest,
+  startSubscription,
+} from '../store/subscriptions.repo.js';
 
 /**
  * What a batch's handlers will read: pupils (all their enrolments, under every number linked to the
@@ -109,7 +116,7 @@ export class RegisterSession {
    * nine months are over is the caller's to judge.
    */
   subscriptionsOf(pgn: string): Subscription[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.subscriptions.values()].filter((s) => s.endedAt === null && this.pupilOf(s.pgn) === pupil);
   }
@@ -121,15 +128,32 @@ export class RegisterSession {
     return subscription;
   }
 
+  /** Records what was just sent on a subscription; later messages of the batch compare with it. */
+  async recordPushedDigest(subscription: Subscription, digest: string): Promise<void> {
+    await recordPushedDigest(this.tx, subscription.id, digest);
+    this.subscriptions.set(subscription.id, {
+      ...(this.subscriptions.get(subscription.id) ?? subscription),
+      pushedDigest: digest,
+    });
+  }
+
   /** Ends a subscription in the batch's transaction; later messages of the batch see it ended. */
   async endSubscription(subscription: Subscription, at: Date, reason: SubscriptionEndReason): Promise<void> {
     await endSubscriptions(this.tx, [subscription.id], at, reason);
     this.subscriptions.set(subscription.id, { ...subscription, endedAt: at, endReason: reason });
   }
 
+  /**
+   * Whether this administration identified the pupil before, under any of its numbers (its identification
+   * requests processed as identified; the pupil index is keyed with `traceKey`).
+   */
+  identifiedBy(senderOin: string, pgn: string, traceKey: string): Promise<boolean> {
+    return identifiedBy(this.tx, traceKey, senderOin, this.numbersOf(pgn));
+  }
+
   /** Every diploma of the pupil, under each of its numbers (read only when a prior-education message is built). */
   diplomasOf(pgn: string): Promise<Diploma[]> {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     return diplomasOf(this.tx, pgn);
   }
 
@@ -173,7 +197,7 @@ export class RegisterSession {
   }
 
   /** The pupil a number belongs to: a linked onderwijsnummer's BSN, otherwise the number itself. */
-  private pupilOf(pgn: string): string {
+  pupilOf(pgn: string): string {
     return this.bsnOf.get(pgn) ?? pgn;
   }
 
@@ -194,7 +218,7 @@ export class RegisterSession {
 
   /** Every current enrolment of this pupil, under each of its numbers. */
   enrolmentsOf(pgn: string): StoredEnrolment[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.enrolments.values()].filter(
       (e): e is StoredEnrolment => e !== null && this.pupilOf(e.pgn) === pupil,
@@ -231,7 +255,7 @@ export class RegisterSession {
 
   /** The BSN a locked onderwijsnummer is linked to, or null. */
   linkedBsn(onderwijsnummer: string): string | null {
-    if (!this.loadedPgns.has(onderwijsnummer)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(onderwijsnummer)) throw new PupilNotLoadedError();
     return this.bsnOf.get(onderwijsnummer) ?? null;
   }
 
@@ -310,7 +334,7 @@ export class RegisterSession {
 
   /** Every number of the (loaded) pupil this number belongs to. */
   private numbersOf(pgn: string): string[] {
-    if (!this.loadedPgns.has(pgn)) throw new Error('pupil was not loaded for this batch');
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     const pupil = this.pupilOf(pgn);
     return [...this.loadedPgns].filter((number) => this.pupilOf(number) === pupil);
   }

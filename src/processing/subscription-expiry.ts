@@ -1,7 +1,10 @@
 import { dutchDate } from '../register/calendar.js';
-import type { Pool } from '../shared/database.js';
+import { registrationEnded } from '../register/prior-education/prior-education-rules.js';
+import { runsAt, startDay } from '../register/prior-education/subscription.js';
+import { inTransaction, type Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
-import { endSubscriptionsOfEndedRegistrations, expireSubscriptions } from '../store/subscriptions.repo.js';
+import { expireSubscriptions, registrationEndCandidates } from '../store/subscriptions.repo.js';
+import { RegisterSession } from './register-session.js';
 
 /** How often each pipeline process ends the subscriptions that are due; one ends within this long of its end. */
 const TICK_MS = 60_000;
@@ -18,6 +21,29 @@ export interface SubscriptionExpiry {
   /** Ends what is due now (what each tick does). */
   tick(): Promise<{ expired: number; registrationEnded: number }>;
   close(): Promise<void>;
+}
+
+/**
+ * Ends the subscriptions whose institution's registration of the pupil has ended: the SQL only picks
+ * candidates; each is judged and ended in a transaction of its own that takes the pupil's register locks
+ * (as processing does) and applies the same pure rule over the enrolments under every linked number, so
+ * the job and processing never disagree, and a stand being processed is waited for, not raced.
+ */
+async function endEndedRegistrations(pool: Pool, now: Date, today: string): Promise<number> {
+  let ended = 0;
+  for (const candidate of await registrationEndCandidates(pool, today)) {
+    ended += await inTransaction(pool, async (tx) => {
+      const register = await RegisterSession.open(tx, [{ pgns: [candidate.pgn] }]);
+      const subscription = register.subscriptionsOf(candidate.pgn).find((s) => s.id === candidate.id);
+      if (!subscription || !runsAt(subscription, now)) return 0; // ended meanwhile, or the expiry's to end
+      const enrolments = register.enrolmentsOf(candidate.pgn);
+      if (!registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today))
+        return 0;
+      await register.endSubscription(subscription, now, 'registration_ended');
+      return 1;
+    });
+  }
+  return ended;
 }
 
 /**
@@ -38,8 +64,7 @@ export function startSubscriptionExpiry(deps: SubscriptionExpiryDeps): Subscript
       const today = dutchDate(now);
       const ended = {
         expired: await expireSubscriptions(deps.pool, now),
-        registrationEnded:
-          registrationsCheckedOn === today ? 0 : await endSubscriptionsOfEndedRegistrations(deps.pool, now, today),
+        registrationEnded: registrationsCheckedOn === today ? 0 : await endEndedRegistrations(deps.pool, now, today),
       };
       registrationsCheckedOn = today;
       if (ended.expired + ended.registrationEnded > 0) deps.log.info('prior-education subscriptions ended', ended);

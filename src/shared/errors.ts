@@ -124,3 +124,14 @@ export class InvariantError extends Error {
     this.name = 'InvariantError';
   }
 }
+
+/**
+ * A handler read a pupil its message's needs did not ask for: the batch holds no lock on it and has not
+ * loaded it, so any answer could be stale. A programming error; the message fails permanently.
+ */
+export class PupilNotLoadedError extends Error {
+  constructor() {
+    super('pupil was not loaded for this batch: its handler must name it in its needs');
+    this.name = 'PupilNotLoadedError';
+  }
+}

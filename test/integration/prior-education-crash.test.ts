@@ -16,6 +16,8 @@ import { ANONYMOUS, bodyFixture, lasRequest, send } from '../support/soap.js';
 
 const PUPILS = 30;
 const MBO = '41MB';
+/** The school that enrols the students: DUO pushes changes while an enrolment is present. */
+const VO = '31AA';
 
 const bsns = (() => {
   const found: string[] = [];
@@ -50,6 +52,7 @@ describe('prior education under a killed pipeline process', () => {
   beforeAll(async () => {
     endpoints = await startTestEndpoints();
     await registerSchool(broker(), endpoints, MBO);
+    await registerSchool(broker(), endpoints, VO);
     for (const bsn of bsns) {
       await upsertPopulationRecord(broker().pool, {
         bsn,
@@ -88,6 +91,44 @@ describe('prior education under a killed pipeline process', () => {
   test('SIGKILL while changes push to subscribers: each change pushes once, redeliveries keep their MessageID', async () => {
     children.push(await startWorker(env));
     const mbo = { from: `${ANONYMOUS}?oin=${oinOf(MBO)}` };
+    // Each student is enrolled at a VO school and identified by the MBO institution before it asks.
+    await Promise.all(
+      bsns.flatMap((bsn) => [
+        send(
+          broker().baseUrl,
+          lasRequest(
+            'aanleverenInschrijvingVO',
+            bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, VO).replace('123456782', bsn),
+            { from: `${ANONYMOUS}?oin=${oinOf(VO)}` },
+          ),
+        ),
+        send(
+          broker().baseUrl,
+          lasRequest(
+            'aanleverenIdentificerenPersoonVO',
+            bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')
+              .replace(/25BE/g, MBO)
+              .replace('123456782', bsn)
+              .replace('<idp:geboorteDatum>2013-04-17<', '<idp:geboorteDatum>2009-04-17<')
+              .replace('<idp:geslacht>2<', '<idp:geslacht>1<'),
+            mbo,
+          ),
+        ),
+      ]),
+    );
+    expect(
+      await waitFor(
+        () => count("SELECT count(*)::int AS n FROM processing_results WHERE outcome IN ('approved', 'identified')"),
+        (n) => n === 2 * PUPILS,
+        30_000,
+      ),
+    ).toBe(2 * PUPILS);
+    // ... and what they caused delivered, so the hanging deliveries below are the prior education's.
+    await waitFor(
+      () => count("SELECT count(*)::int AS n FROM outbound_messages WHERE status <> 'delivered'"),
+      (n) => n === 0,
+      30_000,
+    );
     await Promise.all(
       bsns.map((bsn) =>
         send(
@@ -145,12 +186,14 @@ describe('prior education under a killed pipeline process', () => {
     expect(delivered).toBe(2 * PUPILS); // one answer per request, one push per address change
     const doubled = (
       await broker().pool.query(
-        'SELECT cause_message_id, operation, count(*)::int AS n FROM outbound_messages GROUP BY 1, 2 HAVING count(*) > 1',
+        // A mutation tells the enrolling school and the subscriber: one message each.
+        'SELECT cause_message_id, operation, institution_oin, count(*)::int AS n FROM outbound_messages GROUP BY 1, 2, 3 HAVING count(*) > 1',
       )
     ).rows;
     expect(doubled).toEqual([]);
+    // The enrolments, the requests and the address changes.
     expect(await count("SELECT count(*)::int AS n FROM processing_results WHERE outcome = 'approved'")).toBe(
-      2 * PUPILS,
+      3 * PUPILS,
     );
     expect(await count('SELECT count(*)::int AS n FROM prior_education_subscriptions')).toBe(PUPILS);
     // The institution may have seen a push twice (at-least-once), always with the same MessageID.
@@ -159,7 +202,12 @@ describe('prior education under a killed pipeline process', () => {
         "SELECT wsa_message_id FROM outbound_messages WHERE operation = 'leverenVooropleidingsgegevens'",
       )
     ).rows.map((r) => `urn:uuid:${r.wsa_message_id}`);
-    const ids = new Set(endpoints.received(MBO).map((r) => r.messageId));
+    const ids = new Set(
+      endpoints
+        .received(MBO)
+        .filter((r) => r.xml.includes('leverenVooropleidingsgegevens_Request'))
+        .map((r) => r.messageId),
+    );
     expect([...ids].every((id) => stored.includes(id))).toBe(true);
     expect(ids.size).toBe(2 * PUPILS);
   }, 120_000);

@@ -2,18 +2,21 @@
  * Prior education for an MBO institution end to end, with the schools' endpoints played by the test and
  * the processing clock driven by it: a request without a subscription (one push), a subscription that
  * receives a diploma and an address change, a stop, the automatic end at exactly nine months, the end
- * with the registration, and nothing after an end or twice under a retry. Every push validates against
- * our outbound XSD.
+ * with the registration, and nothing after an end or twice under a retry. Only an institution that
+ * identified the student (or enrolled it) gets anything; a number that is no person gets nothing;
+ * nothing is pushed while the register holds no enrolment, nor to an administration that no longer
+ * serves the BRIN. Every push validates against our outbound XSD.
  */
 import { XmlDocument } from 'libxml2-wasm';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { startSubscriptionExpiry } from '../../src/processing/subscription-expiry.js';
-import { isValidBsn } from '../../src/register/pgn.js';
+import { isValidBsn, isValidOnderwijsnummer } from '../../src/register/pgn.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { silentLogger } from '../../src/shared/log.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertOpleidingNiveaus } from '../../src/store/reference.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
@@ -26,12 +29,14 @@ const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOU
 const VO_A = '31AA';
 const VO_B = '32AA';
 const MBO = '41MB';
-const SCHOOLS = [VO_A, VO_B, MBO] as const;
+/** Another MBO institution, which never identified the students of the tests above it. */
+const STRANGER = '42MB';
+const SCHOOLS = [VO_A, VO_B, MBO, STRANGER] as const;
 const HAVO_CODE = '2741';
 
 const bsns = (() => {
   const found: string[] = [];
-  for (let n = 400_000_000; found.length < 12; n++) if (isValidBsn(String(n))) found.push(String(n));
+  for (let n = 400_000_000; found.length < 16; n++) if (isValidBsn(String(n))) found.push(String(n));
   return found;
 })();
 
@@ -71,6 +76,13 @@ function request(brin: string, bsn: string, subscribe: boolean): string {
     .replace('<vo:indicatieAbonnement>true<', `<vo:indicatieAbonnement>${subscribe}<`);
 }
 
+/** An identification of the student by BSN, as the institution of `brin` sends it before it asks. */
+const identification = (brin: string, bsn: string): string =>
+  bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')
+    .replace(/25BE/g, brin)
+    .replace('123456782', bsn)
+    .replace('<idp:geboorteDatum>2013-04-17<', '<idp:geboorteDatum>2009-04-17<');
+
 const stop = (brin: string, bsn: string): string =>
   bodyFixture('valid/stoppenAbonnementVooropleidingen.xml').replace(/25BE/g, brin).replace('123456782', bsn);
 
@@ -81,6 +93,8 @@ function move(bsn: string, street: string): string {
 }
 
 const START = new Date('2026-11-27T12:00:00Z');
+/** Nine months on the Dutch clock: 13:00 winter time → 13:00 summer time. */
+const ENDS_AT = new Date('2027-08-27T11:00:00Z');
 let now = START;
 
 describe('prior education for MBO institutions', () => {
@@ -161,6 +175,15 @@ describe('prior education for MBO institutions', () => {
       .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
   }
   const fromMbo = (operation: string, body: string) => step(oinOf(MBO), operation, body);
+  /** The MBO institution identifies the student, as it does before it asks. */
+  const identifiedByMbo = (bsn: string) => fromMbo('aanleverenIdentificerenPersoonVO', identification(MBO, bsn));
+  const outcomeOf = async (body: string): Promise<string | undefined> =>
+    (
+      await broker().pool.query(
+        'SELECT r.outcome FROM processing_results r JOIN inbound_messages m ON m.id = r.message_id WHERE m.document_id = $1',
+        [elementText(body, 'identificatiecodeBedrijfsdocument')],
+      )
+    ).rows[0]?.outcome;
   const enrol = (brin: string, body: string) => step(oinOf(brin), 'aanleverenInschrijvingVO', body);
   const mutate = (body: string) => step(BRP_OIN, 'verwerkenPersoonsmutatie', body);
 
@@ -194,6 +217,7 @@ describe('prior education for MBO institutions', () => {
     const bsn = bsns[0]!;
     await enrol(VO_A, stand(VO_A, bsn, { in: '2022-08-20', out: '2026-07-31' }));
     await enrol(VO_B, stand(VO_B, bsn, { in: '2026-08-01' }, '0050'));
+    await identifiedByMbo(bsn);
     const body = request(MBO, bsn, false);
     const pushes = await fromMbo('aanvragenVooropleidingen', body);
     expect(pushes).toHaveLength(1);
@@ -216,8 +240,8 @@ describe('prior education for MBO institutions', () => {
       abonnement: 'false',
       einde: undefined,
       achternaam: 'Leerling',
-      startkwalificatie: 'N',
-      mboJaren: '0',
+      startkwalificatie: undefined, // no havo or vwo diploma, and no MBO or HO data: the register cannot tell
+      mboJaren: '99', // no MBO data to count from
     });
     // The current participation is B's (running today); A's havo from leerjaar 3 is listed; no MBO or HO.
     const latest = /<t:laatsteOfLopendeDeelname>([\s\S]*?)<\/t:laatsteOfLopendeDeelname>/.exec(xml)![1]!;
@@ -242,6 +266,7 @@ describe('prior education for MBO institutions', () => {
   test('a subscription receives a diploma and an address change, each once; a stop ends it', async () => {
     const bsn = bsns[1]!;
     await enrol(VO_A, stand(VO_A, bsn, { in: '2021-08-20', out: '2026-07-31' }));
+    await identifiedByMbo(bsn);
     const first = await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
     expect(first.map((x) => [elementText(x, 'indicatieAbonnement'), elementText(x, 'datumEindeAbonnement')])).toEqual([
       ['true', '2027-08-27'],
@@ -249,7 +274,7 @@ describe('prior education for MBO institutions', () => {
     const [row] = await subscriptionOf(bsn);
     expect(row).toEqual({
       started_at: START,
-      ends_at: new Date('2027-08-27T12:00:00Z'),
+      ends_at: ENDS_AT,
       ended_at: null,
       end_reason: null,
     });
@@ -301,7 +326,7 @@ describe('prior education for MBO institutions', () => {
       bodyFixture('valid/aanleverenVerwijderingExamenresultaatVO.xml').replace(/25BE/g, VO_A).replace('123456782', bsn),
     );
     expect(removed.map((x) => [elementText(x, 'indicatieStartkwalificatie'), x.includes('diplomaVO')])).toEqual([
-      ['N', false],
+      [undefined, false],
     ]);
 
     expect(await fromMbo('stoppenAbonnementVooropleidingen', stop(MBO, bsn))).toEqual([]);
@@ -313,8 +338,11 @@ describe('prior education for MBO institutions', () => {
 
   test('nine months to the millisecond: a change just before the end pushes, at the end nothing', async () => {
     const bsn = bsns[2]!;
+    // DUO pushes while the register holds an enrolment of the student.
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
     await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
-    const endsAt = new Date('2027-08-27T12:00:00Z');
+    const endsAt = ENDS_AT;
     now = new Date(endsAt.getTime() - 1);
     expect(await mutate(move(bsn, 'Vismarkt'))).toHaveLength(1);
     now = endsAt;
@@ -326,8 +354,10 @@ describe('prior education for MBO institutions', () => {
 
   test('the expiry job ends a subscription at exactly nine months, and nothing is pushed after', async () => {
     const bsn = bsns[3]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
     await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
-    const endsAt = new Date('2027-08-27T12:00:00Z');
+    const endsAt = ENDS_AT;
     let jobClock = new Date(endsAt.getTime() - 1);
     const job = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => jobClock });
     try {
@@ -366,9 +396,11 @@ describe('prior education for MBO institutions', () => {
         .slice(before)
         .filter((r) => r.xml.includes('leverenVooropleidingsgegevens')),
     ).toHaveLength(1);
-    // ... A ends its enrolment before today: the subscription ends, and that change pushes no prior education.
+    // ... A ends its enrolment on the subscription's first day, delivered the day after: the registration
+    // ended before today, the subscription ends, and that change pushes no prior education.
+    now = new Date('2026-11-28T12:00:00Z');
     const ending = endpoints.received(VO_A).length;
-    await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01', out: '2026-11-26' }));
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2025-08-01', out: '2026-11-27' }));
     expect(
       endpoints
         .received(VO_A)
@@ -409,6 +441,8 @@ describe('prior education for MBO institutions', () => {
 
   test('a retried processing run queues no second push', async () => {
     const bsn = bsns[6]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
     const body = request(MBO, bsn, true);
     expect(await fromMbo('aanvragenVooropleidingen', body)).toHaveLength(1);
     const id = await settled(elementText(body, 'identificatiecodeBedrijfsdocument')!);
@@ -440,5 +474,218 @@ describe('prior education for MBO institutions', () => {
       { cause_message_id: mutationId, n: 1 },
     ]);
     expect(await subscriptionOf(bsn)).toHaveLength(1);
+  });
+
+  test('only an institution that identified the student (or enrols it) is answered; a stranger gets nothing', async () => {
+    const bsn = bsns[7]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
+    const step42 = (operation: string, body: string) => {
+      const seen = endpoints.received(STRANGER).length;
+      return step(oinOf(STRANGER), operation, body).then(() =>
+        endpoints
+          .received(STRANGER)
+          .slice(seen)
+          .filter((r) => r.xml.includes('leverenVooropleidingsgegevens_Request')),
+      );
+    };
+    // The stranger knows the BSN but never identified the student: rejected, no subscription, no person data.
+    const asked = request(STRANGER, bsn, true);
+    expect(await step42('aanvragenVooropleidingen', asked)).toEqual([]);
+    expect(await outcomeOf(asked)).toBe('rejected');
+    expect(await subscriptionOf(bsn)).toEqual([]);
+    // An identification that found nobody does not count either (another birth date).
+    const wrong = identification(STRANGER, bsn).replace(
+      '<idp:geboorteDatum>2009-04-17<',
+      '<idp:geboorteDatum>2001-01-01<',
+    );
+    await step42('aanleverenIdentificerenPersoonVO', wrong);
+    expect(await outcomeOf(wrong)).toBe('not-identified');
+    expect(await step42('aanvragenVooropleidingen', request(STRANGER, bsn, true))).toEqual([]);
+    // Once it has identified the student, it is answered.
+    await step42('aanleverenIdentificerenPersoonVO', identification(STRANGER, bsn));
+    expect(await step42('aanvragenVooropleidingen', request(STRANGER, bsn, true))).toHaveLength(1);
+    expect(await subscriptionOf(bsn)).toHaveLength(1);
+  });
+
+  test('a number that is no person, or one the register never assigned, gets nothing', async () => {
+    const unknown = bsns[8]!; // passes the elfproef, not in the population register
+    await broker().pool.query('DELETE FROM population_register WHERE bsn = $1', [unknown]);
+    let notBsn = 400_000_001;
+    while (isValidBsn(String(notBsn))) notBsn++;
+    let foreignOwn = 100_000_100;
+    while (!isValidOnderwijsnummer(String(foreignOwn))) foreignOwn++;
+    const bodies = [
+      request(MBO, unknown, true),
+      request(MBO, String(notBsn), true),
+      request(MBO, '', true).replace(
+        /<vo:burgerservicenummer>[^<]*<\/vo:burgerservicenummer>/,
+        `<vo:onderwijsnummer>${foreignOwn}</vo:onderwijsnummer>`,
+      ),
+    ];
+    for (const body of bodies) {
+      expect(await fromMbo('aanvragenVooropleidingen', body)).toEqual([]);
+      expect(await outcomeOf(body)).toBe('rejected');
+    }
+    const stored = await broker().pool.query(
+      'SELECT count(*)::int AS n FROM prior_education_subscriptions WHERE pgn = ANY($1)',
+      [[unknown, String(notBsn), String(foreignOwn)]],
+    );
+    expect(stored.rows[0].n).toBe(0);
+  });
+
+  test('nothing is pushed while the register holds no enrolment of the student', async () => {
+    const bsn = bsns[9]!;
+    await identifiedByMbo(bsn);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1); // the answer
+    expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
+    expect(await enrol(VO_A, stand(VO_A, bsn, { in: '2026-08-20' }))).toHaveLength(1);
+    expect(await mutate(move(bsn, 'Oude Ebbingestraat'))).toHaveLength(1);
+    expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual([null]);
+  });
+
+  test('an enrolment that ended before the subscription began does not end it', async () => {
+    const bsn = bsns[10]!;
+    // A school that taught the pupil years ago follows its prior education now (it holds its old enrolment).
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2020-08-01', out: '2024-07-31' }));
+    await step(oinOf(VO_A), 'aanvragenVooropleidingen', request(VO_A, bsn, true));
+    const before = endpoints.received(VO_A).length;
+    await enrol(VO_B, stand(VO_B, bsn, { in: '2026-08-01' }, '0050'));
+    expect(
+      endpoints
+        .received(VO_A)
+        .slice(before)
+        .filter((r) => r.xml.includes('leverenVooropleidingsgegevens')),
+    ).toHaveLength(1);
+    expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual([null]);
+  });
+
+  test('the expiry job judges the registration under every linked number, as processing does', async () => {
+    const bsn = bsns[11]!;
+    let own = 100_000_200;
+    while (!isValidOnderwijsnummer(String(own))) own++;
+    // The school enrolled the pupil with an onderwijsnummer the register assigned, later linked to the BSN.
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2009-04-17', '2', 'Leerling', $1)",
+      [String(own)],
+    );
+    await broker().pool.query('INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2)', [String(own), bsn]);
+    const ownStand = bodyFixture('valid/aanleverenInschrijvingVO-onderwijsnummer-minimal.xml')
+      .replace(/25BE/g, VO_A)
+      .replace('100000004', String(own))
+      .replace('<b:datumUitschrijving>2027-07-31<', '<b:datumUitschrijving>2027-01-15<');
+    await enrol(VO_A, ownStand);
+    // The school follows the pupil by BSN: its registration is the enrolment under the onderwijsnummer.
+    await step(oinOf(VO_A), 'aanvragenVooropleidingen', request(VO_A, bsn, true));
+    let jobClock = new Date('2027-01-15T12:00:00Z');
+    const job = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => jobClock });
+    try {
+      await job.tick(); // its last day: still running
+      expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual([null]);
+      jobClock = new Date('2027-01-16T00:30:00Z');
+      expect((await job.tick()).registrationEnded).toBeGreaterThanOrEqual(1);
+      expect(await subscriptionOf(bsn)).toEqual([
+        expect.objectContaining({ ended_at: jobClock, end_reason: 'registration_ended' }),
+      ]);
+    } finally {
+      await job.close();
+    }
+  });
+
+  test('an administration that is disabled gets no push; one that no longer lists the BRIN ends it', async () => {
+    const bsn = bsns[12]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
+    const mbo = {
+      oin: oinOf(MBO),
+      name: `School ${MBO}`,
+      brins: [MBO],
+      endpointUrl: endpoints.url(MBO),
+      enabled: true,
+    };
+    try {
+      await upsertInstitution(broker().pool, { ...mbo, enabled: false });
+      expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
+      expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual([null]);
+      // An operator moved the BRIN to another administration: this one's subscription ends, nothing is pushed.
+      await upsertInstitution(broker().pool, { ...mbo, brins: ['43MB'] });
+      expect(await mutate(move(bsn, 'Grote Markt'))).toEqual([]);
+      expect((await subscriptionOf(bsn)).map((r) => r.end_reason)).toEqual(['administration_changed']);
+    } finally {
+      await upsertInstitution(broker().pool, mbo);
+      await broker().registry.refresh();
+    }
+    expect(await mutate(move(bsn, 'Vismarkt'))).toEqual([]);
+  });
+
+  test('a population-register mutation tells the subscriber with verstrekkenPersoonsgegevens too, once', async () => {
+    const bsn = bsns[13]!;
+    await identifiedByMbo(bsn);
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    const mutations = () =>
+      endpoints
+        .received(MBO)
+        .map((r) => r.xml)
+        .filter((xml) => xml.includes('verstrekkenPersoonsgegevens_Request') && xml.includes('MUTATIE'));
+    const before = mutations().length;
+    // No enrolment in the register: no prior education, but the subscriber still hears of the death.
+    const death = bodyFixture('valid/verwerkenPersoonsmutatie-overlijden.xml').replace('123456782', bsn);
+    expect(await mutate(death)).toEqual([]);
+    const told = mutations().slice(before).map(validated);
+    expect(
+      told.map((xml) => [elementText(xml, 'burgerservicenummer'), elementText(xml, 'ontvangendeInstantie')]),
+    ).toEqual([[bsn, MBO]]);
+    expect(elementText(told[0]!, 'datumOverlijden')).toBe(elementText(death, 'datumOverlijden'));
+  });
+
+  test('two subscriptions on one student under numbers linked later get one push per change', async () => {
+    const bsn = bsns[14]!;
+    let own = 100_000_300;
+    while (!isValidOnderwijsnummer(String(own))) own++;
+    await broker().pool.query(
+      "INSERT INTO assigned_persons (onderwijsnummer, birth_date, gender, surname, match_key) VALUES ($1, '2009-04-17', '2', 'Leerling', $1)",
+      [String(own)],
+    );
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    // The institution knew the student by an onderwijsnummer first, subscribed, and later by the BSN too.
+    const byOwn = (body: string) =>
+      body.replace(
+        /<(\w+):burgerservicenummer>[^<]*<\/\1:burgerservicenummer>/,
+        `<$1:onderwijsnummer>${own}</$1:onderwijsnummer>`,
+      );
+    await fromMbo('aanleverenIdentificerenPersoonVO', byOwn(identification(MBO, bsn)));
+    const answered = await fromMbo('aanvragenVooropleidingen', byOwn(request(MBO, bsn, true)));
+    expect(answered.map((xml) => elementText(xml, 'onderwijsnummer'))).toEqual([String(own)]);
+    await identifiedByMbo(bsn);
+    await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true));
+    // Then the register links the numbers: one student, two subscriptions of one administration and BRIN.
+    await broker().pool.query('INSERT INTO pupil_links (onderwijsnummer, bsn) VALUES ($1, $2)', [String(own), bsn]);
+    const rows = await broker().pool.query(
+      'SELECT pgn, pgn_kind FROM prior_education_subscriptions WHERE pgn = ANY($1) AND ended_at IS NULL ORDER BY id',
+      [[bsn, String(own)]],
+    );
+    expect(rows.rows).toEqual([
+      { pgn: String(own), pgn_kind: 'OWN' },
+      { pgn: bsn, pgn_kind: 'BSN' },
+    ]);
+    expect(await mutate(move(bsn, 'Vismarkt'))).toHaveLength(1);
+  });
+
+  test('a change that leaves the picture as last sent pushes nothing', async () => {
+    const bsn = bsns[15]!;
+    await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20' }));
+    await identifiedByMbo(bsn);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
+    // A newer stand that only changes the funding flag: approved, but nothing the MBO institution sees.
+    const unfunded = stand(VO_A, bsn, { in: '2023-08-20' }).replace(
+      '<ins:indicatieBekostigbaar>true<',
+      '<ins:indicatieBekostigbaar>false<',
+    );
+    expect(await enrol(VO_A, unfunded)).toEqual([]);
+    expect(await outcomeOf(unfunded)).toBe('approved');
+    // A change it does see is sent, and a second request still answers.
+    expect(await enrol(VO_A, stand(VO_A, bsn, { in: '2023-08-20', out: '2027-07-31' }))).toHaveLength(1);
+    expect(await fromMbo('aanvragenVooropleidingen', request(MBO, bsn, true))).toHaveLength(1);
   });
 });

@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium } from 'playwright-core';
+import { inTransaction } from '../../src/shared/database.js';
 import { PROJECT_ROOT } from '../../src/shared/paths.js';
-import { endSubscriptions, startSubscription } from '../../src/store/subscriptions.repo.js';
+import { endSubscriptions, listSubscriptions, startSubscription } from '../../src/store/subscriptions.repo.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import { databaseUrlOf, oinOf, useBrokerWithSchools } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
@@ -29,6 +30,7 @@ describe('prior-education subscriptions: admin API, CLI and dashboard', () => {
         institutionOin: oinOf(brin),
         brin,
         pgn,
+        pgnKind: 'BSN',
         startedAt: new Date(startedAt),
         endsAt: new Date(new Date(startedAt).getTime() + 270 * 86_400_000),
         sourceMessageId: 0,
@@ -50,6 +52,26 @@ describe('prior-education subscriptions: admin API, CLI and dashboard', () => {
     });
     return { status: response.status, body: await response.json() };
   };
+
+  test('a listing per administration or per BRIN reads the table through an index', async () => {
+    for (const owner of [{ institutionOin: oinOf('41MB') }, { brin: '42MB' }]) {
+      const plan: string[] = [];
+      await inTransaction(broker().pool, async (tx) => {
+        // The table is tiny here: forbid whole-table reads unless no index can serve the filter.
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const explaining = {
+          query: async (text: string, values: unknown[]) => {
+            const result = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values);
+            plan.push(...result.rows.map((r) => r['QUERY PLAN']));
+            return { rows: [] };
+          },
+        } as unknown as Parameters<typeof listSubscriptions>[0];
+        await listSubscriptions(explaining, { owner, all: true });
+      });
+      expect(plan.join('\n')).toMatch(/Index Cond: \((institution_oin|brin) = /);
+      expect(plan.join('\n')).not.toMatch(/Seq Scan/);
+    }
+  });
 
   test('API: running ones per institution (OIN or BRIN), ended ones with all, numbers masked', async () => {
     const running = (await call(`subscriptions?institution=${oinOf('41MB')}`)).body as { maskedPgn: string }[];

@@ -7,7 +7,9 @@ import {
   kwaliteitscontroleBody,
   persoonsgegevensBody,
   terugkoppelingBody,
+  vooropleidingsgegevensBody,
 } from '../../src/processing/outbound-messages.js';
+import { priorEducationOf } from '../../src/register/prior-education/prior-education-rules.js';
 import { signal } from '../../src/register/signals.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
@@ -137,6 +139,56 @@ describe('outbound message bodies validate against DUO_VOTerugkoppeling_V1', () 
         signals: [signal('I0012')],
       }),
     );
+  });
+
+  test('prior education: MBO diplomas with their results, HO degrees, an unknown startkwalificatie left out', () => {
+    const message = {
+      pgn: { kind: 'BSN' as const, value: '123456782' },
+      brin: '41MB',
+      spontaneous: true,
+      person: {},
+    };
+    const withMbo = priorEducationOf(
+      {
+        enrolments: [],
+        niveaus: new Map(),
+        diplomas: [],
+        mbo: {
+          participations: [],
+          diplomas: [
+            {
+              brin: '08PG',
+              opleidingcode: '25503',
+              niveau: '2',
+              datumDiploma: '2020-07-01',
+              resultaten: [
+                { onderdeel: 'NEDERLANDS', eindcijfer: '7' },
+                { onderdeel: 'KEUZEDEEL K0125', beoordeling: 'V' },
+              ],
+            },
+          ],
+        },
+        ho: {
+          participations: [],
+          degrees: [{ brin: '21PB', opleidingcode: '34479', graad: 'BACHELOR', datumGraad: '2024-07-01' }],
+        },
+      },
+      '2026-11-27',
+    );
+    const full = vooropleidingsgegevensBody(header, { ...message, priorEducation: withMbo });
+    validate(full);
+    expect(full).toContain(
+      '<t:resultaat><t:onderdeel>NEDERLANDS</t:onderdeel><t:eindcijfer>7</t:eindcijfer></t:resultaat>',
+    );
+    expect(full).toContain('<t:indicatieStartkwalificatie>J</t:indicatieStartkwalificatie>');
+    // The broker's own register: no MBO or HO data, so no startkwalificatie stated and 99 MBO years.
+    const unknown = vooropleidingsgegevensBody(header, {
+      ...message,
+      priorEducation: priorEducationOf({ enrolments: [], niveaus: new Map(), diplomas: [] }, '2026-11-27'),
+    });
+    validate(unknown);
+    expect(unknown).not.toContain('indicatieStartkwalificatie');
+    expect(unknown).toContain('<t:aantalJarenMboZonderDiploma>99</t:aantalJarenMboZonderDiploma>');
   });
 
   test('text is escaped', () => {

@@ -42,7 +42,8 @@ function mutationPush(
 /**
  * `verwerkenPersoonsmutatie` (from the BRP source only): updates the population register and tells every
  * school with an active enrolment of the person, at the administration that delivered that enrolment
- * (src/register/mutation-recipients.ts). A BSN the
+ * (src/register/mutation-recipients.ts), and every administration with a running prior-education
+ * subscription on the person (docs/brp-mutations.md). A BSN the
  * register does not hold is rejected (a mutation cannot create a person: it lacks birth date and
  * gender); a mutation that changes nothing pushes nothing, so a re-sent one is harmless.
  */
@@ -68,7 +69,21 @@ export const personMutationHandler: MessageHandler<PersonMutation> = {
     const outbound = recipients.flatMap((r) =>
       r.administrationOin ? [mutationPush(context, updated, r, r.administrationOin)] : [],
     );
-    // Subscribed MBO institutions get the student's prior education again, with the changed person data.
-    return { outcome: 'approved', outbound: [...outbound, ...(await notifySubscribers(context, [mutation.bsn]))] };
+    // Subscribed MBO institutions are told too (DUO: an active enrolment or subscription), once per
+    // administration and BRIN, and get the student's prior education again, with the changed person data.
+    const told = new Set(outbound.map((draft) => `${draft.institutionOin}\u001f${draft.brin}`));
+    const subscribers = await notifySubscribers(context, [mutation.bsn], (to) =>
+      told.has(`${to.institutionOin}\u001f${to.brin}`)
+        ? []
+        : [
+            mutationPush(
+              context,
+              updated,
+              { brin: to.brin, administrationOin: to.institutionOin, volgnummersAfterDeath: [], pgn: to.pgn },
+              to.institutionOin,
+            ),
+          ],
+    );
+    return { outcome: 'approved', outbound: [...outbound, ...subscribers] };
   },
 };

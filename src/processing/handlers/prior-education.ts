@@ -2,16 +2,19 @@
  * Prior education for MBO institutions (docs/prior-education.md): the message built from the register,
  * the pushes to running subscriptions, and the two inbound operations.
  */
+import { createHash } from 'node:crypto';
 import { dutchDate } from '../../register/calendar.js';
+import { pgnSignals } from '../../register/enrolment-rules.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
+import type { PersonData } from '../../register/person.js';
 import type { Pgn } from '../../register/pgn.js';
-import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import {
   type PriorEducation,
   priorEducationOf,
   registrationEnded,
 } from '../../register/prior-education/prior-education-rules.js';
-import { runsAt, type Subscription, subscriptionEnd } from '../../register/prior-education/subscription.js';
+import { runsAt, type Subscription, startDay, subscriptionEnd } from '../../register/prior-education/subscription.js';
+import { isRejected } from '../../register/signals.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { vooropleidingsgegevensBody } from '../outbound-messages.js';
 import { bodyElementOf, type PriorEducationRequest, priorEducationRequestOf } from '../parse-message.js';
@@ -20,10 +23,7 @@ import { personFromPopulation } from './person-data.js';
 
 const OPERATION = 'leverenVooropleidingsgegevens';
 
-/** A stored number as a PGN: the two checks are disjoint (remainder 0 or 5), so the number says which it is. */
-const pgnOfNumber = (value: string): Pgn => ({ kind: isValidOnderwijsnummer(value) ? 'OWN' : 'BSN', value });
-
-/** The register's prior-education picture of the pupil today. MBO and HO sources are empty by design. */
+/** The register's prior-education picture of the pupil today. It holds no MBO or HO data: those sources are absent. */
 async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
@@ -35,62 +35,111 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
       enrolments,
       niveaus,
       diplomas: await register.diplomasOf(pgn),
-      mboParticipations: [],
-      mboDiplomas: [],
-      hoParticipations: [],
-      hoDegrees: [],
     },
     dutchDate(context.now),
   );
 }
 
-async function priorEducationDraft(
+/** What one message tells the institution about the student, without its bedrijfsdocument and request id. */
+interface Picture {
+  readonly pgn: Pgn;
+  readonly brin: string;
+  readonly subscriptionEnds?: string;
+  readonly person: Omit<PersonData, 'pgn'>;
+  readonly priorEducation: PriorEducation;
+}
+
+async function pictureFor(
   context: HandlerContext,
-  to: { institutionOin: string; brin: string; pgn: string },
-  options: { request?: string; subscription: Subscription | null },
-): Promise<OutboundDraft> {
-  const priorEducation = await priorEducationNow(context, to.pgn);
-  const population = context.register.pupilPopulation(to.pgn);
+  to: { brin: string; pgn: Pgn },
+  subscription: Subscription | null,
+): Promise<Picture> {
+  const population = context.register.pupilPopulation(to.pgn.value);
   const { pgn: _number, ...person } = population ? personFromPopulation(population) : {};
+  return {
+    pgn: to.pgn,
+    brin: to.brin,
+    ...(subscription ? { subscriptionEnds: dutchDate(subscription.endsAt) } : {}),
+    person,
+    priorEducation: await priorEducationNow(context, to.pgn.value),
+  };
+}
+
+/** A digest of a picture: built the same way each time, so an unchanged picture has an unchanged digest. */
+const digestOf = (picture: Picture): string => createHash('sha256').update(JSON.stringify(picture)).digest('hex');
+
+function priorEducationDraft(
+  context: HandlerContext,
+  institutionOin: string,
+  picture: Picture,
+  request?: string,
+): OutboundDraft {
   return outboundDraft(
     context,
-    { institutionOin: to.institutionOin, brin: to.brin, receiverBrin: to.brin },
+    { institutionOin, brin: picture.brin, receiverBrin: picture.brin },
     OPERATION,
     (header) =>
       vooropleidingsgegevensBody(header, {
-        ...(options.request ? { identificatiecodeAanvraag: options.request } : {}),
-        pgn: pgnOfNumber(to.pgn),
-        brin: to.brin,
-        spontaneous: options.request === undefined,
-        ...(options.subscription ? { subscriptionEnds: dutchDate(options.subscription.endsAt) } : {}),
-        person,
-        priorEducation,
+        ...(request ? { identificatiecodeAanvraag: request } : {}),
+        ...picture,
+        spontaneous: request === undefined,
       }),
   );
+}
+
+/** Where a subscription's pushes go: its administration and BRIN, addressed with the number the request named. */
+export interface SubscriberAddress {
+  readonly institutionOin: string;
+  readonly brin: string;
+  readonly pgn: Pgn;
 }
 
 /**
  * Fresh prior education for every running subscription on these pupils, after a change the message being
  * handled made (a new or ended enrolment, a population-register mutation, a new diploma): one push per
- * subscription, caused by that message, so a retried or re-run batch never queues it twice (the outbox
- * claim). A subscription whose nine months are over, or whose institution's registration of the pupil
- * the register holds has ended, is ended here instead, and pushes nothing.
+ * administration, BRIN and pupil (two subscriptions under linked numbers are one), caused by that message,
+ * so a retried or re-run batch never queues it twice (the outbox claim). A subscription whose nine months
+ * are over, whose administration no longer serves the BRIN, or whose institution's registration of the
+ * pupil the register holds has ended, is ended here instead, and pushes nothing. Nothing is pushed to a
+ * disabled administration, and no prior education while the register holds no enrolment of the pupil
+ * (DUO sends changes while an enrolment is present). `alsoTell` adds a message of the caller's to each
+ * running subscription's administration (a population-register mutation's verstrekkenPersoonsgegevens).
  */
-export async function notifySubscribers(context: HandlerContext, pgns: readonly string[]): Promise<OutboundDraft[]> {
+export async function notifySubscribers(
+  context: HandlerContext,
+  pgns: readonly string[],
+  alsoTell?: (to: SubscriberAddress) => readonly OutboundDraft[],
+): Promise<OutboundDraft[]> {
   const { register, now } = context;
   const today = dutchDate(now);
   const seen = new Set<number>();
+  const pushedTo = new Set<string>();
   const drafts: OutboundDraft[] = [];
   for (const pgn of pgns) {
     for (const subscription of register.subscriptionsOf(pgn)) {
       if (seen.has(subscription.id)) continue;
       seen.add(subscription.id);
+      const enrolments = register.enrolmentsOf(subscription.pgn);
       if (!runsAt(subscription, now)) {
         await register.endSubscription(subscription, subscription.endsAt, 'expired');
-      } else if (registrationEnded(register.enrolmentsOf(subscription.pgn), subscription.brin, today)) {
+      } else if (subscription.administration === 'changed') {
+        await register.endSubscription(subscription, now, 'administration_changed');
+      } else if (registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today)) {
         await register.endSubscription(subscription, now, 'registration_ended');
-      } else {
-        drafts.push(await priorEducationDraft(context, subscription, { subscription }));
+      } else if (subscription.administration !== 'disabled') {
+        // U+001F cannot occur in an OIN, BRIN or PGN.
+        const key = `${subscription.institutionOin}\u001f${subscription.brin}\u001f${register.pupilOf(subscription.pgn)}`;
+        if (pushedTo.has(key)) continue;
+        pushedTo.add(key);
+        const to = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
+        if (alsoTell) drafts.push(...alsoTell(to));
+        if (enrolments.length === 0) continue;
+        // A change that leaves the picture as last sent (a funding flag, say) is not one the institution needs.
+        const picture = await pictureFor(context, to, subscription);
+        const digest = digestOf(picture);
+        if (digest === subscription.pushedDigest) continue;
+        await register.recordPushedDigest(subscription, digest);
+        drafts.push(priorEducationDraft(context, subscription.institutionOin, picture));
       }
     }
   }
@@ -113,12 +162,25 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
   parse: (message) => priorEducationRequestOf(bodyElementOf(message.rawXml, 'aanvragenVooropleidingen_Request')),
   needs: (request) => ({
     pgns: [request.pgn.value],
-    ...(request.pgn.kind === 'BSN' ? { bsns: [request.pgn.value] } : {}),
+    ...(request.pgn.kind === 'BSN' ? { bsns: [request.pgn.value] } : { onderwijsnummers: [request.pgn.value] }),
   }),
   async handle(context, request): Promise<HandlerResult> {
     const { message, now, register } = context;
+    const pgn = request.pgn.value;
+    // The same checks of the number as an enrolment's: a number that is not a person gets nothing.
+    const signals = pgnSignals(
+      request,
+      request.pgn.kind === 'BSN'
+        ? { knownToPopulationRegister: register.population(pgn) !== null }
+        : { assignedOnderwijsnummer: register.assignedOnderwijsnummer(pgn) !== null },
+    );
+    if (isRejected(signals)) return { outcome: 'rejected', outbound: [] };
+    // Only an institution that identified the student (or holds its enrolment at that BRIN) may ask.
+    const enrolledThere = register.enrolmentsOf(pgn).some((e) => e.brin === request.brin);
+    if (!enrolledThere && !(await register.identifiedBy(message.senderOin, pgn, context.traceKey)))
+      return { outcome: 'rejected', outbound: [] };
     // One whose nine months are over but the job has not ended yet would block a new one: end it first.
-    for (const over of register.subscriptionsOf(request.pgn.value))
+    for (const over of register.subscriptionsOf(pgn))
       if (over.institutionOin === message.senderOin && over.brin === request.brin && !runsAt(over, now))
         await register.endSubscription(over, over.endsAt, 'expired');
     let subscription = ownSubscription(context, request) ?? null;
@@ -126,18 +188,19 @@ export const priorEducationRequestHandler: MessageHandler<PriorEducationRequest>
       subscription = await register.subscribe({
         institutionOin: message.senderOin,
         brin: request.brin,
-        pgn: request.pgn.value,
+        pgn,
+        pgnKind: request.pgn.kind,
         startedAt: now,
         endsAt: subscriptionEnd(now),
         sourceMessageId: message.id,
       });
     }
-    const draft = await priorEducationDraft(
-      context,
-      { institutionOin: message.senderOin, brin: request.brin, pgn: request.pgn.value },
-      { request: message.documentId, subscription },
-    );
-    return { outcome: 'approved', outbound: [draft] };
+    const picture = await pictureFor(context, { brin: request.brin, pgn: request.pgn }, subscription);
+    if (subscription) await register.recordPushedDigest(subscription, digestOf(picture));
+    return {
+      outcome: 'approved',
+      outbound: [priorEducationDraft(context, message.senderOin, picture, message.documentId)],
+    };
   },
 };
 

@@ -39,6 +39,15 @@ export interface MboDiploma {
   /** MBO niveau 1–4, when known. */
   readonly niveau?: string;
   readonly datumDiploma: IsoDate;
+  /** The results that belong to the diploma (DUO: all MBO diplomas "with their results"). */
+  readonly resultaten?: readonly MboResultaat[];
+}
+
+/** One result of an MBO diploma: the examined part and its final grade and/or assessment. */
+export interface MboResultaat {
+  readonly onderdeel: string;
+  readonly eindcijfer?: string;
+  readonly beoordeling?: string;
 }
 
 export interface HoDegree {
@@ -54,11 +63,13 @@ export interface PriorEducationSources {
   /** The RIO stand-in's niveau of the enrolments' opleidingcodes (those it knows). */
   readonly niveaus: ReadonlyMap<string, string>;
   readonly diplomas: readonly Diploma[];
-  /** Empty by design: the broker's register holds no MBO or HO data. */
-  readonly mboParticipations: readonly Participation[];
-  readonly mboDiplomas: readonly MboDiploma[];
-  readonly hoParticipations: readonly Participation[];
-  readonly hoDegrees: readonly HoDegree[];
+  /**
+   * MBO participations and diplomas, when the register holds MBO data; `undefined` when it does not (the
+   * broker's register holds none), which is not the same as a student without MBO education.
+   */
+  readonly mbo?: { readonly participations: readonly Participation[]; readonly diplomas: readonly MboDiploma[] };
+  /** HO participations and degrees, when the register holds HO data; `undefined` when it does not. */
+  readonly ho?: { readonly participations: readonly Participation[]; readonly degrees: readonly HoDegree[] };
 }
 
 export interface PriorEducation {
@@ -67,7 +78,9 @@ export interface PriorEducation {
   readonly voDiplomas: readonly Diploma[];
   readonly mboDiplomas: readonly MboDiploma[];
   readonly hoDegrees: readonly HoDegree[];
-  readonly indicatieStartkwalificatie: 'J' | 'N';
+  /** `J` or `N`; absent when the register cannot tell (no startkwalificatie found and MBO or HO data missing). */
+  readonly indicatieStartkwalificatie?: 'J' | 'N';
+  /** Counted from the MBO data (at most 99); 99 when the register holds none to count from (unknown). */
   readonly aantalJarenMboZonderDiploma: number;
 }
 
@@ -75,8 +88,9 @@ export interface PriorEducation {
 const STARTKWALIFICATIE_VO = new Set(['HAVO', 'VWO']);
 /** The MBO levels that are a startkwalificatie (niveau 2 and up). */
 const STARTKWALIFICATIE_MBO = new Set(['2', '3', '4']);
-/** The field's highest value. */
-const MAX_YEARS = 99;
+/** The field's highest value, which also stands for "unknown" (our reading of DUO's one example). */
+export const UNKNOWN_YEARS = 99;
+const MAX_YEARS = UNKNOWN_YEARS;
 
 const runsOn = (p: Pick<Participation, 'datumInschrijving' | 'datumUitschrijving'>, day: IsoDate): boolean =>
   p.datumInschrijving <= day && (p.datumUitschrijving === undefined || p.datumUitschrijving >= day);
@@ -150,14 +164,21 @@ export function havoVwoFromLeerjaar3(
   return found.filter(covered).sort((a, b) => (a.datumInschrijving < b.datumInschrijving ? -1 : 1));
 }
 
-/** `J` when a VO diploma at havo or vwo level, or an MBO diploma of niveau 2 or higher, is held. */
+/**
+ * Whether the student holds a startkwalificatie (our reading: a havo or vwo diploma, an MBO diploma of niveau 2
+ * or higher, or any HO degree): `J` when one is found; `N` only when the MBO and HO data are there to look in
+ * (`undefined` for a sector means the register does not hold it); otherwise unknown (`undefined`).
+ */
 export function indicatieStartkwalificatie(
   voDiplomas: readonly Diploma[],
-  mboDiplomas: readonly MboDiploma[],
-): 'J' | 'N' {
+  mboDiplomas: readonly MboDiploma[] | undefined,
+  hoDegrees: readonly HoDegree[] | undefined,
+): 'J' | 'N' | undefined {
   const vo = voDiplomas.some((d) => STARTKWALIFICATIE_VO.has(d.level.toUpperCase()));
-  const mbo = mboDiplomas.some((d) => d.niveau !== undefined && STARTKWALIFICATIE_MBO.has(d.niveau));
-  return vo || mbo ? 'J' : 'N';
+  const mbo = (mboDiplomas ?? []).some((d) => d.niveau !== undefined && STARTKWALIFICATIE_MBO.has(d.niveau));
+  const ho = (hoDegrees ?? []).length > 0;
+  if (vo || mbo || ho) return 'J';
+  return mboDiplomas !== undefined && hoDegrees !== undefined ? 'N' : undefined;
 }
 
 /**
@@ -188,31 +209,45 @@ export function aantalJarenMboZonderDiploma(
 /** The whole picture for one pupil on `today`. */
 export function priorEducationOf(sources: PriorEducationSources, today: IsoDate): PriorEducation {
   const vo = sources.enrolments.map(participationOf);
-  const all = [...vo, ...sources.mboParticipations, ...sources.hoParticipations].filter(covered);
+  const all = [...vo, ...(sources.mbo?.participations ?? []), ...(sources.ho?.participations ?? [])].filter(covered);
   const latest = latestOrCurrent(all, today);
   const voDiplomas = sources.diplomas
     .filter((d) => d.diplomaDate >= COVERED_FROM.VO)
     .sort((a, b) => (a.diplomaDate < b.diplomaDate ? -1 : a.diplomaDate > b.diplomaDate ? 1 : 0));
-  const mboDiplomas = sources.mboDiplomas.filter((d) => d.datumDiploma >= COVERED_FROM.MBO);
-  const hoDegrees = sources.hoDegrees.filter((d) => d.datumGraad >= COVERED_FROM.HO);
+  const mboDiplomas = sources.mbo?.diplomas.filter((d) => d.datumDiploma >= COVERED_FROM.MBO);
+  const hoDegrees = sources.ho?.degrees.filter((d) => d.datumGraad >= COVERED_FROM.HO);
+  const startkwalificatie = indicatieStartkwalificatie(voDiplomas, mboDiplomas, hoDegrees);
   return {
     ...(latest ? { latestOrCurrent: latest } : {}),
     havoVwoFromLeerjaar3: havoVwoFromLeerjaar3(sources.enrolments, sources.niveaus),
     voDiplomas,
-    mboDiplomas,
-    hoDegrees,
-    indicatieStartkwalificatie: indicatieStartkwalificatie(voDiplomas, mboDiplomas),
-    aantalJarenMboZonderDiploma: aantalJarenMboZonderDiploma(sources.mboParticipations, mboDiplomas, today),
+    mboDiplomas: mboDiplomas ?? [],
+    hoDegrees: hoDegrees ?? [],
+    ...(startkwalificatie ? { indicatieStartkwalificatie: startkwalificatie } : {}),
+    aantalJarenMboZonderDiploma:
+      sources.mbo && mboDiplomas
+        ? aantalJarenMboZonderDiploma(sources.mbo.participations, mboDiplomas, today)
+        : UNKNOWN_YEARS,
   };
 }
 
 /**
  * Whether the subscribing institution's own registration of the pupil has ended, as far as the register
- * can tell: it holds the pupil's enrolments at that BRIN, and every one of them ended before today. The
- * register holds no MBO enrolments, so for an MBO BRIN this is never true (docs/prior-education.md).
+ * can tell: it holds the pupil's enrolments at that BRIN that ran on or after the subscription's start day
+ * (an older one, ended before the student applied, is not this registration), and every one of those ended
+ * before today. The register holds no MBO enrolments, so for an MBO BRIN this is never true
+ * (docs/prior-education.md).
  */
-export function registrationEnded(enrolments: readonly StoredEnrolment[], brin: string, today: IsoDate): boolean {
-  const own = enrolments.filter((e) => e.brin === brin);
+export function registrationEnded(
+  enrolments: readonly StoredEnrolment[],
+  subscription: { readonly brin: string; readonly startDay: IsoDate },
+  today: IsoDate,
+): boolean {
+  const own = enrolments.filter(
+    (e) =>
+      e.brin === subscription.brin &&
+      (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving >= subscription.startDay),
+  );
   return (
     own.length > 0 && own.every((e) => e.stand.datumUitschrijving !== undefined && e.stand.datumUitschrijving < today)
   );
