@@ -44,6 +44,19 @@ export interface PostOptions {
   readonly lookup?: LookupFunction;
 }
 
+/** The URL and the node module that speaks its scheme; HttpPostError when it is neither http nor https. */
+function transportFor(url: string): { target: URL; client: typeof http | typeof https } {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    throw new HttpPostError('connection', `not a URL: ${url}`);
+  }
+  if (target.protocol === 'https:') return { target, client: https };
+  if (target.protocol === 'http:') return { target, client: http };
+  throw new HttpPostError('connection', `unsupported protocol ${target.protocol}`);
+}
+
 /**
  * POSTs a body and reads the whole answer, all within `timeoutMs`. node:http rather than fetch:
  * on the delivery path it costs about half the CPU per request.
@@ -55,18 +68,8 @@ export function postText(
   options: PostOptions,
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      reject(new HttpPostError('connection', `not a URL: ${url}`));
-      return;
-    }
-    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
-    if (!client) {
-      reject(new HttpPostError('connection', `unsupported protocol ${target.protocol}`));
-      return;
-    }
+    // A throw in the executor (not a URL, another scheme) rejects the promise.
+    const { target, client } = transportFor(url);
     const payload = Buffer.from(body, 'utf8');
     let settled = false;
     const finish = (action: () => void): void => {
@@ -142,18 +145,8 @@ export function deliveryHttpsAgent(tls: TlsSettings | null): https.Agent | undef
  */
 export function probeStatus(url: string, options: { timeoutMs: number; httpsAgent?: https.Agent }): Promise<number> {
   return new Promise((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch {
-      reject(new HttpPostError('connection', `not a URL: ${url}`));
-      return;
-    }
-    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
-    if (!client) {
-      reject(new HttpPostError('connection', `unsupported protocol ${target.protocol}`));
-      return;
-    }
+    // A throw in the executor (not a URL, another scheme) rejects the promise.
+    const { target, client } = transportFor(url);
     const request = client.request(target, {
       method: 'GET',
       agent: target.protocol === 'https:' ? (options.httpsAgent ?? false) : false,

@@ -42,53 +42,53 @@ function signalElements(signals: readonly Signal[]): string {
 
 const wrap = (element: string, content: string): string => `<t:${element} xmlns:t="${NS}">${content}</t:${element}>`;
 
-/** Feedback on one delivered enrolment or deletion (`terugkoppelenInschrijvingVO`). */
-export function terugkoppelingBody(
+/** What a terugkoppeling says about one delivered message: accepted or not, and its signals. */
+interface FeedbackResult {
+  identificatiecodeAanlevering: string;
+  pgn: Pgn;
+  brin: string;
+  goedgekeurd: boolean;
+  signals: readonly Signal[];
+}
+
+/** A terugkoppeling: the same shape for every contract but for the operation and the number that names the stand. */
+function feedbackBody(
+  operation: string,
   header: OutboundHeader,
-  result: {
-    identificatiecodeAanlevering: string;
-    pgn: Pgn;
-    brin: string;
-    inschrijvingvolgnummer: string;
-    goedgekeurd: boolean;
-    signals: readonly Signal[];
-  },
+  result: FeedbackResult,
+  volgnummer: readonly [element: string, value: string],
 ): string {
   return wrap(
-    'terugkoppelenInschrijvingVO_Request',
+    `${operation}_Request`,
     bedrijfsdocument(header) +
       el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) +
       pgnElement(result.pgn) +
       el('brin', result.brin) +
-      el('inschrijvingvolgnummer', result.inschrijvingvolgnummer) +
+      el(volgnummer[0], volgnummer[1]) +
       el('leveringGoedgekeurd', String(result.goedgekeurd)) +
       signalElements(result.signals),
   );
 }
 
-/** Feedback on one delivered exam result or its deletion (`terugkoppelenExamenresultaatVO`). */
-export function examTerugkoppelingBody(
+/** Feedback on one delivered enrolment or deletion (`terugkoppelenInschrijvingVO`). */
+export const terugkoppelingBody = (
   header: OutboundHeader,
-  result: {
-    identificatiecodeAanlevering: string;
-    pgn: Pgn;
-    brin: string;
-    examenresultaatvolgnummer: string;
-    goedgekeurd: boolean;
-    signals: readonly Signal[];
-  },
-): string {
-  return wrap(
-    'terugkoppelenExamenresultaatVO_Request',
-    bedrijfsdocument(header) +
-      el('identificatiecodeAanlevering', result.identificatiecodeAanlevering) +
-      pgnElement(result.pgn) +
-      el('brin', result.brin) +
-      el('examenresultaatvolgnummer', result.examenresultaatvolgnummer) +
-      el('leveringGoedgekeurd', String(result.goedgekeurd)) +
-      signalElements(result.signals),
-  );
-}
+  result: FeedbackResult & { inschrijvingvolgnummer: string },
+): string =>
+  feedbackBody('terugkoppelenInschrijvingVO', header, result, [
+    'inschrijvingvolgnummer',
+    result.inschrijvingvolgnummer,
+  ]);
+
+/** Feedback on one delivered exam result or its deletion (`terugkoppelenExamenresultaatVO`). */
+export const examTerugkoppelingBody = (
+  header: OutboundHeader,
+  result: FeedbackResult & { examenresultaatvolgnummer: string },
+): string =>
+  feedbackBody('terugkoppelenExamenresultaatVO', header, result, [
+    'examenresultaatvolgnummer',
+    result.examenresultaatvolgnummer,
+  ]);
 
 /** A vavo institution's exam result passed on to the VO school that placed the pupil (`verstrekkenExamenresultaatVO`). */
 export function examResultPushBody(

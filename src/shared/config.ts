@@ -420,6 +420,17 @@ function dataKeysSetting(env: Env, development: boolean, problems: string[]): Da
 
 const TLS_FILES = { certFile: 'TLS_CERT_FILE', keyFile: 'TLS_KEY_FILE', caFile: 'TLS_CA_FILE' } as const;
 
+/** A file setting's absolute path; a problem when the file cannot be read (checked now, read later). */
+function readablePath(name: string, raw: string, problems: string[]): string {
+  const resolved = path.resolve(raw);
+  try {
+    fs.accessSync(resolved, fs.constants.R_OK);
+  } catch {
+    problems.push(`${name} names ${resolved}, which cannot be read`);
+  }
+  return resolved;
+}
+
 /** TLS on (every file named and readable), or off: explicitly, or by default when no certificate is configured. */
 function tlsSettings(env: Env, problems: string[]): TlsSettings | null {
   const mode = env.TLS || (env.TLS_CERT_FILE ? 'on' : 'off');
@@ -434,13 +445,7 @@ function tlsSettings(env: Env, problems: string[]): TlsSettings | null {
       if (required) problems.push(`${name} must name a PEM file when TLS is on`);
       return undefined;
     }
-    const resolved = path.resolve(raw);
-    try {
-      fs.accessSync(resolved, fs.constants.R_OK);
-    } catch {
-      problems.push(`${name} names ${resolved}, which cannot be read`);
-    }
-    return resolved;
+    return readablePath(name, raw, problems);
   };
   const [certFile, keyFile, caFile] = Object.values(TLS_FILES).map((name) => file(name, true));
   const crlFile = file('TLS_CRL_FILE', false);
@@ -467,13 +472,7 @@ function signingSettings(env: Env, tls: TlsSettings | null, problems: string[]):
       if (!fallback) problems.push(`${name} must name a PEM file when SIGNING is on (or set TLS_* with TLS on)`);
       return fallback;
     }
-    const resolved = path.resolve(raw);
-    try {
-      fs.accessSync(resolved, fs.constants.R_OK);
-    } catch {
-      problems.push(`${name} names ${resolved}, which cannot be read`);
-    }
-    return resolved;
+    return readablePath(name, raw, problems);
   };
   const keyFile = file('SIGNING_KEY_FILE', tls?.keyFile);
   const certFile = file('SIGNING_CERT_FILE', tls?.certFile);

@@ -1,17 +1,6 @@
-import fs from 'node:fs';
 import type { SigningSettings } from './config.js';
-import { StartupError } from './startup-failure.js';
+import { readSettingFile } from './startup-failure.js';
 import { EnvelopeSigner, loadSigningMaterial } from './xml/wss-signer.js';
-
-function read(file: string, setting: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new StartupError(
-      `${setting} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
 
 /**
  * The signer of receipts and pushes, or undefined when signing is off. Reads and checks the key and
@@ -20,8 +9,8 @@ function read(file: string, setting: string): Buffer {
 export function loadEnvelopeSigner(settings: SigningSettings | null): EnvelopeSigner | undefined {
   if (!settings) return undefined;
   const material = loadSigningMaterial(
-    read(settings.keyFile, 'SIGNING_KEY_FILE'),
-    read(settings.certFile, 'SIGNING_CERT_FILE'),
+    readSettingFile(settings.keyFile, 'SIGNING_KEY_FILE'),
+    readSettingFile(settings.certFile, 'SIGNING_CERT_FILE'),
     'SIGNING_KEY_FILE and SIGNING_CERT_FILE (default TLS_KEY_FILE and TLS_CERT_FILE)',
   );
   return new EnvelopeSigner(material);

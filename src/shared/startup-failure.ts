@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { ConfigError } from './config.js';
 
 /** A start-up problem whose message already says what is wrong and which setting to look at. */
@@ -5,6 +6,17 @@ export class StartupError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StartupError';
+  }
+}
+
+/** A file a setting names, read at start; a StartupError naming the setting when it cannot be. */
+export function readSettingFile(file: string, setting: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new StartupError(
+      `${setting} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
 }
 

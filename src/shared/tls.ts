@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import fs from 'node:fs';
 import tls from 'node:tls';
 import type { TlsSettings } from './config.js';
-import { StartupError } from './startup-failure.js';
+import { readSettingFile, StartupError } from './startup-failure.js';
 
 /** The PEM material of mutual TLS, read once at start-up. */
 export interface TlsMaterial {
@@ -13,16 +12,6 @@ export interface TlsMaterial {
   readonly crl: Buffer | undefined;
   /** Trusted CAs for schools' server certificates on delivery. */
   readonly deliveryCa: Buffer;
-}
-
-function read(file: string, setting: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (error) {
-    throw new StartupError(
-      `${setting} (${file}) cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
 }
 
 /** Has OpenSSL load one part, naming its settings in the one line when it cannot. */
@@ -55,11 +44,11 @@ function checkBundle(setting: string, pem: Buffer): void {
  */
 export function loadTlsMaterial(settings: TlsSettings): TlsMaterial {
   const material: TlsMaterial = {
-    cert: read(settings.certFile, 'TLS_CERT_FILE'),
-    key: read(settings.keyFile, 'TLS_KEY_FILE'),
-    ca: read(settings.caFile, 'TLS_CA_FILE'),
-    crl: settings.crlFile ? read(settings.crlFile, 'TLS_CRL_FILE') : undefined,
-    deliveryCa: read(settings.deliveryCaFile, 'DELIVERY_CA_FILE'),
+    cert: readSettingFile(settings.certFile, 'TLS_CERT_FILE'),
+    key: readSettingFile(settings.keyFile, 'TLS_KEY_FILE'),
+    ca: readSettingFile(settings.caFile, 'TLS_CA_FILE'),
+    crl: settings.crlFile ? readSettingFile(settings.crlFile, 'TLS_CRL_FILE') : undefined,
+    deliveryCa: readSettingFile(settings.deliveryCaFile, 'DELIVERY_CA_FILE'),
   };
   check('TLS_CERT_FILE and TLS_KEY_FILE', { cert: material.cert, key: material.key });
   checkBundle('TLS_CA_FILE', material.ca);

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { dataKeysOf, type Pool, prepared } from '../shared/database.js';
+import { type Pool, prepared } from '../shared/database.js';
 import type { BucketSpan } from './outbound.repo.js';
-import { openRawXml, RAW_XML, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
+import { openRawXml, RAW_XML, resealBatch, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
 
 /** An inbound message that passed every check and is to be stored before it is acknowledged. */
 export interface AcceptedMessage {
@@ -349,33 +349,9 @@ export async function acceptedPerBucket(
   ).rows;
 }
 
-/**
- * Re-seals, under `tx`'s current data key, up to `limit` stored messages after id `afterId` that are
- * not under it yet (plain text or an older key), in id order, locking them. Returns how many it
- * changed and the last id it looked at (null: none left).
- */
-export async function resealInboundBatch(
-  tx: Pick<Pool, 'query'>,
-  afterId: number,
-  limit: number,
-): Promise<{ resealed: number; lastId: number | null }> {
-  const current = dataKeysOf(tx).current;
-  if (!current) throw new Error('no data key to seal with');
-  const rows = (
-    await tx.query<{ id: number } & StoredTextRow<'raw_xml'>>(
-      `SELECT id, ${storedTextColumns(RAW_XML)} FROM inbound_messages
-     WHERE id > $1 AND raw_xml_key_id IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE`,
-      [afterId, current.id, limit],
-    )
-  ).rows;
-  const sealed = rows.map((row) => sealFor(tx, RAW_XML, openRawXml(tx, row)));
-  await tx.query(
-    `UPDATE inbound_messages m SET raw_xml = NULL, raw_xml_sealed = s.sealed, raw_xml_key_id = s.key_id
-     FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS s(id, sealed, key_id) WHERE m.id = s.id`,
-    [rows.map((r) => r.id), sealed.map((s) => s.sealed), sealed.map((s) => s.keyId)],
-  );
-  return { resealed: rows.length, lastId: rows.at(-1)?.id ?? null };
-}
+/** Re-seals stored messages not under the current data key yet (`resealBatch`), a batch at a time. */
+export const resealInboundBatch = (tx: Pick<Pool, 'query'>, afterId: number, limit: number) =>
+  resealBatch(tx, RAW_XML, afterId, limit);
 
 /** Stored messages per data key (null: plain text), for `keys status` and the rotation's progress. */
 export async function countInboundByDataKey(db: Pick<Pool, 'query'>): Promise<Record<string, number>> {

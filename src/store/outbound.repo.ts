@@ -1,5 +1,5 @@
-import { dataKeysOf, type Pool, prepared } from '../shared/database.js';
-import { BODY_XML, openBodyXml, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
+import { type Pool, prepared } from '../shared/database.js';
+import { BODY_XML, openBodyXml, resealBatch, storedTextColumns } from './stored-text.js';
 
 /** An outbound message with where it goes. */
 export interface OutboundForDelivery {
@@ -474,28 +474,8 @@ export async function deliveredPerBucket(db: Queryable, span: BucketSpan): Promi
 }
 
 /** As resealInboundBatch, for the bodies of outbound messages. */
-export async function resealOutboundBatch(
-  tx: Queryable,
-  afterId: number,
-  limit: number,
-): Promise<{ resealed: number; lastId: number | null }> {
-  const current = dataKeysOf(tx).current;
-  if (!current) throw new Error('no data key to seal with');
-  const rows = (
-    await tx.query<{ id: number } & StoredTextRow<'body_xml'>>(
-      `SELECT id, ${storedTextColumns(BODY_XML)} FROM outbound_messages
-     WHERE id > $1 AND body_xml_key_id IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE`,
-      [afterId, current.id, limit],
-    )
-  ).rows;
-  const sealed = rows.map((row) => sealFor(tx, BODY_XML, openBodyXml(tx, row)));
-  await tx.query(
-    `UPDATE outbound_messages o SET body_xml = NULL, body_xml_sealed = s.sealed, body_xml_key_id = s.key_id
-     FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS s(id, sealed, key_id) WHERE o.id = s.id`,
-    [rows.map((r) => r.id), sealed.map((s) => s.sealed), sealed.map((s) => s.keyId)],
-  );
-  return { resealed: rows.length, lastId: rows.at(-1)?.id ?? null };
-}
+export const resealOutboundBatch = (tx: Pick<Pool, 'query'>, afterId: number, limit: number) =>
+  resealBatch(tx, BODY_XML, afterId, limit);
 
 /** Outbound bodies per data key (null: plain text). */
 export async function countOutboundByDataKey(db: Queryable): Promise<Record<string, number>> {

@@ -1,6 +1,11 @@
 import { type Pool, prepared } from '../shared/database.js';
-import type { Tx } from './register.repo.js';
-import { openRawXml, RAW_XML, storedTextColumns } from './stored-text.js';
+import {
+  CLAIMED_MESSAGE_COLUMNS,
+  type ClaimedMessage,
+  type ClaimedMessageRow,
+  type Tx,
+  toClaimedMessage,
+} from './register.repo.js';
 
 /**
  * Outbox rows due for a wake-up: waiting (not in the processing error queue), not being processed (a
@@ -24,46 +29,15 @@ export async function wakeDueOutbox(pool: Pool, graceMs: number, limit: number):
 }
 
 /** The message, still waiting in the outbox, locked for this transaction; null when it is not (processed, failed or gone). */
-export async function lockWaitingMessage(
-  tx: Tx,
-  messageId: number,
-): Promise<{
-  id: number;
-  operation: string;
-  senderOin: string;
-  brin: string | null;
-  documentId: string;
-  documentTime: string;
-  rawXml: string;
-} | null> {
-  const result = await tx.query<{
-    id: number;
-    operation: string;
-    sender_oin: string;
-    brin: string | null;
-    document_id: string;
-    document_time: Date;
-    raw_xml: string | null;
-    raw_xml_sealed: Buffer | null;
-    raw_xml_key_id: string | null;
-  }>(
-    `SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, ${storedTextColumns(RAW_XML, 'm')}
+export async function lockWaitingMessage(tx: Tx, messageId: number): Promise<ClaimedMessage | null> {
+  const result = await tx.query<ClaimedMessageRow>(
+    `SELECT ${CLAIMED_MESSAGE_COLUMNS}
      FROM processing_outbox o JOIN inbound_messages m ON m.id = o.message_id
      WHERE o.message_id = $1 AND o.failed_at IS NULL FOR UPDATE OF o`,
     [messageId],
   );
   const row = result.rows[0];
-  return row
-    ? {
-        id: row.id,
-        operation: row.operation,
-        senderOin: row.sender_oin,
-        brin: row.brin,
-        documentId: row.document_id,
-        documentTime: row.document_time.toISOString(),
-        rawXml: openRawXml(tx, row),
-      }
-    : null;
+  return row ? toClaimedMessage(tx, row) : null;
 }
 
 /** Puts a waiting message in the processing error queue with its reason. */

@@ -29,34 +29,40 @@ export interface ClaimedMessage {
  * concurrent claims.
  */
 export async function claimForProcessing(tx: Tx, messageIds: readonly number[]): Promise<ClaimedMessage[]> {
-  const result = await tx.query<
-    {
-      id: number;
-      operation: string;
-      sender_oin: string;
-      brin: string | null;
-      document_id: string;
-      document_time: Date;
-    } & StoredTextRow<'raw_xml'>
-  >(
+  const result = await tx.query<ClaimedMessageRow>(
     prepared(
       'processing-claim',
       `WITH claimed AS (DELETE FROM processing_outbox WHERE message_id = ANY($1::bigint[]) AND (failed_at IS NULL) IS TRUE RETURNING message_id)
-     SELECT m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, ${storedTextColumns(RAW_XML, 'm')}
+     SELECT ${CLAIMED_MESSAGE_COLUMNS}
      FROM inbound_messages m JOIN claimed c ON c.message_id = m.id ORDER BY m.id`,
       [messageIds],
     ),
   );
-  return result.rows.map((row) => ({
-    id: row.id,
-    operation: row.operation,
-    senderOin: row.sender_oin,
-    brin: row.brin,
-    documentId: row.document_id,
-    documentTime: row.document_time.toISOString(),
-    rawXml: openRawXml(tx, row),
-  }));
+  return result.rows.map((row) => toClaimedMessage(tx, row));
 }
+
+/** What a processing claim reads of an inbound message (aliased `m`). */
+export const CLAIMED_MESSAGE_COLUMNS = `m.id, m.operation, m.sender_oin, m.brin, m.document_id, m.document_time, ${storedTextColumns(RAW_XML, 'm')}`;
+
+export type ClaimedMessageRow = {
+  id: number;
+  operation: string;
+  sender_oin: string;
+  brin: string | null;
+  document_id: string;
+  document_time: Date;
+} & StoredTextRow<'raw_xml'>;
+
+/** A claimed row as the handlers see it, its raw XML opened with the keys of `tx`. */
+export const toClaimedMessage = (tx: Tx, row: ClaimedMessageRow): ClaimedMessage => ({
+  id: row.id,
+  operation: row.operation,
+  senderOin: row.sender_oin,
+  brin: row.brin,
+  documentId: row.document_id,
+  documentTime: row.document_time.toISOString(),
+  rawXml: openRawXml(tx, row),
+});
 
 /**
  * Serialises transactions touching the same pupils or enrolments: one transaction-scoped advisory

@@ -1,5 +1,5 @@
 import type { StoredText } from '../shared/data-keys.js';
-import { dataKeysOf } from '../shared/database.js';
+import { dataKeysOf, type Pool } from '../shared/database.js';
 
 /** The columns that hold a message, each with its `_sealed` and `_key_id` companions (migration 021). */
 export const RAW_XML = 'inbound_messages.raw_xml';
@@ -32,3 +32,38 @@ export function openBodyXml(db: object, row: StoredTextRow<'body_xml'>): string 
 /** `text` as `db` is to store it in `column`: sealed under the current key, or plain without one. */
 export const sealFor = (db: object, column: typeof RAW_XML | typeof BODY_XML, text: string): StoredText =>
   dataKeysOf(db).seal(text, column);
+
+const OPENERS = {
+  [RAW_XML]: (db: object, row: Record<string, unknown>) => openRawXml(db, row as StoredTextRow<'raw_xml'>),
+  [BODY_XML]: (db: object, row: Record<string, unknown>) => openBodyXml(db, row as StoredTextRow<'body_xml'>),
+};
+
+/**
+ * Re-seals, under `tx`'s current data key, up to `limit` rows of `column`'s table after id `afterId`
+ * that are not under it yet (plain text or an older key), in id order, locking them. Returns how many
+ * it changed and the last id it looked at (null: none left). Each table's repository names its column.
+ */
+export async function resealBatch(
+  tx: Pick<Pool, 'query'>,
+  column: typeof RAW_XML | typeof BODY_XML,
+  afterId: number,
+  limit: number,
+): Promise<{ resealed: number; lastId: number | null }> {
+  const current = dataKeysOf(tx).current;
+  if (!current) throw new Error('no data key to seal with');
+  const [table, name] = column.split('.') as [string, string];
+  const rows = (
+    await tx.query<{ id: number } & Record<string, unknown>>(
+      `SELECT id, ${storedTextColumns(column)} FROM ${table}
+     WHERE id > $1 AND ${name}_key_id IS DISTINCT FROM $2 ORDER BY id LIMIT $3 FOR UPDATE`,
+      [afterId, current.id, limit],
+    )
+  ).rows;
+  const sealed = rows.map((row) => sealFor(tx, column, OPENERS[column](tx, row)));
+  await tx.query(
+    `UPDATE ${table} t SET ${name} = NULL, ${name}_sealed = s.sealed, ${name}_key_id = s.key_id
+     FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS s(id, sealed, key_id) WHERE t.id = s.id`,
+    [rows.map((r) => r.id), sealed.map((s) => s.sealed), sealed.map((s) => s.keyId)],
+  );
+  return { resealed: rows.length, lastId: rows.at(-1)?.id ?? null };
+}
