@@ -244,7 +244,7 @@ export class Deliverer {
       try {
         const ids = await claimDeliveries(this.options.pool, null, limit, this.options.lease);
         if (ids.length > 0) {
-          for (const message of await loadForDelivery(this.options.pool, ids)) {
+          for (const message of await this.loadLeased(ids)) {
             if (!message) continue;
             this.offered.delete(message.id); // attempted here now: its offer must not lease it again
             started += 1;
@@ -261,6 +261,16 @@ export class Deliverer {
         this.options.log.warn('delivery poll failed; will poll again', { error: (error as Error).message });
         return;
       }
+    }
+  }
+
+  /** Reads leased messages; when they cannot be read (database, a data key this process lacks) their leases go back at once, so another process need not wait for them to expire. */
+  private async loadLeased(ids: readonly number[]): Promise<(OutboundForDelivery | null)[]> {
+    try {
+      return await loadForDelivery(this.options.pool, ids);
+    } catch (error) {
+      await releaseLeases(this.options.pool, ids, this.options.lease.owner).catch(() => undefined);
+      throw error;
     }
   }
 

@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
+import { DataKeys } from '../../src/shared/data-keys.js';
 import { createPool } from '../../src/shared/database.js';
 import { createLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
@@ -104,7 +105,7 @@ describe('deliverer', () => {
   test('the per-institution limit holds across two delivery processes', async () => {
     rig.endpoints.always('62AA', 'hang');
     const messages = await Promise.all([1, 2, 3, 4, 5, 6].map(() => processedFeedback('62AA')));
-    const otherPool = createPool(databaseUrlOf(broker()), 4);
+    const otherPool = createPool(databaseUrlOf(broker()), 4, { dataKeys: DataKeys.parse(TEST_SECRETS.DATA_KEYS) });
     const other = rig.startDeliverer({ owner: 'second-process', pool: otherPool });
     rig.deliverer.offer(messages.slice(0, 3));
     other.offer(messages.slice(3));
@@ -156,7 +157,10 @@ describe('deliverer', () => {
   test('a database failure while recording uses up no attempt: the message is attempted again and delivered', async () => {
     const message = await processedFeedback('66AA');
     // A process whose statements time out quickly, and whose lease expires quickly.
-    const fragilePool = createPool(databaseUrlOf(broker()), 4, { statementTimeoutMs: 200 });
+    const fragilePool = createPool(databaseUrlOf(broker()), 4, {
+      statementTimeoutMs: 200,
+      dataKeys: DataKeys.parse(TEST_SECRETS.DATA_KEYS),
+    });
     const warnings: string[] = [];
     const capture = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -204,5 +208,36 @@ describe('deliverer', () => {
     expect(new Set(received.map((r) => r.messageId)).size).toBe(1);
     await fragile.close();
     await fragilePool.end();
+  });
+
+  test('a process that cannot open a leased message (no data key) gives its lease back at once', async () => {
+    const message = await processedFeedback('67AA');
+    const keylessPool = createPool(databaseUrlOf(broker()), 2); // a process started without DATA_KEYS
+    const warnings: string[] = [];
+    const keyless = rig.startDeliverer({
+      owner: 'keyless',
+      pool: keylessPool,
+      log: createLogger(
+        'warn',
+        new Writable({ write: (chunk: Buffer, _e, done) => done(void warnings.push(String(chunk))) }),
+      ),
+      lease: { owner: 'keyless', perInstitution: 2, leaseMs: 60_000, handoffMs: 1000 },
+      pollMs: 20,
+    });
+    try {
+      await rig.deliverer.close(); // only the keyless process polls while the message becomes due (the last test)
+      await makeDue([message.id]);
+      await waitFor(
+        async () => warnings.join(''),
+        (text) => text.includes('delivery poll failed'),
+        5000,
+      );
+    } finally {
+      await keyless.close();
+      await keylessPool.end();
+      rig.startDeliverer(); // a process with the key, polling as the closed one did
+    }
+    // Its 60 s lease was given back: a process with the key delivers it now.
+    expect(await finalState(message.id, 5000)).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 });

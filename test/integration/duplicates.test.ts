@@ -8,8 +8,9 @@ import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 const receiptOf = (xml: string): string => /<soapenv:Body>(.*)<\/soapenv:Body>/s.exec(xml)![1]!;
 
 describe('duplicate submissions', () => {
-  // No sweeper wake-ups in the way: these tests count the jobs the accept path adds.
-  const broker = useTestBroker({ env: { SWEEP_GRACE_MS: '600000' } });
+  // No sweeper wake-ups in the way: these tests count the jobs the accept path adds. 50 copies at once
+  // are more than one sender may have in flight by default (32, then Server.BB0006): raised here.
+  const broker = useTestBroker({ env: { SWEEP_GRACE_MS: '600000', MAX_IN_FLIGHT_PER_SENDER: '64' } });
 
   test('the same identificatiecode 50× at once → one row, one job, 50 identical receipts', async () => {
     const documentId = randomUUID();
