@@ -1,5 +1,5 @@
 /**
- * The WS-Security verifier on its own (src/inbound/wss/): the rules the integration test does not
+ * The WS-Security verifier on its own (src/inbound/wss/ws-security.ts over src/shared/xml/wss-verifier.ts): the rules the integration test does not
  * reach through a broker, each with the fault element it names.
  */
 import { randomUUID } from 'node:crypto';
