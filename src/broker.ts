@@ -14,7 +14,6 @@ import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { SenderGate } from './inbound/sender-gate.js';
 import { ReplayGuard } from './inbound/wss/replay-guard.js';
 import { Revocations } from './inbound/wss/revocations.js';
-import { parseTrustAnchors, SigningCertificates } from './inbound/wss/signing-token.js';
 import { endpointPolicy } from './operator/endpoint-url.js';
 import { createAdminServer } from './operator/http/admin-listener.js';
 import { operatorRoutes } from './operator/http/operator-http.js';
@@ -38,6 +37,7 @@ import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.j
 import { loadEnvelopeSigner } from './shared/signing.js';
 import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
+import { parseTrustAnchors, SigningCertificates } from './shared/xml/wss-certificates.js';
 import { DEFAULT_GATE_LIMITS, type GateLimits } from './shared/xml/xml-gate.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */

@@ -18,7 +18,7 @@ import { resolveTraceKey } from './shared/secrets.js';
 import { loadEnvelopeSigner } from './shared/signing.js';
 import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
 import { compileSchemas } from './shared/xml/schema-set.js';
-import { TrustAnchors } from './shared/xml/wss-signature.js';
+import { TrustAnchors } from './shared/xml/wss-certificates.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {

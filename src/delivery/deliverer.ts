@@ -6,7 +6,7 @@ import type { Logger } from '../shared/log.js';
 import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
 import { MicroBatcher } from '../shared/micro-batcher.js';
 import { withoutCredentials } from '../shared/url-credentials.js';
-import type { TrustAnchors } from '../shared/xml/wss-signature.js';
+import type { TrustAnchors } from '../shared/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import {
   type AttemptRecord,

@@ -6,10 +6,12 @@ import { faultSummary } from '../shared/fault-summary.js';
 import { validateBody } from '../shared/xml/body-validator.js';
 import { escapeXml } from '../shared/xml/escape.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
-import { SignatureRefusedError, type TrustAnchors, verifyEnvelopeSignature } from '../shared/xml/wss-signature.js';
+import type { TrustAnchors } from '../shared/xml/wss-certificates.js';
+import { SignatureRefusedError } from '../shared/xml/wss-refusal.js';
 import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import type { AddressGuard } from './address-check.js';
 import { type HttpAnswer, type HttpPostError, postText } from './http-post.js';
+import { verifyEnvelopeSignature } from './receipt-signature.js';
 
 /** How one attempt ended, and what to do next. */
 export type AttemptOutcome =

@@ -7,6 +7,7 @@ import { faultSummary } from '../shared/fault-summary.js';
 import type { Logger } from '../shared/log.js';
 import { countInboundRequest } from '../shared/metrics/metrics.js';
 import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { SigningCertificates } from '../shared/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
 import type { GateLimits } from '../shared/xml/xml-gate.js';
 import type { AcceptedMessage, StoredReceipt } from '../store/inbound-messages.repo.js';
@@ -26,7 +27,6 @@ import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
 import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
 import type { ReplayGuard } from './wss/replay-guard.js';
-import type { SigningCertificates } from './wss/signing-token.js';
 import { verifyWsSecurity } from './wss/ws-security.js';
 
 /** Where the gate hands a checked message: the accept stage stores it durably before the receipt is sent. */

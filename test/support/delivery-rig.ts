@@ -10,7 +10,7 @@ import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import type { Pool } from '../../src/shared/database.js';
 import { type Logger, silentLogger } from '../../src/shared/log.js';
 import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import type { TrustAnchors } from '../../src/shared/xml/wss-signature.js';
+import type { TrustAnchors } from '../../src/shared/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../../src/shared/xml/wss-signer.js';
 import { startTestEndpoints, type TestEndpoints } from './institution-endpoint.js';
 

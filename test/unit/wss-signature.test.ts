@@ -1,15 +1,16 @@
 /**
- * The verifier of WS-Security signatures (src/shared/xml/wss-signature.ts), held to signatures made by
+ * The verifier of WS-Security signatures (src/delivery/receipt-signature.ts over src/shared/xml/wss-verifier.ts), held to signatures made by
  * another implementation (xml-crypto's SignedXml) and to the ways a signed message is forged: changed
  * parts, a signed Body moved aside for another (wrapping), an Id used twice, an unsigned header, a stale
  * Timestamp, a token from another CA.
  */
 import { X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
+import { verifyEnvelopeSignature } from '../../src/delivery/receipt-signature.js';
 import { responseEnvelope } from '../../src/inbound/response-envelope.js';
 import { NS } from '../../src/shared/catalogue.js';
+import { TrustAnchors } from '../../src/shared/xml/wss-certificates.js';
 import { WSS } from '../../src/shared/xml/wss-names.js';
-import { TrustAnchors, verifyEnvelopeSignature } from '../../src/shared/xml/wss-signature.js';
 import { EnvelopeSigner, loadSigningMaterial, type SigningMaterial } from '../../src/shared/xml/wss-signer.js';
 import { generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, OIN_25BE } from '../support/soap.js';
@@ -41,12 +42,23 @@ const reasonOf = (xml: string, at = new Date(), anchors = trust): string => {
   }
 };
 
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+
+/** How signedByXmlCrypto signs, where a test departs from the profile. */
+interface XmlCryptoOptions {
+  readonly created?: Date;
+  readonly expires?: Date;
+  readonly signatureAlgorithm?: string;
+  readonly digestAlgorithm?: string;
+}
+
 /** The same profile signed by xml-crypto over a whole envelope, with ds declared on the Signature. */
-function signedByXmlCrypto(): string {
-  const now = new Date();
+function signedByXmlCrypto(options: XmlCryptoOptions = {}): string {
+  const now = options.created ?? new Date();
+  const expires = options.expires ?? new Date(now.getTime() + 300_000);
   const security =
     `<wsse:Security xmlns:wsse="${NS.wsse}"><wsu:Timestamp wsu:Id="TS-1"><wsu:Created>${now.toISOString()}</wsu:Created>` +
-    `<wsu:Expires>${new Date(now.getTime() + 300_000).toISOString()}</wsu:Expires></wsu:Timestamp>` +
+    `<wsu:Expires>${expires.toISOString()}</wsu:Expires></wsu:Timestamp>` +
     `<wsse:BinarySecurityToken EncodingType="${WSS.base64Binary}" ValueType="${WSS.x509v3}" wsu:Id="X509-1">${broker.tokenBase64}</wsse:BinarySecurityToken></wsse:Security>`;
   let xml = responseEnvelope(ADDRESSING, BODY)
     .replace('xmlns:wsa=', `xmlns:wsu="${NS.wsu}" xmlns:wsa=`)
@@ -57,7 +69,7 @@ function signedByXmlCrypto(): string {
   const signature = new SignedXml({
     privateKey: broker.key,
     idMode: 'wssecurity',
-    signatureAlgorithm: WSS.rsaSha256,
+    signatureAlgorithm: options.signatureAlgorithm ?? WSS.rsaSha256,
     canonicalizationAlgorithm: WSS.excC14n,
     getKeyInfoContent: () =>
       `<wsse:SecurityTokenReference><wsse:Reference URI="#X509-1" ValueType="${WSS.x509v3}"/></wsse:SecurityTokenReference>`,
@@ -65,7 +77,7 @@ function signedByXmlCrypto(): string {
   signature.addReference({
     xpath: "//*[@wsu:Id][local-name() != 'BinarySecurityToken']",
     transforms: [WSS.excC14n],
-    digestAlgorithm: WSS.sha256,
+    digestAlgorithm: options.digestAlgorithm ?? WSS.sha256,
   });
   signature.computeSignature(xml, {
     prefix: 'ds',
@@ -122,4 +134,26 @@ test('an unsigned wsa header, no Security header, a stale Timestamp or an untrus
   expect(reasonOf(xml.replace('URI="#id-X509Token"', 'URI="#elsewhere"'))).toBe(
     'the SecurityTokenReference names no one token',
   );
+});
+
+test('receipts are held to the request rules: SHA-512, a stale Created, a second signature are refused', () => {
+  expect(reasonOf(signedByXmlCrypto({ signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512' }))).toBe(
+    'an algorithm is not exclusive C14N, RSA-SHA256 or SHA-256',
+  );
+  expect(reasonOf(signedByXmlCrypto({ digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha512' }))).toBe(
+    'an algorithm is not exclusive C14N, RSA-SHA256 or SHA-256',
+  );
+  // An Expires an hour after Created no longer keeps a receipt current: 300 s + five minutes of skew do.
+  const created = new Date();
+  const longLived = signedByXmlCrypto({ created, expires: new Date(created.getTime() + 3_600_000) });
+  expect(reasonOf(longLived, new Date(created.getTime() + 9 * 60_000))).toBe('verified');
+  expect(reasonOf(longLived, new Date(created.getTime() + 11 * 60_000))).toBe('wsu:Timestamp has expired');
+  // A second ds:Signature outside the Security header (a copy): the message must hold exactly one.
+  const xml = signed();
+  const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(xml)![0];
+  const twice = xml.replace(
+    '</soapenv:Header>',
+    `<t:extra xmlns:t="urn:test" xmlns:ds="${DSIG}" xmlns:wsse="${NS.wsse}">${signature}</t:extra></soapenv:Header>`,
+  );
+  expect(reasonOf(twice)).toBe('the wsse:Security header or ds:Signature is not as the signing profile requires');
 });

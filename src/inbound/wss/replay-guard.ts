@@ -1,13 +1,13 @@
 import type { Pool } from '../../shared/database.js';
 import { BrokerFault } from '../../shared/errors.js';
 import type { Logger } from '../../shared/log.js';
+import { REPLAY_WINDOW_MS } from '../../shared/xml/wss-timestamp.js';
 import {
   forgetSignedRequest,
   pruneSignedRequests,
   recordSignedRequest,
   type SignedRequestKey,
 } from '../../store/wss-replay.repo.js';
-import { REPLAY_WINDOW_MS } from './security-timestamp.js';
 
 /** How often, at most, a request also prunes replay records no request can match any more. */
 const PRUNE_EVERY_MS = 60_000;
