@@ -1,10 +1,12 @@
 import type { PoolClient } from 'pg';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
+import type { EducationRecord } from '../register/prior-education/education-records.js';
 import type { RioLink } from '../register/rio-rules.js';
 import { inTransaction, type Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { maskPersonalNumbers } from '../shared/log.js';
 import { type AuditRecord, insertAuditRow } from '../store/audit.repo.js';
+import { replaceEducation } from '../store/education-stand-in.repo.js';
 import type { AcceptedMessage } from '../store/inbound-messages.repo.js';
 import {
   type Institution,
@@ -447,6 +449,30 @@ export async function loadOpleidingNiveaus(
       action: 'rio.niveaus',
       target: { file: fileName },
       affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+}
+
+/**
+ * Makes the file's records the whole MBO and HO education of each pupil it names (the MBO and HO stand-in);
+ * returns how many pupils. The audit names the file and the counts, never a pupil's number.
+ */
+export async function loadEducation(
+  pool: Pool,
+  actor: Actor,
+  records: readonly EducationRecord[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    (tx) => replaceEducation(tx, records),
+    (pupils) => ({
+      actor,
+      action: 'education.load',
+      target: { file: fileName, pupils },
+      affected: records.length,
       dryRun: false,
       outboundIds: [],
     }),

@@ -6,6 +6,7 @@ import type { PopulationRecord, PupilLink } from '../register/population.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
 import { PupilNotLoadedError } from '../shared/errors.js';
+import { educationOf, type MboHoEducation } from '../store/education-stand-in.repo.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import { identifiedBy } from '../store/pupil-trace.repo.js';
@@ -155,6 +156,15 @@ export class RegisterSession {
   diplomasOf(pgn: string): Promise<Diploma[]> {
     if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     return diplomasOf(this.tx, pgn);
+  }
+
+  /**
+   * The pupil's MBO and HO education from the stand-in, under each of its numbers; `undefined` while the
+   * stand-in has never been loaded (read only when a prior-education message is built).
+   */
+  mboHoEducationOf(pgn: string): Promise<MboHoEducation | undefined> {
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
+    return educationOf(this.tx, pgn);
   }
 
   /**

@@ -23,7 +23,10 @@ import { personFromPopulation } from './person-data.js';
 
 const OPERATION = 'leverenVooropleidingsgegevens';
 
-/** The register's prior-education picture of the pupil today. It holds no MBO or HO data: those sources are absent. */
+/**
+ * The register's prior-education picture of the pupil today. MBO and HO come from their stand-in; before it
+ * was ever loaded those sources are absent (not held), not empty.
+ */
 async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
@@ -35,6 +38,7 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
       enrolments,
       niveaus,
       diplomas: await register.diplomasOf(pgn),
+      ...(await register.mboHoEducationOf(pgn)),
     },
     dutchDate(context.now),
   );

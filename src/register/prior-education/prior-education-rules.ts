@@ -6,7 +6,7 @@ import { schoolYearOf } from '../calendar.js';
 import type { Diploma } from '../diploma.js';
 import type { IsoDate, StoredEnrolment } from '../enrolment.js';
 
-/** The kinds of participation the message knows; the register's enrolments are all VO (it cannot tell VSO, VAVO apart). */
+/** The kinds of participation the message knows; the register's enrolments are all VO (it cannot tell VSO, VAVO apart), MBO and HO come from their stand-in. */
 export type ParticipationKind = 'VO' | 'VSO' | 'VAVO' | 'MBO' | 'HO';
 /** The RIO niveaus of a havo or vwo programme. */
 const HAVO_VWO = new Set(['HAVO', 'VWO']);
@@ -64,8 +64,8 @@ export interface PriorEducationSources {
   readonly niveaus: ReadonlyMap<string, string>;
   readonly diplomas: readonly Diploma[];
   /**
-   * MBO participations and diplomas, when the register holds MBO data; `undefined` when it does not (the
-   * broker's register holds none), which is not the same as a student without MBO education.
+   * MBO participations and diplomas, when the register holds MBO data (its stand-in has been loaded);
+   * `undefined` when it does not, which is not the same as a student without MBO education.
    */
   readonly mbo?: { readonly participations: readonly Participation[]; readonly diplomas: readonly MboDiploma[] };
   /** HO participations and degrees, when the register holds HO data; `undefined` when it does not. */
@@ -226,7 +226,7 @@ export function priorEducationOf(sources: PriorEducationSources, today: IsoDate)
     ...(startkwalificatie ? { indicatieStartkwalificatie: startkwalificatie } : {}),
     aantalJarenMboZonderDiploma:
       sources.mbo && mboDiplomas
-        ? aantalJarenMboZonderDiploma(sources.mbo.participations, mboDiplomas, today)
+        ? aantalJarenMboZonderDiploma(sources.mbo.participations.filter(covered), mboDiplomas, today)
         : UNKNOWN_YEARS,
   };
 }
@@ -235,8 +235,8 @@ export function priorEducationOf(sources: PriorEducationSources, today: IsoDate)
  * Whether the subscribing institution's own registration of the pupil has ended, as far as the register
  * can tell: it holds the pupil's enrolments at that BRIN that ran on or after the subscription's start day
  * (an older one, ended before the student applied, is not this registration), and every one of those ended
- * before today. The register holds no MBO enrolments, so for an MBO BRIN this is never true
- * (docs/prior-education.md).
+ * before today. It reads the VO enrolments only (not the MBO stand-in's participations), so for an MBO
+ * BRIN without VO enrolments this is never true (docs/prior-education.md).
  */
 export function registrationEnded(
   enrolments: readonly StoredEnrolment[],

@@ -1,0 +1,281 @@
+/**
+ * Prior education with the MBO and HO stand-in, end to end: before any load the MBO and HO sections are
+ * not held (no indicatieStartkwalificatie, 99); `education load` (the CLI, audited) fills them; the next
+ * push carries the MBO participation as the latest or current one, the MBO diploma with its results, the
+ * HO degree and both indications, validates against the outbound XSD, and goes to the subscriber once.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { XmlDocument } from 'libxml2-wasm';
+import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { isValidBsn } from '../../src/register/pgn.js';
+import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { silentLogger } from '../../src/shared/log.js';
+import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { upsertPopulationRecord } from '../../src/store/register.repo.js';
+import { useTestBroker, waitFor } from '../support/broker.js';
+import { databaseUrlOf, oinOf, registerSchool } from '../support/console.js';
+import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';
+import { BRP_OIN, bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
+
+const run = promisify(execFile);
+const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
+const outboundSchema = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
+const VO = '31AA';
+const MBO = '41MB';
+
+const bsns = (() => {
+  const found: string[] = [];
+  for (let n = 410_000_000; found.length < 2; n++) if (isValidBsn(String(n))) found.push(String(n));
+  return found;
+})();
+
+let documentClock = 0;
+const nextDocumentTime = (): string => {
+  documentClock += 1;
+  return new Date(Date.UTC(2026, 10, 1, 8, 0, documentClock)).toISOString();
+};
+
+/** A VO enrolment that ended in July 2025 (the register pushes only while it holds one of the pupil). */
+const voStand = (bsn: string): string =>
+  bodyFixture('valid/aanleverenInschrijvingVO.xml')
+    .replace(/<ins:inschrijvingPeriodeVO>\s*<bas:datumBegin>2027-08-19[\s\S]*?<\/ins:inschrijvingPeriodeVO>/, '')
+    .replace(/<ins:ontwikkelingsperspectief>[\s\S]*<\/ins:verblijfAndereInstelling>/, '')
+    .replace(
+      '<bas:datumTijdBedrijfsdocument>2026-09-01T08:15:00Z<',
+      `<bas:datumTijdBedrijfsdocument>${nextDocumentTime()}<`,
+    )
+    .replace(/25BE/g, VO)
+    .replace('123456782', bsn)
+    .replace(/2026-0001/g, `${VO}-${bsn}`)
+    .replace(
+      '<bas:datumInschrijving>2026-08-20</bas:datumInschrijving>',
+      '<bas:datumInschrijving>2022-08-20</bas:datumInschrijving><bas:datumUitschrijving>2025-07-31</bas:datumUitschrijving>',
+    )
+    .replace('<bas:datumBegin>2026-08-20<', '<bas:datumBegin>2022-08-20<')
+    .replace('<ins:leerjaar>1<', '<ins:leerjaar>4<')
+    .replace(/<bas:aanvullendeOpleiding>[\s\S]*?<\/bas:aanvullendeOpleiding>/, '')
+    .replace(/<ins:experiment>[\s\S]*?<\/ins:experiment>/, '');
+
+const identification = (bsn: string): string =>
+  bodyFixture('valid/aanleverenIdentificerenPersoonVO-metPGN.xml')
+    .replace(/25BE/g, MBO)
+    .replace('123456782', bsn)
+    .replace('<idp:geboorteDatum>2013-04-17<', '<idp:geboorteDatum>2009-04-17<');
+
+const request = (bsn: string): string =>
+  bodyFixture('valid/aanvragenVooropleidingen.xml').replace(/25BE/g, MBO).replace('123456782', bsn);
+
+const move = (bsn: string, street: string): string =>
+  bodyFixture('valid/verwerkenPersoonsmutatie-adres.xml')
+    .replace('123456782', bsn)
+    .replace('<bd:straatnaam>Vismarkt<', `<bd:straatnaam>${street}<`);
+
+const NOW = new Date('2026-11-27T12:00:00Z');
+
+describe('prior education from the MBO and HO stand-in', () => {
+  const broker = useTestBroker();
+  let endpoints: TestEndpoints;
+  let pipeline: Pipeline;
+
+  beforeAll(async () => {
+    endpoints = await startTestEndpoints();
+    for (const brin of [VO, MBO]) await registerSchool(broker(), endpoints, brin);
+    for (const bsn of bsns)
+      await upsertPopulationRecord(broker().pool, {
+        bsn,
+        birthDate: '2009-04-17',
+        gender: '2',
+        surname: 'Leerling',
+        prefixes: null,
+        firstNames: 'Anna',
+        address: {
+          binnenlandsAdres: { straatnaam: 'Kerkstraat', huisnummer: '12', postcode: '9712AB', plaatsnaam: 'Groningen' },
+        },
+        dateOfDeath: null,
+      });
+    pipeline = startPipeline(broker().config, broker().pool, process.env.TEST_REDIS_URL!, silentLogger(), {
+      now: () => NOW,
+    });
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await endpoints.close();
+  });
+
+  function validated(xml: string): string {
+    const doc = XmlDocument.fromString(xml);
+    try {
+      outboundSchema.validate(doc.get('//*[local-name()="Body"]/*') as never);
+    } finally {
+      doc.dispose();
+    }
+    return xml;
+  }
+
+  async function settled(documentId: string): Promise<void> {
+    const row = await waitFor(
+      async () =>
+        (
+          await broker().pool.query<{ open: number; processed: boolean }>(
+            `SELECT (SELECT count(*) FROM outbound_messages o WHERE o.cause_message_id = m.id AND o.status <> 'delivered')::int AS open,
+              EXISTS (SELECT 1 FROM processing_results r WHERE r.message_id = m.id) AS processed
+             FROM inbound_messages m WHERE m.document_id = $1`,
+            [documentId],
+          )
+        ).rows[0],
+      (r) => r?.processed === true && r.open === 0,
+      10_000,
+    );
+    expect(row).toEqual({ open: 0, processed: true });
+  }
+
+  /** Sends one message and returns the prior-education messages the MBO institution received because of it. */
+  async function step(senderOin: string, operation: string, body: string): Promise<string[]> {
+    const seen = endpoints.received(MBO).length;
+    const answer = await send(
+      broker().baseUrl,
+      lasRequest(operation, body, { from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${senderOin}` }),
+    );
+    expect([answer.status, answer.faultString]).toEqual([200, null]);
+    await settled(elementText(body, 'identificatiecodeBedrijfsdocument')!);
+    return endpoints
+      .received(MBO)
+      .slice(seen)
+      .map((r) => validated(r.xml))
+      .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
+  }
+
+  /** Runs `education load` on these records, as an operator does. */
+  async function load(name: string, records: unknown[]): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-education-'));
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, JSON.stringify(records));
+    const env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()) };
+    return (await run(process.execPath, [CLI, 'education', 'load', file], { env })).stdout;
+  }
+
+  /** The parts of a prior-education message this test is about. */
+  const summary = (xml: string) => ({
+    startkwalificatie: elementText(xml, 'indicatieStartkwalificatie'),
+    jaren: elementText(xml, 'aantalJarenMboZonderDiploma'),
+    latest: xml.match(/<t:laatsteOfLopendeDeelname>([\s\S]*?)<\/t:laatsteOfLopendeDeelname>/)?.[1],
+    mboDiplomas: (xml.match(/<t:diplomaMBO>/g) ?? []).length,
+    resultaten: (xml.match(/<t:resultaat>/g) ?? []).length,
+    hoDegrees: xml.match(/<t:graadHO>[\s\S]*?<\/t:graadHO>/g) ?? [],
+  });
+
+  test('not held before a load; a load fills the next push, sent once, and a second load replaces the pupil’s rows', async () => {
+    const [bsn, other] = bsns as [string, string];
+    await step(oinOf(VO), 'aanleverenInschrijvingVO', voStand(bsn));
+    await step(oinOf(MBO), 'aanleverenIdentificerenPersoonVO', identification(bsn));
+    const [before] = await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn));
+    expect(summary(before!)).toEqual(
+      expect.objectContaining({ startkwalificatie: undefined, jaren: '99', mboDiplomas: 0, hoDegrees: [] }),
+    );
+    expect(summary(before!).latest).toContain('<t:soortDeelname>VO<');
+
+    const outboundBefore = (await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages')).rows[0].n;
+    const mboRecords = [
+      // Niveau 1 in 2024/25 with its diploma, then niveau 2 from 25 August 2025, still running.
+      {
+        kind: 'mbo-deelname',
+        pgn: bsn,
+        brin: MBO,
+        volgnummer: 'E1',
+        crebo: '25503',
+        niveau: 1,
+        datumInschrijving: '2024-08-26',
+        datumUitschrijving: '2025-07-10',
+      },
+      {
+        kind: 'mbo-diploma',
+        pgn: bsn,
+        brin: MBO,
+        crebo: '25503',
+        niveau: 1,
+        datumDiploma: '2025-07-10',
+        resultaten: [
+          { onderdeel: 'NE', eindcijfer: '7' },
+          { onderdeel: 'KZ01', beoordeling: 'V' },
+        ],
+      },
+      {
+        kind: 'mbo-deelname',
+        pgn: bsn,
+        brin: MBO,
+        volgnummer: 'E2',
+        crebo: '25504',
+        niveau: 2,
+        datumInschrijving: '2025-08-25',
+        leerweg: 'BBL',
+      },
+      // Another pupil's rows in the same file: loaded, and left alone by the next load.
+      { kind: 'ho-graad', pgn: other, brin: '21PB', opleidingcode: '34479', graad: 'BA', datumGraad: '2024-07-01' },
+    ];
+    expect(await load('mbo.json', mboRecords)).toBe('loaded 4 record(s) for 2 pupil(s)\n');
+    // The load itself sends nothing: the next change (or request) carries it.
+    expect((await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages')).rows[0].n).toBe(
+      outboundBefore,
+    );
+
+    const afterMove = await step(BRP_OIN, 'verwerkenPersoonsmutatie', move(bsn, 'Vismarkt'));
+    expect(afterMove).toHaveLength(1);
+    const pushed = summary(afterMove[0]!);
+    // A niveau-1 diploma is no startkwalificatie; MBO is held, so N; 2025/26 and 2026/27 follow the diploma's 2024/25.
+    expect(pushed).toEqual(
+      expect.objectContaining({ startkwalificatie: 'N', jaren: '2', mboDiplomas: 1, resultaten: 2 }),
+    );
+    expect(pushed.latest).toContain(
+      '<t:soortDeelname>MBO</t:soortDeelname><t:brin>41MB</t:brin><t:inschrijvingvolgnummer>E2<',
+    );
+    expect(pushed.latest).toContain('<t:opleidingcode>25504<');
+    expect(elementText(afterMove[0]!, 'indicatieSpontaneWijziging')).toBe('true');
+
+    // A second load for the pupil: a niveau-2 diploma and an HO degree replace the earlier rows.
+    const secondLoad = [
+      { kind: 'mbo-diploma', pgn: bsn, brin: MBO, crebo: '25504', niveau: 2, datumDiploma: '2026-07-01' },
+      { kind: 'ho-graad', pgn: bsn, brin: '21PB', opleidingcode: '34479', graad: 'AD', datumGraad: '2026-07-15' },
+    ];
+    expect(await load('second.json', secondLoad)).toBe('loaded 2 record(s) for 1 pupil(s)\n');
+    const [answer] = await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn));
+    const now = summary(answer!);
+    expect(now).toEqual(expect.objectContaining({ startkwalificatie: 'J', jaren: '0', mboDiplomas: 1, resultaten: 0 }));
+    expect(now.hoDegrees).toEqual([
+      '<t:graadHO><t:brin>21PB</t:brin><t:opleidingcode>34479</t:opleidingcode><t:graad>AD</t:graad><t:datumGraad>2026-07-15</t:datumGraad></t:graadHO>',
+    ]);
+    // The participations went with the first load's rows: the VO enrolment is the latest again.
+    expect(now.latest).toContain('<t:soortDeelname>VO<');
+    const kept = await broker().pool.query('SELECT pgn FROM ho_degrees ORDER BY datum_graad');
+    expect(kept.rows.map((r) => r.pgn)).toEqual([other, bsn]);
+
+    const audit = await broker().pool.query(
+      "SELECT target, affected FROM operator_audit WHERE action = 'education.load' ORDER BY id",
+    );
+    expect(audit.rows).toEqual([
+      { target: { file: 'mbo.json', pupils: 2 }, affected: 4 },
+      { target: { file: 'second.json', pupils: 1 }, affected: 2 },
+    ]);
+  });
+
+  test('a bad file is refused as a whole with its reason, and leaves no audit row', async () => {
+    const bad = [
+      { kind: 'ho-graad', pgn: bsns[1], brin: '21PB', opleidingcode: '34479', graad: 'MA', datumGraad: '2026-07-01' },
+      { kind: 'mbo-diploma', pgn: bsns[1], brin: MBO, crebo: '25503', niveau: 5, datumDiploma: '2026-07-01' },
+    ];
+    await expect(load('bad.json', bad)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('record 2: niveau must be 1, 2, 3 or 4'),
+    });
+    const audit = await broker().pool.query(
+      "SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'",
+    );
+    expect(audit.rows[0].n).toBe(2);
+    const degrees = await broker().pool.query("SELECT count(*)::int AS n FROM ho_degrees WHERE graad = 'MA'");
+    expect(degrees.rows[0].n).toBe(0);
+  });
+});
