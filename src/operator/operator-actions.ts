@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { pushAfterEducationLoad } from '../processing/education-load-push.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import type { EducationRecord } from '../register/prior-education/education-records.js';
 import type { RioLink } from '../register/rio-rules.js';
@@ -456,25 +457,33 @@ export async function loadOpleidingNiveaus(
 }
 
 /**
- * Makes the file's records the whole MBO and HO education of each pupil it names (the MBO and HO stand-in);
- * returns how many pupils. The audit names the file and the counts, never a pupil's number.
+ * Makes the file's records the whole MBO and HO education of each pupil it names (the MBO and HO stand-in)
+ * and pushes fresh prior education to the running subscriptions on them, all in one transaction with the
+ * audit row (which lists the pushes' outbound ids); returns how many pupils and pushes. The audit names
+ * the file and the counts, never a pupil's number.
  */
 export async function loadEducation(
   pool: Pool,
   actor: Actor,
   records: readonly EducationRecord[],
   fileName: string,
-): Promise<number> {
-  return audited(
+  push: { readonly brokerOin: string; readonly now: Date },
+): Promise<{ pupils: number; pushed: number }> {
+  const loaded = await audited(
     pool,
-    (tx) => replaceEducation(tx, records),
-    (pupils) => ({
+    async (tx) => {
+      const pupils = await replaceEducation(tx, records);
+      const outboundIds = await pushAfterEducationLoad(tx, push, [...new Set(records.map((r) => r.pgn))]);
+      return { pupils, outboundIds };
+    },
+    ({ pupils, outboundIds }) => ({
       actor,
       action: 'education.load',
       target: { file: fileName, pupils },
       affected: records.length,
       dryRun: false,
-      outboundIds: [],
+      outboundIds,
     }),
   );
+  return { pupils: loaded.pupils, pushed: loaded.outboundIds.length };
 }

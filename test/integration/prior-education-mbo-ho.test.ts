@@ -2,7 +2,8 @@
  * Prior education with the MBO and HO stand-in, end to end: before any load the MBO and HO sections are
  * not held (no indicatieStartkwalificatie, 99); `education load` (the CLI, audited) fills them; the next
  * push carries the MBO participation as the latest or current one, the MBO diploma with its results, the
- * HO degree and both indications, validates against the outbound XSD, and goes to the subscriber once.
+ * HO degree and both indications, validates against the outbound XSD, and goes to the subscriber once,
+ * from the load itself; the same file again pushes nothing.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -150,13 +151,26 @@ describe('prior education from the MBO and HO stand-in', () => {
       .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
   }
 
-  /** Runs `education load` on these records, as an operator does. */
-  async function load(name: string, records: unknown[]): Promise<string> {
+  /** Runs `education load` on these records, as an operator does; returns its output and the pushes it caused. */
+  async function load(name: string, records: unknown[]): Promise<{ stdout: string; pushes: string[] }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-education-'));
     const file = path.join(dir, name);
     fs.writeFileSync(file, JSON.stringify(records));
     const env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()) };
-    return (await run(process.execPath, [CLI, 'education', 'load', file], { env })).stdout;
+    const seen = endpoints.received(MBO).length;
+    const { stdout } = await run(process.execPath, [CLI, 'education', 'load', file], { env });
+    const queued = Number(/(\d+) prior-education push/.exec(stdout)?.[1]);
+    await waitFor(
+      async () => endpoints.received(MBO).length - seen,
+      (n) => n >= queued,
+      10_000,
+    );
+    const pushes = endpoints
+      .received(MBO)
+      .slice(seen)
+      .map((r) => validated(r.xml))
+      .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
+    return { stdout, pushes };
   }
 
   /** The parts of a prior-education message this test is about. */
@@ -179,7 +193,6 @@ describe('prior education from the MBO and HO stand-in', () => {
     );
     expect(summary(before!).latest).toContain('<t:soortDeelname>VO<');
 
-    const outboundBefore = (await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages')).rows[0].n;
     const mboRecords = [
       // Niveau 1 in 2024/25 with its diploma, then niveau 2 from 25 August 2025, still running.
       {
@@ -217,15 +230,11 @@ describe('prior education from the MBO and HO stand-in', () => {
       // Another pupil's rows in the same file: loaded, and left alone by the next load.
       { kind: 'ho-graad', pgn: other, brin: '21PB', opleidingcode: '34479', graad: 'BA', datumGraad: '2024-07-01' },
     ];
-    expect(await load('mbo.json', mboRecords)).toBe('loaded 4 record(s) for 2 pupil(s)\n');
-    // The load itself sends nothing: the next change (or request) carries it.
-    expect((await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages')).rows[0].n).toBe(
-      outboundBefore,
-    );
-
-    const afterMove = await step(BRP_OIN, 'verwerkenPersoonsmutatie', move(bsn, 'Vismarkt'));
-    expect(afterMove).toHaveLength(1);
-    const pushed = summary(afterMove[0]!);
+    // The load pushes the new picture to the running subscription, once.
+    const first = await load('mbo.json', mboRecords);
+    expect(first.stdout).toBe('loaded 4 record(s) for 2 pupil(s); 1 prior-education push(es) queued\n');
+    expect(first.pushes).toHaveLength(1);
+    const pushed = summary(first.pushes[0]!);
     // A niveau-1 diploma is no startkwalificatie; MBO is held, so N; 2025/26 and 2026/27 follow the diploma's 2024/25.
     expect(pushed).toEqual(
       expect.objectContaining({ startkwalificatie: 'N', jaren: '2', mboDiplomas: 1, resultaten: 2 }),
@@ -234,31 +243,49 @@ describe('prior education from the MBO and HO stand-in', () => {
       '<t:soortDeelname>MBO</t:soortDeelname><t:brin>41MB</t:brin><t:inschrijvingvolgnummer>E2<',
     );
     expect(pushed.latest).toContain('<t:opleidingcode>25504<');
-    expect(elementText(afterMove[0]!, 'indicatieSpontaneWijziging')).toBe('true');
+    expect(elementText(first.pushes[0]!, 'indicatieSpontaneWijziging')).toBe('true');
+
+    // The same file again changes nothing the institution sees: no push.
+    const again = await load('mbo-again.json', mboRecords);
+    expect([again.stdout, again.pushes]).toEqual([
+      'loaded 4 record(s) for 2 pupil(s); 0 prior-education push(es) queued\n',
+      [],
+    ]);
+    // A later change still carries the loaded data.
+    const afterMove = await step(BRP_OIN, 'verwerkenPersoonsmutatie', move(bsn, 'Vismarkt'));
+    expect(afterMove).toHaveLength(1);
+    expect(summary(afterMove[0]!)).toEqual(expect.objectContaining({ startkwalificatie: 'N', jaren: '2' }));
 
     // A second load for the pupil: a niveau-2 diploma and an HO degree replace the earlier rows.
     const secondLoad = [
       { kind: 'mbo-diploma', pgn: bsn, brin: MBO, crebo: '25504', niveau: 2, datumDiploma: '2026-07-01' },
       { kind: 'ho-graad', pgn: bsn, brin: '21PB', opleidingcode: '34479', graad: 'AD', datumGraad: '2026-07-15' },
     ];
-    expect(await load('second.json', secondLoad)).toBe('loaded 2 record(s) for 1 pupil(s)\n');
+    const second = await load('second.json', secondLoad);
+    expect(second.stdout).toBe('loaded 2 record(s) for 1 pupil(s); 1 prior-education push(es) queued\n');
+    expect(second.pushes).toHaveLength(1);
     const [answer] = await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn));
-    const now = summary(answer!);
-    expect(now).toEqual(expect.objectContaining({ startkwalificatie: 'J', jaren: '0', mboDiplomas: 1, resultaten: 0 }));
-    expect(now.hoDegrees).toEqual([
-      '<t:graadHO><t:brin>21PB</t:brin><t:opleidingcode>34479</t:opleidingcode><t:graad>AD</t:graad><t:datumGraad>2026-07-15</t:datumGraad></t:graadHO>',
-    ]);
-    // The participations went with the first load's rows: the VO enrolment is the latest again.
-    expect(now.latest).toContain('<t:soortDeelname>VO<');
+    for (const xml of [second.pushes[0]!, answer!]) {
+      const now = summary(xml);
+      expect(now).toEqual(
+        expect.objectContaining({ startkwalificatie: 'J', jaren: '0', mboDiplomas: 1, resultaten: 0 }),
+      );
+      expect(now.hoDegrees).toEqual([
+        '<t:graadHO><t:brin>21PB</t:brin><t:opleidingcode>34479</t:opleidingcode><t:graad>AD</t:graad><t:datumGraad>2026-07-15</t:datumGraad></t:graadHO>',
+      ]);
+      // The participations went with the first load's rows: the VO enrolment is the latest again.
+      expect(now.latest).toContain('<t:soortDeelname>VO<');
+    }
     const kept = await broker().pool.query('SELECT pgn FROM ho_degrees ORDER BY datum_graad');
     expect(kept.rows.map((r) => r.pgn)).toEqual([other, bsn]);
 
     const audit = await broker().pool.query(
-      "SELECT target, affected FROM operator_audit WHERE action = 'education.load' ORDER BY id",
+      "SELECT target, affected, cardinality(outbound_ids) AS pushes FROM operator_audit WHERE action = 'education.load' ORDER BY id",
     );
     expect(audit.rows).toEqual([
-      { target: { file: 'mbo.json', pupils: 2 }, affected: 4 },
-      { target: { file: 'second.json', pupils: 1 }, affected: 2 },
+      { target: { file: 'mbo.json', pupils: 2 }, affected: 4, pushes: 1 },
+      { target: { file: 'mbo-again.json', pupils: 2 }, affected: 4, pushes: 0 },
+      { target: { file: 'second.json', pupils: 1 }, affected: 2, pushes: 1 },
     ]);
   });
 
@@ -274,7 +301,7 @@ describe('prior education from the MBO and HO stand-in', () => {
     const audit = await broker().pool.query(
       "SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'",
     );
-    expect(audit.rows[0].n).toBe(2);
+    expect(audit.rows[0].n).toBe(3);
     const degrees = await broker().pool.query("SELECT count(*)::int AS n FROM ho_degrees WHERE graad = 'MA'");
     expect(degrees.rows[0].n).toBe(0);
   });

@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { isValidBsn, isValidOnderwijsnummer } from '../../register/pgn.js';
 import type { EducationRecord, MboNiveau } from '../../register/prior-education/education-records.js';
 import type { MboResultaat } from '../../register/prior-education/prior-education-rules.js';
+import { loadConfig } from '../../shared/config.js';
 import { cliActor } from '../audit.js';
 import { loadEducation } from '../operator-actions.js';
 import { withDatabase } from './cli-support.js';
@@ -155,7 +156,12 @@ export function registerEducationCommands(program: Command): void {
     .action(async (file: string) => {
       const records = educationRecordsOf(JSON.parse(fs.readFileSync(file, 'utf8')));
       // The rows and the audit row commit together: a load is either recorded and done, or neither.
-      const pupils = await withDatabase((pool) => loadEducation(pool, cliActor(), records, path.basename(file)));
-      process.stdout.write(`loaded ${records.length} record(s) for ${pupils} pupil(s)\n`);
+      const { brokerOin } = loadConfig();
+      const { pupils, pushed } = await withDatabase((pool) =>
+        loadEducation(pool, cliActor(), records, path.basename(file), { brokerOin, now: new Date() }),
+      );
+      process.stdout.write(
+        `loaded ${records.length} record(s) for ${pupils} pupil(s); ${pushed} prior-education push(es) queued\n`,
+      );
     });
 }

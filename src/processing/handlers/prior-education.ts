@@ -24,10 +24,18 @@ import { personFromPopulation } from './person-data.js';
 const OPERATION = 'leverenVooropleidingsgegevens';
 
 /**
+ * What building and pushing prior education needs: a handler's context, or an operator's load (no
+ * inbound message causes its pushes).
+ */
+export type PushContext = Pick<HandlerContext, 'register' | 'brokerOin' | 'now' | 'newId'> & {
+  readonly message: { readonly id: number } | null;
+};
+
+/**
  * The register's prior-education picture of the pupil today. MBO and HO come from their stand-in; before it
  * was ever loaded those sources are absent (not held), not empty.
  */
-async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
+async function priorEducationNow(context: PushContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
   const niveaus = await register.opleidingNiveaus(
@@ -54,7 +62,7 @@ interface Picture {
 }
 
 async function pictureFor(
-  context: HandlerContext,
+  context: PushContext,
   to: { brin: string; pgn: Pgn },
   subscription: Subscription | null,
 ): Promise<Picture> {
@@ -73,7 +81,7 @@ async function pictureFor(
 const digestOf = (picture: Picture): string => createHash('sha256').update(JSON.stringify(picture)).digest('hex');
 
 function priorEducationDraft(
-  context: HandlerContext,
+  context: PushContext,
   institutionOin: string,
   picture: Picture,
   request?: string,
@@ -110,7 +118,7 @@ export interface SubscriberAddress {
  * running subscription's administration (a population-register mutation's verstrekkenPersoonsgegevens).
  */
 export async function notifySubscribers(
-  context: HandlerContext,
+  context: PushContext,
   pgns: readonly string[],
   alsoTell?: (to: SubscriberAddress) => readonly OutboundDraft[],
 ): Promise<OutboundDraft[]> {
