@@ -20,7 +20,7 @@ import {
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
-import { replaceRioLinksInTransaction, upsertOpleidingNiveaus } from '../store/reference.repo.js';
+import { replaceRioLinksInTransaction, upsertBrinSectors, upsertOpleidingNiveaus } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.js';
 import { type BulkOptions, moveErrorQueueInBatches, type OperatorDeps } from './error-queue.js';
@@ -425,6 +425,30 @@ export async function loadRioLinks(
       actor,
       action: 'rio.load',
       target: { file: fileName, vestigingen: new Set(links.map((l) => l.vestiging)).size },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+}
+
+/** Sets the sector (VO, VSO, VAVO) of BRINs in the RIO stand-in (prior education reads it); returns how many. */
+export async function loadBrinSectors(
+  pool: Pool,
+  actor: Actor,
+  rows: readonly { readonly brin: string; readonly sector: string }[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      await upsertBrinSectors(tx, rows);
+      return rows.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'rio.sectors',
+      target: { file: fileName },
       affected: loaded,
       dryRun: false,
       outboundIds: [],

@@ -10,7 +10,7 @@ import { educationOf, type MboHoEducation } from '../store/education-stand-in.re
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import { identifiedBy } from '../store/pupil-trace.repo.js';
-import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
+import { brinSectors, loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
   loadPupilLinks,
@@ -377,6 +377,11 @@ export class RegisterSession {
       this.tx,
       this.numbersOf(key.pgn).map((pgn) => ({ ...key, pgn })),
     );
+  }
+
+  /** The RIO stand-in's sector (VO, VSO, VAVO) of these BRINs (those it knows). */
+  brinSectors(brins: readonly string[]): Promise<Map<string, string>> {
+    return brinSectors(this.tx, [...new Set(brins)]);
   }
 
   /** The RIO stand-in's niveau of these opleidingcodes (those it knows). */

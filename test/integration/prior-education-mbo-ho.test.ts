@@ -289,6 +289,21 @@ describe('prior education from the MBO and HO stand-in', () => {
     ]);
   });
 
+  test('an enrolment at a BRIN the RIO stand-in calls VSO is reported as VSO', async () => {
+    const [bsn] = bsns as [string];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-sectors-'));
+    const file = path.join(dir, 'sectors.json');
+    fs.writeFileSync(file, JSON.stringify([{ brin: VO, sector: 'VSO' }]));
+    const env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()) };
+    expect((await run(process.execPath, [CLI, 'rio', 'sectors', file], { env })).stdout).toBe(
+      'loaded the sector of 1 BRIN(s)\n',
+    );
+    const [answer] = await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn));
+    expect(summary(answer!).latest).toContain(`<t:soortDeelname>VSO</t:soortDeelname><t:brin>${VO}<`);
+    const audit = await broker().pool.query("SELECT affected FROM operator_audit WHERE action = 'rio.sectors'");
+    expect(audit.rows).toEqual([{ affected: 1 }]);
+  });
+
   test('a bad file is refused as a whole with its reason, and leaves no audit row', async () => {
     const bad = [
       { kind: 'ho-graad', pgn: bsns[1], brin: '21PB', opleidingcode: '34479', graad: 'MA', datumGraad: '2026-07-01' },

@@ -190,6 +190,31 @@ describe('the latest or current participation with MBO and HO', () => {
   });
 });
 
+describe('VSO and VAVO by the RIO stand-in’s sector of the BRIN', () => {
+  const sectors = (sector: string) => new Map([['31AA', sector]]);
+  const endedIn2011 = vo({ in: '2008-08-20', out: '2011-12-31' });
+  test('an enrolment at a VSO or VAVO BRIN is reported as such; an unknown BRIN or sector stays VO', () => {
+    const running = vo({ in: '2025-08-20' });
+    const kindAt = (map?: Map<string, string>) =>
+      priorEducationOf({ ...loaded({ enrolments: [running] }), ...(map ? { sectors: map } : {}) }, TODAY)
+        .latestOrCurrent?.kind;
+    expect([
+      kindAt(sectors('VSO')),
+      kindAt(sectors('VAVO')),
+      kindAt(sectors('VO')),
+      kindAt(),
+      kindAt(sectors('MBO')),
+    ]).toEqual(['VSO', 'VAVO', 'VO', 'VO', 'VO']);
+  });
+
+  test('each sector’s years covered apply: VSO from 2012, VAVO from 2007, VO from 2006', () => {
+    const latestAt = (sector: string) =>
+      priorEducationOf({ ...loaded({ enrolments: [endedIn2011] }), sectors: sectors(sector) }, TODAY).latestOrCurrent
+        ?.kind;
+    expect([latestAt('VSO'), latestAt('VAVO'), latestAt('VO')]).toEqual([undefined, 'VAVO', 'VO']);
+  });
+});
+
 describe('the stand-in file (education load)', () => {
   const base = { pgn: '123456782', brin: '41MB' };
   test('takes the four kinds of record', () => {

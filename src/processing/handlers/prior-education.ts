@@ -46,6 +46,7 @@ async function priorEducationNow(context: PushContext, pgn: string): Promise<Pri
       enrolments,
       niveaus,
       diplomas: await register.diplomasOf(pgn),
+      sectors: await register.brinSectors(enrolments.map((e) => e.brin)),
       ...(await register.mboHoEducationOf(pgn)),
     },
     dutchDate(context.now),

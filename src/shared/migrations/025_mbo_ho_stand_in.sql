@@ -49,3 +49,12 @@ CREATE TABLE education_stand_in (
   first_loaded_at timestamptz NOT NULL DEFAULT now(),
   last_loaded_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- Stands in for RIO's sector of an institution (BRIN): VO, VSO or VAVO. Prior education reports an
+-- enrolment at a BRIN the stand-in calls VSO or VAVO as such (with that kind's years covered); a BRIN
+-- it does not know stays VO. Loaded by the CLI (`rio sectors`).
+CREATE TABLE rio_brin_sectors (
+  brin        text PRIMARY KEY CHECK (brin ~ '^[0-9]{2}[A-Z]{2}$'),
+  sector      text NOT NULL CHECK (sector IN ('VO', 'VSO', 'VAVO')),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
