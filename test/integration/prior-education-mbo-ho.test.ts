@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { XmlDocument } from 'libxml2-wasm';
+import { educationRecordsOf } from '../../src/operator/cli/education.command.js';
+import { loadEducation } from '../../src/operator/operator-actions.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
@@ -151,15 +153,31 @@ describe('prior education from the MBO and HO stand-in', () => {
       .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
   }
 
-  /** Runs `education load` on these records, as an operator does; returns its output and the pushes it caused. */
-  async function load(name: string, records: unknown[]): Promise<{ stdout: string; pushes: string[] }> {
+  /** Runs `education load FILE` (the CLI, on the wall clock) and returns its output. */
+  async function loadWithCli(name: string, records: unknown[]): Promise<string> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-education-'));
     const file = path.join(dir, name);
     fs.writeFileSync(file, JSON.stringify(records));
     const env = { ...process.env, DATABASE_URL: databaseUrlOf(broker()) };
+    return (await run(process.execPath, [CLI, 'education', 'load', file], { env })).stdout;
+  }
+
+  /**
+   * Loads these records as the CLI does (checked, then the operator action), on the test's clock; returns
+   * what it reports and the pushes the MBO institution received because of it.
+   */
+  async function load(name: string, records: unknown[]): Promise<{ pupils: number; queued: number; pushes: string[] }> {
     const seen = endpoints.received(MBO).length;
-    const { stdout } = await run(process.execPath, [CLI, 'education', 'load', file], { env });
-    const queued = Number(/(\d+) prior-education push/.exec(stdout)?.[1]);
+    const { pupils, pushed: queued } = await loadEducation(
+      broker().pool,
+      'cli:test',
+      educationRecordsOf(records),
+      name,
+      {
+        brokerOin: broker().config.brokerOin,
+        now: NOW,
+      },
+    );
     await waitFor(
       async () => endpoints.received(MBO).length - seen,
       (n) => n >= queued,
@@ -170,7 +188,7 @@ describe('prior education from the MBO and HO stand-in', () => {
       .slice(seen)
       .map((r) => validated(r.xml))
       .filter((xml) => xml.includes('leverenVooropleidingsgegevens_Request'));
-    return { stdout, pushes };
+    return { pupils, queued, pushes };
   }
 
   /** The parts of a prior-education message this test is about. */
@@ -232,7 +250,7 @@ describe('prior education from the MBO and HO stand-in', () => {
     ];
     // The load pushes the new picture to the running subscription, once.
     const first = await load('mbo.json', mboRecords);
-    expect(first.stdout).toBe('loaded 4 record(s) for 2 pupil(s); 1 prior-education push(es) queued\n');
+    expect([first.pupils, first.queued]).toEqual([2, 1]);
     expect(first.pushes).toHaveLength(1);
     const pushed = summary(first.pushes[0]!);
     // A niveau-1 diploma is no startkwalificatie; MBO is held, so N; 2025/26 and 2026/27 follow the diploma's 2024/25.
@@ -247,10 +265,7 @@ describe('prior education from the MBO and HO stand-in', () => {
 
     // The same file again changes nothing the institution sees: no push.
     const again = await load('mbo-again.json', mboRecords);
-    expect([again.stdout, again.pushes]).toEqual([
-      'loaded 4 record(s) for 2 pupil(s); 0 prior-education push(es) queued\n',
-      [],
-    ]);
+    expect([again.queued, again.pushes]).toEqual([0, []]);
     // A later change still carries the loaded data.
     const afterMove = await step(BRP_OIN, 'verwerkenPersoonsmutatie', move(bsn, 'Vismarkt'));
     expect(afterMove).toHaveLength(1);
@@ -262,7 +277,7 @@ describe('prior education from the MBO and HO stand-in', () => {
       { kind: 'ho-graad', pgn: bsn, brin: '21PB', opleidingcode: '34479', graad: 'AD', datumGraad: '2026-07-15' },
     ];
     const second = await load('second.json', secondLoad);
-    expect(second.stdout).toBe('loaded 2 record(s) for 1 pupil(s); 1 prior-education push(es) queued\n');
+    expect([second.pupils, second.queued]).toEqual([1, 1]);
     expect(second.pushes).toHaveLength(1);
     const [answer] = await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn));
     for (const xml of [second.pushes[0]!, answer!]) {
@@ -304,19 +319,33 @@ describe('prior education from the MBO and HO stand-in', () => {
     expect(audit.rows).toEqual([{ affected: 1 }]);
   });
 
-  test('a bad file is refused as a whole with its reason, and leaves no audit row', async () => {
+  test('the CLI loads a good file and refuses a bad one as a whole with its reason, leaving no audit row', async () => {
+    const good = [
+      {
+        kind: 'ho-deelname',
+        pgn: bsns[1],
+        brin: '21PB',
+        volgnummer: 'H1',
+        opleidingcode: '34479',
+        datumInschrijving: '2020-09-01',
+      },
+      { kind: 'ho-graad', pgn: bsns[1], brin: '21PB', opleidingcode: '34479', graad: 'BA', datumGraad: '2024-07-01' },
+    ];
+    expect(await loadWithCli('good.json', good)).toBe(
+      'loaded 2 record(s) for 1 pupil(s); 0 prior-education push(es) queued\n',
+    );
     const bad = [
       { kind: 'ho-graad', pgn: bsns[1], brin: '21PB', opleidingcode: '34479', graad: 'MA', datumGraad: '2026-07-01' },
       { kind: 'mbo-diploma', pgn: bsns[1], brin: MBO, crebo: '25503', niveau: 5, datumDiploma: '2026-07-01' },
     ];
-    await expect(load('bad.json', bad)).rejects.toMatchObject({
+    await expect(loadWithCli('bad.json', bad)).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('record 2: niveau must be 1, 2, 3 or 4'),
     });
     const audit = await broker().pool.query(
       "SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'",
     );
-    expect(audit.rows[0].n).toBe(3);
+    expect(audit.rows[0].n).toBe(4);
     const degrees = await broker().pool.query("SELECT count(*)::int AS n FROM ho_degrees WHERE graad = 'MA'");
     expect(degrees.rows[0].n).toBe(0);
   });
