@@ -14,6 +14,7 @@ import { XmlDocument } from 'libxml2-wasm';
 import { educationRecordsOf } from '../../src/operator/cli/education.command.js';
 import { loadEducation } from '../../src/operator/operator-actions.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
+import { startSubscriptionExpiry } from '../../src/processing/subscription-expiry.js';
 import { isValidBsn } from '../../src/register/pgn.js';
 import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
 import { silentLogger } from '../../src/shared/log.js';
@@ -33,7 +34,7 @@ const MBO = '41MB';
 
 const bsns = (() => {
   const found: string[] = [];
-  for (let n = 410_000_000; found.length < 2; n++) if (isValidBsn(String(n))) found.push(String(n));
+  for (let n = 410_000_000; found.length < 4; n++) if (isValidBsn(String(n))) found.push(String(n));
   return found;
 })();
 
@@ -166,7 +167,11 @@ describe('prior education from the MBO and HO stand-in', () => {
    * Loads these records as the CLI does (checked, then the operator action), on the test's clock; returns
    * what it reports and the pushes the MBO institution received because of it.
    */
-  async function load(name: string, records: unknown[]): Promise<{ pupils: number; queued: number; pushes: string[] }> {
+  async function load(
+    name: string,
+    records: unknown[],
+    now = NOW,
+  ): Promise<{ pupils: number; queued: number; pushes: string[] }> {
     const seen = endpoints.received(MBO).length;
     const { pupils, pushed: queued } = await loadEducation(
       broker().pool,
@@ -175,7 +180,7 @@ describe('prior education from the MBO and HO stand-in', () => {
       name,
       {
         brokerOin: broker().config.brokerOin,
-        now: NOW,
+        now,
       },
     );
     await waitFor(
@@ -319,6 +324,42 @@ describe('prior education from the MBO and HO stand-in', () => {
     expect(audit.rows).toEqual([{ affected: 1 }]);
   });
 
+  test('an MBO participation at the subscribing BRIN that ended ends the subscription: on the load, or by the daily job', async () => {
+    const [, , onLoad, byJob] = bsns as [string, string, string, string];
+    for (const bsn of [onLoad, byJob]) {
+      await step(oinOf(VO), 'aanleverenInschrijvingVO', voStand(bsn));
+      await step(oinOf(MBO), 'aanleverenIdentificerenPersoonVO', identification(bsn));
+      expect(await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn))).toHaveLength(1);
+    }
+    // Enrolled at the subscribing BRIN before the subscription began (27 November), out on 28 November.
+    const atMbo = (bsn: string) => ({
+      kind: 'mbo-deelname',
+      pgn: bsn,
+      brin: MBO,
+      volgnummer: 'R1',
+      crebo: '25503',
+      niveau: 2,
+      datumInschrijving: '2026-09-01',
+      datumUitschrijving: '2026-11-28',
+    });
+    const endOf = async (bsn: string) =>
+      (await broker().pool.query('SELECT end_reason FROM prior_education_subscriptions WHERE pgn = $1', [bsn])).rows;
+    const later = new Date('2026-11-30T12:00:00Z');
+    // Loaded after the out-date: the load ends the subscription instead of pushing.
+    expect(await load('ended.json', [atMbo(onLoad)], later)).toEqual({ pupils: 1, queued: 0, pushes: [] });
+    expect(await endOf(onLoad)).toEqual([{ end_reason: 'registration_ended' }]);
+    // Loaded while it still runs: pushed; the daily job ends it once the out-date has passed.
+    expect((await load('running.json', [atMbo(byJob)])).queued).toBe(1);
+    expect(await endOf(byJob)).toEqual([{ end_reason: null }]);
+    const expiry = startSubscriptionExpiry({ pool: broker().pool, log: silentLogger(), now: () => later });
+    try {
+      expect(await expiry.tick()).toEqual({ expired: 0, registrationEnded: 1 });
+    } finally {
+      await expiry.close();
+    }
+    expect(await endOf(byJob)).toEqual([{ end_reason: 'registration_ended' }]);
+  });
+
   test('the CLI loads a good file and refuses a bad one as a whole with its reason, leaving no audit row', async () => {
     const good = [
       {
@@ -345,7 +386,7 @@ describe('prior education from the MBO and HO stand-in', () => {
     const audit = await broker().pool.query(
       "SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'",
     );
-    expect(audit.rows[0].n).toBe(4);
+    expect(audit.rows[0].n).toBe(6);
     const degrees = await broker().pool.query("SELECT count(*)::int AS n FROM ho_degrees WHERE graad = 'MA'");
     expect(degrees.rows[0].n).toBe(0);
   });

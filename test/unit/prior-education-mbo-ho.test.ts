@@ -12,6 +12,7 @@ import {
   type Participation,
   type PriorEducationSources,
   priorEducationOf,
+  registrationEnded,
 } from '../../src/register/prior-education/prior-education-rules.js';
 
 const TODAY = '2026-11-27';
@@ -212,6 +213,28 @@ describe('VSO and VAVO by the RIO stand-in’s sector of the BRIN', () => {
       priorEducationOf({ ...loaded({ enrolments: [endedIn2011] }), sectors: sectors(sector) }, TODAY).latestOrCurrent
         ?.kind;
     expect([latestAt('VSO'), latestAt('VAVO'), latestAt('VO')]).toEqual([undefined, 'VAVO', 'VO']);
+  });
+});
+
+describe('the end of the own registration, with MBO participations', () => {
+  const subscription = { brin: '41MB', startDay: '2026-09-15' };
+  test('an MBO participation at the subscribing BRIN that ran on or after the start day and ended before today ends it', () => {
+    expect(registrationEnded([], subscription, TODAY, [mbo({ in: '2026-08-25', out: '2026-11-26' })])).toBe(true);
+    // Its last day is today: still registered.
+    expect(registrationEnded([], subscription, TODAY, [mbo({ in: '2026-08-25', out: TODAY })])).toBe(false);
+    // Ended before the subscription began: an earlier registration, not this one.
+    expect(registrationEnded([], subscription, TODAY, [mbo({ in: '2025-08-25', out: '2026-09-14' })])).toBe(false);
+    // Another participation there still runs.
+    expect(
+      registrationEnded([], subscription, TODAY, [
+        mbo({ in: '2026-08-25', out: '2026-11-26' }),
+        mbo({ in: '2026-11-27' }, '2'),
+      ]),
+    ).toBe(false);
+    // At another BRIN: not the subscriber's registration.
+    expect(
+      registrationEnded([], { ...subscription, brin: '42MB' }, TODAY, [mbo({ in: '2026-08-25', out: '2026-11-26' })]),
+    ).toBe(false);
   });
 });
 

@@ -133,11 +133,14 @@ export async function notifySubscribers(
       if (seen.has(subscription.id)) continue;
       seen.add(subscription.id);
       const enrolments = register.enrolmentsOf(subscription.pgn);
+      const mbo = (await register.mboHoEducationOf(subscription.pgn))?.mbo.participations;
       if (!runsAt(subscription, now)) {
         await register.endSubscription(subscription, subscription.endsAt, 'expired');
       } else if (subscription.administration === 'changed') {
         await register.endSubscription(subscription, now, 'administration_changed');
-      } else if (registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today)) {
+      } else if (
+        registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today, mbo)
+      ) {
         await register.endSubscription(subscription, now, 'registration_ended');
       } else if (subscription.administration !== 'disabled') {
         // U+001F cannot occur in an OIN, BRIN or PGN.

@@ -243,22 +243,21 @@ export function priorEducationOf(sources: PriorEducationSources, today: IsoDate)
 
 /**
  * Whether the subscribing institution's own registration of the pupil has ended, as far as the register
- * can tell: it holds the pupil's enrolments at that BRIN that ran on or after the subscription's start day
- * (an older one, ended before the student applied, is not this registration), and every one of those ended
- * before today. It reads the VO enrolments only (not the MBO stand-in's participations), so for an MBO
- * BRIN without VO enrolments this is never true (docs/prior-education.md).
+ * can tell: it holds the pupil's enrolments at that BRIN, or MBO participations there (the MBO stand-in),
+ * that ran on or after the subscription's start day (an older one, ended before the student applied, is
+ * not this registration), and every one of those ended before today. Without either at the BRIN this is
+ * never true (docs/prior-education.md).
  */
 export function registrationEnded(
   enrolments: readonly StoredEnrolment[],
   subscription: { readonly brin: string; readonly startDay: IsoDate },
   today: IsoDate,
+  mboParticipations: readonly Participation[] = [],
 ): boolean {
-  const own = enrolments.filter(
-    (e) =>
-      e.brin === subscription.brin &&
-      (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving >= subscription.startDay),
-  );
-  return (
-    own.length > 0 && own.every((e) => e.stand.datumUitschrijving !== undefined && e.stand.datumUitschrijving < today)
-  );
+  const outDates = [
+    ...enrolments.filter((e) => e.brin === subscription.brin).map((e) => e.stand.datumUitschrijving),
+    ...mboParticipations.filter((p) => p.brin === subscription.brin).map((p) => p.datumUitschrijving),
+  ];
+  const own = outDates.filter((out) => out === undefined || out >= subscription.startDay);
+  return own.length > 0 && own.every((out) => out !== undefined && out < today);
 }
