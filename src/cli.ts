@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerAuditCommand } from './operator/cli/audit.command.js';
 import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
+import { registerEducationCommands } from './operator/cli/education.command.js';
 import { registerErrorCommands } from './operator/cli/errors.command.js';
 import { registerInstitutionCommands } from './operator/cli/institutions.command.js';
 import { registerKeysCommands } from './operator/cli/keys.command.js';
@@ -32,6 +33,7 @@ registerAuditCommand(program);
 registerPopulationCommands(program);
 registerQualityCommands(program);
 registerRioCommands(program);
+registerEducationCommands(program);
 registerSubscriptionCommands(program);
 registerKeysCommands(program);
 

@@ -1,10 +1,13 @@
 import type { PoolClient } from 'pg';
+import { pushAfterEducationLoad } from '../processing/education-load-push.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
+import type { EducationRecord } from '../register/prior-education/education-records.js';
 import type { RioLink } from '../register/rio-rules.js';
 import { inTransaction, type Pool } from '../shared/database.js';
 import type { Logger } from '../shared/log.js';
 import { maskPersonalNumbers } from '../shared/log.js';
 import { type AuditRecord, insertAuditRow } from '../store/audit.repo.js';
+import { replaceEducation } from '../store/education-stand-in.repo.js';
 import type { AcceptedMessage } from '../store/inbound-messages.repo.js';
 import {
   type Institution,
@@ -17,7 +20,7 @@ import {
 } from '../store/institutions.repo.js';
 import { type ErrorFilter, makeInstitutionDeliveriesDue } from '../store/outbound.repo.js';
 import { type ProcessingErrorFilter, replayProcessingErrors } from '../store/processing-outbox.repo.js';
-import { replaceRioLinksInTransaction, upsertOpleidingNiveaus } from '../store/reference.repo.js';
+import { replaceRioLinksInTransaction, upsertBrinSectors, upsertOpleidingNiveaus } from '../store/reference.repo.js';
 import { upsertPopulationRecord } from '../store/register.repo.js';
 import { checkEndpointUrl, type EndpointPolicy } from './endpoint-url.js';
 import { type BulkOptions, moveErrorQueueInBatches, type OperatorDeps } from './error-queue.js';
@@ -429,6 +432,30 @@ export async function loadRioLinks(
   );
 }
 
+/** Sets the sector (VO, VSO, VAVO) of BRINs in the RIO stand-in (prior education reads it); returns how many. */
+export async function loadBrinSectors(
+  pool: Pool,
+  actor: Actor,
+  rows: readonly { readonly brin: string; readonly sector: string }[],
+  fileName: string,
+): Promise<number> {
+  return audited(
+    pool,
+    async (tx) => {
+      await upsertBrinSectors(tx, rows);
+      return rows.length;
+    },
+    (loaded) => ({
+      actor,
+      action: 'rio.sectors',
+      target: { file: fileName },
+      affected: loaded,
+      dryRun: false,
+      outboundIds: [],
+    }),
+  );
+}
+
 /** Sets the niveau of opleidingcodes in the RIO stand-in (exam results are checked against it); returns how many. */
 export async function loadOpleidingNiveaus(
   pool: Pool,
@@ -451,4 +478,36 @@ export async function loadOpleidingNiveaus(
       outboundIds: [],
     }),
   );
+}
+
+/**
+ * Makes the file's records the whole MBO and HO education of each pupil it names (the MBO and HO stand-in)
+ * and pushes fresh prior education to the running subscriptions on them, all in one transaction with the
+ * audit row (which lists the pushes' outbound ids); returns how many pupils and pushes. The audit names
+ * the file and the counts, never a pupil's number.
+ */
+export async function loadEducation(
+  pool: Pool,
+  actor: Actor,
+  records: readonly EducationRecord[],
+  fileName: string,
+  push: { readonly brokerOin: string; readonly now: Date },
+): Promise<{ pupils: number; pushed: number }> {
+  const loaded = await audited(
+    pool,
+    async (tx) => {
+      const pupils = await replaceEducation(tx, records);
+      const outboundIds = await pushAfterEducationLoad(tx, push, [...new Set(records.map((r) => r.pgn))]);
+      return { pupils, outboundIds };
+    },
+    ({ pupils, outboundIds }) => ({
+      actor,
+      action: 'education.load',
+      target: { file: fileName, pupils },
+      affected: records.length,
+      dryRun: false,
+      outboundIds,
+    }),
+  );
+  return { pupils: loaded.pupils, pushed: loaded.outboundIds.length };
 }

@@ -6,10 +6,11 @@ import type { PopulationRecord, PupilLink } from '../register/population.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
 import { PupilNotLoadedError } from '../shared/errors.js';
+import { educationOf, type MboHoEducation } from '../store/education-stand-in.repo.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';
 import { identifiedBy } from '../store/pupil-trace.repo.js';
-import { loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
+import { brinSectors, loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
   loadPupilLinks,
@@ -155,6 +156,15 @@ export class RegisterSession {
   diplomasOf(pgn: string): Promise<Diploma[]> {
     if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
     return diplomasOf(this.tx, pgn);
+  }
+
+  /**
+   * The pupil's MBO and HO education from the stand-in, under each of its numbers; `undefined` while the
+   * stand-in has never been loaded (read only when a prior-education message is built).
+   */
+  mboHoEducationOf(pgn: string): Promise<MboHoEducation | undefined> {
+    if (!this.loadedPgns.has(pgn)) throw new PupilNotLoadedError();
+    return educationOf(this.tx, pgn);
   }
 
   /**
@@ -367,6 +377,11 @@ export class RegisterSession {
       this.tx,
       this.numbersOf(key.pgn).map((pgn) => ({ ...key, pgn })),
     );
+  }
+
+  /** The RIO stand-in's sector (VO, VSO, VAVO) of these BRINs (those it knows). */
+  brinSectors(brins: readonly string[]): Promise<Map<string, string>> {
+    return brinSectors(this.tx, [...new Set(brins)]);
   }
 
   /** The RIO stand-in's niveau of these opleidingcodes (those it knows). */

@@ -37,7 +37,8 @@ async function endEndedRegistrations(pool: Pool, now: Date, today: string): Prom
       const subscription = register.subscriptionsOf(candidate.pgn).find((s) => s.id === candidate.id);
       if (!subscription || !runsAt(subscription, now)) return 0; // ended meanwhile, or the expiry's to end
       const enrolments = register.enrolmentsOf(candidate.pgn);
-      if (!registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today))
+      const mbo = (await register.mboHoEducationOf(candidate.pgn))?.mbo.participations;
+      if (!registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today, mbo))
         return 0;
       await register.endSubscription(subscription, now, 'registration_ended');
       return 1;

@@ -6,7 +6,7 @@ export interface AuditEntry {
   readonly at: Date;
   /** Who: `cli:<user>` or `api:<role>` with the name the dashboard user gave. */
   readonly actor: string;
-  /** What: `errors.replay`, `errors.purge`, `processing.replay`, `institution.pause`, `institution.resume`, `institution.add`, `institution.update`, `institution.ping`, `institution.signing`, `population.load`, `population.mutate`, `rio.load`, `rio.niveaus`, `quality.run`, `keys.rotate`. */
+  /** What: `errors.replay`, `errors.purge`, `processing.replay`, `institution.pause`, `institution.resume`, `institution.add`, `institution.update`, `institution.ping`, `institution.signing`, `population.load`, `population.mutate`, `rio.load`, `rio.niveaus`, `rio.sectors`, `education.load`, `quality.run`, `keys.rotate`. */
   readonly action: string;
   /** On what: the filter, or the institution; `processing.replay` adds the inbound message ids (`inboundIds`). */
   readonly target: Record<string, unknown>;

@@ -102,3 +102,25 @@ export async function upsertOpleidingNiveaus(
     [rows.map((r) => r.opleidingcode), rows.map((r) => r.niveau)],
   );
 }
+
+/** The RIO stand-in's sector of these BRINs (those it knows): VO, VSO or VAVO. */
+export async function brinSectors(db: Pick<Tx, 'query'>, brins: readonly string[]): Promise<Map<string, string>> {
+  if (brins.length === 0) return new Map();
+  const result = await db.query<{ brin: string; sector: string }>(
+    prepared('rio-brin-sectors', 'SELECT brin, sector FROM rio_brin_sectors WHERE brin = ANY($1::text[])', [brins]),
+  );
+  return new Map(result.rows.map((r) => [r.brin, r.sector]));
+}
+
+/** Sets the sector of these BRINs in the RIO stand-in (CLI loader); other BRINs keep theirs. */
+export async function upsertBrinSectors(
+  db: Pick<Pool, 'query'>,
+  rows: readonly { readonly brin: string; readonly sector: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO rio_brin_sectors (brin, sector) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (brin) DO UPDATE SET sector = EXCLUDED.sector, updated_at = now()`,
+    [rows.map((r) => r.brin), rows.map((r) => r.sector)],
+  );
+}

@@ -144,13 +144,21 @@ export async function expireSubscriptions(db: Db, now: Date): Promise<number> {
 export async function registrationEndCandidates(db: Db, today: string): Promise<{ id: number; pgn: string }[]> {
   const result = await db.query<{ id: string; pgn: string }>(
     `SELECT s.id, s.pgn FROM prior_education_subscriptions s
-     WHERE s.ended_at IS NULL AND EXISTS (
+     WHERE s.ended_at IS NULL AND (EXISTS (
        SELECT 1 FROM enrolments e
        WHERE e.brin = s.brin AND e.datum_uitschrijving < $1::date
          AND e.pgn IN (SELECT s.pgn
                        UNION ALL SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = s.pgn
                        UNION ALL SELECT o.onderwijsnummer FROM pupil_links o
                          WHERE o.bsn = s.pgn OR o.bsn = (SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = s.pgn)))
+       -- The MBO stand-in's participations are registrations at an MBO BRIN too.
+       OR EXISTS (
+       SELECT 1 FROM mbo_participations m
+       WHERE m.brin = s.brin AND m.datum_uitschrijving < $1::date
+         AND m.pgn IN (SELECT s.pgn
+                       UNION ALL SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = s.pgn
+                       UNION ALL SELECT o.onderwijsnummer FROM pupil_links o
+                         WHERE o.bsn = s.pgn OR o.bsn = (SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = s.pgn))))
      ORDER BY s.id`,
     [today],
   );

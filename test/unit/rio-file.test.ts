@@ -1,4 +1,4 @@
-import { opleidingNiveausOf, rioLinksOf } from '../../src/operator/cli/rio.command.js';
+import { brinSectorsOf, opleidingNiveausOf, rioLinksOf } from '../../src/operator/cli/rio.command.js';
 
 describe('a RIO stand-in file (bron-broker rio load)', () => {
   test('valid records become links; dates are optional', () => {
@@ -81,5 +81,41 @@ describe('an opleiding-niveau file (bron-broker rio niveaus)', () => {
     ],
   ])('refuses %s', (_name, entries, message) => {
     expect(() => opleidingNiveausOf(entries)).toThrow(message);
+  });
+});
+
+describe('a BRIN-sector file (bron-broker rio sectors)', () => {
+  test('valid records pass as they are', () => {
+    expect(
+      brinSectorsOf([
+        { brin: '12VS', sector: 'VSO' },
+        { brin: '13VA', sector: 'VAVO' },
+        { brin: '25BE', sector: 'VO' },
+      ]),
+    ).toEqual([
+      { brin: '12VS', sector: 'VSO' },
+      { brin: '13VA', sector: 'VAVO' },
+      { brin: '25BE', sector: 'VO' },
+    ]);
+  });
+
+  test.each([
+    ['not an array', { brin: '12VS' }, 'the file must hold a JSON array'],
+    ['a BRIN with its vestiging digits', [{ brin: '12VS00', sector: 'VSO' }], 'record 1: brin must be two digits'],
+    [
+      'a sector the message does not know',
+      [{ brin: '12VS', sector: 'MBO' }],
+      'record 1: sector must be one of VO, VSO, VAVO',
+    ],
+    [
+      'a BRIN twice',
+      [
+        { brin: '12VS', sector: 'VSO' },
+        { brin: '12VS', sector: 'VO' },
+      ],
+      'record 2: brin 12VS appears twice',
+    ],
+  ])('refuses %s', (_case, entries, reason) => {
+    expect(() => brinSectorsOf(entries)).toThrow(reason);
   });
 });

@@ -4,7 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { NIVEAUS } from '../../register/exam-result.js';
 import type { RioLink } from '../../register/rio-rules.js';
 import { cliActor } from '../audit.js';
-import { loadOpleidingNiveaus, loadRioLinks } from '../operator-actions.js';
+import { loadBrinSectors, loadOpleidingNiveaus, loadRioLinks } from '../operator-actions.js';
 import { withDatabase } from './cli-support.js';
 
 /** One record of a RIO stand-in file (JSON array). */
@@ -67,6 +67,25 @@ export function opleidingNiveausOf(entries: unknown): { opleidingcode: string; n
   });
 }
 
+const SECTORS = ['VO', 'VSO', 'VAVO'] as const;
+
+/** The records of a parsed BRIN-sector file, each checked; the first problem refuses the whole file. */
+export function brinSectorsOf(entries: unknown): { brin: string; sector: string }[] {
+  if (!Array.isArray(entries)) throw new InvalidArgumentError('the file must hold a JSON array');
+  const seen = new Set<string>();
+  return (entries as { brin?: unknown; sector?: unknown }[]).map((entry, index) => {
+    const where = `record ${index + 1}`;
+    const brin = String(entry?.brin ?? '');
+    if (!/^[0-9]{2}[A-Z]{2}$/.test(brin))
+      throw new InvalidArgumentError(`${where}: brin must be two digits and two capitals (25BE)`);
+    if (!(SECTORS as readonly string[]).includes(String(entry.sector)))
+      throw new InvalidArgumentError(`${where}: sector must be one of ${SECTORS.join(', ')}`);
+    if (seen.has(brin)) throw new InvalidArgumentError(`${where}: brin ${brin} appears twice`);
+    seen.add(brin);
+    return { brin, sector: String(entry.sector) };
+  });
+}
+
 /** `bron-broker rio load FILE`: the RIO stand-in (which onderwijslocaties belong to which vestiging). */
 export function registerRioCommands(program: Command): void {
   const rio = program.command('rio').description('the RIO stand-in the broker checks onderwijslocaties against');
@@ -91,5 +110,15 @@ export function registerRioCommands(program: Command): void {
       const rows = opleidingNiveausOf(JSON.parse(fs.readFileSync(file, 'utf8')));
       await withDatabase((pool) => loadOpleidingNiveaus(pool, cliActor(), rows, path.basename(file)));
       process.stdout.write(`loaded the niveau of ${rows.length} opleidingcode(s)\n`);
+    });
+  rio
+    .command('sectors <file>')
+    .description(
+      'set the sector (VO, VSO or VAVO) of each BRIN in a JSON array of {brin, sector}; prior education reports enrolments at a VSO or VAVO BRIN as such; other BRINs keep theirs',
+    )
+    .action(async (file: string) => {
+      const rows = brinSectorsOf(JSON.parse(fs.readFileSync(file, 'utf8')));
+      await withDatabase((pool) => loadBrinSectors(pool, cliActor(), rows, path.basename(file)));
+      process.stdout.write(`loaded the sector of ${rows.length} BRIN(s)\n`);
     });
 }

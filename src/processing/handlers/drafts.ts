@@ -1,5 +1,9 @@
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { DraftContext } from '../handler.js';
+
+/** What building a message needs: no cause for one an operator's load causes (the load's audit row records it). */
+type DraftCause = Omit<DraftContext, 'message'> & { readonly message: { readonly id: number } | null };
+
 import type { OutboundHeader } from '../outbound-messages.js';
 
 /**
@@ -7,7 +11,7 @@ import type { OutboundHeader } from '../outbound-messages.js';
  * broker as sender, the receiving BRIN as ontvangendeInstantie.
  */
 export function outboundDraft(
-  context: DraftContext,
+  context: DraftCause,
   to: { institutionOin: string; brin: string | null; receiverBrin: string },
   operation: string,
   body: (header: OutboundHeader) => string,
@@ -19,7 +23,7 @@ export function outboundDraft(
     operation,
     wsaMessageId: context.newId(),
     documentId,
-    causeMessageId: context.message.id,
+    causeMessageId: context.message?.id ?? null,
     bodyXml: body({ documentId, brokerOin: context.brokerOin, receiverBrin: to.receiverBrin, at: context.now }),
   };
 }

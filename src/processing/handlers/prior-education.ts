@@ -23,8 +23,19 @@ import { personFromPopulation } from './person-data.js';
 
 const OPERATION = 'leverenVooropleidingsgegevens';
 
-/** The register's prior-education picture of the pupil today. It holds no MBO or HO data: those sources are absent. */
-async function priorEducationNow(context: HandlerContext, pgn: string): Promise<PriorEducation> {
+/**
+ * What building and pushing prior education needs: a handler's context, or an operator's load (no
+ * inbound message causes its pushes).
+ */
+export type PushContext = Pick<HandlerContext, 'register' | 'brokerOin' | 'now' | 'newId'> & {
+  readonly message: { readonly id: number } | null;
+};
+
+/**
+ * The register's prior-education picture of the pupil today. MBO and HO come from their stand-in; before it
+ * was ever loaded those sources are absent (not held), not empty.
+ */
+async function priorEducationNow(context: PushContext, pgn: string): Promise<PriorEducation> {
   const { register } = context;
   const enrolments = register.enrolmentsOf(pgn);
   const niveaus = await register.opleidingNiveaus(
@@ -35,6 +46,8 @@ async function priorEducationNow(context: HandlerContext, pgn: string): Promise<
       enrolments,
       niveaus,
       diplomas: await register.diplomasOf(pgn),
+      sectors: await register.brinSectors(enrolments.map((e) => e.brin)),
+      ...(await register.mboHoEducationOf(pgn)),
     },
     dutchDate(context.now),
   );
@@ -50,7 +63,7 @@ interface Picture {
 }
 
 async function pictureFor(
-  context: HandlerContext,
+  context: PushContext,
   to: { brin: string; pgn: Pgn },
   subscription: Subscription | null,
 ): Promise<Picture> {
@@ -69,7 +82,7 @@ async function pictureFor(
 const digestOf = (picture: Picture): string => createHash('sha256').update(JSON.stringify(picture)).digest('hex');
 
 function priorEducationDraft(
-  context: HandlerContext,
+  context: PushContext,
   institutionOin: string,
   picture: Picture,
   request?: string,
@@ -106,7 +119,7 @@ export interface SubscriberAddress {
  * running subscription's administration (a population-register mutation's verstrekkenPersoonsgegevens).
  */
 export async function notifySubscribers(
-  context: HandlerContext,
+  context: PushContext,
   pgns: readonly string[],
   alsoTell?: (to: SubscriberAddress) => readonly OutboundDraft[],
 ): Promise<OutboundDraft[]> {
@@ -120,11 +133,14 @@ export async function notifySubscribers(
       if (seen.has(subscription.id)) continue;
       seen.add(subscription.id);
       const enrolments = register.enrolmentsOf(subscription.pgn);
+      const mbo = (await register.mboHoEducationOf(subscription.pgn))?.mbo.participations;
       if (!runsAt(subscription, now)) {
         await register.endSubscription(subscription, subscription.endsAt, 'expired');
       } else if (subscription.administration === 'changed') {
         await register.endSubscription(subscription, now, 'administration_changed');
-      } else if (registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today)) {
+      } else if (
+        registrationEnded(enrolments, { brin: subscription.brin, startDay: startDay(subscription) }, today, mbo)
+      ) {
         await register.endSubscription(subscription, now, 'registration_ended');
       } else if (subscription.administration !== 'disabled') {
         // U+001F cannot occur in an OIN, BRIN or PGN.

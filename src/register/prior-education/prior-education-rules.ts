@@ -6,7 +6,7 @@ import { schoolYearOf } from '../calendar.js';
 import type { Diploma } from '../diploma.js';
 import type { IsoDate, StoredEnrolment } from '../enrolment.js';
 
-/** The kinds of participation the message knows; the register's enrolments are all VO (it cannot tell VSO, VAVO apart). */
+/** The kinds of participation the message knows; an enrolment is VO, VSO or VAVO by its BRIN's sector in the RIO stand-in, MBO and HO come from their stand-in. */
 export type ParticipationKind = 'VO' | 'VSO' | 'VAVO' | 'MBO' | 'HO';
 /** The RIO niveaus of a havo or vwo programme. */
 const HAVO_VWO = new Set(['HAVO', 'VWO']);
@@ -63,9 +63,11 @@ export interface PriorEducationSources {
   /** The RIO stand-in's niveau of the enrolments' opleidingcodes (those it knows). */
   readonly niveaus: ReadonlyMap<string, string>;
   readonly diplomas: readonly Diploma[];
+  /** The RIO stand-in's sector of the enrolments' BRINs (those it knows): `VSO` or `VAVO` reports them as such. */
+  readonly sectors?: ReadonlyMap<string, string>;
   /**
-   * MBO participations and diplomas, when the register holds MBO data; `undefined` when it does not (the
-   * broker's register holds none), which is not the same as a student without MBO education.
+   * MBO participations and diplomas, when the register holds MBO data (its stand-in has been loaded);
+   * `undefined` when it does not, which is not the same as a student without MBO education.
    */
   readonly mbo?: { readonly participations: readonly Participation[]; readonly diplomas: readonly MboDiploma[] };
   /** HO participations and degrees, when the register holds HO data; `undefined` when it does not. */
@@ -99,12 +101,19 @@ const runsOn = (p: Pick<Participation, 'datumInschrijving' | 'datumUitschrijving
 const covered = (p: Participation): boolean =>
   p.datumUitschrijving === undefined || p.datumUitschrijving >= COVERED_FROM[p.kind];
 
-/** One VO enrolment as a participation, with its latest period's data. */
-export function participationOf(enrolment: StoredEnrolment): Participation {
+/** The kinds an enrolment the register holds can be, by its BRIN's sector. */
+const SCHOOL_SECTORS = new Set<ParticipationKind>(['VO', 'VSO', 'VAVO']);
+
+/**
+ * One enrolment as a participation, with its latest period's data: VSO or VAVO when the RIO stand-in gives
+ * its BRIN that sector, VO otherwise.
+ */
+export function participationOf(enrolment: StoredEnrolment, sectors?: ReadonlyMap<string, string>): Participation {
   const { stand } = enrolment;
   const latest = [...stand.perioden].sort((a, b) => (a.datumBegin < b.datumBegin ? -1 : 1)).at(-1);
+  const sector = sectors?.get(enrolment.brin) as ParticipationKind | undefined;
   return {
-    kind: 'VO',
+    kind: sector !== undefined && SCHOOL_SECTORS.has(sector) ? sector : 'VO',
     brin: enrolment.brin,
     inschrijvingvolgnummer: enrolment.inschrijvingvolgnummer,
     ...(latest?.onderwijsaanbieder ? { onderwijsaanbieder: latest.onderwijsaanbieder } : {}),
@@ -145,6 +154,7 @@ export function latestOrCurrent(participations: readonly Participation[], today:
 export function havoVwoFromLeerjaar3(
   enrolments: readonly StoredEnrolment[],
   niveaus: ReadonlyMap<string, string>,
+  sectors?: ReadonlyMap<string, string>,
 ): Participation[] {
   const found: Participation[] = [];
   for (const enrolment of enrolments) {
@@ -156,7 +166,7 @@ export function havoVwoFromLeerjaar3(
       .at(-1);
     if (!highest) continue;
     found.push({
-      ...participationOf(enrolment),
+      ...participationOf(enrolment, sectors),
       opleidingcode: highest.opleidingcode,
       ...(highest.leerjaar !== undefined ? { leerjaar: highest.leerjaar } : {}),
     });
@@ -208,7 +218,7 @@ export function aantalJarenMboZonderDiploma(
 
 /** The whole picture for one pupil on `today`. */
 export function priorEducationOf(sources: PriorEducationSources, today: IsoDate): PriorEducation {
-  const vo = sources.enrolments.map(participationOf);
+  const vo = sources.enrolments.map((e) => participationOf(e, sources.sectors));
   const all = [...vo, ...(sources.mbo?.participations ?? []), ...(sources.ho?.participations ?? [])].filter(covered);
   const latest = latestOrCurrent(all, today);
   const voDiplomas = sources.diplomas
@@ -219,36 +229,35 @@ export function priorEducationOf(sources: PriorEducationSources, today: IsoDate)
   const startkwalificatie = indicatieStartkwalificatie(voDiplomas, mboDiplomas, hoDegrees);
   return {
     ...(latest ? { latestOrCurrent: latest } : {}),
-    havoVwoFromLeerjaar3: havoVwoFromLeerjaar3(sources.enrolments, sources.niveaus),
+    havoVwoFromLeerjaar3: havoVwoFromLeerjaar3(sources.enrolments, sources.niveaus, sources.sectors),
     voDiplomas,
     mboDiplomas: mboDiplomas ?? [],
     hoDegrees: hoDegrees ?? [],
     ...(startkwalificatie ? { indicatieStartkwalificatie: startkwalificatie } : {}),
     aantalJarenMboZonderDiploma:
       sources.mbo && mboDiplomas
-        ? aantalJarenMboZonderDiploma(sources.mbo.participations, mboDiplomas, today)
+        ? aantalJarenMboZonderDiploma(sources.mbo.participations.filter(covered), mboDiplomas, today)
         : UNKNOWN_YEARS,
   };
 }
 
 /**
  * Whether the subscribing institution's own registration of the pupil has ended, as far as the register
- * can tell: it holds the pupil's enrolments at that BRIN that ran on or after the subscription's start day
- * (an older one, ended before the student applied, is not this registration), and every one of those ended
- * before today. The register holds no MBO enrolments, so for an MBO BRIN this is never true
- * (docs/prior-education.md).
+ * can tell: it holds the pupil's enrolments at that BRIN, or MBO participations there (the MBO stand-in),
+ * that ran on or after the subscription's start day (an older one, ended before the student applied, is
+ * not this registration), and every one of those ended before today. Without either at the BRIN this is
+ * never true (docs/prior-education.md).
  */
 export function registrationEnded(
   enrolments: readonly StoredEnrolment[],
   subscription: { readonly brin: string; readonly startDay: IsoDate },
   today: IsoDate,
+  mboParticipations: readonly Participation[] = [],
 ): boolean {
-  const own = enrolments.filter(
-    (e) =>
-      e.brin === subscription.brin &&
-      (e.stand.datumUitschrijving === undefined || e.stand.datumUitschrijving >= subscription.startDay),
-  );
-  return (
-    own.length > 0 && own.every((e) => e.stand.datumUitschrijving !== undefined && e.stand.datumUitschrijving < today)
-  );
+  const outDates = [
+    ...enrolments.filter((e) => e.brin === subscription.brin).map((e) => e.stand.datumUitschrijving),
+    ...mboParticipations.filter((p) => p.brin === subscription.brin).map((p) => p.datumUitschrijving),
+  ];
+  const own = outDates.filter((out) => out === undefined || out >= subscription.startDay);
+  return own.length > 0 && own.every((out) => out !== undefined && out < today);
 }
