@@ -32,7 +32,8 @@ function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
 }
 
 describe('crash safety', () => {
-  const broker = useTestBroker({ env: { SEED_DEMO: 'false' } });
+  // 60 messages at once from one sender: more than its default 32 in flight (then Server.BB0006), raised here.
+  const broker = useTestBroker({ env: { SEED_DEMO: 'false', MAX_IN_FLIGHT_PER_SENDER: '64' } });
   let endpoints: TestEndpoints;
   let env: NodeJS.ProcessEnv;
   const children: ChildProcess[] = [];
@@ -78,7 +79,10 @@ describe('crash safety', () => {
     const bodies = Array.from({ length: MESSAGES }, (_, i) =>
       bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/2026-0001/g, `K-${i}`),
     );
-    await Promise.all(bodies.map((body) => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body))));
+    const answers = await Promise.all(
+      bodies.map((body) => send(broker().baseUrl, lasRequest('aanleverenInschrijvingVO', body))),
+    );
+    expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 200));
     await waitFor(
       async () => (await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages')).rows[0].n,
       (n) => n >= 5,

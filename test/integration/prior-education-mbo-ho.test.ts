@@ -34,7 +34,7 @@ const MBO = '41MB';
 
 const bsns = (() => {
   const found: string[] = [];
-  for (let n = 410_000_000; found.length < 4; n++) if (isValidBsn(String(n))) found.push(String(n));
+  for (let n = 410_000_000; found.length < 5; n++) if (isValidBsn(String(n))) found.push(String(n));
   return found;
 })();
 
@@ -360,6 +360,17 @@ describe('prior education from the MBO and HO stand-in', () => {
     expect(await endOf(byJob)).toEqual([{ end_reason: 'registration_ended' }]);
   });
 
+  test('an MBO participation in the stand-in is an enrolment in the register: changes are pushed without a VO one', async () => {
+    const bsn = bsns[4]!;
+    const mboOnly = { kind: 'mbo-deelname', pgn: bsn, brin: MBO, volgnummer: 'M1', crebo: '25503', niveau: 2 };
+    await load('mbo-only.json', [{ ...mboOnly, datumInschrijving: '2026-09-01' }]);
+    await step(oinOf(MBO), 'aanleverenIdentificerenPersoonVO', identification(bsn));
+    expect(await step(oinOf(MBO), 'aanvragenVooropleidingen', request(bsn))).toHaveLength(1);
+    const moved = await step(BRP_OIN, 'verwerkenPersoonsmutatie', move(bsn, 'Vismarkt'));
+    expect(moved).toHaveLength(1);
+    expect(summary(moved[0]!).latest).toContain('<t:soortDeelname>MBO</t:soortDeelname><t:brin>41MB<');
+  });
+
   test('the CLI loads a good file and refuses a bad one as a whole with its reason, leaving no audit row', async () => {
     const good = [
       {
@@ -372,6 +383,10 @@ describe('prior education from the MBO and HO stand-in', () => {
       },
       { kind: 'ho-graad', pgn: bsns[1], brin: '21PB', opleidingcode: '34479', graad: 'BA', datumGraad: '2024-07-01' },
     ];
+    const audited = async () =>
+      (await broker().pool.query("SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'"))
+        .rows[0].n;
+    const before = await audited();
     expect(await loadWithCli('good.json', good)).toBe(
       'loaded 2 record(s) for 1 pupil(s); 0 prior-education push(es) queued\n',
     );
@@ -383,10 +398,8 @@ describe('prior education from the MBO and HO stand-in', () => {
       code: 1,
       stderr: expect.stringContaining('record 2: niveau must be 1, 2, 3 or 4'),
     });
-    const audit = await broker().pool.query(
-      "SELECT count(*)::int AS n FROM operator_audit WHERE action = 'education.load'",
-    );
-    expect(audit.rows[0].n).toBe(6);
+    // The good file is audited, the refused one is not.
+    expect(await audited()).toBe(before + 1);
     const degrees = await broker().pool.query("SELECT count(*)::int AS n FROM ho_degrees WHERE graad = 'MA'");
     expect(degrees.rows[0].n).toBe(0);
   });

@@ -114,8 +114,8 @@ export interface SubscriberAddress {
  * so a retried or re-run batch never queues it twice (the outbox claim). A subscription whose nine months
  * are over, whose administration no longer serves the BRIN, or whose institution's registration of the
  * pupil the register holds has ended, is ended here instead, and pushes nothing. Nothing is pushed to a
- * disabled administration, and no prior education while the register holds no enrolment of the pupil
- * (DUO sends changes while an enrolment is present). `alsoTell` adds a message of the caller's to each
+ * disabled administration, and no prior education while the register holds no enrolment of the pupil, VO
+ * or (stand-in) MBO (DUO sends changes while an enrolment is present). `alsoTell` adds a message of the caller's to each
  * running subscription's administration (a population-register mutation's verstrekkenPersoonsgegevens).
  */
 export async function notifySubscribers(
@@ -149,7 +149,8 @@ export async function notifySubscribers(
         pushedTo.add(key);
         const to = { ...subscription, pgn: { kind: subscription.pgnKind, value: subscription.pgn } };
         if (alsoTell) drafts.push(...alsoTell(to));
-        if (enrolments.length === 0) continue;
+        // BRON holds MBO enrolments too: a loaded MBO participation is an enrolment present in the register.
+        if (enrolments.length === 0 && !mbo?.length) continue;
         // A change that leaves the picture as last sent (a funding flag, say) is not one the institution needs.
         const picture = await pictureFor(context, to, subscription);
         const digest = digestOf(picture);
