@@ -237,6 +237,9 @@ const SCENARIOS: readonly Scenario[] = [
           (kinds.get(a.kind === 'fault' ? `fault ${a.code}` : a.kind) ?? 0) + 1,
         );
       process.stderr.write(`  answers to the 100 copies: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+      // Every copy must get the one receipt (docs/reliability.md): a cap that turned copies away would hide the race.
+      if (kinds.get('receipt') !== answers.length)
+        throw new Error(`only ${kinds.get('receipt') ?? 0} of 100 copies got a receipt`);
     },
   },
 ];
@@ -370,6 +373,9 @@ async function runScenario(scenario: Scenario, endpoints: readonly InstitutionEn
     REDIS_URL: redis.url,
     // Production profile (a named database): the endpoints are on loopback, which deliveries re-check.
     ALLOW_LOOPBACK_ENDPOINTS: 'true',
+    // The load generator stands in for many LASes from one address: 100 copies at once must all be answered.
+    MAX_CONNECTIONS_PER_IP: '0',
+    MAX_IN_FLIGHT_PER_SENDER: '128',
     PORT: String(port),
     HOST: '127.0.0.1',
     SEED_DEMO: 'false',
