@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import soap from 'soap';
-import { WSDL_DIR } from '../src/shared/paths.js';
+import { WSDL_DIR } from '../src/infra/paths.js';
 
 const mode = process.argv[2];
 const port = Number(process.argv[3]);

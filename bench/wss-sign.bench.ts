@@ -12,10 +12,10 @@ import { SignedXml } from 'xml-crypto';
 import { verifyEnvelopeSignature } from '../src/delivery/receipt-signature.js';
 import { receiptBody } from '../src/inbound/receipt.js';
 import { responseEnvelope } from '../src/inbound/response-envelope.js';
-import { INBOUND_CONTRACTS, NS } from '../src/shared/catalogue.js';
-import { TrustAnchors } from '../src/shared/xml/wss-certificates.js';
-import { WSS } from '../src/shared/xml/wss-names.js';
-import { EnvelopeSigner, loadSigningMaterial } from '../src/shared/xml/wss-signer.js';
+import { INBOUND_CONTRACTS, NS } from '../src/infra/catalogue.js';
+import { TrustAnchors } from '../src/infra/xml/wss-certificates.js';
+import { WSS } from '../src/infra/xml/wss-names.js';
+import { EnvelopeSigner, loadSigningMaterial } from '../src/infra/xml/wss-signer.js';
 import { generateTestPki } from '../test/support/pki.js';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2000);

@@ -14,31 +14,31 @@ import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { SenderGate } from './inbound/sender-gate.js';
 import { ReplayGuard } from './inbound/wss/replay-guard.js';
 import { Revocations } from './inbound/wss/revocations.js';
-import { endpointPolicy } from './operator/endpoint-url.js';
-import { createAdminServer } from './operator/http/admin-listener.js';
-import { operatorRoutes } from './operator/http/operator-http.js';
-import { readStoreCounts } from './operator/stats.js';
-import { Sweeper } from './processing/sweeper.js';
-import { INBOUND_CONTRACTS } from './shared/catalogue.js';
-import type { Config } from './shared/config.js';
-import { createPool, type Pool } from './shared/database.js';
-import type { Logger } from './shared/log.js';
-import { joinClusterMetrics } from './shared/metrics/cluster-metrics.js';
-import { metricsRegistry } from './shared/metrics/metrics.js';
-import { createStoreGauges } from './shared/metrics/store-gauges.js';
+import { INBOUND_CONTRACTS } from './infra/catalogue.js';
+import type { Config } from './infra/config.js';
+import { createPool, type Pool } from './infra/database.js';
+import type { Logger } from './infra/log.js';
+import { joinClusterMetrics } from './infra/metrics/cluster-metrics.js';
+import { metricsRegistry } from './infra/metrics/metrics.js';
+import { createStoreGauges } from './infra/metrics/store-gauges.js';
 import {
   createProcessingQueue,
   type ProcessingJobData,
   processingBatchJobs,
   type StoredBatch,
-} from './shared/processing-queue.js';
-import { createProducerConnection } from './shared/redis.js';
-import { type OperatorSecrets, resolveOperatorSecrets } from './shared/secrets.js';
-import { loadEnvelopeSigner } from './shared/signing.js';
-import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
-import { compileSchemas } from './shared/xml/schema-set.js';
-import { parseTrustAnchors, SigningCertificates } from './shared/xml/wss-certificates.js';
-import { DEFAULT_GATE_LIMITS, type GateLimits } from './shared/xml/xml-gate.js';
+} from './infra/processing-queue.js';
+import { createProducerConnection } from './infra/redis.js';
+import { type OperatorSecrets, resolveOperatorSecrets } from './infra/secrets.js';
+import { loadEnvelopeSigner } from './infra/signing.js';
+import { clientTlsOptions, loadTlsMaterial } from './infra/tls.js';
+import { compileSchemas } from './infra/xml/schema-set.js';
+import { parseTrustAnchors, SigningCertificates } from './infra/xml/wss-certificates.js';
+import { DEFAULT_GATE_LIMITS, type GateLimits } from './infra/xml/xml-gate.js';
+import { endpointPolicy } from './operator/endpoint-url.js';
+import { createAdminServer } from './operator/http/admin-listener.js';
+import { operatorRoutes } from './operator/http/operator-http.js';
+import { readStoreCounts } from './operator/stats.js';
+import { Sweeper } from './processing/sweeper.js';
 
 /** A running broker: its HTTP server and the services tests and tools may reach into. */
 export interface Broker {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ConfigError } from './infra/config.js';
 import { registerAuditCommand } from './operator/cli/audit.command.js';
 import { exitWhenFlushed, toleratePipeErrors } from './operator/cli/cli-support.js';
 import { registerEducationCommands } from './operator/cli/education.command.js';
@@ -12,7 +13,6 @@ import { registerRioCommands } from './operator/cli/rio.command.js';
 import { registerStatsCommands } from './operator/cli/stats.command.js';
 import { registerSubscriptionCommands } from './operator/cli/subscriptions.command.js';
 import { registerTraceCommand } from './operator/cli/trace.command.js';
-import { ConfigError } from './shared/config.js';
 
 /** Commander is done (help shown, usage error already printed) and would have exited with `code`. */
 class CommanderExit {

@@ -1,8 +1,8 @@
 import { DEMO_RECEIVER_PATH } from './delivery/demo-receiver.js';
+import type { Pool } from './infra/database.js';
 import { checkEndpointUrl, type EndpointPolicy } from './operator/endpoint-url.js';
 import type { PopulationRecord } from './register/population.js';
 import type { RioLink } from './register/rio-rules.js';
-import type { Pool } from './shared/database.js';
 import { type Institution, insertInstitutionIfAbsent } from './store/institutions.repo.js';
 import { replaceRioLinks, upsertOpleidingNiveaus } from './store/reference.repo.js';
 import { upsertPopulationRecord } from './store/register.repo.js';

@@ -5,10 +5,10 @@ import { type ConnectionCaps, capConnections } from './inbound/connection-caps.j
 import { contractBySoapAction, fixedContract } from './inbound/contract-choice.js';
 import type { ContractDocuments } from './inbound/contract-documents.js';
 import { handleSoapPost, type InboundDeps } from './inbound/soap-endpoint.js';
+import { findContract } from './infra/catalogue.js';
+import type { Logger } from './infra/log.js';
+import { serverTlsOptions, type TlsMaterial } from './infra/tls.js';
 import type { OperatorRoutes } from './operator/http/operator-http.js';
-import { findContract } from './shared/catalogue.js';
-import type { Logger } from './shared/log.js';
-import { serverTlsOptions, type TlsMaterial } from './shared/tls.js';
 
 export interface HttpDeps {
   readonly inbound: InboundDeps;

@@ -1,20 +1,20 @@
 import cluster from 'node:cluster';
 import { listenUrl, startBroker } from './broker.js';
 import { seedDemoInstitutions, seedDemoPopulation, seedDemoRio } from './demo-seed.js';
+import { INBOUND_CONTRACTS } from './infra/catalogue.js';
+import { type Config, loadConfig } from './infra/config.js';
+import { createPool } from './infra/database.js';
+import { createLogger, type Logger } from './infra/log.js';
+import { joinClusterMetrics, serveClusterMetrics } from './infra/metrics/cluster-metrics.js';
+import { metricsRegistry } from './infra/metrics/metrics.js';
+import { migrate } from './infra/migrate.js';
+import { resolveOperatorSecrets } from './infra/secrets.js';
+import { resolveDatabase, resolveRedis } from './infra/services/resolve-services.js';
+import { loadEnvelopeSigner } from './infra/signing.js';
+import { databaseUnreachable, StartupError, startupFailureLine } from './infra/startup-failure.js';
+import { loadTlsMaterial } from './infra/tls.js';
 import { EndpointUrlError, endpointPolicy } from './operator/endpoint-url.js';
 import { PIPELINE_READY_LINE, runPipelineProcess } from './pipeline.js';
-import { INBOUND_CONTRACTS } from './shared/catalogue.js';
-import { type Config, loadConfig } from './shared/config.js';
-import { createPool } from './shared/database.js';
-import { createLogger, type Logger } from './shared/log.js';
-import { joinClusterMetrics, serveClusterMetrics } from './shared/metrics/cluster-metrics.js';
-import { metricsRegistry } from './shared/metrics/metrics.js';
-import { migrate } from './shared/migrate.js';
-import { resolveOperatorSecrets } from './shared/secrets.js';
-import { resolveDatabase, resolveRedis } from './shared/services/resolve-services.js';
-import { loadEnvelopeSigner } from './shared/signing.js';
-import { databaseUnreachable, StartupError, startupFailureLine } from './shared/startup-failure.js';
-import { loadTlsMaterial } from './shared/tls.js';
 
 /**
  * Composition root: one way to run each role (ROLE). The process that is started resolves PostgreSQL

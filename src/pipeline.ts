@@ -4,21 +4,21 @@ import type { Worker } from 'bullmq';
 import { addressGuard } from './delivery/address-check.js';
 import { Deliverer } from './delivery/deliverer.js';
 import { httpsAgentFor } from './delivery/http-post.js';
+import { OUTBOUND_CONTRACT } from './infra/catalogue.js';
+import type { Config } from './infra/config.js';
+import { createPool, type Pool } from './infra/database.js';
+import type { Logger } from './infra/log.js';
+import { observeDeliveryLatency } from './infra/metrics/metrics.js';
+import { watchProcessingWorker } from './infra/metrics/worker-metrics.js';
+import { resolveTraceKey } from './infra/secrets.js';
+import { loadEnvelopeSigner } from './infra/signing.js';
+import { clientTlsOptions, loadTlsMaterial } from './infra/tls.js';
+import { compileSchemas } from './infra/xml/schema-set.js';
+import { TrustAnchors } from './infra/xml/wss-certificates.js';
 import { createHandlers } from './processing/handlers/index.js';
 import { startProcessingWorker } from './processing/processing-worker.js';
 import { startQualityScheduler } from './processing/quality/quality-scheduler.js';
 import { startSubscriptionExpiry } from './processing/subscription-expiry.js';
-import { OUTBOUND_CONTRACT } from './shared/catalogue.js';
-import type { Config } from './shared/config.js';
-import { createPool, type Pool } from './shared/database.js';
-import type { Logger } from './shared/log.js';
-import { observeDeliveryLatency } from './shared/metrics/metrics.js';
-import { watchProcessingWorker } from './shared/metrics/worker-metrics.js';
-import { resolveTraceKey } from './shared/secrets.js';
-import { loadEnvelopeSigner } from './shared/signing.js';
-import { clientTlsOptions, loadTlsMaterial } from './shared/tls.js';
-import { compileSchemas } from './shared/xml/schema-set.js';
-import { TrustAnchors } from './shared/xml/wss-certificates.js';
 
 /** The workers behind the inbound path: processing, then delivery of what processing queued. */
 export interface Pipeline {

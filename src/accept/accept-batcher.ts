@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '../shared/database.js';
-import { StoreOutcomeUnknownError, StoreUnavailableError } from '../shared/errors.js';
-import { MicroBatcher } from '../shared/micro-batcher.js';
+import type { Pool } from '../infra/database.js';
+import { StoreOutcomeUnknownError, StoreUnavailableError } from '../infra/errors.js';
+import { MicroBatcher } from '../infra/micro-batcher.js';
 import {
   type AcceptedMessage,
   CommitOutcomeUnknownError,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PoolClient } from 'pg';
-import type { Pool } from '../shared/database.js';
+import type { Pool } from '../infra/database.js';
 import { type AcceptedMessage, readSettledReceipts, type StoredReceipt } from '../store/inbound-messages.repo.js';
 
 /** Per message: its stored row as a receipt, or null when nothing of it is stored (and never will be by that statement). */

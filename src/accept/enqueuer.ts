@@ -1,5 +1,5 @@
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Logger } from '../shared/log.js';
+import type { Logger } from '../infra/log.js';
 
 /** The addBulk entries for a set of keys (row ids, or batches of them). */
 export type JobsFor<T, K = number> = (keys: readonly K[]) => { name: string; data: T; opts: JobsOptions }[];

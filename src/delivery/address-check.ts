@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { type AddressKind, addressAllowed, addressKind, KIND_RULE } from '../shared/ip-address.js';
+import { type AddressKind, addressAllowed, addressKind, KIND_RULE } from '../infra/ip-address.js';
 
 /** Which endpoint addresses a delivery may connect to: the operator's endpoint policy, applied again at send time. */
 export interface AddressPolicy {

@@ -1,13 +1,13 @@
 import type https from 'node:https';
 import type { XsdValidator } from 'libxml2-wasm';
-import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
-import type { Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
-import { observeDeliveryAttempt } from '../shared/metrics/metrics.js';
-import { MicroBatcher } from '../shared/micro-batcher.js';
-import { withoutCredentials } from '../shared/url-credentials.js';
-import type { TrustAnchors } from '../shared/xml/wss-certificates.js';
-import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
+import { OUTBOUND_CONTRACT } from '../infra/catalogue.js';
+import type { Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
+import { observeDeliveryAttempt } from '../infra/metrics/metrics.js';
+import { MicroBatcher } from '../infra/micro-batcher.js';
+import { withoutCredentials } from '../infra/url-credentials.js';
+import type { TrustAnchors } from '../infra/xml/wss-certificates.js';
+import type { EnvelopeSigner } from '../infra/xml/wss-signer.js';
 import {
   type AttemptRecord,
   claimDeliveries,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../shared/log.js';
+import type { Logger } from '../infra/log.js';
 import { institutionReceipt } from './institution-receipt.js';
 
 const MAX_BYTES = 1024 * 1024;

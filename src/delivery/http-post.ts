@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { TlsSettings } from '../shared/config.js';
-import { clientTlsOptions, loadTlsMaterial } from '../shared/tls.js';
+import type { TlsSettings } from '../infra/config.js';
+import { clientTlsOptions, loadTlsMaterial } from '../infra/tls.js';
 
 /** An answer read in full: its exact bytes and their UTF-8 text. */
 export interface HttpAnswer {

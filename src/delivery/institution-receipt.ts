@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { NS, OUTBOUND_CONTRACT } from '../shared/catalogue.js';
-import { escapeXml } from '../shared/xml/escape.js';
-import type { EnvelopeSigner } from '../shared/xml/wss-signer.js';
+import { NS, OUTBOUND_CONTRACT } from '../infra/catalogue.js';
+import { escapeXml } from '../infra/xml/escape.js';
+import type { EnvelopeSigner } from '../infra/xml/wss-signer.js';
 
 /** The request's elements a receipt echoes, compiled once (a receiver answers every message with one). */
 const PICKED = new Map(

@@ -1,8 +1,8 @@
 import { ParseOption, XmlDocument } from 'libxml2-wasm';
-import type { TrustAnchors } from '../shared/xml/wss-certificates.js';
-import { type RefusalKind, SignatureRefusedError } from '../shared/xml/wss-refusal.js';
-import { RECEIPT_TIMESTAMP } from '../shared/xml/wss-timestamp.js';
-import { type VerifiedSignature, verifySignedEnvelope } from '../shared/xml/wss-verifier.js';
+import type { TrustAnchors } from '../infra/xml/wss-certificates.js';
+import { type RefusalKind, SignatureRefusedError } from '../infra/xml/wss-refusal.js';
+import { RECEIPT_TIMESTAMP } from '../infra/xml/wss-timestamp.js';
+import { type VerifiedSignature, verifySignedEnvelope } from '../infra/xml/wss-verifier.js';
 
 const PARSE_OPTIONS = ParseOption.XML_PARSE_NONET | ParseOption.XML_PARSE_NO_XXE;
 
@@ -28,7 +28,7 @@ const qualified = (part: string): string =>
   part === 'Body' ? 'soap:Body' : part === 'Timestamp' ? 'wsu:Timestamp' : `wsa:${part}`;
 
 /**
- * Verifies a school's signed receipt with the shared verifier (src/shared/xml/wss-verifier.ts): chained
+ * Verifies a school's signed receipt with the shared verifier (src/infra/xml/wss-verifier.ts): chained
  * to DELIVERY_CA_FILE, the Timestamp at most 300 s old with five minutes of skew. The caller compares
  * the returned OIN with the institution's. Throws SignatureRefusedError with a value-free reason; the
  * caller has parsed the XML once through the broker's gate already (no DTD, limits).

@@ -1,6 +1,6 @@
-import type { Operation } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
-import type { SoapEnvelope } from '../shared/xml/soap-envelope.js';
+import type { Operation } from '../infra/catalogue.js';
+import { BrokerFault } from '../infra/errors.js';
+import type { SoapEnvelope } from '../infra/xml/soap-envelope.js';
 import type { Institution } from '../store/institutions.repo.js';
 
 /** The parties of an authorised request. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type BodyValue, type SoapEnvelope, storedBodyValues } from '../shared/xml/soap-envelope.js';
+import { type BodyValue, type SoapEnvelope, storedBodyValues } from '../infra/xml/soap-envelope.js';
 import type { SharedId, StoredOriginal, StoredReceipt } from '../store/inbound-messages.repo.js';
 
 /**

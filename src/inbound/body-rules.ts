@@ -1,7 +1,7 @@
 import type { XsdValidator } from 'libxml2-wasm';
-import { BrokerFault } from '../shared/errors.js';
-import { validateBody } from '../shared/xml/body-validator.js';
-import type { SoapEnvelope } from '../shared/xml/soap-envelope.js';
+import { BrokerFault } from '../infra/errors.js';
+import { validateBody } from '../infra/xml/body-validator.js';
+import type { SoapEnvelope } from '../infra/xml/soap-envelope.js';
 
 /** The bedrijfsdocument fields the broker stores, checked beyond what the XSD can say. */
 export interface CheckedDocumentHeader {

@@ -1,4 +1,4 @@
-import { BrokerFault } from '../shared/errors.js';
+import { BrokerFault } from '../infra/errors.js';
 import type { Release } from './sender-gate.js';
 
 /**

@@ -1,5 +1,5 @@
-import { type Contract, findContract, findOperationByAction } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
+import { type Contract, findContract, findOperationByAction } from '../infra/catalogue.js';
+import { BrokerFault } from '../infra/errors.js';
 import { normaliseSoapAction } from './envelope-rules.js';
 
 /** Which contract a SOAP POST is for, from its HTTP SOAPAction; throws the BrokerFault to answer when none. */

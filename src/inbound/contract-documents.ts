@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { WSDL_DIR, XSD_DIR } from '../shared/paths.js';
+import { WSDL_DIR, XSD_DIR } from '../infra/paths.js';
 
 /**
  * The published WSDLs and XSDs, read once. WSDLs import `../xsd/<file>`, which resolves both on disk

@@ -1,4 +1,4 @@
-import { BrokerFault } from '../shared/errors.js';
+import { BrokerFault } from '../infra/errors.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 

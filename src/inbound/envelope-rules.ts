@@ -1,6 +1,6 @@
-import { type Contract, findOperationByAction, NS, OIN_PATTERN, type Operation } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
-import { type HeaderBlock, qualifiedName, type SoapEnvelope } from '../shared/xml/soap-envelope.js';
+import { type Contract, findOperationByAction, NS, OIN_PATTERN, type Operation } from '../infra/catalogue.js';
+import { BrokerFault } from '../infra/errors.js';
+import { type HeaderBlock, qualifiedName, type SoapEnvelope } from '../infra/xml/soap-envelope.js';
 import type { ContractChoice } from './contract-choice.js';
 
 /** The addressing facts of an accepted envelope. */

@@ -1,5 +1,5 @@
-import { BrokerFault, StoreOutcomeUnknownError, StoreUnavailableError } from '../shared/errors.js';
-import { escapeXml } from '../shared/xml/escape.js';
+import { BrokerFault, StoreOutcomeUnknownError, StoreUnavailableError } from '../infra/errors.js';
+import { escapeXml } from '../infra/xml/escape.js';
 
 /** Namespace of the fault detail element (ours). */
 export const FAULT_DETAIL_NS = 'urn:bron-broker:fault';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { OIN_PATTERN } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
+import { OIN_PATTERN } from '../infra/catalogue.js';
+import { BrokerFault } from '../infra/errors.js';
 import type { Addressing } from './envelope-rules.js';
 
 /** How the request reached the broker: over mutual TLS with the certificate's OIN, or over plain HTTP (development only). */

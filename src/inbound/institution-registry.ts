@@ -1,5 +1,5 @@
-import type { Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
+import type { Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
 import { type Institution, listInstitutions } from '../store/institutions.repo.js';
 
 /**

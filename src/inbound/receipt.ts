@@ -1,5 +1,5 @@
-import type { Operation } from '../shared/catalogue.js';
-import { escapeXml } from '../shared/xml/escape.js';
+import type { Operation } from '../infra/catalogue.js';
+import { escapeXml } from '../infra/xml/escape.js';
 
 /** The fields of an OntvangstBevestiging: a new bedrijfsdocument with the instanties swapped. */
 export interface ReceiptFields {

@@ -1,6 +1,6 @@
-import { NS } from '../shared/catalogue.js';
-import { escapeXml } from '../shared/xml/escape.js';
-import type { AddressingHeader, EnvelopeSigner } from '../shared/xml/wss-signer.js';
+import { NS } from '../infra/catalogue.js';
+import { escapeXml } from '../infra/xml/escape.js';
+import type { AddressingHeader, EnvelopeSigner } from '../infra/xml/wss-signer.js';
 
 /** WS-Addressing headers of a response: From/To swapped relative to the request (docs/domain.md, section 2). */
 export interface ResponseAddressing {

@@ -1,6 +1,6 @@
-import { NS } from '../shared/catalogue.js';
-import { BrokerFault } from '../shared/errors.js';
-import { type OutlinedHeaderBlock, qualifiedName } from '../shared/xml/soap-envelope.js';
+import { NS } from '../infra/catalogue.js';
+import { BrokerFault } from '../infra/errors.js';
+import { type OutlinedHeaderBlock, qualifiedName } from '../infra/xml/soap-envelope.js';
 import { oinFromAddress } from './envelope-rules.js';
 import { knownCertificateOin, type Peer } from './identity.js';
 

@@ -2,8 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { DEMO_RECEIVER_PATH } from '../delivery/demo-receiver.js';
-import type { Config } from '../shared/config.js';
-import { type AddressKind, addressAllowed, addressKind, KIND_RULE } from '../shared/ip-address.js';
+import type { Config } from '../infra/config.js';
+import { type AddressKind, addressAllowed, addressKind, KIND_RULE } from '../infra/ip-address.js';
 import { OperatorInputError } from './input.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Pool } from '../shared/database.js';
-import { maskPersonalNumbers } from '../shared/log.js';
-import { withoutCredentials } from '../shared/url-credentials.js';
+import type { Pool } from '../infra/database.js';
+import { maskPersonalNumbers } from '../infra/log.js';
+import { withoutCredentials } from '../infra/url-credentials.js';
 import {
   type DeliveryAttempt,
   type ErrorFilter,

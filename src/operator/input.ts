@@ -1,4 +1,4 @@
-import { OIN_PATTERN } from '../shared/catalogue.js';
+import { OIN_PATTERN } from '../infra/catalogue.js';
 import type { ErrorFilter } from '../store/outbound.repo.js';
 import type { ProcessingErrorFilter } from '../store/processing-outbox.repo.js';
 

@@ -1,8 +1,8 @@
 import type https from 'node:https';
 import { HttpPostError, probeStatus } from '../delivery/http-post.js';
-import type { Pool } from '../shared/database.js';
-import { maskPersonalNumbers } from '../shared/log.js';
-import { withoutCredentials } from '../shared/url-credentials.js';
+import type { Pool } from '../infra/database.js';
+import { maskPersonalNumbers } from '../infra/log.js';
+import { withoutCredentials } from '../infra/url-credentials.js';
 import { listInstitutionActivity } from '../store/institutions.repo.js';
 
 /** How deliveries to an institution went lately (the last 15 minutes of attempts). */

@@ -1,4 +1,4 @@
-import { dataKeysOf, inTransaction, type Pool } from '../shared/database.js';
+import { dataKeysOf, inTransaction, type Pool } from '../infra/database.js';
 import { insertAuditRow } from '../store/audit.repo.js';
 import { countInboundByDataKey, resealInboundBatch } from '../store/inbound-messages.repo.js';
 import { countOutboundByDataKey, resealOutboundBatch } from '../store/outbound.repo.js';

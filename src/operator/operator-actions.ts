@@ -1,11 +1,11 @@
 import type { PoolClient } from 'pg';
+import { inTransaction, type Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
+import { maskPersonalNumbers } from '../infra/log.js';
 import { pushAfterEducationLoad } from '../processing/education-load-push.js';
 import { type QualityRunOutcome, runQualityChecks } from '../processing/quality/quality-run.js';
 import type { EducationRecord } from '../register/prior-education/education-records.js';
 import type { RioLink } from '../register/rio-rules.js';
-import { inTransaction, type Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
-import { maskPersonalNumbers } from '../shared/log.js';
 import { type AuditRecord, insertAuditRow } from '../store/audit.repo.js';
 import { replaceEducation } from '../store/education-stand-in.repo.js';
 import type { AcceptedMessage } from '../store/inbound-messages.repo.js';

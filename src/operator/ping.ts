@@ -1,6 +1,6 @@
 import type https from 'node:https';
-import type { Pool } from '../shared/database.js';
-import { withoutCredentials } from '../shared/url-credentials.js';
+import type { Pool } from '../infra/database.js';
+import { withoutCredentials } from '../infra/url-credentials.js';
 import { insertAuditRow } from '../store/audit.repo.js';
 import { checkEndpointUrl, type EndpointPolicy, EndpointUrlError } from './endpoint-url.js';
 import { type PingResult, pingEndpoint } from './institutions.js';

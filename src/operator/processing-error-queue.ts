@@ -1,4 +1,4 @@
-import { maskPersonalNumbers } from '../shared/log.js';
+import { maskPersonalNumbers } from '../infra/log.js';
 import {
   listProcessingErrors,
   type ProcessingError,

@@ -1,6 +1,6 @@
+import type { Pool } from '../infra/database.js';
 import { maskedPgn } from '../register/pgn.js';
 import { SIGNALS, type SignalCode } from '../register/signals.js';
-import type { Pool } from '../shared/database.js';
 import { findInstitution } from '../store/institutions.repo.js';
 import {
   countQualitySignals,

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
-import type { Pool } from '../shared/database.js';
-import type { StoreCounts } from '../shared/metrics/store-gauges.js';
+import type { Pool } from '../infra/database.js';
+import type { StoreCounts } from '../infra/metrics/store-gauges.js';
 import { acceptedPerBucket, countAcceptedMessages, countOutcomesLast24h } from '../store/inbound-messages.repo.js';
 import { listInstitutionQueueStates } from '../store/institutions.repo.js';
 import { countOpenOutbound, deliveredPerBucket, deliveryLatencyLastHour } from '../store/outbound.repo.js';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { checkNoBlankValues } from '../inbound/body-rules.js';
+import { findContract, NS } from '../infra/catalogue.js';
+import { inTransaction, type Pool } from '../infra/database.js';
+import { BrokerFault } from '../infra/errors.js';
+import { validateBody } from '../infra/xml/body-validator.js';
+import { escapeXml } from '../infra/xml/escape.js';
+import { compileSchemas } from '../infra/xml/schema-set.js';
+import { openSoapEnvelope } from '../infra/xml/soap-envelope.js';
 import type { PersonMutation } from '../register/person-mutation.js';
-import { findContract, NS } from '../shared/catalogue.js';
-import { inTransaction, type Pool } from '../shared/database.js';
-import { BrokerFault } from '../shared/errors.js';
-import { validateBody } from '../shared/xml/body-validator.js';
-import { escapeXml } from '../shared/xml/escape.js';
-import { compileSchemas } from '../shared/xml/schema-set.js';
-import { openSoapEnvelope } from '../shared/xml/soap-envelope.js';
 import { type AcceptedMessage, insertAcceptedInTransaction } from '../store/inbound-messages.repo.js';
 
 const CONTRACT = findContract('DUO_BRP_Persoonsmutaties_V1')!;

@@ -1,6 +1,6 @@
+import type { Pool } from '../infra/database.js';
+import { maskPgn } from '../infra/pupil-key.js';
 import type { SubscriptionEndReason } from '../register/prior-education/subscription.js';
-import type { Pool } from '../shared/database.js';
-import { maskPgn } from '../shared/pupil-key.js';
 import { listSubscriptions, type SubscriptionOwner } from '../store/subscriptions.repo.js';
 import { type FieldNames, OperatorInputError, parseBrin, parseOin } from './input.js';
 

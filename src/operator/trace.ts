@@ -1,6 +1,6 @@
-import type { Pool } from '../shared/database.js';
-import { maskPersonalNumbers } from '../shared/log.js';
-import { maskPgn, pgnsIn } from '../shared/pupil-key.js';
+import type { Pool } from '../infra/database.js';
+import { maskPersonalNumbers } from '../infra/log.js';
+import { maskPgn, pgnsIn } from '../infra/pupil-key.js';
 import { listAudit } from '../store/audit.repo.js';
 import {
   type DeliveryAttempt,

@@ -1,5 +1,5 @@
+import { INBOUND_CONTRACTS } from '../infra/catalogue.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
-import { INBOUND_CONTRACTS } from '../shared/catalogue.js';
 import type { ClaimedMessage } from '../store/register.repo.js';
 import type { RegisterNeeds, RegisterSession } from './register-session.js';
 

@@ -1,10 +1,10 @@
+import { OUTBOUND_CONTRACT } from '../infra/catalogue.js';
+import { escapeXml } from '../infra/xml/escape.js';
 import type { ExamResultStand } from '../register/exam-result.js';
 import type { PersonData } from '../register/person.js';
 import type { Pgn } from '../register/pgn.js';
 import type { Participation, PriorEducation } from '../register/prior-education/prior-education-rules.js';
 import type { Signal } from '../register/signals.js';
-import { OUTBOUND_CONTRACT } from '../shared/catalogue.js';
-import { escapeXml } from '../shared/xml/escape.js';
 
 /** The bedrijfsdocument of a message the broker sends: its own id and time, from the broker to a BRIN. */
 export interface OutboundHeader {

@@ -1,12 +1,12 @@
+import { InvariantError } from '../infra/errors.js';
+import { storedBodyElement } from '../infra/xml/soap-envelope.js';
+import { normaliseValue } from '../infra/xml/whitespace.js';
+import { type OutlineElement, textContent } from '../infra/xml/xml-gate.js';
 import type { DatedSpan, EnrolmentStand, PeriodVO, VerblijfAndereInstelling } from '../register/enrolment.js';
 import type { ExamResultKey, ExamResultStand, Niveau, Uitslagcode, VakResultaat } from '../register/exam-result.js';
 import type { Address, IdentificationRequest } from '../register/person.js';
 import type { PersonMutation } from '../register/person-mutation.js';
 import type { Pgn } from '../register/pgn.js';
-import { InvariantError } from '../shared/errors.js';
-import { storedBodyElement } from '../shared/xml/soap-envelope.js';
-import { normaliseValue } from '../shared/xml/whitespace.js';
-import { type OutlineElement, textContent } from '../shared/xml/xml-gate.js';
 
 /**
  * Turns a stored, already validated inbound message into typed values. Namespace prefixes are dropped

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction, type Pool } from '../infra/database.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
-import { inTransaction, type Pool } from '../shared/database.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';

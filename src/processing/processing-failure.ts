@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction, type Pool } from '../infra/database.js';
+import { maskPersonalNumbers } from '../infra/log.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
-import { inTransaction, type Pool } from '../shared/database.js';
-import { maskPersonalNumbers } from '../shared/log.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { lockWaitingMessage, markProcessingFailed } from '../store/processing-outbox.repo.js';
 import { insertQueuedOutbound } from '../store/register.repo.js';

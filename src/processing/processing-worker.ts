@@ -1,9 +1,9 @@
 import { Worker } from 'bullmq';
-import type { Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
-import { MicroBatcher } from '../shared/micro-batcher.js';
-import { messageIdsOf, PROCESSING_QUEUE, type ProcessingJobData } from '../shared/processing-queue.js';
-import { createConsumerConnection } from '../shared/redis.js';
+import type { Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
+import { MicroBatcher } from '../infra/micro-batcher.js';
+import { messageIdsOf, PROCESSING_QUEUE, type ProcessingJobData } from '../infra/processing-queue.js';
+import { createConsumerConnection } from '../infra/redis.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { MessageHandler } from './handler.js';
 import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';

@@ -1,4 +1,4 @@
-import { pgnsIn, pupilKey } from '../shared/pupil-key.js';
+import { pgnsIn, pupilKey } from '../infra/pupil-key.js';
 
 /** One row of the pupil index: a keyed hash of a PGN and the inbound message that names it. */
 export interface PupilTraceEntry {

@@ -1,3 +1,4 @@
+import { PupilNotLoadedError } from '../infra/errors.js';
 import type { Diploma } from '../register/diploma.js';
 import type { EnrolmentStand, StoredEnrolment, VolgnummerKey } from '../register/enrolment.js';
 import type { ExamResultKey, StoredExamResult } from '../register/exam-result.js';
@@ -5,7 +6,6 @@ import type { Address, IdentificationRequest, PersonData } from '../register/per
 import type { PopulationRecord, PupilLink } from '../register/population.js';
 import type { Subscription, SubscriptionEndReason } from '../register/prior-education/subscription.js';
 import type { RioLink } from '../register/rio-rules.js';
-import { PupilNotLoadedError } from '../shared/errors.js';
 import { educationOf, type MboHoEducation } from '../store/education-stand-in.repo.js';
 import { diplomasOf, loadExamResults, removeExamResults, saveExamResult } from '../store/exam-results.repo.js';
 import { assignOnderwijsnummer, findAssignedPerson, findPersonInPopulationRegister } from '../store/persons.repo.js';

@@ -1,8 +1,8 @@
+import { inTransaction, type Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
 import { dutchDate } from '../register/calendar.js';
 import { registrationEnded } from '../register/prior-education/prior-education-rules.js';
 import { runsAt, startDay } from '../register/prior-education/subscription.js';
-import { inTransaction, type Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
 import { expireSubscriptions, registrationEndCandidates } from '../store/subscriptions.repo.js';
 import { RegisterSession } from './register-session.js';
 

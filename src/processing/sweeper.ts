@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Pool } from '../shared/database.js';
-import type { Logger } from '../shared/log.js';
-import { countSweeperReenqueued } from '../shared/metrics/metrics.js';
-import { type ProcessingJobData, processingWakeUps } from '../shared/processing-queue.js';
+import type { Pool } from '../infra/database.js';
+import type { Logger } from '../infra/log.js';
+import { countSweeperReenqueued } from '../infra/metrics/metrics.js';
+import { type ProcessingJobData, processingWakeUps } from '../infra/processing-queue.js';
 import { wakeDueOutbox } from '../store/processing-outbox.repo.js';
 
 const PAGE = 1000;

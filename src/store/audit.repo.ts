@@ -1,4 +1,4 @@
-import type { Pool } from '../shared/database.js';
+import type { Pool } from '../infra/database.js';
 
 /** One operator action as the audit log keeps it. */
 export interface AuditEntry {

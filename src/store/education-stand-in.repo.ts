@@ -3,6 +3,8 @@
  * an operator loads, and whether the stand-in is in use. Prior education reads a pupil's rows under every
  * number linked to it.
  */
+
+import { prepared } from '../infra/database.js';
 import type { EducationRecord } from '../register/prior-education/education-records.js';
 import type {
   HoDegree,
@@ -10,7 +12,6 @@ import type {
   MboResultaat,
   Participation,
 } from '../register/prior-education/prior-education-rules.js';
-import { prepared } from '../shared/database.js';
 import type { Tx } from './register.repo.js';
 
 type Db = Pick<Tx, 'query'>;

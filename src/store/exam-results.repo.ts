@@ -1,7 +1,7 @@
+import { prepared } from '../infra/database.js';
+import { InvariantError } from '../infra/errors.js';
 import type { Diploma } from '../register/diploma.js';
 import type { ExamResultKey, ExamResultStand, StoredExamResult } from '../register/exam-result.js';
-import { prepared } from '../shared/database.js';
-import { InvariantError } from '../shared/errors.js';
 import type { Tx } from './register.repo.js';
 
 /** Anything that sends queries: a pool, or a transaction's client. */

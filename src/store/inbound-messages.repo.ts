@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type Pool, prepared } from '../shared/database.js';
+import { type Pool, prepared } from '../infra/database.js';
 import type { BucketSpan } from './outbound.repo.js';
 import { openRawXml, RAW_XML, resealBatch, type StoredTextRow, sealFor, storedTextColumns } from './stored-text.js';
 

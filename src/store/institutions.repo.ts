@@ -1,4 +1,4 @@
-import type { Pool } from '../shared/database.js';
+import type { Pool } from '../infra/database.js';
 
 /** A party that delivers messages (by OIN) for its BRINs and receives pushes at its endpoint. */
 export interface Institution {

@@ -1,4 +1,4 @@
-import { type Pool, prepared } from '../shared/database.js';
+import { type Pool, prepared } from '../infra/database.js';
 import { BODY_XML, openBodyXml, resealBatch, storedTextColumns } from './stored-text.js';
 
 /** An outbound message with where it goes. */

@@ -1,4 +1,4 @@
-import { type Pool, prepared } from '../shared/database.js';
+import { type Pool, prepared } from '../infra/database.js';
 import {
   CLAIMED_MESSAGE_COLUMNS,
   type ClaimedMessage,

@@ -1,6 +1,6 @@
-import type { Pool } from '../shared/database.js';
-import { prepared } from '../shared/database.js';
-import { pupilKey } from '../shared/pupil-key.js';
+import type { Pool } from '../infra/database.js';
+import { prepared } from '../infra/database.js';
+import { pupilKey } from '../infra/pupil-key.js';
 
 /** The inbound messages that concern this pupil, newest first (the index holds keyed hashes, never a PGN). */
 export async function inboundIdsForPupil(pool: Pool, traceKey: string, pgn: string, limit: number): Promise<number[]> {

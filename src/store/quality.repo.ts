@@ -1,9 +1,9 @@
 import type pg from 'pg';
+import type { Pool } from '../infra/database.js';
 import type { EnrolmentStand } from '../register/enrolment.js';
 import type { Pgn } from '../register/pgn.js';
 import { type QualityFinding, type QualityPupil, SETTLED_AFTER_DAYS } from '../register/quality-checks.js';
 import type { Sleutelgegeven } from '../register/signals.js';
-import type { Pool } from '../shared/database.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 
 type Db = Pick<pg.PoolClient, 'query'>;

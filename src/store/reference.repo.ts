@@ -1,6 +1,6 @@
+import type { Pool } from '../infra/database.js';
+import { inTransaction, prepared } from '../infra/database.js';
 import type { RioLink } from '../register/rio-rules.js';
-import type { Pool } from '../shared/database.js';
-import { inTransaction, prepared } from '../shared/database.js';
 import type { Tx } from './register.repo.js';
 
 /** What the rules look up besides the register itself: RIO links of vestigingen, onderwijsnummers the broker assigned. */

@@ -1,10 +1,10 @@
 import type pg from 'pg';
+import type { StoredText } from '../infra/data-keys.js';
+import { prepared } from '../infra/database.js';
 import type { EnrolmentStand, StoredEnrolment } from '../register/enrolment.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { Address } from '../register/person.js';
 import type { PopulationRecord, PupilLink } from '../register/population.js';
-import type { StoredText } from '../shared/data-keys.js';
-import { prepared } from '../shared/database.js';
 import { type ArrayColumn, arrayStatement, columnNames, type Unnest } from './array-parameters.js';
 import { PUSH_FALLBACK_PREFERENCE } from './institutions.repo.js';
 import type { OutboundForDelivery } from './outbound.repo.js';

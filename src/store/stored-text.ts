@@ -1,5 +1,5 @@
-import type { StoredText } from '../shared/data-keys.js';
-import { dataKeysOf, type Pool } from '../shared/database.js';
+import type { StoredText } from '../infra/data-keys.js';
+import { dataKeysOf, type Pool } from '../infra/database.js';
 
 /** The columns that hold a message, each with its `_sealed` and `_key_id` companions (migration 021). */
 export const RAW_XML = 'inbound_messages.raw_xml';

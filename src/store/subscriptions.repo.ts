@@ -1,11 +1,11 @@
 /** Prior-education subscriptions (docs/prior-education.md). */
 import type pg from 'pg';
+import { prepared } from '../infra/database.js';
 import type {
   AdministrationState,
   Subscription,
   SubscriptionEndReason,
 } from '../register/prior-education/subscription.js';
-import { prepared } from '../shared/database.js';
 
 type Db = Pick<pg.PoolClient, 'query'>;
 

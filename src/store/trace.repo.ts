@@ -1,4 +1,4 @@
-import type { Pool } from '../shared/database.js';
+import type { Pool } from '../infra/database.js';
 import { openRawXml, RAW_XML, storedTextColumns } from './stored-text.js';
 
 /** An inbound message with how its processing went, as a trace shows it. */

@@ -1,4 +1,4 @@
-import type { Pool } from '../shared/database.js';
+import type { Pool } from '../infra/database.js';
 
 /** One signed request's replay key: the sender, its wsa:MessageID and a digest of its signature value. */
 export interface SignedRequestKey {

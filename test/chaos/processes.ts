@@ -7,8 +7,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { signal, sleep, waitGone } from './services.js';
 
 export interface Supervised {

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
-import { startLocalRedis } from '../../src/shared/services/local-redis.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
+import { startEmbeddedPostgres } from '../../src/infra/services/embedded-postgres.js';
+import { startLocalRedis } from '../../src/infra/services/local-redis.js';
+import { freePort } from '../../src/infra/services/process-tools.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AcceptBatcher } from '../../src/accept/accept-batcher.js';
-import { Sweeper } from '../../src/processing/sweeper.js';
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { migrate } from '../../src/shared/migrate.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { silentLogger } from '../../src/infra/log.js';
+import { migrate } from '../../src/infra/migrate.js';
 import {
   createProcessingQueue,
   messageIdsOf,
   type ProcessingJobData,
   processingBatchJobs,
   type StoredBatch,
-} from '../../src/shared/processing-queue.js';
-import { createProducerConnection } from '../../src/shared/redis.js';
+} from '../../src/infra/processing-queue.js';
+import { createProducerConnection } from '../../src/infra/redis.js';
+import { Sweeper } from '../../src/processing/sweeper.js';
 import type { AcceptedMessage } from '../../src/store/inbound-messages.repo.js';
 import { createTestDatabase } from '../support/services.js';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deflateSync, gzipSync } from 'node:zlib';
 import type { Broker } from '../../src/broker.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { startTestBroker, storedCounts } from '../support/broker.js';
 import { bodyFixture, elementText, lasRequest, post, send } from '../support/soap.js';
 

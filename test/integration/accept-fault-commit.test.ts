@@ -12,8 +12,8 @@ import path from 'node:path';
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import type { Broker } from '../../src/broker.js';
-import { type RunningService, startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
+import { type RunningService, startEmbeddedPostgres } from '../../src/infra/services/embedded-postgres.js';
+import { freePort } from '../../src/infra/services/process-tools.js';
 import { startTestBroker } from '../support/broker.js';
 import { bodyFixture, elementText, lasRequest, OIN_25BE, send } from '../support/soap.js';
 

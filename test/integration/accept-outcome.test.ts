@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { settleCommitOutcome } from '../../src/accept/accept-outcome.js';
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { migrate } from '../../src/shared/migrate.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { migrate } from '../../src/infra/migrate.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { createTestDatabase } from '../support/services.js';
 

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
-import { INBOUND_CONTRACTS, NS } from '../../src/shared/catalogue.js';
-import { processingBatchJobId } from '../../src/shared/processing-queue.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
+import { INBOUND_CONTRACTS, NS } from '../../src/infra/catalogue.js';
+import { processingBatchJobId } from '../../src/infra/processing-queue.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { openRawXml } from '../../src/store/stored-text.js';
 import { jobCount, storedCounts, useTestBroker, waitFor } from '../support/broker.js';
 import {

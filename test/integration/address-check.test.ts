@@ -3,8 +3,9 @@
  * endpoints are not allowed (as if its DNS changed after the operator set it) fails every attempt with
  * the reason and ends in the error queue; the same endpoint with loopback allowed is delivered.
  */
+
+import { silentLogger } from '../../src/infra/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { type TestBrokerOptions, useTestBroker } from '../support/broker.js';
 import { oinOf, outboundOf, sendEnrolment } from '../support/console.js';

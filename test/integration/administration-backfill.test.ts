@@ -2,8 +2,8 @@
  * Migration 017 on enrolments stored before it: each takes the sender of the message that delivered its
  * stand, else the BRIN's preferred institution of today, else nothing.
  */
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { migrate } from '../../src/shared/migrate.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { migrate } from '../../src/infra/migrate.js';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { createTestDatabase } from '../support/services.js';

@@ -4,9 +4,9 @@
  * mutation — never the other one. Asserted per endpoint, through the whole broker.
  */
 
+import { silentLogger } from '../../src/infra/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';

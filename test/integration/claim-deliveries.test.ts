@@ -1,6 +1,6 @@
 /** claim_deliveries against its own database (no delivery process running): who gets a lease, and who not. */
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { migrate } from '../../src/shared/migrate.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { migrate } from '../../src/infra/migrate.js';
 import { claimDeliveries } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';
 

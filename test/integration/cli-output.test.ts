@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { createTestDatabase } from '../support/services.js';
 
 const CLI = path.join(PROJECT_ROOT, 'bin', 'bron-broker.js');
@@ -54,8 +54,8 @@ describe('bron-broker output into a slow pipe (CLI, real PostgreSQL and Redis)',
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    const { createPool } = await import('../../src/shared/database.js');
-    const { migrate } = await import('../../src/shared/migrate.js');
+    const { createPool } = await import('../../src/infra/database.js');
+    const { migrate } = await import('../../src/infra/migrate.js');
     const { insertOutbound } = await import('../../src/store/register.repo.js');
     const { upsertInstitution } = await import('../../src/store/institutions.repo.js');
     env = {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { migrateDatabase } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';
 
@@ -31,7 +31,7 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
     expect(lines[0]).toMatch(
       /^the database at \S+ lacks \d+ migration\(s\) \(1, 2, .*\); start the broker once \(any ROLE\): it migrates at start, the CLI never does$/,
     );
-    const { createPool } = await import('../../src/shared/database.js');
+    const { createPool } = await import('../../src/infra/database.js');
     const pool = createPool(url, 1);
     try {
       expect((await pool.query("SELECT to_regclass('schema_migrations') AS t")).rows[0].t).toBeNull();
@@ -43,7 +43,7 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
   test('an embedded database no broker runs on: the CLI warns that it started it, then says to start the broker', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
-    const { freePort } = await import('../../src/shared/services/process-tools.js');
+    const { freePort } = await import('../../src/infra/services/process-tools.js');
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bron-cli-empty-'));
     fs.chmodSync(dataDir, 0o755); // the postgres system user must reach its data folder
     const cliEnv: NodeJS.ProcessEnv = {
@@ -213,8 +213,8 @@ describe('bron-broker institution (CLI, real PostgreSQL)', () => {
 
 describe("the README's institution examples, followed literally on a demo install", () => {
   test('each runs; only the one with --also shares a demo BRIN, and it is refused without --also', async () => {
-    const { createPool } = await import('../../src/shared/database.js');
-    const { migrate } = await import('../../src/shared/migrate.js');
+    const { createPool } = await import('../../src/infra/database.js');
+    const { migrate } = await import('../../src/infra/migrate.js');
     const { seedDemoInstitutions } = await import('../../src/demo-seed.js');
     const env = { ...process.env, DATABASE_URL: await createTestDatabase() };
     const pool = createPool(env.DATABASE_URL, 1);
@@ -249,8 +249,8 @@ describe('bron-broker errors and institution pause/resume (CLI, real PostgreSQL 
   const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { env });
 
   beforeAll(async () => {
-    const { createPool } = await import('../../src/shared/database.js');
-    const { migrate } = await import('../../src/shared/migrate.js');
+    const { createPool } = await import('../../src/infra/database.js');
+    const { migrate } = await import('../../src/infra/migrate.js');
     const { insertOutbound } = await import('../../src/store/register.repo.js');
     const { upsertInstitution } = await import('../../src/store/institutions.repo.js');
     env = {

@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
+import { freePort } from '../../src/infra/services/process-tools.js';
 import { waitFor } from '../support/broker.js';
 import { sample } from '../support/metrics-text.js';
 import { createTestDatabase } from '../support/services.js';

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { waitFor } from '../support/broker.js';
 import {
   databaseUrlOf,

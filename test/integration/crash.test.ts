@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { startTestEndpoints, type TestEndpoints } from '../support/institution-endpoint.js';

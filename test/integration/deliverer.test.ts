@@ -4,11 +4,11 @@
  * own that use up no attempt.
  */
 import { Writable } from 'node:stream';
+import { DataKeys } from '../../src/infra/data-keys.js';
+import { createPool } from '../../src/infra/database.js';
+import { createLogger } from '../../src/infra/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { DataKeys } from '../../src/shared/data-keys.js';
-import { createPool } from '../../src/shared/database.js';
-import { createLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';

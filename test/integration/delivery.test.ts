@@ -6,6 +6,9 @@
 import { Writable } from 'node:stream';
 import { XmlDocument } from 'libxml2-wasm';
 import { retryDelay } from '../../src/delivery/policy.js';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { createLogger } from '../../src/infra/log.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { listErrors, showOutbound } from '../../src/operator/error-queue.js';
 import {
   pauseInstitution,
@@ -15,9 +18,6 @@ import {
 } from '../../src/operator/operator-actions.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { createLogger } from '../../src/shared/log.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';

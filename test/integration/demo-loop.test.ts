@@ -1,7 +1,7 @@
 /** What `npm start` wires: accept → processing worker → delivery worker → the built-in demo receiver. */
 import { DEMO_INSTITUTIONS, seedDemoPopulation } from '../../src/demo-seed.js';
+import { silentLogger } from '../../src/infra/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';

@@ -2,11 +2,12 @@
  * Exam results in the register session: one exam result is one row whichever of the pupil's numbers
  * it was delivered under, and its diploma follows its stand.
  */
+
+import { inTransaction } from '../../src/infra/database.js';
+import { InvariantError } from '../../src/infra/errors.js';
 import { RegisterSession } from '../../src/processing/register-session.js';
 import { diplomaOf } from '../../src/register/diploma.js';
 import type { ExamResultStand } from '../../src/register/exam-result.js';
-import { inTransaction } from '../../src/shared/database.js';
-import { InvariantError } from '../../src/shared/errors.js';
 import { diplomasOf } from '../../src/store/exam-results.repo.js';
 import { linkOnderwijsnummer } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';

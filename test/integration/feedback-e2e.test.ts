@@ -4,10 +4,10 @@
  */
 import { XmlDocument } from 'libxml2-wasm';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { silentLogger } from '../../src/infra/log.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { replaceRioLinks } from '../../src/store/reference.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';

@@ -6,12 +6,12 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { DataKeys } from '../../src/infra/data-keys.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { silentLogger } from '../../src/infra/log.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { traceMessage } from '../../src/operator/trace.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { DataKeys } from '../../src/shared/data-keys.js';
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';

@@ -1,7 +1,7 @@
 /** One JSON line per request, with request id, outcome and fault code; never raw XML or a value from the body. */
 import { Writable } from 'node:stream';
 import type { Broker } from '../../src/broker.js';
-import { createLogger } from '../../src/shared/log.js';
+import { createLogger } from '../../src/infra/log.js';
 import { startTestBroker, waitFor } from '../support/broker.js';
 import { bodyFixture, lasRequest, send } from '../support/soap.js';
 

@@ -3,6 +3,7 @@
  * written, nothing of the action stays; when the action commits, its row is there exactly once.
  */
 import { randomUUID } from 'node:crypto';
+import { silentLogger } from '../../src/infra/log.js';
 import {
   addInstitution,
   loadPopulation,
@@ -16,7 +17,6 @@ import {
   submitMutation,
 } from '../../src/operator/operator-actions.js';
 import { mutationMessage } from '../../src/operator/submit-person-mutation.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { listAudit } from '../../src/store/audit.repo.js';
 import { insertOutbound } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';

@@ -7,12 +7,12 @@
 import { Writable } from 'node:stream';
 import type { Broker } from '../../src/broker.js';
 import { DEMO_INSTITUTIONS, seedDemoPopulation } from '../../src/demo-seed.js';
+import { createLogger } from '../../src/infra/log.js';
+import { createProcessingQueue } from '../../src/infra/processing-queue.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { startProcessingWorker } from '../../src/processing/processing-worker.js';
 import { isValidBsn, isValidOnderwijsnummer } from '../../src/register/pgn.js';
-import { createLogger } from '../../src/shared/log.js';
-import { createProcessingQueue } from '../../src/shared/processing-queue.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { startTestBroker, waitFor } from '../support/broker.js';
 import { scrape } from '../support/metrics-text.js';

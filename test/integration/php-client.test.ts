@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
 import { useTestBroker } from '../support/broker.js';
 import { CONTRACT_NAMES } from '../support/duo-names.js';
 import { PHP_LAS_CLIENT, runForJson, soapClientValue } from '../support/las-clients.js';

@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { PIPELINE_READY_LINE } from '../../src/pipeline.js';
 import { isValidBsn } from '../../src/register/pgn.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf, oinOf, registerSchool } from '../support/console.js';

@@ -8,14 +8,14 @@
  * serves the BRIN. Every push validates against our outbound XSD.
  */
 import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { silentLogger } from '../../src/infra/log.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { startSubscriptionExpiry } from '../../src/processing/subscription-expiry.js';
 import { isValidBsn, isValidOnderwijsnummer } from '../../src/register/pgn.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { upsertOpleidingNiveaus } from '../../src/store/reference.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';

@@ -1,12 +1,12 @@
 /** Processing accepted messages against the register (real PostgreSQL), up to the queued outbound message. */
 import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { handlerRegistry } from '../../src/processing/handler.js';
 import { enrolmentHandler } from '../../src/processing/handlers/enrolment.handler.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { isValidOnderwijsnummer } from '../../src/register/pgn.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { inboundIdsForPupil } from '../../src/store/pupil-trace.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';

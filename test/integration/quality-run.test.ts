@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
+import { createLogger } from '../../src/infra/log.js';
 import { runQualityChecks } from '../../src/processing/quality/quality-run.js';
 import { startQualityScheduler } from '../../src/processing/quality/quality-scheduler.js';
 import type { EnrolmentStand } from '../../src/register/enrolment.js';
-import { createLogger } from '../../src/shared/log.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { listQualityRuns, listQualitySignals } from '../../src/store/quality.repo.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';

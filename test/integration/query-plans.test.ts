@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { seedDemoInstitutions, seedDemoPopulation } from '../../src/demo-seed.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
+import { migrate } from '../../src/infra/migrate.js';
 import { createPipelinePool } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processBatch } from '../../src/processing/process-message.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { createPool, type Pool } from '../../src/shared/database.js';
-import { migrate } from '../../src/shared/migrate.js';
 import { type AcceptedMessage, storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { claimDeliveries, loadForDelivery, markUndeliverable, recordAttempts } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';

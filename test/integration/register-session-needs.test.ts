@@ -2,9 +2,10 @@
  * The register session answers only about pupils the batch locked and loaded: a read of any other pupil
  * is a typed programming error, not an answer from a register another batch may be changing.
  */
+
+import { inTransaction } from '../../src/infra/database.js';
+import { PupilNotLoadedError } from '../../src/infra/errors.js';
 import { RegisterSession } from '../../src/processing/register-session.js';
-import { inTransaction } from '../../src/shared/database.js';
-import { PupilNotLoadedError } from '../../src/shared/errors.js';
 import { useTestBroker } from '../support/broker.js';
 
 describe('the register session and its needs', () => {

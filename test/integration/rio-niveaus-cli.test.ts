@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { DEMO_OPLEIDING_NIVEAUS, seedDemoRio } from '../../src/demo-seed.js';
-import { createPool } from '../../src/shared/database.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { createPool } from '../../src/infra/database.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { migrateDatabase } from '../support/broker.js';
 import { createTestDatabase } from '../support/services.js';
 

@@ -1,5 +1,5 @@
 /** DUO's sample client posts every contract to one address, /vo-webservices/: the SOAPAction chooses the contract. */
-import { INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
+import { INBOUND_CONTRACTS } from '../../src/infra/catalogue.js';
 import { useTestBroker } from '../support/broker.js';
 import { bodyFixture, elementText, lasRequest, send } from '../support/soap.js';
 

@@ -5,14 +5,14 @@
  * our outbound XSD.
  */
 import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { silentLogger } from '../../src/infra/log.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { traceByBrin } from '../../src/operator/trace.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { isValidBsn } from '../../src/register/pgn.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { silentLogger } from '../../src/shared/log.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 import { upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { oinOf, registerSchool } from '../support/console.js';

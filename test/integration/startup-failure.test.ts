@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
+import { freePort } from '../../src/infra/services/process-tools.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 import { createTestDatabase } from '../support/services.js';
 

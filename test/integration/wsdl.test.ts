@@ -1,6 +1,6 @@
 /** A client generator needs only the WSDL URL: every import resolves over HTTP from the running broker. */
 import soap from 'soap';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
 
 /** Inbound contracts, and the outbound one institutions build their endpoint from. */
 const PUBLISHED = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];

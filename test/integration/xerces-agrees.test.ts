@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import validator from 'xsd-schema-validator';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { BrokerFault } from '../../src/shared/errors.js';
-import { XSD_DIR } from '../../src/shared/paths.js';
-import { validateBody } from '../../src/shared/xml/body-validator.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { BrokerFault } from '../../src/infra/errors.js';
+import { XSD_DIR } from '../../src/infra/paths.js';
+import { validateBody } from '../../src/infra/xml/body-validator.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
+import { openSoapEnvelope } from '../../src/infra/xml/soap-envelope.js';
 import { envelope, FIXTURES, operationOfFixture } from '../support/soap.js';
 
 const CONTRACTS = [...INBOUND_CONTRACTS, OUTBOUND_CONTRACT];

@@ -1,5 +1,5 @@
 /** A LAS built with Python's zeep: it loads each WSDL from the running broker and sees DUO's names. */
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
 import { useTestBroker } from '../support/broker.js';
 import { CONTRACT_NAMES } from '../support/duo-names.js';
 import { DEBIAN_PYTHON, runForJson, ZEEP_DESCRIBE } from '../support/las-clients.js';

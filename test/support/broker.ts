@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
 import { type Broker, startBroker } from '../../src/broker.js';
 import { seedDemoInstitutions } from '../../src/demo-seed.js';
-import { loadConfig } from '../../src/shared/config.js';
-import { createPool } from '../../src/shared/database.js';
-import { type Logger, silentLogger } from '../../src/shared/log.js';
-import { migrate } from '../../src/shared/migrate.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { createPool } from '../../src/infra/database.js';
+import { type Logger, silentLogger } from '../../src/infra/log.js';
+import { migrate } from '../../src/infra/migrate.js';
 import { TEST_SECRETS } from './operator-secrets.js';
 import { createTestDatabase } from './services.js';
 

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { installDebianPackage } from '../../src/shared/services/process-tools.js';
+import { installDebianPackage } from '../../src/infra/services/process-tools.js';
 
 /** Debian's Chromium, driven by playwright-core (which cannot download a browser of its own here). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';

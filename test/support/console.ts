@@ -1,8 +1,8 @@
 /** Schools, enrolments and error-queued messages for the operator-console tests (real broker, real endpoints). */
 import { afterAll, beforeAll } from '@jest/globals';
 import type { Broker } from '../../src/broker.js';
+import { silentLogger } from '../../src/infra/log.js';
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
-import { silentLogger } from '../../src/shared/log.js';
 import { storeAcceptedBatch } from '../../src/store/inbound-messages.repo.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
 import { listProcessingErrors } from '../../src/store/processing-outbox.repo.js';

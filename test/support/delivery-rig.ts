@@ -6,12 +6,12 @@
 import type { Broker } from '../../src/broker.js';
 import { Deliverer, type DelivererOptions } from '../../src/delivery/deliverer.js';
 import { seedDemoPopulation } from '../../src/demo-seed.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import type { Pool } from '../../src/shared/database.js';
-import { type Logger, silentLogger } from '../../src/shared/log.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import type { TrustAnchors } from '../../src/shared/xml/wss-certificates.js';
-import type { EnvelopeSigner } from '../../src/shared/xml/wss-signer.js';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import type { Pool } from '../../src/infra/database.js';
+import { type Logger, silentLogger } from '../../src/infra/log.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
+import type { TrustAnchors } from '../../src/infra/xml/wss-certificates.js';
+import type { EnvelopeSigner } from '../../src/infra/xml/wss-signer.js';
 import { startTestEndpoints, type TestEndpoints } from './institution-endpoint.js';
 
 export const TEST_BROKER_OIN = '00000001800866472000';

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { institutionReceipt } from '../../src/delivery/institution-receipt.js';
-import type { EnvelopeSigner } from '../../src/shared/xml/wss-signer.js';
+import type { EnvelopeSigner } from '../../src/infra/xml/wss-signer.js';
 
 export type EndpointMode =
   | 'ok'

@@ -2,8 +2,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
-import { installDebianPackage, onPath } from '../../src/shared/services/process-tools.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
+import { installDebianPackage, onPath } from '../../src/infra/services/process-tools.js';
 
 /** Debian's python3, where python3-zeep installs (a python3 earlier on PATH, pyenv's say, lacks it). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { type RunningService, startEmbeddedPostgres } from '../../src/shared/services/embedded-postgres.js';
-import { startLocalRedis } from '../../src/shared/services/local-redis.js';
-import { freePort } from '../../src/shared/services/process-tools.js';
+import { type RunningService, startEmbeddedPostgres } from '../../src/infra/services/embedded-postgres.js';
+import { startLocalRedis } from '../../src/infra/services/local-redis.js';
+import { freePort } from '../../src/infra/services/process-tools.js';
 
 export interface TestServices {
   readonly dir: string;

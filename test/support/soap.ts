@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import type { AcceptedMessage } from '../../src/store/inbound-messages.repo.js';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');

@@ -1,5 +1,5 @@
 /** Tests that read outbound bodies with SQL: the test brokers seal them (DATA_KEYS), the repository opens them. */
-import type { Pool } from '../../src/shared/database.js';
+import type { Pool } from '../../src/infra/database.js';
 import { openBodyXml } from '../../src/store/stored-text.js';
 
 /** The SELECT list of an outbound body: its plain text, sealed form and key id. */

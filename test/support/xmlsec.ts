@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { installDebianPackage, onPath } from '../../src/shared/services/process-tools.js';
+import { installDebianPackage, onPath } from '../../src/infra/services/process-tools.js';
 
 /** Installs xmlsec1 once when it is missing (root with apt-get), else throws saying how. */
 export function ensureXmlsec1(): void {

@@ -1,5 +1,5 @@
 import { BulkLane } from '../../src/inbound/bulk-lane.js';
-import { BrokerFault } from '../../src/shared/errors.js';
+import { BrokerFault } from '../../src/infra/errors.js';
 
 describe('the lane for large bodies', () => {
   test('one at a time, in the order they came; the next gets its turn when a place is released', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/shared/config.js';
+import { ConfigError, loadConfig } from '../../src/infra/config.js';
 
 /** A well-formed data key (production requires one). */
 const KEY = `k1:${Buffer.alloc(32, 7).toString('base64')}`;

@@ -1,6 +1,6 @@
 import { contractBySoapAction, fixedContract } from '../../src/inbound/contract-choice.js';
-import { findContract, INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
-import { BrokerFault } from '../../src/shared/errors.js';
+import { findContract, INBOUND_CONTRACTS } from '../../src/infra/catalogue.js';
+import { BrokerFault } from '../../src/infra/errors.js';
 
 const INSCHRIJVING = 'http://duo.nl/contract/DUO_VOAanlevering_InschrijvingVO_V1/aanleverenInschrijvingVO';
 

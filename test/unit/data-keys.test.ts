@@ -1,4 +1,4 @@
-import { DataKeys } from '../../src/shared/data-keys.js';
+import { DataKeys } from '../../src/infra/data-keys.js';
 
 const key = (id: string, fill: number): string => `${id}:${Buffer.alloc(32, fill).toString('base64')}`;
 const COLUMN = 'inbound_messages.raw_xml';

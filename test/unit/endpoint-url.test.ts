@@ -5,6 +5,7 @@
  */
 
 import { DEMO_RECEIVER_PATH } from '../../src/delivery/demo-receiver.js';
+import { loadConfig } from '../../src/infra/config.js';
 import {
   addressKind,
   checkEndpointUrl,
@@ -12,7 +13,6 @@ import {
   endpointPolicy,
   type Resolve,
 } from '../../src/operator/endpoint-url.js';
-import { loadConfig } from '../../src/shared/config.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
 
 const PRODUCTION: EndpointPolicy = {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { FAULTS, type FaultCode } from '../../src/shared/errors.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { FAULTS, type FaultCode } from '../../src/infra/errors.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 
 const protocol = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'protocol.md'), 'utf8');
 

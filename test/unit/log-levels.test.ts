@@ -1,6 +1,6 @@
 /** The logger writes the configured level and above, masked, and nothing below it. */
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/shared/log.js';
+import { createLogger } from '../../src/infra/log.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   const chunks: string[] = [];

@@ -1,7 +1,7 @@
 /** The logger's masker: personal numbers in any form and any place in a log entry never reach the output. */
 import { Writable } from 'node:stream';
+import { createLogger, maskPersonalNumbers } from '../../src/infra/log.js';
 import { isValidBsn, nextOnderwijsnummer } from '../../src/register/pgn.js';
-import { createLogger, maskPersonalNumbers } from '../../src/shared/log.js';
 
 const BSN = '123456782';
 const OWN = nextOnderwijsnummer(100_000_000);

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/shared/config.js';
-import { resolveOperatorSecrets, secretsFile } from '../../src/shared/secrets.js';
+import { loadConfig } from '../../src/infra/config.js';
+import { resolveOperatorSecrets, secretsFile } from '../../src/infra/secrets.js';
 
 describe('operator secrets', () => {
   let dir: string;

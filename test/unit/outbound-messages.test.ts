@@ -1,4 +1,6 @@
 import { XmlDocument } from 'libxml2-wasm';
+import { OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
 import { examResultHandler } from '../../src/processing/handlers/examResult.handler.js';
 import { examResultDeletionHandler } from '../../src/processing/handlers/examResultDeletion.handler.js';
 import {
@@ -11,8 +13,6 @@ import {
 } from '../../src/processing/outbound-messages.js';
 import { priorEducationOf } from '../../src/register/prior-education/prior-education-rules.js';
 import { signal } from '../../src/register/signals.js';
-import { OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
 
 const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
 const header = {

@@ -1,4 +1,4 @@
-import { isPgnShaped, maskPgn, pgnsIn, pupilKey } from '../../src/shared/pupil-key.js';
+import { isPgnShaped, maskPgn, pgnsIn, pupilKey } from '../../src/infra/pupil-key.js';
 
 describe('pupil key (keyed hash of a PGN)', () => {
   test('the same PGN and key give the same key; another key or PGN another; the PGN is not in it', () => {

@@ -1,4 +1,4 @@
-import { latestSlot, parseSchedule } from '../../src/shared/schedule.js';
+import { latestSlot, parseSchedule } from '../../src/infra/schedule.js';
 
 const weekly = { cron: '0 3 * * 6', timezone: 'Europe/Amsterdam' };
 

@@ -1,5 +1,5 @@
 /** A schema failure's kind, for log lines: named from libxml2's message without any value from it. */
-import { violationOf } from '../../src/shared/xml/body-validator.js';
+import { violationOf } from '../../src/infra/xml/body-validator.js';
 
 test.each([
   ["[facet 'pattern'] The value '123456782x' is not accepted by the pattern '[0-9]{9}'.", 'pattern'],

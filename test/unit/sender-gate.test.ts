@@ -1,7 +1,7 @@
 import { DISTRUST_AFTER, SenderGate } from '../../src/inbound/sender-gate.js';
-import { NS } from '../../src/shared/catalogue.js';
-import { BrokerFault } from '../../src/shared/errors.js';
-import { qualifiedName } from '../../src/shared/xml/soap-envelope.js';
+import { NS } from '../../src/infra/catalogue.js';
+import { BrokerFault } from '../../src/infra/errors.js';
+import { qualifiedName } from '../../src/infra/xml/soap-envelope.js';
 
 const KNOWN = '0000000700025BE00000';
 const UNKNOWN = '00000003999999990000';

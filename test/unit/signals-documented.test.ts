@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 import { SIGNALS, type SignalCode } from '../../src/register/signals.js';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
 
 const catalogue = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', 'signalen.md'), 'utf8');
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 
 /**
  * Infrastructure that talks to PostgreSQL itself, not to a table of the broker's: transactions, the
  * migrator (schema_migrations is its own; readiness asks it), and creating the embedded database.
  */
-const INFRASTRUCTURE = ['src/shared/database.ts', 'src/shared/migrate.ts', 'src/shared/services/embedded-postgres.ts'];
+const INFRASTRUCTURE = ['src/infra/database.ts', 'src/infra/migrate.ts', 'src/infra/services/embedded-postgres.ts'];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { PROJECT_ROOT } from '../../src/shared/paths.js';
+import { PROJECT_ROOT } from '../../src/infra/paths.js';
 
 /** The flow, in order: a stage may use an earlier stage, never a later one. */
 const STAGES = ['inbound', 'accept', 'processing', 'delivery', 'operator'] as const;
 /** Everything a stage may use: shared infrastructure, the repositories, and the register's pure rules. */
-const FOUNDATIONS = ['shared', 'store', 'register'] as const;
+const FOUNDATIONS = ['infra', 'store', 'register'] as const;
 
 const SRC = path.join(PROJECT_ROOT, 'src');
 
@@ -51,9 +51,9 @@ function violation(edge: ImportEdge): string | undefined {
   if (to === undefined)
     return edge.typeOnly && edge.to === path.join('src', 'config.ts') ? undefined : 'imports a composition root';
   if (from === 'register') return 'the register is pure: it imports only itself';
-  if (from === 'shared') return 'shared infrastructure imports no stage, no repository and no rule';
+  if (from === 'infra') return 'shared infrastructure imports no stage, no repository and no rule';
   if (from === 'store')
-    return to === 'shared' || to === 'register'
+    return to === 'infra' || to === 'register'
       ? undefined
       : 'a repository imports only shared infrastructure and register types';
   const fromStage = STAGES.indexOf(from as (typeof STAGES)[number]);
@@ -91,7 +91,7 @@ describe('the tree follows the flow', () => {
     const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
     expect(violation(edge('src/inbound/soap-endpoint.ts', 'src/accept/accept-batcher.ts'))).toMatch(/before accept/);
     expect(violation(edge('src/processing/sweeper.ts', 'src/delivery/deliverer.ts'))).toMatch(/before delivery/);
-    expect(violation(edge('src/register/funding.ts', 'src/shared/database.ts'))).toMatch(/pure/);
+    expect(violation(edge('src/register/funding.ts', 'src/infra/database.ts'))).toMatch(/pure/);
     expect(violation(edge('src/store/persons.repo.ts', 'src/processing/parse-message.ts'))).toMatch(/repository/);
     expect(violation(edge('src/accept/accept-batcher.ts', 'src/register/enrolment.ts'))).toMatch(/rules/);
     expect(violation(edge('src/accept/accept-batcher.ts', 'src/register/enrolment.ts', true))).toBeUndefined();

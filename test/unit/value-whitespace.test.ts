@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkBody } from '../../src/inbound/body-rules.js';
+import { INBOUND_CONTRACTS } from '../../src/infra/catalogue.js';
+import { BrokerFault } from '../../src/infra/errors.js';
+import { XSD_DIR } from '../../src/infra/paths.js';
+import { compileSchemas } from '../../src/infra/xml/schema-set.js';
+import { openSoapEnvelope } from '../../src/infra/xml/soap-envelope.js';
+import { NORMALIZED_STRING_ELEMENTS, normaliseValue, whiteSpaceOf } from '../../src/infra/xml/whitespace.js';
 import { bodyElementOf, enrolmentStandOf, identificationOf } from '../../src/processing/parse-message.js';
-import { INBOUND_CONTRACTS } from '../../src/shared/catalogue.js';
-import { BrokerFault } from '../../src/shared/errors.js';
-import { XSD_DIR } from '../../src/shared/paths.js';
-import { compileSchemas } from '../../src/shared/xml/schema-set.js';
-import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
-import { NORMALIZED_STRING_ELEMENTS, normaliseValue, whiteSpaceOf } from '../../src/shared/xml/whitespace.js';
 import { BROKER_OIN, bodyFixture, CONTRACT_OF, lasRequest } from '../support/soap.js';
 
 const schemas = compileSchemas(INBOUND_CONTRACTS.map((c) => c.schemaFile));

@@ -1,15 +1,15 @@
 /**
- * The WS-Security verifier on its own (src/inbound/wss/ws-security.ts over src/shared/xml/wss-verifier.ts): the rules the integration test does not
+ * The WS-Security verifier on its own (src/inbound/wss/ws-security.ts over src/infra/xml/wss-verifier.ts): the rules the integration test does not
  * reach through a broker, each with the fault element it names.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Revocations } from '../../src/inbound/wss/revocations.js';
 import { verifyWsSecurity, type WsSecurityOutcome } from '../../src/inbound/wss/ws-security.js';
-import { BrokerFault } from '../../src/shared/errors.js';
-import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
-import { parseTrustAnchors, SigningCertificates } from '../../src/shared/xml/wss-certificates.js';
-import { checkTimestamp } from '../../src/shared/xml/wss-timestamp.js';
+import { BrokerFault } from '../../src/infra/errors.js';
+import { openSoapEnvelope } from '../../src/infra/xml/soap-envelope.js';
+import { parseTrustAnchors, SigningCertificates } from '../../src/infra/xml/wss-certificates.js';
+import { checkTimestamp } from '../../src/infra/xml/wss-timestamp.js';
 import { generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, bodyFixture, OIN_25BE } from '../support/soap.js';
 import {

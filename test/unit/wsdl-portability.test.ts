@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XmlDocument, type XmlElement } from 'libxml2-wasm';
-import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/shared/catalogue.js';
-import { WSDL_DIR, XSD_DIR } from '../../src/shared/paths.js';
+import { INBOUND_CONTRACTS, OUTBOUND_CONTRACT } from '../../src/infra/catalogue.js';
+import { WSDL_DIR, XSD_DIR } from '../../src/infra/paths.js';
 import { CONTRACT_NAMES } from '../support/duo-names.js';
 
 const NS = {

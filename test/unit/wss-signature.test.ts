@@ -1,5 +1,5 @@
 /**
- * The verifier of WS-Security signatures (src/delivery/receipt-signature.ts over src/shared/xml/wss-verifier.ts), held to signatures made by
+ * The verifier of WS-Security signatures (src/delivery/receipt-signature.ts over src/infra/xml/wss-verifier.ts), held to signatures made by
  * another implementation (xml-crypto's SignedXml) and to the ways a signed message is forged: changed
  * parts, a signed Body moved aside for another (wrapping), an Id used twice, an unsigned header, a stale
  * Timestamp, a token from another CA.
@@ -8,10 +8,10 @@ import { X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
 import { verifyEnvelopeSignature } from '../../src/delivery/receipt-signature.js';
 import { responseEnvelope } from '../../src/inbound/response-envelope.js';
-import { NS } from '../../src/shared/catalogue.js';
-import { TrustAnchors } from '../../src/shared/xml/wss-certificates.js';
-import { WSS } from '../../src/shared/xml/wss-names.js';
-import { EnvelopeSigner, loadSigningMaterial, type SigningMaterial } from '../../src/shared/xml/wss-signer.js';
+import { NS } from '../../src/infra/catalogue.js';
+import { TrustAnchors } from '../../src/infra/xml/wss-certificates.js';
+import { WSS } from '../../src/infra/xml/wss-names.js';
+import { EnvelopeSigner, loadSigningMaterial, type SigningMaterial } from '../../src/infra/xml/wss-signer.js';
 import { generateTestPki, type TestPki } from '../support/pki.js';
 import { BROKER_OIN, OIN_25BE } from '../support/soap.js';
 

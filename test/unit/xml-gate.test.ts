@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { XmlCData, XmlDocument, XmlElement, XmlText } from 'libxml2-wasm';
 import { bodyFingerprint, isResubmission } from '../../src/inbound/body-fingerprint.js';
-import { BrokerFault } from '../../src/shared/errors.js';
-import { maskPersonalNumbers } from '../../src/shared/log.js';
-import { openSoapEnvelope } from '../../src/shared/xml/soap-envelope.js';
-import { DEFAULT_GATE_LIMITS, gateXml, textContent } from '../../src/shared/xml/xml-gate.js';
+import { BrokerFault } from '../../src/infra/errors.js';
+import { maskPersonalNumbers } from '../../src/infra/log.js';
+import { openSoapEnvelope } from '../../src/infra/xml/soap-envelope.js';
+import { DEFAULT_GATE_LIMITS, gateXml, textContent } from '../../src/infra/xml/xml-gate.js';
 import { bodyFixture, envelope, FIXTURES } from '../support/soap.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';

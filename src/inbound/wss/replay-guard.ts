@@ -1,7 +1,7 @@
-import type { Pool } from '../../shared/database.js';
-import { BrokerFault } from '../../shared/errors.js';
-import type { Logger } from '../../shared/log.js';
-import { REPLAY_WINDOW_MS } from '../../shared/xml/wss-timestamp.js';
+import type { Pool } from '../../infra/database.js';
+import { BrokerFault } from '../../infra/errors.js';
+import type { Logger } from '../../infra/log.js';
+import { REPLAY_WINDOW_MS } from '../../infra/xml/wss-timestamp.js';
 import {
   forgetSignedRequest,
   pruneSignedRequests,

@@ -1,5 +1,5 @@
 import { verify, type X509Certificate } from 'node:crypto';
-import { StartupError } from '../../shared/startup-failure.js';
+import { StartupError } from '../../infra/startup-failure.js';
 
 /** One DER element: its tag, where its content starts and ends. */
 interface Der {

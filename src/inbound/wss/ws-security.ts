@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { NS } from '../../shared/catalogue.js';
-import { BrokerFault } from '../../shared/errors.js';
-import type { SoapEnvelope } from '../../shared/xml/soap-envelope.js';
-import type { SigningCertificates } from '../../shared/xml/wss-certificates.js';
-import { SignatureRefusedError } from '../../shared/xml/wss-refusal.js';
-import { REQUEST_TIMESTAMP } from '../../shared/xml/wss-timestamp.js';
-import { verifySignedEnvelope } from '../../shared/xml/wss-verifier.js';
+import { NS } from '../../infra/catalogue.js';
+import { BrokerFault } from '../../infra/errors.js';
+import type { SoapEnvelope } from '../../infra/xml/soap-envelope.js';
+import type { SigningCertificates } from '../../infra/xml/wss-certificates.js';
+import { SignatureRefusedError } from '../../infra/xml/wss-refusal.js';
+import { REQUEST_TIMESTAMP } from '../../infra/xml/wss-timestamp.js';
+import { verifySignedEnvelope } from '../../infra/xml/wss-verifier.js';
 
 /** What the broker requires of a request's WS-Security, and what it checks it against. */
 export interface WsSecurityPolicy {
@@ -22,7 +22,7 @@ export type WsSecurityOutcome =
   | { readonly signed: true; readonly signatureDigest: string };
 
 /**
- * Verifies a request's wsse:Security with the shared verifier (src/shared/xml/wss-verifier.ts): the
+ * Verifies a request's wsse:Security with the shared verifier (src/infra/xml/wss-verifier.ts): the
  * token must carry the sender's OIN, the Timestamp be at most 300 s old with 60 s of skew. Every
  * refusal is Client.EK0031 naming the element.
  */

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../infra/config.js';
 import { isValidBsn, isValidOnderwijsnummer } from '../../register/pgn.js';
 import type { EducationRecord, MboNiveau } from '../../register/prior-education/education-records.js';
 import type { MboResultaat } from '../../register/prior-education/prior-education-rules.js';
-import { loadConfig } from '../../shared/config.js';
 import { cliActor } from '../audit.js';
 import { loadEducation } from '../operator-actions.js';
 import { withDatabase } from './cli-support.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { deliveryHttpsAgent } from '../../delivery/http-post.js';
-import { loadConfig } from '../../shared/config.js';
+import { loadConfig } from '../../infra/config.js';
 import { cliActor } from '../audit.js';
 import { endpointPolicy } from '../endpoint-url.js';
 import { listErrors } from '../error-queue.js';

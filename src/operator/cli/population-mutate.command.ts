@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../infra/config.js';
+import { BrokerFault } from '../../infra/errors.js';
+import { createProcessingQueue, processingWakeUps } from '../../infra/processing-queue.js';
+import { createProducerConnection } from '../../infra/redis.js';
+import { resolveRedis } from '../../infra/services/resolve-services.js';
 import type { PersonMutation } from '../../register/person-mutation.js';
 import { isValidBsn } from '../../register/pgn.js';
-import { loadConfig } from '../../shared/config.js';
-import { BrokerFault } from '../../shared/errors.js';
-import { createProcessingQueue, processingWakeUps } from '../../shared/processing-queue.js';
-import { createProducerConnection } from '../../shared/redis.js';
-import { resolveRedis } from '../../shared/services/resolve-services.js';
 import type { AcceptedMessage } from '../../store/inbound-messages.repo.js';
 import { cliActor } from '../audit.js';
 import { submitMutation } from '../operator-actions.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../shared/config.js';
-import { silentLogger } from '../../shared/log.js';
+import { loadConfig } from '../../infra/config.js';
+import { silentLogger } from '../../infra/log.js';
 import { listQualityRuns } from '../../store/quality.repo.js';
 import { cliActor } from '../audit.js';
 import { CLI_FIELDS } from '../input.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { isPgnShaped } from '../../shared/pupil-key.js';
+import { isPgnShaped } from '../../infra/pupil-key.js';
 import { type MessageTrace, traceByBrin, traceByPupil, traceMessage } from '../trace.js';
 import { brin, printJson, when, withOperator } from './cli-support.js';
 

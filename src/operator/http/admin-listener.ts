@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { Logger } from '../../shared/log.js';
+import type { Logger } from '../../infra/log.js';
 import type { OperatorRoutes } from './operator-http.js';
 
 const sendText = (res: http.ServerResponse, status: number, body: string): void => {

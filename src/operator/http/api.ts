@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type https from 'node:https';
 import type { Queue } from 'bullmq';
-import type { Logger } from '../../shared/log.js';
-import { isPgnShaped } from '../../shared/pupil-key.js';
+import type { Logger } from '../../infra/log.js';
+import { isPgnShaped } from '../../infra/pupil-key.js';
 import { listAudit } from '../../store/audit.repo.js';
 import type { EndpointPolicy } from '../endpoint-url.js';
 import { listErrors, type OperatorDeps, showOutbound } from '../error-queue.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { DASHBOARD_DIR } from '../../shared/paths.js';
+import { DASHBOARD_DIR } from '../../infra/paths.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=UTF-8',

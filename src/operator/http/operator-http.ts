@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../../shared/log.js';
-import type { ClusterScrape } from '../../shared/metrics/cluster-metrics.js';
-import { checkReadiness, type ReadinessDeps } from '../../shared/metrics/readiness.js';
+import type { Logger } from '../../infra/log.js';
+import type { ClusterScrape } from '../../infra/metrics/cluster-metrics.js';
+import { checkReadiness, type ReadinessDeps } from '../../infra/metrics/readiness.js';
 import { OperatorInputError } from '../input.js';
 import { type AdminApiDeps, findRoute } from './api.js';
 import { authoriseOperator } from './auth.js';

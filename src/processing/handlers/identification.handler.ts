@@ -1,9 +1,9 @@
+import { OUTBOUND_CONTRACT } from '../../infra/catalogue.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import type { IdentificationRequest, PersonData } from '../../register/person.js';
 import { isValidOnderwijsnummer } from '../../register/pgn.js';
 import { linkDecision, type PopulationFacts } from '../../register/re-identification.js';
 import { type Signal, type SignalCode, signal } from '../../register/signals.js';
-import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { persoonsgegevensBody } from '../outbound-messages.js';
 import { bedrijfsdocumentOf, bodyElementOf, identificationOf } from '../parse-message.js';

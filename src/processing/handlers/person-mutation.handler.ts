@@ -1,10 +1,10 @@
+import { OUTBOUND_CONTRACT } from '../../infra/catalogue.js';
 import { dutchDate } from '../../register/calendar.js';
 import { type MutationRecipient, mutationRecipients } from '../../register/mutation-recipients.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import { applyMutation, type PersonMutation, sameDetails } from '../../register/person-mutation.js';
 import type { PopulationRecord } from '../../register/population.js';
 import { signal } from '../../register/signals.js';
-import { OUTBOUND_CONTRACT } from '../../shared/catalogue.js';
 import type { HandlerContext, HandlerResult, MessageHandler } from '../handler.js';
 import { persoonsgegevensBody } from '../outbound-messages.js';
 import { bodyElementOf, personMutationOf } from '../parse-message.js';

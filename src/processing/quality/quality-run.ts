@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction, type Pool } from '../../infra/database.js';
+import type { Logger } from '../../infra/log.js';
 import { dutchDate } from '../../register/calendar.js';
 import type { OutboundDraft } from '../../register/outbound-draft.js';
 import { checkPupilQuality, controlYear } from '../../register/quality-checks.js';
 import { type SignalCode, signal } from '../../register/signals.js';
-import { inTransaction, type Pool } from '../../shared/database.js';
-import type { Logger } from '../../shared/log.js';
 import {
   dropStaleQualitySignals,
   finishQualityRun,

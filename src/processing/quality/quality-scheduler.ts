@@ -1,4 +1,4 @@
-import { latestSlot, type QualitySchedule } from '../../shared/schedule.js';
+import { latestSlot, type QualitySchedule } from '../../infra/schedule.js';
 import { type QualityRunDeps, type QualityRunOutcome, runQualityChecks } from './quality-run.js';
 
 /** How often each process looks whether a slot is due; a slot starts within this long. */

@@ -1,4 +1,4 @@
--- Stored messages sealed at rest (AES-256-GCM, src/shared/data-keys.ts): iv ‖ tag ‖ ciphertext in the
+-- Stored messages sealed at rest (AES-256-GCM, src/infra/data-keys.ts): iv ‖ tag ‖ ciphertext in the
 -- *_sealed column and the id of the key in *_key_id; the text column then stays NULL. Rows written
 -- without a key (development, or before this migration) keep their text and a NULL key id.
 ALTER TABLE inbound_messages

@@ -155,7 +155,7 @@ export interface Config {
 export const ROLES = ['all', 'http', 'pipeline'] as const;
 export type ProcessRole = (typeof ROLES)[number];
 
-/** Where the PEM files of mutual TLS are (checked readable at start-up; their content in src/shared/tls.ts). */
+/** Where the PEM files of mutual TLS are (checked readable at start-up; their content in src/infra/tls.ts). */
 export interface TlsSettings {
   /** The broker's certificate (chain), presented to senders and to schools (`TLS_CERT_FILE`). */
   readonly certFile: string;
@@ -168,7 +168,7 @@ export interface TlsSettings {
   /** CA bundle a school's server certificate must chain to on delivery (`DELIVERY_CA_FILE`, default `TLS_CA_FILE`). */
   readonly deliveryCaFile: string;
 }
-/** Where the broker's signing key and certificate are (read and checked at start-up in src/shared/signing.ts). */
+/** Where the broker's signing key and certificate are (read and checked at start-up in src/infra/signing.ts). */
 export interface SigningSettings {
   /** The RSA private key that signs (`SIGNING_KEY_FILE`, default `TLS_KEY_FILE`). */
   readonly keyFile: string;

@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 
 /**
  * The counts a scrape reads from PostgreSQL. The composition root hands in the function that reads them
- * (shared/ imports no repository), the same one the operator's stats use.
+ * (infra/ imports no repository), the same one the operator's stats use.
  */
 export interface StoreCounts {
   readonly processingBacklog: number;

@@ -16,5 +16,5 @@ function findProjectRoot(): string {
 export const PROJECT_ROOT = findProjectRoot();
 export const XSD_DIR = path.join(PROJECT_ROOT, 'xsd');
 export const WSDL_DIR = path.join(PROJECT_ROOT, 'wsdl');
-export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'src', 'shared', 'migrations');
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'src', 'infra', 'migrations');
 export const DASHBOARD_DIR = path.join(PROJECT_ROOT, 'src', 'operator', 'http', 'dashboard');
