@@ -108,7 +108,7 @@ export async function startBroker(
   const tls = config.tls ? loadTlsMaterial(config.tls) : undefined;
   // Signing certificates (WS-Security) are checked against the same CAs and CRLs as TLS client certificates.
   const anchors = parseTrustAnchors(tls?.ca);
-  const signingCertificates = new SigningCertificates(anchors, Revocations.fromPem(tls?.crl, anchors));
+  const signingCertificates = new SigningCertificates(anchors, await Revocations.fromPem(tls?.crl, anchors));
   const signer = loadEnvelopeSigner(config.signing);
   // The database is migrated already: by the process that started the broker (main.ts), or by a test's setup.
   const pool = createPool(urls.databaseUrl, config.limits.httpPoolSize, { dataKeys: config.dataKeys });

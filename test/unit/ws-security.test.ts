@@ -194,21 +194,33 @@ describe('refused with EK0031', () => {
     expect(refusal(xml)).toMatch(/^BinarySecurityToken: .*shorter than 2048 bits/);
   });
 
-  test('a signing certificate revoked by a CRL of TLS_CRL_FILE; the others still pass', () => {
+  test('a signing certificate revoked by a CRL of TLS_CRL_FILE; the others still pass', async () => {
     const revoked = issueSigningCertificate(pki, 'unit-revoked', 'revoked signer 25BE', OIN_25BE);
     const anchors = parseTrustAnchors(pki.ca);
-    const withCrl = new SigningCertificates(anchors, Revocations.fromPem(revokeCertificate(pki, revoked), anchors));
+    const withCrl = new SigningCertificates(
+      anchors,
+      await Revocations.fromPem(revokeCertificate(pki, revoked), anchors),
+    );
     const xml = signEnvelope(wssEnvelope(INSCHRIJVING, body(), revoked), revoked);
     expect(verify(xml).signed).toBe(true); // without the CRL
     expect(refusal(xml, { certificates: withCrl })).toMatch(/^BinarySecurityToken: .*is revoked \(TLS_CRL_FILE\)/);
     expect(verify(signedXml(), { certificates: withCrl }).signed).toBe(true);
   });
 
-  test('a CRL that no trusted CA signed stops the start', () => {
+  test('a CRL that no trusted CA signed stops the start', async () => {
     const rogue = issueSigningCertificate(pki, 'unit-rogue', 'rogue signer', OIN_25BE, { ca: 'rogue' });
     const crl = revokeCertificate(pki, rogue, 'rogue');
-    expect(() => Revocations.fromPem(crl, parseTrustAnchors(pki.ca))).toThrow(
+    await expect(Revocations.fromPem(crl, parseTrustAnchors(pki.ca))).rejects.toThrow(
       /^TLS_CRL_FILE: a CRL cannot be used for signing certificates: CRL not signed by a CA in TLS_CA_FILE$/,
+    );
+  });
+
+  test('a CRL block that holds no CRL stops the start', async () => {
+    const junk = Buffer.from(
+      `-----BEGIN X509 CRL-----\n${Buffer.from('no crl here').toString('base64')}\n-----END X509 CRL-----\n`,
+    );
+    await expect(Revocations.fromPem(junk, parseTrustAnchors(pki.ca))).rejects.toThrow(
+      /^TLS_CRL_FILE: a CRL cannot be used for signing certificates: not a CRL$/,
     );
   });
 
