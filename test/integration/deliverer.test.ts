@@ -121,23 +121,20 @@ describe('deliverer', () => {
     leases.release(free);
     return free;
   };
-  /**
-   * A delivery process that does not poll (a poll holds room while it runs): its room is what processing
-   * and offers take. Four leases per institution: all that one enrolment queues for its school.
-   */
-  function quietDeliverer(owner: string) {
-    const deliverer = rig.startDeliverer({
-      owner,
-      polling: false,
-      lease: { owner, perInstitution: 4, leaseMs: TIMEOUT_MS + 2000, handoffMs: 60_000 },
-    });
+  /** A delivery process that polls once, at its start: the room it has is what processing and offers take. */
+  async function quietDeliverer(owner: string) {
+    const deliverer = rig.startDeliverer({ owner, pollMs: 600_000 });
     const leases = deliverer.firstAttemptLeases();
-    expect(freeRoom(leases)).toBe(16);
+    await waitFor(
+      async () => freeRoom(leases),
+      (free) => free === 16,
+      2000,
+    );
     return { deliverer, leases };
   }
 
   test("processing leases its messages' first attempts in its own transaction: delivery starts at commit, no claim of its own", async () => {
-    const { deliverer, leases } = quietDeliverer('first-attempts');
+    const { deliverer, leases } = await quietDeliverer('first-attempts');
     const message = await processedFeedback('68AA', leases);
     expect(message.leased).toBe(true);
     // Committed with the message: the lease is this process's before delivery has done anything.
@@ -146,7 +143,7 @@ describe('deliverer', () => {
     // Another process now holds the institution's other leases: a claim made at the offer would be refused.
     await broker().pool.query(
       `INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until)
-       SELECT -id, $1, 'other-process', now() + interval '1 minute' FROM generate_series(3, 5) AS id`,
+       VALUES (-3, $1, 'other-process', now() + interval '1 minute'), (-4, $1, 'other-process', now() + interval '1 minute')`,
       [oinOf('68AA')],
     );
     try {
@@ -166,10 +163,10 @@ describe('deliverer', () => {
   });
 
   test("processing leases no first attempt beyond the institution's limit, held by another process, and gives the room back", async () => {
-    const { deliverer, leases } = quietDeliverer('limited');
+    const { deliverer, leases } = await quietDeliverer('limited');
     await broker().pool.query(
       `INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until)
-       SELECT -id, $1, 'other-process', now() + interval '1 minute' FROM generate_series(1, 4) AS id`,
+       VALUES (-1, $1, 'other-process', now() + interval '1 minute'), (-2, $1, 'other-process', now() + interval '1 minute')`,
       [oinOf('69AA')],
     );
     try {
@@ -184,7 +181,7 @@ describe('deliverer', () => {
   });
 
   test('a processing transaction that fails after leasing leaves no lease and gives all the room back', async () => {
-    const { deliverer, leases } = quietDeliverer('failing');
+    const { deliverer, leases } = await quietDeliverer('failing');
     // A lease that cannot be written (no owner) fails the claim, and with it the whole transaction.
     const failing: FirstAttemptLeases = {
       terms: { ...leases.terms, owner: null as unknown as string },

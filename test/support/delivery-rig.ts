@@ -19,8 +19,8 @@ export const TEST_BROKER_OIN = '00000001800866472000';
 export interface DeliveryRig {
   readonly endpoints: TestEndpoints;
   readonly deliverer: Deliverer;
-  /** Another delivery process on the same database (its own owner and pool; `polling: false`: offers only). */
-  startDeliverer(overrides?: Partial<DelivererOptions> & { owner?: string; pool?: Pool; polling?: boolean }): Deliverer;
+  /** Another delivery process on the same database (its own owner and pool). */
+  startDeliverer(overrides?: Partial<DelivererOptions> & { owner?: string; pool?: Pool }): Deliverer;
   /** Closes the deliverers and the endpoints. */
   close(): Promise<void>;
 }
@@ -49,9 +49,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
   await seedDemoPopulation(broker.pool);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverers: Deliverer[] = [];
-  const startDeliverer = (
-    overrides: Partial<DelivererOptions> & { owner?: string; pool?: Pool; polling?: boolean } = {},
-  ): Deliverer => {
+  const startDeliverer = (overrides: Partial<DelivererOptions> & { owner?: string; pool?: Pool } = {}): Deliverer => {
     const deliverer = new Deliverer({
       pool: overrides.pool ?? broker.pool,
       brokerOin: TEST_BROKER_OIN,
@@ -72,7 +70,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
       ...(options.receiptTrust ? { receiptTrust: options.receiptTrust } : {}),
       ...overrides,
     });
-    if (overrides.polling !== false) deliverer.start();
+    deliverer.start();
     deliverers.push(deliverer);
     return deliverer;
   };
