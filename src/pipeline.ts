@@ -88,7 +88,6 @@ export function startPipeline(
     ...(options.now ? { now: options.now } : {}),
     lockMs: config.jobLockMs,
     onOutbound: (messages) => deliverer.offer(messages),
-    firstAttempts: deliverer.firstAttemptLeases(),
   });
   watchProcessingWorker(processing); // metrics from the worker's own events: no metrics code in it
   deliverer.start();

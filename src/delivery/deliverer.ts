@@ -8,7 +8,6 @@ import { MicroBatcher } from '../infra/micro-batcher.js';
 import { withoutCredentials } from '../infra/url-credentials.js';
 import type { TrustAnchors } from '../infra/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../infra/xml/wss-signer.js';
-import type { FirstAttemptLeases, QueuedForDelivery } from '../processing/process-message.js';
 import {
   type AttemptRecord,
   claimDeliveries,
@@ -65,10 +64,9 @@ interface Offered {
  * keeps one attempt per message and DELIVERY_PER_INSTITUTION per institution across all processes;
  * the attempt's record sets the message's next state (policy.classify) and frees the lease in one
  * statement. Work arrives two ways, both only wake-ups: messages this process's processing just
- * queued (offered with their rows in hand; most already leased by the processing transaction in the
- * room firstAttemptLeases gives it, so the first attempt needs no claim and no read back), and a poll
- * of PostgreSQL for whatever is due. An offered message that is not leased (its institution is busy)
- * waits in memory for a lease to free here, for at most the hand-off time;
+ * queued (offered with their rows in hand, leased at once, so the first attempt needs no read back),
+ * and a poll of PostgreSQL for whatever is due. An offered message that cannot be leased (its
+ * institution is busy) waits in memory for a lease to free here, for at most the hand-off time;
  * then it is the pollers' like any other. A crash anywhere loses nothing: the row stays pending and
  * its lease, if any, expires.
  */
@@ -140,43 +138,13 @@ export class Deliverer {
     this.tick();
   }
 
-  /**
-   * This process's room for attempts, for processing transactions to lease their messages' first attempts
-   * in (the room they take is held until offer() starts those attempts).
-   */
-  firstAttemptLeases(): FirstAttemptLeases {
-    return {
-      terms: this.options.lease,
-      reserve: (wanted) => {
-        const taken = this.closed ? 0 : Math.max(0, Math.min(wanted, this.room()));
-        this.active += taken;
-        return taken;
-      },
-      release: (count) => {
-        this.active -= count;
-      },
-    };
-  }
-
-  /**
-   * Messages a processing transaction of this process just committed: those it leased are attempted now,
-   * the others as soon as their leases can be had.
-   */
-  offer(messages: readonly QueuedForDelivery[]): void {
+  /** Messages a processing transaction of this process just committed: attempt them now if their leases can be had. */
+  offer(messages: readonly OutboundForDelivery[]): void {
+    if (this.closed) return;
     const now = Date.now();
-    const leased = messages.filter((message) => message.leased);
-    if (this.closed) {
-      this.active -= leased.length;
-      // Stopping: another process need not wait for these leases to expire.
-      const ids = leased.map((message) => message.id);
-      void releaseLeases(this.options.pool, ids, this.options.lease.owner).catch(() => undefined);
-      return;
-    }
-    for (const message of leased) this.run(message, now);
     for (const message of messages) {
-      if (!message.paused && !message.leased) this.offered.set(message.id, { message, queuedAt: now });
+      if (!message.paused) this.offered.set(message.id, { message, queuedAt: now });
     }
-    if (leased.length === messages.length) return;
     // A processing transaction hands its messages on one by one in the same turn: one claim for all.
     if (this.claimScheduled) return;
     this.claimScheduled = true;

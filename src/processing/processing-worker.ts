@@ -4,14 +4,9 @@ import type { Logger } from '../infra/log.js';
 import { MicroBatcher } from '../infra/micro-batcher.js';
 import { messageIdsOf, PROCESSING_QUEUE, type ProcessingJobData } from '../infra/processing-queue.js';
 import { createConsumerConnection } from '../infra/redis.js';
+import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { MessageHandler } from './handler.js';
-import {
-  type FirstAttemptLeases,
-  type ProcessOptions,
-  type ProcessResult,
-  processBatch,
-  type QueuedForDelivery,
-} from './process-message.js';
+import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
 import {
   classifyProcessingFailure,
   failureReason,
@@ -38,9 +33,7 @@ export interface ProcessingWorkerOptions {
   /** The clock the register rules use (tests fix it; dates such as the peildatum follow it). */
   readonly now?: () => Date;
   /** Called with the outbound messages a processed job queued (committed and pending), for delivery. */
-  readonly onOutbound?: (messages: readonly QueuedForDelivery[]) => void;
-  /** Delivery's room, for processing transactions to lease first attempts in. */
-  readonly firstAttempts?: FirstAttemptLeases;
+  readonly onOutbound?: (messages: readonly OutboundForDelivery[]) => void;
 }
 
 /**
@@ -52,7 +45,6 @@ function batchProcessor(options: ProcessingWorkerOptions) {
     brokerOin: options.brokerOin,
     traceKey: options.traceKey,
     ...(options.now ? { now: options.now } : {}),
-    ...(options.firstAttempts ? { firstAttempts: options.firstAttempts } : {}),
   };
   return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
     try {

@@ -1,9 +1,6 @@
 import { type Pool, prepared } from '../infra/database.js';
 import { BODY_XML, openBodyXml, resealBatch, storedTextColumns } from './stored-text.js';
 
-/** A pool or a transaction's client. */
-type Queryable = Pick<Pool, 'query'>;
-
 /** An outbound message with where it goes. */
 export interface OutboundForDelivery {
   readonly id: number;
@@ -87,12 +84,12 @@ export interface LeaseTerms {
  * `ids` null the oldest due ones, up to `limit`. Returns the ids leased to `terms.owner`.
  */
 export async function claimDeliveries(
-  db: Queryable,
+  pool: Pool,
   ids: readonly number[] | null,
   limit: number,
   terms: LeaseTerms,
 ): Promise<number[]> {
-  const result = await db.query<{ leased_id: number }>(
+  const result = await pool.query<{ leased_id: number }>(
     prepared(
       ids ? 'delivery-claim-ids' : 'delivery-claim-due',
       'SELECT leased_id FROM claim_deliveries($1::bigint[], $2, $3, $4, $5)',
@@ -191,6 +188,8 @@ export async function markUndeliverable(pool: Pool, id: number, reason: string, 
     [id, reason, owner],
   );
 }
+
+type Queryable = Pick<Pool, 'query'>;
 
 /** Which error-queue messages an operator's look or action applies to. */
 export interface ErrorFilter {

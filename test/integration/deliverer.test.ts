@@ -8,13 +8,9 @@ import { DataKeys } from '../../src/infra/data-keys.js';
 import { createPool } from '../../src/infra/database.js';
 import { createLogger } from '../../src/infra/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
-import {
-  type FirstAttemptLeases,
-  processMessage,
-  type QueuedForDelivery,
-} from '../../src/processing/process-message.js';
+import { processMessage } from '../../src/processing/process-message.js';
 import { upsertInstitution } from '../../src/store/institutions.repo.js';
-import { releaseLeases } from '../../src/store/outbound.repo.js';
+import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
 import { TEST_BROKER_OIN as BROKER_OIN, type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
@@ -48,7 +44,7 @@ describe('deliverer', () => {
   });
 
   /** An enrolment from a school of its own, processed; returns what it queued (its funding status taken out of delivery). */
-  async function processedFeedback(brin: string, firstAttempts?: FirstAttemptLeases): Promise<QueuedForDelivery> {
+  async function processedFeedback(brin: string): Promise<OutboundForDelivery> {
     await upsertInstitution(broker().pool, {
       oin: oinOf(brin),
       name: brin,
@@ -74,20 +70,13 @@ describe('deliverer', () => {
     const { outbound } = await processMessage(broker().pool, createHandlers(), id, {
       traceKey: TEST_SECRETS.TRACE_KEY,
       brokerOin: BROKER_OIN,
-      ...(firstAttempts ? { firstAttempts } : {}),
     });
     const feedback = outbound.filter((o) => o.operation === 'terugkoppelenInschrijvingVO');
     expect(feedback).toHaveLength(1);
-    const others = outbound.filter((o) => o !== feedback[0]);
-    await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1)", [
-      others.map((o) => o.id),
+    await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1) AND id <> $2", [
+      outbound.map((o) => o.id),
+      feedback[0]!.id,
     ]);
-    // Their leases and room go back, as delivery gives back a lease it does not use.
-    const leasedOthers = others.filter((o) => o.leased).map((o) => o.id);
-    if (firstAttempts && leasedOthers.length > 0) {
-      await releaseLeases(broker().pool, leasedOthers, firstAttempts.terms.owner);
-      firstAttempts.release(leasedOthers.length);
-    }
     return feedback[0]!;
   }
   const state = async (id: number) =>
@@ -111,92 +100,6 @@ describe('deliverer', () => {
     expect(rig.endpoints.received('61AA').map((r) => r.messageId)).toEqual([`urn:uuid:${message.wsaMessageId}`]);
     expect(delivered.length).toBe(before + 1);
     expect((await broker().pool.query('SELECT count(*)::int AS n FROM delivery_leases')).rows[0].n).toBe(0);
-  });
-
-  const leasesOf = async (id: number) =>
-    (await broker().pool.query('SELECT owner FROM delivery_leases WHERE outbound_id = $1', [id])).rows;
-  /** All of a deliverer's room, as a processing transaction would take it (given back at once). */
-  const freeRoom = (leases: FirstAttemptLeases): number => {
-    const free = leases.reserve(1000);
-    leases.release(free);
-    return free;
-  };
-  /** A delivery process that polls once, at its start: the room it has is what processing and offers take. */
-  async function quietDeliverer(owner: string) {
-    const deliverer = rig.startDeliverer({ owner, pollMs: 600_000 });
-    const leases = deliverer.firstAttemptLeases();
-    await waitFor(
-      async () => freeRoom(leases),
-      (free) => free === 16,
-      2000,
-    );
-    return { deliverer, leases };
-  }
-
-  test("processing leases its messages' first attempts in its own transaction: delivery starts at commit, no claim of its own", async () => {
-    const { deliverer, leases } = await quietDeliverer('first-attempts');
-    const message = await processedFeedback('68AA', leases);
-    expect(message.leased).toBe(true);
-    // Committed with the message: the lease is this process's before delivery has done anything.
-    expect(await leasesOf(message.id)).toEqual([{ owner: 'first-attempts' }]);
-    expect(freeRoom(leases)).toBe(15); // held for the leased attempt (the funding status's room was given back)
-    // Another process now holds the institution's other leases: a claim made at the offer would be refused.
-    await broker().pool.query(
-      `INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until)
-       VALUES (-3, $1, 'other-process', now() + interval '1 minute'), (-4, $1, 'other-process', now() + interval '1 minute')`,
-      [oinOf('68AA')],
-    );
-    try {
-      deliverer.offer([message]);
-      expect(await finalState(message.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
-    } finally {
-      await broker().pool.query("DELETE FROM delivery_leases WHERE owner = 'other-process'");
-    }
-    expect(rig.endpoints.received('68AA')).toHaveLength(1);
-    expect(await leasesOf(message.id)).toEqual([]);
-    await waitFor(
-      async () => freeRoom(leases),
-      (free) => free === 16,
-      2000,
-    );
-    await deliverer.close();
-  });
-
-  test("processing leases no first attempt beyond the institution's limit, held by another process, and gives the room back", async () => {
-    const { deliverer, leases } = await quietDeliverer('limited');
-    await broker().pool.query(
-      `INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until)
-       VALUES (-1, $1, 'other-process', now() + interval '1 minute'), (-2, $1, 'other-process', now() + interval '1 minute')`,
-      [oinOf('69AA')],
-    );
-    try {
-      const message = await processedFeedback('69AA', leases);
-      expect(message.leased).toBe(false);
-      expect(await leasesOf(message.id)).toEqual([]);
-      expect(freeRoom(leases)).toBe(16);
-    } finally {
-      await broker().pool.query("DELETE FROM delivery_leases WHERE owner = 'other-process'");
-      await deliverer.close();
-    }
-  });
-
-  test('a processing transaction that fails after leasing leaves no lease and gives all the room back', async () => {
-    const { deliverer, leases } = await quietDeliverer('failing');
-    // A lease that cannot be written (no owner) fails the claim, and with it the whole transaction.
-    const failing: FirstAttemptLeases = {
-      terms: { ...leases.terms, owner: null as unknown as string },
-      reserve: (n) => leases.reserve(n),
-      release: (n) => leases.release(n),
-    };
-    await expect(processedFeedback('70AA', failing)).rejects.toThrow(/null value|not-null/);
-    expect(freeRoom(leases)).toBe(16);
-    await deliverer.close();
-    const { n } = (
-      await broker().pool.query('SELECT count(*)::int AS n FROM outbound_messages WHERE institution_oin = $1', [
-        oinOf('6AAA'),
-      ])
-    ).rows[0];
-    expect(n).toBe(0);
   });
 
   test('the per-institution limit holds across two delivery processes', async () => {
