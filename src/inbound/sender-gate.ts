@@ -11,6 +11,8 @@ export type Release = () => void;
 
 /** A sender's place among its requests in flight, and what became of the request it holds. */
 export interface SenderSlot {
+  /** The OIN whose place it is. */
+  readonly oin: string;
   readonly release: Release;
   /** The request was accepted (a receipt): the sender's record is clean again. */
   accepted(): void;
@@ -80,6 +82,7 @@ export class SenderGate {
     this.inFlight.set(oin, count + 1);
     let released = false;
     return {
+      oin,
       release: () => {
         if (released) return;
         released = true;

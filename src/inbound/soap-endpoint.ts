@@ -6,7 +6,7 @@ import { BrokerFault, StoreUnavailableError } from '../infra/errors.js';
 import { faultSummary } from '../infra/fault-summary.js';
 import type { Logger } from '../infra/log.js';
 import { countInboundRequest } from '../infra/metrics/metrics.js';
-import { openSoapEnvelope } from '../infra/xml/soap-envelope.js';
+import { type OpenedSoapEnvelope, openSoapEnvelope, readHeaderBlocks } from '../infra/xml/soap-envelope.js';
 import type { SigningCertificates } from '../infra/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../infra/xml/wss-signer.js';
 import type { GateLimits } from '../infra/xml/xml-gate.js';
@@ -18,6 +18,7 @@ import type { BulkLane } from './bulk-lane.js';
 import type { ContractChoice } from './contract-choice.js';
 import { decodeUtf8 } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
+import type { FairTurns } from './fair-turns.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
 import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
@@ -46,6 +47,8 @@ export interface InboundDeps {
   readonly senders: SenderGate;
   /** Where bodies larger than any legitimate message wait their turn, one at a time. */
   readonly bulkLane: BulkLane;
+  /** Where senders take turns at the expensive body work (parse, schema, WS-Security). */
+  readonly turns: FairTurns;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
@@ -84,6 +87,59 @@ interface Admission {
   releaseBulk?: Release;
 }
 
+/** What the synchronous checks of a message found; the caller disposes the envelope. */
+interface CheckedMessage extends Required<Omit<Accepted, 'stored'>> {
+  readonly envelope: OpenedSoapEnvelope;
+  readonly signed: ReturnType<typeof verifyWsSecurity>;
+}
+
+/**
+ * Parse → envelope rules → sender → WS-Security → values present → schema → bedrijfsdocument →
+ * authorisation: the body work, all of it synchronous, one piece for FairTurns.
+ */
+function checkMessage(
+  req: IncomingMessage,
+  xml: string,
+  bytes: Buffer,
+  choose: ContractChoice,
+  deps: InboundDeps,
+  facts: Accepted,
+): CheckedMessage {
+  const envelope = openSoapEnvelope(xml, bytes, deps.gateLimits);
+  try {
+    const soapAction = req.headers.soapaction as string | undefined;
+    const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
+    facts.contract = contract;
+    facts.addressing = addressing;
+    const senderOin = authenticatedSenderOin(
+      addressing,
+      peerOf(req),
+      (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
+    );
+    facts.senderOin = senderOin;
+    // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
+    const signed = verifyWsSecurity(envelope, senderOin, {
+      required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
+      certificates: deps.wss.certificates,
+      now: new Date(),
+    });
+    const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
+    facts.document = document;
+    const parties = authoriseSender(
+      senderOin,
+      deps.registry.get(senderOin),
+      addressing.operation,
+      envelope,
+      deps.brpSourceOin,
+    );
+    facts.parties = parties;
+    return { envelope, contract, addressing, senderOin, signed, document, parties };
+  } catch (error) {
+    envelope.dispose();
+    throw error;
+  }
+}
+
 /**
  * Sender (over TLS, before the body) → body → gate (the sender claimed over plain HTTP once the header is
  * scanned) → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
@@ -113,42 +169,17 @@ async function accept(
     },
   });
   const xml = decodeUtf8(bytes, req.headers['content-type']);
-  const envelope = openSoapEnvelope(xml, bytes, {
-    limits: deps.gateLimits,
-    // Plain HTTP: the OIN wsa:From claims, as soon as soap:Header is scanned, before the body is.
-    onHeaders: admission.sender
-      ? undefined
-      : (headers) => {
-          admission.sender = deps.senders.admitClaimed(headers);
-        },
-  });
+  // Plain HTTP: the OIN wsa:From claims, read from soap:Header alone, before the body is scanned.
+  if (!admission.sender) {
+    const headers = readHeaderBlocks(xml, deps.gateLimits);
+    if (headers) admission.sender = deps.senders.admitClaimed(headers);
+  }
+  // The expensive part in the sender's turn: a flood of one sender waits behind itself, not before others.
+  const { envelope, contract, addressing, senderOin, signed, document, parties } = await deps.turns.run(
+    admission.sender?.oin ?? req.socket.remoteAddress ?? '',
+    () => checkMessage(req, xml, bytes, choose, deps, facts),
+  );
   try {
-    const soapAction = req.headers.soapaction as string | undefined;
-    const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
-    facts.contract = contract;
-    facts.addressing = addressing;
-    const senderOin = authenticatedSenderOin(
-      addressing,
-      peerOf(req),
-      (oin) => oin === deps.brpSourceOin || deps.registry.get(oin) !== undefined,
-    );
-    facts.senderOin = senderOin;
-    // After the TLS identity, before anything of the body is trusted: only what was signed is read on.
-    const signed = verifyWsSecurity(envelope, senderOin, {
-      required: deps.registry.get(senderOin)?.wssRequired ?? deps.wss.requiredByDefault,
-      certificates: deps.wss.certificates,
-      now: new Date(),
-    });
-    const document = checkBody(envelope, deps.validators.get(contract.name)!, deps.brokerOin);
-    facts.document = document;
-    const parties = authoriseSender(
-      senderOin,
-      deps.registry.get(senderOin),
-      addressing.operation,
-      envelope,
-      deps.brpSourceOin,
-    );
-    facts.parties = parties;
     // Recorded last, so that a request refused for anything else is no replay when it comes again.
     const replayKey = signed.signed
       ? { senderOin, messageId: addressing.messageId, signatureDigest: signed.signatureDigest }
