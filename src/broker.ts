@@ -201,7 +201,11 @@ export async function startBroker(
     ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
-    connections: { max: config.maxConnections, perIp: config.maxConnectionsPerIp },
+    connections: {
+      max: config.maxConnections,
+      perIp: config.maxConnectionsPerIp,
+      newPerSecondPerIp: config.maxNewConnectionsPerIp,
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
