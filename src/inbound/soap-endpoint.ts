@@ -16,10 +16,11 @@ import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
 import type { BulkLane } from './bulk-lane.js';
 import type { ContractChoice } from './contract-choice.js';
-import { decodeUtf8 } from './decode-utf8.js';
+import { decodeUtf8, isUtf8ContentType } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
 import type { FairTurns } from './fair-turns.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
+import { headerBlocksOfPrefix } from './header-prefix.js';
 import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
 import { lingerAfterAnswer } from './linger.js';
@@ -156,8 +157,18 @@ async function accept(
   const peer = peerOf(req);
   // Over mutual TLS the sender is known before a byte of the body is read.
   if (peer.transport === 'mutual-tls') admission.sender = deps.senders.admitCertificate(peer);
+  const utf8 = isUtf8ContentType(req.headers['content-type']);
   const bytes = await readBody(req, deps.maxBodyBytes, {
     thresholdBytes: deps.bulkLane.thresholdBytes,
+    // Plain HTTP: a large body's sender, from the soap:Header in its first bytes, before the rest is read.
+    ...(admission.sender || !utf8
+      ? {}
+      : {
+          onPrefix: (prefix: Buffer) => {
+            const headers = headerBlocksOfPrefix(prefix, deps.gateLimits);
+            if (headers) admission.sender = deps.senders.admitClaimed(headers);
+          },
+        }),
     wait: async () => {
       const release = await deps.bulkLane.enter();
       // A sender gone while it waited has been answered already: its turn goes to the next at once.
