@@ -27,7 +27,7 @@ import { lingerAfterAnswer } from './linger.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
-import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
+import { DISTRUST_AFTER, type Release, type SenderGate, type SenderSlot } from './sender-gate.js';
 import type { ReplayGuard } from './wss/replay-guard.js';
 import { verifyWsSecurity } from './wss/ws-security.js';
 
@@ -170,6 +170,14 @@ async function accept(
           },
         }),
     wait: async () => {
+      // No legitimate message is this large: a sender whose recent ones were all refused gets no place.
+      if (admission.sender?.distrusted) {
+        throw new BrokerFault(
+          'BB0006',
+          `OIN ${admission.sender.oin} had its last ${DISTRUST_AFTER} or more messages refused, and gets no place for a message over ${deps.bulkLane.thresholdBytes} bytes until one is accepted; nothing was stored`,
+          'From',
+        );
+      }
       const release = await deps.bulkLane.enter();
       // A sender gone while it waited has been answered already: its turn goes to the next at once.
       if (req.destroyed) {

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { Broker } from '../../src/broker.js';
 import { startTestBroker } from '../support/broker.js';
 import { UNKNOWN_OIN } from '../support/pki.js';
-import { ANONYMOUS, bodyFixture, lasRequest } from '../support/soap.js';
+import { ANONYMOUS, bodyFixture, lasRequest, send } from '../support/soap.js';
 
 const DECLARED = 600_000;
 
@@ -72,6 +72,20 @@ describe('plain HTTP: a large body is refused on its soap:Header before the rest
   test('more than MAX_HEADER_ELEMENTS in soap:Header: Client.BB0002', async () => {
     const request = padded('0000000700025BE00000', '<a/>'.repeat(50_000));
     expect(await partialPost(broker.port, request)).toBe('HTTP/1.1 500 Internal Server Error Client.BB0002');
+  });
+
+  test('a sender whose last 10 messages were refused gets no place for a large body: Server.BB0006 at once', async () => {
+    const oin00AH = '0000000700000AH00000';
+    const invalid = () =>
+      lasRequest(
+        'aanleverenInschrijvingVO',
+        bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, '00AH').replace('00AH</', '00ah</'),
+        { from: `${ANONYMOUS}?oin=${oin00AH}` },
+      );
+    for (let i = 0; i < 10; i++) expect((await send(broker.baseUrl, invalid())).faultCode).toMatch(/^Client\./);
+    expect(await partialPost(broker.port, padded(oin00AH))).toBe('HTTP/1.1 500 Internal Server Error Server.BB0006');
+    // A small message of it is still read, one at a time.
+    expect((await send(broker.baseUrl, invalid())).faultCode).toMatch(/^Client\./);
   });
 
   test('a registered sender is read on: no answer until the body is whole', async () => {
