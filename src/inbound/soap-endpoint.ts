@@ -142,8 +142,8 @@ function checkMessage(
 }
 
 /**
- * Sender (over TLS, before the body) → body → gate (the sender claimed over plain HTTP once the header is
- * scanned) → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
+ * Sender (over TLS, before the body) → body (over plain HTTP a large one's claimed sender from its first
+ * 64 KiB) → the claimed sender from soap:Header → the body work in the sender's turn → durable accept.
  * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
  */
 async function accept(
@@ -290,8 +290,9 @@ function sendReceipt(
 /**
  * After a fault answered before the body was read whole, the rest is read and discarded for at most
  * this long, and at most this many times MAX_BODY_BYTES for a body over the limit (16 MiB by default:
- * a 10 MB upload still reads its fault), once MAX_BODY_BYTES for a request refused on its sender before
- * its body was read; past either the connection is closed.
+ * a 10 MB upload still reads its fault), at most the bulk lane's threshold for any other (more than any
+ * legitimate message, whose connection stays usable); past either the connection is closed: reading
+ * (over TLS, deciphering) a refused sender's large body would cost more than its next handshake.
  */
 const LINGER_MS = 5000;
 const DISCARD_BODIES = 16;
@@ -302,7 +303,7 @@ function sendFault(
   requestId: string,
   fault: BrokerFault,
   addressing: Addressing | undefined,
-  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer'>,
+  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer' | 'bulkLane'>,
 ): void {
   if (!res.headersSent) {
     send(
@@ -327,8 +328,12 @@ function sendFault(
     );
   }
   // HTTP frames the rest of the body, so it is never read as a next request; the sender gets to read its answer.
-  // A body refused for its size may be a sender's honest mistake; one refused before it was read, at most its limit.
-  lingerAfterAnswer(req, (fault.code === 'BB0001' ? DISCARD_BODIES : 1) * deps.maxBodyBytes, LINGER_MS);
+  // A body refused for its size may be a sender's honest mistake; any other, at most a legitimate message's size.
+  lingerAfterAnswer(
+    req,
+    fault.code === 'BB0001' ? DISCARD_BODIES * deps.maxBodyBytes : deps.bulkLane.thresholdBytes,
+    LINGER_MS,
+  );
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */

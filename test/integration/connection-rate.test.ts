@@ -8,8 +8,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Broker } from '../../src/broker.js';
 import { startTestBroker } from '../support/broker.js';
-import { brokerTlsEnv, generateTestPki, type TestPki } from '../support/pki.js';
-import { BROKER_OIN, OIN_25BE } from '../support/soap.js';
+import { brokerTlsEnv, generateTestPki, type TestPki, UNKNOWN_OIN } from '../support/pki.js';
+import { ANONYMOUS, BROKER_OIN, bodyFixture, lasRequest, OIN_25BE } from '../support/soap.js';
 
 const OIN_00AH = '0000000700000AH00000';
 const RATE = 3;
@@ -78,5 +78,78 @@ describe('new connections per IP address a second, over mutual TLS', () => {
     // A second later the address has tokens again.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(await health('127.0.0.1')).toBe(200);
+  });
+
+  test("after a fault before its body was read, a small request's connection stays usable, a large one's is closed", async () => {
+    // An address of its own, so that the connections above do not count.
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      localAddress: '127.0.0.3',
+      ca: pki.ca,
+      cert: pki.unknownOin.cert,
+      key: pki.unknownOin.key,
+    });
+    /** Posts `padding` bytes past the request (unknown certificate OIN: EK0030 before the body is read); its socket once answered. */
+    const post = (padding: number): Promise<{ fault: string; socket: net.Socket }> =>
+      new Promise((resolve, reject) => {
+        const request = lasRequest(
+          'aanleverenInschrijvingVO',
+          bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(
+            '</ins:aanleverenInschrijvingVO_Request>',
+            `<x>${'A'.repeat(padding)}</x></ins:aanleverenInschrijvingVO_Request>`,
+          ),
+          { from: `${ANONYMOUS}?oin=${UNKNOWN_OIN}` },
+        );
+        const req = https.request(
+          {
+            host: '127.0.0.1',
+            port: broker.port,
+            path: request.path,
+            method: 'POST',
+            agent,
+            servername: 'localhost',
+            headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: request.soapAction },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => {
+              text += chunk.toString('utf8');
+            });
+            // Answered and the whole body sent: what becomes of the connection is the broker's doing.
+            const finished = new Promise((done) => (req.writableFinished ? done(undefined) : req.once('finish', done)));
+            res.on(
+              'end',
+              () =>
+                void finished.then(() =>
+                  resolve({ fault: /<faultcode>soapenv:([^<]+)/.exec(text)?.[1] ?? '', socket: req.socket! }),
+                ),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(request.xml);
+      });
+    const closedWithin = (socket: net.Socket, ms: number): Promise<boolean> =>
+      new Promise((resolve) => {
+        if (socket.destroyed) return resolve(true);
+        const timer = setTimeout(() => resolve(false), ms);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    try {
+      const small = await post(0);
+      expect(small.fault).toBe('Client.EK0030');
+      expect(await closedWithin(small.socket, 500)).toBe(false);
+      const again = await post(0);
+      expect(again.socket).toBe(small.socket); // no new handshake
+      const large = await post(600_000);
+      expect(large.fault).toBe('Client.EK0030');
+      expect(await closedWithin(large.socket, 2000)).toBe(true);
+    } finally {
+      agent.destroy();
+    }
   });
 });
