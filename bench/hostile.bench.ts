@@ -9,7 +9,10 @@
  *
  * Environment: BENCH_SECONDS (20 per phase), BENCH_RATE (valid requests per second, 50), BENCH_WINDOW_MS (2500; 0: the quiet phase whole, then the hostile one),
  * BENCH_BROKER_NODE_ARGS (extra node flags for the broker), BENCH_TLS=1 (mutual TLS: each sender presents
- * the certificate of the OIN it claims, the unregistered one a certificate of an unknown OIN).
+ * the certificate of the OIN it claims, the unregistered one a certificate of an unknown OIN; the broker
+ * limits new connections per address as production does with TLS, MAX_NEW_CONNECTIONS_PER_IP=20).
+ * The valid sender connects from 127.0.0.2, the hostile ones from 127.0.0.1: a school has an address of
+ * its own (Linux routes all of 127/8 to the loopback).
  */
 
 import type { ChildProcess } from 'node:child_process';
@@ -43,6 +46,8 @@ const VALID_BRIN = '10BB';
 const HOSTILE_BRIN = '20BB';
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
 const UNREGISTERED_OIN = '00000003999999990000';
+/** The valid sender's own address; the hostile senders connect from 127.0.0.1. */
+const VALID_ADDRESS = '127.0.0.2';
 const MIB = 1024 * 1024;
 /**
  * Quiet and hostile windows alternate this long each (0: one quiet phase, then one hostile phase); a
@@ -129,6 +134,7 @@ async function waitUntilHealthyTls(port: number, pki: TestPki, child: ChildProce
             host: '127.0.0.1',
             port,
             path: '/healthz',
+            localAddress: VALID_ADDRESS,
             ca: pki.ca,
             cert: pki.school25BE.cert,
             key: pki.school25BE.key,
@@ -192,6 +198,7 @@ async function validSender(
             port,
             path: request.path,
             method: 'POST',
+            localAddress: VALID_ADDRESS,
             agent,
             headers: { 'content-type': 'text/xml; charset=UTF-8', soapaction: request.soapAction },
           },
@@ -260,7 +267,8 @@ async function main(): Promise<void> {
   const logFile = fs.openSync(path.join(dir, 'broker.log'), 'w');
   const broker = spawn(process.execPath, [...BROKER_NODE_ARGS, path.join(PROJECT_ROOT, 'dist/src/main.js')], {
     env: {
-      ...(pki ? brokerTlsEnv(pki) : {}),
+      // With TLS, production's limit on new connections per address (the bench runs the development profile).
+      ...(pki ? { ...brokerTlsEnv(pki), MAX_NEW_CONNECTIONS_PER_IP: '20' } : {}),
       ...process.env,
       ROLE: 'http',
       PORT: String(port),

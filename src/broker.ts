@@ -10,6 +10,7 @@ import { httpsAgentFor } from './delivery/http-post.js';
 import { createHttpServer } from './http-server.js';
 import { BulkLane } from './inbound/bulk-lane.js';
 import { ContractDocuments } from './inbound/contract-documents.js';
+import { FairTurns } from './inbound/fair-turns.js';
 import { InstitutionRegistry } from './inbound/institution-registry.js';
 import { SenderGate } from './inbound/sender-gate.js';
 import { ReplayGuard } from './inbound/wss/replay-guard.js';
@@ -182,6 +183,7 @@ export async function startBroker(
         config.maxInFlightPerSender,
       ),
       bulkLane: new BulkLane(BULK_BODY_BYTES, 1, BULK_WAIT_MS),
+      turns: new FairTurns(),
       validators,
       registry,
       batcher,
@@ -199,7 +201,11 @@ export async function startBroker(
     ...(adminServer ? {} : { operator }),
     ...(tls ? { tls } : {}),
     demoReceiver: config.seedDemo,
-    connections: { max: config.maxConnections, perIp: config.maxConnectionsPerIp },
+    connections: {
+      max: config.maxConnections,
+      perIp: config.maxConnectionsPerIp,
+      newPerSecondPerIp: config.maxNewConnectionsPerIp,
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

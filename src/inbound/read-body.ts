@@ -9,15 +9,21 @@ const inflate = promisify(zlib.inflate);
 const tooLarge = (limit: number, what: string): BrokerFault =>
   new BrokerFault('BB0001', `${what} is larger than the limit of ${limit} bytes`);
 
-/** A body over `thresholdBytes` waits for `wait()` before it is read on (or, decompressed, returned). */
+/**
+ * A body over `thresholdBytes` waits for `wait()` before it is read on (or, decompressed, returned).
+ * With `onPrefix`, its first `thresholdBytes` or more are read first and handed to `onPrefix` (which
+ * may throw to refuse the request) before it waits.
+ */
 export interface LargeBody {
   readonly thresholdBytes: number;
   wait(): Promise<void>;
+  onPrefix?(prefix: Buffer): void;
 }
 
 /**
  * Reads the raw request body, refusing more than `limit` bytes without buffering the excess. Once the
- * body is known to pass `large.thresholdBytes` (declared or read), reading pauses until `large.wait()`.
+ * body is known to pass `large.thresholdBytes` (declared or read), reading pauses until `large.wait()`;
+ * with `large.onPrefix`, once the bytes read pass it.
  */
 function readRaw(req: IncomingMessage, limit: number, large: LargeBody | undefined): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
@@ -25,24 +31,30 @@ function readRaw(req: IncomingMessage, limit: number, large: LargeBody | undefin
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let waited = false;
+    /** The wait for `large.wait()`, once begun: the body is given only after it. */
+    let waiting: Promise<void> | undefined;
+    const refuse = (error: unknown): void => {
+      req.off('data', onData);
+      reject(error);
+    };
     const waitIfLarge = (bytes: number): void => {
-      if (!large || waited || bytes <= large.thresholdBytes) return;
-      waited = true;
+      if (!large || waiting || bytes <= large.thresholdBytes) return;
+      if (large.onPrefix && size <= large.thresholdBytes) return; // the prefix is read first
       req.pause();
-      large.wait().then(
-        () => req.resume(),
-        (error: unknown) => {
-          req.off('data', onData);
-          reject(error);
-        },
-      );
+      try {
+        large.onPrefix?.(Buffer.concat(chunks, size));
+      } catch (error) {
+        waiting = new Promise<void>(() => undefined); // refused: never given
+        refuse(error);
+        return;
+      }
+      waiting = large.wait();
+      waiting.then(() => req.resume(), refuse);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        req.off('data', onData);
-        reject(tooLarge(limit, 'request body'));
+        refuse(tooLarge(limit, 'request body'));
         return;
       }
       chunks.push(chunk);
@@ -50,7 +62,13 @@ function readRaw(req: IncomingMessage, limit: number, large: LargeBody | undefin
     };
     req.on('data', onData);
     if (Number.isFinite(declared)) waitIfLarge(declared);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    // The last chunk may be the one that passed the threshold: 'end' can come while it waits.
+    req.once('end', () => {
+      (waiting ?? Promise.resolve()).then(
+        () => resolve(Buffer.concat(chunks, size)),
+        () => undefined,
+      );
+    });
     req.once('error', reject);
   });
 }
@@ -81,7 +99,12 @@ export async function readBody(req: IncomingMessage, limit: number, large?: Larg
       `Content-Encoding '${encoding.slice(0, 40)}' is not supported (use gzip, deflate or none)`,
     );
   }
-  const raw = await readRaw(req, limit, large);
+  // A compressed body's first bytes say nothing: only its decompressed whole is looked at.
+  const raw = await readRaw(
+    req,
+    limit,
+    large && encoding !== 'identity' ? { thresholdBytes: large.thresholdBytes, wait: () => large.wait() } : large,
+  );
   if (encoding === 'identity') return raw;
   const body = await decompress(raw, encoding, limit);
   // A small compressed body can be a large one to parse.

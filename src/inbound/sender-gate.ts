@@ -11,6 +11,10 @@ export type Release = () => void;
 
 /** A sender's place among its requests in flight, and what became of the request it holds. */
 export interface SenderSlot {
+  /** The OIN whose place it is. */
+  readonly oin: string;
+  /** Whether its last DISTRUST_AFTER requests all got Client faults: it gets no place for a large body. */
+  readonly distrusted: boolean;
   readonly release: Release;
   /** The request was accepted (a receipt): the sender's record is clean again. */
   accepted(): void;
@@ -25,7 +29,7 @@ export const DISTRUST_AFTER = 10;
  * Work in proportion to trust: the sender is checked before its message costs anything, and each
  * sender OIN gets at most `maxInFlight` requests in flight in this HTTP process (more: a quick
  * Server.BB0006, nothing read further); a sender whose last DISTRUST_AFTER requests all got Client
- * faults gets one at a time, until one of its messages is accepted. Over mutual TLS the sender is known from the connection, before
+ * faults gets one at a time, and no body over the bulk lane's threshold, until one of its messages is accepted. Over mutual TLS the sender is known from the connection, before
  * the body is read; over plain HTTP (development) from the wsa:From the gate outlines as soon as
  * soap:Header has been scanned, before the body is.
  */
@@ -80,6 +84,8 @@ export class SenderGate {
     this.inFlight.set(oin, count + 1);
     let released = false;
     return {
+      oin,
+      distrusted,
       release: () => {
         if (released) return;
         released = true;

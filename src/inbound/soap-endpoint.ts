@@ -6,7 +6,7 @@ import { BrokerFault, StoreUnavailableError } from '../infra/errors.js';
 import { faultSummary } from '../infra/fault-summary.js';
 import type { Logger } from '../infra/log.js';
 import { countInboundRequest } from '../infra/metrics/metrics.js';
-import { openSoapEnvelope } from '../infra/xml/soap-envelope.js';
+import { type OpenedSoapEnvelope, openSoapEnvelope, readHeaderBlocks } from '../infra/xml/soap-envelope.js';
 import type { SigningCertificates } from '../infra/xml/wss-certificates.js';
 import type { EnvelopeSigner } from '../infra/xml/wss-signer.js';
 import type { GateLimits } from '../infra/xml/xml-gate.js';
@@ -16,16 +16,18 @@ import { reusedId } from './body-fingerprint.js';
 import { type CheckedDocumentHeader, checkBody } from './body-rules.js';
 import type { BulkLane } from './bulk-lane.js';
 import type { ContractChoice } from './contract-choice.js';
-import { decodeUtf8 } from './decode-utf8.js';
+import { decodeUtf8, isUtf8ContentType } from './decode-utf8.js';
 import { type Addressing, checkEnvelopeRules } from './envelope-rules.js';
+import type { FairTurns } from './fair-turns.js';
 import { FAULT_ACTION, faultBody, toBrokerFault } from './fault-response.js';
+import { headerBlocksOfPrefix } from './header-prefix.js';
 import { authenticatedSenderOin, peerOf } from './identity.js';
 import type { InstitutionRegistry } from './institution-registry.js';
 import { lingerAfterAnswer } from './linger.js';
 import { readBody } from './read-body.js';
 import { receiptBody } from './receipt.js';
 import { responseEnvelope } from './response-envelope.js';
-import type { Release, SenderGate, SenderSlot } from './sender-gate.js';
+import { DISTRUST_AFTER, type Release, type SenderGate, type SenderSlot } from './sender-gate.js';
 import type { ReplayGuard } from './wss/replay-guard.js';
 import { verifyWsSecurity } from './wss/ws-security.js';
 
@@ -46,6 +48,8 @@ export interface InboundDeps {
   readonly senders: SenderGate;
   /** Where bodies larger than any legitimate message wait their turn, one at a time. */
   readonly bulkLane: BulkLane;
+  /** Where senders take turns at the expensive body work (parse, schema, WS-Security). */
+  readonly turns: FairTurns;
   /** Compiled contract schema per contract name. */
   readonly validators: ReadonlyMap<string, XsdValidator>;
   readonly registry: InstitutionRegistry;
@@ -84,44 +88,25 @@ interface Admission {
   releaseBulk?: Release;
 }
 
+/** What the synchronous checks of a message found; the caller disposes the envelope. */
+interface CheckedMessage extends Required<Omit<Accepted, 'stored'>> {
+  readonly envelope: OpenedSoapEnvelope;
+  readonly signed: ReturnType<typeof verifyWsSecurity>;
+}
+
 /**
- * Sender (over TLS, before the body) → body → gate (the sender claimed over plain HTTP once the header is
- * scanned) → parse → envelope rules → values present → schema → bedrijfsdocument → authorisation → durable accept.
- * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
+ * Parse → envelope rules → sender → WS-Security → values present → schema → bedrijfsdocument →
+ * authorisation: the body work, all of it synchronous, one piece for FairTurns.
  */
-async function accept(
+function checkMessage(
   req: IncomingMessage,
+  xml: string,
+  bytes: Buffer,
   choose: ContractChoice,
   deps: InboundDeps,
-  requestId: string,
   facts: Accepted,
-  admission: Admission,
-): Promise<Required<Accepted>> {
-  const peer = peerOf(req);
-  // Over mutual TLS the sender is known before a byte of the body is read.
-  if (peer.transport === 'mutual-tls') admission.sender = deps.senders.admitCertificate(peer);
-  const bytes = await readBody(req, deps.maxBodyBytes, {
-    thresholdBytes: deps.bulkLane.thresholdBytes,
-    wait: async () => {
-      const release = await deps.bulkLane.enter();
-      // A sender gone while it waited has been answered already: its turn goes to the next at once.
-      if (req.destroyed) {
-        release();
-        throw new Error('request closed while waiting for the bulk lane');
-      }
-      admission.releaseBulk = release;
-    },
-  });
-  const xml = decodeUtf8(bytes, req.headers['content-type']);
-  const envelope = openSoapEnvelope(xml, bytes, {
-    limits: deps.gateLimits,
-    // Plain HTTP: the OIN wsa:From claims, as soon as soap:Header is scanned, before the body is.
-    onHeaders: admission.sender
-      ? undefined
-      : (headers) => {
-          admission.sender = deps.senders.admitClaimed(headers);
-        },
-  });
+): CheckedMessage {
+  const envelope = openSoapEnvelope(xml, bytes, deps.gateLimits);
   try {
     const soapAction = req.headers.soapaction as string | undefined;
     const { contract, ...addressing } = checkEnvelopeRules(envelope, choose, soapAction, deps.brokerOin);
@@ -149,6 +134,71 @@ async function accept(
       deps.brpSourceOin,
     );
     facts.parties = parties;
+    return { envelope, contract, addressing, senderOin, signed, document, parties };
+  } catch (error) {
+    envelope.dispose();
+    throw error;
+  }
+}
+
+/**
+ * Sender (over TLS, before the body) → body (over plain HTTP a large one's claimed sender from its first
+ * 64 KiB) → the claimed sender from soap:Header → the body work in the sender's turn → durable accept.
+ * Fills `facts` as it goes (for the fault response and the log line) and throws on the first failure.
+ */
+async function accept(
+  req: IncomingMessage,
+  choose: ContractChoice,
+  deps: InboundDeps,
+  requestId: string,
+  facts: Accepted,
+  admission: Admission,
+): Promise<Required<Accepted>> {
+  const peer = peerOf(req);
+  // Over mutual TLS the sender is known before a byte of the body is read.
+  if (peer.transport === 'mutual-tls') admission.sender = deps.senders.admitCertificate(peer);
+  const utf8 = isUtf8ContentType(req.headers['content-type']);
+  const bytes = await readBody(req, deps.maxBodyBytes, {
+    thresholdBytes: deps.bulkLane.thresholdBytes,
+    // Plain HTTP: a large body's sender, from the soap:Header in its first bytes, before the rest is read.
+    ...(admission.sender || !utf8
+      ? {}
+      : {
+          onPrefix: (prefix: Buffer) => {
+            const headers = headerBlocksOfPrefix(prefix, deps.gateLimits);
+            if (headers) admission.sender = deps.senders.admitClaimed(headers);
+          },
+        }),
+    wait: async () => {
+      // No legitimate message is this large: a sender whose recent ones were all refused gets no place.
+      if (admission.sender?.distrusted) {
+        throw new BrokerFault(
+          'BB0006',
+          `OIN ${admission.sender.oin} had its last ${DISTRUST_AFTER} or more messages refused, and gets no place for a message over ${deps.bulkLane.thresholdBytes} bytes until one is accepted; nothing was stored`,
+          'From',
+        );
+      }
+      const release = await deps.bulkLane.enter();
+      // A sender gone while it waited has been answered already: its turn goes to the next at once.
+      if (req.destroyed) {
+        release();
+        throw new Error('request closed while waiting for the bulk lane');
+      }
+      admission.releaseBulk = release;
+    },
+  });
+  const xml = decodeUtf8(bytes, req.headers['content-type']);
+  // Plain HTTP: the OIN wsa:From claims, read from soap:Header alone, before the body is scanned.
+  if (!admission.sender) {
+    const headers = readHeaderBlocks(xml, deps.gateLimits);
+    if (headers) admission.sender = deps.senders.admitClaimed(headers);
+  }
+  // The expensive part in the sender's turn: a flood of one sender waits behind itself, not before others.
+  const { envelope, contract, addressing, senderOin, signed, document, parties } = await deps.turns.run(
+    admission.sender?.oin ?? req.socket.remoteAddress ?? '',
+    () => checkMessage(req, xml, bytes, choose, deps, facts),
+  );
+  try {
     // Recorded last, so that a request refused for anything else is no replay when it comes again.
     const replayKey = signed.signed
       ? { senderOin, messageId: addressing.messageId, signatureDigest: signed.signatureDigest }
@@ -240,8 +290,9 @@ function sendReceipt(
 /**
  * After a fault answered before the body was read whole, the rest is read and discarded for at most
  * this long, and at most this many times MAX_BODY_BYTES for a body over the limit (16 MiB by default:
- * a 10 MB upload still reads its fault), once MAX_BODY_BYTES for a request refused on its sender before
- * its body was read; past either the connection is closed.
+ * a 10 MB upload still reads its fault), at most the bulk lane's threshold for any other (more than any
+ * legitimate message, whose connection stays usable); past either the connection is closed: reading
+ * (over TLS, deciphering) a refused sender's large body would cost more than its next handshake.
  */
 const LINGER_MS = 5000;
 const DISCARD_BODIES = 16;
@@ -252,7 +303,7 @@ function sendFault(
   requestId: string,
   fault: BrokerFault,
   addressing: Addressing | undefined,
-  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer'>,
+  deps: Pick<InboundDeps, 'brokerOin' | 'maxBodyBytes' | 'signer' | 'bulkLane'>,
 ): void {
   if (!res.headersSent) {
     send(
@@ -277,8 +328,12 @@ function sendFault(
     );
   }
   // HTTP frames the rest of the body, so it is never read as a next request; the sender gets to read its answer.
-  // A body refused for its size may be a sender's honest mistake; one refused before it was read, at most its limit.
-  lingerAfterAnswer(req, (fault.code === 'BB0001' ? DISCARD_BODIES : 1) * deps.maxBodyBytes, LINGER_MS);
+  // A body refused for its size may be a sender's honest mistake; any other, at most a legitimate message's size.
+  lingerAfterAnswer(
+    req,
+    fault.code === 'BB0001' ? DISCARD_BODIES * deps.maxBodyBytes : deps.bulkLane.thresholdBytes,
+    LINGER_MS,
+  );
 }
 
 /** Handles one SOAP POST to a contract's or the shared address: a receipt, a SOAP fault, or (outcome unknown) no answer; one log line each. */

@@ -44,6 +44,12 @@ export interface Config {
   /** Open connections one HTTP process takes from one IP address (`MAX_CONNECTIONS_PER_IP`, default 64; 0: no cap). */
   readonly maxConnectionsPerIp: number;
   /**
+   * New connections one HTTP process takes from one IP address a second, a burst of as many at once;
+   * more are closed as they are accepted, before a TLS handshake (`MAX_NEW_CONNECTIONS_PER_IP`,
+   * default 20 with TLS in production, else 0; 0: no limit).
+   */
+  readonly maxNewConnectionsPerIp: number;
+  /**
    * Longest wait for a transaction slot, and longest a group commit may take, before Server.DK0051
    * (`ACCEPT_TIMEOUT_MS`, default 1500): PostgreSQL refuses to commit a statement past it.
    */
@@ -362,6 +368,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxInFlightPerSender: int('MAX_IN_FLIGHT_PER_SENDER', 32, 1, 10_000),
     maxConnections: int('MAX_CONNECTIONS', 1024, 1, 100_000),
     maxConnectionsPerIp: int('MAX_CONNECTIONS_PER_IP', 64, 0, 100_000),
+    // What it saves is TLS handshakes (a private-key operation each); development and tests connect freely.
+    maxNewConnectionsPerIp: int('MAX_NEW_CONNECTIONS_PER_IP', tls && !development ? 20 : 0, 0, 100_000),
     acceptTimeoutMs: int('ACCEPT_TIMEOUT_MS', 1500, 100, 60_000),
     acceptOutcomeWaitMs: int('ACCEPT_OUTCOME_WAIT_MS', 10_000, 100, 600_000),
     acceptBatchSize: int('ACCEPT_BATCH_SIZE', 100, 1, 1000),

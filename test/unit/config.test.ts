@@ -211,6 +211,7 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     ['MAX_IN_FLIGHT_PER_SENDER', 'maxInFlightPerSender', 32, 1, 10_000],
     ['MAX_CONNECTIONS', 'maxConnections', 1024, 1, 100_000],
     ['MAX_CONNECTIONS_PER_IP', 'maxConnectionsPerIp', 64, 0, 100_000],
+    ['MAX_NEW_CONNECTIONS_PER_IP', 'maxNewConnectionsPerIp', 0, 0, 100_000],
     ['ACCEPT_TIMEOUT_MS', 'acceptTimeoutMs', 1500, 100, 60_000],
     ['ACCEPT_OUTCOME_WAIT_MS', 'acceptOutcomeWaitMs', 10_000, 100, 600_000],
     ['ACCEPT_BATCH_SIZE', 'acceptBatchSize', 100, 1, 1000],
@@ -416,6 +417,15 @@ describe('DATA_KEYS', () => {
       return (error as ConfigError).problems;
     }
   };
+
+  test('new connections a second per IP address: 20 with TLS in production, else no limit', () => {
+    const file = new URL(import.meta.url).pathname;
+    const tlsOn = { TLS: 'on', TLS_CERT_FILE: file, TLS_KEY_FILE: file, TLS_CA_FILE: file };
+    const production = { BROKER_PROFILE: 'production', DATA_KEYS: KEY };
+    expect(loadConfig({ ...production, ...tlsOn }).maxNewConnectionsPerIp).toBe(20);
+    expect(loadConfig(production).maxNewConnectionsPerIp).toBe(0);
+    expect(loadConfig(tlsOn).maxNewConnectionsPerIp).toBe(0);
+  });
 
   test('production requires a key; development without one stores plain text', () => {
     expect(problemsOf({ BROKER_PROFILE: 'production' })).toEqual([

@@ -151,13 +151,7 @@ function headerBlocks(xml: string, header: OutlineElement | undefined): Outlined
  * exactly one soap:Body holding exactly one element and no text. Read from the gate's outline of the
  * text that libxml2 parsed into `doc`; only the body element is taken from libxml2's tree (to validate it).
  */
-function readEnvelope(
-  xml: string,
-  root: OutlineElement,
-  doc: XmlDocument,
-  /** The header blocks as read for the gate's onHeaders already, so they are not read twice. */
-  headersRead: readonly OutlinedHeaderBlock[] | undefined,
-): SoapEnvelope {
+function readEnvelope(xml: string, root: OutlineElement, doc: XmlDocument): SoapEnvelope {
   if (root.localName !== 'Envelope' || root.namespace !== NS.soap11) {
     const what =
       root.namespace === NS.soap12 ? 'a SOAP 1.2 envelope' : `root element {${root.namespace}}${root.localName}`;
@@ -192,7 +186,7 @@ function readEnvelope(
   const mustUnderstand =
     header && xml.includes('mustUnderstand') ? mustUnderstandFlags(firstElementChild(doc.root)) : [];
   return {
-    headers: (headersRead ?? headerBlocks(xml, header)).map((block, index) => ({
+    headers: headerBlocks(xml, header).map((block, index) => ({
       ...block,
       mustUnderstand: mustUnderstand[index] ?? false,
     })),
@@ -218,17 +212,6 @@ export interface OpenedSoapEnvelope extends SoapEnvelope {
   dispose(): void;
 }
 
-/** How the gate reads a request: its limits, and who looks at the header blocks before the body is scanned. */
-export interface EnvelopeGate {
-  readonly limits?: GateLimits;
-  /**
-   * Called once soap:Header has been scanned (not when there is none), before the body is: it may
-   * throw to refuse the request then. The blocks' text is the gate's reading, not yet checked by
-   * libxml2 (character references a parser would refuse are left as they are).
-   */
-  readonly onHeaders?: (headers: readonly OutlinedHeaderBlock[]) => void;
-}
-
 /**
  * Gate (lexical limits and outline) → libxml2 parse of the exact bytes → envelope. `bytes` are the
  * UTF-8 bytes of `xml` (given when the caller already has them).
@@ -236,28 +219,51 @@ export interface EnvelopeGate {
 export function openSoapEnvelope(
   xml: string,
   bytes: Uint8Array = Buffer.from(xml),
-  gate: EnvelopeGate = {},
+  limits: GateLimits = DEFAULT_GATE_LIMITS,
 ): OpenedSoapEnvelope {
-  const onHeaders = gate.onHeaders;
-  let headersRead: OutlinedHeaderBlock[] | undefined;
   // Every level, so that a blank value deep in the body is found without libxml2's tree (~6 µs a message).
-  const outline = gateXml(
-    xml,
-    gate.limits ?? DEFAULT_GATE_LIMITS,
-    Infinity,
-    onHeaders &&
-      ((header) => {
-        headersRead = headerBlocks(xml, header);
-        onHeaders(headersRead);
-      }),
-  );
+  const outline = gateXml(xml, limits, Infinity);
   const doc = parseSoapDocument(bytes);
   try {
-    return { ...readEnvelope(xml, outline, doc, headersRead), dispose: () => doc.dispose() };
+    return { ...readEnvelope(xml, outline, doc), dispose: () => doc.dispose() };
   } catch (error) {
     doc.dispose();
     throw error;
   }
+}
+
+/** Ends the gate's pass early, once what `readHeaderBlocks` wants has been read. */
+const STOP_SCAN = Symbol('stop scan');
+
+/**
+ * The header blocks, read by the gate's pass as far as the end of soap:Header and no further
+ * (undefined: the root's first child is no soap:Header). Refuses what the gate refuses up to there;
+ * cheap, as soap:Header is held to MAX_HEADER_BYTES: who sends can be known before the body costs
+ * anything. The blocks' text is the gate's reading, not yet checked by libxml2 (character references
+ * a parser would refuse are left as they are).
+ */
+export function readHeaderBlocks(
+  xml: string,
+  limits: GateLimits = DEFAULT_GATE_LIMITS,
+): OutlinedHeaderBlock[] | undefined {
+  let blocks: OutlinedHeaderBlock[] | undefined;
+  try {
+    gateXml(
+      xml,
+      limits,
+      Infinity,
+      (header) => {
+        blocks = headerBlocks(xml, header);
+        throw STOP_SCAN;
+      },
+      () => {
+        throw STOP_SCAN;
+      },
+    );
+  } catch (error) {
+    if (error !== STOP_SCAN) throw error;
+  }
+  return blocks;
 }
 
 /** No limits: for text the broker accepted itself (it passed the gate's limits when it came in). */

@@ -229,7 +229,8 @@ function readStartTag(
  * The outline holds one small object per element of those levels, bounded by `maxElements`.
  * A soap:Header (a SOAP 1.1 Header child of the root) is held to `maxHeaderBytes` and
  * `maxHeaderElements`, and `onHeader` gets its outline as soon as it ends, before the body is scanned:
- * the sender can be checked before the rest of the message costs anything.
+ * the sender can be checked before the rest of the message costs anything. `onBody` is called when
+ * a child of the root that is no soap:Header starts (the body, with no header before it).
  * Returns the root element's outline.
  */
 export function gateXml(
@@ -237,6 +238,7 @@ export function gateXml(
   limits: GateLimits = DEFAULT_GATE_LIMITS,
   outlineDepth = OUTLINE_DEPTH,
   onHeader?: (header: OutlineElement) => void,
+  onBody?: () => void,
 ): OutlineElement {
   let i = skipDeclaration(xml);
   let depth = 0;
@@ -337,7 +339,7 @@ export function gateXml(
         if (part.localName === 'Header' && part.namespace === NS.soap11) {
           if (tag.selfClosing) onHeader?.(part);
           else headerStart = lt;
-        }
+        } else onBody?.();
       }
       if (!tag.selfClosing) depth += 1;
       i = tag.end;
