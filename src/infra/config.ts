@@ -216,7 +216,8 @@ export function deriveLimits(
   return {
     httpPoolSize: 6,
     acceptPoolSize: settings.acceptMaxInFlight,
-    pipelinePoolSize: settings.processingTransactions + 6, // + 1: a quality run holds one for its transaction
+    // Each processing transaction reads its reference data on a second connection; a quality run holds one for its transaction.
+    pipelinePoolSize: 2 * settings.processingTransactions + 6,
     deliveryLeaseMs: settings.deliveryTimeoutMs + 5000,
     deliveryHandoffMs: 1000,
     pingTimeoutMs: Math.min(settings.deliveryTimeoutMs, 5000),

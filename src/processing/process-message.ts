@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction, type Pool } from '../infra/database.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
+import { loadReferenceData } from '../store/reference.repo.js';
 import { claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
 import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
@@ -46,9 +47,11 @@ export async function processBatch(
       if (!handler) throw new Error(`no handler for ${message.operation}`);
       return { message, handler, parsed: handler.parse(message) };
     });
+    // Reference data on another connection while the pupils are locked: one round trip off the transaction's path.
     const register = await RegisterSession.open(
       tx,
       work.map(({ handler, parsed }) => handler.needs(parsed)),
+      (vestigingen, onderwijsnummers) => loadReferenceData(pool, vestigingen, onderwijsnummers),
     );
     for (const { message, handler, parsed } of work) {
       const result = await handler.handle(

@@ -13,9 +13,8 @@ import { identifiedBy } from '../store/pupil-trace.repo.js';
 import { brinSectors, loadReferenceData, opleidingNiveaus, type ReferenceData } from '../store/reference.repo.js';
 import {
   linkOnderwijsnummer,
-  loadPupilLinks,
   loadRegister,
-  lockRegisterKeys,
+  lockPupils,
   type Tx,
   upsertPopulationRecord,
 } from '../store/register.repo.js';
@@ -45,6 +44,12 @@ const keyOf = ({ pgn, brin, volgnummer }: VolgnummerKey): string => `${pgn}\u001
 const keyOfStored = (e: StoredEnrolment): string =>
   keyOf({ pgn: e.pgn, brin: e.brin, volgnummer: e.inschrijvingvolgnummer });
 
+/** Reads the reference data a batch needs: RIO locations of these vestigingen, these assigned onderwijsnummers. */
+export type ReferenceReader = (
+  vestigingen: readonly string[],
+  onderwijsnummers: readonly string[],
+) => Promise<ReferenceData>;
+
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
  * in six statements up front (the pupils' linked numbers, the locks, the links again, the register,
@@ -72,11 +77,25 @@ export class RegisterSession {
 
   private constructor(private readonly tx: Tx) {}
 
-  /** Locks what the batch touches (advisory locks, fixed order) and loads it. */
-  static async open(tx: Tx, needs: readonly RegisterNeeds[]): Promise<RegisterSession> {
+  /**
+   * Locks what the batch touches (advisory locks, fixed order) and loads it. Reference data is read by
+   * `readReference` (default: in the transaction), which may use another connection: it is never locked
+   * nor written by processing, so under READ COMMITTED any connection reads the same rows.
+   */
+  static async open(
+    tx: Tx,
+    needs: readonly RegisterNeeds[],
+    readReference: ReferenceReader = (vestigingen, onderwijsnummers) =>
+      loadReferenceData(tx, vestigingen, onderwijsnummers),
+  ): Promise<RegisterSession> {
     const asked = [...new Set(needs.flatMap((n) => n.pgns ?? []))];
     const bsns = [...new Set(needs.flatMap((n) => n.bsns ?? []))];
     const session = new RegisterSession(tx);
+    const reference = readReference(
+      [...new Set(needs.flatMap((n) => n.vestigingen ?? []))],
+      [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))],
+    );
+    reference.catch(() => undefined); // awaited below; a lock failing first must not leave it unhandled
     await session.lockPupils(asked);
     // A linked BSN's population entry is the pupil's, whichever number a message carries.
     const { enrolments: stored, people } = await loadRegister(
@@ -86,11 +105,7 @@ export class RegisterSession {
     );
     session.adopt(stored, people);
     session.adoptSubscriptions(await lockActiveSubscriptions(tx, [...session.loadedPgns]));
-    session.reference = await loadReferenceData(
-      tx,
-      [...new Set(needs.flatMap((n) => n.vestigingen ?? []))],
-      [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))],
-    );
+    session.reference = await reference;
     return session;
   }
 
@@ -168,31 +183,15 @@ export class RegisterSession {
   }
 
   /**
-   * Locks every number of these pupils not locked yet; returns those it locked. Links are read before
-   * the locks (to take them all in one ordered statement) and again after: a link committed by a batch
-   * we waited for names numbers the first read could not see, and they are locked too.
+   * Locks every number of these pupils not locked yet (lock_pupils, one round trip); returns those it
+   * locked. Links are read before the locks (to take them all in one ordered statement) and again after:
+   * a link committed by a batch we waited for names numbers the first read could not see, and they are
+   * locked too.
    */
   private async lockPupils(numbers: readonly string[]): Promise<string[]> {
-    const { tx } = this;
-    const locked: string[] = [];
-    let links = await loadPupilLinks(
-      tx,
-      numbers.filter((n) => !this.loadedPgns.has(n)),
-    );
-    let wanted = [...numbers, ...links.flatMap((l) => [l.onderwijsnummer, l.bsn])];
-    for (;;) {
-      const unlocked = [...new Set(wanted)].filter((n) => !this.loadedPgns.has(n));
-      if (unlocked.length === 0) break;
-      await lockRegisterKeys(
-        tx,
-        unlocked.map((pgn) => `pgn:${pgn}`),
-      );
-      for (const number of unlocked) this.loadedPgns.add(number);
-      locked.push(...unlocked);
-      links = await loadPupilLinks(tx, unlocked);
-      for (const link of links) this.bsnOf.set(link.onderwijsnummer, link.bsn);
-      wanted = links.flatMap((l) => [l.onderwijsnummer, l.bsn]);
-    }
+    const { locked, links } = await lockPupils(this.tx, numbers, [...this.loadedPgns]);
+    for (const number of locked) this.loadedPgns.add(number);
+    for (const link of links) this.bsnOf.set(link.onderwijsnummer, link.bsn);
     return locked;
   }
 

@@ -163,20 +163,28 @@ export async function loadRegister(
 }
 
 /**
- * Every link of the pupils these PGNs belong to: for a linked onderwijsnummer its BSN, and for each
- * BSN reached every onderwijsnummer linked to it.
+ * Locks the register keys of these pupils' numbers and of every number linked to them, not in `loaded`
+ * already (lock_pupils, migration 026): the numbers it locked and the links it read after the locks.
  */
-export async function loadPupilLinks(tx: Tx, pgns: readonly string[]): Promise<PupilLink[]> {
-  if (pgns.length === 0) return [];
-  const result = await tx.query<{ onderwijsnummer: string; bsn: string }>(
-    prepared(
-      'processing-load-links',
-      `SELECT onderwijsnummer, bsn FROM pupil_links
-     WHERE bsn = ANY(ARRAY(SELECT l.bsn FROM pupil_links l WHERE l.onderwijsnummer = ANY($1::text[])) || $1::text[])`,
-      [pgns],
-    ),
+export async function lockPupils(
+  tx: Tx,
+  numbers: readonly string[],
+  loaded: readonly string[],
+): Promise<{ locked: string[]; links: PupilLink[] }> {
+  if (numbers.length === 0) return { locked: [], links: [] };
+  const result = await tx.query<{ locked: string | null; onderwijsnummer: string | null; bsn: string | null }>(
+    prepared('processing-lock-pupils', 'SELECT locked, onderwijsnummer, bsn FROM lock_pupils($1::text[], $2::text[])', [
+      numbers,
+      loaded,
+    ]),
   );
-  return result.rows.map((r) => ({ onderwijsnummer: r.onderwijsnummer, bsn: r.bsn }));
+  const locked: string[] = [];
+  const links: PupilLink[] = [];
+  for (const row of result.rows) {
+    if (row.locked !== null) locked.push(row.locked);
+    else links.push({ onderwijsnummer: row.onderwijsnummer!, bsn: row.bsn! });
+  }
+  return { locked, links };
 }
 
 /** Links an onderwijsnummer to a BSN; false when it already resolves to a BSN (the first link stays). */

@@ -179,7 +179,7 @@ describe('derived limits', () => {
     expect(loadConfig({}).limits).toEqual({
       httpPoolSize: 6,
       acceptPoolSize: 2,
-      pipelinePoolSize: 8,
+      pipelinePoolSize: 10,
       deliveryLeaseMs: 15_000,
       deliveryHandoffMs: 1000,
       pingTimeoutMs: 5000,
@@ -189,8 +189,8 @@ describe('derived limits', () => {
 
   test.each([
     [{ ACCEPT_MAX_IN_FLIGHT: '4' }, { acceptPoolSize: 4 }],
-    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 7 }],
-    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 38 }],
+    [{ PROCESSING_TRANSACTIONS: '1' }, { pipelinePoolSize: 8 }],
+    [{ PROCESSING_TRANSACTIONS: '32' }, { pipelinePoolSize: 70 }],
     [{ DELIVERY_TIMEOUT_MS: '50' }, { deliveryLeaseMs: 5050, pingTimeoutMs: 50 }],
     [{ DELIVERY_TIMEOUT_MS: '4999' }, { deliveryLeaseMs: 9999, pingTimeoutMs: 4999 }],
     [{ DELIVERY_TIMEOUT_MS: '5001' }, { deliveryLeaseMs: 10_001, pingTimeoutMs: 5000 }],
