@@ -96,7 +96,7 @@ export class RegisterSession {
       [...new Set(needs.flatMap((n) => n.onderwijsnummers ?? []))],
     );
     reference.catch(() => undefined); // awaited below; a lock failing first must not leave it unhandled
-    await session.lockPupils(asked);
+    const { subscriptions } = await session.lockPupils(asked);
     // A linked BSN's population entry is the pupil's, whichever number a message carries.
     const { enrolments: stored, people } = await loadRegister(
       tx,
@@ -104,7 +104,8 @@ export class RegisterSession {
       [...new Set([...bsns, ...session.bsnOf.values()])],
     );
     session.adopt(stored, people);
-    session.adoptSubscriptions(await lockActiveSubscriptions(tx, [...session.loadedPgns]));
+    // Locked already by lock_pupils: read only when there are any.
+    if (subscriptions > 0) session.adoptSubscriptions(await lockActiveSubscriptions(tx, [...session.loadedPgns]));
     session.reference = await reference;
     return session;
   }
@@ -115,11 +116,11 @@ export class RegisterSession {
    * deadlock, which PostgreSQL breaks and processing retries as a transient failure.
    */
   async join(numbers: readonly string[]): Promise<void> {
-    const fresh = await this.lockPupils(numbers);
+    const { locked: fresh, subscriptions } = await this.lockPupils(numbers);
     if (fresh.length === 0) return;
     const { enrolments: stored, people } = await loadRegister(this.tx, fresh, fresh);
     this.adopt(stored, people);
-    this.adoptSubscriptions(await lockActiveSubscriptions(this.tx, fresh));
+    if (subscriptions > 0) this.adoptSubscriptions(await lockActiveSubscriptions(this.tx, fresh));
   }
 
   private adoptSubscriptions(subscriptions: readonly Subscription[]): void {
@@ -188,11 +189,11 @@ export class RegisterSession {
    * a link committed by a batch we waited for names numbers the first read could not see, and they are
    * locked too.
    */
-  private async lockPupils(numbers: readonly string[]): Promise<string[]> {
-    const { locked, links } = await lockPupils(this.tx, numbers, [...this.loadedPgns]);
+  private async lockPupils(numbers: readonly string[]): Promise<{ locked: string[]; subscriptions: number }> {
+    const { locked, links, subscriptions } = await lockPupils(this.tx, numbers, [...this.loadedPgns]);
     for (const number of locked) this.loadedPgns.add(number);
     for (const link of links) this.bsnOf.set(link.onderwijsnummer, link.bsn);
-    return locked;
+    return { locked, subscriptions };
   }
 
   private adopt(stored: readonly StoredEnrolment[], people: readonly PopulationRecord[]): void {

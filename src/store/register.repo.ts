@@ -164,27 +164,36 @@ export async function loadRegister(
 
 /**
  * Locks the register keys of these pupils' numbers and of every number linked to them, not in `loaded`
- * already (lock_pupils, migration 026): the numbers it locked and the links it read after the locks.
+ * already, and the running subscriptions on them (lock_pupils, migration 026): the numbers it locked,
+ * the links it read after the locks, and how many subscriptions it locked.
  */
 export async function lockPupils(
   tx: Tx,
   numbers: readonly string[],
   loaded: readonly string[],
-): Promise<{ locked: string[]; links: PupilLink[] }> {
-  if (numbers.length === 0) return { locked: [], links: [] };
-  const result = await tx.query<{ locked: string | null; onderwijsnummer: string | null; bsn: string | null }>(
-    prepared('processing-lock-pupils', 'SELECT locked, onderwijsnummer, bsn FROM lock_pupils($1::text[], $2::text[])', [
-      numbers,
-      loaded,
-    ]),
+): Promise<{ locked: string[]; links: PupilLink[]; subscriptions: number }> {
+  if (numbers.length === 0) return { locked: [], links: [], subscriptions: 0 };
+  const result = await tx.query<{
+    locked: string | null;
+    onderwijsnummer: string | null;
+    bsn: string | null;
+    subscription_id: string | null;
+  }>(
+    prepared(
+      'processing-lock-pupils',
+      'SELECT locked, onderwijsnummer, bsn, subscription_id FROM lock_pupils($1::text[], $2::text[])',
+      [numbers, loaded],
+    ),
   );
   const locked: string[] = [];
   const links: PupilLink[] = [];
+  let subscriptions = 0;
   for (const row of result.rows) {
     if (row.locked !== null) locked.push(row.locked);
+    else if (row.subscription_id !== null) subscriptions += 1;
     else links.push({ onderwijsnummer: row.onderwijsnummer!, bsn: row.bsn! });
   }
-  return { locked, links };
+  return { locked, links, subscriptions };
 }
 
 /** Links an onderwijsnummer to a BSN; false when it already resolves to a BSN (the first link stays). */
