@@ -52,8 +52,9 @@ export type ReferenceReader = (
 
 /**
  * The register as one processing transaction sees it: everything a batch needs is locked and loaded
- * in six statements up front (the pupils' linked numbers, the locks, the links again, the register,
- * their running prior-education subscriptions, reference data), handlers read and change it in memory
+ * in three statements up front (the pupils' locks with their links and subscriptions, one `lock_pupils`
+ * call; the register; reference data, on another connection when the caller gives one), and a fourth
+ * only when a pupil has a running prior-education subscription; handlers read and change it in memory
  * (a later message in the batch sees an earlier one's change), and `changes` hands what to write back,
  * in one statement with the rest.
  * Keeping the round trips per batch constant, not per message, is what makes processing fast.

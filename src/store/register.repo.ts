@@ -64,21 +64,6 @@ export const toClaimedMessage = (tx: Tx, row: ClaimedMessageRow): ClaimedMessage
   rawXml: openRawXml(tx, row),
 });
 
-/**
- * Serialises transactions touching the same pupils or enrolments: one transaction-scoped advisory
- * lock per key, taken in a fixed order so two batches never deadlock on them.
- */
-export async function lockRegisterKeys(tx: Tx, keys: readonly string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await tx.query(
-    prepared(
-      'processing-lock',
-      `SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(key, 0) AS k FROM unnest($1::text[]) AS key ORDER BY 1) locks`,
-      [keys],
-    ),
-  );
-}
-
 const POPULATION_COLUMNS = `bsn, birth_date, gender, surname, prefixes, first_names, address, to_char(date_of_death, 'YYYY-MM-DD') AS date_of_death,
   to_char(first_enrolment_po_vo, 'YYYY-MM-DD') AS first_enrolment_po_vo`;
 type PopulationRow = {
@@ -163,7 +148,8 @@ export async function loadRegister(
 }
 
 /**
- * Locks the register keys of these pupils' numbers and of every number linked to them, not in `loaded`
+ * Serialises transactions touching the same pupils: one transaction-scoped advisory lock per number,
+ * taken in a fixed order so two batches never deadlock on them. Locks the register keys of these pupils' numbers and of every number linked to them, not in `loaded`
  * already, and the running subscriptions on them (lock_pupils, migration 026): the numbers it locked,
  * the links it read after the locks, and how many subscriptions it locked.
  */

@@ -8,7 +8,7 @@ import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
 import { RegisterSession } from '../../src/processing/register-session.js';
 import type { EnrolmentStand } from '../../src/register/enrolment.js';
-import { linkOnderwijsnummer, lockRegisterKeys, upsertPopulationRecord } from '../../src/store/register.repo.js';
+import { linkOnderwijsnummer, lockPupils, upsertPopulationRecord } from '../../src/store/register.repo.js';
 import { useTestBroker } from '../support/broker.js';
 import { oinOf } from '../support/console.js';
 import { TEST_SECRETS } from '../support/operator-secrets.js';
@@ -70,7 +70,7 @@ describe('re-identification and the pupil locks', () => {
     const [own, bsn] = ['100000028', '111222333'];
     await storedEnrolment(own, 'L-1');
     await inTwoTransactions(async (batch, identification) => {
-      await lockRegisterKeys(identification, [`pgn:${own}`, `pgn:${bsn}`]);
+      await lockPupils(identification, [own, bsn], []);
       await linkOnderwijsnummer(identification, { onderwijsnummer: own, bsn });
       let opened = false;
       const opening = RegisterSession.open(batch, [{ pgns: [bsn] }]).finally(() => {
@@ -118,7 +118,7 @@ describe('re-identification and the pupil locks', () => {
     const holder = await broker().pool.connect();
     try {
       await holder.query('BEGIN');
-      await lockRegisterKeys(holder, [`pgn:${bsn}`]);
+      await lockPupils(holder, [bsn], []);
       let finished = false;
       const processing = processMessage(broker().pool, handlers, id, {
         traceKey: TEST_SECRETS.TRACE_KEY,
