@@ -9,7 +9,7 @@ import { createPool } from '../../src/infra/database.js';
 import { createLogger } from '../../src/infra/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { setInstitutionPaused, upsertInstitution } from '../../src/store/institutions.repo.js';
 import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { databaseUrlOf } from '../support/console.js';
@@ -52,6 +52,8 @@ describe('deliverer', () => {
       endpointUrl: rig.endpoints.url(brin),
       enabled: true,
     });
+    // Held until the pushes are taken out: on a slow machine a poller would otherwise deliver them first.
+    await setInstitutionPaused(broker().pool, oinOf(brin), true);
     await broker().registry.refresh();
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml')
       .replace(/25BE/g, brin)
@@ -77,7 +79,8 @@ describe('deliverer', () => {
       outbound.map((o) => o.id),
       feedback[0]!.id,
     ]);
-    return feedback[0]!;
+    await setInstitutionPaused(broker().pool, oinOf(brin), false);
+    return { ...feedback[0]!, paused: false }; // as it is now, deliveries resumed
   }
   const state = async (id: number) =>
     (await broker().pool.query('SELECT status, attempts FROM outbound_messages WHERE id = $1', [id])).rows[0];

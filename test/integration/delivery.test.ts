@@ -18,7 +18,7 @@ import {
 } from '../../src/operator/operator-actions.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { upsertInstitution } from '../../src/store/institutions.repo.js';
+import { setInstitutionPaused, upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import type { TestEndpoints } from '../support/institution-endpoint.js';
@@ -65,6 +65,8 @@ describe('delivery', () => {
     const oin = `00000007000${brin}00000`;
     if (!options.keepPaused)
       await upsertInstitution(broker().pool, { oin, name: brin, brins: [brin], endpointUrl: endpoint, enabled: true });
+    // Held until the pushes are taken out: on a slow machine a poller would otherwise deliver them first.
+    await setInstitutionPaused(broker().pool, oin, true);
     await broker().registry.refresh();
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin);
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
@@ -94,6 +96,7 @@ describe('delivery', () => {
         feedback[0].id,
       ]);
     }
+    if (!options.keepPaused) await setInstitutionPaused(broker().pool, oin, false);
     return feedback[0].id as number;
   }
 

@@ -17,7 +17,7 @@ import { EnvelopeSigner, loadSigningMaterial } from '../../src/infra/xml/wss-sig
 import { type Pipeline, startPipeline } from '../../src/pipeline.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
-import { findInstitution, upsertInstitution } from '../../src/store/institutions.repo.js';
+import { findInstitution, setInstitutionPaused, upsertInstitution } from '../../src/store/institutions.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
 import { type DeliveryRig, startDeliveryRig } from '../support/delivery-rig.js';
 import { PHP_LAS_CLIENT, runForJson, soapClientValue } from '../support/las-clients.js';
@@ -182,6 +182,8 @@ describe('pushes and receipts from schools', () => {
       enabled: true,
       verifyReceiptSignature,
     });
+    // Held until the pushes are taken out: on a slow machine a poller would otherwise deliver them first.
+    await setInstitutionPaused(broker().pool, oin, true);
     await broker().registry.refresh();
     const body = bodyFixture('valid/aanleverenInschrijvingVO.xml').replace(/25BE/g, brin);
     const documentId = elementText(body, 'identificatiecodeBedrijfsdocument')!;
@@ -203,6 +205,7 @@ describe('pushes and receipts from schools', () => {
       outbound.map((o) => o.id),
       feedback,
     ]);
+    await setInstitutionPaused(broker().pool, oin, false);
     return feedback;
   }
 
