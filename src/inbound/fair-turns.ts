@@ -1,10 +1,15 @@
 /**
- * Fair turns at the expensive body work (parse, schema, WS-Security): the event loop does one
- * sender's piece at a time, and the senders with work waiting take turns, one piece each, newcomers
- * first. So a sender that floods the broker queues behind itself: another sender's request waits for
- * at most the piece already running. A piece asked for when nothing waits runs at once, so a sender
- * with nothing queued pays nothing extra; after it, the loop turns (I/O is read) before the next piece.
+ * Fair turns at the expensive body work (parse, schema, WS-Security): the senders with work waiting
+ * take turns in rounds, one piece each, newcomers first. So a sender that floods the broker queues
+ * behind itself: another sender's request waits for at most the piece already running and one piece
+ * of each other sender. A round runs in one turn of the event loop (unless it grows longer than
+ * ROUND_MS), so requests of many senders that were ready together reach the store together and share
+ * a commit. A piece asked for when nothing waits runs at once, so a sender with nothing queued pays
+ * nothing extra; after a piece or a round, the loop turns (I/O is read) before the next.
  */
+/** Longest a round runs before the loop turns; the senders not reached yet go first in the next turn. */
+const ROUND_MS = 5;
+
 export class FairTurns {
   /** Pieces waiting per sender, in the order asked. */
   private readonly queues = new Map<string, Array<() => void>>();
@@ -56,13 +61,19 @@ export class FairTurns {
 
   private next(): void {
     this.busy = false;
-    const sender = this.newcomers.shift() ?? this.rotation.shift();
-    if (sender === undefined) return;
-    const queue = this.queues.get(sender)!;
-    const piece = queue.shift()!;
-    if (queue.length === 0) this.queues.delete(sender);
-    else this.rotation.push(sender);
-    this.startTurn();
-    piece();
+    const started = performance.now();
+    // One piece of each sender waiting now: a sender put back in the rotation has its next piece in the next round.
+    let turns = this.newcomers.length + this.rotation.length;
+    while (turns-- > 0) {
+      const sender = this.newcomers.shift() ?? this.rotation.shift();
+      if (sender === undefined) break;
+      const queue = this.queues.get(sender)!;
+      const piece = queue.shift()!;
+      if (queue.length === 0) this.queues.delete(sender);
+      else this.rotation.push(sender);
+      if (!this.busy) this.startTurn();
+      piece();
+      if (performance.now() - started > ROUND_MS) break;
+    }
   }
 }
