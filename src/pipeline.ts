@@ -87,6 +87,7 @@ export function startPipeline(
     log,
     ...(options.now ? { now: options.now } : {}),
     lockMs: config.jobLockMs,
+    firstLeases: deliverer.firstAttemptLeases(),
     onOutbound: (messages) => deliverer.offer(messages),
   });
   watchProcessingWorker(processing); // metrics from the worker's own events: no metrics code in it

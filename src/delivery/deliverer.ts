@@ -138,13 +138,45 @@ export class Deliverer {
     this.tick();
   }
 
-  /** Messages a processing transaction of this process just committed: attempt them now if their leases can be had. */
+  /**
+   * How a processing write leases first attempts to this process (ProcessOptions.firstLeases): it
+   * reserves room here, its statement leases at most that many within each institution's room, what
+   * it did not lease is released, and what it leased comes back through offer.
+   */
+  firstAttemptLeases() {
+    const { owner, leaseMs, perInstitution } = this.options.lease;
+    return {
+      terms: { owner, leaseMs, perInstitution },
+      reserve: (wanted: number): number => {
+        if (this.closed) return 0;
+        const got = Math.max(0, Math.min(wanted, this.room()));
+        this.active += got;
+        return got;
+      },
+      release: (count: number): void => {
+        this.active -= count;
+      },
+    };
+  }
+
+  /**
+   * Messages a processing transaction of this process just committed: those it leased here are
+   * attempted at once; the others are attempted now if their leases can be had.
+   */
   offer(messages: readonly OutboundForDelivery[]): void {
-    if (this.closed) return;
-    const now = Date.now();
-    for (const message of messages) {
-      if (!message.paused) this.offered.set(message.id, { message, queuedAt: now });
+    const leased = messages.filter((message) => message.leasedAtQueue);
+    if (this.closed) {
+      this.active -= leased.length;
+      const ids = leased.map((message) => message.id);
+      void releaseLeases(this.options.pool, ids, this.options.lease.owner).catch(() => undefined);
+      return;
     }
+    const now = Date.now();
+    for (const message of leased) this.run(message, now);
+    for (const message of messages) {
+      if (!message.paused && !message.leasedAtQueue) this.offered.set(message.id, { message, queuedAt: now });
+    }
+    if (leased.length === messages.length) return;
     // A processing transaction hands its messages on one by one in the same turn: one claim for all.
     if (this.claimScheduled) return;
     this.claimScheduled = true;

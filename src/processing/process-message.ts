@@ -3,7 +3,12 @@ import { inTransaction, type Pool } from '../infra/database.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import { loadReferenceData } from '../store/reference.repo.js';
-import { claimForProcessing, outboundForDelivery, writeProcessingResults } from '../store/register.repo.js';
+import {
+  claimForProcessing,
+  type FirstLeaseTerms,
+  outboundForDelivery,
+  writeProcessingResults,
+} from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
 import { type PupilTraceEntry, pupilTraceEntries } from './pupil-trace.js';
 import { RegisterSession } from './register-session.js';
@@ -13,6 +18,17 @@ export interface ProcessOptions {
   /** The secret the pupil index hashes PGNs with (resolveTraceKey); every processed message is indexed. */
   readonly traceKey: string;
   readonly now?: () => Date;
+  /** The delivering process that leases the first attempts of what a batch queues, in its write. */
+  readonly firstLeases?: FirstAttemptLeases;
+}
+
+/** A delivering process's side of leasing first attempts in the processing write (Deliverer implements it). */
+export interface FirstAttemptLeases {
+  readonly terms: Omit<FirstLeaseTerms, 'most'>;
+  /** Takes room for up to `wanted` attempts in that process; returns how many it got. */
+  reserve(wanted: number): number;
+  /** Gives back room reserved and not leased. */
+  release(count: number): void;
 }
 
 /** What one processing run did: nothing (already processed) or an outcome and the outbound messages queued. */
@@ -36,7 +52,8 @@ export async function processBatch(
   messageIds: readonly number[],
   options: ProcessOptions,
 ): Promise<ProcessResult[]> {
-  const { outcomes, outbound } = await inTransaction(pool, async (tx) => {
+  let reserved = 0;
+  const transaction = inTransaction(pool, async (tx) => {
     const claimed = await claimForProcessing(tx, messageIds);
     const now = options.now?.() ?? new Date();
     const drafts: OutboundDraft[] = [];
@@ -62,11 +79,26 @@ export async function processBatch(
       outcomes.push({ messageId: message.id, outcome: result.outcome });
       pupilTrace.push(...pupilTraceEntries(options.traceKey, message, result.outbound));
     }
+    // First attempts leased in the write itself: delivery starts at the commit, with no claim round trip.
+    const leases = options.firstLeases;
+    reserved = leases && drafts.length > 0 ? leases.reserve(drafts.length) : 0;
+    const firstLeases = leases && reserved > 0 ? { ...leases.terms, most: reserved } : undefined;
     return {
       outcomes,
-      outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }),
+      outbound: await writeProcessingResults(tx, {
+        ...register.changes(),
+        outcomes,
+        outbound: drafts,
+        pupilTrace,
+        ...(firstLeases ? { firstLeases } : {}),
+      }),
     };
   });
+  const { outcomes, outbound } = await transaction.catch((error: unknown) => {
+    options.firstLeases?.release(reserved); // rolled back, or its commit unknown: a lease that did commit expires
+    throw error;
+  });
+  options.firstLeases?.release(reserved - outbound.filter((o) => o.leased).length);
   const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
   return messageIds.map((id) =>
     outcomeOf.has(id)

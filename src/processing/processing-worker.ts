@@ -6,7 +6,7 @@ import { messageIdsOf, PROCESSING_QUEUE, type ProcessingJobData } from '../infra
 import { createConsumerConnection } from '../infra/redis.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
 import type { MessageHandler } from './handler.js';
-import { type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
+import { type FirstAttemptLeases, type ProcessOptions, type ProcessResult, processBatch } from './process-message.js';
 import {
   classifyProcessingFailure,
   failureReason,
@@ -34,6 +34,8 @@ export interface ProcessingWorkerOptions {
   readonly now?: () => Date;
   /** Called with the outbound messages a processed job queued (committed and pending), for delivery. */
   readonly onOutbound?: (messages: readonly OutboundForDelivery[]) => void;
+  /** The delivering process that the processing write leases first attempts to (their messages reach onOutbound leased). */
+  readonly firstLeases?: FirstAttemptLeases;
 }
 
 /**
@@ -45,6 +47,7 @@ function batchProcessor(options: ProcessingWorkerOptions) {
     brokerOin: options.brokerOin,
     traceKey: options.traceKey,
     ...(options.now ? { now: options.now } : {}),
+    ...(options.firstLeases && options.onOutbound ? { firstLeases: options.firstLeases } : {}),
   };
   return async (ids: readonly number[]): Promise<(ProcessResult | Error)[]> => {
     try {

@@ -18,6 +18,8 @@ export interface OutboundForDelivery {
   readonly verifyReceiptSignature: boolean;
   /** When it was queued (the delivery-latency metric counts from here). */
   readonly createdAt: Date;
+  /** Its first attempt was leased to this process by the transaction that queued it (room reserved already). */
+  readonly leasedAtQueue?: boolean;
 }
 
 /** These outbound messages with where they go, in the order asked; null where one does not exist. */

@@ -5,10 +5,11 @@
  */
 import { Writable } from 'node:stream';
 import { DataKeys } from '../../src/infra/data-keys.js';
-import { createPool } from '../../src/infra/database.js';
+import { createPool, type Pool } from '../../src/infra/database.js';
 import { createLogger } from '../../src/infra/log.js';
 import { createHandlers } from '../../src/processing/handlers/index.js';
 import { processMessage } from '../../src/processing/process-message.js';
+import { isValidBsn } from '../../src/register/pgn.js';
 import { setInstitutionPaused, upsertInstitution } from '../../src/store/institutions.repo.js';
 import type { OutboundForDelivery } from '../../src/store/outbound.repo.js';
 import { useTestBroker, waitFor } from '../support/broker.js';
@@ -155,6 +156,188 @@ describe('deliverer', () => {
     expect(await state(message.id)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(rig.endpoints.received('65AA')).toHaveLength(0);
     expect(await finalState(message.id)).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  /** The reservations and releases a processing write made through a deliverer's first-attempt hook. */
+  interface LeaseLedger {
+    readonly reserved: number[];
+    readonly released: number[];
+  }
+
+  /** An enrolment of a school of its own, processed with its first attempts leased to the rig's deliverer in the write. */
+  async function processedWithFirstLeases(
+    brin: string,
+    options: { paused?: boolean; pool?: Pool; beforeProcessing?: (messageId: number) => Promise<void> } = {},
+  ): Promise<{ outbound: readonly OutboundForDelivery[]; ledger: LeaseLedger }> {
+    await upsertInstitution(broker().pool, {
+      oin: oinOf(brin),
+      name: brin,
+      brins: [brin],
+      endpointUrl: rig.endpoints.url(brin),
+      enabled: true,
+    });
+    await setInstitutionPaused(broker().pool, oinOf(brin), options.paused ?? false);
+    await broker().registry.refresh();
+    // A pupil of its own: no other school's enrolment of the same pupil, so no pushes to other schools.
+    do pupil += 1;
+    while (!isValidBsn(String(pupil)));
+    await broker().pool.query(
+      "INSERT INTO population_register (bsn, birth_date, gender, surname) VALUES ($1, '2013-04-17', '2', 'Leerling')",
+      [String(pupil)],
+    );
+    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml')
+      .replace(/25BE/g, brin)
+      .replace(/123456782/g, String(pupil))
+      .replace(/2026-0001/g, `D-${++enrolments}`);
+    await send(
+      broker().baseUrl,
+      lasRequest('aanleverenInschrijvingVO', body, {
+        from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}`,
+      }),
+    );
+    const { id } = (
+      await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [
+        elementText(body, 'identificatiecodeBedrijfsdocument'),
+      ])
+    ).rows[0];
+    await options.beforeProcessing?.(id);
+    const hook = rig.deliverer.firstAttemptLeases();
+    const ledger: LeaseLedger = { reserved: [], released: [] };
+    const firstLeases = {
+      terms: hook.terms,
+      reserve: (wanted: number) => {
+        const got = hook.reserve(wanted);
+        ledger.reserved.push(got);
+        return got;
+      },
+      release: (count: number) => {
+        ledger.released.push(count);
+        hook.release(count);
+      },
+    };
+    const processed = processMessage(options.pool ?? broker().pool, createHandlers(), id, {
+      traceKey: TEST_SECRETS.TRACE_KEY,
+      brokerOin: BROKER_OIN,
+      firstLeases,
+    });
+    const { outbound } = await processed.catch(() => ({ outbound: [] }));
+    return { outbound, ledger };
+  }
+  let pupil = 300_000_000;
+  const leasesOf = async (ids: readonly number[]) =>
+    (
+      await broker().pool.query(
+        'SELECT outbound_id, owner FROM delivery_leases WHERE outbound_id = ANY($1) ORDER BY 1',
+        [ids],
+      )
+    ).rows.map((r) => [Number(r.outbound_id), r.owner]);
+  const delivery = 'delivery:';
+
+  test('a processing write leases the first attempts it queues: they start at the commit, with no claim', async () => {
+    const { outbound, ledger } = await processedWithFirstLeases('68AA');
+    const ids = outbound.map((o) => o.id).sort((a, b) => a - b);
+    expect(outbound).toHaveLength(2); // the terugkoppeling and the funding status
+    expect(outbound.every((o) => o.leasedAtQueue)).toBe(true);
+    expect(await leasesOf(ids)).toEqual(ids.map((id) => [id, 'rig-0']));
+    expect(ledger).toEqual({ reserved: [2], released: [0] });
+    // A claim would wait for this institution's lock; the leased messages need none.
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))', [delivery, oinOf('68AA')]);
+      rig.deliverer.offer(outbound);
+      for (const id of ids) expect(await finalState(id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    }
+    expect(rig.endpoints.received('68AA')).toHaveLength(2);
+    expect(await leasesOf(ids)).toEqual([]);
+  });
+
+  test("the write leases no more than the institution's room across processes, and gives the rest back", async () => {
+    // Another process holds one of 68BB's two leases.
+    await broker().pool.query(
+      "INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until) VALUES (-68, $1, 'second-process', now() + interval '1 minute')",
+      [oinOf('68BB')],
+    );
+    try {
+      const { outbound, ledger } = await processedWithFirstLeases('68BB');
+      expect(outbound.filter((o) => o.leasedAtQueue)).toHaveLength(1);
+      expect(ledger).toEqual({ reserved: [2], released: [1] });
+      rig.deliverer.offer(outbound);
+      const leased = outbound.find((o) => o.leasedAtQueue)!;
+      expect(await finalState(leased.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+      // The other is offered as before and leased when the first attempt has freed the room.
+      const other = outbound.find((o) => !o.leasedAtQueue)!;
+      expect(await finalState(other.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      await broker().pool.query('DELETE FROM delivery_leases WHERE outbound_id = -68');
+    }
+  });
+
+  test("a paused institution's messages are not leased in the write; all the room comes back", async () => {
+    const { outbound, ledger } = await processedWithFirstLeases('69AA', { paused: true });
+    expect(outbound).toHaveLength(2);
+    expect(outbound.some((o) => o.leasedAtQueue)).toBe(false);
+    expect(await leasesOf(outbound.map((o) => o.id))).toEqual([]);
+    expect(ledger).toEqual({ reserved: [2], released: [2] });
+    await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1)", [
+      outbound.map((o) => o.id),
+    ]);
+    await setInstitutionPaused(broker().pool, oinOf('69AA'), false);
+  });
+
+  test('an institution whose delivery lock is taken gets no lease in the write, which does not wait for it', async () => {
+    const holder = await broker().pool.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))', [delivery, oinOf('60AA')]);
+      const started = Date.now();
+      const { outbound, ledger } = await processedWithFirstLeases('60AA');
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(outbound).toHaveLength(2);
+      expect(outbound.some((o) => o.leasedAtQueue)).toBe(false);
+      expect(ledger).toEqual({ reserved: [2], released: [2] });
+      rig.deliverer.offer(outbound); // claimed once the lock is free
+      await sleep(200);
+      expect(rig.endpoints.received('60AA')).toHaveLength(0);
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      for (const o of outbound)
+        expect(await finalState(o.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+    } finally {
+      await holder.query('SELECT pg_advisory_unlock_all()');
+      holder.release();
+    }
+  });
+
+  test('a write that fails gives back all the room it reserved, and leases nothing', async () => {
+    const impatient = createPool(databaseUrlOf(broker()), 2, {
+      dataKeys: DataKeys.parse(TEST_SECRETS.DATA_KEYS),
+      statementTimeoutMs: 300,
+    });
+    const holder = await broker().pool.connect();
+    try {
+      // Another transaction's uncommitted outcome for the same message: the write waits past its timeout and the batch rolls back.
+      const { outbound, ledger } = await processedWithFirstLeases('60BB', {
+        pool: impatient,
+        beforeProcessing: async (messageId) => {
+          await holder.query('BEGIN');
+          await holder.query("INSERT INTO processing_results (message_id, outcome) VALUES ($1, 'approved')", [
+            messageId,
+          ]);
+        },
+      });
+      expect(outbound).toEqual([]);
+      expect(ledger).toEqual({ reserved: [2], released: [2] });
+      const leases = await broker().pool.query(
+        'SELECT count(*)::int AS n FROM delivery_leases WHERE institution_oin = $1',
+        [oinOf('60BB')],
+      );
+      expect(leases.rows[0].n).toBe(0);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await impatient.end();
+    }
   });
 
   test('a database failure while recording uses up no attempt: the message is attempted again and delivered', async () => {

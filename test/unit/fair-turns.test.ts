@@ -42,9 +42,15 @@ describe('FairTurns', () => {
   test('a round that grows long leaves the senders not reached yet for the next turn, first in it', async () => {
     const turns = new FairTurns();
     const ran: string[] = [];
-    const all = [turns.run('a', () => ran.push('a1'))];
+    const all: Promise<unknown>[] = [turns.run('a', () => ran.push('a1'))];
     all.push(turns.run('a', () => ran.push('a2')));
-    for (const sender of ['b', 'c']) all.push(turns.run(sender, () => (busyFor(6), ran.push(`${sender}1`))));
+    for (const sender of ['b', 'c'])
+      all.push(
+        turns.run(sender, () => {
+          busyFor(6);
+          ran.push(`${sender}1`);
+        }),
+      );
     await afterQueuedImmediates();
     expect(ran).toEqual(['a1', 'a2', 'b1']); // b's piece took longer than a round may
     await afterQueuedImmediates();
