@@ -139,14 +139,13 @@ export class Deliverer {
   }
 
   /**
-   * How a processing write leases first attempts to this process (ProcessOptions.firstLeases): it
-   * reserves room here, its statement leases at most that many within each institution's room, what
-   * it did not lease is released, and what it leased comes back through offer.
+   * How a processing transaction leases first attempts to this process (ProcessOptions.firstLeases):
+   * it reserves room here, leases at most that many with its COMMIT, releases what it did not lease,
+   * and hands what it leased back through offer.
    */
   firstAttemptLeases() {
-    const { owner, leaseMs, perInstitution } = this.options.lease;
     return {
-      terms: { owner, leaseMs, perInstitution },
+      terms: this.options.lease,
       reserve: (wanted: number): number => {
         if (this.closed) return 0;
         const got = Math.max(0, Math.min(wanted, this.room()));

@@ -89,13 +89,17 @@ export function createPool(connectionString: string, max = 10, options: PoolOpti
 export const prepared = (name: string, text: string, values: unknown[]): pg.QueryConfig => ({ name, text, values });
 
 /** Runs `work` in a transaction of its own: committed when it returns, rolled back when it throws (a broken client is discarded). */
-export async function inTransaction<T>(pool: Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (tx: pg.PoolClient) => Promise<T>,
+  commit: (tx: pg.PoolClient, result: T) => Promise<void> = async (tx) => void (await tx.query('COMMIT')),
+): Promise<T> {
   const tx = await pool.connect();
   let failure: Error | undefined;
   try {
     await tx.query('BEGIN');
     const result = await work(tx);
-    await tx.query('COMMIT');
+    await commit(tx, result);
     return result;
   } catch (error) {
     failure = error as Error;

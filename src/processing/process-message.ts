@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction, type Pool } from '../infra/database.js';
 import type { OutboundDraft } from '../register/outbound-draft.js';
 import type { OutboundForDelivery } from '../store/outbound.repo.js';
+import { commitLeasing, type LeaseTerms } from '../store/outbound.repo.js';
 import { loadReferenceData } from '../store/reference.repo.js';
 import {
   claimForProcessing,
-  type FirstLeaseTerms,
   outboundForDelivery,
+  type QueuedOutbound,
+  type Tx,
   writeProcessingResults,
 } from '../store/register.repo.js';
 import type { MessageHandler } from './handler.js';
@@ -24,7 +26,7 @@ export interface ProcessOptions {
 
 /** A delivering process's side of leasing first attempts in the processing write (Deliverer implements it). */
 export interface FirstAttemptLeases {
-  readonly terms: Omit<FirstLeaseTerms, 'most'>;
+  readonly terms: LeaseTerms;
   /** Takes room for up to `wanted` attempts in that process; returns how many it got. */
   reserve(wanted: number): number;
   /** Gives back room reserved and not leased. */
@@ -39,6 +41,8 @@ export interface ProcessResult {
 }
 
 const ALREADY_PROCESSED: ProcessResult = { outcome: null, outbound: [] };
+/** Terms for a commit that leases nothing (no delivering process, or no room). */
+const NO_LEASES: LeaseTerms = { owner: '', perInstitution: 0, leaseMs: 0, handoffMs: 0 };
 
 /**
  * Processes accepted messages in one transaction: claim them from the outbox, apply each handler's
@@ -52,14 +56,13 @@ export async function processBatch(
   messageIds: readonly number[],
   options: ProcessOptions,
 ): Promise<ProcessResult[]> {
-  let reserved = 0;
-  const transaction = inTransaction(pool, async (tx) => {
+  const work = async (tx: Tx) => {
     const claimed = await claimForProcessing(tx, messageIds);
     const now = options.now?.() ?? new Date();
     const drafts: OutboundDraft[] = [];
     const outcomes: { messageId: number; outcome: string }[] = [];
     const pupilTrace: PupilTraceEntry[] = [];
-    const work = claimed.map((message) => {
+    const steps = claimed.map((message) => {
       const handler = handlers.get(message.operation);
       if (!handler) throw new Error(`no handler for ${message.operation}`);
       return { message, handler, parsed: handler.parse(message) };
@@ -67,10 +70,10 @@ export async function processBatch(
     // Reference data on another connection while the pupils are locked: one round trip off the transaction's path.
     const register = await RegisterSession.open(
       tx,
-      work.map(({ handler, parsed }) => handler.needs(parsed)),
+      steps.map(({ handler, parsed }) => handler.needs(parsed)),
       (vestigingen, onderwijsnummers) => loadReferenceData(pool, vestigingen, onderwijsnummers),
     );
-    for (const { message, handler, parsed } of work) {
+    for (const { message, handler, parsed } of steps) {
       const result = await handler.handle(
         { register, message, brokerOin: options.brokerOin, now, traceKey: options.traceKey, newId: randomUUID },
         parsed,
@@ -79,32 +82,33 @@ export async function processBatch(
       outcomes.push({ messageId: message.id, outcome: result.outcome });
       pupilTrace.push(...pupilTraceEntries(options.traceKey, message, result.outbound));
     }
-    // First attempts leased in the write itself: delivery starts at the commit, with no claim round trip.
-    const leases = options.firstLeases;
-    reserved = leases && drafts.length > 0 ? leases.reserve(drafts.length) : 0;
-    const firstLeases = leases && reserved > 0 ? { ...leases.terms, most: reserved } : undefined;
     return {
       outcomes,
-      outbound: await writeProcessingResults(tx, {
-        ...register.changes(),
-        outcomes,
-        outbound: drafts,
-        pupilTrace,
-        ...(firstLeases ? { firstLeases } : {}),
-      }),
+      outbound: await writeProcessingResults(tx, { ...register.changes(), outcomes, outbound: drafts, pupilTrace }),
     };
-  });
-  const { outcomes, outbound } = await transaction.catch((error: unknown) => {
-    options.firstLeases?.release(reserved); // rolled back, or its commit unknown: a lease that did commit expires
+  };
+  // The first attempts of what the batch queued are leased with the COMMIT, in its round trip: they start at the commit.
+  let reserved = 0;
+  let leased = new Set<number>();
+  const commit = async (tx: Tx, written: { readonly outbound: readonly QueuedOutbound[] }): Promise<void> => {
+    const leases = options.firstLeases;
+    const ids = written.outbound.filter((o) => !o.paused).map((o) => o.id);
+    reserved = leases && ids.length > 0 ? leases.reserve(ids.length) : 0;
+    leased = new Set(await commitLeasing(tx, ids.slice(0, reserved), leases?.terms ?? NO_LEASES));
+  };
+  const { outcomes, outbound } = await inTransaction(pool, work, commit).catch((error: unknown) => {
+    if (reserved > 0) options.firstLeases?.release(reserved); // rolled back, or its commit unknown: a lease that did commit expires
     throw error;
   });
-  options.firstLeases?.release(reserved - outbound.filter((o) => o.leased).length);
+  if (reserved > leased.size) options.firstLeases?.release(reserved - leased.size);
   const outcomeOf = new Map(outcomes.map((o) => [o.messageId, o.outcome]));
   return messageIds.map((id) =>
     outcomeOf.has(id)
       ? {
           outcome: outcomeOf.get(id)!,
-          outbound: outbound.filter((o) => o.draft.causeMessageId === id).map(outboundForDelivery),
+          outbound: outbound
+            .filter((o) => o.draft.causeMessageId === id)
+            .map((o) => ({ ...outboundForDelivery(o), ...(leased.has(o.id) ? { leasedAtQueue: true } : {}) })),
         }
       : ALREADY_PROCESSED,
   );

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { type Pool, prepared } from '../infra/database.js';
 import { BODY_XML, openBodyXml, resealBatch, storedTextColumns } from './stored-text.js';
 
@@ -99,6 +100,24 @@ export async function claimDeliveries(
     ),
   );
   return result.rows.map((row) => row.leased_id);
+}
+
+/**
+ * Commits the caller's transaction, leasing the first attempts of messages it just queued (`ids`,
+ * by claim_deliveries as for an offer) in the same round trip: the two statements go as one simple
+ * query, so the institutions' locks are held from the claim to the commit only. Its values are
+ * written into the text (simple queries take no parameters): ids and numbers as integers, the owner
+ * quoted. Returns the ids leased; a failure of either statement fails the transaction.
+ */
+export async function commitLeasing(tx: pg.PoolClient, ids: readonly number[], terms: LeaseTerms): Promise<number[]> {
+  if (ids.length === 0) {
+    await tx.query('COMMIT');
+    return [];
+  }
+  const integer = (value: number): string => String(Math.trunc(Number(value)));
+  const claim = `SELECT leased_id FROM claim_deliveries(ARRAY[${ids.map(integer).join(',')}]::bigint[], ${integer(ids.length)}, ${integer(terms.perInstitution)}, ${integer(terms.leaseMs)}, ${tx.escapeLiteral(terms.owner)})`;
+  const results = (await tx.query(`${claim}; COMMIT`)) as unknown as pg.QueryResult<{ leased_id: string }>[];
+  return results[0]!.rows.map((row) => Number(row.leased_id));
 }
 
 /** Gives leases back without an attempt (the process is stopping, or could not start them). */

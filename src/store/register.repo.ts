@@ -221,8 +221,6 @@ export interface QueuedOutbound {
   readonly endpointUrl: string | null;
   readonly paused: boolean;
   readonly verifyReceiptSignature: boolean;
-  /** Leased for its first attempt by the statement that queued it (ProcessingWrites.firstLeases). */
-  readonly leased: boolean;
 }
 
 /** An enrolment row by its key: what a processing batch removes. */
@@ -320,7 +318,6 @@ export async function insertQueuedOutbound(tx: Tx, drafts: readonly OutboundDraf
       endpointUrl: r.endpoint_url,
       paused: r.paused,
       verifyReceiptSignature: r.verify_receipt_signature,
-      leased: false,
     }),
   );
 }
@@ -332,7 +329,6 @@ export const outboundForDelivery = ({
   endpointUrl,
   paused,
   verifyReceiptSignature,
-  leased,
 }: QueuedOutbound): OutboundForDelivery => ({
   id,
   operation: draft.operation,
@@ -346,7 +342,6 @@ export const outboundForDelivery = ({
   paused,
   verifyReceiptSignature,
   createdAt: new Date(),
-  ...(leased ? { leasedAtQueue: true } : {}),
 });
 
 /** What a processing batch changed: enrolments removed and saved, each message's outcome, the messages it queued. */
@@ -357,27 +352,7 @@ export interface ProcessingWrites {
   readonly outbound: readonly OutboundDraft[];
   /** Pupil-index rows (keyed hashes, never a PGN) for the messages processed. */
   readonly pupilTrace: readonly { readonly pupilKey: Buffer; readonly inboundMessageId: number }[];
-  /** Lease up to `most` of the queued messages' first attempts to `owner`, within each institution's room. */
-  readonly firstLeases?: FirstLeaseTerms;
 }
-
-/** How a processing write leases first attempts (delivery_room, migration 027; the same terms as claim_deliveries). */
-export interface FirstLeaseTerms {
-  readonly owner: string;
-  readonly leaseMs: number;
-  readonly perInstitution: number;
-  /** Most leases to take: the room the delivering process reserved. */
-  readonly most: number;
-}
-
-const NO_FIRST_LEASES: FirstLeaseTerms = { owner: '', leaseMs: 0, perInstitution: 0, most: 0 };
-
-const LEASE_TERM_COLUMNS: readonly ArrayColumn<FirstLeaseTerms>[] = [
-  { column: 'owner', type: 'text', value: (t) => t.owner },
-  { column: 'lease_ms', type: 'int', value: (t) => t.leaseMs },
-  { column: 'per_institution', type: 'int', value: (t) => t.perInstitution },
-  { column: 'most', type: 'int', value: (t) => t.most },
-];
 
 const SAVED_COLUMNS = [...ENROLMENT_KEY, ...ENROLMENT_VALUES];
 /** One statement for a whole batch; each column above is named once, its placeholder and parameter generated. */
@@ -395,24 +370,8 @@ const PROCESSING_WRITE = arrayStatement<ProcessingWrites & { readonly storedOutb
   traced AS (
     INSERT INTO pupil_trace (${columnNames(PUPIL_TRACE_COLUMNS)}) SELECT * FROM ${unnest((w) => w.pupilTrace, PUPIL_TRACE_COLUMNS)}
     ON CONFLICT DO NOTHING RETURNING 1),
-  queued AS (${outboundInsert(unnest, (w) => w.storedOutbound)}),
-  terms AS (SELECT * FROM ${unnest((w) => [w.firstLeases ?? NO_FIRST_LEASES], LEASE_TERM_COLUMNS)} AS t(${columnNames(LEASE_TERM_COLUMNS)})),
-  room AS (
-    SELECT r.oin, r.free FROM terms t CROSS JOIN LATERAL delivery_room(
-      CASE WHEN t.most > 0 THEN ARRAY(SELECT DISTINCT q.institution_oin FROM queued q) ELSE '{}' END, t.per_institution) r),
-  ranked AS (
-    SELECT q.id, q.institution_oin, row_number() OVER (PARTITION BY q.institution_oin ORDER BY q.id) AS position,
-      row_number() OVER (ORDER BY q.id) AS overall
-    FROM queued q JOIN institutions i ON i.oin = q.institution_oin WHERE NOT i.paused),
-  leased AS (
-    INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until)
-    SELECT k.id, k.institution_oin, t.owner, clock_timestamp() + make_interval(secs => t.lease_ms / 1000.0)
-    FROM ranked k JOIN room r ON r.oin = k.institution_oin CROSS JOIN terms t
-    WHERE k.position <= r.free AND k.overall <= t.most
-    RETURNING outbound_id)
-  SELECT q.id, q.wsa_message_id, i.endpoint_url, coalesce(i.paused, false) AS paused,
-    coalesce(i.verify_receipt_signature, false) AS verify_receipt_signature, l.outbound_id IS NOT NULL AS leased
-  FROM queued q LEFT JOIN institutions i ON i.oin = q.institution_oin LEFT JOIN leased l ON l.outbound_id = q.id`,
+  queued AS (${outboundInsert(unnest, (w) => w.storedOutbound)})
+  ${WITH_DESTINATION}`,
 );
 
 /** The processing write's text and parameters for these writes (exported for the test that holds them together). */
@@ -433,7 +392,7 @@ export function processingWriteStatement(
  */
 export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): Promise<QueuedOutbound[]> {
   const { text, values } = processingWriteStatement(tx, writes);
-  const result = await tx.query<DestinationRow & { leased: boolean }>(prepared('processing-write', text, values));
+  const result = await tx.query<DestinationRow>(prepared('processing-write', text, values));
   // Rows come back in no promised order: each is matched to its draft by its own MessageID.
   const draftOf = new Map(writes.outbound.map((draft) => [draft.wsaMessageId.toLowerCase(), draft]));
   return result.rows.map((r) => {
@@ -445,7 +404,6 @@ export async function writeProcessingResults(tx: Tx, writes: ProcessingWrites): 
       endpointUrl: r.endpoint_url,
       paused: r.paused,
       verifyReceiptSignature: r.verify_receipt_signature,
-      leased: r.leased,
     };
   });
 }

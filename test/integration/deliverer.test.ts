@@ -233,28 +233,23 @@ describe('deliverer', () => {
     ).rows.map((r) => [Number(r.outbound_id), r.owner]);
   const delivery = 'delivery:';
 
-  test('a processing write leases the first attempts it queues: they start at the commit, with no claim', async () => {
+  test('a processing transaction leases the first attempts it queues with its commit: no claim after it', async () => {
     const { outbound, ledger } = await processedWithFirstLeases('68AA');
     const ids = outbound.map((o) => o.id).sort((a, b) => a - b);
     expect(outbound).toHaveLength(2); // the terugkoppeling and the funding status
     expect(outbound.every((o) => o.leasedAtQueue)).toBe(true);
     expect(await leasesOf(ids)).toEqual(ids.map((id) => [id, 'rig-0']));
-    expect(ledger).toEqual({ reserved: [2], released: [0] });
-    // A claim would wait for this institution's lock; the leased messages need none.
-    const holder = await broker().pool.connect();
-    try {
-      await holder.query('SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))', [delivery, oinOf('68AA')]);
-      rig.deliverer.offer(outbound);
-      for (const id of ids) expect(await finalState(id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
-    } finally {
-      await holder.query('SELECT pg_advisory_unlock_all()');
-      holder.release();
-    }
+    expect(ledger).toEqual({ reserved: [2], released: [] });
+    // Leased already: a claim would be refused until the leases expire (TIMEOUT_MS + 2 s), so only their own offer attempts them now.
+    const started = Date.now();
+    rig.deliverer.offer(outbound);
+    for (const id of ids) expect(await finalState(id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(Date.now() - started).toBeLessThan(1000);
     expect(rig.endpoints.received('68AA')).toHaveLength(2);
     expect(await leasesOf(ids)).toEqual([]);
   });
 
-  test("the write leases no more than the institution's room across processes, and gives the rest back", async () => {
+  test("the commit leases no more than the institution's room across processes, and gives the rest back", async () => {
     // Another process holds one of 68BB's two leases.
     await broker().pool.query(
       "INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until) VALUES (-68, $1, 'second-process', now() + interval '1 minute')",
@@ -275,41 +270,54 @@ describe('deliverer', () => {
     }
   });
 
-  test("a paused institution's messages are not leased in the write; all the room comes back", async () => {
+  test("a paused institution's messages are not leased with the commit, and no room is taken", async () => {
     const { outbound, ledger } = await processedWithFirstLeases('69AA', { paused: true });
     expect(outbound).toHaveLength(2);
     expect(outbound.some((o) => o.leasedAtQueue)).toBe(false);
     expect(await leasesOf(outbound.map((o) => o.id))).toEqual([]);
-    expect(ledger).toEqual({ reserved: [2], released: [2] });
+    expect(ledger).toEqual({ reserved: [], released: [] });
     await broker().pool.query("UPDATE outbound_messages SET status = 'purged' WHERE id = ANY($1)", [
       outbound.map((o) => o.id),
     ]);
     await setInstitutionPaused(broker().pool, oinOf('69AA'), false);
   });
 
-  test('an institution whose delivery lock is taken gets no lease in the write, which does not wait for it', async () => {
+  test('a lease that cannot be had at the commit rolls the batch back and gives back the room it reserved', async () => {
+    const impatient = createPool(databaseUrlOf(broker()), 2, {
+      dataKeys: DataKeys.parse(TEST_SECRETS.DATA_KEYS),
+      statementTimeoutMs: 300,
+    });
     const holder = await broker().pool.connect();
+    let messageId = 0;
     try {
+      // 60AA's delivery lock is held elsewhere: the claim waits past its statement timeout, and the COMMIT never runs.
       await holder.query('SELECT pg_advisory_lock(hashtextextended($1 || $2, 0))', [delivery, oinOf('60AA')]);
-      const started = Date.now();
-      const { outbound, ledger } = await processedWithFirstLeases('60AA');
-      expect(Date.now() - started).toBeLessThan(2000);
-      expect(outbound).toHaveLength(2);
-      expect(outbound.some((o) => o.leasedAtQueue)).toBe(false);
+      const { outbound, ledger } = await processedWithFirstLeases('60AA', {
+        pool: impatient,
+        beforeProcessing: async (id) => {
+          messageId = id;
+        },
+      });
+      expect(outbound).toEqual([]);
       expect(ledger).toEqual({ reserved: [2], released: [2] });
-      rig.deliverer.offer(outbound); // claimed once the lock is free
-      await sleep(200);
-      expect(rig.endpoints.received('60AA')).toHaveLength(0);
-      await holder.query('SELECT pg_advisory_unlock_all()');
-      for (const o of outbound)
-        expect(await finalState(o.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
+      const queued = await broker().pool.query(
+        'SELECT count(*)::int AS n FROM outbound_messages o JOIN processing_outbox p ON p.message_id = o.cause_message_id WHERE o.cause_message_id = $1',
+        [messageId],
+      );
+      expect(queued.rows[0].n).toBe(0); // nothing it queued was kept
+      const waiting = await broker().pool.query(
+        'SELECT count(*)::int AS n FROM processing_outbox WHERE message_id = $1',
+        [messageId],
+      );
+      expect(waiting.rows[0].n).toBe(1); // the message waits to be processed again
     } finally {
       await holder.query('SELECT pg_advisory_unlock_all()');
       holder.release();
+      await impatient.end();
     }
   });
 
-  test('a write that fails gives back all the room it reserved, and leases nothing', async () => {
+  test('a write that fails reserves nothing and leases nothing', async () => {
     const impatient = createPool(databaseUrlOf(broker()), 2, {
       dataKeys: DataKeys.parse(TEST_SECRETS.DATA_KEYS),
       statementTimeoutMs: 300,
@@ -327,7 +335,7 @@ describe('deliverer', () => {
         },
       });
       expect(outbound).toEqual([]);
-      expect(ledger).toEqual({ reserved: [2], released: [2] });
+      expect(ledger).toEqual({ reserved: [], released: [] });
       const leases = await broker().pool.query(
         'SELECT count(*)::int AS n FROM delivery_leases WHERE institution_oin = $1',
         [oinOf('60BB')],
