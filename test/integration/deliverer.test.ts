@@ -44,8 +44,8 @@ describe('deliverer', () => {
     await rig.close();
   });
 
-  /** An enrolment from a school of its own, processed; returns what it queued (its funding status taken out of delivery). */
-  async function processedFeedback(brin: string): Promise<OutboundForDelivery> {
+  /** Registers a school of its own at the test's endpoint and has an enrolment of it accepted; returns its inbound id. */
+  async function acceptedEnrolment(brin: string, options: { paused: boolean; bsn?: string }): Promise<number> {
     await upsertInstitution(broker().pool, {
       oin: oinOf(brin),
       name: brin,
@@ -53,23 +53,29 @@ describe('deliverer', () => {
       endpointUrl: rig.endpoints.url(brin),
       enabled: true,
     });
-    // Held until the pushes are taken out: on a slow machine a poller would otherwise deliver them first.
-    await setInstitutionPaused(broker().pool, oinOf(brin), true);
+    await setInstitutionPaused(broker().pool, oinOf(brin), options.paused);
     await broker().registry.refresh();
-    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml')
+    const fixture = bodyFixture('valid/aanleverenInschrijvingVO.xml')
       .replace(/25BE/g, brin)
       .replace(/2026-0001/g, `D-${++enrolments}`);
+    const body = options.bsn ? fixture.replace(/123456782/g, options.bsn) : fixture;
     await send(
       broker().baseUrl,
       lasRequest('aanleverenInschrijvingVO', body, {
         from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}`,
       }),
     );
-    const { id } = (
+    return (
       await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [
         elementText(body, 'identificatiecodeBedrijfsdocument'),
       ])
-    ).rows[0];
+    ).rows[0].id;
+  }
+
+  /** An enrolment from a school of its own, processed; returns what it queued (its funding status taken out of delivery). */
+  async function processedFeedback(brin: string): Promise<OutboundForDelivery> {
+    // Held until the pushes are taken out: on a slow machine a poller would otherwise deliver them first.
+    const id = await acceptedEnrolment(brin, { paused: true });
     const { outbound } = await processMessage(broker().pool, createHandlers(), id, {
       traceKey: TEST_SECRETS.TRACE_KEY,
       brokerOin: BROKER_OIN,
@@ -169,15 +175,6 @@ describe('deliverer', () => {
     brin: string,
     options: { paused?: boolean; pool?: Pool; beforeProcessing?: (messageId: number) => Promise<void> } = {},
   ): Promise<{ outbound: readonly OutboundForDelivery[]; ledger: LeaseLedger }> {
-    await upsertInstitution(broker().pool, {
-      oin: oinOf(brin),
-      name: brin,
-      brins: [brin],
-      endpointUrl: rig.endpoints.url(brin),
-      enabled: true,
-    });
-    await setInstitutionPaused(broker().pool, oinOf(brin), options.paused ?? false);
-    await broker().registry.refresh();
     // A pupil of its own: no other school's enrolment of the same pupil, so no pushes to other schools.
     do pupil += 1;
     while (!isValidBsn(String(pupil)));
@@ -185,21 +182,7 @@ describe('deliverer', () => {
       "INSERT INTO population_register (bsn, birth_date, gender, surname) VALUES ($1, '2013-04-17', '2', 'Leerling')",
       [String(pupil)],
     );
-    const body = bodyFixture('valid/aanleverenInschrijvingVO.xml')
-      .replace(/25BE/g, brin)
-      .replace(/123456782/g, String(pupil))
-      .replace(/2026-0001/g, `D-${++enrolments}`);
-    await send(
-      broker().baseUrl,
-      lasRequest('aanleverenInschrijvingVO', body, {
-        from: `http://www.w3.org/2005/08/addressing/anonymous?oin=${oinOf(brin)}`,
-      }),
-    );
-    const { id } = (
-      await broker().pool.query('SELECT id FROM inbound_messages WHERE document_id = $1', [
-        elementText(body, 'identificatiecodeBedrijfsdocument'),
-      ])
-    ).rows[0];
+    const id = await acceptedEnrolment(brin, { paused: options.paused ?? false, bsn: String(pupil) });
     await options.beforeProcessing?.(id);
     const hook = rig.deliverer.firstAttemptLeases();
     const ledger: LeaseLedger = { reserved: [], released: [] };
