@@ -20,11 +20,11 @@ export interface ProcessOptions {
   /** The secret the pupil index hashes PGNs with (resolveTraceKey); every processed message is indexed. */
   readonly traceKey: string;
   readonly now?: () => Date;
-  /** The delivering process that leases the first attempts of what a batch queues, in its write. */
+  /** The delivering process that the first attempts of what a batch queues are leased to, with its COMMIT. */
   readonly firstLeases?: FirstAttemptLeases;
 }
 
-/** A delivering process's side of leasing first attempts in the processing write (Deliverer implements it). */
+/** A delivering process's side of leasing first attempts with the processing COMMIT (Deliverer implements it). */
 export interface FirstAttemptLeases {
   readonly terms: LeaseTerms;
   /** Takes room for up to `wanted` attempts in that process; returns how many it got. */
@@ -41,8 +41,6 @@ export interface ProcessResult {
 }
 
 const ALREADY_PROCESSED: ProcessResult = { outcome: null, outbound: [] };
-/** Terms for a commit that leases nothing (no delivering process, or no room). */
-const NO_LEASES: LeaseTerms = { owner: '', perInstitution: 0, leaseMs: 0, handoffMs: 0 };
 
 /**
  * Processes accepted messages in one transaction: claim them from the outbox, apply each handler's
@@ -94,7 +92,9 @@ export async function processBatch(
     const leases = options.firstLeases;
     const ids = written.outbound.filter((o) => !o.paused).map((o) => o.id);
     reserved = leases && ids.length > 0 ? leases.reserve(ids.length) : 0;
-    leased = new Set(await commitLeasing(tx, ids.slice(0, reserved), leases?.terms ?? NO_LEASES));
+    leased = new Set(
+      await commitLeasing(tx, leases && reserved > 0 ? { ids: ids.slice(0, reserved), terms: leases.terms } : null),
+    );
   };
   const { outcomes, outbound } = await inTransaction(pool, work, commit).catch((error: unknown) => {
     if (reserved > 0) options.firstLeases?.release(reserved); // rolled back, or its commit unknown: a lease that did commit expires

@@ -34,7 +34,7 @@ export interface ProcessingWorkerOptions {
   readonly now?: () => Date;
   /** Called with the outbound messages a processed job queued (committed and pending), for delivery. */
   readonly onOutbound?: (messages: readonly OutboundForDelivery[]) => void;
-  /** The delivering process that the processing write leases first attempts to (their messages reach onOutbound leased). */
+  /** The delivering process that first attempts are leased to with the processing COMMIT (their messages reach onOutbound leased). */
   readonly firstLeases?: FirstAttemptLeases;
 }
 

@@ -103,17 +103,21 @@ export async function claimDeliveries(
 }
 
 /**
- * Commits the caller's transaction, leasing the first attempts of messages it just queued (`ids`,
+ * Commits the caller's transaction, leasing the first attempts of messages it just queued (`leases.ids`,
  * by claim_deliveries as for an offer) in the same round trip: the two statements go as one simple
  * query, so the institutions' locks are held from the claim to the commit only. Its values are
  * written into the text (simple queries take no parameters): ids and numbers as integers, the owner
  * quoted. Returns the ids leased; a failure of either statement fails the transaction.
  */
-export async function commitLeasing(tx: pg.PoolClient, ids: readonly number[], terms: LeaseTerms): Promise<number[]> {
-  if (ids.length === 0) {
+export async function commitLeasing(
+  tx: pg.PoolClient,
+  leases: { readonly ids: readonly number[]; readonly terms: LeaseTerms } | null,
+): Promise<number[]> {
+  if (!leases || leases.ids.length === 0) {
     await tx.query('COMMIT');
     return [];
   }
+  const { ids, terms } = leases;
   const integer = (value: number): string => String(Math.trunc(Number(value)));
   const claim = `SELECT leased_id FROM claim_deliveries(ARRAY[${ids.map(integer).join(',')}]::bigint[], ${integer(ids.length)}, ${integer(terms.perInstitution)}, ${integer(terms.leaseMs)}, ${tx.escapeLiteral(terms.owner)})`;
   const results = (await tx.query(`${claim}; COMMIT`)) as unknown as pg.QueryResult<{ leased_id: string }>[];

@@ -149,9 +149,10 @@ export async function loadRegister(
 
 /**
  * Serialises transactions touching the same pupils: one transaction-scoped advisory lock per number,
- * taken in a fixed order so two batches never deadlock on them. Locks the register keys of these pupils' numbers and of every number linked to them, not in `loaded`
- * already, and the running subscriptions on them (lock_pupils, migration 026): the numbers it locked,
- * the links it read after the locks, and how many subscriptions it locked.
+ * taken in a fixed order so two batches never deadlock on them. Locks these pupils' numbers and every
+ * number linked to them, but those in `loaded`, and the running subscriptions on them (lock_pupils,
+ * migration 026); returns the numbers it locked, the links it read after the locks, and how many
+ * subscriptions it locked.
  */
 export async function lockPupils(
   tx: Tx,
