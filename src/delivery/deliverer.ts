@@ -19,6 +19,7 @@ import {
   releaseLeases,
 } from '../store/outbound.repo.js';
 import type { AddressGuard } from './address-check.js';
+import { OfferedMessages } from './offered-messages.js';
 import { classify, type RetryPolicy } from './policy.js';
 import { attemptDelivery, outboundEnvelope } from './soap-client.js';
 
@@ -54,11 +55,6 @@ const MAX_CLAIMS = 2;
 /** How long an institution whose leases were all taken is left out of this process's claims. */
 const BUSY_PAUSE_MS = 100;
 
-interface Offered {
-  readonly message: OutboundForDelivery;
-  readonly queuedAt: number;
-}
-
 /**
  * The one delivery path. Every attempt runs under a lease in PostgreSQL (claim_deliveries), which
  * keeps one attempt per message and DELIVERY_PER_INSTITUTION per institution across all processes;
@@ -76,7 +72,7 @@ export class Deliverer {
   /** Attempts answered whose record is not written yet. */
   private recording = 0;
   private readonly running = new Set<Promise<void>>();
-  private readonly offered = new Map<number, Offered>();
+  private readonly offered = new OfferedMessages();
   /** Institutions whose leases were all taken at the last claim, until when this process leaves them be. */
   private readonly busy = new Map<string, number>();
   /** Claims of offered messages under way, and the ids they hold. */
@@ -173,7 +169,7 @@ export class Deliverer {
     const now = Date.now();
     for (const message of leased) this.run(message, now);
     for (const message of messages) {
-      if (!message.paused && !message.leasedAtQueue) this.offered.set(message.id, { message, queuedAt: now });
+      if (!message.paused && !message.leasedAtQueue) this.offered.add(message, now);
     }
     if (leased.length === messages.length) return;
     // A processing transaction hands its messages on one by one in the same turn: one claim for all.
@@ -213,17 +209,13 @@ export class Deliverer {
       return;
     }
     const now = Date.now();
-    const ids: number[] = [];
-    const room = this.room();
-    for (const [id, entry] of this.offered) {
-      // An offered message that waited out the hand-off is left to the pollers.
-      if (entry.queuedAt <= now - this.options.lease.handoffMs && !this.claiming.has(id)) {
-        this.offered.delete(id);
-        continue;
-      }
-      if (ids.length < room && !this.claiming.has(id) && (this.busy.get(entry.message.institutionOin) ?? 0) <= now)
-        ids.push(id);
-    }
+    const ids = this.offered.pick({
+      room: this.room(),
+      perInstitution: this.options.lease.perInstitution,
+      expiredAt: now - this.options.lease.handoffMs,
+      claiming: this.claiming,
+      busy: (oin) => (this.busy.get(oin) ?? 0) > now,
+    });
     if (ids.length === 0 || this.closed) return;
     this.claims += 1;
     for (const id of ids) this.claiming.add(id);
