@@ -99,7 +99,7 @@ export interface Config {
   readonly deliveryBackoffMs: readonly number[];
   /** How often each pipeline process looks in PostgreSQL for due deliveries: retries, resumed, replayed, another process's (`DELIVERY_POLL_MS`, default 500). */
   readonly deliveryPollMs: number;
-  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 128). */
+  /** Deliveries in flight at once per process (`DELIVERY_CONCURRENCY`, default 256). */
   readonly deliveryConcurrency: number;
   /** Deliveries in flight at once to one institution, over all processes (`DELIVERY_PER_INSTITUTION`, default 4). */
   readonly deliveryPerInstitution: number;
@@ -393,7 +393,7 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryRetries: int('DELIVERY_RETRIES', 3, 0, 20),
     deliveryBackoffMs: intList('DELIVERY_BACKOFF_MS', [30_000, 120_000, 600_000]),
     deliveryPollMs: int('DELIVERY_POLL_MS', 500, 10, 60_000),
-    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 128, 1, 1024),
+    deliveryConcurrency: int('DELIVERY_CONCURRENCY', 256, 1, 1024),
     deliveryPerInstitution: int('DELIVERY_PER_INSTITUTION', 4, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     adminReadToken,

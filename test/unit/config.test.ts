@@ -225,7 +225,7 @@ describe('every numeric setting: default, both bounds, and one past each', () =>
     ['DELIVERY_TIMEOUT_MS', 'deliveryTimeoutMs', 10_000, 50, 600_000],
     ['DELIVERY_RETRIES', 'deliveryRetries', 3, 0, 20],
     ['DELIVERY_POLL_MS', 'deliveryPollMs', 500, 10, 60_000],
-    ['DELIVERY_CONCURRENCY', 'deliveryConcurrency', 128, 1, 1024],
+    ['DELIVERY_CONCURRENCY', 'deliveryConcurrency', 256, 1, 1024],
     ['DELIVERY_PER_INSTITUTION', 'deliveryPerInstitution', 4, 1, 256],
     ['JOB_LOCK_MS', 'jobLockMs', 30_000, 500, 600_000],
   ];
