@@ -5,9 +5,13 @@ import type { IncomingMessage } from 'node:http';
  * reads and discards the rest of the body, so that the connection closes only after the sender has
  * sent it and can read its answer. Closing at once reset the connection under a sender still
  * uploading, and a client that sends its whole body before it reads (Python's http.client, many SOAP
- * stacks) saw a broken pipe where its fault was waiting. Bounded: past `discardBytes` more, or
- * `lingerMs` after the answer, the connection is closed anyway.
+ * stacks) saw a broken pipe where its fault was waiting. Bounded: past `discardBytes` more it reads
+ * no further and closes the connection a second later (the upload stalls, the answer stays readable);
+ * `lingerMs` after the answer it closes it in any case.
  */
+/** How long the answer stays readable once the sender has sent all that is discarded. */
+const GRACE_MS = 1000;
+
 export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, lingerMs: number): void {
   if (req.complete) return;
   let discarded = 0;
@@ -15,7 +19,7 @@ export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, li
     stop();
     req.socket.destroy();
   };
-  const timer = setTimeout(close, lingerMs);
+  let timer = setTimeout(close, lingerMs);
   timer.unref();
   const stop = (): void => {
     clearTimeout(timer);
@@ -23,7 +27,13 @@ export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, li
   };
   const onData = (chunk: Buffer): void => {
     discarded += chunk.length;
-    if (discarded > discardBytes) close();
+    if (discarded <= discardBytes) return;
+    // Closing now would reset the connection and with it an answer the sender has not read yet.
+    req.off('data', onData);
+    req.pause();
+    clearTimeout(timer);
+    timer = setTimeout(close, GRACE_MS);
+    timer.unref();
   };
   req.on('data', onData);
   req.once('end', stop);

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { GENERATED_HOSTILE } from '../fixtures/hostile/generate.js';
 import { storedCounts, useTestBroker } from '../support/broker.js';
@@ -101,6 +102,32 @@ describe('hostile input', () => {
       lasRequest('aanleverenInschrijvingVO', bodyFixture('valid/aanleverenInschrijvingVO.xml')),
     );
     expect(elementText(valid.text, 'ontvangstBevestiging')).toBe('J');
+  });
+
+  test('a sender that reads only after uploading past what the broker discards still gets its fault', async () => {
+    const url = new URL(`${broker().baseUrl}/vo-webservices/DUO_VOAanlevering_InschrijvingVO_V1`);
+    const body = Buffer.alloc(20 * 1024 * 1024, 'A'); // past 16 × MAX_BODY_BYTES, all the broker discards
+    const socket = net.connect(Number(url.port), url.hostname);
+    socket.pause(); // reads nothing until its upload is done, as a client that sends before it reads
+    socket.on('error', () => undefined); // its writes may fail once the broker closes
+    socket.write(
+      `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\ncontent-type: text/xml; charset=UTF-8\r\n` +
+        `soapaction: "${manifest.inschrijvingAction}"\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    socket.write(body);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the broker has read as much as it will by now
+    const answer = await new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (Buffer.concat(chunks).includes('</soapenv:Envelope>')) resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      if (socket.destroyed) resolve(''); // reset while it waited: its answer is gone
+      socket.resume();
+    });
+    socket.destroy();
+    expect(/<faultcode>soapenv:([^<]+)<\/faultcode>/.exec(answer)?.[1]).toBe('Client.BB0001');
   });
 
   test('no prototype was polluted by __proto__ elements', () => {
