@@ -199,9 +199,10 @@ export class Deliverer {
   }
 
   /**
-   * Leases offered messages, oldest first, one claim at a time (calls meanwhile join the next). An
-   * institution whose leases were all taken is left out for a moment, or until an attempt of this
-   * process frees one of its leases: asking again at once would only cost PostgreSQL a refusal.
+   * Leases offered messages, oldest first within each institution and institutions in turn, one claim
+   * at a time (calls meanwhile join the next). An institution whose leases were all taken is left out
+   * for a moment, or until an attempt of this process frees one of its leases: asking again at once
+   * would only cost PostgreSQL a refusal.
    */
   private claimOffered(): void {
     if (this.claims >= MAX_CLAIMS) {

@@ -18,7 +18,7 @@ export interface PickRules {
 
 /**
  * Messages offered for a first attempt and waiting for a lease in this process, by institution and
- * oldest first. A pick looks at a few of each institution, never at every message waiting: a burst of
+ * oldest first; institutions take turns. A pick looks at a few of each institution, never at every message waiting: a burst of
  * thousands for one school costs each claim what it takes, not what waits.
  */
 export class OfferedMessages {
@@ -64,6 +64,7 @@ export class OfferedMessages {
    */
   pick(rules: PickRules): number[] {
     const ids: number[] = [];
+    const served: string[] = [];
     for (const [oin, waiting] of this.byInstitution) {
       const busy = rules.busy(oin);
       let taken = 0;
@@ -79,6 +80,14 @@ export class OfferedMessages {
           taken += 1;
         }
       }
+      if (taken > 0) served.push(oin);
+    }
+    // Institutions served go to the back: when room is short, the others come first next time.
+    for (const oin of served) {
+      const waiting = this.byInstitution.get(oin);
+      if (!waiting) continue;
+      this.byInstitution.delete(oin);
+      this.byInstitution.set(oin, waiting);
     }
     return ids;
   }
