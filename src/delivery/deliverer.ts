@@ -19,6 +19,7 @@ import {
   releaseLeases,
 } from '../store/outbound.repo.js';
 import type { AddressGuard } from './address-check.js';
+import { LeaseVacuum } from './lease-vacuum.js';
 import { OfferedMessages } from './offered-messages.js';
 import { classify, type RetryPolicy } from './policy.js';
 import { attemptDelivery, outboundEnvelope } from './soap-client.js';
@@ -89,13 +90,16 @@ export class Deliverer {
   private closed = false;
   // Concurrent attempts share their record: one statement, one commit for many.
   private readonly recorder: MicroBatcher<AttemptRecord, void>;
+  private readonly leaseVacuum: LeaseVacuum;
 
   constructor(private readonly options: DelivererOptions) {
+    this.leaseVacuum = new LeaseVacuum(options.pool, options.log);
     this.recorder = new MicroBatcher<AttemptRecord, void>({
       maxBatch: 128,
       maxInFlight: 2,
       run: async (records) => {
         await recordAttempts(options.pool, records, options.lease.owner);
+        this.leaseVacuum.freed(records.length);
         return records.map(() => undefined);
       },
     });
@@ -188,6 +192,7 @@ export class Deliverer {
     this.offered.clear();
     await this.polling;
     while (this.running.size > 0) await Promise.all([...this.running]);
+    await this.leaseVacuum.idle();
   }
 
   /**

@@ -1,7 +1,9 @@
 /** claim_deliveries against its own database (no delivery process running): who gets a lease, and who not. */
+import { LeaseVacuum } from '../../src/delivery/lease-vacuum.js';
 import { createPool, type Pool } from '../../src/infra/database.js';
+import { createLogger } from '../../src/infra/log.js';
 import { migrate } from '../../src/infra/migrate.js';
-import { claimDeliveries } from '../../src/store/outbound.repo.js';
+import { claimDeliveries, recordAttempts } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';
 
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -9,11 +11,13 @@ const terms = { owner: 'test', perInstitution: 2, leaseMs: 60_000, handoffMs: 10
 
 describe('claim_deliveries', () => {
   let pool: Pool;
+  let databaseUrl: string;
 
   beforeAll(async () => {
-    pool = createPool(await createTestDatabase(), 4);
+    databaseUrl = await createTestDatabase();
+    pool = createPool(databaseUrl, 4);
     await migrate(pool);
-    for (const brin of ['71AA', '71BB']) {
+    for (const brin of ['71AA', '71BB', '71CC']) {
       await pool.query(
         "INSERT INTO institutions (oin, name, brins, endpoint_url) VALUES ($1, $2, ARRAY[$2], 'http://127.0.0.1:9/')",
         [oinOf(brin), brin],
@@ -54,5 +58,40 @@ describe('claim_deliveries', () => {
     );
     expect(await claimDeliveries(pool, [fresh!, attempted!], 10, terms)).toEqual([fresh]);
     expect(await claimDeliveries(pool, null, 10, terms)).toEqual([]); // not due, and the fresh one is leased
+  });
+
+  test("freed leases are vacuumed by the thousand: a school's claims do not wade through every one freed before", async () => {
+    // One connection: its statistics are flushed on demand before they are read.
+    const one = createPool(databaseUrl, 1);
+    const indexEntriesRead = async (): Promise<number> => {
+      await one.query('SELECT pg_stat_force_next_flush()');
+      const result = await one.query<{ n: string }>(
+        "SELECT idx_tup_read AS n FROM pg_stat_user_indexes WHERE indexrelname = 'delivery_leases_institution_idx'",
+      );
+      return Number(result.rows[0]!.n);
+    };
+    const vacuum = new LeaseVacuum(pool, createLogger('warn'));
+    try {
+      const ids = await pending('71CC', 3000, 5);
+      const before = await indexEntriesRead();
+      let claims = 0;
+      for (let i = 0; i < ids.length; i += 5) {
+        const leased = await claimDeliveries(one, ids.slice(i, i + 5), 5, { ...terms, perInstitution: 5 });
+        expect(leased).toHaveLength(5);
+        claims += 1;
+        const attempt = { startedAt: new Date(), endpoint: 'http://127.0.0.1:9/', latencyMs: 1, httpStatus: 200 };
+        await recordAttempts(
+          one,
+          leased.map((outboundId) => ({ ...attempt, outboundId, outcome: 'delivered', status: 'delivered' }) as const),
+          terms.owner,
+        );
+        vacuum.freed(leased.length);
+        await vacuum.idle();
+      }
+      // A claim reads the leases freed since the last vacuum (one every 1,000), not all freed so far.
+      expect(((await indexEntriesRead()) - before) / claims).toBeLessThan(2500);
+    } finally {
+      await one.end();
+    }
   });
 });
