@@ -99,7 +99,6 @@ export class Deliverer {
       maxInFlight: 2,
       run: async (records) => {
         await recordAttempts(options.pool, records, options.lease.owner);
-        this.leaseVacuum.freed(records.length);
         return records.map(() => undefined);
       },
     });
@@ -376,6 +375,7 @@ export class Deliverer {
           ? { error: outcome.error, ...(outcome.faultCode ? { faultCode: outcome.faultCode } : {}) }
           : {}),
       });
+      this.leaseVacuum.freed(message.institutionOin);
       observeDeliveryAttempt(message.institutionOin, outcome.kind, latencyMs);
       if (verdict.status === 'delivered') {
         this.options.onDelivered?.((Date.now() - queuedAt) / 1000);

@@ -1,18 +1,20 @@
 import type { Pool } from '../infra/database.js';
 import type { Logger } from '../infra/log.js';
 
-/** Leases freed by this process between two vacuums of delivery_leases (its autovacuum threshold). */
+/** Leases of one institution this process may free between two vacuums of delivery_leases. */
 const FREED_PER_VACUUM = 1000;
 
 /**
- * Vacuums delivery_leases after every FREED_PER_VACUUM leases this process freed. A lease row lives
- * for one attempt, and a claim counts an institution's live leases in an index that keeps every freed
- * one until a vacuum: autovacuum looks once a minute (`autovacuum_naptime`), and a burst of 20,000
- * attempts for one school made each claim read them all (~8 ms). SKIP_LOCKED: one process's vacuum is
- * enough when two ask at once.
+ * Vacuums delivery_leases once this process has freed FREED_PER_VACUUM leases of one institution. A
+ * lease row lives for one attempt, and a claim counts an institution's live leases in an index that
+ * keeps every freed one until a vacuum: autovacuum looks once a minute (`autovacuum_naptime`), and a
+ * burst of 20,000 attempts for one school made each claim read them all (~8 ms). Counted per
+ * institution, as a claim reads only its own: traffic spread over many schools leaves it to
+ * autovacuum. SKIP_LOCKED: one process's vacuum is enough when two ask at once; no truncation, whose
+ * exclusive lock would hold up claims.
  */
 export class LeaseVacuum {
-  private freedSince = 0;
+  private readonly freedSince = new Map<string, number>();
   private running: Promise<void> | undefined;
 
   constructor(
@@ -21,13 +23,14 @@ export class LeaseVacuum {
     private readonly freedPerVacuum = FREED_PER_VACUUM,
   ) {}
 
-  /** Counts leases freed; starts a vacuum when enough were. */
-  freed(count: number): void {
-    this.freedSince += count;
-    if (this.freedSince < this.freedPerVacuum || this.running) return;
-    this.freedSince = 0;
+  /** Counts a lease of this institution freed; starts a vacuum when enough were. */
+  freed(institutionOin: string, count = 1): void {
+    const freed = (this.freedSince.get(institutionOin) ?? 0) + count;
+    this.freedSince.set(institutionOin, freed);
+    if (freed < this.freedPerVacuum || this.running) return;
+    this.freedSince.clear();
     this.running = this.pool
-      .query('VACUUM (SKIP_LOCKED) delivery_leases')
+      .query('VACUUM (SKIP_LOCKED, TRUNCATE false) delivery_leases')
       .then(
         () => undefined,
         (error: Error) => void this.log.warn('vacuum of delivery leases failed', { error: error.message }),
