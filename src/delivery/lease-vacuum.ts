@@ -1,5 +1,6 @@
 import type { Pool } from '../infra/database.js';
 import type { Logger } from '../infra/log.js';
+import { vacuumDeliveryLeases } from '../store/outbound.repo.js';
 
 /** Leases of one institution this process may free between two vacuums of delivery_leases. */
 const FREED_PER_VACUUM = 1000;
@@ -10,8 +11,7 @@ const FREED_PER_VACUUM = 1000;
  * keeps every freed one until a vacuum: autovacuum looks once a minute (`autovacuum_naptime`), and a
  * burst of 20,000 attempts for one school made each claim read them all (~8 ms). Counted per
  * institution, as a claim reads only its own: traffic spread over many schools leaves it to
- * autovacuum. SKIP_LOCKED: one process's vacuum is enough when two ask at once; no truncation, whose
- * exclusive lock would hold up claims.
+ * autovacuum. Counted per process: with several serving one school, each vacuums after its thousand.
  */
 export class LeaseVacuum {
   private readonly freedSince = new Map<string, number>();
@@ -29,8 +29,7 @@ export class LeaseVacuum {
     this.freedSince.set(institutionOin, freed);
     if (freed < this.freedPerVacuum || this.running) return;
     this.freedSince.clear();
-    this.running = this.pool
-      .query('VACUUM (SKIP_LOCKED, TRUNCATE false) delivery_leases')
+    this.running = vacuumDeliveryLeases(this.pool)
       .then(
         () => undefined,
         (error: Error) => void this.log.warn('vacuum of delivery leases failed', { error: error.message }),

@@ -6,8 +6,8 @@ import type { IncomingMessage } from 'node:http';
  * sent it and can read its answer. Closing at once reset the connection under a sender still
  * uploading, and a client that sends its whole body before it reads (Python's http.client, many SOAP
  * stacks) saw a broken pipe where its fault was waiting. Bounded: past `discardBytes` more it reads
- * no further and closes the connection a second later (the upload stalls, the answer stays readable);
- * `lingerMs` after the answer it closes it in any case.
+ * no further and closes the connection a second later (the upload stalls, the answer stays readable),
+ * and `lingerMs` after the answer at the latest.
  */
 /** How long the answer stays readable once the sender has sent all that is discarded. */
 const GRACE_MS = 1000;
@@ -19,11 +19,13 @@ export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, li
     stop();
     req.socket.destroy();
   };
+  const deadline = Date.now() + lingerMs;
   let timer = setTimeout(close, lingerMs);
   timer.unref();
   const stop = (): void => {
     clearTimeout(timer);
     req.off('data', onData);
+    req.socket.off('close', stop);
   };
   const onData = (chunk: Buffer): void => {
     discarded += chunk.length;
@@ -32,7 +34,7 @@ export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, li
     req.off('data', onData);
     req.pause();
     clearTimeout(timer);
-    timer = setTimeout(close, GRACE_MS);
+    timer = setTimeout(close, Math.min(GRACE_MS, deadline - Date.now()));
     timer.unref();
   };
   req.on('data', onData);

@@ -291,8 +291,9 @@ function sendReceipt(
  * After a fault answered before the body was read whole, the rest is read and discarded for at most
  * this long, and at most this many times MAX_BODY_BYTES for a body over the limit (16 MiB by default:
  * a 10 MB upload still reads its fault), at most the bulk lane's threshold for any other (more than any
- * legitimate message, whose connection stays usable); past either the connection is closed: reading
- * (over TLS, deciphering) a refused sender's large body would cost more than its next handshake.
+ * legitimate message, whose connection stays usable); past either nothing more is read and the
+ * connection is closed a second later: reading (over TLS, deciphering) a refused sender's large body
+ * would cost more than its next handshake, and closing at once would reset an answer not yet read.
  */
 const LINGER_MS = 5000;
 const DISCARD_BODIES = 16;

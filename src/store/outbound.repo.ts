@@ -124,6 +124,15 @@ export async function commitLeasing(
   return results[0]!.rows.map((row) => Number(row.leased_id));
 }
 
+/**
+ * Vacuums delivery_leases, index pass included: a claim's count of live leases reads an index that
+ * keeps every freed lease until then. SKIP_LOCKED: when another process's vacuum is under way, that one
+ * is enough; no truncation, whose exclusive lock would hold up claims.
+ */
+export async function vacuumDeliveryLeases(pool: Pool): Promise<void> {
+  await pool.query('VACUUM (SKIP_LOCKED, INDEX_CLEANUP true, TRUNCATE false) delivery_leases');
+}
+
 /** Gives leases back without an attempt (the process is stopping, or could not start them). */
 export async function releaseLeases(pool: Pool, ids: readonly number[], owner: string): Promise<void> {
   if (ids.length === 0) return;

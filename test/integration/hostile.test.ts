@@ -115,7 +115,11 @@ describe('hostile input', () => {
         `soapaction: "${manifest.inschrijvingAction}"\r\ncontent-length: ${body.length}\r\n\r\n`,
     );
     socket.write(body);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the broker has read as much as it will by now
+    // Until the broker has read all it will: the upload stalls, or the connection is gone.
+    for (let last = -1, waited = 0; socket.bytesWritten !== last && !socket.destroyed && waited < 5000; waited += 200) {
+      last = socket.bytesWritten;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const answer = await new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => {

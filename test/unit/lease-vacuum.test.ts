@@ -26,7 +26,7 @@ describe('LeaseVacuum', () => {
     for (let school = 0; school < 100; school++) vacuum.freed(`school-${school}`, 999);
     expect(sent).toEqual([]);
     vacuum.freed('school-7');
-    expect(sent).toEqual(['VACUUM (SKIP_LOCKED, TRUNCATE false) delivery_leases']);
+    expect(sent).toEqual(['VACUUM (SKIP_LOCKED, INDEX_CLEANUP true, TRUNCATE false) delivery_leases']);
     answerAll();
     await vacuum.idle();
     vacuum.freed('school-8'); // its count started over with the vacuum
