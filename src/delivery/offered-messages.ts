@@ -18,8 +18,8 @@ export interface PickRules {
 
 /**
  * Messages offered for a first attempt and waiting for a lease in this process, by institution and
- * oldest first; institutions take turns. A pick looks at a few of each institution, never at every message waiting: a burst of
- * thousands for one school costs each claim what it takes, not what waits.
+ * oldest first; institutions take turns. A pick looks at a few of each institution, never at every
+ * message waiting: a burst of thousands for one school costs each claim what it takes, not what waits.
  */
 export class OfferedMessages {
   private readonly byInstitution = new Map<string, Map<number, Offered>>();
@@ -69,16 +69,14 @@ export class OfferedMessages {
       const busy = rules.busy(oin);
       let taken = 0;
       for (const [id, entry] of waiting) {
-        const expired = entry.queuedAt <= rules.expiredAt;
-        if (expired && !rules.claiming.has(id)) {
-          this.delete(id);
+        if (entry.queuedAt <= rules.expiredAt) {
+          if (!rules.claiming.has(id)) this.delete(id); // a claim holding it decides its fate
           continue;
         }
-        if (!expired && (busy || taken >= rules.perInstitution || ids.length >= rules.room)) break;
-        if (!expired && !rules.claiming.has(id)) {
-          ids.push(id);
-          taken += 1;
-        }
+        if (busy || taken >= rules.perInstitution || ids.length >= rules.room) break;
+        if (rules.claiming.has(id)) continue;
+        ids.push(id);
+        taken += 1;
       }
       if (taken > 0) served.push(oin);
     }

@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 
+/** How long the answer stays readable once the sender has sent all that is discarded. */
+const GRACE_MS = 1000;
+
 /**
  * After a request was answered before its body was read whole (too large, or refused on its sender):
  * reads and discards the rest of the body, so that the connection closes only after the sender has
@@ -9,9 +12,6 @@ import type { IncomingMessage } from 'node:http';
  * no further and closes the connection a second later (the upload stalls, the answer stays readable),
  * and `lingerMs` after the answer at the latest.
  */
-/** How long the answer stays readable once the sender has sent all that is discarded. */
-const GRACE_MS = 1000;
-
 export function lingerAfterAnswer(req: IncomingMessage, discardBytes: number, lingerMs: number): void {
   if (req.complete) return;
   let discarded = 0;
