@@ -90,10 +90,15 @@ export async function processBatch(
   let leased = new Set<number>();
   const commit = async (tx: Tx, written: { readonly outbound: readonly QueuedOutbound[] }): Promise<void> => {
     const leases = options.firstLeases;
-    const ids = written.outbound.filter((o) => !o.paused).map((o) => o.id);
-    reserved = leases && ids.length > 0 ? leases.reserve(ids.length) : 0;
+    const queued = written.outbound
+      .filter((o) => !o.paused)
+      .map((o) => ({ id: o.id, institutionOin: o.draft.institutionOin }));
+    reserved = leases && queued.length > 0 ? leases.reserve(queued.length) : 0;
     leased = new Set(
-      await commitLeasing(tx, leases && reserved > 0 ? { ids: ids.slice(0, reserved), terms: leases.terms } : null),
+      await commitLeasing(
+        tx,
+        leases && reserved > 0 ? { queued: queued.slice(0, reserved), terms: leases.terms } : null,
+      ),
     );
   };
   const { outcomes, outbound } = await inTransaction(pool, work, commit).catch((error: unknown) => {

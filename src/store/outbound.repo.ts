@@ -103,24 +103,29 @@ export async function claimDeliveries(
 }
 
 /**
- * Commits the caller's transaction, leasing the first attempts of messages it just queued (`leases.ids`,
- * by claim_deliveries as for an offer) in the same round trip: the two statements go as one simple
- * query, so the institutions' locks are held from the claim to the commit only. Its values are
- * written into the text (simple queries take no parameters): ids and numbers as integers, the owner
- * quoted. Returns the ids leased; a failure of either statement fails the transaction.
+ * Commits the caller's transaction, leasing the first attempts of messages it just queued (`leases.queued`,
+ * by lease_first_attempts, migration 029) in the same round trip: the two statements go as one simple
+ * query, so the institutions' locks are held from the lease to the commit only. Its values are
+ * written into the text (simple queries take no parameters): ids and numbers as integers, OINs and the
+ * owner quoted. Returns the ids leased; a failure of either statement fails the transaction.
  */
 export async function commitLeasing(
   tx: pg.PoolClient,
-  leases: { readonly ids: readonly number[]; readonly terms: LeaseTerms } | null,
+  leases: {
+    readonly queued: readonly { readonly id: number; readonly institutionOin: string }[];
+    readonly terms: LeaseTerms;
+  } | null,
 ): Promise<number[]> {
-  if (!leases || leases.ids.length === 0) {
+  if (!leases || leases.queued.length === 0) {
     await tx.query('COMMIT');
     return [];
   }
-  const { ids, terms } = leases;
+  const { queued, terms } = leases;
   const integer = (value: number): string => String(Math.trunc(Number(value)));
-  const claim = `SELECT leased_id FROM claim_deliveries(ARRAY[${ids.map(integer).join(',')}]::bigint[], ${integer(ids.length)}, ${integer(terms.perInstitution)}, ${integer(terms.leaseMs)}, ${tx.escapeLiteral(terms.owner)})`;
-  const results = (await tx.query(`${claim}; COMMIT`)) as unknown as pg.QueryResult<{ leased_id: string }>[];
+  const ids = queued.map((message) => integer(message.id)).join(',');
+  const oins = queued.map((message) => tx.escapeLiteral(message.institutionOin)).join(',');
+  const lease = `SELECT leased_id FROM lease_first_attempts(ARRAY[${ids}]::bigint[], ARRAY[${oins}]::text[], ${integer(terms.perInstitution)}, ${integer(terms.leaseMs)}, ${tx.escapeLiteral(terms.owner)})`;
+  const results = (await tx.query(`${lease}; COMMIT`)) as unknown as pg.QueryResult<{ leased_id: string }>[];
   return results[0]!.rows.map((row) => Number(row.leased_id));
 }
 

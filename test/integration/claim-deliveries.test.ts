@@ -3,7 +3,7 @@ import { LeaseVacuum } from '../../src/delivery/lease-vacuum.js';
 import { createPool, type Pool } from '../../src/infra/database.js';
 import { createLogger } from '../../src/infra/log.js';
 import { migrate } from '../../src/infra/migrate.js';
-import { claimDeliveries, recordAttempts } from '../../src/store/outbound.repo.js';
+import { claimDeliveries, commitLeasing, recordAttempts } from '../../src/store/outbound.repo.js';
 import { createTestDatabase } from '../support/services.js';
 
 const oinOf = (brin: string): string => `00000007000${brin}00000`;
@@ -72,6 +72,31 @@ describe('claim_deliveries', () => {
       await pool.query('DELETE FROM delivery_leases');
       await pool.query("UPDATE outbound_messages SET status = 'purged'");
       await one.end();
+    }
+  });
+
+  test("a transaction's COMMIT leases the first attempts it queued: within each institution's room, none of a paused one", async () => {
+    await claimDeliveries(pool, await pending('71AA', 3, 5), 3, { ...terms, perInstitution: 4 }); // one lease left of four
+    await pool.query('UPDATE institutions SET paused = true WHERE oin = $1', [oinOf('71BB')]);
+    const tx = await pool.connect();
+    try {
+      await tx.query('BEGIN');
+      const queued = await tx.query<{ id: string; institution_oin: string }>(
+        `INSERT INTO outbound_messages (institution_oin, operation, wsa_message_id, document_id, body_xml)
+         SELECT oin, 'terugkoppelenInschrijvingVO', gen_random_uuid(), gen_random_uuid(), '<x/>'
+         FROM unnest($1::text[]) AS oin RETURNING id, institution_oin`,
+        [[oinOf('71AA'), oinOf('71BB'), oinOf('71AA'), oinOf('71BB')]],
+      );
+      const messages = queued.rows.map((row) => ({ id: Number(row.id), institutionOin: row.institution_oin }));
+      const leased = await commitLeasing(tx, { queued: messages, terms: { ...terms, perInstitution: 4 } });
+      expect(leased).toEqual([messages[0]!.id]); // 71AA's oldest, in its one free lease; 71BB is paused
+      const rows = await pool.query('SELECT owner FROM delivery_leases WHERE outbound_id = $1', [messages[0]!.id]);
+      expect(rows.rows).toEqual([{ owner: terms.owner }]); // committed
+    } finally {
+      tx.release();
+      await pool.query('UPDATE institutions SET paused = false');
+      await pool.query('DELETE FROM delivery_leases');
+      await pool.query("UPDATE outbound_messages SET status = 'purged'");
     }
   });
 
