@@ -2,12 +2,12 @@
  * Fair turns at the expensive body work (parse, schema, WS-Security): the senders with work waiting
  * take turns in rounds, one piece each, newcomers first. So a sender that floods the broker queues
  * behind itself: another sender's request waits for at most the piece already running and one piece
- * of each other sender. A round runs in one turn of the event loop (unless it grows longer than
- * ROUND_MS), so requests of many senders that were ready together reach the store together and share
- * a commit. A piece asked for when nothing waits runs at once, so a sender with nothing queued pays
- * nothing extra; after a piece or a round, the loop turns (I/O is read) before the next.
+ * of each other sender. Rounds follow each other in one turn of the event loop until none waits or
+ * the turn has run ROUND_MS, so requests that were ready together reach the store together and share
+ * a commit, a lone sender's as well as many senders'. A piece asked for when nothing waits runs at
+ * once, so a sender with nothing queued pays nothing extra; after a turn, the loop reads I/O before the next.
  */
-/** Longest a round runs before the loop turns; the senders not reached yet go first in the next turn. */
+/** Longest a turn runs rounds before the loop turns; the senders not reached yet go first in the next turn. */
 const ROUND_MS = 5;
 
 export class FairTurns {
@@ -62,9 +62,8 @@ export class FairTurns {
   private next(): void {
     this.busy = false;
     const started = performance.now();
-    // One piece of each sender waiting now: a sender put back in the rotation has its next piece in the next round.
-    let turns = this.newcomers.length + this.rotation.length;
-    while (turns-- > 0) {
+    // One piece of each sender a round: a sender put back in the rotation has its next piece in the next round.
+    for (;;) {
       const sender = this.newcomers.shift() ?? this.rotation.shift();
       if (sender === undefined) break;
       const queue = this.queues.get(sender)!;

@@ -1,4 +1,4 @@
-/** FairTurns: rounds of one piece per waiting sender, a round in one turn of the event loop unless it grows long. */
+/** FairTurns: rounds of one piece per waiting sender, in one turn of the event loop unless it grows long. */
 import { FairTurns } from '../../src/inbound/fair-turns.js';
 
 /** Resolves in the check phase after the immediates scheduled before it. */
@@ -26,6 +26,16 @@ describe('FairTurns', () => {
     expect(ran).toEqual(['a1']);
     await afterQueuedImmediates();
     expect(ran).toEqual(['a1', 'b1', 'c1', 'd1', 'e1']);
+    await Promise.all(all);
+  });
+
+  test("a lone sender's pieces that waited together run in one turn too, so they share a commit", async () => {
+    const turns = new FairTurns();
+    const ran: string[] = [];
+    const all = [1, 2, 3, 4, 5].map((n) => turns.run('a', () => ran.push(`a${n}`)));
+    expect(ran).toEqual(['a1']);
+    await afterQueuedImmediates();
+    expect(ran).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
     await Promise.all(all);
   });
 
