@@ -76,7 +76,7 @@ describe('claim_deliveries', () => {
   });
 
   test("a transaction's COMMIT leases the first attempts it queued: within each institution's room, none of a paused one", async () => {
-    await claimDeliveries(pool, await pending('71AA', 3, 5), 3, { ...terms, perInstitution: 4 }); // one lease left of four
+    await claimDeliveries(pool, await pending('71AA', 3, 5), 3, { ...terms, perInstitution: 4 }); // three leases taken
     await pool.query('UPDATE institutions SET paused = true WHERE oin = $1', [oinOf('71BB')]);
     const tx = await pool.connect();
     try {
@@ -85,14 +85,16 @@ describe('claim_deliveries', () => {
         `INSERT INTO outbound_messages (institution_oin, operation, wsa_message_id, document_id, body_xml)
          SELECT oin, 'terugkoppelenInschrijvingVO', gen_random_uuid(), gen_random_uuid(), '<x/>'
          FROM unnest($1::text[]) AS oin RETURNING id, institution_oin`,
-        [[oinOf('71AA'), oinOf('71BB'), oinOf('71AA'), oinOf('71BB')]],
+        [[oinOf('71AA'), oinOf('71BB'), oinOf('71AA'), oinOf('71BB'), oinOf('71AA')]],
       );
       const messages = queued.rows.map((row) => ({ id: Number(row.id), institutionOin: row.institution_oin }));
-      const leased = await commitLeasing(tx, { queued: messages, terms: { ...terms, perInstitution: 4 } });
-      expect(leased).toEqual([messages[0]!.id]); // 71AA's oldest, in its one free lease; 71BB is paused
+      const twice = [...messages, messages[0]!]; // an id given twice is leased once, not a failed commit
+      const leased = await commitLeasing(tx, { queued: twice, terms: { ...terms, perInstitution: 5 } });
+      expect(leased.sort((x, y) => x - y)).toEqual([messages[0]!.id, messages[2]!.id]); // 71AA's oldest two, in its two free of five; 71BB is paused
       const rows = await pool.query('SELECT owner FROM delivery_leases WHERE outbound_id = $1', [messages[0]!.id]);
       expect(rows.rows).toEqual([{ owner: terms.owner }]); // committed
     } finally {
+      await tx.query('ROLLBACK').catch(() => undefined); // a failed commit leaves the client's transaction aborted
       tx.release();
       await pool.query('UPDATE institutions SET paused = false');
       await pool.query('DELETE FROM delivery_leases');

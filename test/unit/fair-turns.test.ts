@@ -39,6 +39,23 @@ describe('FairTurns', () => {
     await Promise.all(all);
   });
 
+  test('the 5 ms bound holds for the whole turn, not each round: a lone sender of 3 ms pieces gets two a turn', async () => {
+    const turns = new FairTurns();
+    const ran: string[] = [];
+    const all = [1, 2, 3, 4, 5].map((n) =>
+      turns.run('a', () => {
+        busyFor(3);
+        ran.push(`a${n}`);
+      }),
+    );
+    await afterQueuedImmediates();
+    // a2 always runs; after a3 the turn has run 6 ms, so a4 waits (a slow machine may stop after a2 already).
+    expect(ran.length).toBeGreaterThanOrEqual(2);
+    expect(ran.length).toBeLessThanOrEqual(3);
+    await Promise.all(all);
+    expect(ran).toEqual(['a1', 'a2', 'a3', 'a4', 'a5']);
+  });
+
   test("a flooding sender has one piece a round: another sender's piece waits for one of the flood's at most", async () => {
     const turns = new FairTurns();
     const ran: string[] = [];
