@@ -4,6 +4,7 @@
  * own that use up no attempt.
  */
 import { Writable } from 'node:stream';
+import type { Deliverer } from '../../src/delivery/deliverer.js';
 import { DataKeys } from '../../src/infra/data-keys.js';
 import { createPool, type Pool } from '../../src/infra/database.js';
 import { createLogger } from '../../src/infra/log.js';
@@ -25,6 +26,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('deliverer', () => {
   const broker = useTestBroker();
   let rig: DeliveryRig;
+  /**
+   * Takes the first attempts the processing writes lease. It has no poller: a poll holds the room it may
+   * use while its claim runs, and a commit that found none would lease nothing.
+   */
+  let leaser: Deliverer;
   const delivered: number[] = [];
   let enrolments = 0;
 
@@ -39,6 +45,7 @@ describe('deliverer', () => {
       pollMs: 100,
       onDelivered: (s) => delivered.push(s),
     });
+    leaser = rig.startDeliverer({ owner: 'leaser', poll: false });
   });
   afterAll(async () => {
     await rig.close();
@@ -170,7 +177,7 @@ describe('deliverer', () => {
     readonly released: number[];
   }
 
-  /** An enrolment of a school of its own, processed with its first attempts leased to the rig's deliverer in the write. */
+  /** An enrolment of a school of its own, processed with its first attempts leased to `leaser` in the write. */
   async function processedWithFirstLeases(
     brin: string,
     options: { paused?: boolean; pool?: Pool; beforeProcessing?: (messageId: number) => Promise<void> } = {},
@@ -184,7 +191,7 @@ describe('deliverer', () => {
     );
     const id = await acceptedEnrolment(brin, { paused: options.paused ?? false, bsn: String(pupil) });
     await options.beforeProcessing?.(id);
-    const hook = rig.deliverer.firstAttemptLeases();
+    const hook = leaser.firstAttemptLeases();
     const ledger: LeaseLedger = { reserved: [], released: [] };
     const firstLeases = {
       terms: hook.terms,
@@ -221,11 +228,11 @@ describe('deliverer', () => {
     const ids = outbound.map((o) => o.id).sort((a, b) => a - b);
     expect(outbound).toHaveLength(2); // the terugkoppeling and the funding status
     expect(outbound.every((o) => o.leasedAtQueue)).toBe(true);
-    expect(await leasesOf(ids)).toEqual(ids.map((id) => [id, 'rig-0']));
+    expect(await leasesOf(ids)).toEqual(ids.map((id) => [id, 'leaser']));
     expect(ledger).toEqual({ reserved: [2], released: [] });
     // Leased already: a claim would be refused until the leases expire (TIMEOUT_MS + 2 s), so only their own offer attempts them now.
     const started = Date.now();
-    rig.deliverer.offer(outbound);
+    leaser.offer(outbound);
     for (const id of ids) expect(await finalState(id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
     expect(Date.now() - started).toBeLessThan(1000);
     expect(rig.endpoints.received('68AA')).toHaveLength(2);
@@ -242,7 +249,7 @@ describe('deliverer', () => {
       const { outbound, ledger } = await processedWithFirstLeases('68BB');
       expect(outbound.filter((o) => o.leasedAtQueue)).toHaveLength(1);
       expect(ledger).toEqual({ reserved: [2], released: [1] });
-      rig.deliverer.offer(outbound);
+      leaser.offer(outbound);
       const leased = outbound.find((o) => o.leasedAtQueue)!;
       expect(await finalState(leased.id, 3000)).toMatchObject({ status: 'delivered', attempts: 1 });
       // The other is offered as before and leased when the first attempt has freed the room.

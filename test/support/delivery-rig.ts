@@ -20,10 +20,13 @@ export interface DeliveryRig {
   readonly endpoints: TestEndpoints;
   readonly deliverer: Deliverer;
   /** Another delivery process on the same database (its own owner and pool). */
-  startDeliverer(overrides?: Partial<DelivererOptions> & { owner?: string; pool?: Pool }): Deliverer;
+  startDeliverer(overrides?: DelivererOverrides): Deliverer;
   /** Closes the deliverers and the endpoints. */
   close(): Promise<void>;
 }
+
+/** A deliverer's own options; `poll: false` leaves it without a poller, so only its own offers take its room. */
+export type DelivererOverrides = Partial<DelivererOptions> & { owner?: string; pool?: Pool; poll?: boolean };
 
 export interface DeliveryRigOptions {
   readonly timeoutMs: number;
@@ -49,7 +52,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
   await seedDemoPopulation(broker.pool);
   const validator = compileSchemas([OUTBOUND_CONTRACT.schemaFile]).get(OUTBOUND_CONTRACT.schemaFile)!;
   const deliverers: Deliverer[] = [];
-  const startDeliverer = (overrides: Partial<DelivererOptions> & { owner?: string; pool?: Pool } = {}): Deliverer => {
+  const startDeliverer = ({ poll = true, ...overrides }: DelivererOverrides = {}): Deliverer => {
     const deliverer = new Deliverer({
       pool: overrides.pool ?? broker.pool,
       brokerOin: TEST_BROKER_OIN,
@@ -70,7 +73,7 @@ export async function startDeliveryRig(broker: Broker, options: DeliveryRigOptio
       ...(options.receiptTrust ? { receiptTrust: options.receiptTrust } : {}),
       ...overrides,
     });
-    deliverer.start();
+    if (poll) deliverer.start();
     deliverers.push(deliverer);
     return deliverer;
   };
