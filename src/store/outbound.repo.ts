@@ -188,20 +188,19 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
   await pool.query(
     prepared(
       'delivery-record',
-      `WITH attempt AS (
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-         AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome, next_attempt_at)),
-     released AS (
-       DELETE FROM delivery_leases l USING attempt a WHERE l.outbound_id = a.outbound_id AND l.owner = $11 RETURNING l.outbound_id),
+      // Every join is by index or by an array made once: CTEs joined to CTEs ran nested loops, n² rows a batch.
+      `WITH released AS (
+       DELETE FROM delivery_leases WHERE outbound_id = ANY($1::bigint[]) AND owner = $11 RETURNING outbound_id),
      updated AS (
        UPDATE outbound_messages o SET attempts = o.attempts + 1, status = a.status, last_error = a.error,
          next_attempt_at = coalesce(a.next_attempt_at, o.next_attempt_at),
          delivered_at = CASE WHEN a.status = 'delivered' THEN now() ELSE o.delivered_at END
-       FROM attempt a JOIN released r ON r.outbound_id = a.outbound_id
-       WHERE o.id = a.outbound_id AND (o.status = 'pending') IS TRUE RETURNING o.id, o.attempts)
+       FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+         AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome, next_attempt_at)
+       WHERE o.id = a.outbound_id AND o.id = ANY(ARRAY(SELECT outbound_id FROM released)) AND (o.status = 'pending') IS TRUE
+       RETURNING o.id, o.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error)
      INSERT INTO delivery_attempts (outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error)
-     SELECT u.id, u.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error
-     FROM updated u JOIN attempt a ON a.outbound_id = u.id`,
+     SELECT id, attempts, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error FROM updated`,
       [
         column((a) => a.outboundId),
         column((a) => a.startedAt),

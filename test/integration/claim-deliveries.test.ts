@@ -49,11 +49,12 @@ describe('claim_deliveries', () => {
     await pool.query("UPDATE outbound_messages SET status = 'purged'");
   });
 
-  /** Entries read so far in the index a claim counts an institution's leases in; `one` is a pool of one connection, whose statistics are flushed on demand. */
-  async function leaseIndexEntriesRead(one: Pool): Promise<number> {
+  /** Entries read so far in a lease index (by default the one a claim counts an institution's leases in); `one` is a pool of one connection, whose statistics are flushed on demand. */
+  async function leaseIndexEntriesRead(one: Pool, index = 'delivery_leases_institution_idx'): Promise<number> {
     await one.query('SELECT pg_stat_force_next_flush()');
     const result = await one.query<{ n: string }>(
-      "SELECT idx_tup_read AS n FROM pg_stat_user_indexes WHERE indexrelname = 'delivery_leases_institution_idx'",
+      'SELECT idx_tup_read AS n FROM pg_stat_user_indexes WHERE indexrelname = $1',
+      [index],
     );
     return Number(result.rows[0]!.n);
   }
@@ -68,6 +69,50 @@ describe('claim_deliveries', () => {
       expect(await claimDeliveries(one, ids.slice(40), 20, wide)).toHaveLength(20);
       // Its ~40 live leases once; counted for each of the 20 asked for, it read 20 times as many.
       expect((await leaseIndexEntriesRead(one)) - before).toBeLessThan(100);
+    } finally {
+      await pool.query('DELETE FROM delivery_leases');
+      await pool.query("UPDATE outbound_messages SET status = 'purged'");
+      await one.end();
+    }
+  });
+
+  test('a record frees the leases of its own attempts by key: it does not read every live lease', async () => {
+    const one = createPool(databaseUrl, 1, { plans: 'key-lookups' }); // as the deliverer's pool plans
+    const attempt = (outboundId: number) => ({
+      outboundId,
+      startedAt: new Date(),
+      endpoint: 'http://127.0.0.1:9/',
+      latencyMs: 1,
+      outcome: 'delivered' as const,
+      status: 'delivered' as const,
+    });
+    try {
+      const ids = await pending('71AA', 226, 5);
+      // As a busy day and the lease vacuum leave the table: many pages, which PostgreSQL counts as nearly empty.
+      await pool.query(
+        "INSERT INTO delivery_leases (outbound_id, institution_oin, owner, leased_until) SELECT -g, $1, 'gone', now() FROM generate_series(1, 5000) g",
+        [oinOf('71AA')],
+      );
+      await pool.query('DELETE FROM delivery_leases');
+      await pool.query('VACUUM (TRUNCATE false) delivery_leases');
+      expect(await claimDeliveries(one, ids, 226, { ...terms, perInstitution: 300 })).toHaveLength(226);
+      // Six records first: from then on the connection runs the statement's generic plan, as a deliverer's does.
+      for (const id of ids.slice(220)) await recordAttempts(one, [attempt(id)], terms.owner);
+      const before = await leaseIndexEntriesRead(one, 'delivery_leases_pkey');
+      const attempted = ids.slice(0, 20);
+      await recordAttempts(one, attempted.map(attempt), terms.owner);
+      // The 20 it frees; a scan of the whole index read all 220 live leases (and had every attempt meet every other).
+      expect((await leaseIndexEntriesRead(one, 'delivery_leases_pkey')) - before).toBeLessThan(50);
+      const left = await pool.query<{ id: string; status: string; attempts: number }>(
+        'SELECT o.id, o.status, o.attempts FROM outbound_messages o WHERE o.id = ANY($1) ORDER BY o.id',
+        [ids.slice(0, 21)],
+      );
+      expect(left.rows.map((r) => [Number(r.id), r.status, r.attempts])).toEqual([
+        ...attempted.map((id) => [id, 'delivered', 1]),
+        [ids[20], 'pending', 0],
+      ]);
+      const leases = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM delivery_leases');
+      expect(leases.rows[0]!.n).toBe(200);
     } finally {
       await pool.query('DELETE FROM delivery_leases');
       await pool.query("UPDATE outbound_messages SET status = 'purged'");
