@@ -197,7 +197,7 @@ export async function recordAttempts(pool: Pool, attempts: readonly AttemptRecor
          delivered_at = CASE WHEN a.status = 'delivered' THEN now() ELSE o.delivered_at END
        FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
          AS a(outbound_id, started_at, endpoint, http_status, fault_code, latency_ms, error, status, outcome, next_attempt_at)
-       WHERE o.id = a.outbound_id AND o.id = ANY(ARRAY(SELECT outbound_id FROM released)) AND (o.status = 'pending') IS TRUE
+       WHERE o.id = a.outbound_id AND a.outbound_id = ANY(ARRAY(SELECT outbound_id FROM released)) AND (o.status = 'pending') IS TRUE
        RETURNING o.id, o.attempts, a.started_at, a.endpoint, a.http_status, a.fault_code, a.latency_ms, a.outcome, a.error)
      INSERT INTO delivery_attempts (outbound_id, attempt, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error)
      SELECT id, attempts, started_at, endpoint, http_status, fault_code, latency_ms, outcome, error FROM updated`,

@@ -101,8 +101,21 @@ describe('claim_deliveries', () => {
       const before = await leaseIndexEntriesRead(one, 'delivery_leases_pkey');
       const attempted = ids.slice(0, 20);
       await recordAttempts(one, attempted.map(attempt), terms.owner);
-      // The 20 it frees; a scan of the whole index read all 220 live leases (and had every attempt meet every other).
+      // The 20 it frees; a scan of the whole index read all 220 live leases.
       expect((await leaseIndexEntriesRead(one, 'delivery_leases_pkey')) - before).toBeLessThan(50);
+      // Its cached plan meets each attempt with its own row only: a join filter compared every attempt with every other.
+      const client = await one.connect();
+      try {
+        const [statement] = (
+          await client.query<{ statement: string }>(
+            "SELECT statement FROM pg_prepared_statements WHERE name = 'delivery-record'",
+          )
+        ).rows;
+        const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${statement!.statement}`);
+        expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).not.toMatch(/Join Filter/);
+      } finally {
+        client.release();
+      }
       const left = await pool.query<{ id: string; status: string; attempts: number }>(
         'SELECT o.id, o.status, o.attempts FROM outbound_messages o WHERE o.id = ANY($1) ORDER BY o.id',
         [ids.slice(0, 21)],
