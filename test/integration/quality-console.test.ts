@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/infra/paths.js';
+import { dutchDate } from '../../src/register/calendar.js';
 import type { EnrolmentStand } from '../../src/register/enrolment.js';
 import { waitFor } from '../support/broker.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
@@ -24,7 +25,8 @@ const PUPIL = '123456782';
 const AHEAD = '111222333';
 const AHEAD_TOO = '222333444';
 const FULL_PGNS = [PUPIL, AHEAD, AHEAD_TOO];
-const day = (offsetDays: number): string => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+/** A Dutch calendar day, as the register counts its days (late in the UTC evening it is already tomorrow). */
+const day = (offsetDays: number): string => dutchDate(new Date(Date.now() + offsetDays * 86_400_000));
 
 describe('quality checks: admin API, CLI and dashboard', () => {
   const { broker, endpoints } = useBrokerWithSchools(['71AA', '72AA']);
